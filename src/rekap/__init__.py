@@ -1,0 +1,3 @@
+"""rekap: verifiable recapitulation of C.Hasil tally forms."""
+
+__version__ = "0.1.0"
