@@ -1,0 +1,19 @@
+"""The `rekap` command: the composition root that wires adapters to the pure core."""
+
+from __future__ import annotations
+
+import typer
+
+from rekap.cli import db, sirekap
+
+app = typer.Typer(
+    name="rekap",
+    help="Verifiable recapitulation of C.Hasil tally forms: read, check, tally, publish.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+app.add_typer(sirekap.import_app, name="import")
+app.add_typer(sirekap.validate_app, name="validate")
+app.add_typer(db.app, name="db")
+# Sub-commands registered by their own modules follow.
