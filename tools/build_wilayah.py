@@ -43,7 +43,9 @@ def domestic_regions(counts_csv: Path) -> dict[str, Region]:
             if row["tps_khusus_dari"]:
                 ranges.append(TpsRange(int(row["tps_khusus_dari"]), int(row["tps_khusus_sampai"])))
             kode = KodeWilayah(row["kode_desa"])
-            regions[kode.value] = Region(kode, row["nama_desa"].strip(), JenisTps.TPS, tuple(ranges))
+            regions[kode.value] = Region(
+                kode, row["nama_desa"].strip(), JenisTps.TPS, tuple(ranges)
+            )
     return regions
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 from rekap.domain.election import Dapil
 
@@ -96,11 +97,11 @@ class FormSpec:
         if len(ids) != len(set(ids)):
             raise ValueError(f"form {self.kode} repeats a field id")
 
-    @property
+    @cached_property
     def by_id(self) -> Mapping[str, FormField]:
         return {f.id: f for f in self.fields}
 
-    @property
+    @cached_property
     def vote_fields(self) -> tuple[FormField, ...]:
         return tuple(f for f in self.fields if f.kind is FieldKind.VOTES)
 

@@ -25,16 +25,21 @@ MAD_FACTOR = 5.0
 class TurnoutInDesa:
     """Flags a TPS whose turnout is far from the median of its desa (robust: median, MAD)."""
 
-    by_desa: dict[str, list[tuple[str, float]]] = field(default_factory=lambda: defaultdict(list))
+    by_desa: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
 
     def add(self, result: TpsResult) -> None:
+        """Later versions of the same TPS replace earlier ones."""
+        kode = result.kode_tps.value
         dpt = result.get("dpt_j")
         came = result.get("pengguna_total_j")
         if dpt is not None and came is not None and dpt > 0:
-            self.by_desa[result.kode_tps.value[:10]].append((result.kode_tps.value, came / dpt))
+            self.by_desa[kode[:10]][kode] = came / dpt
+        else:
+            self.by_desa[kode[:10]].pop(kode, None)
 
     def violations(self) -> Iterator[tuple[str, Violation]]:
-        for members in self.by_desa.values():
+        for by_kode in self.by_desa.values():
+            members = list(by_kode.items())
             if len(members) < MIN_TPS_FOR_OUTLIER:
                 continue
             turnouts = [t for _, t in members]

@@ -15,6 +15,14 @@ from rekap.rules.rule import Rule, RuleContext, TpsRule, Violation
 MAX_CELL = 999
 PENGGUNA_PARTS = ("pengguna_dpt", "pengguna_dptb", "pengguna_dpk")
 GENDER_GROUPS = ("dpt", "pengguna_dpt", "pengguna_dptb", "pengguna_dpk", "pengguna_total")
+PENGGUNA_BY_GENDER = tuple(
+    (gender, tuple(voter_field_id(p, gender) for p in PENGGUNA_PARTS), f"pengguna_total_{gender}")
+    for gender, _, _ in GENDERS
+)
+GENDER_TRIPLES = tuple(
+    (group, tuple(voter_field_id(group, g) for g in ("l", "p", "j")))
+    for group in (*GENDER_GROUPS, "disabilitas")
+)
 
 
 def check_range(ctx: RuleContext) -> Iterator[Violation]:
@@ -52,9 +60,7 @@ def check_sum_total(ctx: RuleContext) -> Iterator[Violation]:
 
 def check_pengguna_sum(ctx: RuleContext) -> Iterator[Violation]:
     v = ctx.result.values
-    for gender, _, _ in GENDERS:
-        parts = tuple(voter_field_id(p, gender) for p in PENGGUNA_PARTS)
-        total_id = voter_field_id("pengguna_total", gender)
+    for gender, parts, total_id in PENGGUNA_BY_GENDER:
         if all(p in v for p in parts) and total_id in v:
             total = sum(v[p] for p in parts)
             if total != v[total_id]:
@@ -66,9 +72,8 @@ def check_pengguna_sum(ctx: RuleContext) -> Iterator[Violation]:
 
 def check_gender_sum(ctx: RuleContext) -> Iterator[Violation]:
     v = ctx.result.values
-    for group in (*GENDER_GROUPS, "disabilitas"):
-        ids = tuple(voter_field_id(group, g) for g in ("l", "p", "j"))
-        if all(i in v for i in ids) and v[ids[0]] + v[ids[1]] != v[ids[2]]:
+    for group, ids in GENDER_TRIPLES:
+        if ids[0] in v and ids[1] in v and ids[2] in v and v[ids[0]] + v[ids[1]] != v[ids[2]]:
             yield Violation(ids, {"group": group, "l": v[ids[0]], "p": v[ids[1]], "j": v[ids[2]]})
 
 

@@ -1,0 +1,1 @@
+"""Relational storage: SQLite (embedded default, WAL) or PostgreSQL, one schema, Alembic."""

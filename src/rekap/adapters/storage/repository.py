@@ -1,0 +1,202 @@
+"""The store for regions, imports, TPS results and findings, on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from rekap.adapters.storage.schema import finding, import_error, import_run, region, tps_result
+from rekap.domain.region_tree import JenisTps, RegionTree
+from rekap.domain.result import Provenance, SourceKind, TpsResult
+from rekap.domain.wilayah import PARENT_LENGTH, KodeWilayah
+from rekap.rules.finding import Finding
+from rekap.sources.sirekap import ImportedTps, RejectedRow
+
+CHUNK = 5000
+
+
+def _chunks(
+    rows: Sequence[dict[str, Any]], size: int = CHUNK
+) -> Iterable[Sequence[dict[str, Any]]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+class SqlStore:
+    """All reads and writes of the relational store; the engine is handed in."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # Regions -----------------------------------------------------------------------------
+    def load_regions(self, tree: RegionTree) -> int:
+        rows = [
+            {
+                "kode": r.kode.value,
+                "nama": r.nama,
+                "level": int(r.level),
+                "parent": r.kode.value[: PARENT_LENGTH[len(r.kode.value)]]
+                if r.kode.value
+                else None,
+                "jenis": r.jenis.value if r.jenis else None,
+                "tps_count": r.tps_count
+                if r.jenis
+                else tree.tps_count(r.kode)
+                if len(r.kode.value) <= 2
+                else 0,
+            }
+            for r in tree.regions.values()
+        ]
+        with self.engine.begin() as connection:
+            connection.execute(delete(region))
+            for chunk in _chunks(rows):
+                connection.execute(insert(region), list(chunk))
+        return len(rows)
+
+    def region_count(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(region)).scalar_one())
+
+    # Imports -----------------------------------------------------------------------------
+    def start_import(self, source: str, contest: str, started_at: datetime) -> int:
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                insert(import_run).values(
+                    source=source,
+                    contest=contest,
+                    started_at=started_at,
+                    rows_read=0,
+                    accepted=0,
+                    empty=0,
+                    rejected=0,
+                    superseded=0,
+                )
+            )
+            key = row.inserted_primary_key
+            assert key is not None
+            return int(key[0])
+
+    def finish_import(
+        self,
+        run_id: int,
+        counts: Mapping[str, int],
+        rejected: Sequence[RejectedRow],
+        finished_at: datetime,
+    ) -> None:
+        errors = [
+            {"run_id": run_id, "origin": r.origin, "kode": r.kode, "reason": r.reason}
+            for r in rejected
+        ]
+        with self.engine.begin() as connection:
+            for chunk in _chunks(errors):
+                connection.execute(insert(import_error), list(chunk))
+            connection.execute(
+                update(import_run)
+                .where(import_run.c.id == run_id)
+                .values(finished_at=finished_at, **counts)
+            )
+
+    def import_errors(self, run_id: int) -> list[tuple[str, str | None, str]]:
+        query = select(import_error.c.origin, import_error.c.kode, import_error.c.reason).where(
+            import_error.c.run_id == run_id
+        )
+        with self.engine.connect() as connection:
+            return [(o, k, r) for o, k, r in connection.execute(query.order_by(import_error.c.id))]
+
+    def save_results(self, run_id: int | None, items: Iterable[ImportedTps]) -> int:
+        """Insert or replace results (the newest version of a TPS wins)."""
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for item in items:
+            result = item.result
+            source = result.source or Provenance(SourceKind.IMPORT, item.origin)
+            rows[(result.kode_tps.value, result.contest)] = {
+                "kode_tps": result.kode_tps.value,
+                "contest": result.contest,
+                "kode_desa": result.kode_tps.value[:10],
+                "jenis": result.jenis.value,
+                "fields": dict(result.values),
+                "source_kind": source.kind.value,
+                "source_ref": source.reference,
+                "photos": list(result.photos),
+                "published_at": item.published_at,
+                "run_id": run_id,
+            }
+        if not rows:
+            return 0
+        statement = self._upsert(tps_result, ("kode_tps", "contest"))
+        with self.engine.begin() as connection:
+            for chunk in _chunks(list(rows.values())):
+                connection.execute(statement, list(chunk))
+        return len(rows)
+
+    def _upsert(self, table: Any, keys: tuple[str, ...]) -> Any:
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(table)
+        changed = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
+        return statement.on_conflict_do_update(index_elements=list(keys), set_=changed)
+
+    def load_result(self, kode_tps: str, contest: str) -> TpsResult | None:
+        query = select(tps_result).where(
+            tps_result.c.kode_tps == kode_tps, tps_result.c.contest == contest
+        )
+        with self.engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        if row is None:
+            return None
+        return TpsResult(
+            kode_tps=KodeWilayah(row["kode_tps"]),
+            contest=row["contest"],
+            values={k: int(v) for k, v in row["fields"].items()},
+            source=Provenance(SourceKind(row["source_kind"]), row["source_ref"]),
+            jenis=JenisTps(row["jenis"]),
+            photos=tuple(row["photos"]),
+        )
+
+    def result_count(self, contest: str) -> int:
+        query = select(func.count()).select_from(tps_result).where(tps_result.c.contest == contest)
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    # Findings ----------------------------------------------------------------------------
+    def replace_findings(
+        self, contest: str, kodes: Iterable[str], found: Mapping[str, Sequence[Finding]]
+    ) -> int:
+        """Replace the findings of the given TPS with ``found`` (empty for a clean TPS)."""
+        codes = list(kodes)
+        rows = [
+            {
+                "kode_tps": kode,
+                "contest": contest,
+                "rule": f.rule,
+                "severity": f.severity.value,
+                "fields": list(f.fields),
+                "message": f.message_en,
+                "evidence": dict(f.evidence),
+            }
+            for kode in codes
+            for f in found.get(kode, ())
+        ]
+        with self.engine.begin() as connection:
+            for start in range(0, len(codes), 900):
+                connection.execute(
+                    delete(finding).where(
+                        finding.c.contest == contest,
+                        finding.c.kode_tps.in_(codes[start : start + 900]),
+                    )
+                )
+            for chunk in _chunks(rows):
+                connection.execute(insert(finding), list(chunk))
+        return len(rows)
+
+    def findings_per_rule(self, contest: str) -> dict[str, int]:
+        query = (
+            select(finding.c.rule, func.count(func.distinct(finding.c.kode_tps)))
+            .where(finding.c.contest == contest)
+            .group_by(finding.c.rule)
+        )
+        with self.engine.connect() as connection:
+            return {rule: int(n) for rule, n in connection.execute(query)}

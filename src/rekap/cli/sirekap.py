@@ -1,0 +1,163 @@
+"""`rekap import sirekap` and `rekap validate sirekap`: Sirekap's published 2024 data, checked."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rekap.adapters.sirekap_files import read_records
+from rekap.cli.db import DatabaseOption, open_store
+from rekap.data import election_2024, region_tree
+from rekap.domain.form import c_hasil_ppwp
+from rekap.rules.registry import rule_by_id
+from rekap.services.validation import Sink, ValidationReport, validate_records
+from rekap.sources.sirekap import ImportedTps, SirekapParser
+
+import_app = typer.Typer(help="Import data into the database.", no_args_is_help=True)
+validate_app = typer.Typer(help="Run the validation rules over data.", no_args_is_help=True)
+console = Console(stderr=True)
+WRITE_BATCH = 5000
+
+PathArgument = Annotated[
+    Path,
+    typer.Argument(
+        exists=True, help="A .csv, .csv.gz, .json, a .zip of JSON files, or a folder of them."
+    ),
+]
+
+
+def _run(path: Path, sink: Sink | None = None) -> ValidationReport:
+    election = election_2024()
+    contest = election.contest("ppwp")
+    parser = SirekapParser(contest, region_tree())
+    form = c_hasil_ppwp(contest.dapil[0])
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(f"Checking {path.name}", total=None)
+
+        def advance(rows: int) -> None:
+            progress.update(task, completed=rows)
+
+        records = read_records(path)
+        return validate_records(records, parser, form, election, advance, sink)
+
+
+def print_summary(report: ValidationReport, seconds: float, out: Console) -> None:
+    out.print(
+        f"[bold]{report.rows_read:,}[/] rows read: {report.accepted_count:,} TPS accepted, "
+        f"{len(report.empty):,} without numbers yet, {len(report.rejected):,} rejected, "
+        f"{report.superseded:,} superseded by a newer version "
+        f"({seconds:.1f} s)."
+    )
+    if report.synthetic_kode:
+        out.print(f"{report.synthetic_kode:,} overseas TPS carry a code synthesised by the source.")
+    blocking = report.blocking_tps()
+    share = 100 * blocking / report.accepted_count if report.accepted_count else 0.0
+    out.print(f"[bold red]{blocking:,}[/] TPS ({share:.2f}%) break at least one blocking rule.")
+    rules = Table(title="Findings per rule", show_lines=False)
+    for column in ("rule", "severity", "TPS", "findings", "what it checks"):
+        rules.add_column(column, justify="right" if column in ("TPS", "findings") else "left")
+    per_tps, per_finding = report.tps_per_rule(), report.findings_per_rule()
+    for rule_id in sorted(per_tps, key=lambda r: (r[0] != "F", r)):
+        rule = rule_by_id(rule_id)
+        rules.add_row(
+            rule_id,
+            rule.severity.value,
+            f"{per_tps[rule_id]:,}",
+            f"{per_finding[rule_id]:,}",
+            rule.title,
+        )
+    out.print(rules)
+    provinces = Table(title="Per provinsi")
+    for column in ("provinsi", "name", "TPS", "blocking", "warning"):
+        provinces.add_column(column, justify="left" if column in ("provinsi", "name") else "right")
+    tree = region_tree()
+    for kode, row in sorted(report.per_provinsi().items()):
+        name = tree.regions[kode].nama if kode in tree.regions else "?"
+        provinces.add_row(
+            kode, name, f"{row['accepted']:,}", f"{row['blocking']:,}", f"{row['warning']:,}"
+        )
+    out.print(provinces)
+    for rejected in report.rejected[:10]:
+        out.print(f"[red]rejected[/] {rejected.origin}: {rejected.reason}")
+    if len(report.rejected) > 10:
+        out.print(f"… and {len(report.rejected) - 10:,} more rejected rows (see --json).")
+
+
+def write_json_lines(report: ValidationReport) -> None:
+    out = sys.stdout
+    for kode, origin in report.accepted.items():
+        found = report.findings.get(kode, ())
+        line: dict[str, object] = {
+            "kode_tps": kode,
+            "origin": origin,
+            "findings": [f.as_json() for f in found],
+        }
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    for empty in report.empty:
+        out.write(
+            json.dumps({"kode_tps": empty.kode, "origin": empty.origin, "empty": True}) + "\n"
+        )
+    for row in report.rejected:
+        line = {"kode_tps": row.kode, "origin": row.origin, "error": row.reason}
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+@validate_app.command("sirekap")
+def validate_sirekap(
+    path: PathArgument,
+    json_lines: Annotated[
+        bool, typer.Option("--json", help="One JSON object per TPS on standard output.")
+    ] = False,
+) -> None:
+    """Check every TPS of Sirekap's published data against the rules (no database needed)."""
+    started = time.perf_counter()
+    report = _run(path)
+    if json_lines:
+        write_json_lines(report)
+    print_summary(report, time.perf_counter() - started, console)
+
+
+@import_app.command("sirekap")
+def import_sirekap(path: PathArgument, db: DatabaseOption = None) -> None:
+    """Store Sirekap's per-TPS data with the findings of every rule."""
+    started = time.perf_counter()
+    store = open_store(db)
+    if store.region_count() == 0:
+        store.load_regions(region_tree())
+    run_id = store.start_import(str(path), "ppwp", datetime.now(UTC))
+    pending: list[ImportedTps] = []
+
+    def save(item: ImportedTps) -> None:
+        pending.append(item)
+        if len(pending) >= WRITE_BATCH:
+            store.save_results(run_id, pending)
+            pending.clear()
+
+    report = _run(path, save)
+    store.save_results(run_id, pending)
+    store.replace_findings("ppwp", report.accepted, report.findings)
+    counts = {
+        "rows_read": report.rows_read,
+        "accepted": report.accepted_count,
+        "empty": len(report.empty),
+        "rejected": len(report.rejected),
+        "superseded": report.superseded,
+    }
+    store.finish_import(run_id, counts, report.rejected, datetime.now(UTC))
+    print_summary(report, time.perf_counter() - started, console)
+    console.print(f"Stored as import run {run_id} in {store.engine.url.render_as_string()}.")

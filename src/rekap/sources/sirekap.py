@@ -1,0 +1,228 @@
+"""Sirekap's published per-TPS data, in both shapes we meet: flattened CSV rows and raw API JSON.
+
+Parsing is pure: a record (a CSV row as a dict, or a decoded JSON object) comes in, and out
+comes an ``ImportedTps``, an ``EmptyTps`` (Sirekap had no numbers yet) or a ``RejectedRow``
+with a reason. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from rekap.domain.election import Contest
+from rekap.domain.form import vote_field_id
+from rekap.domain.region_tree import JenisTps, RegionTree
+from rekap.domain.result import Provenance, SourceKind, TpsResult
+from rekap.domain.timezones import WIB
+from rekap.domain.wilayah import InvalidKodeWilayah, KodeWilayah, Level
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """One record read from a file: its origin (``file:line``), a decoded record or an error."""
+
+    origin: str
+    kode_hint: str | None
+    record: Mapping[str, object] | None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedTps:
+    origin: str
+    result: TpsResult
+    published_at: str | None
+    synthetic_kode: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EmptyTps:
+    """A TPS whose Sirekap record holds no numbers yet (``chart: null``)."""
+
+    origin: str
+    kode: str
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    origin: str
+    kode: str | None
+    reason: str
+
+
+Parsed = ImportedTps | EmptyTps | RejectedRow
+
+# Sirekap's names → rekap's field ids (the C.Hasil form's).
+ADMINISTRASI_FIELDS = {
+    "suara_sah": "suara_sah",
+    "suara_tidak_sah": "suara_tidak_sah",
+    "suara_total": "suara_total",
+    **{
+        f"{src}_{g}": f"{dst}_{g}"
+        for g in "jlp"
+        for src, dst in (
+            ("dpt", "dpt"),
+            ("pemilih_dpt", "dpt"),
+            ("pengguna_dpt", "pengguna_dpt"),
+            ("pengguna_dptb", "pengguna_dptb"),
+            ("pengguna_dpk", "pengguna_dpk"),
+            ("pengguna_non_dpt", "pengguna_dpk"),
+            ("pengguna_total", "pengguna_total"),
+        )
+    },
+}
+PASLON_COLUMN = re.compile(r"^paslon_0*(\d+)$")
+PHOTO_TIME = re.compile(r"-(\d{8}-\d{6})--")
+JENIS = {"tps": JenisTps.TPS, "pos": JenisTps.POS, "ksk": JenisTps.KSK}
+
+
+class BadValue(ValueError):
+    """A count that is not a non-negative whole number."""
+
+
+def parse_count(field_id: str, raw: object) -> int | None:
+    """A count from text or JSON: empty means not recorded; anything else must be ≥ 0."""
+    if isinstance(raw, str) and raw.isdigit():
+        return int(raw)
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+        return None
+    if isinstance(raw, bool):
+        raise BadValue(f"{field_id}: {raw!r} is not a count")
+    if isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, float) and raw.is_integer():
+        value = int(raw)
+    elif isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+        value = int(raw.strip())
+    else:
+        raise BadValue(f"{field_id}: {raw!r} is not a whole number")
+    if value < 0:
+        raise BadValue(f"{field_id}: {value} is negative")
+    return value
+
+
+def photo_capture_time(url: str) -> datetime | None:
+    """Sirekap names each photo after its upload time (server clock, WIB)."""
+    match = PHOTO_TIME.search(url)
+    if match is None:
+        return None
+    t = match.group(1)
+    try:
+        return datetime(
+            int(t[0:4]),
+            int(t[4:6]),
+            int(t[6:8]),
+            int(t[9:11]),
+            int(t[11:13]),
+            int(t[13:15]),
+            tzinfo=WIB,
+        )
+    except ValueError:
+        return None
+
+
+class SirekapParser:
+    """Turns Sirekap records into TPS results for one contest over one region tree."""
+
+    def __init__(self, contest: Contest, tree: RegionTree) -> None:
+        self.contest = contest
+        self.tree = tree
+        entries = contest.dapil[0].entries if contest.dapil else ()
+        self.by_sirekap_id = {e.sirekap_id: e.nomor_urut for e in entries if e.sirekap_id}
+        self.nomor_urut = {e.nomor_urut for e in entries}
+        self._field_of_key: dict[str, str | None] = {}
+
+    def field_of(self, key: str) -> str | None:
+        """The rekap field id for a Sirekap key (memoised: a file repeats its keys)."""
+        try:
+            return self._field_of_key[key]
+        except KeyError:
+            pass
+        field_id = ADMINISTRASI_FIELDS.get(key)
+        if field_id is None:
+            match = PASLON_COLUMN.match(key)
+            if match is not None and int(match.group(1)) in self.nomor_urut:
+                field_id = vote_field_id(int(match.group(1)))
+        self._field_of_key[key] = field_id
+        return field_id
+
+    def parse(self, item: SourceRecord) -> Parsed:
+        if item.error is not None or item.record is None:
+            return RejectedRow(item.origin, item.kode_hint, item.error or "empty record")
+        record = item.record
+        kode_text = str(record.get("kode_tps") or item.kode_hint or "").strip()
+        try:
+            kode = KodeWilayah.parse(kode_text)
+            if kode.level is not Level.TPS:
+                raise InvalidKodeWilayah(f"{kode_text!r} is not a 13-digit TPS code")
+        except InvalidKodeWilayah as error:
+            return RejectedRow(item.origin, kode_text or None, str(error))
+        synthetic = str(record.get("kode_synthetic", "0")).strip() == "1"
+        if kode not in self.tree and not (synthetic and kode.is_overseas):
+            return RejectedRow(item.origin, kode.value, f"unknown kode wilayah {kode.value}")
+        try:
+            values = self._values(record)
+        except BadValue as error:
+            return RejectedRow(item.origin, kode.value, str(error))
+        if values is None:
+            return EmptyTps(item.origin, kode.value)
+        photos = self._photos(record)
+        captured = tuple(t for t in (photo_capture_time(p) for p in photos) if t is not None)
+        result = TpsResult(
+            kode_tps=kode,
+            contest=self.contest.kind.value,
+            values=values,
+            source=Provenance(SourceKind.IMPORT, item.origin),
+            jenis=self._jenis(kode, record),
+            photos=photos,
+            captured_at=captured,
+        )
+        published = record.get("ts") or record.get("sirekap_ts")
+        return ImportedTps(item.origin, result, str(published) if published else None, synthetic)
+
+    def _values(self, record: Mapping[str, object]) -> dict[str, int] | None:
+        values: dict[str, int] = {}
+        chart = record.get("chart")
+        if "chart" in record and chart is None and record.get("administrasi") is None:
+            return None
+        if isinstance(chart, Mapping):
+            for sirekap_id, votes in chart.items():
+                nomor = self.by_sirekap_id.get(str(sirekap_id))
+                if nomor is None:
+                    if votes is None:
+                        continue  # Sirekap pads its charts with {"null": null}
+                    raise BadValue(f"chart: unknown candidate id {sirekap_id!r}")
+                count = parse_count(vote_field_id(nomor), votes)
+                if count is not None:
+                    values[vote_field_id(nomor)] = count
+        administrasi = record.get("administrasi")
+        flat = administrasi if isinstance(administrasi, Mapping) else record
+        for key, raw in flat.items():
+            field_id = self.field_of(str(key))
+            if field_id is None:
+                continue
+            count = parse_count(field_id, raw)
+            if count is not None:
+                values[field_id] = count
+        return values
+
+    @staticmethod
+    def _photos(record: Mapping[str, object]) -> tuple[str, ...]:
+        images = record.get("images")
+        if isinstance(images, list):
+            return tuple(str(i) for i in images if i)
+        urls = record.get("photo_urls")
+        return tuple(str(urls).split()) if urls else ()
+
+    def _jenis(self, kode: KodeWilayah, record: Mapping[str, object]) -> JenisTps:
+        declared = JENIS.get(str(record.get("jenis", "")).strip().lower())
+        if declared is JenisTps.TPS and kode.is_overseas:
+            return JenisTps.TPSLN
+        if declared is not None:
+            return declared
+        if kode in self.tree:
+            return self.tree.desa_of(kode).jenis or JenisTps.TPS
+        return JenisTps.TPS
