@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from rekap.cli import db, demo, sirekap
+from rekap.cli import db, demo, rules, sirekap
 
 app = typer.Typer(
     name="rekap",
@@ -18,3 +18,4 @@ app.add_typer(sirekap.validate_app, name="validate")
 app.add_typer(db.app, name="db")
 # Sub-commands registered by their own modules follow.
 app.command("demo")(demo.demo)
+app.command("rules")(rules.rules)

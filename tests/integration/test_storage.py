@@ -1,0 +1,76 @@
+"""The store on SQLite and PostgreSQL: migrations, regions, results, findings, import runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rekap.adapters.storage.engine import open_engine
+from rekap.adapters.storage.migrate import current_revision, head_revision, upgrade
+from rekap.adapters.storage.repository import SqlStore
+from rekap.data import election_2024, region_tree
+from rekap.domain.result import Provenance, SourceKind, TpsResult
+from rekap.domain.wilayah import KodeWilayah
+from rekap.rules.registry import check_tps
+from rekap.domain.form import c_hasil_ppwp
+from rekap.sources.sirekap import ImportedTps, RejectedRow
+
+
+def make_store(url: str) -> SqlStore:
+    engine = open_engine(url)
+    upgrade(engine)
+    upgrade(engine)  # a second upgrade is a no-op
+    assert current_revision(engine) == head_revision(engine)
+    return SqlStore(engine)
+
+
+def imported(kode: str, paslon_1: int, published: str) -> ImportedTps:
+    values = {"paslon_1": paslon_1, "paslon_2": 20, "paslon_3": 5, "suara_sah": 35}
+    result = TpsResult(
+        KodeWilayah(kode),
+        "ppwp",
+        values,
+        source=Provenance(SourceKind.IMPORT, f"file.csv:{paslon_1}"),
+        photos=("p1.jpg",),
+    )
+    return ImportedTps(f"file.csv:{paslon_1}", result, published)
+
+
+def test_regions_load_completely(database_url: str) -> None:
+    store = make_store(database_url)
+    tree = region_tree()
+    assert store.load_regions(tree) == len(tree)
+    assert store.region_count() == len(tree)
+    assert store.load_regions(tree) == len(tree)  # reloading replaces, never duplicates
+    assert store.region_count() == len(tree)
+
+
+def test_results_round_trip_and_the_newest_wins(database_url: str) -> None:
+    store = make_store(database_url)
+    run_id = store.start_import("file.csv", "ppwp", datetime.now(UTC))
+    store.save_results(run_id, [imported("3101011001001", 10, "2024-02-15")])
+    store.save_results(run_id, [imported("3101011001001", 11, "2024-02-16")])
+    assert store.result_count("ppwp") == 1
+    loaded = store.load_result("3101011001001", "ppwp")
+    assert loaded is not None
+    assert loaded.values["paslon_1"] == 11
+    assert loaded.photos == ("p1.jpg",)
+    assert loaded.provenance_of("paslon_1") == Provenance(SourceKind.IMPORT, "file.csv:11")
+    assert store.load_result("3101011001002", "ppwp") is None
+
+
+def test_findings_are_replaced_per_tps_and_errors_kept(database_url: str) -> None:
+    store = make_store(database_url)
+    election = election_2024()
+    form = c_hasil_ppwp(election.contest("ppwp").dapil[0])
+    bad = imported("3101011001001", 12, "x").result
+    found = {"3101011001001": check_tps(bad, form, election)}
+    assert store.replace_findings("ppwp", ["3101011001001"], found) == 1
+    assert store.replace_findings("ppwp", ["3101011001001"], found) == 1
+    assert store.findings_per_rule("ppwp") == {"F-SUM-SAH": 1}
+    store.replace_findings("ppwp", ["3101011001001"], {})
+    assert store.findings_per_rule("ppwp") == {}
+    run_id = store.start_import("x.csv", "ppwp", datetime.now(UTC))
+    rejected = [RejectedRow("x.csv:3", "9999", "unknown kode wilayah 9999")]
+    counts = {"rows_read": 3, "accepted": 2, "empty": 0, "rejected": 1, "superseded": 0}
+    store.finish_import(run_id, counts, rejected, datetime.now(UTC))
+    assert store.import_errors(run_id) == [("x.csv:3", "9999", "unknown kode wilayah 9999")]

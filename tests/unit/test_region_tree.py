@@ -1,0 +1,81 @@
+"""The shipped 2024 region tree: counts, membership of TPS codes, search, and the file format."""
+
+from __future__ import annotations
+
+import io
+
+from rekap.data import region_tree
+from rekap.domain.region_tree import JenisTps
+from rekap.domain.wilayah import KodeWilayah, Level
+from rekap.sources.wilayah_file import compress_numbers, format_region, load_tree, parse_region
+
+
+def test_the_2024_tree_has_every_level() -> None:
+    tree = region_tree()
+    domestic = {
+        level: sum(1 for r in tree.at_level(level) if not r.kode.is_overseas)
+        for level in (Level.PROVINSI, Level.KABUPATEN_KOTA, Level.KECAMATAN, Level.DESA)
+    }
+    assert domestic == {
+        Level.PROVINSI: 38,
+        Level.KABUPATEN_KOTA: 514,
+        Level.KECAMATAN: 7277,
+        Level.DESA: 83731,
+    }
+    assert tree.count(Level.DESA) == 84035  # with 304 overseas units
+    national = tree.tps_count()
+    overseas = tree.tps_count(KodeWilayah("99"))
+    assert national - overseas == 820161
+    assert overseas == 3205
+
+
+def test_tps_codes_are_checked_against_their_desa() -> None:
+    tree = region_tree()
+    desa = tree.get(KodeWilayah("1101082007"))  # two regular TPS and special TPS 901
+    assert desa.tps_count == 3
+    assert KodeWilayah("1101082007001") in tree
+    assert KodeWilayah("1101082007901") in tree
+    assert KodeWilayah("1101082007003") not in tree
+    assert [k.value for k in desa.tps_codes()][-1] == "1101082007901"
+
+
+def test_overseas_units_know_their_kind() -> None:
+    tree = region_tree()
+    kinds = {r.jenis for r in tree.children(KodeWilayah("990101"))}
+    assert JenisTps.POS in kinds
+    assert all(k.exempt_from_size_limit for k in (JenisTps.POS, JenisTps.KSK))
+    assert not JenisTps.TPSLN.exempt_from_size_limit
+
+
+def test_children_and_paths_follow_the_codes() -> None:
+    tree = region_tree()
+    kabupaten = tree.children(KodeWilayah("33"))
+    assert kabupaten and all(k.kode.value.startswith("33") for k in kabupaten)
+    path = tree.path(KodeWilayah("3310052013001"))
+    assert [r.level for r in path] == [
+        Level.NASIONAL,
+        Level.PROVINSI,
+        Level.KABUPATEN_KOTA,
+        Level.KECAMATAN,
+        Level.DESA,
+    ]
+    assert path[1].nama == "JAWA TENGAH"
+
+
+def test_search_finds_places_by_name() -> None:
+    found = region_tree().search("kepulauan seribu utara")
+    assert found and found[0].nama == "KEPULAUAN SERIBU UTARA"
+
+
+def test_file_lines_round_trip() -> None:
+    tree = region_tree()
+    for kode in ("11", "1101", "110108", "1101082007", "9901010002"):
+        region = tree.regions[kode]
+        assert parse_region(format_region(region)) == region
+    small = load_tree(io.StringIO("11\tACEH\n1101\tX\n110101\tY\n1101012001\tZ\t1-3,901\ttps\n"))
+    assert small.tps_count() == 4
+
+
+def test_numbers_compress_to_ranges() -> None:
+    ranges = compress_numbers([3, 1, 2, 901, 903, 902, 7])
+    assert [(r.first, r.last) for r in ranges] == [(1, 3), (7, 7), (901, 903)]
