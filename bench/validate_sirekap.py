@@ -36,9 +36,8 @@ def main() -> None:
     report = validate_records(read_records(path), parser, form, election)
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}"
-    )
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    print(f"machine: {platform.machine()}, {python}")
     print(f"rows read: {report.rows_read:,}; accepted: {report.accepted_count:,}")
     print(f"TPS with a blocking finding: {report.blocking_tps():,}")
     print(f"seconds: {seconds:.1f}; rows/s: {report.rows_read / seconds:,.0f}")

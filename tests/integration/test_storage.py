@@ -8,10 +8,10 @@ from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.migrate import current_revision, head_revision, upgrade
 from rekap.adapters.storage.repository import SqlStore
 from rekap.data import election_2024, region_tree
+from rekap.domain.form import c_hasil_ppwp
 from rekap.domain.result import Provenance, SourceKind, TpsResult
 from rekap.domain.wilayah import KodeWilayah
 from rekap.rules.registry import check_tps
-from rekap.domain.form import c_hasil_ppwp
 from rekap.sources.sirekap import ImportedTps, RejectedRow
 
 

@@ -27,13 +27,14 @@ def n(row: Row, column: str) -> int:
 
 
 IDENTITIES: dict[str, Callable[[Row], bool]] = {
-    "F-SUM-SAH": lambda r: n(r, "paslon_01") + n(r, "paslon_02") + n(r, "paslon_03")
-    != n(r, "suara_sah"),
+    "F-SUM-SAH": lambda r: (
+        n(r, "paslon_01") + n(r, "paslon_02") + n(r, "paslon_03") != n(r, "suara_sah")
+    ),
     "F-SUM-TOTAL": lambda r: n(r, "suara_sah") + n(r, "suara_tidak_sah") != n(r, "suara_total"),
-    "F-PENGGUNA-SUM": lambda r: n(r, "pengguna_dpt_j")
-    + n(r, "pengguna_dptb_j")
-    + n(r, "pengguna_dpk_j")
-    != n(r, "pengguna_total_j"),
+    "F-PENGGUNA-SUM": lambda r: (
+        n(r, "pengguna_dpt_j") + n(r, "pengguna_dptb_j") + n(r, "pengguna_dpk_j")
+        != n(r, "pengguna_total_j")
+    ),
     "F-GENDER-SUM": lambda r: n(r, "dpt_l") + n(r, "dpt_p") != n(r, "dpt_j"),
     "F-SUARA-PENGGUNA": lambda r: n(r, "suara_total") > n(r, "pengguna_total_j"),
     "F-RANGE": lambda r: n(r, "suara_total") > 999,

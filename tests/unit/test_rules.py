@@ -29,7 +29,9 @@ def test_a_consistent_result_raises_no_blocking_finding(result: TpsResult) -> No
 
 
 @given(consistent_results(), st.data())
-def test_changing_one_digit_raises_a_blocking_finding(result: TpsResult, data: st.DataObject) -> None:
+def test_changing_one_digit_raises_a_blocking_finding(
+    result: TpsResult, data: st.DataObject
+) -> None:
     field_id = data.draw(st.sampled_from(sorted(result.values)))
     value = result.values[field_id]
     position = data.draw(st.sampled_from([1, 10, 100]))

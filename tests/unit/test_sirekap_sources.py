@@ -82,10 +82,16 @@ def test_raw_json_in_a_zip_with_a_truncated_member_and_an_empty_tps(tmp_path: Pa
 
 
 def test_the_newest_version_of_a_tps_wins(tmp_path: Path) -> None:
-    old = {"chart": {"100025": 1, "100026": 1, "100027": 1}, "ts": "2024-02-15 10:00:00",
-           "administrasi": {"suara_sah": 9}}
-    new = {"chart": {"100025": 3, "100026": 3, "100027": 3}, "ts": "2024-02-16 10:00:00",
-           "administrasi": {"suara_sah": 9}}
+    old = {
+        "chart": {"100025": 1, "100026": 1, "100027": 1},
+        "ts": "2024-02-15 10:00:00",
+        "administrasi": {"suara_sah": 9},
+    }
+    new = {
+        "chart": {"100025": 3, "100026": 3, "100027": 3},
+        "ts": "2024-02-16 10:00:00",
+        "administrasi": {"suara_sah": 9},
+    }
     folder = tmp_path / "tree"
     (folder / "a").mkdir(parents=True)
     (folder / "b").mkdir()
