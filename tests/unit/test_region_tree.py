@@ -27,6 +27,10 @@ def test_the_2024_tree_has_every_level() -> None:
     overseas = tree.tps_count(KodeWilayah("99"))
     assert national - overseas == 820161
     assert overseas == 3205
+    counts = tree.tps_counts()
+    assert counts[""] == national
+    assert counts["99"] == overseas
+    assert sum(counts[p.kode.value] for p in tree.at_level(Level.PROVINSI)) == national
 
 
 def test_tps_codes_are_checked_against_their_desa() -> None:

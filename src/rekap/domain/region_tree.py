@@ -125,6 +125,15 @@ class RegionTree:
             r.tps_count for r in self.at_level(Level.DESA) if r.kode.value.startswith(prefix)
         )
 
+    def tps_counts(self) -> dict[str, int]:
+        """TPS expected under every region, by code, in one pass over the desa."""
+        counts = dict.fromkeys(self.regions, 0)
+        for region in self.at_level(Level.DESA):
+            code = region.kode.value
+            for length in (0, 2, 4, 6, 10):
+                counts[code[:length]] += region.tps_count
+        return counts
+
     def subtree(self, kode: KodeWilayah) -> Iterator[Region]:
         """The region and everything below it, parents before children."""
         stack = [kode.value]

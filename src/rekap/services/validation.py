@@ -87,6 +87,10 @@ def validate_records(
         else:
             if _accept(report, batch, parsed, form, election) and sink is not None:
                 sink(parsed)
+    # An empty record of a TPS that also has numbers is an older version, not a missing TPS.
+    still_empty = [e for e in report.empty if e.kode not in report.accepted]
+    report.superseded += len(report.empty) - len(still_empty)
+    report.empty = still_empty
     for kode, found in batch.findings().items():
         report.findings[kode] = (*report.findings.get(kode, ()), *found)
     if progress is not None:

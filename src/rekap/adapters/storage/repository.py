@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from rekap.adapters.storage.schema import finding, import_error, import_run, region, tps_result
 from rekap.domain.region_tree import JenisTps, RegionTree
 from rekap.domain.result import Provenance, SourceKind, TpsResult
-from rekap.domain.wilayah import PARENT_LENGTH, KodeWilayah
+from rekap.domain.wilayah import KodeWilayah
 from rekap.rules.finding import Finding
 from rekap.sources.sirekap import ImportedTps, RejectedRow
 
@@ -34,20 +34,15 @@ class SqlStore:
 
     # Regions -----------------------------------------------------------------------------
     def load_regions(self, tree: RegionTree) -> int:
+        counts = tree.tps_counts()
         rows = [
             {
                 "kode": r.kode.value,
                 "nama": r.nama,
                 "level": int(r.level),
-                "parent": r.kode.value[: PARENT_LENGTH[len(r.kode.value)]]
-                if r.kode.value
-                else None,
+                "parent": r.kode.parent.value if r.kode.parent is not None else None,
                 "jenis": r.jenis.value if r.jenis else None,
-                "tps_count": r.tps_count
-                if r.jenis
-                else tree.tps_count(r.kode)
-                if len(r.kode.value) <= 2
-                else 0,
+                "tps_count": counts[r.kode.value],
             }
             for r in tree.regions.values()
         ]
