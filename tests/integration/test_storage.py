@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from rekap.adapters.storage.engine import open_engine
+from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.migrate import current_revision, head_revision, upgrade
 from rekap.adapters.storage.repository import SqlStore
 from rekap.data import election_2024, region_tree
@@ -47,8 +48,10 @@ def test_regions_load_completely(database_url: str) -> None:
 def test_results_round_trip_and_the_newest_wins(database_url: str) -> None:
     store = make_store(database_url)
     run_id = store.start_import("file.csv", "ppwp", datetime.now(UTC))
-    store.save_results(run_id, [imported("3101011001001", 10, "2024-02-15")])
-    store.save_results(run_id, [imported("3101011001001", 11, "2024-02-16")])
+    log = EventLog(store.engine)
+    now = datetime.now(UTC)
+    store.save_results(run_id, [imported("3101011001001", 10, "2024-02-15")], log, now, "test")
+    store.save_results(run_id, [imported("3101011001001", 11, "2024-02-16")], log, now, "test")
     assert store.result_count("ppwp") == 1
     loaded = store.load_result("3101011001001", "ppwp")
     assert loaded is not None
@@ -56,6 +59,8 @@ def test_results_round_trip_and_the_newest_wins(database_url: str) -> None:
     assert loaded.photos == ("p1.jpg",)
     assert loaded.provenance_of("paslon_1") == Provenance(SourceKind.IMPORT, "file.csv:11")
     assert store.load_result("3101011001002", "ppwp") is None
+    kinds = [(r.kind, r.payload.get("field")) for r in log.records()]
+    assert kinds == [("result.imported", None), ("result.value_changed", "paslon_1")]
 
 
 def test_findings_are_replaced_per_tps_and_errors_kept(database_url: str) -> None:

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from rekap.adapters.sirekap_files import read_records
+from rekap.adapters.storage.event_store import EventLog
 from rekap.cli.db import DatabaseOption, open_store
 from rekap.data import election_2024, region_tree
 from rekap.domain.form import c_hasil_ppwp
@@ -26,6 +27,7 @@ import_app = typer.Typer(help="Import data into the database.", no_args_is_help=
 validate_app = typer.Typer(help="Run the validation rules over data.", no_args_is_help=True)
 console = Console(stderr=True)
 WRITE_BATCH = 5000
+IMPORT_ACTOR = "import:sirekap"
 
 PathArgument = Annotated[
     Path,
@@ -140,16 +142,20 @@ def import_sirekap(path: PathArgument, db: DatabaseOption = None) -> None:
     if store.region_count() == 0:
         store.load_regions(region_tree())
     run_id = store.start_import(str(path), "ppwp", datetime.now(UTC))
+    log = EventLog(store.engine)
     pending: list[ImportedTps] = []
+
+    def flush() -> None:
+        store.save_results(run_id, pending, log, datetime.now(UTC), IMPORT_ACTOR)
+        pending.clear()
 
     def save(item: ImportedTps) -> None:
         pending.append(item)
         if len(pending) >= WRITE_BATCH:
-            store.save_results(run_id, pending)
-            pending.clear()
+            flush()
 
     report = _run(path, save)
-    store.save_results(run_id, pending)
+    flush()
     store.replace_findings("ppwp", report.accepted, report.findings)
     counts = {
         "rows_read": report.rows_read,

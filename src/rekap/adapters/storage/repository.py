@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.schema import finding, import_error, import_run, region, tps_result
 from rekap.domain.region_tree import JenisTps, RegionTree
 from rekap.domain.result import Provenance, SourceKind, TpsResult
 from rekap.domain.wilayah import KodeWilayah
+from rekap.events.model import Event, ResultImported, ValueChanged
 from rekap.rules.finding import Finding
 from rekap.sources.sirekap import ImportedTps, RejectedRow
 
 CHUNK = 5000
+
+
+def _changes(
+    rows: Mapping[tuple[str, str], dict[str, Any]],
+    before: Mapping[tuple[str, str], dict[str, int]],
+) -> Iterator[Event]:
+    for key, row in rows.items():
+        kode, contest = key
+        old = before.get(key)
+        new: dict[str, int] = row["fields"]
+        if old is None:
+            yield ResultImported(kode, contest, row["source_ref"], new)
+            continue
+        for field_id in sorted(set(old) | set(new)):
+            if old.get(field_id) != new.get(field_id):
+                yield ValueChanged(kode, contest, field_id, old.get(field_id), new.get(field_id))
 
 
 def _chunks(
@@ -102,8 +120,19 @@ class SqlStore:
         with self.engine.connect() as connection:
             return [(o, k, r) for o, k, r in connection.execute(query.order_by(import_error.c.id))]
 
-    def save_results(self, run_id: int | None, items: Iterable[ImportedTps]) -> int:
-        """Insert or replace results (the newest version of a TPS wins)."""
+    def save_results(
+        self,
+        run_id: int | None,
+        items: Iterable[ImportedTps],
+        log: EventLog,
+        at: datetime,
+        actor: str,
+    ) -> int:
+        """Insert or replace results (the newest version of a TPS wins), logging every change.
+
+        A TPS seen for the first time gives a ``result.imported`` event; a later version gives
+        one ``result.value_changed`` event per number that differs; an identical one, none.
+        """
         rows: dict[tuple[str, str], dict[str, Any]] = {}
         for item in items:
             result = item.result
@@ -124,9 +153,30 @@ class SqlStore:
             return 0
         statement = self._upsert(tps_result, ("kode_tps", "contest"))
         with self.engine.begin() as connection:
+            before = self._stored_fields(connection, list(rows))
+            events = list(_changes(rows, before))
             for chunk in _chunks(list(rows.values())):
                 connection.execute(statement, list(chunk))
+            log.append(connection, events, at, actor, f"import run {run_id}")
         return len(rows)
+
+    @staticmethod
+    def _stored_fields(
+        connection: Connection, keys: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], dict[str, int]]:
+        found: dict[tuple[str, str], dict[str, int]] = {}
+        by_contest: dict[str, list[str]] = {}
+        for kode, contest in keys:
+            by_contest.setdefault(contest, []).append(kode)
+        for contest, kodes in by_contest.items():
+            for start in range(0, len(kodes), 900):
+                query = select(tps_result.c.kode_tps, tps_result.c.fields).where(
+                    tps_result.c.contest == contest,
+                    tps_result.c.kode_tps.in_(kodes[start : start + 900]),
+                )
+                for kode, fields in connection.execute(query):
+                    found[(kode, contest)] = dict(fields)
+        return found
 
     def _upsert(self, table: Any, keys: tuple[str, ...]) -> Any:
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite

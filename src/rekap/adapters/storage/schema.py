@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     DateTime,
     ForeignKey,
@@ -81,4 +82,30 @@ finding = Table(
     Column("evidence", JSON, nullable=False),
     Index("ix_finding_tps", "kode_tps", "contest"),
     Index("ix_finding_rule", "rule"),
+)
+
+# The change log (migration 0003): times are stored as ISO strings so that a record read back
+# hashes exactly as it did when written.
+event = Table(
+    "event",
+    metadata,
+    Column("sequence", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(64), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("subject", String(32), nullable=True, index=True),
+    Column("payload", JSON, nullable=False),
+    Column("previous_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+)
+
+log_head = Table(
+    "log_head",
+    metadata,
+    Column("sequence", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("signature", String(128), nullable=False),
 )

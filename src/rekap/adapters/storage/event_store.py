@@ -1,0 +1,130 @@
+"""The change log in the relational store: appended in the caller's transaction, read in order.
+
+Appending takes the caller's open connection, so an event is committed with the change it
+records or not at all. On PostgreSQL the last record is read ``FOR UPDATE`` so that two writers
+cannot both extend the same head; SQLite serialises writers itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, insert, select
+
+from rekap.adapters.storage.schema import event, log_head
+from rekap.events.chain import Recorded, append
+from rekap.events.heads import SignedHead
+from rekap.events.model import Event
+
+
+def _row_to_record(row: dict[str, object]) -> Recorded:
+    return Recorded(
+        sequence=int(str(row["sequence"])),
+        kind=str(row["kind"]),
+        at=datetime.fromisoformat(str(row["at"])),
+        actor=str(row["actor"]),
+        reason=str(row["reason"]),
+        payload=dict(row["payload"]),  # type: ignore[call-overload]
+        previous_hash=str(row["previous_hash"]),
+        hash=str(row["hash"]),
+    )
+
+
+class EventLog:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def head(self, connection: Connection, lock: bool = False) -> Recorded | None:
+        query = select(event).order_by(event.c.sequence.desc()).limit(1)
+        if lock and connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = connection.execute(query).mappings().first()
+        return None if row is None else _row_to_record(dict(row))
+
+    def append(
+        self,
+        connection: Connection,
+        events: list[Event],
+        at: datetime,
+        actor: str,
+        reason: str,
+        subject: str | None = None,
+    ) -> list[Recorded]:
+        """Chain ``events`` after the current head, inside the caller's transaction."""
+        previous = self.head(connection, lock=True)
+        records = []
+        for item in events:
+            previous = append(previous, item, at, actor, reason)
+            records.append(previous)
+        if records:
+            connection.execute(
+                insert(event),
+                [
+                    {
+                        "sequence": r.sequence,
+                        "kind": r.kind,
+                        "at": r.at.isoformat(),
+                        "actor": r.actor,
+                        "reason": r.reason,
+                        "subject": subject or _subject(r),
+                        "payload": dict(r.payload),
+                        "previous_hash": r.previous_hash,
+                        "hash": r.hash,
+                    }
+                    for r in records
+                ],
+            )
+        return records
+
+    def records(self, after: int = 0, batch: int = 10_000) -> Iterator[Recorded]:
+        """Every record in order, read in batches (constant memory for a national log)."""
+        last = after
+        while True:
+            query = (
+                select(event).where(event.c.sequence > last).order_by(event.c.sequence).limit(batch)
+            )
+            with self.engine.connect() as connection:
+                rows = [dict(r) for r in connection.execute(query).mappings()]
+            if not rows:
+                return
+            for row in rows:
+                yield _row_to_record(row)
+            last = int(rows[-1]["sequence"])
+
+    def history(self, subject: str) -> list[Recorded]:
+        query = select(event).where(event.c.subject == subject).order_by(event.c.sequence)
+        with self.engine.connect() as connection:
+            return [_row_to_record(dict(r)) for r in connection.execute(query).mappings()]
+
+    def save_head(self, head: SignedHead) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(log_head).values(
+                    sequence=head.sequence,
+                    hash=head.hash,
+                    at=head.at.isoformat(),
+                    key_id=head.key_id,
+                    signature=head.signature.hex(),
+                )
+            )
+
+    def heads(self) -> list[SignedHead]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(log_head).order_by(log_head.c.sequence)).mappings()
+            return [
+                SignedHead(
+                    int(r["sequence"]),
+                    str(r["hash"]),
+                    datetime.fromisoformat(str(r["at"])),
+                    str(r["key_id"]),
+                    bytes.fromhex(str(r["signature"])),
+                )
+                for r in rows
+            ]
+
+
+def _subject(record: Recorded) -> str | None:
+    """What an event is about, for the history of a TPS: its code, when it names one."""
+    kode = record.payload.get("kode_tps")
+    return str(kode) if kode is not None else None

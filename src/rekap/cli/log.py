@@ -1,0 +1,64 @@
+"""`rekap log`: verify the public change log, and show the history of a TPS."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from rekap.adapters.storage.event_store import EventLog
+from rekap.cli.db import DatabaseOption, open_store
+from rekap.events.chain import verify_chain
+
+app = typer.Typer(help="The public, hash-chained change log.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+@app.command("verify")
+def verify(db: DatabaseOption = None) -> None:
+    """Check every link of the chain; name the first broken record and exit 1 if any."""
+    log = EventLog(open_store(db).engine)
+    with console.status("Verifying the change log"):
+        check = verify_chain(log.records())
+    if not check.ok:
+        console.print(f"[bold red]Broken at event {check.broken_at}[/]: {check.problem}")
+        console.print(f"{check.checked:,} events before it are intact.")
+        raise typer.Exit(1)
+    head = check.head
+    where = f"head {head.sequence} = {head.hash}" if head else "the log is empty"
+    console.print(f"[bold green]Intact[/]: {check.checked:,} events, {where}.")
+
+
+@app.command("show")
+def show(
+    kode_tps: Annotated[str, typer.Argument(help="A 13-digit TPS code.")],
+    db: DatabaseOption = None,
+    json_lines: Annotated[bool, typer.Option("--json", help="One JSON object per event.")] = False,
+) -> None:
+    """Every change to one TPS: who, when, why, before and after."""
+    records = EventLog(open_store(db).engine).history(kode_tps)
+    if json_lines:
+        for r in records:
+            line = {
+                "sequence": r.sequence,
+                "kind": r.kind,
+                "at": r.at.isoformat(),
+                "actor": r.actor,
+                "reason": r.reason,
+                "payload": dict(r.payload),
+                "hash": r.hash,
+            }
+            typer.echo(json.dumps(line, ensure_ascii=False))
+        return
+    table = Table(title=f"History of TPS {kode_tps}")
+    for column in ("#", "when (UTC)", "who", "why", "what"):
+        table.add_column(column)
+    for r in records:
+        what = r.kind
+        if r.kind == "result.value_changed":
+            what = f"{r.payload['field']}: {r.payload['before']} → {r.payload['after']}"
+        table.add_row(str(r.sequence), r.at.isoformat(), r.actor, r.reason, what)
+    Console().print(table)

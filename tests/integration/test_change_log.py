@@ -1,0 +1,64 @@
+"""The change log in the store: imports are logged, re-imports log each changed number, and
+tampering with a stored event makes `rekap log verify` fail and name the record."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from rekap.adapters.storage.engine import open_engine
+from rekap.adapters.storage.event_store import EventLog
+from rekap.cli.main import app
+
+runner = CliRunner()
+
+
+def write_sample(path: Path, paslon_1: int) -> Path:
+    record = {
+        "chart": {"100025": paslon_1, "100026": 107, "100027": 38},
+        "administrasi": {"suara_sah": 228, "suara_tidak_sah": 5, "suara_total": 233},
+        "ts": "2024-02-16 16:25:10",
+    }
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x/3101011001001.json", json.dumps(record))
+        archive.writestr("x/3101011001002.json", json.dumps({**record, "ts": "2024-02-16"}))
+    return path
+
+
+def test_imports_are_logged_and_tampering_is_named(database_url: str, tmp_path: Path) -> None:
+    first = write_sample(tmp_path / "a.zip", 83)
+    assert (
+        runner.invoke(app, ["import", "sirekap", str(first), "--db", database_url]).exit_code == 0
+    )
+    again = runner.invoke(app, ["import", "sirekap", str(first), "--db", database_url])
+    assert again.exit_code == 0
+    log = EventLog(open_engine(database_url))
+    assert [r.kind for r in log.records()] == ["result.imported", "result.imported"]
+
+    changed = write_sample(tmp_path / "b.zip", 84)
+    assert (
+        runner.invoke(app, ["import", "sirekap", str(changed), "--db", database_url]).exit_code == 0
+    )
+    history = log.history("3101011001001")
+    assert [r.kind for r in history] == ["result.imported", "result.value_changed"]
+    change = history[-1].payload
+    assert (change["field"], change["before"], change["after"]) == ("paslon_1", 83, 84)
+    assert history[-1].actor == "import:sirekap"
+
+    shown = runner.invoke(app, ["log", "show", "3101011001001", "--db", database_url, "--json"])
+    assert shown.exit_code == 0
+    assert len(shown.stdout.strip().splitlines()) == 2
+
+    verified = runner.invoke(app, ["log", "verify", "--db", database_url])
+    assert verified.exit_code == 0, verified.output
+    assert "Intact" in verified.output
+
+    with open_engine(database_url).begin() as connection:
+        connection.execute(text("UPDATE event SET actor = 'someone' WHERE sequence = 2"))
+    broken = runner.invoke(app, ["log", "verify", "--db", database_url])
+    assert broken.exit_code == 1
+    assert "Broken at event 2" in broken.output
