@@ -104,3 +104,12 @@ def test_the_tool_derives_exactly_the_shipped_templates(
     for page in (1, 2, 3):
         derived = json.loads((tmp_path / f"page{page}.json").read_text())
         assert derived == json.loads((shipped / f"page{page}.json").read_text())
+
+
+def test_template_fields_are_the_domain_form_fields_page_by_page() -> None:
+    from rekap.data import election_2024
+    from rekap.domain.form import c_hasil_ppwp
+
+    form = c_hasil_ppwp(election_2024().contest("ppwp").dapil[0])
+    for template in load_form_templates():
+        assert {f.id for f in template.fields} == {f.id for f in form.page(template.page)}

@@ -1,0 +1,103 @@
+"""`rekap read PHOTO...`: read photos of C.Hasil PPWP pages.
+
+With `--json`, the output is a contract other tools rely on: one JSON object per photo
+and line, in the order given:
+
+    {"path", "page": 1|2|3|null, "status": "ok"|"not_a_form"|"page_incomplete"|"unreadable",
+     "reason", "fields": {"<field id>": {"value": int|null, "status": "read"|"abstain",
+     "confidence", "alternatives": [[value, p], ...], "box": [x0, y0, x1, y1], ...}}}
+
+Boxes are in millimetres of the page template. A bad photo never stops the command: it
+gets a status and a reason, and no number is ever given for a page that was not located.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from rekap.reading.classifier import DigitBoxClassifier
+from rekap.reading.pipeline import PageReader
+from rekap.reading.result import PageReading
+from rekap.reading.settle import settle_with_identity
+
+console = Console(stderr=True)
+
+
+def _classifier() -> DigitBoxClassifier:
+    """The shipped ONNX digit classifier; a clear message and exit 2 when it is missing."""
+    try:
+        from rekap.reading.digits import OnnxDigitClassifier
+
+        return OnnxDigitClassifier()
+    except Exception as error:  # missing module or model, or a model that fails to load
+        console.print(
+            "[red]The digit-box classifier is not available[/red] "
+            f"({escape(type(error).__name__)}: {escape(str(error))}).\n"
+            "It ships as rekap/reading/models/digits.onnx, made by training/train_digits.py."
+        )
+        raise typer.Exit(2) from error
+
+
+def _read_one(reader: PageReader, path: Path) -> PageReading:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return PageReading("unreadable", f"cannot read the file: {error.strerror or error}", None)
+    try:
+        return reader.read(data)
+    except Exception as error:  # a bug in a stage must not stop the other photos
+        return PageReading("unreadable", f"reader failed: {type(error).__name__}: {error}", None)
+
+
+def _table(path: Path, reading: PageReading) -> Table:
+    title = f"{escape(str(path))}: page {reading.page or '?'}, {reading.status}"
+    table = Table(title=title, caption=escape(reading.reason), show_lines=False)
+    for column in ("field", "value", "status", "confidence", "alternatives", "reason"):
+        table.add_column(column)
+    for field in reading.fields:
+        alternatives = ", ".join(f"{v} ({p:.2f})" for v, p in field.alternatives[:3])
+        table.add_row(
+            field.field_id,
+            "" if field.value is None else str(field.value),
+            field.status,
+            f"{field.confidence:.3f}",
+            alternatives,
+            escape(field.reason),
+        )
+    return table
+
+
+def read(
+    photos: Annotated[
+        list[Path], typer.Argument(help="Photos of C.Hasil PPWP pages (JPEG, PNG, WebP...).")
+    ],
+    json_: Annotated[
+        bool, typer.Option("--json", help="One JSON object per photo and line (the contract).")
+    ] = False,
+    same_tps: Annotated[
+        bool,
+        typer.Option(
+            "--same-tps",
+            help="The photos are pages of one TPS: let sum of paslon = suara sah settle "
+            "a single abstained field when unambiguous.",
+        ),
+    ] = False,
+) -> None:
+    """Read photos of C.Hasil PPWP pages: every number, its confidence, or why not."""
+    reader = PageReader(_classifier())
+    readings = [_read_one(reader, path) for path in photos]
+    if same_tps:
+        readings = list(settle_with_identity(readings))
+    for path, reading in zip(photos, readings, strict=True):
+        if json_:
+            record: dict[str, Any] = {"path": str(path), **reading.to_json()}
+            typer.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            Console().print(_table(path, reading))

@@ -1,0 +1,105 @@
+"""Detect the page's AprilTag (family 36h10), in a whole photo or in one expected region."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from rekap.reading.template import Box
+
+FloatArray = NDArray[np.float64]
+TAG_FAMILIES = {"36h10": cv2.aruco.DICT_APRILTAG_36h10}
+
+
+@dataclass(frozen=True)
+class TagDetection:
+    id: int
+    corners: tuple[tuple[float, float], ...]
+    """Four image points in the marker's own order (its top-left corner first, clockwise)."""
+
+
+@cache
+def _detector(family: str, refine: bool) -> cv2.aruco.ArucoDetector:
+    parameters = cv2.aruco.DetectorParameters()
+    if refine:
+        parameters.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
+    dictionary = cv2.aruco.getPredefinedDictionary(TAG_FAMILIES[family])
+    return cv2.aruco.ArucoDetector(dictionary, parameters)
+
+
+def _detections(corners: object, ids: object) -> list[TagDetection]:
+    if ids is None:
+        return []
+    found = []
+    for marker, tag_id in zip(corners, np.asarray(ids).ravel(), strict=True):  # type: ignore[call-overload]
+        points = np.asarray(marker, dtype=np.float64).reshape(4, 2)
+        found.append(TagDetection(int(tag_id), tuple((float(x), float(y)) for x, y in points)))
+    return found
+
+
+def detect_tags(gray: NDArray[np.uint8], family: str = "36h10") -> list[TagDetection]:
+    """Every tag in the whole image (slow on busy pages: use `detect_tag_in_region` first)."""
+    corners, ids, _ = _detector(family, refine=False).detectMarkers(gray)
+    return _detections(corners, ids)
+
+
+def detect_tags_near(
+    gray: NDArray[np.uint8],
+    centre: tuple[float, float],
+    radius: float,
+    family: str = "36h10",
+    max_side: int = 480,
+) -> list[TagDetection]:
+    """Tags inside a square of the photo around `centre` (no rectification); corners in
+    photo pixels. Used when the page's perspective is not known well enough to rectify."""
+    height, width = gray.shape
+    x0, y0 = max(0, int(centre[0] - radius)), max(0, int(centre[1] - radius))
+    x1, y1 = min(width, int(centre[0] + radius)), min(height, int(centre[1] + radius))
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        return []
+    crop = gray[y0:y1, x0:x1]
+    factor = max(1.0, max(crop.shape) / max_side)
+    if factor > 1.0:
+        size = (round(crop.shape[1] / factor), round(crop.shape[0] / factor))
+        crop = np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    corners, ids, _ = _detector(family, refine=True).detectMarkers(crop)
+    return [
+        TagDetection(t.id, tuple((x0 + x * factor, y0 + y * factor) for x, y in t.corners))
+        for t in _detections(corners, ids)
+    ]
+
+
+def detect_tag_in_region(
+    gray: NDArray[np.uint8],
+    template_to_image: FloatArray,
+    region: Box,
+    family: str = "36h10",
+    px_per_mm: float = 4.0,
+) -> list[TagDetection]:
+    """Rectify one template region (mm) of the photo and look for a tag there only.
+
+    Corners are returned in photo pixels."""
+    x0, y0, x1, y1 = region
+    width, height = round((x1 - x0) * px_per_mm), round((y1 - y0) * px_per_mm)
+    crop_to_template = np.array(
+        [[1 / px_per_mm, 0, x0], [0, 1 / px_per_mm, y0], [0, 0, 1]], dtype=np.float64
+    )
+    crop_to_image = template_to_image @ crop_to_template
+    crop = cv2.warpPerspective(
+        gray,
+        crop_to_image,
+        (width, height),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    corners, ids, _ = _detector(family, refine=True).detectMarkers(crop)
+    found = []
+    for tag in _detections(corners, ids):
+        points = np.array(tag.corners, dtype=np.float64).reshape(-1, 1, 2)
+        mapped = cv2.perspectiveTransform(points, crop_to_image).reshape(4, 2)
+        found.append(TagDetection(tag.id, tuple((float(x), float(y)) for x, y in mapped)))
+    return found

@@ -1,0 +1,166 @@
+"""Read bubble grids: which bubble of each column is blackened.
+
+Works on an upright crop of one grid (rectified from the photo by the cut stage, or any
+crop with a known approximate layout). Steps, per column of ten bubbles:
+1. align: shift the expected centres (and stretch their pitch slightly) to where the
+   printed rings are, by correlating with a ring pattern; never by a whole pitch;
+2. measure: the darkness inside each ring, between the paper and the ink of this crop;
+3. calibrate against the column: most bubbles of a column are empty, so the column's
+   median darkness is the printed digit's own ink, and a mark stands out above it;
+4. turn the excess darkness into a probability per digit, and for "no mark".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from rekap.reading.geometry import FloatArray
+
+NONE = 10
+"""Index of "no bubble marked" in a column's probabilities (after digits 0..9)."""
+MARK_THRESHOLD = 0.3
+"""Excess darkness (share of the bubble's inside, above the column's median) at which a
+bubble is as likely marked as not."""
+MARK_SOFTNESS = 0.06
+SAMPLE_RATIO = 0.8
+"""Darkness is measured in a disc of this share of the ring's inner radius."""
+PITCH_STRETCH = (0.94, 0.97, 1.0, 1.03, 1.06)
+
+
+@dataclass(frozen=True)
+class BubbleColumnReading:
+    position: int
+    darkness: tuple[float, ...]
+    """Per digit 0..9: share of the inside that is dark, above the column's median."""
+    probabilities: tuple[float, ...]
+    """Per digit 0..9, then "no bubble marked" (index 10); sums to 1."""
+    marked: tuple[int, ...]
+    """Digits whose bubble looks blackened (none, one, or several)."""
+
+    @property
+    def best(self) -> int | None:
+        """The most probable digit, or None when "no mark" is most probable."""
+        index = int(np.argmax(self.probabilities))
+        return None if index == NONE else index
+
+
+@dataclass(frozen=True)
+class BubbleGridReading:
+    columns: tuple[BubbleColumnReading, ...]
+
+    def digits(self) -> str:
+        """The grid as text, one character per column: the digit, '-' none, '?' several."""
+        out = []
+        for column in self.columns:
+            if len(column.marked) > 1:
+                out.append("?")
+            else:
+                best = column.best
+                out.append("-" if best is None else str(best))
+        return "".join(out)
+
+
+def _ring_pattern(radius: float) -> NDArray[np.float32]:
+    half = int(np.ceil(radius * 1.5))
+    yy, xx = np.mgrid[-half : half + 1, -half : half + 1]
+    distance = np.hypot(xx, yy)
+    thickness = max(1.0, 0.15 * radius)
+    pattern = np.where(np.abs(distance - radius) <= thickness, 0.0, 1.0)
+    return pattern.astype(np.float32)
+
+
+def _ring_response(crop: NDArray[np.uint8], radius: float) -> tuple[FloatArray, int]:
+    pattern = _ring_pattern(radius)
+    half = pattern.shape[0] // 2
+    padded = cv2.copyMakeBorder(crop, half, half, half, half, cv2.BORDER_REPLICATE)
+    response = cv2.matchTemplate(padded.astype(np.float32), pattern, cv2.TM_CCOEFF_NORMED)
+    return np.asarray(response, dtype=np.float64), half
+
+
+def align_column(response: FloatArray, centres: FloatArray, radius: float) -> FloatArray:
+    """The shift and pitch of a column's centres that best match the printed rings."""
+    pitch = float(np.median(np.diff(centres[:, 1]))) if len(centres) > 1 else 2 * radius
+    reach = int(max(1, min(0.4 * pitch, 2.0 * radius)))
+    padded = np.pad(response, reach, mode="constant", constant_values=-1.0)
+    height, width = response.shape
+    middle = centres.mean(axis=0)
+    best, best_score = centres, -np.inf
+    for stretch in PITCH_STRETCH:
+        stretched = middle + (centres - middle) * np.array([1.0, stretch])
+        xs = np.clip(np.rint(stretched[:, 0]).astype(int), 0, width - 1)
+        ys = np.clip(np.rint(stretched[:, 1]).astype(int), 0, height - 1)
+        total = np.zeros((2 * reach + 1, 2 * reach + 1))
+        for x, y in zip(xs, ys, strict=True):
+            total += padded[y : y + 2 * reach + 1, x : x + 2 * reach + 1]
+        dy, dx = np.unravel_index(int(np.argmax(total)), total.shape)
+        if total[dy, dx] > best_score:
+            best_score = float(total[dy, dx])
+            best = stretched + np.array([dx - reach, dy - reach], dtype=np.float64)
+    return best
+
+
+def _darkness(crop: NDArray[np.uint8], centres: FloatArray, radius: float) -> FloatArray:
+    paper, ink = np.percentile(crop, [95, 1])
+    span = max(float(paper - ink), 1.0)
+    half = int(np.ceil(radius))
+    yy, xx = np.mgrid[-half : half + 1, -half : half + 1]
+    disc = np.hypot(xx, yy) <= radius
+    height, width = crop.shape
+    values = []
+    for x, y in centres:
+        cx, cy = round(float(x)), round(float(y))
+        x0, y0, x1, y1 = cx - half, cy - half, cx + half + 1, cy + half + 1
+        if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
+            values.append(0.0)
+            continue
+        patch = crop[y0:y1, x0:x1][disc].astype(np.float64)
+        values.append(float(np.clip((paper - patch.mean()) / span, 0.0, 1.0)))
+    return np.array(values)
+
+
+def _column_probabilities(excess: FloatArray) -> tuple[tuple[float, ...], tuple[int, ...]]:
+    marked_p = 1.0 / (1.0 + np.exp(-(excess - MARK_THRESHOLD) / MARK_SOFTNESS))
+    marked_p = np.clip(marked_p, 1e-4, 1 - 1e-4)
+    empty = np.prod(1.0 - marked_p)
+    single = [empty / (1.0 - p) * p for p in marked_p]
+    masses = np.array([*single, empty])
+    explained = float(masses.sum())
+    # Several marks: no single digit explains them; spread what is left evenly.
+    masses = masses + (1.0 - min(explained, 1.0)) / len(masses)
+    probabilities = masses / masses.sum()
+    marked = tuple(int(d) for d in np.flatnonzero(marked_p > 0.5))
+    return tuple(float(p) for p in probabilities), marked
+
+
+def read_bubble_grid(
+    crop: NDArray[np.uint8],
+    columns: Sequence[FloatArray],
+    inner_radius: float,
+    *,
+    align: bool = True,
+) -> BubbleGridReading:
+    """Read a grid from an upright crop. `columns` holds, per digit position, the expected
+    (10, 2) centres of bubbles 0..9 in crop pixels; `inner_radius` is in crop pixels."""
+    response, _ = _ring_response(crop, inner_radius) if align else (None, 0)
+    readings = []
+    for position, expected in enumerate(columns):
+        centres = np.asarray(expected, dtype=np.float64)
+        if response is not None:
+            centres = align_column(response, centres, inner_radius)
+        darkness = _darkness(crop, centres, SAMPLE_RATIO * inner_radius)
+        excess = darkness - float(np.median(darkness))
+        probabilities, marked = _column_probabilities(excess)
+        readings.append(
+            BubbleColumnReading(
+                position=position,
+                darkness=tuple(float(v) for v in excess),
+                probabilities=probabilities,
+                marked=marked,
+            )
+        )
+    return BubbleGridReading(columns=tuple(readings))

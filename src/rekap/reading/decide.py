@@ -1,0 +1,166 @@
+"""Decide stage: one number per field from its three digit boxes and its bubble grid.
+
+Every value 0..999 is scored by how well it explains *all* the evidence at once:
+
+    P(value | evidence)  ~  prod_i box_i(digit_i)  x  prod_i bubbles_i(digit_i)
+
+where a leading position of a short number (the hundreds of 32) may be written as 'X', left
+blank or written '0', and its bubble column may show 0 or nothing; a bubble column left
+unmarked is weak evidence, never a contradiction. The reader reads the best value only when
+it is probable enough and no source confidently says otherwise; else it abstains and says
+why. There is no fixed confusion rule (such as "a doubtful 1 is a 7"): the classifier's
+probabilities and the bubbles decide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rekap.reading.bubbles import NONE, BubbleGridReading
+from rekap.reading.classifier import BLANK, CROSSED, DIGIT_BOX_LABELS, DigitBoxReading
+from rekap.reading.geometry import FloatArray
+from rekap.reading.result import FieldReading
+from rekap.reading.template import Box
+
+VALUES = np.arange(1000)
+DIGITS = np.stack([VALUES // 100, VALUES // 10 % 10, VALUES % 10])
+LEADING = np.stack([VALUES < 100, VALUES < 10, np.zeros(1000, dtype=bool)])
+"""Whether position i of each value is a leading zero (hundreds of 32, tens of 7)."""
+
+
+@dataclass(frozen=True)
+class DecisionPolicy:
+    accept: float = 0.95
+    """Read a value only when its probability given all evidence is at least this."""
+    conflict: float = 0.8
+    """Abstain when boxes and bubbles are each at least this sure of different values."""
+    min_box_support: float = 0.05
+    """Abstain when a digit box gives the chosen value's digit less than this."""
+    leading_box: tuple[float, float, float] = (0.2, 0.5, 0.3)
+    """How a leading zero's box is filled: written '0', crossed 'X', left blank."""
+    unmarked_leading: float = 0.5
+    """Share of leading zeros whose bubble column is left unmarked (instead of 0)."""
+    unmarked_column: float = 0.2
+    """Share of other digits whose bubble column is left unmarked (a skipped grid)."""
+    floor: float = 1e-4
+    """Every piece of evidence keeps at least this much doubt."""
+    alternatives: int = 5
+
+
+def box_likelihoods(readings: Sequence[DigitBoxReading], policy: DecisionPolicy) -> FloatArray:
+    """(3, 1000): how well each box's reading fits each value. The classifier's posteriors
+    stand in for likelihoods (uniform class prior); a leading zero is a mixture of the ways
+    it is written, so an uninformative box favours no value."""
+    written, crossed, blank = policy.leading_box
+    rows = []
+    for position, reading in enumerate(readings):
+        p = np.asarray(reading.probabilities, dtype=np.float64)
+        if p.shape != (len(DIGIT_BOX_LABELS),):
+            raise ValueError(f"expected {len(DIGIT_BOX_LABELS)} probabilities, got {p.shape}")
+        leading = written * p[0] + crossed * p[CROSSED] + blank * p[BLANK]
+        digit = p[DIGITS[position]]
+        rows.append(np.where(LEADING[position], leading, digit) + policy.floor)
+    return np.array(rows)
+
+
+def bubble_likelihoods(grid: BubbleGridReading, policy: DecisionPolicy) -> FloatArray:
+    """(3, 1000): how well each bubble column fits each value; an unmarked column is a
+    possible way to fill any position, so it weakens but never contradicts a value."""
+    rows = []
+    for position, column in enumerate(grid.columns):
+        p = np.asarray(column.probabilities, dtype=np.float64)
+        skip_leading, skip = policy.unmarked_leading, policy.unmarked_column
+        leading = (1 - skip_leading) * p[0] + skip_leading * p[NONE]
+        digit = (1 - skip) * p[DIGITS[position]] + skip * p[NONE]
+        rows.append(np.where(LEADING[position], leading, digit) + policy.floor)
+    return np.array(rows)
+
+
+def _posterior(likelihoods: FloatArray) -> FloatArray:
+    log = np.log(likelihoods).sum(axis=0)
+    weights = np.exp(log - log.max())
+    result: FloatArray = weights / weights.sum()
+    return result
+
+
+def _best(posterior: FloatArray) -> tuple[int, float]:
+    index = int(np.argmax(posterior))
+    return index, float(posterior[index])
+
+
+def _alternatives(posterior: FloatArray, count: int) -> tuple[tuple[int, float], ...]:
+    order = np.argsort(posterior)[::-1][:count]
+    return tuple((int(v), float(posterior[v])) for v in order)
+
+
+def abstain(field_id: str, box: Box, reason: str) -> FieldReading:
+    """A field with no evidence at all (outside the photo, page not read)."""
+    return FieldReading(field_id, None, "abstain", 0.0, (), reason, box)
+
+
+def decide_field(
+    field_id: str,
+    box: Box,
+    digit_readings: Sequence[DigitBoxReading],
+    bubbles: BubbleGridReading | None,
+    policy: DecisionPolicy = DecisionPolicy(),
+) -> FieldReading:
+    """Combine the evidence of one field into a reading or an abstention with a reason."""
+    labels = tuple(r.label for r in digit_readings)
+    shown = "".join("_" if label == "blank" else label for label in labels)
+    boxes = box_likelihoods(digit_readings, policy)
+    evidence = [boxes]
+    if bubbles is not None:
+        evidence.append(bubble_likelihoods(bubbles, policy))
+    posterior = _posterior(np.concatenate(evidence))
+    value, confidence = _best(posterior)
+    alternatives = _alternatives(posterior, policy.alternatives)
+    marks = bubbles.digits() if bubbles is not None else None
+
+    def result(status: str, reason: str) -> FieldReading:
+        read = status == "read"
+        return FieldReading(
+            field_id,
+            value if read else None,
+            "read" if read else "abstain",
+            confidence,
+            alternatives,
+            reason,
+            box,
+            labels,
+            marks,
+        )
+
+    if all(label == "blank" for label in labels):
+        extra = f"; bubbles show {marks}" if marks and marks != "---" else ""
+        return result("abstain", f"digit boxes are empty{extra}")
+    box_value, box_p = _best(_posterior(boxes))
+    if bubbles is not None:
+        bubble_value, bubble_p = _best(_posterior(evidence[1]))
+        sure = min(box_p, bubble_p) >= policy.conflict
+        if sure and box_value != bubble_value:
+            return result(
+                "abstain",
+                f"digit boxes read {box_value} (p={box_p:.2f}) but bubbles read "
+                f"{bubble_value} (p={bubble_p:.2f})",
+            )
+    support = boxes[:, value] - policy.floor
+    weakest = int(np.argmin(support))
+    if support[weakest] < policy.min_box_support:
+        return result(
+            "abstain",
+            f"best value {value} but digit box {weakest} reads '{labels[weakest]}' "
+            f"(gives {value}'s digit p={support[weakest]:.3f})",
+        )
+    sources = f"boxes '{shown}'" + (f", bubbles '{marks}'" if marks is not None else "")
+    if confidence < policy.accept:
+        runner_up = alternatives[1] if len(alternatives) > 1 else (value, 0.0)
+        return result(
+            "abstain",
+            f"uncertain: {value} (p={confidence:.2f}) or {runner_up[0]} "
+            f"(p={runner_up[1]:.2f}) from {sources}",
+        )
+    return result("read", f"read from {sources}")

@@ -1,0 +1,159 @@
+"""Decode stage: photo bytes to a grayscale image at the smallest resolution that suffices.
+
+JPEG photos are decoded with libjpeg's DCT scaling (1/2, 1/4, 1/8), which skips most of
+the work of a full decode; the EXIF orientation is applied afterwards on the small image.
+Anything that is not a complete, reasonably sized image is refused with a reason.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, UnidentifiedImageError
+
+from rekap.reading.problem import Problem
+
+GrayImage = NDArray[np.uint8]
+
+MAX_PIXELS = 100_000_000
+"""Photos above this many pixels (about 100 MP) are refused: no phone takes them, and
+a small file that declares them is a decompression bomb."""
+MIN_LONG_SIDE = 1800
+"""Decode at the largest reduction that keeps at least this many pixels on the long side."""
+MIN_SIDE = 200
+EXIF_ORIENTATION = 0x0112
+_REDUCED_FLAGS = {
+    1: cv2.IMREAD_GRAYSCALE,
+    2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
+    4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
+    8: cv2.IMREAD_REDUCED_GRAYSCALE_8,
+}
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """A grayscale photo, upright as its EXIF orientation says, possibly reduced."""
+
+    gray: GrayImage
+    original_size: tuple[int, int]
+    """(width, height) of the full-resolution photo, after orientation."""
+    reduction: int
+    """How many original pixels one decoded pixel spans along each axis (1, 2, 4 or 8)."""
+    format: str
+    orientation: int
+
+
+@dataclass(frozen=True)
+class _Header:
+    format: str
+    width: int
+    height: int
+    orientation: int
+
+
+def choose_reduction(width: int, height: int, min_long_side: int = MIN_LONG_SIDE) -> int:
+    """The largest JPEG reduction factor that keeps `min_long_side` pixels."""
+    long_side = max(width, height)
+    for factor in (8, 4, 2):
+        if long_side // factor >= min_long_side:
+            return factor
+    return 1
+
+
+def _read_header(data: bytes) -> _Header | Problem:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                # Only a JPEG's EXIF is read at open; other formats would decode to find it.
+                exif = image.getexif() if image.format == "JPEG" else {}
+                orientation = int(exif.get(EXIF_ORIENTATION, 1) or 1)
+                return _Header(str(image.format), image.width, image.height, orientation)
+    except Image.DecompressionBombError as error:
+        return Problem("unreadable", f"refused as a decompression bomb: {error}")
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+        return Problem("unreadable", f"not an image in a known format ({type(error).__name__})")
+
+
+def _jpeg_is_complete(data: bytes) -> bool:
+    """A complete JPEG has an end-of-image marker after its first start-of-scan marker
+    (the marker cannot occur inside entropy-coded data)."""
+    start_of_scan = data.find(b"\xff\xda")
+    return start_of_scan >= 0 and data.rfind(b"\xff\xd9") > start_of_scan
+
+
+def _decode_with_pillow(data: bytes) -> GrayImage | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+                return np.asarray(image.convert("L"), dtype=np.uint8)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+
+
+def _apply_orientation(gray: GrayImage, orientation: int) -> GrayImage:
+    """Turn the stored pixels upright per EXIF orientation 1..8."""
+    steps: dict[int, tuple[bool, int]] = {
+        2: (True, 0),
+        3: (False, 2),
+        4: (True, 2),
+        5: (True, 1),
+        6: (False, 3),
+        7: (True, 3),
+        8: (False, 1),
+    }
+    if orientation not in steps:
+        return gray
+    mirror, quarter_turns = steps[orientation]
+    result = gray[:, ::-1] if mirror else gray
+    return np.ascontiguousarray(np.rot90(result, quarter_turns))
+
+
+def decode_image(
+    data: bytes, *, min_long_side: int = MIN_LONG_SIDE, max_pixels: int = MAX_PIXELS
+) -> DecodedImage | Problem:
+    """Decode photo bytes; never raises for bad input, returns a Problem instead."""
+    if not data:
+        return Problem("unreadable", "empty file")
+    header = _read_header(data)
+    if isinstance(header, Problem):
+        return header
+    pixels = header.width * header.height
+    if pixels > max_pixels:
+        return Problem(
+            "unreadable",
+            f"image too large: {header.width}x{header.height} = {pixels / 1e6:.0f} MP "
+            f"(limit {max_pixels / 1e6:.0f} MP; refused as a possible decompression bomb)",
+        )
+    if min(header.width, header.height) < MIN_SIDE:
+        return Problem("unreadable", f"image too small: {header.width}x{header.height} pixels")
+    reduction = choose_reduction(header.width, header.height, min_long_side)
+    if header.format == "JPEG":
+        if not _jpeg_is_complete(data):
+            return Problem("unreadable", "truncated JPEG: no end-of-image marker")
+        flags = _REDUCED_FLAGS[reduction] | cv2.IMREAD_IGNORE_ORIENTATION
+        decoded = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
+    else:
+        decoded = _decode_with_pillow(data)
+        if decoded is not None and reduction > 1:
+            size = (decoded.shape[1] // reduction, decoded.shape[0] // reduction)
+            decoded = cv2.resize(decoded, size, interpolation=cv2.INTER_AREA)
+    if decoded is None or decoded.size == 0:
+        return Problem("unreadable", f"{header.format} data is corrupt or truncated")
+    gray = _apply_orientation(np.asarray(decoded, dtype=np.uint8), header.orientation)
+    swapped = header.orientation in (5, 6, 7, 8)
+    size = (header.height, header.width) if swapped else (header.width, header.height)
+    return DecodedImage(
+        gray=gray,
+        original_size=size,
+        reduction=reduction,
+        format=header.format,
+        orientation=header.orientation,
+    )

@@ -1,0 +1,220 @@
+"""Find corner-fiducial candidates: two dark squares of equal size, placed diagonally.
+
+On the printed plano form the two squares touch at one corner; on a screen or after blur
+they may merge into one blob, or print with a small gap. Both cases are handled: single
+square blobs are paired by size, distance and direction, and a blob that looks like two
+merged squares is split by erosion. The anchor of a candidate is the midpoint of the two
+squares' centres, which is where the template's fiducial anchor lies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+MAX_CANDIDATES = 24
+CLUTTER_WEIGHT = 0.5
+CROWD_RADIUS = 6.0
+
+
+@dataclass(frozen=True)
+class FiducialCandidate:
+    x: float
+    y: float
+    side: float
+    """Side of one of the two squares, in pixels."""
+    score: float
+    """Lower is more fiducial-like (0 is perfect)."""
+
+
+@dataclass(frozen=True)
+class _Square:
+    x: float
+    y: float
+    side: float
+    angle: float | None
+    """Orientation of the square's edges, radians modulo pi/2; None when the square was
+    split from a merged blob (too eroded to tell)."""
+    partner: int | None = None
+    """For a square split from a merged blob: an id shared with its other half."""
+
+
+def binarize(gray: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """Dark ink as 255, with a threshold that follows uneven lighting."""
+    block = max(15, (max(gray.shape) // 25) | 1)
+    binary = cv2.adaptiveThreshold(
+        gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12
+    )
+    return np.asarray(binary, dtype=np.uint8)
+
+
+def _split_merged(mask: NDArray[np.uint8], x0: int, y0: int) -> list[_Square]:
+    """Two touching (or blur-joined) squares come apart after some steps of erosion."""
+    side = min(mask.shape)
+    kernel = np.ones((3, 3), np.uint8)
+    most = max(1, round(side * 0.3))
+    padded = np.pad(mask, most + 1)
+    eroded = padded
+    steps = 0
+    while steps < most:
+        steps += 1
+        eroded = np.asarray(cv2.erode(eroded, kernel), dtype=np.uint8)
+        count, labels, stats, centroids = cv2.connectedComponentsWithStats(eroded, connectivity=8)
+        areas = stats[1:, cv2.CC_STAT_AREA].astype(float)
+        if count < 2:
+            return []
+        big = np.flatnonzero(areas >= 0.2 * areas.max()) + 1
+        if len(big) > 2:
+            return []
+        if len(big) == 2:
+            break
+    else:
+        return []
+    first, second = (float(stats[i, cv2.CC_STAT_AREA]) for i in big)
+    if min(first, second) / max(first, second) < 0.5:
+        return []
+    box_areas = [float(stats[i, cv2.CC_STAT_WIDTH] * stats[i, cv2.CC_STAT_HEIGHT]) for i in big]
+    if min(area / box for area, box in zip((first, second), box_areas, strict=True)) < 0.45:
+        return []
+    squares = []
+    for index in big:
+        part = (labels == index).astype(np.uint8)
+        grown = cv2.dilate(part, kernel, iterations=steps)
+        cx, cy = centroids[index]
+        squares.append(
+            _Square(
+                x=x0 + float(cx) - most - 1,
+                y=y0 + float(cy) - most - 1,
+                side=float(np.sqrt(grown.sum())),
+                angle=None,
+                partner=x0 * 100_003 + y0,
+            )
+        )
+    return squares
+
+
+def _collect_squares(binary: NDArray[np.uint8]) -> list[_Square]:
+    """Solid dark squares (and halves of merged square pairs), from contours: tracing
+    contours is several times faster than labelling components on a busy page."""
+    contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return []
+    limit = max(binary.shape) / 12
+    holes: dict[int, float] = {}
+    for contour, (_, _, _, parent) in zip(contours, hierarchy[0], strict=True):
+        if parent != -1:
+            holes[int(parent)] = holes.get(int(parent), 0.0) + float(cv2.contourArea(contour))
+    squares: list[_Square] = []
+    for index, (contour, links) in enumerate(zip(contours, hierarchy[0], strict=True)):
+        if links[3] != -1 or len(contour) < 4:
+            continue
+        x0, y0, w, h = cv2.boundingRect(contour)
+        if w < 5 or h < 5 or w > limit or h > limit:
+            continue
+        area = float(cv2.contourArea(contour))
+        (cx, cy), (rw, rh), degrees = cv2.minAreaRect(contour)
+        if area <= 0 or rw <= 0 or rh <= 0 or holes.get(index, 0.0) > 0.1 * area:
+            continue
+        rect_fill, aspect = area / (rw * rh), rw / rh
+        halves: list[_Square] = []
+        if 0.3 < rect_fill <= 0.85 and w >= 9 and h >= 9 and 0.45 < w / h < 2.2:
+            mask = np.zeros((h, w), np.uint8)
+            cv2.drawContours(mask, [contour], 0, 1, thickness=-1, offset=(-x0, -y0))
+            halves = _split_merged(mask, x0, y0)
+            squares.extend(halves)
+        if not halves and rect_fill > 0.75 and 0.6 < aspect < 1.6:
+            side = float(np.sqrt(area)) + 1.0
+            angle = float(np.deg2rad(degrees) % (np.pi / 2))
+            squares.append(_Square(float(cx), float(cy), side, angle))
+    return squares
+
+
+def _angle_gap(a: float, b: float) -> float:
+    """Distance between two angles modulo pi/2."""
+    d = abs(a - b) % (np.pi / 2)
+    return float(min(d, np.pi / 2 - d))
+
+
+def _pair(first: _Square, second: _Square) -> FiducialCandidate | None:
+    ratio = first.side / second.side
+    if not 0.67 < ratio < 1.5:
+        return None
+    side = (first.side + second.side) / 2
+    dx, dy = second.x - first.x, second.y - first.y
+    distance = float(np.hypot(dx, dy))
+    merged = first.partner is not None
+    if not (0.8 if merged else 1.15) * side < distance < 2.6 * side:
+        return None
+    if first.partner is not None or second.partner is not None:
+        if first.partner != second.partner:
+            return None
+        diagonal = parallel = 0.0
+    else:
+        assert first.angle is not None and second.angle is not None
+        direction = float(np.arctan2(dy, dx))
+        diagonal = _angle_gap(direction, first.angle + np.pi / 4)
+        parallel = _angle_gap(first.angle, second.angle)
+        if diagonal > np.deg2rad(20) or parallel > np.deg2rad(20):
+            return None
+    score = abs(np.log(ratio)) + diagonal + parallel + abs(distance / side - 1.414) * 0.3
+    return FiducialCandidate(
+        x=(first.x + second.x) / 2, y=(first.y + second.y) / 2, side=side, score=float(score)
+    )
+
+
+def _clutter(binary: NDArray[np.uint8], candidate: FiducialCandidate) -> float:
+    """Share of dark pixels on two circles around the pair, where a fiducial has paper."""
+    angles = np.linspace(0.0, 2 * np.pi, 48, endpoint=False)
+    radii = np.array([1.9, 2.5])[:, None] * candidate.side
+    xs = np.rint(candidate.x + radii * np.cos(angles)).astype(int).ravel()
+    ys = np.rint(candidate.y + radii * np.sin(angles)).astype(int).ravel()
+    height, width = binary.shape
+    inside = (xs >= 0) & (xs < width) & (ys >= 0) & (ys < height)
+    if not inside.any():
+        return 1.0
+    return float(np.mean(binary[ys[inside], xs[inside]] > 0))
+
+
+def find_fiducial_candidates(gray: NDArray[np.uint8]) -> tuple[FiducialCandidate, ...]:
+    """The most fiducial-like pairs of squares in a photo, best first."""
+    binary = binarize(gray)
+    squares = _collect_squares(binary)
+    if len(squares) < 2:
+        return ()
+    points = np.array([(s.x, s.y) for s in squares])
+    sides = np.array([s.side for s in squares])
+    candidates: list[FiducialCandidate] = []
+    for i, square in enumerate(squares):
+        near = np.hypot(points[:, 0] - square.x, points[:, 1] - square.y) < 2.7 * sides[i]
+        for j in np.flatnonzero(near):
+            if j > i:
+                candidate = _pair(square, squares[int(j)])
+                if candidate is None:
+                    continue
+                score = candidate.score + CLUTTER_WEIGHT * _clutter(binary, candidate)
+                candidates.append(replace(candidate, score=score))
+    candidates.sort(key=lambda c: c.score)
+    return tuple(_isolated(_deduplicate(candidates))[:MAX_CANDIDATES])
+
+
+def _isolated(candidates: list[FiducialCandidate]) -> list[FiducialCandidate]:
+    """Drop candidates in crowds (bold text): a fiducial stands alone on the paper."""
+    return [
+        c
+        for c in candidates
+        if not any(
+            k is not c and np.hypot(c.x - k.x, c.y - k.y) < CROWD_RADIUS * max(c.side, k.side)
+            for k in candidates
+        )
+    ]
+
+
+def _deduplicate(candidates: list[FiducialCandidate]) -> list[FiducialCandidate]:
+    kept: list[FiducialCandidate] = []
+    for candidate in candidates:
+        if all(np.hypot(candidate.x - k.x, candidate.y - k.y) > k.side for k in kept):
+            kept.append(candidate)
+    return kept

@@ -1,0 +1,122 @@
+"""The page reader: photo bytes in, a PageReading out, through injected stages.
+
+    decode -> locate -> cut cells -> classify digit boxes -> read bubbles -> decide
+
+Each stage is a plain function (or, for the digit classifier, an object) passed in, so a
+test, a benchmark or another form can swap any of them. Bad input never raises: every
+refusal is a PageReading with a status and a reason, and no number is ever produced for
+a page that could not be located.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rekap.reading.bubbles import BubbleGridReading, read_bubble_grid
+from rekap.reading.cells import BubbleCrop, PageCells, cut_cells
+from rekap.reading.classifier import DigitBoxClassifier
+from rekap.reading.decide import DecisionPolicy, abstain, decide_field
+from rekap.reading.decode import DecodedImage, GrayImage, decode_image
+from rekap.reading.locate import PageLocation, locate_page
+from rekap.reading.problem import Problem
+from rekap.reading.quality import assess_quality, explain_missing_page
+from rekap.reading.result import FieldReading, PageGeometry, PageReading
+from rekap.reading.template import PageTemplate, load_form_templates
+
+Decoder = Callable[[bytes], DecodedImage | Problem]
+Locator = Callable[[DecodedImage, Sequence[PageTemplate]], PageLocation | Problem | None]
+Cutter = Callable[[GrayImage, PageLocation], PageCells]
+BubbleReader = Callable[[BubbleCrop], BubbleGridReading]
+
+
+def read_bubble_crop(crop: BubbleCrop) -> BubbleGridReading:
+    return read_bubble_grid(crop.image, crop.columns, crop.inner_radius)
+
+
+def _geometry(location: PageLocation, decoded: DecodedImage) -> PageGeometry:
+    scale = np.diag([float(decoded.reduction), float(decoded.reduction), 1.0])
+    to_photo = scale @ location.homography
+    to_photo = to_photo / to_photo[2, 2]
+    rows = tuple((float(r[0]), float(r[1]), float(r[2])) for r in to_photo)
+    return PageGeometry(
+        page_to_photo=rows,
+        rotation_degrees=location.rotation_degrees,
+        residual_mm=round(location.residual_mm, 3),
+        px_per_mm=round(location.px_per_mm * decoded.reduction, 3),
+        fiducials_used=location.fiducials_used,
+    )
+
+
+@dataclass(frozen=True)
+class PageReader:
+    """Reads photos of the pages of one form (by default C.Hasil PPWP plano, pages 1-3)."""
+
+    classifier: DigitBoxClassifier
+    templates: tuple[PageTemplate, ...] = field(default_factory=load_form_templates)
+    decode: Decoder = decode_image
+    locate: Locator = locate_page
+    cut: Cutter = cut_cells
+    read_bubbles: BubbleReader = read_bubble_crop
+    policy: DecisionPolicy = field(default_factory=DecisionPolicy)
+
+    def read(self, data: bytes, expected_page: int | None = None) -> PageReading:
+        """Read one photo. With `expected_page`, a photo of another page is refused."""
+        decoded = self.decode(data)
+        if isinstance(decoded, Problem):
+            return PageReading(decoded.status, decoded.reason, decoded.page)
+        located = self.locate(decoded, self.templates)
+        if located is None:
+            problem = explain_missing_page(assess_quality(decoded.gray))
+            return PageReading(problem.status, problem.reason, None)
+        if isinstance(located, Problem):
+            return PageReading(located.status, located.reason, located.page)
+        template = located.template
+        if expected_page is not None and template.page != expected_page:
+            return PageReading(
+                "not_a_form",
+                f"expected page {expected_page}, this photo shows page {template.page} "
+                f"(AprilTag {template.apriltag.id})",
+                template.page,
+                template.form,
+            )
+        fields = self._read_fields(self.cut(decoded.gray, located))
+        hidden = [f.field_id for f in fields if f.reason.startswith("outside the photo")]
+        notes = list(located.notes)
+        status: str = "ok"
+        if hidden:
+            status = "page_incomplete"
+            notes.insert(0, f"{len(hidden)} field(s) outside the photo: {', '.join(hidden)}")
+        if located.rotation_degrees:
+            notes.append(f"page is turned {located.rotation_degrees} degrees in the photo")
+        reason = "; ".join(notes) if notes else "page located from all four fiducials and the tag"
+        return PageReading(
+            "page_incomplete" if status != "ok" else "ok",
+            reason,
+            template.page,
+            template.form,
+            fields,
+            _geometry(located, decoded),
+        )
+
+    def _read_fields(self, cells: PageCells) -> tuple[FieldReading, ...]:
+        visible = [f for f in cells.fields if f.visible]
+        crops = [crop for f in visible for crop in f.digit_crops]
+        readings = list(self.classifier.classify(crops)) if crops else []
+        if len(readings) != len(crops):
+            raise ValueError(f"classifier returned {len(readings)} readings for {len(crops)}")
+        results = []
+        cursor = 0
+        for cell in cells.fields:
+            template = cell.field
+            if not cell.visible:
+                results.append(abstain(template.id, template.box, "outside the photo"))
+                continue
+            count = len(cell.digit_crops)
+            boxes = readings[cursor : cursor + count]
+            cursor += count
+            bubbles = self.read_bubbles(cell.bubbles) if cell.bubbles is not None else None
+            results.append(decide_field(template.id, cell.box, boxes, bubbles, self.policy))
+        return tuple(results)

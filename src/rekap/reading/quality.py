@@ -1,0 +1,77 @@
+"""Photo quality measures, used to say *why* no page could be found in a photo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from rekap.reading.problem import Problem
+
+MEASURE_LONG_SIDE = 1000
+"""Sharpness is measured at this size so that it does not depend on the photo's size."""
+TOO_DARK_BRIGHT_LEVEL = 60.0
+TOO_BRIGHT_DARK_LEVEL = 200.0
+MIN_CONTRAST = 40.0
+MIN_SHARPNESS = 0.1
+"""Sharp phone photos of a form measure 0.3-0.8; a Gaussian blur of 2 px (at 1000 px)
+brings them below 0.15, where fiducials and the tag are no longer found."""
+
+
+@dataclass(frozen=True)
+class ImageQuality:
+    median_level: float
+    dark_level: float
+    """1st percentile of the grey levels (0 black .. 255 white)."""
+    bright_level: float
+    """99th percentile of the grey levels."""
+    sharpness: float
+    """Strong edges (99.5th percentile of the Laplacian) relative to the contrast."""
+
+
+def assess_quality(gray: NDArray[np.uint8]) -> ImageQuality:
+    factor = MEASURE_LONG_SIDE / max(gray.shape)
+    small = gray
+    if factor < 1.0:
+        small = np.asarray(
+            cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA),
+            dtype=np.uint8,
+        )
+    dark, median, bright = (float(v) for v in np.percentile(small, [1, 50, 99]))
+    laplacian = np.abs(cv2.Laplacian(small, cv2.CV_32F))
+    edges = float(np.percentile(laplacian, 99.5))
+    return ImageQuality(
+        median_level=median,
+        dark_level=dark,
+        bright_level=bright,
+        sharpness=edges / max(bright - dark, 1.0),
+    )
+
+
+def explain_missing_page(quality: ImageQuality) -> Problem:
+    """The most likely reason why no page marker was found in a photo of this quality."""
+    if quality.bright_level < TOO_DARK_BRIGHT_LEVEL:
+        return Problem(
+            "unreadable",
+            f"too dark: even the brightest parts are grey level {quality.bright_level:.0f}/255",
+        )
+    if quality.dark_level > TOO_BRIGHT_DARK_LEVEL:
+        return Problem(
+            "unreadable",
+            f"washed out: even the darkest parts are grey level {quality.dark_level:.0f}/255",
+        )
+    contrast = quality.bright_level - quality.dark_level
+    if contrast < MIN_CONTRAST:
+        return Problem("unreadable", f"too little contrast ({contrast:.0f} grey levels)")
+    if quality.sharpness < MIN_SHARPNESS:
+        return Problem(
+            "unreadable",
+            f"too blurred (sharpness {quality.sharpness:.2f}, need {MIN_SHARPNESS:.2f}): "
+            "hold the phone still and focus on the form",
+        )
+    return Problem(
+        "not_a_form",
+        "no page of the form found: neither its AprilTag nor its corner fiducials are visible",
+    )

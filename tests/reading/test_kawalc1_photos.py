@@ -1,0 +1,112 @@
+"""Real phone photos (kawalc1: a screen showing a digitally filled 2024 form).
+
+Page 2 of the filled form reads 123 / 274 / 032 and page 3 reads 427 / 3 / 430. Note that
+`pilpres-2024-hal3-cam2.jpg`, despite its name, shows page 1 (its AprilTag is 101).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rekap.reading.cells import cut_cells
+from rekap.reading.classifier import DIGIT_BOX_LABELS
+from rekap.reading.decode import DecodedImage, decode_image
+from rekap.reading.locate import PageLocation, locate_page
+from rekap.reading.pipeline import PageReader
+from rekap.reading.template import load_form_templates
+
+pytestmark = pytest.mark.shared
+
+PAGES = {
+    "pilpres-2024-hal1.jpg": 1,
+    "pilpres-2024-hal2.jpg": 2,
+    "pilpres-2024-hal3.jpg": 3,
+    "pilpres-2024-hal2-cam2.jpg": 2,
+    "pilpres-2024-hal3-cam2.jpg": 1,
+}
+
+
+@dataclass(frozen=True)
+class Reading:
+    label: str
+    confidence: float
+    probabilities: tuple[float, ...]
+
+
+class ScriptedClassifier:
+    """Says what a person reads in each box, in order, with probability `p`: so the test
+    exercises locating, cutting, bubbles and the decision on real photos, not digits."""
+
+    def __init__(self, labels: str, p: float = 0.97) -> None:
+        self.labels = [{"X": "X", "_": "blank"}.get(ch, ch) for ch in labels]
+        self.p = p
+
+    def classify(self, crops: list[np.ndarray]) -> list[Reading]:
+        assert len(crops) == len(self.labels)
+        readings = []
+        rest = (1.0 - self.p) / (len(DIGIT_BOX_LABELS) - 1)
+        for label in self.labels:
+            p = tuple(self.p if name == label else rest for name in DIGIT_BOX_LABELS)
+            readings.append(Reading(label, self.p, p))
+        return readings
+
+
+def _photo(shared_dir: Path, name: str) -> bytes:
+    return (shared_dir / "data" / "forms" / "kawalc1" / name).read_bytes()
+
+
+@pytest.mark.parametrize(("name", "page"), sorted(PAGES.items()))
+def test_each_photo_is_located_as_its_page(shared_dir: Path, name: str, page: int) -> None:
+    decoded = decode_image(_photo(shared_dir, name))
+    assert isinstance(decoded, DecodedImage)
+    location = locate_page(decoded, load_form_templates())
+    assert isinstance(location, PageLocation), location
+    assert location.template.page == page
+    assert len(location.fiducials_used) >= 3
+    assert location.residual_mm < 3.0
+
+
+@pytest.mark.parametrize("name", ["pilpres-2024-hal2.jpg", "pilpres-2024-hal2-cam2.jpg"])
+def test_page_two_bubbles_read_123_274_032(shared_dir: Path, name: str) -> None:
+    reader = PageReader(ScriptedClassifier("123274X32"))
+    reading = reader.read(_photo(shared_dir, name))
+    assert reading.status == "ok"
+    bubbles = [f.bubble_digits for f in reading.fields]
+    assert bubbles == ["123", "274", "-32"]  # the leading 0 of 032 was left unmarked
+    values = [f.value for f in reading.fields]
+    assert values == [123, 274, 32]
+    assert all(f.status == "read" for f in reading.fields)
+
+
+def test_page_two_bubbles_outvote_a_wrong_digit_box(shared_dir: Path) -> None:
+    reader = PageReader(ScriptedClassifier("128274X32"))  # the box says 8, the bubble 3
+    first = reader.read(_photo(shared_dir, "pilpres-2024-hal2.jpg")).fields[0]
+    assert (first.status, first.value) == ("abstain", None)
+    assert "digit boxes read 128" in first.reason and "bubbles read 123" in first.reason
+
+
+def test_page_three_digit_crops_hold_the_written_digits(shared_dir: Path) -> None:
+    decoded = decode_image(_photo(shared_dir, "pilpres-2024-hal3.jpg"))
+    assert isinstance(decoded, DecodedImage)
+    location = locate_page(decoded, load_form_templates())
+    assert isinstance(location, PageLocation)
+    crops = [c for field in cut_cells(decoded.gray, location).fields for c in field.digit_crops]
+    # 427 / __3 / 430: ink in the middle of every box but the two empty ones.
+    middles = [crop[14:34, 14:34] for crop in crops]
+    papers = [float(np.percentile(crop, 90)) for crop in crops]
+    ink = [paper - float(middle.min()) for paper, middle in zip(papers, middles, strict=True)]
+    written = [i for i, amount in enumerate(ink) if amount > 60]
+    assert written == [0, 1, 2, 5, 6, 7, 8]
+
+
+def test_page_three_reads_427_3_430_when_the_digits_are_sure(shared_dir: Path) -> None:
+    photo = _photo(shared_dir, "pilpres-2024-hal3.jpg")
+    sure = PageReader(ScriptedClassifier("427__3430", p=0.995)).read(photo)
+    assert [f.value for f in sure.fields] == [427, 3, 430]
+    # Without bubbles, three boxes each 97% sure leave ~9% doubt: the reader abstains.
+    unsure = PageReader(ScriptedClassifier("427__3430", p=0.97)).read(photo)
+    assert all(f.status == "abstain" and "uncertain" in f.reason for f in unsure.fields)

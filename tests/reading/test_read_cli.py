@@ -1,0 +1,73 @@
+"""`rekap read --json`: one JSON object per photo and line, whatever the photo."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from pathlib import Path
+
+import pytest
+import typer
+from page_drawing import GlyphClassifier, PhotoMaker
+from typer.testing import CliRunner
+
+from rekap.cli import read as read_command
+
+CONTRACT_KEYS = {"path", "page", "status", "reason", "fields"}
+FIELD_KEYS = {"value", "status", "confidence", "alternatives", "box"}
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    app.command()(read_command.read)
+    return app
+
+
+def test_every_photo_gets_one_json_line(
+    tmp_path: Path,
+    page_photo: PhotoMaker,
+    glyph_classifier: GlyphClassifier,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(read_command, "_classifier", lambda: glyph_classifier)
+    good = tmp_path / "hal2.jpg"
+    good.write_bytes(page_photo(2, {"paslon_1": "123"}, {"paslon_1": "123"}))
+    junk = tmp_path / "notes.txt"
+    junk.write_text("not a photo")
+    missing = tmp_path / "missing.jpg"
+    result = CliRunner().invoke(_app(), [str(good), str(junk), str(missing), "--json"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["path"] for line in lines] == [str(good), str(junk), str(missing)]
+    assert all(set(line) == CONTRACT_KEYS for line in lines)
+    first, second, third = lines
+    assert (first["page"], first["status"]) == (2, "ok")
+    assert set(first["fields"]) == {"paslon_1", "paslon_2", "paslon_3"}
+    paslon_1 = first["fields"]["paslon_1"]
+    assert set(paslon_1) >= FIELD_KEYS
+    assert (paslon_1["value"], paslon_1["status"]) == (123, "read")
+    assert paslon_1["alternatives"][0][0] == 123 and len(paslon_1["box"]) == 4
+    assert first["fields"]["paslon_2"] == first["fields"]["paslon_2"] | {
+        "value": None,
+        "status": "abstain",
+    }
+    assert (second["status"], second["page"], second["fields"]) == ("unreadable", None, {})
+    assert "not an image" in second["reason"]
+    assert third["status"] == "unreadable" and "cannot read the file" in third["reason"]
+
+
+def test_a_missing_digit_model_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unavailable(*args: object, **kwargs: object) -> None:
+        raise FileNotFoundError("rekap/reading/models/digits.onnx")
+
+    module = types.ModuleType("rekap.reading.digits")
+    module.OnnxDigitClassifier = unavailable  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "rekap.reading.digits", module)
+    photo = tmp_path / "hal2.jpg"
+    photo.write_bytes(b"whatever")
+    result = CliRunner().invoke(_app(), [str(photo), "--json"])
+    assert result.exit_code == 2
+    assert "digit-box classifier is not available" in result.output
