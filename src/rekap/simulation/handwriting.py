@@ -98,7 +98,7 @@ class WriterStyle:
         tracer = rng.random() < 0.7
         return cls(
             slant=float(rng.normal(0.08, 0.1)),
-            stroke_width=float(rng.uniform(0.03, 0.075)),
+            stroke_width=float(rng.uniform(0.025, 0.065)),
             ink_bgr=_INK_COLOURS[int(rng.integers(len(_INK_COLOURS)))],
             ink_opacity=float(rng.uniform(0.55, 1.0)),
             jitter=float(rng.uniform(0.004, 0.022)),
@@ -145,7 +145,7 @@ class BoxAppearance:
         tint = rng.normal(0.0, 4.0, size=3) + np.array([6.0, 0.0, -6.0]) * rng.uniform(0, 1)
         paper_bgr = _clip_bgr(paper + tint)
         border = rng.uniform(20, min(110.0, paper - 40))
-        guide = paper - rng.uniform(15, 70)
+        guide = paper - rng.uniform(25, 90)
         du, dv = rng.normal(0.0, 0.02, size=2)
         left, top, right, bottom = (float(m) for m in rng.uniform(-0.01, 0.1, size=4))
         return cls(
@@ -161,7 +161,7 @@ class BoxAppearance:
                 float(0.8 + dv + rng.normal(0, 0.015)),
             ),
             guide_dot_spacing=float(rng.uniform(0.03, 0.05)),
-            guide_dot_radius=float(rng.uniform(0.004, 0.011)),
+            guide_dot_radius=float(rng.uniform(0.005, 0.012)),
             neighbour_line=bool(rng.random() < 0.1),
         )
 

@@ -1,0 +1,123 @@
+"""`rekap digits classify IMAGE...`: read digit-box crops with the shipped classifier.
+
+The JSON-lines output is a contract other tools rely on: one object per image, in the
+order given, `{"path", "label", "value", "confidence"}` with label "0".."9", "X" or
+"blank" (value 0 for X and blank), or `{"path", "error"}` for a file that cannot be read.
+Any such error makes the command exit non-zero after every other file was read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import cv2
+import numpy as np
+import typer
+from numpy.typing import NDArray
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from rekap.reading.digits import DigitReading, OnnxDigitClassifier
+
+app = typer.Typer(
+    help="Read handwritten digit boxes (0-9, X for a crossed-out box, blank) from crops.",
+    no_args_is_help=True,
+)
+
+_BATCH = 256
+
+
+@app.callback()
+def digits() -> None:
+    """Read handwritten digit boxes with the shipped ONNX model."""
+
+
+_MIN_SIDE = 4
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    path: Path
+    reading: DigitReading | None = None
+    error: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        if self.reading is None:
+            return {"path": str(self.path), "error": self.error}
+        return {
+            "path": str(self.path),
+            "label": self.reading.label,
+            "value": self.reading.value,
+            "confidence": round(self.reading.confidence, 6),
+        }
+
+
+def _load(path: Path) -> NDArray[np.uint8] | str:
+    """The image as BGR uint8, or why it cannot be read."""
+    if not path.exists():
+        return "no such file"
+    if path.is_dir():
+        return "is a directory, not an image"
+    try:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    except cv2.error as problem:
+        return f"unreadable image ({problem.msg.strip()})"
+    if image is None:
+        return "not an image, or an unreadable one"
+    if min(image.shape[:2]) < _MIN_SIDE:
+        return f"image too small ({image.shape[1]}x{image.shape[0]} pixels)"
+    return np.asarray(image, dtype=np.uint8)
+
+
+def _read_all(paths: list[Path], classifier: OnnxDigitClassifier) -> list[_Outcome]:
+    loaded = [(path, _load(path)) for path in paths]
+    readable = [(i, image) for i, (_, image) in enumerate(loaded) if not isinstance(image, str)]
+    readings: dict[int, DigitReading] = {}
+    for start in range(0, len(readable), _BATCH):
+        chunk = readable[start : start + _BATCH]
+        for (index, _), reading in zip(
+            chunk, classifier.classify([im for _, im in chunk]), strict=True
+        ):
+            readings[index] = reading
+    return [
+        _Outcome(path, error=image) if isinstance(image, str) else _Outcome(path, readings[i])
+        for i, (path, image) in enumerate(loaded)
+    ]
+
+
+def _table(outcomes: list[_Outcome]) -> Table:
+    table = Table("image", "label", "value", "confidence")
+    for outcome in outcomes:
+        if outcome.reading is None:
+            error = escape(outcome.error or "")
+            table.add_row(escape(str(outcome.path)), f"[red]error: {error}[/red]", "", "")
+        else:
+            reading = outcome.reading
+            confidence = f"{reading.confidence:.3f}"
+            table.add_row(escape(str(outcome.path)), reading.label, str(reading.value), confidence)
+    return table
+
+
+@app.command("classify")
+def classify(
+    images: Annotated[list[Path], typer.Argument(help="Digit-box crops (PNG, JPEG, ...).")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per image per line.")
+    ] = False,
+) -> None:
+    """Classify each digit-box image as 0-9, X (crossed out) or blank."""
+    classifier = OnnxDigitClassifier()
+    outcomes = _read_all(images, classifier)
+    if as_json:
+        for outcome in outcomes:
+            typer.echo(json.dumps(outcome.as_json()))
+    else:
+        Console().print(_table(outcomes))
+    failures = sum(outcome.reading is None for outcome in outcomes)
+    if failures:
+        typer.echo(f"{failures} of {len(outcomes)} images could not be read", err=True)
+        raise typer.Exit(code=1)

@@ -1,0 +1,172 @@
+"""Reading one handwritten digit box: 0-9, a crossed-out box (X) or an empty box (blank).
+
+The classifier is a small CNN trained by `training/train_digits.py` and shipped as ONNX, so
+the product runs it with ONNX Runtime alone (no PyTorch). Its probabilities are calibrated
+by temperature scaling (the temperature travels in the model's metadata): the page reader
+combines them with the bubbles and the form's arithmetic, and abstains when unsure, so a
+confident wrong digit costs more than an honest doubt.
+
+`preprocess_crops` is the single definition of the model's input; training imports it, so
+the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+from numpy.typing import NDArray
+
+__all__ = [
+    "DIGIT_LABELS",
+    "INPUT_SIZE",
+    "DigitReading",
+    "OnnxDigitClassifier",
+    "preprocess_crop",
+    "preprocess_crops",
+    "softmax",
+    "value_of",
+]
+
+DIGIT_LABELS: tuple[str, ...] = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "X", "blank")
+INPUT_SIZE = 32  # the model sees every crop, border included, as a 32x32 grey square
+PREPROCESSING_VERSION = "gray-area32-p90p2-v1"  # recorded in the model; must match at load
+
+_PAPER_PERCENTILE = 90.0  # most of a box is paper
+_INK_PERCENTILE = 2.0  # the darkest ink or border
+_MIN_CONTRAST = 24.0  # grey levels; below this a crop is treated as faint, not stretched
+_MODEL_RESOURCE = ("models", "digits.onnx")
+
+
+@dataclass(frozen=True)
+class DigitReading:
+    """What one box says: its label, the digit's value (0 for X and blank), and how sure.
+
+    `probabilities` are calibrated and follow `DIGIT_LABELS`; `confidence` is the top one.
+    """
+
+    label: str
+    value: int
+    confidence: float
+    probabilities: tuple[float, ...]
+
+    def ranked(self) -> list[tuple[str, float]]:
+        """Every label with its probability, most likely first: the reading's alternatives."""
+        pairs = zip(DIGIT_LABELS, self.probabilities, strict=True)
+        return sorted(pairs, key=lambda pair: pair[1], reverse=True)
+
+
+def value_of(label: str) -> int:
+    """The number a box contributes: its digit, or 0 for a crossed-out or empty box."""
+    return int(label) if label.isdigit() else 0
+
+
+def _to_gray(crop: NDArray[np.generic]) -> NDArray[np.float32]:
+    image = np.asarray(crop)
+    if image.dtype != np.uint8:
+        raise ValueError(f"digit crops must be uint8 images, got {image.dtype}")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim == 3 and image.shape[2] == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    if image.ndim != 2 or min(image.shape) < 4:
+        raise ValueError(f"not a grey, BGR or BGRA digit crop: shape {image.shape}")
+    return np.asarray(image, dtype=np.float32)
+
+
+def preprocess_crop(crop: NDArray[np.generic]) -> NDArray[np.float32]:
+    """One crop as the model's input: INPUT_SIZE x INPUT_SIZE, ink near 1, paper near 0.
+
+    Contrast is stretched per crop between the paper and the darkest ink, because phone
+    photos differ far more in exposure than in handwriting.
+    """
+    gray = _to_gray(crop)
+    small = np.asarray(
+        cv2.resize(gray, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA), dtype=np.float32
+    )
+    paper, dark = (float(v) for v in np.percentile(small, [_PAPER_PERCENTILE, _INK_PERCENTILE]))
+    contrast = max(paper - dark, _MIN_CONTRAST)
+    stretched: NDArray[np.float32] = np.clip((paper - small) / contrast, 0.0, 1.0)
+    return stretched
+
+
+def preprocess_crops(crops: Sequence[NDArray[np.generic]]) -> NDArray[np.float32]:
+    """A batch of crops as an (N, 1, INPUT_SIZE, INPUT_SIZE) float32 array."""
+    batch = np.zeros((len(crops), 1, INPUT_SIZE, INPUT_SIZE), dtype=np.float32)
+    for index, crop in enumerate(crops):
+        batch[index, 0] = preprocess_crop(crop)
+    return batch
+
+
+def softmax(logits: NDArray[np.float32], temperature: float = 1.0) -> NDArray[np.float64]:
+    """Row-wise softmax of logits divided by `temperature` (temperature scaling)."""
+    scaled = logits.astype(np.float64) / temperature
+    scaled -= scaled.max(axis=1, keepdims=True)
+    exp = np.exp(scaled)
+    result: NDArray[np.float64] = exp / exp.sum(axis=1, keepdims=True)
+    return result
+
+
+class OnnxDigitClassifier:
+    """The digit-box classifier, run with ONNX Runtime on the CPU.
+
+    By default it loads the model shipped in `rekap/reading/models/digits.onnx`. `threads`
+    is ONNX Runtime's intra-op thread count: 1 suits a worker per core.
+    """
+
+    def __init__(self, model_path: Path | None = None, *, threads: int = 1) -> None:
+        model_bytes = model_path.read_bytes() if model_path else _packaged_model_bytes()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(
+            model_bytes, sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        metadata = self._session.get_modelmeta().custom_metadata_map
+        labels = tuple(metadata.get("labels", ",".join(DIGIT_LABELS)).split(","))
+        if labels != DIGIT_LABELS:
+            raise ValueError(f"model labels {labels} differ from {DIGIT_LABELS}")
+        version = metadata.get("preprocessing", PREPROCESSING_VERSION)
+        if version != PREPROCESSING_VERSION:
+            raise ValueError(f"model expects preprocessing {version}, not {PREPROCESSING_VERSION}")
+        self.temperature = float(metadata.get("temperature", "1.0"))
+        self._input_name = self._session.get_inputs()[0].name
+
+    def logits(self, crops: Sequence[NDArray[np.generic]]) -> NDArray[np.float32]:
+        """Raw, uncalibrated model outputs, (N, 12); mostly for calibration and benchmarks."""
+        if not crops:
+            return np.zeros((0, len(DIGIT_LABELS)), dtype=np.float32)
+        outputs = self._session.run(None, {self._input_name: preprocess_crops(crops)})
+        return np.asarray(outputs[0], dtype=np.float32)
+
+    def probabilities(self, crops: Sequence[NDArray[np.generic]]) -> NDArray[np.float64]:
+        """Calibrated class probabilities, (N, 12), columns in `DIGIT_LABELS` order."""
+        return softmax(self.logits(crops), self.temperature)
+
+    def classify(self, crops: Sequence[NDArray[np.generic]]) -> list[DigitReading]:
+        """Read a batch of digit-box crops (grey or BGR uint8, any size, border included)."""
+        readings = []
+        for row in self.probabilities(crops):
+            best = int(np.argmax(row))
+            label = DIGIT_LABELS[best]
+            readings.append(
+                DigitReading(
+                    label=label,
+                    value=value_of(label),
+                    confidence=float(row[best]),
+                    probabilities=tuple(float(p) for p in row),
+                )
+            )
+        return readings
+
+
+def _packaged_model_bytes() -> bytes:
+    resource = resources.files("rekap.reading").joinpath(*_MODEL_RESOURCE)
+    return resource.read_bytes()
