@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from rekap.cli import db, demo, digits, log, read, rules, sirekap
+from rekap.cli import db, demo, digits, log, read, rules, simulate, sirekap
 
 app = typer.Typer(
     name="rekap",
@@ -22,3 +22,4 @@ app.add_typer(digits.app, name="digits")
 app.command("demo")(demo.demo)
 app.command("rules")(rules.rules)
 app.command("read")(read.read)
+app.command("simulate")(simulate.simulate)

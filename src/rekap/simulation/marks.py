@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rekap.domain.form import FieldKind, FormSpec
 
@@ -65,14 +66,22 @@ class FieldMarks:
 def default_marks(values: Mapping[str, int], form: FormSpec) -> dict[str, FieldMarks]:
     """The marks of a carefully filled form: every mark equals its value."""
     marks: dict[str, FieldMarks] = {}
-    for field in form.fields:
-        value = values[field.id]
-        tallied = field.kind is FieldKind.VOTES or field.id in TALLY_FIELDS
-        tally = value if tallied and value <= TALLY_CAPACITY else None
-        if field.kind is FieldKind.VOTES:
-            everything = ("bubbles", "tally", "words")
-            marks[field.id] = FieldMarks(value, tally, value, recorded=everything)
-        elif field.id in WORDS_FIELDS:
-            recorded: tuple[str, ...] = ("tally", "words") if tallied else ("words",)
-            marks[field.id] = FieldMarks(tally=tally, words=value, recorded=recorded)
+    for field_id, recorded in _recorded_marks(form):
+        value = values[field_id]
+        tally = value if "tally" in recorded and value <= TALLY_CAPACITY else None
+        bubbles = value if "bubbles" in recorded else None
+        marks[field_id] = FieldMarks(bubbles, tally, value, recorded=recorded)
     return marks
+
+
+@lru_cache(maxsize=64)
+def _recorded_marks(form: FormSpec) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Per field with marks besides its digit boxes: which marks the form has."""
+    plan: list[tuple[str, tuple[str, ...]]] = []
+    for field in form.fields:
+        if field.kind is FieldKind.VOTES:
+            plan.append((field.id, ("bubbles", "tally", "words")))
+        elif field.id in WORDS_FIELDS:
+            tallied = field.id in TALLY_FIELDS
+            plan.append((field.id, ("tally", "words") if tallied else ("words",)))
+    return tuple(plan)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from rekap.domain.election import ContestKind, Election
 from rekap.domain.form import FormSpec, c_hasil_ppwp
@@ -92,6 +93,7 @@ def _simulated_tps(
     values = dict(counts.values)
     marks = default_marks(values, form)
     rng = generator(seed, "kpps", kode.value)
+    own_hand, pooled_hand = (int(v) for v in rng.integers(0, 2**63 - 1, 2))
     errors: list[InjectedError] = []
     if rng.random() < opts.error_rate:
         kinds = list(opts.error_kinds)
@@ -104,11 +106,9 @@ def _simulated_tps(
         field_id = form.fields[int(rng.integers(len(form.fields)))].id
         wrong = misremember(values[field_id], rng)
         marks[field_id] = replace(marks.get(field_id, FieldMarks()), crossed_out=wrong)
-    if opts.writer_pool:
-        hand = int(generator(seed, "hand", kode.value).integers(opts.writer_pool))
-        writer_seed = sub_seed(seed, "writer-pool", hand)
-    else:
-        writer_seed = sub_seed(seed, "writer", kode.value)
+    writer_seed = (
+        _pooled_writer(seed, pooled_hand % opts.writer_pool) if opts.writer_pool else own_hand
+    )
     return SimulatedTps(
         kode=kode,
         jenis=region.jenis or JenisTps.TPS,
@@ -120,6 +120,11 @@ def _simulated_tps(
         writer_seed=writer_seed,
         bloc_vote=counts.bloc_vote,
     )
+
+
+@lru_cache(maxsize=65_536)
+def _pooled_writer(seed: int, hand: int) -> int:
+    return sub_seed(seed, "writer-pool", hand)
 
 
 def _vote_ids(form: FormSpec) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ desa or the whole country, and adding photos does not change the election.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 import numpy as np
 
@@ -18,12 +19,22 @@ Key = int | str
 
 
 def key_word(part: Key) -> int:
-    """A non-negative integer for one part of a key (strings by a stable 64-bit hash)."""
+    """A non-negative integer for one part of a key.
+
+    Digit strings (region codes) map to their value tagged with their length, so ``"33"``
+    and ``"0033"`` differ; other strings to a stable 64-bit hash."""
     if isinstance(part, int):
         if part < 0:
             raise ValueError(f"key parts must be non-negative, got {part}")
         return part
-    return int.from_bytes(hashlib.blake2b(part.encode("utf-8"), digest_size=8).digest(), "little")
+    if part.isdigit() and part.isascii() and len(part) <= 18:
+        return int(part) | (len(part) << 60) | (1 << 65)
+    return _hashed(part)
+
+
+@lru_cache(maxsize=256)
+def _hashed(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
 
 
 def generator(seed: int, *key: Key) -> np.random.Generator:

@@ -66,9 +66,8 @@ class SimulatedTps:
             "writer_seed": self.writer_seed,
             "values": dict(self.values),
         }
-        differs = {k: v for k, v in self.actual.items() if self.values.get(k) != v}
-        if differs:
-            line["actual"] = differs
+        if self.actual != self.values:
+            line["actual"] = {k: v for k, v in self.actual.items() if self.values.get(k) != v}
         marks = {f: d for f, m in self.marks.items() if (d := m.disagreements(self.values[f]))}
         if marks:
             line["marks"] = marks
