@@ -58,6 +58,16 @@ def test_imports_are_logged_and_tampering_is_named(database_url: str, tmp_path: 
     assert "Intact" in verified.output
 
     with open_engine(database_url).begin() as connection:
+        connection.execute(
+            text("UPDATE tps_result SET fields = :f WHERE kode_tps = '3101011001002'"),
+            {"f": json.dumps({"paslon_1": 1, "paslon_2": 107, "paslon_3": 38})},
+        )
+    quiet_edit = runner.invoke(app, ["log", "verify", "--db", database_url])
+    assert quiet_edit.exit_code == 1
+    assert "Unlogged change" in quiet_edit.output
+    assert "3101011001002" in quiet_edit.output
+
+    with open_engine(database_url).begin() as connection:
         connection.execute(text("UPDATE event SET actor = 'someone' WHERE sequence = 2"))
     broken = runner.invoke(app, ["log", "verify", "--db", database_url])
     assert broken.exit_code == 1

@@ -12,6 +12,7 @@ from rich.table import Table
 from rekap.adapters.storage.event_store import EventLog
 from rekap.cli.db import DatabaseOption, open_store
 from rekap.events.chain import verify_chain
+from rekap.events.replay import compare_with_store, replay_values
 
 app = typer.Typer(help="The public, hash-chained change log.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -20,12 +21,23 @@ console = Console(stderr=True)
 @app.command("verify")
 def verify(db: DatabaseOption = None) -> None:
     """Check every link of the chain; name the first broken record and exit 1 if any."""
-    log = EventLog(open_store(db).engine)
+    store = open_store(db)
+    log = EventLog(store.engine)
     with console.status("Verifying the change log"):
         check = verify_chain(log.records())
     if not check.ok:
         console.print(f"[bold red]Broken at event {check.broken_at}[/]: {check.problem}")
         console.print(f"{check.checked:,} events before it are intact.")
+        raise typer.Exit(1)
+    with console.status("Comparing every stored number with the log"):
+        mismatches = compare_with_store(replay_values(log.records()), store.all_values())
+    if mismatches:
+        for m in mismatches[:20]:
+            console.print(
+                f"[bold red]Unlogged change[/] TPS {m.kode_tps} {m.contest} {m.field}: "
+                f"the log says {m.logged}, the store holds {m.stored}"
+            )
+        console.print(f"{len(mismatches):,} stored numbers differ from the log.")
         raise typer.Exit(1)
     head = check.head
     where = f"head {head.sequence} = {head.hash}" if head else "the log is empty"

@@ -120,3 +120,71 @@ class SnapshotPublished(Event):
 
     snapshot: str
     manifest_sha256: str
+
+
+@event_type("account.enrolled")
+@dataclass(frozen=True)
+class AccountEnrolled(Event):
+    """An account was created with a role and the region it may act on (never its token)."""
+
+    account_id: str
+    name: str
+    role: str
+    scope: str
+
+
+@event_type("device.registered")
+@dataclass(frozen=True)
+class DeviceRegistered(Event):
+    """An officer's device registered the Ed25519 public key it signs photos with."""
+
+    account_id: str
+    device_id: str
+    public_key: str
+
+
+@event_type("photo.state_changed")
+@dataclass(frozen=True)
+class PhotoStateChanged(Event):
+    """A photo moved through the processing states, with the reason."""
+
+    kode_tps: str
+    photo_id: int
+    before: str
+    after: str
+    detail: str
+
+
+@event_type("form.assessed")
+@dataclass(frozen=True)
+class FormAssessed(Event):
+    """The machine's reading of a form was checked: accepted, or sent to people, and why."""
+
+    kode_tps: str
+    contest: str
+    state: str
+    reasons: tuple[str, ...]
+
+
+@event_type("verification.entered")
+@dataclass(frozen=True)
+class VerificationEntered(Event):
+    """A verifier or adjudicator entered a form's numbers; the log holds only their hash until
+    the task closes, so a second verifier cannot copy the first."""
+
+    kode_tps: str
+    task_id: int
+    account_id: str
+    role: str
+    entry_sha256: str
+
+
+@event_type("verification.closed")
+@dataclass(frozen=True)
+class VerificationClosed(Event):
+    """A verification task ended: verified by agreement, or decided by an adjudicator."""
+
+    kode_tps: str
+    task_id: int
+    outcome: str
+    values: Mapping[str, int]

@@ -201,6 +201,12 @@ class SqlStore:
             photos=tuple(row["photos"]),
         )
 
+    def all_values(self) -> dict[tuple[str, str], dict[str, int]]:
+        """Every stored result's numbers, by (kode_tps, contest)."""
+        query = select(tps_result.c.kode_tps, tps_result.c.contest, tps_result.c.fields)
+        with self.engine.connect() as connection:
+            return {(k, c): dict(f) for k, c, f in connection.execute(query)}
+
     def result_count(self, contest: str) -> int:
         query = select(func.count()).select_from(tps_result).where(tps_result.c.contest == contest)
         with self.engine.connect() as connection:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -14,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -108,4 +111,87 @@ log_head = Table(
     Column("at", String(40), nullable=False),
     Column("key_id", String(64), nullable=False),
     Column("signature", String(128), nullable=False),
+)
+
+# Capture and verification (migration 0004).
+account = Table(
+    "account",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("scope", String(13), nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("created_at", String(40), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+)
+
+device = Table(
+    "device",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("account_id", String(32), ForeignKey("account.id"), nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Column("registered_at", String(40), nullable=False),
+)
+
+photo = Table(
+    "photo",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sha256", String(64), nullable=False),
+    Column("kode_tps", String(13), nullable=False),
+    Column("contest", String(8), nullable=False),
+    Column("page", Integer, nullable=False),
+    Column("format", String(8), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("captured_at", String(40), nullable=False),
+    Column("received_at", String(40), nullable=False),
+    Column("account_id", String(32), ForeignKey("account.id"), nullable=False),
+    Column("device_id", String(16), ForeignKey("device.id"), nullable=False),
+    Column("device_signature", String(128), nullable=False),
+    Column("receipt_signature", String(128), nullable=False),
+    Column("state", String(24), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("claimed_at", String(40), nullable=True),
+    Column("reading", JSON, nullable=True),
+    UniqueConstraint("sha256", "kode_tps", "page", name="uq_photo_once"),
+)
+
+form = Table(
+    "form",
+    metadata,
+    Column("kode_tps", String(13), primary_key=True),
+    Column("contest", String(8), primary_key=True),
+    Column("state", String(24), nullable=False),
+    Column("values", JSON, nullable=False),
+    Column("abstained", JSON, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+verification_task = Table(
+    "verification_task",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kode_tps", String(13), nullable=False),
+    Column("contest", String(8), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("closed_at", String(40), nullable=True),
+)
+
+verification_entry = Table(
+    "verification_entry",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("task_id", Integer, ForeignKey("verification_task.id"), nullable=False),
+    Column("account_id", String(32), ForeignKey("account.id"), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("values", JSON, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("entered_at", String(40), nullable=False),
+    UniqueConstraint("task_id", "account_id", name="uq_entry_once"),
 )

@@ -1,0 +1,121 @@
+"""Processing a photo: read it, check the form, accept it or send it to people.
+
+One claimed photo is handled in one transaction: its reading, its state, the form's new
+assessment, any verification task and any published number are written together with their
+events, so a worker killed at any moment leaves either all of it or none of it (and the claim
+expires, so the photo is processed again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, update
+
+from rekap.adapters.photo_files import LocalPhotoStore
+from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.forms import (
+    PHOTO_STATE_OF_FORM,
+    latest_pages,
+    move_photos,
+    open_task,
+    publish_values,
+    save_form,
+)
+from rekap.adapters.storage.photos import ClaimedPhoto, PhotoStore
+from rekap.adapters.storage.schema import photo
+from rekap.capture.assess import FormState, assess_form
+from rekap.capture.photo_check import PhotoFormat
+from rekap.capture.states import PhotoState
+from rekap.domain.election import Election
+from rekap.domain.form import FormSpec
+from rekap.domain.region_tree import JenisTps, RegionTree
+from rekap.domain.wilayah import KodeWilayah
+from rekap.events.model import Event, PhotoStateChanged
+from rekap.reading.result import PageReading
+
+READER_ACTOR = "reader"
+Reader = Callable[[bytes, int], PageReading]
+
+
+@dataclass
+class PhotoProcessor:
+    engine: Engine
+    log: EventLog
+    photos: PhotoStore
+    files: LocalPhotoStore
+    read: Reader
+    form: FormSpec
+    election: Election
+    tree: RegionTree
+
+    def process_next(self, now: Callable[[], datetime]) -> bool:
+        """Process one waiting photo; False when none is waiting."""
+        claimed = self.photos.claim(now())
+        if claimed is None:
+            return False
+        try:
+            data = self.files.get(claimed.sha256, PhotoFormat(claimed.format).suffix)
+            reading = self.read(data, claimed.page)
+        except Exception as error:  # a bug or a lost file: fail visibly, never drop
+            reading = PageReading("unreadable", f"processing failed: {error!r}", None)
+        self.finish(claimed, reading, now())
+        return True
+
+    def finish(self, claimed: ClaimedPhoto, reading: PageReading, at: datetime) -> None:
+        ok = reading.status == "ok"
+        target = PhotoState.CHECKED if ok else PhotoState.FAILED
+        reason = "" if ok else f"{reading.status}: {reading.reason}"
+        with self.engine.begin() as connection:
+            moved = connection.execute(
+                update(photo)
+                .where(photo.c.id == claimed.id, photo.c.state == PhotoState.RECEIVED.value)
+                .values(state=target.value, reason=reason, reading=reading.to_json())
+            )
+            if moved.rowcount != 1:
+                return  # another worker finished it first
+            events: list[Event] = [
+                PhotoStateChanged(
+                    claimed.kode_tps, claimed.id, PhotoState.RECEIVED.value, target.value, reason
+                )
+            ]
+            if ok:
+                events += self._assess(connection, claimed, at)
+            self.log.append(connection, events, at, READER_ACTOR, f"photo {claimed.id}")
+
+    def _assess(self, connection: Connection, claimed: ClaimedPhoto, at: datetime) -> list[Event]:
+        kode = KodeWilayah(claimed.kode_tps)
+        jenis = self._jenis(kode)
+        pages = latest_pages(connection, claimed.kode_tps, claimed.contest)
+        assessment = assess_form(kode, claimed.contest, pages, self.form, self.election, jenis)
+        events = save_form(connection, claimed.kode_tps, claimed.contest, assessment, at)
+        if assessment.state is FormState.ACCEPTED:
+            events += publish_values(
+                connection,
+                claimed.kode_tps,
+                claimed.contest,
+                jenis.value,
+                assessment.values,
+                "photo",
+                f"photo {claimed.id}",
+            )
+        elif assessment.state is FormState.NEEDS_VERIFICATION:
+            open_task(connection, claimed.kode_tps, claimed.contest, assessment.reasons, at)
+        target = PHOTO_STATE_OF_FORM.get(assessment.state)
+        if target is not None:
+            why = "; ".join(assessment.reasons) or "every field read, every identity holds"
+            events += move_photos(connection, claimed.kode_tps, claimed.contest, target, why)
+        return events
+
+    def _jenis(self, kode: KodeWilayah) -> JenisTps:
+        if kode in self.tree:
+            return self.tree.desa_of(kode).jenis or JenisTps.TPS
+        return JenisTps.TPS
+
+    def run_until_idle(self, now: Callable[[], datetime]) -> int:
+        done = 0
+        while self.process_next(now):
+            done += 1
+        return done

@@ -1,0 +1,197 @@
+"""Photos in the store: received exactly once, with a signed receipt, then claimed by workers.
+
+A photo row is written in the same transaction as its ``photo.received`` event; the file is
+stored (content-addressed) before the row, so a row never points at a missing file. Workers
+claim received photos by an atomic conditional update; a claim left by a killed worker expires
+and the photo is claimed again, so every accepted photo is processed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from rekap.adapters.server_keys import ServerKey
+from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.schema import photo
+from rekap.capture.access import Principal
+from rekap.capture.messages import receipt_message
+from rekap.capture.photo_check import CheckedPhoto
+from rekap.capture.states import PhotoState
+from rekap.events.model import PhotoReceived
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    photo_id: int
+    sha256: str
+    kode_tps: str
+    page: int
+    received_at: str
+    key_id: str
+    public_key: str
+    signature: str
+    duplicate: bool
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "photo_id": self.photo_id,
+            "sha256": self.sha256,
+            "kode_tps": self.kode_tps,
+            "page": self.page,
+            "received_at": self.received_at,
+            "key_id": self.key_id,
+            "public_key": self.public_key,
+            "signature": self.signature,
+            "duplicate": self.duplicate,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedPhoto:
+    id: int
+    sha256: str
+    format: str
+    kode_tps: str
+    contest: str
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    kode_tps: str
+    contest: str
+    page: int
+    captured_at: datetime
+    device_id: str
+    device_signature: bytes
+    checked: CheckedPhoto
+
+
+class PhotoStore:
+    def __init__(self, engine: Engine, log: EventLog, key: ServerKey) -> None:
+        self.engine = engine
+        self.log = log
+        self.key = key
+
+    def _receipt(self, row: dict[str, object], duplicate: bool) -> Receipt:
+        return Receipt(
+            photo_id=int(str(row["id"])),
+            sha256=str(row["sha256"]),
+            kode_tps=str(row["kode_tps"]),
+            page=int(str(row["page"])),
+            received_at=str(row["received_at"]),
+            key_id=self.key.key_id,
+            public_key=self.key.public_raw.hex(),
+            signature=str(row["receipt_signature"]),
+            duplicate=duplicate,
+        )
+
+    def find(self, sha256: str, kode_tps: str, page: int) -> Receipt | None:
+        query = select(photo).where(
+            photo.c.sha256 == sha256, photo.c.kode_tps == kode_tps, photo.c.page == page
+        )
+        with self.engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        return None if row is None else self._receipt(dict(row), duplicate=True)
+
+    def receive(self, principal: Principal, upload: Upload, at: datetime) -> Receipt:
+        """Record a photo once; the same photo again returns the first receipt."""
+        existing = self.find(upload.checked.sha256, upload.kode_tps, upload.page)
+        if existing is not None:
+            return existing
+        received_at = at.isoformat()
+        message = receipt_message(upload.checked.sha256, upload.kode_tps, upload.page, at)
+        signature = self.key.sign(message).hex()
+        values = {
+            "sha256": upload.checked.sha256,
+            "kode_tps": upload.kode_tps,
+            "contest": upload.contest,
+            "page": upload.page,
+            "format": upload.checked.format.value,
+            "width": upload.checked.width,
+            "height": upload.checked.height,
+            "captured_at": upload.captured_at.isoformat(),
+            "received_at": received_at,
+            "account_id": principal.account_id,
+            "device_id": upload.device_id,
+            "device_signature": upload.device_signature.hex(),
+            "receipt_signature": signature,
+            "state": PhotoState.RECEIVED.value,
+            "reason": "",
+        }
+        try:
+            with self.engine.begin() as connection:
+                key = connection.execute(insert(photo).values(**values)).inserted_primary_key
+                assert key is not None
+                event = PhotoReceived(
+                    upload.kode_tps,
+                    upload.contest,
+                    upload.page,
+                    upload.checked.sha256,
+                    principal.account_id,
+                    upload.device_id,
+                    upload.captured_at.isoformat(),
+                )
+                self.log.append(connection, [event], at, principal.account_id, "upload")
+        except IntegrityError:
+            again = self.find(upload.checked.sha256, upload.kode_tps, upload.page)
+            if again is None:
+                raise
+            return again
+        return self._receipt({**values, "id": key[0]}, duplicate=False)
+
+    def claim(
+        self, at: datetime, stale_after: timedelta = timedelta(minutes=5)
+    ) -> ClaimedPhoto | None:
+        """Take the oldest unprocessed photo; a claim older than ``stale_after`` is retaken."""
+        stale = (at - stale_after).isoformat()
+        waiting = and_(
+            photo.c.state == PhotoState.RECEIVED.value,
+            or_(photo.c.claimed_at.is_(None), photo.c.claimed_at < stale),
+        )
+        for _ in range(5):
+            with self.engine.begin() as connection:
+                row = (
+                    connection.execute(select(photo).where(waiting).order_by(photo.c.id).limit(1))
+                    .mappings()
+                    .first()
+                )
+                if row is None:
+                    return None
+                taken = connection.execute(
+                    update(photo)
+                    .where(photo.c.id == row["id"], waiting)
+                    .values(claimed_at=at.isoformat())
+                )
+                if taken.rowcount == 1:
+                    return ClaimedPhoto(
+                        row["id"],
+                        row["sha256"],
+                        row["format"],
+                        row["kode_tps"],
+                        row["contest"],
+                        row["page"],
+                    )
+        return None
+
+    def states(self, kode_tps: str) -> list[tuple[int, int, str, str]]:
+        """(photo id, page, state, reason) of every photo of a TPS, in order of arrival."""
+        query = (
+            select(photo.c.id, photo.c.page, photo.c.state, photo.c.reason)
+            .where(photo.c.kode_tps == kode_tps)
+            .order_by(photo.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [(i, p, s, r) for i, p, s, r in connection.execute(query)]
+
+    def count_by_state(self) -> dict[str, int]:
+        query = select(photo.c.state)
+        counts: dict[str, int] = {}
+        with self.engine.connect() as connection:
+            for (state,) in connection.execute(query):
+                counts[state] = counts.get(state, 0) + 1
+        return counts

@@ -1,0 +1,313 @@
+"""Double-blind verification in the store: tasks, entries, adjudication and statistics.
+
+A verifier sees a task of their region they have not entered and did not photograph; the
+entries of others stay hidden (the log carries only their hashes until the task closes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
+
+from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.forms import move_photos, publish_values
+from rekap.adapters.storage.schema import form, photo, verification_entry, verification_task
+from rekap.capture.access import Principal, Role
+from rekap.capture.assess import FormState
+from rekap.capture.states import PhotoState
+from rekap.capture.verification import TaskOutcome, decide_entries
+from rekap.domain.election import Election
+from rekap.domain.form import FormSpec
+from rekap.domain.wilayah import KodeWilayah
+from rekap.events.model import Event, VerificationClosed, VerificationEntered
+
+
+class VerificationRefused(Exception):
+    """An entry that is not allowed: with a code for the HTTP layer."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    id: int
+    kode_tps: str
+    contest: str
+    state: str
+    reasons: tuple[str, ...]
+    photos: tuple[tuple[int, int], ...]  # (photo id, page)
+
+
+def entry_digest(values: Mapping[str, int]) -> str:
+    return hashlib.sha256(json.dumps(dict(values), sort_keys=True).encode()).hexdigest()
+
+
+class VerificationStore:
+    def __init__(self, engine: Engine, log: EventLog, form_spec: FormSpec, election: Election):
+        self.engine = engine
+        self.log = log
+        self.form_spec = form_spec
+        self.election = election
+
+    def _uploaders(self, connection: Connection, kode_tps: str) -> set[str]:
+        query = select(photo.c.account_id).where(photo.c.kode_tps == kode_tps)
+        return {a for (a,) in connection.execute(query)}
+
+    def _task(self, connection: Connection, row: Mapping[str, object]) -> Task:
+        photos = connection.execute(
+            select(photo.c.id, photo.c.page)
+            .where(photo.c.kode_tps == row["kode_tps"], photo.c.state != PhotoState.FAILED.value)
+            .order_by(photo.c.page, photo.c.id)
+        ).all()
+        return Task(
+            int(str(row["id"])),
+            str(row["kode_tps"]),
+            str(row["contest"]),
+            str(row["state"]),
+            tuple(cast(list[str], row["reasons"])),
+            tuple((int(i), int(p)) for i, p in photos),
+        )
+
+    def next_task(self, principal: Principal) -> Task | None:
+        """The oldest task this person may work on now, or None."""
+        wanted = "adjudication" if principal.role is Role.ADJUDICATOR else "open"
+        entered = select(verification_entry.c.task_id).where(
+            verification_entry.c.account_id == principal.account_id
+        )
+        query = (
+            select(verification_task)
+            .where(
+                verification_task.c.state == wanted,
+                verification_task.c.kode_tps.startswith(principal.scope),
+                verification_task.c.id.not_in(entered),
+            )
+            .order_by(verification_task.c.id)
+        )
+        with self.engine.connect() as connection:
+            for row in connection.execute(query).mappings():
+                if principal.account_id not in self._uploaders(connection, row["kode_tps"]):
+                    return self._task(connection, dict(row))
+        return None
+
+    def get(self, task_id: int) -> Task | None:
+        with self.engine.connect() as connection:
+            row = (
+                connection.execute(
+                    select(verification_task).where(verification_task.c.id == task_id)
+                )
+                .mappings()
+                .first()
+            )
+            return None if row is None else self._task(connection, dict(row))
+
+    def enter(
+        self,
+        principal: Principal,
+        task_id: int,
+        values: Mapping[str, int],
+        seconds: float,
+        at: datetime,
+    ) -> str:
+        """Record an entry; returns the task's state afterwards."""
+        unknown = sorted(set(values) - set(self.form_spec.by_id))
+        if unknown:
+            raise VerificationRefused("invalid_input", f"unknown fields: {', '.join(unknown)}")
+        if any(not 0 <= v <= 999 for v in values.values()):
+            raise VerificationRefused("invalid_input", "every number is 0–999")
+        with self.engine.begin() as connection:
+            row = (
+                connection.execute(
+                    select(verification_task).where(verification_task.c.id == task_id)
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                raise VerificationRefused("not_found", f"no task {task_id}")
+            self._check_allowed(connection, principal, dict(row))
+            connection.execute(
+                insert(verification_entry).values(
+                    task_id=task_id,
+                    account_id=principal.account_id,
+                    role=principal.role.value,
+                    values=dict(values),
+                    seconds=seconds,
+                    entered_at=at.isoformat(),
+                )
+            )
+            events: list[Event] = [
+                VerificationEntered(
+                    row["kode_tps"],
+                    task_id,
+                    principal.account_id,
+                    principal.role.value,
+                    entry_digest(values),
+                )
+            ]
+            state, more = self._decide(connection, dict(row), principal, values, at)
+            events += more
+            self.log.append(connection, events, at, principal.account_id, f"task {task_id}")
+        return state
+
+    def _check_allowed(
+        self, connection: Connection, principal: Principal, row: Mapping[str, object]
+    ) -> None:
+        kode = str(row["kode_tps"])
+        if not principal.covers(kode):
+            raise VerificationRefused("forbidden", "this form is outside your region")
+        if principal.account_id in self._uploaders(connection, kode):
+            raise VerificationRefused("forbidden", "you cannot verify a form you photographed")
+        wanted = "adjudication" if principal.role is Role.ADJUDICATOR else "open"
+        if row["state"] != wanted:
+            raise VerificationRefused("conflict", f"the task is {row['state']}, not {wanted}")
+        already = connection.execute(
+            select(verification_entry.c.id).where(
+                verification_entry.c.task_id == row["id"],
+                verification_entry.c.account_id == principal.account_id,
+            )
+        ).first()
+        if already is not None:
+            raise VerificationRefused("conflict", "you have already entered this form")
+
+    def _decide(
+        self,
+        connection: Connection,
+        row: Mapping[str, object],
+        principal: Principal,
+        values: Mapping[str, int],
+        at: datetime,
+    ) -> tuple[str, list[Event]]:
+        task_id, kode, contest = int(str(row["id"])), str(row["kode_tps"]), str(row["contest"])
+        if principal.role is Role.ADJUDICATOR:
+            return "verified", self._close(
+                connection, task_id, kode, contest, values, "adjudicated", at
+            )
+        entries = [
+            dict(v)
+            for (v,) in connection.execute(
+                select(verification_entry.c["values"])
+                .where(
+                    verification_entry.c.task_id == task_id,
+                    verification_entry.c.role == Role.VERIFIER.value,
+                )
+                .order_by(verification_entry.c.id)
+            )
+        ]
+        decision = decide_entries(
+            KodeWilayah(kode), contest, entries, self.form_spec, self.election
+        )
+        if decision.outcome is TaskOutcome.VERIFIED:
+            return "verified", self._close(
+                connection, task_id, kode, contest, decision.values, "agreed", at
+            )
+        if decision.outcome is TaskOutcome.ADJUDICATION:
+            connection.execute(
+                update(verification_task)
+                .where(verification_task.c.id == task_id)
+                .values(state="adjudication", reasons=list(decision.reasons))
+            )
+            self._set_form_state(connection, kode, contest, FormState.ADJUDICATION, at)
+            return "adjudication", []
+        return "open", []
+
+    def _close(
+        self,
+        connection: Connection,
+        task_id: int,
+        kode: str,
+        contest: str,
+        values: Mapping[str, int],
+        outcome: str,
+        at: datetime,
+    ) -> list[Event]:
+        connection.execute(
+            update(verification_task)
+            .where(verification_task.c.id == task_id)
+            .values(state="closed", closed_at=at.isoformat())
+        )
+        self._set_form_state(connection, kode, contest, FormState.VERIFIED, at, values)
+        events: list[Event] = [VerificationClosed(kode, task_id, outcome, dict(values))]
+        events += publish_values(
+            connection, kode, contest, "tps", values, "entry", f"task {task_id}"
+        )
+        events += move_photos(connection, kode, contest, PhotoState.VERIFIED, outcome)
+        return events
+
+    @staticmethod
+    def _set_form_state(
+        connection: Connection,
+        kode: str,
+        contest: str,
+        state: FormState,
+        at: datetime,
+        values: Mapping[str, int] | None = None,
+    ) -> None:
+        changes: dict[str, object] = {"state": state.value, "updated_at": at.isoformat()}
+        if values is not None:
+            changes["values"] = dict(values)
+        connection.execute(
+            update(form).where(form.c.kode_tps == kode, form.c.contest == contest).values(**changes)
+        )
+
+    def statistics(self) -> list[dict[str, object]]:
+        """Per verifier: entries, agreement with the final numbers, median-ish speed."""
+        query = (
+            select(
+                verification_entry.c.account_id,
+                verification_entry.c["values"],
+                verification_entry.c.seconds,
+                form.c["values"],
+                form.c.state,
+            )
+            .join(verification_task, verification_task.c.id == verification_entry.c.task_id)
+            .join(
+                form,
+                (form.c.kode_tps == verification_task.c.kode_tps)
+                & (form.c.contest == verification_task.c.contest),
+            )
+            .where(verification_entry.c.role == Role.VERIFIER.value)
+        )
+        stats: dict[str, dict[str, list[float] | int]] = {}
+        with self.engine.connect() as connection:
+            for account_id, entry, seconds, final, state in connection.execute(query):
+                row = stats.setdefault(account_id, {"entries": 0, "disagreed": 0, "seconds": []})
+                row["entries"] = int(str(row["entries"])) + 1
+                if state == FormState.VERIFIED.value and dict(entry) != dict(final):
+                    row["disagreed"] = int(str(row["disagreed"])) + 1
+                seconds_list = row["seconds"]
+                assert isinstance(seconds_list, list)
+                seconds_list.append(float(seconds))
+        result = []
+        for account_id, row in sorted(stats.items()):
+            entries = int(str(row["entries"]))
+            disagreed = int(str(row["disagreed"]))
+            times = sorted(row["seconds"]) if isinstance(row["seconds"], list) else []
+            rate = disagreed / entries if entries else 0.0
+            result.append(
+                {
+                    "account_id": account_id,
+                    "entries": entries,
+                    "disagreed_with_final": disagreed,
+                    "disagreement_rate": round(rate, 3),
+                    "median_seconds": times[len(times) // 2] if times else None,
+                    "flagged": entries >= 5 and rate > 0.2,
+                }
+            )
+        return result
+
+    def count_open(self) -> int:
+        query = (
+            select(func.count())
+            .select_from(verification_task)
+            .where(verification_task.c.state.in_(("open", "adjudication")))
+        )
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())

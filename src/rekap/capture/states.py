@@ -1,0 +1,39 @@
+"""The states a photo moves through, and the only transitions allowed between them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class PhotoState(StrEnum):
+    RECEIVED = "received"
+    READ = "read"
+    CHECKED = "checked"
+    ACCEPTED = "accepted"
+    NEEDS_VERIFICATION = "needs_verification"
+    FAILED = "failed"
+    VERIFIED = "verified"
+    PUBLISHED = "published"
+
+
+TRANSITIONS: dict[PhotoState, frozenset[PhotoState]] = {
+    PhotoState.RECEIVED: frozenset({PhotoState.READ, PhotoState.FAILED}),
+    PhotoState.READ: frozenset({PhotoState.CHECKED, PhotoState.FAILED}),
+    PhotoState.CHECKED: frozenset(
+        {PhotoState.ACCEPTED, PhotoState.NEEDS_VERIFICATION, PhotoState.FAILED}
+    ),
+    PhotoState.NEEDS_VERIFICATION: frozenset({PhotoState.VERIFIED}),
+    PhotoState.ACCEPTED: frozenset({PhotoState.PUBLISHED, PhotoState.NEEDS_VERIFICATION}),
+    PhotoState.VERIFIED: frozenset({PhotoState.PUBLISHED}),
+    PhotoState.FAILED: frozenset(),
+    PhotoState.PUBLISHED: frozenset({PhotoState.NEEDS_VERIFICATION}),
+}
+
+
+class IllegalTransition(ValueError):
+    """A state change the machine does not allow (a bug, or a stale worker)."""
+
+
+def check_transition(current: PhotoState, target: PhotoState) -> None:
+    if target not in TRANSITIONS[current]:
+        raise IllegalTransition(f"a photo cannot go from {current} to {target}")

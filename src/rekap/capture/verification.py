@@ -1,0 +1,68 @@
+"""Double-blind verification: two independent entries must agree and satisfy the rules.
+
+Agreement that satisfies every blocking rule verifies the form; any disagreement, or agreed
+numbers that break an identity, go to an adjudicator, whose entry decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rekap.domain.election import Election
+from rekap.domain.form import FormSpec
+from rekap.domain.result import TpsResult
+from rekap.domain.wilayah import KodeWilayah
+from rekap.rules.registry import check_tps
+
+
+class TaskOutcome(StrEnum):
+    WAITING = "waiting"
+    VERIFIED = "verified"
+    ADJUDICATION = "adjudication"
+
+
+@dataclass(frozen=True)
+class TaskDecision:
+    outcome: TaskOutcome
+    values: Mapping[str, int]
+    disagreements: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+
+def disagreements(a: Mapping[str, int], b: Mapping[str, int]) -> tuple[str, ...]:
+    return tuple(sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k)))
+
+
+def blocking_reasons(
+    kode_tps: KodeWilayah,
+    contest: str,
+    values: Mapping[str, int],
+    form: FormSpec,
+    election: Election,
+) -> tuple[str, ...]:
+    findings = check_tps(TpsResult(kode_tps, contest, values), form, election)
+    return tuple(f"{f.rule}: {f.message_en}" for f in findings if f.blocking)
+
+
+def decide_entries(
+    kode_tps: KodeWilayah,
+    contest: str,
+    entries: Sequence[Mapping[str, int]],
+    form: FormSpec,
+    election: Election,
+) -> TaskDecision:
+    """The outcome of a task's verifier entries (not the adjudicator's)."""
+    if len(entries) < 2:
+        return TaskDecision(TaskOutcome.WAITING, {}, (), ())
+    first, second = entries[0], entries[1]
+    differ = disagreements(first, second)
+    if differ:
+        return TaskDecision(
+            TaskOutcome.ADJUDICATION, {}, differ, tuple(f"{f}: entries differ" for f in differ)
+        )
+    broken = blocking_reasons(kode_tps, contest, first, form, election)
+    if broken:
+        return TaskDecision(TaskOutcome.ADJUDICATION, dict(first), (), broken)
+    return TaskDecision(TaskOutcome.VERIFIED, dict(first), (), ())

@@ -1,0 +1,1 @@
+"""The HTTP service (FastAPI): the capture API, verification, the public log."""

@@ -1,0 +1,66 @@
+"""Access is declared on every route, and the app refuses to start if one has none.
+
+A route declares ``Depends(PUBLIC)`` or ``Depends(require(Role.X, ...))``; both are
+``AccessRule`` objects, which ``check_every_route_declares_access`` looks for at start-up.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+
+from rekap.capture.access import Principal, Role
+from rekap.web.errors import ApiError
+
+
+class AccessRule:
+    def __init__(self, roles: tuple[Role, ...], public: bool = False) -> None:
+        self.roles = roles
+        self.public = public
+
+    def __call__(self, request: Request) -> Principal | None:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        principal: Principal | None = None
+        if scheme.lower() == "bearer" and token:
+            principal = request.app.state.context.accounts.authenticate(token.strip())
+            if principal is None:
+                raise ApiError("unauthenticated", "the token is not valid")
+        if self.public:
+            return principal
+        if principal is None:
+            raise ApiError("unauthenticated", "this needs a bearer token")
+        if principal.role not in self.roles:
+            allowed = ", ".join(r.value for r in self.roles)
+            raise ApiError("forbidden", f"this needs the role {allowed}")
+        request.app.state.context.rate_limiter.spend(principal.account_id)
+        return principal
+
+
+PUBLIC = AccessRule((), public=True)
+
+
+def require(*roles: Role) -> AccessRule:
+    return AccessRule(roles)
+
+
+def _declares_access(dependant: Dependant) -> bool:
+    for dependency in dependant.dependencies:
+        if isinstance(dependency.call, AccessRule) or _declares_access(dependency):
+            return True
+    return False
+
+
+class UndeclaredAccess(RuntimeError):
+    """A route without an access decision: the app must not start."""
+
+
+def check_every_route_declares_access(app: FastAPI) -> None:
+    missing = [
+        f"{sorted(route.methods or ())} {route.path}"
+        for route in app.routes
+        if isinstance(route, APIRoute) and not _declares_access(route.dependant)
+    ]
+    if missing:
+        raise UndeclaredAccess("routes without an access decision: " + "; ".join(missing))

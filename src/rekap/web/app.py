@@ -1,0 +1,29 @@
+"""The FastAPI application, built from an AppContext; refuses to start with an undeclared route."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from rekap import __version__
+from rekap.web import routes_capture, routes_public, routes_verification
+from rekap.web.access import check_every_route_declares_access
+from rekap.web.context import AppContext
+from rekap.web.errors import install_error_handlers
+
+
+def create_app(context: AppContext) -> FastAPI:
+    app = FastAPI(
+        title="rekap",
+        version=__version__,
+        description="Capture, verification and the public change log of C.Hasil tally forms.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.context = context
+    install_error_handlers(app)
+    app.include_router(routes_capture.router)
+    app.include_router(routes_verification.router)
+    app.include_router(routes_public.router)
+    check_every_route_declares_access(app)
+    return app

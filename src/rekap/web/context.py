@@ -1,0 +1,43 @@
+"""Everything a request handler needs, built once by the composition root and handed in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from rekap.adapters.photo_files import LocalPhotoStore
+from rekap.adapters.server_keys import ServerKey
+from rekap.adapters.storage.accounts import AccountStore
+from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.photos import PhotoStore
+from rekap.adapters.storage.verification import VerificationStore
+from rekap.data import election_2024, region_tree
+from rekap.domain.election import Election
+from rekap.domain.form import FormSpec, c_hasil_ppwp
+from rekap.domain.region_tree import RegionTree
+from rekap.web.rate_limit import RateLimiter
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class AppContext:
+    engine: Engine
+    key: ServerKey
+    files: LocalPhotoStore
+    clock: Callable[[], datetime] = utc_now
+    rate_limiter: RateLimiter = field(default_factory=RateLimiter)
+    election: Election = field(default_factory=election_2024)
+    tree: RegionTree = field(default_factory=region_tree)
+
+    def __post_init__(self) -> None:
+        self.log = EventLog(self.engine)
+        self.accounts = AccountStore(self.engine, self.log)
+        self.photos = PhotoStore(self.engine, self.log, self.key)
+        self.form: FormSpec = c_hasil_ppwp(self.election.contest("ppwp").dapil[0])
+        self.verification = VerificationStore(self.engine, self.log, self.form, self.election)

@@ -1,0 +1,159 @@
+"""Enrolment, devices and photo uploads (`/api/v1`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from pydantic import BaseModel, Field
+
+from rekap.adapters.server_keys import verify_signature
+from rekap.adapters.storage.accounts import InvalidAccount
+from rekap.adapters.storage.photos import Upload
+from rekap.capture.access import Principal, Role
+from rekap.capture.messages import photo_message
+from rekap.capture.photo_check import MAX_BYTES, PhotoRefused, check_photo
+from rekap.domain.wilayah import InvalidKodeWilayah, KodeWilayah, Level
+from rekap.web.access import PUBLIC, require
+from rekap.web.context import AppContext
+from rekap.web.errors import ApiError
+
+router = APIRouter(prefix="/api/v1")
+
+
+def context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.context
+    return ctx
+
+
+class AccountIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    scope: str = Field(max_length=13, description="TPS code for an officer; region prefix else")
+
+
+class AccountOut(BaseModel):
+    account_id: str
+    role: Role
+    scope: str
+    token: str
+
+
+class DeviceIn(BaseModel):
+    public_key: str = Field(pattern=r"^[0-9a-f]{64}$", description="Raw Ed25519 key, hex")
+
+
+class DeviceOut(BaseModel):
+    device_id: str
+
+
+@router.post("/accounts", status_code=201, response_model=AccountOut)
+def enrol_account(
+    body: AccountIn,
+    request: Request,
+    admin: Annotated[Principal, Depends(require(Role.ADMIN))],
+) -> AccountOut:
+    """Enrol a KPPS officer (scoped to one TPS), a verifier or an adjudicator (a region)."""
+    ctx = context(request)
+    if body.role is Role.OFFICER:
+        _known_tps(ctx, body.scope)
+    try:
+        principal, token = ctx.accounts.enrol(
+            body.name, body.role, body.scope, ctx.clock(), admin.account_id
+        )
+    except InvalidAccount as error:
+        raise ApiError("invalid_input", str(error)) from error
+    return AccountOut(
+        account_id=principal.account_id, role=principal.role, scope=principal.scope, token=token
+    )
+
+
+@router.post("/devices", status_code=201, response_model=DeviceOut)
+def register_device(
+    body: DeviceIn,
+    request: Request,
+    officer: Annotated[Principal, Depends(require(Role.OFFICER))],
+) -> DeviceOut:
+    """Register the Ed25519 public key of the officer's phone."""
+    ctx = context(request)
+    try:
+        device_id = ctx.accounts.register_device(
+            officer, bytes.fromhex(body.public_key), ctx.clock()
+        )
+    except InvalidAccount as error:
+        raise ApiError("conflict", str(error)) from error
+    return DeviceOut(device_id=device_id)
+
+
+def _known_tps(ctx: AppContext, kode_tps: str) -> KodeWilayah:
+    try:
+        kode = KodeWilayah.parse(kode_tps)
+    except InvalidKodeWilayah as error:
+        raise ApiError("invalid_input", str(error)) from error
+    if kode.level is not Level.TPS or kode not in ctx.tree:
+        raise ApiError("not_found", f"no TPS {kode_tps} in the 2024 region tree")
+    return kode
+
+
+@router.post("/tps/{kode_tps}/photos", status_code=201)
+def upload_photo(
+    kode_tps: str,
+    request: Request,
+    response: Response,
+    officer: Annotated[Principal, Depends(require(Role.OFFICER))],
+    photo: Annotated[UploadFile, File(description="One page, JPEG, PNG or WebP")],
+    page: Annotated[int, Form(ge=1, le=3)],
+    captured_at: Annotated[datetime, Form(description="ISO 8601 with a time zone")],
+    device_id: Annotated[str, Form(pattern=r"^[0-9a-f]{16}$")],
+    signature: Annotated[str, Form(pattern=r"^[0-9a-f]{128}$")],
+    contest: Annotated[str, Form()] = "ppwp",
+) -> dict[str, Any]:
+    """Take one page photo exactly once; answer with a receipt signed by the server."""
+    ctx = context(request)
+    kode = _known_tps(ctx, kode_tps)
+    if officer.scope != kode.value:
+        raise ApiError("forbidden", "an officer uploads only for their own TPS")
+    if contest != "ppwp":
+        raise ApiError("invalid_input", "only the ppwp contest is read so far")
+    if captured_at.tzinfo is None:
+        raise ApiError("invalid_input", "captured_at needs a time zone")
+    data = photo.file.read(MAX_BYTES + 1)
+    checked = check_photo(data)
+    if isinstance(checked, PhotoRefused):
+        code = {"too_large": "too_large", "too_many_pixels": "too_large"}.get(
+            checked.code, "unsupported_media" if checked.code == "not_an_image" else "invalid_input"
+        )
+        raise ApiError(code, checked.message, {"reason": checked.code})
+    device = ctx.accounts.device_key(device_id)
+    if device is None or device[0] != officer.account_id:
+        raise ApiError("forbidden", "the device is not registered to this officer")
+    message = photo_message(checked.sha256, kode.value, page, captured_at)
+    if not verify_signature(device[1], message, bytes.fromhex(signature)):
+        raise ApiError("forbidden", "the device signature does not match this photo")
+    ctx.files.put(checked.sha256, checked.format.suffix, data)
+    upload = Upload(
+        kode.value, contest, page, captured_at, device_id, bytes.fromhex(signature), checked
+    )
+    receipt = ctx.photos.receive(officer, upload, ctx.clock())
+    if receipt.duplicate:
+        response.status_code = 200
+    return receipt.as_json()
+
+
+@router.get("/tps/{kode_tps}/photos", dependencies=[Depends(PUBLIC)])
+def photo_states(kode_tps: str, request: Request) -> dict[str, Any]:
+    """Every photo of a TPS with its processing state and reason."""
+    ctx = context(request)
+    kode = _known_tps(ctx, kode_tps)
+    rows = ctx.photos.states(kode.value)
+    return {
+        "kode_tps": kode.value,
+        "photos": [{"id": i, "page": p, "state": s, "reason": r} for i, p, s, r in rows],
+    }
+
+
+@router.get("/health", dependencies=[Depends(PUBLIC)])
+def health(request: Request) -> dict[str, Any]:
+    """Liveness and the processing backlog."""
+    return {"status": "ok", "photos": context(request).photos.count_by_state()}

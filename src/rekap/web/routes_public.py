@@ -1,0 +1,82 @@
+"""Public reads: the change log, a TPS's history, photos, the server's public key."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import select
+
+from rekap.adapters.storage.schema import photo
+from rekap.capture.photo_check import PhotoFormat
+from rekap.events.chain import Recorded
+from rekap.web.access import PUBLIC
+from rekap.web.context import AppContext
+from rekap.web.errors import ApiError
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(PUBLIC)])
+MEDIA = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+def _context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.context
+    return ctx
+
+
+def record_json(record: Recorded) -> dict[str, Any]:
+    return {
+        "sequence": record.sequence,
+        "kind": record.kind,
+        "at": record.at.isoformat(),
+        "actor": record.actor,
+        "reason": record.reason,
+        "payload": dict(record.payload),
+        "previous_hash": record.previous_hash,
+        "hash": record.hash,
+    }
+
+
+@router.get("/log")
+def log_page(
+    request: Request,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """The public change log, in order, from ``after``; follow ``next`` for more."""
+    records = []
+    for record in _context(request).log.records(after=after, batch=limit):
+        records.append(record_json(record))
+        if len(records) == limit:
+            break
+    following = records[-1]["sequence"] if len(records) == limit else None
+    return {"events": records, "next": following}
+
+
+@router.get("/tps/{kode_tps}/history")
+def history(kode_tps: str, request: Request) -> dict[str, Any]:
+    """Every change to one TPS: who, when, why, before and after."""
+    return {
+        "kode_tps": kode_tps,
+        "events": [record_json(r) for r in _context(request).log.history(kode_tps)],
+    }
+
+
+@router.get("/photos/{photo_id}")
+def photo_bytes(photo_id: int, request: Request) -> Response:
+    """The photo itself, as received (its SHA-256 is in the log)."""
+    ctx = _context(request)
+    with ctx.engine.connect() as connection:
+        row = connection.execute(
+            select(photo.c.sha256, photo.c.format).where(photo.c.id == photo_id)
+        ).first()
+    if row is None:
+        raise ApiError("not_found", f"no photo {photo_id}")
+    data = ctx.files.get(row[0], PhotoFormat(row[1]).suffix)
+    return Response(data, media_type=MEDIA[row[1]], headers={"Cache-Control": "max-age=86400"})
+
+
+@router.get("/keys")
+def keys(request: Request) -> dict[str, Any]:
+    """The server's public key: receipts, log heads and snapshots verify against it."""
+    key = _context(request).key
+    return {"key_id": key.key_id, "algorithm": "ed25519", "public_key": key.public_raw.hex()}

@@ -1,0 +1,86 @@
+"""Double-blind verification and adjudication (`/api/v1/verification`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+
+from rekap.adapters.storage.verification import Task, VerificationRefused
+from rekap.capture.access import Principal, Role
+from rekap.web.access import require
+from rekap.web.context import AppContext
+from rekap.web.errors import ApiError
+
+router = APIRouter(prefix="/api/v1/verification")
+PEOPLE = (Role.VERIFIER, Role.ADJUDICATOR)
+
+
+class EntryIn(BaseModel):
+    values: dict[str, Annotated[int, Field(ge=0, le=999)]]
+    seconds: float = Field(ge=0, le=86_400, default=0.0)
+
+
+def _context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.context
+    return ctx
+
+
+def task_json(ctx: AppContext, task: Task) -> dict[str, Any]:
+    """What a verifier sees: the fields to enter and the photos; never another's entry, nor
+    (double-blind) the machine's reading."""
+    return {
+        "task_id": task.id,
+        "kode_tps": task.kode_tps,
+        "contest": task.contest,
+        "state": task.state,
+        "reasons": list(task.reasons) if task.state == "adjudication" else [],
+        "fields": [
+            {"id": f.id, "page": f.page, "label_id": f.label_id, "label_en": f.label_en}
+            for f in ctx.form.fields
+        ],
+        "photos": [
+            {"id": photo_id, "page": page, "url": f"/api/v1/photos/{photo_id}"}
+            for photo_id, page in task.photos
+        ],
+    }
+
+
+@router.get("/next")
+def next_task(
+    request: Request,
+    response: Response,
+    person: Annotated[Principal, Depends(require(*PEOPLE))],
+) -> dict[str, Any] | None:
+    """The next form this verifier (or adjudicator) may enter; 204 when there is none."""
+    ctx = _context(request)
+    task = ctx.verification.next_task(person)
+    if task is None:
+        response.status_code = 204
+        return None
+    return task_json(ctx, task)
+
+
+@router.post("/tasks/{task_id}/entries", status_code=201)
+def enter(
+    task_id: int,
+    body: EntryIn,
+    request: Request,
+    person: Annotated[Principal, Depends(require(*PEOPLE))],
+) -> dict[str, Any]:
+    """Enter every number of the form; agreement of two verifiers verifies it."""
+    ctx = _context(request)
+    try:
+        state = ctx.verification.enter(person, task_id, body.values, body.seconds, ctx.clock())
+    except VerificationRefused as error:
+        raise ApiError(error.code, str(error)) from error
+    return {"task_id": task_id, "state": state}
+
+
+@router.get("/statistics")
+def statistics(
+    request: Request, _admin: Annotated[Principal, Depends(require(Role.ADMIN))]
+) -> dict[str, Any]:
+    """Per verifier: entries, disagreement with the final numbers, speed, and a flag."""
+    return {"verifiers": _context(request).verification.statistics()}
