@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -9,6 +10,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from rekap.reading.geometry import project
 from rekap.reading.template import Box
 
 FloatArray = NDArray[np.float64]
@@ -103,3 +105,77 @@ def detect_tag_in_region(
         mapped = cv2.perspectiveTransform(points, crop_to_image).reshape(4, 2)
         found.append(TagDetection(tag.id, tuple((float(x), float(y)) for x, y in mapped)))
     return found
+
+
+CELLS = 8
+"""A 36h10 tag is 6 x 6 data cells inside a one-cell black border."""
+SAMPLES_PER_CELL = 3
+MAX_BIT_ERRORS = 4
+"""36h10 codes differ in at least 10 bits, so 4 wrong cells still name the tag safely."""
+
+
+@cache
+def tag_cells(tag_id: int, family: str = "36h10") -> NDArray[np.bool_]:
+    """The tag's 8 x 8 cells, True where black, in the marker's own orientation."""
+    dictionary = cv2.aruco.getPredefinedDictionary(TAG_FAMILIES[family])
+    marker = cv2.aruco.generateImageMarker(dictionary, tag_id, CELLS * 10, None, 1)
+    cells: NDArray[np.bool_] = np.asarray(marker)[5::10, 5::10] < 128
+    return cells
+
+
+def _cell_points() -> FloatArray:
+    """Sample points in the middle half of each cell, in marker units, row by row."""
+    steps = 0.25 + 0.5 * (np.arange(SAMPLES_PER_CELL) + 0.5) / SAMPLES_PER_CELL
+    axis = (np.arange(CELLS)[:, None] + steps[None, :]).ravel()
+    u, v = np.meshgrid(axis, axis)
+    return np.stack([u.ravel(), v.ravel()], axis=1)
+
+
+def sample_cells_shifted(
+    gray: NDArray[np.uint8],
+    page_to_image: FloatArray,
+    marker_to_page: FloatArray,
+    shifts: FloatArray,
+) -> FloatArray:
+    """Mean grey level in the middle of each of the 8 x 8 cells of the tag, for each
+    `shift` (n, 2) of the tag on the page (mm): an (n, 8, 8) array, from one remap."""
+    on_page = project(marker_to_page, _cell_points())
+    moved = (on_page[None, :, :] + np.asarray(shifts)[:, None, :]).reshape(-1, 2)
+    mapped = project(page_to_image, moved)
+    side = CELLS * SAMPLES_PER_CELL
+    count = len(shifts)
+    map_x = mapped[:, 0].reshape(count * side, side).astype(np.float32)
+    map_y = mapped[:, 1].reshape(count * side, side).astype(np.float32)
+    samples = cv2.remap(gray, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    blocks = np.asarray(samples, dtype=np.float64).reshape(
+        count, CELLS, SAMPLES_PER_CELL, CELLS, SAMPLES_PER_CELL
+    )
+    means: FloatArray = blocks.mean(axis=(2, 4))
+    return means
+
+
+def read_cells(levels: FloatArray) -> NDArray[np.bool_] | None:
+    """Black cells of a sampled tag, or None when the samples show no tag (no dark border,
+    or too little contrast between the border and the lightest data cells)."""
+    border = np.ones((CELLS, CELLS), dtype=bool)
+    border[1:-1, 1:-1] = False
+    black = float(np.sort(levels[border])[len(levels[border]) // 2])
+    inner = np.sort(levels[~border])
+    white = float(inner[int(0.9 * (len(inner) - 1))])
+    if white - black < 25.0:
+        return None
+    cells: NDArray[np.bool_] = levels < (black + white) / 2
+    if cells[border].mean() < 0.85:
+        return None
+    return cells
+
+
+def match_tag(cells: NDArray[np.bool_], tag_ids: Sequence[int]) -> tuple[int | None, int]:
+    """The tag id among `tag_ids` whose data cells differ least from `cells`, and by how
+    many; None when even the best one differs in more than MAX_BIT_ERRORS cells."""
+    best_id, best_errors = None, CELLS * CELLS
+    for tag_id in tag_ids:
+        errors = int(np.count_nonzero(cells[1:-1, 1:-1] != tag_cells(tag_id)[1:-1, 1:-1]))
+        if errors < best_errors:
+            best_id, best_errors = tag_id, errors
+    return (best_id if best_errors <= MAX_BIT_ERRORS else None), best_errors

@@ -29,7 +29,7 @@ bubble is as likely marked as not."""
 MARK_SOFTNESS = 0.06
 SAMPLE_RATIO = 0.8
 """Darkness is measured in a disc of this share of the ring's inner radius."""
-PITCH_STRETCH = (0.94, 0.97, 1.0, 1.03, 1.06)
+PITCH_STRETCH = (0.95, 1.0, 1.05)
 
 
 @dataclass(frozen=True)
@@ -84,19 +84,21 @@ def _ring_response(crop: NDArray[np.uint8], radius: float) -> tuple[FloatArray, 
 
 def align_column(response: FloatArray, centres: FloatArray, radius: float) -> FloatArray:
     """The shift and pitch of a column's centres that best match the printed rings."""
-    pitch = float(np.median(np.diff(centres[:, 1]))) if len(centres) > 1 else 2 * radius
+    count = len(centres)
+    pitch = float(centres[-1, 1] - centres[0, 1]) / (count - 1) if count > 1 else 2 * radius
     reach = int(max(1, min(0.4 * pitch, 2.0 * radius)))
     padded = np.pad(response, reach, mode="constant", constant_values=-1.0)
     height, width = response.shape
+    window = np.arange(2 * reach + 1)
     middle = centres.mean(axis=0)
     best, best_score = centres, -np.inf
     for stretch in PITCH_STRETCH:
         stretched = middle + (centres - middle) * np.array([1.0, stretch])
         xs = np.clip(np.rint(stretched[:, 0]).astype(int), 0, width - 1)
         ys = np.clip(np.rint(stretched[:, 1]).astype(int), 0, height - 1)
-        total = np.zeros((2 * reach + 1, 2 * reach + 1))
-        for x, y in zip(xs, ys, strict=True):
-            total += padded[y : y + 2 * reach + 1, x : x + 2 * reach + 1]
+        rows = ys[:, None, None] + window[None, :, None]
+        cols = xs[:, None, None] + window[None, None, :]
+        total = padded[rows, cols].sum(axis=0)
         dy, dx = np.unravel_index(int(np.argmax(total)), total.shape)
         if total[dy, dx] > best_score:
             best_score = float(total[dy, dx])
@@ -104,23 +106,28 @@ def align_column(response: FloatArray, centres: FloatArray, radius: float) -> Fl
     return best
 
 
-def _darkness(crop: NDArray[np.uint8], centres: FloatArray, radius: float) -> FloatArray:
-    paper, ink = np.percentile(crop, [95, 1])
-    span = max(float(paper - ink), 1.0)
+def _paper_and_ink(crop: NDArray[np.uint8]) -> tuple[float, float]:
+    sample = np.sort(crop[::3, ::3], axis=None)
+    return float(sample[int(0.95 * (sample.size - 1))]), float(sample[sample.size // 100])
+
+
+def _darkness(
+    crop: NDArray[np.uint8], centres: FloatArray, radius: float, levels: tuple[float, float]
+) -> FloatArray:
+    """Share of the disc of `radius` around each centre that is dark, between the crop's
+    paper and ink `levels`."""
+    paper, ink = levels
     half = int(np.ceil(radius))
-    yy, xx = np.mgrid[-half : half + 1, -half : half + 1]
-    disc = np.hypot(xx, yy) <= radius
+    offsets = np.arange(-half, half + 1)
+    disc = np.hypot(offsets[:, None], offsets[None, :]) <= radius
+    padded = np.pad(crop, half + 1, mode="edge")
     height, width = crop.shape
-    values = []
-    for x, y in centres:
-        cx, cy = round(float(x)), round(float(y))
-        x0, y0, x1, y1 = cx - half, cy - half, cx + half + 1, cy + half + 1
-        if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
-            values.append(0.0)
-            continue
-        patch = crop[y0:y1, x0:x1][disc].astype(np.float64)
-        values.append(float(np.clip((paper - patch.mean()) / span, 0.0, 1.0)))
-    return np.array(values)
+    xs = np.clip(np.rint(centres[:, 0]).astype(int), 0, width - 1) + half + 1
+    ys = np.clip(np.rint(centres[:, 1]).astype(int), 0, height - 1) + half + 1
+    patches = padded[ys[:, None, None] + offsets[None, :, None], xs[:, None, None] + offsets]
+    means = patches[:, disc].mean(axis=1)
+    values: FloatArray = np.clip((paper - means) / max(paper - ink, 1.0), 0.0, 1.0)
+    return values
 
 
 def _column_probabilities(excess: FloatArray) -> tuple[tuple[float, ...], tuple[int, ...]]:
@@ -147,13 +154,15 @@ def read_bubble_grid(
     """Read a grid from an upright crop. `columns` holds, per digit position, the expected
     (10, 2) centres of bubbles 0..9 in crop pixels; `inner_radius` is in crop pixels."""
     response, _ = _ring_response(crop, inner_radius) if align else (None, 0)
+    levels = _paper_and_ink(crop)
     readings = []
     for position, expected in enumerate(columns):
         centres = np.asarray(expected, dtype=np.float64)
         if response is not None:
             centres = align_column(response, centres, inner_radius)
-        darkness = _darkness(crop, centres, SAMPLE_RATIO * inner_radius)
-        excess = darkness - float(np.median(darkness))
+        darkness = _darkness(crop, centres, SAMPLE_RATIO * inner_radius, levels)
+        ordered = np.sort(darkness)
+        excess = darkness - float(ordered[(len(ordered) - 1) // 2 : len(ordered) // 2 + 1].mean())
         probabilities, marked = _column_probabilities(excess)
         readings.append(
             BubbleColumnReading(

@@ -23,8 +23,9 @@ GrayImage = NDArray[np.uint8]
 
 DIGIT_CROP_PX = 48
 """Digit crops are square, this many pixels, covering the printed box and a margin."""
-DIGIT_MARGIN_RATIO = 0.08
-BUBBLE_PX_PER_MM = 3.0
+DIGIT_MARGIN_RATIO = 0.05
+"""The border then sits about 7% in from the crop edges, as in the training crops."""
+BUBBLE_PX_PER_MM = 2.0
 BUBBLE_MARGIN_MM = 2.0
 REGISTER_PX_PER_MM = 2.0
 REGISTER_REACH_MM = 5.0

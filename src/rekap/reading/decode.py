@@ -23,8 +23,11 @@ GrayImage = NDArray[np.uint8]
 MAX_PIXELS = 100_000_000
 """Photos above this many pixels (about 100 MP) are refused: no phone takes them, and
 a small file that declares them is a decompression bomb."""
-MIN_LONG_SIDE = 1800
-"""Decode at the largest reduction that keeps at least this many pixels on the long side."""
+MIN_LONG_SIDE = 1000
+"""Decode at the largest reduction that keeps at least this many pixels on the long side:
+a page filling most of the photo then has about 1 pixel per millimetre, which is what the
+fiducials, the tag, the bubbles and the 32-pixel digit model need. (The pipeline decodes
+again at twice the resolution when the page turns out smaller in the photo.)"""
 MIN_SIDE = 200
 EXIF_ORIENTATION = 0x0112
 _REDUCED_FLAGS = {
@@ -117,9 +120,16 @@ def _apply_orientation(gray: GrayImage, orientation: int) -> GrayImage:
 
 
 def decode_image(
-    data: bytes, *, min_long_side: int = MIN_LONG_SIDE, max_pixels: int = MAX_PIXELS
+    data: bytes,
+    reduction: int | None = None,
+    *,
+    min_long_side: int = MIN_LONG_SIDE,
+    max_pixels: int = MAX_PIXELS,
 ) -> DecodedImage | Problem:
-    """Decode photo bytes; never raises for bad input, returns a Problem instead."""
+    """Decode photo bytes, reduced by `reduction` (1, 2, 4 or 8) or by the largest factor
+    that keeps `min_long_side`; never raises for bad input, returns a Problem instead."""
+    if reduction is not None and reduction not in _REDUCED_FLAGS:
+        raise ValueError(f"reduction must be one of {sorted(_REDUCED_FLAGS)}, not {reduction}")
     if not data:
         return Problem("unreadable", "empty file")
     header = _read_header(data)
@@ -134,7 +144,8 @@ def decode_image(
         )
     if min(header.width, header.height) < MIN_SIDE:
         return Problem("unreadable", f"image too small: {header.width}x{header.height} pixels")
-    reduction = choose_reduction(header.width, header.height, min_long_side)
+    if reduction is None:
+        reduction = choose_reduction(header.width, header.height, min_long_side)
     if header.format == "JPEG":
         if not _jpeg_is_complete(data):
             return Problem("unreadable", "truncated JPEG: no end-of-image marker")

@@ -2,6 +2,10 @@
 
     decode -> locate -> cut cells -> classify digit boxes -> read bubbles -> decide
 
+The photo is first decoded small (about 1000 pixels on its long side, which is cheap with
+JPEG's DCT scaling); only when the page is not found there, or is found too small to read,
+is it decoded again at twice the resolution.
+
 Each stage is a plain function (or, for the digit classifier, an object) passed in, so a
 test, a benchmark or another form can swap any of them. Bad input never raises: every
 refusal is a PageReading with a status and a reason, and no number is ever produced for
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -26,8 +31,21 @@ from rekap.reading.quality import assess_quality, explain_missing_page
 from rekap.reading.result import FieldReading, PageGeometry, PageReading
 from rekap.reading.template import PageTemplate, load_form_templates
 
-Decoder = Callable[[bytes], DecodedImage | Problem]
-Locator = Callable[[DecodedImage, Sequence[PageTemplate]], PageLocation | Problem | None]
+MIN_PX_PER_MM = 0.9
+"""Below this many decoded pixels per millimetre, the photo is decoded again, larger."""
+MAX_REDECODES = 1
+
+
+class Decoder(Protocol):
+    def __call__(self, data: bytes, reduction: int | None = None) -> DecodedImage | Problem: ...
+
+
+class Locator(Protocol):
+    def __call__(
+        self, image: DecodedImage, templates: Sequence[PageTemplate], *, thorough: bool = True
+    ) -> PageLocation | Problem | None: ...
+
+
 Cutter = Callable[[GrayImage, PageLocation], PageCells]
 BubbleReader = Callable[[BubbleCrop], BubbleGridReading]
 
@@ -64,10 +82,10 @@ class PageReader:
 
     def read(self, data: bytes, expected_page: int | None = None) -> PageReading:
         """Read one photo. With `expected_page`, a photo of another page is refused."""
-        decoded = self.decode(data)
-        if isinstance(decoded, Problem):
-            return PageReading(decoded.status, decoded.reason, decoded.page)
-        located = self.locate(decoded, self.templates)
+        found = self._decode_and_locate(data)
+        if isinstance(found, Problem):
+            return PageReading(found.status, found.reason, found.page)
+        decoded, located = found
         if located is None:
             problem = explain_missing_page(assess_quality(decoded.gray))
             return PageReading(problem.status, problem.reason, None)
@@ -100,6 +118,31 @@ class PageReader:
             fields,
             _geometry(located, decoded),
         )
+
+    def _decode_and_locate(
+        self, data: bytes
+    ) -> Problem | tuple[DecodedImage, PageLocation | Problem | None]:
+        """Decode small and locate; decode larger and locate again while the page is not
+        found well there (not at all, too small, or without all four fiducials). The slow
+        fallbacks of locating run only on the last try."""
+        decoded = self.decode(data)
+        if isinstance(decoded, Problem):
+            return decoded
+        for attempt in range(MAX_REDECODES + 1):
+            last = decoded.reduction == 1 or attempt == MAX_REDECODES
+            located = self.locate(decoded, self.templates, thorough=last)
+            good = (
+                isinstance(located, PageLocation)
+                and located.px_per_mm >= MIN_PX_PER_MM
+                and len(located.fiducials_used) == len(located.template.fiducials)
+            )
+            if good or last:
+                return decoded, located
+            finer = self.decode(data, decoded.reduction // 2)
+            if isinstance(finer, Problem):
+                return decoded, located
+            decoded = finer
+        raise AssertionError("unreachable: the last attempt returns")
 
     def _read_fields(self, cells: PageCells) -> tuple[FieldReading, ...]:
         visible = [f for f in cells.fields if f.visible]

@@ -1,0 +1,294 @@
+"""Benchmark the page reader: field accuracy on real photos, and throughput on one core.
+
+    .venv/bin/python bench/read_forms.py [--repeats 3] [--sizes 3 6 9 12]
+
+1. Accuracy on the kawalc1 phone photos (../shared/data/forms/kawalc1): page 2 reads
+   123 / 274 / 032, page 3 reads 427 / 3 / 430, the page-1 photos show an empty page (every
+   field should abstain). Reported per digit-box source: the shipped ONNX classifier when it
+   is installed, and an "oracle" that says what a person reads in each box (isolating
+   locating, cutting, bubbles and the decision from the digit model). A silent error is a
+   field output as `read` with a wrong value; the abstain rate is the share of fields not
+   read.
+2. Throughput: page-2 photos of 3 to 12 megapixels, synthesised from the real page-2 photo
+   by a perspective warp and upscaling so that the page fills ~90% of the frame (as a KPPS
+   member frames it), with sensor noise, JPEG quality 92. Forms per second on one core
+   (OpenCV and ONNX Runtime single-threaded, process pinned to one CPU), against decoding
+   the same files only (full-resolution colour, as a naive reader would, and full-resolution
+   grey). Times are CPU seconds of this single-threaded process: on a shared machine that
+   is what one dedicated core takes, while wall time would also count others' work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from rekap.reading.classifier import DIGIT_BOX_LABELS, DigitBoxClassifier
+from rekap.reading.decode import DecodedImage, decode_image
+from rekap.reading.geometry import project
+from rekap.reading.locate import PageLocation, locate_page
+from rekap.reading.pipeline import PageReader
+from rekap.reading.result import PageReading
+from rekap.reading.template import load_form_templates
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+KAWALC1 = SHARED / "data" / "forms" / "kawalc1"
+TRUTH: dict[str, tuple[int, dict[str, int | None], str]] = {
+    # photo: (page, expected values (None = empty, must abstain), what a person reads)
+    "pilpres-2024-hal2.jpg": (2, {"paslon_1": 123, "paslon_2": 274, "paslon_3": 32}, "123274X32"),
+    "pilpres-2024-hal2-cam2.jpg": (
+        2,
+        {"paslon_1": 123, "paslon_2": 274, "paslon_3": 32},
+        "123274X32",
+    ),
+    "pilpres-2024-hal3.jpg": (
+        3,
+        {"suara_sah": 427, "suara_tidak_sah": 3, "suara_total": 430},
+        "427__3430",
+    ),
+    "pilpres-2024-hal1.jpg": (1, {}, "_" * 66),
+    "pilpres-2024-hal3-cam2.jpg": (1, {}, "_" * 66),
+}
+
+
+@dataclass(frozen=True)
+class _Reading:
+    label: str
+    confidence: float
+    probabilities: tuple[float, ...]
+
+
+class OracleClassifier:
+    """Reads each box as a person does (from a script), 99% sure."""
+
+    def __init__(self, labels: str, p: float = 0.99) -> None:
+        self.labels = [{"X": "X", "_": "blank"}.get(ch, ch) for ch in labels]
+        self.p = p
+
+    def classify(self, crops: Sequence[np.ndarray]) -> list[_Reading]:
+        rest = (1.0 - self.p) / (len(DIGIT_BOX_LABELS) - 1)
+        return [
+            _Reading(label, self.p, tuple(self.p if n == label else rest for n in DIGIT_BOX_LABELS))
+            for label in self.labels[: len(crops)]
+        ]
+
+
+class NoDigitEvidence:
+    """Says nothing about any box (uniform): the bubbles alone decide, or nothing does."""
+
+    def classify(self, crops: Sequence[np.ndarray]) -> list[_Reading]:
+        uniform = 1.0 / len(DIGIT_BOX_LABELS)
+        return [_Reading("blank", uniform, (uniform,) * len(DIGIT_BOX_LABELS)) for _ in crops]
+
+
+def shipped_classifier() -> DigitBoxClassifier | None:
+    try:
+        from rekap.reading.digits import OnnxDigitClassifier
+
+        return OnnxDigitClassifier(threads=1)
+    except Exception as error:  # the model is optional for this benchmark
+        print(f"  (shipped digit classifier unavailable: {type(error).__name__}: {error})")
+        return None
+
+
+@dataclass
+class Tally:
+    fields: int = 0
+    correct: int = 0
+    wrong: int = 0
+    abstained: int = 0
+    pages_right: int = 0
+    photos: int = 0
+
+    def add(self, reading: PageReading, page: int, expected: dict[str, int | None]) -> None:
+        self.photos += 1
+        self.pages_right += reading.page == page
+        for field in reading.fields:
+            self.fields += 1
+            truth = expected.get(field.field_id)
+            if field.status == "abstain":
+                self.abstained += 1
+            elif field.value == truth:
+                self.correct += 1
+            else:
+                self.wrong += 1
+
+    def line(self, name: str) -> str:
+        n = max(self.fields, 1)
+        return (
+            f"  {name:<34} pages {self.pages_right}/{self.photos}  fields {self.fields}  "
+            f"read right {self.correct}  silent errors {self.wrong} ({self.wrong / n:.1%})  "
+            f"abstained {self.abstained} ({self.abstained / n:.1%})"
+        )
+
+
+def accuracy() -> None:
+    print("Field accuracy on the kawalc1 photos")
+    if not KAWALC1.is_dir():
+        print(f"  skipped: {KAWALC1} is absent")
+        return
+    photos = {name: (KAWALC1 / name).read_bytes() for name in TRUTH}
+    sources: list[tuple[str, Callable[[str], DigitBoxClassifier]]] = [
+        ("oracle digit boxes + bubbles", lambda labels: OracleClassifier(labels)),
+        ("no digit evidence (bubbles only)", lambda labels: NoDigitEvidence()),
+    ]
+    shipped = shipped_classifier()
+    if shipped is not None:
+        sources.insert(0, ("shipped ONNX classifier + bubbles", lambda labels: shipped))
+    for name, make in sources:
+        tally = Tally()
+        for photo, (page, expected, labels) in TRUTH.items():
+            reading = PageReader(make(labels)).read(photos[photo])
+            tally.add(reading, page, expected)
+            if name.startswith("shipped"):
+                shown = {
+                    f.field_id: (f.value, f.status)
+                    for f in reading.fields
+                    if f.field_id in expected
+                }
+                print(f"    {photo}: page {reading.page} {reading.status} {shown}")
+        print(tally.line(name))
+
+
+@dataclass(frozen=True)
+class PageSource:
+    """A real photo of page 2 and where its page lies in it (a quadrilateral, pixels)."""
+
+    photo: np.ndarray
+    quad: np.ndarray
+
+
+def page_source(path: Path) -> PageSource | None:
+    """The photo in colour, and its page's corners found by the reader itself."""
+    data = path.read_bytes()
+    decoded = decode_image(data, reduction=1)
+    if not isinstance(decoded, DecodedImage):
+        return None
+    location = locate_page(decoded, load_form_templates())
+    if not isinstance(location, PageLocation):
+        return None
+    width, height = location.template.page_size
+    margin = 0.02 * width
+    corners = np.array(
+        [
+            [-margin, -margin],
+            [width + margin, -margin],
+            [width + margin, height + margin],
+            [-margin, height + margin],
+        ]
+    )
+    photo = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    return PageSource(photo, project(location.homography, corners).astype(np.float32))
+
+
+def synthesise(source: PageSource, megapixels: float, seed: int) -> bytes:
+    """The page re-shot as a KPPS member would: filling about 90% of a 3:4 frame of
+    `megapixels`, with a little perspective and sensor noise, JPEG quality 92."""
+    rng = np.random.default_rng(seed)
+    out_w = round(float(np.sqrt(megapixels * 1e6 * 3 / 4)))
+    out_h = round(out_w * 4 / 3)
+    page_h = 0.9 * out_h
+    page_w = page_h * 604 / 904
+    x0, y0 = (out_w - page_w) / 2, (out_h - page_h) / 2
+    target = np.float32(
+        [[x0, y0], [x0 + page_w, y0], [x0 + page_w, y0 + page_h], [x0, y0 + page_h]]
+    )
+    target += rng.uniform(-0.025, 0.025, target.shape).astype(np.float32) * out_w
+    warp = cv2.getPerspectiveTransform(source.quad, target)
+    photo = cv2.warpPerspective(
+        source.photo, warp, (out_w, out_h), flags=cv2.INTER_LINEAR, borderValue=(40, 45, 50)
+    )
+    noise = rng.normal(0, 3.0, photo.shape)
+    photo = np.clip(photo + noise, 0, 255).astype(np.uint8)
+    ok, encoded = cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    assert ok
+    return encoded.tobytes()
+
+
+def _decoder(flags: int) -> Callable[[bytes], object]:
+    """Decode-only, as a reader that decodes the whole photo would."""
+
+    def decode(data: bytes) -> object:
+        return cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+
+    return decode
+
+
+def _seconds_per_file(work: Callable[[bytes], object], files: list[bytes], repeats: int) -> float:
+    """Median CPU seconds of this (single-threaded) process per file: on a shared machine
+    this is what one dedicated core would take, unlike wall time."""
+    for data in files[:1]:
+        work(data)  # warm-up
+    times = []
+    for _ in range(repeats):
+        for data in files:
+            start = time.process_time()
+            work(data)
+            times.append(time.process_time() - start)
+    return statistics.median(times)
+
+
+def throughput(sizes: Sequence[float], repeats: int, variants: int) -> None:
+    print("Throughput on one core, page-2 photos")
+    source_path = KAWALC1 / "pilpres-2024-hal2.jpg"
+    if not source_path.is_file():
+        print(f"  skipped: {source_path} is absent")
+        return
+    source = page_source(source_path)
+    if source is None:
+        print("  skipped: the source photo could not be located")
+        return
+    classifier = shipped_classifier() or OracleClassifier("123274X32")
+    reader = PageReader(classifier)
+    print(f"  digit classifier: {type(classifier).__name__}")
+    print(
+        f"  {'MP':>4} {'file MB':>8} {'reader/s':>9} {'colour decode/s':>16} "
+        f"{'grey decode/s':>14} {'ratio colour':>13} {'ratio grey':>11} {'read ok':>8}"
+    )
+    for megapixels in sizes:
+        files = [synthesise(source, megapixels, seed) for seed in range(variants)]
+        readings = [reader.read(data) for data in files]
+        good = sum(
+            r.status == "ok" and [f.bubble_digits for f in r.fields] == ["123", "274", "-32"]
+            for r in readings
+        )
+        pipeline = _seconds_per_file(reader.read, files, repeats)
+        colour = _seconds_per_file(_decoder(cv2.IMREAD_COLOR), files, repeats)
+        grey = _seconds_per_file(_decoder(cv2.IMREAD_GRAYSCALE), files, repeats)
+        size_mb = statistics.mean(len(d) for d in files) / 1e6
+        print(
+            f"  {megapixels:>4.0f} {size_mb:>8.2f} {1 / pipeline:>9.1f} {1 / colour:>16.1f} "
+            f"{1 / grey:>14.1f} {colour / pipeline:>13.2f} {grey / pipeline:>11.2f} "
+            f"{good:>5}/{len(files)}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=float, nargs="+", default=[3, 6, 9, 12])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--variants", type=int, default=4)
+    args = parser.parse_args()
+    cv2.setNumThreads(1)
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    print(
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {sys.version.split()[0]}, OpenCV {cv2.__version__}; load {os.getloadavg()}"
+    )
+    accuracy()
+    throughput(args.sizes, args.repeats, args.variants)
+
+
+if __name__ == "__main__":
+    main()

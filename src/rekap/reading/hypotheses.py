@@ -1,0 +1,146 @@
+"""Page hypotheses: four fiducial candidates that could be a page's corners, in some rotation.
+
+Two candidates can be corners of one page only if their sizes are alike and their distance
+fits the template (measured in fiducial sizes); four must fit pairwise, form a convex
+quadrilateral, and map the template with sizes that agree with the perspective. Every
+rotation is a separate hypothesis: the AprilTag decides between them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from rekap.reading.fiducials import FiducialCandidate
+from rekap.reading.geometry import FloatArray, local_scale, project
+from rekap.reading.template import PageTemplate
+
+COMFORTABLE_PX_PER_MM = 1.5
+"""Pages photographed smaller than this are tried last (real pages fill most photos)."""
+MAX_ANISOTROPY = 2.0
+
+
+@dataclass(frozen=True, eq=False)
+class PageHypothesis:
+    score: float
+    """Lower is more plausible."""
+    homography: FloatArray
+    """Template millimetres -> photo pixels, from the four chosen fiducials."""
+    chosen: tuple[FiducialCandidate | None, ...]
+    """Per template fiducial, the candidate matched to it (None: not among them)."""
+
+
+def points_of(candidates: Sequence[FiducialCandidate]) -> FloatArray:
+    return np.array([(c.x, c.y) for c in candidates], dtype=np.float64).reshape(-1, 2)
+
+
+def anchors_of(template: PageTemplate) -> FloatArray:
+    return np.array([f.anchor for f in template.fiducials], dtype=np.float64)
+
+
+def square_side_mm(template: PageTemplate) -> float:
+    """Side of one of the two squares of a fiducial."""
+    return float(np.mean([f.size for f in template.fiducials])) / 2.0
+
+
+def anisotropy(homography: FloatArray, template: PageTemplate) -> float:
+    """How unequally the map stretches two directions at the page centre (1 = evenly)."""
+    centre = np.array(template.page_size) / 2
+    mapped = project(homography, centre + np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
+    jacobian = np.column_stack([mapped[1] - mapped[0], mapped[2] - mapped[0]])
+    singular = np.linalg.svd(jacobian, compute_uv=False)
+    return float(singular[0] / max(singular[1], 1e-9))
+
+
+def _fitting_pairs(
+    candidates: Sequence[FiducialCandidate], template: PageTemplate
+) -> NDArray[np.bool_]:
+    anchors = anchors_of(template)
+    square_mm = square_side_mm(template)
+    spans = [float(np.hypot(*(a - b))) for a, b in itertools.combinations(anchors, 2)]
+    low, high = 0.4 * min(spans) / square_mm, 2.5 * max(spans) / square_mm
+    points = points_of(candidates)
+    sides = np.array([c.side for c in candidates])
+    mean_side = (sides[:, None] + sides[None, :]) / 2
+    distance = np.hypot(*(points[:, None, :] - points[None, :, :]).transpose(2, 0, 1))
+    size_ratio = np.maximum(sides[:, None], sides[None, :]) / np.minimum(sides[:, None], sides)
+    fits: NDArray[np.bool_] = (
+        (distance / mean_side > low) & (distance / mean_side < high) & (size_ratio < 2.5)
+    )
+    return fits
+
+
+def _quadruples(fits: NDArray[np.bool_]) -> list[tuple[int, ...]]:
+    """All sets of four candidates that fit pairwise."""
+    found: list[tuple[int, ...]] = []
+
+    def extend(chosen: tuple[int, ...], pool: NDArray[np.intp]) -> None:
+        if len(chosen) == 4:
+            found.append(chosen)
+            return
+        for index in pool:
+            later = pool[pool > index]
+            extend((*chosen, int(index)), later[fits[index, later]])
+
+    extend((), np.arange(fits.shape[0]))
+    return found
+
+
+def _is_convex(points: FloatArray) -> bool:
+    edges = np.roll(points, -1, axis=0) - points
+    following = np.roll(edges, -1, axis=0)
+    cross = edges[:, 0] * following[:, 1] - edges[:, 1] * following[:, 0]
+    return bool(np.all(cross > 0))
+
+
+def _hypothesis(
+    candidates: Sequence[FiducialCandidate], template: PageTemplate, chosen: Sequence[int]
+) -> PageHypothesis | None:
+    anchors = anchors_of(template)
+    points = points_of(candidates)[list(chosen)]
+    homography = cv2.getPerspectiveTransform(
+        anchors.astype(np.float32), points.astype(np.float32)
+    ).astype(np.float64)
+    if np.linalg.det(homography[:2, :2]) <= 0 or anisotropy(homography, template) > MAX_ANISOTROPY:
+        return None
+    square_mm = square_side_mm(template)
+    errors = [
+        abs(np.log(candidates[c].side / (local_scale(homography, a) * square_mm)))
+        for c, a in zip(chosen, anchors, strict=True)
+    ]
+    if max(errors) > np.log(2.0):
+        return None
+    quality = float(np.mean([candidates[c].score for c in chosen]))
+    scale = local_scale(homography, np.array(template.page_size) / 2)
+    small = 2.0 * max(0.0, float(np.log(COMFORTABLE_PX_PER_MM / scale)))
+    score = float(np.mean(errors)) + quality + small
+    return PageHypothesis(score, homography, tuple(candidates[c] for c in chosen))
+
+
+def page_hypotheses(
+    candidates: Sequence[FiducialCandidate], template: PageTemplate
+) -> list[PageHypothesis]:
+    """Pages whose four corner fiducials are among `candidates`, most plausible first."""
+    if len(candidates) < 4:
+        return []
+    points = points_of(candidates)
+    hypotheses = []
+    for combo in _quadruples(_fitting_pairs(candidates, template)):
+        quad = points[list(combo)]
+        centre = quad.mean(axis=0)
+        order = np.argsort(np.arctan2(quad[:, 1] - centre[1], quad[:, 0] - centre[0]))
+        if not _is_convex(quad[order]):
+            continue
+        ordered = [combo[int(i)] for i in order]
+        for turn in range(4):
+            chosen = [ordered[(k + turn) % 4] for k in range(4)]
+            hypothesis = _hypothesis(candidates, template, chosen)
+            if hypothesis is not None:
+                hypotheses.append(hypothesis)
+    hypotheses.sort(key=lambda h: h.score)
+    return hypotheses
