@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from rekap.cli import db, demo, digits, log, read, rules, simulate, sirekap
+from rekap.cli import db, demo, digits, log, read, rules, serve, simulate, sirekap
 
 app = typer.Typer(
     name="rekap",
@@ -17,9 +17,13 @@ app.add_typer(sirekap.import_app, name="import")
 app.add_typer(sirekap.validate_app, name="validate")
 app.add_typer(db.app, name="db")
 app.add_typer(log.app, name="log")
+app.add_typer(serve.admin_app, name="admin")
+app.add_typer(serve.receipt_app, name="receipt")
 app.add_typer(digits.app, name="digits")
 # Sub-commands registered by their own modules follow.
 app.command("demo")(demo.demo)
 app.command("rules")(rules.rules)
+app.command("serve")(serve.serve)
+app.command("worker")(serve.worker)
 app.command("read")(read.read)
 app.command("simulate")(simulate.simulate)

@@ -1,0 +1,160 @@
+"""`rekap serve`, `rekap worker`, `rekap admin create` and `rekap receipt verify`."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from rekap.adapters.photo_files import DEFAULT_PHOTO_ROOT, LocalPhotoStore
+from rekap.adapters.processing import PhotoProcessor
+from rekap.adapters.server_keys import DEFAULT_KEY_PATH, ServerKey, public_key_id, verify_signature
+from rekap.capture.access import Role
+from rekap.capture.messages import receipt_message
+from rekap.cli.db import DatabaseOption, open_store
+from rekap.web.context import AppContext, utc_now
+
+console = Console(stderr=True)
+admin_app = typer.Typer(help="Administer accounts.", no_args_is_help=True)
+receipt_app = typer.Typer(help="Check upload receipts offline.", no_args_is_help=True)
+
+
+def build_context(db: str | None, photos: Path, key: Path) -> AppContext:
+    store = open_store(db)
+    return AppContext(store.engine, ServerKey.load_or_create(key), LocalPhotoStore(photos))
+
+
+def build_processor(context: AppContext) -> PhotoProcessor:
+    from rekap.reading.digits import OnnxDigitClassifier
+    from rekap.reading.pipeline import PageReader
+
+    reader = PageReader(OnnxDigitClassifier())
+    return PhotoProcessor(
+        context.engine,
+        context.log,
+        context.photos,
+        context.files,
+        lambda data, page: reader.read(data, expected_page=page),
+        context.form,
+        context.election,
+        context.tree,
+    )
+
+
+def run_workers(context: AppContext, count: int, stop: threading.Event) -> list[threading.Thread]:
+    """In-process workers for the embedded default: each polls for received photos."""
+
+    def loop() -> None:
+        processor = build_processor(context)
+        while not stop.is_set():
+            if not processor.process_next(utc_now):
+                stop.wait(0.5)
+
+    threads = [threading.Thread(target=loop, name=f"worker-{i}", daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+PhotoDir = Annotated[Path, typer.Option("--photos", help="Where photos are kept.")]
+KeyFile = Annotated[Path, typer.Option("--key", help="The server's Ed25519 key file.")]
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="In-process reader workers (0: none).")] = 1,
+    db: DatabaseOption = None,
+    photos: PhotoDir = DEFAULT_PHOTO_ROOT,
+    key: KeyFile = DEFAULT_KEY_PATH,
+) -> None:
+    """Run the HTTP service (API under /api/v1) with in-process reader workers."""
+    import uvicorn
+
+    from rekap.web.app import create_app
+
+    context = build_context(db, photos, key)
+    stop = threading.Event()
+    run_workers(context, workers, stop)
+    console.print(f"rekap serving on http://{host}:{port} (API docs: /api/v1/docs)")
+    try:
+        uvicorn.run(create_app(context), host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
+
+
+def worker(
+    db: DatabaseOption = None,
+    photos: PhotoDir = DEFAULT_PHOTO_ROOT,
+    key: KeyFile = DEFAULT_KEY_PATH,
+    once: Annotated[bool, typer.Option("--once", help="Stop when no photo is waiting.")] = False,
+) -> None:
+    """Process received photos: read, check, accept or send to verification."""
+    context = build_context(db, photos, key)
+    processor = build_processor(context)
+    done = 0
+    while True:
+        if processor.process_next(utc_now):
+            done += 1
+            continue
+        if once:
+            break
+        time.sleep(0.5)
+    console.print(f"{done} photos processed.")
+
+
+@admin_app.command("create")
+def create_admin(
+    name: Annotated[str, typer.Argument(help="Who holds this account.")],
+    role: Annotated[
+        Role, typer.Option(help="admin, verifier, adjudicator or officer.")
+    ] = Role.ADMIN,
+    scope: Annotated[str, typer.Option(help="Region code prefix ('' for all).")] = "",
+    db: DatabaseOption = None,
+) -> None:
+    """Create an account and print its bearer token (shown once)."""
+    from rekap.adapters.storage.accounts import AccountStore, InvalidAccount
+    from rekap.adapters.storage.event_store import EventLog
+
+    store = open_store(db)
+    accounts = AccountStore(store.engine, EventLog(store.engine))
+    try:
+        principal, token = accounts.enrol(name, role, scope, utc_now(), "cli")
+    except InvalidAccount as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(2) from error
+    typer.echo(json.dumps({"account_id": principal.account_id, "role": role.value, "token": token}))
+
+
+@receipt_app.command("verify")
+def verify_receipt(
+    receipt: Annotated[Path, typer.Argument(exists=True, help="A receipt saved as JSON.")],
+    public_key: Annotated[
+        str | None, typer.Option("--public-key", help="Pin the server key (hex).")
+    ] = None,
+) -> None:
+    """Check a receipt's signature offline; exit 1 when it does not verify."""
+    from datetime import datetime
+
+    data = json.loads(receipt.read_text(encoding="utf-8"))
+    key_hex = public_key or data["public_key"]
+    raw = bytes.fromhex(key_hex)
+    message = receipt_message(
+        data["sha256"],
+        data["kode_tps"],
+        int(data["page"]),
+        datetime.fromisoformat(data["received_at"]),
+    )
+    good = verify_signature(raw, message, bytes.fromhex(data["signature"]))
+    if not good or (data.get("key_id") and data["key_id"] != public_key_id(raw)):
+        console.print("[bold red]The receipt does NOT verify.[/]")
+        raise typer.Exit(1)
+    console.print(
+        f"[bold green]Valid receipt[/]: photo {data['sha256'][:16]}… of TPS {data['kode_tps']} "
+        f"page {data['page']}, received {data['received_at']}, key {public_key_id(raw)}."
+    )
