@@ -4,7 +4,7 @@ One hand fills all three pages of a TPS. Digit glyphs are drawn by
 `rekap.simulation.handwriting.render_digit_box_bgr` on a clean white box (no border, no
 guide: the printed page supplies those) and used as a multiplicative ink layer, so the
 printed guide shows through the ink as it does on paper. A glyph is a pure function of
-(hand, character, variant, size), so it is drawn once and kept.
+(hand, character, variant): it is drawn once, kept, and resized to each box.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def _hand(seed: int) -> Hand:
         style=style,
         font=_FONTS[int(rng.integers(len(_FONTS)))],
         italic=bool(rng.random() < 0.3),
-        letter_weight=float(rng.uniform(0.07, 0.14)),
+        letter_weight=float(rng.uniform(0.05, 0.1)),
         fills_leading_zeros=bool(rng.random() < 0.8),
         bubble_cover=float(rng.uniform(0.75, 1.1)),
         faint_bubbles=float(rng.choice([0.0, 0.05, 0.3], p=[0.6, 0.3, 0.1])),
@@ -95,19 +95,31 @@ def _hand(seed: int) -> Hand:
     )
 
 
-@lru_cache(maxsize=8192)
+DRAWN_SIDE = 44
+"""Glyphs are drawn once per (hand, character, variant) on a square box of this many
+pixels, then resized to each box (drawing dominates the cost of a fresh hand)."""
+
+
+@lru_cache(maxsize=16_384)
+def _drawn(hand_seed: int, char: str, variant: int) -> NDArray[np.uint8]:
+    hand = _hand(hand_seed)
+    rng = generator(hand_seed, "glyph", char, variant)
+    image = render_digit_box_bgr(char, hand.style, rng, DRAWN_SIDE, CLEAN_BOX)
+    image.setflags(write=False)
+    return image
+
+
+@lru_cache(maxsize=16_384)
 def glyph(hand_seed: int, char: str, variant: int, height: int, width: int) -> NDArray[np.uint8]:
     """One written character as a BGR multiplicative ink layer (255 = no ink), read-only.
 
     The crop is a digit box of ``height`` x ``width`` pixels; the character sits on the box's
     guide area (the middle 40 % of its width and 70 % of its height) or, for an X, may reach
     the corners."""
-    hand = _hand(hand_seed)
-    rng = generator(hand_seed, "glyph", char, variant, height, width)
-    size = (max(8, height), max(8, width))
-    image = render_digit_box_bgr(char, hand.style, rng, size, CLEAN_BOX)
-    if size != (height, width):
-        resized = cv2.resize(image, (max(1, width), max(1, height)), interpolation=cv2.INTER_AREA)
-        image = np.asarray(resized, dtype=np.uint8)
+    drawn = _drawn(hand_seed, char, variant)
+    size = (max(1, width), max(1, height))
+    shrink = height * width <= DRAWN_SIDE * DRAWN_SIDE
+    method = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    image = np.asarray(cv2.resize(drawn, size, interpolation=method), dtype=np.uint8)
     image.setflags(write=False)
     return image

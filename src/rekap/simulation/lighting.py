@@ -1,7 +1,7 @@
 """Light and surroundings of a phone photo: uneven light, shadows, folds, noise, clutter.
 
 Everything slow is done small or once: the light falling on the page is a gain map drawn
-at 1/8 of the page image and enlarged once; the background is a flat surface with a few
+at 1/12 of the page image and enlarged once; the background is a flat surface with a few
 objects; sensor noise comes from a few fixed noise tiles laid at a random offset.
 """
 
@@ -18,7 +18,7 @@ from rekap.simulation.form_print import Image
 
 __all__ = ["Light", "add_noise", "background", "light_page", "screen_look"]
 
-_DOWN = 8
+_DOWN = 12
 _TILE = 509
 Float32Array = NDArray[np.float32]
 
@@ -65,37 +65,43 @@ def _gain(light: Light, width: int, height: int) -> Float32Array:
 
 
 def light_page(page: Image, light: Light) -> Image:
-    """The page as lit: a low-resolution gain map, enlarged once and multiplied in."""
+    """The page (BGR) as lit, in BGRA: a low-resolution gain map, enlarged once and
+    multiplied in. Four channels from here on: OpenCV warps them faster than three."""
     height, width = page.shape[:2]
     gain = _gain(light, max(2, width // _DOWN), max(2, height // _DOWN))
-    tinted = (gain[..., None] * np.asarray(light.tint, np.float32) * 255).astype(np.uint8)
+    factors = np.asarray([*light.tint, 1.0], np.float32)
+    tinted = np.clip(gain[..., None] * factors * 255, 0, 255).astype(np.uint8)
+    tinted[..., 3] = 255
     full = cv2.resize(tinted, (width, height), interpolation=cv2.INTER_LINEAR)
-    return np.asarray(cv2.multiply(page, full, scale=1 / 255), dtype=np.uint8)
+    lit = np.asarray(cv2.cvtColor(page, cv2.COLOR_BGR2BGRA), dtype=np.uint8)
+    cv2.multiply(lit, full, dst=lit, scale=1 / 255)
+    return lit
 
 
-@lru_cache(maxsize=16)
-def _noise_tile(amplitude: int) -> Image:
-    tile = np.random.default_rng(amplitude).integers(0, 2 * amplitude + 1, (_TILE, _TILE, 3))
+@lru_cache(maxsize=32)
+def _noise_tile(amplitude: int, channels: int) -> Image:
+    shape = (_TILE, _TILE, channels)
+    tile = np.random.default_rng(amplitude).integers(0, 2 * amplitude + 1, shape)
     result = tile.astype(np.uint8)
     result.setflags(write=False)
     return result
 
 
 def add_noise(image: Image, amplitude: int, rng: np.random.Generator) -> None:
-    """Add uniform noise of ±``amplitude`` grey levels in place, from a fixed tile at a
-    random offset (the pattern repeats every 509 px, unseen after warping and JPEG)."""
+    """Add sensor noise in place: 0..2 x ``amplitude`` grey levels (one pass; the mean lift
+    of ``amplitude`` levels is a camera's black level). It comes from a fixed tile laid at a
+    random offset: the pattern repeats every 509 px, unseen after warping and JPEG."""
     if amplitude <= 0:
         return
-    tile = _noise_tile(amplitude)
+    channels = image.shape[2] if image.ndim == 3 else 1
+    tile = _noise_tile(amplitude, channels)
     dy, dx = (int(v) for v in rng.integers(0, _TILE, 2))
     rolled = np.roll(tile, (dy, dx), axis=(0, 1))
     height, width = image.shape[:2]
     for y in range(0, height, _TILE):
         for x in range(0, width, _TILE):
             block = image[y : y + _TILE, x : x + _TILE]
-            part = rolled[: block.shape[0], : block.shape[1]]
-            cv2.add(block, part, dst=block)
-            cv2.subtract(block, np.full(3, amplitude, np.float64), dst=block)
+            cv2.add(block, rolled[: block.shape[0], : block.shape[1]], dst=block)
 
 
 _SURFACES = (
@@ -110,19 +116,19 @@ _SURFACES = (
 
 
 def background(size: tuple[int, int], clutter: int, rng: np.random.Generator, dark: bool) -> Image:
-    """The table or floor around the page, with ``clutter`` other things lying on it.
+    """The table or floor around the page (BGRA), with ``clutter`` things lying on it.
 
     Drawn flat at full size (a fill and a few polygons cost less than enlarging a texture);
     the page covers most of it anyway."""
     width, height = size
     base = np.asarray(_SURFACES[int(rng.integers(len(_SURFACES)))], np.float64)
     base = np.array([20.0, 20.0, 22.0]) if dark else base * rng.uniform(0.7, 1.2)
-    frame = np.empty((height, width, 3), np.uint8)
-    frame[0] = np.clip(base, 0, 255).astype(np.uint8)
+    frame = np.empty((height, width, 4), np.uint8)
+    frame[0] = (*np.clip(base, 0, 255).astype(np.uint8), 255)
     frame[1:] = frame[0]  # row by row: far faster than broadcasting a pixel over the frame
     for _ in range(clutter):
         grey = rng.uniform(40, 230)
-        colour = tuple(float(c) for c in np.clip(grey + rng.normal(0, 25, 3), 0, 255))
+        colour = (*(float(c) for c in np.clip(grey + rng.normal(0, 25, 3), 0, 255)), 255.0)
         centre = rng.uniform(0, 1, 2) * [width, height]
         if rng.random() < 0.6:
             axes = rng.uniform(0.05, 0.35, 2) * [width, height]
@@ -145,7 +151,7 @@ def background(size: tuple[int, int], clutter: int, rng: np.random.Generator, da
 
 
 def screen_look(page: Image, rng: np.random.Generator) -> Image:
-    """A page shown on a monitor and photographed: raised blacks, a blue cast, moiré."""
+    """A page (BGRA) shown on a monitor and photographed: raised blacks, a blue cast, moiré."""
     height, width = page.shape[:2]
     angle = float(rng.uniform(0, np.pi))
     period = float(rng.uniform(3.0, 9.0))
@@ -154,6 +160,6 @@ def screen_look(page: Image, rng: np.random.Generator) -> Image:
     moire = (0.88 + 0.12 * np.cos(phase)).astype(np.float32)
     look = page.astype(np.float32) * 0.78 + 45.0
     look *= moire[..., None]
-    look *= np.array([1.08, 1.0, 0.9], np.float32)
+    look *= np.array([1.08, 1.0, 0.9, 1.0][: page.shape[2]], np.float32)
     result: Image = np.clip(look, 0, 255).astype(np.uint8)
     return result

@@ -115,11 +115,7 @@ class PhotoEffects:
 
 def _sample_light(rng: np.random.Generator) -> Light:
     warm = rng.random() < 0.4
-    shadows = []
-    for _ in range(int(rng.choice([0, 1, 2], p=[0.55, 0.35, 0.1]))):
-        start = rng.uniform(0, 1, 2)
-        points = start + rng.normal(0, 0.35, (int(rng.integers(3, 6)), 2))
-        shadows.append(tuple((float(x), float(y)) for x, y in np.vstack([start, points])))
+    shadows = [_shadow(rng) for _ in range(int(rng.choice([0, 1, 2], p=[0.55, 0.35, 0.1])))]
     folds = tuple(
         (float(rng.choice([1 / 3, 1 / 2, 2 / 3]) + rng.normal(0, 0.01)), bool(rng.random() < 0.7))
         for _ in range(int(rng.choice([0, 1, 2], p=[0.6, 0.3, 0.1])))
@@ -136,6 +132,29 @@ def _sample_light(rng: np.random.Generator) -> Light:
         shadow_depth=float(rng.uniform(0.2, 0.5)),
         folds=folds,
     )
+
+
+def _shadow(rng: np.random.Generator) -> tuple[tuple[float, float], ...]:
+    """The shadow of a hand, a phone or a person: a lobe entering from one edge of the page."""
+    edge = int(rng.integers(4))
+    start, end = sorted(float(v) for v in rng.uniform(-0.1, 1.1, 2))
+    depth = float(rng.uniform(0.15, 0.6))
+    bulge = [float(v) for v in rng.uniform(0.5, 1.0, 3)]
+    # along the edge (t) and inwards (d), then turned onto the chosen edge
+    outline = [(start, -0.05), (start, depth * bulge[0]), ((start + end) / 2, depth * bulge[1])]
+    outline += [(end, depth * bulge[2]), (end, -0.05)]
+    return tuple(_on_edge(edge, t, d) for t, d in outline)
+
+
+def _on_edge(edge: int, along: float, inwards: float) -> tuple[float, float]:
+    """A point given along an edge and inwards from it, in page fractions (x, y)."""
+    if edge == 0:
+        return (along, inwards)
+    if edge == 1:
+        return (1 - inwards, along)
+    if edge == 2:
+        return (along, 1 - inwards)
+    return (inwards, along)
 
 
 @dataclass(frozen=True)
