@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import numpy as np
 import pytest
+from page_drawing import png_claiming
 from PIL import Image
 
 from rekap.reading.decode import DecodedImage, choose_reduction, decode_image
@@ -95,27 +94,9 @@ def test_a_truncated_png_is_refused() -> None:
     assert "corrupt or truncated" in _refusal(data[: len(data) // 2]).reason
 
 
-def _png_claiming(width: int, height: int) -> bytes:
-    """A tiny PNG whose header declares a huge image (a decompression bomb's header)."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(body))
-            + kind
-            + body
-            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    pixels = zlib.compress(b"\x00" * 1024)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
-
-
 @pytest.mark.parametrize("side", [12_000, 40_000])
 def test_a_decompression_bomb_is_refused_before_decoding(side: int) -> None:
-    reason = _refusal(_png_claiming(side, side)).reason
+    reason = _refusal(png_claiming(side, side)).reason
     assert "decompression bomb" in reason
 
 

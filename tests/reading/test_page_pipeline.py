@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from page_drawing import GlyphClassifier, PhotoMaker
+from page_drawing import GlyphClassifier, PhotoMaker, png_claiming
 
 from rekap.reading.pipeline import PageReader
 from rekap.reading.result import PageReading
@@ -68,6 +68,18 @@ def test_an_upside_down_photo_is_read_and_says_so(
     assert reading.status == "ok"
     assert _values(reading) == {"paslon_1": 123, "paslon_2": 74, "paslon_3": 5}
     assert "180 degrees" in reading.reason
+
+
+def test_a_page_small_in_a_large_photo_is_decoded_again_larger(
+    reader: PageReader, page_photo: PhotoMaker
+) -> None:
+    photo = page_photo(2, PAGE_2, BUBBLES_2, size=(3000, 4000), coverage=0.5, seed=7)
+    reading = reader.read(photo)
+    assert reading.status == "ok"
+    assert _values(reading) == {"paslon_1": 123, "paslon_2": 74, "paslon_3": 5}
+    assert reading.geometry is not None
+    # In full-resolution photo pixels: about 0.5 * 4000 px over the page's 904 mm.
+    assert reading.geometry.px_per_mm == pytest.approx(0.5 * 4000 / 904, rel=0.15)
 
 
 def test_a_photo_of_the_wrong_page_is_refused(reader: PageReader, page_photo: PhotoMaker) -> None:
@@ -138,6 +150,7 @@ def test_a_photo_of_something_else_is_not_a_form(reader: PageReader) -> None:
         (b"", "empty"),
         (b"GIF89a-but-not-really" * 10, "not an image"),
         (b"\xff\xd8\xff\xe0" + b"\x00" * 500, "not an image"),
+        (png_claiming(30_000, 30_000), "decompression bomb"),
     ],
 )
 def test_bytes_that_are_no_photo_are_unreadable(

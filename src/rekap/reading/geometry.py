@@ -11,9 +11,10 @@ FloatArray = NDArray[np.float64]
 def project(homography: ArrayLike, points: ArrayLike) -> FloatArray:
     """Apply a 3x3 homography to an (n, 2) array of points."""
     array = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    ones = np.ones((array.shape[0], 1))
-    mapped = np.hstack([array, ones]) @ np.asarray(homography, dtype=np.float64).T
-    result: FloatArray = mapped[:, :2] / mapped[:, 2:3]
+    matrix = np.asarray(homography, dtype=np.float64)
+    mapped = array @ matrix[:2, :2].T + matrix[:2, 2]
+    weight = array @ matrix[2, :2] + matrix[2, 2]
+    result: FloatArray = mapped / weight[:, None]
     return result
 
 
