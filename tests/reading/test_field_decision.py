@@ -118,3 +118,8 @@ def test_a_confident_contradiction_in_any_column_never_reads(value: int, delta: 
     reading = decide_field("paslon_1", BOX, boxes(text), bubbles(other))
     assert reading.status == "abstain"
     assert reading.value is None
+
+
+def test_a_grid_left_unmarked_neither_helps_nor_blocks_clear_digits() -> None:
+    reading = decide_field("paslon_2", BOX, boxes("274"), bubbles("---"))
+    assert (reading.status, reading.value) == ("read", 274)

@@ -100,18 +100,17 @@ class PageReader:
                 template.page,
                 template.form,
             )
-        fields = self._read_fields(self.cut(decoded.gray, located))
-        hidden = [f.field_id for f in fields if f.reason.startswith("outside the photo")]
+        cells = self.cut(decoded.gray, located)
+        fields = self._read_fields(cells)
+        hidden = [c.field.id for c in cells.fields if not c.visible]
         notes = list(located.notes)
-        status: str = "ok"
         if hidden:
-            status = "page_incomplete"
             notes.insert(0, f"{len(hidden)} field(s) outside the photo: {', '.join(hidden)}")
         if located.rotation_degrees:
             notes.append(f"page is turned {located.rotation_degrees} degrees in the photo")
         reason = "; ".join(notes) if notes else "page located from all four fiducials and the tag"
         return PageReading(
-            "page_incomplete" if status != "ok" else "ok",
+            "page_incomplete" if hidden else "ok",
             reason,
             template.page,
             template.form,
