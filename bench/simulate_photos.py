@@ -26,6 +26,7 @@ import cv2
 
 from rekap.data import election_2024, region_tree
 from rekap.domain.wilayah import KodeWilayah
+from rekap.reading.template import load_page_template
 from rekap.simulation.form_print import printed_page
 from rekap.simulation.form_render import RESOLUTIONS, render_page
 from rekap.simulation.output import write_simulation
@@ -69,11 +70,15 @@ def sample_tps(count: int, writer_pool: int) -> list[SimulatedTps]:
     return [t for _, t in zip(range(count), sims, strict=False)]
 
 
+Shot = tuple[bytes, int, dict[str, int]]
+"""A photo, the page it shows and the values of that page's fields."""
+
+
 def bench_photos(
     tps: list[SimulatedTps], megapixels: tuple[float, float], label: str
-) -> tuple[list[bytes], float]:
+) -> tuple[list[Shot], float]:
     render = shoot = 0.0
-    photos: list[bytes] = []
+    photos: list[Shot] = []
     pixels = 0
     for item in tps:
         for page in (1, 2, 3):
@@ -86,7 +91,8 @@ def bench_photos(
             done = time.process_time()
             render += drawn - started
             shoot += done - drawn
-            photos.append(photo.jpeg)
+            fields = {f.id: item.values[f.id] for f in load_page_template(page).fields}
+            photos.append((photo.jpeg, page, fields))
             pixels += photo.width * photo.height
     pages = len(photos)
     total = render + shoot
@@ -98,7 +104,7 @@ def bench_photos(
     return photos, pages / total
 
 
-def bench_reading(photos: list[bytes]) -> float | None:
+def bench_reading(photos: list[Shot]) -> float | None:
     try:
         from rekap.reading.digits import OnnxDigitClassifier
         from rekap.reading.pipeline import PageReader
@@ -107,12 +113,27 @@ def bench_reading(photos: list[bytes]) -> float | None:
     except Exception as error:  # the reader or its model is not installed
         print(f"reading: skipped ({type(error).__name__}: {error})")
         return None
+    right = wrong = abstained = located = 0
     started = time.process_time()
-    for data in photos:
-        reader.read(data)
+    for data, page, truth in photos:
+        reading = reader.read(data)
+        located += reading.page == page
+        for field in reading.fields:
+            if field.status != "read":
+                abstained += 1
+            elif field.value == truth.get(field.field_id):
+                right += 1
+            else:
+                wrong += 1
+        abstained += len(truth) - len(reading.fields)
     seconds = time.process_time() - started
     rate = len(photos) / seconds
-    print(f"reading: the same {len(photos)} photos read at {rate:.1f} pages/s/core")
+    fields = right + wrong + abstained
+    print(
+        f"reading: the same {len(photos)} photos read at {rate:.1f} pages/s/core; "
+        f"{located} pages located; of {fields} fields {right} read right, {wrong} read wrong, "
+        f"{abstained} abstained (with the reader and model installed today)"
+    )
     return rate
 
 
