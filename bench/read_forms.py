@@ -103,10 +103,15 @@ def shipped_classifier() -> DigitBoxClassifier | None:
 
 @dataclass
 class Tally:
-    fields: int = 0
+    """Fields holding a number (must be read right or abstained) and empty fields (must
+    abstain: any number read there is a silent error too)."""
+
+    numbers: int = 0
     correct: int = 0
     wrong: int = 0
     abstained: int = 0
+    empty: int = 0
+    empty_read: int = 0
     pages_right: int = 0
     photos: int = 0
 
@@ -114,21 +119,24 @@ class Tally:
         self.photos += 1
         self.pages_right += reading.page == page
         for field in reading.fields:
-            self.fields += 1
             truth = expected.get(field.field_id)
-            if field.status == "abstain":
-                self.abstained += 1
-            elif field.value == truth:
-                self.correct += 1
+            if truth is None:
+                self.empty += 1
+                self.empty_read += field.status == "read"
             else:
-                self.wrong += 1
+                self.numbers += 1
+                self.abstained += field.status == "abstain"
+                self.correct += field.status == "read" and field.value == truth
+                self.wrong += field.status == "read" and field.value != truth
 
     def line(self, name: str) -> str:
-        n = max(self.fields, 1)
+        n, fields = max(self.numbers, 1), max(self.numbers + self.empty, 1)
+        silent = self.wrong + self.empty_read
         return (
-            f"  {name:<34} pages {self.pages_right}/{self.photos}  fields {self.fields}  "
-            f"read right {self.correct}  silent errors {self.wrong} ({self.wrong / n:.1%})  "
-            f"abstained {self.abstained} ({self.abstained / n:.1%})"
+            f"  {name:<34} pages {self.pages_right}/{self.photos} | {self.numbers} numbers: "
+            f"read right {self.correct}, read wrong {self.wrong}, abstained {self.abstained} "
+            f"({self.abstained / n:.0%}) | {self.empty} empty fields: read {self.empty_read} | "
+            f"silent error rate {silent / fields:.1%} of all fields"
         )
 
 
