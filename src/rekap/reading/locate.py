@@ -58,15 +58,6 @@ class PageLocation:
     """How the page is turned in the photo: 0, 90, 180 or 270, clockwise."""
     notes: tuple[str, ...]
 
-    def scaled(self, factor: float, image_size: tuple[int, int]) -> PageLocation:
-        """The same location in a copy of the image `factor` times larger."""
-        return replace(
-            self,
-            homography=np.diag([factor, factor, 1.0]) @ self.homography,
-            image_size=image_size,
-            px_per_mm=self.px_per_mm * factor,
-        )
-
 
 Chosen = list[FiducialCandidate | None]
 
