@@ -60,8 +60,14 @@ def test_dpt_sizes_stay_within_the_limit_except_postal_and_mobile_units() -> Non
     assert {t.jenis for t in overseas} >= {JenisTps.POS, JenisTps.KSK, JenisTps.TPSLN}
 
 
+def test_a_clean_domestic_election_raises_no_warning_either() -> None:
+    for tps in simulate("3310"):  # Klaten, 4,198 TPS
+        form = ppwp_form(ELECTION, tps.kode)
+        assert check_tps(tps.to_result(), form, ELECTION) == (), tps.to_json_line()
+
+
 def test_turnout_and_shares_are_plausible() -> None:
-    sims = simulate("3310")  # Klaten, ~2,900 TPS
+    sims = simulate("3310")  # Klaten, 4,198 TPS
     dpt = sum(t.values["dpt_j"] for t in sims)
     voters = sum(t.values["pengguna_total_j"] for t in sims)
     assert 0.6 < voters / dpt < 0.97

@@ -4,7 +4,9 @@ Per TPS: DPT size, its split into men and women, turnout of each, voters moved i
 and voting with ID only (DPK), ballots received (DPT + 2% reserve, more when DPTb and DPK
 voters need them), damaged ballots, voters with disabilities, invalid votes, and the paslon
 votes as ``Multinomial(suara sah, Dirichlet(α_tps · desa shares))``. Every C.Hasil identity
-holds by construction and every number fits the form's three digit boxes (0..999).
+holds by construction, every number fits the form's three digit boxes (0..999), and a
+domestic TPS serves at most 300 voters, DPTb and DPK included (KPU places them where there
+is room).
 """
 
 from __future__ import annotations
@@ -92,7 +94,8 @@ def sample_desa(
     voted_p = rng.binomial(dpt_p, _sigmoid(base + shift)).astype(np.int64)
 
     rusak = np.minimum(rng.poisson(params.damaged_mean, n), 5).astype(np.int64)
-    room = MAX_CELL - rusak - voted_l - voted_p
+    limit = MAX_CELL if jenis.exempt_from_size_limit else election.max_voters_per_tps
+    room = np.minimum(MAX_CELL - rusak, limit) - voted_l - voted_p
     dpk_rate = np.exp(draw.dpk_log_rate + rng.normal(0.0, tps.register_sd, n))
     dpk = np.minimum(rng.poisson(dpt * dpk_rate), room).astype(np.int64)
     dptb_rate = np.exp(draw.dptb_log_rate + rng.normal(0.0, tps.register_sd, n))
