@@ -100,7 +100,7 @@ DRAWN_SIDE = 44
 pixels, then resized to each box (drawing dominates the cost of a fresh hand)."""
 
 
-@lru_cache(maxsize=16_384)
+@lru_cache(maxsize=4096)  # 44 x 44 x 3 bytes each: ~24 MB at most
 def _drawn(hand_seed: int, char: str, variant: int) -> NDArray[np.uint8]:
     hand = _hand(hand_seed)
     rng = generator(hand_seed, "glyph", char, variant)
@@ -109,7 +109,7 @@ def _drawn(hand_seed: int, char: str, variant: int) -> NDArray[np.uint8]:
     return image
 
 
-@lru_cache(maxsize=16_384)
+@lru_cache(maxsize=4096)  # resizing again is cheap; this only bounds memory
 def glyph(hand_seed: int, char: str, variant: int, height: int, width: int) -> NDArray[np.uint8]:
     """One written character as a BGR multiplicative ink layer (255 = no ink), read-only.
 
