@@ -195,3 +195,36 @@ verification_entry = Table(
     Column("entered_at", String(40), nullable=False),
     UniqueConstraint("task_id", "account_id", name="uq_entry_once"),
 )
+
+# The live tally (migration 0002): each region's totals per contest, and what each TPS adds.
+region_tally = Table(
+    "region_tally",
+    metadata,
+    Column("contest", String(8), primary_key=True),
+    Column("kode", String(13), primary_key=True),
+    Column("tps_expected", Integer, nullable=False),
+    Column("received", Integer, nullable=False),
+    Column("read", Integer, nullable=False),
+    Column("verified", Integer, nullable=False),
+    Column("published", Integer, nullable=False),
+    Column("blocking", Integer, nullable=False),
+    Column("counted", Integer, nullable=False),
+)
+
+region_tally_value = Table(
+    "region_tally_value",
+    metadata,
+    Column("contest", String(8), primary_key=True),
+    Column("kode", String(13), primary_key=True),
+    Column("field", String(32), primary_key=True),
+    Column("counted", BigInteger, nullable=False),
+    Column("held", BigInteger, nullable=False),
+)
+
+tally_tps = Table(
+    "tally_tps",
+    metadata,
+    Column("contest", String(8), primary_key=True),
+    Column("kode_tps", String(13), primary_key=True),
+    Column("vector", Text, nullable=False),
+)

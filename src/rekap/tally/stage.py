@@ -1,0 +1,23 @@
+"""How far a TPS result has come: the stages that the coverage figures count."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class TpsStage(IntEnum):
+    """Ordered stages; a TPS at a stage has passed every earlier one."""
+
+    NONE = 0
+    RECEIVED = 1  # at least one photo of the form arrived
+    READ = 2  # numbers exist (machine-read, or imported from an outside source)
+    VERIFIED = 3  # a person confirmed the numbers
+    PUBLISHED = 4  # the verified numbers were released
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def from_label(cls, label: str) -> TpsStage:
+        return cls[label.upper()]

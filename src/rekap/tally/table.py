@@ -1,0 +1,81 @@
+"""Every region's tally for one contest, as one integer matrix (a row per region).
+
+``apply`` adds a TPS's change to its desa and each ancestor: five rows, whatever the size
+of the country. ``rebuild`` (rekap.tally.rebuild) computes the same matrix from scratch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from rekap.tally.contribution import TpsState, Vector, contribution, delta, is_zero
+from rekap.tally.index import IntArray, RegionIndex
+from rekap.tally.layout import TallyLayout
+from rekap.tally.region_tally import RegionTally
+
+
+class TallyTable:
+    """A mutable accumulator: it changes only through ``apply`` and ``apply_state``."""
+
+    def __init__(self, index: RegionIndex, layout: TallyLayout, matrix: IntArray) -> None:
+        if matrix.shape != (len(index), layout.width):
+            raise ValueError(f"matrix {matrix.shape} does not fit {len(index)} x {layout.width}")
+        self.index = index
+        self.layout = layout
+        self.matrix = matrix
+        self._chains: dict[int, IntArray] = {}
+        self._applied: dict[str, Vector] = {}
+
+    @classmethod
+    def empty(cls, index: RegionIndex, layout: TallyLayout) -> TallyTable:
+        return cls(index, layout, np.zeros((len(index), layout.width), dtype=np.int64))
+
+    def chain_of(self, kode_tps: str) -> IntArray:
+        """Rows of the TPS's desa and every ancestor (raises UnplacedTps)."""
+        desa = self.index.desa_row(kode_tps)
+        rows = self._chains.get(desa)
+        if rows is None:
+            rows = np.array(self.index.chain(desa), dtype=np.int64)
+            self._chains[desa] = rows
+        return rows
+
+    def apply(self, kode_tps: str, old: Vector | None, new: Vector | None) -> Vector:
+        """Replace a TPS's contribution ``old`` by ``new``; returns the change applied."""
+        change = delta(old, new, self.layout)
+        if not is_zero(change):
+            self.matrix[self.chain_of(kode_tps)] += np.array(change, dtype=np.int64)
+        return change
+
+    def apply_state(self, state: TpsState) -> Vector:
+        """Apply a TPS's new state, remembering what it contributed before (in this table)."""
+        new = contribution(state, self.layout)
+        old = self._applied.get(state.kode_tps)
+        change = self.apply(state.kode_tps, old, new)
+        self._applied[state.kode_tps] = new
+        return change
+
+    def remember(self, kode_tps: str, vector: Vector) -> None:
+        """Record what a TPS contributes already (after a rebuild), without changing totals."""
+        self._applied[kode_tps] = vector
+
+    def shares(self) -> dict[str, Vector]:
+        """What each TPS applied to this table contributes now."""
+        return dict(self._applied)
+
+    def region(self, kode: str) -> RegionTally:
+        row = self.index.row_of[kode]
+        vector = tuple(int(v) for v in self.matrix[row])
+        return RegionTally.from_vector(kode, int(self.index.expected[row]), vector, self.layout)
+
+    def regions(self) -> Iterator[RegionTally]:
+        for kode in self.index.codes:
+            yield self.region(kode)
+
+    def same_totals(self, other: TallyTable) -> bool:
+        return (
+            self.index.codes == other.index.codes
+            and self.layout == other.layout
+            and bool(np.array_equal(self.matrix, other.matrix))
+        )

@@ -1,0 +1,84 @@
+"""The stored live tally on SQLite and PostgreSQL: one TPS at a time reaches exactly the
+state of a full rebuild, and a TPS outside the stored regions is refused."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from sqlalchemy import Engine
+
+from rekap.adapters.storage.engine import open_engine
+from rekap.adapters.storage.migrate import upgrade
+from rekap.adapters.storage.tally_store import TallyStore, parse_updated_at, stage_of
+from rekap.tally.contribution import TpsState
+from rekap.tally.index import RegionIndex, UnplacedTps
+from rekap.tally.rebuild import rebuild
+from rekap.tally.stage import TpsStage
+from tests.tally.trees import LAYOUT, TPS_CODES, TREE, final_states
+
+INDEX = RegionIndex.build(TREE)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Engine:
+    engine = open_engine(database_url)
+    upgrade(engine)
+    return engine
+
+
+def _random_history(seed: int, length: int) -> list[TpsState]:
+    rng = random.Random(seed)
+    history = []
+    for _ in range(length):
+        fields = rng.sample(LAYOUT.fields, rng.randint(0, len(LAYOUT.fields)))
+        values = {f: rng.randint(0, 400) for f in fields}
+        stage = rng.choice(list(TpsStage))
+        history.append(TpsState(rng.choice(TPS_CODES), stage, rng.random() < 0.3, values))
+    return history
+
+
+def test_updates_one_by_one_reach_the_rebuilt_state(engine: Engine) -> None:
+    store = TallyStore(engine, LAYOUT)
+    empty = rebuild(INDEX, LAYOUT, [])
+    store.replace(empty.table, {})
+    history = _random_history(seed=7, length=120)
+    for state in history:
+        store.apply(state)
+    expected = rebuild(INDEX, LAYOUT, final_states(history)).table
+    assert store.table(INDEX).same_totals(expected)
+    nation = store.region("")
+    assert nation is not None
+    assert nation == expected.region("")
+
+
+def test_a_stored_rebuild_then_updates_match_a_rebuild(engine: Engine) -> None:
+    store = TallyStore(engine, LAYOUT)
+    first = _random_history(seed=1, length=40)
+    rebuilt = rebuild(INDEX, LAYOUT, final_states(first))
+    store.replace(rebuilt.table, rebuilt.table.shares())
+    assert store.table(INDEX).same_totals(rebuilt.table)
+    later = _random_history(seed=2, length=40)
+    for state in later:
+        store.apply(state)
+    expected = rebuild(INDEX, LAYOUT, final_states(first + later)).table
+    assert store.table(INDEX).same_totals(expected)
+
+
+def test_a_tps_whose_desa_is_not_stored_is_refused(engine: Engine) -> None:
+    store = TallyStore(engine, LAYOUT)
+    store.replace(rebuild(INDEX, LAYOUT, []).table, {})
+    with pytest.raises(UnplacedTps):
+        store.apply(TpsState("5101012001001", TpsStage.READ, False, {"paslon_1": 3}))
+    assert not store.table(INDEX).matrix.any()
+
+
+def test_stage_and_time_of_a_stored_result() -> None:
+    assert stage_of("import", True, ()) is TpsStage.READ
+    assert stage_of("entry", True, ()) is TpsStage.VERIFIED
+    assert stage_of("photo", False, ("abc",)) is TpsStage.RECEIVED
+    assert stage_of("photo", False, ()) is TpsStage.NONE
+    sirekap = parse_updated_at("2024-02-16 16:25:10")
+    assert sirekap is not None and sirekap.utcoffset() is not None
+    assert sirekap.isoformat() == "2024-02-16T16:25:10+07:00"
+    assert parse_updated_at("not a time") is None
