@@ -167,7 +167,7 @@ class GlyphReading:
 class GlyphClassifier:
     """Classifies crops drawn by `draw_glyph` by correlation with each label's glyph."""
 
-    def __init__(self, sharpness: float = 90.0) -> None:
+    def __init__(self, sharpness: float = 150.0) -> None:
         self.sharpness = sharpness
         self.glyphs = [
             cv2.resize(draw_glyph(label, 64), (32, 32), interpolation=cv2.INTER_AREA).astype(

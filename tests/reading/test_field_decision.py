@@ -82,9 +82,12 @@ def test_bubbles_settle_a_doubtful_box() -> None:
     assert decide_field("paslon_1", BOX, doubtful, bubbles("723")).value == 723
 
 
-def test_digits_alone_are_read_when_sure() -> None:
-    reading = decide_field("suara_total", BOX, boxes("430"), None)
+def test_digits_alone_are_read_only_when_very_sure() -> None:
+    reading = decide_field("suara_total", BOX, boxes("430", p=0.999), None)
     assert (reading.status, reading.value, reading.bubble_digits) == ("read", 430, None)
+    # 99.5% per box is 98.5% for the number: enough with bubbles, not from one source.
+    assert decide_field("suara_total", BOX, boxes("430"), None).status == "abstain"
+    assert decide_field("paslon_1", BOX, boxes("430"), bubbles("430")).status == "read"
 
 
 def test_empty_boxes_abstain() -> None:
