@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from rekap.cli import db, demo, digits, log, read, rules, serve, simulate, sirekap
+from rekap.cli import db, demo, digits, log, publish, read, rules, serve, simulate, sirekap
 
 app = typer.Typer(
     name="rekap",
@@ -27,3 +27,6 @@ app.command("serve")(serve.serve)
 app.command("worker")(serve.worker)
 app.command("read")(read.read)
 app.command("simulate")(simulate.simulate)
+app.command("publish")(publish.publish)
+app.command("recount")(publish.recount)
+app.command("tally")(publish.tally)

@@ -1,0 +1,127 @@
+"""Snapshots in a directory: staged in a hidden folder, made visible by one rename, and
+pointed at by a ``latest`` file replaced atomically.
+
+    OUT/latest                 the id of the newest complete snapshot
+    OUT/<snapshot id>/…        a complete snapshot, never changed afterwards
+    OUT/.staging-<id>-<pid>/   a snapshot being written (nobody reads it)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import pyarrow.parquet as pq
+
+from rekap.publish import paths
+from rekap.publish.ports import FileEntry
+from rekap.publish.records import PreviousSnapshot
+
+T = TypeVar("T")
+LATEST = "latest"
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+
+
+class SnapshotExists(FileExistsError):
+    """Snapshots are immutable: the id is taken."""
+
+
+class UnsafePath(ValueError):
+    """A document path that would leave the snapshot folder."""
+
+
+class DirectoryWriter:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._folders: set[str] = set()
+
+    def write(self, path: str, data: bytes) -> FileEntry:
+        if path.startswith("/") or ".." in path.split("/") or "\\" in path:
+            raise UnsafePath(path)
+        folder, _, _ = path.rpartition("/")
+        if folder and folder not in self._folders:
+            os.makedirs(self.root / folder, exist_ok=True)
+            self._folders.add(folder)
+        descriptor = os.open(self.root / path, _FLAGS, 0o644)
+        try:
+            os.write(descriptor, data)
+        finally:
+            os.close(descriptor)
+        return FileEntry(path, hashlib.sha256(data).hexdigest(), len(data))
+
+
+class DirectorySnapshotStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _staging(self, snapshot_id: str) -> Path:
+        return self.root / f".staging-{snapshot_id}-{os.getpid()}"
+
+    def begin(self, snapshot_id: str) -> DirectoryWriter:
+        if (self.root / snapshot_id).exists():
+            raise SnapshotExists(f"snapshot {snapshot_id} exists already in {self.root}")
+        staging = self._staging(snapshot_id)
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        return DirectoryWriter(staging)
+
+    def commit(self, snapshot_id: str) -> str:
+        final = self.root / snapshot_id
+        os.rename(self._staging(snapshot_id), final)
+        pointer = self.root / f".{LATEST}.{os.getpid()}.tmp"
+        pointer.write_text(snapshot_id + "\n", encoding="ascii")
+        os.replace(pointer, self.root / LATEST)
+        return str(final)
+
+    def abort(self, snapshot_id: str) -> None:
+        shutil.rmtree(self._staging(snapshot_id), ignore_errors=True)
+
+    def latest(self) -> Path | None:
+        pointer = self.root / LATEST
+        if not pointer.is_file():
+            return None
+        folder = self.root / pointer.read_text(encoding="ascii").strip()
+        return folder if folder.is_dir() else None
+
+    def previous(self, contest: str) -> PreviousSnapshot | None:
+        """The latest snapshot's id, manifest hash and bulk TPS columns, for the diff."""
+        folder = self.latest()
+        if folder is None:
+            return None
+        manifest = (folder / paths.MANIFEST_FILE).read_bytes()
+        bulk = folder / paths.bulk_tps(contest, "parquet")
+        columns = pq.read_table(bulk).to_pydict() if bulk.is_file() else {}
+        digest = hashlib.sha256(manifest).hexdigest()
+        return PreviousSnapshot(folder.name, digest, columns)
+
+
+_JOB: Callable[[int], object] | None = None
+
+
+def _run(number: int) -> object:
+    assert _JOB is not None
+    return _JOB(number)
+
+
+class ForkedRunner:
+    """Runs jobs in forked worker processes, which inherit the snapshot's data for free."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+
+    def map(self, job: Callable[[int], T], count: int) -> Sequence[T]:
+        global _JOB
+        if self.workers <= 1 or count <= 1:
+            return [job(i) for i in range(count)]
+        _JOB = job
+        try:
+            context = multiprocessing.get_context("fork")
+            with context.Pool(min(self.workers, count)) as pool:
+                return list(pool.imap(_run, range(count), chunksize=1))  # type: ignore[arg-type]
+        finally:
+            _JOB = None

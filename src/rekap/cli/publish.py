@@ -1,0 +1,183 @@
+"""`rekap publish`, `rekap recount` and `rekap tally`: the live tally, snapshots, the recount."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from rekap.adapters.keys import DEFAULT_SNAPSHOT_KEY, load_or_create
+from rekap.adapters.snapshot_dir import DirectorySnapshotStore, ForkedRunner
+from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.tally_store import TallyStore
+from rekap.cli.db import DatabaseOption, open_store
+from rekap.data import election_2024, region_tree
+from rekap.domain.election import Contest
+from rekap.domain.form import FormSpec, c_hasil_ppwp
+from rekap.publish.records import LogHead, SnapshotRequest
+from rekap.publish.snapshot import publish_snapshot
+from rekap.recount.layout import NoSnapshot
+from rekap.recount.run import recount as run_recount
+from rekap.tally.index import RegionIndex
+from rekap.tally.layout import TallyLayout
+from rekap.tally.rebuild import rebuild
+
+console = Console(stderr=True)
+DEFAULT_OUT = Path("var") / "snapshots"
+WorkersOption = Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")]
+
+
+def _contest_parts(contest: str) -> tuple[TallyLayout, Contest, FormSpec]:
+    election = election_2024()
+    chosen = election.contest(contest)
+    if not chosen.dapil:
+        console.print(f"[red]Contest {contest} has no ballot defined yet.[/]")
+        raise typer.Exit(2)
+    form = c_hasil_ppwp(chosen.dapil[0])
+    return TallyLayout.of_form(contest, form), chosen, form
+
+
+def publish(
+    out: Annotated[Path, typer.Option("--out", help="Folder of snapshots.")] = DEFAULT_OUT,
+    db: DatabaseOption = None,
+    scope: Annotated[
+        list[str] | None, typer.Option("--scope", help="Publish only these region codes.")
+    ] = None,
+    key: Annotated[Path, typer.Option("--key", help="Ed25519 signing key.")] = DEFAULT_SNAPSHOT_KEY,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Snapshot time, ISO 8601 with a zone (default: now).")
+    ] = None,
+    workers: WorkersOption = 2,
+) -> None:
+    """Write a complete, signed, immutable snapshot of the stored results (PPWP)."""
+    started = time.perf_counter()
+    created = datetime.fromisoformat(at) if at else datetime.now(UTC)
+    if created.tzinfo is None:
+        console.print("[red]--at needs a time zone, e.g. 2024-02-20T06:00:00+00:00[/]")
+        raise typer.Exit(2)
+    layout, contest, form = _contest_parts("ppwp")
+    store = open_store(db)
+    tally = TallyStore(store.engine, layout)
+    with console.status("Reading results and findings"):
+        records = tally.records()
+        with store.engine.connect() as connection:
+            head = EventLog(store.engine).head(connection)
+    snapshots = DirectorySnapshotStore(out)
+    request = SnapshotRequest(
+        region_tree(),
+        contest,
+        form,
+        records,
+        created,
+        tuple(scope or ()),
+        None if head is None else LogHead(head.sequence, head.hash),
+        snapshots.previous(layout.contest),
+    )
+    signer = load_or_create(key)
+    with console.status(f"Publishing {len(records):,} results"):
+        done = publish_snapshot(request, snapshots, signer, ForkedRunner(workers), workers)
+    seconds = time.perf_counter() - started
+    counts = done.counts
+    console.print(
+        f"Snapshot [bold]{done.snapshot_id}[/] in {done.location} ({seconds:.1f} s): "
+        f"{counts['tps_expected']:,} TPS expected, {counts['tps_with_result']:,} with a result, "
+        f"{counts['counted']:,} counted, {counts['blocking']:,} held by a blocking finding, "
+        f"{counts['unplaced']:,} outside the region tree."
+    )
+    console.print(f"manifest SHA-256 {done.manifest_sha256}, signed by key {signer.key_id}.")
+
+
+def recount(
+    snapshot: Annotated[Path, typer.Argument(help="A snapshot folder, or a folder with latest.")],
+    public_key: Annotated[
+        Path | None, typer.Option("--public-key", help="Pin the expected signing key (PEM).")
+    ] = None,
+    deep: Annotated[bool, typer.Option("--deep", help="Also compare every TPS file.")] = False,
+    workers: WorkersOption = 2,
+) -> None:
+    """Check a snapshot's signature and every hash, recount every aggregate from the bulk data
+    (DuckDB) and compare; exits 1 on any problem."""
+    started = time.perf_counter()
+    try:
+        report = run_recount(snapshot, public_key, workers, deep)
+    except NoSnapshot as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(2) from None
+    seconds = time.perf_counter() - started
+    checks = Table(title=f"Recount of {report.snapshot}")
+    checks.add_column("check")
+    checks.add_column("count", justify="right")
+    for name, count in sorted(report.checked.items()):
+        checks.add_row(name, f"{count:,}")
+    Console().print(checks)
+    if report.nasional:
+        totals = ", ".join(f"{k} {v:,}" for k, v in report.nasional.items() if v)
+        Console().print(f"Nasional, recounted: {totals}")
+    for problem in report.problems[:100]:
+        Console().print(f"[red]{problem.kind.value}[/] {problem.path}: {problem.detail}")
+    if len(report.problems) > 100:
+        Console().print(f"… and {len(report.problems) - 100:,} more problems.")
+    if report.ok:
+        Console().print(f"[green]Recount agrees with the snapshot[/] ({seconds:.1f} s).")
+        return
+    kinds = ", ".join(f"{n} {k}" for k, n in report.by_kind().items())
+    Console().print(f"[red]Recount FAILED[/]: {kinds} ({seconds:.1f} s).")
+    raise typer.Exit(1)
+
+
+def tally(
+    db: DatabaseOption = None,
+    region: Annotated[str, typer.Option("--region", help="Region code ('' = nasional).")] = "",
+    scope: Annotated[
+        list[str] | None, typer.Option("--scope", help="Keep the tally of these regions only.")
+    ] = None,
+    do_rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Recompute the stored tally from every result.")
+    ] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 if the stored tally differs from a rebuild.")
+    ] = False,
+) -> None:
+    """Show the live tally of a region and its children (PPWP)."""
+    layout, _, _ = _contest_parts("ppwp")
+    store = open_store(db)
+    tallies = TallyStore(store.engine, layout)
+    if do_rebuild or check:
+        started = time.perf_counter()
+        index = RegionIndex.build(region_tree(), scope or ())
+        rebuilt = rebuild(index, layout, tallies.states())
+        if check:
+            same = tallies.table(index).same_totals(rebuilt.table)
+            console.print("Stored tally = rebuild." if same else "[red]Stored tally differs.[/]")
+            if not same:
+                raise typer.Exit(1)
+        else:
+            tallies.replace(rebuilt.table, rebuilt.table.shares())
+            console.print(f"Tally rebuilt in {time.perf_counter() - started:.1f} s.")
+    own = tallies.region(region)
+    if own is None:
+        console.print("No stored tally yet: run `rekap tally --rebuild`.")
+        raise typer.Exit(1)
+    tree = region_tree()
+    table = Table(title=f"Tally PPWP: {tree.regions[region].nama}")
+    for column in ("kode", "nama", "TPS", "counted", "held TPS", *layout.fields):
+        table.add_column(column, justify="left" if column in ("kode", "nama") else "right")
+    for kode in (region, *tree.children_of.get(region, ())):
+        found = tallies.region(kode)
+        if found is None:
+            continue
+        cover = found.coverage
+        table.add_row(
+            kode or "—",
+            tree.regions[kode].nama,
+            f"{cover.tps_expected:,}",
+            f"{cover.counted:,}",
+            f"{cover.blocking:,}",
+            *(f"{found.counted[f]:,}" for f in layout.fields),
+        )
+    Console().print(table)

@@ -1,0 +1,124 @@
+"""The files of a snapshot, by part: the nation's documents and the bulk data (one job), and
+the JSON trees of a group of provinces (one job each). Each job returns what it wrote."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from rekap.domain.wilayah import Level
+from rekap.publish import bulk, paths, rekap_tree, sirekap_tree
+from rekap.publish.bulk_schema import region_columns, tps_columns
+from rekap.publish.diff import compared_columns, diff_rows
+from rekap.publish.encode import dump, dump_pretty
+from rekap.publish.ports import FileEntry, Signer, SnapshotWriter
+from rekap.publish.view import SnapshotView
+
+
+def region_files(view: SnapshotView, kode: str) -> Iterator[tuple[str, bytes]]:
+    contest = view.contest
+    yield paths.sirekap_wilayah(contest, kode), dump(sirekap_tree.wilayah(view, kode))
+    yield paths.sirekap_hhcw(contest, kode), dump(sirekap_tree.region(view, kode))
+    yield paths.rekap_doc(contest, kode), dump(rekap_tree.region(view, kode))
+
+
+def write_subtree(view: SnapshotView, writer: SnapshotWriter, top: str) -> list[FileEntry]:
+    """Every region document under ``top`` (itself included) and every TPS document."""
+    contest = view.contest
+    empty_tps = dump(sirekap_tree.tps(view, None))
+    written: list[FileEntry] = []
+    stack = [top]
+    while stack:
+        kode = stack.pop()
+        written.extend(writer.write(p, data) for p, data in region_files(view, kode))
+        if len(kode) == Level.DESA.value:
+            for tps in view.tps_of_desa[kode]:
+                record = view.records.get(tps)
+                sirekap = empty_tps if record is None else dump(sirekap_tree.tps(view, record))
+                written.append(writer.write(paths.sirekap_hhcw(contest, tps), sirekap))
+                if record is not None:
+                    own = dump(rekap_tree.tps(view, record))
+                    written.append(writer.write(paths.rekap_doc(contest, tps), own))
+        else:
+            stack.extend(reversed(view.children(kode)))
+    return written
+
+
+def election_document(view: SnapshotView) -> dict[str, object]:
+    contest = view.request.contest
+    return {
+        "contest": contest.kind.value,
+        "nama": contest.nama,
+        "fields": [
+            {"id": f.id, "section": f.section, "kind": f.kind.value, "label": f.label_en}
+            for f in view.request.form.fields
+        ],
+        "entries": [
+            {
+                "nomor_urut": e.nomor_urut,
+                "nama": e.nama,
+                "sirekap_id": e.sirekap_id,
+                "field": f"paslon_{e.nomor_urut}",
+            }
+            for e in view.entries
+        ],
+    }
+
+
+def write_root(view: SnapshotView, writer: SnapshotWriter, signer: Signer) -> list[FileEntry]:
+    """The nation's documents, the bulk files, the diff and the public key."""
+    contest = view.contest
+    out = [writer.write(p, data) for p, data in region_files(view, "")]
+    out.append(
+        writer.write(paths.SIREKAP_PASLON.format(contest=contest), dump(sirekap_tree.paslon(view)))
+    )
+    out.append(writer.write(paths.ELECTION_FILE, dump_pretty(election_document(view))))
+    out.append(writer.write(paths.PUBLIC_KEY_FILE, signer.public_pem))
+    columns, rows = bulk.tps_rows(view)
+    table = bulk.arrow_table(columns, rows)
+    out.append(writer.write(paths.bulk_tps(contest, "parquet"), bulk.parquet_bytes(table)))
+    out.append(writer.write(paths.bulk_tps(contest, "csv.gz"), bulk.csv_gz_bytes(table)))
+    out.append(
+        writer.write(paths.bulk_tps(contest, "jsonl.gz"), bulk.jsonl_gz_bytes(columns, rows))
+    )
+    del table
+    region_cols, region_rows = bulk.region_rows(view)
+    regions = bulk.arrow_table(region_cols, region_rows)
+    out.append(writer.write(paths.bulk_region(contest, "parquet"), bulk.parquet_bytes(regions)))
+    out.append(writer.write(paths.bulk_region(contest, "csv.gz"), bulk.csv_gz_bytes(regions)))
+    out.append(writer.write(paths.unplaced(contest), bulk.unplaced_jsonl(view)))
+    schema = {
+        "tps": [c.as_json() for c in tps_columns(view.request.form)],
+        "region": [c.as_json() for c in region_columns(view.layout)],
+    }
+    out.append(writer.write(paths.SCHEMA_FILE, dump_pretty(schema)))
+    form_fields = [f.id for f in view.request.form.fields]
+    diff = diff_rows(
+        view.request.previous, columns, rows, compared_columns(columns, form_fields), contest
+    )
+    out.append(writer.write(paths.DIFF_SUMMARY, dump_pretty(diff.summary)))
+    out.append(writer.write(paths.diff_tps(contest), diff.lines))
+    return out
+
+
+def province_groups(view: SnapshotView, groups: int) -> list[tuple[str, ...]]:
+    """The provinces in scope, dealt into ``groups`` groups of similar TPS counts."""
+    provinces = sorted(
+        view.children(""),
+        key=lambda p: (-int(view.index.expected[view.index.row_of[p]]), p),
+    )
+    loads = [0] * max(1, groups)
+    members: list[list[str]] = [[] for _ in loads]
+    for province in provinces:
+        lightest = loads.index(min(loads))
+        members[lightest].append(province)
+        loads[lightest] += int(view.index.expected[view.index.row_of[province]]) + 1
+    return [tuple(sorted(m)) for m in members if m]
+
+
+def write_provinces(
+    view: SnapshotView, writer: SnapshotWriter, provinces: Sequence[str]
+) -> list[FileEntry]:
+    out: list[FileEntry] = []
+    for province in provinces:
+        out.extend(write_subtree(view, writer, province))
+    return out

@@ -1,0 +1,36 @@
+"""Byte encodings shared by every document: compact UTF-8 JSON, reproducible gzip, times."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime
+
+from rekap.domain.timezones import WIB
+
+
+def dump(document: object) -> bytes:
+    """Compact JSON; key order is the builder's, so the same input gives the same bytes."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def dump_pretty(document: object) -> bytes:
+    return (json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    """gzip with no file name and a zero timestamp, so equal input gives equal bytes."""
+    return gzip.compress(data, compresslevel=6, mtime=0)
+
+
+def iso_utc(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def sirekap_ts(at: datetime) -> str:
+    """Sirekap's ``ts``: local time in WIB, ``YYYY-MM-DD HH:MM:SS``, no zone."""
+    return at.astimezone(WIB).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def snapshot_id(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -1,0 +1,92 @@
+"""What a snapshot is made from: one record per TPS result, and the request that names the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rekap.domain.election import Contest
+from rekap.domain.form import FormSpec
+from rekap.domain.region_tree import RegionTree
+from rekap.domain.result import Provenance, TpsResult
+from rekap.rules.finding import Finding
+from rekap.tally.contribution import TpsState
+from rekap.tally.stage import TpsStage
+
+
+@dataclass(frozen=True, slots=True)
+class TpsRecord:
+    """One TPS result as published: its tally state, its findings and where its numbers came
+    from. ``provenance`` names only the fields whose source differs from ``source``."""
+
+    state: TpsState
+    jenis: str
+    findings: tuple[Finding, ...] = ()
+    source: Provenance | None = None
+    provenance: Mapping[str, Provenance] = field(default_factory=dict)
+    photos: tuple[str, ...] = ()
+    updated_at: datetime | None = None
+
+    @property
+    def kode_tps(self) -> str:
+        return self.state.kode_tps
+
+    @classmethod
+    def from_result(
+        cls,
+        result: TpsResult,
+        findings: Sequence[Finding],
+        stage: TpsStage,
+        updated_at: datetime | None = None,
+    ) -> TpsRecord:
+        own = {k: p for k, p in result.provenance.items() if p != result.source}
+        state = TpsState(
+            result.kode_tps.value,
+            stage,
+            any(f.blocking for f in findings),
+            dict(result.values),
+        )
+        return cls(
+            state,
+            result.jenis.value,
+            tuple(findings),
+            result.source,
+            own,
+            result.photos,
+            updated_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LogHead:
+    """The change-log position a snapshot reflects."""
+
+    sequence: int
+    hash: str
+
+
+@dataclass(frozen=True)
+class PreviousSnapshot:
+    """What the diff needs of the snapshot before: its id, manifest hash and its bulk TPS
+    columns (by name, as read back from its Parquet file)."""
+
+    snapshot_id: str
+    manifest_sha256: str
+    columns: Mapping[str, Sequence[object]]
+
+
+@dataclass(frozen=True)
+class SnapshotRequest:
+    tree: RegionTree
+    contest: Contest
+    form: FormSpec
+    records: Sequence[TpsRecord]
+    created_at: datetime
+    scope: tuple[str, ...] = ()
+    log_head: LogHead | None = None
+    previous: PreviousSnapshot | None = None
+
+    def __post_init__(self) -> None:
+        if self.created_at.tzinfo is None or self.created_at.utcoffset() is None:
+            raise ValueError("a snapshot's time must be timezone-aware")

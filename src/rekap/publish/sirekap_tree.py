@@ -1,0 +1,160 @@
+"""Documents in the shapes of Sirekap's public API (2024), so community tools work unchanged.
+
+- ``wilayah/pemilu/ppwp/…json``: a region's children, ``[{nama, id, kode, tingkat}]``.
+- ``pemilu/hhcw/ppwp/…json`` for a region: ``chart`` (its totals by Sirekap candidate id and
+  ``persen``), ``table`` (each child's totals), ``progres`` (TPS expected and counted).
+- the same path for a TPS: ``chart``, ``images``, ``administrasi``, ``psu``, ``ts``,
+  ``status_suara``, ``status_adm``.
+Only accepted results are in the totals; a TPS held by a blocking finding shows its own
+numbers with ``status_suara: false`` and stays out of every total, as rekap's JSON explains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rekap.domain.form import vote_field_id
+from rekap.domain.wilayah import Level
+from rekap.publish.encode import sirekap_ts
+from rekap.publish.records import TpsRecord
+from rekap.publish.view import SnapshotView
+from rekap.tally.region_tally import RegionTally
+
+PSU_REGULER = "Reguler"
+TINGKAT = {
+    Level.PROVINSI: 1,
+    Level.KABUPATEN_KOTA: 2,
+    Level.KECAMATAN: 3,
+    Level.DESA: 4,
+    Level.TPS: 5,
+}
+# Sirekap's chart colours by nomor urut (presentation only).
+WARNA = {1: "#8CB9BD", 2: "#C7B7A3", 3: "#B67352"}
+_LEVEL_BY_LENGTH = {level.value: level for level in Level}
+# Sirekap's administrasi keys, in Sirekap's order, with the rekap field each one shows.
+ADMINISTRASI = (
+    ("suara_sah", "suara_sah"),
+    ("suara_total", "suara_total"),
+    *((f"pemilih_dpt_{g}", f"dpt_{g}") for g in "jlp"),
+    *((f"pengguna_dpt_{g}", f"pengguna_dpt_{g}") for g in "jlp"),
+    *((f"pengguna_dptb_{g}", f"pengguna_dptb_{g}") for g in "jlp"),
+    ("suara_tidak_sah", "suara_tidak_sah"),
+    *((f"pengguna_total_{g}", f"pengguna_total_{g}") for g in "jlp"),
+    *((f"pengguna_non_dpt_{g}", f"pengguna_dpk_{g}") for g in "jlp"),
+)
+
+
+def _persen(counted: int, expected: int) -> float:
+    return round(100.0 * counted / expected, 2) if expected else 0.0
+
+
+def _votes(view: SnapshotView, numbers: Mapping[str, int]) -> dict[str, int]:
+    return {
+        str(e.sirekap_id): numbers.get(vote_field_id(e.nomor_urut), 0)
+        for e in view.entries
+        if e.sirekap_id
+    }
+
+
+def paslon(view: SnapshotView) -> dict[str, object]:
+    """``pemilu/ppwp.json``: the candidates by Sirekap id."""
+    return {
+        str(e.sirekap_id): {
+            "ts": view.ts_sirekap,
+            "nama": e.nama,
+            "warna": WARNA.get(e.nomor_urut, "#888888"),
+            "nomor_urut": e.nomor_urut,
+        }
+        for e in view.entries
+        if e.sirekap_id
+    }
+
+
+def wilayah(view: SnapshotView, kode: str) -> list[dict[str, object]]:
+    """The children of a region (for a desa: its TPS) as Sirekap listed them."""
+    if len(kode) == Level.DESA.value:
+        return [
+            {"nama": f"TPS {t[10:]}", "id": int(t), "kode": t, "tingkat": TINGKAT[Level.TPS]}
+            for t in view.tps_of_desa[kode]
+        ]
+    return [
+        {
+            "nama": view.nama(child),
+            "id": int(child),
+            "kode": child,
+            "tingkat": TINGKAT[_LEVEL_BY_LENGTH[len(child)]],
+        }
+        for child in view.children(kode)
+    ]
+
+
+def _table_row(view: SnapshotView, tally: RegionTally) -> dict[str, object]:
+    coverage = tally.coverage
+    row: dict[str, object] = {}
+    if coverage.counted:
+        row.update(_votes(view, tally.counted))
+    row["psu"] = PSU_REGULER
+    row["persen"] = _persen(coverage.counted, coverage.tps_expected)
+    row["status_progress"] = coverage.counted > 0
+    return row
+
+
+def region(view: SnapshotView, kode: str) -> dict[str, object]:
+    """A region's totals and each child's (for a desa, each TPS's)."""
+    tally = view.region(kode)
+    if len(kode) == Level.DESA.value:
+        children = [view.tps_tally(t) for t in view.tps_of_desa[kode]]
+    else:
+        children = [view.region(c) for c in view.children(kode)]
+    chart: dict[str, object] = dict(_votes(view, tally.counted))
+    chart["persen"] = _persen(tally.coverage.counted, tally.coverage.tps_expected)
+    return {
+        "mode": "hhcw",
+        "chart": chart,
+        "table": {child.kode: _table_row(view, child) for child in children},
+        "progres": {"total": tally.coverage.tps_expected, "progres": tally.coverage.counted},
+        "ts": view.ts_sirekap,
+        "psu": PSU_REGULER,
+    }
+
+
+def tps(view: SnapshotView, record: TpsRecord | None) -> dict[str, object]:
+    """One TPS's own numbers; ``status_*`` is true only for an accepted (counted) result."""
+    if record is None:
+        return {
+            "mode": "hhcw",
+            "chart": None,
+            "images": [None, None, None],
+            "administrasi": None,
+            "psu": None,
+            "ts": view.ts_sirekap,
+            "status_suara": False,
+            "status_adm": False,
+        }
+    values = record.state.values
+    vote_ids = [vote_field_id(e.nomor_urut) for e in view.entries if e.sirekap_id]
+    has_votes = any(v in values for v in vote_ids)
+    has_adm = any(field in values for _, field in ADMINISTRASI)
+    chart = (
+        {
+            str(e.sirekap_id): values.get(vote_field_id(e.nomor_urut))
+            for e in view.entries
+            if e.sirekap_id
+        }
+        if has_votes
+        else None
+    )
+    administrasi = {key: values.get(field) for key, field in ADMINISTRASI} if has_adm else None
+    images: list[str | None] = [*record.photos[:3]]
+    images += [None] * (3 - len(images))
+    counted = record.state.counted
+    return {
+        "mode": "hhcw",
+        "chart": chart,
+        "images": images,
+        "administrasi": administrasi,
+        "psu": None,
+        "ts": sirekap_ts(record.updated_at) if record.updated_at else view.ts_sirekap,
+        "status_suara": counted and all(v in values for v in vote_ids),
+        "status_adm": counted and has_adm,
+    }

@@ -1,0 +1,88 @@
+"""Publishing a snapshot: build every document, write them into a staging area, then list,
+hash and sign them, and only then make the snapshot visible in one step.
+
+If anything fails on the way, the staging area is thrown away: a half-written snapshot is
+never visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from rekap.publish import paths
+from rekap.publish.documents import province_groups, write_provinces, write_root
+from rekap.publish.encode import snapshot_id
+from rekap.publish.manifest import build_manifest, sha256_hex, sha256_index, signature_file
+from rekap.publish.ports import FileEntry, InProcess, ShardRunner, Signer, SnapshotStore
+from rekap.publish.records import SnapshotRequest
+from rekap.publish.view import SnapshotView
+
+
+@dataclass(frozen=True)
+class Published:
+    snapshot_id: str
+    location: str
+    manifest_sha256: str
+    counts: Mapping[str, int]
+    unplaced: tuple[str, ...]
+
+
+def snapshot_counts(view: SnapshotView) -> dict[str, int]:
+    nation = view.region("").coverage
+    return {
+        "tps_expected": nation.tps_expected,
+        "tps_rows": len(view.all_tps),
+        "tps_with_result": sum(1 for r in view.records.values() if r.state.has_values),
+        "counted": nation.counted,
+        "blocking": nation.blocking,
+        "unplaced": len(view.unplaced),
+    }
+
+
+def publish_snapshot(
+    request: SnapshotRequest,
+    store: SnapshotStore,
+    signer: Signer,
+    runner: ShardRunner | None = None,
+    workers: int = 1,
+) -> Published:
+    """Write a complete, signed snapshot of ``request`` and make it the latest."""
+    view = SnapshotView.build(request)
+    identifier = snapshot_id(request.created_at)
+    groups = province_groups(view, 4 * workers if workers > 1 else 1)
+    writer = store.begin(identifier)
+    try:
+
+        def job(number: int) -> list[FileEntry]:
+            if number == 0:
+                return write_root(view, writer, signer)
+            return write_provinces(view, writer, groups[number - 1])
+
+        parts = (runner or InProcess()).map(job, 1 + len(groups))
+        entries = [entry for part in parts for entry in part]
+        index = writer.write(paths.INDEX_FILE, sha256_index(entries))
+        previous = request.previous
+        counts = snapshot_counts(view)
+        manifest = build_manifest(
+            snapshot_id=identifier,
+            created_at=view.ts_iso,
+            contest=view.contest,
+            scope=view.index.scope,
+            log_head=request.log_head,
+            previous=None
+            if previous is None
+            else {"snapshot_id": previous.snapshot_id, "manifest_sha256": previous.manifest_sha256},
+            signer=signer,
+            index=index,
+            entries=entries,
+            counts=counts,
+        )
+        writer.write(paths.MANIFEST_FILE, manifest)
+        writer.write(paths.SIGNATURE_FILE, signature_file(signer, manifest))
+        location = store.commit(identifier)
+    except BaseException:
+        store.abort(identifier)
+        raise
+    unplaced = tuple(r.kode_tps for r in view.unplaced)
+    return Published(identifier, location, sha256_hex(manifest), counts, unplaced)

@@ -1,0 +1,128 @@
+"""Checks of the bulk files themselves: the three formats hold the same rows, each row is
+consistent, a counted TPS satisfies the form's sums, and the published region table matches
+the recomputed aggregates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import duckdb
+
+from rekap.recount.aggregate import Aggregates, columns
+from rekap.recount.layout import bulk_region, bulk_tps
+from rekap.recount.problems import Kind, RecountReport
+
+DUCK_TYPES = {"string": "VARCHAR", "int32": "INTEGER", "int64": "BIGINT", "bool": "BOOLEAN"}
+
+
+def _sources(folder: Path, contest: str, schema: Sequence[Mapping[str, str]]) -> dict[str, str]:
+    spec = "{" + ", ".join(f"'{c['name']}': '{DUCK_TYPES[c['type']]}'" for c in schema) + "}"
+    return {
+        bulk_tps(contest, "parquet"): f"read_parquet('{folder / bulk_tps(contest, 'parquet')}')",
+        bulk_tps(contest, "csv.gz"): (
+            f"read_csv('{folder / bulk_tps(contest, 'csv.gz')}', header=true, "
+            f"allow_quoted_nulls=false, columns={spec})"
+        ),
+        bulk_tps(contest, "jsonl.gz"): (
+            f"read_json('{folder / bulk_tps(contest, 'jsonl.gz')}', "
+            f"format='newline_delimited', columns={spec})"
+        ),
+    }
+
+
+def _fingerprint(
+    connection: duckdb.DuckDBPyConnection, source: str, names: Sequence[str]
+) -> object:
+    row = ", ".join(f"COALESCE(CAST(\"{n}\" AS VARCHAR), '<null>')" for n in names)
+    query = f"SELECT COUNT(*), SUM(HASH(CONCAT_WS('|', {row}))::HUGEINT) FROM {source}"
+    return connection.execute(query).fetchone()
+
+
+def check_formats(
+    folder: Path, contest: str, schema: Sequence[Mapping[str, str]], report: RecountReport
+) -> None:
+    names = [c["name"] for c in schema]
+    connection = duckdb.connect()
+    try:
+        prints = {}
+        for path, source in _sources(folder, contest, schema).items():
+            try:
+                prints[path] = _fingerprint(connection, source, names)
+            except duckdb.Error as error:
+                report.add(Kind.BULK, path, f"unreadable: {str(error).splitlines()[0]}")
+        reference = prints.get(bulk_tps(contest, "parquet"))
+        for path, value in prints.items():
+            if value != reference:
+                report.add(Kind.BULK, path, "rows differ from the Parquet file")
+        report.checked["bulk formats compared"] += len(prints)
+    finally:
+        connection.close()
+
+
+def check_rows(folder: Path, contest: str, fields: Sequence[str], report: RecountReport) -> None:
+    """Row-level consistency and the two vote identities on every counted TPS."""
+    source = f"read_parquet('{folder / bulk_tps(contest, 'parquet')}')"
+    votes = [f for f in fields if f not in ("suara_sah", "suara_tidak_sah", "suara_total")]
+    vote_sum = " + ".join(f'"{v}"' for v in votes) or "0"
+    checks = {
+        "codes": "kode_desa <> kode_tps[1:10] OR kode_kecamatan <> kode_tps[1:6] "
+        "OR kode_kabupaten_kota <> kode_tps[1:4] OR kode_provinsi <> kode_tps[1:2]",
+        "counted flag": "counted <> (has_result AND NOT blocking)",
+        "sum of paslon = suara_sah": f"counted AND ({vote_sum}) <> suara_sah",
+        "sah + tidak sah = total": "counted AND suara_sah + suara_tidak_sah <> suara_total",
+    }
+    connection = duckdb.connect()
+    try:
+        duplicates = connection.execute(
+            f"SELECT kode_tps FROM {source} GROUP BY kode_tps HAVING COUNT(*) > 1 LIMIT 20"
+        ).fetchall()
+        for (kode,) in duplicates:
+            report.add(Kind.BULK, bulk_tps(contest, "parquet"), f"TPS {kode} appears twice")
+        for name, condition in checks.items():
+            rows = connection.execute(
+                f"SELECT kode_tps FROM {source} WHERE {condition} ORDER BY kode_tps"
+            ).fetchall()
+            kind = Kind.IDENTITY if "=" in name else Kind.BULK
+            for (kode,) in rows[:50]:
+                report.add(kind, bulk_tps(contest, "parquet"), f"TPS {kode}: {name}")
+            if len(rows) > 50:
+                report.add(kind, bulk_tps(contest, "parquet"), f"… {len(rows) - 50} more: {name}")
+        report.checked["TPS rows checked"] += int(
+            connection.execute(f"SELECT COUNT(*) FROM {source}").fetchone()[0]  # type: ignore[index]
+        )
+    finally:
+        connection.close()
+
+
+def check_region_table(
+    folder: Path, contest: str, aggregates: Aggregates, report: RecountReport
+) -> None:
+    """The published region table, row by row, against the recomputed aggregates."""
+    names = columns(aggregates.fields)
+    path = folder / bulk_region(contest)
+    connection = duckdb.connect()
+    try:
+        selected = ", ".join(f'"{n}"' for n in names)
+        rows = connection.execute(f"SELECT kode, {selected} FROM read_parquet('{path}')").fetchall()
+    except duckdb.Error as error:
+        report.add(Kind.BULK, bulk_region(contest), f"unreadable: {str(error).splitlines()[0]}")
+        return
+    finally:
+        connection.close()
+    published = {row[0]: tuple(int(x) for x in row[1:]) for row in rows}
+    for kode in sorted(published.keys() | aggregates.regions.keys()):
+        expected = aggregates.vector(kode)
+        got = published.get(kode)
+        if got != expected:
+            detail = "missing" if got is None else _differences(names, expected, got)
+            report.add(
+                Kind.MISMATCH, bulk_region(contest), f"region {kode or 'nasional'}: {detail}"
+            )
+    report.checked["regions compared (table)"] += len(published)
+
+
+def _differences(names: Sequence[str], expected: Sequence[int], got: Sequence[int]) -> str:
+    return ", ".join(
+        f"{n} {g} (recount {e})" for n, e, g in zip(names, expected, got, strict=True) if e != g
+    )

@@ -1,0 +1,78 @@
+"""The documented layout of a snapshot (docs/open-data.md), restated here on purpose:
+the recount must not borrow the publisher's code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"
+INDEX = "SHA256SUMS"
+ELECTION = "election.json"
+SCHEMA = "data/schema.json"
+TOTALS = ("suara_sah", "suara_tidak_sah", "suara_total")
+COVERAGE = ("received", "read", "verified", "published", "blocking", "counted")
+CUTS = (2, 4, 6, 10, 13)
+
+
+class NoSnapshot(FileNotFoundError):
+    """Neither a snapshot folder nor a folder with a ``latest`` pointer."""
+
+
+def locate(path: Path) -> Path:
+    """A snapshot folder itself, or the one a ``latest`` file in ``path`` points to."""
+    if (path / MANIFEST).exists() or (path / INDEX).exists():
+        return path
+    pointer = path / "latest"
+    if pointer.is_file():
+        target = path / pointer.read_text(encoding="ascii").strip()
+        if target.is_dir():
+            return target
+    raise NoSnapshot(f"{path} holds no snapshot (no {MANIFEST}, no latest pointer)")
+
+
+def parts(kode: str) -> str:
+    return "/".join(kode[:cut] for cut in CUTS if cut <= len(kode))
+
+
+def rekap_doc(contest: str, kode: str) -> str:
+    return f"rekap/{contest}.json" if not kode else f"rekap/{contest}/{parts(kode)}.json"
+
+
+def hhcw(contest: str, kode: str) -> str:
+    return (
+        f"pemilu/hhcw/{contest}.json" if not kode else f"pemilu/hhcw/{contest}/{parts(kode)}.json"
+    )
+
+
+def wilayah(contest: str, kode: str) -> str:
+    if not kode:
+        return f"wilayah/pemilu/{contest}/0.json"
+    return f"wilayah/pemilu/{contest}/{parts(kode)}.json"
+
+
+def bulk_tps(contest: str, extension: str) -> str:
+    return f"data/tps-{contest}.{extension}"
+
+
+def bulk_region(contest: str) -> str:
+    return f"data/region-{contest}.parquet"
+
+
+def kode_of(path: str) -> tuple[str, str] | None:
+    """``(family, kode)`` for a tree document path: family is rekap, hhcw or wilayah."""
+    stem = path.removesuffix(".json")
+    for family, prefix in (
+        ("rekap", "rekap/"),
+        ("hhcw", "pemilu/hhcw/"),
+        ("wilayah", "wilayah/pemilu/"),
+    ):
+        if stem.startswith(prefix):
+            rest = stem[len(prefix) :].split("/")
+            if len(rest) == 1:
+                return family, ""
+            code = rest[-1]
+            if family == "wilayah" and len(rest) == 2 and code == "0":
+                return family, ""
+            return family, code
+    return None

@@ -1,0 +1,85 @@
+"""The recount, start to end: signature, listed files, bulk data, aggregates, every file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rekap.recount import bulk_checks
+from rekap.recount.aggregate import Aggregates, columns, recompute
+from rekap.recount.files import PassContext, check_all, parse_index, unlisted
+from rekap.recount.layout import ELECTION, INDEX, SCHEMA, TOTALS, bulk_tps, locate
+from rekap.recount.problems import Kind, RecountReport
+from rekap.recount.signature import check_listed, check_manifest, load_pinned_key
+
+
+def _json(folder: Path, relative: str, report: RecountReport) -> Any:
+    try:
+        return json.loads((folder / relative).read_bytes())
+    except (OSError, ValueError) as error:
+        report.add(Kind.CORRUPTED, relative, f"unreadable: {error}")
+        return None
+
+
+def recount(
+    path: Path, public_key: Path | None = None, workers: int = 2, deep: bool = False
+) -> RecountReport:
+    """Check a snapshot folder (or the one its ``latest`` names); problems are in the report."""
+    folder = locate(path)
+    report = RecountReport(str(folder))
+    pinned = load_pinned_key(public_key) if public_key is not None else None
+    manifest = check_manifest(folder, report, pinned)
+    if manifest is None:
+        return report
+    passed = check_listed(folder, manifest, report)
+    contest = str(manifest.get("contest", ""))
+    aggregates = _aggregates(folder, contest, passed, report)
+    entries, problems = (
+        parse_index((folder / INDEX).read_bytes()) if (folder / INDEX).is_file() else ([], [])
+    )
+    report.problems.extend(problems)
+    expected_files = manifest.get("index", {}).get("files")
+    if expected_files != len(entries):
+        report.add(
+            Kind.MANIFEST, INDEX, f"{len(entries)} entries, the manifest says {expected_files}"
+        )
+    election = _json(folder, ELECTION, report) if ELECTION in passed else None
+    ids = {
+        str(e["field"]): str(e["sirekap_id"])
+        for e in (election or {}).get("entries", [])
+        if e.get("sirekap_id")
+    }
+    if aggregates is not None:
+        context = PassContext(folder, contest, entries, aggregates, ids, frozenset(passed), deep)
+        found, counts = check_all(context, workers)
+        report.problems.extend(found)
+        report.checked.update(counts)
+        report.nasional = dict(zip(columns(aggregates.fields), aggregates.vector(""), strict=True))
+    report.problems.extend(unlisted(folder, entries))
+    return report
+
+
+def _aggregates(
+    folder: Path, contest: str, passed: set[str], report: RecountReport
+) -> Aggregates | None:
+    parquet = bulk_tps(contest, "parquet")
+    needed = (parquet, ELECTION, SCHEMA)
+    if any(p not in passed for p in needed):
+        report.add(
+            Kind.BULK, parquet, "cannot recount: the bulk data or its schema failed its check"
+        )
+        return None
+    election = _json(folder, ELECTION, report)
+    schema = _json(folder, SCHEMA, report)
+    if election is None or schema is None:
+        return None
+    fields = (*(str(e["field"]) for e in election.get("entries", [])), *TOTALS)
+    bulk_checks.check_rows(folder, contest, fields, report)
+    formats = [bulk_tps(contest, x) for x in ("csv.gz", "jsonl.gz")]
+    if all(p in passed for p in formats):
+        bulk_checks.check_formats(folder, contest, schema["tps"], report)
+    aggregates = recompute(folder / parquet, fields)
+    report.checked["regions recomputed"] = len(aggregates.regions)
+    bulk_checks.check_region_table(folder, contest, aggregates, report)
+    return aggregates

@@ -1,0 +1,91 @@
+"""The manifest's signature, and the files the manifest names with their size and hash."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from rekap.recount.layout import INDEX, MANIFEST, SIGNATURE
+from rekap.recount.problems import Kind, RecountReport
+
+
+def _raw(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def load_pinned_key(path: Path) -> bytes:
+    key = serialization.load_pem_public_key(path.read_bytes())
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError(f"{path} is not an Ed25519 public key")
+    return _raw(key)
+
+
+def check_manifest(
+    folder: Path, report: RecountReport, pinned: bytes | None = None
+) -> dict[str, Any] | None:
+    """The manifest when it can be read; a bad signature is reported, not fatal."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        report.add(Kind.MISSING, MANIFEST, "the snapshot has no manifest")
+        return None
+    data = path.read_bytes()
+    try:
+        manifest: dict[str, Any] = json.loads(data)
+        public = base64.b64decode(manifest["key"]["public_key"], validate=True)
+    except (ValueError, KeyError, TypeError, binascii.Error) as error:
+        report.add(Kind.MANIFEST, MANIFEST, f"unreadable manifest: {error}")
+        return None
+    if pinned is not None and public != pinned:
+        report.add(Kind.KEY, MANIFEST, "signed by another key than the one given")
+        public = pinned
+    signature_path = folder / SIGNATURE
+    if not signature_path.is_file():
+        report.add(Kind.MISSING, SIGNATURE, "the manifest is not signed")
+        return manifest
+    try:
+        signature = base64.b64decode(signature_path.read_bytes().strip(), validate=True)
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, data)
+        report.checked["signature"] += 1
+    except (InvalidSignature, ValueError, binascii.Error):
+        report.add(Kind.SIGNATURE, SIGNATURE, "the Ed25519 signature of manifest.json fails")
+    return manifest
+
+
+def check_file(
+    folder: Path, relative: str, sha256: str, size: int | None, report: RecountReport
+) -> bool:
+    """True when the file is there with the expected hash (and size, when known)."""
+    path = folder / relative
+    if not path.is_file():
+        report.add(Kind.MISSING, relative, "listed but absent")
+        return False
+    data = path.read_bytes()
+    if size is not None and len(data) != size:
+        kind = Kind.TRUNCATED if len(data) < size else Kind.CORRUPTED
+        report.add(kind, relative, f"{len(data):,} bytes, the manifest says {size:,}")
+        return False
+    if hashlib.sha256(data).hexdigest() != sha256:
+        report.add(Kind.CORRUPTED, relative, "SHA-256 differs from the manifest")
+        return False
+    report.checked["files hashed"] += 1
+    return True
+
+
+def check_listed(folder: Path, manifest: dict[str, Any], report: RecountReport) -> set[str]:
+    """Check the index and every file the manifest names; returns the paths that passed."""
+    good: set[str] = set()
+    index = manifest.get("index", {})
+    if check_file(folder, INDEX, str(index.get("sha256")), index.get("bytes"), report):
+        good.add(INDEX)
+    for relative, entry in sorted(manifest.get("files", {}).items()):
+        if check_file(folder, relative, str(entry.get("sha256")), entry.get("bytes"), report):
+            good.add(relative)
+    return good

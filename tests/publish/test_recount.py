@@ -1,0 +1,138 @@
+"""The recount passes on a fresh snapshot and names every kind of tampering."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from rekap.adapters.keys import SigningKey, load_or_create
+from rekap.publish.manifest import signature_file
+from rekap.recount.problems import Kind
+from rekap.recount.run import recount
+from tests.publish.conftest import Publisher, make_records
+
+
+@pytest.fixture
+def snapshot(publish_small: Publisher) -> Path:
+    return Path(publish_small(make_records(9)).location)
+
+
+def _kinds(folder: Path, **options: object) -> set[Kind]:
+    report = recount(folder, workers=1, **options)  # type: ignore[arg-type]
+    return {p.kind for p in report.problems}
+
+
+def test_a_fresh_snapshot_recounts_clean(snapshot: Path) -> None:
+    report = recount(snapshot.parent, workers=1, deep=True)  # through the latest pointer
+    assert report.ok, [str(p) for p in report.problems]
+    assert report.checked["signature"] == 1
+    listed = len((snapshot / "SHA256SUMS").read_text().splitlines())
+    assert report.checked["files hashed"] == listed + 1  # and SHA256SUMS itself
+    assert report.nasional["tps_expected"] > 0
+
+
+def _edit(path: Path) -> None:
+    path.write_bytes(path.read_bytes().replace(b'"100026":', b'"100026":1', 1))
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:-7])
+
+
+TAMPERING: dict[str, tuple[Callable[[Path], object], Kind]] = {
+    "edited region file": (lambda s: _edit(s / "pemilu/hhcw/ppwp/11.json"), Kind.CORRUPTED),
+    "truncated tps file": (
+        lambda s: _truncate(next((s / "rekap/ppwp/11").rglob("*.json"))),
+        Kind.TRUNCATED,
+    ),
+    "truncated bulk file": (lambda s: _truncate(s / "data/tps-ppwp.parquet"), Kind.TRUNCATED),
+    "missing file": (lambda s: (s / "wilayah/pemilu/ppwp/99.json").unlink(), Kind.MISSING),
+    "added file": (lambda s: (s / "pemilu/extra.json").write_text("{}"), Kind.UNLISTED),
+    "edited manifest": (
+        lambda s: (s / "manifest.json").write_text(
+            (s / "manifest.json").read_text().replace('"blocking": ', '"blocking": 1')
+        ),
+        Kind.SIGNATURE,
+    ),
+    "missing signature": (lambda s: (s / "manifest.sig").unlink(), Kind.MISSING),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TAMPERING))
+def test_tampering_is_named(snapshot: Path, name: str) -> None:
+    tamper, kind = TAMPERING[name]
+    tamper(snapshot)
+    assert kind in _kinds(snapshot)
+
+
+def _reseal(folder: Path, signer: SigningKey, changed: str) -> None:
+    """Re-hash a changed file and re-sign, as a publisher with a bug (or a stolen key) would."""
+    index = folder / "SHA256SUMS"
+    digest = hashlib.sha256((folder / changed).read_bytes()).hexdigest()
+    lines = [
+        f"{digest}  {changed}" if line.endswith(f"  {changed}") else line
+        for line in index.read_text().splitlines()
+    ]
+    index.write_text("\n".join(lines) + "\n")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["index"]["sha256"] = hashlib.sha256(index.read_bytes()).hexdigest()
+    manifest["index"]["bytes"] = index.stat().st_size
+    data = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    (folder / "manifest.json").write_bytes(data)
+    (folder / "manifest.sig").write_bytes(signature_file(signer, data))
+
+
+def test_a_signed_but_wrong_total_is_a_mismatch(snapshot: Path, signer: SigningKey) -> None:
+    changed = "pemilu/hhcw/ppwp/99/9901.json"
+    document = json.loads((snapshot / changed).read_text())
+    document["chart"]["100025"] += 1
+    (snapshot / changed).write_text(json.dumps(document))
+    _reseal(snapshot, signer, changed)
+    report = recount(snapshot, workers=1)
+    assert {p.kind for p in report.problems} == {Kind.MISMATCH}
+    assert all(p.path == changed for p in report.problems)
+
+
+def test_a_signed_but_wrong_held_total_is_named(snapshot: Path, signer: SigningKey) -> None:
+    changed = "rekap/ppwp/11.json"
+    document = json.loads((snapshot / changed).read_text())
+    document["held"]["paslon_3"] += 5
+    (snapshot / changed).write_text(json.dumps(document))
+    _reseal(snapshot, signer, changed)
+    details = [p.detail for p in recount(snapshot, workers=1).problems]
+    assert any("held_paslon_3" in d for d in details)
+
+
+def test_a_pinned_key_rejects_another_signer(snapshot: Path, tmp_path: Path) -> None:
+    other = load_or_create(tmp_path / "other.pem")
+    pem = tmp_path / "other.pub"
+    pem.write_bytes(other.public_pem)
+    assert Kind.KEY in _kinds(snapshot, public_key=pem)
+    own = tmp_path / "own.pub"
+    own.write_bytes((snapshot / "public-key.pem").read_bytes())
+    assert _kinds(snapshot, public_key=own) == set()
+
+
+def test_recount_in_worker_processes_agrees(snapshot: Path) -> None:
+    _edit(snapshot / "pemilu/hhcw/ppwp/11.json")
+    report = recount(snapshot, workers=2)
+    assert [p.path for p in report.problems] == ["pemilu/hhcw/ppwp/11.json"]
+
+
+def test_a_counted_tps_that_breaks_the_sums_is_named(publish_small: Publisher) -> None:
+    records = make_records(4)
+    good = next(r for r in records if r.state.counted)
+    values = {**good.state.values, "suara_sah": good.state.values["suara_sah"] + 3}
+    unchecked = replace(good, state=replace(good.state, values=values))
+    records[records.index(good)] = unchecked  # counted: nobody ran the rules on it
+    folder = Path(publish_small(records).location)
+    problems = recount(folder, workers=1).problems
+    assert [(p.kind, p.detail) for p in problems] == [
+        (Kind.IDENTITY, f"TPS {good.kode_tps}: sum of paslon = suara_sah"),
+        (Kind.IDENTITY, f"TPS {good.kode_tps}: sah + tidak sah = total"),
+    ]
