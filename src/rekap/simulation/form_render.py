@@ -81,7 +81,8 @@ def render_page(
             step = (x1 - x0) / count
             for i, char in enumerate(text):
                 box = (x0 + i * step, 358.0, x0 + (i + 1) * step, 374.8)
-                write_glyph(img, hand, char, box, s, int(rng.integers(glyph_variants)))
+                variant = int(rng.integers(glyph_variants))
+                write_glyph(img, hand, char, box, s, variant, guided=False)
     return img
 
 
@@ -105,8 +106,9 @@ def _write_field(
     value = tps.values[field.id]
     marks = tps.marks_of(field.id)
     written = value if marks.crossed_out is None else marks.crossed_out
+    guided = field.bubble_grid is not None  # page 2: boxes with the dotted 7-segment guide
     for box, char in zip(field.digit_boxes, box_chars_for_value(written), strict=True):
-        write_glyph(img, hand, char, box.outer, s, int(rng.integers(variants)))
+        write_glyph(img, hand, char, box.outer, s, int(rng.integers(variants)), guided)
     if marks.crossed_out is not None:
         _cross_out(img, field, hand, s, rng)
         top = field.digit_boxes[0].outer[1]

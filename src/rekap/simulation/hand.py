@@ -9,7 +9,7 @@ printed guide shows through the ink as it does on paper. A glyph is a pure funct
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import cv2
@@ -35,7 +35,12 @@ CLEAN_BOX = BoxAppearance(
     guide_dot_radius=0.001,
     neighbour_line=False,
 )
-"""An invisible box: only the ink of the glyph is drawn."""
+"""An invisible box: only the ink of the glyph is drawn, on page 2's guide area."""
+FREE_RECT = (0.24, 0.12, 0.76, 0.88)
+"""Where digits go in a box without a printed guide (pages 1 and 3): a larger area."""
+OPEN_BOX = replace(CLEAN_BOX, guide_rect=FREE_RECT)
+FREEHAND_SHARE = 0.35
+"""Without a printed guide, a hand traces 7-segment shapes this much as often as with one."""
 _FONTS = (
     cv2.FONT_HERSHEY_SIMPLEX,
     cv2.FONT_HERSHEY_DUPLEX,
@@ -95,28 +100,35 @@ def _hand(seed: int) -> Hand:
     )
 
 
-DRAWN_SIDE = 44
+DRAWN_SIDE = 40
 """Glyphs are drawn once per (hand, character, variant) on a square box of this many
 pixels, then resized to each box (drawing dominates the cost of a fresh hand)."""
 
 
-@lru_cache(maxsize=4096)  # 44 x 44 x 3 bytes each: ~24 MB at most
-def _drawn(hand_seed: int, char: str, variant: int) -> NDArray[np.uint8]:
+@lru_cache(maxsize=4096)  # 40 x 40 x 3 bytes each: ~20 MB at most
+def _drawn(hand_seed: int, char: str, variant: int, guided: bool) -> NDArray[np.uint8]:
     hand = _hand(hand_seed)
-    rng = generator(hand_seed, "glyph", char, variant)
-    image = render_digit_box_bgr(char, hand.style, rng, DRAWN_SIDE, CLEAN_BOX)
+    if guided:
+        style, box = hand.style, CLEAN_BOX
+    else:
+        freer = hand.style.follows_guide * FREEHAND_SHARE
+        style, box = replace(hand.style, follows_guide=freer), OPEN_BOX
+    rng = generator(hand_seed, "glyph", char, variant, int(guided))
+    image = render_digit_box_bgr(char, style, rng, DRAWN_SIDE, box)
     image.setflags(write=False)
     return image
 
 
 @lru_cache(maxsize=4096)  # resizing again is cheap; this only bounds memory
-def glyph(hand_seed: int, char: str, variant: int, height: int, width: int) -> NDArray[np.uint8]:
+def glyph(
+    hand_seed: int, char: str, variant: int, height: int, width: int, guided: bool = True
+) -> NDArray[np.uint8]:
     """One written character as a BGR multiplicative ink layer (255 = no ink), read-only.
 
     The crop is a digit box of ``height`` x ``width`` pixels; the character sits on the box's
-    guide area (the middle 40 % of its width and 70 % of its height) or, for an X, may reach
-    the corners."""
-    drawn = _drawn(hand_seed, char, variant)
+    guide area (`GUIDE_RECT`, page 2) or, in a box without a guide, on the larger `FREE_RECT`,
+    mostly free-hand; an X may reach the corners."""
+    drawn = _drawn(hand_seed, char, variant, guided)
     size = (max(1, width), max(1, height))
     shrink = height * width <= DRAWN_SIDE * DRAWN_SIDE
     method = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR

@@ -10,21 +10,24 @@ import numpy as np
 
 from rekap.reading.template import Box
 from rekap.simulation.form_print import Image
-from rekap.simulation.hand import Hand, glyph
+from rekap.simulation.hand import FREE_RECT, Hand, glyph
 from rekap.simulation.marks import TALLY_COLUMNS, TALLY_GROUP, TALLY_ROWS
 
 __all__ = ["blacken_bubble", "write_capitals", "write_digits", "write_glyph", "write_tally"]
 
 
-def write_glyph(img: Image, hand: Hand, char: str, box: Box, s: float, variant: int) -> None:
-    """Write ``char`` as if ``box`` (mm) were a digit box: multiply its ink onto the page."""
+def write_glyph(
+    img: Image, hand: Hand, char: str, box: Box, s: float, variant: int, guided: bool = True
+) -> None:
+    """Write ``char`` as if ``box`` (mm) were a digit box (``guided``: with page 2's dotted
+    guide): multiply its ink onto the page."""
     x0, y0 = round(box[0] * s), round(box[1] * s)
     x1, y1 = round(box[2] * s), round(box[3] * s)
     x0, y0 = max(0, x0), max(0, y0)
     x1, y1 = min(img.shape[1], x1), min(img.shape[0], y1)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return
-    ink = glyph(hand.seed, char, variant, y1 - y0, x1 - x0)
+    ink = glyph(hand.seed, char, variant, y1 - y0, x1 - x0, guided)
     roi = img[y0:y1, x0:x1]
     cv2.multiply(roi, ink, dst=roi, scale=1 / 255)
 
@@ -40,15 +43,17 @@ def write_digits(
     rng: np.random.Generator,
     variants: int,
 ) -> None:
-    """Small free-standing digits (subtotals, corrections, dates), right-aligned at ``right``.
+    """Small free-standing digits (subtotals, corrections), right-aligned at ``right``.
 
-    Each digit is a glyph whose guide area (40 % x 70 % of its box) is ``height`` tall."""
-    box_h, box_w = height / 0.7, height * 0.6 / 0.4
+    Each digit is a free-hand glyph whose writing area (`FREE_RECT` of its box) is ``height``
+    tall."""
+    u0, v0, u1, v1 = FREE_RECT
+    box_h, box_w = height / (v1 - v0), height * 0.6 / (u1 - u0)
     cx = right - height * 0.3
     for char in reversed(text):
-        top = baseline - height - 0.15 * box_h + float(rng.normal(0, 0.04)) * height
+        top = baseline - height - v0 * box_h + float(rng.normal(0, 0.04)) * height
         box = (cx - box_w / 2, top, cx + box_w / 2, top + box_h)
-        write_glyph(img, hand, char, box, s, int(rng.integers(variants)))
+        write_glyph(img, hand, char, box, s, int(rng.integers(variants)), guided=False)
         cx -= height * 0.8
 
 
