@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import time
 from pathlib import Path
 
@@ -52,12 +53,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--metrics", type=Path, default=DEFAULT_METRICS)
     parser.add_argument("--seed", type=int, default=7, help="weights, sampling and synthesis")
-    parser.add_argument("--epochs", type=int, default=24)
+    parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
-    parser.add_argument("--synthetic", type=int, default=36_000, help="synthetic boxes drawn")
-    parser.add_argument("--synthetic-per-epoch", type=int, default=12_000)
-    parser.add_argument("--real-repeats", type=int, default=2, help="real train crops per epoch")
+    parser.add_argument("--synthetic", type=int, default=24_000, help="synthetic boxes drawn")
+    parser.add_argument("--synthetic-per-epoch", type=int, default=6_000)
+    parser.add_argument("--real-repeats", type=int, default=1, help="real passes per epoch")
     parser.add_argument("--mnist", type=int, default=0, help="MNIST boxes to add (0: none)")
     parser.add_argument("--threads", type=int, default=2)
     return parser.parse_args()
@@ -87,6 +88,13 @@ def predict_logits(model: torch.nn.Module, inputs: NDArray[np.float32]) -> NDArr
     return np.concatenate(outputs).astype(np.float32)
 
 
+def _draw(size: int, count: int, generator: torch.Generator) -> torch.Tensor:
+    """`count` indices into a pool of `size`: whole shuffled passes, then a random remainder."""
+    passes = [torch.randperm(size, generator=generator) for _ in range(count // size)]
+    remainder = torch.randperm(size, generator=generator)[: count % size]
+    return torch.cat([*passes, remainder])
+
+
 def train(
     model: torch.nn.Module,
     pools: list[tuple[torch.Tensor, torch.Tensor, int]],
@@ -106,7 +114,7 @@ def train(
         started = time.monotonic()
         chosen_inputs, chosen_labels = [], []
         for inputs, labels, count in pools:
-            picks = torch.randint(len(inputs), (count,), generator=generator)
+            picks = _draw(len(inputs), count, generator)
             chosen_inputs.append(inputs[picks])
             chosen_labels.append(labels[picks])
         epoch_inputs, epoch_labels = torch.cat(chosen_inputs), torch.cat(chosen_labels)
@@ -192,6 +200,9 @@ def main() -> None:
     model = digit_box_net()
     history = train(model, pools, (check_inputs, check_labels), args)
     training_seconds = time.monotonic() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = usage.ru_utime + usage.ru_stime + children.ru_utime + children.ru_stime
 
     logits = predict_logits(model, check_inputs)
     temperature = fit_temperature(logits, check_labels)
@@ -213,6 +224,7 @@ def main() -> None:
     exported = onnx_logits(args.output, check_inputs)
     metrics = {
         "training_seconds": round(training_seconds, 1),
+        "cpu_seconds": round(cpu_seconds, 1),
         "threads": args.threads,
         "real_train_crops": len(train_inputs),
         "calibration_crops": len(check_inputs),

@@ -1,0 +1,178 @@
+"""The digit-box classifier: its input, its calibrated output, what it reads, and its CLI."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from rekap.cli.digits import app as digits_app
+from rekap.reading.digits import (
+    DIGIT_LABELS,
+    INPUT_SIZE,
+    DigitReading,
+    OnnxDigitClassifier,
+    preprocess_crop,
+    preprocess_crops,
+    softmax,
+    value_of,
+)
+from rekap.simulation.handwriting import WriterStyle, render_digit_box, render_digit_box_bgr
+
+
+@pytest.fixture(scope="module")
+def classifier() -> OnnxDigitClassifier:
+    return OnnxDigitClassifier()
+
+
+def _synthetic_boxes(seed: int, per_label: int) -> tuple[list[np.ndarray], list[str]]:
+    """Boxes drawn by the project's renderer from a seed the training never used."""
+    rng = np.random.default_rng(seed)
+    crops, labels = [], []
+    for _ in range(per_label):
+        for label in DIGIT_LABELS:
+            size = (int(rng.integers(40, 56)), int(rng.integers(38, 50)))
+            crops.append(render_digit_box(label, WriterStyle.sample(rng), rng, size))
+            labels.append(label)
+    return crops, labels
+
+
+def test_preprocessing_puts_ink_high_and_paper_low() -> None:
+    rng = np.random.default_rng(1)
+    crop = render_digit_box("1", WriterStyle.sample(rng), rng, (50, 44))
+    tensor = preprocess_crop(crop)
+    assert tensor.shape == (INPUT_SIZE, INPUT_SIZE)
+    assert tensor.dtype == np.float32
+    assert tensor.min() >= 0.0 and tensor.max() <= 1.0
+    assert np.median(tensor) < 0.2, "most of a box is paper"
+    assert tensor.max() > 0.8, "border and ink reach full strength"
+
+
+def test_grey_bgr_and_bgra_crops_give_the_same_input() -> None:
+    rng = np.random.default_rng(2)
+    bgr = render_digit_box_bgr("7", WriterStyle.sample(rng), rng, 48)
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    bgra = cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA)
+    batch = preprocess_crops([grey, bgr, bgra, grey[:, :, None]])
+    assert batch.shape == (4, 1, INPUT_SIZE, INPUT_SIZE)
+    for other in batch[1:]:
+        np.testing.assert_allclose(other, batch[0], atol=1e-6)
+
+
+def test_preprocessing_refuses_what_is_not_a_crop() -> None:
+    with pytest.raises(ValueError, match="uint8"):
+        preprocess_crop(np.zeros((40, 40), dtype=np.float32))
+    with pytest.raises(ValueError, match="digit crop"):
+        preprocess_crop(np.zeros((2, 40), dtype=np.uint8))
+
+
+def test_values_of_labels() -> None:
+    assert [value_of(label) for label in DIGIT_LABELS] == [*range(10), 0, 0]
+
+
+def test_readings_are_calibrated_probabilities_over_the_twelve_labels(
+    classifier: OnnxDigitClassifier,
+) -> None:
+    crops, _ = _synthetic_boxes(seed=31, per_label=2)
+    readings = classifier.classify(crops)
+    assert len(readings) == len(crops)
+    logits = classifier.logits(crops)
+    expected = softmax(logits, classifier.temperature)
+    assert classifier.temperature != 1.0, "the model carries a fitted temperature"
+    for reading, row in zip(readings, expected, strict=True):
+        assert isinstance(reading, DigitReading)
+        assert reading.label in DIGIT_LABELS
+        assert reading.value == value_of(reading.label)
+        assert len(reading.probabilities) == len(DIGIT_LABELS)
+        assert sum(reading.probabilities) == pytest.approx(1.0, abs=1e-6)
+        np.testing.assert_allclose(reading.probabilities, row, atol=1e-9)
+        assert reading.confidence == max(reading.probabilities)
+        assert reading.ranked()[0] == (reading.label, reading.confidence)
+
+
+def test_an_empty_batch_reads_as_nothing(classifier: OnnxDigitClassifier) -> None:
+    assert classifier.classify([]) == []
+
+
+def test_reads_synthetic_boxes_it_never_saw(classifier: OnnxDigitClassifier) -> None:
+    crops, labels = _synthetic_boxes(seed=20240214, per_label=15)
+    predicted = [reading.label for reading in classifier.classify(crops)]
+    accuracy = np.mean([p == t for p, t in zip(predicted, labels, strict=True)])
+    assert accuracy >= 0.95, f"read {accuracy:.1%} of rendered boxes"
+
+
+@pytest.mark.shared
+def test_held_out_real_boxes_are_read_at_least_99_percent(
+    shared_dir: Path, repo_root: Path, classifier: OnnxDigitClassifier
+) -> None:
+    sys.path.insert(0, str(repo_root / "training"))
+    try:
+        from real_digits import crops_in, load_real_crops, read_bgr
+    finally:
+        sys.path.remove(str(repo_root / "training"))
+    held_out = list(crops_in(load_real_crops(shared_dir, splits=("test",)), "test"))
+    rng = np.random.default_rng(0)
+    sample = [held_out[i] for i in rng.choice(len(held_out), size=800, replace=False)]
+    readings = classifier.classify([read_bgr(crop.path) for crop in sample])
+    accuracy = np.mean([r.label == c.label for r, c in zip(readings, sample, strict=True)])
+    assert accuracy >= 0.99, f"held-out real accuracy {accuracy:.2%}"
+
+
+def _write_boxes(folder: Path, count: int) -> list[Path]:
+    crops, labels = _synthetic_boxes(seed=5, per_label=1)
+    paths = []
+    for index in range(count):
+        path = folder / f"box-{index}-{labels[index]}.png"
+        cv2.imwrite(str(path), crops[index])
+        paths.append(path)
+    return paths
+
+
+def test_cli_json_lines_contract(tmp_path: Path) -> None:
+    boxes = _write_boxes(tmp_path, 3)
+    not_an_image = tmp_path / "notes.txt"
+    not_an_image.write_text("not a picture")
+    missing = tmp_path / "missing.png"
+    args = [
+        "classify",
+        "--json",
+        str(boxes[0]),
+        str(not_an_image),
+        str(boxes[1]),
+        str(missing),
+        str(boxes[2]),
+    ]
+    result = CliRunner().invoke(digits_app, args)
+    assert result.exit_code == 1, result.output
+    lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert [line["path"] for line in lines] == [args[i] for i in range(2, len(args))]
+    for line in (lines[0], lines[2], lines[4]):
+        assert set(line) == {"path", "label", "value", "confidence"}
+        assert line["label"] in DIGIT_LABELS
+        assert line["value"] == value_of(line["label"])
+        assert 0.0 < line["confidence"] <= 1.0
+    for line in (lines[1], lines[3]):
+        assert set(line) == {"path", "error"}
+        assert line["error"]
+
+
+def test_cli_table_and_success_exit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    boxes = _write_boxes(tmp_path, 2)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(digits_app, ["classify", *(box.name for box in boxes)])
+    assert result.exit_code == 0, result.output
+    assert "confidence" in result.stdout
+    assert boxes[0].name in result.stdout
+
+
+def test_cli_is_registered_under_rekap_digits() -> None:
+    from rekap.cli.main import app as rekap_app
+
+    result = CliRunner().invoke(rekap_app, ["digits", "classify", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--json" in result.stdout
