@@ -2,6 +2,9 @@
 
 A route declares ``Depends(PUBLIC)`` or ``Depends(require(Role.X, ...))``; both are
 ``AccessRule`` objects, which ``check_every_route_declares_access`` looks for at start-up.
+The credential is a bearer token, in the ``Authorization`` header or, for the web pages, in
+the HttpOnly, SameSite=Strict cookie ``TOKEN_COOKIE`` set by the login form. A stale cookie
+is ignored on public routes (it must not lock anyone out of public pages).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from fastapi.routing import APIRoute
 from rekap.capture.access import Principal, Role
 from rekap.web.errors import ApiError
 
+TOKEN_COOKIE = "rekap_token"
+
 
 class AccessRule:
     def __init__(self, roles: tuple[Role, ...], public: bool = False) -> None:
@@ -23,10 +28,16 @@ class AccessRule:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         principal: Principal | None = None
+        accounts = request.app.state.context.accounts
+        cookie = request.cookies.get(TOKEN_COOKIE, "")
         if scheme.lower() == "bearer" and token:
-            principal = request.app.state.context.accounts.authenticate(token.strip())
+            principal = accounts.authenticate(token.strip())
             if principal is None:
                 raise ApiError("unauthenticated", "the token is not valid")
+        elif cookie:
+            principal = accounts.authenticate(cookie)
+            if principal is None and not self.public:
+                raise ApiError("unauthenticated", "the login is no longer valid; log in again")
         if self.public:
             return principal
         if principal is None:

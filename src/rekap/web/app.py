@@ -9,9 +9,11 @@ from rekap.web import routes_capture, routes_public, routes_verification
 from rekap.web.access import check_every_route_declares_access
 from rekap.web.context import AppContext
 from rekap.web.errors import install_error_handlers
+from rekap.web.portal import install as install_portal
+from rekap.web.portal.settings import PortalSettings
 
 
-def create_app(context: AppContext) -> FastAPI:
+def create_app(context: AppContext, portal: PortalSettings | None = None) -> FastAPI:
     app = FastAPI(
         title="rekap",
         version=__version__,
@@ -25,5 +27,6 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(routes_capture.router)
     app.include_router(routes_verification.router)
     app.include_router(routes_public.router)
+    install_portal(app, portal)
     check_every_route_declares_access(app)
     return app

@@ -1,0 +1,64 @@
+"""The public portal, the verifier workspace and the officer upload page (server-rendered).
+
+``install(app, settings)`` adds every portal route (each declaring its access, like the API)
+and the handlers that turn a page's refusals into HTML pages.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
+
+from rekap.web.portal import (
+    routes_anomalies,
+    routes_data,
+    routes_officer,
+    routes_regions,
+    routes_search,
+    routes_tps,
+    routes_verify,
+    session,
+    static_files,
+)
+from rekap.web.portal.page_errors import LoginNeeded, PageNotFound, PageRefused
+from rekap.web.portal.rendering import render
+from rekap.web.portal.settings import PortalSettings
+from rekap.web.portal.state import Portal
+
+ROUTERS = (
+    static_files.router,
+    routes_regions.router,
+    routes_tps.router,
+    routes_search.router,
+    routes_anomalies.router,
+    routes_data.router,
+    session.router,
+    routes_verify.router,
+    routes_officer.router,
+)
+
+
+def _error_page(request: Request, status: int, heading: str, message: str) -> Response:
+    context = {"title": str(status), "heading": heading, "message": message}
+    return render(request, "error.html", context, status=status, cache="no-store")
+
+
+def install(app: FastAPI, settings: PortalSettings | None = None) -> None:
+    app.state.portal = Portal(app.state.context, settings or PortalSettings())
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.exception_handler(PageNotFound)
+    async def not_found(request: Request, error: PageNotFound) -> Response:
+        return _error_page(request, 404, "not_found", str(error))
+
+    @app.exception_handler(LoginNeeded)
+    async def login_needed(request: Request, error: LoginNeeded) -> Response:
+        if error.code == "unauthenticated":
+            target = request.url.path
+            return RedirectResponse(f"/masuk?lanjut={target}", status_code=303)
+        return _error_page(request, 403, "forbidden", error.message)
+
+    @app.exception_handler(PageRefused)
+    async def refused(request: Request, error: PageRefused) -> Response:
+        return _error_page(request, error.status, "refused", error.message)

@@ -1,0 +1,26 @@
+"""What a page handler raises when it cannot show the page; rendered as HTML pages."""
+
+from __future__ import annotations
+
+
+class PageNotFound(LookupError):
+    """No such region, TPS, photo or file."""
+
+
+class LoginNeeded(Exception):
+    """A workspace page was asked for without a valid login, or by the wrong role."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class PageRefused(Exception):
+    """A form post that cannot be done (e.g. a verification entry refused by the store)."""
+
+    def __init__(self, code: str, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status

@@ -1,0 +1,220 @@
+"""The portal's reads of the store: plain rows out, nothing written.
+
+Everything here is a read the storage modules do not offer yet; the pages build their view
+models from these rows (and from the pure tally and rules code).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, RowMapping, func, select
+
+from rekap.adapters.storage.schema import (
+    account,
+    event,
+    finding,
+    form,
+    photo,
+    tps_result,
+    verification_entry,
+    verification_task,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    kode_tps: str
+    jenis: str
+    values: Mapping[str, int]
+    source_kind: str
+    source_ref: str
+    external_photos: tuple[str, ...]
+    published_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FormRow:
+    kode_tps: str
+    state: str
+    values: Mapping[str, int]
+    abstained: tuple[str, ...]
+    reasons: tuple[str, ...]
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFinding:
+    rule: str
+    severity: str
+    fields: tuple[str, ...]
+    message_en: str
+    evidence: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoRow:
+    id: int
+    sha256: str
+    page: int
+    format: str
+    width: int
+    height: int
+    captured_at: str
+    received_at: str
+    account_id: str
+    state: str
+    reason: str
+    reading: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRow:
+    account_id: str
+    role: str
+    values: Mapping[str, int]
+    seconds: float
+    entered_at: str
+
+
+def _ints(raw: Mapping[str, Any] | None) -> dict[str, int]:
+    return {str(k): int(v) for k, v in (raw or {}).items() if v is not None}
+
+
+class PortalQueries:
+    def __init__(self, engine: Engine, contest: str) -> None:
+        self.engine = engine
+        self.contest = contest
+
+    def log_head(self) -> int:
+        """The newest change-log sequence: every change to what the portal shows moves it."""
+        with self.engine.connect() as connection:
+            found = connection.execute(select(func.max(event.c.sequence))).scalar_one()
+        return int(found or 0)
+
+    def results(self) -> list[ResultRow]:
+        query = select(
+            tps_result.c.kode_tps,
+            tps_result.c.jenis,
+            tps_result.c.fields,
+            tps_result.c.source_kind,
+            tps_result.c.source_ref,
+            tps_result.c.photos,
+            tps_result.c.published_at,
+        ).where(tps_result.c.contest == self.contest)
+        with self.engine.connect() as connection:
+            return [
+                ResultRow(k, j, _ints(f), s, r, tuple(p or ()), at)
+                for k, j, f, s, r, p, at in connection.execute(query)
+            ]
+
+    def forms(self) -> list[FormRow]:
+        query = select(form).where(form.c.contest == self.contest)
+        with self.engine.connect() as connection:
+            return [_form_row(row) for row in connection.execute(query).mappings()]
+
+    def form(self, kode_tps: str) -> FormRow | None:
+        query = select(form).where(form.c.contest == self.contest, form.c.kode_tps == kode_tps)
+        with self.engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        return None if row is None else _form_row(row)
+
+    def photo_counts(self) -> dict[str, int]:
+        query = (
+            select(photo.c.kode_tps, func.count())
+            .where(photo.c.contest == self.contest)
+            .group_by(photo.c.kode_tps)
+        )
+        with self.engine.connect() as connection:
+            return {str(k): int(n) for k, n in connection.execute(query)}
+
+    def findings(self) -> dict[str, list[StoredFinding]]:
+        query = select(finding).where(finding.c.contest == self.contest).order_by(finding.c.id)
+        found: dict[str, list[StoredFinding]] = {}
+        with self.engine.connect() as connection:
+            for row in connection.execute(query).mappings():
+                found.setdefault(row["kode_tps"], []).append(
+                    StoredFinding(
+                        row["rule"],
+                        row["severity"],
+                        tuple(row["fields"] or ()),
+                        row["message"],
+                        dict(row["evidence"] or {}),
+                    )
+                )
+        return found
+
+    def photos(self, kode_tps: str) -> list[PhotoRow]:
+        query = select(photo).where(photo.c.kode_tps == kode_tps).order_by(photo.c.id)
+        with self.engine.connect() as connection:
+            return [_photo_row(row) for row in connection.execute(query).mappings()]
+
+    def photo(self, photo_id: int) -> PhotoRow | None:
+        query = select(photo).where(photo.c.id == photo_id)
+        with self.engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        return None if row is None else _photo_row(row)
+
+    def entries(self, task_id: int) -> list[EntryRow]:
+        """The entries of a task in the order they were made (for adjudication only)."""
+        query = (
+            select(verification_entry)
+            .where(verification_entry.c.task_id == task_id)
+            .order_by(verification_entry.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [
+                EntryRow(
+                    r["account_id"], r["role"], _ints(r["values"]), r["seconds"], r["entered_at"]
+                )
+                for r in connection.execute(query).mappings()
+            ]
+
+    def open_task_of(self, kode_tps: str) -> int | None:
+        query = select(verification_task.c.id).where(
+            verification_task.c.kode_tps == kode_tps,
+            verification_task.c.contest == self.contest,
+            verification_task.c.state.in_(("open", "adjudication")),
+        )
+        with self.engine.connect() as connection:
+            found = connection.execute(query).first()
+        return None if found is None else int(found[0])
+
+    def account_names(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """(name, role) of each account id that exists."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        query = select(account.c.id, account.c.name, account.c.role).where(account.c.id.in_(wanted))
+        with self.engine.connect() as connection:
+            return {i: (n, r) for i, n, r in connection.execute(query)}
+
+
+def _form_row(row: RowMapping) -> FormRow:
+    return FormRow(
+        row["kode_tps"],
+        row["state"],
+        _ints(row["values"]),
+        tuple(row["abstained"] or ()),
+        tuple(row["reasons"] or ()),
+        row["updated_at"],
+    )
+
+
+def _photo_row(row: RowMapping) -> PhotoRow:
+    return PhotoRow(
+        int(row["id"]),
+        row["sha256"],
+        int(row["page"]),
+        row["format"],
+        int(row["width"]),
+        int(row["height"]),
+        row["captured_at"],
+        row["received_at"],
+        row["account_id"],
+        row["state"],
+        row["reason"] or "",
+        row["reading"],
+    )

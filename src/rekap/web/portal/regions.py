@@ -1,0 +1,112 @@
+"""View models of the region pages: a region's totals, its children, and a desa's TPS."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from rekap.domain.region_tree import RegionTree
+from rekap.domain.wilayah import KodeWilayah, Level
+from rekap.tally.region_tally import Coverage, RegionTally
+from rekap.web.portal.live import LiveData, TpsFacts
+from rekap.web.portal.paslon import Paslon, Share, leader, shares
+
+TOTALS = ("suara_sah", "suara_tidak_sah", "suara_total")
+
+
+@dataclass(frozen=True)
+class RegionLine:
+    kode: str
+    nama: str
+    level: Level
+    coverage: Coverage
+    shares: tuple[Share, ...]
+    leader: Paslon | None
+    totals: Mapping[str, int]
+    held_tps: int
+
+    @property
+    def has_votes(self) -> bool:
+        return any(s.votes for s in self.shares)
+
+
+@dataclass(frozen=True)
+class TpsLine:
+    kode: str
+    nomor: int
+    status: str
+    values: Mapping[str, int]
+    shares: tuple[Share, ...]
+    leader: Paslon | None
+    blocking: int
+    warnings: int
+    source_kind: str | None
+
+
+@dataclass(frozen=True)
+class RegionPage:
+    own: RegionLine
+    path: tuple[tuple[str, str], ...]
+    """The regions above, from the provinsi down (the nation is the root link)."""
+    children: tuple[RegionLine, ...]
+    tps: tuple[TpsLine, ...]
+    version: int
+
+    @property
+    def is_desa(self) -> bool:
+        return self.own.level is Level.DESA
+
+
+def region_line(tally: RegionTally, nama: str, paslon: Sequence[Paslon]) -> RegionLine:
+    items = shares(paslon, tally.counted, tally.held)
+    return RegionLine(
+        tally.kode,
+        nama,
+        KodeWilayah(tally.kode).level,
+        tally.coverage,
+        items,
+        leader(items),
+        {f: tally.counted.get(f, 0) for f in TOTALS},
+        tally.coverage.blocking,
+    )
+
+
+def tps_line(kode: str, facts: TpsFacts | None, paslon: Sequence[Paslon]) -> TpsLine:
+    values = dict(facts.result.values) if facts is not None and facts.result is not None else {}
+    items = shares(paslon, values, {})
+    return TpsLine(
+        kode,
+        int(kode[10:]),
+        facts.status if facts is not None else "status_none",
+        values,
+        items,
+        leader(items),
+        sum(f.blocking for f in facts.findings) if facts is not None else 0,
+        sum(not f.blocking for f in facts.findings) if facts is not None else 0,
+        facts.result.source_kind if facts is not None and facts.result is not None else None,
+    )
+
+
+def desa_tps(tree: RegionTree, live: LiveData, desa: str) -> tuple[str, ...]:
+    """The TPS the tree lists for a desa, and any other that has data."""
+    listed = {c.value for c in tree.regions[desa].tps_codes()}
+    return tuple(sorted(listed | set(live.tps_of_desa.get(desa, ()))))
+
+
+def region_page(
+    tree: RegionTree, live: LiveData, paslon: Sequence[Paslon], kode: str
+) -> RegionPage:
+    """The page of a region in the tree (raises KeyError for an unknown code)."""
+    region = tree.regions[kode]
+    own = region_line(live.table.region(kode), region.nama, paslon)
+    path = tuple((p.kode.value, p.nama) for p in tree.path(region.kode) if p.kode.value != "")
+    children: tuple[RegionLine, ...] = ()
+    tps: tuple[TpsLine, ...] = ()
+    if region.level is Level.DESA:
+        tps = tuple(tps_line(k, live.tps.get(k), paslon) for k in desa_tps(tree, live, kode))
+    else:
+        children = tuple(
+            region_line(live.table.region(c), tree.regions[c].nama, paslon)
+            for c in tree.children_of.get(kode, ())
+        )
+    return RegionPage(own, path[:-1] if kode else (), children, tps, live.version)

@@ -1,0 +1,79 @@
+"""Open data: the published snapshots (served read-only) and how to recount them yourself."""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import FileResponse
+
+from rekap.rules.registry import ALL_RULES
+from rekap.web.access import PUBLIC
+from rekap.web.portal.anomalies import rule_title
+from rekap.web.portal.page_errors import PageNotFound
+from rekap.web.portal.rendering import render, request_lang
+from rekap.web.portal.state import Portal, portal_of
+
+router = APIRouter(dependencies=[Depends(PUBLIC)], include_in_schema=False)
+PortalDep = Annotated[Portal, Depends(portal_of)]
+LATEST = "latest"
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotFile:
+    path: str
+    size: int
+
+
+def latest_snapshot(root: Path) -> str | None:
+    pointer = root / LATEST
+    if not pointer.is_file():
+        return None
+    name = pointer.read_text(encoding="ascii").strip()
+    return name if name and (root / name).is_dir() else None
+
+
+def snapshot_files(root: Path, snapshot: str) -> list[SnapshotFile]:
+    """The files at the top of a snapshot and its bulk data (the JSON tree is left out: a
+    national snapshot holds a million documents; SHA256SUMS lists every one)."""
+    folder = root / snapshot
+    found = [p for p in folder.iterdir() if p.is_file()]
+    if (folder / "data").is_dir():
+        found += [p for p in (folder / "data").iterdir() if p.is_file()]
+    return [
+        SnapshotFile(p.relative_to(folder).as_posix(), p.stat().st_size)
+        for p in sorted(found)
+        if not p.name.startswith(".")
+    ]
+
+
+@router.get("/data")
+def open_data(request: Request, portal: PortalDep) -> Response:
+    root = portal.settings.snapshots
+    snapshot = latest_snapshot(root)
+    files = snapshot_files(root, snapshot) if snapshot else []
+    lang = request_lang(request)
+    rules = [(r.id, r.severity.value, rule_title(r.id, lang)) for r in ALL_RULES]
+    context = {"title": "data", "snapshot": snapshot, "files": files, "rules": rules}
+    return render(request, "data.html", context, cache="public, max-age=60")
+
+
+@router.get("/data/snapshots/{path:path}")
+def snapshot_file(path: str, portal: PortalDep) -> Response:
+    """A file of a published snapshot, exactly as signed (never changed once written)."""
+    root = portal.settings.snapshots.resolve()
+    if path == LATEST:
+        target = root / LATEST
+        cache = "no-cache"
+    else:
+        target = (root / path).resolve()
+        cache = "public, max-age=31536000, immutable"
+    if root not in target.parents or not target.is_file() or target.name.startswith("."):
+        raise PageNotFound(path)
+    if any(part.startswith(".") for part in target.relative_to(root).parts):
+        raise PageNotFound(path)
+    media = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    return FileResponse(target, media_type=media, headers={"Cache-Control": cache})

@@ -1,0 +1,110 @@
+"""The verifier workspace: the next task of one's region, entry beside the crops, adjudication,
+and per-verifier statistics. Plain form posts (works without JavaScript); the script only adds
+keyboard movement."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import RedirectResponse
+
+from rekap.adapters.storage.verification import Task, VerificationRefused
+from rekap.capture.access import Principal, Role
+from rekap.web.portal.page_errors import PageNotFound, PageRefused
+from rekap.web.portal.rendering import render
+from rekap.web.portal.session import page_require
+from rekap.web.portal.state import Portal, portal_of
+from rekap.web.portal.workspace import parse_entry, task_view
+
+router = APIRouter(include_in_schema=False)
+PortalDep = Annotated[Portal, Depends(portal_of)]
+Person = Annotated[Principal, Depends(page_require(Role.VERIFIER, Role.ADJUDICATOR))]
+Anyone = Annotated[Principal, Depends(page_require(Role.VERIFIER, Role.ADJUDICATOR, Role.ADMIN))]
+MAX_SECONDS = 86_400.0
+
+
+def _show_task(
+    request: Request,
+    portal: Portal,
+    person: Principal,
+    task: Task | None,
+    typed: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    view = None
+    if task is not None:
+        adjudicating = task.state == "adjudication" and person.role is Role.ADJUDICATOR
+        entries = portal.queries.entries(task.id) if adjudicating else []
+        entries = [e for e in entries if e.role == Role.VERIFIER.value]
+        form_row = portal.queries.form(task.kode_tps) if adjudicating else None
+        machine = form_row.values if form_row is not None else {}
+        names = portal.queries.account_names(e.account_id for e in entries)
+        view = task_view(
+            task,
+            portal.context.form,
+            typed or {},
+            errors or {},
+            adjudicating,
+            entries,
+            machine,
+            [names.get(e.account_id, (e.account_id, ""))[0] for e in entries],
+        )
+    context = {
+        "title": "verifikasi",
+        "person": person,
+        "view": view,
+        "started": int(time.time()),
+        "done": request.query_params.get("selesai"),
+        "outcome": request.query_params.get("hasil"),
+        "region": portal.context.tree.regions.get(person.scope[:10]),
+    }
+    return render(request, "verify.html", context, status=status, cache="no-store")
+
+
+@router.get("/verifikasi")
+def workspace(request: Request, portal: PortalDep, person: Person) -> Response:
+    """The oldest task of the person's region they may enter, beside its crops."""
+    return _show_task(request, portal, person, portal.context.verification.next_task(person))
+
+
+@router.post("/verifikasi/tugas/{task_id}")
+async def submit(task_id: int, request: Request, portal: PortalDep, person: Person) -> Response:
+    raw = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    ctx = portal.context
+    task = ctx.verification.get(task_id)
+    if task is None:
+        raise PageNotFound(f"task {task_id}")
+    values, errors = parse_entry(ctx.form, raw)
+    if errors:
+        return _show_task(request, portal, person, task, raw, errors, status=422)
+    started = raw.get("mulai", "")
+    seconds = time.time() - int(started) if started.isdigit() else 0.0
+    try:
+        state = ctx.verification.enter(
+            person, task_id, values, min(max(seconds, 0.0), MAX_SECONDS), ctx.clock()
+        )
+    except VerificationRefused as error:
+        status = {"forbidden": 403, "not_found": 404, "invalid_input": 422}.get(error.code, 409)
+        raise PageRefused(error.code, str(error), status) from error
+    return RedirectResponse(f"/verifikasi?selesai={task_id}&hasil={state}", status_code=303)
+
+
+@router.get("/verifikasi/statistik")
+def statistics(request: Request, portal: PortalDep, person: Anyone) -> Response:
+    """Per verifier: entries, disagreement with the final numbers, median time, a flag.
+    An admin sees everyone; a verifier sees their own line."""
+    rows = portal.context.verification.statistics()
+    if person.role is not Role.ADMIN:
+        rows = [r for r in rows if r["account_id"] == person.account_id]
+    names = portal.queries.account_names(str(r["account_id"]) for r in rows)
+    context = {
+        "title": "statistik",
+        "person": person,
+        "rows": rows,
+        "names": {k: v[0] for k, v in names.items()},
+    }
+    return render(request, "verify_stats.html", context, cache="no-store")

@@ -1,0 +1,118 @@
+"""Finding a place by name among the 92k regions, fast enough to answer every keystroke.
+
+All names sit in one upper-case string, one per line; the rarest-looking word (the longest)
+is found with ``str.find`` (C speed), and each hit's line is checked for the other words.
+A query of digits is a region code, matched as a prefix.
+"""
+
+from __future__ import annotations
+
+import bisect
+import unicodedata
+from dataclasses import dataclass
+
+from rekap.domain.region_tree import RegionTree
+from rekap.domain.wilayah import Level
+
+MAX_SCAN = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    kode: str
+    nama: str
+    level: Level
+    parents: tuple[str, ...]
+    """Names of the kecamatan, kabupaten/kota and provinsi above, nearest first."""
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "kode": self.kode,
+            "nama": self.nama,
+            "level": self.level.label,
+            "parents": list(self.parents),
+            "url": region_url(self.kode),
+        }
+
+
+def region_url(kode: str) -> str:
+    if not kode:
+        return "/"
+    return f"/tps/{kode}" if len(kode) == 13 else f"/wilayah/{kode}"
+
+
+def fold(text: str) -> str:
+    """Upper case without accents, the form names are stored in."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
+
+
+class SearchIndex:
+    def __init__(self, tree: RegionTree) -> None:
+        self.tree = tree
+        self.codes = [k for k in sorted(tree.regions) if k]
+        names = [fold(tree.regions[k].nama).replace("\n", " ") for k in self.codes]
+        self.starts: list[int] = []
+        offset = 0
+        for name in names:
+            self.starts.append(offset)
+            offset += len(name) + 1
+        self.text = "\n".join(names) + "\n"
+
+    def _line(self, position: int) -> int:
+        return bisect.bisect_right(self.starts, position) - 1
+
+    def _name(self, line: int) -> str:
+        start = self.starts[line]
+        return self.text[start : self.text.index("\n", start)]
+
+    def _hit(self, kode: str) -> Hit:
+        region = self.tree.regions[kode]
+        above = [kode[:n] for n in (6, 4, 2) if n < len(kode)]
+        parents = tuple(self.tree.regions[p].nama for p in above if p in self.tree.regions)
+        return Hit(kode, region.nama, region.level, parents)
+
+    def search(self, query: str, limit: int = 20) -> list[Hit]:
+        words = fold(query).split()
+        if not words:
+            return []
+        if len(words) == 1 and words[0].isdigit():
+            return self._by_code(words[0], limit)
+        key = max(words, key=len)
+        others = [w for w in words if w is not key]
+        lines: set[int] = set()
+        position = self.text.find(key)
+        while position >= 0 and len(lines) < MAX_SCAN:
+            line = self._line(position)
+            if line not in lines and all(w in self._name(line) for w in others):
+                lines.add(line)
+            position = self.text.find(
+                key, self.starts[line + 1] if line + 1 < len(self.starts) else len(self.text)
+            )
+        joined = " ".join(words)
+
+        def rank(line: int) -> tuple[int, int, int, int, str]:
+            """Whole words before parts of words, bigger regions before smaller, exact names
+            before longer ones."""
+            name = self._name(line)
+            whole = 0 if all(w in name.split() for w in words) else 1
+            exact = 0 if name == joined else 1
+            return (whole, len(self.codes[line]), exact, len(name), self.codes[line])
+
+        best = sorted(lines, key=rank)[:limit]
+        return [self._hit(self.codes[line]) for line in best]
+
+    def _by_code(self, digits: str, limit: int) -> list[Hit]:
+        if len(digits) == 13:
+            desa = self.tree.regions.get(digits[:10])
+            if desa is not None and desa.has_tps(int(digits[10:])):
+                return [Hit(digits, f"TPS {digits[10:]}", Level.TPS, (desa.nama,))]
+            return []
+        start = bisect.bisect_left(self.codes, digits)
+        found: list[str] = []
+        for kode in self.codes[start:]:
+            if not kode.startswith(digits) or len(found) >= MAX_SCAN:
+                break
+            found.append(kode)
+        found.sort(key=lambda k: (len(k), k))
+        return [self._hit(k) for k in found[:limit]]

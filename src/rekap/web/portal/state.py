@@ -1,0 +1,61 @@
+"""The portal's long-lived parts, built once per app from the AppContext and the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from fastapi import Request
+
+from rekap.tally.index import RegionIndex
+from rekap.tally.layout import TallyLayout
+from rekap.web.context import AppContext
+from rekap.web.portal.crops import CropMaker
+from rekap.web.portal.live import LiveCache, LiveData, build_live
+from rekap.web.portal.paslon import Paslon, paslon_of
+from rekap.web.portal.queries import PortalQueries
+from rekap.web.portal.search import SearchIndex
+from rekap.web.portal.settings import PortalSettings
+
+
+@dataclass
+class Portal:
+    context: AppContext
+    settings: PortalSettings = field(default_factory=PortalSettings)
+
+    def __post_init__(self) -> None:
+        self.queries = PortalQueries(self.context.engine, self.settings.contest)
+        self.layout = TallyLayout.of_form(self.settings.contest, self.context.form)
+        self.cache = LiveCache(self._build, self.queries.log_head, self.settings.refresh_seconds)
+        self.crops = CropMaker(self.context.files)
+
+    @cached_property
+    def index(self) -> RegionIndex:
+        return RegionIndex.build(self.context.tree)
+
+    @cached_property
+    def search(self) -> SearchIndex:
+        return SearchIndex(self.context.tree)
+
+    @cached_property
+    def paslon(self) -> tuple[Paslon, ...]:
+        contest = self.context.election.contest(self.settings.contest)
+        return paslon_of(contest.dapil[0].entries)
+
+    def _build(self, version: int) -> LiveData:
+        return build_live(
+            version,
+            self.queries,
+            self.index,
+            self.layout,
+            self.context.form,
+            self.context.election,
+        )
+
+    def live(self) -> LiveData:
+        return self.cache.get()
+
+
+def portal_of(request: Request) -> Portal:
+    found: Portal = request.app.state.portal
+    return found

@@ -1,0 +1,131 @@
+"""Maps of a region's children coloured by the leading paslon, as inline SVG.
+
+The nation is a tile-grid cartogram: one equal tile per provinsi, placed roughly where it
+lies (west to east, north to south), so Papua Pegunungan weighs as much on screen as Jawa
+Barat. Below the nation, the children are tiles in code order (a region has no geography
+in the region file), each a link down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from html import escape
+
+from markupsafe import Markup
+
+from rekap.web.portal.paslon import NO_DATA_COLOUR, Paslon
+
+TILE = 44
+GAP = 3
+TIE_COLOUR = "#8c8c8c"
+
+# (column, row) of each provinsi, and its usual abbreviation.
+PROVINSI_TILES: Mapping[str, tuple[int, int, str]] = {
+    "11": (0, 0, "ACEH"),
+    "12": (1, 0, "SUMUT"),
+    "14": (2, 0, "RIAU"),
+    "21": (3, 0, "KEPRI"),
+    "13": (1, 1, "SUMBAR"),
+    "15": (2, 1, "JAMBI"),
+    "19": (3, 1, "BABEL"),
+    "17": (1, 2, "BKL"),
+    "16": (2, 2, "SUMSEL"),
+    "18": (2, 3, "LPG"),
+    "31": (4, 2, "DKI"),
+    "36": (3, 3, "BTN"),
+    "32": (4, 3, "JABAR"),
+    "33": (5, 3, "JATENG"),
+    "34": (5, 4, "DIY"),
+    "35": (6, 3, "JATIM"),
+    "51": (7, 3, "BALI"),
+    "52": (8, 3, "NTB"),
+    "53": (9, 3, "NTT"),
+    "61": (5, 1, "KALBAR"),
+    "62": (6, 1, "KALTENG"),
+    "63": (6, 2, "KALSEL"),
+    "64": (7, 1, "KALTIM"),
+    "65": (7, 0, "KALTARA"),
+    "71": (10, 0, "SULUT"),
+    "75": (9, 0, "GTLO"),
+    "72": (9, 1, "SULTENG"),
+    "76": (8, 1, "SULBAR"),
+    "73": (8, 2, "SULSEL"),
+    "74": (9, 2, "SULTRA"),
+    "82": (11, 1, "MALUT"),
+    "81": (11, 2, "MALUKU"),
+    "96": (12, 1, "PBD"),
+    "92": (13, 1, "PABAR"),
+    "91": (14, 1, "PAPUA"),
+    "94": (13, 2, "PATENG"),
+    "95": (14, 2, "PAPEG"),
+    "93": (14, 3, "PASEL"),
+    "99": (0, 4, "LN"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Tile:
+    kode: str
+    nama: str
+    label: str
+    leader: Paslon | None
+    has_votes: bool
+    href: str
+    note: str
+    """Shown on hover and read by screen readers: name, leader and share."""
+
+
+def colour_of(tile: Tile) -> str:
+    if tile.leader is not None:
+        return tile.leader.colour
+    return TIE_COLOUR if tile.has_votes else NO_DATA_COLOUR
+
+
+def short_label(nama: str, width: int = 6) -> str:
+    for prefix in ("KABUPATEN ", "KAB. ", "KOTA ", "KECAMATAN ", "DESA ", "KELURAHAN "):
+        if nama.startswith(prefix):
+            nama = nama[len(prefix) :]
+    return nama[:width]
+
+
+def _tile(tile: Tile, column: int, row: int) -> str:
+    x, y = column * (TILE + GAP), row * (TILE + GAP)
+    colour = colour_of(tile)
+    ink = "#000" if colour in (NO_DATA_COLOUR,) else "#fff"
+    return (
+        f'<a href="{escape(tile.href)}"><title>{escape(tile.note)}</title>'
+        f'<rect x="{x}" y="{y}" width="{TILE}" height="{TILE}" rx="3" fill="{colour}"/>'
+        f'<text x="{x + TILE / 2}" y="{y + TILE / 2 + 3}" fill="{ink}">'
+        f"{escape(tile.label)}</text></a>"
+    )
+
+
+def _svg(body: list[str], columns: int, rows: int, title: str) -> Markup:
+    width, height = columns * (TILE + GAP), rows * (TILE + GAP)
+    return Markup(
+        f'<svg class="map" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>{escape(title)}</title>{''.join(body)}</svg>"
+    )
+
+
+def provinsi_cartogram(tiles: Sequence[Tile], title: str) -> Markup:
+    """The nation's provinsi on their fixed grid (an unknown code goes to a last row)."""
+    body, spare = [], 0
+    for tile in tiles:
+        place = PROVINSI_TILES.get(tile.kode)
+        if place is None:
+            place = (spare, 5, tile.label)
+            spare += 1
+        body.append(_tile(replace(tile, label=place[2]), place[0], place[1]))
+    rows = 6 if spare else 5
+    return _svg(body, 15, rows, title)
+
+
+def tile_grid(tiles: Sequence[Tile], title: str, columns: int = 8) -> Markup:
+    """Children in code order, ``columns`` to a row."""
+    columns = max(1, min(columns, len(tiles)))
+    body = [_tile(t, i % columns, i // columns) for i, t in enumerate(tiles)]
+    rows = max(1, -(-len(tiles) // columns))
+    return _svg(body, columns, rows, title)

@@ -1,0 +1,293 @@
+"""Every text of the portal: (Indonesian, English). A test checks each key the templates use."""
+
+from __future__ import annotations
+
+WORDS: dict[str, tuple[str, str]] = {
+    # Frame
+    "skip": ("Lompat ke isi", "Skip to content"),
+    "menu": ("Menu", "Menu"),
+    "search": ("Cari", "Search"),
+    "search_label": ("Cari wilayah", "Search a place"),
+    "search_placeholder": ("Nama desa, kecamatan, kota…", "Village, district, city…"),
+    "search_results": ("Hasil pencarian", "Search results"),
+    "anomalies": ("Anomali", "Anomalies"),
+    "open_data": ("Data terbuka", "Open data"),
+    "login": ("Masuk", "Log in"),
+    "other_language": ("English", "Bahasa Indonesia"),
+    "footer": (
+        "rekap: setiap angka dengan buktinya, setiap perubahan tercatat.",
+        "rekap: every number with its evidence, every change on record.",
+    ),
+    "recount_yourself": ("Hitung ulang sendiri", "Recount it yourself"),
+    "change_log": ("Log perubahan", "Change log"),
+    "breadcrumb": ("Jejak wilayah", "Breadcrumb"),
+    "back_home": ("Kembali ke halaman nasional", "Back to the national page"),
+    "not_found": ("Tidak ditemukan", "Not found"),
+    "forbidden": ("Tidak diizinkan", "Not allowed"),
+    "refused": ("Ditolak", "Refused"),
+    # Levels
+    "nasional": ("Nasional", "National"),
+    "title_nasional": ("Hasil Pilpres 2024: Nasional", "2024 presidential result: national"),
+    "level_0": ("Nasional", "National"),
+    "level_2": ("Provinsi", "Province"),
+    "level_4": ("Kabupaten/Kota", "Regency/City"),
+    "level_6": ("Kecamatan", "District"),
+    "level_10": ("Desa/Kelurahan", "Village"),
+    "level_13": ("TPS", "Polling station"),
+    "children_0": ("Provinsi", "Provinces"),
+    "children_2": ("Kabupaten/Kota", "Regencies and cities"),
+    "children_4": ("Kecamatan", "Districts"),
+    "children_6": ("Desa/Kelurahan", "Villages"),
+    "children_10": ("TPS", "Polling stations"),
+    # Region page
+    "result_ppwp": ("Perolehan suara Pilpres (PPWP)", "Presidential vote (PPWP)"),
+    "result_table": ("Perolehan suara per paslon", "Votes per ticket"),
+    "chart_title": ("Perolehan suara per paslon, {region}", "Votes per ticket, {region}"),
+    "paslon": ("Paslon", "Ticket"),
+    "votes": ("Suara", "Votes"),
+    "suara_sah": ("Suara sah", "Valid votes"),
+    "suara_tidak_sah": ("Suara tidak sah", "Invalid votes"),
+    "suara_sah_short": ("Sah", "Valid"),
+    "suara_tidak_sah_short": ("Tdk sah", "Invalid"),
+    "held_note": (
+        "{votes} suara dari {tps} TPS ditahan: ada temuan pemblokir, belum dihitung.",
+        "{votes} votes from {tps} polling stations are held back by blocking findings.",
+    ),
+    "see_anomalies": ("Lihat anomali", "See the anomalies"),
+    "anomalies_here": ("Anomali di wilayah ini", "Anomalies in this region"),
+    "coverage": ("Kemajuan", "Progress"),
+    "cov_expected": ("TPS seharusnya", "TPS expected"),
+    "cov_received": ("Foto/data diterima", "Received"),
+    "cov_read": ("Angka terbaca", "Numbers read"),
+    "cov_verified": ("Diverifikasi orang", "Verified by people"),
+    "cov_counted": ("Dihitung (dipublikasi)", "Counted (published)"),
+    "cov_blocking": ("Dengan masalah", "With problems"),
+    "cov_progress": ("{share} TPS sudah dihitung", "{share} of polling stations counted"),
+    "map_title": ("Peta {level}: warna paslon terdepan", "Map of {level}: colour of the leader"),
+    "legend_tie": ("Seri", "Tie"),
+    "legend_none": ("Belum ada suara", "No votes yet"),
+    "name": ("Nama", "Name"),
+    "tps_counted": ("TPS dihitung", "TPS counted"),
+    "status": ("Status", "Status"),
+    "findings": ("Temuan", "Findings"),
+    "downloads": ("Unduh", "Download"),
+    "bulk_data": ("Data lengkap (bulk)", "Bulk open data"),
+    "data_version": (
+        "Data sampai log perubahan #{version}.",
+        "Data as of change-log record #{version}.",
+    ),
+    # Status of a TPS
+    "status_none": ("Belum ada data", "No data yet"),
+    "status_received": ("Foto diterima", "Photos received"),
+    "status_incomplete": ("Foto belum lengkap", "Photos incomplete"),
+    "status_counted": ("Dihitung", "Counted"),
+    "status_held": ("Ditahan (temuan)", "Held (findings)"),
+    "status_needs_verification": ("Menunggu verifikasi", "Awaiting verification"),
+    "status_adjudication": ("Adjudikasi", "Adjudication"),
+    "source_photo": ("dibaca mesin dari foto", "machine-read from the photos"),
+    "source_entry": ("diverifikasi dua orang", "verified by two people"),
+    "source_import": ("impor data Sirekap", "imported from Sirekap"),
+    "severity": ("Tingkat", "Severity"),
+    "severity_blocking": ("pemblokir", "blocking"),
+    "severity_warning": ("peringatan", "warning"),
+    # TPS page
+    "machine_hidden": (
+        "Formulir ini sedang dientri dua verifikator tanpa saling melihat; bacaan mesin "
+        "disembunyikan sampai selesai.",
+        "Two verifiers are entering this form blind; the machine's reading is hidden "
+        "until they finish.",
+    ),
+    "findings_on_reading": (
+        "Temuan ini dari bacaan mesin, sebelum diverifikasi.",
+        "These findings are of the machine's reading, before verification.",
+    ),
+    "numbers": ("Setiap angka dan buktinya", "Every number and its evidence"),
+    "numbers_note": (
+        "Potongan foto di samping setiap angka; klik untuk foto utuh.",
+        "The photo crop beside every number; click it for the whole photo.",
+    ),
+    "field": ("Isian", "Field"),
+    "crop": ("Potongan foto", "Crop"),
+    "crop_alt": ("Potongan foto: {field}", "Photo crop: {field}"),
+    "no_crop": ("tidak ada potongan", "no crop"),
+    "machine": ("Bacaan mesin", "Machine reading"),
+    "value": ("Angka berlaku", "Current value"),
+    "abstained": ("ragu", "abstained"),
+    "page_n": ("Halaman {n}", "Page {n}"),
+    "history_n": ("{n} perubahan", "{n} changes"),
+    "photos": ("Foto formulir", "Form photos"),
+    "photo_alt": ("Foto halaman {page}", "Photo of page {page}"),
+    "received_at": ("diterima", "received"),
+    "sirekap_photo": ("Foto Sirekap {n} (situs KPU)", "Sirekap photo {n} (KPU site)"),
+    "external_note": (
+        "Foto ini ada di server KPU; rekap tidak memuatnya.",
+        "These photos are on KPU's server; rekap does not load them.",
+    ),
+    "no_photos": ("Belum ada foto.", "No photos yet."),
+    "history": ("Riwayat lengkap", "Full history"),
+    "no_history": ("Belum ada perubahan.", "No changes yet."),
+    "history_json": ("Riwayat sebagai JSON", "History as JSON"),
+    "when": ("Kapan", "When"),
+    "who": ("Siapa", "Who"),
+    "what": ("Apa", "What"),
+    "why": ("Mengapa", "Why"),
+    "photo_state_received": ("diterima", "received"),
+    "photo_state_read": ("dibaca", "read"),
+    "photo_state_checked": ("diperiksa", "checked"),
+    "photo_state_accepted": ("diterima mesin", "accepted"),
+    "photo_state_needs_verification": ("perlu verifikasi", "needs verification"),
+    "photo_state_failed": ("gagal dibaca", "failed"),
+    "photo_state_verified": ("diverifikasi", "verified"),
+    "photo_state_published": ("dipublikasi", "published"),
+    # Search
+    "search_title": ("Cari wilayah", "Find a place"),
+    "search_count": ("{n} hasil untuk “{q}”", "{n} results for “{q}”"),
+    "search_none": ("Tidak ada wilayah bernama “{q}”.", "No place is called “{q}”."),
+    "search_help": (
+        "Ketik nama desa, kecamatan, kabupaten/kota atau provinsi, atau kodenya.",
+        "Type the name of a village, district, regency/city or province, or its code.",
+    ),
+    # Anomalies
+    "anomalies_intro": (
+        "TPS yang angkanya melanggar aturan pemeriksaan, per aturan. Temuan pemblokir menahan "
+        "angka dari penghitungan sampai diverifikasi; peringatan minta dicek.",
+        "Polling stations whose numbers break a rule, by rule. Blocking findings hold the "
+        "numbers out of the count until verified; warnings ask for a look.",
+    ),
+    "rules_link": ("Daftar aturan", "The rules"),
+    "rule": ("Aturan", "Rule"),
+    "what_it_checks": ("Yang diperiksa", "What it checks"),
+    "back_to": ("Kembali ke {name}", "Back to {name}"),
+    "all_rules": ("Semua aturan", "All rules"),
+    "on_reading": ("bacaan mesin", "machine reading"),
+    "see_all": ("Lihat semua {n}", "See all {n}"),
+    "no_anomalies": ("Tidak ada anomali.", "No anomalies."),
+    # Open data
+    "data_intro": (
+        "Semua angka rekap dapat diunduh, diperiksa tanda tangannya dan dihitung ulang tanpa "
+        "mempercayai server ini.",
+        "Every number rekap holds can be downloaded, its signature checked and recounted "
+        "without trusting this server.",
+    ),
+    "snapshot_latest": ("Snapshot terbaru:", "Latest snapshot:"),
+    "file": ("Berkas", "File"),
+    "size": ("Ukuran (byte)", "Size (bytes)"),
+    "no_snapshot": ("Belum ada snapshot yang diterbitkan.", "No snapshot published yet."),
+    "every_page_data": (
+        "Setiap halaman wilayah dan TPS juga tersedia sebagai CSV dan JSON (tautan di bawah "
+        "halaman).",
+        "Every region and polling-station page is also CSV and JSON (links at the foot of "
+        "each page).",
+    ),
+    "recount_step_download": (
+        "Unduh folder snapshot: manifest.json, manifest.sig, public-key.pem, SHA256SUMS dan "
+        "berkas di data/.",
+        "Download the snapshot folder: manifest.json, manifest.sig, public-key.pem, "
+        "SHA256SUMS and the files under data/.",
+    ),
+    "recount_step_verify": (
+        "Periksa hash dan tanda tangan, lalu hitung ulang setiap agregat:",
+        "Check the hashes and the signature, then recount every aggregate:",
+    ),
+    "recount_step_duckdb": (
+        "Atau hitung sendiri dengan alat apa pun, misalnya DuckDB:",
+        "Or count it yourself with any tool, e.g. DuckDB:",
+    ),
+    "recount_step_log": (
+        "Setiap perubahan angka ada di log perubahan berantai hash, dengan kunci publik server:",
+        "Every change of a number is in the hash-chained change log, with the server's public key:",
+    ),
+    "rules_title": ("Aturan pemeriksaan", "Validation rules"),
+    # Login
+    "login_title": ("Masuk petugas", "Staff login"),
+    "login_intro": (
+        "Tempel token yang diberikan admin. Token disimpan dalam cookie HttpOnly di peramban "
+        "ini saja.",
+        "Paste the token your admin gave you. It is kept in an HttpOnly cookie in this "
+        "browser only.",
+    ),
+    "token": ("Token", "Token"),
+    "login_failed": ("Token tidak dikenal.", "That token is not valid."),
+    "logged_in_as": ("Masuk sebagai {name} ({role})", "Logged in as {name} ({role})"),
+    "logout": ("Keluar", "Log out"),
+    "role_admin": ("admin", "admin"),
+    "role_officer": ("petugas KPPS", "KPPS officer"),
+    "role_verifier": ("verifikator", "verifier"),
+    "role_adjudicator": ("adjudikator", "adjudicator"),
+    # Workspace
+    "workspace": ("Ruang verifikasi", "Verification workspace"),
+    "scope": ("Wilayah", "Region"),
+    "statistics": ("Statistik verifikator", "Verifier statistics"),
+    "task_n": ("Tugas {n}", "Task {n}"),
+    "entry_help": (
+        "Ketik setiap angka seperti tertulis di potongan foto. Anda tidak melihat bacaan mesin "
+        "atau entri orang lain.",
+        "Type each number as written in its crop. You see neither the machine's reading nor "
+        "anyone else's entry.",
+    ),
+    "adjudication_help": (
+        "Dua entri tidak sepakat atau melanggar aturan. Baris yang berbeda ditandai; entri "
+        "Anda yang menentukan.",
+        "The two entries disagree or break a rule. Differing lines are marked; your entry decides.",
+    ),
+    "your_entry": ("Entri Anda", "Your entry"),
+    "save_entry": ("Simpan entri", "Save entry"),
+    "keyboard_help": (
+        "Enter: isian berikut · ↑/↓: pindah · Enter di isian terakhir: simpan",
+        "Enter: next field · ↑/↓: move · Enter on the last field: save",
+    ),
+    "entry_missing": ("isi angka ini", "enter this number"),
+    "entry_invalid": ("angka bulat 0–999", "a whole number 0–999"),
+    "entry_saved": (
+        "Entri tugas {task} tersimpan: {outcome}.",
+        "Entry for task {task} saved: {outcome}.",
+    ),
+    "outcome_open": ("menunggu verifikator kedua", "waiting for a second verifier"),
+    "outcome_verified": ("terverifikasi", "verified"),
+    "outcome_adjudication": ("dikirim ke adjudikator", "sent to an adjudicator"),
+    "outcome_None": ("", ""),
+    "no_task": ("Tidak ada tugas di wilayah Anda saat ini.", "No task in your region right now."),
+    "stats_help": (
+        "Ketidaksepakatan dihitung terhadap angka final; ditandai bila di atas 20% (minimal 5 "
+        "entri).",
+        "Disagreement is against the final numbers; flagged above 20% (from 5 entries).",
+    ),
+    "verifier": ("Verifikator", "Verifier"),
+    "entries": ("Entri", "Entries"),
+    "disagreed": ("Berbeda", "Disagreed"),
+    "disagreement_rate": ("Tingkat beda", "Disagreement"),
+    "median_seconds": ("Median detik", "Median seconds"),
+    "flag": ("Tanda", "Flag"),
+    "flagged": ("perlu dicek", "check"),
+    "no_stats": ("Belum ada entri.", "No entries yet."),
+    # Officer
+    "officer_title": ("Unggah formulir C.Hasil", "Upload the C.Hasil form"),
+    "officer_needs_js": (
+        "Halaman ini perlu JavaScript untuk menandatangani foto dengan kunci perangkat.",
+        "This page needs JavaScript to sign photos with the device key.",
+    ),
+    "device_preparing": ("Menyiapkan kunci perangkat…", "Preparing the device key…"),
+    "device_ok": ("Kunci perangkat terdaftar: {id}", "Device key registered: {id}"),
+    "device_wait": (
+        "Kunci perangkat belum terdaftar; dicoba lagi otomatis.",
+        "The device key is not registered yet; retrying automatically.",
+    ),
+    "take_photo": ("Foto halaman {n}", "Photograph page {n}"),
+    "up_waiting": ("menunggu dikirim", "waiting to send"),
+    "up_sending": ("mengirim…", "sending…"),
+    "up_retry": (
+        "koneksi gagal; dicoba lagi dalam {s} detik",
+        "connection failed; retrying in {s} s",
+    ),
+    "up_done": ("diterima · kwitansi #{id}", "received · receipt #{id}"),
+    "up_duplicate": (
+        "sudah diterima sebelumnya · kwitansi #{id}",
+        "already received · receipt #{id}",
+    ),
+    "up_failed": ("ditolak: {reason}", "refused: {reason}"),
+    "up_state": ("status: {state}", "state: {state}"),
+    "received_photos": ("Foto yang sudah diterima", "Photos received"),
+    "receipt": ("kwitansi", "receipt"),
+    "none_yet": ("Belum ada.", "None yet."),
+    "public_page": ("Halaman publik TPS ini", "This polling station's public page"),
+}

@@ -1,0 +1,93 @@
+"""The verifier's task page as data: each number's crop and input, in the form's order.
+
+A verifier sees the crops and nothing else (double-blind: neither the machine's reading nor
+another person's entry). An adjudicator also sees the two entries and the reading, with the
+numbers the entries agree on filled in and the disagreements left for them to decide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from rekap.adapters.storage.verification import Task
+from rekap.domain.form import FormField, FormSpec
+from rekap.web.portal.queries import EntryRow
+
+
+@dataclass(frozen=True, slots=True)
+class EntryField:
+    field: FormField
+    crop_url: str | None
+    value: str
+    """What the input shows: the person's own text after an error, or an agreed number."""
+    error: str | None
+    entries: tuple[int | None, ...]
+    machine: int | None
+
+    @property
+    def disputed(self) -> bool:
+        known = {e for e in self.entries if e is not None}
+        return len(known) > 1 or (bool(self.entries) and None in self.entries)
+
+
+@dataclass(frozen=True)
+class TaskView:
+    task: Task
+    fields: tuple[EntryField, ...]
+    adjudication: bool
+    entry_names: tuple[str, ...]
+
+    @property
+    def pages(self) -> tuple[int, ...]:
+        return tuple(sorted({f.field.page for f in self.fields}))
+
+
+def crop_photos(task: Task) -> dict[int, int]:
+    """The newest photo of each page of the task (photos come ordered by page, then id)."""
+    return {page: photo_id for photo_id, page in task.photos}
+
+
+def task_view(
+    task: Task,
+    form: FormSpec,
+    typed: Mapping[str, str],
+    errors: Mapping[str, str],
+    adjudication: bool = False,
+    entries: Sequence[EntryRow] = (),
+    machine: Mapping[str, int] | None = None,
+    names: Sequence[str] = (),
+) -> TaskView:
+    photos = crop_photos(task)
+    fields = []
+    for field in form.fields:
+        photo_id = photos.get(field.page)
+        seen = tuple(e.values.get(field.id) for e in entries) if adjudication else ()
+        agreed = seen[0] if seen and len(set(seen)) == 1 and seen[0] is not None else None
+        default = "" if agreed is None else str(agreed)
+        fields.append(
+            EntryField(
+                field,
+                f"/foto/{photo_id}/{field.id}.jpg" if photo_id is not None else None,
+                typed.get(field.id, default),
+                errors.get(field.id),
+                seen,
+                (machine or {}).get(field.id) if adjudication else None,
+            )
+        )
+    return TaskView(task, tuple(fields), adjudication, tuple(names) if adjudication else ())
+
+
+def parse_entry(form: FormSpec, raw: Mapping[str, str]) -> tuple[dict[str, int], dict[str, str]]:
+    """Every field must be a whole number 0–999; returns the values and the errors by field."""
+    values: dict[str, int] = {}
+    errors: dict[str, str] = {}
+    for field in form.fields:
+        text = raw.get(field.id, "").strip()
+        if not text:
+            errors[field.id] = "entry_missing"
+        elif not text.isdigit() or int(text) > 999:
+            errors[field.id] = "entry_invalid"
+        else:
+            values[field.id] = int(text)
+    return values, errors

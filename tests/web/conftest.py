@@ -1,0 +1,89 @@
+"""The portal's fixtures: one real dataset per test process, the app over it, and (for the
+browser tests) a uvicorn server on a free port of 127.0.0.1 and Debian's Chromium."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from rekap.web.app import create_app
+from tests.web.dataset import Dataset, build_dataset
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytest.importorskip("rekap.reading.digits")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here shares the dataset: keep them in one xdist worker (built once)."""
+    for item in items:
+        if "tests/web/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.xdist_group("web"))
+
+
+@pytest.fixture(scope="session")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    return build_dataset(tmp_path_factory.mktemp("portal"))
+
+
+@pytest.fixture(scope="session")
+def app(dataset: Dataset) -> FastAPI:
+    return create_app(dataset.context, dataset.settings())
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """A fresh client (no cookies) per test, over the one app."""
+    with TestClient(app, raise_server_exceptions=True) as test_client:
+        yield test_client
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def server(dataset: Dataset) -> Iterator[str]:
+    """The real service over HTTP, as a phone would reach it."""
+    port = free_port()
+    app = create_app(dataset.context, dataset.settings())
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not running.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,191 @@
+"""The public pages against the database: every figure adds up exactly as the stored tally."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from rekap.adapters.storage.schema import finding, tps_result
+from rekap.adapters.storage.tally_store import TallyStore
+from rekap.data import region_tree
+from rekap.tally.index import RegionIndex
+from rekap.tally.layout import TallyLayout
+from rekap.tally.rebuild import rebuild
+from tests.web.dataset import DESA, Dataset
+
+JAKARTA_KECAMATAN = "310101"
+
+
+def counted_sums(dataset: Dataset, prefix: str) -> dict[str, int]:
+    """Σ of the results under ``prefix`` without a blocking finding, straight from SQL."""
+    with dataset.context.engine.connect() as connection:
+        blocked = {
+            k
+            for (k,) in connection.execute(
+                select(finding.c.kode_tps).where(finding.c.severity == "blocking")
+            )
+        }
+        rows = connection.execute(
+            select(tps_result.c.kode_tps, tps_result.c.fields).where(
+                tps_result.c.kode_tps.startswith(prefix)
+            )
+        ).all()
+    sums: dict[str, int] = {}
+    for kode, fields in rows:
+        if kode in blocked:
+            continue
+        for key, value in fields.items():
+            sums[key] = sums.get(key, 0) + int(value)
+    return sums
+
+
+def test_national_page_in_indonesian_then_english(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert '<html lang="id">' in page.text
+    assert "Perolehan suara" in page.text
+    english = client.get("/?lang=en")
+    assert '<html lang="en">' in english.text
+    assert "Presidential vote" in english.text
+    assert "rekap_lang=en" in english.headers["set-cookie"]
+
+
+def test_region_numbers_equal_the_database_and_the_stored_tally(
+    client: TestClient, dataset: Dataset
+) -> None:
+    document = client.get("/wilayah/31.json").json()
+    sums = counted_sums(dataset, "31")
+    shown = {p["nomor_urut"]: p["votes"] for p in document["region"]["paslon"]}
+    assert shown == {n: sums[f"paslon_{n}"] for n in (1, 2, 3)}
+    assert document["region"]["totals"]["suara_sah"] == sums["suara_sah"]
+    children = {c["kode"]: c for c in document["children"]}
+    assert (
+        sum(c["coverage"]["counted"] for c in children.values())
+        == (document["region"]["coverage"]["counted"])
+    )
+    # The portal's live figures are exactly `rekap tally --rebuild`'s.
+    layout = TallyLayout.of_form("ppwp", dataset.context.form)
+    store = TallyStore(dataset.context.engine, layout)
+    rebuilt = rebuild(RegionIndex.build(region_tree(), ["31"]), layout, store.states())
+    stored = rebuilt.table.region("31")
+    assert shown == {n: stored.counted[f"paslon_{n}"] for n in (1, 2, 3)}
+
+
+def test_region_csv_has_the_region_and_its_children(client: TestClient) -> None:
+    answer = client.get(f"/wilayah/{JAKARTA_KECAMATAN}.csv")
+    assert answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(answer.text)))
+    assert rows[0][:3] == ["kode", "nama", "level"]
+    assert rows[1][0] == JAKARTA_KECAMATAN
+    assert all(r[0].startswith(JAKARTA_KECAMATAN) for r in rows[2:] if r)
+
+
+def test_desa_page_lists_every_tps_with_its_status(client: TestClient) -> None:
+    page = client.get(f"/wilayah/{DESA}")
+    assert page.status_code == 200
+    for number in range(1, 11):
+        assert f"/tps/{DESA}{number:03d}" in page.text
+    assert "Menunggu verifikasi" in page.text
+    document = client.get(f"/wilayah/{DESA}.json").json()
+    assert len(document["tps"]) == 10
+
+
+def test_tps_page_shows_crops_and_history(client: TestClient, dataset: Dataset) -> None:
+    kode = f"{DESA}006"
+    document = client.get(f"/tps/{kode}.json").json()
+    assert {f["id"] for f in document["fields"]} == set(dataset.context.form.by_id)
+    assert all(f["crop_url"] for f in document["fields"])
+    kinds = [e["kind"] for e in document["history"]]
+    assert {"photo.received", "photo.state_changed", "form.assessed"} <= set(kinds)
+    crop = client.get(document["fields"][0]["crop_url"])
+    assert crop.status_code == 200
+    assert crop.headers["content-type"] == "image/jpeg"
+    assert crop.content[:2] == b"\xff\xd8"
+    assert "immutable" in crop.headers["cache-control"]
+    thumbnail = client.get(f"/foto/{document['photos'][0]['id']}/kecil.jpg")
+    assert thumbnail.status_code == 200
+
+
+def test_imported_tps_shows_its_values_findings_and_import_event(
+    client: TestClient, dataset: Dataset
+) -> None:
+    with dataset.context.engine.connect() as connection:
+        kode, fields = connection.execute(
+            select(tps_result.c.kode_tps, tps_result.c.fields)
+            .join(finding, finding.c.kode_tps == tps_result.c.kode_tps)
+            .where(finding.c.rule == "F-SUM-SAH")
+            .limit(1)
+        ).one()
+    document = client.get(f"/tps/{kode}.json").json()
+    values = {f["id"]: f["value"] for f in document["fields"] if f["value"] is not None}
+    assert values == {k: int(v) for k, v in fields.items()}
+    assert "F-SUM-SAH" in {f["rule"] for f in document["findings"]}
+    assert document["history"][0]["kind"] == "result.imported"
+    html = client.get(f"/tps/{kode}").text
+    assert "F-SUM-SAH" in html
+    assert 'rel="noopener noreferrer"' in html  # Sirekap's photos are links, never loaded
+
+
+def test_anomaly_page_lists_tps_by_rule(client: TestClient, dataset: Dataset) -> None:
+    with dataset.context.engine.connect() as connection:
+        expected = {
+            k
+            for (k,) in connection.execute(
+                select(finding.c.kode_tps).where(finding.c.rule == "F-SUM-SAH")
+            )
+        }
+    document = client.get("/anomali.json?aturan=F-SUM-SAH").json()
+    (group,) = document["rules"]
+    assert {t["kode_tps"] for t in group["tps"]} == expected
+    page = client.get("/anomali")
+    assert page.status_code == 200
+    assert "F-SUM-SAH" in page.text and "W-TPS-300" in page.text
+    scoped = client.get("/anomali.json?wilayah=3101").json()
+    assert all(t["kode_tps"].startswith("3101") for r in scoped["rules"] for t in r["tps"])
+
+
+def test_search_by_name_and_by_code(client: TestClient) -> None:
+    hits = client.get("/cari.json", params={"q": "kendari"}).json()["hits"]
+    assert hits[0]["kode"] == "7471"  # KOTA KENDARI before the kecamatan KENDARI
+    labibia = client.get("/cari.json", params={"q": "labibia"}).json()["hits"]
+    assert labibia[0]["kode"] == DESA
+    assert labibia[0]["url"] == f"/wilayah/{DESA}"
+    by_code = client.get("/cari.json", params={"q": f"{DESA}001"}).json()["hits"]
+    assert by_code[0]["url"] == f"/tps/{DESA}001"
+    page = client.get("/cari", params={"q": "labibia"})
+    assert f'href="/wilayah/{DESA}"' in page.text
+
+
+def test_unknown_places_are_html_404(client: TestClient) -> None:
+    for path in ("/wilayah/0000", "/wilayah/12x", "/tps/7471011007999", "/foto/999999/kecil.jpg"):
+        answer = client.get(path)
+        assert answer.status_code == 404, path
+        assert answer.headers["content-type"].startswith("text/html")
+
+
+def test_pages_are_cached_with_an_etag_and_gzipped(client: TestClient) -> None:
+    first = client.get("/wilayah/7471", headers={"Accept-Encoding": "gzip"})
+    assert first.headers["content-encoding"] == "gzip"
+    again = client.get("/wilayah/7471", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    css = re.search(r'href="(/static/portal\.css\?v=[0-9a-f]+)"', first.text)
+    assert css is not None
+    assert "immutable" in client.get(css.group(1)).headers["cache-control"]
+
+
+def test_pages_load_nothing_from_elsewhere(client: TestClient) -> None:
+    for path in ("/", "/wilayah/31", f"/wilayah/{DESA}", f"/tps/{DESA}001", "/anomali", "/data"):
+        html = client.get(path).text
+        for attribute in re.findall(r'(?:src|href|action)="([^"]*)"', html):
+            assert not attribute.startswith(("http:", "https:", "//")), (path, attribute)
+        assert "default-src 'self'" in client.get(path).headers["content-security-policy"]
+
+
+def test_open_data_page_explains_the_recount(client: TestClient) -> None:
+    page = client.get("/data")
+    assert "rekap recount" in page.text
+    assert "F-SUM-SAH" in page.text
