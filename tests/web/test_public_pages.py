@@ -15,32 +15,10 @@ from rekap.data import region_tree
 from rekap.tally.index import RegionIndex
 from rekap.tally.layout import TallyLayout
 from rekap.tally.rebuild import rebuild
+from tests.web.checks import counted_sums
 from tests.web.dataset import DESA, Dataset
 
 JAKARTA_KECAMATAN = "310101"
-
-
-def counted_sums(dataset: Dataset, prefix: str) -> dict[str, int]:
-    """Σ of the results under ``prefix`` without a blocking finding, straight from SQL."""
-    with dataset.context.engine.connect() as connection:
-        blocked = {
-            k
-            for (k,) in connection.execute(
-                select(finding.c.kode_tps).where(finding.c.severity == "blocking")
-            )
-        }
-        rows = connection.execute(
-            select(tps_result.c.kode_tps, tps_result.c.fields).where(
-                tps_result.c.kode_tps.startswith(prefix)
-            )
-        ).all()
-    sums: dict[str, int] = {}
-    for kode, fields in rows:
-        if kode in blocked:
-            continue
-        for key, value in fields.items():
-            sums[key] = sums.get(key, 0) + int(value)
-    return sums
 
 
 def test_national_page_in_indonesian_then_english(client: TestClient) -> None:

@@ -92,12 +92,18 @@ class SearchIndex:
         joined = " ".join(words)
 
         def rank(line: int) -> tuple[int, int, int, int, str]:
-            """Whole words before parts of words, bigger regions before smaller, exact names
-            before longer ones."""
+            """Whole words before the starts of words before parts of words; bigger regions
+            before smaller; exact names before longer ones."""
             name = self._name(line)
-            whole = 0 if all(w in name.split() for w in words) else 1
+            parts = name.split()
+            if all(w in parts for w in words):
+                fit = 0
+            elif all(any(p.startswith(w) for p in parts) for w in words):
+                fit = 1
+            else:
+                fit = 2
             exact = 0 if name == joined else 1
-            return (whole, len(self.codes[line]), exact, len(name), self.codes[line])
+            return (fit, len(self.codes[line]), exact, len(name), self.codes[line])
 
         best = sorted(lines, key=rank)[:limit]
         return [self._hit(self.codes[line]) for line in best]

@@ -1,0 +1,120 @@
+"""In Chromium: a double-blind verification by two verifiers in two sessions, typing every
+number from the keyboard; and an officer uploading a page from the phone page, through a
+dropped connection, without a duplicate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Route
+from sqlalchemy import select
+
+from rekap.adapters.storage.schema import device, form, photo, tps_result
+from rekap.capture.access import Role
+from rekap.capture.photo_check import check_photo
+from tests.web.browsing import Tab
+from tests.web.dataset import DESA, Dataset, photos_of
+
+pytestmark = pytest.mark.browser
+
+
+def enter_by_keyboard(tab: Tab, values: dict[str, int]) -> None:
+    """Type each number and press Enter; Enter on the last one saves the form."""
+    page = tab.page
+    inputs = page.locator("form#entry input[inputmode=numeric]")
+    first = inputs.first.get_attribute("name")
+    page.wait_for_function(f"document.activeElement.name === '{first}'")
+    for i in range(inputs.count()):
+        name = inputs.nth(i).get_attribute("name") or ""
+        page.keyboard.type(str(values[name]))
+        page.keyboard.press("Enter")
+    page.wait_for_url("**/verifikasi?selesai=*")
+
+
+def test_two_verifiers_verify_a_form_double_blind(
+    browser: Browser, server: str, dataset: Dataset, artifacts: Path
+) -> None:
+    tabs = []
+    for name in ("Verifikator Satu", "Verifikator Dua"):
+        context = browser.new_context(base_url=server, viewport={"width": 1000, "height": 900})
+        tab = Tab.open(context)
+        tab.login(dataset.enrol(name, Role.VERIFIER, DESA))
+        tab.page.wait_for_url("**/verifikasi")
+        tabs.append(tab)
+    first, second = tabs
+    kode = first.page.locator("h2 a[href^='/tps/']").inner_text().strip()
+    assert second.page.locator("h2 a[href^='/tps/']").inner_text().strip() == kode
+    assert "Bacaan mesin" not in first.page.content()  # blind to the machine's reading
+    first.shoot(artifacts, "verifikasi")
+    truth = dict(dataset.truth[kode].actual)
+    enter_by_keyboard(first, truth)
+    assert "menunggu verifikator kedua" in first.page.locator("p.ok").inner_text()
+    second.page.reload()
+    enter_by_keyboard(second, truth)
+    assert "terverifikasi" in second.page.locator("p.ok").inner_text()
+    with dataset.context.engine.connect() as connection:
+        state = connection.execute(select(form.c.state).where(form.c.kode_tps == kode)).scalar()
+        values = connection.execute(
+            select(tps_result.c.fields).where(tps_result.c.kode_tps == kode)
+        ).scalar()
+    assert state == "verified"
+    assert values == truth
+    public = Tab.open(first.page.context)
+    public.page.goto(f"/tps/{kode}")
+    assert "Dihitung" in public.page.locator(".badge").first.inner_text()
+    public.shoot(artifacts, "tps-verified")
+    second.page.goto("/verifikasi/statistik")
+    second.shoot(artifacts, "statistik")
+    for tab in (*tabs, public):
+        assert tab.errors == []
+    for tab in tabs:
+        tab.page.context.close()
+
+
+def test_an_officer_uploads_a_page_through_a_dropped_connection(
+    tab: Tab, dataset: Dataset, artifacts: Path, tmp_path: Path
+) -> None:
+    tps = dataset.spare[0]
+    kode = tps.kode.value
+    token = dataset.enrol(f"KPPS {kode}", Role.OFFICER, kode)
+    jpeg = photos_of(tps)[1]
+    sha = getattr(check_photo(jpeg), "sha256", "")
+    picture = tmp_path / "halaman-1.jpg"
+    picture.write_bytes(jpeg)
+    page = tab.page
+    calls: list[str] = []
+
+    def flaky(route: Route) -> None:
+        calls.append(route.request.method)
+        if len(calls) == 1:
+            route.abort("connectionfailed")  # the first attempt never reaches the server
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/tps/*/photos", flaky)
+    tab.login(token)
+    page.wait_for_url("**/petugas")
+    page.locator("#uploader[data-ready=device]").wait_for(timeout=10_000)
+    page.set_input_files("#file-1", str(picture))
+    page.locator("#status-1[data-state=retry]").wait_for(timeout=10_000)
+    page.locator("#status-1[data-state=done]").wait_for(timeout=15_000)
+    photo_id = page.locator("#status-1").get_attribute("data-photo-id")
+    # The same photo again: the server answers with the same receipt, nothing new.
+    page.set_input_files("#file-1", str(picture))
+    page.wait_for_timeout(500)
+    page.locator("#status-1[data-state=done]").wait_for()
+    with dataset.context.engine.connect() as connection:
+        rows = connection.execute(
+            select(photo.c.id, photo.c.device_id).where(
+                photo.c.kode_tps == kode, photo.c.sha256 == sha, photo.c.page == 1
+            )
+        ).all()
+        devices = connection.execute(select(device.c.id)).scalars().all()
+    assert [str(r[0]) for r in rows] == [photo_id]
+    assert rows[0][1] in devices
+    assert [c for c in calls if c == "POST"] == ["POST", "POST"]
+    page.reload()
+    assert page.locator("ul.received li").count() == 1
+    tab.shoot(artifacts, "petugas")
+    assert [e for e in tab.errors if "ERR_CONNECTION" not in e and "Failed to fetch" not in e] == []

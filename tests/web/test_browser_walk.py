@@ -1,0 +1,121 @@
+"""In Chromium: walk from the national page down to a TPS, checking every figure against the
+database; the national page stays within its weight budget; search answers as one types."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Request
+from sqlalchemy import select
+
+from rekap.adapters.storage.schema import tps_result
+from rekap.data import region_tree
+from rekap.domain.wilayah import KodeWilayah
+from tests.web.browsing import Tab, number, paslon_votes
+from tests.web.checks import counted_sums
+from tests.web.dataset import DESA, Dataset
+
+pytestmark = pytest.mark.browser
+BUDGET = 150 * 1024
+WALK = ("74", "7471", DESA[:6], DESA)
+
+
+def expected_votes(dataset: Dataset, prefix: str) -> dict[int, int]:
+    sums = counted_sums(dataset, prefix)
+    return {n: sums.get(f"paslon_{n}", 0) for n in (1, 2, 3)}
+
+
+def test_walk_from_the_nation_down_to_a_tps(tab: Tab, dataset: Dataset, artifacts: Path) -> None:
+    page, tree = tab.page, region_tree()
+    page.goto("/")
+    assert paslon_votes(page) == expected_votes(dataset, "")
+    tab.shoot(artifacts, "1-nasional")
+    for depth, kode in enumerate(WALK, start=2):
+        page.locator(f'a[href="/wilayah/{kode}"]').first.click()
+        page.wait_for_url(f"**/wilayah/{kode}")
+        assert paslon_votes(page) == expected_votes(dataset, kode), kode
+        expected_tps = tree.tps_count(KodeWilayah(kode))
+        assert number(page.locator(".figures dd").first.inner_text()) == expected_tps
+        assert tree.regions[kode].nama in page.locator("h1").inner_text()
+        tab.shoot(artifacts, f"{depth}-{tree.regions[kode].level.label.split('/')[0]}")
+    kode_tps = f"{DESA}001"
+    page.locator(f'a[href="/tps/{kode_tps}"]').first.click()
+    page.wait_for_url(f"**/tps/{kode_tps}")
+    with dataset.context.engine.connect() as connection:
+        published = connection.execute(
+            select(tps_result.c.fields).where(tps_result.c.kode_tps == kode_tps)
+        ).scalar()
+    values = {k: int(v) for k, v in (published or {}).items()}
+    rows = page.locator("table.numbers tbody tr")
+    assert rows.count() == len(dataset.context.form.fields)
+    for i in range(rows.count()):
+        field_id = (rows.nth(i).get_attribute("id") or "").removeprefix("f-")
+        shown = number(rows.nth(i).locator("td strong").inner_text())
+        assert shown == values.get(field_id), field_id
+    tab.shoot(artifacts, "6-tps")
+    crops = page.locator("table.numbers img")
+    assert crops.count() == len(dataset.context.form.fields)
+    broken = page.evaluate(
+        "[...document.querySelectorAll('table.numbers img')]"
+        ".filter(i => !i.complete || i.naturalWidth === 0).length"
+    )
+    assert broken == 0
+    assert tab.errors == []
+
+
+def test_national_page_stays_within_its_weight_budget(
+    tab: Tab, artifacts: Path, dataset: Dataset
+) -> None:
+    weights = {}
+    finished: list[Request] = []
+    tab.page.on("requestfinished", lambda request: finished.append(request))
+    for name, path in (
+        ("nasional", "/"),
+        ("provinsi", "/wilayah/31"),
+        ("kabupaten", "/wilayah/7471"),
+        ("desa", f"/wilayah/{DESA}"),
+        ("tps", f"/tps/{DESA}002"),
+    ):
+        finished.clear()
+        tab.page.goto(path)
+        tab.page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        tab.page.wait_for_load_state("networkidle")
+        transferred = sum(r.sizes()["responseBodySize"] for r in finished)
+        decoded = sum(len(r.response().body()) for r in finished if r.response() is not None)
+        weights[name] = {"requests": len(finished), "bytes": transferred, "decoded": decoded}
+    (artifacts / "page-weights.json").write_text(json.dumps(weights, indent=2))
+    assert weights["nasional"]["decoded"] <= BUDGET, weights["nasional"]
+    assert weights["nasional"]["bytes"] <= BUDGET
+    assert tab.errors == []
+
+
+def test_instant_search_finds_a_desa(tab: Tab, artifacts: Path) -> None:
+    page = tab.page
+    page.goto("/")
+    page.locator("#q").press_sequentially("labibia", delay=30)
+    first = page.locator("#hits li a").first
+    first.wait_for()
+    page.wait_for_function("document.querySelector('#q').value === 'labibia'")
+    page.locator(f'#hits a[href="/wilayah/{DESA}"]').wait_for()
+    assert first.get_attribute("href") == f"/wilayah/{DESA}"  # the whole word first
+    tab.shoot(artifacts, "search")
+    page.locator("#q").press("ArrowDown")
+    page.locator("#q").press("Enter")
+    page.wait_for_url(f"**/wilayah/{DESA}")
+    assert tab.errors == []
+
+
+def test_other_pages_render_cleanly_in_both_languages(tab: Tab, artifacts: Path) -> None:
+    for name, path in (
+        ("anomali", "/anomali"),
+        ("data", "/data"),
+        ("nasional-en", "/?lang=en"),
+        ("masuk", "/masuk"),
+    ):
+        answer = tab.page.goto(path)
+        assert answer is not None and answer.ok, path
+        tab.shoot(artifacts, name)
+    assert tab.page.locator("html").get_attribute("lang") == "en"
+    assert tab.errors == []

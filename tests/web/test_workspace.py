@@ -1,0 +1,123 @@
+"""The verifier workspace over form posts: double-blind entry beside the crops, agreement,
+adjudication of a disagreement, and the statistics page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from rekap.adapters.storage.schema import account, form, tps_result, verification_entry
+from rekap.capture.access import Role
+from rekap.web.access import TOKEN_COOKIE
+from tests.web.dataset import DESA, Dataset
+
+MACHINE_HEADER = "Bacaan mesin"
+
+
+def person(app: FastAPI, token: str) -> TestClient:
+    client = TestClient(app)
+    client.cookies.set(TOKEN_COOKIE, token)
+    return client
+
+
+def open_task(client: TestClient) -> tuple[int, str, str]:
+    page = client.get("/verifikasi")
+    assert page.status_code == 200, page.text
+    found = re.search(r'action="/verifikasi/tugas/(\d+)"', page.text)
+    assert found is not None, "no task offered"
+    kode = re.search(r'href="/tps/(\d{13})"', page.text)
+    assert kode is not None
+    return int(found.group(1)), kode.group(1), page.text
+
+
+def entry(values: Mapping[str, int], **changes: int) -> dict[str, str]:
+    return {k: str(v) for k, v in {**values, **changes}.items()} | {"mulai": "0"}
+
+
+def stored(dataset: Dataset, kode: str) -> tuple[str, dict[str, int] | None]:
+    with dataset.context.engine.connect() as connection:
+        state = connection.execute(select(form.c.state).where(form.c.kode_tps == kode)).scalar()
+        values = connection.execute(
+            select(tps_result.c.fields).where(tps_result.c.kode_tps == kode)
+        ).scalar()
+    return str(state), None if values is None else {k: int(v) for k, v in values.items()}
+
+
+def test_two_verifiers_agree_blind_and_the_form_is_verified(app: FastAPI, dataset: Dataset) -> None:
+    first = person(app, dataset.enrol("Verifikator A", Role.VERIFIER, DESA[:6]))
+    task_id, kode, html = open_task(first)
+    assert MACHINE_HEADER not in html  # double-blind: no machine reading shown
+    assert html.count('src="/foto/') == len(dataset.context.form.fields)
+    truth = dataset.truth[kode].actual
+    missing = first.post(f"/verifikasi/tugas/{task_id}", data=entry(truth) | {"paslon_1": ""})
+    assert missing.status_code == 422
+    assert 'aria-invalid="true"' in missing.text
+    saved = first.post(f"/verifikasi/tugas/{task_id}", data=entry(truth), follow_redirects=False)
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"/verifikasi?selesai={task_id}&hasil=open"
+    again = first.post(f"/verifikasi/tugas/{task_id}", data=entry(truth))
+    assert again.status_code == 409  # the same person cannot enter twice
+    second = person(app, dataset.enrol("Verifikator B", Role.VERIFIER, DESA))
+    assert open_task(second)[0] == task_id
+    done = second.post(f"/verifikasi/tugas/{task_id}", data=entry(truth), follow_redirects=False)
+    assert done.headers["location"] == f"/verifikasi?selesai={task_id}&hasil=verified"
+    assert stored(dataset, kode) == ("verified", dict(truth))
+    public = TestClient(app).get(f"/tps/{kode}.json").json()
+    assert public["status"] == "counted"
+    assert {f["id"]: f["value"] for f in public["fields"]} == dict(truth)
+    assert any(f["machine_status"] for f in public["fields"])  # shown once verified
+    assert "verification.closed" in {e["kind"] for e in public["history"]}
+
+
+def test_a_disagreement_goes_to_an_adjudicator_who_sees_both_entries(
+    app: FastAPI, dataset: Dataset
+) -> None:
+    first = person(app, dataset.enrol("Verifikator C", Role.VERIFIER, DESA))
+    task_id, kode, _ = open_task(first)
+    truth = dataset.truth[kode].actual
+    first.post(f"/verifikasi/tugas/{task_id}", data=entry(truth))
+    second = person(app, dataset.enrol("Verifikator D", Role.VERIFIER, DESA))
+    assert open_task(second)[0] == task_id
+    wrong = truth["suara_tidak_sah"] + 1
+    answer = second.post(
+        f"/verifikasi/tugas/{task_id}",
+        data=entry(truth, suara_tidak_sah=wrong),
+        follow_redirects=False,
+    )
+    assert answer.headers["location"].endswith("hasil=adjudication")
+    judge = person(app, dataset.enrol("Adjudikator", Role.ADJUDICATOR, DESA[:4]))
+    judged_id, judged_kode, html = open_task(judge)
+    assert (judged_id, judged_kode) == (task_id, kode)
+    assert MACHINE_HEADER in html and "Verifikator C" in html and "Verifikator D" in html
+    assert html.count('class="disputed"') >= 1
+    # The numbers both entries agree on are filled in; the disputed one is left blank.
+    assert re.search(r'name="suara_tidak_sah" value=""', html)
+    assert re.search(rf'name="paslon_1" value="{truth["paslon_1"]}"', html)
+    decided = judge.post(f"/verifikasi/tugas/{task_id}", data=entry(truth), follow_redirects=False)
+    assert decided.headers["location"].endswith("hasil=verified")
+    assert stored(dataset, kode) == ("verified", dict(truth))
+
+
+def test_statistics_show_each_verifier_and_only_oneself_to_a_verifier(
+    app: FastAPI, dataset: Dataset
+) -> None:
+    with dataset.context.engine.connect() as connection:
+        entered = set(
+            connection.execute(
+                select(account.c.name)
+                .join(verification_entry, verification_entry.c.account_id == account.c.id)
+                .where(verification_entry.c.role == "verifier")
+            ).scalars()
+        )
+    admin = person(app, dataset.admin_token)
+    page = admin.get("/verifikasi/statistik")
+    assert page.status_code == 200
+    assert all(name in page.text for name in entered)
+    own = person(app, dataset.enrol("Verifikator E", Role.VERIFIER, DESA))
+    mine = own.get("/verifikasi/statistik")
+    assert mine.status_code == 200
+    assert not any(name in mine.text for name in entered)
