@@ -20,13 +20,13 @@ def _bulk_bytes(seed: int, shuffle: int | None) -> tuple[bytes, bytes, bytes, by
     if shuffle is not None:
         random.Random(shuffle).shuffle(records)
     view = SnapshotView.build(request_for(records))
-    columns, rows = bulk.tps_rows(view)
-    table = bulk.arrow_table(columns, rows)
-    regions = bulk.arrow_table(*bulk.region_rows(view))
+    columns, data = bulk.tps_data(view)
+    table = bulk.arrow_table(columns, data)
+    regions = bulk.arrow_table(*bulk.region_data(view))
     return (
         bulk.parquet_bytes(table),
         bulk.csv_gz_bytes(table),
-        bulk.jsonl_gz_bytes(columns, rows),
+        bulk.jsonl_gz_bytes(columns, data),
         bulk.parquet_bytes(regions),
     )
 

@@ -14,6 +14,7 @@ from rekap.adapters.snapshot_dir import DirectorySnapshotStore, SnapshotExists
 from rekap.publish.ports import FileEntry
 from rekap.publish.snapshot import publish_snapshot
 from tests.publish.conftest import AT, Publisher, make_records, request_for
+from tests.tally.trees import TPS_CODES
 
 
 class FailingStore(DirectorySnapshotStore):
@@ -79,3 +80,19 @@ def test_the_diff_lists_every_changed_number(publish_small: Publisher) -> None:
     assert changes[removed.kode_tps]["fields"]["has_result"][1] is False
     assert len(changes) == 2
     assert summary["tps"]["changed"] == 2
+
+
+def test_a_tps_the_tree_does_not_list_is_added_then_removed(publish_small: Publisher) -> None:
+    records = make_records(8)
+    extra_code = TPS_CODES[0][:10] + "901"  # a special-location TPS of a known desa
+    base = next(r for r in records if r.state.counted)
+    extra = replace(base, state=replace(base.state, kode_tps=extra_code))
+    publish_small(records)
+    added = publish_small([*records, extra], at=AT.replace(hour=8))
+    removed = publish_small(records, at=AT.replace(hour=9))
+    for done, change in ((added, "added"), (removed, "removed")):
+        folder = Path(done.location)
+        summary = json.loads((folder / "diff" / "summary.json").read_text())
+        assert summary["tps"][change] == 1
+        lines = gzip.decompress((folder / "diff" / "tps-ppwp.jsonl.gz").read_bytes())
+        assert [json.loads(line)["kode_tps"] for line in lines.splitlines()] == [extra_code]

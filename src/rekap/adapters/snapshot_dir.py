@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rekap.publish import paths
@@ -38,16 +39,17 @@ class UnsafePath(ValueError):
 class DirectoryWriter:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._prefix = str(root) + os.sep
         self._folders: set[str] = set()
 
     def write(self, path: str, data: bytes) -> FileEntry:
-        if path.startswith("/") or ".." in path.split("/") or "\\" in path:
+        if path.startswith("/") or "\\" in path or ".." in path.split("/"):
             raise UnsafePath(path)
         folder, _, _ = path.rpartition("/")
         if folder and folder not in self._folders:
-            os.makedirs(self.root / folder, exist_ok=True)
+            os.makedirs(self._prefix + folder, exist_ok=True)
             self._folders.add(folder)
-        descriptor = os.open(self.root / path, _FLAGS, 0o644)
+        descriptor = os.open(self._prefix + path, _FLAGS, 0o644)
         try:
             os.write(descriptor, data)
         finally:
@@ -95,9 +97,13 @@ class DirectorySnapshotStore:
             return None
         manifest = (folder / paths.MANIFEST_FILE).read_bytes()
         bulk = folder / paths.bulk_tps(contest, "parquet")
-        columns = pq.read_table(bulk).to_pydict() if bulk.is_file() else {}
+        table = (
+            pq.read_table(bulk)
+            if bulk.is_file()
+            else pa.table({"kode_tps": pa.array([], pa.string())})
+        )
         digest = hashlib.sha256(manifest).hexdigest()
-        return PreviousSnapshot(folder.name, digest, columns)
+        return PreviousSnapshot(folder.name, digest, table)
 
 
 _JOB: Callable[[int], object] | None = None

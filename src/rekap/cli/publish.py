@@ -157,7 +157,7 @@ def tally(
             if not same:
                 raise typer.Exit(1)
         else:
-            tallies.replace(rebuilt.table, rebuilt.table.shares())
+            tallies.replace(rebuilt.table)
             console.print(f"Tally rebuilt in {time.perf_counter() - started:.1f} s.")
     own = tallies.region(region)
     if own is None:

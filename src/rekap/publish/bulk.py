@@ -2,14 +2,14 @@
 
 The TPS rows are every TPS the region tree lists in scope, with or without a result, plus
 any other TPS with a result whose desa is known; rows are in code order, so the same input
-gives byte-identical files.
+gives byte-identical files. Columns are built whole (lists), not row by row.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -17,78 +17,96 @@ import pyarrow.parquet as pq
 
 from rekap.domain.wilayah import Level
 from rekap.publish.bulk_schema import Column, region_columns, schema, tps_columns
-from rekap.publish.encode import gzip_bytes, iso_utc
+from rekap.publish.encode import cached_iso_utc, gzip_bytes
 from rekap.publish.records import TpsRecord
 from rekap.publish.view import SnapshotView
 from rekap.rules.finding import Severity
 from rekap.tally.stage import TpsStage
 
 LEVEL_NAMES = {level.value: level.label for level in Level}
-Row = tuple[object, ...]
+Columns = dict[str, list[object]]
+BulkData = tuple[tuple[Column, ...], Columns]
 
 
-def _rules(record: TpsRecord, severity: Severity) -> str:
+def _rules(record: TpsRecord | None, severity: Severity) -> str:
+    if record is None or not record.findings:
+        return ""
     return " ".join(dict.fromkeys(f.rule for f in record.findings if f.severity is severity))
 
 
-def tps_row(view: SnapshotView, kode: str, field_ids: Sequence[str]) -> Row:
-    record = view.records.get(kode)
-    head = (kode, kode[:2], kode[:4], kode[:6], kode[:10], int(kode[10:]))
-    if record is None:
-        jenis = view.request.tree.regions[kode[:10]].jenis
-        status = (jenis.value if jenis else "tps", view.contest, view.is_expected(kode))
-        empty = (TpsStage.NONE.label, False, False, False, "", "")
-        return (*head, *status, *empty, *((None,) * len(field_ids)), None, None, None, "")
-    state = record.state
-    source = record.source
-    return (
-        *head,
-        record.jenis,
-        view.contest,
-        view.is_expected(kode),
-        state.stage.label,
-        state.has_values,
-        state.counted,
-        state.blocking,
-        _rules(record, Severity.BLOCKING),
-        _rules(record, Severity.WARNING),
-        *(state.values.get(f) for f in field_ids),
-        source.kind.value if source else None,
-        source.reference if source else None,
-        iso_utc(record.updated_at) if record.updated_at else None,
-        " ".join(record.photos),
-    )
-
-
-def tps_rows(view: SnapshotView) -> tuple[tuple[Column, ...], list[Row]]:
+def tps_data(view: SnapshotView) -> tuple[tuple[Column, ...], Columns]:
+    """Every TPS column as a list, in code order."""
     columns = tps_columns(view.request.form)
-    field_ids = [f.id for f in view.request.form.fields]
-    return columns, [tps_row(view, kode, field_ids) for kode in view.all_tps]
+    codes = view.all_tps
+    count = len(codes)
+    records = [view.records.get(kode) for kode in codes]
+    states = [r.state if r is not None else None for r in records]
+    regions = view.request.tree.regions
+    expected = view.expected_tps
+    none = TpsStage.NONE.label
+    data: Columns = {
+        "kode_tps": list(codes),
+        "kode_provinsi": [k[:2] for k in codes],
+        "kode_kabupaten_kota": [k[:4] for k in codes],
+        "kode_kecamatan": [k[:6] for k in codes],
+        "kode_desa": [k[:10] for k in codes],
+        "nomor_tps": [int(k[10:]) for k in codes],
+        "jenis": [
+            r.jenis if r is not None else _jenis(regions[k[:10]].jenis)
+            for k, r in zip(codes, records, strict=True)
+        ],
+        "contest": [view.contest] * count,
+        "expected": [k in expected for k in codes],
+        "stage": [s.stage.label if s is not None else none for s in states],
+        "has_result": [s is not None and s.has_values for s in states],
+        "counted": [s is not None and s.counted for s in states],
+        "blocking": [s is not None and s.blocking for s in states],
+        "blocking_rules": [_rules(r, Severity.BLOCKING) for r in records],
+        "warning_rules": [_rules(r, Severity.WARNING) for r in records],
+    }
+    numbers: dict[str, list[object]] = {f.id: [None] * count for f in view.request.form.fields}
+    for row, state in enumerate(states):
+        if state is not None:
+            for field_id, value in state.values.items():
+                target = numbers.get(field_id)
+                if target is not None:
+                    target[row] = value
+    data.update(numbers)
+    sources = [r.source if r is not None else None for r in records]
+    data["source_kind"] = [s.kind.value if s is not None else None for s in sources]
+    data["source_ref"] = [s.reference if s is not None else None for s in sources]
+    data["updated_at"] = [
+        cached_iso_utc(r.updated_at) if r is not None and r.updated_at else None for r in records
+    ]
+    data["photos"] = [" ".join(r.photos) if r is not None else "" for r in records]
+    return columns, data
 
 
-def region_rows(view: SnapshotView) -> tuple[tuple[Column, ...], list[Row]]:
+def _jenis(jenis: object) -> str:
+    value = getattr(jenis, "value", None)
+    return str(value) if value else "tps"
+
+
+def region_data(view: SnapshotView) -> tuple[tuple[Column, ...], Columns]:
     columns = region_columns(view.layout)
-    matrix = view.table.matrix.tolist()
-    rows: list[Row] = []
-    for row, kode in enumerate(view.index.codes):
-        parent = int(view.index.parent_row[row])
-        rows.append(
-            (
-                kode,
-                view.nama(kode),
-                LEVEL_NAMES[len(kode)],
-                view.index.codes[parent] if parent >= 0 else None,
-                view.contest,
-                int(view.index.expected[row]),
-                *matrix[row],
-            )
-        )
-    return columns, rows
+    codes = list(view.index.codes)
+    parents = view.index.parent_row.tolist()
+    data: Columns = {
+        "kode": list(codes),
+        "nama": [view.nama(k) for k in codes],
+        "level": [LEVEL_NAMES[len(k)] for k in codes],
+        "parent": [codes[p] if p >= 0 else None for p in parents],
+        "contest": [view.contest] * len(codes),
+        "tps_expected": view.index.expected.tolist(),
+    }
+    matrix = view.table.matrix
+    for position, name in enumerate(view.layout.columns()):
+        data[name] = matrix[:, position].tolist()
+    return columns, data
 
 
-def arrow_table(columns: Sequence[Column], rows: Sequence[Row]) -> pa.Table:
-    data = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
-    arrays = [pa.array(list(values), type=c.type) for c, values in zip(columns, data, strict=True)]
+def arrow_table(columns: Sequence[Column], data: Mapping[str, list[object]]) -> pa.Table:
+    arrays = [pa.array(data[c.name], type=c.type) for c in columns]
     return pa.Table.from_arrays(arrays, schema=schema(tuple(columns)))
 
 
@@ -105,11 +123,15 @@ def csv_gz_bytes(table: pa.Table) -> bytes:
     return gzip_bytes(sink.getvalue())
 
 
-def jsonl_gz_bytes(columns: Sequence[Column], rows: Sequence[Row]) -> bytes:
+def jsonl_gz_bytes(columns: Sequence[Column], data: Mapping[str, list[object]]) -> bytes:
+    """One JSON object per TPS; a number that was not recorded is left out (read as null)."""
     names = [c.name for c in columns]
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    text = "".join(encode(dict(zip(names, row, strict=True))) + "\n" for row in rows)
-    return gzip_bytes(text.encode("utf-8"))
+    lines = [
+        encode({k: v for k, v in zip(names, row, strict=True) if v is not None}) + "\n"
+        for row in zip(*(data[n] for n in names), strict=True)
+    ]
+    return gzip_bytes("".join(lines).encode("utf-8"))
 
 
 def unplaced_jsonl(view: SnapshotView) -> bytes:

@@ -1,7 +1,8 @@
 """What changed since the previous snapshot, TPS by TPS and number by number.
 
 Public numbers must never change silently: every change of a TPS's status or of any number
-on its form is listed with its value before and after.
+on its form is listed with its value before and after. Columns are compared whole (Arrow);
+only the rows that differ are described one by one.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rekap.publish.bulk import Row
-from rekap.publish.bulk_schema import Column
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from rekap.publish.encode import gzip_bytes
 from rekap.publish.records import PreviousSnapshot
 
@@ -25,39 +28,67 @@ class Diff:
     lines: bytes
 
 
-def compared_columns(columns: Sequence[Column], form_fields: Sequence[str]) -> tuple[str, ...]:
-    names = {c.name for c in columns}
-    return tuple(c for c in (*STATUS_COLUMNS, *form_fields) if c in names)
+def compared_columns(names: Sequence[str], form_fields: Sequence[str]) -> tuple[str, ...]:
+    present = set(names)
+    return tuple(c for c in (*STATUS_COLUMNS, *form_fields) if c in present)
 
 
-def diff_rows(
-    previous: PreviousSnapshot | None,
-    columns: Sequence[Column],
-    rows: Sequence[Row],
-    compared: Sequence[str],
-    contest: str,
+def _column(table: pa.Table, name: str) -> pa.ChunkedArray:
+    if name in table.column_names:
+        return table.column(name)
+    return pa.chunked_array([pa.nulls(table.num_rows)])
+
+
+def _differing_rows(old: pa.Table, new: pa.Table, compared: Sequence[str]) -> list[int]:
+    """Rows (same TPS in the same order) where any compared column differs, nulls included."""
+    mask = np.zeros(new.num_rows, dtype=bool)
+    for name in compared:
+        a, b = _column(old, name), _column(new, name)
+        if a.type != b.type:
+            a = a.cast(b.type) if not pa.types.is_null(a.type) else pa.nulls(len(b), b.type)
+        unequal = pc.fill_null(pc.not_equal(a, b), False)
+        one_null = pc.xor(pc.is_null(a), pc.is_null(b))
+        mask |= pc.or_(unequal, one_null).to_numpy(zero_copy_only=False)
+    return np.flatnonzero(mask).tolist()
+
+
+def _rows(table: pa.Table, compared: Sequence[str]) -> dict[object, tuple[object, ...]]:
+    codes = _column(table, "kode_tps").to_pylist()
+    series = [_column(table, c).to_pylist() for c in compared]
+    return dict(zip(codes, zip(*series, strict=True), strict=True)) if codes else {}
+
+
+def diff_tables(
+    previous: PreviousSnapshot | None, current: pa.Table, compared: Sequence[str], contest: str
 ) -> Diff:
-    names = [c.name for c in columns]
-    positions = [names.index(c) for c in compared]
-    kode_at = names.index("kode_tps")
-    current = {row[kode_at]: tuple(row[p] for p in positions) for row in rows}
-    before: dict[object, tuple[object, ...]] = {}
-    if previous is not None:
-        old = previous.columns
-        codes = old.get("kode_tps", ())
-        missing = [None] * len(codes)
-        series = [old.get(c, missing) for c in compared]
-        before = dict(zip(codes, zip(*series, strict=True), strict=True))
     counts: Counter[str] = Counter()
     fields: Counter[str] = Counter()
     lines: list[str] = []
     if previous is not None:
-        for kode in sorted(current.keys() | before.keys(), key=str):
-            now, then = current.get(kode), before.get(kode)
+        old = previous.table
+        if _column(old, "kode_tps").equals(_column(current, "kode_tps")):
+            rows = _differing_rows(old, current, compared)
+            codes = _column(current, "kode_tps")
+            pairs: list[tuple[object, tuple[object, ...] | None, tuple[object, ...] | None]] = [
+                (
+                    codes[i].as_py(),
+                    tuple(_column(old, c)[i].as_py() for c in compared),
+                    tuple(_column(current, c)[i].as_py() for c in compared),
+                )
+                for i in rows
+            ]
+            counts["unchanged"] = current.num_rows - len(rows)
+        else:
+            before, after = _rows(old, compared), _rows(current, compared)
+            pairs = []
+            for kode in sorted(before.keys() | after.keys(), key=str):
+                then, now = before.get(kode), after.get(kode)
+                if then == now:
+                    counts["unchanged"] += 1
+                else:
+                    pairs.append((kode, then, now))
+        for kode, then, now in pairs:
             change = _change(kode, then, now, compared)
-            if change is None:
-                counts["unchanged"] += 1
-                continue
             counts[str(change["change"])] += 1
             changed = change.get("fields")
             if isinstance(changed, dict):
@@ -79,9 +110,7 @@ def _change(
     then: tuple[object, ...] | None,
     now: tuple[object, ...] | None,
     compared: Sequence[str],
-) -> dict[str, object] | None:
-    if then == now:
-        return None
+) -> dict[str, object]:
     if then is None:
         return {
             "kode_tps": kode,

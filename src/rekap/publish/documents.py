@@ -8,36 +8,44 @@ from collections.abc import Iterator, Sequence
 from rekap.domain.wilayah import Level
 from rekap.publish import bulk, paths, rekap_tree, sirekap_tree
 from rekap.publish.bulk_schema import region_columns, tps_columns
-from rekap.publish.diff import compared_columns, diff_rows
+from rekap.publish.diff import compared_columns, diff_tables
 from rekap.publish.encode import dump, dump_pretty
 from rekap.publish.ports import FileEntry, Signer, SnapshotWriter
 from rekap.publish.view import SnapshotView
 
+Written = list[tuple[str, str, int]]  # (path, sha256, size): cheap to send between processes
+
 
 def region_files(view: SnapshotView, kode: str) -> Iterator[tuple[str, bytes]]:
     contest = view.contest
+    tally = view.region(kode)
+    children = view.child_tallies(kode)
     yield paths.sirekap_wilayah(contest, kode), dump(sirekap_tree.wilayah(view, kode))
-    yield paths.sirekap_hhcw(contest, kode), dump(sirekap_tree.region(view, kode))
-    yield paths.rekap_doc(contest, kode), dump(rekap_tree.region(view, kode))
+    yield paths.sirekap_hhcw(contest, kode), dump(sirekap_tree.region(view, tally, children))
+    yield paths.rekap_doc(contest, kode), dump(rekap_tree.region(view, kode, tally, children))
 
 
-def write_subtree(view: SnapshotView, writer: SnapshotWriter, top: str) -> list[FileEntry]:
+def _written(entry: FileEntry) -> tuple[str, str, int]:
+    return entry.path, entry.sha256, entry.size
+
+
+def write_subtree(view: SnapshotView, writer: SnapshotWriter, top: str) -> Written:
     """Every region document under ``top`` (itself included) and every TPS document."""
     contest = view.contest
     empty_tps = dump(sirekap_tree.tps(view, None))
-    written: list[FileEntry] = []
+    written: Written = []
     stack = [top]
     while stack:
         kode = stack.pop()
-        written.extend(writer.write(p, data) for p, data in region_files(view, kode))
+        written.extend(_written(writer.write(p, data)) for p, data in region_files(view, kode))
         if len(kode) == Level.DESA.value:
             for tps in view.tps_of_desa[kode]:
                 record = view.records.get(tps)
                 sirekap = empty_tps if record is None else dump(sirekap_tree.tps(view, record))
-                written.append(writer.write(paths.sirekap_hhcw(contest, tps), sirekap))
+                written.append(_written(writer.write(paths.sirekap_hhcw(contest, tps), sirekap)))
                 if record is not None:
                     own = dump(rekap_tree.tps(view, record))
-                    written.append(writer.write(paths.rekap_doc(contest, tps), own))
+                    written.append(_written(writer.write(paths.rekap_doc(contest, tps), own)))
         else:
             stack.extend(reversed(view.children(kode)))
     return written
@@ -64,25 +72,21 @@ def election_document(view: SnapshotView) -> dict[str, object]:
     }
 
 
-def write_root(view: SnapshotView, writer: SnapshotWriter, signer: Signer) -> list[FileEntry]:
-    """The nation's documents, the bulk files, the diff and the public key."""
+def write_root(
+    view: SnapshotView, writer: SnapshotWriter, signer: Signer, data: bulk.BulkData
+) -> Written:
+    """The nation's documents, the bulk files other than JSONL, the diff and the public key."""
     contest = view.contest
-    out = [writer.write(p, data) for p, data in region_files(view, "")]
-    out.append(
-        writer.write(paths.SIREKAP_PASLON.format(contest=contest), dump(sirekap_tree.paslon(view)))
-    )
+    out = [writer.write(p, body) for p, body in region_files(view, "")]
+    paslon = dump(sirekap_tree.paslon(view))
+    out.append(writer.write(paths.SIREKAP_PASLON.format(contest=contest), paslon))
     out.append(writer.write(paths.ELECTION_FILE, dump_pretty(election_document(view))))
     out.append(writer.write(paths.PUBLIC_KEY_FILE, signer.public_pem))
-    columns, rows = bulk.tps_rows(view)
-    table = bulk.arrow_table(columns, rows)
+    columns, values = data
+    table = bulk.arrow_table(columns, values)
     out.append(writer.write(paths.bulk_tps(contest, "parquet"), bulk.parquet_bytes(table)))
     out.append(writer.write(paths.bulk_tps(contest, "csv.gz"), bulk.csv_gz_bytes(table)))
-    out.append(
-        writer.write(paths.bulk_tps(contest, "jsonl.gz"), bulk.jsonl_gz_bytes(columns, rows))
-    )
-    del table
-    region_cols, region_rows = bulk.region_rows(view)
-    regions = bulk.arrow_table(region_cols, region_rows)
+    regions = bulk.arrow_table(*bulk.region_data(view))
     out.append(writer.write(paths.bulk_region(contest, "parquet"), bulk.parquet_bytes(regions)))
     out.append(writer.write(paths.bulk_region(contest, "csv.gz"), bulk.csv_gz_bytes(regions)))
     out.append(writer.write(paths.unplaced(contest), bulk.unplaced_jsonl(view)))
@@ -92,12 +96,16 @@ def write_root(view: SnapshotView, writer: SnapshotWriter, signer: Signer) -> li
     }
     out.append(writer.write(paths.SCHEMA_FILE, dump_pretty(schema)))
     form_fields = [f.id for f in view.request.form.fields]
-    diff = diff_rows(
-        view.request.previous, columns, rows, compared_columns(columns, form_fields), contest
-    )
+    compared = compared_columns(table.column_names, form_fields)
+    diff = diff_tables(view.request.previous, table, compared, contest)
     out.append(writer.write(paths.DIFF_SUMMARY, dump_pretty(diff.summary)))
     out.append(writer.write(paths.diff_tps(contest), diff.lines))
-    return out
+    return [_written(entry) for entry in out]
+
+
+def write_jsonl(view: SnapshotView, writer: SnapshotWriter, data: bulk.BulkData) -> Written:
+    body = bulk.jsonl_gz_bytes(*data)
+    return [_written(writer.write(paths.bulk_tps(view.contest, "jsonl.gz"), body))]
 
 
 def province_groups(view: SnapshotView, groups: int) -> list[tuple[str, ...]]:
@@ -117,8 +125,8 @@ def province_groups(view: SnapshotView, groups: int) -> list[tuple[str, ...]]:
 
 def write_provinces(
     view: SnapshotView, writer: SnapshotWriter, provinces: Sequence[str]
-) -> list[FileEntry]:
-    out: list[FileEntry] = []
+) -> Written:
+    out: Written = []
     for province in provinces:
         out.extend(write_subtree(view, writer, province))
     return out

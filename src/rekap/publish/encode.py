@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from rekap.domain.timezones import WIB
 
@@ -20,7 +21,7 @@ def dump_pretty(document: object) -> bytes:
 
 def gzip_bytes(data: bytes) -> bytes:
     """gzip with no file name and a zero timestamp, so equal input gives equal bytes."""
-    return gzip.compress(data, compresslevel=6, mtime=0)
+    return gzip.compress(data, compresslevel=3, mtime=0)
 
 
 def iso_utc(at: datetime) -> str:
@@ -34,3 +35,14 @@ def sirekap_ts(at: datetime) -> str:
 
 def snapshot_id(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+@lru_cache(maxsize=4096)
+def cached_sirekap_ts(at: datetime) -> str:
+    """``sirekap_ts``, remembered: many results share a time."""
+    return sirekap_ts(at)
+
+
+@lru_cache(maxsize=4096)
+def cached_iso_utc(at: datetime) -> str:
+    return iso_utc(at)

@@ -21,10 +21,9 @@ FORMAT = "rekap-snapshot/1"
 TREE_PREFIXES = ("wilayah/", "pemilu/", "rekap/")
 
 
-def sha256_index(entries: Iterable[FileEntry]) -> bytes:
+def sha256_index(entries: Iterable[tuple[str, str, int]]) -> bytes:
     """``<sha256>  <path>`` per line, sorted by path (the format of ``sha256sum``)."""
-    lines = sorted(f"{e.sha256}  {e.path}\n" for e in entries)
-    return "".join(lines).encode("utf-8")
+    return "".join(f"{sha}  {path}\n" for path, sha, _ in sorted(entries)).encode("utf-8")
 
 
 def build_manifest(
@@ -38,12 +37,13 @@ def build_manifest(
     signer: Signer,
     index: FileEntry,
     entries: Iterable[FileEntry],
+    files: int,
     counts: Mapping[str, int],
 ) -> bytes:
-    files = sorted(entries, key=lambda e: e.path)
+    """The manifest; ``entries`` are the files outside the JSON trees, ``files`` counts all."""
     listed = {
         e.path: {"sha256": e.sha256, "bytes": e.size}
-        for e in files
+        for e in sorted(entries, key=lambda e: e.path)
         if not e.path.startswith(TREE_PREFIXES)
     }
     document = {
@@ -61,13 +61,8 @@ def build_manifest(
             "key_id": signer.key_id,
             "public_key": base64.b64encode(signer.public_raw).decode("ascii"),
         },
-        "counts": {**counts, "files": len(files)},
-        "index": {
-            "path": INDEX_FILE,
-            "sha256": index.sha256,
-            "bytes": index.size,
-            "files": len(files),
-        },
+        "counts": {**counts, "files": files},
+        "index": {"path": INDEX_FILE, "sha256": index.sha256, "bytes": index.size, "files": files},
         "files": listed,
     }
     return dump_pretty(document)

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import pyarrow as pa
+
 from rekap.domain.election import Contest
 from rekap.domain.form import FormSpec
 from rekap.domain.region_tree import RegionTree
@@ -69,11 +71,11 @@ class LogHead:
 @dataclass(frozen=True)
 class PreviousSnapshot:
     """What the diff needs of the snapshot before: its id, manifest hash and its bulk TPS
-    columns (by name, as read back from its Parquet file)."""
+    table (as read back from its Parquet file)."""
 
     snapshot_id: str
     manifest_sha256: str
-    columns: Mapping[str, Sequence[object]]
+    table: pa.Table
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,11 @@ itself and each child; per TPS, every number with its provenance, findings and s
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Sequence
 
 from rekap.domain.result import Provenance
 from rekap.domain.wilayah import Level
-from rekap.publish.encode import iso_utc
+from rekap.publish.encode import cached_iso_utc
 from rekap.publish.paths import sirekap_hhcw
 from rekap.publish.records import TpsRecord
 from rekap.publish.view import SnapshotView
@@ -24,17 +24,11 @@ def _tally(tally: RegionTally) -> dict[str, object]:
     }
 
 
-def region(view: SnapshotView, kode: str) -> dict[str, object]:
+def region(
+    view: SnapshotView, kode: str, tally: RegionTally, children: Sequence[RegionTally]
+) -> dict[str, object]:
     """A region, and its children (for a desa, its TPS) in the same shape."""
-    if len(kode) == Level.DESA.value:
-        children = [
-            {"kode": t, "nama": f"TPS {t[10:]}", **_tally(view.tps_tally(t))}
-            for t in view.tps_of_desa[kode]
-        ]
-    else:
-        children = [
-            {"kode": c, "nama": view.nama(c), **_tally(view.region(c))} for c in view.children(kode)
-        ]
+    desa = len(kode) == Level.DESA.value
     return {
         "kode": kode,
         "nama": view.nama(kode),
@@ -42,14 +36,22 @@ def region(view: SnapshotView, kode: str) -> dict[str, object]:
         "contest": view.contest,
         "ts": view.ts_iso,
         "path": view.path(kode),
-        **_tally(view.region(kode)),
-        "children": children,
+        **_tally(tally),
+        "children": [
+            {
+                "kode": child.kode,
+                "nama": f"TPS {child.kode[10:]}" if desa else view.nama(child.kode),
+                **_tally(child),
+            }
+            for child in children
+        ],
     }
 
 
 def _provenance(source: Provenance) -> dict[str, object]:
-    out = {k: v for k, v in asdict(source).items() if v is not None}
-    out["kind"] = source.kind.value
+    out: dict[str, object] = {"kind": source.kind.value, "reference": source.reference}
+    if source.page is not None:
+        out["page"] = source.page
     if source.box is not None:
         out["box"] = list(source.box)
     return out
@@ -59,14 +61,16 @@ def tps(view: SnapshotView, record: TpsRecord) -> dict[str, object]:
     """One TPS result: ``values`` in form order; a number's source is ``provenance[field]``
     when listed, else ``source``."""
     state = record.state
-    values = {f.id: state.values[f.id] for f in view.request.form.fields if f.id in state.values}
-    values.update({k: v for k, v in state.values.items() if k not in values})
+    given = state.values
+    values = {f: given[f] for f in view.field_order if f in given}
+    if len(values) < len(given):
+        values.update({k: v for k, v in given.items() if k not in values})
     return {
         "kode": record.kode_tps,
         "nama": f"TPS {record.kode_tps[10:]}",
         "contest": view.contest,
         "jenis": record.jenis,
-        "path": view.path(record.kode_tps),
+        "path": view.desa_path(record.kode_tps[:10]),
         "expected": view.is_expected(record.kode_tps),
         "status": {
             "stage": state.stage.label,
@@ -79,6 +83,6 @@ def tps(view: SnapshotView, record: TpsRecord) -> dict[str, object]:
         "provenance": {k: _provenance(p) for k, p in sorted(record.provenance.items())},
         "findings": [f.as_json() for f in record.findings],
         "photos": list(record.photos),
-        "updated_at": iso_utc(record.updated_at) if record.updated_at else None,
+        "updated_at": cached_iso_utc(record.updated_at) if record.updated_at else None,
         "sirekap": sirekap_hhcw(view.contest, record.kode_tps),
     }

@@ -11,11 +11,10 @@ numbers with ``status_suara: false`` and stays out of every total, as rekap's JS
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from rekap.domain.form import vote_field_id
 from rekap.domain.wilayah import Level
-from rekap.publish.encode import sirekap_ts
+from rekap.publish.encode import cached_sirekap_ts
 from rekap.publish.records import TpsRecord
 from rekap.publish.view import SnapshotView
 from rekap.tally.region_tally import RegionTally
@@ -49,11 +48,7 @@ def _persen(counted: int, expected: int) -> float:
 
 
 def _votes(view: SnapshotView, numbers: Mapping[str, int]) -> dict[str, int]:
-    return {
-        str(e.sirekap_id): numbers.get(vote_field_id(e.nomor_urut), 0)
-        for e in view.entries
-        if e.sirekap_id
-    }
+    return {sid: numbers.get(field, 0) for sid, field in view.sirekap_fields}
 
 
 def paslon(view: SnapshotView) -> dict[str, object]:
@@ -99,13 +94,10 @@ def _table_row(view: SnapshotView, tally: RegionTally) -> dict[str, object]:
     return row
 
 
-def region(view: SnapshotView, kode: str) -> dict[str, object]:
+def region(
+    view: SnapshotView, tally: RegionTally, children: Sequence[RegionTally]
+) -> dict[str, object]:
     """A region's totals and each child's (for a desa, each TPS's)."""
-    tally = view.region(kode)
-    if len(kode) == Level.DESA.value:
-        children = [view.tps_tally(t) for t in view.tps_of_desa[kode]]
-    else:
-        children = [view.region(c) for c in view.children(kode)]
     chart: dict[str, object] = dict(_votes(view, tally.counted))
     chart["persen"] = _persen(tally.coverage.counted, tally.coverage.tps_expected)
     return {
@@ -132,18 +124,10 @@ def tps(view: SnapshotView, record: TpsRecord | None) -> dict[str, object]:
             "status_adm": False,
         }
     values = record.state.values
-    vote_ids = [vote_field_id(e.nomor_urut) for e in view.entries if e.sirekap_id]
-    has_votes = any(v in values for v in vote_ids)
+    sirekap_ids = view.sirekap_fields
+    has_votes = any(field in values for _, field in sirekap_ids)
     has_adm = any(field in values for _, field in ADMINISTRASI)
-    chart = (
-        {
-            str(e.sirekap_id): values.get(vote_field_id(e.nomor_urut))
-            for e in view.entries
-            if e.sirekap_id
-        }
-        if has_votes
-        else None
-    )
+    chart = {sid: values.get(field) for sid, field in sirekap_ids} if has_votes else None
     administrasi = {key: values.get(field) for key, field in ADMINISTRASI} if has_adm else None
     images: list[str | None] = [*record.photos[:3]]
     images += [None] * (3 - len(images))
@@ -154,7 +138,7 @@ def tps(view: SnapshotView, record: TpsRecord | None) -> dict[str, object]:
         "images": images,
         "administrasi": administrasi,
         "psu": None,
-        "ts": sirekap_ts(record.updated_at) if record.updated_at else view.ts_sirekap,
-        "status_suara": counted and all(v in values for v in vote_ids),
+        "ts": cached_sirekap_ts(record.updated_at) if record.updated_at else view.ts_sirekap,
+        "status_suara": counted and all(field in values for _, field in sirekap_ids),
         "status_adm": counted and has_adm,
     }

@@ -11,9 +11,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rekap.publish import paths
-from rekap.publish.documents import province_groups, write_provinces, write_root
+from rekap.publish.bulk import tps_data
+from rekap.publish.documents import (
+    Written,
+    province_groups,
+    write_jsonl,
+    write_provinces,
+    write_root,
+)
 from rekap.publish.encode import snapshot_id
-from rekap.publish.manifest import build_manifest, sha256_hex, sha256_index, signature_file
+from rekap.publish.manifest import (
+    TREE_PREFIXES,
+    build_manifest,
+    sha256_hex,
+    sha256_index,
+    signature_file,
+)
 from rekap.publish.ports import FileEntry, InProcess, ShardRunner, Signer, SnapshotStore
 from rekap.publish.records import SnapshotRequest
 from rekap.publish.view import SnapshotView
@@ -51,17 +64,21 @@ def publish_snapshot(
     view = SnapshotView.build(request)
     identifier = snapshot_id(request.created_at)
     groups = province_groups(view, 4 * workers if workers > 1 else 1)
+    data = tps_data(view)
     writer = store.begin(identifier)
     try:
 
-        def job(number: int) -> list[FileEntry]:
+        def job(number: int) -> Written:
             if number == 0:
-                return write_root(view, writer, signer)
-            return write_provinces(view, writer, groups[number - 1])
+                return write_root(view, writer, signer, data)
+            if number == 1:
+                return write_jsonl(view, writer, data)
+            return write_provinces(view, writer, groups[number - 2])
 
-        parts = (runner or InProcess()).map(job, 1 + len(groups))
-        entries = [entry for part in parts for entry in part]
-        index = writer.write(paths.INDEX_FILE, sha256_index(entries))
+        parts = (runner or InProcess()).map(job, 2 + len(groups))
+        written = sorted(entry for part in parts for entry in part)
+        index = writer.write(paths.INDEX_FILE, sha256_index(written))
+        entries = [FileEntry(*e) for e in written if not e[0].startswith(TREE_PREFIXES)]
         previous = request.previous
         counts = snapshot_counts(view)
         manifest = build_manifest(
@@ -76,6 +93,7 @@ def publish_snapshot(
             signer=signer,
             index=index,
             entries=entries,
+            files=len(written),
             counts=counts,
         )
         writer.write(paths.MANIFEST_FILE, manifest)

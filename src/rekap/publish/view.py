@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from rekap.domain.election import BallotEntry
+from rekap.domain.form import vote_field_id
 from rekap.publish.encode import iso_utc, sirekap_ts
 from rekap.publish.records import SnapshotRequest, TpsRecord
 from rekap.tally.contribution import contribution, zero
@@ -16,6 +17,8 @@ from rekap.tally.layout import TallyLayout
 from rekap.tally.rebuild import rebuild
 from rekap.tally.region_tally import RegionTally
 from rekap.tally.table import TallyTable
+
+DESA_LENGTH = 10
 
 
 class DuplicateTps(ValueError):
@@ -41,9 +44,13 @@ class SnapshotView:
                 raise DuplicateTps(f"two records for TPS {record.kode_tps}")
             by_kode[record.kode_tps] = record
         in_scope = {k: r for k, r in by_kode.items() if _within(k, index.scope)}
-        rebuilt = rebuild(index, layout, (r.state for r in in_scope.values()))
+        rebuilt = rebuild(index, layout, [r.state for r in in_scope.values()])
         unplaced = tuple(in_scope.pop(k) for k in rebuilt.unplaced)
         return cls(request, index, layout, rebuilt.table, in_scope, unplaced)
+
+    @cached_property
+    def _paths(self) -> dict[str, list[dict[str, str]]]:
+        return {}
 
     @property
     def contest(self) -> str:
@@ -54,6 +61,17 @@ class SnapshotView:
         return tuple(e for dapil in self.request.contest.dapil[:1] for e in dapil.entries)
 
     @cached_property
+    def sirekap_fields(self) -> tuple[tuple[str, str], ...]:
+        """``(Sirekap candidate id, rekap field)`` for each paslon with a Sirekap id."""
+        return tuple(
+            (str(e.sirekap_id), vote_field_id(e.nomor_urut)) for e in self.entries if e.sirekap_id
+        )
+
+    @cached_property
+    def field_order(self) -> tuple[str, ...]:
+        return tuple(f.id for f in self.request.form.fields)
+
+    @cached_property
     def ts_sirekap(self) -> str:
         return sirekap_ts(self.request.created_at)
 
@@ -62,30 +80,36 @@ class SnapshotView:
         return iso_utc(self.request.created_at)
 
     @cached_property
+    def _listing(self) -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
+        by_desa: dict[str, list[str]] = {}
+        for row in self.index.rows_at_desa().tolist():
+            desa = self.index.codes[row]
+            ranges = self.request.tree.regions[desa].tps_ranges
+            by_desa[desa] = [f"{desa}{n:03d}" for r in ranges for n in range(r.first, r.last + 1)]
+        expected = frozenset(code for codes in by_desa.values() for code in codes)
+        unsorted = {desa for desa, codes in by_desa.items() if codes != sorted(codes)}
+        for kode in self.records:
+            if kode not in expected:
+                by_desa[kode[:10]].append(kode)
+                unsorted.add(kode[:10])
+        for desa in unsorted:
+            by_desa[desa].sort()
+        return {desa: tuple(codes) for desa, codes in by_desa.items()}, expected
+
+    @property
     def expected_tps(self) -> frozenset[str]:
         """The TPS the region tree lists in scope."""
-        expected: set[str] = set()
-        for row in self.index.rows_at_desa():
-            desa = self.request.tree.regions[self.index.codes[int(row)]]
-            expected.update(c.value for c in desa.tps_codes())
-        return frozenset(expected)
+        return self._listing[1]
 
-    @cached_property
+    @property
     def tps_of_desa(self) -> Mapping[str, tuple[str, ...]]:
-        """Each desa's TPS: those the tree expects, and any other with a result."""
-        listed: dict[str, set[str]] = {
-            self.index.codes[int(r)]: set() for r in self.index.rows_at_desa()
-        }
-        for kode in (*self.expected_tps, *self.records):
-            listed[kode[:10]].add(kode)
-        return {desa: tuple(sorted(codes)) for desa, codes in listed.items()}
+        """Each desa's TPS in code order: those the tree expects, and any other with a result."""
+        return self._listing[0]
 
     @cached_property
     def all_tps(self) -> tuple[str, ...]:
-        """Every TPS of the snapshot in code order."""
-        return tuple(
-            sorted((*self.expected_tps, *(k for k in self.records if k not in self.expected_tps)))
-        )
+        """Every TPS of the snapshot in code order (desa are in code order already)."""
+        return tuple(code for codes in self.tps_of_desa.values() for code in codes)
 
     def nama(self, kode: str) -> str:
         return self.request.tree.regions[kode].nama
@@ -102,6 +126,20 @@ class SnapshotView:
         vector = zero(self.layout) if record is None else contribution(record.state, self.layout)
         expected = int(self.is_expected(kode_tps))
         return RegionTally.from_vector(kode_tps, expected, vector, self.layout)
+
+    def child_tallies(self, kode: str) -> list[RegionTally]:
+        """The tallies of a region's children (for a desa, of each of its TPS)."""
+        if len(kode) == DESA_LENGTH:
+            return [self.tps_tally(t) for t in self.tps_of_desa[kode]]
+        return [self.region(c) for c in self.children(kode)]
+
+    def desa_path(self, desa: str) -> list[dict[str, str]]:
+        """The path of a TPS: the regions above its desa and the desa itself (remembered)."""
+        found = self._paths.get(desa)
+        if found is None:
+            found = [*self.path(desa), {"kode": desa, "nama": self.nama(desa)}]
+            self._paths[desa] = found
+        return found
 
     def children(self, kode: str) -> tuple[str, ...]:
         row = self.index.row_of[kode]

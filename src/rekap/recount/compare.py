@@ -1,93 +1,100 @@
 """Published aggregates against recomputed ones, one document at a time.
 
 Each function returns the differences it found, as short texts; an empty list means the
-document agrees with the recount.
+document agrees with the recount. Numbers are compared as whole vectors first (fast), and
+described field by field only when they differ.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rekap.recount.aggregate import Aggregates, Vector, columns
 
-MAX_DETAILS = 5
-
-
-def _named(aggregates: Aggregates, vector: Vector) -> dict[str, int]:
-    return dict(zip(columns(aggregates.fields), vector, strict=True))
+MAX_DETAILS = 20
+COVERAGE_KEYS = ("tps_expected", "received", "read", "verified", "published", "blocking", "counted")
 
 
 def _persen(counted: int, expected: int) -> float:
     return round(100.0 * counted / expected, 2) if expected else 0.0
 
 
-def _tally_of(doc: Mapping[str, Any], aggregates: Aggregates) -> dict[str, object]:
+def _vector_of(doc: Mapping[str, Any], fields: Sequence[str]) -> tuple[object, ...]:
+    """A rekap document's numbers in the recount's column order."""
     coverage = doc.get("coverage") or {}
     counted = doc.get("counted") or {}
     held = doc.get("held") or {}
-    out: dict[str, object] = {"tps_expected": coverage.get("tps_expected")}
-    out.update({k: coverage.get(k) for k in columns(aggregates.fields)[1:7]})
-    out.update({f: counted.get(f) for f in aggregates.fields})
-    out.update({f"held_{f}": held.get(f) for f in aggregates.fields})
-    return out
+    return (
+        *(coverage.get(k) for k in COVERAGE_KEYS),
+        *(counted.get(f) for f in fields),
+        *(held.get(f) for f in fields),
+    )
 
 
-def _tally_differences(
-    doc: Mapping[str, Any], kode: str, aggregates: Aggregates, label: str
-) -> list[str]:
-    expected = _named(aggregates, aggregates.vector(kode))
-    got = _tally_of(doc, aggregates)
-    return [
-        f"{label}{name} {got[name]} (recount {value})"
-        for name, value in expected.items()
-        if got[name] != value
+def _describe(label: str, names: Sequence[str], expected: Vector, got: Sequence[object]) -> str:
+    parts = [
+        f"{n} {g} (recount {e})" for n, e, g in zip(names, expected, got, strict=True) if e != g
     ]
+    return f"{label}{', '.join(parts)}"
 
 
-def _children_differ(listed: list[Any], expected: list[str]) -> list[str]:
-    if listed == expected:
+def _children_differ(listed: Sequence[object], expected: Sequence[str]) -> list[str]:
+    if list(listed) == list(expected):
         return []
-    extra = sorted(set(map(str, listed)) - set(expected))[:MAX_DETAILS]
-    absent = sorted(set(expected) - set(map(str, listed)))[:MAX_DETAILS]
+    extra = sorted(set(map(str, listed)) - set(expected))[:5]
+    absent = sorted(set(expected) - set(map(str, listed)))[:5]
     return [f"children differ: extra {extra}, absent {absent}"]
 
 
 def rekap_region(doc: Mapping[str, Any], kode: str, aggregates: Aggregates) -> list[str]:
+    fields = aggregates.fields
+    names = columns(fields)
     found = [] if doc.get("kode") == kode else [f"kode {doc.get('kode')!r}, expected {kode!r}"]
-    found += _tally_differences(doc, kode, aggregates, "")
+    expected = aggregates.vector(kode)
+    got = _vector_of(doc, fields)
+    if got != expected:
+        found.append(_describe("", names, expected, got))
     children = doc.get("children") or []
     found += _children_differ([c.get("kode") for c in children], aggregates.children.get(kode, []))
     for child in children:
         code = str(child.get("kode"))
-        found += _tally_differences(child, code, aggregates, f"child {code}: ")
-    return found[: MAX_DETAILS * 4]
+        expected = aggregates.vector(code)
+        got = _vector_of(child, fields)
+        if got != expected:
+            found.append(_describe(f"child {code}: ", names, expected, got))
+    return found[:MAX_DETAILS]
 
 
 def hhcw_region(
     doc: Mapping[str, Any], kode: str, aggregates: Aggregates, ids: Mapping[str, str]
 ) -> list[str]:
-    own = _named(aggregates, aggregates.vector(kode))
+    position = {n: i for i, n in enumerate(columns(aggregates.fields))}
+    own = aggregates.vector(kode)
+    counted_at, expected_at = position["counted"], position["tps_expected"]
     chart = doc.get("chart") or {}
     found = [
-        f"chart {sid} {chart.get(sid)} (recount {own[field]})"
+        f"chart {sid} {chart.get(sid)} (recount {own[position[field]]})"
         for field, sid in ids.items()
-        if chart.get(sid) != own[field]
+        if chart.get(sid) != own[position[field]]
     ]
-    if chart.get("persen") != _persen(own["counted"], own["tps_expected"]):
+    if chart.get("persen") != _persen(own[counted_at], own[expected_at]):
         found.append(f"chart persen {chart.get('persen')}")
     progres = doc.get("progres") or {}
-    if progres.get("total") != own["tps_expected"] or progres.get("progres") != own["counted"]:
-        found.append(f"progres {progres} (recount {own['tps_expected']}, {own['counted']})")
+    if progres.get("total") != own[expected_at] or progres.get("progres") != own[counted_at]:
+        found.append(f"progres {progres} (recount {own[expected_at]}, {own[counted_at]})")
     table = doc.get("table") or {}
     found += _children_differ(sorted(table), aggregates.children.get(kode, []))
     for code, row in table.items():
-        child = _named(aggregates, aggregates.vector(code))
-        shown = {f: row.get(sid) for f, sid in ids.items()}
-        wanted = {f: child[f] if child["counted"] else None for f in ids}
-        if shown != wanted or row.get("status_progress") != (child["counted"] > 0):
-            found.append(f"table {code}: {shown} (recount {wanted})")
-    return found[: MAX_DETAILS * 4]
+        child = aggregates.vector(code)
+        counted = child[counted_at] > 0
+        for field, sid in ids.items():
+            wanted = child[position[field]] if counted else None
+            if row.get(sid) != wanted:
+                found.append(f"table {code} {sid}: {row.get(sid)} (recount {wanted})")
+        if row.get("status_progress") != counted:
+            found.append(f"table {code} status_progress {row.get('status_progress')}")
+    return found[:MAX_DETAILS]
 
 
 def wilayah_list(doc: Any, kode: str, aggregates: Aggregates) -> list[str]:
@@ -95,28 +102,36 @@ def wilayah_list(doc: Any, kode: str, aggregates: Aggregates) -> list[str]:
     return _children_differ(listed, aggregates.children.get(kode, []))
 
 
+def _own_values(aggregates: Aggregates, kode: str) -> dict[str, int]:
+    """A TPS's numbers as the bulk data has them (counted or held, whichever it is)."""
+    named = dict(zip(columns(aggregates.fields), aggregates.vector(kode), strict=True))
+    return {f: named[f] + named[f"held_{f}"] for f in aggregates.fields} | {
+        "counted": named["counted"]
+    }
+
+
 def hhcw_tps(
     doc: Mapping[str, Any], kode: str, aggregates: Aggregates, ids: Mapping[str, str]
 ) -> list[str]:
-    own = _named(aggregates, aggregates.vector(kode))
+    own = _own_values(aggregates, kode)
     chart = doc.get("chart") or {}
-    found = []
-    for field, sid in ids.items():
-        value = own[field] + own[f"held_{field}"]
-        if sid in chart and chart[sid] is not None and chart[sid] != value:
-            found.append(f"chart {sid} {chart[sid]} (bulk {value})")
+    found = [
+        f"chart {sid} {chart[sid]} (bulk {own[field]})"
+        for field, sid in ids.items()
+        if chart.get(sid) is not None and chart[sid] != own[field]
+    ]
     if doc.get("status_suara") and not own["counted"]:
         found.append("status_suara true for a TPS that does not count")
     return found
 
 
 def rekap_tps(doc: Mapping[str, Any], kode: str, aggregates: Aggregates) -> list[str]:
-    own = _named(aggregates, aggregates.vector(kode))
+    own = _own_values(aggregates, kode)
     values = doc.get("values") or {}
     found = [
-        f"{field} {values.get(field)} (bulk {own[field] + own[f'held_{field}']})"
+        f"{field} {values[field]} (bulk {own[field]})"
         for field in aggregates.fields
-        if field in values and values[field] != own[field] + own[f"held_{field}"]
+        if field in values and values[field] != own[field]
     ]
     status = doc.get("status") or {}
     if bool(status.get("counted")) != bool(own["counted"]):

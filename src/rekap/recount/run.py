@@ -8,7 +8,7 @@ from typing import Any
 
 from rekap.recount import bulk_checks
 from rekap.recount.aggregate import Aggregates, columns, recompute
-from rekap.recount.files import PassContext, check_all, parse_index, unlisted
+from rekap.recount.files import PassContext, check_all, parse_index
 from rekap.recount.layout import ELECTION, INDEX, SCHEMA, TOTALS, bulk_tps, locate
 from rekap.recount.problems import Kind, RecountReport
 from rekap.recount.signature import check_listed, check_manifest, load_pinned_key
@@ -50,13 +50,12 @@ def recount(
         for e in (election or {}).get("entries", [])
         if e.get("sirekap_id")
     }
+    context = PassContext(folder, contest, entries, aggregates, ids, frozenset(passed), deep)
+    found, counts = check_all(context, workers)
+    report.problems.extend(found)
+    report.checked.update(counts)
     if aggregates is not None:
-        context = PassContext(folder, contest, entries, aggregates, ids, frozenset(passed), deep)
-        found, counts = check_all(context, workers)
-        report.problems.extend(found)
-        report.checked.update(counts)
         report.nasional = dict(zip(columns(aggregates.fields), aggregates.vector(""), strict=True))
-    report.problems.extend(unlisted(folder, entries))
     return report
 
 

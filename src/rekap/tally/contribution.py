@@ -15,7 +15,7 @@ from rekap.tally.stage import TpsStage
 
 Vector = tuple[int, ...]
 
-_STAGE_FLAGS = (TpsStage.RECEIVED, TpsStage.READ, TpsStage.VERIFIED, TpsStage.PUBLISHED)
+STAGE_FLAGS = (TpsStage.RECEIVED, TpsStage.READ, TpsStage.VERIFIED, TpsStage.PUBLISHED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ class TpsState:
 
 def contribution(state: TpsState, layout: TallyLayout) -> Vector:
     """The vector one TPS adds to each of its ancestors (``layout.columns()`` order)."""
-    flags = [int(state.stage >= stage) for stage in _STAGE_FLAGS]
+    flags = [int(state.stage >= stage) for stage in STAGE_FLAGS]
     flags.append(int(state.blocking))
     flags.append(int(state.counted))
     numbers = [state.values.get(f, 0) for f in layout.fields]

@@ -7,7 +7,7 @@ numbers that count (``counted``), then the numbers held back by open blocking fi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rekap.domain.form import TOTAL_FIELDS, FormSpec
 
@@ -20,15 +20,15 @@ class TallyLayout:
     contest: str
     vote_fields: tuple[str, ...]
     total_fields: tuple[str, ...] = TOTAL_FIELD_IDS
+    fields: tuple[str, ...] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields", (*self.vote_fields, *self.total_fields))
 
     @classmethod
     def of_form(cls, contest: str, form: FormSpec) -> TallyLayout:
         """The layout for a contest whose form is ``form``: its vote fields, then the totals."""
         return cls(contest, tuple(f.id for f in form.vote_fields))
-
-    @property
-    def fields(self) -> tuple[str, ...]:
-        return (*self.vote_fields, *self.total_fields)
 
     @property
     def width(self) -> int:

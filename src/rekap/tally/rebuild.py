@@ -1,19 +1,19 @@
 """A full rebuild: every region's tally computed from scratch from every TPS's contribution.
 
 The result is exactly the state that applying the same TPS one by one reaches (a property
-test holds the two together). Contributions are summed per desa, then level by level up
-to the nation, with integer numpy reductions.
+test holds the two together). Contributions are computed column by column, summed per desa,
+then level by level up to the nation, with integer numpy reductions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from rekap.domain.wilayah import Level
-from rekap.tally.contribution import TpsState, contribution
+from rekap.tally.contribution import STAGE_FLAGS, TpsState
 from rekap.tally.index import IntArray, RegionIndex
 from rekap.tally.layout import TallyLayout
 from rekap.tally.table import TallyTable
@@ -40,6 +40,27 @@ def desa_rows(index: RegionIndex, codes: Sequence[str]) -> tuple[IntArray, tuple
     return rows, unplaced
 
 
+def contribution_matrix(states: Sequence[TpsState], layout: TallyLayout) -> IntArray:
+    """``contribution(state)`` for every state at once, one row per state."""
+    count = len(states)
+    stage = np.fromiter((s.stage for s in states), dtype=np.int64, count=count)
+    blocking = np.fromiter((s.blocking for s in states), dtype=np.bool_, count=count)
+    has_values = np.fromiter((bool(s.values) for s in states), dtype=np.bool_, count=count)
+    counted = has_values & ~blocking
+    held = has_values & blocking
+    out = np.zeros((count, layout.width), dtype=np.int64)
+    for column, stage_flag in enumerate(STAGE_FLAGS):
+        out[:, column] = stage >= stage_flag
+    out[:, len(STAGE_FLAGS)] = blocking
+    out[:, len(STAGE_FLAGS) + 1] = counted
+    mappings = [s.values for s in states]
+    for j, field_id in enumerate(layout.fields):
+        values = np.array([m.get(field_id, 0) for m in mappings], dtype=np.int64)
+        out[:, layout.counted_offset + j] = np.where(counted, values, 0)
+        out[:, layout.held_offset + j] = np.where(held, values, 0)
+    return out
+
+
 def rebuild_matrix(
     index: RegionIndex, layout: TallyLayout, rows: IntArray, contributions: IntArray
 ) -> TallyTable:
@@ -58,17 +79,16 @@ def rebuild_matrix(
     return TallyTable(index, layout, matrix)
 
 
-def rebuild(index: RegionIndex, layout: TallyLayout, states: Iterable[TpsState]) -> Rebuilt:
-    """The tally of every region from the current state of every TPS."""
-    codes: list[str] = []
-    vectors = []
-    for state in states:
-        codes.append(state.kode_tps)
-        vectors.append(contribution(state, layout))
-    contributions = np.array(vectors, dtype=np.int64).reshape(len(vectors), layout.width)
+def rebuild(index: RegionIndex, layout: TallyLayout, states: Sequence[TpsState]) -> Rebuilt:
+    """The tally of every region from the current state of every TPS (one state per TPS)."""
+    codes = [state.kode_tps for state in states]
+    if len(set(codes)) != len(codes):
+        raise ValueError("a rebuild takes one state per TPS")
+    contributions = contribution_matrix(states, layout)
     rows, unplaced = desa_rows(index, codes)
     table = rebuild_matrix(index, layout, rows, contributions)
-    for code, vector, row in zip(codes, vectors, rows, strict=True):
-        if row >= 0:
-            table.remember(code, vector)
+    placed = rows >= 0
+    table.seed(
+        [c for c, keep in zip(codes, placed.tolist(), strict=True) if keep], contributions[placed]
+    )
     return Rebuilt(table, unplaced)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rekap.tally.contribution import Vector
-from rekap.tally.layout import COVERAGE, TallyLayout
+from rekap.tally.layout import TallyLayout
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +48,10 @@ class RegionTally:
     def from_vector(
         cls, kode: str, tps_expected: int, vector: Vector, layout: TallyLayout
     ) -> RegionTally:
-        flags = dict(zip(COVERAGE, vector[: len(COVERAGE)], strict=True))
-        counted = vector[layout.counted_offset : layout.held_offset]
-        held = vector[layout.held_offset :]
-        return cls(
-            kode=kode,
-            contest=layout.contest,
-            coverage=Coverage(tps_expected=tps_expected, **flags),
-            counted=dict(zip(layout.fields, counted, strict=True)),
-            held=dict(zip(layout.fields, held, strict=True)),
-        )
+        if len(vector) != layout.width:
+            raise ValueError(f"a vector of {len(vector)} numbers does not fit {layout.columns()}")
+        start, middle = layout.counted_offset, layout.held_offset
+        coverage = Coverage(tps_expected, *vector[:start])
+        counted = dict(zip(layout.fields, vector[start:middle], strict=True))
+        held = dict(zip(layout.fields, vector[middle:], strict=True))
+        return cls(kode, layout.contest, coverage, counted, held)

@@ -6,7 +6,7 @@ of the country. ``rebuild`` (rekap.tally.rebuild) computes the same matrix from 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -17,7 +17,11 @@ from rekap.tally.region_tally import RegionTally
 
 
 class TallyTable:
-    """A mutable accumulator: it changes only through ``apply`` and ``apply_state``."""
+    """A mutable accumulator: it changes only through ``apply`` and ``apply_state``.
+
+    It remembers what each TPS contributes now: the rows of a rebuild (``seed``), then every
+    state applied since, so that a TPS's next state replaces its previous one.
+    """
 
     def __init__(self, index: RegionIndex, layout: TallyLayout, matrix: IntArray) -> None:
         if matrix.shape != (len(index), layout.width):
@@ -27,10 +31,18 @@ class TallyTable:
         self.matrix = matrix
         self._chains: dict[int, IntArray] = {}
         self._applied: dict[str, Vector] = {}
+        self._seed_rows: dict[str, int] = {}
+        self._seed = np.zeros((0, layout.width), dtype=np.int64)
 
     @classmethod
     def empty(cls, index: RegionIndex, layout: TallyLayout) -> TallyTable:
         return cls(index, layout, np.zeros((len(index), layout.width), dtype=np.int64))
+
+    def seed(self, codes: Sequence[str], contributions: IntArray) -> None:
+        """Record what each TPS of a rebuild contributes, without changing the totals."""
+        self._seed_rows = {code: row for row, code in enumerate(codes)}
+        self._seed = contributions
+        self._applied = {}
 
     def chain_of(self, kode_tps: str) -> IntArray:
         """Rows of the TPS's desa and every ancestor (raises UnplacedTps)."""
@@ -48,21 +60,31 @@ class TallyTable:
             self.matrix[self.chain_of(kode_tps)] += np.array(change, dtype=np.int64)
         return change
 
+    def share(self, kode_tps: str) -> Vector | None:
+        """What a TPS contributes now (None: nothing recorded)."""
+        found = self._applied.get(kode_tps)
+        if found is not None:
+            return found
+        row = self._seed_rows.get(kode_tps)
+        return None if row is None else tuple(int(v) for v in self._seed[row])
+
     def apply_state(self, state: TpsState) -> Vector:
-        """Apply a TPS's new state, remembering what it contributed before (in this table)."""
+        """Apply a TPS's new state in place of what it contributed before."""
         new = contribution(state, self.layout)
-        old = self._applied.get(state.kode_tps)
-        change = self.apply(state.kode_tps, old, new)
+        change = self.apply(state.kode_tps, self.share(state.kode_tps), new)
         self._applied[state.kode_tps] = new
         return change
 
-    def remember(self, kode_tps: str, vector: Vector) -> None:
-        """Record what a TPS contributes already (after a rebuild), without changing totals."""
-        self._applied[kode_tps] = vector
-
     def shares(self) -> dict[str, Vector]:
-        """What each TPS applied to this table contributes now."""
-        return dict(self._applied)
+        """What each TPS contributes now."""
+        return {code: tuple(vector) for code, vector in self.share_rows()}
+
+    def share_rows(self) -> Iterator[tuple[str, Sequence[int]]]:
+        """``(kode_tps, contribution)`` for every TPS, rebuilt ones first."""
+        for code, vector in zip(self._seed_rows, self._seed.tolist(), strict=True):
+            if code not in self._applied:
+                yield code, vector
+        yield from self._applied.items()
 
     def region(self, kode: str) -> RegionTally:
         row = self.index.row_of[kode]

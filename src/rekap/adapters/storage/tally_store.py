@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, delete, insert, select, text
+from sqlalchemy import Connection, Engine, delete, select, text
 
 from rekap.adapters.storage.schema import (
     finding,
@@ -35,7 +35,6 @@ from rekap.tally.region_tally import RegionTally
 from rekap.tally.stage import TpsStage
 from rekap.tally.table import TallyTable
 
-CHUNK = 10_000
 STAGE_OF_SOURCE = {"entry": TpsStage.VERIFIED, "photo": TpsStage.READ, "import": TpsStage.READ}
 
 
@@ -65,9 +64,20 @@ def ancestors(kode_tps: str) -> tuple[str, ...]:
     return ("", kode_tps[:2], kode_tps[:4], kode_tps[:6], kode_tps[:10])
 
 
-def _chunks(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
-    for start in range(0, len(rows), CHUNK):
-        yield rows[start : start + CHUNK]
+TALLY_COLUMNS = ("tps_expected", *COVERAGE)
+
+
+def _bulk_insert(
+    cursor: Any, dialect: str, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    names = ", ".join(f'"{c}"' for c in columns)
+    if dialect == "postgresql":
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in columns)
+    cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
 
 class TallyStore:
@@ -80,11 +90,6 @@ class TallyStore:
     def _prepare(self) -> dict[str, Any]:
         codes = ", ".join(f":k{i}" for i in range(5))
         coverage = ", ".join(f'"{c}" = "{c}" + :{c}' for c in COVERAGE)
-        fields = self.layout.fields
-        cases = {
-            side: " ".join(f"WHEN :f{i} THEN :{side}{i}" for i in range(len(fields)))
-            for side in ("c", "h")
-        }
         return {
             "old": text(
                 "SELECT vector FROM tally_tps WHERE contest = :contest AND kode_tps = :kode"
@@ -92,17 +97,27 @@ class TallyStore:
             "coverage": text(
                 f"UPDATE region_tally SET {coverage} WHERE contest = :contest AND kode IN ({codes})"
             ),
-            "values": text(
-                f"UPDATE region_tally_value SET counted = counted + CASE field {cases['c']} "
-                f"ELSE 0 END, held = held + CASE field {cases['h']} ELSE 0 END "
-                f"WHERE contest = :contest AND kode IN ({codes})"
-            ),
             "share": text(
                 "INSERT INTO tally_tps (contest, kode_tps, vector) "
                 "VALUES (:contest, :kode, :vector) "
                 "ON CONFLICT (contest, kode_tps) DO UPDATE SET vector = excluded.vector"
             ),
         }
+
+    def _values_statement(self, changed: int) -> Any:
+        """UPDATE of the value rows of ``changed`` fields over the five ancestors (cached)."""
+        key = f"values-{changed}"
+        if key not in self._statements:
+            codes = ", ".join(f":k{i}" for i in range(5))
+            fields = ", ".join(f":f{i}" for i in range(changed))
+            counted = " ".join(f"WHEN :f{i} THEN :c{i}" for i in range(changed))
+            held = " ".join(f"WHEN :f{i} THEN :h{i}" for i in range(changed))
+            self._statements[key] = text(
+                f"UPDATE region_tally_value SET counted = counted + CASE field {counted} "
+                f"ELSE 0 END, held = held + CASE field {held} ELSE 0 END "
+                f"WHERE contest = :contest AND kode IN ({codes}) AND field IN ({fields})"
+            )
+        return self._statements[key]
 
     # One TPS at a time ---------------------------------------------------------------------
     def apply(self, state: TpsState) -> Vector:
@@ -129,16 +144,17 @@ class TallyStore:
             )
             if done.rowcount != 5:
                 raise UnplacedTps(f"{kode_tps}: {done.rowcount} of 5 region rows (rebuild?)")
-        numbers = change[width:]
-        if any(numbers):
-            fields = self.layout.fields
+        fields = self.layout.fields
+        counted, held = change[width : width + len(fields)], change[width + len(fields) :]
+        changed = [i for i in range(len(fields)) if counted[i] or held[i]]
+        if changed:
             params: dict[str, object] = {"contest": contest, **codes}
-            for i, field_id in enumerate(fields):
-                params[f"f{i}"] = field_id
-                params[f"c{i}"] = numbers[i]
-                params[f"h{i}"] = numbers[len(fields) + i]
-            done = connection.execute(self._statements["values"], params)
-            if done.rowcount != 5 * len(fields):
+            for j, i in enumerate(changed):
+                params[f"f{j}"] = fields[i]
+                params[f"c{j}"] = counted[i]
+                params[f"h{j}"] = held[i]
+            done = connection.execute(self._values_statement(len(changed)), params)
+            if done.rowcount != 5 * len(changed):
                 raise UnplacedTps(f"{kode_tps}: value rows missing (rebuild?)")
         vector = json.dumps(list(new), separators=(",", ":"))
         connection.execute(
@@ -147,48 +163,42 @@ class TallyStore:
         return change
 
     # Whole contest -------------------------------------------------------------------------
-    def replace(self, table: TallyTable, shares: Mapping[str, Vector]) -> None:
-        """Store a full rebuild: every region's tally and every TPS's share."""
+    def replace(self, table: TallyTable) -> None:
+        """Store a full rebuild: every region's tally and every TPS's share, in one transaction
+        (PostgreSQL's COPY, or SQLite's executemany: a national rebuild is 1.5M rows)."""
         contest, fields = self.contest, self.layout.fields
+        width, count = len(COVERAGE), len(fields)
         matrix = table.matrix.tolist()
-        width = len(COVERAGE)
-        regions: list[dict[str, Any]] = []
-        values: list[dict[str, Any]] = []
-        for row, kode in enumerate(table.index.codes):
-            vector = matrix[row]
-            record: dict[str, Any] = {"contest": contest, "kode": kode}
-            record["tps_expected"] = int(table.index.expected[row])
-            record.update(zip(COVERAGE, vector[:width], strict=True))
-            regions.append(record)
-            for i, field_id in enumerate(fields):
-                held = vector[width + len(fields) + i]
-                values.append(
-                    {
-                        "contest": contest,
-                        "kode": kode,
-                        "field": field_id,
-                        "counted": vector[width + i],
-                        "held": held,
-                    }
-                )
-        tps_rows = [
-            {
-                "contest": contest,
-                "kode_tps": k,
-                "vector": json.dumps(list(v), separators=(",", ":")),
-            }
-            for k, v in shares.items()
+        expected = table.index.expected.tolist()
+        regions = [
+            (contest, kode, expected[row], *matrix[row][:width])
+            for row, kode in enumerate(table.index.codes)
         ]
+        values = [
+            (contest, kode, field_id, matrix[row][width + i], matrix[row][width + count + i])
+            for row, kode in enumerate(table.index.codes)
+            for i, field_id in enumerate(fields)
+        ]
+        shares = [
+            (contest, kode, "[" + ",".join(map(str, vector)) + "]")
+            for kode, vector in table.share_rows()
+        ]
+        targets = (
+            ("region_tally", ("contest", "kode", *TALLY_COLUMNS), regions),
+            ("region_tally_value", ("contest", "kode", "field", "counted", "held"), values),
+            ("tally_tps", ("contest", "kode_tps", "vector"), shares),
+        )
         with self.engine.begin() as connection:
             for target in (region_tally, region_tally_value, tally_tps):
                 connection.execute(delete(target).where(target.c.contest == contest))
-            for target, rows in (
-                (region_tally, regions),
-                (region_tally_value, values),
-                (tally_tps, tps_rows),
-            ):
-                for chunk in _chunks(rows):
-                    connection.execute(insert(target), chunk)
+            raw = connection.connection.dbapi_connection
+            assert raw is not None
+            cursor = raw.cursor()
+            try:
+                for name, columns, rows in targets:
+                    _bulk_insert(cursor, self.engine.dialect.name, name, columns, rows)
+            finally:
+                cursor.close()
 
     def table(self, index: RegionIndex) -> TallyTable:
         """The stored tally as a matrix over ``index`` (to compare with a rebuild)."""

@@ -1,0 +1,149 @@
+"""A national snapshot and its recount: 823k simulated TPS results over the real region tree,
+or Sirekap's own 2024 data (``--sirekap PATH``, read and checked in memory).
+
+Usage: .venv/bin/python bench/publish_national.py [--out DIR] [--workers 2] [--sirekap PATH]
+Prints the time to publish (every file written, hashed, listed and signed), the files and
+bytes written, and the time of a full recount. Records nothing by itself; the snapshot is
+deleted afterwards unless --keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rekap.adapters.keys import load_or_create
+from rekap.adapters.sirekap_files import read_records
+from rekap.adapters.snapshot_dir import DirectorySnapshotStore, ForkedRunner
+from rekap.adapters.storage.tally_store import parse_updated_at
+from rekap.data import election_2024, region_tree
+from rekap.domain.form import c_hasil_ppwp
+from rekap.domain.result import Provenance, SourceKind
+from rekap.publish.records import SnapshotRequest, TpsRecord
+from rekap.publish.snapshot import publish_snapshot
+from rekap.recount.run import recount
+from rekap.rules.registry import rule_by_id
+from rekap.rules.rule import Violation
+from rekap.services.validation import validate_records
+from rekap.sources.sirekap import ImportedTps, SirekapParser
+from rekap.tally.contribution import TpsState
+from rekap.tally.stage import TpsStage
+from tally_national import simulate_values
+
+ELECTION = election_2024()
+CONTEST = ELECTION.contest("ppwp")
+FORM = c_hasil_ppwp(CONTEST.dapil[0])
+AT = datetime(2024, 3, 20, 12, 0, tzinfo=UTC)
+STAGES = (TpsStage.READ, TpsStage.VERIFIED, TpsStage.PUBLISHED)
+
+
+def simulated_records() -> list[TpsRecord]:
+    tree = region_tree()
+    codes = [c.value for r in tree.regions.values() if r.jenis for c in r.tps_codes()]
+    jenis = {r.kode.value: (r.jenis.value if r.jenis else "tps") for r in tree.regions.values()}
+    columns = simulate_values(codes)
+    names = [k for k in columns if k not in ("blocking", "stage")]
+    lists = {k: columns[k].tolist() for k in names}
+    blocking = columns["blocking"].tolist()
+    stage = columns["stage"].tolist()
+    rule = rule_by_id("F-SUM-SAH")
+    source = Provenance(SourceKind.IMPORT, "bench/publish_national.py simulated, seed 2024")
+    records = []
+    for i, kode in enumerate(codes):
+        values = {k: lists[k][i] for k in names}
+        findings = ()
+        if blocking[i]:
+            values["suara_sah"] += 1
+            total = values["paslon_1"] + values["paslon_2"] + values["paslon_3"]
+            evidence = {"sum_paslon": total, "suara_sah": values["suara_sah"]}
+            findings = (rule.finding(Violation(("suara_sah",), evidence)),)
+        photos = tuple(f"https://photos.example/{kode}-{page}.jpg" for page in (1, 2, 3))
+        state = TpsState(kode, STAGES[stage[i]], blocking[i], values)
+        records.append(TpsRecord(state, jenis[kode[:10]], findings, source, {}, photos, AT))
+    return records
+
+
+def sirekap_records(path: Path) -> list[TpsRecord]:
+    items: list[ImportedTps] = []
+    parser = SirekapParser(CONTEST, region_tree())
+    report = validate_records(read_records(path), parser, FORM, ELECTION, sink=items.append)
+    latest = {item.result.kode_tps.value: item for item in items}
+    return [
+        TpsRecord.from_result(
+            item.result,
+            report.findings.get(kode, ()),
+            TpsStage.READ,
+            parse_updated_at(item.published_at),
+        )
+        for kode, item in latest.items()
+    ]
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished worker processes."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def folder_size(folder: Path) -> tuple[int, int]:
+    files = size = 0
+    for root, _, names in os.walk(folder):
+        for name in names:
+            files += 1
+            size += os.stat(os.path.join(root, name)).st_size
+    return files, size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--sirekap", type=Path, default=None)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"{platform.python_implementation()} {platform.python_version()}, "
+        f"{time.strftime('%Y-%m-%d %H:%M %Z')}"
+    )
+    started = time.perf_counter()
+    records = sirekap_records(args.sirekap) if args.sirekap else simulated_records()
+    source = f"Sirekap {args.sirekap.name}" if args.sirekap else "simulated"
+    print(f"{len(records):,} {source} results prepared in {time.perf_counter() - started:.1f} s")
+    out = args.out or Path(tempfile.mkdtemp(prefix="rekap-snapshots-"))
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"writing under {out}")
+    key = load_or_create(Path(tempfile.mkdtemp()) / "bench-key.pem")
+    request = SnapshotRequest(region_tree(), CONTEST, FORM, records, AT)
+    started, cpu = time.perf_counter(), cpu_seconds()
+    done = publish_snapshot(
+        request, DirectorySnapshotStore(out), key, ForkedRunner(args.workers), args.workers
+    )
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    files, size = folder_size(Path(done.location))
+    print(f"publish: {seconds:.1f} s wall, {cpu:.1f} s CPU (all processes)")
+    print(f"  {files:,} files, {size / 1e9:.2f} GB, counts {done.counts}")
+    started, cpu = time.perf_counter(), cpu_seconds()
+    report = recount(out, workers=args.workers)
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    print(
+        f"recount: {seconds:.1f} s wall, {cpu:.1f} s CPU, ok={report.ok}, {len(report.problems)} problems"
+    )
+    print(f"  checked: {dict(report.checked)}")
+    for problem in report.problems[:10]:
+        print(f"  {problem}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak resident memory of the main process: {peak:,.0f} MB")
+    if not args.keep:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

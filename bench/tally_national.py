@@ -1,0 +1,271 @@
+"""The live tally at national size: 823k simulated TPS results over the real 2024 region tree.
+
+Usage: .venv/bin/python bench/tally_national.py [--updates N] [--no-postgres]
+Prints, with the machine: the full rebuild (numpy), one TPS update in memory, the stored
+rebuild and one TPS update on SQLite (and PostgreSQL on 127.0.0.1:5432 when reachable),
+p50/p99 over N random updates. Records nothing by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sqlite3
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import OperationalError
+
+from rekap.adapters.storage.engine import open_engine
+from rekap.adapters.storage.migrate import upgrade
+from rekap.adapters.storage.tally_store import TallyStore
+from rekap.data import election_2024, region_tree
+from rekap.domain.form import c_hasil_ppwp
+from rekap.tally.contribution import TpsState, contribution
+from rekap.tally.index import RegionIndex
+from rekap.tally.layout import TallyLayout
+from rekap.tally.rebuild import desa_rows, rebuild, rebuild_matrix
+from rekap.tally.stage import TpsStage
+
+POSTGRES = os.environ.get(
+    "REKAP_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+STAGES = (TpsStage.READ, TpsStage.VERIFIED, TpsStage.PUBLISHED)
+
+
+def layout() -> TallyLayout:
+    contest = election_2024().contest("ppwp")
+    return TallyLayout.of_form("ppwp", c_hasil_ppwp(contest.dapil[0]))
+
+
+def simulate_values(codes: list[str], seed: int = 2024) -> dict[str, np.ndarray]:
+    """Numbers for every TPS: DPT, turnout, invalid ballots, three paslon (by provinsi shares)."""
+    rng = np.random.default_rng(seed)
+    n = len(codes)
+    provinces = sorted({c[:2] for c in codes})
+    shares = rng.dirichlet((4.0, 9.0, 3.0), size=len(provinces))
+    province_of = np.array([provinces.index(c[:2]) for c in codes])
+    dpt = rng.integers(120, 300, size=n)
+    came = rng.binomial(dpt, 0.8)
+    tidak_sah = rng.binomial(came, 0.02)
+    sah = came - tidak_sah
+    votes = rng.multinomial(sah, shares[province_of])
+    return {
+        "dpt_j": dpt,
+        "pengguna_total_j": came,
+        "paslon_1": votes[:, 0],
+        "paslon_2": votes[:, 1],
+        "paslon_3": votes[:, 2],
+        "suara_sah": sah,
+        "suara_tidak_sah": tidak_sah,
+        "suara_total": came,
+        "blocking": rng.random(n) < 0.03,
+        "stage": rng.integers(0, len(STAGES), size=n),
+    }
+
+
+def simulate_states(codes: list[str], seed: int = 2024) -> list[TpsState]:
+    columns = simulate_values(codes, seed)
+    names = [k for k in columns if k not in ("blocking", "stage")]
+    lists = {k: columns[k].tolist() for k in names}
+    blocking = columns["blocking"].tolist()
+    stage = columns["stage"].tolist()
+    return [
+        TpsState(code, STAGES[stage[i]], blocking[i], {k: lists[k][i] for k in names})
+        for i, code in enumerate(codes)
+    ]
+
+
+def timed(action: Callable[[], object]) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = action()
+    return time.perf_counter() - started, result
+
+
+def percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return (
+        f"p50 {statistics.median(ordered) * 1000:.3f} ms, p99 {p99 * 1000:.3f} ms, "
+        f"max {ordered[-1] * 1000:.3f} ms ({len(ordered):,} updates)"
+    )
+
+
+def random_updates(states: list[TpsState], count: int, seed: int = 7) -> list[TpsState]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in rng.integers(0, len(states), size=count).tolist():
+        old = states[i]
+        values = {
+            **old.values,
+            "paslon_1": old.values["paslon_1"] + 1,
+            "suara_sah": old.values["suara_sah"] + 1,
+        }
+        values["suara_total"] = values["suara_sah"] + values["suara_tidak_sah"]
+        out.append(TpsState(old.kode_tps, TpsStage.VERIFIED, bool(rng.random() < 0.03), values))
+    return out
+
+
+def _timed_updates(store: TallyStore, updates: list[TpsState]) -> list[float]:
+    samples = []
+    for state in updates:
+        started = time.perf_counter()
+        store.apply(state)
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def _statements_only(store: TallyStore, updates: list[TpsState]) -> list[float]:
+    """The tally's own work when it rides in the transaction of the change that caused it."""
+    samples = []
+    with store.engine.begin() as connection:
+        for state in updates:
+            started = time.perf_counter()
+            store.apply_in(connection, state.kode_tps, contribution(state, store.layout))
+            samples.append(time.perf_counter() - started)
+    return samples
+
+
+class Checkpointer(threading.Thread):
+    """SQLite's WAL checkpoints moved off the write path: PASSIVE, from another connection."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(daemon=True)
+        self.path = path
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        connection = sqlite3.connect(self.path, timeout=30)
+        while not self.done.wait(0.5):
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        connection.close()
+
+
+def bench_store(
+    name: str, url: str, index: RegionIndex, states: list[TpsState], updates: int
+) -> None:
+    engine = open_engine(url)
+    upgrade(engine)
+    store = TallyStore(engine, layout())
+    rebuilt = rebuild(index, store.layout, states)
+    seconds, _ = timed(lambda: store.replace(rebuilt.table))
+    print(
+        f"{name}: store a full rebuild ({len(index):,} regions, {len(states):,} TPS): "
+        f"{seconds:.1f} s"
+    )
+    batches = [random_updates(states, updates, seed) for seed in (1, 2, 3)]
+    print(
+        f"{name}: one TPS update, own transaction: {percentiles(_timed_updates(store, batches[0]))}"
+    )
+    print(
+        f"{name}: one TPS update, statements only: "
+        f"{percentiles(_statements_only(store, batches[1]))}"
+    )
+    if engine.dialect.name == "sqlite":
+        database = Path(url.removeprefix("sqlite:///"))
+        quiet = open_engine(url)
+        event.listen(quiet, "connect", lambda c, _: c.execute("PRAGMA wal_autocheckpoint=0"))
+        checkpointer = Checkpointer(database)
+        checkpointer.start()
+        samples = _timed_updates(TallyStore(quiet, store.layout), batches[2])
+        checkpointer.done.set()
+        checkpointer.join()
+        print(
+            f"{name}: one TPS update, own transaction, checkpoints in the background: "
+            f"{percentiles(samples)}"
+        )
+    else:
+        relaxed = create_engine(engine.url, connect_args={"options": "-c synchronous_commit=off"})
+        samples = _timed_updates(TallyStore(relaxed, store.layout), batches[2])
+        print(
+            f"{name}: one TPS update, own transaction, synchronous_commit=off: "
+            f"{percentiles(samples)}"
+        )
+        relaxed.dispose()
+    check = store.table(index)
+    expected = rebuild(
+        index, store.layout, final_states(states, [u for b in batches for u in b])
+    ).table
+    print(f"{name}: stored tally after the updates = rebuild: {check.same_totals(expected)}")
+    engine.dispose()
+
+
+def final_states(states: list[TpsState], updates: list[TpsState]) -> list[TpsState]:
+    last = {s.kode_tps: s for s in states}
+    last.update((u.kode_tps, u) for u in updates)
+    return list(last.values())
+
+
+def postgres_url() -> tuple[str, Callable[[], None]] | None:
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    name = f"rekap_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError:
+        return None
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    return POSTGRES.rsplit("/", 1)[0] + f"/{name}", drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--updates", type=int, default=5000)
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--sqlite-dir", help="where the SQLite file goes (default: the temp dir)")
+    args = parser.parse_args()
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''}, {os.cpu_count()} CPUs, "
+        f"{platform.python_implementation()} {platform.python_version()}, "
+        f"{time.strftime('%Y-%m-%d %H:%M %Z')}"
+    )
+    tree = region_tree()
+    seconds, index = timed(lambda: RegionIndex.build(tree))
+    assert isinstance(index, RegionIndex)
+    codes = [c.value for r in tree.regions.values() if r.jenis for c in r.tps_codes()]
+    print(f"region index: {len(index):,} regions, {len(codes):,} TPS in {seconds:.2f} s")
+    seconds, states = timed(lambda: simulate_states(codes))
+    assert isinstance(states, list)
+    print(f"simulated {len(states):,} results in {seconds:.1f} s")
+    shape = layout()
+    seconds, rebuilt = timed(lambda: rebuild(index, shape, states))
+    print(f"full rebuild from TPS states (Python contributions + numpy sums): {seconds:.2f} s")
+    rows, _ = desa_rows(index, codes)
+    matrix = np.array([contribution(s, shape) for s in states], dtype=np.int64)
+    runs = [timed(lambda: rebuild_matrix(index, shape, rows, matrix))[0] for _ in range(5)]
+    print(f"full rebuild from the contribution matrix (numpy only): best {min(runs):.3f} s of 5")
+    table = rebuilt.table  # type: ignore[attr-defined]
+    samples = []
+    for state in random_updates(states, 20_000):
+        started = time.perf_counter()
+        table.apply_state(state)
+        samples.append(time.perf_counter() - started)
+    print(f"in memory: one TPS update through all 5 ancestors: {percentiles(samples)}")
+    with tempfile.TemporaryDirectory(dir=args.sqlite_dir) as folder:
+        bench_store("SQLite", f"sqlite:///{Path(folder) / 'bench.db'}", index, states, args.updates)
+    if not args.no_postgres:
+        found = postgres_url()
+        if found is None:
+            print("PostgreSQL: not reachable, skipped")
+        else:
+            url, drop = found
+            try:
+                bench_store("PostgreSQL", url, index, states, args.updates)
+            finally:
+                drop()
+
+
+if __name__ == "__main__":
+    main()
