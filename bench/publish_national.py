@@ -133,9 +133,8 @@ def main() -> None:
     started, cpu = time.perf_counter(), cpu_seconds()
     report = recount(out, workers=args.workers)
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
-    print(
-        f"recount: {seconds:.1f} s wall, {cpu:.1f} s CPU, ok={report.ok}, {len(report.problems)} problems"
-    )
+    print(f"recount: {seconds:.1f} s wall, {cpu:.1f} s CPU, ok={report.ok}")
+    print(f"  {len(report.problems)} problems")
     print(f"  checked: {dict(report.checked)}")
     for problem in report.problems[:10]:
         print(f"  {problem}")
