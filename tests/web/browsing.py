@@ -24,12 +24,16 @@ class Tab:
         if message.type == "error":
             self.errors.append(f"{message.text} ({message.location.get('url', '')})")
 
-    def shoot(self, folder: Path, name: str) -> None:
-        """A full-page screenshot, every lazy image loaded first."""
+    def load_images(self) -> None:
+        """Load every lazy image now, and wait until each has loaded (or failed)."""
         self.page.evaluate(
             "document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')"
         )
-        self.page.wait_for_load_state("networkidle")
+        self.page.wait_for_function("() => [...document.images].every(i => i.complete)")
+
+    def shoot(self, folder: Path, name: str) -> None:
+        """A full-page screenshot, every lazy image loaded first."""
+        self.load_images()
         self.page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
     def login(self, token: str) -> None:

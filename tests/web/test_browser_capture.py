@@ -24,7 +24,7 @@ def enter_by_keyboard(tab: Tab, values: dict[str, int]) -> None:
     page = tab.page
     inputs = page.locator("form#entry input[inputmode=numeric]")
     first = inputs.first.get_attribute("name")
-    page.wait_for_function(f"document.activeElement.name === '{first}'")
+    page.wait_for_function(f"() => document.activeElement.name === '{first}'")
     for i in range(inputs.count()):
         name = inputs.nth(i).get_attribute("name") or ""
         page.keyboard.type(str(values[name]))

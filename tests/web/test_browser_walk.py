@@ -80,8 +80,7 @@ def test_national_page_stays_within_its_weight_budget(
     ):
         finished.clear()
         tab.page.goto(path)
-        tab.page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
-        tab.page.wait_for_load_state("networkidle")
+        tab.load_images()
         transferred = sum(r.sizes()["responseBodySize"] for r in finished)
         decoded = sum(len(r.response().body()) for r in finished if r.response() is not None)
         weights[name] = {"requests": len(finished), "bytes": transferred, "decoded": decoded}
@@ -97,7 +96,7 @@ def test_instant_search_finds_a_desa(tab: Tab, artifacts: Path) -> None:
     page.locator("#q").press_sequentially("labibia", delay=30)
     first = page.locator("#hits li a").first
     first.wait_for()
-    page.wait_for_function("document.querySelector('#q').value === 'labibia'")
+    page.wait_for_function("() => document.querySelector('#q').value === 'labibia'")
     page.locator(f'#hits a[href="/wilayah/{DESA}"]').wait_for()
     assert first.get_attribute("href") == f"/wilayah/{DESA}"  # the whole word first
     tab.shoot(artifacts, "search")
