@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Request
+from playwright.sync_api import Browser, Request
 from sqlalchemy import select
 
 from rekap.adapters.storage.schema import tps_result
@@ -118,3 +118,17 @@ def test_other_pages_render_cleanly_in_both_languages(tab: Tab, artifacts: Path)
         tab.shoot(artifacts, name)
     assert tab.page.locator("html").get_attribute("lang") == "en"
     assert tab.errors == []
+
+
+def test_pages_read_and_search_without_javascript(browser: Browser, server: str) -> None:
+    context = browser.new_context(base_url=server, java_script_enabled=False)
+    tab = Tab.open(context)
+    tab.page.goto("/")
+    assert tab.page.locator("table.paslon tbody tr").count() == 3
+    tab.page.fill("#q", "labibia")
+    tab.page.press("#q", "Enter")
+    tab.page.wait_for_url("**/cari?q=labibia")
+    tab.page.locator(f'ol.results a[href="/wilayah/{DESA}"]').click()
+    tab.page.wait_for_url(f"**/wilayah/{DESA}")
+    assert tab.page.locator("table.children tbody tr").count() == 10
+    context.close()

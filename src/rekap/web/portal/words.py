@@ -245,7 +245,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "outcome_open": ("menunggu verifikator kedua", "waiting for a second verifier"),
     "outcome_verified": ("terverifikasi", "verified"),
     "outcome_adjudication": ("dikirim ke adjudikator", "sent to an adjudicator"),
-    "outcome_None": ("", ""),
     "no_task": ("Tidak ada tugas di wilayah Anda saat ini.", "No task in your region right now."),
     "stats_help": (
         "Ketidaksepakatan dihitung terhadap angka final; ditandai bila di atas 20% (minimal 5 "

@@ -1,0 +1,115 @@
+"""The portal's pure helpers: words in both languages, numbers, names, charts, maps, search."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from rekap.data import election_2024, region_tree
+from rekap.rules.registry import ALL_RULES
+from rekap.web.portal.anomalies import RULE_TITLES_ID
+from rekap.web.portal.i18n import Words, format_int, format_percent
+from rekap.web.portal.paslon import leader, paslon_of, shares, short_name
+from rekap.web.portal.search import SearchIndex
+from rekap.web.portal.svg_chart import bar_chart
+from rekap.web.portal.svg_map import PROVINSI_TILES, Tile, provinsi_cartogram
+from rekap.web.portal.words import WORDS
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "rekap" / "web" / "templates"
+DYNAMIC = {
+    "level_": ("0", "2", "4", "6", "10", "13"),
+    "children_": ("0", "2", "4", "6", "10"),
+    "role_": ("admin", "officer", "verifier", "adjudicator"),
+    "severity_": ("blocking", "warning"),
+    "source_": ("photo", "entry", "import"),
+    "outcome_": ("open", "verified", "adjudication"),
+    "photo_state_": (
+        "received",
+        "read",
+        "checked",
+        "accepted",
+        "needs_verification",
+        "failed",
+        "verified",
+        "published",
+    ),
+}
+
+
+def test_every_text_a_template_uses_exists_in_both_languages() -> None:
+    used: set[str] = set()
+    for template in TEMPLATES.glob("*.html"):
+        used |= set(re.findall(r"\bt\('([a-z_0-9]+)'", template.read_text()))
+    for prefix, suffixes in DYNAMIC.items():
+        used.discard(prefix)
+        used |= {prefix + s for s in suffixes}
+    used |= {f"status_{s}" for s in ("none", "received", "incomplete", "counted", "held")}
+    used |= {"status_needs_verification", "status_adjudication", "entry_missing"}
+    used |= {"entry_invalid", "not_found", "forbidden", "refused", "title_nasional"}
+    missing = sorted(used - set(WORDS))
+    assert missing == []
+    assert all(indonesian and english for indonesian, english in WORDS.values())
+
+
+def test_every_rule_has_an_indonesian_title() -> None:
+    assert {r.id for r in ALL_RULES} <= set(RULE_TITLES_ID)
+
+
+def test_numbers_are_written_the_indonesian_or_english_way() -> None:
+    assert format_int(96_214_691, "id") == "96.214.691"
+    assert format_int(96_214_691, "en") == "96,214,691"
+    assert format_int(None, "id") == "—"
+    assert format_percent(0.5859, "id") == "58,59%"
+    assert format_percent(0.5859, "en") == "58.59%"
+    assert Words("en")("history_n", n=3) == "3 changes"
+    with pytest.raises(KeyError):
+        Words("id")("no-such-text")
+
+
+def test_paslon_short_names_drop_titles() -> None:
+    entries = election_2024().contest("ppwp").dapil[0].entries
+    assert [short_name(e.nama) for e in entries] == [
+        "Anies – Muhaimin",
+        "Prabowo – Gibran",
+        "Ganjar – Mahfud",
+    ]
+
+
+def test_shares_and_the_leader() -> None:
+    paslon = paslon_of(election_2024().contest("ppwp").dapil[0].entries)
+    items = shares(paslon, {"paslon_1": 10, "paslon_2": 30, "paslon_3": 10}, {})
+    assert [s.share for s in items] == [0.2, 0.6, 0.2]
+    top = leader(items)
+    assert top is not None and top.nomor_urut == 2
+    assert leader(shares(paslon, {"paslon_1": 5, "paslon_2": 5}, {})) is None  # a tie
+    assert leader(shares(paslon, {}, {})) is None
+    assert all(s.share is None for s in shares(paslon, {}, {}))
+
+
+def test_chart_and_cartogram_are_self_contained_svg() -> None:
+    paslon = paslon_of(election_2024().contest("ppwp").dapil[0].entries)
+    chart = str(bar_chart(shares(paslon, {"paslon_1": 1}, {}), "Judul <x>", "id"))
+    assert chart.startswith("<svg") and "Judul &lt;x&gt;" in chart and "100,00%" in chart
+    tree = region_tree()
+    provinsi = list(tree.children_of[""])
+    assert set(provinsi) == set(PROVINSI_TILES)
+    places = {(c, r) for c, r, _ in PROVINSI_TILES.values()}
+    assert len(places) == len(PROVINSI_TILES)  # no two provinsi on one tile
+    tiles = [Tile(k, tree.regions[k].nama, k, None, False, f"/wilayah/{k}", k) for k in provinsi]
+    drawn = str(provinsi_cartogram(tiles, "Peta"))
+    assert drawn.count("<rect") == len(provinsi)
+    assert "http" not in drawn.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_search_finds_places_by_words_and_codes() -> None:
+    index = SearchIndex(region_tree())
+    assert index.search("kota kendari")[0].kode == "7471"
+    assert index.search("KENDARI")[0].kode == "7471"
+    assert index.search("jawa barat")[0].kode == "32"
+    assert [h.kode for h in index.search("74")][:2] == ["74", "7401"]
+    assert index.search("7471011007001")[0].level.value == 13
+    assert index.search("7471011007999") == []
+    assert index.search("   ") == []
+    assert index.search("zzzzqqq") == []
