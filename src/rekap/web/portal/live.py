@@ -1,18 +1,16 @@
-"""The public figures, rebuilt from the store when the change log moves.
+"""The public figures: every TPS's facts and the tally of every region, from the store.
 
-Every change to a result, a form or a finding writes an event, so the head of the change log
-names the state of the data: the portal keeps one ``LiveData`` per head, rebuilt at most every
-``refresh_seconds``. The tally is the pure rebuild (``rekap.tally.rebuild``) over the whole
-region tree, so every page adds up exactly as ``rekap tally --rebuild`` would.
+The tally is the pure rebuild (``rekap.tally.rebuild``) over the whole region tree, so every
+page adds up exactly as ``rekap tally --rebuild`` would. After that, only what changed is read
+again: every change to a result, a form or a photo writes an event naming its TPS, so the
+events after the last head name the TPS to refresh (``update_live``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 
 from rekap.adapters.storage.tally_store import stage_of
@@ -23,13 +21,19 @@ from rekap.domain.result import TpsResult
 from rekap.domain.wilayah import InvalidKodeWilayah, KodeWilayah
 from rekap.rules.finding import Finding, Severity
 from rekap.rules.registry import check_tps, rule_by_id
-from rekap.tally.contribution import TpsState
-from rekap.tally.index import RegionIndex
+from rekap.tally.contribution import TpsState, contribution
+from rekap.tally.index import RegionIndex, UnplacedTps
 from rekap.tally.layout import TallyLayout
 from rekap.tally.rebuild import rebuild
 from rekap.tally.stage import TpsStage
 from rekap.tally.table import TallyTable
-from rekap.web.portal.queries import FormRow, PortalQueries, ResultRow, StoredFinding
+from rekap.web.portal.queries import (
+    DataVersion,
+    FormRow,
+    PortalQueries,
+    ResultRow,
+    StoredFinding,
+)
 
 WAITING_FORM_STATES = ("needs_verification", "adjudication")
 
@@ -77,10 +81,15 @@ class TpsFacts:
 
 @dataclass(frozen=True)
 class LiveData:
-    version: int
+    version: DataVersion
     tps: Mapping[str, TpsFacts]
     table: TallyTable
     unplaced: tuple[str, ...]
+
+    @property
+    def head(self) -> int:
+        """The change-log record the figures reflect."""
+        return self.version.head
 
     @cached_property
     def tps_of_desa(self) -> Mapping[str, tuple[str, ...]]:
@@ -126,68 +135,76 @@ def live_findings(
 
 
 def collect_facts(
-    queries: PortalQueries, form: FormSpec, election: Election
+    queries: PortalQueries,
+    form: FormSpec,
+    election: Election,
+    codes: Sequence[str] | None = None,
 ) -> dict[str, TpsFacts]:
-    """Every TPS the store knows anything about: a result, a form, a photo or a finding."""
-    results = {r.kode_tps: r for r in queries.results()}
-    forms = {f.kode_tps: f for f in queries.forms()}
-    photos = queries.photo_counts()
-    stored = queries.findings()
+    """Every TPS the store knows anything about (a result, a form, a photo or a finding), or
+    only those of ``codes``. Imported results carry the findings stored at import; results of
+    the capture workflow are checked here."""
+    results = {r.kode_tps: r for r in queries.results(codes)}
+    forms = {f.kode_tps: f for f in queries.forms(codes)}
+    photos = queries.photo_counts(codes)
+    stored = queries.findings(codes)
     contest = queries.contest
     facts: dict[str, TpsFacts] = {}
     for kode in sorted(set(results) | set(forms) | set(photos) | set(stored)):
         result, row = results.get(kode), forms.get(kode)
         on_reading = False
+        findings: tuple[Finding, ...] = ()
         if kode in stored:
             findings = tuple(stored_finding(f) for f in stored[kode])
-        elif result is not None and result.values:
+        elif result is not None and result.values and result.source_kind != "import":
             findings = live_findings(kode, contest, result.values, result.jenis, form, election)
-        elif row is not None and row.values and row.state in WAITING_FORM_STATES:
+        elif result is None and row is not None and row.state in WAITING_FORM_STATES:
             findings = live_findings(kode, contest, row.values, "tps", form, election)
             on_reading = True
-        else:
-            findings = ()
         findings = tuple(sorted(findings, key=lambda f: not f.blocking))
         facts[kode] = TpsFacts(kode, result, row, photos.get(kode, 0), findings, on_reading)
     return facts
 
 
-def build_live(
-    version: int,
-    queries: PortalQueries,
-    index: RegionIndex,
-    layout: TallyLayout,
-    form: FormSpec,
-    election: Election,
-) -> LiveData:
-    facts = collect_facts(queries, form, election)
-    rebuilt = rebuild(index, layout, [f.tally_state() for f in facts.values()])
+@dataclass(frozen=True)
+class LiveParts:
+    """What building the figures needs besides the store."""
+
+    queries: PortalQueries
+    index: RegionIndex
+    layout: TallyLayout
+    form: FormSpec
+    election: Election
+
+
+def build_live(version: DataVersion, parts: LiveParts) -> LiveData:
+    """Everything from scratch: every TPS, then the pure rebuild of the tally."""
+    facts = collect_facts(parts.queries, parts.form, parts.election)
+    rebuilt = rebuild(parts.index, parts.layout, [f.tally_state() for f in facts.values()])
     return LiveData(version, facts, rebuilt.table, rebuilt.unplaced)
 
 
-@dataclass
-class LiveCache:
-    """One LiveData per change-log head, checked at most every ``refresh_seconds``."""
-
-    build: Callable[[int], LiveData]
-    head: Callable[[], int]
-    refresh_seconds: float
-    clock: Callable[[], float] = time.monotonic
-    _data: LiveData | None = None
-    _checked: float = float("-inf")
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def get(self) -> LiveData:
-        data = self._data
-        if data is not None and self.clock() - self._checked < self.refresh_seconds:
-            return data
-        with self._lock:
-            data = self._data
-            if data is not None and self.clock() - self._checked < self.refresh_seconds:
-                return data
-            head = self.head()
-            self._checked = self.clock()
-            if data is None or data.version != head:
-                data = self.build(head)
-                self._data = data
-            return data
+def update_live(
+    old: LiveData, version: DataVersion, parts: LiveParts, changed: Iterable[str]
+) -> LiveData:
+    """Only the TPS that changed: their facts read again, their old contribution replaced by
+    the new one in a copy of the tally (readers of ``old`` never see a half-done update)."""
+    codes = sorted(set(changed))
+    fresh = collect_facts(parts.queries, parts.form, parts.election, codes)
+    table = TallyTable(parts.index, parts.layout, old.table.matrix.copy())
+    tps = dict(old.tps)
+    unplaced = set(old.unplaced)
+    for kode in codes:
+        before, after = old.tps.get(kode), fresh.get(kode)
+        try:
+            table.apply(
+                kode,
+                None if before is None else contribution(before.tally_state(), parts.layout),
+                None if after is None else contribution(after.tally_state(), parts.layout),
+            )
+        except UnplacedTps:
+            unplaced.add(kode)
+        if after is None:
+            tps.pop(kode, None)
+        else:
+            tps[kode] = after
+    return LiveData(version, tps, table, tuple(sorted(unplaced)))

@@ -6,7 +6,7 @@ models from these rows (and from the pure tally and rules code).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,14 @@ from rekap.adapters.storage.schema import (
     verification_entry,
     verification_task,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class DataVersion:
+    head: int
+    """The newest change-log sequence."""
+    last_finding: int
+    findings: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +87,18 @@ class EntryRow:
     entered_at: str
 
 
+CHUNK = 500
+
+
+def _chunks(codes: Sequence[str] | None) -> Iterator[Sequence[str] | None]:
+    """None (no filter) once, or the codes in chunks small enough for any SQL driver."""
+    if codes is None:
+        yield None
+        return
+    for start in range(0, len(codes), CHUNK):
+        yield codes[start : start + CHUNK]
+
+
 def _ints(raw: Mapping[str, Any] | None) -> dict[str, int]:
     return {str(k): int(v) for k, v in (raw or {}).items() if v is not None}
 
@@ -88,32 +108,56 @@ class PortalQueries:
         self.engine = engine
         self.contest = contest
 
-    def log_head(self) -> int:
-        """The newest change-log sequence: every change to what the portal shows moves it."""
+    def version(self) -> DataVersion:
+        """Where the data stands: the change-log head, and the finding table's fingerprint
+        (findings are replaced in bulk without an event of their own)."""
         with self.engine.connect() as connection:
-            found = connection.execute(select(func.max(event.c.sequence))).scalar_one()
-        return int(found or 0)
+            head = connection.execute(select(func.max(event.c.sequence))).scalar_one()
+            last, count = connection.execute(
+                select(func.max(finding.c.id), func.count()).select_from(finding)
+            ).one()
+        return DataVersion(int(head or 0), int(last or 0), int(count or 0))
 
-    def results(self) -> list[ResultRow]:
-        query = select(
-            tps_result.c.kode_tps,
-            tps_result.c.jenis,
-            tps_result.c.fields,
-            tps_result.c.source_kind,
-            tps_result.c.source_ref,
-            tps_result.c.photos,
-            tps_result.c.published_at,
-        ).where(tps_result.c.contest == self.contest)
+    def changed_since(self, sequence: int) -> set[str]:
+        """The TPS that events after ``sequence`` are about."""
+        query = (
+            select(event.c.subject)
+            .distinct()
+            .where(event.c.sequence > sequence, event.c.subject.is_not(None))
+        )
         with self.engine.connect() as connection:
-            return [
-                ResultRow(k, j, _ints(f), s, r, tuple(p or ()), at)
-                for k, j, f, s, r, p, at in connection.execute(query)
-            ]
+            return {str(s) for (s,) in connection.execute(query) if len(str(s)) == 13}
 
-    def forms(self) -> list[FormRow]:
-        query = select(form).where(form.c.contest == self.contest)
+    def results(self, codes: Sequence[str] | None = None) -> list[ResultRow]:
+        out: list[ResultRow] = []
         with self.engine.connect() as connection:
-            return [_form_row(row) for row in connection.execute(query).mappings()]
+            for chunk in _chunks(codes):
+                query = select(
+                    tps_result.c.kode_tps,
+                    tps_result.c.jenis,
+                    tps_result.c.fields,
+                    tps_result.c.source_kind,
+                    tps_result.c.source_ref,
+                    tps_result.c.photos,
+                    tps_result.c.published_at,
+                ).where(tps_result.c.contest == self.contest)
+                if chunk is not None:
+                    query = query.where(tps_result.c.kode_tps.in_(chunk))
+                out.extend(
+                    ResultRow(k, j, _ints(f), s, r, tuple(p or ()), at)
+                    for k, j, f, s, r, p, at in connection.execute(query)
+                )
+        return out
+
+    def forms(self, codes: Sequence[str] | None = None) -> list[FormRow]:
+        out: list[FormRow] = []
+        with self.engine.connect() as connection:
+            for chunk in _chunks(codes):
+                query = select(form).where(form.c.contest == self.contest)
+                if chunk is not None:
+                    query = query.where(form.c.kode_tps.in_(chunk))
+                out.extend(_form_row(row) for row in connection.execute(query).mappings())
+        return out
 
     def form(self, kode_tps: str) -> FormRow | None:
         query = select(form).where(form.c.contest == self.contest, form.c.kode_tps == kode_tps)
@@ -121,29 +165,36 @@ class PortalQueries:
             row = connection.execute(query).mappings().first()
         return None if row is None else _form_row(row)
 
-    def photo_counts(self) -> dict[str, int]:
-        query = (
-            select(photo.c.kode_tps, func.count())
-            .where(photo.c.contest == self.contest)
-            .group_by(photo.c.kode_tps)
-        )
+    def photo_counts(self, codes: Sequence[str] | None = None) -> dict[str, int]:
+        counts: dict[str, int] = {}
         with self.engine.connect() as connection:
-            return {str(k): int(n) for k, n in connection.execute(query)}
+            for chunk in _chunks(codes):
+                query = select(photo.c.kode_tps, func.count()).where(
+                    photo.c.contest == self.contest
+                )
+                if chunk is not None:
+                    query = query.where(photo.c.kode_tps.in_(chunk))
+                for kode, count in connection.execute(query.group_by(photo.c.kode_tps)):
+                    counts[str(kode)] = int(count)
+        return counts
 
-    def findings(self) -> dict[str, list[StoredFinding]]:
-        query = select(finding).where(finding.c.contest == self.contest).order_by(finding.c.id)
+    def findings(self, codes: Sequence[str] | None = None) -> dict[str, list[StoredFinding]]:
         found: dict[str, list[StoredFinding]] = {}
         with self.engine.connect() as connection:
-            for row in connection.execute(query).mappings():
-                found.setdefault(row["kode_tps"], []).append(
-                    StoredFinding(
-                        row["rule"],
-                        row["severity"],
-                        tuple(row["fields"] or ()),
-                        row["message"],
-                        dict(row["evidence"] or {}),
+            for chunk in _chunks(codes):
+                query = select(finding).where(finding.c.contest == self.contest)
+                if chunk is not None:
+                    query = query.where(finding.c.kode_tps.in_(chunk))
+                for row in connection.execute(query.order_by(finding.c.id)).mappings():
+                    found.setdefault(row["kode_tps"], []).append(
+                        StoredFinding(
+                            row["rule"],
+                            row["severity"],
+                            tuple(row["fields"] or ()),
+                            row["message"],
+                            dict(row["evidence"] or {}),
+                        )
                     )
-                )
         return found
 
     def photos(self, kode_tps: str) -> list[PhotoRow]:

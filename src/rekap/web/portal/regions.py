@@ -109,4 +109,4 @@ def region_page(
             region_line(live.table.region(c), tree.regions[c].nama, paslon)
             for c in tree.children_of.get(kode, ())
         )
-    return RegionPage(own, path[:-1] if kode else (), children, tps, live.version)
+    return RegionPage(own, path[:-1] if kode else (), children, tps, live.head)

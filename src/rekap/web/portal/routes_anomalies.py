@@ -66,7 +66,7 @@ def _show(request: Request, portal: Portal, form: str, prefix: str, rule: str | 
         raise PageNotFound(prefix)
     groups = anomaly_groups(live, prefix, rule)
     if form == "json":
-        return json_response(request, _document(groups, prefix, live.version), etag)
+        return json_response(request, _document(groups, prefix, live.head), etag)
     if form == "csv":
         return csv_response(request, _rows(groups), f"rekap-anomali-{prefix or 'nasional'}", etag)
     lang = request_lang(request)
@@ -79,7 +79,7 @@ def _show(request: Request, portal: Portal, form: str, prefix: str, rule: str | 
         "rule": rule,
         "shown": None if rule else SHOWN,
         "rule_title": lambda r: rule_title(r, lang),
-        "version": live.version,
+        "version": live.head,
     }
     return render(request, "anomalies.html", context, etag=etag)
 

@@ -66,7 +66,7 @@ def tps_page(portal: Portal, kode: str) -> TpsPage:
         tuple(history_rows(records, names)),
         hidden,
         portal.queries.open_task_of(kode),
-        live.version,
+        live.head,
     )
 
 

@@ -11,7 +11,8 @@ from rekap.tally.index import RegionIndex
 from rekap.tally.layout import TallyLayout
 from rekap.web.context import AppContext
 from rekap.web.portal.crops import CropMaker
-from rekap.web.portal.live import LiveCache, LiveData, build_live
+from rekap.web.portal.live import LiveData, LiveParts
+from rekap.web.portal.live_cache import LiveCache
 from rekap.web.portal.paslon import Paslon, paslon_of
 from rekap.web.portal.queries import PortalQueries
 from rekap.web.portal.search import SearchIndex
@@ -26,7 +27,16 @@ class Portal:
     def __post_init__(self) -> None:
         self.queries = PortalQueries(self.context.engine, self.settings.contest)
         self.layout = TallyLayout.of_form(self.settings.contest, self.context.form)
-        self.cache = LiveCache(self._build, self.queries.log_head, self.settings.refresh_seconds)
+        self.cache = LiveCache(
+            LiveParts(
+                self.queries,
+                self.index,
+                self.layout,
+                self.context.form,
+                self.context.election,
+            ),
+            self.settings.refresh_seconds,
+        )
         self.crops = CropMaker(self.context.files)
 
     @cached_property
@@ -41,16 +51,6 @@ class Portal:
     def paslon(self) -> tuple[Paslon, ...]:
         contest = self.context.election.contest(self.settings.contest)
         return paslon_of(contest.dapil[0].entries)
-
-    def _build(self, version: int) -> LiveData:
-        return build_live(
-            version,
-            self.queries,
-            self.index,
-            self.layout,
-            self.context.form,
-            self.context.election,
-        )
 
     def live(self) -> LiveData:
         return self.cache.get()
