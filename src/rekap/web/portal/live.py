@@ -38,7 +38,7 @@ from rekap.web.portal.queries import (
 WAITING_FORM_STATES = ("needs_verification", "adjudication")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TpsFacts:
     """Everything the public pages say about one TPS."""
 

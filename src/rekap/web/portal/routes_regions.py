@@ -14,7 +14,7 @@ from rekap.web.portal.downloads import (
     region_rows,
     split_name,
 )
-from rekap.web.portal.i18n import Words
+from rekap.web.portal.i18n import Lang, Words, format_percent
 from rekap.web.portal.page_errors import PageNotFound
 from rekap.web.portal.regions import RegionPage, region_page
 from rekap.web.portal.rendering import page_etag, render, request_lang
@@ -22,21 +22,23 @@ from rekap.web.portal.responses import not_modified
 from rekap.web.portal.search import region_url
 from rekap.web.portal.state import Portal, portal_of
 from rekap.web.portal.svg_chart import bar_chart
-from rekap.web.portal.svg_map import Tile, provinsi_cartogram, tile_grid
+from rekap.web.portal.svg_map import Tile, provinsi_cartogram, short_label, tile_grid
 
 router = APIRouter(dependencies=[Depends(PUBLIC)], include_in_schema=False)
 PortalDep = Annotated[Portal, Depends(portal_of)]
 
 
-def _tiles(page: RegionPage, words: Words, lang: str) -> list[Tile]:
-    from rekap.web.portal.i18n import format_percent
-    from rekap.web.portal.svg_map import short_label
-
+def _tiles(page: RegionPage, words: Words, lang: Lang) -> list[Tile]:
+    """One tile per child (or per TPS of a desa), with a note naming the leader."""
     tiles = []
     for child in page.children:
         top = max(child.shares, key=lambda s: s.votes, default=None)
-        lead = child.leader.label if child.leader is not None else words("legend_none")
-        share = format_percent(top.share if top else None, "en" if lang == "en" else "id")
+        lead = (
+            child.leader.label
+            if child.leader is not None
+            else words("legend_tie" if child.has_votes else "legend_none")
+        )
+        share = format_percent(top.share if top else None, lang)
         note = f"{child.nama}: {lead} {share if child.leader else ''}".strip()
         label = short_label(child.nama)
         tiles.append(
