@@ -56,13 +56,24 @@ class PhotoProcessor:
         claimed = self.photos.claim(now())
         if claimed is None:
             return False
+        self._process(claimed, now)
+        return True
+
+    def process_photo(self, photo_id: int, now: Callable[[], datetime]) -> bool:
+        """Process one named photo (a queued job); False when it is no longer waiting."""
+        claimed = self.photos.claim_id(photo_id, now())
+        if claimed is None:
+            return False
+        self._process(claimed, now)
+        return True
+
+    def _process(self, claimed: ClaimedPhoto, now: Callable[[], datetime]) -> None:
         try:
             data = self.files.get(claimed.sha256, PhotoFormat(claimed.format).suffix)
             reading = self.read(data, claimed.page)
         except Exception as error:  # a bug or a lost file: fail visibly, never drop
             reading = PageReading("unreadable", f"processing failed: {error!r}", None)
         self.finish(claimed, reading, now())
-        return True
 
     def finish(self, claimed: ClaimedPhoto, reading: PageReading, at: datetime) -> None:
         ok = reading.status == "ok"

@@ -94,9 +94,23 @@ def worker(
     key: KeyFile = DEFAULT_KEY_PATH,
     once: Annotated[bool, typer.Option("--once", help="Stop when no photo is waiting.")] = False,
 ) -> None:
-    """Process received photos: read, check, accept or send to verification."""
+    """Process received photos: read, check, accept or send to verification.
+
+    On PostgreSQL this is a procrastinate worker of the `photos` queue (run as many as you
+    like, on any machine sharing the database and the photo store); on SQLite it claims
+    photos from the database directly."""
     context = build_context(db, photos, key)
     processor = build_processor(context)
+    if context.engine.dialect.name == "postgresql":
+        from rekap.adapters.queue import run_worker, sweep, worker_app
+
+        requeued = sweep(context.engine, utc_now())
+        console.print(f"Worker on the procrastinate queue ({requeued} waiting photos re-queued).")
+        app = worker_app(
+            context.engine, lambda photo_id: processor.process_photo(photo_id, utc_now), utc_now
+        )
+        run_worker(app, concurrency=1, wait=not once)
+        return
     done = 0
     while True:
         if processor.process_next(utc_now):

@@ -38,6 +38,12 @@ class AppContext:
     def __post_init__(self) -> None:
         self.log = EventLog(self.engine)
         self.accounts = AccountStore(self.engine, self.log)
-        self.photos = PhotoStore(self.engine, self.log, self.key)
+        on_received = None
+        if self.engine.dialect.name == "postgresql":  # production: the procrastinate queue
+            from rekap.adapters.queue import defer_in_transaction, ensure_queue_schema
+
+            ensure_queue_schema(self.engine)
+            on_received = defer_in_transaction
+        self.photos = PhotoStore(self.engine, self.log, self.key, on_received)
         self.form: FormSpec = c_hasil_ppwp(self.election.contest("ppwp").dapil[0])
         self.verification = VerificationStore(self.engine, self.log, self.form, self.election)

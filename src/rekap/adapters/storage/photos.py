@@ -8,10 +8,11 @@ and the photo is claimed again, so every accepted photo is processed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rekap.adapters.server_keys import ServerKey
@@ -71,11 +72,18 @@ class Upload:
     checked: CheckedPhoto
 
 
+OnReceived = Callable[[Connection, int], object]
+
+
 class PhotoStore:
-    def __init__(self, engine: Engine, log: EventLog, key: ServerKey) -> None:
+    def __init__(
+        self, engine: Engine, log: EventLog, key: ServerKey, on_received: OnReceived | None = None
+    ) -> None:
         self.engine = engine
         self.log = log
         self.key = key
+        self.on_received = on_received
+        """Called inside the transaction that records a photo (e.g. to queue its job)."""
 
     def _receipt(self, row: dict[str, object], duplicate: bool) -> Receipt:
         return Receipt(
@@ -137,12 +145,42 @@ class PhotoStore:
                     upload.captured_at.isoformat(),
                 )
                 self.log.append(connection, [event], at, principal.account_id, "upload")
+                if self.on_received is not None:
+                    self.on_received(connection, int(key[0]))
         except IntegrityError:
             again = self.find(upload.checked.sha256, upload.kode_tps, upload.page)
             if again is None:
                 raise
             return again
         return self._receipt({**values, "id": key[0]}, duplicate=False)
+
+    def claim_id(
+        self, photo_id: int, at: datetime, stale_after: timedelta = timedelta(minutes=5)
+    ) -> ClaimedPhoto | None:
+        """Take one named photo if it is still waiting (a queued job's photo)."""
+        stale = (at - stale_after).isoformat()
+        waiting = and_(
+            photo.c.id == photo_id,
+            photo.c.state == PhotoState.RECEIVED.value,
+            or_(photo.c.claimed_at.is_(None), photo.c.claimed_at < stale),
+        )
+        with self.engine.begin() as connection:
+            row = connection.execute(select(photo).where(waiting)).mappings().first()
+            if row is None:
+                return None
+            taken = connection.execute(
+                update(photo).where(waiting).values(claimed_at=at.isoformat())
+            )
+            if taken.rowcount != 1:
+                return None
+            return ClaimedPhoto(
+                row["id"],
+                row["sha256"],
+                row["format"],
+                row["kode_tps"],
+                row["contest"],
+                row["page"],
+            )
 
     def claim(
         self, at: datetime, stale_after: timedelta = timedelta(minutes=5)

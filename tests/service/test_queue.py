@@ -1,0 +1,59 @@
+"""On PostgreSQL, a photo's job is queued (procrastinate) in the transaction that records it,
+and a worker process drains the queue; a job for a photo already processed does nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from rekap.adapters.queue import QUEUE, run_worker, sweep, worker_app
+from rekap.cli.serve import build_processor
+from tests.service.conftest import Service
+from tests.service.test_election_day import photos_of, simulated
+
+pytest.importorskip("rekap.reading.digits")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def jobs(service: Service) -> list[tuple[str, str]]:
+    with service.context.engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT queueing_lock, status FROM procrastinate_jobs WHERE queue_name = :q"),
+            {"q": QUEUE},
+        )
+        return sorted((str(lock), str(status)) for lock, status in rows)
+
+
+@pytest.mark.slow
+def test_photos_are_queued_with_their_record_and_drained(service: Service) -> None:
+    if service.context.engine.dialect.name != "postgresql":
+        pytest.skip("the procrastinate queue is the PostgreSQL deployment's")
+    tps = simulated(0.0, seed=21)[0]
+    officer = service.officer(tps.kode.value)
+    shots = photos_of(tps, seed=3)
+    for page, jpeg in shots.items():
+        answer = service.client.post(
+            f"/api/v1/tps/{tps.kode.value}/photos",
+            files={"photo": ("p.jpg", jpeg, "image/jpeg")},
+            data=officer.form_for(jpeg, page),
+            headers=officer.headers,
+        )
+        assert answer.status_code == 201, answer.text
+    queued = jobs(service)
+    assert [status for _, status in queued] == ["todo"] * 3
+    assert sweep(service.context.engine, now()) == 0  # nothing is stale yet
+
+    processor = build_processor(service.context)
+    app = worker_app(
+        service.context.engine, lambda photo_id: processor.process_photo(photo_id, now), now
+    )
+    run_worker(app, concurrency=1, wait=False)
+    assert {status for _, status in jobs(service)} == {"succeeded"}
+    states = {s for _, _, s, _ in service.context.photos.states(tps.kode.value)}
+    assert "received" not in states
+    assert processor.process_photo(1, now) is False  # a second run of a job does nothing
