@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, update
 
@@ -50,10 +50,12 @@ class PhotoProcessor:
     form: FormSpec
     election: Election
     tree: RegionTree
+    claim_timeout: timedelta = timedelta(minutes=5)
+    """A claim older than this is taken to be a killed worker's, and the photo is retaken."""
 
     def process_next(self, now: Callable[[], datetime]) -> bool:
         """Process one waiting photo; False when none is waiting."""
-        claimed = self.photos.claim(now())
+        claimed = self.photos.claim(now(), self.claim_timeout)
         if claimed is None:
             return False
         self._process(claimed, now)
@@ -61,7 +63,7 @@ class PhotoProcessor:
 
     def process_photo(self, photo_id: int, now: Callable[[], datetime]) -> bool:
         """Process one named photo (a queued job); False when it is no longer waiting."""
-        claimed = self.photos.claim_id(photo_id, now())
+        claimed = self.photos.claim_id(photo_id, now(), self.claim_timeout)
         if claimed is None:
             return False
         self._process(claimed, now)

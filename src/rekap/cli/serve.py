@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -29,7 +30,7 @@ def build_context(db: str | None, photos: Path, key: Path) -> AppContext:
     return AppContext(store.engine, ServerKey.load_or_create(key), LocalPhotoStore(photos))
 
 
-def build_processor(context: AppContext) -> PhotoProcessor:
+def build_processor(context: AppContext, claim_timeout: float = 300.0) -> PhotoProcessor:
     from rekap.reading.digits import OnnxDigitClassifier
     from rekap.reading.pipeline import PageReader
 
@@ -43,14 +44,17 @@ def build_processor(context: AppContext) -> PhotoProcessor:
         context.form,
         context.election,
         context.tree,
+        timedelta(seconds=claim_timeout),
     )
 
 
-def run_workers(context: AppContext, count: int, stop: threading.Event) -> list[threading.Thread]:
+def run_workers(
+    context: AppContext, count: int, stop: threading.Event, claim_timeout: float = 300.0
+) -> list[threading.Thread]:
     """In-process workers for the embedded default: each polls for received photos."""
 
     def loop() -> None:
-        processor = build_processor(context)
+        processor = build_processor(context, claim_timeout)
         while not stop.is_set():
             if not processor.process_next(utc_now):
                 stop.wait(0.5)
@@ -63,6 +67,10 @@ def run_workers(context: AppContext, count: int, stop: threading.Event) -> list[
 
 PhotoDir = Annotated[Path, typer.Option("--photos", help="Where photos are kept.")]
 KeyFile = Annotated[Path, typer.Option("--key", help="The server's Ed25519 key file.")]
+ClaimTimeout = Annotated[
+    float,
+    typer.Option(help="Seconds after which a photo claimed by a silent worker is retaken."),
+]
 
 
 def serve(
@@ -72,6 +80,7 @@ def serve(
     db: DatabaseOption = None,
     photos: PhotoDir = DEFAULT_PHOTO_ROOT,
     key: KeyFile = DEFAULT_KEY_PATH,
+    claim_timeout: ClaimTimeout = 300.0,
 ) -> None:
     """Run the HTTP service (API under /api/v1) with in-process reader workers."""
     import uvicorn
@@ -80,7 +89,7 @@ def serve(
 
     context = build_context(db, photos, key)
     stop = threading.Event()
-    run_workers(context, workers, stop)
+    run_workers(context, workers, stop, claim_timeout)
     console.print(f"rekap serving on http://{host}:{port} (API docs: /api/v1/docs)")
     try:
         uvicorn.run(create_app(context), host=host, port=port, log_level="warning")
@@ -93,6 +102,7 @@ def worker(
     photos: PhotoDir = DEFAULT_PHOTO_ROOT,
     key: KeyFile = DEFAULT_KEY_PATH,
     once: Annotated[bool, typer.Option("--once", help="Stop when no photo is waiting.")] = False,
+    claim_timeout: ClaimTimeout = 300.0,
 ) -> None:
     """Process received photos: read, check, accept or send to verification.
 
@@ -100,7 +110,7 @@ def worker(
     like, on any machine sharing the database and the photo store); on SQLite it claims
     photos from the database directly."""
     context = build_context(db, photos, key)
-    processor = build_processor(context)
+    processor = build_processor(context, claim_timeout)
     if context.engine.dialect.name == "postgresql":
         from rekap.adapters.queue import run_worker, sweep, worker_app
 
