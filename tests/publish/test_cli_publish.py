@@ -3,11 +3,14 @@ tally, publish a snapshot, recount it; a tampered snapshot fails the recount."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 from typer.testing import CliRunner
 
+from rekap.adapters.storage.engine import open_engine
+from rekap.adapters.storage.event_store import EventLog
 from rekap.cli.main import app
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sirekap-raw-sample"
@@ -41,6 +44,15 @@ def test_import_publish_recount(database_url: str, tmp_path: Path) -> None:
     summary = json.loads((latest / "diff" / "summary.json").read_text())
     assert summary["previous"]["snapshot_id"] == folder.name
     assert summary["tps"]["changed"] == 0
+    first_sha = hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
+    logged = [
+        r.payload
+        for r in EventLog(open_engine(database_url)).records()
+        if r.kind == "snapshot.published"
+    ]
+    assert logged[0] == {"snapshot": folder.name, "manifest_sha256": first_sha}
+    head = json.loads((latest / "manifest.json").read_text())["log_head"]
+    assert head is not None and head["sequence"] >= 1  # the log holds the first publication
     chart = latest / "pemilu" / "hhcw" / "ppwp" / "31" / "3101.json"
     chart.write_text(chart.read_text().replace('"progres":{', '"progres":{"x":1,', 1))
     failed = runner.invoke(app, ["recount", str(latest), "--workers", "1"])

@@ -19,6 +19,7 @@ from rekap.cli.db import DatabaseOption, open_store
 from rekap.data import election_2024, region_tree
 from rekap.domain.election import Contest
 from rekap.domain.form import FormSpec, c_hasil_ppwp
+from rekap.events.model import SnapshotPublished
 from rekap.publish.records import LogHead, SnapshotRequest
 from rekap.publish.snapshot import publish_snapshot
 from rekap.recount.layout import NoSnapshot
@@ -81,6 +82,13 @@ def publish(
     signer = load_or_create(key)
     with console.status(f"Publishing {len(records):,} results"):
         done = publish_snapshot(request, snapshots, signer, ForkedRunner(workers), workers)
+    with store.engine.begin() as connection:
+        published = SnapshotPublished(
+            snapshot=done.snapshot_id, manifest_sha256=done.manifest_sha256
+        )
+        EventLog(store.engine).append(
+            connection, [published], created, "rekap publish", f"snapshot {done.snapshot_id}"
+        )
     seconds = time.perf_counter() - started
     counts = done.counts
     console.print(
