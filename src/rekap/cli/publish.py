@@ -172,8 +172,11 @@ def tally(
         console.print("No stored tally yet: run `rekap tally --rebuild`.")
         raise typer.Exit(1)
     tree = region_tree()
-    table = Table(title=f"Tally PPWP: {tree.regions[region].nama}")
-    for column in ("kode", "nama", "TPS", "counted", "held TPS", *layout.fields):
+    table = Table(
+        title=f"Tally PPWP: {tree.regions[region].nama}",
+        caption="TPS: expected; counted: TPS in the totals; held: TPS held by a blocking finding",
+    )
+    for column in ("kode", "nama", "TPS", "counted", "held", *layout.vote_fields):
         table.add_column(column, justify="left" if column in ("kode", "nama") else "right")
     for kode in (region, *tree.children_of.get(region, ())):
         found = tallies.region(kode)
@@ -186,6 +189,6 @@ def tally(
             f"{cover.tps_expected:,}",
             f"{cover.counted:,}",
             f"{cover.blocking:,}",
-            *(f"{found.counted[f]:,}" for f in layout.fields),
+            *(f"{found.counted[f]:,}" for f in layout.vote_fields),
         )
     Console().print(table)
