@@ -1,58 +1,81 @@
-"""The portal's reads on each store (SQLite and PostgreSQL): Sirekap's sample imported, the
-pages add up to the database, and a new result reaches the pages through the change log."""
+"""The portal's reads on each store (SQLite and PostgreSQL): results and stored findings add up
+on the pages, and a new result reaches the pages through the change log."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
 from rekap.adapters.photo_files import LocalPhotoStore
 from rekap.adapters.server_keys import ServerKey
 from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.forms import publish_values
-from rekap.adapters.storage.schema import tps_result
-from rekap.cli.sirekap import import_sirekap
-from rekap.data import region_tree
+from rekap.adapters.storage.migrate import upgrade
+from rekap.adapters.storage.repository import SqlStore
+from rekap.data import election_2024, region_tree
+from rekap.domain.form import c_hasil_ppwp
+from rekap.domain.result import TpsResult
+from rekap.rules.registry import check_tps
 from rekap.web.app import create_app
 from rekap.web.context import AppContext, utc_now
 from rekap.web.portal.settings import PortalSettings
 from tests.integration.conftest import database_url  # noqa: F401  (the fixture)
-from tests.web.dataset import SAMPLE
+
+DESA = "3101011001"
+
+
+def votes(n: int) -> dict[str, int]:
+    """Paslon votes adding up to suara sah, except every fifth TPS (F-SUM-SAH)."""
+    paslon = {"paslon_1": 10 + n, "paslon_2": 20 + n, "paslon_3": 30}
+    sah = sum(paslon.values()) + (1 if n % 5 == 0 else 0)
+    return {**paslon, "suara_sah": sah, "suara_tidak_sah": 2, "suara_total": sah + 2}
 
 
 def test_pages_on_each_database(database_url: str, tmp_path: Path) -> None:  # noqa: F811
-    import_sirekap(SAMPLE, database_url)
     engine = open_engine(database_url)
+    upgrade(engine)
+    log, election = EventLog(engine), election_2024()
+    form = c_hasil_ppwp(election.contest("ppwp").dapil[0])
+    tps = list(region_tree().regions[DESA].tps_codes())
+    first, later = [c.value for c in tps[:-1]], tps[-1].value
+    with engine.begin() as connection:
+        for n, kode in enumerate(first):
+            events = publish_values(connection, kode, "ppwp", "tps", votes(n), "import", "t")
+            log.append(connection, events, utc_now(), "test", "import")
+    findings = {
+        c.value: list(check_tps(TpsResult(c, "ppwp", votes(n)), form, election))
+        for n, c in enumerate(tps[:-1])
+    }
+    SqlStore(engine).replace_findings("ppwp", first, findings)
+    blocked = {k for k, found in findings.items() if any(f.blocking for f in found)}
+    assert blocked
     context = AppContext(
         engine, ServerKey.load_or_create(tmp_path / "k.pem"), LocalPhotoStore(tmp_path)
     )
     settings = PortalSettings(snapshots=tmp_path, refresh_seconds=0.0)
     with TestClient(create_app(context, settings)) as client:
-        before = client.get("/wilayah/3101.json").json()["region"]
-        with engine.connect() as connection:
-            rows = connection.execute(
-                select(tps_result.c.kode_tps, tps_result.c.fields).where(
-                    tps_result.c.kode_tps.startswith("3101")
-                )
-            ).all()
-        assert before["coverage"]["read"] == len(rows)
-        kode = rows[0][0]
-        assert client.get(f"/tps/{kode}").status_code == 200
-        assert client.get("/anomali.json").json()["rules"]
+        before = client.get(f"/wilayah/{DESA}.json").json()["region"]
+        counted = [votes(n) for n, k in enumerate(first) if k not in blocked]
+        assert before["coverage"]["blocking"] == len(blocked)
+        assert {p["nomor_urut"]: p["votes"] for p in before["paslon"]} == {
+            i: sum(v[f"paslon_{i}"] for v in counted) for i in (1, 2, 3)
+        }
+        rules = client.get(f"/anomali.json?wilayah={DESA}").json()["rules"]
+        assert {t["kode_tps"] for r in rules if r["rule"] == "F-SUM-SAH" for t in r["tps"]} == (
+            blocked
+        )
+        assert client.get(f"/tps/{first[0]}").status_code == 200
         # A new result (as verification would publish it) reaches the pages by the log.
-        taken = {k for k, _ in rows}
-        desa = region_tree().regions[kode[:10]]
-        new = next(c.value for c in desa.tps_codes() if c.value not in taken)
-        values = {"paslon_1": 10, "paslon_2": 20, "paslon_3": 30, "suara_sah": 60}
         with engine.begin() as connection:
-            events = publish_values(connection, new, "ppwp", "tps", values, "entry", "test")
-            EventLog(engine).append(connection, events, utc_now(), "test", "test")
-        after = client.get("/wilayah/3101.json").json()["region"]
-        votes = {p["nomor_urut"]: p["votes"] for p in after["paslon"]}
+            new = votes(1)
+            events = publish_values(connection, later, "ppwp", "tps", new, "entry", "task 1")
+            log.append(connection, events, utc_now(), "test", "test")
+        after = client.get(f"/wilayah/{DESA}.json").json()["region"]
         old = {p["nomor_urut"]: p["votes"] for p in before["paslon"]}
-        assert votes == {1: old[1] + 10, 2: old[2] + 20, 3: old[3] + 30}
+        assert {p["nomor_urut"]: p["votes"] for p in after["paslon"]} == {
+            i: old[i] + new[f"paslon_{i}"] for i in (1, 2, 3)
+        }
         assert after["coverage"]["verified"] == before["coverage"]["verified"] + 1
     engine.dispose()

@@ -124,6 +124,8 @@ def test_anomaly_page_lists_tps_by_rule(client: TestClient, dataset: Dataset) ->
     assert "F-SUM-SAH" in page.text and "W-TPS-300" in page.text
     scoped = client.get("/anomali.json?wilayah=3101").json()
     assert all(t["kode_tps"].startswith("3101") for r in scoped["rules"] for t in r["tps"])
+    per_gender = client.get("/anomali.json?aturan=F-GENDER-SUM").json()["rules"][0]["tps"]
+    assert len({t["kode_tps"] for t in per_gender}) == len(per_gender)  # each TPS once
 
 
 def test_search_by_name_and_by_code(client: TestClient) -> None:

@@ -39,8 +39,10 @@ def rule_title(rule: str, lang: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class AnomalyLine:
+    """One TPS under one rule, with every finding of that rule there (e.g. one per gender)."""
+
     kode_tps: str
-    finding: Finding
+    findings: tuple[Finding, ...]
     on_reading: bool
     status: str
 
@@ -60,7 +62,7 @@ def anomaly_groups(live: LiveData, prefix: str = "", rule: str | None = None) ->
             continue
         lines = tuple(_lines(live, items, prefix))
         if lines:
-            groups.append(RuleGroup(rule_id, lines[0].finding.blocking, lines))
+            groups.append(RuleGroup(rule_id, lines[0].findings[0].blocking, lines))
     groups.sort(key=lambda g: (not g.blocking, ORDER.get(g.rule, 99), g.rule))
     return groups
 
@@ -68,7 +70,10 @@ def anomaly_groups(live: LiveData, prefix: str = "", rule: str | None = None) ->
 def _lines(
     live: LiveData, items: Iterable[tuple[str, Finding]], prefix: str
 ) -> Iterable[AnomalyLine]:
+    by_tps: dict[str, list[Finding]] = {}
     for kode, found in items:
         if kode.startswith(prefix):
-            facts = live.tps[kode]
-            yield AnomalyLine(kode, found, facts.findings_on_reading, facts.status)
+            by_tps.setdefault(kode, []).append(found)
+    for kode, found_here in by_tps.items():
+        facts = live.tps[kode]
+        yield AnomalyLine(kode, tuple(found_here), facts.findings_on_reading, facts.status)

@@ -36,7 +36,7 @@ def _document(groups: list[RuleGroup], prefix: str, version: int) -> dict[str, o
                         "kode_tps": line.kode_tps,
                         "status": line.status.removeprefix("status_"),
                         "on_machine_reading": line.on_reading,
-                        **line.finding.as_json(),
+                        "findings": [f.as_json() for f in line.findings],
                     }
                     for line in g.lines
                 ],
@@ -50,9 +50,9 @@ def _rows(groups: list[RuleGroup]) -> list[list[object]]:
     rows: list[list[object]] = [["rule", "severity", "kode_tps", "status", "message"]]
     for g in groups:
         for line in g.lines:
-            severity = line.finding.severity.value
             status = line.status.removeprefix("status_")
-            rows.append([g.rule, severity, line.kode_tps, status, line.finding.message_en])
+            for found in line.findings:
+                rows.append([g.rule, found.severity.value, line.kode_tps, status, found.message_en])
     return rows
 
 

@@ -231,6 +231,7 @@ WORDS: dict[str, tuple[str, str]] = {
         "The two entries disagree or break a rule. Differing lines are marked; your entry decides.",
     ),
     "your_entry": ("Entri Anda", "Your entry"),
+    "whole_photo": ("foto utuh", "whole photo"),
     "save_entry": ("Simpan entri", "Save entry"),
     "keyboard_help": (
         "Enter: isian berikut · ↑/↓: pindah · Enter di isian terakhir: simpan",

@@ -37,6 +37,7 @@ class TaskView:
     fields: tuple[EntryField, ...]
     adjudication: bool
     entry_names: tuple[str, ...]
+    photo_of_page: dict[int, int]
 
     @property
     def pages(self) -> tuple[int, ...]:
@@ -75,7 +76,8 @@ def task_view(
                 (machine or {}).get(field.id) if adjudication else None,
             )
         )
-    return TaskView(task, tuple(fields), adjudication, tuple(names) if adjudication else ())
+    names_shown = tuple(names) if adjudication else ()
+    return TaskView(task, tuple(fields), adjudication, names_shown, photos)
 
 
 def parse_entry(form: FormSpec, raw: Mapping[str, str]) -> tuple[dict[str, int], dict[str, str]]:
