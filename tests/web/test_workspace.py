@@ -51,6 +51,7 @@ def test_two_verifiers_agree_blind_and_the_form_is_verified(app: FastAPI, datase
     first = person(app, dataset.enrol("Verifikator A", Role.VERIFIER, DESA[:6]))
     task_id, kode, html = open_task(first)
     assert MACHINE_HEADER not in html  # double-blind: no machine reading shown
+    assert re.search(r"\d+ formulir menunggu di wilayah Anda", html)
     assert html.count('src="/foto/') == len(dataset.context.form.fields)
     truth = dataset.truth[kode].actual
     missing = first.post(f"/verifikasi/tugas/{task_id}", data=entry(truth) | {"paslon_1": ""})

@@ -223,6 +223,19 @@ class PortalQueries:
                 for r in connection.execute(query).mappings()
             ]
 
+    def waiting_tasks(self, scope: str, state: str) -> int:
+        """How many tasks in ``state`` wait in the region ``scope`` (the person's queue)."""
+        query = (
+            select(func.count())
+            .select_from(verification_task)
+            .where(
+                verification_task.c.state == state,
+                verification_task.c.kode_tps.startswith(scope),
+            )
+        )
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
     def open_task_of(self, kode_tps: str) -> int | None:
         query = select(verification_task.c.id).where(
             verification_task.c.kode_tps == kode_tps,

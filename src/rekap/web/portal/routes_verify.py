@@ -61,6 +61,9 @@ def _show_task(
         "done": request.query_params.get("selesai"),
         "outcome": request.query_params.get("hasil"),
         "region": portal.context.tree.regions.get(person.scope[:10]),
+        "waiting": portal.queries.waiting_tasks(
+            person.scope, "adjudication" if person.role is Role.ADJUDICATOR else "open"
+        ),
     }
     return render(request, "verify.html", context, status=status, cache="no-store")
 

@@ -217,6 +217,10 @@ WORDS: dict[str, tuple[str, str]] = {
     # Workspace
     "workspace": ("Ruang verifikasi", "Verification workspace"),
     "scope": ("Wilayah", "Region"),
+    "queue": (
+        "{n} formulir menunggu di wilayah Anda (termasuk yang sudah Anda entri).",
+        "{n} forms wait in your region (including any you have entered).",
+    ),
     "statistics": ("Statistik verifikator", "Verifier statistics"),
     "task_n": ("Tugas {n}", "Task {n}"),
     "entry_help": (
