@@ -1,0 +1,41 @@
+"""Where photo bytes live, whatever the medium: the port and the one place that picks an adapter.
+
+``open_photo_store("var/photos")`` keeps photos on the local filesystem;
+``open_photo_store("s3://bucket/photos?endpoint=http://127.0.0.1:9000")`` keeps them in an
+S3-compatible bucket (docs/decisions/0003-object-store.md).
+
+Not to be confused with ``rekap.adapters.storage.photos.PhotoStore``, the photo *table*.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from rekap.adapters.photo_files import LocalPhotoStore
+
+
+class PhotoStore(Protocol):
+    """Content-addressed photo bytes: ``put`` is idempotent, ``get`` returns what was put."""
+
+    def put(self, sha256: str, suffix: str, data: bytes) -> None: ...
+
+    def get(self, sha256: str, suffix: str) -> bytes:
+        """The photo's bytes; ``FileNotFoundError`` when there is no such photo."""
+        ...
+
+
+class PhotoCorrupted(ValueError):
+    """Stored bytes (or their recorded hash) do not match the photo's SHA-256."""
+
+
+def open_photo_store(url_or_path: str | Path) -> PhotoStore:
+    """A plain path gives a LocalPhotoStore; ``s3://bucket[/prefix][?endpoint=…&region=…]`` an
+    S3PhotoStore with credentials from the standard AWS chain (environment, config files)."""
+    if isinstance(url_or_path, str) and url_or_path.startswith("s3://"):
+        from rekap.adapters.photo_s3 import S3PhotoStore
+
+        return S3PhotoStore.from_url(url_or_path)
+    if isinstance(url_or_path, str) and "://" in url_or_path:
+        raise ValueError(f"unsupported photo store address: {url_or_path} (a path or s3://…)")
+    return LocalPhotoStore(Path(url_or_path))

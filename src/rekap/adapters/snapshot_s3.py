@@ -1,0 +1,285 @@
+"""Snapshots in an S3-compatible bucket, the same layout as the folder (``snapshot_dir``):
+
+    <root>latest.json        {"snapshot_id", "manifest_sha256"}: the pointer, written last
+    <root>latest             the id alone, a copy for tools that read the folder layout
+    <root><snapshot id>/…    a complete snapshot, never changed afterwards
+
+A bucket has no rename, so the switch is the pointer: every file is uploaded under its final key
+first (S3 PUTs are atomic per object and strongly consistent), and only then is ``latest.json``
+replaced. A reader that follows the pointer sees the previous snapshot or the new one, never
+half of one. A failed publication deletes what it uploaded. ``download`` copies a snapshot into
+a folder for ``rekap recount``. See docs/decisions/0003-object-store.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from rekap.adapters.photo_s3 import MISSING, SHA256_KEY, S3Client, error_code, parse_s3_url
+from rekap.adapters.snapshot_dir import LATEST, SnapshotExists, UnsafePath
+from rekap.publish import paths
+from rekap.publish.ports import FileEntry
+from rekap.publish.records import PreviousSnapshot
+from rekap.recount.layout import NoSnapshot
+
+POINTER = "latest.json"
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+CONTENT_TYPES = {
+    ".json": "application/json",
+    ".jsonl": "application/x-ndjson",
+    ".gz": "application/gzip",
+    ".parquet": "application/vnd.apache.parquet",
+    ".pem": "application/x-pem-file",
+    ".sig": "application/octet-stream",
+}
+
+
+class PointerMismatch(ValueError):
+    """The manifest in the bucket is not the one ``latest.json`` names."""
+
+
+def content_type(path: str) -> str:
+    if path == paths.INDEX_FILE:
+        return "text/plain; charset=utf-8"
+    return CONTENT_TYPES.get(os.path.splitext(path)[1], "application/octet-stream")
+
+
+def safe_path(path: str) -> str:
+    if not path or path.startswith("/") or "\\" in path or ".." in path.split("/"):
+        raise UnsafePath(path)
+    return path
+
+
+def _check_id(snapshot_id: str) -> str:
+    if not snapshot_id or "/" in snapshot_id or snapshot_id in (".", "..", POINTER, LATEST):
+        raise ValueError(f"not a snapshot id: {snapshot_id!r}")
+    return snapshot_id
+
+
+class ClientPerProcess:
+    """One client per process: a forked worker must not share its parent's connections."""
+
+    def __init__(self, connect: Callable[[], S3Client]) -> None:
+        self._connect = connect
+        self._pid = -1
+        self._client: S3Client = None
+
+    def __call__(self) -> S3Client:
+        if self._pid != os.getpid():
+            self._client = self._connect()
+            self._pid = os.getpid()
+        return self._client
+
+
+class S3SnapshotWriter:
+    """Uploads the files of one snapshot under their final keys (nobody follows them yet)."""
+
+    def __init__(self, client: ClientPerProcess, bucket: str, prefix: str) -> None:
+        self._client = client
+        self.bucket = bucket
+        self.prefix = prefix
+
+    def write(self, path: str, data: bytes) -> FileEntry:
+        digest = hashlib.sha256(data).hexdigest()
+        self._client().put_object(
+            Bucket=self.bucket,
+            Key=self.prefix + safe_path(path),
+            Body=data,
+            Metadata={SHA256_KEY: digest},
+            ContentType=content_type(path),
+            CacheControl=IMMUTABLE,
+        )
+        return FileEntry(path, digest, len(data))
+
+
+class S3SnapshotStore:
+    """The SnapshotStore port (``begin``, ``commit``, ``abort``) on a bucket, plus readers."""
+
+    def __init__(
+        self, connect: Callable[[], S3Client], bucket: str, root: str = "snapshots/"
+    ) -> None:
+        if root and not root.endswith("/"):
+            root += "/"
+        self.client = ClientPerProcess(connect)
+        self.bucket = bucket
+        self.root = root
+
+    @classmethod
+    def from_url(cls, url: str) -> S3SnapshotStore:
+        """``s3://bucket[/root][?endpoint=…&region=…]``; the root defaults to ``snapshots/``."""
+        address = parse_s3_url(url, default_prefix="snapshots/")
+        return cls(address.client, address.bucket, address.prefix)
+
+    def _prefix(self, snapshot_id: str) -> str:
+        return f"{self.root}{_check_id(snapshot_id)}/"
+
+    def location(self, snapshot_id: str | None = None) -> str:
+        """``s3://bucket/root/`` or, with an id, ``s3://bucket/root/<id>/``."""
+        return f"s3://{self.bucket}/{self._prefix(snapshot_id) if snapshot_id else self.root}"
+
+    def _keys(self, prefix: str) -> Iterator[str]:
+        pages = self.client().get_paginator("list_objects_v2")
+        for page in pages.paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", ()):
+                yield str(item["Key"])
+
+    def _get(self, key: str) -> bytes | None:
+        try:
+            response = self.client().get_object(Bucket=self.bucket, Key=key)
+        except Exception as error:
+            if error_code(error) in MISSING:
+                return None
+            raise
+        data: bytes = response["Body"].read()
+        return data
+
+    def _put_pointer(self, name: str, data: bytes, kind: str) -> None:
+        self.client().put_object(
+            Bucket=self.bucket,
+            Key=self.root + name,
+            Body=data,
+            ContentType=kind,
+            CacheControl=REVALIDATE,
+        )
+
+    def begin(self, snapshot_id: str) -> S3SnapshotWriter:
+        prefix = self._prefix(snapshot_id)
+        if next(self._keys(prefix), None) is not None:
+            raise SnapshotExists(f"snapshot {snapshot_id} exists already in {self.location()}")
+        return S3SnapshotWriter(self.client, self.bucket, prefix)
+
+    def commit(self, snapshot_id: str) -> str:
+        """Point ``latest.json`` (then ``latest``) at the snapshot, once its manifest reads back."""
+        manifest = self._get(self._prefix(snapshot_id) + paths.MANIFEST_FILE)
+        if manifest is None:
+            raise NoSnapshot(f"{self.location(snapshot_id)} has no {paths.MANIFEST_FILE}")
+        pointer = {"snapshot_id": snapshot_id, "manifest_sha256": _sha256(manifest)}
+        self._put_pointer(POINTER, json.dumps(pointer).encode() + b"\n", "application/json")
+        self._put_pointer(LATEST, snapshot_id.encode("ascii") + b"\n", "text/plain")
+        return self.location(snapshot_id)
+
+    def abort(self, snapshot_id: str) -> None:
+        """Delete what a failed publication uploaded, unless the pointer names it already."""
+        if self.pointer().get("snapshot_id") == snapshot_id:
+            return
+        keys = list(self._keys(self._prefix(snapshot_id)))
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": k} for k in keys[start : start + 1000]]
+            self.client().delete_objects(
+                Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True}
+            )
+
+    def upload(self, folder: Path, threads: int = 32) -> str:
+        """Publish a complete snapshot folder (written by ``DirectorySnapshotStore``) with many
+        uploads at once, then switch the pointer: the fast way to a bucket at national size."""
+        if not (folder / paths.MANIFEST_FILE).is_file():
+            raise NoSnapshot(f"{folder} has no {paths.MANIFEST_FILE}")
+        snapshot_id = folder.name
+        writer = self.begin(snapshot_id)
+
+        def send(file: Path) -> FileEntry:
+            return writer.write(file.relative_to(folder).as_posix(), file.read_bytes())
+
+        try:
+            with ThreadPoolExecutor(max(1, threads)) as pool:
+                list(pool.map(send, (p for p in folder.rglob("*") if p.is_file())))
+            return self.commit(snapshot_id)
+        except BaseException:
+            self.abort(snapshot_id)
+            raise
+
+    def pointer(self) -> dict[str, Any]:
+        """What ``latest.json`` says (``{}`` before the first snapshot)."""
+        data = self._get(self.root + POINTER)
+        if data is None:
+            return {}
+        found = json.loads(data)
+        if not isinstance(found, dict) or not isinstance(found.get("snapshot_id"), str):
+            raise ValueError(f"s3://{self.bucket}/{self.root}{POINTER} is not a snapshot pointer")
+        _check_id(found["snapshot_id"])
+        return found
+
+    def latest(self) -> str | None:
+        """The id of the newest complete snapshot, or None."""
+        found = self.pointer().get("snapshot_id")
+        return str(found) if found else None
+
+    def read(self, snapshot_id: str, path: str) -> bytes | None:
+        """One file of a snapshot, or None when it has no such file."""
+        return self._get(self._prefix(snapshot_id) + safe_path(path))
+
+    def _manifest(self, pointer: dict[str, Any]) -> bytes:
+        snapshot_id = str(pointer["snapshot_id"])
+        manifest = self.read(snapshot_id, paths.MANIFEST_FILE)
+        if manifest is None:
+            raise NoSnapshot(f"latest.json names {snapshot_id}, which has no manifest")
+        expected = pointer.get("manifest_sha256")
+        if expected is not None and _sha256(manifest) != expected:
+            raise PointerMismatch(f"the manifest of {snapshot_id} is not the one latest.json names")
+        return manifest
+
+    def previous(self, contest: str) -> PreviousSnapshot | None:
+        """The latest snapshot's id, manifest hash and bulk TPS columns, for the diff."""
+        pointer = self.pointer()
+        if not pointer:
+            return None
+        snapshot_id = str(pointer["snapshot_id"])
+        manifest = self._manifest(pointer)
+        bulk = self.read(snapshot_id, paths.bulk_tps(contest, "parquet"))
+        table = (
+            pq.read_table(pa.BufferReader(bulk))
+            if bulk is not None
+            else pa.table({"kode_tps": pa.array([], pa.string())})
+        )
+        return PreviousSnapshot(snapshot_id, _sha256(manifest), table)
+
+    def download(self, dest: Path, snapshot_id: str | None = None, threads: int = 16) -> Path:
+        """Copy a snapshot (by default the one ``latest.json`` names) to ``dest/<id>/`` and
+        write ``dest/latest``; returns the snapshot folder, ready for ``rekap recount``."""
+        pointer = self.pointer()
+        chosen = snapshot_id or pointer.get("snapshot_id")
+        if not chosen:
+            raise NoSnapshot(f"{self.location()} holds no snapshot (no {POINTER})")
+        chosen = str(chosen)
+        prefix = self._prefix(chosen)
+        keys = (key for key in self._keys(prefix) if not key.endswith("/"))
+        relative = [safe_path(key[len(prefix) :]) for key in keys]
+        if not relative:
+            raise NoSnapshot(f"{self.location(chosen)} holds no files")
+        folder = dest / chosen
+        folder.mkdir(parents=True)
+        client = self.client()
+
+        def fetch(path: str) -> None:
+            target = folder / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            body = client.get_object(Bucket=self.bucket, Key=prefix + path)["Body"]
+            with target.open("wb") as out:
+                shutil.copyfileobj(body, out, 1 << 20)
+
+        with ThreadPoolExecutor(max(1, threads)) as pool:
+            list(pool.map(fetch, relative))
+        named = pointer.get("manifest_sha256") if chosen == pointer.get("snapshot_id") else None
+        if named is not None and _sha256_file(folder / paths.MANIFEST_FILE) != named:
+            raise PointerMismatch(f"the manifest of {chosen} is not the one {POINTER} names")
+        (dest / LATEST).write_text(chosen + "\n", encoding="ascii")
+        return folder
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _sha256_file(path: Path) -> str | None:
+    return _sha256(path.read_bytes()) if path.is_file() else None
