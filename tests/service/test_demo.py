@@ -19,10 +19,11 @@ pytest.importorskip("rekap.reading.digits")
 def test_demo_accounts_for_every_photo(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     result = CliRunner().invoke(
-        app, ["demo", "--region", "3310052013", "--workers", "1", "--out", str(out)]
+        app, ["demo", "--region", "3310052013", "--workers", "1", "--out", str(out), "--no-serve"]
     )
     assert result.exit_code == 0, result.output
     assert "silent errors" in result.output
+    assert "Recount agrees with the snapshot" in result.output
     engine = open_engine(f"sqlite:///{out / 'rekap.db'}")
     with engine.connect() as connection:
         states = [s for (s,) in connection.execute(select(photo.c.state))]

@@ -30,6 +30,7 @@ from rekap.cli.demo_run import (
     upload,
 )
 from rekap.cli.demo_summary import summarise
+from rekap.cli.publish import publish, recount
 from rekap.cli.sirekap import import_sirekap
 from rekap.data import election_2024, region_tree
 from rekap.domain.region_tree import UnknownRegion
@@ -58,6 +59,10 @@ def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's database and photos.")] = Path(
         "var/demo"
     ),
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="End by serving the portal.")
+    ] = True,
+    port: Annotated[int, typer.Option(help="Port of the portal.")] = 8000,
 ) -> None:
     """Simulate a kabupaten/kota's election night and push every photo through rekap."""
     started = time.perf_counter()
@@ -105,9 +110,31 @@ def demo(
         console.print(f"[red]{refused} uploads were refused[/]")
     summarise(context, truth, time.perf_counter() - started, console)
 
+    console.rule("[bold]Publication: a signed snapshot, then an independent recount")
+    snapshots = out / "snapshots"
+    publish(
+        out=snapshots,
+        db=paths.database_url,
+        scope=[root.value] if root.value else None,
+        key=out / "snapshot-ed25519.pem",
+        workers=workers,
+    )
+    recount(snapshots, workers=workers)
+
     console.rule("[bold]Sirekap's own published numbers (1,053 raw API files, DKI Jakarta)")
-    import_sirekap(SAMPLE, paths.database_url)
+    import_sirekap(SAMPLE, f"sqlite:///{out / 'sirekap-sample.db'}")
     console.print(
         f"Demo finished in {time.perf_counter() - started:.0f} s. Everything is in {out}/: "
         f"`rekap log verify --db {paths.database_url}` checks the change log."
     )
+    if serve:
+        from rekap.web.portal.serving import serve_portal
+        from rekap.web.portal.settings import PortalSettings
+
+        serve_portal(
+            context,
+            PortalSettings(snapshots=snapshots),
+            port=port,
+            announce=console.print,
+            landing=f"/wilayah/{root.value}" if root.value else "/",
+        )
