@@ -58,3 +58,12 @@ def test_import_publish_recount(database_url: str, tmp_path: Path) -> None:
     failed = runner.invoke(app, ["recount", str(latest), "--workers", "1"])
     assert failed.exit_code == 1
     assert "corrupted file" in failed.output
+
+
+def test_publish_refuses_bad_options(tmp_path: Path) -> None:
+    db = ["--db", f"sqlite:///{tmp_path / 'r.db'}", "--out", str(tmp_path / "out")]
+    no_zone = runner.invoke(app, ["publish", *db, "--at", "2024-02-20T06:00:00"])
+    assert no_zone.exit_code == 2
+    unknown = runner.invoke(app, ["publish", *db, "--scope", "0000"])
+    assert unknown.exit_code == 2
+    assert "Not in the region tree" in unknown.output

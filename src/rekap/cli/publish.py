@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from rekap.adapters.keys import DEFAULT_SNAPSHOT_KEY, load_or_create
-from rekap.adapters.snapshot_dir import DirectorySnapshotStore, ForkedRunner
+from rekap.adapters.snapshot_dir import DirectorySnapshotStore, ForkedRunner, SnapshotExists
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.tally_store import TallyStore
 from rekap.cli.db import DatabaseOption, open_store
@@ -57,9 +57,16 @@ def publish(
 ) -> None:
     """Write a complete, signed, immutable snapshot of the stored results (PPWP)."""
     started = time.perf_counter()
-    created = datetime.fromisoformat(at) if at else datetime.now(UTC)
+    try:
+        created = datetime.fromisoformat(at) if at else datetime.now(UTC)
+    except ValueError:
+        created = datetime(1, 1, 1)  # no zone: refused below
     if created.tzinfo is None:
-        console.print("[red]--at needs a time zone, e.g. 2024-02-20T06:00:00+00:00[/]")
+        console.print("[red]--at needs an ISO 8601 time with a zone, e.g. 2024-02-20T06:00:00Z[/]")
+        raise typer.Exit(2)
+    unknown = [code for code in scope or () if code not in region_tree().regions]
+    if unknown:
+        console.print(f"[red]Not in the region tree: {', '.join(unknown)}[/]")
         raise typer.Exit(2)
     layout, contest, form = _contest_parts("ppwp")
     store = open_store(db)
@@ -80,8 +87,12 @@ def publish(
         snapshots.previous(layout.contest),
     )
     signer = load_or_create(key)
-    with console.status(f"Publishing {len(records):,} results"):
-        done = publish_snapshot(request, snapshots, signer, ForkedRunner(workers), workers)
+    try:
+        with console.status(f"Publishing {len(records):,} results"):
+            done = publish_snapshot(request, snapshots, signer, ForkedRunner(workers), workers)
+    except SnapshotExists as error:
+        console.print(f"[red]{error}: snapshots are immutable; publish again later.[/]")
+        raise typer.Exit(2) from None
     with store.engine.begin() as connection:
         published = SnapshotPublished(
             snapshot=done.snapshot_id, manifest_sha256=done.manifest_sha256
