@@ -9,9 +9,12 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
 REGION = "us-east-1"
+# The server answers in ~15 ms: a request that takes 30 s is a hang, to be named, not waited out.
+PATIENCE = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2})
 Connect = Callable[[], Any]
 
 
@@ -50,7 +53,7 @@ def connect(s3_endpoint: str) -> Connect:
         session = boto3.session.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
         )
-        return session.client("s3", endpoint_url=s3_endpoint)
+        return session.client("s3", endpoint_url=s3_endpoint, config=PATIENCE)
 
     return new_client
 
