@@ -1,0 +1,132 @@
+"""Defects found by the security tests, reproduced exactly, in code that is not the tests' own.
+
+Each test states what must hold and is marked as an expected failure (strict): while the defect
+is there it is reported as ``xfail``; once it is fixed the test passes, ``strict`` turns that
+into a failure, and the mark (and the matching detour in ``test_schema_fuzz.py``) is removed.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import APIRouter, FastAPI
+
+from rekap.web.access import UndeclaredAccess, check_every_route_declares_access
+from tests.security.world import TPS_D, World
+
+TOO_BIG = 2**70  # any integer beyond the database's integer column (2**31 on PostgreSQL)
+
+
+def on_postgresql(world: World) -> bool:
+    return world.context.engine.dialect.name == "postgresql"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=pytest.fail.Exception,
+    reason="check_every_route_declares_access looks only at APIRoute objects in app.routes; "
+    "FastAPI 0.165 keeps included routers as branches there, so no route of rekap's routers "
+    "is checked at start-up (test_access_matrix checks them instead)",
+)
+def test_create_app_refuses_an_undeclared_route_in_a_router() -> None:
+    router = APIRouter(prefix="/api/v1")
+
+    @router.get("/undeclared")
+    def undeclared() -> dict[str, str]:
+        return {}
+
+    app = FastAPI()
+    app.include_router(router)
+    with pytest.raises(UndeclaredAccess):
+        check_every_route_declares_access(app)
+
+
+TOO_BIG_IDS = [
+    ("GET", f"/api/v1/photos/{TOO_BIG}", None),
+    ("GET", f"/api/v1/log?after={TOO_BIG}", None),
+    ("POST", f"/api/v1/verification/tasks/{TOO_BIG}/entries", "verifier_in"),
+    ("POST", f"/verifikasi/tugas/{TOO_BIG}", "verifier_in"),
+    ("GET", f"/petugas/kwitansi/{TOO_BIG}.json", "officer_a"),
+    ("GET", f"/foto/{TOO_BIG}/kecil.jpg", None),
+    ("GET", f"/foto/{TOO_BIG}/paslon_1.jpg", None),
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="an id or offset beyond the database's integer column reaches the query: "
+    "OverflowError (SQLite) or NumericValueOutOfRange (PostgreSQL), answered 500",
+)
+@pytest.mark.parametrize(("method", "path", "caller"), TOO_BIG_IDS)
+def test_an_id_too_big_for_the_database_is_not_a_server_error(
+    world: World, method: str, path: str, caller: str | None
+) -> None:
+    headers = world.actors[caller].headers if caller else {}
+    body: dict[str, object] | None = (
+        {"values": {}} if path.startswith("/api/v1/verification") else None
+    )
+    answer = world.client.request(method, path, headers=headers, json=body)
+    assert answer.status_code < 500
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="a NUL byte in a snapshot path reaches Path.resolve: ValueError, answered 500",
+)
+def test_a_nul_byte_in_a_snapshot_path_is_not_a_server_error(world: World) -> None:
+    assert world.client.get("/data/snapshots/%00").status_code == 404
+
+
+def test_a_nul_byte_in_a_tps_code_is_not_a_server_error(
+    world: World, request: pytest.FixtureRequest
+) -> None:
+    if on_postgresql(world):
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                raises=AssertionError,
+                reason="GET /api/v1/tps/{kode}/history sends any text to the query; "
+                "PostgreSQL refuses NUL in text (DataError), answered 500",
+            )
+        )
+    assert world.client.get("/api/v1/tps/%00/history").status_code < 500
+
+
+def test_a_nul_byte_in_an_account_name_is_not_a_server_error(
+    world: World, request: pytest.FixtureRequest
+) -> None:
+    if on_postgresql(world):
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                raises=AssertionError,
+                reason="POST /api/v1/accounts stores the name as given; PostgreSQL refuses NUL "
+                "in text (DataError), answered 500",
+            )
+        )
+    body = {"name": "nul\x00name", "role": "verifier", "scope": "33"}
+    answer = world.client.post("/api/v1/accounts", json=body, headers=world.actors["admin"].headers)
+    assert answer.status_code < 500
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="the verifier page takes str.isdigit() as a number, but int() refuses digits such "
+    "as '²' that isdigit() accepts: ValueError, answered 500",
+)
+@pytest.mark.parametrize("where", ["field", "mulai"])
+def test_a_unicode_digit_on_the_verifier_page_is_not_a_server_error(
+    world: World, where: str
+) -> None:
+    form = {f.id: "1" for f in world.context.form.fields}
+    if where == "field":
+        form["paslon_1"] = "\u00b2"
+    else:
+        form["mulai"] = "\u00b2"
+    task_id = world.tasks[TPS_D]
+    answer = world.client.post(
+        f"/verifikasi/tugas/{task_id}", data=form, headers=world.actors["verifier_in"].headers
+    )
+    assert answer.status_code < 500
