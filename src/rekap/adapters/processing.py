@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, update
 
-from rekap.adapters.photo_files import LocalPhotoStore
+from rekap.adapters.photo_store import PhotoStore as PhotoFiles
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.forms import (
     PHOTO_STATE_OF_FORM,
@@ -45,7 +45,7 @@ class PhotoProcessor:
     engine: Engine
     log: EventLog
     photos: PhotoStore
-    files: LocalPhotoStore
+    files: PhotoFiles
     read: Reader
     form: FormSpec
     election: Election

@@ -12,7 +12,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from rekap.adapters.photo_files import DEFAULT_PHOTO_ROOT, LocalPhotoStore
+from rekap.adapters.photo_files import DEFAULT_PHOTO_ROOT
+from rekap.adapters.photo_store import open_photo_store
 from rekap.adapters.processing import PhotoProcessor
 from rekap.adapters.server_keys import DEFAULT_KEY_PATH, ServerKey, public_key_id, verify_signature
 from rekap.capture.access import Role
@@ -25,9 +26,9 @@ admin_app = typer.Typer(help="Administer accounts.", no_args_is_help=True)
 receipt_app = typer.Typer(help="Check upload receipts offline.", no_args_is_help=True)
 
 
-def build_context(db: str | None, photos: Path, key: Path) -> AppContext:
+def build_context(db: str | None, photos: str, key: Path) -> AppContext:
     store = open_store(db)
-    return AppContext(store.engine, ServerKey.load_or_create(key), LocalPhotoStore(photos))
+    return AppContext(store.engine, ServerKey.load_or_create(key), open_photo_store(photos))
 
 
 def build_processor(context: AppContext, claim_timeout: float = 300.0) -> PhotoProcessor:
@@ -65,7 +66,9 @@ def run_workers(
     return threads
 
 
-PhotoDir = Annotated[Path, typer.Option("--photos", help="Where photos are kept.")]
+PhotoDir = Annotated[
+    str, typer.Option("--photos", help="Photo folder, or s3://bucket/prefix?endpoint=…")
+]
 KeyFile = Annotated[Path, typer.Option("--key", help="The server's Ed25519 key file.")]
 ClaimTimeout = Annotated[
     float,
@@ -78,7 +81,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: Annotated[int, typer.Option(help="In-process reader workers (0: none).")] = 1,
     db: DatabaseOption = None,
-    photos: PhotoDir = DEFAULT_PHOTO_ROOT,
+    photos: PhotoDir = str(DEFAULT_PHOTO_ROOT),
     key: KeyFile = DEFAULT_KEY_PATH,
     claim_timeout: ClaimTimeout = 300.0,
 ) -> None:
@@ -99,7 +102,7 @@ def serve(
 
 def worker(
     db: DatabaseOption = None,
-    photos: PhotoDir = DEFAULT_PHOTO_ROOT,
+    photos: PhotoDir = str(DEFAULT_PHOTO_ROOT),
     key: KeyFile = DEFAULT_KEY_PATH,
     once: Annotated[bool, typer.Option("--once", help="Stop when no photo is waiting.")] = False,
     claim_timeout: ClaimTimeout = 300.0,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from rekap.adapters.photo_files import LocalPhotoStore
+from rekap.adapters.photo_store import PhotoStore as PhotoFiles
 from rekap.adapters.server_keys import ServerKey
 from rekap.adapters.storage.accounts import AccountStore
 from rekap.adapters.storage.event_store import EventLog
@@ -29,7 +29,7 @@ def utc_now() -> datetime:
 class AppContext:
     engine: Engine
     key: ServerKey
-    files: LocalPhotoStore
+    files: PhotoFiles
     clock: Callable[[], datetime] = utc_now
     rate_limiter: RateLimiter = field(default_factory=RateLimiter)
     election: Election = field(default_factory=election_2024)

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from rekap.adapters.photo_files import LocalPhotoStore
+from rekap.adapters.photo_store import PhotoStore as PhotoFiles
 from rekap.capture.photo_check import PhotoFormat
 from rekap.reading.decode import DecodedImage, decode_image
 from rekap.reading.geometry import FloatArray, crop_transform
@@ -94,7 +94,7 @@ def encode_jpeg(image: NDArray[np.uint8]) -> bytes:
 
 
 class CropMaker:
-    def __init__(self, files: LocalPhotoStore) -> None:
+    def __init__(self, files: PhotoFiles) -> None:
         self.files = files
         self.templates = {t.page: t for t in load_form_templates()}
         self._images: Lru[str, NDArray[np.uint8] | None] = Lru(3)
