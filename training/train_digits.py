@@ -61,6 +61,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--real-repeats", type=int, default=1, help="real passes per epoch")
     parser.add_argument("--mnist", type=int, default=0, help="MNIST boxes to add (0: none)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--sim",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="npz files of page-reader crops of simulated photos (training/sim_crops.py)",
+    )
+    parser.add_argument("--sim-per-epoch", type=int, default=5_000)
+    parser.add_argument(
+        "--sim-check",
+        type=Path,
+        default=None,
+        help="npz of held-out simulated crops (other seeds and regions): logged, and the "
+        "calibration ECE is reported on it too",
+    )
     return parser.parse_args()
 
 
@@ -76,6 +91,18 @@ def real_arrays(crops: list[RealCrop]) -> tuple[NDArray[np.float32], NDArray[np.
     )
     labels = np.array([label_index(c) for c in crops], dtype=np.int64)
     return inputs.astype(np.float32), labels
+
+
+def sim_arrays(*paths: Path) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    """Crops cut by the page reader from simulated photos (training/sim_crops.py)."""
+    crops_list, labels_list = [], []
+    for path in paths:
+        with np.load(path) as data:
+            crops_list.append(data["crops"])
+            labels_list.append(data["labels"])
+    crops, labels = np.concatenate(crops_list), np.concatenate(labels_list)
+    inputs = np.stack([preprocess_crop(c) for c in crops]).astype(np.float32)
+    return inputs, labels.astype(np.int64)
 
 
 def predict_logits(model: torch.nn.Module, inputs: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -180,6 +207,7 @@ def main() -> None:
     synthetic_inputs, synthetic_labels = synthesize(args.synthetic, args.seed, workers=args.threads)
     seconds = time.monotonic() - started
     print(f"data ready in {seconds:.0f} s: {len(train_inputs)} real, {len(synthetic_inputs)} drawn")
+    sim_pool = sim_arrays(*args.sim) if args.sim else None
     pools = [
         (
             torch.from_numpy(train_inputs).unsqueeze(1),
@@ -192,6 +220,15 @@ def main() -> None:
             args.synthetic_per_epoch,
         ),
     ]
+    if sim_pool is not None:
+        print(f"{len(sim_pool[0])} page-reader crops of simulated photos", flush=True)
+        pools.append(
+            (
+                torch.from_numpy(sim_pool[0]).unsqueeze(1),
+                torch.from_numpy(sim_pool[1]),
+                args.sim_per_epoch,
+            )
+        )
     if args.mnist:
         mnist_x, mnist_y = mnist_inputs(args.shared, args.mnist, args.seed)
         pools.append(
@@ -219,6 +256,7 @@ def main() -> None:
             "split_seed": str(SPLIT_SEED),
             "training_seed": str(args.seed),
             "trained_by": "training/train_digits.py",
+            "simulated_crops": str(len(sim_pool[0]) if sim_pool is not None else 0),
         },
     )
     exported = onnx_logits(args.output, check_inputs)
@@ -230,6 +268,8 @@ def main() -> None:
         "calibration_crops": len(check_inputs),
         "synthetic_boxes": len(synthetic_inputs),
         "mnist_boxes": args.mnist,
+        "simulated_crops": len(sim_pool[0]) if sim_pool is not None else 0,
+        "simulated_per_epoch": args.sim_per_epoch if sim_pool is not None else 0,
         "epochs": args.epochs,
         "calibration_accuracy": float(np.mean(logits.argmax(axis=1) == check_labels)),
         "temperature": temperature,
@@ -239,6 +279,14 @@ def main() -> None:
         "onnx_bytes": args.output.stat().st_size,
         "history": history,
     }
+    if args.sim_check:
+        sim_x, sim_y = sim_arrays(args.sim_check)
+        sim_logits = predict_logits(model, sim_x)
+        sim_probabilities = softmax(sim_logits, temperature)
+        metrics["sim_check_crops"] = len(sim_x)
+        metrics["sim_check_accuracy"] = float(np.mean(sim_logits.argmax(axis=1) == sim_y))
+        metrics["sim_check_ece_after"] = expected_calibration_error(sim_probabilities, sim_y)
+        metrics["sim_check_temperature"] = fit_temperature(sim_logits, sim_y)
     args.metrics.parent.mkdir(parents=True, exist_ok=True)
     args.metrics.write_text(json.dumps(metrics, indent=2))
     print(json.dumps({k: v for k, v in metrics.items() if k != "history"}, indent=2))
