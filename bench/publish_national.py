@@ -120,7 +120,8 @@ def main() -> None:
     out = args.out or Path(tempfile.mkdtemp(prefix="rekap-snapshots-"))
     out.mkdir(parents=True, exist_ok=True)
     print(f"writing under {out}")
-    key = load_or_create(Path(tempfile.mkdtemp()) / "bench-key.pem")
+    key_folder = Path(tempfile.mkdtemp())
+    key = load_or_create(key_folder / "bench-key.pem")
     request = SnapshotRequest(region_tree(), CONTEST, FORM, records, AT)
     started, cpu = time.perf_counter(), cpu_seconds()
     done = publish_snapshot(
@@ -140,6 +141,7 @@ def main() -> None:
         print(f"  {problem}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of the main process: {peak:,.0f} MB")
+    shutil.rmtree(key_folder, ignore_errors=True)
     if not args.keep:
         shutil.rmtree(out, ignore_errors=True)
 
