@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from rekap.adapters.server_keys import ServerKey
 from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.event_store import EventLog
 from rekap.cli.main import app
@@ -57,18 +59,30 @@ def test_imports_are_logged_and_tampering_is_named(database_url: str, tmp_path: 
     assert verified.exit_code == 0, verified.output
     assert "Intact" in verified.output
 
+    key_file = tmp_path / "server.pem"
+    key = ServerKey.load_or_create(key_file)
+    assert log.sign_head(key, datetime.now(UTC)) is not None
+    assert log.sign_head(key, datetime.now(UTC)) is None  # the same head is signed once
+    with_key = ["log", "verify", "--db", database_url, "--key", str(key_file)]
+    signed = runner.invoke(app, with_key)
+    assert signed.exit_code == 0, signed.output
+    assert "1 signed" in " ".join(signed.output.split())
+    other_key = ["log", "verify", "--db", database_url, "--key", str(tmp_path / "other.pem")]
+    ServerKey.load_or_create(tmp_path / "other.pem")
+    assert runner.invoke(app, other_key).exit_code == 1  # signed by a key we do not trust
+
     with open_engine(database_url).begin() as connection:
         connection.execute(
             text("UPDATE tps_result SET fields = :f WHERE kode_tps = '3101011001002'"),
             {"f": json.dumps({"paslon_1": 1, "paslon_2": 107, "paslon_3": 38})},
         )
-    quiet_edit = runner.invoke(app, ["log", "verify", "--db", database_url])
+    quiet_edit = runner.invoke(app, with_key)
     assert quiet_edit.exit_code == 1
     assert "Unlogged change" in quiet_edit.output
     assert "3101011001002" in quiet_edit.output
 
     with open_engine(database_url).begin() as connection:
         connection.execute(text("UPDATE event SET actor = 'someone' WHERE sequence = 2"))
-    broken = runner.invoke(app, ["log", "verify", "--db", database_url])
+    broken = runner.invoke(app, with_key)
     assert broken.exit_code == 1
     assert "Broken at event 2" in broken.output

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from rekap.adapters.server_keys import DEFAULT_KEY_PATH, ServerKey
 from rekap.adapters.storage.event_store import EventLog
 from rekap.cli.db import DatabaseOption, open_store
-from rekap.events.chain import verify_chain
+from rekap.events.chain import Recorded, verify_chain
+from rekap.events.heads import check_heads
 from rekap.events.replay import compare_with_store, replay_values
 
 app = typer.Typer(help="The public, hash-chained change log.", no_args_is_help=True)
@@ -19,16 +23,39 @@ console = Console(stderr=True)
 
 
 @app.command("verify")
-def verify(db: DatabaseOption = None) -> None:
-    """Check every link of the chain; name the first broken record and exit 1 if any."""
+def verify(
+    db: DatabaseOption = None,
+    key: Annotated[
+        Path, typer.Option("--key", help="The server key file whose public half signs heads.")
+    ] = DEFAULT_KEY_PATH,
+) -> None:
+    """Check every link of the chain, every signed head and every stored number against the
+    log; name the first problem and exit 1 if there is any."""
     store = open_store(db)
     log = EventLog(store.engine)
+    hashes: dict[int, str] = {}
+
+    def remembered(records: Iterable[Recorded]) -> Iterator[Recorded]:
+        for record in records:
+            hashes[record.sequence] = record.hash
+            yield record
+
     with console.status("Verifying the change log"):
-        check = verify_chain(log.records())
+        check = verify_chain(remembered(log.records()))
     if not check.ok:
         console.print(f"[bold red]Broken at event {check.broken_at}[/]: {check.problem}")
         console.print(f"{check.checked:,} events before it are intact.")
         raise typer.Exit(1)
+    heads = log.heads()
+    if heads:
+        if not key.exists():
+            console.print(f"[red]{len(heads)} signed heads, but no key at {key} to check them[/]")
+            raise typer.Exit(1)
+        problems = check_heads(heads, hashes, ServerKey.load_or_create(key))
+        for problem in problems:
+            console.print(f"[bold red]Signed head[/] {problem}")
+        if problems:
+            raise typer.Exit(1)
     with console.status("Comparing every stored number with the log"):
         mismatches = compare_with_store(replay_values(log.records()), store.all_values())
     if mismatches:
@@ -41,7 +68,9 @@ def verify(db: DatabaseOption = None) -> None:
         raise typer.Exit(1)
     head = check.head
     where = f"head {head.sequence} = {head.hash}" if head else "the log is empty"
-    console.print(f"[bold green]Intact[/]: {check.checked:,} events, {where}.")
+    console.print(
+        f"[bold green]Intact[/]: {check.checked:,} events, {where}; {len(heads)} signed heads."
+    )
 
 
 @app.command("show")

@@ -66,6 +66,13 @@ def run_workers(
     return threads
 
 
+def sign_heads(context: AppContext, every: float, stop: threading.Event) -> None:
+    """Sign the change log's head at intervals (and once more on the way out)."""
+    while not stop.wait(every):
+        context.log.sign_head(context.key, utc_now())
+    context.log.sign_head(context.key, utc_now())
+
+
 PhotoDir = Annotated[
     str, typer.Option("--photos", help="Photo folder, or s3://bucket/prefix?endpoint=…")
 ]
@@ -84,6 +91,9 @@ def serve(
     photos: PhotoDir = str(DEFAULT_PHOTO_ROOT),
     key: KeyFile = DEFAULT_KEY_PATH,
     claim_timeout: ClaimTimeout = 300.0,
+    sign_every: Annotated[
+        float, typer.Option(help="Seconds between signatures of the change log's head.")
+    ] = 60.0,
 ) -> None:
     """Run the HTTP service (API under /api/v1) with in-process reader workers."""
     import uvicorn
@@ -93,6 +103,9 @@ def serve(
     context = build_context(db, photos, key)
     stop = threading.Event()
     run_workers(context, workers, stop, claim_timeout)
+    threading.Thread(
+        target=sign_heads, args=(context, sign_every, stop), name="sign-heads", daemon=True
+    ).start()
     console.print(f"rekap serving on http://{host}:{port} (API docs: /api/v1/docs)")
     try:
         uvicorn.run(create_app(context), host=host, port=port, log_level="warning")

@@ -13,7 +13,8 @@ from typing import Protocol
 
 
 class Signer(Protocol):
-    key_id: str
+    @property
+    def key_id(self) -> str: ...
 
     def sign(self, message: bytes) -> bytes: ...
 

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, insert, select
 
 from rekap.adapters.storage.schema import event, log_head
 from rekap.events.chain import Recorded, append
-from rekap.events.heads import SignedHead
+from rekap.events.heads import SignedHead, Signer, sign_head
 from rekap.events.model import Event
 
 
@@ -96,6 +96,21 @@ class EventLog:
         query = select(event).where(event.c.subject == subject).order_by(event.c.sequence)
         with self.engine.connect() as connection:
             return [_row_to_record(dict(r)) for r in connection.execute(query).mappings()]
+
+    def sign_head(self, signer: Signer, at: datetime) -> SignedHead | None:
+        """Sign the current head unless it is already signed; None for an empty log."""
+        with self.engine.connect() as connection:
+            head = self.head(connection)
+            if head is None:
+                return None
+            signed = connection.execute(
+                select(log_head.c.sequence).where(log_head.c.sequence == head.sequence)
+            ).first()
+        if signed is not None:
+            return None
+        signed_head = sign_head(head.sequence, head.hash, at, signer)
+        self.save_head(signed_head)
+        return signed_head
 
     def save_head(self, head: SignedHead) -> None:
         with self.engine.begin() as connection:
