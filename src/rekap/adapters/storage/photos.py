@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rekap.adapters.server_keys import ServerKey
@@ -158,18 +158,47 @@ class PhotoStore:
         self, photo_id: int, at: datetime, stale_after: timedelta = timedelta(minutes=5)
     ) -> ClaimedPhoto | None:
         """Take one named photo if it is still waiting (a queued job's photo)."""
+        return self._take(at, stale_after, photo_id)
+
+    def claim(
+        self, at: datetime, stale_after: timedelta = timedelta(minutes=5)
+    ) -> ClaimedPhoto | None:
+        """Take the oldest unprocessed photo; a claim older than ``stale_after`` is retaken."""
+        for _ in range(5):  # another worker may take the same photo first: try the next one
+            claimed = self._take(at, stale_after, None)
+            if claimed is not None or not self._any_waiting(at, stale_after):
+                return claimed
+        return None
+
+    @staticmethod
+    def _waiting(at: datetime, stale_after: timedelta) -> ColumnElement[bool]:
         stale = (at - stale_after).isoformat()
-        waiting = and_(
-            photo.c.id == photo_id,
+        return and_(
             photo.c.state == PhotoState.RECEIVED.value,
             or_(photo.c.claimed_at.is_(None), photo.c.claimed_at < stale),
         )
+
+    def _any_waiting(self, at: datetime, stale_after: timedelta) -> bool:
+        query = select(photo.c.id).where(self._waiting(at, stale_after)).limit(1)
+        with self.engine.connect() as connection:
+            return connection.execute(query).first() is not None
+
+    def _take(
+        self, at: datetime, stale_after: timedelta, photo_id: int | None
+    ) -> ClaimedPhoto | None:
+        """Claim one waiting photo (the oldest, or the named one) by a conditional update."""
+        waiting = self._waiting(at, stale_after)
+        query = select(photo).where(waiting).order_by(photo.c.id).limit(1)
+        if photo_id is not None:
+            query = query.where(photo.c.id == photo_id)
         with self.engine.begin() as connection:
-            row = connection.execute(select(photo).where(waiting)).mappings().first()
+            row = connection.execute(query).mappings().first()
             if row is None:
                 return None
             taken = connection.execute(
-                update(photo).where(waiting).values(claimed_at=at.isoformat())
+                update(photo)
+                .where(photo.c.id == row["id"], waiting)
+                .values(claimed_at=at.isoformat())
             )
             if taken.rowcount != 1:
                 return None
@@ -181,40 +210,6 @@ class PhotoStore:
                 row["contest"],
                 row["page"],
             )
-
-    def claim(
-        self, at: datetime, stale_after: timedelta = timedelta(minutes=5)
-    ) -> ClaimedPhoto | None:
-        """Take the oldest unprocessed photo; a claim older than ``stale_after`` is retaken."""
-        stale = (at - stale_after).isoformat()
-        waiting = and_(
-            photo.c.state == PhotoState.RECEIVED.value,
-            or_(photo.c.claimed_at.is_(None), photo.c.claimed_at < stale),
-        )
-        for _ in range(5):
-            with self.engine.begin() as connection:
-                row = (
-                    connection.execute(select(photo).where(waiting).order_by(photo.c.id).limit(1))
-                    .mappings()
-                    .first()
-                )
-                if row is None:
-                    return None
-                taken = connection.execute(
-                    update(photo)
-                    .where(photo.c.id == row["id"], waiting)
-                    .values(claimed_at=at.isoformat())
-                )
-                if taken.rowcount == 1:
-                    return ClaimedPhoto(
-                        row["id"],
-                        row["sha256"],
-                        row["format"],
-                        row["kode_tps"],
-                        row["contest"],
-                        row["page"],
-                    )
-        return None
 
     def states(self, kode_tps: str) -> list[tuple[int, int, str, str]]:
         """(photo id, page, state, reason) of every photo of a TPS, in order of arrival."""
