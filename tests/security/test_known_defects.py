@@ -7,9 +7,16 @@ into a failure, and the mark (and the matching detour in ``test_schema_fuzz.py``
 
 from __future__ import annotations
 
+import threading
+import time
+from datetime import UTC, datetime
+
 import pytest
 from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
 
+from rekap.events.model import AccountEnrolled
 from rekap.web.access import UndeclaredAccess, check_every_route_declares_access
 from tests.security.world import TPS_D, World
 
@@ -130,3 +137,58 @@ def test_a_unicode_digit_on_the_verifier_page_is_not_a_server_error(
         f"/verifikasi/tugas/{task_id}", data=form, headers=world.actors["verifier_in"].headers
     )
     assert answer.status_code < 500
+
+
+def test_two_writers_extend_the_change_log_one_after_the_other(
+    world: World, request: pytest.FixtureRequest
+) -> None:
+    """Two transactions append to the log at once: the second waits for the first and then
+    chains after it. Found by bench/capture_uploads.py: on PostgreSQL, concurrent uploads
+    answer 500 (``duplicate key value violates unique constraint "event_pkey"``)."""
+    if not on_postgresql(world):
+        pytest.skip("SQLite serialises writers itself; the lock in question is PostgreSQL's")
+    request.applymarker(
+        pytest.mark.xfail(
+            strict=True,
+            raises=IntegrityError,
+            reason="EventLog.head(lock=True) locks the newest row with SELECT … ORDER BY "
+            "sequence DESC LIMIT 1 FOR UPDATE; under READ COMMITTED the waiting writer gets "
+            "that same (now old) row back once the first commits, so both take the same "
+            "sequence number and the second fails on event_pkey",
+        )
+    )
+    engine = world.context.engine
+    log = world.context.log
+    at = datetime.now(UTC)
+    failures: list[BaseException] = []
+
+    def second_writer() -> None:
+        try:
+            with engine.begin() as connection:
+                second = AccountEnrolled("b" * 16, "b", "verifier", "33")
+                log.append(connection, [second], at, "b", "second writer")
+        except BaseException as error:  # handed to the test's thread
+            failures.append(error)
+
+    with engine.connect() as first:
+        transaction = first.begin()
+        log.append(first, [AccountEnrolled("a" * 16, "a", "verifier", "33")], at, "a", "first")
+        thread = threading.Thread(target=second_writer, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not _someone_waits_for_a_lock(engine) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        transaction.commit()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    if failures:
+        raise failures[0]
+
+
+def _someone_waits_for_a_lock(engine: Engine) -> bool:
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar_one()) > 0
