@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 import pytest
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import IntegrityError
 
 from rekap.events.model import AccountEnrolled
 from rekap.web.access import UndeclaredAccess, check_every_route_declares_access
@@ -27,13 +26,6 @@ def on_postgresql(world: World) -> bool:
     return world.context.engine.dialect.name == "postgresql"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="check_every_route_declares_access looks only at APIRoute objects in app.routes; "
-    "FastAPI 0.165 keeps included routers as branches there, so no route of rekap's routers "
-    "is checked at start-up (test_access_matrix checks them instead)",
-)
 def test_create_app_refuses_an_undeclared_route_in_a_router() -> None:
     router = APIRouter(prefix="/api/v1")
 
@@ -147,16 +139,6 @@ def test_two_writers_extend_the_change_log_one_after_the_other(
     answer 500 (``duplicate key value violates unique constraint "event_pkey"``)."""
     if not on_postgresql(world):
         pytest.skip("SQLite serialises writers itself; the lock in question is PostgreSQL's")
-    request.applymarker(
-        pytest.mark.xfail(
-            strict=True,
-            raises=IntegrityError,
-            reason="EventLog.head(lock=True) locks the newest row with SELECT … ORDER BY "
-            "sequence DESC LIMIT 1 FOR UPDATE; under READ COMMITTED the waiting writer gets "
-            "that same (now old) row back once the first commits, so both take the same "
-            "sequence number and the second fails on event_pkey",
-        )
-    )
     engine = world.context.engine
     log = world.context.log
     at = datetime.now(UTC)

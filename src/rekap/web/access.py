@@ -9,9 +9,12 @@ is ignored on public routes (it must not lock anyone out of public pages).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from rekap.capture.access import Principal, Role
 from rekap.web.errors import ApiError
@@ -67,11 +70,26 @@ class UndeclaredAccess(RuntimeError):
     """A route without an access decision: the app must not start."""
 
 
+def _routes(routes: Iterable[BaseRoute], inherited: bool) -> Iterator[tuple[APIRoute, bool]]:
+    """Every API route, also inside included routers (which FastAPI may keep as branches),
+    with whether an including router already declared access for it."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route, inherited
+            continue
+        original = getattr(route, "original_router", None)
+        if original is not None:
+            context = getattr(route, "include_context", None)
+            extra = getattr(context, "dependencies", None) or []
+            declared = inherited or any(isinstance(d.dependency, AccessRule) for d in extra)
+            yield from _routes(original.routes, declared)
+
+
 def check_every_route_declares_access(app: FastAPI) -> None:
     missing = [
         f"{sorted(route.methods or ())} {route.path}"
-        for route in app.routes
-        if isinstance(route, APIRoute) and not _declares_access(route.dependant)
+        for route, inherited in _routes(app.routes, False)
+        if not inherited and not _declares_access(route.dependant)
     ]
     if missing:
         raise UndeclaredAccess("routes without an access decision: " + "; ".join(missing))

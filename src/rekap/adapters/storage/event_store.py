@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select, text
 
 from rekap.adapters.storage.schema import event, log_head
 from rekap.events.chain import Recorded, append
 from rekap.events.heads import SignedHead, Signer, sign_head
 from rekap.events.model import Event
+
+LOG_LOCK = 0x7265_6B61_7000  # "rekap" in hex: the advisory lock that serialises log writers
 
 
 def _row_to_record(row: dict[str, object]) -> Recorded:
@@ -36,9 +38,12 @@ class EventLog:
         self.engine = engine
 
     def head(self, connection: Connection, lock: bool = False) -> Recorded | None:
-        query = select(event).order_by(event.c.sequence.desc()).limit(1)
+        """The newest record. With ``lock``, first take the log's writer lock for the rest of
+        the transaction (PostgreSQL: an advisory lock; SQLite transactions already hold the
+        database's write lock, see engine.py), so the head read is the one appended to."""
         if lock and connection.dialect.name == "postgresql":
-            query = query.with_for_update()
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK})
+        query = select(event).order_by(event.c.sequence.desc()).limit(1)
         row = connection.execute(query).mappings().first()
         return None if row is None else _row_to_record(dict(row))
 
