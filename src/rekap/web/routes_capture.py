@@ -28,7 +28,7 @@ def context(request: Request) -> AppContext:
 
 
 class AccountIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
     role: Role
     scope: str = Field(max_length=13, description="TPS code for an officer; region prefix else")
 

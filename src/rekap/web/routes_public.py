@@ -13,6 +13,7 @@ from rekap.events.chain import Recorded
 from rekap.web.access import PUBLIC
 from rekap.web.context import AppContext
 from rekap.web.errors import ApiError
+from rekap.web.params import LogOffset, RowId
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(PUBLIC)])
 MEDIA = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
@@ -39,7 +40,7 @@ def record_json(record: Recorded) -> dict[str, Any]:
 @router.get("/log")
 def log_page(
     request: Request,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: LogOffset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """The public change log, in order, from ``after``; follow ``next`` for more."""
@@ -55,6 +56,8 @@ def log_page(
 @router.get("/tps/{kode_tps}/history")
 def history(kode_tps: str, request: Request) -> dict[str, Any]:
     """Every change to one TPS: who, when, why, before and after."""
+    if not (kode_tps.isascii() and kode_tps.isdigit() and len(kode_tps) == 13):
+        raise ApiError("invalid_input", f"{kode_tps!r} is not a 13-digit TPS code")
     return {
         "kode_tps": kode_tps,
         "events": [record_json(r) for r in _context(request).log.history(kode_tps)],
@@ -62,7 +65,7 @@ def history(kode_tps: str, request: Request) -> dict[str, Any]:
 
 
 @router.get("/photos/{photo_id}")
-def photo_bytes(photo_id: int, request: Request) -> Response:
+def photo_bytes(photo_id: RowId, request: Request) -> Response:
     """The photo itself, as received (its SHA-256 is in the log)."""
     ctx = _context(request)
     with ctx.engine.connect() as connection:

@@ -12,6 +12,7 @@ from rekap.capture.access import Principal, Role
 from rekap.web.access import require
 from rekap.web.context import AppContext
 from rekap.web.errors import ApiError
+from rekap.web.params import RowId
 
 router = APIRouter(prefix="/api/v1/verification")
 PEOPLE = (Role.VERIFIER, Role.ADJUDICATOR)
@@ -64,7 +65,7 @@ def next_task(
 
 @router.post("/tasks/{task_id}/entries", status_code=201)
 def enter(
-    task_id: int,
+    task_id: RowId,
     body: EntryIn,
     request: Request,
     person: Annotated[Principal, Depends(require(*PEOPLE))],

@@ -65,6 +65,8 @@ def open_data(request: Request, portal: PortalDep) -> Response:
 def snapshot_file(path: str, portal: PortalDep) -> Response:
     """A file of a published snapshot, exactly as signed (never changed once written)."""
     root = portal.settings.snapshots.resolve()
+    if "\x00" in path:
+        raise PageNotFound(path)
     if path == LATEST:
         target = root / LATEST
         cache = "no-cache"

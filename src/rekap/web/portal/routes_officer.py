@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from rekap.capture.access import Principal, Role
+from rekap.web.params import RowId
 from rekap.web.portal.downloads import json_response
 from rekap.web.portal.page_errors import PageNotFound
 from rekap.web.portal.rendering import render
@@ -43,7 +44,7 @@ def upload_page(request: Request, portal: PortalDep, officer: Officer) -> Respon
 
 
 @router.get("/petugas/kwitansi/{photo_id}.json")
-def receipt(photo_id: int, request: Request, portal: PortalDep, officer: Officer) -> Response:
+def receipt(photo_id: RowId, request: Request, portal: PortalDep, officer: Officer) -> Response:
     """The signed receipt of one of the officer's photos (checked offline by
     ``rekap receipt verify``)."""
     found = portal.queries.photo(photo_id)

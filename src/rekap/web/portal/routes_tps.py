@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from rekap.domain.wilayah import InvalidKodeWilayah, KodeWilayah
 from rekap.web.access import PUBLIC
+from rekap.web.params import RowId
 from rekap.web.portal.downloads import (
     csv_response,
     json_response,
@@ -94,7 +95,7 @@ def _jpeg(data: bytes | None, request: Request) -> Response:
 
 
 @router.get("/foto/{photo_id}/kecil.jpg")
-def thumbnail(photo_id: int, request: Request, portal: PortalDep) -> Response:
+def thumbnail(photo_id: RowId, request: Request, portal: PortalDep) -> Response:
     """A small copy of the photo (360 px wide) for the TPS page."""
     found = portal.queries.photo(photo_id)
     if found is None:
@@ -103,7 +104,7 @@ def thumbnail(photo_id: int, request: Request, portal: PortalDep) -> Response:
 
 
 @router.get("/foto/{photo_id}/{field_id}.jpg")
-def crop(photo_id: int, field_id: str, request: Request, portal: PortalDep) -> Response:
+def crop(photo_id: RowId, field_id: str, request: Request, portal: PortalDep) -> Response:
     """The crop of one number from the photo of its page."""
     found = portal.queries.photo(photo_id)
     if found is None or field_id not in portal.context.form.by_id:

@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse
 
 from rekap.adapters.storage.verification import Task, VerificationRefused
 from rekap.capture.access import Principal, Role
+from rekap.web.params import RowId
 from rekap.web.portal.page_errors import PageNotFound, PageRefused
 from rekap.web.portal.rendering import render
 from rekap.web.portal.session import page_require
@@ -75,7 +76,7 @@ def workspace(request: Request, portal: PortalDep, person: Person) -> Response:
 
 
 @router.post("/verifikasi/tugas/{task_id}")
-async def submit(task_id: int, request: Request, portal: PortalDep, person: Person) -> Response:
+async def submit(task_id: RowId, request: Request, portal: PortalDep, person: Person) -> Response:
     raw = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     ctx = portal.context
     task = ctx.verification.get(task_id)
@@ -85,7 +86,8 @@ async def submit(task_id: int, request: Request, portal: PortalDep, person: Pers
     if errors:
         return _show_task(request, portal, person, task, raw, errors, status=422)
     started = raw.get("mulai", "")
-    seconds = time.time() - int(started) if started.isdigit() else 0.0
+    known = started.isascii() and started.isdigit()
+    seconds = time.time() - int(started) if known else 0.0
     try:
         state = ctx.verification.enter(
             person, task_id, values, min(max(seconds, 0.0), MAX_SECONDS), ctx.clock()

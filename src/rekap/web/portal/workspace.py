@@ -88,7 +88,7 @@ def parse_entry(form: FormSpec, raw: Mapping[str, str]) -> tuple[dict[str, int],
         text = raw.get(field.id, "").strip()
         if not text:
             errors[field.id] = "entry_missing"
-        elif not text.isdigit() or int(text) > 999:
+        elif not (text.isascii() and text.isdigit()) or int(text) > 999:
             errors[field.id] = "entry_invalid"
         else:
             values[field.id] = int(text)
