@@ -43,8 +43,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
+from rekap.adapters.keys import load_or_create, raw_public
 from rekap.adapters.photo_files import LocalPhotoStore
-from rekap.adapters.server_keys import ServerKey, raw_public
 from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.migrate import upgrade
 from rekap.adapters.storage.photos import Upload
@@ -64,7 +64,7 @@ TARGET_RATIO = 10.0
 def context_at(root: Path) -> AppContext:
     return AppContext(
         open_engine(f"sqlite:///{root / 'rekap.db'}"),
-        ServerKey.load_or_create(root / "server.pem"),
+        load_or_create(root / "server.pem"),
         LocalPhotoStore(root / "photos"),
     )
 

@@ -55,7 +55,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
-from rekap.adapters.server_keys import raw_public
+from rekap.adapters.keys import load_or_create, raw_public
 from rekap.adapters.storage.accounts import AccountStore
 from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.event_store import EventLog
@@ -180,7 +180,6 @@ def serve(database_url: str, root: Path, port: int, synchronous: str | None) -> 
     import uvicorn
 
     from rekap.adapters.photo_files import LocalPhotoStore
-    from rekap.adapters.server_keys import ServerKey
     from rekap.web.app import create_app
     from rekap.web.context import AppContext
 
@@ -192,7 +191,7 @@ def serve(database_url: str, root: Path, port: int, synchronous: str | None) -> 
 
         event.listen(engine, "connect", stricter)  # after the service's own pragmas
     context = AppContext(
-        engine, ServerKey.load_or_create(root / "server.pem"), LocalPhotoStore(root / "photos")
+        engine, load_or_create(root / "server.pem"), LocalPhotoStore(root / "photos")
     )
     uvicorn.run(create_app(context), host="127.0.0.1", port=port, log_level="warning")
 
@@ -387,8 +386,8 @@ def breakdown(base: list[Shot], count: int = 150) -> dict[str, tuple[float, floa
     """The steps of one upload done in this process, one after another, without HTTP: mean
     wall and CPU milliseconds of each, on SQLite (WAL, synchronous=NORMAL) in a temporary
     folder. What the service adds on top is the HTTP and multipart work, and waiting."""
+    from rekap.adapters.keys import verify_signature
     from rekap.adapters.photo_files import LocalPhotoStore
-    from rekap.adapters.server_keys import ServerKey, verify_signature
     from rekap.adapters.storage.photos import PhotoStore
     from rekap.adapters.storage.photos import Upload as StoredUpload
 
@@ -409,7 +408,7 @@ def breakdown(base: list[Shot], count: int = 150) -> dict[str, tuple[float, floa
         uploads = prepare_uploads(url, base, count)
         log = EventLog(engine)
         accounts = AccountStore(engine, log)
-        photos = PhotoStore(engine, log, ServerKey.load_or_create(root / "server.pem"))
+        photos = PhotoStore(engine, log, load_or_create(root / "server.pem"))
         files = LocalPhotoStore(root / "photos")
         for upload in uploads:
             device_id = upload.form["device_id"]

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from rekap.adapters.server_keys import ServerKey
+from rekap.adapters.keys import load_or_create
 from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.event_store import EventLog
 from rekap.cli.main import app
@@ -60,7 +60,7 @@ def test_imports_are_logged_and_tampering_is_named(database_url: str, tmp_path: 
     assert "Intact" in verified.output
 
     key_file = tmp_path / "server.pem"
-    key = ServerKey.load_or_create(key_file)
+    key = load_or_create(key_file)
     assert log.sign_head(key, datetime.now(UTC)) is not None
     assert log.sign_head(key, datetime.now(UTC)) is None  # the same head is signed once
     with_key = ["log", "verify", "--db", database_url, "--key", str(key_file)]
@@ -68,7 +68,7 @@ def test_imports_are_logged_and_tampering_is_named(database_url: str, tmp_path: 
     assert signed.exit_code == 0, signed.output
     assert "1 signed" in " ".join(signed.output.split())
     other_key = ["log", "verify", "--db", database_url, "--key", str(tmp_path / "other.pem")]
-    ServerKey.load_or_create(tmp_path / "other.pem")
+    load_or_create(tmp_path / "other.pem")
     assert runner.invoke(app, other_key).exit_code == 1  # signed by a key we do not trust
 
     with open_engine(database_url).begin() as connection:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from rekap.adapters.server_keys import raw_public
+from rekap.adapters.keys import raw_public
 from rekap.capture.access import Role
 from tests.security.checks import access_rules, check_error_shape, refused, routes_of
 from tests.security.world import (

@@ -24,9 +24,9 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select, update
 
+from rekap.adapters.keys import load_or_create, raw_public
 from rekap.adapters.photo_files import LocalPhotoStore
 from rekap.adapters.processing import PhotoProcessor, Reader
-from rekap.adapters.server_keys import ServerKey, raw_public
 from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.migrate import upgrade
 from rekap.adapters.storage.schema import account, verification_task
@@ -202,7 +202,7 @@ def running_world(
     an unknown token and a disabled account)."""
     engine = open_engine(database_url)
     upgrade(engine)
-    key = ServerKey.load_or_create(root / "server.pem")
+    key = load_or_create(root / "server.pem")
     files = LocalPhotoStore(root / "photos")
     context = (
         AppContext(engine, key, files)

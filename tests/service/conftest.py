@@ -11,8 +11,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
+from rekap.adapters.keys import load_or_create, raw_public
 from rekap.adapters.photo_files import LocalPhotoStore
-from rekap.adapters.server_keys import ServerKey, raw_public
 from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.migrate import upgrade
 from rekap.capture.access import Role
@@ -86,7 +86,7 @@ def service(database_url: str, tmp_path: Path) -> Iterator[Service]:  # noqa: F8
     upgrade(engine)
     context = AppContext(
         engine,
-        ServerKey.load_or_create(tmp_path / "key.pem"),
+        load_or_create(tmp_path / "key.pem"),
         LocalPhotoStore(tmp_path / "photos"),
     )
     _, admin_token = context.accounts.enrol("admin", Role.ADMIN, "", CAPTURED, "test")

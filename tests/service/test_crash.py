@@ -83,7 +83,7 @@ class Server:
 def test_sigkill_loses_nothing_and_counts_nothing_twice(tmp_path: Path) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from rekap.adapters.server_keys import raw_public
+    from rekap.adapters.keys import raw_public
     from rekap.web.context import utc_now
 
     server = Server(tmp_path)

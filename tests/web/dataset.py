@@ -15,8 +15,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
+from rekap.adapters.keys import load_or_create, raw_public
 from rekap.adapters.photo_files import LocalPhotoStore
-from rekap.adapters.server_keys import ServerKey, raw_public
 from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.migrate import upgrade
 from rekap.adapters.storage.repository import SqlStore
@@ -106,7 +106,7 @@ def build_dataset(root: Path) -> Dataset:
     SqlStore(engine).load_regions(region_tree())
     import_sirekap(SAMPLE, url)
     context = AppContext(
-        engine, ServerKey.load_or_create(root / "server.pem"), LocalPhotoStore(root / "photos")
+        engine, load_or_create(root / "server.pem"), LocalPhotoStore(root / "photos")
     )
     _, admin = context.accounts.enrol("admin", Role.ADMIN, "", utc_now(), "test")
     everyone = simulated()

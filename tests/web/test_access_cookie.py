@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from rekap.adapters.keys import load_or_create
 from rekap.adapters.photo_files import LocalPhotoStore
-from rekap.adapters.server_keys import ServerKey
 from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.migrate import upgrade
 from rekap.capture.access import Role
@@ -23,7 +23,7 @@ def bare(tmp_path_factory: pytest.TempPathFactory) -> tuple[AppContext, dict[Rol
     root = tmp_path_factory.mktemp("access")
     engine = open_engine(f"sqlite:///{root / 'rekap.db'}")
     upgrade(engine)
-    context = AppContext(engine, ServerKey.load_or_create(root / "k.pem"), LocalPhotoStore(root))
+    context = AppContext(engine, load_or_create(root / "k.pem"), LocalPhotoStore(root))
     scopes = {Role.ADMIN: "", Role.VERIFIER: "74", Role.OFFICER: "7471011007001"}
     tokens = {
         role: context.accounts.enrol(role.value, role, scope, utc_now(), "test")[1]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from rekap.adapters.keys import load_or_create
 from rekap.adapters.photo_files import LocalPhotoStore
-from rekap.adapters.server_keys import ServerKey
 from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.forms import publish_values
@@ -51,9 +51,7 @@ def test_pages_on_each_database(database_url: str, tmp_path: Path) -> None:  # n
     SqlStore(engine).replace_findings("ppwp", first, findings)
     blocked = {k for k, found in findings.items() if any(f.blocking for f in found)}
     assert blocked
-    context = AppContext(
-        engine, ServerKey.load_or_create(tmp_path / "k.pem"), LocalPhotoStore(tmp_path)
-    )
+    context = AppContext(engine, load_or_create(tmp_path / "k.pem"), LocalPhotoStore(tmp_path))
     settings = PortalSettings(snapshots=tmp_path, refresh_seconds=0.0)
     with TestClient(create_app(context, settings)) as client:
         before = client.get(f"/wilayah/{DESA}.json").json()["region"]

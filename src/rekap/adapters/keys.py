@@ -1,7 +1,8 @@
-"""The Ed25519 key that signs snapshot manifests: made on first use, kept as a PEM file.
+"""The server's Ed25519 signing keys: made on first use, kept as PEM files (mode 0600).
 
-The private key never leaves ``var/keys/`` (mode 0600); the public key is published in every
-snapshot. ``key_id`` is the first 16 hex digits of the SHA-256 of the raw public key.
+One kind of key, two roles: the server key signs upload receipts and the change log's heads;
+the snapshot key signs published manifests. Anyone holding a public key checks signatures
+offline. ``key_id`` is the first 16 hex digits of the SHA-256 of the raw public key.
 """
 
 from __future__ import annotations
@@ -11,14 +12,36 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 
+DEFAULT_KEY_PATH = Path("var") / "keys" / "server-ed25519.pem"
 DEFAULT_SNAPSHOT_KEY = Path("var") / "keys" / "snapshot-ed25519.pem"
 
 
 class NotAnEd25519Key(ValueError):
     """The key file holds something other than an unencrypted Ed25519 private key."""
+
+
+def public_key_id(public_raw: bytes) -> str:
+    return hashlib.sha256(public_raw).hexdigest()[:16]
+
+
+def raw_public(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def verify_signature(public_raw: bytes, message: bytes, signature: bytes) -> bool:
+    """True when ``signature`` is ``public_raw``'s Ed25519 signature of ``message``."""
+    try:
+        Ed25519PublicKey.from_public_bytes(public_raw).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -27,9 +50,7 @@ class SigningKey:
 
     @property
     def public_raw(self) -> bytes:
-        return self.private.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
+        return raw_public(self.private.public_key())
 
     @property
     def public_pem(self) -> bytes:
@@ -39,13 +60,16 @@ class SigningKey:
 
     @property
     def key_id(self) -> str:
-        return hashlib.sha256(self.public_raw).hexdigest()[:16]
+        return public_key_id(self.public_raw)
 
     def sign(self, message: bytes) -> bytes:
         return self.private.sign(message)
 
+    def verify(self, key_id: str, message: bytes, signature: bytes) -> bool:
+        return key_id == self.key_id and verify_signature(self.public_raw, message, signature)
 
-def load_or_create(path: Path = DEFAULT_SNAPSHOT_KEY) -> SigningKey:
+
+def load_or_create(path: Path = DEFAULT_KEY_PATH) -> SigningKey:
     """The key at ``path``; a new one is generated and saved there when there is none."""
     if path.exists():
         loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)

@@ -13,8 +13,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
+from rekap.adapters.keys import load_or_create, raw_public
 from rekap.adapters.photo_files import LocalPhotoStore
-from rekap.adapters.server_keys import ServerKey, raw_public
 from rekap.adapters.storage.engine import open_engine
 from rekap.capture.access import Role
 from rekap.capture.messages import photo_message
@@ -48,7 +48,7 @@ class DemoPaths:
 def context_for(paths: DemoPaths) -> AppContext:
     return AppContext(
         open_engine(paths.database_url),
-        ServerKey.load_or_create(paths.key),
+        load_or_create(paths.key),
         LocalPhotoStore(paths.photos),
     )
 

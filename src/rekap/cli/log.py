@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from rekap.adapters.server_keys import DEFAULT_KEY_PATH, ServerKey
+from rekap.adapters.keys import DEFAULT_KEY_PATH, load_or_create
 from rekap.adapters.storage.event_store import EventLog
 from rekap.cli.db import DatabaseOption, open_store
 from rekap.events.chain import Recorded, verify_chain
@@ -51,7 +51,7 @@ def verify(
         if not key.exists():
             console.print(f"[red]{len(heads)} signed heads, but no key at {key} to check them[/]")
             raise typer.Exit(1)
-        problems = check_heads(heads, hashes, ServerKey.load_or_create(key))
+        problems = check_heads(heads, hashes, load_or_create(key))
         for problem in problems:
             console.print(f"[bold red]Signed head[/] {problem}")
         if problems:

@@ -12,10 +12,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from rekap.adapters.keys import (
+    DEFAULT_KEY_PATH,
+    load_or_create,
+    public_key_id,
+    verify_signature,
+)
 from rekap.adapters.photo_files import DEFAULT_PHOTO_ROOT
 from rekap.adapters.photo_store import open_photo_store
 from rekap.adapters.processing import PhotoProcessor
-from rekap.adapters.server_keys import DEFAULT_KEY_PATH, ServerKey, public_key_id, verify_signature
 from rekap.capture.access import Role
 from rekap.capture.messages import receipt_message
 from rekap.cli.db import DatabaseOption, open_store
@@ -28,7 +33,7 @@ receipt_app = typer.Typer(help="Check upload receipts offline.", no_args_is_help
 
 def build_context(db: str | None, photos: str, key: Path) -> AppContext:
     store = open_store(db)
-    return AppContext(store.engine, ServerKey.load_or_create(key), open_photo_store(photos))
+    return AppContext(store.engine, load_or_create(key), open_photo_store(photos))
 
 
 def build_processor(context: AppContext, claim_timeout: float = 300.0) -> PhotoProcessor:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from rekap.adapters.keys import SigningKey
 from rekap.adapters.photo_store import PhotoStore as PhotoFiles
-from rekap.adapters.server_keys import ServerKey
 from rekap.adapters.storage.accounts import AccountStore
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.photos import PhotoStore
@@ -28,7 +28,7 @@ def utc_now() -> datetime:
 @dataclass
 class AppContext:
     engine: Engine
-    key: ServerKey
+    key: SigningKey
     files: PhotoFiles
     clock: Callable[[], datetime] = utc_now
     rate_limiter: RateLimiter = field(default_factory=RateLimiter)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from rekap.adapters.server_keys import verify_signature
+from rekap.adapters.keys import verify_signature
 from rekap.adapters.storage.accounts import InvalidAccount
 from rekap.adapters.storage.photos import Upload
 from rekap.capture.access import Principal, Role

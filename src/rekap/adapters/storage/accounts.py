@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, insert, select
 
-from rekap.adapters.server_keys import public_key_id
+from rekap.adapters.keys import public_key_id
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.schema import account, device
 from rekap.capture.access import Principal, Role, scope_fits

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.schema import form, photo, tps_result, verification_task
 from rekap.capture.assess import FormAssessment, FormState, PageValues
 from rekap.capture.states import PhotoState
@@ -159,9 +158,3 @@ def publish_values(
         for field_id in sorted(set(before) | set(values))
         if before.get(field_id) != values.get(field_id)
     ]
-
-
-def append_events(
-    log: EventLog, connection: Connection, events: list[Event], at: datetime, actor: str, why: str
-) -> None:
-    log.append(connection, events, at, actor, why)

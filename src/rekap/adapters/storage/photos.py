@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Connection, Engine, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from rekap.adapters.server_keys import ServerKey
+from rekap.adapters.keys import SigningKey
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.schema import photo
 from rekap.capture.access import Principal
@@ -77,7 +77,7 @@ OnReceived = Callable[[Connection, int], object]
 
 class PhotoStore:
     def __init__(
-        self, engine: Engine, log: EventLog, key: ServerKey, on_received: OnReceived | None = None
+        self, engine: Engine, log: EventLog, key: SigningKey, on_received: OnReceived | None = None
     ) -> None:
         self.engine = engine
         self.log = log

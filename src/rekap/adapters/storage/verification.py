@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.forms import move_photos, publish_values
@@ -302,12 +302,3 @@ class VerificationStore:
                 }
             )
         return result
-
-    def count_open(self) -> int:
-        query = (
-            select(func.count())
-            .select_from(verification_task)
-            .where(verification_task.c.state.in_(("open", "adjudication")))
-        )
-        with self.engine.connect() as connection:
-            return int(connection.execute(query).scalar_one())
