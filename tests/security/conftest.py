@@ -35,3 +35,12 @@ def world(
             for kode in (TPS_C, TPS_D):
                 built.photograph(built.enrol(f"officer {kode}", Role.OFFICER, kode))
             yield built
+
+
+@pytest.fixture(autouse=True)
+def bare_client(request: pytest.FixtureRequest) -> None:
+    """The world's client is shared across tests: each test starts without another's login
+    cookie, whatever order the tests run in."""
+    if "world" in request.fixturenames:
+        world_built: World = request.getfixturevalue("world")
+        world_built.client.cookies.clear()
