@@ -39,7 +39,7 @@ def _random_history(seed: int, length: int) -> list[TpsState]:
 
 
 def test_updates_one_by_one_reach_the_rebuilt_state(engine: Engine) -> None:
-    store = TallyStore(engine, LAYOUT)
+    store = TallyStore(engine, LAYOUT, INDEX)
     empty = rebuild(INDEX, LAYOUT, [])
     store.replace(empty.table)
     history = _random_history(seed=7, length=120)
@@ -53,7 +53,7 @@ def test_updates_one_by_one_reach_the_rebuilt_state(engine: Engine) -> None:
 
 
 def test_a_stored_rebuild_then_updates_match_a_rebuild(engine: Engine) -> None:
-    store = TallyStore(engine, LAYOUT)
+    store = TallyStore(engine, LAYOUT, INDEX)
     first = _random_history(seed=1, length=40)
     rebuilt = rebuild(INDEX, LAYOUT, final_states(first))
     store.replace(rebuilt.table)
@@ -66,7 +66,7 @@ def test_a_stored_rebuild_then_updates_match_a_rebuild(engine: Engine) -> None:
 
 
 def test_a_tps_whose_desa_is_not_stored_is_refused(engine: Engine) -> None:
-    store = TallyStore(engine, LAYOUT)
+    store = TallyStore(engine, LAYOUT, INDEX)
     store.replace(rebuild(INDEX, LAYOUT, []).table)
     with pytest.raises(UnplacedTps):
         store.apply(TpsState("5101012001001", TpsStage.READ, False, {"paslon_1": 3}))

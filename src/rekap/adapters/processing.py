@@ -1,15 +1,15 @@
 """Processing a photo: read it, check the form, accept it or send it to people.
 
 One claimed photo is handled in one transaction: its reading, its state, the form's new
-assessment, any verification task and any published number are written together with their
-events, so a worker killed at any moment leaves either all of it or none of it (and the claim
-expires, so the photo is processed again).
+assessment, any verification task, any published number and the live tally are written
+together with their events, so a worker killed at any moment leaves either all of it or none
+of it (and the claim expires, so the photo is processed again).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, update
@@ -26,6 +26,7 @@ from rekap.adapters.storage.forms import (
 )
 from rekap.adapters.storage.photos import ClaimedPhoto, PhotoStore
 from rekap.adapters.storage.schema import photo
+from rekap.adapters.storage.tally_store import LiveTally
 from rekap.capture.assess import FormState, assess_form
 from rekap.capture.photo_check import PhotoFormat
 from rekap.capture.states import PhotoState
@@ -52,6 +53,11 @@ class PhotoProcessor:
     tree: RegionTree
     claim_timeout: timedelta = timedelta(minutes=5)
     """A claim older than this is taken to be a killed worker's, and the photo is retaken."""
+    tally: LiveTally = field(init=False)
+    """The stored tally, brought up to each photo's outcome in the same transaction."""
+
+    def __post_init__(self) -> None:
+        self.tally = LiveTally(self.engine)
 
     def process_next(self, now: Callable[[], datetime]) -> bool:
         """Process one waiting photo; False when none is waiting."""
@@ -97,6 +103,7 @@ class PhotoProcessor:
             if ok:
                 events += self._assess(connection, claimed, at)
             self.log.append(connection, events, at, READER_ACTOR, f"photo {claimed.id}")
+            self.tally.refresh_in(connection, claimed.contest, [claimed.kode_tps])
 
     def _assess(self, connection: Connection, claimed: ClaimedPhoto, at: datetime) -> list[Event]:
         kode = KodeWilayah(claimed.kode_tps)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from rekap.adapters.keys import SigningKey
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.schema import photo
+from rekap.adapters.storage.tally_store import LiveTally
 from rekap.capture.access import Principal
 from rekap.capture.messages import receipt_message
 from rekap.capture.photo_check import CheckedPhoto
@@ -84,6 +85,8 @@ class PhotoStore:
         self.key = key
         self.on_received = on_received
         """Called inside the transaction that records a photo (e.g. to queue its job)."""
+        self.tally = LiveTally(engine)
+        """The stored tally (coverage: photos received), changed in the same transaction."""
 
     def _receipt(self, row: dict[str, object], duplicate: bool) -> Receipt:
         return Receipt(
@@ -145,6 +148,7 @@ class PhotoStore:
                     upload.captured_at.isoformat(),
                 )
                 self.log.append(connection, [event], at, principal.account_id, "upload")
+                self.tally.refresh_in(connection, upload.contest, [upload.kode_tps])
                 if self.on_received is not None:
                     self.on_received(connection, int(key[0]))
         except IntegrityError:

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.schema import finding, import_error, import_run, region, tps_result
+from rekap.adapters.storage.tally_store import LiveTally
 from rekap.domain.region_tree import JenisTps, RegionTree
 from rekap.domain.result import Provenance, SourceKind, TpsResult
 from rekap.domain.wilayah import KodeWilayah
@@ -49,6 +50,15 @@ class SqlStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.tally = LiveTally(engine)
+        """The stored tally, brought up to every result and finding in the same transaction."""
+
+    def _refresh_tally(self, connection: Connection, keys: Iterable[tuple[str, str]]) -> None:
+        by_contest: dict[str, list[str]] = {}
+        for kode, contest in keys:
+            by_contest.setdefault(contest, []).append(kode)
+        for contest, codes in by_contest.items():
+            self.tally.refresh_in(connection, contest, codes)
 
     # Regions -----------------------------------------------------------------------------
     def load_regions(self, tree: RegionTree) -> int:
@@ -158,6 +168,7 @@ class SqlStore:
             for chunk in _chunks(list(rows.values())):
                 connection.execute(statement, list(chunk))
             log.append(connection, events, at, actor, f"import run {run_id}")
+            self._refresh_tally(connection, rows)
         return len(rows)
 
     @staticmethod
@@ -241,6 +252,7 @@ class SqlStore:
                 )
             for chunk in _chunks(rows):
                 connection.execute(insert(finding), list(chunk))
+            self._refresh_tally(connection, ((kode, contest) for kode in codes))
         return len(rows)
 
     def findings_per_rule(self, contest: str) -> dict[str, int]:

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.forms import move_photos, publish_values
 from rekap.adapters.storage.schema import form, photo, verification_entry, verification_task
+from rekap.adapters.storage.tally_store import LiveTally
 from rekap.capture.access import Principal, Role
 from rekap.capture.assess import FormState
 from rekap.capture.states import PhotoState
@@ -56,6 +57,8 @@ class VerificationStore:
         self.log = log
         self.form_spec = form_spec
         self.election = election
+        self.tally = LiveTally(engine)
+        """The stored tally, brought up to each closed task in the same transaction."""
 
     def _uploaders(self, connection: Connection, kode_tps: str) -> set[str]:
         query = select(photo.c.account_id).where(photo.c.kode_tps == kode_tps)
@@ -155,6 +158,7 @@ class VerificationStore:
             state, more = self._decide(connection, dict(row), principal, values, at)
             events += more
             self.log.append(connection, events, at, principal.account_id, f"task {task_id}")
+            self.tally.refresh_in(connection, str(row["contest"]), [str(row["kode_tps"])])
         return state
 
     def _check_allowed(

@@ -1,0 +1,166 @@
+"""What the tally needs of each TPS, read from the stored rows: one rule for the live updates
+and for a full rebuild, so the two cannot disagree.
+
+A TPS's **stage** is the capture stage it really reached: ``published`` when a photo of its
+form was released, ``verified`` when a person's entry made its result (or its form or photos
+are verified), ``read`` when it has numbers (read by the machine, or imported) or a photo of it
+was read, ``received`` when a photo of it arrived (or an imported result names photos).
+A result is **blocking** when a blocking finding is open for it: the findings stored with it
+(an import), or else, for a result of the capture workflow, the per-TPS rules run over its
+numbers now (as the portal shows them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from rekap.adapters.storage.schema import finding, form, photo, tps_result
+from rekap.domain.election import Election
+from rekap.domain.form import FormSpec
+from rekap.domain.region_tree import JenisTps
+from rekap.domain.result import TpsResult
+from rekap.domain.wilayah import InvalidKodeWilayah, KodeWilayah
+from rekap.rules.finding import Finding, Severity
+from rekap.rules.registry import check_tps, rule_by_id
+from rekap.tally.contribution import TpsState
+from rekap.tally.stage import TpsStage
+
+READ_PHOTO_STATES = frozenset({"checked", "accepted", "needs_verification", "verified"})
+CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResult:
+    source_kind: str
+    values: Mapping[str, int]
+    jenis: str
+    external_photos: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class TpsRows:
+    """Everything stored about one TPS of one contest that its tally depends on."""
+
+    kode_tps: str
+    result: StoredResult | None = None
+    photo_states: set[str] = field(default_factory=set)
+    form_state: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+
+Checks = Callable[[TpsRows], tuple[Finding, ...]]
+
+
+def capture_stage(rows: TpsRows) -> TpsStage:
+    """The furthest stage of the capture workflow the TPS has reached."""
+    states, result = rows.photo_states, rows.result
+    has_values = result is not None and bool(result.values)
+    if "published" in states:
+        return TpsStage.PUBLISHED
+    by_person = has_values and result is not None and result.source_kind == "entry"
+    if by_person or rows.form_state == "verified" or "verified" in states:
+        return TpsStage.VERIFIED
+    if has_values or states & READ_PHOTO_STATES:
+        return TpsStage.READ
+    if states or (result is not None and result.external_photos):
+        return TpsStage.RECEIVED
+    return TpsStage.NONE
+
+
+class ResultChecks:
+    """The findings of a TPS: those stored with its result, or the per-TPS rules run now over
+    the numbers the capture workflow published (nothing for a TPS without numbers)."""
+
+    def __init__(self, form_spec: FormSpec, election: Election, contest: str) -> None:
+        self.form_spec = form_spec
+        self.election = election
+        self.contest = contest
+
+    def __call__(self, rows: TpsRows) -> tuple[Finding, ...]:
+        if rows.findings:
+            return tuple(rows.findings)
+        result = rows.result
+        if result is None or not result.values or result.source_kind == "import":
+            return ()
+        try:
+            code, jenis = KodeWilayah.parse(rows.kode_tps), JenisTps(result.jenis)
+        except (InvalidKodeWilayah, ValueError):
+            return ()
+        found = TpsResult(code, self.contest, dict(result.values), jenis=jenis)
+        return check_tps(found, self.form_spec, self.election)
+
+
+def tally_state(rows: TpsRows, checks: Checks) -> TpsState:
+    values = dict(rows.result.values) if rows.result is not None else {}
+    blocking = rows.result is not None and any(f.blocking for f in checks(rows))
+    return TpsState(rows.kode_tps, capture_stage(rows), blocking, values)
+
+
+def stored_finding(row: Mapping[str, Any]) -> Finding:
+    """A stored finding; the Indonesian message is re-derived from the rule when it can be."""
+    evidence = dict(row["evidence"] or {})
+    message_id = row["message"]
+    with contextlib.suppress(KeyError, IndexError, ValueError):
+        message_id = rule_by_id(row["rule"]).message_id.format(**evidence)
+    return Finding(
+        rule=row["rule"],
+        severity=Severity(row["severity"]),
+        fields=tuple(row["fields"] or ()),
+        message=message_id,
+        message_en=row["message"],
+        evidence=evidence,
+    )
+
+
+def _chunks(codes: Sequence[str] | None) -> Iterator[Sequence[str] | None]:
+    if codes is None:
+        yield None
+        return
+    for start in range(0, len(codes), CHUNK):
+        yield codes[start : start + CHUNK]
+
+
+def read_rows(
+    connection: Connection, contest: str, codes: Sequence[str] | None = None
+) -> dict[str, TpsRows]:
+    """The rows of the TPS named in ``codes`` (every TPS with anything stored when None)."""
+    rows: dict[str, TpsRows] = {}
+
+    def of(kode: str) -> TpsRows:
+        found = rows.get(kode)
+        if found is None:
+            found = rows[kode] = TpsRows(kode)
+        return found
+
+    for chunk in _chunks(codes):
+        results = select(
+            tps_result.c.kode_tps,
+            tps_result.c.source_kind,
+            tps_result.c.fields,
+            tps_result.c.jenis,
+            tps_result.c.photos,
+        ).where(tps_result.c.contest == contest)
+        photos = select(photo.c.kode_tps, photo.c.state).distinct()
+        photos = photos.where(photo.c.contest == contest)
+        forms = select(form.c.kode_tps, form.c.state).where(form.c.contest == contest)
+        found = select(finding).where(finding.c.contest == contest).order_by(finding.c.id)
+        if chunk is not None:
+            results = results.where(tps_result.c.kode_tps.in_(chunk))
+            photos = photos.where(photo.c.kode_tps.in_(chunk))
+            forms = forms.where(form.c.kode_tps.in_(chunk))
+            found = found.where(finding.c.kode_tps.in_(chunk))
+        for kode, kind, values, jenis, names in connection.execute(results):
+            numbers = {str(k): int(v) for k, v in (values or {}).items() if v is not None}
+            of(kode).result = StoredResult(kind, numbers, jenis, tuple(names or ()))
+        for kode, photo_state in connection.execute(photos):
+            of(kode).photo_states.add(photo_state)
+        for kode, form_state in connection.execute(forms):
+            of(kode).form_state = form_state
+        for row in connection.execute(found).mappings():
+            of(row["kode_tps"]).findings.append(stored_finding(dict(row)))
+    return rows

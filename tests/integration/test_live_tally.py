@@ -1,0 +1,163 @@
+"""The stored tally follows every write, on SQLite and PostgreSQL: after a Sirekap import, and
+after each step of a capture (photo received, read, checked, verified), it equals a full
+rebuild of the stored results, and every parent equals the sum of its children."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from PIL import Image
+from sqlalchemy import Engine
+
+from rekap.adapters.keys import load_or_create, raw_public
+from rekap.adapters.photo_files import LocalPhotoStore
+from rekap.adapters.processing import PhotoProcessor
+from rekap.adapters.storage.accounts import AccountStore
+from rekap.adapters.storage.engine import open_engine
+from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.migrate import upgrade
+from rekap.adapters.storage.photos import PhotoStore, Upload
+from rekap.adapters.storage.tally_store import TallyStore, contest_layout
+from rekap.adapters.storage.verification import VerificationStore
+from rekap.capture.access import Role
+from rekap.capture.photo_check import CheckedPhoto, check_photo
+from rekap.cli.sirekap import import_sirekap
+from rekap.data import election_2024, region_tree
+from rekap.domain.form import FormSpec, c_hasil_ppwp
+from rekap.domain.wilayah import KodeWilayah
+from rekap.reading.result import FieldReading, PageReading
+from rekap.simulation.scenario import SimulationOptions, simulate_election
+from rekap.tally.rebuild import rebuild
+from rekap.tally.region_tally import RegionTally
+from rekap.tally.table import TallyTable
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "examples" / "sirekap-raw-sample"
+DESA = "7471011007"  # LABIBIA, Kota Kendari: 10 TPS
+AT = datetime(2024, 2, 14, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Engine:
+    engine = open_engine(database_url)
+    upgrade(engine)
+    return engine
+
+
+def parents_are_sums(table: TallyTable) -> bool:
+    """Every region above desa holds exactly the sum of its children, in every column."""
+    index = table.index
+    sums = np.zeros_like(table.matrix)
+    rows = np.flatnonzero(index.parent_row >= 0)
+    np.add.at(sums, index.parent_row[rows], table.matrix[rows])
+    above_desa = np.flatnonzero(index.level < 10)
+    return bool(np.array_equal(sums[above_desa], table.matrix[above_desa]))
+
+
+def assert_in_step(engine: Engine) -> TallyStore:
+    """The `rekap tally --check` comparison, and parent = Σ children."""
+    store = TallyStore(engine, contest_layout("ppwp"))
+    stored = store.table()
+    assert stored.same_totals(rebuild(store.index, store.layout, store.states()).table)
+    assert parents_are_sums(stored)
+    return store
+
+
+def desa(store: TallyStore) -> RegionTally:
+    return store.regions([DESA])[DESA]
+
+
+def test_a_sirekap_import_keeps_the_tally_in_step(database_url: str, engine: Engine) -> None:
+    import_sirekap(SAMPLE, database_url)
+    store = assert_in_step(engine)
+    nation = store.regions([""])[""]
+    assert nation.coverage.counted > 0
+    assert nation.coverage.blocking > 0
+    assert nation.coverage.read == nation.coverage.counted + nation.coverage.blocking
+    assert nation.counted["suara_sah"] > 0 and nation.held["suara_sah"] > 0
+    import_sirekap(SAMPLE, database_url)  # the same data again: nothing moves
+    assert assert_in_step(engine).regions([""])[""] == nation
+    engine.dispose()
+
+
+def image(seed: int) -> bytes:
+    """A small, distinct PNG (what a phone sends; the reading below stands in for the reader)."""
+    picture = Image.new("L", (420, 420), color=seed % 256)
+    picture.putpixel((seed % 420, seed // 420 % 420), 255 - seed % 256)
+    out = io.BytesIO()
+    picture.save(out, format="PNG")
+    return out.getvalue()
+
+
+def reading(form: FormSpec, page: int, values: Mapping[str, int], unsure: str = "") -> PageReading:
+    fields = tuple(
+        FieldReading(f.id, None, "abstain", 0.4, (), "unsure", (0.0, 0.0, 1.0, 1.0))
+        if f.id == unsure
+        else FieldReading(
+            f.id, values[f.id], "read", 0.99, ((values[f.id], 0.99),), "", (0.0, 0.0, 1.0, 1.0)
+        )
+        for f in form.page(page)
+    )
+    return PageReading("ok", "", page, "c_hasil_ppwp", fields)
+
+
+def not_called(_data: bytes, _page: int) -> PageReading:
+    raise AssertionError("the readings are handed to the processor directly")
+
+
+def test_each_step_of_a_capture_keeps_the_tally_in_step(engine: Engine, tmp_path: Path) -> None:
+    election, tree = election_2024(), region_tree()
+    form = c_hasil_ppwp(election.contest("ppwp").dapil[0])
+    options = SimulationOptions(error_rate=0.0, correction_rate=0.0)
+    clean, unsure = list(simulate_election(tree, election, KodeWilayah(DESA), 3, options))[:2]
+    log = EventLog(engine)
+    accounts = AccountStore(engine, log)
+    photos = PhotoStore(engine, log, load_or_create(tmp_path / "k.pem"))
+    processor = PhotoProcessor(
+        engine, log, photos, LocalPhotoStore(tmp_path), not_called, form, election, tree
+    )
+    seed = 0
+    for tps in (clean, unsure):
+        kode = tps.kode.value
+        officer, _ = accounts.enrol(f"KPPS {kode}", Role.OFFICER, kode, AT, "test")
+        key = Ed25519PrivateKey.generate()
+        device = accounts.register_device(officer, raw_public(key.public_key()), AT)
+        for page in (1, 2, 3):
+            seed += 1
+            checked = check_photo(image(seed))
+            assert isinstance(checked, CheckedPhoto)
+            upload = Upload(kode, "ppwp", page, AT, device, b"\0" * 64, checked)
+            photos.receive(officer, upload, AT + timedelta(minutes=seed))
+    store = assert_in_step(engine)
+    assert desa(store).coverage.received == 2 and desa(store).coverage.read == 0
+
+    while (claimed := photos.claim(AT + timedelta(hours=1))) is not None:
+        tps = clean if claimed.kode_tps == clean.kode.value else unsure
+        doubt = "paslon_2" if tps is unsure and claimed.page == 2 else ""
+        result = reading(form, claimed.page, tps.actual, doubt)
+        processor.finish(claimed, result, AT + timedelta(hours=1))
+        assert_in_step(engine)
+    store = assert_in_step(engine)
+    cover = desa(store).coverage
+    assert (cover.received, cover.read, cover.verified, cover.counted) == (2, 2, 0, 1)
+    assert desa(store).counted["suara_sah"] == clean.actual["suara_sah"]
+
+    verification = VerificationStore(engine, log, form, election)
+    for name in ("V1", "V2"):
+        person, _ = accounts.enrol(name, Role.VERIFIER, DESA[:4], AT, "test")
+        task = verification.next_task(person)
+        assert task is not None and task.kode_tps == unsure.kode.value
+        verification.enter(person, task.id, dict(unsure.actual), 30.0, AT + timedelta(hours=2))
+        assert_in_step(engine)
+    cover = desa(store).coverage
+    assert (cover.received, cover.read, cover.verified, cover.counted) == (2, 2, 1, 2)
+    both = clean.actual["suara_sah"] + unsure.actual["suara_sah"]
+    assert desa(store).counted["suara_sah"] == both
+    assert store.regions([""])[""].counted == desa(store).counted
+    engine.dispose()
