@@ -203,41 +203,83 @@ SIMULATED_SETS = (("3310", 7), ("747101", 2024))
 """(region, seed) of the simulated photos reported here: Klaten with seed 7, and the
 `rekap demo` default (Makassar's Mariso, seed 2024). training/sim_crops.py trains on other
 regions and seeds; keep the two disjoint."""
+ARITHMETIC_MISTAKES = (
+    "paslon_miscount",
+    "tidak_sah_miscount",
+    "pengguna_miscount",
+    "gender_missum",
+    "ballot_miscount",
+    "ballots_used_mismatch",
+)
+"""Mistakes the KPPS writes in the digit boxes (each breaks one identity): with
+--mistake-rate, the reader must read the mistaken numbers as written or abstain, never
+"correct" them through the arithmetic."""
 
 
-def simulated(tps_count: int, region: str = "3310", seed: int = 7) -> None:
+def _silent(reading: PageReading, expected: dict[str, int]) -> list[str]:
+    return [
+        f"{f.field_id} written {expected[f.field_id]} read {f.value} ({f.reason})"
+        for f in reading.fields
+        if f.status == "read" and f.value != expected[f.field_id]
+    ]
+
+
+def simulated(tps_count: int, region: str, seed: int, mistake_rate: float = 0.0) -> None:
     """The reader with the shipped classifier on photos from the election simulator
-    (rekap.simulation: handwritten pages, phone-camera effects), against its truth."""
-    print(f"Field accuracy on simulated photos ({tps_count} TPS of {region}, seed {seed})")
+    (rekap.simulation: handwritten pages, phone-camera effects), against what was written:
+    each photo read alone (identities within its page), then the TPS's three pages decided
+    together (identities across pages too)."""
+    mistakes = f", arithmetic mistakes at {mistake_rate:.0%} of TPS" if mistake_rate else ""
+    print(
+        f"Field accuracy on simulated photos ({tps_count} TPS of {region}, seed {seed}{mistakes})"
+    )
     classifier = shipped_classifier()
     if classifier is None:
         print("  skipped: no digit classifier")
         return
     from rekap.data import election_2024, region_tree
     from rekap.domain.wilayah import KodeWilayah
+    from rekap.reading.tps import decide_tps
     from rekap.simulation.api import (
+        ErrorKind,
         PhotoOptions,
         SimulationOptions,
         photograph_tps,
         simulate_election,
     )
 
-    reader = PageReader(classifier)
-    election = simulate_election(
-        region_tree(), election_2024(), KodeWilayah(region), seed, SimulationOptions()
+    options = SimulationOptions(
+        error_rate=mistake_rate, error_kinds=tuple(ErrorKind(k) for k in ARITHMETIC_MISTAKES)
     )
-    tallies = {page: Tally() for page in (1, 2, 3)}
-    total = Tally()
+    reader = PageReader(classifier)
+    election = simulate_election(region_tree(), election_2024(), KodeWilayah(region), seed, options)
+    alone = {page: Tally() for page in (1, 2, 3)}
+    together = {page: Tally() for page in (1, 2, 3)}
+    silent: list[str] = []
+    started = time.monotonic()
+    count = 0
     for _, tps in zip(range(tps_count), election, strict=False):
-        for shot in photograph_tps(tps, seed, PhotoOptions()):
-            reading = reader.read(shot.photo.jpeg, expected_page=shot.page)
+        count += 1
+        shots = list(photograph_tps(tps, seed, PhotoOptions()))
+        readings = [reader.read(shot.photo.jpeg, expected_page=shot.page) for shot in shots]
+        joint = decide_tps(readings)
+        for shot, reading, decided in zip(shots, readings, joint, strict=True):
             expected = {f.field_id: tps.values[f.field_id] for f in reading.fields}
-            tallies[shot.page].add(reading, shot.page, expected)
-            total.add(reading, shot.page, expected)
-    for page, tally in tallies.items():
-        source = "digit boxes + bubbles" if page == 2 else "digit boxes only"
-        print(tally.line(f"page {page} ({source})"))
-    print(total.line("all pages"))
+            alone[shot.page].add(reading, shot.page, dict(expected))
+            together[shot.page].add(decided, shot.page, dict(expected))
+            silent += [f"{tps.kode.value} page alone: {s}" for s in _silent(reading, expected)]
+            silent += [f"{tps.kode.value} TPS joint: {s}" for s in _silent(decided, expected)]
+    for name, tallies in (("each page alone", alone), ("the TPS's pages together", together)):
+        total = Tally()
+        for page, tally in tallies.items():
+            source = "digit boxes + bubbles" if page == 2 else "digit boxes only"
+            print(tally.line(f"{name}: page {page} ({source})"))
+            for key in vars(total):
+                setattr(total, key, getattr(total, key) + getattr(tally, key))
+        print(total.line(f"{name}: all pages"))
+    for line in silent:
+        print(f"    silent error: {line}")
+    print(f"  {count} TPS in {time.monotonic() - started:.0f} s (simulating and reading)")
 
 
 def synthesise(source: PageSource, megapixels: float, seed: int) -> bytes:
@@ -328,6 +370,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--variants", type=int, default=4)
     parser.add_argument("--simulated-tps", type=int, default=30, help="0: skip")
+    parser.add_argument(
+        "--sets",
+        nargs="+",
+        default=[f"{region}:{seed}" for region, seed in SIMULATED_SETS],
+        help="simulated sets as REGION:SEED (keep them disjoint from training/sim_crops.py's)",
+    )
+    parser.add_argument("--mistake-rate", type=float, default=0.0)
+    parser.add_argument("--no-kawalc1", action="store_true")
+    parser.add_argument("--no-throughput", action="store_true")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     if hasattr(os, "sched_setaffinity"):
@@ -336,11 +387,14 @@ def main() -> None:
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {sys.version.split()[0]}, OpenCV {cv2.__version__}; load {os.getloadavg()}"
     )
-    accuracy()
+    if not args.no_kawalc1:
+        accuracy()
     if args.simulated_tps:
-        for region, seed in SIMULATED_SETS:
-            simulated(args.simulated_tps, region, seed)
-    throughput(args.sizes, args.repeats, args.variants)
+        for chosen in args.sets:
+            region, seed = chosen.split(":")
+            simulated(args.simulated_tps, region, int(seed), args.mistake_rate)
+    if not args.no_throughput:
+        throughput(args.sizes, args.repeats, args.variants)
 
 
 if __name__ == "__main__":

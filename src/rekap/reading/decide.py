@@ -1,15 +1,18 @@
-"""Decide stage: one number per field from its three digit boxes and its bubble grid.
+"""Decide stage: one number per field from its digit boxes, bubbles and the form's arithmetic.
 
-Every value 0..999 is scored by how well it explains *all* the evidence at once:
+First each field's own evidence (`field_evidence`): every value 0..999 is scored by how
+well it explains the field's marks at once:
 
-    P(value | evidence)  ~  prod_i box_i(digit_i)  x  prod_i bubbles_i(digit_i)
+    P(value | marks)  ~  prod_i box_i(digit_i)  x  prod_i bubbles_i(digit_i)
 
 where a leading position of a short number (the hundreds of 32) may be written as 'X', left
 blank or written '0', and its bubble column may show 0 or nothing; a bubble column left
-unmarked is weak evidence, never a contradiction. The reader reads the best value only when
-it is probable enough and no source confidently says otherwise; else it abstains and says
-why. There is no fixed confusion rule (such as "a doubtful 1 is a 7"): the classifier's
-probabilities and the bubbles decide.
+unmarked is weak evidence, never a contradiction. Then, for fields tied by the form's
+identities, the joint posterior given every tied field's marks (`rekap.reading.joint`,
+with an explicit prior that the KPPS wrote a mistake). The reader reads the best value
+only when it is probable enough and no source confidently says otherwise (not the boxes
+against the bubbles, not the field's own marks against the arithmetic); else it abstains
+and says why. There is no fixed confusion rule (such as "a doubtful 1 is a 7").
 """
 
 from __future__ import annotations
@@ -21,7 +24,10 @@ import numpy as np
 
 from rekap.reading.bubbles import NONE, BubbleGridReading
 from rekap.reading.classifier import BLANK, CROSSED, DIGIT_BOX_LABELS, DigitBoxReading
+from rekap.reading.evidence import FieldEvidence
 from rekap.reading.geometry import FloatArray
+from rekap.reading.identities import SumIdentity
+from rekap.reading.joint import DEFAULT_MISTAKE_PRIOR, MistakePrior, joint_posteriors
 from rekap.reading.result import FieldReading
 from rekap.reading.template import Box
 
@@ -52,6 +58,8 @@ class DecisionPolicy:
     floor: float = 1e-4
     """Every piece of evidence keeps at least this much doubt."""
     alternatives: int = 5
+    mistake: MistakePrior = DEFAULT_MISTAKE_PRIOR
+    """How likely the KPPS wrote numbers that break one of the form's identities."""
 
 
 def box_likelihoods(readings: Sequence[DigitBoxReading], policy: DecisionPolicy) -> FloatArray:
@@ -105,6 +113,28 @@ def abstain(field_id: str, box: Box, reason: str) -> FieldReading:
     return FieldReading(field_id, None, "abstain", 0.0, (), reason, box)
 
 
+def field_evidence(
+    field_id: str,
+    box: Box,
+    digit_readings: Sequence[DigitBoxReading],
+    bubbles: BubbleGridReading | None,
+    policy: DecisionPolicy = DecisionPolicy(),
+) -> FieldEvidence:
+    """What this field's own digit boxes and bubble grid say about its value."""
+    boxes = box_likelihoods(digit_readings, policy)
+    marks = bubble_likelihoods(bubbles, policy) if bubbles is not None else None
+    evidence = np.concatenate([boxes, marks]) if marks is not None else boxes
+    return FieldEvidence(
+        field_id,
+        box,
+        _posterior(evidence),
+        boxes,
+        marks,
+        tuple(r.label for r in digit_readings),
+        bubbles.digits() if bubbles is not None else None,
+    )
+
+
 def decide_field(
     field_id: str,
     box: Box,
@@ -113,37 +143,46 @@ def decide_field(
     policy: DecisionPolicy = DecisionPolicy(),
 ) -> FieldReading:
     """Combine the evidence of one field into a reading or an abstention with a reason."""
-    labels = tuple(r.label for r in digit_readings)
+    return decide(field_evidence(field_id, box, digit_readings, bubbles, policy), policy)
+
+
+def decide(
+    evidence: FieldEvidence,
+    policy: DecisionPolicy = DecisionPolicy(),
+    joint: FloatArray | None = None,
+    identities: tuple[str, ...] = (),
+) -> FieldReading:
+    """Read the field's most probable value, or abstain and say why. `joint` is its
+    posterior given the evidence of the fields tied to it by `identities` too."""
+    labels = evidence.digit_labels
     shown = "".join("_" if label == "blank" else label for label in labels)
-    boxes = box_likelihoods(digit_readings, policy)
-    evidence = [boxes]
-    if bubbles is not None:
-        evidence.append(bubble_likelihoods(bubbles, policy))
-    posterior = _posterior(np.concatenate(evidence))
+    marks = evidence.bubble_digits
+    own_value, own_p = _best(evidence.posterior)
+    posterior = evidence.posterior if joint is None else joint
     value, confidence = _best(posterior)
     alternatives = _alternatives(posterior, policy.alternatives)
-    marks = bubbles.digits() if bubbles is not None else None
 
     def result(status: str, reason: str) -> FieldReading:
         read = status == "read"
         return FieldReading(
-            field_id,
+            evidence.field_id,
             value if read else None,
             "read" if read else "abstain",
             confidence,
             alternatives,
             reason,
-            box,
+            evidence.box,
             labels,
             marks,
+            evidence,
         )
 
-    if all(label == "blank" for label in labels):
+    if evidence.empty:
         extra = f"; bubbles show {marks}" if marks and marks != "---" else ""
         return result("abstain", f"digit boxes are empty{extra}")
-    box_value, box_p = _best(_posterior(boxes))
-    if bubbles is not None:
-        bubble_value, bubble_p = _best(_posterior(evidence[1]))
+    box_value, box_p = _best(_posterior(evidence.boxes))
+    if evidence.bubbles is not None:
+        bubble_value, bubble_p = _best(_posterior(evidence.bubbles))
         sure = min(box_p, bubble_p) >= policy.conflict
         if sure and box_value != bubble_value:
             return result(
@@ -151,7 +190,15 @@ def decide_field(
                 f"digit boxes read {box_value} (p={box_p:.2f}) but bubbles read "
                 f"{bubble_value} (p={bubble_p:.2f})",
             )
-    support = boxes[:, value] - policy.floor
+    arithmetic = "; ".join(identities)
+    if value != own_value and own_p >= policy.conflict:
+        return result(
+            "abstain",
+            f"its own marks read {own_value} (p={own_p:.2f}) but the form's arithmetic "
+            f"({arithmetic}) favours {value} (p={confidence:.2f}): a mistake on the form "
+            "or a misread",
+        )
+    support = evidence.boxes[:, value] - policy.floor
     weakest = int(np.argmin(support))
     if support[weakest] < policy.min_box_support:
         return result(
@@ -160,12 +207,33 @@ def decide_field(
             f"(gives {value}'s digit p={support[weakest]:.3f})",
         )
     sources = f"boxes '{shown}'" + (f", bubbles '{marks}'" if marks is not None else "")
-    threshold = policy.accept if bubbles is not None else policy.accept_single_source
+    threshold = policy.accept if evidence.bubbles is not None else policy.accept_single_source
+    helped = f" and {arithmetic} (own marks p={own_p:.3f})" if identities else ""
     if confidence < threshold:
         runner_up = alternatives[1] if len(alternatives) > 1 else (value, 0.0)
         return result(
             "abstain",
             f"uncertain: {value} (p={confidence:.2f}) or {runner_up[0]} "
-            f"(p={runner_up[1]:.2f}) from {sources}",
+            f"(p={runner_up[1]:.2f}) from {sources}{helped}",
         )
-    return result("read", f"read from {sources}")
+    return result("read", f"read from {sources}{helped}")
+
+
+def decide_fields(
+    evidence: Sequence[FieldEvidence],
+    identities: Sequence[SumIdentity],
+    policy: DecisionPolicy = DecisionPolicy(),
+) -> tuple[FieldReading, ...]:
+    """Decide several fields together: those tied by an identity whose fields all hold
+    writing are decided on their joint posteriors (`rekap.reading.joint`)."""
+    written = {e.field_id: e.posterior for e in evidence if not e.empty}
+    joint = joint_posteriors(written, identities, policy.mistake)
+    return tuple(
+        decide(
+            e,
+            policy,
+            joint.posteriors.get(e.field_id),
+            joint.identities.get(e.field_id, ()),
+        )
+        for e in evidence
+    )

@@ -1,6 +1,7 @@
 """The page reader: photo bytes in, a PageReading out, through injected stages.
 
     decode -> locate -> cut cells -> classify digit boxes -> read bubbles -> decide
+    (each field's own evidence, then jointly through the page's arithmetic identities)
 
 The photo is first decoded small (about 1000 pixels on its long side, which is cheap with
 JPEG's DCT scaling); only when the page is not found there, or is found too small to read,
@@ -23,8 +24,10 @@ import numpy as np
 from rekap.reading.bubbles import BubbleGridReading, read_bubble_grid
 from rekap.reading.cells import BubbleCrop, PageCells, cut_cells
 from rekap.reading.classifier import DigitBoxClassifier
-from rekap.reading.decide import DecisionPolicy, abstain, decide_field
+from rekap.reading.decide import DecisionPolicy, abstain, decide_fields, field_evidence
 from rekap.reading.decode import DecodedImage, GrayImage, decode_image
+from rekap.reading.evidence import FieldEvidence
+from rekap.reading.identities import C_HASIL_PPWP_IDENTITIES, SumIdentity
 from rekap.reading.locate import PageLocation, locate_page
 from rekap.reading.problem import Problem
 from rekap.reading.quality import assess_quality, explain_missing_page
@@ -79,6 +82,7 @@ class PageReader:
     cut: Cutter = cut_cells
     read_bubbles: BubbleReader = read_bubble_crop
     policy: DecisionPolicy = field(default_factory=DecisionPolicy)
+    identities: tuple[SumIdentity, ...] = C_HASIL_PPWP_IDENTITIES
 
     def read(self, data: bytes, expected_page: int | None = None) -> PageReading:
         """Read one photo. With `expected_page`, a photo of another page is refused."""
@@ -149,16 +153,18 @@ class PageReader:
         readings = list(self.classifier.classify(crops)) if crops else []
         if len(readings) != len(crops):
             raise ValueError(f"classifier returned {len(readings)} readings for {len(crops)}")
-        results = []
+        hidden: dict[str, FieldReading] = {}
+        evidence: list[FieldEvidence] = []
         cursor = 0
         for cell in cells.fields:
             template = cell.field
             if not cell.visible:
-                results.append(abstain(template.id, template.box, "outside the photo"))
+                hidden[template.id] = abstain(template.id, template.box, "outside the photo")
                 continue
             count = len(cell.digit_crops)
             boxes = readings[cursor : cursor + count]
             cursor += count
             bubbles = self.read_bubbles(cell.bubbles) if cell.bubbles is not None else None
-            results.append(decide_field(template.id, cell.box, boxes, bubbles, self.policy))
-        return tuple(results)
+            evidence.append(field_evidence(template.id, cell.box, boxes, bubbles, self.policy))
+        decided = {f.field_id: f for f in decide_fields(evidence, self.identities, self.policy)}
+        return tuple(hidden.get(c.field.id) or decided[c.field.id] for c in cells.fields)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, Literal
 
+from rekap.reading.evidence import FieldEvidence
 from rekap.reading.template import Box
 
 FieldStatus = Literal["read", "abstain"]
@@ -30,6 +32,9 @@ class FieldReading:
     """What each digit box most likely holds: '0'..'9', 'X' or 'blank'."""
     bubble_digits: str | None = None
     """The bubble grid, one character per column: digit, '-' none, '?' several."""
+    evidence: FieldEvidence | None = dataclass_field(default=None, compare=False, repr=False)
+    """What the field's own marks said, kept so that the pages of one TPS can later be
+    decided together (`rekap.reading.tps`); not part of the JSON."""
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,34 @@
+"""What one field's own marks say about its value, before the form's arithmetic is used.
+
+The decide stage turns a field's digit boxes and bubble grid into a `FieldEvidence`: a
+probability for every value 0..999 from this field's marks alone. The joint stage
+(`rekap.reading.joint`) then combines the evidence of several fields through the form's
+identities, and the decision reads or abstains from the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rekap.reading.geometry import FloatArray
+from rekap.reading.template import Box
+
+
+@dataclass(frozen=True, eq=False)
+class FieldEvidence:
+    field_id: str
+    box: Box
+    """The field's crop, in template millimetres."""
+    posterior: FloatArray
+    """(1000,) P(value | this field's boxes and bubbles), uniform prior over 0..999."""
+    boxes: FloatArray
+    """(3, 1000) how well each digit box fits each value (floored likelihoods)."""
+    bubbles: FloatArray | None
+    """(3, 1000) the same for each bubble column; None where the field has no grid."""
+    digit_labels: tuple[str, ...]
+    bubble_digits: str | None
+
+    @property
+    def empty(self) -> bool:
+        """Every digit box reads as blank: nothing was written here."""
+        return all(label == "blank" for label in self.digit_labels)
