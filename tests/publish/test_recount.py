@@ -136,3 +136,18 @@ def test_a_counted_tps_that_breaks_the_sums_is_named(publish_small: Publisher) -
         (Kind.IDENTITY, f"TPS {good.kode_tps}: sum of paslon = suara_sah"),
         (Kind.IDENTITY, f"TPS {good.kode_tps}: sah + tidak sah = total"),
     ]
+
+
+def test_a_signed_but_wrong_tps_record_is_named_by_a_deep_recount(
+    snapshot: Path, signer: SigningKey
+) -> None:
+    changed = next(str(p.relative_to(snapshot)) for p in snapshot.rglob("rekap/**/tps.json"))
+    document = json.loads((snapshot / changed).read_text())
+    record = next(r for r in document["tps"] if "paslon_2" in r["values"])
+    record["values"]["paslon_2"] += 4
+    (snapshot / changed).write_text(json.dumps(document))
+    _reseal(snapshot, signer, changed)
+    assert recount(snapshot, workers=1).ok  # the TPS records are hashed, compared only if deep
+    problems = recount(snapshot, workers=1, deep=True).problems
+    assert [(p.kind, p.path) for p in problems] == [(Kind.MISMATCH, changed)]
+    assert problems[0].detail.startswith(f"{record['kode']}: paslon_2 ")

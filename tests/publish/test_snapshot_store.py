@@ -96,3 +96,19 @@ def test_a_tps_the_tree_does_not_list_is_added_then_removed(publish_small: Publi
         assert summary["tps"][change] == 1
         lines = gzip.decompress((folder / "diff" / "tps-ppwp.jsonl.gz").read_bytes())
         assert [json.loads(line)["kode_tps"] for line in lines.splitlines()] == [extra_code]
+
+
+def test_rekap_tps_records_are_one_file_per_desa(publish_small: Publisher) -> None:
+    records = make_records(3)
+    folder = Path(publish_small(records).location)
+    by_desa: dict[str, list[str]] = {}
+    for record in records:
+        by_desa.setdefault(record.kode_tps[:10], []).append(record.kode_tps)
+    files = sorted(folder.rglob("rekap/ppwp/**/tps.json"))
+    assert len(files) == len(by_desa)
+    for file in files:
+        document = json.loads(file.read_text())
+        assert file.parent.name == document["kode"]
+        assert [t["kode"] for t in document["tps"]] == sorted(by_desa[document["kode"]])
+        assert all(t["path"][-1]["kode"] == document["kode"] for t in document["tps"])
+    assert not [p for p in folder.rglob("rekap/ppwp/**/*.json") if len(p.stem) == 13]

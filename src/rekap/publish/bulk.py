@@ -8,7 +8,6 @@ gives byte-identical files. Columns are built whole (lists), not row by row.
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
@@ -17,7 +16,7 @@ import pyarrow.parquet as pq
 
 from rekap.domain.wilayah import Level
 from rekap.publish.bulk_schema import Column, region_columns, schema, tps_columns
-from rekap.publish.encode import cached_iso_utc, gzip_bytes
+from rekap.publish.encode import cached_iso_utc, dump_line, gzip_bytes
 from rekap.publish.records import TpsRecord
 from rekap.publish.view import SnapshotView
 from rekap.rules.finding import Severity
@@ -126,12 +125,11 @@ def csv_gz_bytes(table: pa.Table) -> bytes:
 def jsonl_gz_bytes(columns: Sequence[Column], data: Mapping[str, list[object]]) -> bytes:
     """One JSON object per TPS; a number that was not recorded is left out (read as null)."""
     names = [c.name for c in columns]
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     lines = [
-        encode({k: v for k, v in zip(names, row, strict=True) if v is not None}) + "\n"
+        dump_line({k: v for k, v in zip(names, row, strict=True) if v is not None})
         for row in zip(*(data[n] for n in names), strict=True)
     ]
-    return gzip_bytes("".join(lines).encode("utf-8"))
+    return gzip_bytes(b"".join(lines))
 
 
 def unplaced_jsonl(view: SnapshotView) -> bytes:
@@ -146,5 +144,5 @@ def unplaced_jsonl(view: SnapshotView) -> bytes:
             "findings": [f.as_json() for f in record.findings],
             "source_ref": record.source.reference if record.source else None,
         }
-        lines.append(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
-    return "".join(lines).encode("utf-8")
+        lines.append(dump_line(line))
+    return b"".join(lines)

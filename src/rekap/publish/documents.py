@@ -13,7 +13,7 @@ from rekap.publish.encode import dump, dump_pretty
 from rekap.publish.ports import FileEntry, Signer, SnapshotWriter
 from rekap.publish.view import SnapshotView
 
-Written = list[tuple[str, str, int]]  # (path, sha256, size): cheap to send between processes
+Written = list[FileEntry]
 
 
 def region_files(view: SnapshotView, kode: str) -> Iterator[tuple[str, bytes]]:
@@ -25,29 +25,30 @@ def region_files(view: SnapshotView, kode: str) -> Iterator[tuple[str, bytes]]:
     yield paths.rekap_doc(contest, kode), dump(rekap_tree.region(view, kode, tally, children))
 
 
-def _written(entry: FileEntry) -> tuple[str, str, int]:
-    return entry.path, entry.sha256, entry.size
-
-
 def write_subtree(view: SnapshotView, writer: SnapshotWriter, top: str) -> Written:
-    """Every region document under ``top`` (itself included) and every TPS document."""
+    """Every region document under ``top`` (itself included), every TPS's Sirekap-compatible
+    document, and for each desa with a result, rekap's document of its TPS."""
     contest = view.contest
+    records = view.records
     empty_tps = dump(sirekap_tree.tps(view, None))
     written: Written = []
     stack = [top]
     while stack:
         kode = stack.pop()
-        written.extend(_written(writer.write(p, data)) for p, data in region_files(view, kode))
-        if len(kode) == Level.DESA.value:
-            for tps in view.tps_of_desa[kode]:
-                record = view.records.get(tps)
-                sirekap = empty_tps if record is None else dump(sirekap_tree.tps(view, record))
-                written.append(_written(writer.write(paths.sirekap_hhcw(contest, tps), sirekap)))
-                if record is not None:
-                    own = dump(rekap_tree.tps(view, record))
-                    written.append(_written(writer.write(paths.rekap_doc(contest, tps), own)))
-        else:
+        written.extend(writer.write(p, data) for p, data in region_files(view, kode))
+        if len(kode) != Level.DESA.value:
             stack.extend(reversed(view.children(kode)))
+            continue
+        with_result = []
+        for tps in view.tps_of_desa[kode]:
+            record = records.get(tps)
+            sirekap = empty_tps if record is None else dump(sirekap_tree.tps(view, record))
+            written.append(writer.write(paths.sirekap_hhcw(contest, tps), sirekap))
+            if record is not None:
+                with_result.append(record)
+        if with_result:
+            own = dump(rekap_tree.desa_tps(view, kode, with_result))
+            written.append(writer.write(paths.rekap_desa_tps(contest, kode), own))
     return written
 
 
@@ -100,12 +101,12 @@ def write_root(
     diff = diff_tables(view.request.previous, table, compared, contest)
     out.append(writer.write(paths.DIFF_SUMMARY, dump_pretty(diff.summary)))
     out.append(writer.write(paths.diff_tps(contest), diff.lines))
-    return [_written(entry) for entry in out]
+    return out
 
 
 def write_jsonl(view: SnapshotView, writer: SnapshotWriter, data: bulk.BulkData) -> Written:
     body = bulk.jsonl_gz_bytes(*data)
-    return [_written(writer.write(paths.bulk_tps(view.contest, "jsonl.gz"), body))]
+    return [writer.write(paths.bulk_tps(view.contest, "jsonl.gz"), body)]
 
 
 def province_groups(view: SnapshotView, groups: int) -> list[tuple[str, ...]]:

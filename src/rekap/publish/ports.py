@@ -7,15 +7,15 @@ bucket adapter can implement the same three methods later.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class FileEntry:
-    """A file of a snapshot: its path (``/``-separated, relative), SHA-256 and size."""
+class FileEntry(NamedTuple):
+    """A file of a snapshot: its path (``/``-separated, relative), SHA-256 and size.
+
+    A named tuple: a snapshot lists a million of them, and they travel between processes."""
 
     path: str
     sha256: str

@@ -86,3 +86,14 @@ def tps(view: SnapshotView, record: TpsRecord) -> dict[str, object]:
         "updated_at": cached_iso_utc(record.updated_at) if record.updated_at else None,
         "sirekap": sirekap_hhcw(view.contest, record.kode_tps),
     }
+
+
+def desa_tps(view: SnapshotView, desa: str, records: Sequence[TpsRecord]) -> dict[str, object]:
+    """Every TPS of a desa with a result, each as ``tps`` describes it, in code order."""
+    return {
+        "kode": desa,
+        "nama": view.nama(desa),
+        "contest": view.contest,
+        "ts": view.ts_iso,
+        "tps": [tps(view, record) for record in records],
+    }

@@ -27,7 +27,7 @@ from rekap.publish.manifest import (
     sha256_index,
     signature_file,
 )
-from rekap.publish.ports import FileEntry, InProcess, ShardRunner, Signer, SnapshotStore
+from rekap.publish.ports import InProcess, ShardRunner, Signer, SnapshotStore
 from rekap.publish.records import SnapshotRequest
 from rekap.publish.view import SnapshotView
 
@@ -78,7 +78,7 @@ def publish_snapshot(
         parts = (runner or InProcess()).map(job, 2 + len(groups))
         written = sorted(entry for part in parts for entry in part)
         index = writer.write(paths.INDEX_FILE, sha256_index(written))
-        entries = [FileEntry(*e) for e in written if not e[0].startswith(TREE_PREFIXES)]
+        entries = [e for e in written if not e.path.startswith(TREE_PREFIXES)]
         previous = request.previous
         counts = snapshot_counts(view)
         manifest = build_manifest(

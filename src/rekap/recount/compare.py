@@ -137,3 +137,15 @@ def rekap_tps(doc: Mapping[str, Any], kode: str, aggregates: Aggregates) -> list
     if bool(status.get("counted")) != bool(own["counted"]):
         found.append(f"status counted {status.get('counted')} (bulk {bool(own['counted'])})")
     return found
+
+
+def rekap_desa_tps(doc: Mapping[str, Any], desa: str, aggregates: Aggregates) -> list[str]:
+    """A desa's file of TPS records: each record against the bulk data."""
+    found = [] if doc.get("kode") == desa else [f"kode {doc.get('kode')!r}, expected {desa!r}"]
+    for record in doc.get("tps") or []:
+        kode = str(record.get("kode"))
+        if len(kode) != 13 or not kode.startswith(desa):
+            found.append(f"TPS {kode} is not a TPS of desa {desa}")
+            continue
+        found += [f"{kode}: {d}" for d in rekap_tps(record, kode, aggregates)]
+    return found[:MAX_DETAILS]

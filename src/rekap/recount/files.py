@@ -114,6 +114,8 @@ def _check_document(context: PassContext, family: str, kode: str, data: bytes) -
     assert aggregates is not None
     if family == "wilayah":
         return compare.wilayah_list(doc, kode, aggregates)
+    if family == "rekap-tps":
+        return compare.rekap_desa_tps(doc, kode, aggregates)
     if family == "rekap":
         if len(kode) == 13:
             return compare.rekap_tps(doc, kode, aggregates)
@@ -149,7 +151,9 @@ def _check_file(context: PassContext, path: str, digest: str, result: Result) ->
             return
         counts["files hashed"] += 1
     found = kode_of(path)
-    if context.aggregates is None or found is None or (len(found[1]) == 13 and not context.deep):
+    if context.aggregates is None or found is None:
+        return
+    if not context.deep and (len(found[1]) == 13 or found[0] == "rekap-tps"):
         return
     try:
         differences = _check_document(context, *found, data)

@@ -13,6 +13,7 @@ SCHEMA = "data/schema.json"
 TOTALS = ("suara_sah", "suara_tidak_sah", "suara_total")
 COVERAGE = ("received", "read", "verified", "published", "blocking", "counted")
 CUTS = (2, 4, 6, 10, 13)
+DESA_TPS = "/tps"  # rekap/<contest>/…/<desa>/tps.json: the TPS records of a desa
 
 
 class NoSnapshot(FileNotFoundError):
@@ -60,8 +61,12 @@ def bulk_region(contest: str) -> str:
 
 
 def kode_of(path: str) -> tuple[str, str] | None:
-    """``(family, kode)`` for a tree document path: family is rekap, hhcw or wilayah."""
+    """``(family, kode)`` for a tree document path: family is rekap, hhcw or wilayah, or
+    rekap-tps for a desa's file of TPS records (``…/<desa>/tps.json``, kode is the desa)."""
     stem = path.removesuffix(".json")
+    if stem.endswith(DESA_TPS) and stem.startswith("rekap/"):
+        desa = stem[: -len(DESA_TPS)].rpartition("/")[2]
+        return "rekap-tps", desa
     for family, prefix in (
         ("rekap", "rekap/"),
         ("hhcw", "pemilu/hhcw/"),
