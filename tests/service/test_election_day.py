@@ -191,6 +191,8 @@ def test_election_day(service: Service, tmp_path: Path) -> None:
 
     db = ["--db", service.database_url]
     assert runner.invoke(app, ["log", "verify", *db]).exit_code == 0
+    # The live tally kept up with every upload, reading and verification: `rekap tally --check`.
+    assert runner.invoke(app, ["tally", "--check", *db]).exit_code == 0
     with service.context.engine.begin() as connection:
         connection.execute(
             text("UPDATE tps_result SET fields = :f WHERE kode_tps = :k"),

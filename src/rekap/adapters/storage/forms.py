@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from rekap.adapters.storage.schema import form, photo, tps_result, verification_task
+from rekap.adapters.storage.tally_store import LiveTally
 from rekap.capture.assess import FormAssessment, FormState, PageValues
 from rekap.capture.states import PhotoState
 from rekap.events.model import Event, FormAssessed, PhotoStateChanged, ValueChanged
@@ -128,7 +129,8 @@ def publish_values(
     source_kind: str,
     source_ref: str,
 ) -> list[Event]:
-    """Make ``values`` the TPS's current result; one event per number that changes."""
+    """Make ``values`` the TPS's current result, and the stored tally with it; one event per
+    number that changes."""
     current = connection.execute(
         select(tps_result.c.fields).where(
             tps_result.c.kode_tps == kode_tps, tps_result.c.contest == contest
@@ -153,6 +155,7 @@ def publish_values(
         )
     else:
         connection.execute(insert(tps_result).values(kode_tps=kode_tps, contest=contest, **row))
+    LiveTally(connection.engine).refresh_in(connection, contest, [kode_tps])
     return [
         ValueChanged(kode_tps, contest, field_id, before.get(field_id), values.get(field_id))
         for field_id in sorted(set(before) | set(values))

@@ -1,32 +1,31 @@
-"""The public figures: every TPS's facts and the tally of every region, from the store.
+"""The public figures: every TPS's facts from the store, and the tally of every region as
+the store keeps it (``rekap.adapters.storage.tally_store``: every write changes it in its own
+transaction, so a page never shows a tally out of step with the results).
 
-The tally is the pure rebuild (``rekap.tally.rebuild``) over the whole region tree, so every
-page adds up exactly as ``rekap tally --rebuild`` would. After that, only what changed is read
-again: every change to a result, a form or a photo writes an event naming its TPS, so the
-events after the last head name the TPS to refresh (``update_live``).
+The TPS facts are read once, then only what changed: every change to a result, a form or a
+photo writes an event naming its TPS, so the events after the last head name the TPS to read
+again (``update_live``). Region figures are read from the stored tally when a page asks for
+them, and kept for as long as the data version does not change.
 """
 
 from __future__ import annotations
 
-import contextlib
+import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
-from rekap.adapters.storage.tally_store import stage_of
+from rekap.adapters.storage.tally_inputs import stored_finding as stored_row_finding
+from rekap.adapters.storage.tally_store import TallyStore, stage_of
 from rekap.domain.election import Election
 from rekap.domain.form import FormSpec
 from rekap.domain.region_tree import JenisTps
 from rekap.domain.result import TpsResult
 from rekap.domain.wilayah import InvalidKodeWilayah, KodeWilayah
-from rekap.rules.finding import Finding, Severity
-from rekap.rules.registry import check_tps, rule_by_id
-from rekap.tally.contribution import TpsState, contribution
-from rekap.tally.index import RegionIndex, UnplacedTps
-from rekap.tally.layout import TallyLayout
-from rekap.tally.rebuild import rebuild
+from rekap.rules.finding import Finding
+from rekap.rules.registry import check_tps
+from rekap.tally.region_tally import RegionTally
 from rekap.tally.stage import TpsStage
-from rekap.tally.table import TallyTable
 from rekap.web.portal.queries import (
     DataVersion,
     FormRow,
@@ -74,17 +73,36 @@ class TpsFacts:
             return "status_incomplete"
         return "status_received" if self.stage >= TpsStage.RECEIVED else "status_none"
 
-    def tally_state(self) -> TpsState:
-        values = dict(self.result.values) if self.result is not None else {}
-        return TpsState(self.kode, self.stage, self.blocking, values)
+
+@dataclass
+class StoredFigures:
+    """The stored tally as the pages read it: each page's regions read together (one
+    transaction, so a parent and its children agree), kept for one data version."""
+
+    store: TallyStore
+    _pages: dict[tuple[str, ...], Mapping[str, RegionTally]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def regions(self, codes: Sequence[str]) -> Mapping[str, RegionTally]:
+        """The tally of each region named that the index covers (zero where none is stored)."""
+        key = tuple(codes)
+        with self._lock:
+            found = self._pages.get(key)
+        if found is None:
+            found = self.store.regions(key)
+            with self._lock:
+                self._pages[key] = found
+        return found
+
+    def region(self, kode: str) -> RegionTally:
+        return self.regions((kode,))[kode]
 
 
 @dataclass(frozen=True)
 class LiveData:
     version: DataVersion
     tps: Mapping[str, TpsFacts]
-    table: TallyTable
-    unplaced: tuple[str, ...]
+    figures: StoredFigures
 
     @property
     def head(self) -> int:
@@ -109,11 +127,14 @@ class LiveData:
 
 def stored_finding(row: StoredFinding) -> Finding:
     """A stored finding; the Indonesian message re-derived from its rule when possible."""
-    message_id = row.message_en
-    with contextlib.suppress(KeyError, IndexError, ValueError):
-        message_id = rule_by_id(row.rule).message_id.format(**row.evidence)
-    return Finding(
-        row.rule, Severity(row.severity), row.fields, message_id, row.message_en, row.evidence
+    return stored_row_finding(
+        {
+            "rule": row.rule,
+            "severity": row.severity,
+            "fields": row.fields,
+            "message": row.message_en,
+            "evidence": row.evidence,
+        }
     )
 
 
@@ -170,41 +191,29 @@ class LiveParts:
     """What building the figures needs besides the store."""
 
     queries: PortalQueries
-    index: RegionIndex
-    layout: TallyLayout
+    tally: TallyStore
     form: FormSpec
     election: Election
 
 
 def build_live(version: DataVersion, parts: LiveParts) -> LiveData:
-    """Everything from scratch: every TPS, then the pure rebuild of the tally."""
+    """Every TPS's facts from scratch; region figures from the stored tally."""
     facts = collect_facts(parts.queries, parts.form, parts.election)
-    rebuilt = rebuild(parts.index, parts.layout, [f.tally_state() for f in facts.values()])
-    return LiveData(version, facts, rebuilt.table, rebuilt.unplaced)
+    return LiveData(version, facts, StoredFigures(parts.tally))
 
 
 def update_live(
     old: LiveData, version: DataVersion, parts: LiveParts, changed: Iterable[str]
 ) -> LiveData:
-    """Only the TPS that changed: their facts read again, their old contribution replaced by
-    the new one in a copy of the tally (readers of ``old`` never see a half-done update)."""
+    """Only the TPS that changed read again, in a copy (readers of ``old`` never see a
+    half-done update); region figures read afresh from the stored tally."""
     codes = sorted(set(changed))
     fresh = collect_facts(parts.queries, parts.form, parts.election, codes)
-    table = TallyTable(parts.index, parts.layout, old.table.matrix.copy())
     tps = dict(old.tps)
-    unplaced = set(old.unplaced)
     for kode in codes:
-        before, after = old.tps.get(kode), fresh.get(kode)
-        try:
-            table.apply(
-                kode,
-                None if before is None else contribution(before.tally_state(), parts.layout),
-                None if after is None else contribution(after.tally_state(), parts.layout),
-            )
-        except UnplacedTps:
-            unplaced.add(kode)
+        after = fresh.get(kode)
         if after is None:
             tps.pop(kode, None)
         else:
             tps[kode] = after
-    return LiveData(version, tps, table, tuple(sorted(unplaced)))
+    return LiveData(version, tps, StoredFigures(parts.tally))

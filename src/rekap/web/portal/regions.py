@@ -96,17 +96,15 @@ def desa_tps(tree: RegionTree, live: LiveData, desa: str) -> tuple[str, ...]:
 def region_page(
     tree: RegionTree, live: LiveData, paslon: Sequence[Paslon], kode: str
 ) -> RegionPage:
-    """The page of a region in the tree (raises KeyError for an unknown code)."""
+    """The page of a region in the tree (raises KeyError for an unknown code); its figures
+    and its children's are the stored tally's, read together."""
     region = tree.regions[kode]
-    own = region_line(live.table.region(kode), region.nama, paslon)
+    below = () if region.level is Level.DESA else tuple(tree.children_of.get(kode, ()))
+    figures = live.figures.regions((kode, *below))
+    own = region_line(figures[kode], region.nama, paslon)
     path = tuple((p.kode.value, p.nama) for p in tree.path(region.kode) if p.kode.value != "")
-    children: tuple[RegionLine, ...] = ()
     tps: tuple[TpsLine, ...] = ()
     if region.level is Level.DESA:
         tps = tuple(tps_line(k, live.tps.get(k), paslon) for k in desa_tps(tree, live, kode))
-    else:
-        children = tuple(
-            region_line(live.table.region(c), tree.regions[c].nama, paslon)
-            for c in tree.children_of.get(kode, ())
-        )
+    children = tuple(region_line(figures[c], tree.regions[c].nama, paslon) for c in below)
     return RegionPage(own, path[:-1] if kode else (), children, tps, live.head)

@@ -7,7 +7,8 @@ from functools import cached_property
 
 from fastapi import Request
 
-from rekap.tally.index import RegionIndex
+from rekap.adapters.storage.tally_inputs import ResultChecks
+from rekap.adapters.storage.tally_store import TallyStore
 from rekap.tally.layout import TallyLayout
 from rekap.web.context import AppContext
 from rekap.web.portal.crops import CropMaker
@@ -25,23 +26,17 @@ class Portal:
     settings: PortalSettings = field(default_factory=PortalSettings)
 
     def __post_init__(self) -> None:
-        self.queries = PortalQueries(self.context.engine, self.settings.contest)
-        self.layout = TallyLayout.of_form(self.settings.contest, self.context.form)
+        contest, context = self.settings.contest, self.context
+        self.queries = PortalQueries(context.engine, contest)
+        self.layout = TallyLayout.of_form(contest, context.form)
+        checks = ResultChecks(context.form, context.election, contest)
+        self.tally = TallyStore(context.engine, self.layout, None, checks)
+        """The stored tally (the writers keep it; the pages only read it)."""
         self.cache = LiveCache(
-            LiveParts(
-                self.queries,
-                self.index,
-                self.layout,
-                self.context.form,
-                self.context.election,
-            ),
+            LiveParts(self.queries, self.tally, context.form, context.election),
             self.settings.refresh_seconds,
         )
         self.crops = CropMaker(self.context.files)
-
-    @cached_property
-    def index(self) -> RegionIndex:
-        return RegionIndex.build(self.context.tree)
 
     @cached_property
     def search(self) -> SearchIndex:
