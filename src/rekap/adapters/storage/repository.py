@@ -45,6 +45,10 @@ def _chunks(
         yield rows[start : start + size]
 
 
+def _kinds(found: Sequence[Finding] | None) -> tuple[bool, bool]:
+    return bool(found), any(f.blocking for f in found or ())
+
+
 class SqlStore:
     """All reads and writes of the relational store; the engine is handed in."""
 
@@ -243,6 +247,7 @@ class SqlStore:
             for f in found.get(kode, ())
         ]
         with self.engine.begin() as connection:
+            before = self._finding_kinds(connection, contest, codes)
             for start in range(0, len(codes), 900):
                 connection.execute(
                     delete(finding).where(
@@ -252,8 +257,26 @@ class SqlStore:
                 )
             for chunk in _chunks(rows):
                 connection.execute(insert(finding), list(chunk))
-            self._refresh_tally(connection, ((kode, contest) for kode in codes))
+            # Only a TPS whose findings changed kind (none, warnings only, blocking) can
+            # contribute differently: the tally reads the others back unchanged.
+            changed = [k for k in codes if before.get(k, (False, False)) != _kinds(found.get(k))]
+            self._refresh_tally(connection, ((kode, contest) for kode in changed))
         return len(rows)
+
+    @staticmethod
+    def _finding_kinds(
+        connection: Connection, contest: str, codes: Sequence[str]
+    ) -> dict[str, tuple[bool, bool]]:
+        """(any finding, any blocking finding) of each TPS that has a finding now."""
+        kinds: dict[str, tuple[bool, bool]] = {}
+        for start in range(0, len(codes), 900):
+            query = select(finding.c.kode_tps, finding.c.severity).where(
+                finding.c.contest == contest, finding.c.kode_tps.in_(codes[start : start + 900])
+            )
+            for kode, severity in connection.execute(query):
+                blocking = kinds.get(kode, (True, False))[1] or severity == "blocking"
+                kinds[kode] = (True, blocking)
+        return kinds
 
     def findings_per_rule(self, contest: str) -> dict[str, int]:
         query = (
