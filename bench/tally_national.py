@@ -2,8 +2,9 @@
 
 Usage: .venv/bin/python bench/tally_national.py [--updates N] [--no-postgres]
 Prints, with the machine: the full rebuild (numpy), one TPS update in memory, the stored
-rebuild and one TPS update on SQLite (and PostgreSQL on 127.0.0.1:5432 when reachable),
-p50/p99 over N random updates. Records nothing by itself.
+rebuild and one TPS update on SQLite (rekap's engine, whose WAL checkpoints run in a background
+thread, and, on the same file, SQLite's default inline checkpoints) and on PostgreSQL on
+127.0.0.1:5432 when reachable, p50/p99 over N random updates. Records nothing by itself.
 """
 
 from __future__ import annotations
@@ -11,20 +12,18 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sqlite3
 import statistics
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
-from rekap.adapters.storage.engine import open_engine
+from rekap.adapters.storage.engine import _begin_immediate, _sqlite_pragmas, open_engine
 from rekap.adapters.storage.migrate import upgrade
 from rekap.adapters.storage.tally_store import TallyStore
 from rekap.data import election_2024, region_tree
@@ -134,66 +133,63 @@ def _statements_only(store: TallyStore, updates: list[TpsState]) -> list[float]:
     return samples
 
 
-class Checkpointer(threading.Thread):
-    """SQLite's WAL checkpoints moved off the write path: PASSIVE, from another connection."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(daemon=True)
-        self.path = path
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        connection = sqlite3.connect(self.path, timeout=30)
-        while not self.done.wait(0.5):
-            connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        connection.close()
+def _inline_checkpoints(url: str) -> Engine:
+    """rekap's SQLite engine as it was before the background checkpoints: SQLite's default
+    automatic checkpoint (1,000 pages), run by whichever commit crosses it."""
+    engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "connect", lambda c, _: c.execute("PRAGMA wal_autocheckpoint=1000"))
+    event.listen(engine, "begin", _begin_immediate)
+    return engine
 
 
 def bench_store(
     name: str, url: str, index: RegionIndex, states: list[TpsState], updates: int
 ) -> None:
+    shape = layout()
+    rebuilt = rebuild(index, shape, states)
+    batches = [random_updates(states, updates, seed) for seed in (1, 2, 3)]
+    sqlite = url.startswith("sqlite")
+    if sqlite:  # the same file, first without the background checkpoints
+        inline = _inline_checkpoints(url)
+        upgrade(inline)
+        store = TallyStore(inline, shape, index)
+        seconds, _ = timed(lambda: store.replace(rebuilt.table))
+        print(
+            f"{name}: store a full rebuild ({len(index):,} regions, {len(states):,} TPS): "
+            f"{seconds:.1f} s"
+        )
+        samples = _timed_updates(store, batches[2])
+        print(
+            f"{name}: one TPS update, own transaction, checkpoints inline (SQLite's default): "
+            f"{percentiles(samples)}"
+        )
+        inline.dispose()
     engine = open_engine(url)
     upgrade(engine)
-    store = TallyStore(engine, layout())
-    rebuilt = rebuild(index, store.layout, states)
-    seconds, _ = timed(lambda: store.replace(rebuilt.table))
-    print(
-        f"{name}: store a full rebuild ({len(index):,} regions, {len(states):,} TPS): "
-        f"{seconds:.1f} s"
-    )
-    batches = [random_updates(states, updates, seed) for seed in (1, 2, 3)]
-    print(
-        f"{name}: one TPS update, own transaction: {percentiles(_timed_updates(store, batches[0]))}"
-    )
+    store = TallyStore(engine, shape, index)
+    if not sqlite:
+        seconds, _ = timed(lambda: store.replace(rebuilt.table))
+        print(
+            f"{name}: store a full rebuild ({len(index):,} regions, {len(states):,} TPS): "
+            f"{seconds:.1f} s"
+        )
+    what = "rekap's engine (background checkpoints)" if sqlite else "own transaction"
+    print(f"{name}: one TPS update, {what}: {percentiles(_timed_updates(store, batches[0]))}")
     print(
         f"{name}: one TPS update, statements only: "
         f"{percentiles(_statements_only(store, batches[1]))}"
     )
-    if engine.dialect.name == "sqlite":
-        database = Path(url.removeprefix("sqlite:///"))
-        quiet = open_engine(url)
-        event.listen(quiet, "connect", lambda c, _: c.execute("PRAGMA wal_autocheckpoint=0"))
-        checkpointer = Checkpointer(database)
-        checkpointer.start()
-        samples = _timed_updates(TallyStore(quiet, store.layout), batches[2])
-        checkpointer.done.set()
-        checkpointer.join()
-        print(
-            f"{name}: one TPS update, own transaction, checkpoints in the background: "
-            f"{percentiles(samples)}"
-        )
-    else:
+    if not sqlite:
         relaxed = create_engine(engine.url, connect_args={"options": "-c synchronous_commit=off"})
-        samples = _timed_updates(TallyStore(relaxed, store.layout), batches[2])
+        samples = _timed_updates(TallyStore(relaxed, shape, index), batches[2])
         print(
             f"{name}: one TPS update, own transaction, synchronous_commit=off: "
             f"{percentiles(samples)}"
         )
         relaxed.dispose()
     check = store.table(index)
-    expected = rebuild(
-        index, store.layout, final_states(states, [u for b in batches for u in b])
-    ).table
+    expected = rebuild(index, shape, final_states(states, [u for b in batches for u in b])).table
     print(f"{name}: stored tally after the updates = rebuild: {check.same_totals(expected)}")
     engine.dispose()
 

@@ -1,13 +1,28 @@
-"""Opening a database: SQLite with WAL and foreign keys, or PostgreSQL through psycopg 3."""
+"""Opening a database: SQLite with WAL and foreign keys, or PostgreSQL through psycopg 3.
+
+SQLite's WAL is copied back into the database (a checkpoint) by a background thread, not by
+whichever commit happens to cross SQLite's threshold: a commit that runs the checkpoint waits
+for the copy and its fsync (5–20 ms), which set the p99 of a tally update. Writers keep an
+automatic checkpoint only as a safety net, at a threshold the background thread keeps the WAL
+far below (see docs/tally.md, "Persistence").
+"""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
+import weakref
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 
 DEFAULT_SQLITE_PATH = Path("var") / "rekap.db"
+CHECKPOINT_SECONDS = 0.5
+"""How often the background thread checkpoints each open SQLite database."""
+SAFETY_AUTOCHECKPOINT = 20_000
+"""Pages of WAL (~80 MB) after which a commit checkpoints itself: only if the thread stalls."""
 
 
 def sqlite_url(path: Path) -> str:
@@ -22,13 +37,89 @@ def normalise_url(url: str) -> str:
     return url
 
 
+class Checkpointer:
+    """One daemon thread per process: ``PRAGMA wal_checkpoint(PASSIVE)`` on every SQLite
+    database an engine has open, from the thread's own connection. PASSIVE never waits for a
+    reader or a writer; a database is dropped when its last engine is gone or its file is."""
+
+    def __init__(self, interval: float = CHECKPOINT_SECONDS) -> None:
+        self.interval = interval
+        self._users: dict[str, int] = {}
+        self._connections: dict[str, sqlite3.Connection] = {}
+        self._lock = threading.Lock()
+        self._ticking = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, engine: Engine, path: Path) -> None:
+        name = str(path.resolve())
+        with self._lock:
+            self._users[name] = self._users.get(name, 0) + 1
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="sqlite-checkpoint", daemon=True
+                )
+                self._thread.start()
+        weakref.finalize(engine, self._forget, name)
+
+    def _forget(self, name: str) -> None:
+        with self._lock:
+            left = self._users.get(name, 0) - 1
+            if left > 0:
+                self._users[name] = left
+            else:
+                self._users.pop(name, None)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.interval)
+            self.tick()
+
+    def tick(self) -> dict[str, tuple[int, int, int]]:
+        """Checkpoint every watched database now: (busy, WAL frames, frames copied) of each."""
+        with self._ticking:
+            return self._tick()
+
+    def _tick(self) -> dict[str, tuple[int, int, int]]:
+        with self._lock:
+            names = list(self._users)
+        for gone in set(self._connections) - set(names):
+            self._connections.pop(gone).close()
+        done = {}
+        for name in names:
+            if not Path(name).exists():
+                self._forget_all(name)
+                continue
+            try:
+                connection = self._connections.get(name)
+                if connection is None:
+                    connection = sqlite3.connect(name, timeout=0, check_same_thread=False)
+                    self._connections[name] = connection
+                row = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                done[name] = (int(row[0]), int(row[1]), int(row[2]))
+            except sqlite3.Error:
+                continue  # busy or not a database yet: the next tick tries again
+        return done
+
+    def _forget_all(self, name: str) -> None:
+        with self._lock:
+            self._users.pop(name, None)
+        connection = self._connections.pop(name, None)
+        if connection is not None:
+            connection.close()
+
+
+CHECKPOINTER = Checkpointer()
+
+
 def open_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _begin_immediate)
+        CHECKPOINTER.watch(engine, path)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -45,4 +136,5 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={SAFETY_AUTOCHECKPOINT}")
     cursor.close()
