@@ -47,10 +47,6 @@ TALLIED_CONTESTS = ("ppwp",)
 """The contests whose form rekap knows (``c_hasil_ppwp``), so whose tally it keeps."""
 
 
-class TallyNotInitialised(LookupError):
-    """The region rows of a contest are missing: run a full rebuild first."""
-
-
 def stage_of(source_kind: str, has_values: bool, photos: Iterable[str]) -> TpsStage:
     """The stage a result alone shows (without its photos and form: see ``capture_stage``)."""
     if has_values:
