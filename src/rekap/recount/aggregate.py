@@ -6,11 +6,13 @@ back. Each region's numbers are sums over the TPS whose code starts with the reg
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import numpy as np
 
 from rekap.recount.layout import COVERAGE
 
@@ -59,7 +61,7 @@ def recompute(parquet: Path, fields: Sequence[str]) -> Aggregates:
     names = columns(fields)
     expressions = _expressions(fields)
     per_tps = ", ".join(f'{e} AS "{n}"' for e, n in zip(expressions, names, strict=True))
-    sums = ", ".join(f'SUM("{n}")::BIGINT' for n in names)
+    sums = ", ".join(f'SUM("{n}")::BIGINT AS "{n}"' for n in names)
     connection = duckdb.connect()
     try:
         connection.execute(
@@ -67,16 +69,16 @@ def recompute(parquet: Path, fields: Sequence[str]) -> Aggregates:
             f"FROM read_parquet('{_quote(parquet)}')"
         )
         result = Aggregates(tuple(fields))
-        for row in connection.execute("SELECT * FROM v").fetchall():
-            result.tps[row[0]] = tuple(int(x) for x in row[1:])
-        grouped = connection.execute(
-            f"SELECT kode, {sums} FROM (SELECT UNNEST(['', kode_tps[1:2], kode_tps[1:4], "
-            f"kode_tps[1:6], kode_tps[1:10]]) AS kode, * FROM v) GROUP BY kode"
-        ).fetchall()
+        result.tps = _vectors(connection.execute("SELECT * FROM v").fetchnumpy(), names)
+        result.regions = _vectors(
+            connection.execute(
+                f"SELECT kode, {sums} FROM (SELECT UNNEST(['', kode_tps[1:2], kode_tps[1:4], "
+                f"kode_tps[1:6], kode_tps[1:10]]) AS kode, * FROM v) GROUP BY kode"
+            ).fetchnumpy(),
+            names,
+        )
     finally:
         connection.close()
-    for row in grouped:
-        result.regions[row[0]] = tuple(int(x) for x in row[1:])
     for kode in (*result.regions, *result.tps):
         if kode:
             parent = kode[: {2: 0, 4: 2, 6: 4, 10: 6, 13: 10}[len(kode)]]
@@ -84,6 +86,15 @@ def recompute(parquet: Path, fields: Sequence[str]) -> Aggregates:
     for kids in result.children.values():
         kids.sort()
     return result
+
+
+def _vectors(found: Mapping[str, Any], names: Sequence[str]) -> dict[str, Vector]:
+    """``{code: vector}`` from DuckDB's columns (the first one holds the codes)."""
+    codes = [str(c) for c in found[next(iter(found))].tolist()]
+    if not codes:
+        return {}
+    matrix = np.column_stack([np.asarray(found[n], dtype=np.int64) for n in names])
+    return dict(zip(codes, map(tuple, matrix.tolist()), strict=True))
 
 
 def _quote(path: Path) -> str:

@@ -26,9 +26,9 @@ def _vector_of(doc: Mapping[str, Any], fields: Sequence[str]) -> tuple[object, .
     counted = doc.get("counted") or {}
     held = doc.get("held") or {}
     return (
-        *(coverage.get(k) for k in COVERAGE_KEYS),
-        *(counted.get(f) for f in fields),
-        *(held.get(f) for f in fields),
+        *map(coverage.get, COVERAGE_KEYS),
+        *map(counted.get, fields),
+        *map(held.get, fields),
     )
 
 

@@ -7,26 +7,31 @@ run in forked worker processes that share the recomputed aggregates without copy
 
 from __future__ import annotations
 
+import bisect
 import gc
 import gzip
-import hashlib
 import json
 import multiprocessing
 import os
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from rekap.recount import compare
 from rekap.recount.aggregate import Aggregates
-from rekap.recount.layout import INDEX, MANIFEST, SIGNATURE, kode_of
+from rekap.recount.layout import DESA_TPS, INDEX, MANIFEST, SIGNATURE, kode_of
 from rekap.recount.problems import Kind, Problem
 
 Entry = tuple[str, str]  # (path, sha256)
 Result = tuple[list[Problem], Counter[str]]
+DESA_TPS_NAME = DESA_TPS[1:] + ".json"
+_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ def parse_index(data: bytes) -> tuple[list[Entry], list[Problem]]:
     problems: list[Problem] = []
     for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
         digest, _, path = line.partition("  ")
-        if len(digest) != 64 or not path or path.startswith("/") or ".." in path.split("/"):
+        if len(digest) != 64 or not path or path[0] == "/" or _climbs(path):
             problems.append(Problem(Kind.MANIFEST, INDEX, f"line {number} is not '<sha> <path>'"))
             continue
         entries.append((path, digest))
@@ -64,27 +69,39 @@ def parse_index(data: bytes) -> tuple[list[Entry], list[Problem]]:
     return entries, problems
 
 
-def _province_dir(path: str, contest: str) -> str | None:
-    for root in (f"wilayah/pemilu/{contest}/", f"pemilu/hhcw/{contest}/", f"rekap/{contest}/"):
-        if path.startswith(root):
-            head, slash, _ = path[len(root) :].partition("/")
-            return root + head if slash else None
-    return None
+def _climbs(path: str) -> bool:
+    return ".." in path and ".." in path.split("/")
 
 
 def plan(entries: list[Entry], contest: str) -> list[Task]:
-    """Tasks by provinsi directory (entries are sorted, so each is one range), biggest first."""
-    ranges: dict[str, list[int]] = {}
+    """Tasks by provinsi directory (entries are sorted, so each is one range, found by
+    bisection), biggest first, and one task for the rest."""
     rest: list[int] = []
-    for i, (path, _) in enumerate(entries):
-        directory = _province_dir(path, contest)
-        if directory is None:
-            rest.append(i)
-        else:
-            ranges.setdefault(directory, [i, i])[1] = i
-    tasks = [Task(d, a, b + 1) for d, (a, b) in ranges.items()]
+    tasks: list[Task] = []
+    roots = sorted((f"wilayah/pemilu/{contest}/", f"pemilu/hhcw/{contest}/", f"rekap/{contest}/"))
+    i = 0
+    for root in roots:
+        start = bisect.bisect_left(entries, root, key=_path)
+        rest.extend(range(i, start))
+        i = start
+        while i < len(entries) and entries[i][0].startswith(root):
+            head, slash, _ = entries[i][0][len(root) :].partition("/")
+            if not slash:
+                rest.append(i)
+                i += 1
+                continue
+            directory = root + head
+            # every path under ``directory/`` sorts before ``directory0`` ("0" follows "/")
+            stop = bisect.bisect_left(entries, directory + "0", lo=i, key=_path)
+            tasks.append(Task(directory, i, stop))
+            i = stop
+    rest.extend(range(i, len(entries)))
     tasks.sort(key=lambda t: t.start - t.stop)
     return [*tasks, Task(None, 0, 0, tuple(rest))]
+
+
+def _path(entry: Entry) -> str:
+    return entry[0]
 
 
 def _truncated(path: str, data: bytes) -> bool:
@@ -109,7 +126,7 @@ def _truncated(path: str, data: bytes) -> bool:
 
 
 def _check_document(context: PassContext, family: str, kode: str, data: bytes) -> list[str]:
-    doc: Any = json.loads(data)
+    doc: Any = orjson.loads(data)
     aggregates = context.aggregates
     assert aggregates is not None
     if family == "wilayah":
@@ -125,42 +142,84 @@ def _check_document(context: PassContext, family: str, kode: str, data: bytes) -
     return compare.hhcw_region(doc, kode, aggregates, context.ids)
 
 
-def _read(path: str) -> bytes:
-    """A whole file with plain system calls (the pass reads two million small files)."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        parts = []
-        while chunk := os.read(descriptor, 1 << 20):
-            parts.append(chunk)
-    finally:
-        os.close(descriptor)
-    return parts[0] if len(parts) == 1 else b"".join(parts)
+def _read(descriptor: int) -> bytes:
+    """A whole file: one ``read`` for a small file (the pass reads a million of them)."""
+    data = os.read(descriptor, _CHUNK)
+    if len(data) < _CHUNK:
+        return data
+    parts = [data]
+    while chunk := os.read(descriptor, 1 << 20):
+        parts.append(chunk)
+    return b"".join(parts)
 
 
-def _check_file(context: PassContext, path: str, digest: str, result: Result) -> None:
-    problems, counts = result
-    try:
-        data = _read(f"{context.folder}{os.sep}{path}")
-    except OSError:
-        problems.append(Problem(Kind.MISSING, path, "listed in SHA256SUMS but absent"))
-        return
-    if path not in context.skip:
-        if hashlib.sha256(data).hexdigest() != digest:
-            kind = Kind.TRUNCATED if _truncated(path, data) else Kind.CORRUPTED
-            problems.append(Problem(kind, path, "SHA-256 differs from SHA256SUMS"))
-            return
-        counts["files hashed"] += 1
+def _tps_level(path: str) -> bool:
+    """A TPS's own document, or a desa's file of TPS records: compared only when deep."""
+    name = path.rpartition("/")[2]
+    return len(name) == 18 or name == DESA_TPS_NAME
+
+
+def _compare(context: PassContext, path: str, data: bytes, result: Result) -> None:
     found = kode_of(path)
-    if context.aggregates is None or found is None:
-        return
-    if not context.deep and (len(found[1]) == 13 or found[0] == "rekap-tps"):
+    if found is None:
         return
     try:
         differences = _check_document(context, *found, data)
     except (ValueError, AttributeError, TypeError, KeyError) as error:
         differences = [f"unreadable document: {error}"]
-    counts["documents compared"] += 1
-    problems.extend(Problem(Kind.MISMATCH, path, d) for d in differences)
+    result[1]["documents compared"] += 1
+    result[0].extend(Problem(Kind.MISMATCH, path, d) for d in differences)
+
+
+def _check_files(context: PassContext, indices: Iterable[int], result: Result) -> None:
+    """Read, hash and (for a region document) compare each listed file. Files are opened
+    relative to their folder's descriptor, a folder at a time (entries are sorted)."""
+    problems = result[0]
+    entries, skip = context.entries, context.skip
+    compare_documents = context.aggregates is not None
+    deep = context.deep
+    root = f"{context.folder}{os.sep}"
+    folder, folder_fd = "", -1
+    hashed = 0
+    try:
+        for i in indices:
+            path, digest = entries[i]
+            head, _, name = path.rpartition("/")
+            if head != folder or folder_fd < 0:
+                if folder_fd >= 0:
+                    os.close(folder_fd)
+                folder, folder_fd = head, _open_folder(root + head)
+            try:
+                if folder_fd < 0:
+                    raise FileNotFoundError(path)
+                descriptor = os.open(name, os.O_RDONLY, dir_fd=folder_fd)
+            except OSError:
+                problems.append(Problem(Kind.MISSING, path, "listed in SHA256SUMS but absent"))
+                continue
+            try:
+                data = _read(descriptor)
+            finally:
+                os.close(descriptor)
+            if path not in skip:
+                if sha256(data).hexdigest() != digest:
+                    kind = Kind.TRUNCATED if _truncated(path, data) else Kind.CORRUPTED
+                    problems.append(Problem(kind, path, "SHA-256 differs from SHA256SUMS"))
+                    continue
+                hashed += 1
+            if compare_documents and (deep or not _tps_level(path)):
+                _compare(context, path, data, result)
+    finally:
+        if folder_fd >= 0:
+            os.close(folder_fd)
+    result[1]["files hashed"] += hashed
+
+
+def _open_folder(path: str) -> int:
+    """A folder's descriptor, or -1 when it is missing (its files are then missing too)."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return -1
 
 
 def _walk(root: str, relative: str, skip: frozenset[str]) -> Iterator[str]:
@@ -177,11 +236,8 @@ def _walk(root: str, relative: str, skip: frozenset[str]) -> Iterator[str]:
 def run_task(context: PassContext, task: Task, walked: frozenset[str]) -> Result:
     result: Result = ([], Counter())
     indices = range(task.start, task.stop) if task.directory else task.extra
-    listed = set()
-    for i in indices:
-        path, digest = context.entries[i]
-        listed.add(path)
-        _check_file(context, path, digest, result)
+    _check_files(context, indices, result)
+    listed = {context.entries[i][0] for i in indices}
     root = str(context.folder)
     if task.directory is None:
         present = _walk(root, "", walked)
