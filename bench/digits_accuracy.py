@@ -7,6 +7,13 @@ training/train_digits.py splits it) and prints accuracy overall and per class, t
 confusion matrix, the confusions Sirekap was known for (1/7, 3/8, X read as 5 or 8, 4/9),
 the expected calibration error with and without the model's temperature, and throughput
 in crops per second on one core (preprocessing included, batches of 64).
+
+    .venv/bin/python bench/digits_accuracy.py --sim var/sim/bench-3310-7.npz [--model PATH]
+
+instead reads boxes cut by the page reader from simulated photos (an npz written by
+training/sim_crops.py, labelled from the simulator's truth; harvest it from the sets that
+bench/read_forms.py reports, never from training's): accuracy, calibration, the share of
+boxes below confidence 0.99, the boxes misread at 0.99 or more, and the commonest misreads.
 """
 
 from __future__ import annotations
@@ -38,7 +45,36 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--model", type=Path, default=None, help="default: the packaged model")
     parser.add_argument("--split", choices=("test", "calibration", "train"), default="test")
     parser.add_argument("--json", action="store_true", help="one JSON object instead of text")
+    parser.add_argument("--sim", type=Path, nargs="*", default=[], help="npz of page-reader crops")
     return parser.parse_args()
+
+
+def simulated_boxes(paths: list[Path], model: Path | None) -> None:
+    """Boxes cut by the page reader from simulated photos, per npz file."""
+    classifier = OnnxDigitClassifier(model, threads=1)
+    for path in paths:
+        with np.load(path) as data:
+            crops, truth = list(data["crops"]), data["labels"]
+        calibrated = softmax(classifier.logits(crops), classifier.temperature)
+        predicted = calibrated.argmax(axis=1)
+        confidence = calibrated.max(axis=1)
+        wrong = predicted != truth
+        matrix = confusion_matrix(truth, predicted)
+        np.fill_diagonal(matrix, 0)
+        common = sorted(
+            (
+                (int(matrix[i, j]), DIGIT_LABELS[i], DIGIT_LABELS[j])
+                for i, j in zip(*matrix.nonzero(), strict=True)
+            ),
+            reverse=True,
+        )[:8]
+        print(
+            f"{path.name}: {len(truth)} boxes, accuracy {1 - wrong.mean():.2%}, "
+            f"ECE {expected_calibration_error(calibrated, truth):.4f}, "
+            f"below p 0.99 {np.mean(confidence < 0.99):.1%}, "
+            f"wrong at p >= 0.99: {int(np.sum(wrong & (confidence >= 0.99)))}"
+        )
+        print("  commonest misreads:", ", ".join(f"{t}->{r} {n}" for n, t, r in common))
 
 
 def confusion_matrix(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:
@@ -105,6 +141,9 @@ def throughput(model: Path | None, crops: list[np.ndarray], batch: int = 64) -> 
 
 def main() -> int:
     args = parse_args()
+    if args.sim:
+        simulated_boxes(args.sim, args.model)
+        return 0
     if not (args.shared / REAL_DIGITS_RELATIVE / "labels.csv").is_file():
         print(
             f"../shared is absent ({args.shared}); this benchmark reads real digit crops there.",

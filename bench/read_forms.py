@@ -27,7 +27,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -224,6 +224,16 @@ def _silent(reading: PageReading, expected: dict[str, int]) -> list[str]:
     ]
 
 
+def _without_arithmetic(reading: PageReading) -> PageReading:
+    """The same photo decided field by field, without the form's identities (as before)."""
+    from rekap.reading.decide import decide
+
+    return replace(
+        reading,
+        fields=tuple(f if f.evidence is None else decide(f.evidence) for f in reading.fields),
+    )
+
+
 def simulated(tps_count: int, region: str, seed: int, mistake_rate: float = 0.0) -> None:
     """The reader with the shipped classifier on photos from the election simulator
     (rekap.simulation: handwritten pages, phone-camera effects), against what was written:
@@ -253,6 +263,7 @@ def simulated(tps_count: int, region: str, seed: int, mistake_rate: float = 0.0)
     )
     reader = PageReader(classifier)
     election = simulate_election(region_tree(), election_2024(), KodeWilayah(region), seed, options)
+    single = {page: Tally() for page in (1, 2, 3)}
     alone = {page: Tally() for page in (1, 2, 3)}
     together = {page: Tally() for page in (1, 2, 3)}
     silent: list[str] = []
@@ -265,11 +276,18 @@ def simulated(tps_count: int, region: str, seed: int, mistake_rate: float = 0.0)
         joint = decide_tps(readings)
         for shot, reading, decided in zip(shots, readings, joint, strict=True):
             expected = {f.field_id: tps.values[f.field_id] for f in reading.fields}
+            own = _without_arithmetic(reading)
+            single[shot.page].add(own, shot.page, dict(expected))
             alone[shot.page].add(reading, shot.page, dict(expected))
             together[shot.page].add(decided, shot.page, dict(expected))
+            silent += [f"{tps.kode.value} no arithmetic: {s}" for s in _silent(own, expected)]
             silent += [f"{tps.kode.value} page alone: {s}" for s in _silent(reading, expected)]
             silent += [f"{tps.kode.value} TPS joint: {s}" for s in _silent(decided, expected)]
-    for name, tallies in (("each page alone", alone), ("the TPS's pages together", together)):
+    for name, tallies in (
+        ("each field alone", single),
+        ("each page alone", alone),
+        ("the TPS's pages together", together),
+    ):
         total = Tally()
         for page, tally in tallies.items():
             source = "digit boxes + bubbles" if page == 2 else "digit boxes only"
