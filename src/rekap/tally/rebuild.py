@@ -69,13 +69,18 @@ def rebuild_matrix(
     rows, contributions = rows[keep], contributions[keep]
     matrix = np.zeros((len(index), layout.width), dtype=np.int64)
     if len(rows):
-        order = np.argsort(rows, kind="stable")
-        ordered = rows[order]
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        matrix[ordered[starts]] = np.add.reduceat(contributions[order], starts, axis=0)
+        if not bool(np.all(rows[1:] >= rows[:-1])):  # states in code order need no sorting
+            order = np.argsort(rows, kind="stable")
+            rows, contributions = rows[order], contributions[order]
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        matrix[rows[starts]] = np.add.reduceat(contributions, starts, axis=0)
     for level in _UPWARDS:
         children = index.rows_at(level)
-        np.add.at(matrix, index.parent_row[children], matrix[children])
+        if len(children):
+            # rows are in code order: the children of one parent are consecutive rows
+            parents = index.parent_row[children]
+            first = np.flatnonzero(np.r_[True, parents[1:] != parents[:-1]])
+            matrix[parents[first]] += np.add.reduceat(matrix[children], first, axis=0)
     return TallyTable(index, layout, matrix)
 
 
@@ -87,8 +92,10 @@ def rebuild(index: RegionIndex, layout: TallyLayout, states: Sequence[TpsState])
     contributions = contribution_matrix(states, layout)
     rows, unplaced = desa_rows(index, codes)
     table = rebuild_matrix(index, layout, rows, contributions)
-    placed = rows >= 0
-    table.seed(
-        [c for c, keep in zip(codes, placed.tolist(), strict=True) if keep], contributions[placed]
-    )
+    if unplaced:
+        placed = rows >= 0
+        kept = [c for c, keep in zip(codes, placed.tolist(), strict=True) if keep]
+        table.seed(kept, contributions[placed])
+    else:
+        table.seed(codes, contributions)
     return Rebuilt(table, unplaced)

@@ -31,7 +31,8 @@ class TallyTable:
         self.matrix = matrix
         self._chains: dict[int, IntArray] = {}
         self._applied: dict[str, Vector] = {}
-        self._seed_rows: dict[str, int] = {}
+        self._seed_codes: Sequence[str] = ()
+        self._seed_lookup: dict[str, int] | None = {}
         self._seed = np.zeros((0, layout.width), dtype=np.int64)
 
     @classmethod
@@ -40,9 +41,16 @@ class TallyTable:
 
     def seed(self, codes: Sequence[str], contributions: IntArray) -> None:
         """Record what each TPS of a rebuild contributes, without changing the totals."""
-        self._seed_rows = {code: row for row, code in enumerate(codes)}
+        self._seed_codes = codes
+        self._seed_lookup = None  # made on first use: a snapshot never needs it
         self._seed = contributions
         self._applied = {}
+
+    @property
+    def _seed_rows(self) -> dict[str, int]:
+        if self._seed_lookup is None:
+            self._seed_lookup = {code: row for row, code in enumerate(self._seed_codes)}
+        return self._seed_lookup
 
     def chain_of(self, kode_tps: str) -> IntArray:
         """Rows of the TPS's desa and every ancestor (raises UnplacedTps)."""
@@ -81,7 +89,7 @@ class TallyTable:
 
     def share_rows(self) -> Iterator[tuple[str, Sequence[int]]]:
         """``(kode_tps, contribution)`` for every TPS, rebuilt ones first."""
-        for code, vector in zip(self._seed_rows, self._seed.tolist(), strict=True):
+        for code, vector in zip(self._seed_codes, self._seed.tolist(), strict=True):
             if code not in self._applied:
                 yield code, vector
         yield from self._applied.items()
