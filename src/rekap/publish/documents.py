@@ -40,10 +40,11 @@ def write_subtree(view: SnapshotView, writer: SnapshotWriter, top: str) -> Writt
             stack.extend(reversed(view.children(kode)))
             continue
         with_result = []
+        folder = paths.sirekap_tps_folder(contest, kode)
         for tps in view.tps_of_desa[kode]:
             record = records.get(tps)
             sirekap = empty_tps if record is None else dump(sirekap_tree.tps(view, record))
-            written.append(writer.write(paths.sirekap_hhcw(contest, tps), sirekap))
+            written.append(writer.write(f"{folder}{tps}.json", sirekap))
             if record is not None:
                 with_result.append(record)
         if with_result:

@@ -36,6 +36,12 @@ def sirekap_hhcw(contest: str, kode: str) -> str:
     return f"pemilu/hhcw/{contest}/" + "/".join(code_parts(kode)) + ".json"
 
 
+def sirekap_tps_folder(contest: str, desa: str) -> str:
+    """The folder of a desa's TPS files: ``sirekap_hhcw(contest, tps)`` is
+    ``folder + tps + ".json"``."""
+    return f"pemilu/hhcw/{contest}/" + "/".join(code_parts(desa)) + "/"
+
+
 def rekap_doc(contest: str, kode: str) -> str:
     """rekap's own JSON for a region or a TPS (same nesting as Sirekap's)."""
     if not kode:

@@ -62,9 +62,7 @@ def tps(view: SnapshotView, record: TpsRecord) -> dict[str, object]:
     when listed, else ``source``."""
     state = record.state
     given = state.values
-    values = {f: given[f] for f in view.field_order if f in given}
-    if len(values) < len(given):
-        values.update({k: v for k, v in given.items() if k not in values})
+    values = {f: given[f] for f in view.form_order_of(tuple(given))}
     return {
         "kode": record.kode_tps,
         "nama": f"TPS {record.kode_tps[10:]}",

@@ -42,6 +42,9 @@ ADMINISTRASI = (
     *((f"pengguna_non_dpt_{g}", f"pengguna_dpk_{g}") for g in "jlp"),
 )
 
+ADMINISTRASI_KEYS = tuple(key for key, _ in ADMINISTRASI)
+ADMINISTRASI_FIELDS = tuple(field for _, field in ADMINISTRASI)
+
 
 def _persen(counted: int, expected: int) -> float:
     return round(100.0 * counted / expected, 2) if expected else 0.0
@@ -124,11 +127,16 @@ def tps(view: SnapshotView, record: TpsRecord | None) -> dict[str, object]:
             "status_adm": False,
         }
     values = record.state.values
-    sirekap_ids = view.sirekap_fields
-    has_votes = any(field in values for _, field in sirekap_ids)
-    has_adm = any(field in values for _, field in ADMINISTRASI)
-    chart = {sid: values.get(field) for sid, field in sirekap_ids} if has_votes else None
-    administrasi = {key: values.get(field) for key, field in ADMINISTRASI} if has_adm else None
+    has = values.__contains__
+    ids, vote_fields = view.sirekap_columns
+    has_votes = any(map(has, vote_fields))
+    has_adm = any(map(has, ADMINISTRASI_FIELDS))
+    chart = dict(zip(ids, map(values.get, vote_fields), strict=True)) if has_votes else None
+    administrasi = (
+        dict(zip(ADMINISTRASI_KEYS, map(values.get, ADMINISTRASI_FIELDS), strict=True))
+        if has_adm
+        else None
+    )
     images: list[str | None] = [*record.photos[:3]]
     images += [None] * (3 - len(images))
     counted = record.state.counted
@@ -139,6 +147,6 @@ def tps(view: SnapshotView, record: TpsRecord | None) -> dict[str, object]:
         "administrasi": administrasi,
         "psu": None,
         "ts": cached_sirekap_ts(record.updated_at) if record.updated_at else view.ts_sirekap,
-        "status_suara": counted and all(field in values for _, field in sirekap_ids),
+        "status_suara": counted and all(map(has, vote_fields)),
         "status_adm": counted and has_adm,
     }

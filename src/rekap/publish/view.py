@@ -68,8 +68,28 @@ class SnapshotView:
         )
 
     @cached_property
+    def sirekap_columns(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """``sirekap_fields`` as two tuples: the Sirekap ids, and the rekap fields."""
+        return tuple(s for s, _ in self.sirekap_fields), tuple(f for _, f in self.sirekap_fields)
+
+    @cached_property
     def field_order(self) -> tuple[str, ...]:
         return tuple(f.id for f in self.request.form.fields)
+
+    @cached_property
+    def _form_orders(self) -> dict[tuple[str, ...], tuple[str, ...]]:
+        return {}
+
+    def form_order_of(self, keys: tuple[str, ...]) -> tuple[str, ...]:
+        """``keys`` in the form's field order, then any others as given (remembered: most
+        results record the same fields)."""
+        found = self._form_orders.get(keys)
+        if found is None:
+            present = set(keys)
+            known = tuple(f for f in self.field_order if f in present)
+            found = known + tuple(k for k in keys if k not in set(known))
+            self._form_orders[keys] = found
+        return found
 
     @cached_property
     def ts_sirekap(self) -> str:
@@ -130,7 +150,15 @@ class SnapshotView:
     def child_tallies(self, kode: str) -> list[RegionTally]:
         """The tallies of a region's children (for a desa, of each of its TPS)."""
         if len(kode) == DESA_LENGTH:
-            return [self.tps_tally(t) for t in self.tps_of_desa[kode]]
+            codes = self.tps_of_desa[kode]
+            zero_vector = zero(self.layout)
+            expected, layout = self.expected_tps, self.layout
+            return [
+                RegionTally.from_vector(
+                    code, int(code in expected), zero_vector if share is None else share, layout
+                )
+                for code, share in zip(codes, self.table.shares_of(codes), strict=True)
+            ]
         return [self.region(c) for c in self.children(kode)]
 
     def desa_path(self, desa: str) -> list[dict[str, str]]:

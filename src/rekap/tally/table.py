@@ -76,6 +76,17 @@ class TallyTable:
         row = self._seed_rows.get(kode_tps)
         return None if row is None else tuple(int(v) for v in self._seed[row])
 
+    def shares_of(self, codes: Sequence[str]) -> list[Vector | None]:
+        """``share`` of many TPS at once (one gather from the rebuilt rows)."""
+        lookup = self._seed_rows
+        rows = [lookup.get(code, -1) for code in codes]
+        seeded = self._seed[rows].tolist() if rows else []
+        applied = self._applied
+        return [
+            applied[code] if code in applied else (tuple(vector) if row >= 0 else None)
+            for code, row, vector in zip(codes, rows, seeded, strict=True)
+        ]
+
     def apply_state(self, state: TpsState) -> Vector:
         """Apply a TPS's new state in place of what it contributed before."""
         new = contribution(state, self.layout)
