@@ -13,13 +13,14 @@ numbers now (as the portal shows them).
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, TextClause, bindparam, text
 
-from rekap.adapters.storage.schema import finding, form, photo, tps_result
 from rekap.domain.election import Election
 from rekap.domain.form import FormSpec
 from rekap.domain.region_tree import JenisTps
@@ -125,6 +126,35 @@ def _chunks(codes: Sequence[str] | None) -> Iterator[Sequence[str] | None]:
         yield codes[start : start + CHUNK]
 
 
+@cache
+def _queries(chosen: str) -> tuple[TextClause, ...]:
+    """The four reads of ``"all"`` TPS, ``"one"`` or ``"many"``, prepared once (plain SQL: no
+    statement building per TPS)."""
+    where = (
+        "contest = :contest"
+        + {
+            "all": "",
+            "one": " AND kode_tps = :kode",
+            "many": " AND kode_tps IN :codes",
+        }[chosen]
+    )
+    queries = (
+        f"SELECT kode_tps, source_kind, fields, jenis, photos FROM tps_result WHERE {where}",
+        f"SELECT DISTINCT kode_tps, state FROM photo WHERE {where}",
+        f"SELECT kode_tps, state FROM form WHERE {where}",
+        "SELECT kode_tps, rule, severity, fields, message, evidence FROM finding "
+        f"WHERE {where} ORDER BY id",
+    )
+    if chosen != "many":
+        return tuple(text(q) for q in queries)
+    return tuple(text(q).bindparams(bindparam("codes", expanding=True)) for q in queries)
+
+
+def _json(value: Any) -> Any:
+    """A JSON column as read by plain SQL: text on SQLite, already decoded on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def read_rows(
     connection: Connection, contest: str, codes: Sequence[str] | None = None
 ) -> dict[str, TpsRows]:
@@ -137,30 +167,20 @@ def read_rows(
             found = rows[kode] = TpsRows(kode)
         return found
 
+    chosen = "all" if codes is None else "one" if len(codes) == 1 else "many"
+    results, photos, forms, findings = _queries(chosen)
     for chunk in _chunks(codes):
-        results = select(
-            tps_result.c.kode_tps,
-            tps_result.c.source_kind,
-            tps_result.c.fields,
-            tps_result.c.jenis,
-            tps_result.c.photos,
-        ).where(tps_result.c.contest == contest)
-        photos = select(photo.c.kode_tps, photo.c.state).distinct()
-        photos = photos.where(photo.c.contest == contest)
-        forms = select(form.c.kode_tps, form.c.state).where(form.c.contest == contest)
-        found = select(finding).where(finding.c.contest == contest).order_by(finding.c.id)
+        params: dict[str, object] = {"contest": contest}
         if chunk is not None:
-            results = results.where(tps_result.c.kode_tps.in_(chunk))
-            photos = photos.where(photo.c.kode_tps.in_(chunk))
-            forms = forms.where(form.c.kode_tps.in_(chunk))
-            found = found.where(finding.c.kode_tps.in_(chunk))
-        for kode, kind, values, jenis, names in connection.execute(results):
-            numbers = {str(k): int(v) for k, v in (values or {}).items() if v is not None}
-            of(kode).result = StoredResult(kind, numbers, jenis, tuple(names or ()))
-        for kode, photo_state in connection.execute(photos):
+            params.update(kode=chunk[0], codes=list(chunk))
+        for kode, kind, values, jenis, names in connection.execute(results, params):
+            numbers = {str(k): int(v) for k, v in (_json(values) or {}).items() if v is not None}
+            of(kode).result = StoredResult(kind, numbers, jenis, tuple(_json(names) or ()))
+        for kode, photo_state in connection.execute(photos, params):
             of(kode).photo_states.add(photo_state)
-        for kode, form_state in connection.execute(forms):
+        for kode, form_state in connection.execute(forms, params):
             of(kode).form_state = form_state
-        for row in connection.execute(found).mappings():
-            of(row["kode_tps"]).findings.append(stored_finding(dict(row)))
+        for row in connection.execute(findings, params).mappings():
+            stored = {**row, "fields": _json(row["fields"]), "evidence": _json(row["evidence"])}
+            of(row["kode_tps"]).findings.append(stored_finding(stored))
     return rows

@@ -110,6 +110,7 @@ def _bulk_insert(
     cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
 
+@cache
 def _coverage_upsert(rows: int) -> Any:
     """Add to the coverage of ``rows`` regions; a missing region row starts from zero."""
     names = ", ".join(f'"{c}"' for c in ("contest", "kode", *TALLY_COLUMNS))
@@ -124,6 +125,7 @@ def _coverage_upsert(rows: int) -> Any:
     )
 
 
+@cache
 def _values_upsert(rows: int) -> Any:
     """Add counted and held numbers to ``rows`` (region, field) rows."""
     tuples = ", ".join(f"(:contest, :k{i}, :f{i}, :c{i}, :h{i})" for i in range(rows))
@@ -161,7 +163,6 @@ class TallyStore:
         self.contest = layout.contest
         self._index = index
         self._checks = checks
-        self._statements: dict[tuple[str, int], Any] = {}
 
     @property
     def index(self) -> RegionIndex:
@@ -174,13 +175,6 @@ class TallyStore:
         if self._checks is None:
             self._checks = contest_checks(self.contest)
         return self._checks
-
-    def _statement(self, kind: str, rows: int) -> Any:
-        found = self._statements.get((kind, rows))
-        if found is None:
-            make = _coverage_upsert if kind == "coverage" else _values_upsert
-            found = self._statements[(kind, rows)] = make(rows)
-        return found
 
     def placed(self, kode_tps: str) -> bool:
         return len(kode_tps) == 13 and self.index.covers(kode_tps[:10])
@@ -215,7 +209,7 @@ class TallyStore:
             for i, kode in enumerate(codes):
                 params[f"k{i}"], params[f"e{i}"] = kode, self._expected(kode)
             params.update(zip(COVERAGE, change[:width], strict=True))
-            connection.execute(self._statement("coverage", len(codes)), params)
+            connection.execute(_coverage_upsert(len(codes)), params)
         changed = [
             (field_id, change[width + i], change[width + len(fields) + i])
             for i, field_id in enumerate(fields)
@@ -226,7 +220,7 @@ class TallyStore:
             rows = [(kode, *numbers) for numbers in changed for kode in codes]
             for i, (kode, field_id, counted, held) in enumerate(rows):
                 values.update({f"k{i}": kode, f"f{i}": field_id, f"c{i}": counted, f"h{i}": held})
-            connection.execute(self._statement("values", len(rows)), values)
+            connection.execute(_values_upsert(len(rows)), values)
         vector = _vector_text(new)
         connection.execute(SHARE_UPSERT, {"contest": contest, "kode": kode_tps, "vector": vector})
         return change
@@ -278,8 +272,8 @@ class TallyStore:
                         }
                     )
         for statement, rows in (
-            (self._statement("coverage", 1), cover_rows),
-            (self._statement("values", 1), value_rows),
+            (_coverage_upsert(1), cover_rows),
+            (_values_upsert(1), value_rows),
             (SHARE_UPSERT, shares),
         ):
             if rows:
