@@ -33,11 +33,15 @@ def clock() -> Clock:
     return Clock()
 
 
+PUBLIC_BURST = 5
+
+
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory, clock: Clock) -> Iterator[World]:
     root = tmp_path_factory.mktemp("limited")
     limiter = RateLimiter(per_second=1.0, burst=BURST, clock=clock)
-    with running_world(f"sqlite:///{root / 'rekap.db'}", root, limiter) as world:
+    public = RateLimiter(per_second=1.0, burst=PUBLIC_BURST, clock=clock)
+    with running_world(f"sqlite:///{root / 'rekap.db'}", root, limiter, public) as world:
         yield world
 
 
@@ -112,3 +116,22 @@ def test_a_refusal_before_authorisation_spends_nothing(limited: World) -> None:
         assert next_task(world, world.actors["bad_token"]) == 401
         assert next_task(world, officer) == 403
     assert [upload(world, officer) for _ in range(BURST)] == [201] * BURST
+
+
+def test_public_reading_is_limited_per_network_address(limited: World, clock: Clock) -> None:
+    """The public routes need no credential, so their bucket is the caller's address: a
+    scraper over its bucket gets 429 while credentials keep their own buckets."""
+    world = limited
+    clock.now += 100.0  # every bucket full again
+    health = [world.client.get("/api/v1/health").status_code for _ in range(PUBLIC_BURST)]
+    assert health == [200] * PUBLIC_BURST
+    answer = world.client.get("/api/v1/log")
+    refused(answer, 429, "rate_limited")
+    assert answer.json()["error"]["details"] == {"retry": True}
+    # A logged-in caller reading public pages shares the address's bucket ...
+    officer = world.enrol("limited officer 4", Role.OFFICER, OWN_TPS[3])
+    refused(world.client.get("/api/v1/health", headers=officer.headers), 429, "rate_limited")
+    # ... but the credential's own routes are unaffected.
+    assert upload(world, officer) == 201
+    clock.now += 1.0
+    assert world.client.get("/api/v1/health").status_code == 200

@@ -53,7 +53,7 @@ def fuzz_world(
     root = tmp_path_factory.mktemp(f"fuzz-{request.param}")
     unlimited = RateLimiter(per_second=1e9, burst=10**9)
     for url in database_of(request.param, root):
-        with running_world(url, root, unlimited) as world:
+        with running_world(url, root, unlimited, unlimited) as world:
             world.photograph(world.actors["officer_a"])
             yield world
 

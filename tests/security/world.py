@@ -176,11 +176,14 @@ class World:
         return self.tasks[kode]
 
     def set_account(self, actor: Actor, **values: object) -> None:
-        """Change an account behind the API's back (disable it, or change its role)."""
+        """Change an account behind the API's back (disable it, or change its role); the
+        service trusts a token it has seen for ``TOKEN_TTL_S``, so its memory is cleared too,
+        as if that time had passed."""
         with self.context.engine.begin() as connection:
             connection.execute(
                 update(account).where(account.c.id == actor.account_id).values(**values)
             )
+        self.context.accounts.forget()
 
 
 CAST: tuple[tuple[str, Role, str], ...] = (
@@ -196,7 +199,10 @@ CAST: tuple[tuple[str, Role, str], ...] = (
 
 @contextmanager
 def running_world(
-    database_url: str, root: Path, rate_limiter: RateLimiter | None = None
+    database_url: str,
+    root: Path,
+    rate_limiter: RateLimiter | None = None,
+    public_limiter: RateLimiter | None = None,
 ) -> Iterator[World]:
     """The service over a fresh database, with one account of every role (plus the public,
     an unknown token and a disabled account)."""
@@ -204,11 +210,11 @@ def running_world(
     upgrade(engine)
     key = load_or_create(root / "server.pem")
     files = LocalPhotoStore(root / "photos")
-    context = (
-        AppContext(engine, key, files)
-        if rate_limiter is None
-        else AppContext(engine, key, files, rate_limiter=rate_limiter)
-    )
+    context = AppContext(engine, key, files)
+    if rate_limiter is not None:
+        context.rate_limiter = rate_limiter
+    if public_limiter is not None:
+        context.public_limiter = public_limiter
     snapshot = root / "snapshots" / SNAPSHOT_FILE
     snapshot.parent.mkdir(parents=True)
     snapshot.write_text('{"files": []}\n', encoding="utf-8")

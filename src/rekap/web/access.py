@@ -14,8 +14,10 @@ from collections.abc import Iterable, Iterator
 from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute
 
+from rekap.adapters.storage.accounts import AccountStore
 from rekap.capture.access import Principal, Role
 from rekap.web.errors import ApiError
 
@@ -27,29 +29,40 @@ class AccessRule:
         self.roles = roles
         self.public = public
 
-    def __call__(self, request: Request) -> Principal | None:
+    async def __call__(self, request: Request) -> Principal | None:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         principal: Principal | None = None
-        accounts = request.app.state.context.accounts
+        context = request.app.state.context
         cookie = request.cookies.get(TOKEN_COOKIE, "")
         if scheme.lower() == "bearer" and token:
-            principal = accounts.authenticate(token.strip())
+            principal = await _authenticate(context.accounts, token.strip())
             if principal is None:
                 raise ApiError("unauthenticated", "the token is not valid")
         elif cookie:
-            principal = accounts.authenticate(cookie)
+            principal = await _authenticate(context.accounts, cookie)
             if principal is None and not self.public:
                 raise ApiError("unauthenticated", "the login is no longer valid; log in again")
-        if self.public:
+        if self.public:  # public reading is limited per network address, logged in or not
+            address = request.client.host if request.client is not None else "unknown"
+            context.public_limiter.spend(f"address:{address}")
             return principal
         if principal is None:
             raise ApiError("unauthenticated", "this needs a bearer token")
         if principal.role not in self.roles:
             allowed = ", ".join(r.value for r in self.roles)
             raise ApiError("forbidden", f"this needs the role {allowed}")
-        request.app.state.context.rate_limiter.spend(principal.account_id)
+        context.rate_limiter.spend(principal.account_id)
         return principal
+
+
+async def _authenticate(accounts: AccountStore, token: str) -> Principal | None:
+    """A token seen recently is answered from memory, in the event loop; otherwise the store
+    is asked on a worker thread, so a slow database never blocks other requests."""
+    cached = accounts.cached_principal(token)
+    if cached is not None:
+        return cached
+    return await run_in_threadpool(accounts.authenticate, token)
 
 
 PUBLIC = AccessRule((), public=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from rekap import __version__
@@ -14,7 +17,13 @@ from rekap.web.portal.settings import PortalSettings
 
 
 def create_app(context: AppContext, portal: PortalSettings | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        context.intake.close()  # record the uploads still waiting before the process ends
+
     app = FastAPI(
+        lifespan=lifespan,
         title="rekap",
         version=__version__,
         description="Capture, verification and the public change log of C.Hasil tally forms.",

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from rekap.adapters.intake import Intake
 from rekap.adapters.keys import SigningKey
 from rekap.adapters.photo_store import PhotoStore as PhotoFiles
 from rekap.adapters.storage.accounts import AccountStore
@@ -32,6 +33,9 @@ class AppContext:
     files: PhotoFiles
     clock: Callable[[], datetime] = utc_now
     rate_limiter: RateLimiter = field(default_factory=RateLimiter)
+    """Per credential, on every route that needs one."""
+    public_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(100.0, 1_000))
+    """Per network address, on the public routes (pages, open data, the log)."""
     election: Election = field(default_factory=election_2024)
     tree: RegionTree = field(default_factory=region_tree)
 
@@ -45,5 +49,6 @@ class AppContext:
             ensure_queue_schema(self.engine)
             on_received = defer_in_transaction
         self.photos = PhotoStore(self.engine, self.log, self.key, on_received)
+        self.intake = Intake(self.photos)
         self.form: FormSpec = c_hasil_ppwp(self.election.contest("ppwp").dapil[0])
         self.verification = VerificationStore(self.engine, self.log, self.form, self.election)

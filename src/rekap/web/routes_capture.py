@@ -135,7 +135,7 @@ def upload_photo(
     upload = Upload(
         kode.value, contest, page, captured_at, device_id, bytes.fromhex(signature), checked
     )
-    receipt = ctx.photos.receive(officer, upload, ctx.clock())
+    receipt = ctx.intake.receive(officer, upload, ctx.clock())
     if receipt.duplicate:
         response.status_code = 200
     return receipt.as_json()

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, insert, select
 from rekap.adapters.keys import public_key_id
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.schema import account, device
+from rekap.adapters.ttl_cache import TtlCache
 from rekap.capture.access import Principal, Role, scope_fits
 from rekap.events.model import AccountEnrolled, DeviceRegistered
 
@@ -23,10 +24,17 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+TOKEN_TTL_S = 10.0
+"""How long a bearer token found in the store is trusted from memory: a disabled account is
+refused within this time, and an officer's burst of uploads costs one query, not one each."""
+
+
 class AccountStore:
-    def __init__(self, engine: Engine, log: EventLog) -> None:
+    def __init__(self, engine: Engine, log: EventLog, token_ttl_s: float = TOKEN_TTL_S) -> None:
         self.engine = engine
         self.log = log
+        self._principals: TtlCache[str, Principal] = TtlCache(token_ttl_s)
+        self._devices: TtlCache[str, tuple[str, bytes]] = TtlCache(token_ttl_s)
 
     def enrol(
         self, name: str, role: Role, scope: str, at: datetime, actor: str
@@ -52,15 +60,30 @@ class AccountStore:
             self.log.append(connection, [enrolled], at, actor, "enrol", subject=scope or None)
         return Principal(account_id, name, role, scope), token
 
+    def forget(self) -> None:
+        """Drop what is remembered of tokens and devices (the next request asks the store)."""
+        self._principals.clear()
+        self._devices.clear()
+
+    def cached_principal(self, token: str) -> Principal | None:
+        """The account of a token recently authenticated, from memory only (None if unknown)."""
+        return self._principals.get(token_digest(token))
+
     def authenticate(self, token: str) -> Principal | None:
+        digest = token_digest(token)
+        cached = self._principals.get(digest)
+        if cached is not None:
+            return cached
         query = select(account).where(
-            account.c.token_sha256 == token_digest(token), account.c.disabled.is_(False)
+            account.c.token_sha256 == digest, account.c.disabled.is_(False)
         )
         with self.engine.connect() as connection:
             row = connection.execute(query).mappings().first()
         if row is None:
-            return None
-        return Principal(row["id"], row["name"], Role(row["role"]), row["scope"])
+            return None  # an unknown token is never cached: it is asked again next time
+        principal = Principal(row["id"], row["name"], Role(row["role"]), row["scope"])
+        self._principals.put(digest, principal)
+        return principal
 
     def count(self, role: Role) -> int:
         query = select(account.c.id).where(account.c.role == role.value)
@@ -93,7 +116,14 @@ class AccountStore:
 
     def device_key(self, device_id: str) -> tuple[str, bytes] | None:
         """The owning account and raw public key of a device."""
+        cached = self._devices.get(device_id)
+        if cached is not None:
+            return cached
         query = select(device.c.account_id, device.c.public_key).where(device.c.id == device_id)
         with self.engine.connect() as connection:
             row = connection.execute(query).first()
-        return None if row is None else (row[0], bytes.fromhex(row[1]))
+        if row is None:
+            return None
+        found = (str(row[0]), bytes.fromhex(row[1]))
+        self._devices.put(device_id, found)
+        return found

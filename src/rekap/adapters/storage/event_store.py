@@ -7,7 +7,8 @@ cannot both extend the same head; SQLite serialises writers itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, insert, select, text
@@ -31,6 +32,17 @@ def _row_to_record(row: dict[str, object]) -> Recorded:
         previous_hash=str(row["previous_hash"]),
         hash=str(row["hash"]),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One event to append, with who caused it, when and why."""
+
+    event: Event
+    at: datetime
+    actor: str
+    reason: str
+    subject: str | None = None
 
 
 class EventLog:
@@ -57,11 +69,18 @@ class EventLog:
         subject: str | None = None,
     ) -> list[Recorded]:
         """Chain ``events`` after the current head, inside the caller's transaction."""
+        return self.append_each(connection, [Entry(e, at, actor, reason, subject) for e in events])
+
+    def append_each(self, connection: Connection, entries: Sequence[Entry]) -> list[Recorded]:
+        """Chain entries of several actors and times after the current head, in one insert,
+        inside the caller's transaction (a group commit records many uploads at once)."""
         previous = self.head(connection, lock=True)
         records = []
-        for item in events:
-            previous = append(previous, item, at, actor, reason)
+        subjects = []
+        for entry in entries:
+            previous = append(previous, entry.event, entry.at, entry.actor, entry.reason)
             records.append(previous)
+            subjects.append(entry.subject or _subject(previous))
         if records:
             connection.execute(
                 insert(event),
@@ -72,12 +91,12 @@ class EventLog:
                         "at": r.at.isoformat(),
                         "actor": r.actor,
                         "reason": r.reason,
-                        "subject": subject or _subject(r),
+                        "subject": subject,
                         "payload": dict(r.payload),
                         "previous_hash": r.previous_hash,
                         "hash": r.hash,
                     }
-                    for r in records
+                    for r, subject in zip(records, subjects, strict=True)
                 ],
             )
         return records

@@ -8,7 +8,7 @@ and the photo is claimed again, so every accepted photo is processed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, and_, insert, or_, sel
 from sqlalchemy.exc import IntegrityError
 
 from rekap.adapters.keys import SigningKey
-from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.event_store import Entry, EventLog
 from rekap.adapters.storage.schema import photo
 from rekap.adapters.storage.tally_store import LiveTally
 from rekap.capture.access import Principal
@@ -73,7 +73,35 @@ class Upload:
     checked: CheckedPhoto
 
 
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """One upload as it reaches the store: who sent it, what, and when it was received."""
+
+    principal: Principal
+    upload: Upload
+    at: datetime
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        """What makes a photo the same photo: its bytes, its TPS and its page."""
+        return (self.upload.checked.sha256, self.upload.kode_tps, self.upload.page)
+
+
 OnReceived = Callable[[Connection, int], object]
+
+
+def _received(arrival: Arrival) -> Entry:
+    upload = arrival.upload
+    event = PhotoReceived(
+        upload.kode_tps,
+        upload.contest,
+        upload.page,
+        upload.checked.sha256,
+        arrival.principal.account_id,
+        upload.device_id,
+        upload.captured_at.isoformat(),
+    )
+    return Entry(event, arrival.at, arrival.principal.account_id, "upload")
 
 
 class PhotoStore:
@@ -111,13 +139,70 @@ class PhotoStore:
 
     def receive(self, principal: Principal, upload: Upload, at: datetime) -> Receipt:
         """Record a photo once; the same photo again returns the first receipt."""
-        existing = self.find(upload.checked.sha256, upload.kode_tps, upload.page)
-        if existing is not None:
-            return existing
-        received_at = at.isoformat()
+        return self.receive_many([Arrival(principal, upload, at)])[0]
+
+    def receive_many(self, arrivals: Sequence[Arrival]) -> list[Receipt]:
+        """Record photos in one transaction (a group commit), each once: a photo already
+        stored, or twice in ``arrivals``, gets the first receipt back, marked duplicate."""
+        try:
+            with self.engine.begin() as connection:
+                return self._record(connection, arrivals)
+        except IntegrityError:
+            # Recorded meanwhile by a writer that does not take the log's lock first.
+            if len(arrivals) > 1:
+                return [self.receive(a.principal, a.upload, a.at) for a in arrivals]
+            upload = arrivals[0].upload
+            again = self.find(upload.checked.sha256, upload.kode_tps, upload.page)
+            if again is None:
+                raise
+            return [again]
+
+    def _record(self, connection: Connection, arrivals: Sequence[Arrival]) -> list[Receipt]:
+        # The log's writer lock first, so no other writer records these photos before commit.
+        self.log.head(connection, lock=True)
+        known = self._known(connection, {a.key for a in arrivals})
+        new: dict[tuple[str, str, int], Arrival] = {}
+        for arrival in arrivals:
+            if arrival.key not in known:
+                new.setdefault(arrival.key, arrival)
+        rows = [self._values(a) for a in new.values()]
+        if rows:
+            inserted = connection.execute(
+                insert(photo).returning(photo.c.id, sort_by_parameter_order=True), rows
+            )
+            for key, values, (photo_id,) in zip(new, rows, inserted, strict=True):
+                known[key] = {**values, "id": photo_id}
+            self.log.append_each(connection, [_received(a) for a in new.values()])
+            if self.on_received is not None:
+                for key in new:
+                    self.on_received(connection, int(str(known[key]["id"])))
+            received: dict[str, set[str]] = {}
+            for arrival in new.values():
+                received.setdefault(arrival.upload.contest, set()).add(arrival.upload.kode_tps)
+            for contest, codes in received.items():
+                self.tally.refresh_in(connection, contest, codes)
+        receipts: list[Receipt] = []
+        for arrival in arrivals:
+            first = new.get(arrival.key) is arrival
+            receipts.append(self._receipt(known[arrival.key], duplicate=not first))
+        return receipts
+
+    @staticmethod
+    def _known(
+        connection: Connection, keys: set[tuple[str, str, int]]
+    ) -> dict[tuple[str, str, int], dict[str, object]]:
+        query = select(photo).where(photo.c.sha256.in_(sorted({k[0] for k in keys})))
+        found: dict[tuple[str, str, int], dict[str, object]] = {}
+        for row in connection.execute(query).mappings():
+            key = (str(row["sha256"]), str(row["kode_tps"]), int(row["page"]))
+            if key in keys:
+                found[key] = dict(row)
+        return found
+
+    def _values(self, arrival: Arrival) -> dict[str, object]:
+        upload, at = arrival.upload, arrival.at
         message = receipt_message(upload.checked.sha256, upload.kode_tps, upload.page, at)
-        signature = self.key.sign(message).hex()
-        values = {
+        return {
             "sha256": upload.checked.sha256,
             "kode_tps": upload.kode_tps,
             "contest": upload.contest,
@@ -126,37 +211,14 @@ class PhotoStore:
             "width": upload.checked.width,
             "height": upload.checked.height,
             "captured_at": upload.captured_at.isoformat(),
-            "received_at": received_at,
-            "account_id": principal.account_id,
+            "received_at": at.isoformat(),
+            "account_id": arrival.principal.account_id,
             "device_id": upload.device_id,
             "device_signature": upload.device_signature.hex(),
-            "receipt_signature": signature,
+            "receipt_signature": self.key.sign(message).hex(),
             "state": PhotoState.RECEIVED.value,
             "reason": "",
         }
-        try:
-            with self.engine.begin() as connection:
-                key = connection.execute(insert(photo).values(**values)).inserted_primary_key
-                assert key is not None
-                event = PhotoReceived(
-                    upload.kode_tps,
-                    upload.contest,
-                    upload.page,
-                    upload.checked.sha256,
-                    principal.account_id,
-                    upload.device_id,
-                    upload.captured_at.isoformat(),
-                )
-                self.log.append(connection, [event], at, principal.account_id, "upload")
-                self.tally.refresh_in(connection, upload.contest, [upload.kode_tps])
-                if self.on_received is not None:
-                    self.on_received(connection, int(key[0]))
-        except IntegrityError:
-            again = self.find(upload.checked.sha256, upload.kode_tps, upload.page)
-            if again is None:
-                raise
-            return again
-        return self._receipt({**values, "id": key[0]}, duplicate=False)
 
     def claim_id(
         self, photo_id: int, at: datetime, stale_after: timedelta = timedelta(minutes=5)

@@ -32,9 +32,9 @@ router = APIRouter(include_in_schema=False)
 class PageRule(AccessRule):
     """An access rule for HTML pages: refusals become a login redirect or a 403 page."""
 
-    def __call__(self, request: Request) -> Principal | None:
+    async def __call__(self, request: Request) -> Principal | None:
         try:
-            return super().__call__(request)
+            return await super().__call__(request)
         except ApiError as error:
             if error.code in ("unauthenticated", "forbidden"):
                 raise LoginNeeded(error.code, error.message) from error

@@ -1,0 +1,91 @@
+"""Group commit for uploads: one writer thread records whatever photos have arrived since its
+last transaction, all in one.
+
+Every upload still gets its own receipt only after the transaction that records it has
+committed, so nothing is acknowledged that is not stored. Writers no longer queue on the
+database's write lock (SQLite) or the log's lock (PostgreSQL) one transaction each: while one
+batch commits, the next gathers, so the cost of a commit, of the log's head and of the tally
+update is shared by every photo in the batch. A batch that fails is retried photo by photo,
+so one bad upload never costs the others their receipts.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from concurrent.futures import Future
+from datetime import datetime
+
+from rekap.adapters.storage.photos import Arrival, PhotoStore, Receipt, Upload
+from rekap.capture.access import Principal
+
+MAX_BATCH = 64
+
+_Pending = tuple[Arrival, "Future[Receipt]"]
+
+
+class Intake:
+    def __init__(self, photos: PhotoStore, max_batch: int = MAX_BATCH) -> None:
+        self.photos = photos
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.batches = 0
+        self.recorded = 0
+
+    def receive(self, principal: Principal, upload: Upload, at: datetime) -> Receipt:
+        """Record one photo (with whatever else is waiting) and wait for its receipt."""
+        done: Future[Receipt] = Future()
+        self._start()
+        self._queue.put((Arrival(principal, upload, at), done))
+        return done.result()
+
+    def close(self) -> None:
+        """Record what is waiting, then stop the writer thread."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="rekap-intake", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            self._record(batch)
+            if stop:
+                return
+
+    def _record(self, batch: list[_Pending]) -> None:
+        try:
+            receipts = self.photos.receive_many([arrival for arrival, _ in batch])
+        except Exception:  # the batch as a whole failed: give each photo its own chance
+            for arrival, done in batch:
+                try:
+                    done.set_result(self.photos.receive_many([arrival])[0])
+                except Exception as error:
+                    done.set_exception(error)
+            return
+        self.batches += 1
+        self.recorded += len(batch)
+        for (_, done), receipt in zip(batch, receipts, strict=True):
+            done.set_result(receipt)
