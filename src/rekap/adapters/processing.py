@@ -120,6 +120,7 @@ class PhotoProcessor:
                 assessment.values,
                 "photo",
                 f"photo {claimed.id}",
+                refresh_tally=False,  # finish() refreshes it once, after every write
             )
         elif assessment.state is FormState.NEEDS_VERIFICATION:
             open_task(connection, claimed.kode_tps, claimed.contest, assessment.reasons, at)

@@ -128,9 +128,11 @@ def publish_values(
     values: Mapping[str, int],
     source_kind: str,
     source_ref: str,
+    refresh_tally: bool = True,
 ) -> list[Event]:
-    """Make ``values`` the TPS's current result, and the stored tally with it; one event per
-    number that changes."""
+    """Make ``values`` the TPS's current result, and the stored tally with it (unless the
+    caller refreshes the tally itself later in the transaction); one event per number that
+    changes."""
     current = connection.execute(
         select(tps_result.c.fields).where(
             tps_result.c.kode_tps == kode_tps, tps_result.c.contest == contest
@@ -155,7 +157,8 @@ def publish_values(
         )
     else:
         connection.execute(insert(tps_result).values(kode_tps=kode_tps, contest=contest, **row))
-    LiveTally(connection.engine).refresh_in(connection, contest, [kode_tps])
+    if refresh_tally:
+        LiveTally(connection.engine).refresh_in(connection, contest, [kode_tps])
     return [
         ValueChanged(kode_tps, contest, field_id, before.get(field_id), values.get(field_id))
         for field_id in sorted(set(before) | set(values))

@@ -240,7 +240,14 @@ class VerificationStore:
         self._set_form_state(connection, kode, contest, FormState.VERIFIED, at, values)
         events: list[Event] = [VerificationClosed(kode, task_id, outcome, dict(values))]
         events += publish_values(
-            connection, kode, contest, "tps", values, "entry", f"task {task_id}"
+            connection,
+            kode,
+            contest,
+            "tps",
+            values,
+            "entry",
+            f"task {task_id}",
+            refresh_tally=False,  # enter() refreshes it once, after every write
         )
         events += move_photos(connection, kode, contest, PhotoState.VERIFIED, outcome)
         return events
