@@ -36,10 +36,14 @@ class Intake:
 
     def receive(self, principal: Principal, upload: Upload, at: datetime) -> Receipt:
         """Record one photo (with whatever else is waiting) and wait for its receipt."""
+        return self.submit(principal, upload, at).result()
+
+    def submit(self, principal: Principal, upload: Upload, at: datetime) -> Future[Receipt]:
+        """Queue one photo; the future holds its receipt once the batch has committed."""
         done: Future[Receipt] = Future()
         self._start()
         self._queue.put((Arrival(principal, upload, at), done))
-        return done.result()
+        return done
 
     def close(self) -> None:
         """Record what is waiting, then stop the writer thread."""

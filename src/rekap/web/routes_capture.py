@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from rekap.adapters.keys import verify_signature
 from rekap.adapters.storage.accounts import InvalidAccount
@@ -97,7 +99,7 @@ def _known_tps(ctx: AppContext, kode_tps: str) -> KodeWilayah:
 
 
 @router.post("/tps/{kode_tps}/photos", status_code=201)
-def upload_photo(
+async def upload_photo(
     kode_tps: str,
     request: Request,
     response: Response,
@@ -118,24 +120,27 @@ def upload_photo(
         raise ApiError("invalid_input", "only the ppwp contest is read so far")
     if captured_at.tzinfo is None:
         raise ApiError("invalid_input", "captured_at needs a time zone")
-    data = photo.file.read(MAX_BYTES + 1)
+    data = await photo.read(MAX_BYTES + 1)
     checked = check_photo(data)
     if isinstance(checked, PhotoRefused):
         code = {"too_large": "too_large", "too_many_pixels": "too_large"}.get(
             checked.code, "unsupported_media" if checked.code == "not_an_image" else "invalid_input"
         )
         raise ApiError(code, checked.message, {"reason": checked.code})
-    device = ctx.accounts.device_key(device_id)
+    device = ctx.accounts.cached_device(device_id) or await run_in_threadpool(
+        ctx.accounts.device_key, device_id
+    )
     if device is None or device[0] != officer.account_id:
         raise ApiError("forbidden", "the device is not registered to this officer")
     message = photo_message(checked.sha256, kode.value, page, captured_at)
     if not verify_signature(device[1], message, bytes.fromhex(signature)):
         raise ApiError("forbidden", "the device signature does not match this photo")
-    ctx.files.put(checked.sha256, checked.format.suffix, data)
+    # The file is durable before its row exists (a row never points at a missing file).
+    await run_in_threadpool(ctx.files.put, checked.sha256, checked.format.suffix, data)
     upload = Upload(
         kode.value, contest, page, captured_at, device_id, bytes.fromhex(signature), checked
     )
-    receipt = ctx.intake.receive(officer, upload, ctx.clock())
+    receipt = await asyncio.wrap_future(ctx.intake.submit(officer, upload, ctx.clock()))
     if receipt.duplicate:
         response.status_code = 200
     return receipt.as_json()

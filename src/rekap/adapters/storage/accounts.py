@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Engine, insert, select
 
 from rekap.adapters.keys import public_key_id
+from rekap.adapters.storage.engine import reader
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.schema import account, device
 from rekap.adapters.ttl_cache import TtlCache
@@ -65,6 +66,10 @@ class AccountStore:
         self._principals.clear()
         self._devices.clear()
 
+    def cached_device(self, device_id: str) -> tuple[str, bytes] | None:
+        """A device recently looked up, from memory only (None if unknown)."""
+        return self._devices.get(device_id)
+
     def cached_principal(self, token: str) -> Principal | None:
         """The account of a token recently authenticated, from memory only (None if unknown)."""
         return self._principals.get(token_digest(token))
@@ -77,7 +82,7 @@ class AccountStore:
         query = select(account).where(
             account.c.token_sha256 == digest, account.c.disabled.is_(False)
         )
-        with self.engine.connect() as connection:
+        with reader(self.engine) as connection:
             row = connection.execute(query).mappings().first()
         if row is None:
             return None  # an unknown token is never cached: it is asked again next time
@@ -87,7 +92,7 @@ class AccountStore:
 
     def count(self, role: Role) -> int:
         query = select(account.c.id).where(account.c.role == role.value)
-        with self.engine.connect() as connection:
+        with reader(self.engine) as connection:
             return len(connection.execute(query).all())
 
     def register_device(self, principal: Principal, public_raw: bytes, at: datetime) -> str:
@@ -120,7 +125,7 @@ class AccountStore:
         if cached is not None:
             return cached
         query = select(device.c.account_id, device.c.public_key).where(device.c.id == device_id)
-        with self.engine.connect() as connection:
+        with reader(self.engine) as connection:
             row = connection.execute(query).first()
         if row is None:
             return None

@@ -16,7 +16,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 DEFAULT_SQLITE_PATH = Path("var") / "rekap.db"
 CHECKPOINT_SECONDS = 0.5
@@ -124,10 +124,24 @@ def open_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+READ_ONLY = {"rekap_read_only": True}
+"""Execution options of a connection that only reads: on SQLite its transaction does not take
+the write lock, so lookups on the upload path never wait for a writer."""
+
+
+def reader(engine: Engine) -> Connection:
+    """A connection for reads only (``with reader(engine) as connection: ...``)."""
+    return engine.connect().execution_options(**READ_ONLY)
+
+
 def _begin_immediate(connection: Any) -> None:
     """Take SQLite's write lock when a transaction begins, not when it first writes: two
     transactions that read the log's head and then append would otherwise both chain after
-    the same record (in WAL mode the second would fail on its stale snapshot)."""
+    the same record (in WAL mode the second would fail on its stale snapshot). A read-only
+    connection (``reader``) begins a plain transaction: a snapshot, no lock."""
+    if connection.get_execution_options().get("rekap_read_only"):
+        connection.exec_driver_sql("BEGIN")
+        return
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, and_, insert, or_, sel
 from sqlalchemy.exc import IntegrityError
 
 from rekap.adapters.keys import SigningKey
+from rekap.adapters.storage.engine import reader
 from rekap.adapters.storage.event_store import Entry, EventLog
 from rekap.adapters.storage.schema import photo
 from rekap.adapters.storage.tally_store import LiveTally
@@ -133,7 +134,7 @@ class PhotoStore:
         query = select(photo).where(
             photo.c.sha256 == sha256, photo.c.kode_tps == kode_tps, photo.c.page == page
         )
-        with self.engine.connect() as connection:
+        with reader(self.engine) as connection:
             row = connection.execute(query).mappings().first()
         return None if row is None else self._receipt(dict(row), duplicate=True)
 
@@ -246,7 +247,7 @@ class PhotoStore:
 
     def _any_waiting(self, at: datetime, stale_after: timedelta) -> bool:
         query = select(photo.c.id).where(self._waiting(at, stale_after)).limit(1)
-        with self.engine.connect() as connection:
+        with reader(self.engine) as connection:
             return connection.execute(query).first() is not None
 
     def _take(
@@ -284,13 +285,13 @@ class PhotoStore:
             .where(photo.c.kode_tps == kode_tps)
             .order_by(photo.c.id)
         )
-        with self.engine.connect() as connection:
+        with reader(self.engine) as connection:
             return [(i, p, s, r) for i, p, s, r in connection.execute(query)]
 
     def count_by_state(self) -> dict[str, int]:
         query = select(photo.c.state)
         counts: dict[str, int] = {}
-        with self.engine.connect() as connection:
+        with reader(self.engine) as connection:
             for (state,) in connection.execute(query):
                 counts[state] = counts.get(state, 0) + 1
         return counts
