@@ -26,7 +26,10 @@ TRANSITIONS: dict[PhotoState, frozenset[PhotoState]] = {
     PhotoState.ACCEPTED: frozenset({PhotoState.PUBLISHED, PhotoState.NEEDS_VERIFICATION}),
     PhotoState.VERIFIED: frozenset({PhotoState.PUBLISHED}),
     PhotoState.FAILED: frozenset(),
-    PhotoState.PUBLISHED: frozenset({PhotoState.NEEDS_VERIFICATION}),
+    # A new photo of a published form is read with it: the form is assessed again.
+    PhotoState.PUBLISHED: frozenset(
+        {PhotoState.ACCEPTED, PhotoState.NEEDS_VERIFICATION, PhotoState.VERIFIED}
+    ),
 }
 
 

@@ -14,6 +14,7 @@ from rich.table import Table
 from rekap.adapters.keys import DEFAULT_SNAPSHOT_KEY, load_or_create
 from rekap.adapters.snapshot_dir import DirectorySnapshotStore, ForkedRunner, SnapshotExists
 from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.published_photos import mark_published, publishable
 from rekap.adapters.storage.tally_store import TallyStore
 from rekap.cli.db import DatabaseOption, open_store
 from rekap.data import election_2024, region_tree
@@ -72,6 +73,12 @@ def publish(
     store = open_store(db)
     tally = TallyStore(store.engine, layout)
     with console.status("Reading results and findings"):
+        # The photos first: one that changes before the results are read stays unpublished.
+        photos = [
+            ref
+            for ref in publishable(store.engine, layout.contest)
+            if not scope or any(ref[1].startswith(code) for code in scope)
+        ]
         records = tally.records()
         with store.engine.connect() as connection:
             head = EventLog(store.engine).head(connection)
@@ -97,9 +104,9 @@ def publish(
         published = SnapshotPublished(
             snapshot=done.snapshot_id, manifest_sha256=done.manifest_sha256
         )
-        EventLog(store.engine).append(
-            connection, [published], created, "rekap publish", f"snapshot {done.snapshot_id}"
-        )
+        detail = f"snapshot {done.snapshot_id}"
+        EventLog(store.engine).append(connection, [published], created, "rekap publish", detail)
+        moved = mark_published(connection, layout.contest, photos, created, detail)
     seconds = time.perf_counter() - started
     counts = done.counts
     console.print(
@@ -109,6 +116,8 @@ def publish(
         f"{counts['unplaced']:,} outside the region tree."
     )
     console.print(f"manifest SHA-256 {done.manifest_sha256}, signed by key {signer.key_id}.")
+    if moved:
+        console.print(f"{moved:,} photos moved to published.")
 
 
 def recount(

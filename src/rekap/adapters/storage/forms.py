@@ -20,6 +20,7 @@ READ_STATES = (
     PhotoState.ACCEPTED.value,
     PhotoState.NEEDS_VERIFICATION.value,
     PhotoState.VERIFIED.value,
+    PhotoState.PUBLISHED.value,
 )
 PHOTO_STATE_OF_FORM = {
     FormState.ACCEPTED: PhotoState.ACCEPTED,

@@ -1,0 +1,106 @@
+"""`rekap publish` ends a photo's life: the photos whose numbers the snapshot released move to
+`published` (one event each, the tally's coverage with them), on SQLite and PostgreSQL; a photo
+still waiting for verification stays where it is, and a second snapshot moves nothing twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from rekap.adapters.keys import load_or_create, raw_public
+from rekap.adapters.photo_files import LocalPhotoStore
+from rekap.adapters.processing import PhotoProcessor
+from rekap.adapters.storage.accounts import AccountStore
+from rekap.adapters.storage.engine import open_engine
+from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.migrate import upgrade
+from rekap.adapters.storage.photos import PhotoStore, Upload
+from rekap.adapters.storage.schema import photo
+from rekap.capture.access import Role
+from rekap.capture.photo_check import CheckedPhoto, check_photo
+from rekap.cli.main import app
+from rekap.data import election_2024, region_tree
+from rekap.domain.form import c_hasil_ppwp
+from rekap.domain.wilayah import KodeWilayah
+from rekap.events.chain import verify_chain
+from rekap.simulation.scenario import SimulationOptions, simulate_election
+from tests.integration.test_live_tally import DESA, assert_in_step, desa, image, not_called, reading
+
+AT = datetime(2024, 2, 14, 14, 0, tzinfo=UTC)
+runner = CliRunner()
+
+
+def states(database_url: str) -> dict[str, list[str]]:
+    engine = open_engine(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(select(photo.c.kode_tps, photo.c.state).order_by(photo.c.id))
+        found: dict[str, list[str]] = {}
+        for kode, state in rows:
+            found.setdefault(str(kode), []).append(str(state))
+    engine.dispose()
+    return found
+
+
+def test_publish_moves_released_photos_to_published(database_url: str, tmp_path: Path) -> None:
+    engine = open_engine(database_url)
+    upgrade(engine)
+    election, tree = election_2024(), region_tree()
+    form = c_hasil_ppwp(election.contest("ppwp").dapil[0])
+    options = SimulationOptions(error_rate=0.0, correction_rate=0.0)
+    clean, unsure = list(simulate_election(tree, election, KodeWilayah(DESA), 3, options))[:2]
+    log = EventLog(engine)
+    accounts = AccountStore(engine, log)
+    photos = PhotoStore(engine, log, load_or_create(tmp_path / "k.pem"))
+    processor = PhotoProcessor(
+        engine, log, photos, LocalPhotoStore(tmp_path), not_called, form, election, tree
+    )
+    seed = 0
+    for tps in (clean, unsure):
+        kode = tps.kode.value
+        officer, _ = accounts.enrol(f"KPPS {kode}", Role.OFFICER, kode, AT, "test")
+        phone = raw_public(Ed25519PrivateKey.generate().public_key())
+        device = accounts.register_device(officer, phone, AT)
+        for page in (1, 2, 3):
+            seed += 1
+            checked = check_photo(image(seed))
+            assert isinstance(checked, CheckedPhoto)
+            upload = Upload(kode, "ppwp", page, AT, device, b"\0" * 64, checked)
+            photos.receive(officer, upload, AT + timedelta(minutes=seed))
+    while (claimed := photos.claim(AT + timedelta(hours=1))) is not None:
+        tps = clean if claimed.kode_tps == clean.kode.value else unsure
+        doubt = "paslon_2" if tps is unsure and claimed.page == 2 else ""
+        processor.finish(claimed, reading(form, claimed.page, tps.actual, doubt), AT)
+    engine.dispose()
+    before = states(database_url)
+    assert before[clean.kode.value] == ["accepted"] * 3
+    assert set(before[unsure.kode.value]) == {"needs_verification"}
+
+    db = ["--db", database_url]
+    out = ["--out", str(tmp_path / "snapshots"), "--key", str(tmp_path / "s.pem")]
+    at = ["--at", "2024-02-20T06:00:00+00:00", "--scope", DESA[:6], "--workers", "1"]
+    published = runner.invoke(app, ["publish", *out, *at, *db])
+    assert published.exit_code == 0, published.output
+    assert "3 photos moved to published" in published.output
+    after = states(database_url)
+    assert after[clean.kode.value] == ["published"] * 3
+    assert after[unsure.kode.value] == before[unsure.kode.value]
+
+    engine = open_engine(database_url)
+    moves = [r for r in EventLog(engine).records() if r.kind == "photo.state_changed"]
+    last = [r.payload for r in moves if r.payload["after"] == "published"]
+    assert [(p["kode_tps"], p["before"]) for p in last] == [(clean.kode.value, "accepted")] * 3
+    assert {r.actor for r in moves if r.payload["after"] == "published"} == {"rekap publish"}
+    assert verify_chain(EventLog(engine).records()).ok
+    store = assert_in_step(engine)
+    assert desa(store).coverage.published == 1
+    engine.dispose()
+
+    again = ["--at", "2024-02-20T07:00:00+00:00", "--scope", DESA[:6], "--workers", "1"]
+    second = runner.invoke(app, ["publish", *out, *again, *db])
+    assert second.exit_code == 0, second.output
+    assert "moved to published" not in second.output
+    assert states(database_url) == after
