@@ -186,16 +186,37 @@ class PhotoStore:
             if self.on_received is not None:
                 for key in new:
                     self.on_received(connection, int(str(known[key]["id"])))
-            received: dict[str, set[str]] = {}
+            # A photo only moves the tally (coverage: received) when it is its TPS's first:
+            # a TPS with any photo already has reached at least that stage.
+            touched: dict[str, set[str]] = {}
             for arrival in new.values():
-                received.setdefault(arrival.upload.contest, set()).add(arrival.upload.kode_tps)
-            for contest, codes in received.items():
-                self.tally.refresh_in(connection, contest, codes)
+                touched.setdefault(arrival.upload.contest, set()).add(arrival.upload.kode_tps)
+            for contest, codes in touched.items():
+                fresh = codes - self._with_photos(connection, contest, codes, set(new))
+                if fresh:
+                    self.tally.refresh_in(connection, contest, fresh)
         receipts: list[Receipt] = []
         for arrival in arrivals:
-            first = new.get(arrival.key) is arrival
-            receipts.append(self._receipt(known[arrival.key], duplicate=not first))
+            recorded_now = new.get(arrival.key) is arrival
+            receipts.append(self._receipt(known[arrival.key], duplicate=not recorded_now))
         return receipts
+
+    @staticmethod
+    def _with_photos(
+        connection: Connection,
+        contest: str,
+        codes: set[str],
+        recorded: set[tuple[str, str, int]],
+    ) -> set[str]:
+        """The TPS among ``codes`` with a photo stored before the ones just ``recorded``."""
+        query = select(photo.c.kode_tps, photo.c.sha256, photo.c.page).where(
+            photo.c.contest == contest, photo.c.kode_tps.in_(sorted(codes))
+        )
+        return {
+            str(kode)
+            for kode, sha256, page in connection.execute(query)
+            if (str(sha256), str(kode), int(page)) not in recorded
+        }
 
     @staticmethod
     def _known(
