@@ -127,9 +127,10 @@ def _chunks(codes: Sequence[str] | None) -> Iterator[Sequence[str] | None]:
 
 
 @cache
-def _queries(chosen: str) -> tuple[TextClause, ...]:
-    """The four reads of ``"all"`` TPS, ``"one"`` or ``"many"``, prepared once (plain SQL: no
-    statement building per TPS)."""
+def _query(chosen: str) -> TextClause:
+    """The four tables' rows of ``"all"`` TPS, ``"one"`` or ``"many"`` in one statement (one
+    round trip to the server), prepared once: part 0 results, 1 photo states, 2 form states,
+    3 findings in the order they were stored."""
     where = (
         "contest = :contest"
         + {
@@ -138,21 +139,19 @@ def _queries(chosen: str) -> tuple[TextClause, ...]:
             "many": " AND kode_tps IN :codes",
         }[chosen]
     )
-    queries = (
-        f"SELECT kode_tps, source_kind, fields, jenis, photos FROM tps_result WHERE {where}",
-        f"SELECT DISTINCT kode_tps, state FROM photo WHERE {where}",
-        f"SELECT kode_tps, state FROM form WHERE {where}",
-        "SELECT kode_tps, rule, severity, fields, message, evidence FROM finding "
-        f"WHERE {where} ORDER BY id",
+    none = "CAST(NULL AS TEXT)"
+    query = text(
+        "SELECT 0 AS part, kode_tps, source_kind AS a, CAST(fields AS TEXT) AS b, jenis AS c, "
+        f"CAST(photos AS TEXT) AS d, {none} AS e, 0 AS ord FROM tps_result WHERE {where} "
+        f"UNION ALL SELECT 1, kode_tps, state, {none}, {none}, {none}, {none}, 0 "
+        f"FROM photo WHERE {where} "
+        f"UNION ALL SELECT 2, kode_tps, state, {none}, {none}, {none}, {none}, 0 "
+        f"FROM form WHERE {where} "
+        "UNION ALL SELECT 3, kode_tps, rule, severity, CAST(fields AS TEXT), message, "
+        f"CAST(evidence AS TEXT), id FROM finding WHERE {where} "
+        "ORDER BY part, ord"
     )
-    if chosen != "many":
-        return tuple(text(q) for q in queries)
-    return tuple(text(q).bindparams(bindparam("codes", expanding=True)) for q in queries)
-
-
-def _json(value: Any) -> Any:
-    """A JSON column as read by plain SQL: text on SQLite, already decoded on PostgreSQL."""
-    return json.loads(value) if isinstance(value, str) else value
+    return query.bindparams(bindparam("codes", expanding=True)) if chosen == "many" else query
 
 
 def read_rows(
@@ -167,20 +166,21 @@ def read_rows(
             found = rows[kode] = TpsRows(kode)
         return found
 
-    chosen = "all" if codes is None else "one" if len(codes) == 1 else "many"
-    results, photos, forms, findings = _queries(chosen)
+    query = _query("all" if codes is None else "one" if len(codes) == 1 else "many")
     for chunk in _chunks(codes):
         params: dict[str, object] = {"contest": contest}
         if chunk is not None:
             params.update(kode=chunk[0], codes=list(chunk))
-        for kode, kind, values, jenis, names in connection.execute(results, params):
-            numbers = {str(k): int(v) for k, v in (_json(values) or {}).items() if v is not None}
-            of(kode).result = StoredResult(kind, numbers, jenis, tuple(_json(names) or ()))
-        for kode, photo_state in connection.execute(photos, params):
-            of(kode).photo_states.add(photo_state)
-        for kode, form_state in connection.execute(forms, params):
-            of(kode).form_state = form_state
-        for row in connection.execute(findings, params).mappings():
-            stored = {**row, "fields": _json(row["fields"]), "evidence": _json(row["evidence"])}
-            of(row["kode_tps"]).findings.append(stored_finding(stored))
+        for part, kode, a, b, c, d, e, _ in connection.execute(query, params):
+            if part == 0:
+                numbers = {str(k): int(v) for k, v in json.loads(b).items() if v is not None}
+                of(kode).result = StoredResult(a, numbers, c, tuple(json.loads(d) or ()))
+            elif part == 1:
+                of(kode).photo_states.add(a)
+            elif part == 2:
+                of(kode).form_state = a
+            else:
+                stored = {"rule": a, "severity": b, "fields": json.loads(c), "message": d}
+                stored["evidence"] = json.loads(e)
+                of(kode).findings.append(stored_finding(stored))
     return rows
