@@ -80,7 +80,10 @@ def sweep(engine: Engine, now: datetime, grace: timedelta = timedelta(minutes=2)
 
 
 def worker_app(
-    engine: Engine, process: Callable[[int], object], now: Callable[[], datetime]
+    engine: Engine,
+    process: Callable[[int], object],
+    now: Callable[[], datetime],
+    grace: timedelta = timedelta(minutes=2),
 ) -> procrastinate.App:
     """The worker side: the task that processes one photo, and a periodic sweep."""
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(engine)))
@@ -92,7 +95,7 @@ def worker_app(
     @app.periodic(cron="* * * * *")
     @app.task(name=SWEEP, queue=QUEUE, queueing_lock="sweep")
     def sweep_photos(timestamp: int) -> None:
-        sweep(engine, now())
+        sweep(engine, now(), grace)
 
     del process_photo, sweep_photos
     return app

@@ -135,10 +135,15 @@ def worker(
     if context.engine.dialect.name == "postgresql":
         from rekap.adapters.queue import run_worker, sweep, worker_app
 
-        requeued = sweep(context.engine, utc_now())
+        # A claim older than the claim timeout is a killed worker's: its photo is queued again.
+        grace = timedelta(seconds=claim_timeout)
+        requeued = sweep(context.engine, utc_now(), grace)
         console.print(f"Worker on the procrastinate queue ({requeued} waiting photos re-queued).")
         app = worker_app(
-            context.engine, lambda photo_id: processor.process_photo(photo_id, utc_now), utc_now
+            context.engine,
+            lambda photo_id: processor.process_photo(photo_id, utc_now),
+            utc_now,
+            grace,
         )
         run_worker(app, concurrency=1, wait=not once)
         return
