@@ -8,6 +8,7 @@ gives byte-identical files. Columns are built whole (lists), not row by row.
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
@@ -25,6 +26,7 @@ from rekap.tally.stage import TpsStage
 LEVEL_NAMES = {level.value: level.label for level in Level}
 Columns = dict[str, list[object]]
 BulkData = tuple[tuple[Column, ...], Columns]
+_JSONL_SLICE = 20_000
 
 
 def _rules(record: TpsRecord | None, severity: Severity) -> str:
@@ -125,11 +127,18 @@ def csv_gz_bytes(table: pa.Table) -> bytes:
 def jsonl_gz_bytes(columns: Sequence[Column], data: Mapping[str, list[object]]) -> bytes:
     """One JSON object per TPS; a number that was not recorded is left out (read as null)."""
     names = [c.name for c in columns]
-    lines = [
-        dump_line({k: v for k, v in zip(names, row, strict=True) if v is not None})
-        for row in zip(*(data[n] for n in names), strict=True)
-    ]
-    return gzip_bytes(b"".join(lines))
+    rows = zip(*(data[n] for n in names), strict=True)
+    chunks = []  # encoded a slice at a time: a national file never holds 823k dicts at once
+    while chunk := list(itertools.islice(rows, _JSONL_SLICE)):
+        chunks.append(
+            b"".join(
+                [
+                    dump_line({k: v for k, v in zip(names, row, strict=True) if v is not None})
+                    for row in chunk
+                ]
+            )
+        )
+    return gzip_bytes(b"".join(chunks))
 
 
 def unplaced_jsonl(view: SnapshotView) -> bytes:
