@@ -6,8 +6,9 @@ and the intake thread delivering every receipt when many uploads arrive at once.
 from __future__ import annotations
 
 import io
-from dataclasses import replace
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, func, select
 
 from rekap.adapters.intake import Intake
 from rekap.adapters.keys import load_or_create, raw_public, verify_signature
+from rekap.adapters.photo_files import LocalPhotoStore
 from rekap.adapters.storage.accounts import AccountStore
 from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.event_store import EventLog
@@ -130,3 +132,41 @@ def test_the_intake_gives_every_concurrent_upload_its_receipt(
     assert sum(not r.duplicate for r in receipts) == 40
     assert intake.recorded == len(jobs) and 1 <= intake.batches <= len(jobs)
     assert verify_chain(log.records()).ok
+
+
+def test_written_files_are_flushed_with_their_batch(engine: Engine, tmp_path: Path) -> None:
+    """On the upload path a local photo is written at once and flushed by the intake, before
+    the batch's rows are committed; a flush that fails leaves no row and no receipt."""
+    log = EventLog(engine)
+    people = officers(engine, log)
+    photos = PhotoStore(engine, log, load_or_create(tmp_path / "k.pem"))
+    files = LocalPhotoStore(tmp_path / "photos")
+    flushed: list[list[Path]] = []
+
+    def flush(paths: Sequence[Path]) -> None:
+        assert all(p.exists() for p in paths)
+        assert count(engine, photo) == len([p for batch in flushed for p in batch])
+        flushed.append(list(paths))
+        files.make_durable(paths)
+
+    intake = Intake(photos, flush)
+    item = arrival(people[0], 1, photo_of(7), 0)
+    written = files.write(item.upload.checked.sha256, ".jpg", b"\xff\xd8\xff")
+    try:
+        receipt = intake.submit(item.principal, item.upload, item.at, written).result()
+    finally:
+        intake.close()
+    assert flushed == [[written]] and not receipt.duplicate
+    assert files.get(item.upload.checked.sha256, ".jpg") == b"\xff\xd8\xff"
+
+    def failing(_paths: Sequence[Path]) -> None:
+        raise OSError("the disk is gone")
+
+    broken = Intake(photos, failing)
+    other = arrival(people[1], 1, photo_of(8), 1)
+    try:
+        with pytest.raises(OSError, match="the disk is gone"):
+            broken.submit(other.principal, other.upload, other.at, written).result()
+    finally:
+        broken.close()
+    assert count(engine, photo) == 1

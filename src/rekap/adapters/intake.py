@@ -13,20 +13,37 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from rekap.adapters.storage.photos import Arrival, PhotoStore, Receipt, Upload
 from rekap.capture.access import Principal
 
 MAX_BATCH = 64
 
-_Pending = tuple[Arrival, "Future[Receipt]"]
+MakeDurable = Callable[[Sequence[Path]], object]
+"""Flushes photo files written but not yet durable (``LocalPhotoStore.make_durable``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    arrival: Arrival
+    done: Future[Receipt]
+    written: Path | None  # a photo file still to be flushed before its row is committed
 
 
 class Intake:
-    def __init__(self, photos: PhotoStore, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self,
+        photos: PhotoStore,
+        make_durable: MakeDurable | None = None,
+        max_batch: int = MAX_BATCH,
+    ) -> None:
         self.photos = photos
+        self.make_durable = make_durable
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -38,11 +55,16 @@ class Intake:
         """Record one photo (with whatever else is waiting) and wait for its receipt."""
         return self.submit(principal, upload, at).result()
 
-    def submit(self, principal: Principal, upload: Upload, at: datetime) -> Future[Receipt]:
-        """Queue one photo; the future holds its receipt once the batch has committed."""
+    def submit(
+        self, principal: Principal, upload: Upload, at: datetime, written: Path | None = None
+    ) -> Future[Receipt]:
+        """Queue one photo; the future holds its receipt once the batch has committed.
+        ``written``: its file, written but not yet flushed (needs ``make_durable``)."""
+        if written is not None and self.make_durable is None:
+            raise ValueError("a written file needs an intake that can make it durable")
         done: Future[Receipt] = Future()
         self._start()
-        self._queue.put((Arrival(principal, upload, at), done))
+        self._queue.put(_Pending(Arrival(principal, upload, at), done, written))
         return done
 
     def close(self) -> None:
@@ -81,15 +103,21 @@ class Intake:
 
     def _record(self, batch: list[_Pending]) -> None:
         try:
-            receipts = self.photos.receive_many([arrival for arrival, _ in batch])
+            receipts = self._commit(batch)
         except Exception:  # the batch as a whole failed: give each photo its own chance
-            for arrival, done in batch:
+            for pending in batch:
                 try:
-                    done.set_result(self.photos.receive_many([arrival])[0])
+                    pending.done.set_result(self._commit([pending])[0])
                 except Exception as error:
-                    done.set_exception(error)
+                    pending.done.set_exception(error)
             return
         self.batches += 1
         self.recorded += len(batch)
-        for (_, done), receipt in zip(batch, receipts, strict=True):
-            done.set_result(receipt)
+        for pending, receipt in zip(batch, receipts, strict=True):
+            pending.done.set_result(receipt)
+
+    def _commit(self, batch: list[_Pending]) -> list[Receipt]:
+        written = [p.written for p in batch if p.written is not None]
+        if written and self.make_durable is not None:
+            self.make_durable(written)  # the files are on disk before their rows exist
+        return self.photos.receive_many([p.arrival for p in batch])

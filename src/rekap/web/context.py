@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from rekap.adapters.intake import Intake
 from rekap.adapters.keys import SigningKey
+from rekap.adapters.photo_files import LocalPhotoStore
 from rekap.adapters.photo_store import PhotoStore as PhotoFiles
 from rekap.adapters.storage.accounts import AccountStore
 from rekap.adapters.storage.event_store import EventLog
@@ -49,6 +50,10 @@ class AppContext:
             ensure_queue_schema(self.engine)
             on_received = defer_in_transaction
         self.photos = PhotoStore(self.engine, self.log, self.key, on_received)
-        self.intake = Intake(self.photos)
+        local = self.files if isinstance(self.files, LocalPhotoStore) else None
+        self.intake = Intake(self.photos, None if local is None else local.make_durable)
+        self.local_files = local
+        """The photo folder when photos are local files: written on the upload path and
+        flushed by the intake, a batch at a time (an object store's ``put`` is durable)."""
         self.form: FormSpec = c_hasil_ppwp(self.election.contest("ppwp").dapil[0])
         self.verification = VerificationStore(self.engine, self.log, self.form, self.election)

@@ -135,12 +135,18 @@ async def upload_photo(
     message = photo_message(checked.sha256, kode.value, page, captured_at)
     if not verify_signature(device[1], message, bytes.fromhex(signature)):
         raise ApiError("forbidden", "the device signature does not match this photo")
-    # The file is durable before its row exists (a row never points at a missing file).
-    await run_in_threadpool(ctx.files.put, checked.sha256, checked.format.suffix, data)
+    # The file is durable before its row exists (a row never points at a missing file): a
+    # local file is written now and flushed with its batch; an object store's put is durable.
+    written = None
+    if ctx.local_files is not None:
+        written = ctx.local_files.write(checked.sha256, checked.format.suffix, data)
+    else:
+        await run_in_threadpool(ctx.files.put, checked.sha256, checked.format.suffix, data)
     upload = Upload(
         kode.value, contest, page, captured_at, device_id, bytes.fromhex(signature), checked
     )
-    receipt = await asyncio.wrap_future(ctx.intake.submit(officer, upload, ctx.clock()))
+    future = ctx.intake.submit(officer, upload, ctx.clock(), written)
+    receipt = await asyncio.wrap_future(future)
     if receipt.duplicate:
         response.status_code = 200
     return receipt.as_json()
