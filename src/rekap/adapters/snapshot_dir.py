@@ -191,7 +191,9 @@ class ForkedRunner:
         if self.workers <= 1 or count <= 1:
             return [job(i) for i in range(count)]
         _JOB = job
+        collecting = gc.isenabled()
         gc.freeze()  # keep the collector off the parent's objects: fewer copied pages
+        gc.disable()  # and off the million file entries the workers send back
         try:
             context = multiprocessing.get_context("fork")
             # the workers build millions of acyclic documents: reference counting frees
@@ -199,5 +201,7 @@ class ForkedRunner:
             with context.Pool(min(self.workers, count), initializer=gc.disable) as pool:
                 return list(pool.imap(_run, range(count), chunksize=1))  # type: ignore[arg-type]
         finally:
+            if collecting:
+                gc.enable()
             gc.unfreeze()
             _JOB = None

@@ -17,6 +17,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -233,11 +234,36 @@ def _walk(root: str, relative: str, skip: frozenset[str]) -> Iterator[str]:
                 yield path
 
 
-def run_task(context: PassContext, task: Task, walked: frozenset[str]) -> Result:
+def compared(path: str, deep: bool) -> bool:
+    """Whether a listed file is a document the recount compares (a region document; with
+    ``deep``, also every TPS document and desa file of TPS records)."""
+    return path.startswith(_TREES) and (deep or not _tps_level(path))
+
+
+_TREES = ("rekap/", "pemilu/", "wilayah/")
+
+
+class Part(Enum):
+    """What a pass reads: the documents it compares, everything else, or both."""
+
+    DOCUMENTS = "documents"
+    FILES = "files"
+    ALL = "all"
+
+    def wants(self, path: str, deep: bool) -> bool:
+        return self is Part.ALL or (self is Part.DOCUMENTS) == compared(path, deep)
+
+
+def run_task(context: PassContext, task: Task, walked: frozenset[str], part: Part) -> Result:
+    """The listed files of ``task`` that ``part`` reads; the files present but not listed are
+    looked for by the pass that reads the other files."""
     result: Result = ([], Counter())
     indices = range(task.start, task.stop) if task.directory else task.extra
-    _check_files(context, indices, result)
-    listed = {context.entries[i][0] for i in indices}
+    entries, deep = context.entries, context.deep
+    _check_files(context, [i for i in indices if part.wants(entries[i][0], deep)], result)
+    if part is Part.DOCUMENTS:
+        return result
+    listed = {entries[i][0] for i in indices}
     root = str(context.folder)
     if task.directory is None:
         present = _walk(root, "", walked)
@@ -262,30 +288,59 @@ def _run(number: int) -> Result:
     return _TASK(number)
 
 
+class Pass:
+    """One pass over a snapshot's files, started in ``workers`` forked processes; the caller
+    goes on (e.g. recomputing the aggregates) and collects the outcome with ``result``.
+    With one worker, the pass runs in this process when ``result`` is called."""
+
+    def __init__(self, context: PassContext, workers: int, part: Part = Part.ALL) -> None:
+        global _TASK
+        tasks = plan(context.entries, context.contest)
+        walked = frozenset(t.directory for t in tasks if t.directory)
+
+        def task(number: int) -> Result:
+            return run_task(context, tasks[number], walked, part)
+
+        self._task, self._count = task, len(tasks)
+        self._pool: Any = None
+        self._pending: Any = None
+        if workers > 1:
+            _TASK = task
+            gc.freeze()  # keep the collector off the shared aggregates: fewer copied pages
+            try:
+                self._pool = multiprocessing.get_context("fork").Pool(workers)
+                self._pending = self._pool.map_async(_run, range(len(tasks)), chunksize=1)
+            finally:
+                gc.unfreeze()
+                _TASK = None
+
+    def cancel(self) -> None:
+        """Stop the workers (the caller failed and will not collect the result)."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def result(self) -> Result:
+        if self._pool is None:
+            results = [self._task(i) for i in range(self._count)]
+        else:
+            try:
+                results = self._pending.get()
+                self._pool.close()
+            finally:
+                self._pool.terminate()
+                self._pool.join()
+        problems: list[Problem] = []
+        counts: Counter[str] = Counter()
+        for found, counted in results:
+            problems.extend(found)
+            counts.update(counted)
+        return problems, counts
+
+
 def check_all(context: PassContext, workers: int) -> Result:
     """Every listed file and every present file, in ``workers`` processes."""
-    global _TASK
-    tasks = plan(context.entries, context.contest)
-    walked = frozenset(t.directory for t in tasks if t.directory)
-
-    def task(number: int) -> Result:
-        return run_task(context, tasks[number], walked)
-
-    if workers <= 1:
-        results = [task(i) for i in range(len(tasks))]
-    else:
-        _TASK = task
-        gc.freeze()  # keep the collector off the shared aggregates: fewer copied pages
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                results = list(pool.imap_unordered(_run, range(len(tasks))))
-        finally:
-            gc.unfreeze()
-            _TASK = None
-    problems: list[Problem] = []
-    counts: Counter[str] = Counter()
-    for found, counted in results:
-        problems.extend(found)
-        counts.update(counted)
+    problems, counts = Pass(context, workers).result()
     problems.sort(key=lambda p: (p.path, p.kind.value, p.detail))
     return problems, counts

@@ -8,7 +8,7 @@ from typing import Any
 
 from rekap.recount import bulk_checks
 from rekap.recount.aggregate import Aggregates, columns, recompute
-from rekap.recount.files import PassContext, check_all, parse_index
+from rekap.recount.files import Part, Pass, PassContext, parse_index
 from rekap.recount.layout import ELECTION, INDEX, SCHEMA, TOTALS, bulk_tps, locate
 from rekap.recount.problems import Kind, RecountReport
 from rekap.recount.signature import check_listed, check_manifest, load_pinned_key
@@ -34,11 +34,19 @@ def recount(
         return report
     passed = check_listed(folder, manifest, report)
     contest = str(manifest.get("contest", ""))
-    aggregates = _aggregates(folder, contest, passed, report)
     entries, problems = (
         parse_index((folder / INDEX).read_bytes()) if (folder / INDEX).is_file() else ([], [])
     )
     report.problems.extend(problems)
+    skip = frozenset(passed)
+    # every file but the documents to compare is read and hashed in worker processes while
+    # this one recomputes the aggregates; then the documents are read and compared
+    files = Pass(PassContext(folder, contest, entries, None, {}, skip, deep), workers, Part.FILES)
+    try:
+        aggregates = _aggregates(folder, contest, passed, report)
+    except BaseException:
+        files.cancel()
+        raise
     expected_files = manifest.get("index", {}).get("files")
     if expected_files != len(entries):
         report.add(
@@ -50,8 +58,12 @@ def recount(
         for e in (election or {}).get("entries", [])
         if e.get("sirekap_id")
     }
-    context = PassContext(folder, contest, entries, aggregates, ids, frozenset(passed), deep)
-    found, counts = check_all(context, workers)
+    context = PassContext(folder, contest, entries, aggregates, ids, skip, deep)
+    found, counts = Pass(context, workers, Part.DOCUMENTS).result()
+    hashed, hashed_counts = files.result()
+    found += hashed
+    counts.update(hashed_counts)
+    found.sort(key=lambda p: (p.path, p.kind.value, p.detail))
     report.problems.extend(found)
     report.checked.update(counts)
     if aggregates is not None:
