@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
 
 from rekap.recount.layout import COVERAGE
 
@@ -23,6 +24,7 @@ STAGES = {
     "published": ("published",),
 }
 Vector = tuple[int, ...]
+IntMatrix = npt.NDArray[np.int64]
 
 
 def columns(fields: Sequence[str]) -> tuple[str, ...]:
@@ -44,17 +46,31 @@ def _expressions(fields: Sequence[str]) -> list[str]:
     return out
 
 
+_PARENT_CUT = {2: 0, 4: 2, 6: 4, 10: 6, 13: 10}
+
+
 @dataclass
 class Aggregates:
+    """Every region's vector, and every TPS's (kept as one matrix, a row per TPS: a tuple
+    each would cost a second of the recount nationally)."""
+
     fields: tuple[str, ...]
     regions: dict[str, Vector] = field(default_factory=dict)
-    tps: dict[str, Vector] = field(default_factory=dict)
+    tps_rows: dict[str, int] = field(default_factory=dict)
+    tps_matrix: IntMatrix = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
     children: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.names = columns(self.fields)
+        self.position = {name: i for i, name in enumerate(self.names)}
+        self._zero: Vector = (0,) * len(self.names)
 
     def vector(self, kode: str) -> Vector:
         """A region's or a TPS's vector; a region with no TPS row adds up to zero."""
-        found = self.regions.get(kode) if len(kode) < 13 else self.tps.get(kode)
-        return found if found is not None else (0,) * len(columns(self.fields))
+        if len(kode) < 13:
+            return self.regions.get(kode, self._zero)
+        row = self.tps_rows.get(kode)
+        return self._zero if row is None else tuple(self.tps_matrix[row].tolist())
 
 
 def recompute(parquet: Path, fields: Sequence[str]) -> Aggregates:
@@ -69,32 +85,40 @@ def recompute(parquet: Path, fields: Sequence[str]) -> Aggregates:
             f"FROM read_parquet('{_quote(parquet)}')"
         )
         result = Aggregates(tuple(fields))
-        result.tps = _vectors(connection.execute("SELECT * FROM v").fetchnumpy(), names)
-        result.regions = _vectors(
+        codes, matrix = _columns(
+            connection.execute("SELECT * FROM v ORDER BY kode_tps").fetchnumpy(), names
+        )
+        result.tps_rows = {code: row for row, code in enumerate(codes)}
+        result.tps_matrix = matrix
+        region_codes, sums_matrix = _columns(
             connection.execute(
                 f"SELECT kode, {sums} FROM (SELECT UNNEST(['', kode_tps[1:2], kode_tps[1:4], "
-                f"kode_tps[1:6], kode_tps[1:10]]) AS kode, * FROM v) GROUP BY kode"
+                f"kode_tps[1:6], kode_tps[1:10]]) AS kode, * FROM v) GROUP BY kode ORDER BY kode"
             ).fetchnumpy(),
             names,
         )
+        result.regions = dict(zip(region_codes, map(tuple, sums_matrix.tolist()), strict=True))
     finally:
         connection.close()
-    for kode in (*result.regions, *result.tps):
+    children = result.children
+    for kode in (*region_codes, *codes):  # in code order: each list of children is sorted
         if kode:
-            parent = kode[: {2: 0, 4: 2, 6: 4, 10: 6, 13: 10}[len(kode)]]
-            result.children.setdefault(parent, []).append(kode)
-    for kids in result.children.values():
-        kids.sort()
+            parent = kode[: _PARENT_CUT[len(kode)]]
+            found = children.get(parent)
+            if found is None:
+                children[parent] = [kode]
+            else:
+                found.append(kode)
     return result
 
 
-def _vectors(found: Mapping[str, Any], names: Sequence[str]) -> dict[str, Vector]:
-    """``{code: vector}`` from DuckDB's columns (the first one holds the codes)."""
-    codes = [str(c) for c in found[next(iter(found))].tolist()]
+def _columns(found: Mapping[str, Any], names: Sequence[str]) -> tuple[list[str], IntMatrix]:
+    """The codes (DuckDB's first column) and the named columns as one integer matrix."""
+    codes: list[str] = found[next(iter(found))].tolist()
     if not codes:
-        return {}
+        return [], np.zeros((0, len(names)), dtype=np.int64)
     matrix = np.column_stack([np.asarray(found[n], dtype=np.int64) for n in names])
-    return dict(zip(codes, map(tuple, matrix.tolist()), strict=True))
+    return codes, matrix
 
 
 def _quote(path: Path) -> str:

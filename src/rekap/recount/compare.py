@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rekap.recount.aggregate import Aggregates, Vector, columns
+from rekap.recount.aggregate import Aggregates, Vector
 
 MAX_DETAILS = 20
 COVERAGE_KEYS = ("tps_expected", "received", "read", "verified", "published", "blocking", "counted")
@@ -49,7 +49,7 @@ def _children_differ(listed: Sequence[object], expected: Sequence[str]) -> list[
 
 def rekap_region(doc: Mapping[str, Any], kode: str, aggregates: Aggregates) -> list[str]:
     fields = aggregates.fields
-    names = columns(fields)
+    names = aggregates.names
     found = [] if doc.get("kode") == kode else [f"kode {doc.get('kode')!r}, expected {kode!r}"]
     expected = aggregates.vector(kode)
     got = _vector_of(doc, fields)
@@ -69,7 +69,7 @@ def rekap_region(doc: Mapping[str, Any], kode: str, aggregates: Aggregates) -> l
 def hhcw_region(
     doc: Mapping[str, Any], kode: str, aggregates: Aggregates, ids: Mapping[str, str]
 ) -> list[str]:
-    position = {n: i for i, n in enumerate(columns(aggregates.fields))}
+    position = aggregates.position
     own = aggregates.vector(kode)
     counted_at, expected_at = position["counted"], position["tps_expected"]
     chart = doc.get("chart") or {}
@@ -85,13 +85,19 @@ def hhcw_region(
         found.append(f"progres {progres} (recount {own[expected_at]}, {own[counted_at]})")
     table = doc.get("table") or {}
     found += _children_differ(sorted(table), aggregates.children.get(kode, []))
+    sids, at = tuple(ids.values()), tuple(position[field] for field in ids)
+    nothing = (None,) * len(sids)
     for code, row in table.items():
         child = aggregates.vector(code)
         counted = child[counted_at] > 0
-        for field, sid in ids.items():
-            wanted = child[position[field]] if counted else None
-            if row.get(sid) != wanted:
-                found.append(f"table {code} {sid}: {row.get(sid)} (recount {wanted})")
+        wanted = tuple(child[i] for i in at) if counted else nothing
+        got = tuple(map(row.get, sids))
+        if got != wanted:
+            found += [
+                f"table {code} {sid}: {g} (recount {w})"
+                for sid, g, w in zip(sids, got, wanted, strict=True)
+                if g != w
+            ]
         if row.get("status_progress") != counted:
             found.append(f"table {code} status_progress {row.get('status_progress')}")
     return found[:MAX_DETAILS]
@@ -104,7 +110,7 @@ def wilayah_list(doc: Any, kode: str, aggregates: Aggregates) -> list[str]:
 
 def _own_values(aggregates: Aggregates, kode: str) -> dict[str, int]:
     """A TPS's numbers as the bulk data has them (counted or held, whichever it is)."""
-    named = dict(zip(columns(aggregates.fields), aggregates.vector(kode), strict=True))
+    named = dict(zip(aggregates.names, aggregates.vector(kode), strict=True))
     return {f: named[f] + named[f"held_{f}"] for f in aggregates.fields} | {
         "counted": named["counted"]
     }
