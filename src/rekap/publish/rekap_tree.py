@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from rekap.domain.result import Provenance
 from rekap.domain.wilayah import Level
 from rekap.publish.encode import cached_iso_utc
-from rekap.publish.paths import sirekap_hhcw
+from rekap.publish.paths import sirekap_hhcw, sirekap_tps_folder
 from rekap.publish.records import TpsRecord
 from rekap.publish.view import SnapshotView
 from rekap.tally.region_tally import RegionTally
@@ -57,19 +57,20 @@ def _provenance(source: Provenance) -> dict[str, object]:
     return out
 
 
-def tps(view: SnapshotView, record: TpsRecord) -> dict[str, object]:
+def tps(view: SnapshotView, record: TpsRecord, sirekap_folder: str = "") -> dict[str, object]:
     """One TPS result: ``values`` in form order; a number's source is ``provenance[field]``
-    when listed, else ``source``."""
+    when listed, else ``source``. ``sirekap_folder``: its desa's ``sirekap_tps_folder``."""
     state = record.state
     given = state.values
+    kode = record.kode_tps
     values = {f: given[f] for f in view.form_order_of(tuple(given))}
     return {
-        "kode": record.kode_tps,
-        "nama": f"TPS {record.kode_tps[10:]}",
+        "kode": kode,
+        "nama": f"TPS {kode[10:]}",
         "contest": view.contest,
         "jenis": record.jenis,
-        "path": view.desa_path(record.kode_tps[:10]),
-        "expected": view.is_expected(record.kode_tps),
+        "path": view.desa_path(kode[:10]),
+        "expected": kode in view.expected_tps,
         "status": {
             "stage": state.stage.label,
             "has_result": state.has_values,
@@ -82,16 +83,19 @@ def tps(view: SnapshotView, record: TpsRecord) -> dict[str, object]:
         "findings": [f.as_json() for f in record.findings],
         "photos": list(record.photos),
         "updated_at": cached_iso_utc(record.updated_at) if record.updated_at else None,
-        "sirekap": sirekap_hhcw(view.contest, record.kode_tps),
+        "sirekap": f"{sirekap_folder}{kode}.json"
+        if sirekap_folder
+        else sirekap_hhcw(view.contest, kode),
     }
 
 
 def desa_tps(view: SnapshotView, desa: str, records: Sequence[TpsRecord]) -> dict[str, object]:
     """Every TPS of a desa with a result, each as ``tps`` describes it, in code order."""
+    folder = sirekap_tps_folder(view.contest, desa)
     return {
         "kode": desa,
         "nama": view.nama(desa),
         "contest": view.contest,
         "ts": view.ts_iso,
-        "tps": [tps(view, record) for record in records],
+        "tps": [tps(view, record, folder) for record in records],
     }
