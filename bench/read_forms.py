@@ -91,11 +91,15 @@ class NoDigitEvidence:
         return [_Reading("blank", uniform, (uniform,) * len(DIGIT_BOX_LABELS)) for _ in crops]
 
 
+MODEL: list[Path] = []
+"""--model: another ONNX digit model to measure instead of the shipped one."""
+
+
 def shipped_classifier() -> DigitBoxClassifier | None:
     try:
         from rekap.reading.digits import OnnxDigitClassifier
 
-        return OnnxDigitClassifier(threads=1)
+        return OnnxDigitClassifier(MODEL[0] if MODEL else None, threads=1)
     except Exception as error:  # the model is optional for this benchmark
         print(f"  (shipped digit classifier unavailable: {type(error).__name__}: {error})")
         return None
@@ -395,9 +399,11 @@ def main() -> None:
         help="simulated sets as REGION:SEED (keep them disjoint from training/sim_crops.py's)",
     )
     parser.add_argument("--mistake-rate", type=float, default=0.0)
+    parser.add_argument("--model", type=Path, default=None, help="default: the shipped model")
     parser.add_argument("--no-kawalc1", action="store_true")
     parser.add_argument("--no-throughput", action="store_true")
     args = parser.parse_args()
+    MODEL.extend([args.model] if args.model else [])
     cv2.setNumThreads(1)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
