@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from rekap.publish import paths
 from rekap.publish.bulk import tps_data
 from rekap.publish.documents import (
-    Written,
     province_groups,
     write_jsonl,
     write_provinces,
@@ -27,7 +26,7 @@ from rekap.publish.manifest import (
     sha256_index,
     signature_file,
 )
-from rekap.publish.ports import InProcess, ShardRunner, Signer, SnapshotStore
+from rekap.publish.ports import FileEntry, InProcess, ShardRunner, Signer, SnapshotStore
 from rekap.publish.records import SnapshotRequest
 from rekap.publish.view import SnapshotView
 
@@ -68,17 +67,21 @@ def publish_snapshot(
     writer = store.begin(identifier)
     try:
 
-        def job(number: int) -> Written:
+        def job(number: int) -> list[tuple[str, str, int]]:
             if number == 0:
-                return write_root(view, writer, signer, data)
-            if number == 1:
-                return write_jsonl(view, writer, data)
-            return write_provinces(view, writer, groups[number - 2])
+                done = write_root(view, writer, signer, data)
+            elif number == 1:
+                done = write_jsonl(view, writer, data)
+            else:
+                done = write_provinces(view, writer, groups[number - 2])
+            # plain tuples: a million of them come back from the workers, and a plain
+            # tuple is rebuilt without calling any Python code
+            return [(e.path, e.sha256, e.size) for e in done]
 
         parts = (runner or InProcess()).map(job, 2 + len(groups))
         written = sorted(entry for part in parts for entry in part)
         index = writer.write(paths.INDEX_FILE, sha256_index(written))
-        entries = [e for e in written if not e.path.startswith(TREE_PREFIXES)]
+        entries = [FileEntry(*e) for e in written if not e[0].startswith(TREE_PREFIXES)]
         previous = request.previous
         counts = snapshot_counts(view)
         manifest = build_manifest(
