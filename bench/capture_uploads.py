@@ -5,12 +5,13 @@
 
 The service is ``create_app`` under uvicorn, one process, as ``rekap serve --workers 0`` runs
 it, started as a child process on a free port of 127.0.0.1 over a fresh store in a temporary
-folder. Durable storage: every photo file is written to a temporary file, fsync'd and renamed
-(``LocalPhotoStore``); the database is SQLite in WAL mode with the service's own
-``synchronous=NORMAL`` (a commit survives a crash of the service, not necessarily a power cut)
-and with ``synchronous=FULL`` (every commit fsync'd), and PostgreSQL when one answers at
-127.0.0.1:5432 (a fresh database, dropped afterwards; ``synchronous_commit`` as the server has
-it).
+folder. Durable storage: every photo file is written to a temporary file and renamed during
+the request, then flushed to disk with its batch (one ``syncfs``) before the group commit that
+records the batch's rows (``LocalPhotoStore``, ``rekap.adapters.intake``); the database is
+SQLite in WAL mode with the service's own ``synchronous=NORMAL`` (a commit survives a crash
+of the service, not necessarily a power cut) and with ``synchronous=FULL`` (every commit
+fsync'd), and PostgreSQL when one answers at 127.0.0.1:5432 (a fresh database, dropped
+afterwards; ``synchronous_commit`` as the server has it).
 
 Photos: the simulator's photographs (``rekap.simulation.photo_set``, 3 MP JPEG) of distinct
 TPS of Klaten, pages 1-3; to reach the count each is sent with a JPEG comment segment of its
@@ -413,22 +414,24 @@ def breakdown(base: list[Shot], count: int = 150) -> dict[str, tuple[float, floa
         for upload in uploads:
             device_id = upload.form["device_id"]
             signature = bytes.fromhex(upload.form["signature"])
-            with step("authenticate the token (a query)"):
+            with step("authenticate the token (a query; memory within 10 s)"):
                 officer = accounts.authenticate(upload.token)
             with step("check the photo (SHA-256, format, header)"):
                 checked = check_photo(upload.jpeg)
-            with step("find the device (a query)"):
+            with step("find the device (a query; memory within 10 s)"):
                 device = accounts.device_key(device_id)
             assert officer is not None and isinstance(checked, CheckedPhoto) and device
             message = photo_message(checked.sha256, upload.kode_tps, upload.page, CAPTURED)
             with step("verify the Ed25519 signature"):
                 assert verify_signature(device[1], message, signature)
-            with step("write the file (temporary, fsync, rename)"):
-                files.put(checked.sha256, ".jpg", upload.jpeg)
+            with step("write the file (temporary, rename)"):
+                written = files.write(checked.sha256, ".jpg", upload.jpeg)
+            with step("flush it (syncfs; once per batch in the service)"):
+                files.make_durable([written])
             stored = StoredUpload(
                 upload.kode_tps, "ppwp", upload.page, CAPTURED, device_id, signature, checked
             )
-            with step("record photo + event, sign the receipt (commit)"):
+            with step("record photo + event + tally, sign the receipt (a batch of 1)"):
                 photos.receive(officer, stored, datetime.now(UTC))
         engine.dispose()
     return {
