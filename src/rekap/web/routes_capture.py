@@ -127,9 +127,11 @@ async def upload_photo(
             checked.code, "unsupported_media" if checked.code == "not_an_image" else "invalid_input"
         )
         raise ApiError(code, checked.message, {"reason": checked.code})
-    device = ctx.accounts.cached_device(device_id) or await run_in_threadpool(
-        ctx.accounts.device_key, device_id
-    )
+    device = ctx.accounts.cached_device(device_id)
+    if device is None:
+        lookup = ctx.accounts.device_key
+        local = ctx.accounts.local_reads  # see AccountStore.local_reads
+        device = lookup(device_id) if local else await run_in_threadpool(lookup, device_id)
     if device is None or device[0] != officer.account_id:
         raise ApiError("forbidden", "the device is not registered to this officer")
     message = photo_message(checked.sha256, kode.value, page, captured_at)

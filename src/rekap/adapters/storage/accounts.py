@@ -36,6 +36,9 @@ class AccountStore:
         self.log = log
         self._principals: TtlCache[str, Principal] = TtlCache(token_ttl_s)
         self._devices: TtlCache[str, tuple[str, bytes]] = TtlCache(token_ttl_s)
+        self.local_reads = engine.dialect.name == "sqlite"
+        """Lookups read a local file without waiting for any lock (a WAL snapshot), so an
+        event loop may make them itself; a database server is asked from a worker thread."""
 
     def enrol(
         self, name: str, role: Role, scope: str, at: datetime, actor: str
