@@ -5,7 +5,8 @@ rebuild of the stored results, and every parent equals the sum of its children."
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,10 +30,11 @@ from rekap.capture.access import Role
 from rekap.capture.photo_check import CheckedPhoto, check_photo
 from rekap.cli.sirekap import import_sirekap
 from rekap.data import election_2024, region_tree
+from rekap.domain.election import Election
 from rekap.domain.form import FormSpec, c_hasil_ppwp
 from rekap.domain.wilayah import KodeWilayah
 from rekap.reading.result import FieldReading, PageReading
-from rekap.simulation.scenario import SimulationOptions, simulate_election
+from rekap.simulation.scenario import SimulatedTps, SimulationOptions, simulate_election
 from rekap.tally.rebuild import rebuild
 from rekap.tally.region_tally import RegionTally
 from rekap.tally.table import TallyTable
@@ -111,38 +113,66 @@ def not_called(_data: bytes, _page: int) -> PageReading:
     raise AssertionError("the readings are handed to the processor directly")
 
 
-def test_each_step_of_a_capture_keeps_the_tally_in_step(engine: Engine, tmp_path: Path) -> None:
+@dataclass
+class Capture:
+    """Two TPS of one desa photographed by their officers: one clean, one whose page-2 reading
+    is unsure (it goes to verification)."""
+
+    form: FormSpec
+    election: Election
+    clean: SimulatedTps
+    unsure: SimulatedTps
+    log: EventLog
+    accounts: AccountStore
+    photos: PhotoStore
+    processor: PhotoProcessor
+
+    def receive_all(self) -> None:
+        seed = 0
+        for tps in (self.clean, self.unsure):
+            kode = tps.kode.value
+            officer, _ = self.accounts.enrol(f"KPPS {kode}", Role.OFFICER, kode, AT, "test")
+            key = Ed25519PrivateKey.generate()
+            device = self.accounts.register_device(officer, raw_public(key.public_key()), AT)
+            for page in (1, 2, 3):
+                seed += 1
+                checked = check_photo(image(seed))
+                assert isinstance(checked, CheckedPhoto)
+                upload = Upload(kode, "ppwp", page, AT, device, b"\0" * 64, checked)
+                self.photos.receive(officer, upload, AT + timedelta(minutes=seed))
+
+    def read_all(self, after_each: Callable[[], object] = lambda: None) -> None:
+        while (claimed := self.photos.claim(AT + timedelta(hours=1))) is not None:
+            tps = self.clean if claimed.kode_tps == self.clean.kode.value else self.unsure
+            doubt = "paslon_2" if tps is self.unsure and claimed.page == 2 else ""
+            result = reading(self.form, claimed.page, tps.actual, doubt)
+            self.processor.finish(claimed, result, AT + timedelta(hours=1))
+            after_each()
+
+
+def capture(engine: Engine, tmp_path: Path) -> Capture:
     election, tree = election_2024(), region_tree()
     form = c_hasil_ppwp(election.contest("ppwp").dapil[0])
     options = SimulationOptions(error_rate=0.0, correction_rate=0.0)
     clean, unsure = list(simulate_election(tree, election, KodeWilayah(DESA), 3, options))[:2]
     log = EventLog(engine)
-    accounts = AccountStore(engine, log)
     photos = PhotoStore(engine, log, load_or_create(tmp_path / "k.pem"))
     processor = PhotoProcessor(
         engine, log, photos, LocalPhotoStore(tmp_path), not_called, form, election, tree
     )
-    seed = 0
-    for tps in (clean, unsure):
-        kode = tps.kode.value
-        officer, _ = accounts.enrol(f"KPPS {kode}", Role.OFFICER, kode, AT, "test")
-        key = Ed25519PrivateKey.generate()
-        device = accounts.register_device(officer, raw_public(key.public_key()), AT)
-        for page in (1, 2, 3):
-            seed += 1
-            checked = check_photo(image(seed))
-            assert isinstance(checked, CheckedPhoto)
-            upload = Upload(kode, "ppwp", page, AT, device, b"\0" * 64, checked)
-            photos.receive(officer, upload, AT + timedelta(minutes=seed))
+    accounts = AccountStore(engine, log)
+    return Capture(form, election, clean, unsure, log, accounts, photos, processor)
+
+
+def test_each_step_of_a_capture_keeps_the_tally_in_step(engine: Engine, tmp_path: Path) -> None:
+    flow = capture(engine, tmp_path)
+    form, election, clean, unsure = flow.form, flow.election, flow.clean, flow.unsure
+    log, accounts = flow.log, flow.accounts
+    flow.receive_all()
     store = assert_in_step(engine)
     assert desa(store).coverage.received == 2 and desa(store).coverage.read == 0
 
-    while (claimed := photos.claim(AT + timedelta(hours=1))) is not None:
-        tps = clean if claimed.kode_tps == clean.kode.value else unsure
-        doubt = "paslon_2" if tps is unsure and claimed.page == 2 else ""
-        result = reading(form, claimed.page, tps.actual, doubt)
-        processor.finish(claimed, result, AT + timedelta(hours=1))
-        assert_in_step(engine)
+    flow.read_all(lambda: assert_in_step(engine))
     store = assert_in_step(engine)
     cover = desa(store).coverage
     assert (cover.received, cover.read, cover.verified, cover.counted) == (2, 2, 0, 1)

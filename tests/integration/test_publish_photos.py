@@ -4,31 +4,19 @@ still waiting for verification stays where it is, and a second snapshot moves no
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from rekap.adapters.keys import load_or_create, raw_public
-from rekap.adapters.photo_files import LocalPhotoStore
-from rekap.adapters.processing import PhotoProcessor
-from rekap.adapters.storage.accounts import AccountStore
 from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.migrate import upgrade
-from rekap.adapters.storage.photos import PhotoStore, Upload
 from rekap.adapters.storage.schema import photo
-from rekap.capture.access import Role
-from rekap.capture.photo_check import CheckedPhoto, check_photo
 from rekap.cli.main import app
-from rekap.data import election_2024, region_tree
-from rekap.domain.form import c_hasil_ppwp
-from rekap.domain.wilayah import KodeWilayah
 from rekap.events.chain import verify_chain
-from rekap.simulation.scenario import SimulationOptions, simulate_election
-from tests.integration.test_live_tally import DESA, assert_in_step, desa, image, not_called, reading
+from tests.integration.test_live_tally import DESA, assert_in_step, capture, desa
 
 AT = datetime(2024, 2, 14, 14, 0, tzinfo=UTC)
 runner = CliRunner()
@@ -48,32 +36,10 @@ def states(database_url: str) -> dict[str, list[str]]:
 def test_publish_moves_released_photos_to_published(database_url: str, tmp_path: Path) -> None:
     engine = open_engine(database_url)
     upgrade(engine)
-    election, tree = election_2024(), region_tree()
-    form = c_hasil_ppwp(election.contest("ppwp").dapil[0])
-    options = SimulationOptions(error_rate=0.0, correction_rate=0.0)
-    clean, unsure = list(simulate_election(tree, election, KodeWilayah(DESA), 3, options))[:2]
-    log = EventLog(engine)
-    accounts = AccountStore(engine, log)
-    photos = PhotoStore(engine, log, load_or_create(tmp_path / "k.pem"))
-    processor = PhotoProcessor(
-        engine, log, photos, LocalPhotoStore(tmp_path), not_called, form, election, tree
-    )
-    seed = 0
-    for tps in (clean, unsure):
-        kode = tps.kode.value
-        officer, _ = accounts.enrol(f"KPPS {kode}", Role.OFFICER, kode, AT, "test")
-        phone = raw_public(Ed25519PrivateKey.generate().public_key())
-        device = accounts.register_device(officer, phone, AT)
-        for page in (1, 2, 3):
-            seed += 1
-            checked = check_photo(image(seed))
-            assert isinstance(checked, CheckedPhoto)
-            upload = Upload(kode, "ppwp", page, AT, device, b"\0" * 64, checked)
-            photos.receive(officer, upload, AT + timedelta(minutes=seed))
-    while (claimed := photos.claim(AT + timedelta(hours=1))) is not None:
-        tps = clean if claimed.kode_tps == clean.kode.value else unsure
-        doubt = "paslon_2" if tps is unsure and claimed.page == 2 else ""
-        processor.finish(claimed, reading(form, claimed.page, tps.actual, doubt), AT)
+    flow = capture(engine, tmp_path)
+    clean, unsure = flow.clean, flow.unsure
+    flow.receive_all()
+    flow.read_all()
     engine.dispose()
     before = states(database_url)
     assert before[clean.kode.value] == ["accepted"] * 3

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -78,6 +78,19 @@ class Service:
         )
         assert answer.status_code == 201, answer.text
         return Officer(token, key, answer.json()["device_id"], kode_tps)
+
+    def upload_pages(self, kode_tps: str, shots: Mapping[int, bytes]) -> Officer:
+        """A new officer of the TPS uploads one photo of each page; every one is taken (201)."""
+        officer = self.officer(kode_tps)
+        for page, jpeg in shots.items():
+            answer = self.client.post(
+                f"/api/v1/tps/{kode_tps}/photos",
+                files={"photo": ("p.jpg", jpeg, "image/jpeg")},
+                data=officer.form_for(jpeg, page),
+                headers=officer.headers,
+            )
+            assert answer.status_code == 201, answer.text
+        return officer
 
 
 @pytest.fixture

@@ -34,16 +34,7 @@ def test_photos_are_queued_with_their_record_and_drained(service: Service) -> No
     if service.context.engine.dialect.name != "postgresql":
         pytest.skip("the procrastinate queue is the PostgreSQL deployment's")
     tps = simulated(0.0, seed=21)[0]
-    officer = service.officer(tps.kode.value)
-    shots = photos_of(tps, seed=3)
-    for page, jpeg in shots.items():
-        answer = service.client.post(
-            f"/api/v1/tps/{tps.kode.value}/photos",
-            files={"photo": ("p.jpg", jpeg, "image/jpeg")},
-            data=officer.form_for(jpeg, page),
-            headers=officer.headers,
-        )
-        assert answer.status_code == 201, answer.text
+    service.upload_pages(tps.kode.value, photos_of(tps, seed=3))
     queued = jobs(service)
     assert [status for _, status in queued] == ["todo"] * 3
     assert sweep(service.context.engine, now()) == 0  # nothing is stale yet

@@ -57,16 +57,8 @@ def test_a_killed_worker_loses_nothing_and_counts_nothing_twice(
         pytest.skip("the procrastinate queue and `rekap worker` processes are PostgreSQL's")
     codes = []
     for tps in simulated(0.0, seed=41)[:4]:
-        officer = service.officer(tps.kode.value)
+        service.upload_pages(tps.kode.value, photos_of(tps, seed=5))
         codes.append(tps.kode.value)
-        for page, jpeg in photos_of(tps, seed=5).items():
-            answer = service.client.post(
-                f"/api/v1/tps/{tps.kode.value}/photos",
-                files={"photo": ("p.jpg", jpeg, "image/jpeg")},
-                data=officer.form_for(jpeg, page),
-                headers=officer.headers,
-            )
-            assert answer.status_code == 201, answer.text
     total = 3 * len(codes)
 
     first = worker(service, tmp_path)
