@@ -92,6 +92,10 @@ def cpu_seconds() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
+def load() -> str:
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def folder_size(folder: Path) -> tuple[int, int]:
     files = size = 0
     for root, _, names in os.walk(folder):
@@ -123,6 +127,7 @@ def main() -> None:
     key_folder = Path(tempfile.mkdtemp())
     key = load_or_create(key_folder / "bench-key.pem")
     request = SnapshotRequest(region_tree(), CONTEST, FORM, records, AT)
+    print(f"load average before publishing: {load()}")
     started, cpu = time.perf_counter(), cpu_seconds()
     done = publish_snapshot(
         request, DirectorySnapshotStore(out), key, ForkedRunner(args.workers), args.workers
@@ -131,6 +136,7 @@ def main() -> None:
     files, size = folder_size(Path(done.location))
     print(f"publish: {seconds:.1f} s wall, {cpu:.1f} s CPU (all processes)")
     print(f"  {files:,} files, {size / 1e9:.2f} GB, counts {done.counts}")
+    print(f"load average before the recount: {load()}")
     started, cpu = time.perf_counter(), cpu_seconds()
     report = recount(out, workers=args.workers)
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
@@ -139,6 +145,7 @@ def main() -> None:
     print(f"  checked: {dict(report.checked)}")
     for problem in report.problems[:10]:
         print(f"  {problem}")
+    print(f"load average at the end: {load()}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of the main process: {peak:,.0f} MB")
     shutil.rmtree(key_folder, ignore_errors=True)
