@@ -63,22 +63,20 @@ def publish_snapshot(
     view = SnapshotView.build(request)
     identifier = snapshot_id(request.created_at)
     groups = province_groups(view, 4 * workers if workers > 1 else 1)
-    data = tps_data(view)
     writer = store.begin(identifier)
     try:
 
         def job(number: int) -> list[tuple[str, str, int]]:
-            if number == 0:
-                done = write_root(view, writer, signer, data)
-            elif number == 1:
-                done = write_jsonl(view, writer, data)
+            if number == 0:  # the bulk columns are built here, beside the province jobs
+                data = tps_data(view)
+                done = write_root(view, writer, signer, data) + write_jsonl(view, writer, data)
             else:
-                done = write_provinces(view, writer, groups[number - 2])
+                done = write_provinces(view, writer, groups[number - 1])
             # plain tuples: a million of them come back from the workers, and a plain
             # tuple is rebuilt without calling any Python code
             return [(e.path, e.sha256, e.size) for e in done]
 
-        parts = (runner or InProcess()).map(job, 2 + len(groups))
+        parts = (runner or InProcess()).map(job, 1 + len(groups))
         written = sorted(entry for part in parts for entry in part)
         index = writer.write(paths.INDEX_FILE, sha256_index(written))
         entries = [FileEntry(*e) for e in written if not e[0].startswith(TREE_PREFIXES)]
