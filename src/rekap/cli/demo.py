@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from fastapi.testclient import TestClient
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -25,6 +24,7 @@ from rekap.cli.demo_run import (
     DemoPaths,
     context_for,
     enrol_officers,
+    in_process_client,
     photographed,
     start_workers,
     upload,
@@ -88,7 +88,7 @@ def demo(
     console.print(f"Enrolled {len(devices):,} KPPS officers, each with a signing phone key.")
 
     reader_workers, stop = start_workers(paths, workers)
-    client = TestClient(create_app(context))
+    client = in_process_client(create_app(context))
     refused = 0
     with Progress(*PROGRESS, console=console) as progress:
         shoot = progress.add_task("Photographing and uploading", total=len(truth) * 3)

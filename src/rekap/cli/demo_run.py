@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from multiprocessing.synchronize import Event as StopFlag
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi.testclient import TestClient
 
 from rekap.adapters.keys import load_or_create, raw_public
 from rekap.adapters.photo_files import LocalPhotoStore
@@ -22,6 +22,22 @@ from rekap.capture.photo_check import check_photo
 from rekap.simulation.photo_set import PhotoOptions, photograph_tps
 from rekap.simulation.truth import SimulatedTps
 from rekap.web.context import AppContext, utc_now
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+
+def in_process_client(app: FastAPI) -> TestClient:
+    """An HTTP client that calls the app in this process (the demo's phones): every request
+    goes through the real routes, checks and receipts, without a socket."""
+    import warnings
+
+    with warnings.catch_warnings():  # starlette's note about httpx, not meant for users
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from fastapi.testclient import TestClient
+
+    return TestClient(app)
 
 
 @dataclass(frozen=True)
