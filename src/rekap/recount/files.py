@@ -1,5 +1,6 @@
-"""One pass over the snapshot's files: every file the index lists is read once, hashed, and,
-for a tree document, compared with the recount; every file present but not listed is named.
+"""Two passes over the snapshot's files: every file the index lists is read once and hashed
+and, for a tree document, compared with the recount; every file present but not listed is
+named (counted in the files pass, named by ``find_unlisted`` only where the count is off).
 
 The pass is cut into tasks by directory (one per JSON tree and provinsi, and the rest),
 run in forked worker processes that share the recomputed aggregates without copying.
@@ -15,7 +16,7 @@ import multiprocessing
 import os
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from hashlib import sha256
@@ -26,7 +27,8 @@ import orjson
 
 from rekap.recount import compare
 from rekap.recount.aggregate import Aggregates
-from rekap.recount.layout import DESA_TPS, INDEX, MANIFEST, SIGNATURE, kode_of
+from rekap.recount.layout import DESA_TPS, INDEX, kode_of
+from rekap.recount.presence import UNINDEXED, count_files, walk
 from rekap.recount.problems import Kind, Problem
 
 Entry = tuple[str, str]  # (path, sha256)
@@ -172,16 +174,18 @@ def _compare(context: PassContext, path: str, data: bytes, result: Result) -> No
     result[0].extend(Problem(Kind.MISMATCH, path, d) for d in differences)
 
 
-def _check_files(context: PassContext, indices: Iterable[int], result: Result) -> None:
-    """Read, hash and (for a region document) compare each listed file. Files are opened
-    relative to their folder's descriptor, a folder at a time (entries are sorted)."""
+def _check_files(context: PassContext, indices: Iterable[int], result: Result) -> int:
+    """Read, hash and (for a region document) compare each listed file; returns how many
+    different listed paths were opened. Files are opened relative to their folder's
+    descriptor, a folder at a time (entries are sorted)."""
     problems = result[0]
     entries, skip = context.entries, context.skip
     compare_documents = context.aggregates is not None
     deep = context.deep
     root = f"{context.folder}{os.sep}"
     folder, folder_fd = "", -1
-    hashed = 0
+    hashed = opened = 0
+    previous = ""
     try:
         for i in indices:
             path, digest = entries[i]
@@ -199,8 +203,14 @@ def _check_files(context: PassContext, indices: Iterable[int], result: Result) -
                 continue
             try:
                 data = _read(descriptor)
+            except OSError as error:  # e.g. a folder where a file is listed
+                problems.append(Problem(Kind.CORRUPTED, path, f"unreadable: {error.strerror}"))
+                continue
             finally:
                 os.close(descriptor)
+            if path != previous:
+                opened += 1
+                previous = path
             if path not in skip:
                 if sha256(data).hexdigest() != digest:
                     kind = Kind.TRUNCATED if _truncated(path, data) else Kind.CORRUPTED
@@ -213,6 +223,7 @@ def _check_files(context: PassContext, indices: Iterable[int], result: Result) -
         if folder_fd >= 0:
             os.close(folder_fd)
     result[1]["files hashed"] += hashed
+    return opened
 
 
 def _open_folder(path: str) -> int:
@@ -223,17 +234,6 @@ def _open_folder(path: str) -> int:
         return -1
 
 
-def _walk(root: str, relative: str, skip: frozenset[str]) -> Iterator[str]:
-    with os.scandir(os.path.join(root, relative) if relative else root) as listing:
-        for item in listing:
-            path = f"{relative}/{item.name}" if relative else item.name
-            if item.is_dir(follow_symlinks=False):
-                if path not in skip:
-                    yield from _walk(root, path, skip)
-            else:
-                yield path
-
-
 def compared(path: str, deep: bool) -> bool:
     """Whether a listed file is a document the recount compares (a region document; with
     ``deep``, also every TPS document and desa file of TPS records)."""
@@ -241,49 +241,76 @@ def compared(path: str, deep: bool) -> bool:
 
 
 _TREES = ("rekap/", "pemilu/", "wilayah/")
+_DESA_TPS_END = "/" + DESA_TPS_NAME
 
 
 class Part(Enum):
-    """What a pass reads: the documents it compares, everything else, or both."""
+    """What a pass reads: the documents it compares, or every other file."""
 
     DOCUMENTS = "documents"
     FILES = "files"
-    ALL = "all"
 
-    def wants(self, path: str, deep: bool) -> bool:
-        return self is Part.ALL or (self is Part.DOCUMENTS) == compared(path, deep)
+    def select(self, entries: list[Entry], indices: Iterable[int], deep: bool) -> list[int]:
+        """The indices of the entries this part reads (``compared``, inlined: the test runs
+        for every one of a million entries, in both passes)."""
+        documents, trees, desa = self is Part.DOCUMENTS, _TREES, _DESA_TPS_END
+        if deep:
+            return [i for i in indices if entries[i][0].startswith(trees) is documents]
+        return [
+            i
+            for i in indices
+            if (
+                (path := entries[i][0]).startswith(trees)
+                and not (path.endswith(desa) or len(path) - path.rfind("/") == 19)
+            )
+            is documents
+        ]
 
 
-def run_task(context: PassContext, task: Task, walked: frozenset[str], part: Part) -> Result:
-    """The listed files of ``task`` that ``part`` reads; the files present but not listed are
-    looked for by the pass that reads the other files."""
+# a task's problems and counts, the listed paths it opened, and (the files pass only) the
+# files found in its folders
+TaskResult = tuple[list[Problem], Counter[str], int, int]
+
+
+def run_task(context: PassContext, task: Task, walked: frozenset[str], part: Part) -> TaskResult:
+    """The listed files of ``task`` that ``part`` reads; the files pass also counts the files
+    present in the task's folders (``unlisted`` names them when the counts differ)."""
     result: Result = ([], Counter())
     indices = range(task.start, task.stop) if task.directory else task.extra
-    entries, deep = context.entries, context.deep
-    _check_files(context, [i for i in indices if part.wants(entries[i][0], deep)], result)
-    if part is Part.DOCUMENTS:
-        return result
+    opened = _check_files(context, part.select(context.entries, indices, context.deep), result)
+    present = 0
+    if part is Part.FILES:
+        root = str(context.folder)
+        if task.directory is None:
+            present = count_files(root, "", walked)
+        elif os.path.isdir(os.path.join(root, task.directory)):
+            present = count_files(root, task.directory, frozenset())
+    return result[0], result[1], opened, present
+
+
+def unlisted(context: PassContext, task: Task, walked: frozenset[str]) -> list[Problem]:
+    """The files present in ``task``'s folders that SHA256SUMS does not list."""
+    entries, root = context.entries, str(context.folder)
+    indices = range(task.start, task.stop) if task.directory else task.extra
     listed = {entries[i][0] for i in indices}
-    root = str(context.folder)
     if task.directory is None:
-        present = _walk(root, "", walked)
-        listed |= {INDEX, MANIFEST, SIGNATURE}
+        present = walk(root, "", walked)
+        listed |= UNINDEXED
+    elif os.path.isdir(os.path.join(root, task.directory)):
+        present = walk(root, task.directory, frozenset())
     else:
-        present = (
-            _walk(root, task.directory, frozenset())
-            if os.path.isdir(os.path.join(root, task.directory))
-            else iter(())
-        )
-    for path in present:
-        if path not in listed:
-            result[0].append(Problem(Kind.UNLISTED, path, "present but not in SHA256SUMS"))
-    return result
+        present = iter(())
+    return [
+        Problem(Kind.UNLISTED, path, "present but not in SHA256SUMS")
+        for path in present
+        if path not in listed
+    ]
 
 
-_TASK: Callable[[int], Result] | None = None
+_TASK: Callable[[int], TaskResult] | None = None
 
 
-def _run(number: int) -> Result:
+def _run(number: int) -> TaskResult:
     assert _TASK is not None
     return _TASK(number)
 
@@ -293,15 +320,18 @@ class Pass:
     goes on (e.g. recomputing the aggregates) and collects the outcome with ``result``.
     With one worker, the pass runs in this process when ``result`` is called."""
 
-    def __init__(self, context: PassContext, workers: int, part: Part = Part.ALL) -> None:
+    def __init__(self, context: PassContext, workers: int, part: Part) -> None:
         global _TASK
-        tasks = plan(context.entries, context.contest)
-        walked = frozenset(t.directory for t in tasks if t.directory)
+        self.context = context
+        self.tasks = plan(context.entries, context.contest)
+        self.walked = frozenset(t.directory for t in self.tasks if t.directory)
+        self.opened: list[int] = []
+        self.present: list[int] = []
 
-        def task(number: int) -> Result:
-            return run_task(context, tasks[number], walked, part)
+        def task(number: int) -> TaskResult:
+            return run_task(context, self.tasks[number], self.walked, part)
 
-        self._task, self._count = task, len(tasks)
+        self._task = task
         self._pool: Any = None
         self._pending: Any = None
         if workers > 1:
@@ -309,7 +339,7 @@ class Pass:
             gc.freeze()  # keep the collector off the shared aggregates: fewer copied pages
             try:
                 self._pool = multiprocessing.get_context("fork").Pool(workers)
-                self._pending = self._pool.map_async(_run, range(len(tasks)), chunksize=1)
+                self._pending = self._pool.map_async(_run, range(len(self.tasks)), chunksize=1)
             finally:
                 gc.unfreeze()
                 _TASK = None
@@ -323,7 +353,7 @@ class Pass:
 
     def result(self) -> Result:
         if self._pool is None:
-            results = [self._task(i) for i in range(self._count)]
+            results = [self._task(i) for i in range(len(self.tasks))]
         else:
             try:
                 results = self._pending.get()
@@ -333,14 +363,19 @@ class Pass:
                 self._pool.join()
         problems: list[Problem] = []
         counts: Counter[str] = Counter()
-        for found, counted in results:
+        for found, counted, opened, present in results:
             problems.extend(found)
             counts.update(counted)
+            self.opened.append(opened)
+            self.present.append(present)
         return problems, counts
 
 
-def check_all(context: PassContext, workers: int) -> Result:
-    """Every listed file and every present file, in ``workers`` processes."""
-    problems, counts = Pass(context, workers).result()
-    problems.sort(key=lambda p: (p.path, p.kind.value, p.detail))
-    return problems, counts
+def find_unlisted(files: Pass, documents: Pass) -> list[Problem]:
+    """The unlisted files, once both passes are done: only the tasks whose folders hold more
+    files than the two passes opened (or a link) are walked again."""
+    problems: list[Problem] = []
+    for number, task in enumerate(files.tasks):
+        if files.present[number] != files.opened[number] + documents.opened[number]:
+            problems += unlisted(files.context, task, files.walked)
+    return problems

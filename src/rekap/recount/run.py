@@ -8,7 +8,7 @@ from typing import Any
 
 from rekap.recount import bulk_checks
 from rekap.recount.aggregate import Aggregates, columns, recompute
-from rekap.recount.files import Part, Pass, PassContext, parse_index
+from rekap.recount.files import Part, Pass, PassContext, find_unlisted, parse_index
 from rekap.recount.layout import ELECTION, INDEX, SCHEMA, TOTALS, bulk_tps, locate
 from rekap.recount.problems import Kind, RecountReport
 from rekap.recount.signature import check_listed, check_manifest, load_pinned_key
@@ -59,9 +59,11 @@ def recount(
         if e.get("sirekap_id")
     }
     context = PassContext(folder, contest, entries, aggregates, ids, skip, deep)
-    found, counts = Pass(context, workers, Part.DOCUMENTS).result()
+    documents = Pass(context, workers, Part.DOCUMENTS)
+    found, counts = documents.result()
     hashed, hashed_counts = files.result()
     found += hashed
+    found += find_unlisted(files, documents)
     counts.update(hashed_counts)
     found.sort(key=lambda p: (p.path, p.kind.value, p.detail))
     report.problems.extend(found)

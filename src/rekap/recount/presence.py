@@ -1,0 +1,52 @@
+"""Files present but not listed: counted cheaply first, named only when the count is off.
+
+A task's listed files that were opened are a subset of the files found in its directories;
+when the two counts agree (and no link was met), the sets are equal and nothing is unlisted.
+Only a task whose count is off is walked again to name the files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from rekap.recount.layout import INDEX, MANIFEST, SIGNATURE
+
+# files at the top of a snapshot that SHA256SUMS cannot list (it, and what signs it)
+UNINDEXED = frozenset({INDEX, MANIFEST, SIGNATURE})
+LINK_FOUND = -1
+
+
+def count_files(root: str, relative: str, skip: frozenset[str]) -> int:
+    """The files (anything but a folder) under ``root/relative``, leaving out the folders in
+    ``skip`` and, at the top, the unindexed files; ``LINK_FOUND`` when a link is met (a
+    linked folder could hold listed files that the walk does not see)."""
+    count = 0
+    with os.scandir(os.path.join(root, relative) if relative else root) as listing:
+        for item in listing:
+            if item.is_symlink():
+                return LINK_FOUND
+            if item.is_dir():
+                path = f"{relative}/{item.name}" if relative else item.name
+                if path in skip:
+                    continue
+                found = count_files(root, path, skip)
+                if found == LINK_FOUND:
+                    return LINK_FOUND
+                count += found
+            elif relative or item.name not in UNINDEXED:
+                count += 1
+    return count
+
+
+def walk(root: str, relative: str, skip: frozenset[str]) -> Iterator[str]:
+    """Every file's path under ``root/relative``, relative to ``root``, leaving out the
+    folders in ``skip`` (links are not followed)."""
+    with os.scandir(os.path.join(root, relative) if relative else root) as listing:
+        for item in listing:
+            path = f"{relative}/{item.name}" if relative else item.name
+            if item.is_dir(follow_symlinks=False):
+                if path not in skip:
+                    yield from walk(root, path, skip)
+            else:
+                yield path
