@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 
 from rekap.adapters.keys import SigningKey, load_or_create
 from rekap.publish.manifest import signature_file
+from rekap.recount.files import Part, compared, parse_index
 from rekap.recount.problems import Kind
 from rekap.recount.run import recount
 from tests.publish.conftest import Publisher, make_records
@@ -44,6 +47,13 @@ def _truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[:-7])
 
 
+def _link_folder(folder: Path) -> None:
+    """Move a folder out of the snapshot and leave a link to it: every file still reads."""
+    moved = folder.parent.parent.parent.parent / f"moved-{folder.name}"
+    folder.rename(moved)
+    os.symlink(moved, folder)
+
+
 TAMPERING: dict[str, tuple[Callable[[Path], object], Kind]] = {
     "edited region file": (lambda s: _edit(s / "pemilu/hhcw/ppwp/11.json"), Kind.CORRUPTED),
     "truncated tps file": (
@@ -53,6 +63,11 @@ TAMPERING: dict[str, tuple[Callable[[Path], object], Kind]] = {
     "truncated bulk file": (lambda s: _truncate(s / "data/tps-ppwp.parquet"), Kind.TRUNCATED),
     "missing file": (lambda s: (s / "wilayah/pemilu/ppwp/99.json").unlink(), Kind.MISSING),
     "added file": (lambda s: (s / "pemilu/extra.json").write_text("{}"), Kind.UNLISTED),
+    "added file in a provinsi": (
+        lambda s: (s / "rekap/ppwp/11/extra.json").write_text("{}"),
+        Kind.UNLISTED,
+    ),
+    "folder replaced by a link": (lambda s: _link_folder(s / "rekap/ppwp/11"), Kind.UNLISTED),
     "edited manifest": (
         lambda s: (s / "manifest.json").write_text(
             (s / "manifest.json").read_text().replace('"blocking": ', '"blocking": 1')
@@ -73,7 +88,8 @@ def test_tampering_is_named(snapshot: Path, name: str) -> None:
 def _reseal(folder: Path, signer: SigningKey, changed: str) -> None:
     """Re-hash a changed file and re-sign, as a publisher with a bug (or a stolen key) would."""
     index = folder / "SHA256SUMS"
-    digest = hashlib.sha256((folder / changed).read_bytes()).hexdigest()
+    data = (folder / changed).read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
     lines = [
         f"{digest}  {changed}" if line.endswith(f"  {changed}") else line
         for line in index.read_text().splitlines()
@@ -82,6 +98,8 @@ def _reseal(folder: Path, signer: SigningKey, changed: str) -> None:
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["index"]["sha256"] = hashlib.sha256(index.read_bytes()).hexdigest()
     manifest["index"]["bytes"] = index.stat().st_size
+    if changed in manifest["files"]:
+        manifest["files"][changed] = {"bytes": len(data), "sha256": digest}
     data = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
     (folder / "manifest.json").write_bytes(data)
     (folder / "manifest.sig").write_bytes(signature_file(signer, data))
@@ -151,3 +169,70 @@ def test_a_signed_but_wrong_tps_record_is_named_by_a_deep_recount(
     problems = recount(snapshot, workers=1, deep=True).problems
     assert [(p.kind, p.path) for p in problems] == [(Kind.MISMATCH, changed)]
     assert problems[0].detail.startswith(f"{record['kode']}: paslon_2 ")
+
+
+def test_only_the_unlisted_files_are_named(snapshot: Path) -> None:
+    (snapshot / "pemilu/hhcw/ppwp/11/extra.json").write_text("{}")
+    (snapshot / "rekap/ppwp/99/9901/extra").mkdir()
+    (snapshot / "rekap/ppwp/99/9901/extra/a.json").write_text("{}")
+    (snapshot / "extra.txt").write_text("")
+    for workers in (1, 2):
+        problems = recount(snapshot, workers=workers).problems
+        assert [(p.kind, p.path) for p in problems] == [
+            (Kind.UNLISTED, "extra.txt"),
+            (Kind.UNLISTED, "pemilu/hhcw/ppwp/11/extra.json"),
+            (Kind.UNLISTED, "rekap/ppwp/99/9901/extra/a.json"),
+        ]
+
+
+def test_a_missing_file_and_an_unlisted_one_in_the_same_folder_are_both_named(
+    snapshot: Path,
+) -> None:
+    folder = snapshot / "pemilu/hhcw/ppwp/11"
+    listed = next(p for p in folder.iterdir() if p.is_file())
+    listed.rename(folder / "renamed.json")  # as many files as listed, but not the same ones
+    problems = recount(snapshot, workers=1).problems
+    assert {(p.kind, p.path) for p in problems} == {
+        (Kind.MISSING, str(listed.relative_to(snapshot))),
+        (Kind.UNLISTED, "pemilu/hhcw/ppwp/11/renamed.json"),
+    }
+
+
+def test_a_twice_listed_file_does_not_hide_an_unlisted_one(
+    snapshot: Path, signer: SigningKey
+) -> None:
+    index = snapshot / "SHA256SUMS"
+    lines = index.read_text().splitlines()
+    twice = next(line for line in lines if line.endswith(".json") and "/11/" in line)
+    index.write_text("\n".join([*lines, twice]) + "\n")
+    (snapshot / twice.split("  ")[1]).with_name("extra.json").write_text("{}")
+    _reseal(snapshot, signer, "election.json")  # re-signs the longer index
+    problems = recount(snapshot, workers=1).problems
+    assert [p.kind for p in problems] == [Kind.MANIFEST, Kind.UNLISTED]  # entry count, extra
+
+
+def test_a_bulk_format_that_differs_is_named(snapshot: Path, signer: SigningKey) -> None:
+    changed = "data/tps-ppwp.csv.gz"
+    lines = gzip.decompress((snapshot / changed).read_bytes()).decode().splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    at = header.index('"paslon_1"')
+    row[at] = str(int(row[at] or 0) + 1)
+    lines[1] = ",".join(row)
+    (snapshot / changed).write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    _reseal(snapshot, signer, changed)
+    problems = recount(snapshot, workers=1).problems
+    assert [(p.kind, p.path, p.detail) for p in problems] == [
+        (Kind.BULK, changed, "rows differ from the Parquet file")
+    ]
+
+
+def test_each_part_reads_what_compared_says(snapshot: Path) -> None:
+    entries, _ = parse_index((snapshot / "SHA256SUMS").read_bytes())
+    everything = range(len(entries))
+    for deep in (False, True):
+        documents = Part.DOCUMENTS.select(entries, everything, deep)
+        files = Part.FILES.select(entries, everything, deep)
+        assert documents == [i for i in everything if compared(entries[i][0], deep)]
+        assert sorted(documents + files) == list(everything)
+        assert documents and files
