@@ -236,3 +236,35 @@ def test_each_part_reads_what_compared_says(snapshot: Path) -> None:
         assert documents == [i for i in everything if compared(entries[i][0], deep)]
         assert sorted(documents + files) == list(everything)
         assert documents and files
+
+
+def _first_counted_row(table: dict[str, dict[str, object]]) -> str:
+    return next(code for code, row in table.items() if row.get("status_progress"))
+
+
+def test_a_signed_but_wrong_tps_row_of_a_desa_table_is_named(
+    snapshot: Path, signer: SigningKey
+) -> None:
+    changed = "pemilu/hhcw/ppwp/99/9901/990101/9901012001.json"
+    document = json.loads((snapshot / changed).read_text())
+    code = _first_counted_row(document["table"])
+    document["table"][code]["100026"] += 2
+    (snapshot / changed).write_text(json.dumps(document))
+    _reseal(snapshot, signer, changed)
+    problems = recount(snapshot, workers=1).problems
+    assert [(p.kind, p.path) for p in problems] == [(Kind.MISMATCH, changed)]
+    assert problems[0].detail.startswith(f"table {code} 100026: ")
+
+
+def test_a_signed_but_wrong_tps_child_of_a_desa_is_named(
+    snapshot: Path, signer: SigningKey
+) -> None:
+    changed = "rekap/ppwp/99/9901/990101/9901012001.json"
+    document = json.loads((snapshot / changed).read_text())
+    child = document["children"][-1]
+    child["coverage"]["received"] += 1
+    (snapshot / changed).write_text(json.dumps(document))
+    _reseal(snapshot, signer, changed)
+    problems = recount(snapshot, workers=1).problems
+    assert [(p.kind, p.path) for p in problems] == [(Kind.MISMATCH, changed)]
+    assert problems[0].detail.startswith(f"child {child['kode']}: received ")

@@ -72,6 +72,17 @@ class Aggregates:
         row = self.tps_rows.get(kode)
         return self._zero if row is None else tuple(self.tps_matrix[row].tolist())
 
+    def child_vectors(self, kode: str) -> list[Vector]:
+        """The vectors of a region's children, in code order: a desa's TPS rows are next to
+        each other in the matrix and are turned into tuples with one call."""
+        children = self.children.get(kode, [])
+        if children and len(children[0]) == 13:
+            first = self.tps_rows.get(children[0], -1)
+            last = first + len(children)
+            if first >= 0 and self.tps_rows.get(children[-1]) == last - 1:
+                return list(map(tuple, self.tps_matrix[first:last].tolist()))
+        return [self.vector(child) for child in children]
+
 
 def recompute(parquet: Path, fields: Sequence[str]) -> Aggregates:
     names = columns(fields)

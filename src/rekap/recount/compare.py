@@ -7,7 +7,9 @@ described field by field only when they differ.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from rekap.recount.aggregate import Aggregates, Vector
@@ -20,8 +22,31 @@ def _persen(counted: int, expected: int) -> float:
     return round(100.0 * counted / expected, 2) if expected else 0.0
 
 
-def _vector_of(doc: Mapping[str, Any], fields: Sequence[str]) -> tuple[object, ...]:
-    """A rekap document's numbers in the recount's column order."""
+def _getter(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """``d[k]`` for each key, as a tuple, in one C call."""
+    if len(keys) <= 1:
+        return lambda d: tuple(d[k] for k in keys)
+    return itemgetter(*keys)
+
+
+@lru_cache(maxsize=8)
+def _getters(
+    fields: tuple[str, ...],
+) -> tuple[Callable[[Mapping[str, Any]], tuple[Any, ...]], ...]:
+    return _getter(COVERAGE_KEYS), _getter(fields)
+
+
+def _vector_of(doc: Mapping[str, Any], fields: tuple[str, ...]) -> tuple[object, ...]:
+    """A rekap document's numbers in the recount's column order (``None`` where missing)."""
+    coverage_of, numbers_of = _getters(fields)
+    try:
+        return (
+            *coverage_of(doc["coverage"]),
+            *numbers_of(doc["counted"]),
+            *numbers_of(doc["held"]),
+        )
+    except (KeyError, TypeError):  # a part or a number missing: the slow way, with None
+        pass
     coverage = doc.get("coverage") or {}
     counted = doc.get("counted") or {}
     held = doc.get("held") or {}
@@ -56,13 +81,18 @@ def rekap_region(doc: Mapping[str, Any], kode: str, aggregates: Aggregates) -> l
     if got != expected:
         found.append(_describe("", names, expected, got))
     children = doc.get("children") or []
-    found += _children_differ([c.get("kode") for c in children], aggregates.children.get(kode, []))
-    for child in children:
-        code = str(child.get("kode"))
-        expected = aggregates.vector(code)
-        got = _vector_of(child, fields)
-        if got != expected:
-            found.append(_describe(f"child {code}: ", names, expected, got))
+    listed = [child.get("kode") for child in children]
+    expected_children = aggregates.children.get(kode, [])
+    found += _children_differ(listed, expected_children)
+    if listed == expected_children:
+        expected_rows = aggregates.child_vectors(kode)
+    else:
+        expected_rows = [aggregates.vector(str(code)) for code in listed]
+    got_rows = [_vector_of(child, fields) for child in children]
+    if got_rows != expected_rows:
+        for code, expected, got in zip(listed, expected_rows, got_rows, strict=True):
+            if got != expected:
+                found.append(_describe(f"child {code}: ", names, expected, got))
     return found[:MAX_DETAILS]
 
 
@@ -84,11 +114,23 @@ def hhcw_region(
     if progres.get("total") != own[expected_at] or progres.get("progres") != own[counted_at]:
         found.append(f"progres {progres} (recount {own[expected_at]}, {own[counted_at]})")
     table = doc.get("table") or {}
-    found += _children_differ(sorted(table), aggregates.children.get(kode, []))
+    expected_children = aggregates.children.get(kode, [])
+    found += _children_differ(sorted(table), expected_children)
+    vectors = dict(zip(expected_children, aggregates.child_vectors(kode), strict=True))
     sids, at = tuple(ids.values()), tuple(position[field] for field in ids)
     nothing = (None,) * len(sids)
+    pick = _getter(at)
+    wanted_rows = {
+        code: (*pick(child), True) if child[counted_at] > 0 else (*nothing, False)
+        for code, child in vectors.items()
+    }
+    got_rows = {
+        code: (*map(row.get, sids), row.get("status_progress")) for code, row in table.items()
+    }
+    if got_rows == wanted_rows:  # the whole table at once; described below when it differs
+        return found[:MAX_DETAILS]
     for code, row in table.items():
-        child = aggregates.vector(code)
+        child = vectors.get(code) or aggregates.vector(code)
         counted = child[counted_at] > 0
         wanted = tuple(child[i] for i in at) if counted else nothing
         got = tuple(map(row.get, sids))
