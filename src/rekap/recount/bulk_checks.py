@@ -22,6 +22,7 @@ def _sources(folder: Path, contest: str, schema: Sequence[Mapping[str, str]]) ->
         bulk_tps(contest, "parquet"): f"read_parquet('{folder / bulk_tps(contest, 'parquet')}')",
         bulk_tps(contest, "csv.gz"): (
             f"read_csv('{folder / bulk_tps(contest, 'csv.gz')}', header=true, "
+            "auto_detect=false, delim=',', quote='\"', escape='\"', "
             f"allow_quoted_nulls=false, columns={spec})"
         ),
         bulk_tps(contest, "jsonl.gz"): (

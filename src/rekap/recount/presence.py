@@ -18,15 +18,16 @@ LINK_FOUND = -1
 
 
 def count_files(root: str, relative: str, skip: frozenset[str]) -> int:
-    """The files (anything but a folder) under ``root/relative``, leaving out the folders in
-    ``skip`` and, at the top, the unindexed files; ``LINK_FOUND`` when a link is met (a
-    linked folder could hold listed files that the walk does not see)."""
+    """The plain files under ``root/relative``, leaving out the folders in ``skip`` and, at
+    the top, the unindexed files; ``LINK_FOUND`` when a link (or any other kind of entry) is
+    met: a linked folder could hold listed files that the walk does not see."""
     count = 0
     with os.scandir(os.path.join(root, relative) if relative else root) as listing:
         for item in listing:
-            if item.is_symlink():
-                return LINK_FOUND
-            if item.is_dir():
+            if item.is_file(follow_symlinks=False):
+                if relative or item.name not in UNINDEXED:
+                    count += 1
+            elif item.is_dir(follow_symlinks=False):
                 path = f"{relative}/{item.name}" if relative else item.name
                 if path in skip:
                     continue
@@ -34,8 +35,8 @@ def count_files(root: str, relative: str, skip: frozenset[str]) -> int:
                 if found == LINK_FOUND:
                     return LINK_FOUND
                 count += found
-            elif relative or item.name not in UNINDEXED:
-                count += 1
+            else:  # a link, or something that is neither a file nor a folder
+                return LINK_FOUND
     return count
 
 
