@@ -99,7 +99,7 @@ def recompute(parquet: Path, fields: Sequence[str]) -> Aggregates:
         codes, matrix = _columns(
             connection.execute("SELECT * FROM v ORDER BY kode_tps").fetchnumpy(), names
         )
-        result.tps_rows = {code: row for row, code in enumerate(codes)}
+        result.tps_rows = dict(zip(codes, range(len(codes)), strict=True))
         result.tps_matrix = matrix
         region_codes, sums_matrix = _columns(
             connection.execute(

@@ -32,17 +32,20 @@ def recount(
     manifest = check_manifest(folder, report, pinned)
     if manifest is None:
         return report
-    passed = check_listed(folder, manifest, report)
     contest = str(manifest.get("contest", ""))
     entries, problems = (
         parse_index((folder / INDEX).read_bytes()) if (folder / INDEX).is_file() else ([], [])
     )
     report.problems.extend(problems)
-    skip = frozenset(passed)
+    # the files the manifest names (with their size and hash) are checked against it here;
+    # the workers read them but do not hash them again
+    skip = frozenset(manifest.get("files", {}))
     # every file but the documents to compare is read and hashed in worker processes while
-    # this one recomputes the aggregates; then the documents are read and compared
+    # this one checks the manifest's files and recomputes the aggregates; then the documents
+    # are read and compared
     files = Pass(PassContext(folder, contest, entries, None, {}, skip, deep), workers, Part.FILES)
     try:
+        passed = check_listed(folder, manifest, report)
         aggregates = _aggregates(folder, contest, passed, report)
     except BaseException:
         files.cancel()
