@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from rekap.adapters.keys import SigningKey, load_or_create
@@ -268,3 +269,21 @@ def test_a_signed_but_wrong_tps_child_of_a_desa_is_named(
     problems = recount(snapshot, workers=1).problems
     assert [(p.kind, p.path) for p in problems] == [(Kind.MISMATCH, changed)]
     assert problems[0].detail.startswith(f"child {child['kode']}: received ")
+
+
+def test_a_signed_but_wrong_region_table_is_named(snapshot: Path, signer: SigningKey) -> None:
+    changed = "data/region-ppwp.parquet"
+    path = snapshot / changed
+    connection = duckdb.connect()
+    try:
+        connection.execute(
+            f"COPY (SELECT * REPLACE (CASE WHEN kode = '11' THEN paslon_1 + 1 ELSE paslon_1 END "
+            f"AS paslon_1) FROM read_parquet('{path}')) TO '{path}.new' (FORMAT parquet)"
+        )
+    finally:
+        connection.close()
+    os.replace(f"{path}.new", path)
+    _reseal(snapshot, signer, changed)
+    problems = recount(snapshot, workers=1).problems
+    assert [(p.kind, p.path) for p in problems] == [(Kind.MISMATCH, changed)]
+    assert problems[0].detail.startswith("region 11: paslon_1 ")
