@@ -15,7 +15,9 @@ import pytest
 
 from rekap.adapters.keys import SigningKey, load_or_create
 from rekap.publish.manifest import signature_file
+from rekap.recount.aggregate import recompute
 from rekap.recount.files import Part, compared, parse_index
+from rekap.recount.layout import TOTALS
 from rekap.recount.problems import Kind
 from rekap.recount.run import recount
 from tests.publish.conftest import Publisher, make_records
@@ -287,3 +289,31 @@ def test_a_signed_but_wrong_region_table_is_named(snapshot: Path, signer: Signin
     problems = recount(snapshot, workers=1).problems
     assert [(p.kind, p.path) for p in problems] == [(Kind.MISMATCH, changed)]
     assert problems[0].detail.startswith("region 11: paslon_1 ")
+
+
+def _fields(snapshot: Path) -> tuple[str, ...]:
+    election = json.loads((snapshot / "election.json").read_text())
+    return (*(str(e["field"]) for e in election["entries"]), *TOTALS)
+
+
+def test_each_recomputed_region_is_the_sum_of_its_tps(snapshot: Path) -> None:
+    aggregates = recompute(snapshot / "data/tps-ppwp.parquet", _fields(snapshot))
+    codes = list(aggregates.tps_rows)
+    assert len(aggregates.regions) > 1 and codes
+    for kode, vector in aggregates.regions.items():
+        rows = [aggregates.tps_rows[c] for c in codes if c.startswith(kode)]
+        assert vector == tuple(aggregates.tps_matrix[rows].sum(axis=0).tolist()), kode
+
+
+def test_no_tps_rows_recompute_to_no_regions(snapshot: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.parquet"
+    connection = duckdb.connect()
+    try:
+        connection.execute(
+            f"COPY (SELECT * FROM read_parquet('{snapshot / 'data/tps-ppwp.parquet'}') LIMIT 0) "
+            f"TO '{empty}' (FORMAT parquet)"
+        )
+    finally:
+        connection.close()
+    aggregates = recompute(empty, _fields(snapshot))
+    assert aggregates.regions == {} and aggregates.tps_rows == {}

@@ -101,10 +101,22 @@ def recompute(parquet: Path, fields: Sequence[str]) -> Aggregates:
         )
         result.tps_rows = dict(zip(codes, range(len(codes)), strict=True))
         result.tps_matrix = matrix
+        # a level's sums from the level below (a code's parent is a prefix of it): each row
+        # is summed once per level, not once per region above it
+        connection.execute(
+            f"CREATE TEMP TABLE r10 AS SELECT kode_tps[1:10] AS kode, {sums} FROM v GROUP BY 1"
+        )
+        for below, cut, level in (("r10", 6, "r6"), ("r6", 4, "r4"), ("r4", 2, "r2")):
+            connection.execute(
+                f"CREATE TEMP TABLE {level} AS SELECT kode[1:{cut}] AS kode, {sums} "
+                f"FROM {below} GROUP BY 1"
+            )
+        connection.execute(f"CREATE TEMP TABLE r0 AS SELECT '' AS kode, {sums} FROM r2 GROUP BY 1")
         region_codes, sums_matrix = _columns(
             connection.execute(
-                f"SELECT kode, {sums} FROM (SELECT UNNEST(['', kode_tps[1:2], kode_tps[1:4], "
-                f"kode_tps[1:6], kode_tps[1:10]]) AS kode, * FROM v) GROUP BY kode ORDER BY kode"
+                "SELECT * FROM (SELECT * FROM r0 UNION ALL SELECT * FROM r2 UNION ALL "
+                "SELECT * FROM r4 UNION ALL SELECT * FROM r6 UNION ALL SELECT * FROM r10) "
+                "ORDER BY kode"
             ).fetchnumpy(),
             names,
         )
