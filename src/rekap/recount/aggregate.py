@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +126,7 @@ def recompute(parquet: Path, fields: Sequence[str]) -> Aggregates:
     finally:
         connection.close()
     children = result.children
-    for kode in (*region_codes, *codes):  # in code order: each list of children is sorted
+    for kode in region_codes:  # in code order: each list of children is sorted
         if kode:
             parent = kode[: _PARENT_CUT[len(kode)]]
             found = children.get(parent)
@@ -132,6 +134,9 @@ def recompute(parquet: Path, fields: Sequence[str]) -> Aggregates:
                 children[parent] = [kode]
             else:
                 found.append(kode)
+    # the TPS codes are sorted too: a desa's TPS are one run of codes with the same prefix
+    for parent, run in groupby(codes, key=itemgetter(slice(0, _PARENT_CUT[13]))):
+        children.setdefault(parent, []).extend(run)
     return result
 
 
