@@ -74,6 +74,8 @@ def check_rows(folder: Path, contest: str, fields: Sequence[str], report: Recoun
         "sum of paslon = suara_sah": f"counted AND ({vote_sum}) <> suara_sah",
         "sah + tidak sah = total": "counted AND suara_sah + suara_tidak_sah <> suara_total",
     }
+    flags = ", ".join(f"COALESCE({c}, false) AS f{i}" for i, c in enumerate(checks.values()))
+    broken_any = " OR ".join(f"f{i}" for i in range(len(checks)))
     connection = duckdb.connect()
     try:
         duplicates = connection.execute(
@@ -81,15 +83,18 @@ def check_rows(folder: Path, contest: str, fields: Sequence[str], report: Recoun
         ).fetchall()
         for (kode,) in duplicates:
             report.add(Kind.BULK, bulk_tps(contest, "parquet"), f"TPS {kode} appears twice")
-        for name, condition in checks.items():
-            rows = connection.execute(
-                f"SELECT kode_tps FROM {source} WHERE {condition} ORDER BY kode_tps"
-            ).fetchall()
+        # one scan: the rows that break any check, each with a flag per check
+        rows = connection.execute(
+            f"SELECT * FROM (SELECT kode_tps, {flags} FROM {source}) "
+            f"WHERE {broken_any} ORDER BY kode_tps"
+        ).fetchall()
+        for at, name in enumerate(checks):
+            broken = [row[0] for row in rows if row[at + 1]]
             kind = Kind.IDENTITY if "=" in name else Kind.BULK
-            for (kode,) in rows[:50]:
+            for kode in broken[:50]:
                 report.add(kind, bulk_tps(contest, "parquet"), f"TPS {kode}: {name}")
-            if len(rows) > 50:
-                report.add(kind, bulk_tps(contest, "parquet"), f"… {len(rows) - 50} more: {name}")
+            if len(broken) > 50:
+                report.add(kind, bulk_tps(contest, "parquet"), f"… {len(broken) - 50} more: {name}")
         report.checked["TPS rows checked"] += int(
             connection.execute(f"SELECT COUNT(*) FROM {source}").fetchone()[0]  # type: ignore[index]
         )
