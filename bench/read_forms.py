@@ -36,6 +36,7 @@ import numpy as np
 from rekap.reading.classifier import DIGIT_BOX_LABELS, DigitBoxClassifier
 from rekap.reading.decode import DecodedImage, decode_image
 from rekap.reading.geometry import project
+from rekap.reading.identities import C_HASIL_PPWP_IDENTITIES
 from rekap.reading.locate import PageLocation, locate_page
 from rekap.reading.pipeline import PageReader
 from rekap.reading.result import PageReading
@@ -265,7 +266,7 @@ def simulated(tps_count: int, region: str, seed: int, mistake_rate: float = 0.0)
     options = SimulationOptions(
         error_rate=mistake_rate, error_kinds=tuple(ErrorKind(k) for k in ARITHMETIC_MISTAKES)
     )
-    reader = PageReader(classifier)
+    reader = PageReader(classifier, identities=C_HASIL_PPWP_IDENTITIES)
     election = simulate_election(region_tree(), election_2024(), KodeWilayah(region), seed, options)
     single = {page: Tally() for page in (1, 2, 3)}
     alone = {page: Tally() for page in (1, 2, 3)}

@@ -71,33 +71,3 @@ def test_a_missing_digit_model_is_a_clear_error(
     result = CliRunner().invoke(_app(), [str(photo), "--json"])
     assert result.exit_code == 2
     assert "digit-box classifier is not available" in result.output
-
-
-def test_pages_of_one_tps_are_decided_together(
-    tmp_path: Path,
-    page_photo: PhotoMaker,
-    glyph_classifier: GlyphClassifier,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(read_command, "_classifier", lambda: glyph_classifier)
-    page_2 = tmp_path / "hal2.jpg"
-    page_2.write_bytes(
-        page_photo(
-            2,
-            {"paslon_1": "123", "paslon_2": "X74", "paslon_3": "XX5"},
-            {"paslon_1": "123", "paslon_2": "-74", "paslon_3": "005"},
-        )
-    )
-    page_3 = tmp_path / "hal3.jpg"
-    page_3.write_bytes(
-        page_photo(3, {"suara_sah": "202", "suara_tidak_sah": "XX3", "suara_total": "205"}, seed=3)
-    )
-    paths = [str(page_2), str(page_3)]
-    alone = CliRunner().invoke(_app(), [*paths, "--json"])
-    together = CliRunner().invoke(_app(), [*paths, "--json", "--same-tps"])
-    assert alone.exit_code == together.exit_code == 0, together.output
-    sah_alone = json.loads(alone.stdout.splitlines()[1])["fields"]["suara_sah"]
-    sah = json.loads(together.stdout.splitlines()[1])["fields"]["suara_sah"]
-    assert (sah["value"], sah["status"]) == (202, "read")
-    assert "sum of paslon votes = suara sah" not in sah_alone["reason"]
-    assert "sum of paslon votes = suara sah" in sah["reason"]

@@ -25,7 +25,7 @@ from rich.table import Table
 from rekap.reading.classifier import DigitBoxClassifier
 from rekap.reading.pipeline import PageReader
 from rekap.reading.result import PageReading
-from rekap.reading.tps import decide_tps
+from rekap.reading.settle import settle_with_identity
 
 console = Console(stderr=True)
 
@@ -85,9 +85,8 @@ def read(
         bool,
         typer.Option(
             "--same-tps",
-            help="The photos are pages of one TPS: decide every field on the evidence of "
-            "all pages, through the identities that cross pages (sum of paslon = suara sah, "
-            "ballots used = suara total).",
+            help="The photos are pages of one TPS: let sum of paslon = suara sah settle "
+            "a single abstained field when unambiguous.",
         ),
     ] = False,
 ) -> None:
@@ -95,7 +94,7 @@ def read(
     reader = PageReader(_classifier())
     readings = [_read_one(reader, path) for path in photos]
     if same_tps:
-        readings = list(decide_tps(readings))
+        readings = list(settle_with_identity(readings))
     for path, reading in zip(photos, readings, strict=True):
         if json_:
             record: dict[str, Any] = {"path": str(path), **reading.to_json()}
