@@ -57,6 +57,11 @@ def _link_folder(folder: Path) -> None:
     os.symlink(moved, folder)
 
 
+def _folder_for(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+
+
 TAMPERING: dict[str, tuple[Callable[[Path], object], Kind]] = {
     "edited region file": (lambda s: _edit(s / "pemilu/hhcw/ppwp/11.json"), Kind.CORRUPTED),
     "truncated tps file": (
@@ -71,6 +76,10 @@ TAMPERING: dict[str, tuple[Callable[[Path], object], Kind]] = {
         Kind.UNLISTED,
     ),
     "folder replaced by a link": (lambda s: _link_folder(s / "rekap/ppwp/11"), Kind.UNLISTED),
+    "file replaced by a folder": (
+        lambda s: _folder_for(s / "wilayah/pemilu/ppwp/11.json"),
+        Kind.CORRUPTED,
+    ),
     "edited manifest": (
         lambda s: (s / "manifest.json").write_text(
             (s / "manifest.json").read_text().replace('"blocking": ', '"blocking": 1')
