@@ -176,7 +176,9 @@ def prepare_uploads(engine_url: str, base: list[Shot], count: int) -> list[Uploa
 # ---------------------------------------------------------------- the service in a child
 
 
-def serve(database_url: str, root: Path, port: int, synchronous: str | None) -> None:
+def serve(
+    database_url: str, root: Path, port: int, synchronous: str | None, processes: int = 1
+) -> None:
     """The child process: the real app under uvicorn, no reader workers."""
     import uvicorn
 
@@ -184,6 +186,15 @@ def serve(database_url: str, root: Path, port: int, synchronous: str | None) -> 
     from rekap.web.app import create_app
     from rekap.web.context import AppContext
 
+    if processes > 1:  # as `rekap serve --processes N` runs them
+        from rekap.cli.serve import SERVE_ENV
+
+        load_or_create(root / "server.pem")
+        values = (database_url, str(root / "photos"), str(root / "server.pem"))
+        os.environ.update(zip(SERVE_ENV, values, strict=True))
+        factory = "rekap.cli.serve:app_from_environment"
+        uvicorn.run(factory, factory=True, workers=processes, host="127.0.0.1", port=port)
+        return
     engine = open_engine(database_url)
     if synchronous is not None:
 
@@ -205,14 +216,20 @@ def free_port() -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (all its threads), from /proc."""
+    """User + system CPU seconds of a process (all its threads) and of its live children
+    (the HTTP processes of ``--processes``), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    children: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children.update(int(c) for c in (task / "children").read_text().split())
+    return ticks / os.sysconf("SC_CLK_TCK") + sum(cpu_seconds(c) for c in children)
 
 
 class Service:
-    def __init__(self, database_url: str, root: Path, synchronous: str | None) -> None:
+    def __init__(
+        self, database_url: str, root: Path, synchronous: str | None, processes: int = 1
+    ) -> None:
         self.port = free_port()
         command = [
             sys.executable,
@@ -227,6 +244,7 @@ class Service:
         ]
         if synchronous is not None:
             command += ["--synchronous", synchronous]
+        command += ["--processes", str(processes)]
         self.log = root / "service.log"
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
@@ -351,7 +369,7 @@ def run_store(
     engine.dispose()
     warm_up = 2 * clients
     uploads = prepare_uploads(database_url, base, args.photos + warm_up)
-    service = Service(database_url, root, synchronous)
+    service = Service(database_url, root, synchronous, args.processes)
     try:
         service.wait_ready()
         cpu_before = cpu_seconds(service.process.pid)
@@ -475,6 +493,10 @@ def show(figures: Figures) -> None:
         print(f"    service error ×{count}: {line}")
 
 
+def _processes(count: int) -> str:
+    return "" if count == 1 else f", {count} processes"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command")
@@ -483,6 +505,7 @@ def main() -> None:
     child.add_argument("--root", type=Path, required=True)
     child.add_argument("--port", type=int, required=True)
     child.add_argument("--synchronous", choices=("NORMAL", "FULL"))
+    child.add_argument("--processes", type=int, default=1)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--seconds", type=float, default=20.0, help="counted time per store")
     parser.add_argument("--photos", type=int, default=1500, help="at most this many counted")
@@ -491,9 +514,12 @@ def main() -> None:
     parser.add_argument("--sqlite-sync", nargs="*", default=["NORMAL", "FULL"])
     parser.add_argument("--postgres", default="auto", help="auto, off, or an admin URL")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="HTTP processes, as `rekap serve --processes`"
+    )
     args = parser.parse_args()
     if args.command == "serve":
-        serve(args.db, args.root, args.port, args.synchronous)
+        serve(args.db, args.root, args.port, args.synchronous, args.processes)
         return
 
     print(f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
@@ -512,14 +538,15 @@ def main() -> None:
                 root = Path(folder)
                 url = f"sqlite:///{root / 'rekap.db'}"
                 pragma = None if synchronous == "NORMAL" else synchronous
-                label = f"SQLite WAL sync={synchronous}"
+                label = f"SQLite WAL sync={synchronous}" + _processes(args.processes)
                 results.append(run_store(label, url, root, base, clients, args, pragma))
                 show(results[-1])
         if args.postgres != "off":
             admin_url = POSTGRES_ADMIN_URL if args.postgres == "auto" else args.postgres
             for url in postgres_database(admin_url):
                 with tempfile.TemporaryDirectory(prefix="rekap-bench-") as folder:
-                    results.append(run_store("PostgreSQL", url, Path(folder), base, clients, args))
+                    label = "PostgreSQL" + _processes(args.processes)
+                    results.append(run_store(label, url, Path(folder), base, clients, args))
                     show(results[-1])
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     steps = breakdown(base)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -25,6 +26,9 @@ from rekap.capture.access import Role
 from rekap.capture.messages import receipt_message
 from rekap.cli.db import DatabaseOption, open_store
 from rekap.web.context import AppContext, utc_now
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 console = Console(stderr=True)
 admin_app = typer.Typer(help="Administer accounts.", no_args_is_help=True)
@@ -88,10 +92,28 @@ ClaimTimeout = Annotated[
 ]
 
 
+SERVE_ENV = ("REKAP_SERVE_DB", "REKAP_SERVE_PHOTOS", "REKAP_SERVE_KEY")
+
+
+def app_from_environment() -> FastAPI:
+    """The service of one of several HTTP processes (``rekap serve --processes N``): the same
+    database, photo store and key as the process that started it, passed in the environment."""
+    from rekap.web.app import create_app
+
+    db, photos, key = (os.environ[name] for name in SERVE_ENV)
+    return create_app(build_context(db, photos, Path(key)))
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: Annotated[int, typer.Option(help="In-process reader workers (0: none).")] = 1,
+    processes: Annotated[
+        int,
+        typer.Option(
+            min=1, help="HTTP processes sharing the port (uploads scale with them; 1: this one)."
+        ),
+    ] = 1,
     db: DatabaseOption = None,
     photos: PhotoDir = str(DEFAULT_PHOTO_ROOT),
     key: KeyFile = DEFAULT_KEY_PATH,
@@ -113,7 +135,19 @@ def serve(
     ).start()
     console.print(f"rekap serving on http://{host}:{port} (API docs: /api/v1/docs)")
     try:
-        uvicorn.run(create_app(context), host=host, port=port, log_level="warning")
+        if processes == 1:
+            uvicorn.run(create_app(context), host=host, port=port, log_level="warning")
+        else:  # the reader workers and the head signing stay in this process
+            url = str(context.engine.url.render_as_string(hide_password=False))
+            os.environ.update(zip(SERVE_ENV, (url, photos, str(key)), strict=True))
+            uvicorn.run(
+                "rekap.cli.serve:app_from_environment",
+                factory=True,
+                workers=processes,
+                host=host,
+                port=port,
+                log_level="warning",
+            )
     finally:
         stop.set()
 
