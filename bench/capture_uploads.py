@@ -309,8 +309,36 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+async def send_one(http: httpx.AsyncClient, url: str, upload: Upload, raw: bool) -> int:
+    """One upload: the multipart POST, or (``raw``) the PUT of the bytes with headers."""
+    authorisation = {"Authorization": f"Bearer {upload.token}"}
+    if raw:
+        headers = {
+            **authorisation,
+            "Content-Type": "image/jpeg",
+            "X-Captured-At": upload.form["captured_at"],
+            "X-Device-Id": upload.form["device_id"],
+            "X-Signature": upload.form["signature"],
+        }
+        target = f"{url}/api/v1/tps/{upload.kode_tps}/photos/{upload.page}"
+        answer = await http.put(target, content=upload.jpeg, headers=headers)
+    else:
+        answer = await http.post(
+            f"{url}/api/v1/tps/{upload.kode_tps}/photos",
+            files={"photo": (f"{upload.page}.jpg", upload.jpeg, "image/jpeg")},
+            data=upload.form,
+            headers=authorisation,
+        )
+    return answer.status_code
+
+
 async def send_all(
-    url: str, uploads: list[Upload], clients: int, seconds: float, warm_up: int
+    url: str,
+    uploads: list[Upload],
+    clients: int,
+    seconds: float,
+    warm_up: int,
+    raw: bool = False,
 ) -> tuple[list[float], Counter[str], float, int]:
     """Send the uploads from ``clients`` concurrent connections; latencies of the counted
     201 answers, the count of every status, the counted wall time and the counted number."""
@@ -333,13 +361,7 @@ async def send_all(
                 started.append(begin)
                 stop_at.append(begin + seconds)
             try:
-                answer = await http.post(
-                    f"{url}/api/v1/tps/{upload.kode_tps}/photos",
-                    files={"photo": (f"{upload.page}.jpg", upload.jpeg, "image/jpeg")},
-                    data=upload.form,
-                    headers={"Authorization": f"Bearer {upload.token}"},
-                )
-                status = str(answer.status_code)
+                status = str(await send_one(http, url, upload, raw))
             except httpx.HTTPError as error:
                 status = f"transport error ({type(error).__name__})"
             elapsed = time.perf_counter() - begin
@@ -375,7 +397,7 @@ def run_store(
         cpu_before = cpu_seconds(service.process.pid)
         client_before = time.process_time()
         latencies, statuses, seconds, counted = asyncio.run(
-            send_all(service.url, uploads, clients, args.seconds, warm_up)
+            send_all(service.url, uploads, clients, args.seconds, warm_up, args.raw)
         )
         cpu = cpu_seconds(service.process.pid) - cpu_before
         client_cpu = time.process_time() - client_before
@@ -497,6 +519,10 @@ def _processes(count: int) -> str:
     return "" if count == 1 else f", {count} processes"
 
 
+def _how(args: argparse.Namespace) -> str:
+    return _processes(args.processes) + (", PUT" if args.raw else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command")
@@ -516,6 +542,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument(
         "--processes", type=int, default=1, help="HTTP processes, as `rekap serve --processes`"
+    )
+    parser.add_argument(
+        "--raw", action="store_true", help="upload with PUT …/photos/{page} (raw body)"
     )
     args = parser.parse_args()
     if args.command == "serve":
@@ -538,14 +567,14 @@ def main() -> None:
                 root = Path(folder)
                 url = f"sqlite:///{root / 'rekap.db'}"
                 pragma = None if synchronous == "NORMAL" else synchronous
-                label = f"SQLite WAL sync={synchronous}" + _processes(args.processes)
+                label = f"SQLite WAL sync={synchronous}" + _how(args)
                 results.append(run_store(label, url, root, base, clients, args, pragma))
                 show(results[-1])
         if args.postgres != "off":
             admin_url = POSTGRES_ADMIN_URL if args.postgres == "auto" else args.postgres
             for url in postgres_database(admin_url):
                 with tempfile.TemporaryDirectory(prefix="rekap-bench-") as folder:
-                    label = "PostgreSQL" + _processes(args.processes)
+                    label = "PostgreSQL" + _how(args)
                     results.append(run_store(label, url, Path(folder), base, clients, args))
                     show(results[-1])
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")

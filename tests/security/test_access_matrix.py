@@ -135,6 +135,23 @@ def _upload_for_a(world: World, actor: Actor) -> httpx.Response:
     return answer
 
 
+def _put_for_a(world: World, actor: Actor) -> httpx.Response:
+    """The same upload as a raw body, its signed details in headers."""
+    jpeg = fresh_jpeg()
+    form = actor.signed_form(jpeg, TPS_A, 2)
+    headers = {
+        **actor.headers,
+        "Content-Type": "image/jpeg",
+        "X-Captured-At": form["captured_at"],
+        "X-Device-Id": form["device_id"],
+        "X-Signature": form["signature"],
+    }
+    answer: httpx.Response = world.client.put(
+        f"/api/v1/tps/{TPS_A}/photos/2", content=jpeg, headers=headers
+    )
+    return answer
+
+
 def _enter_a(world: World, actor: Actor) -> httpx.Response:
     answer: httpx.Response = world.client.post(
         f"/api/v1/verification/tasks/{world.tasks[TPS_A]}/entries",
@@ -170,6 +187,7 @@ MATRIX: dict[str, Entry] = {
     "POST /api/v1/accounts": Entry(_enrol, api(admin=201)),
     "POST /api/v1/devices": Entry(_device, api(officer_a=201, officer_b=201)),
     "POST /api/v1/tps/{kode_tps}/photos": Entry(_upload_for_a, api(officer_a=201)),
+    "PUT /api/v1/tps/{kode_tps}/photos/{page}": Entry(_put_for_a, api(officer_a=201)),
     "GET /api/v1/tps/{kode_tps}/photos": Entry(
         get(lambda w: f"/api/v1/tps/{TPS_A}/photos"), public()
     ),

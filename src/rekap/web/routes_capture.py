@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    Header,
+    Path,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+)
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -112,30 +124,86 @@ async def upload_photo(
     contest: Annotated[str, Form()] = "ppwp",
 ) -> dict[str, Any]:
     """Take one page photo exactly once; answer with a receipt signed by the server."""
-    ctx = context(request)
+    signed = Signed(page, captured_at, device_id, signature, contest)
+    data = await photo.read(MAX_BYTES + 1)
+    return await _take_photo(context(request), officer, kode_tps, signed, data, response)
+
+
+@router.put("/tps/{kode_tps}/photos/{page}", status_code=201)
+async def put_photo(
+    kode_tps: str,
+    page: Annotated[int, Path(ge=1, le=3)],
+    request: Request,
+    response: Response,
+    officer: Annotated[Principal, Depends(require(Role.OFFICER))],
+    x_captured_at: Annotated[datetime, Header(description="ISO 8601 with a time zone")],
+    x_device_id: Annotated[str, Header(pattern=r"^[0-9a-f]{16}$")],
+    x_signature: Annotated[str, Header(pattern=r"^[0-9a-f]{128}$")],
+    contest: Annotated[str, Query()] = "ppwp",
+) -> dict[str, Any]:
+    """The same as the POST, with the photo's bytes as the whole body and the signed details
+    in headers (``X-Captured-At``, ``X-Device-Id``, ``X-Signature``): no multipart to build
+    on a phone or to parse here. The same checks, receipt and idempotence."""
+    signed = Signed(page, x_captured_at, x_device_id, x_signature, contest)
+    data = await _body(request)
+    return await _take_photo(context(request), officer, kode_tps, signed, data, response)
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """What the officer's device signed about a photo, besides its bytes."""
+
+    page: int
+    captured_at: datetime
+    device_id: str
+    signature: str
+    contest: str
+
+
+async def _body(request: Request) -> bytes:
+    """The request's body, read no further than one byte over the size limit."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_BYTES:
+            break
+    return b"".join(chunks)
+
+
+async def _take_photo(
+    ctx: AppContext,
+    officer: Principal,
+    kode_tps: str,
+    signed: Signed,
+    data: bytes,
+    response: Response,
+) -> dict[str, Any]:
     kode = _known_tps(ctx, kode_tps)
     if officer.scope != kode.value:
         raise ApiError("forbidden", "an officer uploads only for their own TPS")
-    if contest != "ppwp":
+    if signed.contest != "ppwp":
         raise ApiError("invalid_input", "only the ppwp contest is read so far")
-    if captured_at.tzinfo is None:
+    if signed.captured_at.tzinfo is None:
         raise ApiError("invalid_input", "captured_at needs a time zone")
-    data = await photo.read(MAX_BYTES + 1)
     checked = check_photo(data)
     if isinstance(checked, PhotoRefused):
         code = {"too_large": "too_large", "too_many_pixels": "too_large"}.get(
             checked.code, "unsupported_media" if checked.code == "not_an_image" else "invalid_input"
         )
         raise ApiError(code, checked.message, {"reason": checked.code})
-    device = ctx.accounts.cached_device(device_id)
+    device = ctx.accounts.cached_device(signed.device_id)
     if device is None:
         lookup = ctx.accounts.device_key
-        local = ctx.accounts.local_reads  # see AccountStore.local_reads
-        device = lookup(device_id) if local else await run_in_threadpool(lookup, device_id)
+        if ctx.accounts.local_reads:  # see AccountStore.local_reads
+            device = lookup(signed.device_id)
+        else:
+            device = await run_in_threadpool(lookup, signed.device_id)
     if device is None or device[0] != officer.account_id:
         raise ApiError("forbidden", "the device is not registered to this officer")
-    message = photo_message(checked.sha256, kode.value, page, captured_at)
-    if not verify_signature(device[1], message, bytes.fromhex(signature)):
+    message = photo_message(checked.sha256, kode.value, signed.page, signed.captured_at)
+    if not verify_signature(device[1], message, bytes.fromhex(signed.signature)):
         raise ApiError("forbidden", "the device signature does not match this photo")
     # The file is durable before its row exists (a row never points at a missing file): a
     # local file is written now and flushed with its batch; an object store's put is durable.
@@ -145,7 +213,13 @@ async def upload_photo(
     else:
         await run_in_threadpool(ctx.files.put, checked.sha256, checked.format.suffix, data)
     upload = Upload(
-        kode.value, contest, page, captured_at, device_id, bytes.fromhex(signature), checked
+        kode.value,
+        signed.contest,
+        signed.page,
+        signed.captured_at,
+        signed.device_id,
+        bytes.fromhex(signed.signature),
+        checked,
     )
     future = ctx.intake.submit(officer, upload, ctx.clock(), written)
     receipt = await asyncio.wrap_future(future)

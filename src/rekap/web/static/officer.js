@@ -111,14 +111,17 @@
   function send(job) {
     job.state = "sending";
     show(job);
-    var form = new FormData();
-    form.append("photo", job.blob, "halaman-" + job.page + ".jpg");
-    form.append("page", String(job.page));
-    form.append("captured_at", job.capturedAt);
-    form.append("device_id", device.deviceId);
-    form.append("signature", job.signature);
-    return fetch("/api/v1/tps/" + kode + "/photos", {
-      method: "POST", body: form, credentials: "same-origin"
+    // The photo's bytes are the whole body; what the phone signed travels in headers.
+    return fetch("/api/v1/tps/" + kode + "/photos/" + job.page, {
+      method: "PUT",
+      body: job.blob,
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": job.blob.type || "image/jpeg",
+        "X-Captured-At": job.capturedAt,
+        "X-Device-Id": device.deviceId,
+        "X-Signature": job.signature
+      }
     }).then(function (r) {
       if (r.status === 200 || r.status === 201) {
         return r.json().then(function (receipt) {
