@@ -118,7 +118,8 @@ def stored_finding(row: Mapping[str, Any]) -> Finding:
     )
 
 
-def _chunks(codes: Sequence[str] | None) -> Iterator[Sequence[str] | None]:
+def chunks(codes: Sequence[str] | None) -> Iterator[Sequence[str] | None]:
+    """None (no filter) once, or the codes in chunks small enough for any SQL driver."""
     if codes is None:
         yield None
         return
@@ -167,7 +168,7 @@ def read_rows(
         return found
 
     query = _query("all" if codes is None else "one" if len(codes) == 1 else "many")
-    for chunk in _chunks(codes):
+    for chunk in chunks(codes):
         params: dict[str, object] = {"contest": contest}
         if chunk is not None:
             params.update(kode=chunk[0], codes=list(chunk))

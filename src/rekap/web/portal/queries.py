@@ -6,7 +6,7 @@ models from these rows (and from the pure tally and rules code).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ from rekap.adapters.storage.schema import (
     verification_entry,
     verification_task,
 )
+from rekap.adapters.storage.tally_inputs import chunks
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,18 +88,6 @@ class EntryRow:
     entered_at: str
 
 
-CHUNK = 500
-
-
-def _chunks(codes: Sequence[str] | None) -> Iterator[Sequence[str] | None]:
-    """None (no filter) once, or the codes in chunks small enough for any SQL driver."""
-    if codes is None:
-        yield None
-        return
-    for start in range(0, len(codes), CHUNK):
-        yield codes[start : start + CHUNK]
-
-
 def _ints(raw: Mapping[str, Any] | None) -> dict[str, int]:
     return {str(k): int(v) for k, v in (raw or {}).items() if v is not None}
 
@@ -131,7 +120,7 @@ class PortalQueries:
     def results(self, codes: Sequence[str] | None = None) -> list[ResultRow]:
         out: list[ResultRow] = []
         with self.engine.connect() as connection:
-            for chunk in _chunks(codes):
+            for chunk in chunks(codes):
                 query = select(
                     tps_result.c.kode_tps,
                     tps_result.c.jenis,
@@ -152,7 +141,7 @@ class PortalQueries:
     def forms(self, codes: Sequence[str] | None = None) -> list[FormRow]:
         out: list[FormRow] = []
         with self.engine.connect() as connection:
-            for chunk in _chunks(codes):
+            for chunk in chunks(codes):
                 query = select(form).where(form.c.contest == self.contest)
                 if chunk is not None:
                     query = query.where(form.c.kode_tps.in_(chunk))
@@ -168,7 +157,7 @@ class PortalQueries:
     def photo_counts(self, codes: Sequence[str] | None = None) -> dict[str, int]:
         counts: dict[str, int] = {}
         with self.engine.connect() as connection:
-            for chunk in _chunks(codes):
+            for chunk in chunks(codes):
                 query = select(photo.c.kode_tps, func.count()).where(
                     photo.c.contest == self.contest
                 )
@@ -181,7 +170,7 @@ class PortalQueries:
     def findings(self, codes: Sequence[str] | None = None) -> dict[str, list[StoredFinding]]:
         found: dict[str, list[StoredFinding]] = {}
         with self.engine.connect() as connection:
-            for chunk in _chunks(codes):
+            for chunk in chunks(codes):
                 query = select(finding).where(finding.c.contest == self.contest)
                 if chunk is not None:
                     query = query.where(finding.c.kode_tps.in_(chunk))
