@@ -34,7 +34,7 @@ def in_process_client(app: FastAPI) -> TestClient:
     import warnings
 
     with warnings.catch_warnings():  # starlette's note about httpx, not meant for users
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore")  # StarletteDeprecationWarning is a UserWarning
         from fastapi.testclient import TestClient
 
     return TestClient(app)
