@@ -16,6 +16,7 @@ from rekap.adapters.storage.migrate import upgrade
 from rekap.adapters.storage.schema import photo
 from rekap.cli.main import app
 from rekap.events.chain import verify_chain
+from rekap.tally.stage import TpsStage
 from tests.integration.test_live_tally import DESA, assert_in_step, capture, desa
 
 AT = datetime(2024, 2, 14, 14, 0, tzinfo=UTC)
@@ -63,6 +64,12 @@ def test_publish_moves_released_photos_to_published(database_url: str, tmp_path:
     assert verify_chain(EventLog(engine).records()).ok
     store = assert_in_step(engine)
     assert desa(store).coverage.published == 1
+    # The snapshot's records hold both TPS: the unsure one without numbers, for coverage.
+    records = {r.kode_tps: r for r in store.records()}
+    assert set(records) == {clean.kode.value, unsure.kode.value}
+    assert records[clean.kode.value].state.has_values
+    waiting = records[unsure.kode.value].state
+    assert not waiting.has_values and waiting.stage is TpsStage.READ
     engine.dispose()
 
     again = ["--at", "2024-02-20T07:00:00+00:00", "--scope", DESA[:6], "--workers", "1"]

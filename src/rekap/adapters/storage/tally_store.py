@@ -30,8 +30,10 @@ from rekap.adapters.storage.tally_inputs import (
 )
 from rekap.data import election_2024, region_tree
 from rekap.domain.form import c_hasil_ppwp
+from rekap.domain.region_tree import JenisTps
 from rekap.domain.result import Provenance, SourceKind
 from rekap.domain.timezones import WIB
+from rekap.domain.wilayah import InvalidKodeWilayah, KodeWilayah
 from rekap.publish.records import TpsRecord
 from rekap.tally.contribution import TpsState, Vector, contribution, delta, is_zero
 from rekap.tally.index import RegionIndex, UnplacedTps
@@ -450,7 +452,26 @@ class TallyStore:
                 state = tally_state(inputs[kode], self.checks)
                 photos = tuple(row["photos"] or ())
                 out.append(TpsRecord(state, row["jenis"], findings, source, {}, photos, updated))
+            # A TPS whose photos arrived but whose numbers are not out yet (being read, or
+            # with people) still counts in the snapshot's coverage, without numbers.
+            with_result = {record.kode_tps for record in out}
+            for kode, rows in inputs.items():
+                state = tally_state(rows, self.checks)
+                if kode not in with_result and state.stage is not TpsStage.NONE:
+                    out.append(TpsRecord(state, _jenis_of(kode)))
         return out
+
+
+def _jenis_of(kode_tps: str) -> str:
+    """The kind of a TPS (TPS, POS, KSK…) from the region tree; a plain TPS when unknown."""
+    tree = region_tree()
+    try:
+        kode = KodeWilayah.parse(kode_tps)
+    except InvalidKodeWilayah:
+        return JenisTps.TPS.value
+    if kode not in tree:
+        return JenisTps.TPS.value
+    return (tree.desa_of(kode).jenis or JenisTps.TPS).value
 
 
 class LiveTally:
