@@ -55,7 +55,7 @@ from rekap.capture.photo_check import CheckedPhoto, check_photo
 from rekap.web.context import AppContext, utc_now
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from capture_uploads import Shot, photographed, simulated_tps
+from capture_uploads import Shot, photographed_and_told
 
 CAPTURED = datetime(2024, 2, 14, 14, 30, tzinfo=UTC)
 TARGET_RATIO = 10.0
@@ -196,13 +196,7 @@ def main() -> None:
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     threads = "OpenCV's default" if args.opencv_threads is None else str(args.opencv_threads)
     print(f"OpenCV threads per worker: {threads}; ONNX Runtime: 1")
-    began = time.perf_counter()
-    shots = photographed(simulated_tps(args.tps), args.megapixels)
-    sizes = sorted(len(s.jpeg) for s in shots)
-    print(
-        f"{len(shots)} simulator photos of {args.tps} TPS at {args.megapixels:g} MP "
-        f"({sizes[0] // 1000}-{sizes[-1] // 1000} kB) in {time.perf_counter() - began:.1f} s"
-    )
+    shots = photographed_and_told(args.tps, args.megapixels)
     results: dict[int, Figures] = {}
     for workers in args.workers:
         with tempfile.TemporaryDirectory(prefix="rekap-bench-") as folder:

@@ -114,6 +114,18 @@ def photographed(
         return [shot for shots in pool.imap(_photograph, jobs, chunksize=4) for shot in shots]
 
 
+def photographed_and_told(tps: int, megapixels: float) -> list[Shot]:
+    """The photos of ``tps`` simulated TPS, with a line saying what they are."""
+    began = time.perf_counter()
+    shots = photographed(simulated_tps(tps), megapixels)
+    sizes = sorted(len(s.jpeg) for s in shots)
+    print(
+        f"{len(shots)} simulator photos of {tps} TPS at {megapixels:g} MP "
+        f"({sizes[0] // 1000}-{sizes[-1] // 1000} kB) in {time.perf_counter() - began:.1f} s"
+    )
+    return shots
+
+
 def with_comment(jpeg: bytes, note: bytes) -> bytes:
     """The same JPEG with a comment segment (COM) right after its start marker."""
     assert jpeg[:2] == b"\xff\xd8"
@@ -553,13 +565,7 @@ def main() -> None:
 
     print(f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
-    began = time.perf_counter()
-    base = photographed(simulated_tps(args.base_tps), args.megapixels)
-    sizes = sorted(len(s.jpeg) for s in base)
-    print(
-        f"{len(base)} simulator photos of {args.base_tps} TPS at {args.megapixels:g} MP "
-        f"({sizes[0] // 1000}-{sizes[-1] // 1000} kB) in {time.perf_counter() - began:.1f} s"
-    )
+    base = photographed_and_told(args.base_tps, args.megapixels)
     results: list[Figures] = []
     for clients in args.clients:
         for synchronous in args.sqlite_sync:

@@ -15,7 +15,7 @@ import ctypes
 import ctypes.util
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 DEFAULT_PHOTO_ROOT = Path("var") / "photos"
@@ -67,7 +67,7 @@ class LocalPhotoStore:
         return self.path(sha256, suffix).read_bytes()
 
 
-def _load_syncfs() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+def _load_syncfs() -> Callable[[int], int] | None:
     name = ctypes.util.find_library("c")
     if name is None:
         return None

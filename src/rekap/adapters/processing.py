@@ -32,7 +32,7 @@ from rekap.capture.photo_check import PhotoFormat
 from rekap.capture.states import PhotoState
 from rekap.domain.election import Election
 from rekap.domain.form import FormSpec
-from rekap.domain.region_tree import JenisTps, RegionTree
+from rekap.domain.region_tree import RegionTree
 from rekap.domain.wilayah import KodeWilayah
 from rekap.events.model import Event, PhotoStateChanged
 from rekap.reading.result import PageReading
@@ -107,7 +107,7 @@ class PhotoProcessor:
 
     def _assess(self, connection: Connection, claimed: ClaimedPhoto, at: datetime) -> list[Event]:
         kode = KodeWilayah(claimed.kode_tps)
-        jenis = self._jenis(kode)
+        jenis = self.tree.jenis_of(kode)
         pages = latest_pages(connection, claimed.kode_tps, claimed.contest)
         assessment = assess_form(kode, claimed.contest, pages, self.form, self.election, jenis)
         events = save_form(connection, claimed.kode_tps, claimed.contest, assessment, at)
@@ -129,11 +129,6 @@ class PhotoProcessor:
             why = "; ".join(assessment.reasons) or "every field read, every identity holds"
             events += move_photos(connection, claimed.kode_tps, claimed.contest, target, why)
         return events
-
-    def _jenis(self, kode: KodeWilayah) -> JenisTps:
-        if kode in self.tree:
-            return self.tree.desa_of(kode).jenis or JenisTps.TPS
-        return JenisTps.TPS
 
     def run_until_idle(self, now: Callable[[], datetime]) -> int:
         done = 0

@@ -138,7 +138,7 @@ def serve(
         if processes == 1:
             uvicorn.run(create_app(context), host=host, port=port, log_level="warning")
         else:  # the reader workers and the head signing stay in this process
-            url = str(context.engine.url.render_as_string(hide_password=False))
+            url = context.engine.url.render_as_string(hide_password=False)
             os.environ.update(zip(SERVE_ENV, (url, photos, str(key)), strict=True))
             uvicorn.run(
                 "rekap.cli.serve:app_from_environment",

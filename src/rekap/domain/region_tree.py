@@ -112,6 +112,12 @@ class RegionTree:
     def desa_of(self, kode_tps: KodeWilayah) -> Region:
         return self.get(KodeWilayah(kode_tps.value[:10]))
 
+    def jenis_of(self, kode_tps: KodeWilayah) -> JenisTps:
+        """The kind of a TPS (its desa's: POS, KSK, overseas…); a plain TPS when unknown."""
+        if kode_tps in self:
+            return self.desa_of(kode_tps).jenis or JenisTps.TPS
+        return JenisTps.TPS
+
     def at_level(self, level: Level) -> Iterator[Region]:
         return (r for r in self.regions.values() if r.level is level)
 

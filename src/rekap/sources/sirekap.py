@@ -223,6 +223,4 @@ class SirekapParser:
             return JenisTps.TPSLN
         if declared is not None:
             return declared
-        if kode in self.tree:
-            return self.tree.desa_of(kode).jenis or JenisTps.TPS
-        return JenisTps.TPS
+        return self.tree.jenis_of(kode)

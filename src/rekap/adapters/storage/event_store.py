@@ -45,6 +45,15 @@ class Entry:
     subject: str | None = None
 
 
+def lock_writers(connection: Connection) -> None:
+    """Take the log's writer lock for the rest of the transaction: PostgreSQL's advisory lock;
+    SQLite transactions already hold the database's write lock (BEGIN IMMEDIATE, engine.py).
+    Every writer of the log, the tally or the photo table takes it before reading what it
+    will change, so its reads stand until it commits."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK})
+
+
 class EventLog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -53,8 +62,8 @@ class EventLog:
         """The newest record. With ``lock``, first take the log's writer lock for the rest of
         the transaction (PostgreSQL: an advisory lock; SQLite transactions already hold the
         database's write lock, see engine.py), so the head read is the one appended to."""
-        if lock and connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK})
+        if lock:
+            lock_writers(connection)
         query = select(event).order_by(event.c.sequence.desc()).limit(1)
         row = connection.execute(query).mappings().first()
         return None if row is None else _row_to_record(dict(row))

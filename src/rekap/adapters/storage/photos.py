@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rekap.adapters.keys import SigningKey
 from rekap.adapters.storage.engine import reader
-from rekap.adapters.storage.event_store import Entry, EventLog
+from rekap.adapters.storage.event_store import Entry, EventLog, lock_writers
 from rekap.adapters.storage.schema import photo
 from rekap.adapters.storage.tally_store import LiveTally
 from rekap.capture.access import Principal
@@ -168,8 +168,8 @@ class PhotoStore:
             return [again]
 
     def _record(self, connection: Connection, arrivals: Sequence[Arrival]) -> list[Receipt]:
-        # The log's writer lock first, so no other writer records these photos before commit.
-        self.log.head(connection, lock=True)
+        # The writers' lock first, so no other writer records these photos before commit.
+        lock_writers(connection)
         known = self._known(connection, {a.key for a in arrivals})
         new: dict[tuple[str, str, int], Arrival] = {}
         for arrival in arrivals:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, delete, select, text
 
-from rekap.adapters.storage.event_store import LOG_LOCK
+from rekap.adapters.storage.event_store import lock_writers
 from rekap.adapters.storage.schema import region_tally, region_tally_value, tally_tps, tps_result
 from rekap.adapters.storage.tally_inputs import (
     Checks,
@@ -30,7 +30,7 @@ from rekap.adapters.storage.tally_inputs import (
 )
 from rekap.data import election_2024, region_tree
 from rekap.domain.form import c_hasil_ppwp
-from rekap.domain.region_tree import JenisTps
+from rekap.domain.region_tree import JenisTps, RegionTree
 from rekap.domain.result import Provenance, SourceKind
 from rekap.domain.timezones import WIB
 from rekap.domain.wilayah import InvalidKodeWilayah, KodeWilayah
@@ -89,14 +89,6 @@ def contest_checks(contest: str) -> ResultChecks:
 @cache
 def contest_layout(contest: str) -> TallyLayout:
     return TallyLayout.of_form(contest, contest_checks(contest).form_spec)
-
-
-def lock_writers(connection: Connection) -> None:
-    """Serialise the tally's writers with the change log's (PostgreSQL; SQLite transactions
-    hold the database's write lock from BEGIN IMMEDIATE): a TPS's previous share is then always
-    the one the last committed writer left."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK})
 
 
 def _bulk_insert(
@@ -455,23 +447,21 @@ class TallyStore:
             # A TPS whose photos arrived but whose numbers are not out yet (being read, or
             # with people) still counts in the snapshot's coverage, without numbers.
             with_result = {record.kode_tps for record in out}
+            tree = region_tree()
             for kode, rows in inputs.items():
+                if kode in with_result:
+                    continue
                 state = tally_state(rows, self.checks)
-                if kode not in with_result and state.stage is not TpsStage.NONE:
-                    out.append(TpsRecord(state, _jenis_of(kode)))
+                if state.stage is not TpsStage.NONE:
+                    out.append(TpsRecord(state, _jenis_of(tree, kode)))
         return out
 
 
-def _jenis_of(kode_tps: str) -> str:
-    """The kind of a TPS (TPS, POS, KSK…) from the region tree; a plain TPS when unknown."""
-    tree = region_tree()
+def _jenis_of(tree: RegionTree, kode_tps: str) -> str:
     try:
-        kode = KodeWilayah.parse(kode_tps)
+        return tree.jenis_of(KodeWilayah.parse(kode_tps)).value
     except InvalidKodeWilayah:
         return JenisTps.TPS.value
-    if kode not in tree:
-        return JenisTps.TPS.value
-    return (tree.desa_of(kode).jenis or JenisTps.TPS).value
 
 
 class LiveTally:
