@@ -18,7 +18,7 @@ and says why. There is no fixed confusion rule (such as "a doubtful 1 is a 7").
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from rekap.reading.geometry import FloatArray
 from rekap.reading.identities import SumIdentity
 from rekap.reading.joint import DEFAULT_MISTAKE_PRIOR, MistakePrior, joint_posteriors
 from rekap.reading.result import FieldReading
+from rekap.reading.shared_misread import shared_misread
 from rekap.reading.template import Box
 
 VALUES = np.arange(1000)
@@ -60,6 +61,13 @@ class DecisionPolicy:
     alternatives: int = 5
     mistake: MistakePrior = DEFAULT_MISTAKE_PRIOR
     """How likely the KPPS wrote numbers that break one of the form's identities."""
+    shared_misread_support: float = 0.002
+    """A field the arithmetic made readable abstains when a misread shared with its tied
+    fields would fit the arithmetic too (`rekap.reading.shared_misread`); a box of the
+    field takes part when it gives the other digit at least this share of its digit's
+    likelihood..."""
+    shared_misread_bubbles: float = 0.05
+    """...and a bubble column unless it gives the other digit less than this share."""
 
 
 def box_likelihoods(readings: Sequence[DigitBoxReading], policy: DecisionPolicy) -> FloatArray:
@@ -225,15 +233,46 @@ def decide_fields(
     policy: DecisionPolicy = DecisionPolicy(),
 ) -> tuple[FieldReading, ...]:
     """Decide several fields together: those tied by an identity whose fields all hold
-    writing are decided on their joint posteriors (`rekap.reading.joint`)."""
+    writing are decided on their joint posteriors (`rekap.reading.joint`). A field that
+    only the arithmetic made readable abstains when a misread shared with its tied fields
+    would fit the arithmetic as well (`rekap.reading.shared_misread`)."""
     written = {e.field_id: e.posterior for e in evidence if not e.empty}
     joint = joint_posteriors(written, identities, policy.mistake)
-    return tuple(
-        decide(
-            e,
-            policy,
-            joint.posteriors.get(e.field_id),
-            joint.identities.get(e.field_id, ()),
-        )
-        for e in evidence
+    chosen = {f: int(np.argmax(p)) for f, p in joint.posteriors.items()}
+    by_id = {e.field_id: e for e in evidence}
+    readings = []
+    for e in evidence:
+        posterior = joint.posteriors.get(e.field_id)
+        reading = decide(e, policy, posterior, joint.identities.get(e.field_id, ()))
+        if posterior is not None and reading.status == "read":
+            alone = decide(e, policy)
+            if alone.status != "read" or alone.value != reading.value:
+                reading = _unless_shared_misread(reading, chosen, by_id, identities, policy)
+        readings.append(reading)
+    return tuple(readings)
+
+
+def _unless_shared_misread(
+    reading: FieldReading,
+    chosen: dict[str, int],
+    evidence: dict[str, FieldEvidence],
+    identities: Sequence[SumIdentity],
+    policy: DecisionPolicy,
+) -> FieldReading:
+    shared = shared_misread(
+        reading.field_id,
+        chosen,
+        evidence,
+        identities,
+        policy.shared_misread_support,
+        policy.shared_misread_bubbles,
+    )
+    if shared is None:
+        return reading
+    return replace(
+        reading,
+        value=None,
+        status="abstain",
+        reason=f"{reading.value} fits the arithmetic, but {shared.describe()}: "
+        "its own marks cannot tell",
     )

@@ -1,0 +1,251 @@
+"""Field decisions on simulated photos, fast to repeat: cut once, classify and decide often.
+
+    .venv/bin/python bench/field_decisions.py harvest --sets 3310:7 747101:2024 --tps 1000
+    .venv/bin/python bench/field_decisions.py evaluate [--model other.onnx]
+
+`harvest` photographs simulated TPS (`rekap.simulation`, default options, all three pages),
+runs the product's decode, locate and cut stages and the bubble reader on each photo, and
+keeps every field's digit-box crops, bubble reading and written value in
+`var/bench/fields-<region>-<seed>-<tps>.pkl`. `evaluate` classifies those crops with a digit
+model (the shipped one by default) and decides every field three ways: on its own marks,
+with its page's identities, and with its TPS's three pages together; each way it counts
+fields read right, read wrong (silent errors) and abstained, and lists every silent error.
+The same cut and bubbles then measure any model or decision policy in a minute instead of
+simulating and locating thousands of photos again. Keep the sets disjoint from those that
+train the digit model (training/sim_crops.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import pickle
+import platform
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from rekap.reading.bubbles import BubbleGridReading
+from rekap.reading.cells import PageCells, cut_cells
+from rekap.reading.classifier import DigitBoxClassifier
+from rekap.reading.decide import DecisionPolicy, decide_fields, field_evidence
+from rekap.reading.decode import GrayImage
+from rekap.reading.evidence import FieldEvidence
+from rekap.reading.identities import C_HASIL_PPWP_IDENTITIES
+from rekap.reading.locate import PageLocation
+from rekap.reading.pipeline import PageReader, read_bubble_crop
+from rekap.reading.result import FieldReading
+from rekap.reading.template import Box
+
+CACHE = Path(__file__).resolve().parents[1] / "var" / "bench"
+
+
+@dataclass(frozen=True)
+class CutField:
+    field_id: str
+    box: Box
+    crops: tuple[np.ndarray, ...]
+    bubbles: BubbleGridReading | None
+    written: int | None
+
+
+@dataclass(frozen=True)
+class CutPage:
+    tps: str
+    page: int
+    fields: tuple[CutField, ...]
+    """The fields inside the photo (those outside abstain and are counted as such)."""
+    outside: tuple[tuple[str, int | None], ...]
+
+
+@dataclass(frozen=True)
+class _NoOpinion:
+    label: str
+    confidence: float
+    probabilities: tuple[float, ...]
+
+
+class _Silent:
+    def classify(self, crops: Sequence[GrayImage]) -> list[_NoOpinion]:
+        return [_NoOpinion("blank", 1 / 12, (1 / 12,) * 12) for _ in crops]
+
+
+def _harvest_set(region: str, seed: int, tps_count: int) -> list[CutPage]:
+    from rekap.data import election_2024, region_tree
+    from rekap.domain.wilayah import KodeWilayah
+    from rekap.simulation.api import (
+        PhotoOptions,
+        SimulationOptions,
+        photograph_tps,
+        simulate_election,
+    )
+
+    election = simulate_election(
+        region_tree(), election_2024(), KodeWilayah(region), seed, SimulationOptions()
+    )
+    pages: list[CutPage] = []
+    for _, tps in zip(range(tps_count), election, strict=False):
+        for shot in photograph_tps(tps, seed, PhotoOptions()):
+            cut: list[PageCells] = []
+
+            def cutter(
+                gray: GrayImage, location: PageLocation, cut: list[PageCells] = cut
+            ) -> PageCells:
+                cells = cut_cells(gray, location)
+                cut.append(cells)
+                return cells
+
+            reading = PageReader(_Silent(), cut=cutter).read(
+                shot.photo.jpeg, expected_page=shot.page
+            )
+            if reading.status not in ("ok", "page_incomplete") or not cut:
+                print(f"  {tps.kode.value} page {shot.page}: {reading.status} {reading.reason}")
+                continue
+            visible, outside = [], []
+            for cell in cut[0].fields:
+                written = tps.values[cell.field.id]
+                if not cell.visible:
+                    outside.append((cell.field.id, written))
+                    continue
+                bubbles = read_bubble_crop(cell.bubbles) if cell.bubbles is not None else None
+                crops = tuple(np.asarray(c, np.uint8) for c in cell.digit_crops)
+                visible.append(CutField(cell.field.id, cell.box, crops, bubbles, written))
+            pages.append(CutPage(tps.kode.value, shot.page, tuple(visible), tuple(outside)))
+    return pages
+
+
+@dataclass
+class Count:
+    right: int = 0
+    wrong: int = 0
+    abstained: int = 0
+    empty_read: int = 0
+
+    @property
+    def numbers(self) -> int:
+        return self.right + self.wrong + self.abstained
+
+    def add(self, reading: FieldReading, written: int | None) -> str | None:
+        if written is None:
+            self.empty_read += reading.status == "read"
+            return None if reading.status != "read" else f"empty read {reading.value}"
+        if reading.status != "read":
+            self.abstained += 1
+            return None
+        if reading.value == written:
+            self.right += 1
+            return None
+        self.wrong += 1
+        return f"written {written} read {reading.value}"
+
+    def line(self, name: str) -> str:
+        silent = self.wrong + self.empty_read
+        per_10k = 1e4 * silent / max(self.numbers, 1)
+        upper = 1e4 * _poisson_upper(silent) / max(self.numbers, 1)
+        return (
+            f"  {name:<28} {self.numbers} numbers: right {self.right}, wrong {self.wrong}, "
+            f"abstained {self.abstained} ({self.abstained / max(self.numbers, 1):.1%}); "
+            f"empty read {self.empty_read}; silent {per_10k:.2f}/10k (95% upper {upper:.2f})"
+        )
+
+
+def _poisson_upper(k: int) -> float:
+    """One-sided 95 % upper bound of a Poisson mean after k events (exact, by bisection)."""
+    low, high = float(k), float(k) + 10 * math.sqrt(k + 1) + 10
+    for _ in range(100):
+        mid = (low + high) / 2
+        cdf = sum(math.exp(-mid) * mid**i / math.factorial(i) for i in range(k + 1))
+        low, high = (mid, high) if cdf > 0.05 else (low, mid)
+    return high
+
+
+def _evidence(
+    pages: list[CutPage], classifier: DigitBoxClassifier, policy: DecisionPolicy
+) -> list[list[FieldEvidence]]:
+    crops = [c for page in pages for f in page.fields for c in f.crops]
+    readings = list(classifier.classify(crops))
+    result, cursor = [], 0
+    for page in pages:
+        evidence = []
+        for f in page.fields:
+            boxes = readings[cursor : cursor + len(f.crops)]
+            cursor += len(f.crops)
+            evidence.append(field_evidence(f.field_id, f.box, boxes, f.bubbles, policy))
+        result.append(evidence)
+    return result
+
+
+def evaluate(pages: list[CutPage], classifier: DigitBoxClassifier, policy: DecisionPolicy) -> None:
+    started = time.process_time()
+    evidence = _evidence(pages, classifier, policy)
+    written = {(p.tps, f.field_id): f.written for p in pages for f in p.fields}
+    counts = {way: Count() for way in ("own marks", "page identities", "TPS identities")}
+    errors: list[str] = []
+    by_tps: dict[str, list[FieldEvidence]] = {}
+    for page, fields in zip(pages, evidence, strict=True):
+        by_tps.setdefault(page.tps, []).extend(fields)
+        for way, identities in (("own marks", ()), ("page identities", C_HASIL_PPWP_IDENTITIES)):
+            for reading in decide_fields(fields, identities, policy):
+                problem = counts[way].add(reading, written[(page.tps, reading.field_id)])
+                if problem:
+                    errors.append(f"{way}: {page.tps} p{page.page} {reading.field_id} {problem}")
+        for _, value in page.outside:
+            for count in counts.values():
+                count.abstained += value is not None
+    for tps, fields in by_tps.items():
+        for reading in decide_fields(fields, C_HASIL_PPWP_IDENTITIES, policy):
+            problem = counts["TPS identities"].add(reading, written[(tps, reading.field_id)])
+            if problem:
+                errors.append(
+                    f"TPS identities: {tps} {reading.field_id} {problem}: {reading.reason}"
+                )
+    for way, count in counts.items():
+        print(count.line(way))
+    for line in errors:
+        print(f"    silent: {line}")
+    print(f"  classified and decided in {time.process_time() - started:.0f} s CPU")
+
+
+def _cache_path(region: str, seed: int, tps: int) -> Path:
+    return CACHE / f"fields-{region}-{seed}-{tps}.pkl"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=("harvest", "evaluate"))
+    parser.add_argument("--sets", nargs="+", default=["3310:7", "747101:2024"])
+    parser.add_argument("--tps", type=int, default=1000, help="TPS per set (at most)")
+    parser.add_argument("--model", type=Path, nargs="*", default=[])
+    parser.add_argument("--no-guard", action="store_true", help="without the shared-misread check")
+    args = parser.parse_args()
+    print(f"Machine: {platform.machine()}, {os.cpu_count()} CPUs; load {os.getloadavg()}")
+    for chosen in args.sets:
+        region, seed = chosen.split(":")
+        path = _cache_path(region, int(seed), args.tps)
+        if args.command == "harvest":
+            started = time.monotonic()
+            pages = _harvest_set(region, int(seed), args.tps)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(pickle.dumps(pages))
+            print(f"{chosen}: {len(pages)} pages in {time.monotonic() - started:.0f} s -> {path}")
+            continue
+        pages = pickle.loads(path.read_bytes())
+        print(f"{chosen}: {len({p.tps for p in pages})} TPS, {len(pages)} photos")
+        policy = DecisionPolicy()
+        if args.no_guard:
+            policy = replace(policy, shared_misread_support=math.inf)
+        evaluate(pages, _classifier(args.model), policy)
+
+
+def _classifier(models: list[Path]) -> DigitBoxClassifier:
+    from rekap.reading.digits import OnnxDigitClassifier
+
+    return OnnxDigitClassifier(models[0] if models else None, threads=1)
+
+
+if __name__ == "__main__":
+    main()

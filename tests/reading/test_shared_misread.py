@@ -1,0 +1,151 @@
+"""A misread shared by tied fields is not taken for confirmation by the arithmetic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rekap.reading.bubbles import NONE, BubbleColumnReading, BubbleGridReading
+from rekap.reading.classifier import DIGIT_BOX_LABELS
+from rekap.reading.decide import decide_fields, field_evidence
+from rekap.reading.evidence import FieldEvidence
+from rekap.reading.identities import SumIdentity
+from rekap.reading.result import FieldReading
+from rekap.reading.shared_misread import shared_misread
+
+BOX = (0.0, 0.0, 10.0, 10.0)
+SUM = SumIdentity("a + b = c", ("a", "b"), "c")
+NAMES = {"X": "X", "_": "blank"}
+
+
+@dataclass(frozen=True)
+class Box:
+    label: str
+    confidence: float
+    probabilities: tuple[float, ...]
+
+
+def box(label: str, p: float, runner_up: str | None = None, q: float = 0.0) -> Box:
+    rest = (1.0 - p - q) / (len(DIGIT_BOX_LABELS) - (2 if runner_up else 1))
+    return Box(
+        label,
+        p,
+        tuple(p if n == label else q if n == runner_up else rest for n in DIGIT_BOX_LABELS),
+    )
+
+
+def grid(text: str, p: float = 0.98) -> BubbleGridReading:
+    columns = []
+    for position, ch in enumerate(text):
+        index = NONE if ch == "-" else int(ch)
+        rest = (1.0 - p) / 10
+        probabilities = tuple(p if i == index else rest for i in range(11))
+        columns.append(BubbleColumnReading(position, (0.0,) * 10, probabilities, ()))
+    return BubbleGridReading(tuple(columns))
+
+
+def field(
+    field_id: str,
+    text: str,
+    doubt: tuple[int, str, float] | None = None,
+    bubbles: str | None = None,
+) -> FieldEvidence:
+    """Boxes read `text` at p 0.9999; `doubt` = (position, other label, its probability)."""
+    boxes = [box(NAMES.get(c, c), 0.9999) for c in text]
+    if doubt is not None:
+        position, other, q = doubt
+        boxes[position] = box(NAMES.get(text[position], text[position]), 0.9999 - q, other, q)
+    return field_evidence(field_id, BOX, boxes, grid(bubbles) if bubbles else None)
+
+
+def by_id(readings: tuple[FieldReading, ...]) -> dict[str, FieldReading]:
+    return {r.field_id: r for r in readings}
+
+
+def test_the_same_confusion_in_a_part_and_its_total_is_not_confirmation() -> None:
+    """Written 114 + 1 = 115; one hand's 1 reads as 7 in the hundreds of both."""
+    fields = [field("a", "714", (0, "1", 0.25)), field("b", "XX1"), field("c", "715")]
+    reading = by_id(decide_fields(fields, [SUM]))["a"]
+    assert (reading.status, reading.value) == ("abstain", None)
+    assert "'1' misread as '7'" in reading.reason and "c = 115" in reading.reason
+
+
+def test_a_confusion_the_other_fields_cannot_share_is_read() -> None:
+    """50 + 68 = 118 with a doubtful 1 in the total: no tied field shows a 1 to misread."""
+    fields = [field("a", "X50"), field("b", "X68"), field("c", "118", (1, "7", 0.1))]
+    reading = by_id(decide_fields(fields, [SUM]))["c"]
+    assert (reading.status, reading.value) == ("read", 118)
+
+
+def test_bubbles_that_show_the_digit_rule_the_shared_misread_out() -> None:
+    fields = [
+        field("a", "714", (0, "1", 0.25)),
+        field("b", "XX1", bubbles="001"),
+        field("c", "715", bubbles="715"),
+    ]
+    reading = by_id(decide_fields(fields, [SUM]))["a"]
+    assert (reading.status, reading.value) == ("read", 714)
+
+
+def test_a_field_read_on_its_own_marks_is_not_questioned() -> None:
+    fields = [field("a", "714"), field("b", "XX1"), field("c", "715")]
+    readings = by_id(decide_fields(fields, [SUM]))
+    assert [readings[n].value for n in "abc"] == [714, 1, 715]
+
+
+def test_a_confusion_in_another_digit_position_is_found_across_identities() -> None:
+    chain = [SUM, SumIdentity("c + d = e", ("c", "d"), "e")]
+    fields = [
+        field("a", "X40", (1, "9", 0.2)),
+        field("b", "X05"),
+        field("c", "X45"),
+        field("d", "100"),
+        field("e", "145"),
+    ]
+    values = {"a": 40, "b": 5, "c": 45, "d": 100, "e": 145}
+    found = shared_misread("a", values, {f.field_id: f for f in fields}, chain)
+    assert found is not None
+    assert (found.shown, found.written) == (4, 9)
+    assert dict(found.values) == {"a": 90, "c": 95, "e": 195}
+
+
+def test_an_identity_broken_by_the_chosen_values_is_not_required_to_hold() -> None:
+    values = {"a": 714, "b": 1, "c": 700}
+    evidence = {
+        "a": field("a", "714", (0, "1", 0.25)),
+        "b": field("b", "XX1"),
+        "c": field("c", "700"),
+    }
+    assert shared_misread("a", values, evidence, [SUM]) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 499),
+    st.integers(0, 499),
+    st.integers(0, 2),
+    st.integers(0, 9),
+)
+def test_any_misread_found_fits_the_arithmetic_and_changes_the_field(
+    a: int, b: int, position: int, other: int
+) -> None:
+    values = {"a": a, "b": b, "c": a + b}
+    texts = {name: f"{value:03d}" for name, value in values.items()}
+    evidence = {
+        "a": field("a", texts["a"], (position, str(other), 0.2)),
+        "b": field("b", texts["b"]),
+        "c": field("c", texts["c"]),
+    }
+    found = shared_misread("a", values, evidence, [SUM])
+    if found is None:
+        return
+    changed = {**values, **found.values}
+    assert changed["a"] != a
+    assert changed["a"] + changed["b"] == changed["c"]
+    for name, value in found.values.items():
+        shown = [int(d) for d in texts[name]]
+        now = [int(d) for d in f"{value:03d}"]
+        for before, after in zip(shown, now, strict=True):
+            assert before == after or (before, after) == (found.shown, found.written)
