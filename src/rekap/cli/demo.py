@@ -30,7 +30,8 @@ from rekap.cli.demo_run import (
     upload,
 )
 from rekap.cli.demo_summary import summarise
-from rekap.cli.publish import publish, recount
+from rekap.cli.publish import publish
+from rekap.cli.recount import recount
 from rekap.cli.sirekap import import_sirekap
 from rekap.data import election_2024, region_tree
 from rekap.domain.region_tree import UnknownRegion

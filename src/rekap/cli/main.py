@@ -1,32 +1,50 @@
-"""The `rekap` command: the composition root that wires adapters to the pure core."""
+"""The `rekap` command: the composition root that wires adapters to the pure core.
+
+Each sub-command's module is imported only when that command runs (see ``rekap.cli.lazy``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 import typer
 
-from rekap.cli import db, demo, digits, log, publish, read, rules, serve, simulate, sirekap
+from rekap.cli.lazy import Lazy, LazyGroup
+
+
+class RekapCommands(LazyGroup):
+    where: ClassVar[Mapping[str, Lazy]] = {
+        # commands, in the order the help lists them
+        "demo": Lazy("rekap.cli.demo", "demo"),
+        "rules": Lazy("rekap.cli.rules", "rules"),
+        "serve": Lazy("rekap.cli.serve", "serve"),
+        "worker": Lazy("rekap.cli.serve", "worker"),
+        "read": Lazy("rekap.cli.read", "read"),
+        "simulate": Lazy("rekap.cli.simulate", "simulate"),
+        "publish": Lazy("rekap.cli.publish", "publish"),
+        "recount": Lazy("rekap.cli.recount", "recount"),
+        "tally": Lazy("rekap.cli.publish", "tally"),
+        # groups of commands
+        "import": Lazy("rekap.cli.sirekap", "import_app"),
+        "validate": Lazy("rekap.cli.sirekap", "validate_app"),
+        "db": Lazy("rekap.cli.db", "app"),
+        "log": Lazy("rekap.cli.log", "app"),
+        "admin": Lazy("rekap.cli.serve", "admin_app"),
+        "receipt": Lazy("rekap.cli.serve", "receipt_app"),
+        "digits": Lazy("rekap.cli.digits", "app"),
+    }
+
 
 app = typer.Typer(
     name="rekap",
     help="Verifiable recapitulation of C.Hasil tally forms: read, check, tally, publish.",
     no_args_is_help=True,
     add_completion=False,
+    cls=RekapCommands,
 )
 
-app.add_typer(sirekap.import_app, name="import")
-app.add_typer(sirekap.validate_app, name="validate")
-app.add_typer(db.app, name="db")
-app.add_typer(log.app, name="log")
-app.add_typer(serve.admin_app, name="admin")
-app.add_typer(serve.receipt_app, name="receipt")
-app.add_typer(digits.app, name="digits")
-# Sub-commands registered by their own modules follow.
-app.command("demo")(demo.demo)
-app.command("rules")(rules.rules)
-app.command("serve")(serve.serve)
-app.command("worker")(serve.worker)
-app.command("read")(read.read)
-app.command("simulate")(simulate.simulate)
-app.command("publish")(publish.publish)
-app.command("recount")(publish.recount)
-app.command("tally")(publish.tally)
+
+@app.callback()
+def rekap() -> None:
+    """Verifiable recapitulation of C.Hasil tally forms: read, check, tally, publish."""

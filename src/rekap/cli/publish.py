@@ -1,4 +1,5 @@
-"""`rekap publish`, `rekap recount` and `rekap tally`: the live tally, snapshots, the recount."""
+"""`rekap publish` and `rekap tally`: the live tally and snapshots (`rekap recount` is in
+``rekap.cli.recount``)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,6 @@ from rekap.domain.form import FormSpec, c_hasil_ppwp
 from rekap.events.model import SnapshotPublished
 from rekap.publish.records import LogHead, SnapshotRequest
 from rekap.publish.snapshot import publish_snapshot
-from rekap.recount.layout import NoSnapshot
-from rekap.recount.run import recount as run_recount
 from rekap.tally.index import RegionIndex
 from rekap.tally.layout import TallyLayout
 from rekap.tally.rebuild import rebuild
@@ -118,44 +117,6 @@ def publish(
     console.print(f"manifest SHA-256 {done.manifest_sha256}, signed by key {signer.key_id}.")
     if moved:
         console.print(f"{moved:,} photos moved to published.")
-
-
-def recount(
-    snapshot: Annotated[Path, typer.Argument(help="A snapshot folder, or a folder with latest.")],
-    public_key: Annotated[
-        Path | None, typer.Option("--public-key", help="Pin the expected signing key (PEM).")
-    ] = None,
-    deep: Annotated[bool, typer.Option("--deep", help="Also compare every TPS file.")] = False,
-    workers: WorkersOption = 2,
-) -> None:
-    """Check a snapshot's signature and every hash, recount every aggregate from the bulk data
-    (DuckDB) and compare; exits 1 on any problem."""
-    started = time.perf_counter()
-    try:
-        report = run_recount(snapshot, public_key, workers, deep)
-    except NoSnapshot as error:
-        console.print(f"[red]{error}[/]")
-        raise typer.Exit(2) from None
-    seconds = time.perf_counter() - started
-    checks = Table(title=f"Recount of {report.snapshot}")
-    checks.add_column("check")
-    checks.add_column("count", justify="right")
-    for name, count in sorted(report.checked.items()):
-        checks.add_row(name, f"{count:,}")
-    Console().print(checks)
-    if report.nasional:
-        totals = ", ".join(f"{k} {v:,}" for k, v in report.nasional.items() if v)
-        Console().print(f"Nasional, recounted: {totals}")
-    for problem in report.problems[:100]:
-        Console().print(f"[red]{problem.kind.value}[/] {problem.path}: {problem.detail}")
-    if len(report.problems) > 100:
-        Console().print(f"… and {len(report.problems) - 100:,} more problems.")
-    if report.ok:
-        Console().print(f"[green]Recount agrees with the snapshot[/] ({seconds:.1f} s).")
-        return
-    kinds = ", ".join(f"{n} {k}" for k, n in report.by_kind().items())
-    Console().print(f"[red]Recount FAILED[/]: {kinds} ({seconds:.1f} s).")
-    raise typer.Exit(1)
 
 
 def tally(
