@@ -2,9 +2,19 @@
 or Sirekap's own 2024 data (``--sirekap PATH``, read and checked in memory).
 
 Usage: .venv/bin/python bench/publish_national.py [--out DIR] [--workers 2] [--sirekap PATH]
+                                                   [--keep] [--no-command]
 Prints the time to publish (every file written, hashed, listed and signed), the files and
-bytes written, and the time of a full recount. Records nothing by itself; the snapshot is
-deleted afterwards unless --keep.
+bytes written, the time of a full recount in this process, and the time of the command a
+reader runs, ``rekap recount SNAPSHOT`` (a fresh process: imports included). Each time is
+given as wall seconds and CPU seconds (all processes), with the load average before it.
+Records nothing by itself; the snapshot is deleted afterwards unless --keep.
+
+The figures in docs/tally.md ("Against the targets") come from:
+
+    .venv/bin/python bench/publish_national.py --out /dev/shm/rekap-bench --workers 2
+    .venv/bin/python bench/publish_national.py --out /work/rekap-bench --workers 2
+
+(the first on tmpfs, the second on the machine's disk; neither folder may exist already).
 """
 
 from __future__ import annotations
@@ -14,6 +24,8 @@ import os
 import platform
 import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -92,6 +104,25 @@ def cpu_seconds() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
+def command_recount(snapshot: Path, workers: int) -> tuple[float, float, int]:
+    """``rekap recount SNAPSHOT`` as a reader runs it: wall and CPU seconds, exit status."""
+    command = Path(sys.executable).parent / "rekap"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(
+        [str(command), "recount", str(snapshot), "--workers", str(workers)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    if done.returncode:
+        print(done.stdout[-2000:], done.stderr[-2000:])
+    return seconds, cpu, done.returncode
+
+
 def load() -> str:
     return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -111,6 +142,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--sirekap", type=Path, default=None)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--no-command", action="store_true", help="Skip the `rekap recount` command's run."
+    )
     args = parser.parse_args()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
@@ -145,6 +179,10 @@ def main() -> None:
     print(f"  checked: {dict(report.checked)}")
     for problem in report.problems[:10]:
         print(f"  {problem}")
+    if not args.no_command:
+        print(f"load average before `rekap recount`: {load()}")
+        seconds, cpu, status = command_recount(Path(done.location), args.workers)
+        print(f"rekap recount: {seconds:.1f} s wall, {cpu:.1f} s CPU, exit status {status}")
     print(f"load average at the end: {load()}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of the main process: {peak:,.0f} MB")

@@ -17,6 +17,7 @@ import hashlib
 import multiprocessing
 import os
 import shutil
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -48,13 +49,19 @@ def unsafe(path: str) -> bool:
 
 class DirectoryWriter:
     """Writes each file with three system calls (open, write, close) and hashes the bytes it
-    already holds. Folders are made once, parents first; there is no fsync per file: the
-    store syncs the whole staging folder once, before the switch."""
+    already holds. A file is opened by its name relative to its folder's descriptor (the few
+    folders written last stay open: a desa's TPS files come one after the other), so the
+    kernel does not resolve the whole path each time. Folders are made once, parents first;
+    there is no fsync per file: the store syncs the whole staging folder once, before the
+    switch."""
+
+    KEPT_OPEN = 16
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._prefix = str(root) + os.sep
         self._folders: set[str] = {""}
+        self._open: dict[str, int] = {}
 
     def _folder(self, folder: str) -> None:
         parent = folder.rpartition("/")[0]
@@ -64,13 +71,25 @@ class DirectoryWriter:
             os.mkdir(self._prefix + folder)
         self._folders.add(folder)
 
+    def _descriptor(self, folder: str) -> int:
+        """The folder's descriptor, made and opened on first use; the oldest of the open
+        ones is closed when too many are."""
+        if folder not in self._folders:
+            self._folder(folder)
+        descriptor = os.open(self._prefix + folder, os.O_RDONLY | os.O_DIRECTORY)
+        self._open[folder] = descriptor
+        if len(self._open) > self.KEPT_OPEN:
+            os.close(self._open.pop(next(iter(self._open))))
+        return descriptor
+
     def write(self, path: str, data: bytes) -> FileEntry:
         if unsafe(path):
             raise UnsafePath(path)
-        folder = path.rpartition("/")[0]
-        if folder not in self._folders:
-            self._folder(folder)
-        descriptor = os.open(self._prefix + path, _FLAGS, 0o644)
+        folder, _, name = path.rpartition("/")
+        at = self._open.get(folder)
+        if at is None:
+            at = self._descriptor(folder)
+        descriptor = os.open(name, _FLAGS, 0o644, dir_fd=at)
         try:
             written = os.write(descriptor, data)
             if written < len(data):
@@ -78,6 +97,11 @@ class DirectoryWriter:
         finally:
             os.close(descriptor)
         return FileEntry(path, hashlib.sha256(data).hexdigest(), len(data))
+
+    def close(self) -> None:
+        """Close the folders kept open (the writer can still write: they open again)."""
+        while self._open:
+            os.close(self._open.popitem()[1])
 
 
 def _write_rest(descriptor: int, data: bytes, done: int) -> None:
@@ -89,23 +113,36 @@ def _write_rest(descriptor: int, data: bytes, done: int) -> None:
 class DirectorySnapshotStore:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._writing: dict[str, tuple[DirectoryWriter, Flusher]] = {}
 
     def _staging(self, snapshot_id: str) -> Path:
         return self.root / f".staging-{snapshot_id}-{os.getpid()}"
 
     def begin(self, snapshot_id: str) -> DirectoryWriter:
+        """A writer into a new staging folder; dirty pages are written to disk in the
+        background meanwhile (see ``Flusher``), so that the sync before the switch is short."""
         if (self.root / snapshot_id).exists():
             raise SnapshotExists(f"snapshot {snapshot_id} exists already in {self.root}")
         staging = self._staging(snapshot_id)
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        return DirectoryWriter(staging)
+        writer = DirectoryWriter(staging)
+        self._writing[snapshot_id] = (writer, Flusher.start(staging))
+        return writer
+
+    def _finish(self, snapshot_id: str) -> None:
+        writer, flusher = self._writing.pop(snapshot_id, (None, None))
+        if flusher is not None:
+            flusher.stop()
+        if writer is not None:
+            writer.close()
 
     def commit(self, snapshot_id: str) -> str:
-        """Flush every staged file to disk in one pass, then rename and repoint ``latest``:
-        after a crash, ``latest`` names a complete snapshot (the old one or the new one)."""
+        """Flush every staged file to disk, then rename and repoint ``latest``: after a
+        crash, ``latest`` names a complete snapshot (the old one or the new one)."""
         final = self.root / snapshot_id
         staging = self._staging(snapshot_id)
+        self._finish(snapshot_id)
         sync_filesystem(staging)
         os.rename(staging, final)
         pointer = self.root / f".{LATEST}.{os.getpid()}.tmp"
@@ -120,6 +157,7 @@ class DirectorySnapshotStore:
         return str(final)
 
     def abort(self, snapshot_id: str) -> None:
+        self._finish(snapshot_id)
         shutil.rmtree(self._staging(snapshot_id), ignore_errors=True)
 
     def latest(self) -> Path | None:
@@ -164,6 +202,36 @@ def sync_folder(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+class Flusher:
+    """Writes the file system's dirty pages to disk every ``every`` seconds, in a thread,
+    while a snapshot is written: the disk works while the processes build documents, instead
+    of taking two gigabytes at the end. The final sync before the switch is still done (and
+    is what makes the snapshot durable); this only starts the writing earlier."""
+
+    def __init__(self, folder: Path, every: float) -> None:
+        self.folder = folder
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="snapshot-flusher", daemon=True)
+
+    @classmethod
+    def start(cls, folder: Path, every: float = 1.0) -> Flusher:
+        flusher = cls(folder, every)
+        flusher._thread.start()
+        return flusher
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                sync_filesystem(self.folder)
+            except OSError:  # the folder went away (an abort): nothing left to write
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 @functools.cache

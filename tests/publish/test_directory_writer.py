@@ -1,0 +1,71 @@
+"""The folder adapter's writer: files opened relative to their folder's descriptor (a few
+kept open), and the background flusher started and stopped with the staging folder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from rekap.adapters.snapshot_dir import DirectorySnapshotStore, DirectoryWriter, UnsafePath
+
+
+def _flushers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "snapshot-flusher"]
+
+
+def test_files_in_many_folders_are_written_whole(tmp_path: Path) -> None:
+    writer = DirectoryWriter(tmp_path)
+    folders = DirectoryWriter.KEPT_OPEN * 3
+    expected = {}
+    for round_ in range(2):  # the second round reopens folders closed in the first
+        for n in range(folders):
+            path = f"a/{n % 4}/{n}/f{round_}.json"
+            data = f"{n}-{round_}".encode() * (1 + n * 1000)
+            entry = writer.write(path, data)
+            assert entry.sha256 == hashlib.sha256(data).hexdigest()
+            assert entry.size == len(data)
+            expected[path] = data
+    writer.write("top.txt", b"top")
+    writer.close()
+    assert all((tmp_path / p).read_bytes() == d for p, d in expected.items())
+    assert (tmp_path / "top.txt").read_bytes() == b"top"
+    writer.write("a/0/0/again.json", b"{}")  # still usable after close
+    writer.close()
+
+
+def test_at_most_the_kept_folders_stay_open(tmp_path: Path) -> None:
+    before = len(os.listdir("/proc/self/fd"))
+    writer = DirectoryWriter(tmp_path)
+    for n in range(DirectoryWriter.KEPT_OPEN * 4):
+        writer.write(f"{n}/x", b"x")
+    assert len(os.listdir("/proc/self/fd")) - before <= DirectoryWriter.KEPT_OPEN
+    writer.close()
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_a_file_is_never_overwritten_nor_written_outside(tmp_path: Path) -> None:
+    writer = DirectoryWriter(tmp_path)
+    writer.write("a/b.json", b"1")
+    with pytest.raises(FileExistsError):
+        writer.write("a/b.json", b"2")
+    with pytest.raises(UnsafePath):
+        writer.write("a/../../b.json", b"2")
+    writer.close()
+
+
+def test_the_flusher_runs_while_staging_only(tmp_path: Path) -> None:
+    store = DirectorySnapshotStore(tmp_path)
+    writer = store.begin("20240220T060000Z")
+    assert len(_flushers()) == 1
+    writer.write("x/y.json", b"{}")
+    store.commit("20240220T060000Z")
+    assert _flushers() == []
+    assert (tmp_path / "20240220T060000Z" / "x" / "y.json").read_bytes() == b"{}"
+    store.begin("20240220T070000Z")
+    store.abort("20240220T070000Z")
+    assert _flushers() == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["20240220T060000Z", "latest"]
