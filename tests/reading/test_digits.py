@@ -64,6 +64,18 @@ def test_grey_bgr_and_bgra_crops_give_the_same_input() -> None:
         np.testing.assert_allclose(other, batch[0], atol=1e-6)
 
 
+def test_a_batch_is_preprocessed_exactly_as_each_crop_alone() -> None:
+    rng = np.random.default_rng(3)
+    crops = [
+        render_digit_box(label, WriterStyle.sample(rng), rng, (48, 48)) for label in DIGIT_LABELS
+    ]
+    crops += [rng.integers(0, 256, (int(rng.integers(4, 70)), 33), dtype=np.uint8)]
+    crops += [np.full((48, 48), 200, np.uint8), rng.integers(120, 130, (48, 40), dtype=np.uint8)]
+    alone = np.stack([preprocess_crop(crop)[None] for crop in crops])
+    assert np.array_equal(preprocess_crops(crops), alone)
+    assert preprocess_crops([]).shape == (0, 1, INPUT_SIZE, INPUT_SIZE)
+
+
 def test_preprocessing_refuses_what_is_not_a_crop() -> None:
     with pytest.raises(ValueError, match="uint8"):
         preprocess_crop(np.zeros((40, 40), dtype=np.float32))

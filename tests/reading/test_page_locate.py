@@ -8,6 +8,7 @@ import pytest
 from page_drawing import PAGE_PX_PER_MM, draw_page, photograph
 
 from rekap.reading.decode import DecodedImage
+from rekap.reading.fiducials import find_fiducial_candidates
 from rekap.reading.geometry import project
 from rekap.reading.locate import PageLocation, locate_page
 from rekap.reading.problem import Problem
@@ -118,3 +119,34 @@ def test_a_photo_without_a_form_finds_nothing() -> None:
         x, y = (int(v) for v in rng.integers(0, 800, 2))
         cv2.rectangle(photo, (x, y), (x + 40, y + 25), int(rng.integers(0, 255)), -1)
     assert locate_page(_decoded(photo), TEMPLATES) is None
+
+
+def test_a_part_of_the_photo_gives_the_same_candidates_far_from_its_cut_edges() -> None:
+    photo, _ = photograph(draw_page(load_page_template(2)), seed=11)
+    whole = find_fiducial_candidates(photo)
+    height, width = photo.shape
+    part = photo[: height // 3, : width // 3]
+    margin = 100
+    inside = [c for c in whole if c.x < width // 3 - margin and c.y < height // 3 - margin]
+    found = [
+        c
+        for c in find_fiducial_candidates(part, photo.shape)
+        if c.x < width // 3 - margin and c.y < height // 3 - margin
+    ]
+    assert inside and found == inside
+
+
+@pytest.mark.parametrize("coverage", [0.45, 0.95])
+def test_a_page_far_from_the_photo_corners_or_filling_it_is_located(coverage: float) -> None:
+    template = load_page_template(2)
+    photo, homography = photograph(
+        draw_page(template), (1500, 2000), coverage=coverage, shift=(0.05, -0.04), seed=12
+    )
+    location = _located(photo)
+    assert location.template.page == 2
+    assert set(location.fiducials_used) == {f.name for f in template.fiducials}
+    corners = _field_corners(template)
+    error = np.hypot(
+        *(project(location.homography, corners) - project(_truth(homography), corners)).T
+    )
+    assert error.max() < 2.0

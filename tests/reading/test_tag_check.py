@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from page_drawing import PAGE_PX_PER_MM, draw_page, photograph
 
-from rekap.reading.apriltag import match_tag, tag_cells
+from rekap.reading.apriltag import match_tag, read_cells, read_cells_batch, tag_cells
 from rekap.reading.tag_check import check_tag
 from rekap.reading.template import load_form_templates, load_page_template
 
@@ -57,3 +57,23 @@ def test_a_few_wrong_cells_still_name_the_tag_but_many_do_not() -> None:
     assert match_tag(cells, [101, 102, 103]) == (103, 4)
     cells[3, 2:4] = ~cells[3, 2:4]  # six
     assert match_tag(cells, [101, 102, 103])[0] is None
+
+
+def test_tags_sampled_together_are_read_as_each_alone() -> None:
+    rng = np.random.default_rng(5)
+    tag = np.where(tag_cells(102), 40.0, 210.0)
+    levels = np.stack(
+        [
+            tag + rng.normal(0, 30, tag.shape),
+            tag + rng.normal(0, 60, tag.shape),
+            np.full(tag.shape, 128.0) + rng.normal(0, 5, tag.shape),
+            250.0 - tag,
+        ]
+    )
+    together = read_cells_batch(levels)
+    for alone, sampled in zip(together, levels, strict=True):
+        expected = read_cells(sampled)
+        assert (alone is None) == (expected is None)
+        if alone is not None and expected is not None:
+            assert np.array_equal(alone, expected)
+    assert together[0] is not None and together[2] is None

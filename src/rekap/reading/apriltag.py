@@ -154,20 +154,31 @@ def sample_cells_shifted(
     return means
 
 
+def _border_mask() -> NDArray[np.bool_]:
+    border = np.ones((CELLS, CELLS), dtype=bool)
+    border[1:-1, 1:-1] = False
+    return border
+
+
+_BORDER = _border_mask()
+
+
+def read_cells_batch(levels: FloatArray) -> list[NDArray[np.bool_] | None]:
+    """`read_cells` for each tag of an (n, 8, 8) stack of samples, in one pass."""
+    border = np.sort(levels[:, _BORDER], axis=1)
+    black = border[:, border.shape[1] // 2]
+    inner = np.sort(levels[:, ~_BORDER], axis=1)
+    white = inner[:, int(0.9 * (inner.shape[1] - 1))]
+    cells = levels < ((black + white) / 2)[:, None, None]
+    framed = cells[:, _BORDER].mean(axis=1) >= 0.85
+    readable = (white - black >= 25.0) & framed
+    return [tag if ok else None for tag, ok in zip(cells, readable, strict=True)]
+
+
 def read_cells(levels: FloatArray) -> NDArray[np.bool_] | None:
     """Black cells of a sampled tag, or None when the samples show no tag (no dark border,
     or too little contrast between the border and the lightest data cells)."""
-    border = np.ones((CELLS, CELLS), dtype=bool)
-    border[1:-1, 1:-1] = False
-    black = float(np.sort(levels[border])[len(levels[border]) // 2])
-    inner = np.sort(levels[~border])
-    white = float(inner[int(0.9 * (len(inner) - 1))])
-    if white - black < 25.0:
-        return None
-    cells: NDArray[np.bool_] = levels < (black + white) / 2
-    if cells[border].mean() < 0.85:
-        return None
-    return cells
+    return read_cells_batch(levels[None])[0]
 
 
 def match_tag(cells: NDArray[np.bool_], tag_ids: Sequence[int]) -> tuple[int | None, int]:

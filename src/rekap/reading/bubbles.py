@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -65,13 +66,16 @@ class BubbleGridReading:
         return "".join(out)
 
 
+@lru_cache(maxsize=16)
 def _ring_pattern(radius: float) -> NDArray[np.float32]:
     half = int(np.ceil(radius * 1.5))
     yy, xx = np.mgrid[-half : half + 1, -half : half + 1]
     distance = np.hypot(xx, yy)
     thickness = max(1.0, 0.15 * radius)
     pattern = np.where(np.abs(distance - radius) <= thickness, 0.0, 1.0)
-    return pattern.astype(np.float32)
+    pattern = pattern.astype(np.float32)
+    pattern.flags.writeable = False
+    return pattern
 
 
 def _ring_response(crop: NDArray[np.uint8], radius: float) -> tuple[FloatArray, int]:
@@ -82,28 +86,50 @@ def _ring_response(crop: NDArray[np.uint8], radius: float) -> tuple[FloatArray, 
     return np.asarray(response, dtype=np.float64), half
 
 
-def align_column(response: FloatArray, centres: FloatArray, radius: float) -> FloatArray:
-    """The shift and pitch of a column's centres that best match the printed rings."""
+def _reach(centres: FloatArray, radius: float) -> int:
+    """How far (pixels) a column's centres may move to meet the printed rings."""
     count = len(centres)
     pitch = float(centres[-1, 1] - centres[0, 1]) / (count - 1) if count > 1 else 2 * radius
-    reach = int(max(1, min(0.4 * pitch, 2.0 * radius)))
-    padded = np.pad(response, reach, mode="constant", constant_values=-1.0)
-    height, width = response.shape
-    window = np.arange(2 * reach + 1)
+    return int(max(1, min(0.4 * pitch, 2.0 * radius)))
+
+
+def _padded_response(response: FloatArray, radius: float) -> tuple[FloatArray, int]:
+    """The response padded with -1 by more than any column's reach, and that padding."""
+    pad = int(max(1, 2.0 * radius))
+    return np.pad(response, pad, mode="constant", constant_values=-1.0), pad
+
+
+def _align(
+    padded: FloatArray, pad: int, shape: tuple[int, ...], centres: FloatArray, radius: float
+) -> FloatArray:
+    """`align_column` on a response padded once for all columns of a grid."""
+    reach = _reach(centres, radius)
+    height, width = shape
+    window = np.arange(2 * reach + 1) + (pad - reach)
     middle = centres.mean(axis=0)
+    stretched = np.stack(
+        [middle + (centres - middle) * np.array([1.0, stretch]) for stretch in PITCH_STRETCH]
+    )
+    xs = np.clip(np.rint(stretched[:, :, 0]).astype(int), 0, width - 1).T
+    ys = np.clip(np.rint(stretched[:, :, 1]).astype(int), 0, height - 1).T
+    rows = ys[:, :, None, None] + window[None, None, :, None]
+    cols = xs[:, :, None, None] + window[None, None, None, :]
+    totals = padded[rows, cols].sum(axis=0).reshape(len(PITCH_STRETCH), -1)
+    peaks = totals.argmax(axis=1)
     best, best_score = centres, -np.inf
-    for stretch in PITCH_STRETCH:
-        stretched = middle + (centres - middle) * np.array([1.0, stretch])
-        xs = np.clip(np.rint(stretched[:, 0]).astype(int), 0, width - 1)
-        ys = np.clip(np.rint(stretched[:, 1]).astype(int), 0, height - 1)
-        rows = ys[:, None, None] + window[None, :, None]
-        cols = xs[:, None, None] + window[None, None, :]
-        total = padded[rows, cols].sum(axis=0)
-        dy, dx = np.unravel_index(int(np.argmax(total)), total.shape)
-        if total[dy, dx] > best_score:
-            best_score = float(total[dy, dx])
-            best = stretched + np.array([dx - reach, dy - reach], dtype=np.float64)
+    for index, peak in enumerate(peaks):
+        score = float(totals[index, peak])
+        if score > best_score:
+            dy, dx = np.unravel_index(int(peak), (2 * reach + 1, 2 * reach + 1))
+            best_score = score
+            best = stretched[index] + np.array([dx - reach, dy - reach], dtype=np.float64)
     return best
+
+
+def align_column(response: FloatArray, centres: FloatArray, radius: float) -> FloatArray:
+    """The shift and pitch of a column's centres that best match the printed rings."""
+    padded, pad = _padded_response(response, radius)
+    return _align(padded, pad, response.shape, centres, radius)
 
 
 def _paper_and_ink(crop: NDArray[np.uint8]) -> tuple[float, float]:
@@ -120,7 +146,7 @@ def _darkness(
     half = int(np.ceil(radius))
     offsets = np.arange(-half, half + 1)
     disc = np.hypot(offsets[:, None], offsets[None, :]) <= radius
-    padded = np.pad(crop, half + 1, mode="edge")
+    padded = cv2.copyMakeBorder(crop, half + 1, half + 1, half + 1, half + 1, cv2.BORDER_REPLICATE)
     height, width = crop.shape
     xs = np.clip(np.rint(centres[:, 0]).astype(int), 0, width - 1) + half + 1
     ys = np.clip(np.rint(centres[:, 1]).astype(int), 0, height - 1) + half + 1
@@ -134,8 +160,7 @@ def _column_probabilities(excess: FloatArray) -> tuple[tuple[float, ...], tuple[
     marked_p = 1.0 / (1.0 + np.exp(-(excess - MARK_THRESHOLD) / MARK_SOFTNESS))
     marked_p = np.clip(marked_p, 1e-4, 1 - 1e-4)
     empty = np.prod(1.0 - marked_p)
-    single = [empty / (1.0 - p) * p for p in marked_p]
-    masses = np.array([*single, empty])
+    masses = np.append(empty / (1.0 - marked_p) * marked_p, empty)
     explained = float(masses.sum())
     # Several marks: no single digit explains them; spread what is left evenly.
     masses = masses + (1.0 - min(explained, 1.0)) / len(masses)
@@ -153,16 +178,23 @@ def read_bubble_grid(
 ) -> BubbleGridReading:
     """Read a grid from an upright crop. `columns` holds, per digit position, the expected
     (10, 2) centres of bubbles 0..9 in crop pixels; `inner_radius` is in crop pixels."""
-    response, _ = _ring_response(crop, inner_radius) if align else (None, 0)
-    levels = _paper_and_ink(crop)
+    expected = [np.asarray(column, dtype=np.float64) for column in columns]
+    if align and expected:
+        response, _ = _ring_response(crop, inner_radius)
+        padded, pad = _padded_response(response, inner_radius)
+        expected = [_align(padded, pad, response.shape, c, inner_radius) for c in expected]
+    darkness = (
+        _darkness(crop, np.concatenate(expected), SAMPLE_RATIO * inner_radius, _paper_and_ink(crop))
+        if expected
+        else np.zeros(0)
+    )
     readings = []
-    for position, expected in enumerate(columns):
-        centres = np.asarray(expected, dtype=np.float64)
-        if response is not None:
-            centres = align_column(response, centres, inner_radius)
-        darkness = _darkness(crop, centres, SAMPLE_RATIO * inner_radius, levels)
-        ordered = np.sort(darkness)
-        excess = darkness - float(ordered[(len(ordered) - 1) // 2 : len(ordered) // 2 + 1].mean())
+    start = 0
+    for position, centres in enumerate(expected):
+        own = darkness[start : start + len(centres)]
+        start += len(centres)
+        ordered = np.sort(own)
+        excess = own - float(ordered[(len(ordered) - 1) // 2 : len(ordered) // 2 + 1].mean())
         probabilities, marked = _column_probabilities(excess)
         readings.append(
             BubbleColumnReading(

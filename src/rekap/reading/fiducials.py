@@ -44,9 +44,17 @@ class _Square:
     """For a square split from a merged blob: an id shared with its other half."""
 
 
-def binarize(gray: NDArray[np.uint8]) -> NDArray[np.uint8]:
-    """Dark ink as 255, with a threshold that follows uneven lighting."""
-    block = max(15, (max(gray.shape) // 25) | 1)
+def threshold_block(shape: tuple[int, ...]) -> int:
+    """Side of the neighbourhood whose mean sets the ink threshold, for an image of `shape`."""
+    return max(15, (max(shape) // 25) | 1)
+
+
+def binarize(
+    gray: NDArray[np.uint8], reference: tuple[int, ...] | None = None
+) -> NDArray[np.uint8]:
+    """Dark ink as 255, with a threshold that follows uneven lighting. `reference`: the
+    shape of the whole photo when `gray` is a part of it (the threshold follows the photo)."""
+    block = threshold_block(reference or gray.shape)
     binary = cv2.adaptiveThreshold(
         gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12
     )
@@ -58,17 +66,16 @@ def _split_merged(mask: NDArray[np.uint8], x0: int, y0: int) -> list[_Square]:
     side = min(mask.shape)
     kernel = np.ones((3, 3), np.uint8)
     most = max(1, round(side * 0.3))
-    padded = np.pad(mask, most + 1)
-    eroded = padded
+    eroded = cv2.copyMakeBorder(mask, *(most + 1,) * 4, cv2.BORDER_CONSTANT, value=0)
     steps = 0
     while steps < most:
         steps += 1
-        eroded = np.asarray(cv2.erode(eroded, kernel), dtype=np.uint8)
+        eroded = cv2.erode(eroded, kernel)
         count, labels, stats, centroids = cv2.connectedComponentsWithStats(eroded, connectivity=8)
-        areas = stats[1:, cv2.CC_STAT_AREA].astype(float)
         if count < 2:
             return []
-        big = np.flatnonzero(areas >= 0.2 * areas.max()) + 1
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        big = np.flatnonzero(areas >= 0.2 * float(areas.max())) + 1
         if len(big) > 2:
             return []
         if len(big) == 2:
@@ -106,23 +113,45 @@ def _hole_area(contours: Sequence[NDArray[Any]], links: NDArray[np.int32], index
     return total
 
 
-def _collect_squares(binary: NDArray[np.uint8]) -> list[_Square]:
+def _plausible_outlines(
+    contours: Sequence[NDArray[Any]], links: NDArray[np.int32], limit: float
+) -> NDArray[np.intp]:
+    """Indices of the outer contours whose bounding box could hold a fiducial square (or a
+    merged pair): checked for all contours at once, since most are text and handwriting."""
+    lengths = np.array([len(c) for c in contours], dtype=np.intp)
+    points = np.concatenate(contours).reshape(-1, 2)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    low = np.minimum.reduceat(points, starts, axis=0)
+    high = np.maximum.reduceat(points, starts, axis=0)
+    width, height = (high - low + 1).T
+    aspect = width / height
+    keep = (
+        (links[:, 3] == -1)
+        & (lengths >= 4)
+        & (width >= 5)
+        & (height >= 5)
+        & (width <= limit)
+        & (height <= limit)
+        & (aspect > 0.3)
+        & (aspect < 3.3)
+    )
+    return np.flatnonzero(keep)
+
+
+def _collect_squares(binary: NDArray[np.uint8], limit: float) -> list[_Square]:
     """Solid dark squares (and halves of merged square pairs), from contours. A small
     opening first removes thin strokes (text, rules, box borders), so few contours are left
     to examine; tracing contours is several times faster than labelling components."""
     opened = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     contours, hierarchy = cv2.findContours(opened, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    if hierarchy is None:
+    if hierarchy is None or not contours:
         return []
     links = hierarchy[0]
-    limit = max(binary.shape) / 12
     squares: list[_Square] = []
-    for index, contour in enumerate(contours):
-        if links[index][3] != -1 or len(contour) < 4:
-            continue
+    for found in _plausible_outlines(contours, links, limit):
+        index = int(found)
+        contour = contours[index]
         x0, y0, w, h = cv2.boundingRect(contour)
-        if w < 5 or h < 5 or w > limit or h > limit or not 0.3 < w / h < 3.3:
-            continue
         area = float(cv2.contourArea(contour))
         (cx, cy), (rw, rh), degrees = cv2.minAreaRect(contour)
         if area <= 0 or rw <= 0 or rh <= 0:
@@ -189,10 +218,16 @@ def _clutter(binary: NDArray[np.uint8], candidate: FiducialCandidate) -> float:
     return float(np.mean(binary[ys[inside], xs[inside]] > 0))
 
 
-def find_fiducial_candidates(gray: NDArray[np.uint8]) -> tuple[FiducialCandidate, ...]:
-    """The most fiducial-like pairs of squares in a photo, best first."""
-    binary = binarize(gray)
-    squares = _collect_squares(binary)
+def find_fiducial_candidates(
+    gray: NDArray[np.uint8], reference: tuple[int, ...] | None = None
+) -> tuple[FiducialCandidate, ...]:
+    """The most fiducial-like pairs of squares in a photo, best first. `reference`: the
+    shape of the whole photo when `gray` is a part of it; the thresholds and size limits
+    then follow the photo, so a mark far from the part's cut edges is found exactly as in
+    the whole photo."""
+    shape = reference or gray.shape
+    binary = binarize(gray, shape)
+    squares = _collect_squares(binary, max(shape) / 12)
     if len(squares) < 2:
         return ()
     points = np.array([(s.x, s.y) for s in squares])

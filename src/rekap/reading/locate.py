@@ -1,6 +1,7 @@
 """Locate stage: which page is this, and where is it in the photo?
 
-1. Find fiducial candidates (pairs of diagonal squares) anywhere in the photo.
+1. Find fiducial candidates (pairs of diagonal squares): first in the photo's four
+   corners, where they are when the page fills most of the photo, then anywhere.
 2. Form page hypotheses from four candidates (every rotation), and confirm the first whose
    tag region holds one of the templates' AprilTags: the tag's id names the page.
 3. Fallback when a fiducial is hidden or cut off: look for the tag next to each candidate
@@ -13,7 +14,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import cv2
@@ -22,7 +23,12 @@ from numpy.typing import NDArray
 
 from rekap.reading.apriltag import TagDetection, detect_tags, detect_tags_near
 from rekap.reading.decode import DecodedImage
-from rekap.reading.fiducials import FiducialCandidate, find_fiducial_candidates
+from rekap.reading.fiducials import (
+    MAX_CANDIDATES,
+    FiducialCandidate,
+    find_fiducial_candidates,
+    threshold_block,
+)
 from rekap.reading.geometry import FloatArray, local_scale, project
 from rekap.reading.hypotheses import anchors_of, page_hypotheses, square_side_mm
 from rekap.reading.problem import Problem
@@ -33,9 +39,12 @@ MAX_RESIDUAL_MM = 4.0
 """A fiducial further than this from where the others put it is not used."""
 TAG_SEARCH_LONG_SIDE = 1600
 MAX_TAG_ATTEMPTS = 8
+CORNER_SHARE = 1 / 3
+"""Fiducials are first looked for in the photo's four corners, each this share of its
+width and height: where they are when the page fills most of the photo."""
 LOCATE_LONG_SIDE = 1200
-"""Fiducials are first looked for in a copy this size (enough when the page fills most of
-the photo); the full decoded image is searched only when that fails."""
+"""Next, fiducials are looked for in a copy this size (enough when the page fills most of
+the photo); the full decoded image is searched only when that fails too."""
 TAG_WINDOW_SIDES = 16.0
 """The tag is printed within this many fiducial square sides of the top-right fiducial."""
 
@@ -225,17 +234,91 @@ def _locate_by_tag(
     return template, chosen, tag
 
 
-def _candidates_in_small_copy(gray: NDArray[np.uint8]) -> list[FiducialCandidate] | None:
-    """Candidates found in a reduced copy, in full-image pixels; None if no copy is needed."""
+def _small_copy(gray: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], float] | None:
+    """A copy of about LOCATE_LONG_SIDE pixels and its scale; None if no copy is needed."""
     factor = LOCATE_LONG_SIDE / max(gray.shape)
     if factor > 0.8:
         return None
     size = (round(gray.shape[1] * factor), round(gray.shape[0] * factor))
     small = np.asarray(cv2.resize(gray, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    return small, factor
+
+
+def _scaled(candidates: Sequence[FiducialCandidate], factor: float) -> list[FiducialCandidate]:
+    """Candidates found in a copy scaled by `factor`, in the photo's pixels."""
     return [
         replace(c, x=(c.x + 0.5) / factor - 0.5, y=(c.y + 0.5) / factor - 0.5, side=c.side / factor)
-        for c in find_fiducial_candidates(small)
+        for c in candidates
     ]
+
+
+def _corner_parts(shape: tuple[int, ...]) -> list[tuple[slice, slice]]:
+    """The four corner parts of an image of `shape`, as (rows, columns)."""
+    height, width = shape[:2]
+    rows, columns = round(height * CORNER_SHARE), round(width * CORNER_SHARE)
+    return [
+        (slice(top, top + rows), slice(left, left + columns))
+        for top in (0, height - rows)
+        for left in (0, width - columns)
+    ]
+
+
+def _far_from_cuts(
+    candidate: FiducialCandidate, part: tuple[slice, slice], shape: tuple[int, ...]
+) -> bool:
+    """Whether a candidate (photo pixels) found in a `part` of the photo lies so far inside
+    each edge that cuts through the photo that it is found there exactly as in the whole
+    photo: beyond the threshold's neighbourhood and the clutter rings around it."""
+    margin = threshold_block(shape) // 2 + 3.0 * candidate.side + 4.0
+    for span, position, size in zip(part, (candidate.y, candidate.x), shape[:2], strict=True):
+        start, stop = int(span.start), int(span.stop)
+        if start > 0 and position < start + margin:
+            return False
+        if stop < size and position >= stop - margin:
+            return False
+    return True
+
+
+def _candidates_in_corners(gray: NDArray[np.uint8]) -> list[FiducialCandidate]:
+    """Candidates found in the four corners of the photo (photo pixels), best first."""
+    found: list[FiducialCandidate] = []
+    for part in _corner_parts(gray.shape):
+        rows, columns = part
+        for c in find_fiducial_candidates(gray[part], gray.shape):
+            moved = replace(c, x=c.x + columns.start, y=c.y + rows.start)
+            if _far_from_cuts(moved, part, gray.shape):
+                found.append(moved)
+    found.sort(key=lambda c: c.score)
+    return found[:MAX_CANDIDATES]
+
+
+def _searches(gray: NDArray[np.uint8]) -> Iterator[list[FiducialCandidate]]:
+    """Candidates to try in turn, in photo pixels: from the corners, then the whole, of a
+    copy of about LOCATE_LONG_SIDE pixels (of the photo itself when it is no larger than
+    that), then of the whole photo when a copy was searched."""
+    copy = _small_copy(gray)
+    if copy is None:
+        yield _candidates_in_corners(gray)
+        yield list(find_fiducial_candidates(gray))
+        return
+    small, factor = copy
+    yield _scaled(_candidates_in_corners(small), factor)
+    yield _scaled(find_fiducial_candidates(small), factor)
+    yield list(find_fiducial_candidates(gray))
+
+
+def _first_confirmed(
+    gray: NDArray[np.uint8], templates: Sequence[PageTemplate]
+) -> tuple[tuple[PageTemplate, Chosen, TagDetection] | int | None, list[FiducialCandidate]]:
+    """The first page confirmed by four fiducials and its tag, and the candidates of the
+    last search (for the fallbacks when none is confirmed)."""
+    confirmed: tuple[PageTemplate, Chosen, TagDetection] | int | None = None
+    candidates: list[FiducialCandidate] = []
+    for candidates in _searches(gray):
+        confirmed = _confirmed(gray, candidates, templates)
+        if isinstance(confirmed, tuple):
+            break
+    return confirmed, candidates
 
 
 def locate_page(
@@ -245,12 +328,7 @@ def locate_page(
     (the caller decides whether the photo is too dark, too blurred or not a form).
     Without `thorough`, only the fast way is tried: four fiducials and the tag."""
     gray = image.gray
-    quick = _candidates_in_small_copy(gray)
-    confirmed = _confirmed(gray, quick, templates) if quick is not None else None
-    candidates: Sequence[FiducialCandidate] = quick or []
-    if not isinstance(confirmed, tuple):
-        candidates = find_fiducial_candidates(gray)
-        confirmed = _confirmed(gray, candidates, templates)
+    confirmed, candidates = _first_confirmed(gray, templates)
     if not isinstance(confirmed, tuple) and not thorough:
         return None
     if isinstance(confirmed, tuple):

@@ -9,7 +9,7 @@ the tag agrees with the fiducials.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -21,7 +21,7 @@ from rekap.reading.apriltag import (
     TagDetection,
     detect_tag_in_region,
     match_tag,
-    read_cells,
+    read_cells_batch,
     sample_cells_shifted,
     tag_cells,
 )
@@ -65,17 +65,25 @@ def _grid(steps: tuple[float, ...], centre: tuple[float, float]) -> FloatArray:
     return grid
 
 
+def _cells_lazily(
+    gray: NDArray[np.uint8], homography: FloatArray, marker: FloatArray, shifts: FloatArray
+) -> Iterator[NDArray[np.bool_] | None]:
+    """The tag's cells read at each shift in turn (None: no tag there): the first shift
+    alone (where a page located from four fiducials almost always has its tag), the others
+    only if needed."""
+    for part in (shifts[:1], shifts[1:]):
+        yield from read_cells_batch(sample_cells_shifted(gray, homography, marker, part))
+
+
 def _read_near(
     gray: NDArray[np.uint8], homography: FloatArray, marker: FloatArray, tag_ids: list[int]
 ) -> tuple[int | None, tuple[float, float], bool]:
     """The templates' tag id read at the best coarse shift, that shift, and whether a tag
     of some other id was seen instead."""
     shifts = _grid(COARSE_STEPS_MM, (0.0, 0.0))
-    levels = sample_cells_shifted(gray, homography, marker, shifts)
     best: tuple[int, float, int, tuple[float, float]] | None = None
     other = False
-    for shift, sampled in zip(shifts, levels, strict=True):
-        cells = read_cells(sampled)
+    for shift, cells in zip(shifts, _cells_lazily(gray, homography, marker, shifts), strict=True):
         if cells is None:
             continue
         tag_id, errors = match_tag(cells, tag_ids)
