@@ -29,16 +29,18 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
+from rekap.reading.cells import cut_cells
 from rekap.reading.classifier import DIGIT_BOX_LABELS, DigitBoxClassifier
 from rekap.reading.decode import DecodedImage, decode_image
 from rekap.reading.geometry import project
 from rekap.reading.identities import C_HASIL_PPWP_IDENTITIES
 from rekap.reading.locate import PageLocation, locate_page
-from rekap.reading.pipeline import PageReader
+from rekap.reading.pipeline import PageReader, read_bubble_crop
 from rekap.reading.result import PageReading
 from rekap.reading.template import load_form_templates
 
@@ -352,7 +354,53 @@ def _seconds_per_file(work: Callable[[bytes], object], files: list[bytes], repea
     return statistics.median(times)
 
 
-def throughput(sizes: Sequence[float], repeats: int, variants: int) -> None:
+class StageClock:
+    """CPU seconds spent in each stage of the reader, summed over every photo read."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def timed(self, name: str, stage: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            try:
+                return stage(*args, **kwargs)
+            finally:
+                self.seconds[name] = self.seconds.get(name, 0.0) + time.process_time() - start
+
+        return run
+
+
+class TimedClassifier:
+    def __init__(self, classifier: DigitBoxClassifier, clock: StageClock) -> None:
+        self.classify = clock.timed("classify", classifier.classify)
+
+
+def stage_times(classifier: DigitBoxClassifier, files: list[bytes], repeats: int) -> str:
+    """Where the reader's time goes, per photo (CPU ms): each stage, and the rest (the
+    decision, and what joins the stages)."""
+    clock = StageClock()
+    reader = PageReader(
+        TimedClassifier(classifier, clock),
+        decode=clock.timed("decode", decode_image),
+        locate=clock.timed("locate", locate_page),
+        cut=clock.timed("cut", cut_cells),
+        read_bubbles=clock.timed("bubbles", read_bubble_crop),
+    )
+    reader.read(files[0])  # warm-up
+    clock.seconds.clear()
+    start = time.process_time()
+    for _ in range(repeats):
+        for data in files:
+            reader.read(data)
+    count = repeats * len(files)
+    total = time.process_time() - start
+    parts = [f"{name} {1000 * seconds / count:.1f}" for name, seconds in clock.seconds.items()]
+    rest = total - sum(clock.seconds.values())
+    return f"{', '.join(parts)}, rest {1000 * rest / count:.1f} (reader {1000 * total / count:.1f})"
+
+
+def throughput(sizes: Sequence[float], repeats: int, variants: int, stages: bool = False) -> None:
     print("Throughput on one core, page-2 photos")
     source_path = KAWALC1 / "pilpres-2024-hal2.jpg"
     if not source_path.is_file():
@@ -385,6 +433,8 @@ def throughput(sizes: Sequence[float], repeats: int, variants: int) -> None:
             f"{1 / grey:>14.1f} {colour / pipeline:>13.2f} {grey / pipeline:>11.2f} "
             f"{good:>5}/{len(files)}"
         )
+        if stages:
+            print(f"       CPU ms per photo: {stage_times(classifier, files, repeats)}")
 
 
 def main() -> None:
@@ -403,6 +453,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None, help="default: the shipped model")
     parser.add_argument("--no-kawalc1", action="store_true")
     parser.add_argument("--no-throughput", action="store_true")
+    parser.add_argument("--stages", action="store_true", help="throughput: CPU ms per stage")
     args = parser.parse_args()
     MODEL.extend([args.model] if args.model else [])
     cv2.setNumThreads(1)
@@ -419,7 +470,7 @@ def main() -> None:
             region, seed = chosen.split(":")
             simulated(args.simulated_tps, region, int(seed), args.mistake_rate)
     if not args.no_throughput:
-        throughput(args.sizes, args.repeats, args.variants)
+        throughput(args.sizes, args.repeats, args.variants, args.stages)
 
 
 if __name__ == "__main__":
