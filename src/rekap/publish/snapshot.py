@@ -63,6 +63,9 @@ def publish_snapshot(
     view = SnapshotView.build(request)
     identifier = snapshot_id(request.created_at)
     groups = province_groups(view, 4 * workers if workers > 1 else 1)
+    # computed before the jobs start: the TPS listing it builds is then shared with forked
+    # workers instead of being built again in each of them
+    counts = snapshot_counts(view)
     writer = store.begin(identifier)
     try:
 
@@ -81,7 +84,6 @@ def publish_snapshot(
         index = writer.write(paths.INDEX_FILE, sha256_index(written))
         entries = [FileEntry(*e) for e in written if not e[0].startswith(TREE_PREFIXES)]
         previous = request.previous
-        counts = snapshot_counts(view)
         manifest = build_manifest(
             snapshot_id=identifier,
             created_at=view.ts_iso,
