@@ -1,20 +1,15 @@
-"""The folder adapter's writer: files opened relative to their folder's descriptor (a few
-kept open), and the background flusher started and stopped with the staging folder."""
+"""The folder adapter's writer: files opened relative to their folder's descriptor, a few
+folders kept open and closed when the snapshot is committed or aborted."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import threading
 from pathlib import Path
 
 import pytest
 
 from rekap.adapters.snapshot_dir import DirectorySnapshotStore, DirectoryWriter, UnsafePath
-
-
-def _flushers() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "snapshot-flusher"]
 
 
 def test_files_in_many_folders_are_written_whole(tmp_path: Path) -> None:
@@ -57,15 +52,14 @@ def test_a_file_is_never_overwritten_nor_written_outside(tmp_path: Path) -> None
     writer.close()
 
 
-def test_the_flusher_runs_while_staging_only(tmp_path: Path) -> None:
+def test_the_store_closes_its_writers_folders(tmp_path: Path) -> None:
+    before = len(os.listdir("/proc/self/fd"))
     store = DirectorySnapshotStore(tmp_path)
     writer = store.begin("20240220T060000Z")
-    assert len(_flushers()) == 1
     writer.write("x/y.json", b"{}")
     store.commit("20240220T060000Z")
-    assert _flushers() == []
     assert (tmp_path / "20240220T060000Z" / "x" / "y.json").read_bytes() == b"{}"
-    store.begin("20240220T070000Z")
+    store.begin("20240220T070000Z").write("x/y.json", b"{}")
     store.abort("20240220T070000Z")
-    assert _flushers() == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["20240220T060000Z", "latest"]
+    assert len(os.listdir("/proc/self/fd")) == before

@@ -17,7 +17,6 @@ import hashlib
 import multiprocessing
 import os
 import shutil
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -113,33 +112,29 @@ def _write_rest(descriptor: int, data: bytes, done: int) -> None:
 class DirectorySnapshotStore:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._writing: dict[str, tuple[DirectoryWriter, Flusher]] = {}
+        self._writers: dict[str, DirectoryWriter] = {}
 
     def _staging(self, snapshot_id: str) -> Path:
         return self.root / f".staging-{snapshot_id}-{os.getpid()}"
 
     def begin(self, snapshot_id: str) -> DirectoryWriter:
-        """A writer into a new staging folder; dirty pages are written to disk in the
-        background meanwhile (see ``Flusher``), so that the sync before the switch is short."""
+        """A writer into a new staging folder."""
         if (self.root / snapshot_id).exists():
             raise SnapshotExists(f"snapshot {snapshot_id} exists already in {self.root}")
         staging = self._staging(snapshot_id)
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        writer = DirectoryWriter(staging)
-        self._writing[snapshot_id] = (writer, Flusher.start(staging))
+        writer = self._writers[snapshot_id] = DirectoryWriter(staging)
         return writer
 
     def _finish(self, snapshot_id: str) -> None:
-        writer, flusher = self._writing.pop(snapshot_id, (None, None))
-        if flusher is not None:
-            flusher.stop()
+        writer = self._writers.pop(snapshot_id, None)
         if writer is not None:
             writer.close()
 
     def commit(self, snapshot_id: str) -> str:
-        """Flush every staged file to disk, then rename and repoint ``latest``: after a
-        crash, ``latest`` names a complete snapshot (the old one or the new one)."""
+        """Flush every staged file to disk in one pass, then rename and repoint ``latest``:
+        after a crash, ``latest`` names a complete snapshot (the old one or the new one)."""
         final = self.root / snapshot_id
         staging = self._staging(snapshot_id)
         self._finish(snapshot_id)
@@ -202,36 +197,6 @@ def sync_folder(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
-
-
-class Flusher:
-    """Writes the file system's dirty pages to disk every ``every`` seconds, in a thread,
-    while a snapshot is written: the disk works while the processes build documents, instead
-    of taking two gigabytes at the end. The final sync before the switch is still done (and
-    is what makes the snapshot durable); this only starts the writing earlier."""
-
-    def __init__(self, folder: Path, every: float) -> None:
-        self.folder = folder
-        self.every = every
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="snapshot-flusher", daemon=True)
-
-    @classmethod
-    def start(cls, folder: Path, every: float = 1.0) -> Flusher:
-        flusher = cls(folder, every)
-        flusher._thread.start()
-        return flusher
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            try:
-                sync_filesystem(self.folder)
-            except OSError:  # the folder went away (an abort): nothing left to write
-                return
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 @functools.cache
