@@ -39,7 +39,7 @@ from rekap.reading.identities import C_HASIL_PPWP_IDENTITIES
 from rekap.reading.locate import PageLocation
 from rekap.reading.pipeline import PageReader, read_bubble_crop
 from rekap.reading.result import FieldReading
-from rekap.reading.template import Box
+from rekap.reading.template import Box, load_form_templates
 
 CACHE = Path(__file__).resolve().parents[1] / "var" / "bench"
 
@@ -60,6 +60,7 @@ class CutPage:
     fields: tuple[CutField, ...]
     """The fields inside the photo (those outside abstain and are counted as such)."""
     outside: tuple[tuple[str, int | None], ...]
+    """The fields outside the photo, or every field of a page that could not be located."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ def _harvest_set(region: str, seed: int, tps_count: int) -> list[CutPage]:
     election = simulate_election(
         region_tree(), election_2024(), KodeWilayah(region), seed, SimulationOptions()
     )
+    templates = {t.page: t for t in load_form_templates()}
     pages: list[CutPage] = []
     for _, tps in zip(range(tps_count), election, strict=False):
         for shot in photograph_tps(tps, seed, PhotoOptions()):
@@ -104,6 +106,8 @@ def _harvest_set(region: str, seed: int, tps_count: int) -> list[CutPage]:
             )
             if reading.status not in ("ok", "page_incomplete") or not cut:
                 print(f"  {tps.kode.value} page {shot.page}: {reading.status} {reading.reason}")
+                unread = tuple((f.id, tps.values[f.id]) for f in templates[shot.page].fields)
+                pages.append(CutPage(tps.kode.value, shot.page, (), unread))
                 continue
             visible, outside = [], []
             for cell in cut[0].fields:
@@ -221,6 +225,12 @@ def main() -> None:
     parser.add_argument("--tps", type=int, default=1000, help="TPS per set (at most)")
     parser.add_argument("--model", type=Path, nargs="*", default=[])
     parser.add_argument("--no-guard", action="store_true", help="without the shared-misread check")
+    parser.add_argument(
+        "--guard-support",
+        type=float,
+        default=DecisionPolicy().shared_misread_support,
+        help="DecisionPolicy.shared_misread_support to measure",
+    )
     args = parser.parse_args()
     print(f"Machine: {platform.machine()}, {os.cpu_count()} CPUs; load {os.getloadavg()}")
     for chosen in args.sets:
@@ -235,7 +245,7 @@ def main() -> None:
             continue
         pages = pickle.loads(path.read_bytes())
         print(f"{chosen}: {len({p.tps for p in pages})} TPS, {len(pages)} photos")
-        policy = DecisionPolicy()
+        policy = DecisionPolicy(shared_misread_support=args.guard_support)
         if args.no_guard:
             policy = replace(policy, shared_misread_support=math.inf)
         evaluate(pages, _classifier(args.model), policy)

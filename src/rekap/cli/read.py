@@ -25,7 +25,7 @@ from rich.table import Table
 from rekap.reading.classifier import DigitBoxClassifier
 from rekap.reading.pipeline import PageReader
 from rekap.reading.result import PageReading
-from rekap.reading.settle import settle_with_identity
+from rekap.reading.tps import decide_tps
 
 console = Console(stderr=True)
 
@@ -85,8 +85,9 @@ def read(
         bool,
         typer.Option(
             "--same-tps",
-            help="The photos are pages of one TPS: let sum of paslon = suara sah settle "
-            "a single abstained field when unambiguous.",
+            help="The photos are pages of one TPS: decide their fields together, through "
+            "the identities that cross pages (sum of paslon = suara sah, ballots used = "
+            "suara total).",
         ),
     ] = False,
 ) -> None:
@@ -94,7 +95,7 @@ def read(
     reader = PageReader(_classifier())
     readings = [_read_one(reader, path) for path in photos]
     if same_tps:
-        readings = list(settle_with_identity(readings))
+        readings = list(decide_tps(readings))
     for path, reading in zip(photos, readings, strict=True):
         if json_:
             record: dict[str, Any] = {"path": str(path), **reading.to_json()}

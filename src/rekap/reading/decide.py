@@ -61,7 +61,7 @@ class DecisionPolicy:
     alternatives: int = 5
     mistake: MistakePrior = DEFAULT_MISTAKE_PRIOR
     """How likely the KPPS wrote numbers that break one of the form's identities."""
-    shared_misread_support: float = 0.002
+    shared_misread_support: float = 0.02
     """A field the arithmetic made readable abstains when a misread shared with its tied
     fields would fit the arithmetic too (`rekap.reading.shared_misread`); a box of the
     field takes part when it gives the other digit at least this share of its digit's
@@ -140,6 +140,8 @@ def field_evidence(
         marks,
         tuple(r.label for r in digit_readings),
         bubbles.digits() if bubbles is not None else None,
+        tuple(tuple(r.probabilities) for r in digit_readings),
+        tuple(c.probabilities for c in bubbles.columns) if bubbles is not None else None,
     )
 
 

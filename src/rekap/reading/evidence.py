@@ -27,6 +27,11 @@ class FieldEvidence:
     """(3, 1000) the same for each bubble column; None where the field has no grid."""
     digit_labels: tuple[str, ...]
     bubble_digits: str | None
+    box_probabilities: tuple[tuple[float, ...], ...] = ()
+    """What the classifier said of each digit box (per label of `DIGIT_BOX_LABELS`)..."""
+    bubble_probabilities: tuple[tuple[float, ...], ...] | None = None
+    """...and the bubble reader of each column (digits 0..9, then none): the raw marks the
+    likelihoods above come from, kept so that a stored reading can be decided again."""
 
     @property
     def empty(self) -> bool:

@@ -1,7 +1,7 @@
 """The page reader: photo bytes in, a PageReading out, through injected stages.
 
     decode -> locate -> cut cells -> classify digit boxes -> read bubbles -> decide
-    (each field on its own evidence; jointly through the page's identities only on request)
+    (each field on its own marks and, through the page's identities, on its tied fields')
 
 The photo is first decoded small (about 1000 pixels on its long side, which is cheap with
 JPEG's DCT scaling); only when the page is not found there, or is found too small to read,
@@ -27,7 +27,7 @@ from rekap.reading.classifier import DigitBoxClassifier
 from rekap.reading.decide import DecisionPolicy, abstain, decide_fields, field_evidence
 from rekap.reading.decode import DecodedImage, GrayImage, decode_image
 from rekap.reading.evidence import FieldEvidence
-from rekap.reading.identities import SumIdentity
+from rekap.reading.identities import C_HASIL_PPWP_IDENTITIES, SumIdentity
 from rekap.reading.locate import PageLocation, locate_page
 from rekap.reading.problem import Problem
 from rekap.reading.quality import assess_quality, explain_missing_page
@@ -82,11 +82,11 @@ class PageReader:
     cut: Cutter = cut_cells
     read_bubbles: BubbleReader = read_bubble_crop
     policy: DecisionPolicy = field(default_factory=DecisionPolicy)
-    identities: tuple[SumIdentity, ...] = ()
-    """Identities whose fields are decided jointly (e.g. `C_HASIL_PPWP_IDENTITIES`). None by
-    default: with the shipped digit model the joint decision read 24 wrong values in 27,975
-    simulated fields, where one hand's 1 read as 7 in two tied fields kept an identity true
-    (docs/reader.md); until misreads that are correlated are modelled, it is opt-in."""
+    identities: tuple[SumIdentity, ...] = C_HASIL_PPWP_IDENTITIES
+    """Identities whose fields are decided jointly (`rekap.reading.joint`, with a prior for a
+    mistake written on the form); a field only they make readable abstains when a misread
+    shared by its tied fields would fit them too (`rekap.reading.shared_misread`). `()`
+    decides every field on its own marks alone."""
 
     def read(self, data: bytes, expected_page: int | None = None) -> PageReading:
         """Read one photo. With `expected_page`, a photo of another page is refused."""

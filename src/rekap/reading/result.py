@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any, Literal
 
+from rekap.reading.classifier import DIGIT_BOX_LABELS
 from rekap.reading.evidence import FieldEvidence
 from rekap.reading.template import Box
 
@@ -37,6 +38,14 @@ class FieldReading:
     decided together (`rekap.reading.tps`); not part of the JSON."""
 
     def to_json(self) -> dict[str, Any]:
+        marks = None
+        if self.evidence is not None and self.evidence.box_probabilities:
+            marks = {
+                "boxes": [_sparse(p, DIGIT_BOX_LABELS) for p in self.evidence.box_probabilities],
+                "bubbles": None
+                if self.evidence.bubble_probabilities is None
+                else [_sparse(p, BUBBLE_LABELS) for p in self.evidence.bubble_probabilities],
+            }
         return {
             "value": self.value,
             "status": self.status,
@@ -46,7 +55,23 @@ class FieldReading:
             "box": [round(v, 2) for v in self.box],
             "digit_labels": list(self.digit_labels),
             "bubbles": self.bubble_digits,
+            "marks": marks,
         }
+
+
+BUBBLE_LABELS: tuple[str, ...] = (*(str(d) for d in range(10)), "none")
+"""The order of a bubble column's probabilities: digits 0..9, then no mark."""
+MARK_PRECISION = 4
+"""Decimals kept of each stored probability; smaller ones are left out (`marks` in JSON)."""
+
+
+def _sparse(probabilities: tuple[float, ...], labels: tuple[str, ...]) -> dict[str, float]:
+    """The labels a box or column gives a stored (non-zero when rounded) probability."""
+    return {
+        label: round(p, MARK_PRECISION)
+        for label, p in zip(labels, probabilities, strict=True)
+        if round(p, MARK_PRECISION) > 0
+    }
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ readable, whether such a shared misread would fit the arithmetic equally well:
 If so, the arithmetic is no evidence between the two readings and the field must be
 decided on its own marks. A box of another field counts whatever its own confidence (the
 classifier is confidently wrong on one hand's digits too), unless the field's bubbles
-show `a` there (bubbles do not share the digit classifier's confusion). A leading zero
-counts as the digit 0 (a `1` read as blank is `1` misread as a leading zero).
+show `a` there (bubbles do not share the digit classifier's confusion). What a box shows
+is its digit, or for a leading zero what the box holds (`0`, `X` or blank): a `1` read
+as blank is a misread only boxes read as blank can share.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ assumed possible (abstaining is the safe side)."""
 
 @dataclass(frozen=True)
 class SharedMisread:
-    shown: int
-    """The digit the boxes show..."""
+    shown: str
+    """What the boxes show ('0'..'9', 'X' or 'blank')..."""
     written: int
     """...and the digit they may hold instead."""
     values: Mapping[str, int]
@@ -57,6 +58,14 @@ class SharedMisread:
 
 def _digit(value: int, position: int) -> int:
     return value // WEIGHTS[position] % 10
+
+
+def _shown(evidence: FieldEvidence, value: int, position: int) -> str:
+    """What box `position` shows for `value`: its digit, or how a leading zero is written."""
+    if value >= WEIGHTS[position] or position == len(WEIGHTS) - 1:
+        return str(_digit(value, position))
+    label = evidence.digit_labels[position]
+    return label if label in ("0", "X", "blank") else "0"
 
 
 def _satisfied(identity: SumIdentity, values: Mapping[str, int]) -> bool:
@@ -88,7 +97,7 @@ def shared_misread(
     values: Mapping[str, int],
     evidence: Mapping[str, FieldEvidence],
     identities: Sequence[SumIdentity],
-    support: float = 0.002,
+    support: float = 0.02,
     bubble_support: float = 0.05,
 ) -> SharedMisread | None:
     """A shared misread that fits every identity the chosen `values` satisfy as well as
@@ -105,13 +114,12 @@ def shared_misread(
     coefficients = np.array(
         [[(1 if f in i.parts else -1 if f == i.total else 0) for f in names] for i in used]
     )
-    own = evidence[field_id]
+    own, value = evidence[field_id], values[field_id]
     pairs = {
-        (_digit(values[field_id], q), b)
+        (_shown(own, value, q), b)
         for q in range(len(WEIGHTS))
         for b in range(10)
-        if b != _digit(values[field_id], q)
-        and _plausible(own.boxes[q], values[field_id], _swapped(values[field_id], q, b), support)
+        if b != _digit(value, q) and _plausible(own.boxes[q], value, _swapped(value, q, b), support)
     }
     for shown, written in sorted(pairs):
         found = _search(
@@ -128,7 +136,7 @@ def _swapped(value: int, position: int, digit: int) -> int:
 
 def _search(
     field_id: str,
-    shown: int,
+    shown: str,
     written: int,
     names: list[str],
     values: Mapping[str, int],
@@ -141,7 +149,7 @@ def _search(
     for index, name in enumerate(names):
         value, marks = values[name], evidence[name]
         for q in range(len(WEIGHTS)):
-            if _digit(value, q) != shown:
+            if _shown(marks, value, q) != shown:
                 continue
             other = _swapped(value, q, written)
             if name == field_id and not _plausible(marks.boxes[q], value, other, support):
@@ -158,7 +166,8 @@ def _search(
         return SharedMisread(shown, written, {})
     delta = np.zeros((len(boxes), len(names)), dtype=np.int64)
     for k, (index, q) in enumerate(boxes):
-        delta[k, index] = (written - shown) * WEIGHTS[q]
+        value = values[names[index]]
+        delta[k, index] = _swapped(value, q, written) - value
     masks = np.arange(1, 1 << len(boxes), dtype=np.int64)
     chosen = (masks[:, None] >> np.arange(len(boxes))) & 1
     changes = chosen @ delta

@@ -14,6 +14,7 @@ from rekap.adapters.storage.tally_store import LiveTally
 from rekap.capture.assess import FormAssessment, FormState, PageValues
 from rekap.capture.states import PhotoState
 from rekap.events.model import Event, FormAssessed, PhotoStateChanged, ValueChanged
+from rekap.reading.stored import decide_stored_pages
 
 READ_STATES = (
     PhotoState.CHECKED.value,
@@ -43,7 +44,8 @@ def page_values(reading: Mapping[str, Any]) -> PageValues:
 
 
 def latest_pages(connection: Connection, kode_tps: str, contest: str) -> dict[int, PageValues]:
-    """The newest successfully read photo of each page of a form."""
+    """The newest successfully read photo of each page of a form, the pages decided
+    together (identities across pages; `rekap.reading.stored`)."""
     query = (
         select(photo.c.page, photo.c.reading)
         .where(
@@ -53,10 +55,11 @@ def latest_pages(connection: Connection, kode_tps: str, contest: str) -> dict[in
         )
         .order_by(photo.c.id)
     )
-    pages: dict[int, PageValues] = {}
+    newest: dict[int, Mapping[str, Any]] = {}
     for page, reading in connection.execute(query):
-        pages[int(page)] = page_values(reading)
-    return pages
+        newest[int(page)] = reading
+    decided = decide_stored_pages([newest[p] for p in sorted(newest)])
+    return {p: page_values(r) for p, r in zip(sorted(newest), decided, strict=True)}
 
 
 def move_photos(
