@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import cv2
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 from rekap.reading.geometry import FloatArray
@@ -31,6 +32,7 @@ MARK_SOFTNESS = 0.06
 SAMPLE_RATIO = 0.8
 """Darkness is measured in a disc of this share of the ring's inner radius."""
 PITCH_STRETCH = (0.95, 1.0, 1.05)
+_STRETCHES = np.array([[1.0, stretch] for stretch in PITCH_STRETCH])
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,8 @@ def _reach(centres: FloatArray, radius: float) -> int:
 def _padded_response(response: FloatArray, radius: float) -> tuple[FloatArray, int]:
     """The response padded with -1 by more than any column's reach, and that padding."""
     pad = int(max(1, 2.0 * radius))
-    return np.pad(response, pad, mode="constant", constant_values=-1.0), pad
+    padded = cv2.copyMakeBorder(response, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=-1.0)
+    return np.asarray(padded, dtype=np.float64), pad
 
 
 def _align(
@@ -104,23 +107,20 @@ def _align(
 ) -> FloatArray:
     """`align_column` on a response padded once for all columns of a grid."""
     reach = _reach(centres, radius)
+    side = 2 * reach + 1
     height, width = shape
-    window = np.arange(2 * reach + 1) + (pad - reach)
     middle = centres.mean(axis=0)
-    stretched = np.stack(
-        [middle + (centres - middle) * np.array([1.0, stretch]) for stretch in PITCH_STRETCH]
-    )
-    xs = np.clip(np.rint(stretched[:, :, 0]).astype(int), 0, width - 1).T
-    ys = np.clip(np.rint(stretched[:, :, 1]).astype(int), 0, height - 1).T
-    rows = ys[:, :, None, None] + window[None, None, :, None]
-    cols = xs[:, :, None, None] + window[None, None, None, :]
-    totals = padded[rows, cols].sum(axis=0).reshape(len(PITCH_STRETCH), -1)
+    stretched = middle + (centres - middle)[None, :, :] * _STRETCHES[:, None, :]
+    xs = np.clip(np.rint(stretched[:, :, 0]).astype(int), 0, width - 1).T + (pad - reach)
+    ys = np.clip(np.rint(stretched[:, :, 1]).astype(int), 0, height - 1).T + (pad - reach)
+    windows = sliding_window_view(padded, (side, side))
+    totals = windows[ys, xs].sum(axis=0).reshape(len(PITCH_STRETCH), -1)
     peaks = totals.argmax(axis=1)
     best, best_score = centres, -np.inf
     for index, peak in enumerate(peaks):
         score = float(totals[index, peak])
         if score > best_score:
-            dy, dx = np.unravel_index(int(peak), (2 * reach + 1, 2 * reach + 1))
+            dy, dx = np.unravel_index(int(peak), (side, side))
             best_score = score
             best = stretched[index] + np.array([dx - reach, dy - reach], dtype=np.float64)
     return best
@@ -156,17 +156,18 @@ def _darkness(
     return values
 
 
-def _column_probabilities(excess: FloatArray) -> tuple[tuple[float, ...], tuple[int, ...]]:
+def _column_probabilities(excess: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """Per column (a row of `excess`): the probabilities of digits 0..9 and of no mark,
+    and which bubbles look marked."""
     marked_p = 1.0 / (1.0 + np.exp(-(excess - MARK_THRESHOLD) / MARK_SOFTNESS))
     marked_p = np.clip(marked_p, 1e-4, 1 - 1e-4)
-    empty = np.prod(1.0 - marked_p)
-    masses = np.append(empty / (1.0 - marked_p) * marked_p, empty)
-    explained = float(masses.sum())
+    empty = np.prod(1.0 - marked_p, axis=1, keepdims=True)
+    masses = np.concatenate([empty / (1.0 - marked_p) * marked_p, empty], axis=1)
+    explained = masses.sum(axis=1, keepdims=True)
     # Several marks: no single digit explains them; spread what is left evenly.
-    masses = masses + (1.0 - min(explained, 1.0)) / len(masses)
-    probabilities = masses / masses.sum()
-    marked = tuple(int(d) for d in np.flatnonzero(marked_p > 0.5))
-    return tuple(float(p) for p in probabilities), marked
+    masses = masses + (1.0 - np.minimum(explained, 1.0)) / masses.shape[1]
+    probabilities: FloatArray = masses / masses.sum(axis=1, keepdims=True)
+    return probabilities, marked_p > 0.5
 
 
 def read_bubble_grid(
@@ -178,30 +179,29 @@ def read_bubble_grid(
 ) -> BubbleGridReading:
     """Read a grid from an upright crop. `columns` holds, per digit position, the expected
     (10, 2) centres of bubbles 0..9 in crop pixels; `inner_radius` is in crop pixels."""
+    if not columns:
+        return BubbleGridReading(columns=())
     expected = [np.asarray(column, dtype=np.float64) for column in columns]
-    if align and expected:
+    if align:
         response, _ = _ring_response(crop, inner_radius)
         padded, pad = _padded_response(response, inner_radius)
         expected = [_align(padded, pad, response.shape, c, inner_radius) for c in expected]
-    darkness = (
-        _darkness(crop, np.concatenate(expected), SAMPLE_RATIO * inner_radius, _paper_and_ink(crop))
-        if expected
-        else np.zeros(0)
-    )
-    readings = []
-    start = 0
-    for position, centres in enumerate(expected):
-        own = darkness[start : start + len(centres)]
-        start += len(centres)
-        ordered = np.sort(own)
-        excess = own - float(ordered[(len(ordered) - 1) // 2 : len(ordered) // 2 + 1].mean())
-        probabilities, marked = _column_probabilities(excess)
-        readings.append(
+    centres = np.stack(expected)
+    levels = _paper_and_ink(crop)
+    flat = _darkness(crop, centres.reshape(-1, 2), SAMPLE_RATIO * inner_radius, levels)
+    columns_count, count = len(expected), len(expected[0])
+    darkness = flat.reshape(columns_count, count)
+    middle = np.sort(darkness, axis=1)[:, (count - 1) // 2 : count // 2 + 1].mean(axis=1)
+    excess = darkness - middle[:, None]
+    probabilities, marked = _column_probabilities(excess)
+    return BubbleGridReading(
+        columns=tuple(
             BubbleColumnReading(
                 position=position,
-                darkness=tuple(float(v) for v in excess),
-                probabilities=probabilities,
-                marked=marked,
+                darkness=tuple(excess[position].tolist()),
+                probabilities=tuple(probabilities[position].tolist()),
+                marked=tuple(np.flatnonzero(marked[position]).tolist()),
             )
+            for position in range(columns_count)
         )
-    return BubbleGridReading(columns=tuple(readings))
+    )
