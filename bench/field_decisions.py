@@ -42,6 +42,8 @@ from rekap.reading.result import FieldReading
 from rekap.reading.template import Box, load_form_templates
 
 CACHE = Path(__file__).resolve().parents[1] / "var" / "bench"
+BATCH = 256
+"""Crops per classifier call (one call for all would hold gigabytes of activations)."""
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,11 @@ def _evidence(
     pages: list[CutPage], classifier: DigitBoxClassifier, policy: DecisionPolicy
 ) -> list[list[FieldEvidence]]:
     crops = [c for page in pages for f in page.fields for c in f.crops]
-    readings = list(classifier.classify(crops))
+    readings = [
+        reading
+        for start in range(0, len(crops), BATCH)
+        for reading in classifier.classify(crops[start : start + BATCH])
+    ]
     result, cursor = [], 0
     for page in pages:
         evidence = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from rekap.reading.bubbles import NONE, BubbleColumnReading, BubbleGridReading
@@ -79,6 +79,31 @@ def test_a_confusion_the_other_fields_cannot_share_is_read() -> None:
     assert (reading.status, reading.value) == ("read", 118)
 
 
+def test_a_box_the_arithmetic_overrules_shares_no_misread() -> None:
+    """The box reads 7 (p 0.75) or 1; 114 + 1 = 115 is read: nothing shows a shared 7."""
+    fields = [field("a", "714", (0, "1", 0.25)), field("b", "XX1"), field("c", "115")]
+    reading = by_id(decide_fields(fields, [SUM]))["a"]
+    assert (reading.status, reading.value) == ("read", 114)
+
+
+def test_a_one_read_as_crossed_and_as_blank_is_one_misread() -> None:
+    """Written 114 + 1 = 115: the hundreds read as X (p 0.7) in a and as blank in c."""
+    fields = [field("a", "X14", (0, "1", 0.3)), field("b", "XX1"), field("c", "_15")]
+    reading = by_id(decide_fields(fields, [SUM]))["a"]
+    assert (reading.status, reading.value) == ("abstain", None)
+    assert "misread as 'X/blank'" in reading.reason and "c = 115" in reading.reason
+
+
+def test_too_many_boxes_to_enumerate_are_assumed_misread() -> None:
+    parts = [f"p{i}" for i in range(15)]
+    identity = SumIdentity("sum", tuple(parts), "t")
+    fields = [field(p, "XX1") for p in parts] + [field("t", "X15", (1, "7", 0.05))]
+    values = {**dict.fromkeys(parts, 1), "t": 15}
+    found = shared_misread("t", values, {f.field_id: f for f in fields}, [identity])
+    assert found is not None and found.values == {}
+    assert "too many boxes" in found.describe()
+
+
 def test_bubbles_that_show_the_digit_rule_the_shared_misread_out() -> None:
     fields = [
         field("a", "714", (0, "1", 0.25)),
@@ -139,6 +164,7 @@ def test_any_misread_found_fits_the_arithmetic_and_changes_the_field(
         "c": field("c", texts["c"]),
     }
     found = shared_misread("a", values, evidence, [SUM])
+    event("found" if found is not None else "none")
     if found is None:
         return
     changed = {**values, **found.values}

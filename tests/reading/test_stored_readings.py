@@ -97,3 +97,19 @@ def test_a_field_stored_without_marks_keeps_its_reading() -> None:
     together = decide_stored_pages([page_2])
     kept = together[0]["fields"]["paslon_2"]
     assert kept == {**page_2["fields"]["paslon_2"], "marks": None}
+
+
+def test_pages_that_cannot_be_decided_again_keep_their_readings() -> None:
+    from rekap.adapters.storage.forms import _together
+
+    page_2 = stored(
+        2,
+        field("paslon_1", "123"),
+        field("paslon_2", "X14", (1, "7", 0.35)),
+        field("paslon_3", "XX5"),
+    )
+    page_3 = stored(3, field("suara_sah", "202"))
+    damaged = {**page_3, "fields": {"suara_sah": {**page_3["fields"]["suara_sah"], "box": 5}}}
+    assert _together([page_2, damaged]) == [page_2, damaged]
+    assert _together([page_2]) == [page_2]
+    assert _together([page_2, page_3])[0]["fields"]["paslon_2"]["value"] == 74

@@ -13,7 +13,8 @@ prior probability that the written numbers break it (`MistakePrior`):
 A number written as a mistake then still wins whenever its own marks say so clearly.
 
 The probabilities are computed by sum-product message passing over the graph of fields and
-identities, which is exact because that graph holds no loop (`identities.check_no_loop`).
+identities, which is exact because that graph holds no loop (`identities.check_no_loop`):
+each message is computed once, from the leaves of the tree inwards (memoised recursion).
 Messages are distributions over 0..999; a sum's distribution is a convolution (by FFT).
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -127,39 +129,34 @@ def joint_posteriors(
     usable = [i for i in identities if all(f in evidence for f in i.fields)]
     check_no_loop(usable)
     signs = [{**dict.fromkeys(i.parts, 1), i.total: -1} for i in usable]
-    uniform = np.full(VALUES, 1.0 / VALUES)
-    inbox: dict[tuple[int, str], FloatArray] = {
-        (k, f): uniform for k, i in enumerate(usable) for f in i.fields
-    }
     member = {
         f: [k for k, i in enumerate(usable) if f in i.fields] for i in usable for f in i.fields
     }
 
-    def towards(field: str, identity: int) -> FloatArray:
+    @cache
+    def towards_identity(field: str, identity: int) -> FloatArray:
         """What the field tells the identity: its own evidence and its other identities."""
         p = np.asarray(evidence[field], dtype=np.float64)
         for k in member[field]:
             if k != identity:
-                p = p * inbox[(k, field)]
+                p = p * towards_field(k, field)
         return _normalised(p + 1e-300)
 
-    for _ in range(len(usable) + 1):  # a tree's messages settle within its diameter
-        updated = {}
-        for k, identity in enumerate(usable):
-            for target in identity.fields:
-                others = [
-                    _signed(towards(f, k), signs[k][f]) for f in identity.fields if f != target
-                ]
-                updated[(k, target)] = _factor_message(_sum(others), signs[k][target], prior)
-        change = max((float(np.abs(updated[k] - inbox[k]).max()) for k in updated), default=0.0)
-        inbox = updated
-        if change < 1e-12:
-            break
+    @cache
+    def towards_field(identity: int, target: str) -> FloatArray:
+        """What the identity tells the field, given everything beyond it on the tree."""
+        others = [
+            _signed(towards_identity(f, identity), signs[identity][f])
+            for f in usable[identity].fields
+            if f != target
+        ]
+        return _factor_message(_sum(others), signs[identity][target], prior)
+
     posteriors = {}
     for field, ks in member.items():
         p = np.asarray(evidence[field], dtype=np.float64)
         for k in ks:
-            p = p * inbox[(k, field)]
+            p = p * towards_field(k, field)
         posteriors[field] = _normalised(p + 1e-300)
     names = {f: tuple(usable[k].name for k in ks) for f, ks in member.items()}
     return JointPosteriors(posteriors, names)

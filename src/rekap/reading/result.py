@@ -62,7 +62,10 @@ class FieldReading:
 BUBBLE_LABELS: tuple[str, ...] = (*(str(d) for d in range(10)), "none")
 """The order of a bubble column's probabilities: digits 0..9, then no mark."""
 MARK_PRECISION = 4
-"""Decimals kept of each stored probability; smaller ones are left out (`marks` in JSON)."""
+"""Decimals kept of each stored probability (`marks` in JSON)..."""
+MARK_FLOOR = 1e-3
+"""...and below this a probability is left out: it hardly moves a likelihood that the
+decision floors at 1e-4 anyway, and it would double the stored reading's size."""
 
 
 def _sparse(probabilities: tuple[float, ...], labels: tuple[str, ...]) -> dict[str, float]:
@@ -70,7 +73,7 @@ def _sparse(probabilities: tuple[float, ...], labels: tuple[str, ...]) -> dict[s
     return {
         label: round(p, MARK_PRECISION)
         for label, p in zip(labels, probabilities, strict=True)
-        if round(p, MARK_PRECISION) > 0
+        if p >= MARK_FLOOR
     }
 
 

@@ -13,9 +13,10 @@ readable, whether such a shared misread would fit the arithmetic equally well:
 If so, the arithmetic is no evidence between the two readings and the field must be
 decided on its own marks. A box of another field counts whatever its own confidence (the
 classifier is confidently wrong on one hand's digits too), unless the field's bubbles
-show `a` there (bubbles do not share the digit classifier's confusion). What a box shows
-is its digit, or for a leading zero what the box holds (`0`, `X` or blank): a `1` read
-as blank is a misread only boxes read as blank can share.
+show `a` there (bubbles do not share the digit classifier's confusion). A box shows what
+its own best label says, and takes part only when that agrees with the chosen value (a box
+the arithmetic overruled is not misread in the chosen reading); a leading zero shows `0`,
+or `EMPTY` when crossed out or left blank (a `1` read as X or as blank is one misread).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from rekap.reading.evidence import FieldEvidence
 from rekap.reading.identities import SumIdentity
 
 WEIGHTS = (100, 10, 1)
+EMPTY = "X/blank"
+"""A leading zero crossed out or left blank: one symbol, since a hand's `1` read as X in one
+field and as blank in another is the same misread."""
 MAX_BOXES = 14
 """Beyond this many candidate boxes the subsets are not enumerated: the misread is then
 assumed possible (abstaining is the safe side)."""
@@ -37,7 +41,7 @@ assumed possible (abstaining is the safe side)."""
 @dataclass(frozen=True)
 class SharedMisread:
     shown: str
-    """What the boxes show ('0'..'9', 'X' or 'blank')..."""
+    """What the boxes show ('0'..'9', or `EMPTY` for a leading zero not written as 0)..."""
     written: int
     """...and the digit they may hold instead."""
     values: Mapping[str, int]
@@ -60,12 +64,16 @@ def _digit(value: int, position: int) -> int:
     return value // WEIGHTS[position] % 10
 
 
-def _shown(evidence: FieldEvidence, value: int, position: int) -> str:
-    """What box `position` shows for `value`: its digit, or how a leading zero is written."""
-    if value >= WEIGHTS[position] or position == len(WEIGHTS) - 1:
-        return str(_digit(value, position))
+def _shown(evidence: FieldEvidence, value: int, position: int) -> str | None:
+    """What box `position` shows, when its own best label agrees with `value`: the digit,
+    or for a leading zero `0` or `EMPTY` (crossed out or left blank). None when the box
+    reads something else: the arithmetic overruled it, so it shares no misread."""
     label = evidence.digit_labels[position]
-    return label if label in ("0", "X", "blank") else "0"
+    if value >= WEIGHTS[position] or position == len(WEIGHTS) - 1:
+        return label if label == str(_digit(value, position)) else None
+    if label in ("X", "blank"):
+        return EMPTY
+    return "0" if label == "0" else None
 
 
 def _satisfied(identity: SumIdentity, values: Mapping[str, int]) -> bool:
@@ -116,8 +124,9 @@ def shared_misread(
     )
     own, value = evidence[field_id], values[field_id]
     pairs = {
-        (_shown(own, value, q), b)
+        (shown, b)
         for q in range(len(WEIGHTS))
+        if (shown := _shown(own, value, q)) is not None
         for b in range(10)
         if b != _digit(value, q) and _plausible(own.boxes[q], value, _swapped(value, q, b), support)
     }

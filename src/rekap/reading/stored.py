@@ -37,16 +37,16 @@ def _dense(sparse: Mapping[str, float], labels: tuple[str, ...]) -> tuple[float,
 
 
 def _field(field_id: str, data: Mapping[str, Any], policy: DecisionPolicy) -> FieldReading:
-    box = tuple(float(v) for v in data.get("box", (0.0, 0.0, 0.0, 0.0)))
+    box = tuple(float(v) for v in data.get("box") or (0.0, 0.0, 0.0, 0.0))
     stored = FieldReading(
         field_id,
         data.get("value"),
         "read" if data.get("status") == "read" else "abstain",
         float(data.get("confidence", 0.0)),
-        tuple((int(v), float(p)) for v, p in data.get("alternatives", ())),
+        tuple((int(v), float(p)) for v, p in data.get("alternatives") or ()),
         str(data.get("reason", "")),
         (box[0], box[1], box[2], box[3]),
-        tuple(data.get("digit_labels", ())),
+        tuple(data.get("digit_labels") or ()),
         data.get("bubbles"),
     )
     marks = data.get("marks")
@@ -79,6 +79,14 @@ def page_from_json(data: Mapping[str, Any], policy: DecisionPolicy | None = None
         data.get("page"),
         data.get("form"),
         tuple(_field(f, v, chosen) for f, v in data.get("fields", {}).items()),
+    )
+
+
+def pages_with_marks(readings: Sequence[Mapping[str, Any]]) -> int:
+    """How many of these stored readings keep their fields' marks."""
+    return sum(
+        any(isinstance(f, Mapping) and f.get("marks") for f in r.get("fields", {}).values())
+        for r in readings
     )
 
 

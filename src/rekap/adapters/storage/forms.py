@@ -3,6 +3,7 @@ result, changed together with their events in one transaction."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,9 @@ from rekap.adapters.storage.tally_store import LiveTally
 from rekap.capture.assess import FormAssessment, FormState, PageValues
 from rekap.capture.states import PhotoState
 from rekap.events.model import Event, FormAssessed, PhotoStateChanged, ValueChanged
-from rekap.reading.stored import decide_stored_pages
+from rekap.reading.stored import decide_stored_pages, pages_with_marks
+
+logger = logging.getLogger(__name__)
 
 READ_STATES = (
     PhotoState.CHECKED.value,
@@ -58,8 +61,20 @@ def latest_pages(connection: Connection, kode_tps: str, contest: str) -> dict[in
     newest: dict[int, Mapping[str, Any]] = {}
     for page, reading in connection.execute(query):
         newest[int(page)] = reading
-    decided = decide_stored_pages([newest[p] for p in sorted(newest)])
-    return {p: page_values(r) for p, r in zip(sorted(newest), decided, strict=True)}
+    readings = [newest[p] for p in sorted(newest)]
+    return {p: page_values(r) for p, r in zip(sorted(newest), _together(readings), strict=True)}
+
+
+def _together(readings: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The pages decided together when two or more keep their marks; a stored reading that
+    cannot be decided again (an older or damaged shape) leaves every page as it was read."""
+    if pages_with_marks(readings) < 2:
+        return readings
+    try:
+        return list(decide_stored_pages(readings))
+    except (KeyError, TypeError, ValueError, IndexError) as error:
+        logger.warning("pages decided one by one: %r", error)
+        return readings
 
 
 def move_photos(
