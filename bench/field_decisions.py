@@ -77,19 +77,32 @@ class _Silent:
         return [_NoOpinion("blank", 1 / 12, (1 / 12,) * 12) for _ in crops]
 
 
-def _harvest_set(region: str, seed: int, tps_count: int) -> list[CutPage]:
+ARITHMETIC_MISTAKES = (
+    "paslon_miscount",
+    "tidak_sah_miscount",
+    "pengguna_miscount",
+    "gender_missum",
+    "ballot_miscount",
+    "ballots_used_mismatch",
+)
+"""The simulator's mistakes that break one of the form's identities (--mistake-rate)."""
+
+
+def _harvest_set(region: str, seed: int, tps_count: int, mistake_rate: float) -> list[CutPage]:
     from rekap.data import election_2024, region_tree
     from rekap.domain.wilayah import KodeWilayah
     from rekap.simulation.api import (
+        ErrorKind,
         PhotoOptions,
         SimulationOptions,
         photograph_tps,
         simulate_election,
     )
 
-    election = simulate_election(
-        region_tree(), election_2024(), KodeWilayah(region), seed, SimulationOptions()
+    options = SimulationOptions(
+        error_rate=mistake_rate, error_kinds=tuple(ErrorKind(k) for k in ARITHMETIC_MISTAKES)
     )
+    election = simulate_election(region_tree(), election_2024(), KodeWilayah(region), seed, options)
     templates = {t.page: t for t in load_form_templates()}
     pages: list[CutPage] = []
     for _, tps in zip(range(tps_count), election, strict=False):
@@ -220,8 +233,9 @@ def evaluate(pages: list[CutPage], classifier: DigitBoxClassifier, policy: Decis
     print(f"  classified and decided in {time.process_time() - started:.0f} s CPU")
 
 
-def _cache_path(region: str, seed: int, tps: int) -> Path:
-    return CACHE / f"fields-{region}-{seed}-{tps}.pkl"
+def _cache_path(region: str, seed: int, tps: int, mistake_rate: float) -> Path:
+    mistakes = f"-mistakes{mistake_rate:g}" if mistake_rate else ""
+    return CACHE / f"fields-{region}-{seed}-{tps}{mistakes}.pkl"
 
 
 def main() -> None:
@@ -230,6 +244,13 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", default=["3310:7", "747101:2024"])
     parser.add_argument("--tps", type=int, default=1000, help="TPS per set (at most)")
     parser.add_argument("--model", type=Path, nargs="*", default=[])
+    parser.add_argument(
+        "--mistake-rate",
+        type=float,
+        default=0.0,
+        help="share of TPS whose KPPS writes one arithmetic mistake (the truth is then what "
+        "was written: a mistake read as written is right, one 'corrected' is a silent error)",
+    )
     parser.add_argument("--no-guard", action="store_true", help="without the shared-misread check")
     parser.add_argument(
         "--guard-support",
@@ -241,10 +262,10 @@ def main() -> None:
     print(f"Machine: {platform.machine()}, {os.cpu_count()} CPUs; load {os.getloadavg()}")
     for chosen in args.sets:
         region, seed = chosen.split(":")
-        path = _cache_path(region, int(seed), args.tps)
+        path = _cache_path(region, int(seed), args.tps, args.mistake_rate)
         if args.command == "harvest":
             started = time.monotonic()
-            pages = _harvest_set(region, int(seed), args.tps)
+            pages = _harvest_set(region, int(seed), args.tps, args.mistake_rate)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(pickle.dumps(pages))
             print(f"{chosen}: {len(pages)} pages in {time.monotonic() - started:.0f} s -> {path}")
