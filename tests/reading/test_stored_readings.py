@@ -72,7 +72,7 @@ def test_the_marks_of_a_field_survive_storage() -> None:
     np.testing.assert_allclose(rebuilt.boxes, original.boxes, rtol=1e-3, atol=1e-6)
 
 
-def test_pages_stored_apart_are_decided_together() -> None:
+def test_pages_stored_apart_are_decideddecide_together() -> None:
     page_2 = stored(
         2,
         field("paslon_1", "123"),
@@ -100,7 +100,7 @@ def test_a_field_stored_without_marks_keeps_its_reading() -> None:
 
 
 def test_pages_that_cannot_be_decided_again_keep_their_readings() -> None:
-    from rekap.adapters.storage.forms import _together
+    from rekap.adapters.storage.forms import decide_together
 
     page_2 = stored(
         2,
@@ -110,6 +110,6 @@ def test_pages_that_cannot_be_decided_again_keep_their_readings() -> None:
     )
     page_3 = stored(3, field("suara_sah", "202"))
     damaged = {**page_3, "fields": {"suara_sah": {**page_3["fields"]["suara_sah"], "box": 5}}}
-    assert _together([page_2, damaged]) == [page_2, damaged]
-    assert _together([page_2]) == [page_2]
-    assert _together([page_2, page_3])[0]["fields"]["paslon_2"]["value"] == 74
+    assert decide_together([page_2, damaged]) == [page_2, damaged]
+    assert decide_together([page_2]) == [page_2]
+    assert decide_together([page_2, page_3])[0]["fields"]["paslon_2"]["value"] == 74

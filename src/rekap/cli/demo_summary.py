@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from rekap.adapters.storage.forms import decide_together
 from rekap.adapters.storage.schema import form, photo
 from rekap.domain.result import TpsResult
 from rekap.domain.wilayah import KodeWilayah
@@ -17,16 +19,29 @@ from rekap.simulation.truth import SimulatedTps
 from rekap.web.context import AppContext
 
 
+def _as_assessed(readings: list[Any]) -> list[Any]:
+    """A TPS's photo readings with the pages read decided together, as its form is assessed
+    (`decide_together`): what the published numbers come from."""
+    read = [i for i, r in enumerate(readings) if r is not None and r.get("status") == "ok"]
+    decided = decide_together([readings[i] for i in read])
+    together = dict(zip(read, decided, strict=True))
+    return [together.get(i, r) for i, r in enumerate(readings)]
+
+
 def summarise(context: AppContext, truth: list[SimulatedTps], seconds: float, out: Console) -> None:
     by_kode = {t.kode.value: t for t in truth}
     score = ReadingScore()
     photo_states: Counter[str] = Counter()
+    by_tps: dict[str, list[Any]] = {}
     with context.engine.connect() as connection:
         for kode, state, reading in connection.execute(
-            select(photo.c.kode_tps, photo.c.state, photo.c.reading)
+            select(photo.c.kode_tps, photo.c.state, photo.c.reading).order_by(photo.c.id)
         ):
             photo_states[state] += 1
-            score.add_page(kode, reading, by_kode[kode].values)
+            by_tps.setdefault(kode, []).append(reading)
+        for kode, readings in by_tps.items():
+            for reading in _as_assessed(readings):
+                score.add_page(kode, reading, by_kode[kode].values)
         forms = list(connection.execute(select(form.c.kode_tps, form.c.state, form.c["values"])))
     form_states = Counter(state for _, state, _ in forms)
     findings: Counter[str] = Counter()
@@ -51,7 +66,8 @@ def summarise(context: AppContext, truth: list[SimulatedTps], seconds: float, ou
     )
     out.print(
         f"Numbers: {score.fields_read:,} read, {score.fields_abstained:,} abstained "
-        f"({100 * score.abstain_rate:.2f}%) and sent to people; "
+        f"({100 * score.abstain_rate:.2f}%) and sent to people (each TPS's pages decided "
+        "together, as its form is assessed); "
         f"[bold]{score.silent_errors:,} silent errors[/] against the ground truth "
         f"({score.silent_error_rate * 10_000:.1f} per 10,000 numbers)."
     )

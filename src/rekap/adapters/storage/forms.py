@@ -62,10 +62,12 @@ def latest_pages(connection: Connection, kode_tps: str, contest: str) -> dict[in
     for page, reading in connection.execute(query):
         newest[int(page)] = reading
     readings = [newest[p] for p in sorted(newest)]
-    return {p: page_values(r) for p, r in zip(sorted(newest), _together(readings), strict=True)}
+    return {
+        p: page_values(r) for p, r in zip(sorted(newest), decide_together(readings), strict=True)
+    }
 
 
-def _together(readings: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def decide_together(readings: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """The pages decided together when two or more keep their marks; a stored reading that
     cannot be decided again (an older or damaged shape) leaves every page as it was read."""
     if pages_with_marks(readings) < 2:
