@@ -77,31 +77,19 @@ class _Silent:
         return [_NoOpinion("blank", 1 / 12, (1 / 12,) * 12) for _ in crops]
 
 
-ARITHMETIC_MISTAKES = (
-    "paslon_miscount",
-    "tidak_sah_miscount",
-    "pengguna_miscount",
-    "gender_missum",
-    "ballot_miscount",
-    "ballots_used_mismatch",
-)
-"""The simulator's mistakes that break one of the form's identities (--mistake-rate)."""
-
-
 def _harvest_set(region: str, seed: int, tps_count: int, mistake_rate: float) -> list[CutPage]:
     from rekap.data import election_2024, region_tree
     from rekap.domain.wilayah import KodeWilayah
     from rekap.simulation.api import (
-        ErrorKind,
         PhotoOptions,
         SimulationOptions,
         photograph_tps,
         simulate_election,
     )
+    from rekap.simulation.errors import EXPECTED_RULE
 
-    options = SimulationOptions(
-        error_rate=mistake_rate, error_kinds=tuple(ErrorKind(k) for k in ARITHMETIC_MISTAKES)
-    )
+    arithmetic = tuple(kind for kind, rule in EXPECTED_RULE.items() if rule is not None)
+    options = SimulationOptions(error_rate=mistake_rate, error_kinds=arithmetic)
     election = simulate_election(region_tree(), election_2024(), KodeWilayah(region), seed, options)
     templates = {t.page: t for t in load_form_templates()}
     pages: list[CutPage] = []

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from tests.reading.marks import box
 
-from rekap.reading.classifier import DIGIT_BOX_LABELS
 from rekap.reading.decide import decide_fields, field_evidence
 from rekap.reading.evidence import FieldEvidence
 from rekap.reading.geometry import FloatArray
@@ -19,22 +18,6 @@ from rekap.reading.tps import decide_tps
 
 BOX = (0.0, 0.0, 10.0, 10.0)
 SUM = SumIdentity("a + b = c", ("a", "b"), "c")
-
-
-@dataclass(frozen=True)
-class Box:
-    label: str
-    confidence: float
-    probabilities: tuple[float, ...]
-
-
-def box(label: str, p: float, runner_up: str | None = None, q: float = 0.0) -> Box:
-    rest = (1.0 - p - q) / (len(DIGIT_BOX_LABELS) - (2 if runner_up else 1))
-    return Box(
-        label,
-        p,
-        tuple(p if n == label else q if n == runner_up else rest for n in DIGIT_BOX_LABELS),
-    )
 
 
 def written(field_id: str, text: str, p: float = 0.9999) -> FieldEvidence:

@@ -2,62 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
+from tests.reading.marks import field
 
-from rekap.reading.bubbles import NONE, BubbleColumnReading, BubbleGridReading
-from rekap.reading.classifier import DIGIT_BOX_LABELS
-from rekap.reading.decide import decide_fields, field_evidence
-from rekap.reading.evidence import FieldEvidence
+from rekap.reading.decide import decide_fields
 from rekap.reading.identities import SumIdentity
 from rekap.reading.result import FieldReading
 from rekap.reading.shared_misread import shared_misread
 
-BOX = (0.0, 0.0, 10.0, 10.0)
 SUM = SumIdentity("a + b = c", ("a", "b"), "c")
-NAMES = {"X": "X", "_": "blank"}
-
-
-@dataclass(frozen=True)
-class Box:
-    label: str
-    confidence: float
-    probabilities: tuple[float, ...]
-
-
-def box(label: str, p: float, runner_up: str | None = None, q: float = 0.0) -> Box:
-    rest = (1.0 - p - q) / (len(DIGIT_BOX_LABELS) - (2 if runner_up else 1))
-    return Box(
-        label,
-        p,
-        tuple(p if n == label else q if n == runner_up else rest for n in DIGIT_BOX_LABELS),
-    )
-
-
-def grid(text: str, p: float = 0.98) -> BubbleGridReading:
-    columns = []
-    for position, ch in enumerate(text):
-        index = NONE if ch == "-" else int(ch)
-        rest = (1.0 - p) / 10
-        probabilities = tuple(p if i == index else rest for i in range(11))
-        columns.append(BubbleColumnReading(position, (0.0,) * 10, probabilities, ()))
-    return BubbleGridReading(tuple(columns))
-
-
-def field(
-    field_id: str,
-    text: str,
-    doubt: tuple[int, str, float] | None = None,
-    bubbles: str | None = None,
-) -> FieldEvidence:
-    """Boxes read `text` at p 0.9999; `doubt` = (position, other label, its probability)."""
-    boxes = [box(NAMES.get(c, c), 0.9999) for c in text]
-    if doubt is not None:
-        position, other, q = doubt
-        boxes[position] = box(NAMES.get(text[position], text[position]), 0.9999 - q, other, q)
-    return field_evidence(field_id, BOX, boxes, grid(bubbles) if bubbles else None)
 
 
 def by_id(readings: tuple[FieldReading, ...]) -> dict[str, FieldReading]:

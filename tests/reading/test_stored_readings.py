@@ -3,55 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from tests.reading.marks import field
 
-from rekap.reading.bubbles import NONE, BubbleColumnReading, BubbleGridReading
-from rekap.reading.classifier import DIGIT_BOX_LABELS
-from rekap.reading.decide import decide_fields, field_evidence
+from rekap.reading.decide import decide_fields
 from rekap.reading.evidence import FieldEvidence
 from rekap.reading.result import PageReading
 from rekap.reading.stored import decide_stored_pages, page_from_json
-
-BOX = (1.0, 2.0, 30.0, 12.0)
-
-
-@dataclass(frozen=True)
-class Box:
-    label: str
-    confidence: float
-    probabilities: tuple[float, ...]
-
-
-def box(label: str, p: float, runner_up: str | None = None, q: float = 0.0) -> Box:
-    rest = (1.0 - p - q) / (len(DIGIT_BOX_LABELS) - (2 if runner_up else 1))
-    return Box(
-        label,
-        p,
-        tuple(p if n == label else q if n == runner_up else rest for n in DIGIT_BOX_LABELS),
-    )
-
-
-def grid(text: str, p: float = 0.9) -> BubbleGridReading:
-    columns = []
-    for position, ch in enumerate(text):
-        index = NONE if ch == "-" else int(ch)
-        probabilities = tuple(p if i == index else (1 - p) / 10 for i in range(11))
-        columns.append(BubbleColumnReading(position, (0.0,) * 10, probabilities, ()))
-    return BubbleGridReading(tuple(columns))
-
-
-def field(
-    field_id: str, text: str, doubt: tuple[int, str, float] | None = None, bubbles: str = ""
-) -> FieldEvidence:
-    names = {"X": "X", "_": "blank"}
-    boxes = [box(names.get(c, c), 0.9999) for c in text]
-    if doubt is not None:
-        position, other, q = doubt
-        boxes[position] = box(text[position], 0.9999 - q, other, q)
-    return field_evidence(field_id, BOX, boxes, grid(bubbles) if bubbles else None)
 
 
 def stored(page: int, *fields: FieldEvidence) -> dict[str, Any]:
