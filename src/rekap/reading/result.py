@@ -63,9 +63,11 @@ BUBBLE_LABELS: tuple[str, ...] = (*(str(d) for d in range(10)), "none")
 """The order of a bubble column's probabilities: digits 0..9, then no mark."""
 MARK_PRECISION = 4
 """Decimals kept of each stored probability (`marks` in JSON)..."""
-MARK_FLOOR = 1e-3
-"""...and below this a probability is left out: it hardly moves a likelihood that the
-decision floors at 1e-4 anyway, and it would double the stored reading's size."""
+MARK_FLOOR = 1e-4
+"""...and below this a probability is left out (the decision floors every likelihood at
+1e-4). Measured on the demo's 3,090 photos: from 1e-4 the pages decided again from their
+stored marks give exactly the decision on the full probabilities (23.4 MB of readings);
+from 1e-3 (14.0 MB) three more numbers were read wrong."""
 
 
 def _sparse(probabilities: tuple[float, ...], labels: tuple[str, ...]) -> dict[str, float]:
