@@ -71,3 +71,25 @@ def test_a_missing_digit_model_is_a_clear_error(
     result = CliRunner().invoke(_app(), [str(photo), "--json"])
     assert result.exit_code == 2
     assert "digit-box classifier is not available" in result.output
+
+
+def test_pages_of_one_tps_are_decided_together_and_a_written_mistake_stays(
+    shared_dir: Path,
+) -> None:
+    """The kawalc1 TPS wrote 123 + 274 + 32 = 429 votes but 427 suara sah: read together,
+    the pages keep what is written (the rules, not the reader, report the mistake)."""
+    photos = shared_dir / "data" / "forms" / "kawalc1"
+    names = ["pilpres-2024-hal2.jpg", "pilpres-2024-hal3.jpg"]
+    result = CliRunner().invoke(_app(), [*(str(photos / n) for n in names), "--same-tps", "--json"])
+    assert result.exit_code == 0, result.output
+    pages = [json.loads(line) for line in result.output.splitlines()]
+    values = {k: f["value"] for page in pages for k, f in page["fields"].items()}
+    assert values == {
+        "paslon_1": 123,
+        "paslon_2": 274,
+        "paslon_3": 32,
+        "suara_sah": 427,
+        "suara_tidak_sah": 3,
+        "suara_total": 430,
+    }
+    assert all(page["fields"][k]["marks"]["boxes"] for page in pages for k in page["fields"])
