@@ -23,12 +23,12 @@ import os
 import pickle
 import platform
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from read_forms import NoDigitEvidence
 from rekap.reading.bubbles import BubbleGridReading
 from rekap.reading.cells import PageCells, cut_cells
 from rekap.reading.classifier import DigitBoxClassifier
@@ -65,18 +65,6 @@ class CutPage:
     """The fields outside the photo, or every field of a page that could not be located."""
 
 
-@dataclass(frozen=True)
-class _NoOpinion:
-    label: str
-    confidence: float
-    probabilities: tuple[float, ...]
-
-
-class _Silent:
-    def classify(self, crops: Sequence[GrayImage]) -> list[_NoOpinion]:
-        return [_NoOpinion("blank", 1 / 12, (1 / 12,) * 12) for _ in crops]
-
-
 def _harvest_set(region: str, seed: int, tps_count: int, mistake_rate: float) -> list[CutPage]:
     from rekap.data import election_2024, region_tree
     from rekap.domain.wilayah import KodeWilayah
@@ -104,7 +92,7 @@ def _harvest_set(region: str, seed: int, tps_count: int, mistake_rate: float) ->
                 cut.append(cells)
                 return cells
 
-            reading = PageReader(_Silent(), cut=cutter).read(
+            reading = PageReader(NoDigitEvidence(), cut=cutter).read(
                 shot.photo.jpeg, expected_page=shot.page
             )
             if reading.status not in ("ok", "page_incomplete") or not cut:

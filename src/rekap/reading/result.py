@@ -71,7 +71,7 @@ from 1e-3 (14.0 MB) three more numbers were read wrong."""
 
 
 def _sparse(probabilities: tuple[float, ...], labels: tuple[str, ...]) -> dict[str, float]:
-    """The labels a box or column gives a stored (non-zero when rounded) probability."""
+    """The labels a box or column gives at least `MARK_FLOOR`, rounded to `MARK_PRECISION`."""
     return {
         label: round(p, MARK_PRECISION)
         for label, p in zip(labels, probabilities, strict=True)
