@@ -73,3 +73,26 @@ def test_pages_that_cannot_be_decided_again_keep_their_readings() -> None:
     assert decide_together([page_2, damaged]) == [page_2, damaged]
     assert decide_together([page_2]) == [page_2]
     assert decide_together([page_2, page_3])[0]["fields"]["paslon_2"]["value"] == 74
+
+
+def test_the_form_keeps_each_fields_decision_and_the_photos_own_reading() -> None:
+    from rekap.adapters.storage.forms import decide_together, machine_fields
+
+    page_2 = stored(
+        2,
+        field("paslon_1", "123"),
+        field("paslon_2", "X14", (1, "7", 0.35)),
+        field("paslon_3", "XX5"),
+    )
+    page_3 = stored(
+        3, field("suara_sah", "202"), field("suara_tidak_sah", "XX3"), field("suara_total", "205")
+    )
+    decided = decide_together([page_2, page_3])
+    machine = machine_fields(2, 41, page_2, decided[0])
+    assert machine["paslon_2"]["value"] == 74
+    assert (machine["paslon_2"]["status"], machine["paslon_2"]["page"]) == ("read", 2)
+    assert machine["paslon_2"]["photo"] == 41
+    assert machine["paslon_2"]["alone"]["status"] == "abstain"
+    assert "suara sah" in machine["paslon_2"]["reason"]
+    assert "alone" not in machine["paslon_1"]
+    assert machine["paslon_1"]["value"] == 123

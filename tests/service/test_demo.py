@@ -27,11 +27,22 @@ def test_demo_accounts_for_every_photo(tmp_path: Path) -> None:
     engine = open_engine(f"sqlite:///{out / 'rekap.db'}")
     with engine.connect() as connection:
         states = [s for (s,) in connection.execute(select(photo.c.state))]
-        forms = connection.execute(select(form.c.kode_tps)).all()
+        forms = connection.execute(select(form.c.kode_tps, form.c.machine)).all()
+        pages = {
+            (kode, photo_id): page
+            for photo_id, kode, page in connection.execute(
+                select(photo.c.id, photo.c.kode_tps, photo.c.page)
+            )
+        }
     truth_lines = (out / "truth.jsonl").read_text().splitlines()
     assert len(states) == 3 * len(truth_lines)
     assert "received" not in states  # nothing left unprocessed
     assert len(forms) == len(truth_lines)
+    for kode, machine in forms:  # each field as the form was assessed, and its photo
+        assert machine
+        for decided in machine.values():
+            assert pages[(kode, decided["photo"])] == decided["page"]
+            assert decided["status"] in ("read", "abstain")
     assert (
         CliRunner()
         .invoke(app, ["log", "verify", "--db", f"sqlite:///{out / 'rekap.db'}"])

@@ -113,3 +113,37 @@ def test_search_finds_places_by_words_and_codes() -> None:
     assert index.search("7471011007999") == []
     assert index.search("   ") == []
     assert index.search("zzzzqqq") == []
+
+
+def test_a_tps_page_shows_the_forms_decision_beside_the_photos_own_reading() -> None:
+    from rekap.domain.form import c_hasil_ppwp
+    from rekap.web.portal.queries import PhotoRow
+    from rekap.web.portal.tps_view import field_views
+
+    form = c_hasil_ppwp(election_2024().contest("ppwp").dapil[0])
+    own = {"fields": {"paslon_2": {"value": None, "status": "abstain", "confidence": 0.6}}}
+    photos = [
+        PhotoRow(7, "a" * 64, 2, "jpeg", 1, 1, "t", "t", "o", "accepted", "", own),
+        PhotoRow(9, "b" * 64, 2, "jpeg", 1, 1, "t", "t", "o", "failed", "", None),
+    ]
+    decided = {
+        "paslon_2": {
+            "page": 2,
+            "photo": 7,
+            "value": 74,
+            "status": "read",
+            "confidence": 0.97,
+            "reason": "sum of paslon votes = suara sah",
+            "alone": {"value": None, "status": "abstain", "confidence": 0.6},
+        }
+    }
+    views = {v.field.id: v for v in field_views(form, photos, {"paslon_2": 74}, [], False, decided)}
+    shown = views["paslon_2"]
+    assert (shown.machine, shown.machine_status, shown.confidence) == (74, "read", 0.97)
+    assert (shown.alone, shown.alone_status, shown.photo_id) == (None, "abstain", 7)
+    assert shown.crop_url == "/foto/7/paslon_2.jpg"
+    # without a stored decision the photo's own reading is shown, as before
+    alone = {v.field.id: v for v in field_views(form, photos, {}, [], False)}["paslon_2"]
+    assert (alone.machine_status, alone.alone_status) == ("abstain", None)
+    hidden = {v.field.id: v for v in field_views(form, photos, {}, [], True, decided)}["paslon_2"]
+    assert (hidden.machine, hidden.machine_status, hidden.alone_status) == (None, None, None)

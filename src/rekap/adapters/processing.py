@@ -108,9 +108,13 @@ class PhotoProcessor:
     def _assess(self, connection: Connection, claimed: ClaimedPhoto, at: datetime) -> list[Event]:
         kode = KodeWilayah(claimed.kode_tps)
         jenis = self.tree.jenis_of(kode)
-        pages = latest_pages(connection, claimed.kode_tps, claimed.contest)
-        assessment = assess_form(kode, claimed.contest, pages, self.form, self.election, jenis)
-        events = save_form(connection, claimed.kode_tps, claimed.contest, assessment, at)
+        decided = latest_pages(connection, claimed.kode_tps, claimed.contest)
+        assessment = assess_form(
+            kode, claimed.contest, decided.pages, self.form, self.election, jenis
+        )
+        events = save_form(
+            connection, claimed.kode_tps, claimed.contest, assessment, at, decided.machine
+        )
         if assessment.state is FormState.ACCEPTED:
             events += publish_values(
                 connection,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -46,11 +47,20 @@ def page_values(reading: Mapping[str, Any]) -> PageValues:
     return PageValues(int(reading["page"]), values, tuple(abstained))
 
 
-def latest_pages(connection: Connection, kode_tps: str, contest: str) -> dict[int, PageValues]:
+@dataclass(frozen=True)
+class DecidedForm:
+    """The newest read photo of each page, its fields decided with the form's other pages:
+    the values to assess, and the machine's decision of each field as the portal shows it."""
+
+    pages: dict[int, PageValues]
+    machine: dict[str, dict[str, Any]]
+
+
+def latest_pages(connection: Connection, kode_tps: str, contest: str) -> DecidedForm:
     """The newest successfully read photo of each page of a form, the pages decided
     together (identities across pages; `rekap.reading.stored`)."""
     query = (
-        select(photo.c.page, photo.c.reading)
+        select(photo.c.id, photo.c.page, photo.c.reading)
         .where(
             photo.c.kode_tps == kode_tps,
             photo.c.contest == contest,
@@ -58,13 +68,41 @@ def latest_pages(connection: Connection, kode_tps: str, contest: str) -> dict[in
         )
         .order_by(photo.c.id)
     )
-    newest: dict[int, Mapping[str, Any]] = {}
-    for page, reading in connection.execute(query):
-        newest[int(page)] = reading
-    readings = [newest[p] for p in sorted(newest)]
+    newest: dict[int, tuple[int, Mapping[str, Any]]] = {}
+    for photo_id, page, reading in connection.execute(query):
+        newest[int(page)] = (int(photo_id), reading)
+    order = sorted(newest)
+    alone = [newest[p][1] for p in order]
+    decided = decide_together(alone)
+    machine: dict[str, dict[str, Any]] = {}
+    for page, read, chosen in zip(order, alone, decided, strict=True):
+        machine.update(machine_fields(page, newest[page][0], read, chosen))
+    return DecidedForm({p: page_values(r) for p, r in zip(order, decided, strict=True)}, machine)
+
+
+def _summary(field: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        p: page_values(r) for p, r in zip(sorted(newest), decide_together(readings), strict=True)
+        "value": field.get("value"),
+        "status": "read" if field.get("status") == "read" else "abstain",
+        "confidence": field.get("confidence"),
     }
+
+
+def machine_fields(
+    page: int, photo_id: int, alone: Mapping[str, Any], decided: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Each field of one page as decided, with the photo it came from; ``alone`` keeps the
+    photo's own reading where deciding the pages together changed the value or status."""
+    out: dict[str, dict[str, Any]] = {}
+    own = alone.get("fields", {})
+    for field_id, field in decided.get("fields", {}).items():
+        entry = {"page": page, "photo": photo_id, **_summary(field)}
+        entry["reason"] = str(field.get("reason", ""))
+        by_itself = _summary(own.get(field_id, {}))
+        if (by_itself["value"], by_itself["status"]) != (entry["value"], entry["status"]):
+            entry["alone"] = by_itself
+        out[field_id] = entry
+    return out
 
 
 def decide_together(readings: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -97,15 +135,24 @@ def move_photos(
 
 
 def save_form(
-    connection: Connection, kode_tps: str, contest: str, assessment: FormAssessment, at: datetime
+    connection: Connection,
+    kode_tps: str,
+    contest: str,
+    assessment: FormAssessment,
+    at: datetime,
+    machine: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Event]:
-    row = {
+    """Store the form's assessment; ``machine`` is the machine's decision of each field
+    (`DecidedForm.machine`), kept as it was when ``None``."""
+    row: dict[str, Any] = {
         "state": assessment.state.value,
         "values": dict(assessment.values),
         "abstained": list(assessment.abstained),
         "reasons": list(assessment.reasons),
         "updated_at": at.isoformat(),
     }
+    if machine is not None:
+        row["machine"] = {k: dict(v) for k, v in machine.items()}
     exists = connection.execute(
         select(form.c.kode_tps).where(form.c.kode_tps == kode_tps, form.c.contest == contest)
     ).first()

@@ -169,6 +169,9 @@ form = Table(
     Column("abstained", JSON, nullable=False),
     Column("reasons", JSON, nullable=False),
     Column("updated_at", String(40), nullable=False),
+    # the machine's decision of each field, the form's pages decided together (null before
+    # migration 0005): {field: {page, photo, value, status, confidence, reason, alone?}}
+    Column("machine", JSON, nullable=True),
 )
 
 verification_task = Table(

@@ -7,7 +7,7 @@ models from these rows (and from the pure tally and rules code).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, RowMapping, func, select
@@ -52,6 +52,8 @@ class FormRow:
     abstained: tuple[str, ...]
     reasons: tuple[str, ...]
     updated_at: str
+    machine: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """The machine's decision of each field, the form's pages decided together."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +255,7 @@ def _form_row(row: RowMapping) -> FormRow:
         tuple(row["abstained"] or ()),
         tuple(row["reasons"] or ()),
         row["updated_at"],
+        row.get("machine") or {},
     )
 
 

@@ -56,13 +56,14 @@ def tps_page(portal: Portal, kode: str) -> TpsPage:
     hidden = machine_hidden(facts)
     values = dict(facts.result.values) if facts is not None and facts.result is not None else {}
     changes = field_changes(records, names)
+    decided = facts.form.machine if facts is not None and facts.form is not None else {}
     return TpsPage(
         kode,
         code.nomor_tps,
         path,
         facts,
         photos,
-        field_views(portal.context.form, photos, values, changes, hidden),
+        field_views(portal.context.form, photos, values, changes, hidden, decided),
         facts.findings if facts is not None else (),
         tuple(history_rows(records, names)),
         hidden,

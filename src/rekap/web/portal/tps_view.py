@@ -43,6 +43,9 @@ class FieldView:
     machine_reason: str
     value: int | None
     changes: tuple[Change, ...]
+    alone: int | None = None
+    alone_status: str | None = None
+    """The photo's own reading, where deciding the form's pages together changed it."""
 
     @property
     def differs(self) -> bool:
@@ -170,15 +173,24 @@ def field_views(
     values: Mapping[str, int],
     changes: Sequence[Change],
     hide_machine: bool,
+    machine: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[FieldView, ...]:
+    """Every number beside its crop. The machine's reading is the form's decision (its pages
+    decided together, as the form was assessed) where the form keeps one, else the newest
+    read photo's own reading."""
     chosen = page_photos(photos)
+    by_id = {p.id: p for p in photos}
     out = []
     for field in form.fields:
+        decided = (machine or {}).get(field.id)
         source = chosen.get(field.page)
-        read: Mapping[str, Any] = {}
-        if source is not None and source.reading is not None:
+        if decided is not None and decided.get("photo") in by_id:
+            source = by_id[decided["photo"]]
+        read: Mapping[str, Any] = decided or {}
+        if decided is None and source is not None and source.reading is not None:
             read = source.reading.get("fields", {}).get(field.id, {})
         shown = not hide_machine and bool(read)
+        alone: Mapping[str, Any] = (read.get("alone") or {}) if shown else {}
         out.append(
             FieldView(
                 field,
@@ -190,6 +202,8 @@ def field_views(
                 str(read.get("reason", "")) if shown else "",
                 values.get(field.id),
                 tuple(c for c in changes if c.field == field.id),
+                alone.get("value"),
+                alone.get("status"),
             )
         )
     return tuple(out)

@@ -113,6 +113,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "machine": ("Bacaan mesin", "Machine reading"),
     "value": ("Angka berlaku", "Current value"),
     "abstained": ("ragu", "abstained"),
+    "read_alone": ("foto ini saja: {v}", "this photo alone: {v}"),
+    "read_alone_title": (
+        "Angka ini diputuskan bersama halaman lain formulir ini (jumlah-jumlahnya harus cocok)",
+        "Decided with the form's other pages (their sums must agree)",
+    ),
     "page_n": ("Halaman {n}", "Page {n}"),
     "history_n": ("{n} perubahan", "{n} changes"),
     "photos": ("Foto formulir", "Form photos"),
