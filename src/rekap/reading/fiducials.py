@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 MAX_CANDIDATES = 24
 CLUTTER_WEIGHT = 0.5
 CROWD_RADIUS = 6.0
+CROWD_SIZE = 0.5
 
 
 @dataclass(frozen=True)
@@ -82,22 +83,24 @@ def _split_merged(mask: NDArray[np.uint8], x0: int, y0: int) -> list[_Square]:
             break
     else:
         return []
-    first, second = (float(stats[i, cv2.CC_STAT_AREA]) for i in big)
-    if min(first, second) / max(first, second) < 0.5:
-        return []
+    halves = [float(stats[i, cv2.CC_STAT_AREA]) for i in big]
     box_areas = [float(stats[i, cv2.CC_STAT_WIDTH] * stats[i, cv2.CC_STAT_HEIGHT]) for i in big]
-    if min(area / box for area, box in zip((first, second), box_areas, strict=True)) < 0.45:
+    if min(area / box for area, box in zip(halves, box_areas, strict=True)) < 0.45:
+        return []
+    grown = [cv2.dilate((labels == i).astype(np.uint8), kernel, iterations=steps) for i in big]
+    # the halves are compared as grown back: erosion shrinks a small square (a far corner
+    # of a photo taken at an angle) far more, in proportion, than its larger neighbour
+    sizes = [float(g.sum()) for g in grown]
+    if min(sizes) / max(sizes) < 0.5:
         return []
     squares = []
-    for index in big:
-        part = (labels == index).astype(np.uint8)
-        grown = cv2.dilate(part, kernel, iterations=steps)
+    for index, size in zip(big, sizes, strict=True):
         cx, cy = centroids[index]
         squares.append(
             _Square(
                 x=x0 + float(cx) - most - 1,
                 y=y0 + float(cy) - most - 1,
-                side=float(np.sqrt(grown.sum())),
+                side=float(np.sqrt(size)),
                 angle=None,
                 partner=x0 * 100_003 + y0,
             )
@@ -247,12 +250,16 @@ def find_fiducial_candidates(
 
 
 def _isolated(candidates: list[FiducialCandidate]) -> list[FiducialCandidate]:
-    """Drop candidates in crowds (bold text): a fiducial stands alone on the paper."""
+    """Drop candidates in crowds (bold text): a fiducial stands alone on the paper. Only a
+    neighbour at least CROWD_SIZE times a candidate's size crowds it: a speck of text
+    beside a fiducial does not hide the fiducial (the speck itself is dropped)."""
     return [
         c
         for c in candidates
         if not any(
-            k is not c and np.hypot(c.x - k.x, c.y - k.y) < CROWD_RADIUS * max(c.side, k.side)
+            k is not c
+            and k.side >= CROWD_SIZE * c.side
+            and np.hypot(c.x - k.x, c.y - k.y) < CROWD_RADIUS * max(c.side, k.side)
             for k in candidates
         )
     ]

@@ -45,6 +45,11 @@ width and height: where they are when the page fills most of the photo."""
 LOCATE_LONG_SIDE = 1200
 """Next, fiducials are looked for in a copy this size (enough when the page fills most of
 the photo); the full decoded image is searched only when that fails too."""
+ENLARGE_BELOW = 1500
+ENLARGE_FACTOR = 2
+"""A photo decoded at full size whose long side is under ENLARGE_BELOW pixels (a copy sent
+through a messaging app) is, when four fiducials and the tag are not found otherwise,
+searched again ENLARGE_FACTOR times larger: its fiducial squares may be only 4-6 pixels."""
 TAG_WINDOW_SIDES = 16.0
 """The tag is printed within this many fiducial square sides of the top-right fiducial."""
 
@@ -244,6 +249,13 @@ def _small_copy(gray: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], float] | No
     return small, factor
 
 
+def _enlarged(gray: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """The photo ENLARGE_FACTOR times larger: a small photo's fiducial squares are then
+    large enough to survive the search's opening and size limits."""
+    size = (gray.shape[1] * ENLARGE_FACTOR, gray.shape[0] * ENLARGE_FACTOR)
+    return np.asarray(cv2.resize(gray, size, interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
+
+
 def _scaled(candidates: Sequence[FiducialCandidate], factor: float) -> list[FiducialCandidate]:
     """Candidates found in a copy scaled by `factor`, in the photo's pixels."""
     return [
@@ -292,14 +304,17 @@ def _candidates_in_corners(gray: NDArray[np.uint8]) -> list[FiducialCandidate]:
     return found[:MAX_CANDIDATES]
 
 
-def _searches(gray: NDArray[np.uint8]) -> Iterator[list[FiducialCandidate]]:
+def _searches(gray: NDArray[np.uint8], enlarge: bool) -> Iterator[list[FiducialCandidate]]:
     """Candidates to try in turn, in photo pixels: from the corners, then the whole, of a
     copy of about LOCATE_LONG_SIDE pixels (of the photo itself when it is no larger than
-    that), then of the whole photo when a copy was searched."""
+    that), then of the whole photo when a copy was searched; last, with `enlarge`, of a
+    small photo enlarged."""
     copy = _small_copy(gray)
     if copy is None:
         yield _candidates_in_corners(gray)
         yield list(find_fiducial_candidates(gray))
+        if enlarge and max(gray.shape) < ENLARGE_BELOW:
+            yield _scaled(find_fiducial_candidates(_enlarged(gray)), ENLARGE_FACTOR)
         return
     small, factor = copy
     yield _scaled(_candidates_in_corners(small), factor)
@@ -308,13 +323,13 @@ def _searches(gray: NDArray[np.uint8]) -> Iterator[list[FiducialCandidate]]:
 
 
 def _first_confirmed(
-    gray: NDArray[np.uint8], templates: Sequence[PageTemplate]
+    gray: NDArray[np.uint8], templates: Sequence[PageTemplate], enlarge: bool
 ) -> tuple[tuple[PageTemplate, Chosen, TagDetection] | int | None, list[FiducialCandidate]]:
     """The first page confirmed by four fiducials and its tag, and the candidates of the
     last search (for the fallbacks when none is confirmed)."""
     confirmed: tuple[PageTemplate, Chosen, TagDetection] | int | None = None
     candidates: list[FiducialCandidate] = []
-    for candidates in _searches(gray):
+    for candidates in _searches(gray, enlarge):
         confirmed = _confirmed(gray, candidates, templates)
         if isinstance(confirmed, tuple):
             break
@@ -328,7 +343,8 @@ def locate_page(
     (the caller decides whether the photo is too dark, too blurred or not a form).
     Without `thorough`, only the fast way is tried: four fiducials and the tag."""
     gray = image.gray
-    confirmed, candidates = _first_confirmed(gray, templates)
+    # a photo decoded reduced is decoded larger by the caller before it is enlarged here
+    confirmed, candidates = _first_confirmed(gray, templates, image.reduction == 1)
     if not isinstance(confirmed, tuple) and not thorough:
         return None
     if isinstance(confirmed, tuple):

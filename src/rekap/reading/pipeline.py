@@ -95,7 +95,7 @@ class PageReader:
             return PageReading(found.status, found.reason, found.page)
         decoded, located = found
         if located is None:
-            problem = explain_missing_page(assess_quality(decoded.gray))
+            problem = explain_missing_page(assess_quality(decoded.gray), decoded.original_size)
             return PageReading(problem.status, problem.reason, None)
         if isinstance(located, Problem):
             return PageReading(located.status, located.reason, located.page)

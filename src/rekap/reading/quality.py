@@ -15,6 +15,9 @@ MEASURE_LONG_SIDE = 1000
 TOO_DARK_BRIGHT_LEVEL = 60.0
 TOO_BRIGHT_DARK_LEVEL = 200.0
 MIN_CONTRAST = 40.0
+SMALL_PHOTO_LONG_SIDE = 1000
+"""A photo smaller than this on its long side (a copy sent through a messaging app) may
+hold a page whose marks are too small to find; the reason then says so."""
 MIN_SHARPNESS = 0.1
 """Sharp phone photos of a form measure 0.3-0.8; a Gaussian blur of 2 px (at 1000 px)
 brings them below 0.15, where fiducials and the tag are no longer found."""
@@ -50,8 +53,9 @@ def assess_quality(gray: NDArray[np.uint8]) -> ImageQuality:
     )
 
 
-def explain_missing_page(quality: ImageQuality) -> Problem:
-    """The most likely reason why no page marker was found in a photo of this quality."""
+def explain_missing_page(quality: ImageQuality, size: tuple[int, int] | None = None) -> Problem:
+    """The most likely reason why no page marker was found in a photo of this quality;
+    ``size``: the photo's (width, height) in pixels, when known."""
     if quality.bright_level < TOO_DARK_BRIGHT_LEVEL:
         return Problem(
             "unreadable",
@@ -71,7 +75,11 @@ def explain_missing_page(quality: ImageQuality) -> Problem:
             f"too blurred (sharpness {quality.sharpness:.2f}, need {MIN_SHARPNESS:.2f}): "
             "hold the phone still and focus on the form",
         )
-    return Problem(
-        "not_a_form",
-        "no page of the form found: neither its AprilTag nor its corner fiducials are visible",
-    )
+    reason = "no page of the form found: neither its AprilTag nor its corner fiducials are visible"
+    if size is not None and max(size) < SMALL_PHOTO_LONG_SIDE:
+        reason += (
+            f"; the photo is only {size[0]}x{size[1]} pixels: if it shows the form, send the "
+            f"camera's own photo (at least {SMALL_PHOTO_LONG_SIDE} pixels on its long side), "
+            "not a copy made smaller by a messaging app"
+        )
+    return Problem("not_a_form", reason)
