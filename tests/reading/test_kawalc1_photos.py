@@ -159,3 +159,16 @@ def test_a_tiny_copy_is_refused_with_the_reason(shared_dir: Path) -> None:
     assert reading.status in ("not_a_form", "page_incomplete")
     if reading.status == "not_a_form":
         assert "300x400 pixels" in reading.reason and "messaging app" in reading.reason
+
+
+def test_a_blurred_copy_is_refused_not_read(shared_dir: Path) -> None:
+    import cv2
+
+    image = cv2.imdecode(
+        np.frombuffer(_shrunk(_photo(shared_dir, "pilpres-2024-hal1.jpg"), 1600, 95), np.uint8),
+        cv2.IMREAD_COLOR,
+    )
+    blurred = cv2.imencode(".jpg", cv2.GaussianBlur(image, (0, 0), 2.0))[1].tobytes()
+    reading = PageReader(ScriptedClassifier("")).read(blurred)
+    assert (reading.status, reading.page) == ("unreadable", 1)
+    assert "too blurred" in reading.reason and reading.fields == ()

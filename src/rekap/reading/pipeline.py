@@ -30,7 +30,7 @@ from rekap.reading.evidence import FieldEvidence
 from rekap.reading.identities import C_HASIL_PPWP_IDENTITIES, SumIdentity
 from rekap.reading.locate import PageLocation, locate_page
 from rekap.reading.problem import Problem
-from rekap.reading.quality import assess_quality, explain_missing_page
+from rekap.reading.quality import assess_quality, check_digit_sharpness, explain_missing_page
 from rekap.reading.result import FieldReading, PageGeometry, PageReading
 from rekap.reading.template import PageTemplate, load_form_templates
 
@@ -109,6 +109,11 @@ class PageReader:
                 template.form,
             )
         cells = self.cut(decoded.gray, located)
+        blurred = check_digit_sharpness(
+            [crop for f in cells.fields if f.visible for crop in f.digit_crops]
+        )
+        if blurred is not None:
+            return PageReading(blurred.status, blurred.reason, template.page, template.form)
         fields = self._read_fields(cells)
         hidden = [c.field.id for c in cells.fields if not c.visible]
         notes = list(located.notes)

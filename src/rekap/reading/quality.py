@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -21,6 +22,16 @@ hold a page whose marks are too small to find; the reason then says so."""
 MIN_SHARPNESS = 0.1
 """Sharp phone photos of a form measure 0.3-0.8; a Gaussian blur of 2 px (at 1000 px)
 brings them below 0.15, where fiducials and the tag are no longer found."""
+
+
+MIN_DIGIT_SHARPNESS = 2.0
+"""Median sharpness of a page's digit boxes (`digit_box_sharpness`) below which the page is
+refused as too blurred to read. Measured (2026-11-21, `bench/photo_conditions.py` and the
+simulator): phone photos of forms, real and simulated, give 2.7-3.8; the same photos made
+1600 pixels long and blurred with a Gaussian of sigma 2 give 1.8-2.2, and there the
+classifier read blank boxes as 0 and 7 as 0 in tied fields, which the arithmetic could not
+catch."""
+_BOX_SIDE = 32
 
 
 @dataclass(frozen=True)
@@ -83,3 +94,33 @@ def explain_missing_page(quality: ImageQuality, size: tuple[int, int] | None = N
             "not a copy made smaller by a messaging app"
         )
     return Problem("not_a_form", reason)
+
+
+def digit_box_sharpness(crops: Sequence[NDArray[np.uint8]]) -> float:
+    """How sharp a page's digit boxes are: the median over boxes of the strong edges (98th
+    percentile of the gradient) of each box seen as 32x32 with its contrast stretched, so
+    the figure depends neither on the photo's size nor on its exposure. The printed border
+    gives every box, even an empty one, edges to measure."""
+    found = []
+    for crop in crops:
+        small = cv2.resize(crop, (_BOX_SIDE, _BOX_SIDE), interpolation=cv2.INTER_AREA)
+        levels = small.astype(np.float32)
+        paper, ink = (float(v) for v in np.percentile(levels, [90.0, 2.0]))
+        stretched = np.clip((paper - levels) / max(paper - ink, 24.0), 0.0, 1.0)
+        dx = cv2.Sobel(stretched, cv2.CV_32F, 1, 0, ksize=3)
+        dy = cv2.Sobel(stretched, cv2.CV_32F, 0, 1, ksize=3)
+        found.append(float(np.percentile(np.hypot(dx, dy), 98.0)))
+    return float(np.median(found)) if found else 0.0
+
+
+def check_digit_sharpness(crops: Sequence[NDArray[np.uint8]]) -> Problem | None:
+    """A Problem when the page's digit boxes are too blurred to read reliably."""
+    sharpness = digit_box_sharpness(crops)
+    if not crops or sharpness >= MIN_DIGIT_SHARPNESS:
+        return None
+    return Problem(
+        "unreadable",
+        f"the digit boxes are too blurred to read (sharpness {sharpness:.2f}, need "
+        f"{MIN_DIGIT_SHARPNESS:.2f}): hold the phone still, focus on the form and "
+        "photograph it again",
+    )
