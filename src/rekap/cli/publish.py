@@ -11,18 +11,21 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Connection, Engine
 
 from rekap.adapters.keys import DEFAULT_SNAPSHOT_KEY, load_or_create
 from rekap.adapters.snapshot_dir import DirectorySnapshotStore, ForkedRunner, SnapshotExists
 from rekap.adapters.storage.event_store import EventLog
-from rekap.adapters.storage.published_photos import mark_published, publishable
+from rekap.adapters.storage.published_photos import PhotoRef, mark_published, publishable
 from rekap.adapters.storage.tally_store import TallyStore
 from rekap.cli.db import DatabaseOption, open_store
 from rekap.data import election_2024, region_tree
 from rekap.domain.election import Contest
 from rekap.domain.form import FormSpec, c_hasil_ppwp
+from rekap.events.chain import Recorded
 from rekap.events.model import SnapshotPublished
-from rekap.publish.records import LogHead, SnapshotRequest
+from rekap.publish.change_log import LogMismatch
+from rekap.publish.records import LogHead, SnapshotRequest, TpsRecord
 from rekap.publish.snapshot import publish_snapshot
 from rekap.tally.index import RegionIndex
 from rekap.tally.layout import TallyLayout
@@ -41,6 +44,53 @@ def _contest_parts(contest: str) -> tuple[TallyLayout, Contest, FormSpec]:
         raise typer.Exit(2)
     form = c_hasil_ppwp(chosen.dapil[0])
     return TallyLayout.of_form(contest, form), chosen, form
+
+
+READ_ATTEMPTS = 3
+State = tuple[list[PhotoRef], list[TpsRecord], Recorded | None]
+
+
+def _head(engine: Engine, lock: Connection | None = None) -> Recorded | None:
+    if lock is not None:
+        return EventLog(engine).head(lock, lock=True)
+    with engine.connect() as connection:
+        return EventLog(engine).head(connection)
+
+
+def _read(
+    engine: Engine, tally: TallyStore, scope: tuple[str, ...]
+) -> tuple[list[PhotoRef], list[TpsRecord]]:
+    # The photos first: one that changes before the results are read stays unpublished.
+    photos = [
+        ref
+        for ref in publishable(engine, tally.contest)
+        if not scope or any(ref[1].startswith(code) for code in scope)
+    ]
+    return photos, tally.records()
+
+
+def _hash(head: Recorded | None) -> str | None:
+    return None if head is None else head.hash
+
+
+def read_state(engine: Engine, tally: TallyStore, scope: tuple[str, ...]) -> State | None:
+    """The publishable photos, the results and the log head, as of one moment, so that the
+    snapshot's numbers are exactly what its log replays to. A change and its event commit
+    together, so a head that did not move while the results were read means no change came
+    between. If it moves every time, PostgreSQL reads once more holding the log's writer lock
+    (writers wait a few seconds); SQLite gives up (None): its reads would wait for the lock."""
+    for _ in range(READ_ATTEMPTS):
+        before = _head(engine)
+        photos, records = _read(engine, tally, scope)
+        after = _head(engine)
+        if _hash(before) == _hash(after):
+            return photos, records, after
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.begin() as lock:
+        head = _head(engine, lock)
+        photos, records = _read(engine, tally, scope)
+    return photos, records, head
 
 
 def publish(
@@ -70,17 +120,15 @@ def publish(
         raise typer.Exit(2)
     layout, contest, form = _contest_parts("ppwp")
     store = open_store(db)
-    tally = TallyStore(store.engine, layout)
     with console.status("Reading results and findings"):
-        # The photos first: one that changes before the results are read stays unpublished.
-        photos = [
-            ref
-            for ref in publishable(store.engine, layout.contest)
-            if not scope or any(ref[1].startswith(code) for code in scope)
-        ]
-        records = tally.records()
-        with store.engine.connect() as connection:
-            head = EventLog(store.engine).head(connection)
+        state = read_state(store.engine, TallyStore(store.engine, layout), tuple(scope or ()))
+    if state is None:
+        console.print(
+            f"[red]The change log moved each of the {READ_ATTEMPTS} times the results were "
+            "read: publish again when fewer changes arrive.[/]"
+        )
+        raise typer.Exit(1)
+    photos, records, head = state
     snapshots = DirectorySnapshotStore(out)
     request = SnapshotRequest(
         region_tree(),
@@ -95,10 +143,20 @@ def publish(
     signer = load_or_create(key)
     try:
         with console.status(f"Publishing {len(records):,} results"):
-            done = publish_snapshot(request, snapshots, signer, ForkedRunner(workers), workers)
+            done = publish_snapshot(
+                request,
+                snapshots,
+                signer,
+                ForkedRunner(workers),
+                workers,
+                log=EventLog(store.engine).records(),
+            )
     except SnapshotExists as error:
         console.print(f"[red]{error}: snapshots are immutable; publish again later.[/]")
         raise typer.Exit(2) from None
+    except LogMismatch as error:
+        console.print(f"[red]The change log does not lead to the head read: {error}[/]")
+        raise typer.Exit(1) from None
     with store.engine.begin() as connection:
         published = SnapshotPublished(
             snapshot=done.snapshot_id, manifest_sha256=done.manifest_sha256

@@ -15,6 +15,7 @@ MANIFEST_FILE = "manifest.json"
 SIGNATURE_FILE = "manifest.sig"
 DIFF_SUMMARY = "diff/summary.json"
 DESA_TPS_FILE = "tps.json"
+LOG_DIR = "log"
 
 
 def code_parts(kode: str) -> list[str]:
@@ -68,3 +69,8 @@ def unplaced(contest: str) -> str:
 
 def diff_tps(contest: str) -> str:
     return f"diff/tps-{contest}.jsonl.gz"
+
+
+def log_file(first: int) -> str:
+    """The change-log file whose first event is ``first`` (1, 10,001, 20,001, …)."""
+    return f"{LOG_DIR}/events-{first:012d}.jsonl.gz"

@@ -7,11 +7,13 @@ never visible.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from rekap.events.chain import Recorded
 from rekap.publish import paths
 from rekap.publish.bulk import tps_data
+from rekap.publish.change_log import log_files
 from rekap.publish.documents import (
     province_groups,
     write_jsonl,
@@ -26,8 +28,15 @@ from rekap.publish.manifest import (
     sha256_index,
     signature_file,
 )
-from rekap.publish.ports import FileEntry, InProcess, ShardRunner, Signer, SnapshotStore
-from rekap.publish.records import SnapshotRequest
+from rekap.publish.ports import (
+    FileEntry,
+    InProcess,
+    ShardRunner,
+    Signer,
+    SnapshotStore,
+    SnapshotWriter,
+)
+from rekap.publish.records import LogHead, SnapshotRequest
 from rekap.publish.view import SnapshotView
 
 
@@ -52,14 +61,28 @@ def snapshot_counts(view: SnapshotView) -> dict[str, int]:
     }
 
 
+def write_log(
+    writer: SnapshotWriter, log: Iterable[Recorded], head: LogHead
+) -> list[tuple[str, str, int]]:
+    """The log's files up to ``head``, written; ``(path, sha256, size)`` of each."""
+    written = [writer.write(p, data) for p, data in log_files(log, head)]
+    return [(e.path, e.sha256, e.size) for e in written]
+
+
 def publish_snapshot(
     request: SnapshotRequest,
     store: SnapshotStore,
     signer: Signer,
     runner: ShardRunner | None = None,
     workers: int = 1,
+    log: Iterable[Recorded] | None = None,
 ) -> Published:
-    """Write a complete, signed snapshot of ``request`` and make it the latest."""
+    """Write a complete, signed snapshot of ``request`` and make it the latest. When the
+    request names a log head, ``log`` is the change log in order from its first event (e.g.
+    ``EventLog.records()``): its events up to the head are written into the snapshot, and a log
+    that does not reach the head exactly stops the publication (``LogMismatch``)."""
+    if request.log_head is not None and log is None:
+        raise ValueError("a snapshot that names a log head carries the log up to it")
     view = SnapshotView.build(request)
     identifier = snapshot_id(request.created_at)
     groups = province_groups(view, 4 * workers if workers > 1 else 1)
@@ -68,6 +91,9 @@ def publish_snapshot(
     counts = snapshot_counts(view)
     writer = store.begin(identifier)
     try:
+        # here, before the jobs fork: the log is read from the caller's store, in this process
+        head = request.log_head
+        logged = [] if head is None or log is None else write_log(writer, log, head)
 
         def job(number: int) -> list[tuple[str, str, int]]:
             if number == 0:  # the bulk columns are built here, beside the province jobs
@@ -80,7 +106,7 @@ def publish_snapshot(
             return [(e.path, e.sha256, e.size) for e in done]
 
         parts = (runner or InProcess()).map(job, 1 + len(groups))
-        written = sorted(entry for part in parts for entry in part)
+        written = sorted([*logged, *(entry for part in parts for entry in part)])
         index = writer.write(paths.INDEX_FILE, sha256_index(written))
         entries = [FileEntry(*e) for e in written if not e[0].startswith(TREE_PREFIXES)]
         previous = request.previous

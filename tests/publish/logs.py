@@ -1,0 +1,120 @@
+"""Change logs that lead to given results, the way rekap's store writes them, and snapshots
+published with them; and a publisher's re-seal of a snapshot whose files were changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from rekap.adapters.keys import SigningKey
+from rekap.adapters.snapshot_dir import DirectorySnapshotStore
+from rekap.events.chain import Recorded, append
+from rekap.events.model import (
+    Event,
+    FindingsRecorded,
+    PhotoReceived,
+    ResultImported,
+    SnapshotPublished,
+    ValueChanged,
+)
+from rekap.publish.manifest import signature_file
+from rekap.publish.records import LogHead, TpsRecord
+from rekap.publish.snapshot import publish_snapshot
+from tests.publish.conftest import AT, request_for
+
+
+def _events(record: TpsRecord, rng: random.Random) -> list[Event]:
+    """Events that end in ``record``'s numbers by one of the store's paths: imported as they
+    are; imported with a mistake and a number left over, then corrected number by number (as
+    a verification or an accepted photo does); or set number by number from nothing."""
+    kode, values = record.kode_tps, dict(record.state.values)
+    events: list[Event] = [PhotoReceived(kode, "ppwp", 1, "ab" * 32, "kpps-1", "dev-1", "t")]
+    if not values:
+        return events
+    path = rng.randrange(3)
+    if path == 0:
+        events.append(ResultImported(kode, "ppwp", "test.csv", values))
+    elif path == 1:
+        wrong = {**values, "paslon_1": values.get("paslon_1", 0) + 7, "dpt_l": 999}
+        events.append(ResultImported(kode, "ppwp", "test.csv", wrong))
+        events.append(
+            ValueChanged(kode, "ppwp", "paslon_1", wrong["paslon_1"], values.get("paslon_1"))
+        )
+        events.append(ValueChanged(kode, "ppwp", "dpt_l", 999, values.get("dpt_l")))
+    else:
+        events += [ValueChanged(kode, "ppwp", f, None, v) for f, v in sorted(values.items())]
+    # the same TPS in another contest, with other numbers: never compared with PPWP
+    events.append(ResultImported(kode, "pdpr", "other.csv", {"paslon_1": 1, "suara_sah": 1}))
+    events.append(FindingsRecorded(kode, "ppwp", tuple(f.rule for f in record.findings)))
+    return events
+
+
+def log_for(records: Sequence[TpsRecord], seed: int = 0) -> list[Recorded]:
+    """A hash-chained log whose replay gives exactly ``records``' numbers."""
+    rng = random.Random(seed)
+    log: list[Recorded] = []
+    previous: Recorded | None = None
+    at = AT - timedelta(days=5)
+    for record in records:
+        for event in _events(record, rng):
+            at += timedelta(seconds=1)
+            previous = append(previous, event, at, "test", f"TPS {record.kode_tps}")
+            log.append(previous)
+    previous = append(previous, SnapshotPublished("earlier", "00" * 32), at, "publish", "")
+    log.append(previous)
+    return log
+
+
+def publish_with_log(
+    out: Path,
+    signer: SigningKey,
+    records: Sequence[TpsRecord],
+    log: Sequence[Recorded],
+    head: Recorded | None = None,
+    scope: tuple[str, ...] = (),
+) -> Path:
+    """Publish ``records`` naming ``head`` (the log's last event unless given) with ``log``."""
+    store = DirectorySnapshotStore(out)
+    named = head or log[-1]
+    request = replace(
+        request_for(records, AT, scope),
+        log_head=LogHead(named.sequence, named.hash),
+        previous=store.previous("ppwp"),
+    )
+    return Path(publish_snapshot(request, store, signer, log=log).location)
+
+
+def reseal(folder: Path, signer: SigningKey, changed: Mapping[str, bytes | None]) -> None:
+    """Write (or, for None, remove) files, list them again in SHA256SUMS and the manifest, and
+    sign: what a publisher with a bug, or with a stolen key, would publish."""
+    index = folder / "SHA256SUMS"
+    lines = {
+        line.split("  ", 1)[1]: line.split("  ", 1)[0] for line in index.read_text().splitlines()
+    }
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for path, data in changed.items():
+        if data is None:
+            (folder / path).unlink()
+            lines.pop(path, None)
+            manifest["files"].pop(path, None)
+            continue
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_bytes(data)
+        digest = hashlib.sha256(data).hexdigest()
+        lines[path] = digest
+        manifest["files"][path] = {"bytes": len(data), "sha256": digest}
+    index.write_text("".join(f"{lines[p]}  {p}\n" for p in sorted(lines)))
+    manifest["index"].update(
+        sha256=hashlib.sha256(index.read_bytes()).hexdigest(),
+        bytes=index.stat().st_size,
+        files=len(lines),
+    )
+    manifest["counts"]["files"] = len(lines)
+    data = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    (folder / "manifest.json").write_bytes(data)
+    (folder / "manifest.sig").write_bytes(signature_file(signer, data))
