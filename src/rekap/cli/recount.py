@@ -27,7 +27,8 @@ def recount(
     workers: WorkersOption = 2,
 ) -> None:
     """Check a snapshot's signature and every hash, recount every aggregate from the bulk data
-    (DuckDB) and compare; exits 1 on any problem."""
+    (DuckDB) and compare, verify the change log and every TPS number against it; exits 1 on any
+    problem."""
     from rekap.recount.layout import NoSnapshot
     from rekap.recount.run import recount as run_recount
 
@@ -47,6 +48,8 @@ def recount(
     if report.nasional:
         totals = ", ".join(f"{k} {v:,}" for k, v in report.nasional.items() if v)
         Console().print(f"Nasional, recounted: {totals}")
+    for note in report.notes:
+        Console().print(f"[yellow]Note[/]: {note}")
     for problem in report.problems[:100]:
         Console().print(f"[red]{problem.kind.value}[/] {problem.path}: {problem.detail}")
     if len(report.problems) > 100:

@@ -14,6 +14,7 @@ TOTALS = ("suara_sah", "suara_tidak_sah", "suara_total")
 COVERAGE = ("received", "read", "verified", "published", "blocking", "counted")
 CUTS = (2, 4, 6, 10, 13)
 DESA_TPS = "/tps"  # rekap/<contest>/…/<desa>/tps.json: the TPS records of a desa
+LOG_DIR = "log/"  # log/events-<first sequence, 12 digits>.jsonl.gz: the change log
 
 
 class NoSnapshot(FileNotFoundError):
@@ -58,6 +59,20 @@ def bulk_tps(contest: str, extension: str) -> str:
 
 def bulk_region(contest: str) -> str:
     return f"data/region-{contest}.parquet"
+
+
+def unplaced(contest: str) -> str:
+    return f"data/unplaced-{contest}.jsonl"
+
+
+def log_first(path: str) -> int | None:
+    """The first event a log file holds, by its name (``log/events-000000010001.jsonl.gz``:
+    10,001); None for a name that is not a log file's."""
+    name = path.removeprefix(LOG_DIR)
+    if name == path or not name.startswith("events-") or not name.endswith(".jsonl.gz"):
+        return None
+    digits = name[len("events-") : -len(".jsonl.gz")]
+    return int(digits) if digits.isascii() and digits.isdigit() else None
 
 
 def kode_of(path: str) -> tuple[str, str] | None:

@@ -18,6 +18,8 @@ class Kind(StrEnum):
     BULK = "bulk data inconsistent"
     IDENTITY = "counted TPS breaks an identity"
     MISMATCH = "aggregate mismatch"
+    LOG = "change log broken"
+    UNLOGGED = "value differs from the log"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,8 @@ class RecountReport:
     problems: list[Problem] = field(default_factory=list)
     checked: Counter[str] = field(default_factory=Counter)
     nasional: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """What was not checked, and why (not failures)."""
 
     @property
     def ok(self) -> bool:

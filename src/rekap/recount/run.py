@@ -1,4 +1,5 @@
-"""The recount, start to end: signature, listed files, bulk data, aggregates, every file."""
+"""The recount, start to end: signature, listed files, bulk data, aggregates, the change log,
+every file."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from rekap.recount import bulk_checks
 from rekap.recount.aggregate import Aggregates, columns, recompute
 from rekap.recount.files import Part, Pass, PassContext, find_unlisted, parse_index
 from rekap.recount.layout import ELECTION, INDEX, SCHEMA, TOTALS, bulk_tps, locate
+from rekap.recount.log_checks import check_log
 from rekap.recount.problems import Kind, RecountReport
 from rekap.recount.signature import check_listed, check_manifest, load_pinned_key
 
@@ -77,6 +79,12 @@ def _recount(path: Path, public_key: Path | None, workers: int, deep: bool) -> R
     }
     context = PassContext(folder, contest, entries, aggregates, ids, skip, deep)
     documents = Pass(context, workers, Part.DOCUMENTS)
+    try:  # the change log is checked here while the workers read the documents
+        check_log(folder, manifest, _form_fields(election), passed, report)
+    except BaseException:
+        documents.cancel()
+        files.cancel()
+        raise
     found, counts = documents.result()
     hashed, hashed_counts = files.result()
     found += hashed
@@ -88,6 +96,14 @@ def _recount(path: Path, public_key: Path | None, workers: int, deep: bool) -> R
     if aggregates is not None:
         report.nasional = dict(zip(columns(aggregates.fields), aggregates.vector(""), strict=True))
     return report
+
+
+def _form_fields(election: Any) -> tuple[str, ...]:
+    """Every number of the form (``election.json`` ``fields``), or at least the votes."""
+    if not isinstance(election, dict):
+        return TOTALS
+    listed = tuple(str(f["id"]) for f in election.get("fields", []))
+    return listed or (*(str(e["field"]) for e in election.get("entries", [])), *TOTALS)
 
 
 def _aggregates(

@@ -1,0 +1,253 @@
+"""The snapshot's change log against its manifest and its bulk data.
+
+The chain must hold from the first event (``verify_chain``), its last event must be exactly the
+manifest's ``log_head``, and every TPS number of the bulk data must be what replaying the log up
+to that head gives (``replay_values``: a result imported, then each number changed, whether by a
+photo read and accepted, a verification or an import). The numbers of a TPS held by a blocking
+finding are compared too: the bulk data publishes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+
+from rekap.events.chain import Recorded, verify_chain
+from rekap.events.replay import replay_values
+from rekap.recount.layout import LOG_DIR, bulk_tps, log_first, unplaced
+from rekap.recount.log_read import LogReader, LogUnreadable
+from rekap.recount.problems import Kind, RecountReport
+
+MAX_NAMED = 50
+_FETCH = 50_000
+Values = dict[tuple[str, str], dict[str, int]]
+
+
+def log_paths(manifest: Mapping[str, Any]) -> list[str]:
+    """The log files the manifest lists, in sequence order."""
+    found = [p for p in manifest.get("files", {}) if log_first(p) is not None]
+    return sorted(found, key=lambda p: log_first(p) or 0)
+
+
+def _head(manifest: Mapping[str, Any], report: RecountReport) -> tuple[int, str] | None:
+    head = manifest.get("log_head")
+    if isinstance(head, dict):
+        sequence, digest = head.get("sequence"), head.get("hash")
+        if isinstance(sequence, int) and isinstance(digest, str):
+            return sequence, digest
+    report.add(Kind.MANIFEST, "manifest.json", f"log_head is not a sequence and hash: {head}")
+    return None
+
+
+Chain = tuple[int, tuple[str, ...]]
+"""The head's sequence and the log files, once the chain is found whole up to that head."""
+
+
+def check_chain(folder: Path, manifest: Mapping[str, Any], report: RecountReport) -> Chain | None:
+    """The chain and its head; ``(head sequence, files)`` when the TPS numbers can be compared
+    with the log, None (with a problem or a note in the report) when they cannot."""
+    paths = log_paths(manifest)
+    if manifest.get("log_head") is None:
+        if paths:
+            report.add(Kind.LOG, paths[0], "log files, but the manifest names no log head")
+        else:
+            report.notes.append(
+                "The change log was not checked: the manifest names no log head "
+                "(nothing was logged, or a snapshot made without rekap's store)."
+            )
+        return None
+    head = _head(manifest, report)
+    if head is None:
+        return None
+    if not paths:
+        report.add(Kind.LOG, LOG_DIR, f"the manifest names log head {head[0]}, but no log files")
+        return None
+    found = _walk(folder, paths, head, report)
+    if isinstance(found, str):
+        report.notes.append(f"The TPS numbers were not compared with the change log: {found}.")
+        return None
+    return found
+
+
+def _walk(
+    folder: Path, paths: Sequence[str], head: tuple[int, str], report: RecountReport
+) -> Chain | str:
+    """Verify the chain file after file: the chain, or why the numbers cannot be compared."""
+    sequence, digest = head
+    reader = LogReader(folder, [p for p in paths if (folder / p).is_file()])  # absent: named
+    try:
+        check = verify_chain(reader)
+    except LogUnreadable as error:
+        report.add(Kind.LOG, error.path, f"line {error.line}: {error.reason}")
+        return "a log file cannot be read"
+    report.checked["log events verified"] += check.checked
+    for path, first in reader.misnamed:
+        report.add(Kind.LOG, path, f"starts at event {first}, its name says {log_first(path)}")
+    if not check.ok:
+        detail = f"log chain broken at sequence {check.broken_at}: {check.problem}"
+        report.add(Kind.LOG, reader.current, detail)
+        return "the chain is broken"
+    last = check.head
+    if last is None or last.sequence != sequence:
+        ends = 0 if last is None else last.sequence
+        report.add(Kind.LOG, paths[-1], f"the log ends at {ends}, the manifest names {sequence}")
+        return "the log does not end at the manifest's head"
+    if last.hash != digest:
+        detail = f"event {sequence} has hash {last.hash}, the manifest names {digest}"
+        report.add(Kind.LOG, paths[-1], detail)
+        return "the log does not end at the manifest's head"
+    return sequence, reader.paths
+
+
+def _relevant(
+    records: Iterable[Recorded], head: int, contest: str, scope: Sequence[str]
+) -> Iterator[Recorded]:
+    """The records up to the head, less those about another contest or a TPS outside the
+    snapshot's scope (left out before the replay, which keeps every TPS it meets)."""
+    prefixes = tuple(scope)
+    for record in records:
+        if record.sequence > head:
+            return
+        about = record.payload.get("contest", contest)
+        kode = str(record.payload.get("kode_tps", ""))
+        if about == contest and (not prefixes or not kode or kode.startswith(prefixes)):
+            yield record
+
+
+def _say(value: int | None) -> str:
+    return "nothing" if value is None else str(value)
+
+
+class Differences:
+    """The numbers that differ from the log, the first ``MAX_NAMED`` of each file by name."""
+
+    def __init__(self, report: RecountReport) -> None:
+        self.report = report
+        self.count: dict[str, int] = {}
+
+    def add(
+        self, path: str, kode: str, field: str, says: str, published: int | None, logged: int | None
+    ) -> None:
+        done = self.count.get(path, 0)
+        self.count[path] = done + 1
+        if done < MAX_NAMED:
+            self.report.add(
+                Kind.UNLOGGED,
+                path,
+                f"TPS {kode} {field}: {says} says {_say(published)}, the log says {_say(logged)}",
+            )
+
+    def compare(
+        self,
+        path: str,
+        kode: str,
+        says: str,
+        published: Mapping[str, int],
+        logged: Mapping[str, int],
+    ) -> None:
+        for field in sorted(published.keys() | logged.keys()):
+            if published.get(field) != logged.get(field):
+                self.add(path, kode, field, says, published.get(field), logged.get(field))
+
+    def close(self) -> None:
+        for path, count in self.count.items():
+            if count > MAX_NAMED:
+                self.report.add(
+                    Kind.UNLOGGED, path, f"… {count - MAX_NAMED} more numbers differ from the log"
+                )
+
+
+def _bulk_rows(path: Path, fields: Sequence[str]) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
+    connection = duckdb.connect()
+    source = f"read_parquet('{str(path).replace(chr(39), chr(39) * 2)}')"
+    columns = {row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+    present = [f for f in fields if f in columns]
+    selected = "".join(f', "{f}"' for f in present)
+    result = connection.execute(f"SELECT kode_tps{selected} FROM {source} ORDER BY kode_tps")
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        try:
+            while chunk := result.fetchmany(_FETCH):
+                yield from chunk
+        finally:
+            connection.close()
+
+    return present, rows()
+
+
+def compare_values(
+    folder: Path,
+    manifest: Mapping[str, Any],
+    fields: Sequence[str],
+    chain: Chain,
+    report: RecountReport,
+) -> None:
+    """Every TPS number of the bulk data (and of the unplaced results) against the replay."""
+    contest = str(manifest.get("contest", ""))
+    scope = [str(s) for s in manifest.get("scope") or ()]
+    head, paths = chain
+    logged: Values = replay_values(_relevant(LogReader(folder, paths), head, contest, scope))
+    differences = Differences(report)
+    parquet = bulk_tps(contest, "parquet")
+    present, rows = _bulk_rows(folder / parquet, fields)
+    published = set(present)
+    compared = 0
+    for kode, *numbers in rows:
+        bulk = {f: v for f, v in zip(present, numbers, strict=True) if v is not None}
+        log = logged.pop((kode, contest), {})
+        if bulk != log:  # the log may hold numbers the bulk data has no column for
+            own = {f: v for f, v in log.items() if f in published}
+            differences.compare(parquet, kode, "bulk data", bulk, own)
+        compared += 1
+    report.checked["TPS compared with the log"] += compared
+    for kode, values in _unplaced(folder, contest, report):
+        differences.compare(
+            unplaced(contest), kode, "unplaced list", values, logged.pop((kode, contest), {})
+        )
+    differences.close()
+    missing = sorted(kode for (kode, _), values in logged.items() if values)
+    for kode in missing[:MAX_NAMED]:
+        report.add(Kind.UNLOGGED, parquet, f"TPS {kode}: the log has numbers, the snapshot none")
+    if len(missing) > MAX_NAMED:
+        more = len(missing) - MAX_NAMED
+        report.add(Kind.UNLOGGED, parquet, f"… {more} more TPS with numbers only in the log")
+
+
+def _unplaced(
+    folder: Path, contest: str, report: RecountReport
+) -> Iterator[tuple[str, dict[str, int]]]:
+    """The results published outside the region tree (``data/unplaced-<contest>.jsonl``)."""
+    path = folder / unplaced(contest)
+    if not path.is_file():
+        return
+    for number, line in enumerate(path.read_bytes().splitlines(), 1):
+        try:
+            item = orjson.loads(line)
+            values = {str(k): v for k, v in item["values"].items()}
+            yield str(item["kode_tps"]), values
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            report.add(Kind.BULK, unplaced(contest), f"line {number} unreadable: {error}")
+
+
+def check_log(
+    folder: Path,
+    manifest: Mapping[str, Any],
+    fields: Sequence[str],
+    passed: set[str],
+    report: RecountReport,
+) -> None:
+    """The chain, its head, then every TPS number against the replay (``fields``: the form's
+    numbers, as ``election.json`` lists them)."""
+    chain = check_chain(folder, manifest, report)
+    if chain is None:
+        return
+    if bulk_tps(str(manifest.get("contest", "")), "parquet") not in passed:
+        report.notes.append(
+            "The TPS numbers were not compared with the change log: the bulk data failed its check."
+        )
+        return
+    compare_values(folder, manifest, fields, chain, report)
