@@ -126,9 +126,7 @@ def _match_to_tag(
 ) -> Chosen:
     """Assign candidates to fiducials using the tag alone (at least three must fit)."""
     tag_corners = np.array(template.apriltag.corners)
-    from_tag = cv2.getPerspectiveTransform(
-        tag_corners.astype(np.float32), np.array(tag.corners, dtype=np.float32)
-    ).astype(np.float64)
+    from_tag = _affine(tag_corners, np.array(tag.corners, dtype=np.float64))
     tag_centre = np.array(tag.corners).mean(axis=0)
     expected_side = local_scale(from_tag, tag_corners.mean(axis=0)) * square_side_mm(template)
     options: list[Chosen] = []
@@ -155,6 +153,16 @@ def _match_to_tag(
         if best is None or key > (best[0], -best[1]):
             best = (len(used), residual, list(choice))
     return best[2] if best else [None] * len(template.fiducials)
+
+
+def _affine(source: FloatArray, target: FloatArray) -> FloatArray:
+    """The affine map (as 3x3) that fits `source` points to `target` best, least squares.
+    From the tag's four corners alone a perspective map is too unstable to carry to the
+    page's far corners (a corner off by a pixel moves them by tens); an affine one is not,
+    and the windows around each predicted fiducial absorb the perspective it leaves out."""
+    design = np.hstack([source, np.ones((len(source), 1))])
+    solution, *_ = np.linalg.lstsq(design, target, rcond=None)
+    return np.vstack([solution.T, [0.0, 0.0, 1.0]])
 
 
 def _fit(template: PageTemplate, chosen: Chosen, tag: TagDetection) -> tuple[FloatArray, float]:
