@@ -172,4 +172,3 @@ def test_a_blurred_copy_is_refused_not_read(shared_dir: Path) -> None:
     reading = PageReader(ScriptedClassifier("")).read(blurred)
     assert (reading.status, reading.page) == ("unreadable", 1)
     assert "too blurred" in reading.reason and reading.fields == ()
-
