@@ -11,10 +11,12 @@ bytes whichever store it was read from.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
+
+import orjson
 
 from rekap.events.chain import Recorded
-from rekap.publish.encode import dump_line, gzip_bytes
+from rekap.publish.encode import gzip_bytes
 from rekap.publish.paths import log_file
 from rekap.publish.records import LogHead
 
@@ -25,26 +27,22 @@ class LogMismatch(ValueError):
     """The log handed to publication does not lead, event by event, to the head it names."""
 
 
-def _sorted(value: object) -> object:
-    if isinstance(value, Mapping):
-        return {str(k): _sorted(value[k]) for k in sorted(value, key=str)}
-    if isinstance(value, list | tuple):
-        return [_sorted(v) for v in value]
-    return value
-
-
-def event_json(record: Recorded) -> dict[str, object]:
-    """One event as the API serves it (``rekap.web.routes_public.record_json``)."""
-    return {
-        "sequence": record.sequence,
-        "kind": record.kind,
-        "at": record.at.isoformat(),
-        "actor": record.actor,
-        "reason": record.reason,
-        "payload": _sorted(record.payload),
-        "previous_hash": record.previous_hash,
-        "hash": record.hash,
-    }
+def event_line(record: Recorded) -> bytes:
+    """One event as one line of compact JSON: the object the API serves
+    (``rekap.web.routes_public.record_json``), its keys in that order and the payload's sorted
+    at every level (three encodings spliced: no walk of the payload in Python)."""
+    envelope = orjson.dumps(
+        {
+            "sequence": record.sequence,
+            "kind": record.kind,
+            "at": record.at.isoformat(),
+            "actor": record.actor,
+            "reason": record.reason,
+        }
+    )
+    payload = orjson.dumps(dict(record.payload), option=orjson.OPT_SORT_KEYS)
+    links = orjson.dumps({"previous_hash": record.previous_hash, "hash": record.hash})
+    return b"".join((envelope[:-1], b',"payload":', payload, b",", links[1:], b"\n"))
 
 
 def log_files(records: Iterable[Recorded], head: LogHead) -> Iterator[tuple[str, bytes]]:
@@ -61,7 +59,7 @@ def log_files(records: Iterable[Recorded], head: LogHead) -> Iterator[tuple[str,
             break
         if record.sequence != expected:
             raise LogMismatch(f"event {record.sequence} where event {expected} was expected")
-        lines.append(dump_line(event_json(record)))
+        lines.append(event_line(record))
         last = record
         expected += 1
         if len(lines) == per_file:
