@@ -33,6 +33,17 @@ def locate(path: Path) -> Path:
     raise NoSnapshot(f"{path} holds no snapshot (no {MANIFEST}, no latest pointer)")
 
 
+def plain_path(path: str) -> bool:
+    """A path inside the snapshot: relative, '/'-separated, no empty, '.' or '..' part (a
+    listed path that is not one is never opened: it could name a file outside)."""
+    return (
+        bool(path)
+        and "\\" not in path
+        and "\x00" not in path
+        and all(part not in ("", ".", "..") for part in path.split("/"))
+    )
+
+
 def parts(kode: str) -> str:
     return "/".join(kode[:cut] for cut in CUTS if cut <= len(kode))
 

@@ -13,7 +13,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from rekap.recount.layout import INDEX, MANIFEST, SIGNATURE
+from rekap.recount.layout import INDEX, MANIFEST, SIGNATURE, plain_path
 from rekap.recount.problems import Kind, RecountReport
 
 
@@ -86,6 +86,9 @@ def check_listed(folder: Path, manifest: dict[str, Any], report: RecountReport) 
     if check_file(folder, INDEX, str(index.get("sha256")), index.get("bytes"), report):
         good.add(INDEX)
     for relative, entry in sorted(manifest.get("files", {}).items()):
+        if not plain_path(relative):
+            report.add(Kind.MANIFEST, MANIFEST, f"lists {relative!r}: not a path in the snapshot")
+            continue
         if check_file(folder, relative, str(entry.get("sha256")), entry.get("bytes"), report):
             good.add(relative)
     return good
