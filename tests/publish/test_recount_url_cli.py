@@ -1,0 +1,72 @@
+"""`rekap recount URL` end to end: its report and exit status, never a traceback, and no
+database, web or reading library loaded on the way."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rekap.cli.main import app
+from tests.publish.conftest import Publisher, make_records
+from tests.publish.static_server import Served, serve
+from tests.publish.test_cli_imports import HEAVY
+
+runner = CliRunner()
+WIDE = {"COLUMNS": "300"}
+
+
+@pytest.fixture
+def served(publish_small: Publisher) -> Iterator[tuple[Served, Path]]:
+    snapshot = Path(publish_small(make_records(5)).location)
+    with serve(snapshot.parent) as server:
+        yield server, snapshot
+
+
+def test_a_fresh_snapshot_agrees_and_a_tampered_one_fails(
+    served: tuple[Served, Path],
+) -> None:
+    server, snapshot = served
+    agreed = runner.invoke(app, ["recount", server.url, "--workers", "1"], env=WIDE)
+    assert agreed.exit_code == 0, agreed.output
+    assert f"from {server.url}{snapshot.name}/\n" in agreed.output
+    assert "Recount agrees with the snapshot" in agreed.output
+    assert "Fetched " in agreed.output
+    (snapshot / "rekap/ppwp/11.json").write_text("{}")
+    (snapshot / "data/region-ppwp.csv.gz").unlink()
+    failed = runner.invoke(app, ["recount", server.url, "--workers", "1"], env=WIDE)
+    assert failed.exit_code == 1, failed.output
+    assert f"missing file {server.url}{snapshot.name}/data/region-ppwp.csv.gz" in failed.output
+    assert f"corrupted file {server.url}{snapshot.name}/rekap/ppwp/11.json" in failed.output
+    assert "Traceback" not in failed.output
+
+
+def test_an_address_that_does_not_answer_exits_2(tmp_path: Path) -> None:
+    with serve(tmp_path) as server:
+        gone = server.url
+    result = runner.invoke(app, ["recount", gone, "--workers", "1"], env=WIDE)
+    assert result.exit_code == 2
+    assert f"{gone} does not answer (Connection refused" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_recount_of_an_address_loads_no_database_web_or_reading_library(
+    served: tuple[Served, Path],
+) -> None:
+    server, _ = served
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from rekap.cli.main import app\n"
+        f"result = CliRunner().invoke(app, ['recount', {server.url!r}, '--workers', '1'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert not set(done.stdout.split()) & set(HEAVY)
