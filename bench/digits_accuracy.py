@@ -130,6 +130,73 @@ def recut_accuracy(
     return results
 
 
+def _rotated(image: np.ndarray, degrees: float) -> np.ndarray:
+    height, width = image.shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    paper = [float(np.percentile(image[..., c], 90)) for c in range(image.shape[2])]
+    return np.asarray(cv2.warpAffine(image, turn, (width, height), borderValue=paper))
+
+
+def _resized(image: np.ndarray, factor: float) -> np.ndarray:
+    height, width = image.shape[:2]
+    size = (max(4, round(width * factor)), max(4, round(height * factor)))
+    method = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
+    return np.asarray(cv2.resize(image, size, interpolation=method))
+
+
+def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    _, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return np.asarray(cv2.imdecode(data, cv2.IMREAD_COLOR))
+
+
+def _shadow(image: np.ndarray, darkest: float) -> np.ndarray:
+    """Light falling from `darkest` (share of full) on the left to full on the right."""
+    ramp = np.linspace(darkest, 1.0, image.shape[1])[None, :, None]
+    return (image * ramp).astype(np.uint8)
+
+
+def _blue_ink(image: np.ndarray) -> np.ndarray:
+    """The crop redrawn as blue ballpoint on white: ink where the grey crop is dark."""
+    ink = 1.0 - cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32) / 255.0
+    blue = np.stack([255 - ink * 60, 255 - ink * 200, 255 - ink * 230], axis=-1)
+    return np.clip(blue, 0, 255).astype(np.uint8)
+
+
+CONDITIONS = {
+    "a third of the size": lambda image: _resized(image, 1 / 3),
+    "three times the size": lambda image: _resized(image, 3.0),
+    "JPEG quality 15": lambda image: _jpeg(image, 15),
+    "turned 7 degrees": lambda image: _rotated(image, 7.0),
+    "blurred (sigma 1.2)": lambda image: cv2.GaussianBlur(image, (0, 0), 1.2),
+    "dark (x0.45)": lambda image: (image * 0.45).astype(np.uint8),
+    "low contrast (x0.35)": lambda image: (128 + (image.astype(np.float32) - 128) * 0.35).astype(
+        np.uint8
+    ),
+    "blue ink": _blue_ink,
+    "a shadow across, 65 % to full light": lambda image: _shadow(image, 0.65),
+    "a shadow across, 35 % to full light": lambda image: _shadow(image, 0.35),
+}
+"""Photo conditions another collection of boxes may bring, applied to each held-out crop."""
+
+
+def condition_accuracy(
+    classifier: OnnxDigitClassifier, images: list[np.ndarray], truth: np.ndarray
+) -> dict[str, dict[str, float]]:
+    """Accuracy, misreads at p >= 0.99 and the share below p 0.99, per photo condition."""
+    results = {}
+    for name, change in CONDITIONS.items():
+        readings = classifier.classify([change(image) for image in images])
+        predicted = np.array([DIGIT_LABELS.index(r.label) for r in readings])
+        sure = np.array([r.confidence >= 0.99 for r in readings])
+        wrong = predicted != truth
+        results[name] = {
+            "accuracy": float(np.mean(~wrong)),
+            "wrong_at_p99": int(np.sum(wrong & sure)),
+            "below_p99": float(np.mean(~sure)),
+        }
+    return results
+
+
 def throughput(model: Path | None, crops: list[np.ndarray], batch: int = 64) -> float:
     classifier = OnnxDigitClassifier(model, threads=1)
     classifier.classify(crops[:batch])  # warm up
@@ -188,6 +255,7 @@ def main() -> int:
         "ece_calibrated": expected_calibration_error(calibrated, truth),
         "crops_per_second_one_core": throughput(args.model, images),
         "recut_accuracy": recut_accuracy(classifier, images, truth),
+        "condition_accuracy": condition_accuracy(classifier, images, truth),
         "confusion_matrix": matrix.tolist(),
         "misread": errors,
     }
@@ -215,6 +283,11 @@ def print_report(report: dict) -> None:  # type: ignore[type-arg]
     )
     for name, accuracy in report["recut_accuracy"].items():
         print(f"accuracy with crops {name}: {accuracy:.2%}")
+    for name, found in report["condition_accuracy"].items():
+        print(
+            f"accuracy {name}: {found['accuracy']:.2%}, {found['wrong_at_p99']} misread at "
+            f"p >= 0.99, {found['below_p99']:.1%} below p 0.99"
+        )
     header = "true\\read " + " ".join(f"{label[:5]:>5}" for label in DIGIT_LABELS)
     print(header)
     for label, row in zip(DIGIT_LABELS, report["confusion_matrix"], strict=True):

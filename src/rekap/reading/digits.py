@@ -22,6 +22,8 @@ import numpy as np
 import onnxruntime as ort
 from numpy.typing import NDArray
 
+from rekap.reading.light import even_out_light
+
 __all__ = [
     "DIGIT_LABELS",
     "INPUT_SIZE",
@@ -150,10 +152,13 @@ class OnnxDigitClassifier:
         self._input_name = self._session.get_inputs()[0].name
 
     def logits(self, crops: Sequence[NDArray[np.generic]]) -> NDArray[np.float32]:
-        """Raw, uncalibrated model outputs, (N, 12); mostly for calibration and benchmarks."""
+        """Raw, uncalibrated model outputs, (N, 12); mostly for calibration and benchmarks.
+        A crop lit unevenly is evened out first (`rekap.reading.light`): the model was
+        trained on crops as cut, and a shadow across a box would pass for ink."""
         if not crops:
             return np.zeros((0, len(DIGIT_LABELS)), dtype=np.float32)
-        outputs = self._session.run(None, {self._input_name: preprocess_crops(crops)})
+        evened = [even_out_light(crop) for crop in crops]
+        outputs = self._session.run(None, {self._input_name: preprocess_crops(evened)})
         return np.asarray(outputs[0], dtype=np.float32)
 
     def probabilities(self, crops: Sequence[NDArray[np.generic]]) -> NDArray[np.float64]:
