@@ -32,7 +32,8 @@ def test_the_marks_of_a_field_survive_storage() -> None:
     np.testing.assert_allclose(rebuilt.boxes, original.boxes, rtol=1e-3, atol=1e-6)
 
 
-def test_pages_stored_apart_are_decideddecide_together() -> None:
+def doubtful_pages() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Page 2 with a doubtful 74 (its middle box 1 or 7) and page 3 whose sums settle it."""
     page_2 = stored(
         2,
         field("paslon_1", "123"),
@@ -42,6 +43,11 @@ def test_pages_stored_apart_are_decideddecide_together() -> None:
     page_3 = stored(
         3, field("suara_sah", "202"), field("suara_tidak_sah", "XX3"), field("suara_total", "205")
     )
+    return page_2, page_3
+
+
+def test_pages_stored_apart_are_decideddecide_together() -> None:
+    page_2, page_3 = doubtful_pages()
     assert page_2["fields"]["paslon_2"]["status"] == "abstain"
     together = decide_stored_pages([page_2, page_3])
     paslon_2 = together[0]["fields"]["paslon_2"]
@@ -78,15 +84,7 @@ def test_pages_that_cannot_be_decided_again_keep_their_readings() -> None:
 def test_the_form_keeps_each_fields_decision_and_the_photos_own_reading() -> None:
     from rekap.adapters.storage.forms import decide_together, machine_fields
 
-    page_2 = stored(
-        2,
-        field("paslon_1", "123"),
-        field("paslon_2", "X14", (1, "7", 0.35)),
-        field("paslon_3", "XX5"),
-    )
-    page_3 = stored(
-        3, field("suara_sah", "202"), field("suara_tidak_sah", "XX3"), field("suara_total", "205")
-    )
+    page_2, page_3 = doubtful_pages()
     decided = decide_together([page_2, page_3])
     machine = machine_fields(2, 41, page_2, decided[0])
     assert machine["paslon_2"]["value"] == 74
