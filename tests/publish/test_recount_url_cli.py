@@ -33,15 +33,17 @@ def test_a_fresh_snapshot_agrees_and_a_tampered_one_fails(
     server, snapshot = served
     agreed = runner.invoke(app, ["recount", server.url, "--workers", "1"], env=WIDE)
     assert agreed.exit_code == 0, agreed.output
-    assert f"from {server.url}{snapshot.name}/\n" in agreed.output
+    # Rich wraps long lines at the console's width, which another test may have fixed first
+    assert f"from{server.url}{snapshot.name}/" in "".join(agreed.output.split())
     assert "Recount agrees with the snapshot" in agreed.output
     assert "Fetched " in agreed.output
     (snapshot / "rekap/ppwp/11.json").write_text("{}")
     (snapshot / "data/region-ppwp.csv.gz").unlink()
     failed = runner.invoke(app, ["recount", server.url, "--workers", "1"], env=WIDE)
     assert failed.exit_code == 1, failed.output
-    assert f"missing file {server.url}{snapshot.name}/data/region-ppwp.csv.gz" in failed.output
-    assert f"corrupted file {server.url}{snapshot.name}/rekap/ppwp/11.json" in failed.output
+    flat = "".join(failed.output.split())
+    assert f"missingfile{server.url}{snapshot.name}/data/region-ppwp.csv.gz" in flat
+    assert f"corruptedfile{server.url}{snapshot.name}/rekap/ppwp/11.json" in flat
     assert "Traceback" not in failed.output
 
 
@@ -50,7 +52,7 @@ def test_an_address_that_does_not_answer_exits_2(tmp_path: Path) -> None:
         gone = server.url
     result = runner.invoke(app, ["recount", gone, "--workers", "1"], env=WIDE)
     assert result.exit_code == 2
-    assert f"{gone} does not answer (Connection refused" in result.output
+    assert f"{gone}doesnotanswer(Connectionrefused" in "".join(result.output.split())
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
