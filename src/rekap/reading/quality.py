@@ -101,16 +101,21 @@ def digit_box_sharpness(crops: Sequence[NDArray[np.uint8]]) -> float:
     percentile of the gradient) of each box seen as 32x32 with its contrast stretched, so
     the figure depends neither on the photo's size nor on its exposure. The printed border
     gives every box, even an empty one, edges to measure."""
-    found = []
-    for crop in crops:
-        small = cv2.resize(crop, (_BOX_SIDE, _BOX_SIDE), interpolation=cv2.INTER_AREA)
-        levels = small.astype(np.float32)
-        paper, ink = (float(v) for v in np.percentile(levels, [90.0, 2.0]))
-        stretched = np.clip((paper - levels) / max(paper - ink, 24.0), 0.0, 1.0)
-        dx = cv2.Sobel(stretched, cv2.CV_32F, 1, 0, ksize=3)
-        dy = cv2.Sobel(stretched, cv2.CV_32F, 0, 1, ksize=3)
-        found.append(float(np.percentile(np.hypot(dx, dy), 98.0)))
-    return float(np.median(found)) if found else 0.0
+    if not crops:
+        return 0.0
+    side = (_BOX_SIDE, _BOX_SIDE)
+    small = np.stack([cv2.resize(c, side, interpolation=cv2.INTER_AREA) for c in crops])
+    levels = small.astype(np.float32)
+    paper, ink = np.percentile(levels.reshape(len(crops), -1), [90.0, 2.0], axis=1)
+    contrast = np.maximum(paper - ink, 24.0)[:, None, None]
+    stretched = np.clip((paper[:, None, None] - levels) / contrast, 0.0, 1.0).astype(np.float32)
+    magnitude = np.empty_like(stretched)
+    for index, box in enumerate(stretched):
+        dx = cv2.Sobel(box, cv2.CV_32F, 1, 0, ksize=3)
+        dy = cv2.Sobel(box, cv2.CV_32F, 0, 1, ksize=3)
+        magnitude[index] = np.hypot(dx, dy)
+    edges = np.percentile(magnitude.reshape(len(crops), -1), 98.0, axis=1)
+    return float(np.median(edges))
 
 
 def check_digit_sharpness(crops: Sequence[NDArray[np.uint8]]) -> Problem | None:
