@@ -40,9 +40,15 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, error: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if error.code == "unauthenticated" else None
+        headers: dict[str, str] = {}
+        if error.code == "unauthenticated":
+            headers["WWW-Authenticate"] = "Bearer"
+        if error.code == "rate_limited" and "retry_after_s" in error.details:
+            headers["Retry-After"] = str(error.details["retry_after_s"])
         return JSONResponse(
-            error_body(error.code, error.message, error.details), error.status, headers=headers
+            error_body(error.code, error.message, error.details),
+            error.status,
+            headers=headers or None,
         )
 
     @app.exception_handler(RequestValidationError)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -29,7 +30,9 @@ class RateLimiter:
             tokens = min(float(self.burst), tokens + (now - last) * self.per_second)
             if tokens < 1.0:
                 self._buckets[credential] = (tokens, now)
-                raise ApiError("rate_limited", "too many requests; slow down", {"retry": True})
+                wait = max(1, math.ceil((1.0 - tokens) / self.per_second))
+                details = {"retry": True, "retry_after_s": wait}
+                raise ApiError("rate_limited", "too many requests; slow down", details)
             self._buckets[credential] = (tokens - 1.0, now)
 
     def _forget_full(self, now: float) -> None:
