@@ -46,7 +46,45 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--split", choices=("test", "calibration", "train"), default="test")
     parser.add_argument("--json", action="store_true", help="one JSON object instead of text")
     parser.add_argument("--sim", type=Path, nargs="*", default=[], help="npz of page-reader crops")
+    parser.add_argument(
+        "--mnist", action="store_true", help="instead: other handwriting, MNIST's test digits"
+    )
     return parser.parse_args()
+
+
+def _mnist_plain(digit: np.ndarray) -> np.ndarray:
+    """Dark ink on white paper, 28 x 28, no printed box."""
+    return (255 - digit).astype(np.uint8)
+
+
+def _mnist_boxed(digit: np.ndarray) -> np.ndarray:
+    """The digit in a printed box of a real crop's size (46 x 44, border 2 px)."""
+    canvas = np.full((46, 44), 235, np.uint8)
+    cv2.rectangle(canvas, (1, 1), (42, 44), 60, 2)
+    ink = cv2.resize(255 - digit, (30, 30), interpolation=cv2.INTER_AREA)
+    canvas[8:38, 7:37] = np.minimum(canvas[8:38, 7:37], ink)
+    return canvas
+
+
+def other_handwriting(shared: Path, model: Path | None) -> None:
+    """How the model does on handwriting it never saw the like of: the 10,000 MNIST test
+    digits (American writers, scanned forms), as they are and pasted into a printed box.
+    What matters for the product is that its misreads there are doubtful ones."""
+    from mnist import load_mnist
+
+    digits, labels = load_mnist(shared)
+    classifier = OnnxDigitClassifier(model, threads=1)
+    print(f"MNIST test digits: {len(digits)}")
+    for name, shape in (("as they are", _mnist_plain), ("in a printed box", _mnist_boxed)):
+        readings = classifier.classify([shape(d) for d in digits])
+        read = np.array([int(r.label) if r.label.isdigit() else -1 for r in readings])
+        sure = np.array([r.confidence >= 0.99 for r in readings])
+        right = read == labels
+        print(
+            f"  {name}: accuracy {right.mean():.2%}, {int(np.sum(~right & sure))} misread at "
+            f"p >= 0.99, {np.mean(~sure):.1%} below p 0.99, {int(np.sum(read == -1))} read as "
+            "X or blank"
+        )
 
 
 def simulated_boxes(paths: list[Path], model: Path | None) -> None:
@@ -210,6 +248,9 @@ def main() -> int:
     args = parse_args()
     if args.sim:
         simulated_boxes(args.sim, args.model)
+        return 0
+    if args.mnist:
+        other_handwriting(args.shared, args.model)
         return 0
     if not (args.shared / REAL_DIGITS_RELATIVE / "labels.csv").is_file():
         print(
