@@ -66,19 +66,17 @@ class CutPage:
 
 
 def _harvest_set(region: str, seed: int, tps_count: int, mistake_rate: float) -> list[CutPage]:
-    from rekap.data import election_2024, region_tree
-    from rekap.domain.wilayah import KodeWilayah
     from rekap.simulation.api import (
         PhotoOptions,
         SimulationOptions,
         photograph_tps,
-        simulate_election,
+        simulate_region,
     )
     from rekap.simulation.errors import EXPECTED_RULE
 
     arithmetic = tuple(kind for kind, rule in EXPECTED_RULE.items() if rule is not None)
     options = SimulationOptions(error_rate=mistake_rate, error_kinds=arithmetic)
-    election = simulate_election(region_tree(), election_2024(), KodeWilayah(region), seed, options)
+    election = simulate_region(region, seed, options)
     templates = {t.page: t for t in load_form_templates()}
     pages: list[CutPage] = []
     for _, tps in zip(range(tps_count), election, strict=False):

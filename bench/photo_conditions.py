@@ -640,18 +640,14 @@ def kawalc1_sources(reader: PageReader) -> Iterator[Source]:
 
 
 def simulated_sources(reader: PageReader, count: int, region: str, seed: int) -> Iterator[Source]:
-    from rekap.data import election_2024, region_tree
-    from rekap.domain.wilayah import KodeWilayah
     from rekap.simulation.api import (
         PhotoOptions,
         SimulationOptions,
         photograph_tps,
-        simulate_election,
+        simulate_region,
     )
 
-    election = simulate_election(
-        region_tree(), election_2024(), KodeWilayah(region), seed, SimulationOptions()
-    )
+    election = simulate_region(region, seed, SimulationOptions())
     for index, tps in zip(range(count), election, strict=False):
         page = index % 3 + 1
         (shot,) = photograph_tps(tps, seed, PhotoOptions(pages=(page,)))

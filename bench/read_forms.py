@@ -254,22 +254,20 @@ def simulated(tps_count: int, region: str, seed: int, mistake_rate: float = 0.0)
     if classifier is None:
         print("  skipped: no digit classifier")
         return
-    from rekap.data import election_2024, region_tree
-    from rekap.domain.wilayah import KodeWilayah
     from rekap.reading.tps import decide_tps
     from rekap.simulation.api import (
         ErrorKind,
         PhotoOptions,
         SimulationOptions,
         photograph_tps,
-        simulate_election,
+        simulate_region,
     )
 
     options = SimulationOptions(
         error_rate=mistake_rate, error_kinds=tuple(ErrorKind(k) for k in ARITHMETIC_MISTAKES)
     )
     reader = PageReader(classifier, identities=C_HASIL_PPWP_IDENTITIES)
-    election = simulate_election(region_tree(), election_2024(), KodeWilayah(region), seed, options)
+    election = simulate_region(region, seed, options)
     single = {page: Tally() for page in (1, 2, 3)}
     alone = {page: Tally() for page in (1, 2, 3)}
     together = {page: Tally() for page in (1, 2, 3)}

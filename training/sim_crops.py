@@ -49,18 +49,14 @@ class _Recorder:
 
 def _harvest(job: tuple[str, int, int]) -> tuple[np.ndarray, np.ndarray, int]:
     region, seed, tps_count = job
-    from rekap.data import election_2024, region_tree
-    from rekap.domain.wilayah import KodeWilayah
     from rekap.simulation.api import (
         PhotoOptions,
         SimulationOptions,
         photograph_tps,
-        simulate_election,
+        simulate_region,
     )
 
-    election = simulate_election(
-        region_tree(), election_2024(), KodeWilayah(region), seed, SimulationOptions()
-    )
+    election = simulate_region(region, seed, SimulationOptions())
     crops: list[GrayImage] = []
     labels: list[int] = []
     pages = 0

@@ -7,8 +7,6 @@ import cv2
 import numpy as np
 import pytest
 
-from rekap.data import election_2024, region_tree
-from rekap.domain.wilayah import KodeWilayah
 from rekap.reading.decode import DecodedImage, decode_image
 from rekap.reading.geometry import project
 from rekap.reading.locate import PageLocation, locate_page
@@ -17,14 +15,12 @@ from rekap.simulation.api import (
     PhotoOptions,
     SimulationOptions,
     photograph_tps,
-    simulate_election,
+    simulate_region,
 )
 
 
 def simulated_page(tps_index: int, page: int) -> bytes:
-    election = simulate_election(
-        region_tree(), election_2024(), KodeWilayah("3310"), 7, SimulationOptions()
-    )
+    election = simulate_region("3310", 7, SimulationOptions())
     for index, tps in enumerate(election):
         if index == tps_index:
             return next(

@@ -3,7 +3,8 @@
     from rekap.simulation.api import simulate_election, render_page, photograph, write_simulation
 
 - `simulate_election(tree, election, root, seed, options)` → `SimulatedTps` per TPS, in code
-  order: the form's values, the true counts, the marks, the injected mistakes.
+  order: the form's values, the true counts, the marks, the injected mistakes;
+  `simulate_region(code, seed, options)` the same over the shipped 2024 tree and election.
 - `render_page(tps, page, writer=None, rng=None, px_per_mm=2.5)` → the filled page (BGR).
 - `PhotoEffects.sample(rng, corner_cases, megapixels)` and `photograph(image, rng, effects)`
   → `Photo` (JPEG bytes, size, page-mm → photo-px homography).
@@ -22,7 +23,7 @@ from rekap.simulation.marks import FieldMarks
 from rekap.simulation.output import SimulationSummary, write_simulation
 from rekap.simulation.photo import CornerCase, Photo, PhotoEffects, photograph
 from rekap.simulation.photo_set import PhotoOptions, SimulatedPhoto, photograph_tps
-from rekap.simulation.scenario import SimulationOptions, simulate_election
+from rekap.simulation.scenario import SimulationOptions, simulate_election, simulate_region
 from rekap.simulation.truth import SimulatedTps
 from rekap.simulation.words import terbilang
 
@@ -48,6 +49,7 @@ __all__ = [
     "photograph_tps",
     "render_page",
     "simulate_election",
+    "simulate_region",
     "terbilang",
     "write_simulation",
 ]

@@ -81,6 +81,16 @@ def simulate_election(
             yield _simulated_tps(kode, region, names, counts, form, seed, opts)
 
 
+def simulate_region(
+    region: str, seed: int, options: SimulationOptions | None = None
+) -> Iterator[SimulatedTps]:
+    """`simulate_election` over the shipped 2024 region tree and election, for a region code
+    (any level, or one TPS): what benchmarks, training and tests simulate."""
+    from rekap.data import election_2024, region_tree
+
+    return simulate_election(region_tree(), election_2024(), KodeWilayah(region), seed, options)
+
+
 def _simulated_tps(
     kode: KodeWilayah,
     region: Region,
