@@ -181,3 +181,18 @@ def test_the_pages_of_one_tps_are_decided_together() -> None:
 def test_the_same_page_twice_is_not_joined() -> None:
     page = _page(2, written("paslon_1", "123"), doubtful("paslon_2", "X14", 1, "7", 0.35))
     assert decide_tps([page, page]) == (page, page)
+
+
+def test_zeros_read_in_every_box_of_tied_fields_are_no_evidence_of_each_other() -> None:
+    # A blurred page's empty boxes read as '0' at p 0.993: each field alone is unsure
+    # (p 0.83), and 0 + 0 = 0 made them all "readable" from nothing.
+    blurred = [written(f, "000", p=0.993) for f in ("a", "b", "c")]
+    assert all(r.status == "abstain" for r in decide_fields(blurred, []))
+    joint = decide_fields(blurred, [SUM])
+    assert all(r.status == "abstain" and "'000'" in r.reason for r in joint)
+    # zeros written the usual way (X X 0) are read with the same doubt and the same sum
+    usual = [written(f, "XX0", p=0.993) for f in ("a", "b", "c")]
+    assert [(r.status, r.value) for r in decide_fields(usual, [SUM])] == [("read", 0)] * 3
+    # and a '000' field tied to a field that is not 0 is not affected
+    mixed = [written("a", "000", p=0.993), written("b", "X68"), written("c", "X68", p=0.993)]
+    assert by_id(decide_fields(mixed, [SUM]))["a"].value == 0

@@ -250,8 +250,37 @@ def decide_fields(
             alone = decide(e, policy)
             if alone.status != "read" or alone.value != reading.value:
                 reading = _unless_shared_misread(reading, chosen, by_id, identities, policy)
+                tied = joint.identities.get(e.field_id, ())
+                reading = _unless_zeros_alone(reading, e, chosen, tied, identities)
         readings.append(reading)
     return tuple(readings)
+
+
+def _unless_zeros_alone(
+    reading: FieldReading,
+    evidence: FieldEvidence,
+    chosen: dict[str, int],
+    tied: Sequence[str],
+    identities: Sequence[SumIdentity],
+) -> FieldReading:
+    """A field whose every box reads `0`, made readable only by identities whose every field
+    is 0, abstains: `0 + 0 = 0` holds as well when empty boxes are misread as zeros (on a
+    blurred page their printed guides look like 0s to the classifier). A zero written the
+    usual way (`X X 0`) is not affected."""
+    if reading.status != "read" or reading.value != 0 or not tied:
+        return reading
+    if not evidence.digit_labels or any(label != "0" for label in evidence.digit_labels):
+        return reading
+    used = [i for i in identities if i.name in tied]
+    if not used or any(chosen.get(f, 0) != 0 for i in used for f in i.fields):
+        return reading
+    return replace(
+        reading,
+        value=None,
+        status="abstain",
+        reason="boxes read '000' and every field tied to it reads 0 too: 0 + 0 = 0 holds for "
+        "misread empty boxes as well, and its own marks cannot tell",
+    )
 
 
 def _unless_shared_misread(
