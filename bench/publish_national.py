@@ -2,7 +2,7 @@
 or Sirekap's own 2024 data (``--sirekap PATH``, read and checked in memory).
 
 Usage: .venv/bin/python bench/publish_national.py [--out DIR] [--workers 2] [--sirekap PATH]
-                                                   [--keep] [--no-command]
+                                                   [--keep] [--no-command] [--no-recount]
 Prints the time to publish (every file written, hashed, listed and signed), the files and
 bytes written, the time of a full recount in this process, and the time of the command a
 reader runs, ``rekap recount SNAPSHOT`` (a fresh process: imports included). Each time is
@@ -136,6 +136,18 @@ def folder_size(folder: Path) -> tuple[int, int]:
     return files, size
 
 
+def recount_in_process(out: Path, workers: int) -> None:
+    print(f"load average before the recount: {load()}")
+    started, cpu = time.perf_counter(), cpu_seconds()
+    report = recount(out, workers=workers)
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    print(f"recount: {seconds:.1f} s wall, {cpu:.1f} s CPU, ok={report.ok}")
+    print(f"  {len(report.problems)} problems")
+    print(f"  checked: {dict(report.checked)}")
+    for problem in report.problems[:10]:
+        print(f"  {problem}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=None)
@@ -144,6 +156,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument(
         "--no-command", action="store_true", help="Skip the `rekap recount` command's run."
+    )
+    parser.add_argument(
+        "--no-recount", action="store_true", help="Publish only: no recount of any kind."
     )
     args = parser.parse_args()
     print(
@@ -170,16 +185,9 @@ def main() -> None:
     files, size = folder_size(Path(done.location))
     print(f"publish: {seconds:.1f} s wall, {cpu:.1f} s CPU (all processes)")
     print(f"  {files:,} files, {size / 1e9:.2f} GB, counts {done.counts}")
-    print(f"load average before the recount: {load()}")
-    started, cpu = time.perf_counter(), cpu_seconds()
-    report = recount(out, workers=args.workers)
-    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
-    print(f"recount: {seconds:.1f} s wall, {cpu:.1f} s CPU, ok={report.ok}")
-    print(f"  {len(report.problems)} problems")
-    print(f"  checked: {dict(report.checked)}")
-    for problem in report.problems[:10]:
-        print(f"  {problem}")
-    if not args.no_command:
+    if not args.no_recount:
+        recount_in_process(out, args.workers)
+    if not (args.no_command or args.no_recount):
         print(f"load average before `rekap recount`: {load()}")
         seconds, cpu, status = command_recount(Path(done.location), args.workers)
         print(f"rekap recount: {seconds:.1f} s wall, {cpu:.1f} s CPU, exit status {status}")

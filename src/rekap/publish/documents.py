@@ -19,10 +19,17 @@ Written = list[FileEntry]
 def region_files(view: SnapshotView, kode: str) -> Iterator[tuple[str, bytes]]:
     contest = view.contest
     tally = view.region(kode)
-    children = view.child_tallies(kode)
     yield paths.sirekap_wilayah(contest, kode), dump(sirekap_tree.wilayah(view, kode))
-    yield paths.sirekap_hhcw(contest, kode), dump(sirekap_tree.region(view, tally, children))
-    yield paths.rekap_doc(contest, kode), dump(rekap_tree.region(view, kode, tally, children))
+    if len(kode) == Level.DESA.value:  # a desa's TPS: one vector each, read for both trees
+        vectors = view.tps_vectors(kode)
+        sirekap = sirekap_tree.desa_region(view, tally, vectors)
+        own = rekap_tree.desa_region(view, kode, tally, vectors)
+    else:
+        children = view.child_tallies(kode)
+        sirekap = sirekap_tree.region(view, tally, children)
+        own = rekap_tree.region(view, kode, tally, children)
+    yield paths.sirekap_hhcw(contest, kode), dump(sirekap)
+    yield paths.rekap_doc(contest, kode), dump(own)
 
 
 def write_subtree(view: SnapshotView, writer: SnapshotWriter, top: str) -> Written:

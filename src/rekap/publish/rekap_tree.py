@@ -10,10 +10,13 @@ from rekap.domain.wilayah import Level
 from rekap.publish.encode import cached_iso_utc
 from rekap.publish.paths import sirekap_hhcw, sirekap_tps_folder
 from rekap.publish.records import TpsRecord
-from rekap.publish.view import SnapshotView
+from rekap.publish.view import SnapshotView, TpsVector
+from rekap.tally.layout import COVERAGE
 from rekap.tally.region_tally import RegionTally
 
 LEVEL_NAMES = {level.value: level.label for level in Level}
+# a coverage's keys in ``Coverage.as_dict`` order: the TPS expected, then the vector's flags
+COVERAGE_KEYS = ("tps_expected", *COVERAGE)
 
 
 def _tally(tally: RegionTally) -> dict[str, object]:
@@ -44,6 +47,34 @@ def region(
                 **_tally(child),
             }
             for child in children
+        ],
+    }
+
+
+def desa_region(
+    view: SnapshotView, kode: str, tally: RegionTally, children: Sequence[TpsVector]
+) -> dict[str, object]:
+    """``region`` of a desa, its TPS given as ``view.tps_vectors`` (the same document)."""
+    layout = view.layout
+    fields = layout.fields
+    start, middle = layout.counted_offset, layout.held_offset
+    return {
+        "kode": kode,
+        "nama": view.nama(kode),
+        "level": LEVEL_NAMES[len(kode)],
+        "contest": view.contest,
+        "ts": view.ts_iso,
+        "path": view.path(kode),
+        **_tally(tally),
+        "children": [
+            {
+                "kode": code,
+                "nama": f"TPS {code[10:]}",
+                "coverage": dict(zip(COVERAGE_KEYS, (expected, *vector[:start]), strict=True)),
+                "counted": dict(zip(fields, vector[start:middle], strict=True)),
+                "held": dict(zip(fields, vector[middle:], strict=True)),
+            }
+            for code, expected, vector in children
         ],
     }
 

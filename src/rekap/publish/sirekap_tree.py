@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from rekap.domain.wilayah import Level
 from rekap.publish.encode import cached_sirekap_ts
 from rekap.publish.records import TpsRecord
-from rekap.publish.view import SnapshotView
+from rekap.publish.view import SnapshotView, TpsVector
 from rekap.tally.region_tally import RegionTally
 
 PSU_REGULER = "Reguler"
@@ -107,6 +107,34 @@ def region(
         "mode": "hhcw",
         "chart": chart,
         "table": {child.kode: _table_row(view, child) for child in children},
+        "progres": {"total": tally.coverage.tps_expected, "progres": tally.coverage.counted},
+        "ts": view.ts_sirekap,
+        "psu": PSU_REGULER,
+    }
+
+
+def desa_region(
+    view: SnapshotView, tally: RegionTally, children: Sequence[TpsVector]
+) -> dict[str, object]:
+    """``region`` of a desa, its TPS given as ``view.tps_vectors`` (the same document)."""
+    chart: dict[str, object] = dict(_votes(view, tally.counted))
+    chart["persen"] = _persen(tally.coverage.counted, tally.coverage.tps_expected)
+    positions = view.sirekap_positions
+    counted_flag = view.layout.counted_offset - 1  # COVERAGE ends with "counted"
+    table: dict[str, object] = {}
+    for code, expected, vector in children:
+        counted = vector[counted_flag]
+        row: dict[str, object] = (
+            {sid: 0 if at is None else vector[at] for sid, at in positions} if counted else {}
+        )
+        row["psu"] = PSU_REGULER
+        row["persen"] = _persen(counted, expected)
+        row["status_progress"] = counted > 0
+        table[code] = row
+    return {
+        "mode": "hhcw",
+        "chart": chart,
+        "table": table,
         "progres": {"total": tally.coverage.tps_expected, "progres": tally.coverage.counted},
         "ts": view.ts_sirekap,
         "psu": PSU_REGULER,

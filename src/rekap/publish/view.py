@@ -11,7 +11,7 @@ from rekap.domain.election import BallotEntry
 from rekap.domain.form import vote_field_id
 from rekap.publish.encode import iso_utc, sirekap_ts
 from rekap.publish.records import SnapshotRequest, TpsRecord
-from rekap.tally.contribution import contribution, zero
+from rekap.tally.contribution import Vector, contribution, zero
 from rekap.tally.index import RegionIndex
 from rekap.tally.layout import TallyLayout
 from rekap.tally.rebuild import rebuild
@@ -19,6 +19,7 @@ from rekap.tally.region_tally import RegionTally
 from rekap.tally.table import TallyTable
 
 DESA_LENGTH = 10
+TpsVector = tuple[str, int, Vector]
 
 
 class DuplicateTps(ValueError):
@@ -71,6 +72,14 @@ class SnapshotView:
     def sirekap_columns(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """``sirekap_fields`` as two tuples: the Sirekap ids, and the rekap fields."""
         return tuple(s for s, _ in self.sirekap_fields), tuple(f for _, f in self.sirekap_fields)
+
+    @cached_property
+    def sirekap_positions(self) -> tuple[tuple[str, int | None], ...]:
+        """Each Sirekap candidate id with the position of its counted number in a contribution
+        vector (None: a field the tally does not add up, shown as 0)."""
+        layout = self.layout
+        where = {f: layout.counted_offset + i for i, f in enumerate(layout.fields)}
+        return tuple((sid, where.get(field)) for sid, field in self.sirekap_fields)
 
     @cached_property
     def field_order(self) -> tuple[str, ...]:
@@ -150,16 +159,27 @@ class SnapshotView:
     def child_tallies(self, kode: str) -> list[RegionTally]:
         """The tallies of a region's children (for a desa, of each of its TPS)."""
         if len(kode) == DESA_LENGTH:
-            codes = self.tps_of_desa[kode]
-            zero_vector = zero(self.layout)
-            expected, layout = self.expected_tps, self.layout
+            layout = self.layout
             return [
-                RegionTally.from_vector(
-                    code, int(code in expected), zero_vector if share is None else share, layout
-                )
-                for code, share in zip(codes, self.table.shares_of(codes), strict=True)
+                RegionTally.from_vector(code, expected, vector, layout)
+                for code, expected, vector in self.tps_vectors(kode)
             ]
         return [self.region(c) for c in self.children(kode)]
+
+    def tps_vectors(self, desa: str) -> list[TpsVector]:
+        """``(kode_tps, expected 0/1, contribution)`` of each TPS of a desa, in code order:
+        what ``child_tallies`` holds for a desa, without a tally object per TPS."""
+        codes = self.tps_of_desa[desa]
+        zero_vector = self._zero
+        expected = self.expected_tps
+        return [
+            (code, int(code in expected), zero_vector if share is None else share)
+            for code, share in zip(codes, self.table.shares_of(codes), strict=True)
+        ]
+
+    @cached_property
+    def _zero(self) -> Vector:
+        return zero(self.layout)
 
     def desa_path(self, desa: str) -> list[dict[str, str]]:
         """The path of a TPS: the regions above its desa and the desa itself (remembered)."""
