@@ -54,7 +54,7 @@ def snapshot_counts(view: SnapshotView) -> dict[str, int]:
     return {
         "tps_expected": nation.tps_expected,
         "tps_rows": len(view.all_tps),
-        "tps_with_result": sum(1 for r in view.records.values() if r.state.has_values),
+        "tps_with_result": sum(1 for r in view.records.values() if r.state.values),
         "counted": nation.counted,
         "blocking": nation.blocking,
         "unplaced": len(view.unplaced),
