@@ -89,9 +89,15 @@ def publish_with_log(
     return Path(publish_snapshot(request, store, signer, log=log).location)
 
 
-def reseal(folder: Path, signer: SigningKey, changed: Mapping[str, bytes | None]) -> None:
-    """Write (or, for None, remove) files, list them again in SHA256SUMS and the manifest, and
-    sign: what a publisher with a bug, or with a stolen key, would publish."""
+def reseal(
+    folder: Path,
+    signer: SigningKey,
+    changed: Mapping[str, bytes | None],
+    manifest_fields: Mapping[str, object] | None = None,
+) -> None:
+    """Write (or, for None, remove) files, list them again in SHA256SUMS and the manifest
+    (with `manifest_fields` set), and sign: what a publisher with a bug, or with a stolen
+    key, would publish."""
     index = folder / "SHA256SUMS"
     lines = {
         line.split("  ", 1)[1]: line.split("  ", 1)[0] for line in index.read_text().splitlines()
@@ -115,6 +121,7 @@ def reseal(folder: Path, signer: SigningKey, changed: Mapping[str, bytes | None]
         files=len(lines),
     )
     manifest["counts"]["files"] = len(lines)
+    manifest.update(manifest_fields or {})
     data = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
     (folder / "manifest.json").write_bytes(data)
     (folder / "manifest.sig").write_bytes(signature_file(signer, data))

@@ -206,6 +206,16 @@ def test_a_head_without_log_files_fails(snapshot: Path, signer: SigningKey) -> N
     ]
 
 
+def test_a_snapshot_published_before_snapshots_carried_the_log_gets_a_note(
+    snapshot: Path, signer: SigningKey
+) -> None:
+    assert json.loads((snapshot / "manifest.json").read_text())["format"] == "rekap-snapshot/2"
+    reseal(snapshot, signer, {FIRST: None}, {"format": "rekap-snapshot/1"})
+    report = recount(snapshot, workers=1)
+    assert report.ok, report.problems
+    assert any("published before snapshots carried it" in n for n in report.notes)
+
+
 def test_a_snapshot_without_a_log_head_is_recounted_with_a_note(
     publish_small: Publisher,
 ) -> None:

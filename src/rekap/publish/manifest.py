@@ -17,7 +17,9 @@ from rekap.publish.paths import INDEX_FILE
 from rekap.publish.ports import FileEntry, Signer
 from rekap.publish.records import LogHead
 
-FORMAT = "rekap-snapshot/1"
+FORMAT = "rekap-snapshot/2"
+"""`/2`: the snapshot carries the change log up to its head (`log/`); `/1` snapshots, made
+before, name a head without carrying the log."""
 TREE_PREFIXES = ("wilayah/", "pemilu/", "rekap/")
 
 

@@ -43,6 +43,10 @@ def _head(manifest: Mapping[str, Any], report: RecountReport) -> tuple[int, str]
     return None
 
 
+BEFORE_LOGS = "rekap-snapshot/1"
+"""The format of snapshots published before they carried the change log (the signed manifest
+says which, so a log cannot be stripped from a newer snapshot by calling it older)."""
+
 Chain = tuple[int, tuple[str, ...]]
 """The head's sequence and the log files, once the chain is found whole up to that head."""
 
@@ -62,6 +66,12 @@ def check_chain(folder: Path, manifest: Mapping[str, Any], report: RecountReport
         return None
     head = _head(manifest, report)
     if head is None:
+        return None
+    if not paths and manifest.get("format") == BEFORE_LOGS:
+        report.notes.append(
+            f"The change log was not checked: this snapshot ({BEFORE_LOGS}) was published "
+            "before snapshots carried it; `rekap log verify` checks the log against the store."
+        )
         return None
     if not paths:
         report.add(Kind.LOG, LOG_DIR, f"the manifest names log head {head[0]}, but no log files")
