@@ -42,6 +42,17 @@ def test_a_fresh_snapshot_recounts_clean(snapshot: Path) -> None:
     assert report.nasional["tps_expected"] > 0
 
 
+def test_a_snapshot_before_any_result_is_published_and_recounts_clean(
+    publish_small: Publisher,
+) -> None:
+    # Election morning: every TPS expected, none with a result yet.
+    folder = Path(publish_small([]).location)
+    report = recount(folder, workers=1)
+    assert report.ok, [str(p) for p in report.problems]
+    assert report.nasional["tps_expected"] > 0
+    assert report.nasional["counted"] == 0
+
+
 def _edit(path: Path) -> None:
     path.write_bytes(path.read_bytes().replace(b'"100026":', b'"100026":1', 1))
 

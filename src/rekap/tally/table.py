@@ -80,7 +80,8 @@ class TallyTable:
         """``share`` of many TPS at once (one gather from the rebuilt rows)."""
         lookup = self._seed_rows
         rows = [lookup.get(code, -1) for code in codes]
-        seeded = self._seed[rows].tolist() if rows else []
+        # nothing seeded (no result yet): every TPS gives None, and -1 must not index it
+        seeded = self._seed[rows].tolist() if rows and len(self._seed) else [()] * len(rows)
         applied = self._applied
         return [
             applied[code] if code in applied else (tuple(vector) if row >= 0 else None)
