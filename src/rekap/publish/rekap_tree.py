@@ -27,11 +27,8 @@ def _tally(tally: RegionTally) -> dict[str, object]:
     }
 
 
-def region(
-    view: SnapshotView, kode: str, tally: RegionTally, children: Sequence[RegionTally]
-) -> dict[str, object]:
-    """A region, and its children (for a desa, its TPS) in the same shape."""
-    desa = len(kode) == Level.DESA.value
+def _heading(view: SnapshotView, kode: str, tally: RegionTally) -> dict[str, object]:
+    """A region document's keys before its children, in their published order."""
     return {
         "kode": kode,
         "nama": view.nama(kode),
@@ -40,6 +37,16 @@ def region(
         "ts": view.ts_iso,
         "path": view.path(kode),
         **_tally(tally),
+    }
+
+
+def region(
+    view: SnapshotView, kode: str, tally: RegionTally, children: Sequence[RegionTally]
+) -> dict[str, object]:
+    """A region, and its children (for a desa, its TPS) in the same shape."""
+    desa = len(kode) == Level.DESA.value
+    return {
+        **_heading(view, kode, tally),
         "children": [
             {
                 "kode": child.kode,
@@ -59,13 +66,7 @@ def desa_region(
     fields = layout.fields
     start, middle = layout.counted_offset, layout.held_offset
     return {
-        "kode": kode,
-        "nama": view.nama(kode),
-        "level": LEVEL_NAMES[len(kode)],
-        "contest": view.contest,
-        "ts": view.ts_iso,
-        "path": view.path(kode),
-        **_tally(tally),
+        **_heading(view, kode, tally),
         "children": [
             {
                 "kode": code,
