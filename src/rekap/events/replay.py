@@ -14,22 +14,31 @@ from rekap.events.chain import Recorded
 Key = tuple[str, str]
 
 
-def replay_values(records: Iterable[Recorded]) -> dict[Key, dict[str, int]]:
-    values: dict[Key, dict[str, int]] = {}
+Values = dict[Key, dict[str, int]]
+
+
+def replay_values(records: Iterable[Recorded]) -> Values:
+    values: Values = {}
     for record in records:
-        payload = record.payload
-        if record.kind == "result.imported":
-            key = (str(payload["kode_tps"]), str(payload["contest"]))
-            values[key] = {str(k): int(v) for k, v in payload["values"].items()}
-        elif record.kind == "result.value_changed":
-            key = (str(payload["kode_tps"]), str(payload["contest"]))
-            current = values.setdefault(key, {})
-            after = payload["after"]
-            if after is None:
-                current.pop(str(payload["field"]), None)
-            else:
-                current[str(payload["field"])] = int(after)
+        apply_record(values, record)
     return values
+
+
+def apply_record(values: Values, record: Recorded) -> None:
+    """What one record does to the numbers: an import sets a TPS's numbers, a value change
+    moves one number (to nothing when ``after`` is null)."""
+    payload = record.payload
+    if record.kind == "result.imported":
+        key = (str(payload["kode_tps"]), str(payload["contest"]))
+        values[key] = {str(k): int(v) for k, v in payload["values"].items()}
+    elif record.kind == "result.value_changed":
+        key = (str(payload["kode_tps"]), str(payload["contest"]))
+        current = values.setdefault(key, {})
+        after = payload["after"]
+        if after is None:
+            current.pop(str(payload["field"]), None)
+        else:
+            current[str(payload["field"])] = int(after)
 
 
 @dataclass(frozen=True, slots=True)

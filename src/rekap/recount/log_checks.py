@@ -10,6 +10,7 @@ finding are compared too: the bulk data publishes them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +18,13 @@ import duckdb
 import orjson
 
 from rekap.events.chain import Recorded, verify_chain
-from rekap.events.replay import replay_values
+from rekap.events.replay import Values, apply_record
 from rekap.recount.layout import LOG_DIR, bulk_tps, log_first, unplaced
 from rekap.recount.log_read import LogReader, LogUnreadable
 from rekap.recount.problems import Kind, RecountReport
 
 MAX_NAMED = 50
 _FETCH = 50_000
-Values = dict[tuple[str, str], dict[str, int]]
 
 
 def log_paths(manifest: Mapping[str, Any]) -> list[str]:
@@ -47,8 +47,14 @@ BEFORE_LOGS = "rekap-snapshot/1"
 """The format of snapshots published before they carried the change log (the signed manifest
 says which, so a log cannot be stripped from a newer snapshot by calling it older)."""
 
-Chain = tuple[int, tuple[str, ...]]
-"""The head's sequence and the log files, once the chain is found whole up to that head."""
+
+@dataclass(frozen=True)
+class Chain:
+    """The log found whole up to the manifest's head, and the numbers it gives: replayed in
+    the same pass that verified it (each file is read and parsed once)."""
+
+    head: int
+    logged: Values
 
 
 def check_chain(folder: Path, manifest: Mapping[str, Any], report: RecountReport) -> Chain | None:
@@ -76,7 +82,7 @@ def check_chain(folder: Path, manifest: Mapping[str, Any], report: RecountReport
     if not paths:
         report.add(Kind.LOG, LOG_DIR, f"the manifest names log head {head[0]}, but no log files")
         return None
-    found = _walk(folder, paths, head, report)
+    found = _walk(folder, paths, head, manifest, report)
     if isinstance(found, str):
         report.notes.append(f"The TPS numbers were not compared with the change log: {found}.")
         return None
@@ -84,13 +90,21 @@ def check_chain(folder: Path, manifest: Mapping[str, Any], report: RecountReport
 
 
 def _walk(
-    folder: Path, paths: Sequence[str], head: tuple[int, str], report: RecountReport
+    folder: Path,
+    paths: Sequence[str],
+    head: tuple[int, str],
+    manifest: Mapping[str, Any],
+    report: RecountReport,
 ) -> Chain | str:
-    """Verify the chain file after file: the chain, or why the numbers cannot be compared."""
+    """Verify the chain file after file, replaying the records that concern the snapshot as
+    they pass: the chain and its numbers, or why the numbers cannot be compared."""
     sequence, digest = head
     reader = LogReader(folder, [p for p in paths if (folder / p).is_file()])  # absent: named
+    contest = str(manifest.get("contest", ""))
+    scope = [str(s) for s in manifest.get("scope") or ()]
+    logged: Values = {}
     try:
-        check = verify_chain(reader)
+        check = verify_chain(_replaying(reader, logged, sequence, contest, scope))
     except LogUnreadable as error:
         report.add(Kind.LOG, error.path, f"line {error.line}: {error.reason}")
         return "a log file cannot be read"
@@ -110,22 +124,23 @@ def _walk(
         detail = f"event {sequence} has hash {last.hash}, the manifest names {digest}"
         report.add(Kind.LOG, paths[-1], detail)
         return "the log does not end at the manifest's head"
-    return sequence, reader.paths
+    return Chain(sequence, logged)
 
 
-def _relevant(
-    records: Iterable[Recorded], head: int, contest: str, scope: Sequence[str]
+def _replaying(
+    records: Iterable[Recorded], logged: Values, head: int, contest: str, scope: Sequence[str]
 ) -> Iterator[Recorded]:
-    """The records up to the head, less those about another contest or a TPS outside the
-    snapshot's scope (left out before the replay, which keeps every TPS it meets)."""
+    """Every record, on to the chain's check; those about the snapshot (up to the head, its
+    contest, a TPS in its scope) applied to ``logged`` on the way. The numbers are used only
+    once the whole chain has held."""
     prefixes = tuple(scope)
     for record in records:
-        if record.sequence > head:
-            return
-        about = record.payload.get("contest", contest)
-        kode = str(record.payload.get("kode_tps", ""))
-        if about == contest and (not prefixes or not kode or kode.startswith(prefixes)):
-            yield record
+        if record.sequence <= head:
+            about = record.payload.get("contest", contest)
+            kode = str(record.payload.get("kode_tps", ""))
+            if about == contest and (not prefixes or not kode or kode.startswith(prefixes)):
+                apply_record(logged, record)
+        yield record
 
 
 def _say(value: int | None) -> str:
@@ -198,9 +213,7 @@ def compare_values(
 ) -> None:
     """Every TPS number of the bulk data (and of the unplaced results) against the replay."""
     contest = str(manifest.get("contest", ""))
-    scope = [str(s) for s in manifest.get("scope") or ()]
-    head, paths = chain
-    logged: Values = replay_values(_relevant(LogReader(folder, paths), head, contest, scope))
+    logged = dict(chain.logged)  # emptied as the TPS are compared
     differences = Differences(report)
     parquet = bulk_tps(contest, "parquet")
     present, rows = _bulk_rows(folder / parquet, fields)
