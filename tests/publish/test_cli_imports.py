@@ -3,35 +3,16 @@ shown: `rekap recount` loads no database, web or reading library."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from typer.testing import CliRunner
 
 from rekap.cli.lazy import Lazy, LazyCommands
 from rekap.cli.main import RekapCommands, app
-
-HEAVY = ("sqlalchemy", "alembic", "fastapi", "starlette", "cv2", "onnxruntime", "psycopg")
-
-
-def _loaded_after(args: list[str]) -> set[str]:
-    script = (
-        "import sys\n"
-        "from typer.testing import CliRunner\n"
-        "from rekap.cli.main import app\n"
-        f"result = CliRunner().invoke(app, {args!r})\n"
-        "assert result.exit_code in (0, 2), result.output\n"
-        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    )
-    return set(done.stdout.split())
+from tests.publish.loaded_modules import HEAVY, loaded_after
 
 
 def test_recount_loads_no_database_web_or_reading_library() -> None:
     for args in (["recount", "--help"], ["recount", "/nonexistent-snapshot"]):
-        assert not _loaded_after(args) & set(HEAVY), args
+        assert not loaded_after(args) & set(HEAVY), args
 
 
 def test_help_lists_every_command_in_order() -> None:

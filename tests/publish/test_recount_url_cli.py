@@ -3,8 +3,6 @@ database, web or reading library loaded on the way."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +11,8 @@ from typer.testing import CliRunner
 
 from rekap.cli.main import app
 from tests.publish.conftest import Publisher, make_records
+from tests.publish.loaded_modules import HEAVY, loaded_after
 from tests.publish.static_server import Served, serve
-from tests.publish.test_cli_imports import HEAVY
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "300"}
@@ -60,15 +58,5 @@ def test_recount_of_an_address_loads_no_database_web_or_reading_library(
     served: tuple[Served, Path],
 ) -> None:
     server, _ = served
-    script = (
-        "import sys\n"
-        "from typer.testing import CliRunner\n"
-        "from rekap.cli.main import app\n"
-        f"result = CliRunner().invoke(app, ['recount', {server.url!r}, '--workers', '1'])\n"
-        "assert result.exit_code == 0, result.output\n"
-        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    )
-    assert not set(done.stdout.split()) & set(HEAVY)
+    loaded = loaded_after(["recount", server.url, "--workers", "1"], exit_codes=(0,))
+    assert not loaded & set(HEAVY)
