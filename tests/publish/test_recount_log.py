@@ -104,12 +104,18 @@ def test_a_result_left_out_or_added_is_named(tmp_path: Path, signer: SigningKey)
     assert problems == [(Kind.UNLOGGED, PARQUET, detail) for detail in sorted([*lost, added])]
 
 
-def test_an_altered_event_breaks_the_chain(snapshot: Path, signer: SigningKey) -> None:
-    lines = _lines(snapshot)
+def _alter_an_import(lines: list[dict[str, object]]) -> int:
+    """Add 10 to paslon_2 in the first imported result; its index in ``lines``."""
     at = next(i for i, line in enumerate(lines) if line["kind"] == "result.imported")
     payload = lines[at]["payload"]
     assert isinstance(payload, dict)
     payload["values"]["paslon_2"] += 10
+    return at
+
+
+def test_an_altered_event_breaks_the_chain(snapshot: Path, signer: SigningKey) -> None:
+    lines = _lines(snapshot)
+    at = _alter_an_import(lines)
     reseal(snapshot, signer, {FIRST: _gz(lines)})
     report = recount(snapshot, workers=1)
     assert _problems(report) == [
@@ -144,10 +150,7 @@ def _rehashed(lines: list[dict[str, object]], start: int) -> list[dict[str, obje
 
 def test_a_rechained_log_misses_the_signed_head(snapshot: Path, signer: SigningKey) -> None:
     lines = _lines(snapshot)
-    at = next(i for i, line in enumerate(lines) if line["kind"] == "result.imported")
-    payload = lines[at]["payload"]
-    assert isinstance(payload, dict)
-    payload["values"]["paslon_2"] += 10
+    at = _alter_an_import(lines)
     lines = _rehashed(lines, at)
     reseal(snapshot, signer, {FIRST: _gz(lines)})
     assert _problems(recount(snapshot, workers=1)) == [
