@@ -24,9 +24,10 @@ def shaded(image: np.ndarray, darkest: float) -> np.ndarray:
 def test_a_box_lit_evenly_is_passed_on_unchanged() -> None:
     crop = box()
     assert even_out_light(crop) is crop
-    assert even_out_light((crop * 0.5).astype(np.uint8)) is not None
     dim = (crop * 0.5).astype(np.uint8)
     assert even_out_light(dim) is dim  # dark all over is not uneven
+    shadow = shaded(crop, 0.4)
+    assert even_out_light(shadow) is not shadow  # a shadow across it is
 
 
 def test_a_shadow_across_the_box_no_longer_passes_for_ink() -> None:
