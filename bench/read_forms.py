@@ -208,7 +208,7 @@ def page_source(path: Path) -> PageSource | None:
 
 SIMULATED_SETS = (("3310", 7), ("747101", 2024))
 """(region, seed) of the simulated photos reported here: Klaten with seed 7, and the
-`rekap demo` default (Makassar's Mariso, seed 2024). training/sim_crops.py trains on other
+`rekap demo` default (Kota Kendari's Mandonga, seed 2024). training/sim_crops.py trains on other
 regions and seeds; keep the two disjoint."""
 ARITHMETIC_MISTAKES = (
     "paslon_miscount",

@@ -48,12 +48,16 @@ def join(paths: list[Path]) -> onnx.ModelProto:
     initializers: list[onnx.TensorProto] = []
     probabilities: list[str] = []
     first: dict[str, str] = {}
+    temperatures: list[str] = []
+    seeds: list[str] = []
     base = onnx.load(str(paths[0]))
     for index, path in enumerate(paths):
         graph, temperature, metadata = _member(path, f"m{index}_")
         for key in ("labels", "preprocessing", "input_size"):
             if first.setdefault(key, metadata.get(key, "")) != metadata.get(key, ""):
                 raise ValueError(f"{path}: its {key} differ from the first model's")
+        temperatures.append(f"{temperature:.4f}")
+        seeds.append(metadata.get("training_seed", "?"))
         nodes.extend(graph.node)
         initializers.extend(graph.initializer)
         scale = f"m{index}_inverse_temperature"
@@ -82,6 +86,9 @@ def join(paths: list[Path]) -> onnx.ModelProto:
             **first,
             "temperature": "1.0",
             "members": ",".join(p.name for p in paths),
+            # each member's calibration is inside the graph; these say what it is
+            "member_temperatures": ",".join(temperatures),
+            "member_training_seeds": ",".join(seeds),
             "trained_by": "training/train_digits.py, joined by training/ensemble.py",
         },
     )
