@@ -126,3 +126,28 @@ def test_a_confident_contradiction_in_any_column_never_reads(value: int, delta: 
 def test_a_grid_left_unmarked_neither_helps_nor_blocks_clear_digits() -> None:
     reading = decide_field("paslon_2", BOX, boxes("274"), bubbles("---"))
     assert (reading.status, reading.value) == ("read", 274)
+
+
+def _grid(columns: list[tuple[int, float]]) -> BubbleGridReading:
+    """A grid whose columns are each marked at a digit with their own probability."""
+    read = []
+    for position, (digit, p) in enumerate(columns):
+        probabilities = tuple(p if i == digit else (1.0 - p) / 10 for i in range(11))
+        read.append(BubbleColumnReading(position, (0.0,) * 10, probabilities, (digit,)))
+    return BubbleGridReading(tuple(read))
+
+
+def test_a_sure_box_over_a_sure_column_of_another_digit_abstains() -> None:
+    """Boxes 'XX8' (each p 0.998) over a grid blackened 0-0-0, its columns 0.89-0.95 sure:
+    the grid's whole value is under the conflict line, but the units box and its column
+    contradict each other, and the field must not be read as 8 (nor as 0)."""
+    marks = _grid([(0, 0.888), (0, 0.937), (0, 0.948)])
+    reading = decide_field("paslon_3", BOX, boxes("XX8", p=0.998), marks)
+    assert (reading.status, reading.value) == ("abstain", None)
+    assert "units box reads 8" in reading.reason and "column reads 0" in reading.reason
+
+
+def test_a_crossed_leading_box_over_a_blackened_zero_is_no_conflict() -> None:
+    marks = _grid([(0, 0.9), (0, 0.9), (5, 0.95)])
+    reading = decide_field("paslon_3", BOX, boxes("XX5", p=0.998), marks)
+    assert (reading.status, reading.value) == ("read", 5)

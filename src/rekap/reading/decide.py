@@ -28,6 +28,7 @@ from rekap.reading.evidence import FieldEvidence
 from rekap.reading.geometry import FloatArray
 from rekap.reading.identities import SumIdentity
 from rekap.reading.joint import DEFAULT_MISTAKE_PRIOR, MistakePrior, joint_posteriors
+from rekap.reading.position_conflict import position_conflict
 from rekap.reading.result import FieldReading
 from rekap.reading.shared_misread import shared_misread
 from rekap.reading.template import Box
@@ -200,6 +201,11 @@ def decide(
                 f"digit boxes read {box_value} (p={box_p:.2f}) but bubbles read "
                 f"{bubble_value} (p={bubble_p:.2f})",
             )
+        conflict = position_conflict(
+            evidence.box_probabilities, evidence.bubble_probabilities, policy.conflict
+        )
+        if conflict is not None:
+            return result("abstain", conflict)
     arithmetic = "; ".join(identities)
     if value != own_value and own_p >= policy.conflict:
         return result(
