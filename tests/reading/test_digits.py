@@ -9,6 +9,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import onnxruntime as ort
 import pytest
 from typer.testing import CliRunner
 
@@ -91,8 +92,6 @@ def test_values_of_labels() -> None:
 def _fitted_temperatures() -> list[float]:
     """The temperatures fitted on the calibration split: the model's own, or, for models
     joined by training/ensemble.py, each member's (applied inside the graph)."""
-    import onnxruntime as ort
-
     model = resources.files("rekap.reading").joinpath("models", "digits.onnx").read_bytes()
     metadata = ort.InferenceSession(model).get_modelmeta().custom_metadata_map
     listed = metadata.get("member_temperatures") or metadata.get("temperature", "1.0")
