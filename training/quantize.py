@@ -31,6 +31,7 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from real_digits import crops_in, load_real_crops, read_bgr
 from rekap.reading.digits import preprocess_crops
+from rekap.reading.light import even_out_light
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CALIBRATION_BOXES = 600
@@ -38,7 +39,7 @@ BATCH = 50
 
 
 class RealBoxes(CalibrationDataReader):
-    """Batches of preprocessed real training boxes, as the runtime feeds the model."""
+    """Batches of real training boxes, (N, 1, 32, 32) as the runtime feeds the model."""
 
     def __init__(self, inputs: NDArray[np.float32]) -> None:
         batches = [inputs[i : i + BATCH] for i in range(0, len(inputs), BATCH)]
@@ -51,8 +52,8 @@ class RealBoxes(CalibrationDataReader):
 def calibration_inputs(shared: Path, seed: int) -> NDArray[np.float32]:
     crops = list(crops_in(load_real_crops(shared), "train"))
     chosen = np.random.default_rng(seed).choice(len(crops), CALIBRATION_BOXES, replace=False)
-    inputs = preprocess_crops([read_bgr(crops[i].path) for i in sorted(chosen)])
-    return inputs[:, None] if inputs.ndim == 3 else inputs
+    # exactly what the runtime hands the model: evened where unevenly lit, then preprocessed
+    return preprocess_crops([even_out_light(read_bgr(crops[i].path)) for i in sorted(chosen)])
 
 
 def main() -> None:
