@@ -70,6 +70,13 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--sim-per-epoch", type=int, default=5_000)
     parser.add_argument(
+        "--widths",
+        type=int,
+        nargs=3,
+        default=[24, 48, 96],
+        help="channels of the three conv blocks (smaller is faster at run time)",
+    )
+    parser.add_argument(
         "--sim-check",
         type=Path,
         default=None,
@@ -234,7 +241,7 @@ def main() -> None:
         pools.append(
             (torch.from_numpy(mnist_x).unsqueeze(1), torch.from_numpy(mnist_y), len(mnist_x) // 2)
         )
-    model = digit_box_net()
+    model = digit_box_net(tuple(args.widths))
     history = train(model, pools, (check_inputs, check_labels), args)
     training_seconds = time.monotonic() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -253,6 +260,7 @@ def main() -> None:
             "temperature": f"{temperature:.4f}",
             "preprocessing": PREPROCESSING_VERSION,
             "input_size": str(INPUT_SIZE),
+            "widths": ",".join(str(w) for w in args.widths),
             "split_seed": str(SPLIT_SEED),
             "training_seed": str(args.seed),
             "trained_by": "training/train_digits.py",

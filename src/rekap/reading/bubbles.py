@@ -3,7 +3,8 @@
 Works on an upright crop of one grid (rectified from the photo by the cut stage, or any
 crop with a known approximate layout). Steps, per column of ten bubbles:
 1. align: shift the expected centres (and stretch their pitch slightly) to where the
-   printed rings are, by correlating with a ring pattern; never by a whole pitch;
+   printed rings are, by correlating with a ring pattern (searched on a half-size copy,
+   then refined by a pixel at full size); never by a whole pitch;
 2. measure: the darkness inside each ring, between the paper and the ink of this crop;
 3. calibrate against the column: most bubbles of a column are empty, so the column's
    median darkness is the printed digit's own ink, and a mark stands out above it;
@@ -102,10 +103,11 @@ def _padded_response(response: FloatArray, radius: float) -> tuple[FloatArray, i
     return np.asarray(padded, dtype=np.float64), pad
 
 
-def _align(
+def _search(
     padded: FloatArray, pad: int, shape: tuple[int, ...], centres: FloatArray, radius: float
-) -> FloatArray:
-    """`align_column` on a response padded once for all columns of a grid."""
+) -> tuple[FloatArray, FloatArray]:
+    """Every stretch of a column's pitch, each shifted by up to its reach: the (stretch,
+    10, 2) stretched centres and, per stretch, the summed response of every shift."""
     reach = _reach(centres, radius)
     side = 2 * reach + 1
     height, width = shape
@@ -115,21 +117,72 @@ def _align(
     ys = np.clip(np.rint(stretched[:, :, 1]).astype(int), 0, height - 1).T + (pad - reach)
     windows = sliding_window_view(padded, (side, side))
     totals = windows[ys, xs].sum(axis=0).reshape(len(PITCH_STRETCH), -1)
-    peaks = totals.argmax(axis=1)
-    best, best_score = centres, -np.inf
-    for index, peak in enumerate(peaks):
-        score = float(totals[index, peak])
-        if score > best_score:
-            dy, dx = np.unravel_index(int(peak), (side, side))
-            best_score = score
-            best = stretched[index] + np.array([dx - reach, dy - reach], dtype=np.float64)
-    return best
+    return stretched, totals
 
 
-def align_column(response: FloatArray, centres: FloatArray, radius: float) -> FloatArray:
-    """The shift and pitch of a column's centres that best match the printed rings."""
-    padded, pad = _padded_response(response, radius)
-    return _align(padded, pad, response.shape, centres, radius)
+def _align(
+    padded: FloatArray, pad: int, shape: tuple[int, ...], centres: FloatArray, radius: float
+) -> FloatArray:
+    """The shift and pitch of a column's centres that best match the printed rings (on a
+    response padded once for all columns of a grid)."""
+    reach = _reach(centres, radius)
+    side = 2 * reach + 1
+    stretched, totals = _search(padded, pad, shape, centres, radius)
+    index, peak = np.unravel_index(int(totals.argmax()), totals.shape)
+    dy, dx = np.unravel_index(int(peak), (side, side))
+    shifted: FloatArray = stretched[index] + np.array([dx - reach, dy - reach], np.float64)
+    return shifted
+
+
+def _ring_scores(crop: NDArray[np.uint8], points: NDArray[np.intp], radius: float) -> FloatArray:
+    """The ring response (as `_ring_response`) at each (x, y) of `points` (columns, ..., 2),
+    computed only over the box each column's points span; -1 outside the crop, as the
+    padded response has there."""
+    pattern = _ring_pattern(radius)
+    half = pattern.shape[0] // 2
+    padded = cv2.copyMakeBorder(crop, half, half, half, half, cv2.BORDER_REPLICATE)
+    image = padded.astype(np.float32)
+    height, width = crop.shape
+    scores = np.full(points.shape[:-1], -1.0)
+    for column, column_points in enumerate(points):
+        flat = column_points.reshape(-1, 2)
+        low = np.maximum(flat.min(axis=0), 0)
+        high = np.minimum(flat.max(axis=0), (width - 1, height - 1))
+        if (high < low).any():
+            continue
+        window = image[low[1] : high[1] + 2 * half + 1, low[0] : high[0] + 2 * half + 1]
+        response = cv2.matchTemplate(window, pattern, cv2.TM_CCOEFF_NORMED)
+        inside = (flat >= low).all(axis=1) & (flat <= high).all(axis=1)
+        local = flat[inside] - low
+        values = scores[column].reshape(-1)
+        values[inside] = response[local[:, 1], local[:, 0]]
+        scores[column] = values.reshape(column_points.shape[:-1])
+    return scores
+
+
+def _align_grid(
+    crop: NDArray[np.uint8], columns: Sequence[FloatArray], radius: float
+) -> list[FloatArray]:
+    """Each column aligned coarse to fine: the full search (`_align`) on a copy of the crop
+    at half its size, then the best of the nine one-pixel moves of that at full size. (The
+    crop is cut at a fixed scale, often above the photo's own: the full-size search cost
+    most of the bubbles' time.)"""
+    height, width = crop.shape
+    small = np.asarray(
+        cv2.resize(crop, (width // 2, height // 2), interpolation=cv2.INTER_AREA), np.uint8
+    )
+    response, _ = _ring_response(small, radius / 2)
+    padded, pad = _padded_response(response, radius / 2)
+    coarse = [
+        _align(padded, pad, response.shape, (column - 0.5) / 2, radius / 2) * 2 + 0.5
+        for column in columns
+    ]
+    moves = np.array([(dx, dy) for dy in (-1, 0, 1) for dx in (-1, 0, 1)], dtype=np.intp)
+    starts = np.rint(np.stack(coarse)).astype(np.intp)  # (columns, bubbles, 2)
+    points = starts[:, None, :, :] + moves[None, :, None, :]
+    totals = _ring_scores(crop, points, radius).sum(axis=2)  # (columns, moves)
+    best = moves[totals.argmax(axis=1)]
+    return [centres + move for centres, move in zip(coarse, best, strict=True)]
 
 
 def _paper_and_ink(crop: NDArray[np.uint8]) -> tuple[float, float]:
@@ -183,9 +236,7 @@ def read_bubble_grid(
         return BubbleGridReading(columns=())
     expected = [np.asarray(column, dtype=np.float64) for column in columns]
     if align:
-        response, _ = _ring_response(crop, inner_radius)
-        padded, pad = _padded_response(response, inner_radius)
-        expected = [_align(padded, pad, response.shape, c, inner_radius) for c in expected]
+        expected = _align_grid(crop, expected, inner_radius)
     centres = np.stack(expected)
     levels = _paper_and_ink(crop)
     flat = _darkness(crop, centres.reshape(-1, 2), SAMPLE_RATIO * inner_radius, levels)
