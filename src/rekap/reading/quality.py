@@ -103,19 +103,53 @@ def digit_box_sharpness(crops: Sequence[NDArray[np.uint8]]) -> float:
     gives every box, even an empty one, edges to measure."""
     if not crops:
         return 0.0
-    side = (_BOX_SIDE, _BOX_SIDE)
-    small = np.stack([cv2.resize(c, side, interpolation=cv2.INTER_AREA) for c in crops])
+    small = _boxes_at_32(crops)
     levels = small.astype(np.float32)
-    paper, ink = np.percentile(levels.reshape(len(crops), -1), [90.0, 2.0], axis=1)
+    ordered = np.sort(levels.reshape(len(crops), -1), axis=1)
+    paper, ink = _row_percentile(ordered, 90.0), _row_percentile(ordered, 2.0)
     contrast = np.maximum(paper - ink, 24.0)[:, None, None]
     stretched = np.clip((paper[:, None, None] - levels) / contrast, 0.0, 1.0).astype(np.float32)
-    magnitude = np.empty_like(stretched)
-    for index, box in enumerate(stretched):
-        dx = cv2.Sobel(box, cv2.CV_32F, 1, 0, ksize=3)
-        dy = cv2.Sobel(box, cv2.CV_32F, 0, 1, ksize=3)
-        magnitude[index] = np.hypot(dx, dy)
-    edges = np.percentile(magnitude.reshape(len(crops), -1), 98.0, axis=1)
+    # each box bordered as cv2.Sobel borders it (reflected, edge not repeated), the boxes
+    # stacked into one image: one Sobel call per direction gives every box's own gradient
+    framed = np.pad(stretched, ((0, 0), (1, 1), (1, 1)), mode="reflect")
+    tall = framed.reshape(-1, framed.shape[2])
+    dx = cv2.Sobel(tall, cv2.CV_32F, 1, 0, ksize=3).reshape(framed.shape)[:, 1:-1, 1:-1]
+    dy = cv2.Sobel(tall, cv2.CV_32F, 0, 1, ksize=3).reshape(framed.shape)[:, 1:-1, 1:-1]
+    magnitude = np.hypot(dx, dy)
+    edges = _row_percentile(np.sort(magnitude.reshape(len(crops), -1), axis=1), 98.0)
     return float(np.median(edges))
+
+
+def _row_percentile(ordered: NDArray[np.float32], percent: float) -> NDArray[np.float64]:
+    """`np.percentile(rows, percent, axis=1)` (linear interpolation) of rows already sorted:
+    the same values, without the general function's cost (it ran three times a page)."""
+    position = percent / 100.0 * (ordered.shape[1] - 1)
+    low = int(np.floor(position))
+    high = min(low + 1, ordered.shape[1] - 1)
+    fraction = position - low
+    below = ordered[:, low].astype(np.float64)
+    above = ordered[:, high].astype(np.float64)
+    difference = above - below
+    # numpy's lerp: from the nearer end, so that the ends are exact
+    result: NDArray[np.float64] = (
+        above - difference * (1.0 - fraction) if fraction >= 0.5 else below + difference * fraction
+    )
+    return result
+
+
+def _boxes_at_32(crops: Sequence[NDArray[np.uint8]]) -> NDArray[np.uint8]:
+    """Every crop made 32x32 (area interpolation). Crops of one size are stacked and resized
+    in one call: the boxes' edges fall on output pixels' edges, so no box mixes with the
+    next."""
+    side = (_BOX_SIDE, _BOX_SIDE)
+    shape = crops[0].shape
+    if len(shape) == 2 and all(c.shape == shape for c in crops):
+        tall = np.ascontiguousarray(np.concatenate(crops, axis=0))
+        resized = cv2.resize(
+            tall, (_BOX_SIDE, _BOX_SIDE * len(crops)), interpolation=cv2.INTER_AREA
+        )
+        return np.asarray(resized, np.uint8).reshape(len(crops), _BOX_SIDE, _BOX_SIDE)
+    return np.stack([cv2.resize(c, side, interpolation=cv2.INTER_AREA) for c in crops])
 
 
 def check_digit_sharpness(crops: Sequence[NDArray[np.uint8]]) -> Problem | None:
