@@ -2,7 +2,9 @@
 
 `np.percentile(rows, q, axis=1)` costs a few hundred microseconds whatever the rows' size;
 the page reader takes several of a page's nine digit boxes per photo. Sorting the rows once
-and interpolating gives the same values (numpy's linear method, in the rows' own precision).
+and interpolating gives the same values (numpy's linear method, in the rows' own precision:
+numpy takes several percentiles of float32 rows in float64, so callers pass float64 rows
+where they replace such a call).
 """
 
 from __future__ import annotations
