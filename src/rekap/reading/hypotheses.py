@@ -9,6 +9,7 @@ rotation is a separate hypothesis: the AprilTag decides between them.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rekap.reading.fiducials import FiducialCandidate
-from rekap.reading.geometry import FloatArray, local_scale, project
+from rekap.reading.geometry import FloatArray, local_scale, local_steps
 from rekap.reading.template import PageTemplate
 
 COMFORTABLE_PX_PER_MM = 1.5
@@ -50,11 +51,13 @@ def square_side_mm(template: PageTemplate) -> float:
 
 def anisotropy(homography: FloatArray, template: PageTemplate) -> float:
     """How unequally the map stretches two directions at the page centre (1 = evenly)."""
-    centre = np.array(template.page_size) / 2
-    mapped = project(homography, centre + np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
-    jacobian = np.column_stack([mapped[1] - mapped[0], mapped[2] - mapped[0]])
-    singular = np.linalg.svd(jacobian, compute_uv=False)
-    return float(singular[0] / max(singular[1], 1e-9))
+    (a, c), (b, d) = local_steps(homography, np.array(template.page_size) / 2)
+    # the singular values of [[a, b], [c, d]], in closed form
+    total = a * a + b * b + c * c + d * d
+    gap = math.sqrt(max(total * total - 4.0 * (a * d - b * c) ** 2, 0.0))
+    largest = math.sqrt((total + gap) / 2.0)
+    smallest = math.sqrt(max(total - gap, 0.0) / 2.0)
+    return largest / max(smallest, 1e-9)
 
 
 def _fitting_pairs(
@@ -106,19 +109,20 @@ def _hypothesis(
     homography = cv2.getPerspectiveTransform(
         anchors.astype(np.float32), points.astype(np.float32)
     ).astype(np.float64)
-    if np.linalg.det(homography[:2, :2]) <= 0 or anisotropy(homography, template) > MAX_ANISOTROPY:
+    (a, b), (c, d) = homography[0, :2].tolist(), homography[1, :2].tolist()
+    if a * d - b * c <= 0 or anisotropy(homography, template) > MAX_ANISOTROPY:
         return None
     square_mm = square_side_mm(template)
     errors = [
-        abs(np.log(candidates[c].side / (local_scale(homography, a) * square_mm)))
-        for c, a in zip(chosen, anchors, strict=True)
+        abs(math.log(candidates[k].side / (local_scale(homography, anchor) * square_mm)))
+        for k, anchor in zip(chosen, anchors, strict=True)
     ]
-    if max(errors) > np.log(2.0):
+    if max(errors) > math.log(2.0):
         return None
-    quality = float(np.mean([candidates[c].score for c in chosen]))
+    quality = sum(candidates[k].score for k in chosen) / len(chosen)
     scale = local_scale(homography, np.array(template.page_size) / 2)
-    small = 2.0 * max(0.0, float(np.log(COMFORTABLE_PX_PER_MM / scale)))
-    score = float(np.mean(errors)) + quality + small
+    small = 2.0 * max(0.0, math.log(COMFORTABLE_PX_PER_MM / scale))
+    score = sum(errors) / len(errors) + quality + small
     return PageHypothesis(score, homography, tuple(candidates[c] for c in chosen))
 
 
