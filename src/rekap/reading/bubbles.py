@@ -103,61 +103,82 @@ def _padded_response(response: FloatArray, radius: float) -> tuple[FloatArray, i
     return np.asarray(padded, dtype=np.float64), pad
 
 
-def _search(
-    padded: FloatArray, pad: int, shape: tuple[int, ...], centres: FloatArray, radius: float
-) -> tuple[FloatArray, FloatArray]:
-    """Every stretch of a column's pitch, each shifted by up to its reach: the (stretch,
-    10, 2) stretched centres and, per stretch, the summed response of every shift."""
-    reach = _reach(centres, radius)
+def _align(
+    padded: FloatArray, pad: int, shape: tuple[int, ...], columns: FloatArray, radius: float
+) -> FloatArray:
+    """The shift and pitch of each column's centres (columns, 10, 2) that best match the
+    printed rings, on a response padded once for all columns of a grid: every stretch of
+    the pitch, each shifted by up to the column's reach, scored by the summed response."""
+    reaches = {_reach(column, radius) for column in columns}
+    if len(reaches) > 1:  # columns of unequal pitch: one at a time
+        return np.concatenate([_align(padded, pad, shape, c[None], radius) for c in columns])
+    reach = reaches.pop()
     side = 2 * reach + 1
     height, width = shape
-    middle = centres.mean(axis=0)
-    stretched = middle + (centres - middle)[None, :, :] * _STRETCHES[:, None, :]
-    xs = np.clip(np.rint(stretched[:, :, 0]).astype(int), 0, width - 1).T + (pad - reach)
-    ys = np.clip(np.rint(stretched[:, :, 1]).astype(int), 0, height - 1).T + (pad - reach)
+    middle = columns.mean(axis=1, keepdims=True)
+    # (columns, stretches, bubbles, 2)
+    stretched = middle[:, None] + (columns - middle)[:, None] * _STRETCHES[None, :, None, :]
+    # indexed bubble first: the sum over bubbles adds in the same order for every column
+    ordered = stretched.transpose(2, 0, 1, 3)
+    xs = np.clip(np.rint(ordered[..., 0]).astype(int), 0, width - 1) + (pad - reach)
+    ys = np.clip(np.rint(ordered[..., 1]).astype(int), 0, height - 1) + (pad - reach)
     windows = sliding_window_view(padded, (side, side))
-    totals = windows[ys, xs].sum(axis=0).reshape(len(PITCH_STRETCH), -1)
-    return stretched, totals
+    totals = windows[ys, xs].sum(axis=0).reshape(len(columns), -1)
+    best = totals.argmax(axis=1)
+    stretch, peak = np.divmod(best, side * side)
+    dy, dx = np.divmod(peak, side)
+    moves = np.stack([dx - reach, dy - reach], axis=1).astype(np.float64)
+    aligned: FloatArray = stretched[np.arange(len(columns)), stretch] + moves[:, None, :]
+    return aligned
 
 
-def _align(
-    padded: FloatArray, pad: int, shape: tuple[int, ...], centres: FloatArray, radius: float
-) -> FloatArray:
-    """The shift and pitch of a column's centres that best match the printed rings (on a
-    response padded once for all columns of a grid)."""
-    reach = _reach(centres, radius)
-    side = 2 * reach + 1
-    stretched, totals = _search(padded, pad, shape, centres, radius)
-    index, peak = np.unravel_index(int(totals.argmax()), totals.shape)
-    dy, dx = np.unravel_index(int(peak), (side, side))
-    shifted: FloatArray = stretched[index] + np.array([dx - reach, dy - reach], np.float64)
-    return shifted
+@lru_cache(maxsize=16)
+def _ring_offsets(radius: float) -> tuple[NDArray[np.intp], NDArray[np.intp], float, float]:
+    """The ring pattern's dark (ring) cells as (rows, columns) from its top-left corner, and
+    the pattern's sum and the sum of its squared deviations from its mean."""
+    pattern = _ring_pattern(radius)
+    rows, columns = np.nonzero(pattern == 0.0)
+    total = float(pattern.sum())
+    spread = float(((pattern - pattern.mean()) ** 2).sum())
+    return rows, columns, total, spread
 
 
 def _ring_scores(crop: NDArray[np.uint8], points: NDArray[np.intp], radius: float) -> FloatArray:
-    """The ring response (as `_ring_response`) at each (x, y) of `points` (columns, ..., 2),
-    computed only over the box each column's points span; -1 outside the crop, as the
-    padded response has there."""
+    """The ring response (as `_ring_response`, the normalised correlation coefficient) at
+    each (x, y) of `points` (..., 2) only; -1 outside the crop, as the padded response has
+    there. The pattern is 1 but on its ring, so a window's correlation with it needs only
+    the window's sums (from integral images) and its sum over the ring's few cells."""
     pattern = _ring_pattern(radius)
-    half = pattern.shape[0] // 2
+    side = pattern.shape[0]
+    half = side // 2
     padded = cv2.copyMakeBorder(crop, half, half, half, half, cv2.BORDER_REPLICATE)
-    image = padded.astype(np.float32)
+    tables = cv2.integral2(padded, sdepth=cv2.CV_64F, sqdepth=cv2.CV_64F)
+    sums, squares = (np.asarray(table, dtype=np.float64) for table in tables)
     height, width = crop.shape
-    scores = np.full(points.shape[:-1], -1.0)
-    for column, column_points in enumerate(points):
-        flat = column_points.reshape(-1, 2)
-        low = np.maximum(flat.min(axis=0), 0)
-        high = np.minimum(flat.max(axis=0), (width - 1, height - 1))
-        if (high < low).any():
-            continue
-        window = image[low[1] : high[1] + 2 * half + 1, low[0] : high[0] + 2 * half + 1]
-        response = cv2.matchTemplate(window, pattern, cv2.TM_CCOEFF_NORMED)
-        inside = (flat >= low).all(axis=1) & (flat <= high).all(axis=1)
-        local = flat[inside] - low
-        values = scores[column].reshape(-1)
-        values[inside] = response[local[:, 1], local[:, 0]]
-        scores[column] = values.reshape(column_points.shape[:-1])
-    return scores
+    flat = points.reshape(-1, 2)
+    inside = (flat[:, 0] >= 0) & (flat[:, 0] < width) & (flat[:, 1] >= 0) & (flat[:, 1] < height)
+    xs, ys = np.clip(flat[:, 0], 0, width - 1), np.clip(flat[:, 1], 0, height - 1)
+
+    def window(table: NDArray[np.float64]) -> FloatArray:
+        total: FloatArray = (
+            table[ys + side, xs + side]
+            - table[ys, xs + side]
+            - table[ys + side, xs]
+            + table[ys, xs]
+        )
+        return total
+
+    rows, columns, pattern_sum, pattern_spread = _ring_offsets(radius)
+    stride = padded.shape[1]
+    cells = (ys * stride + xs)[:, None] + (rows * stride + columns)[None, :]
+    on_ring = np.take(padded, cells).sum(axis=1, dtype=np.float64)
+    count = float(pattern.size)
+    window_sum = window(sums)
+    # the pattern is 1 off its ring: sum(pattern * window) = window's sum - its ring's sum
+    products = window_sum - on_ring - pattern_sum * window_sum / count
+    spread = np.maximum(window(squares) - window_sum * window_sum / count, 0.0) * pattern_spread
+    scores = np.where(spread > 1e-6, products / np.sqrt(np.maximum(spread, 1e-6)), 0.0)
+    return np.where(inside, scores, -1.0).reshape(points.shape[:-1])
 
 
 def _align_grid(
@@ -173,16 +194,14 @@ def _align_grid(
     )
     response, _ = _ring_response(small, radius / 2)
     padded, pad = _padded_response(response, radius / 2)
-    coarse = [
-        _align(padded, pad, response.shape, (column - 0.5) / 2, radius / 2) * 2 + 0.5
-        for column in columns
-    ]
+    stacked = (np.stack(columns) - 0.5) / 2
+    coarse = _align(padded, pad, response.shape, stacked, radius / 2) * 2 + 0.5
     moves = np.array([(dx, dy) for dy in (-1, 0, 1) for dx in (-1, 0, 1)], dtype=np.intp)
-    starts = np.rint(np.stack(coarse)).astype(np.intp)  # (columns, bubbles, 2)
+    starts = np.rint(coarse).astype(np.intp)  # (columns, bubbles, 2)
     points = starts[:, None, :, :] + moves[None, :, None, :]
     totals = _ring_scores(crop, points, radius).sum(axis=2)  # (columns, moves)
     best = moves[totals.argmax(axis=1)]
-    return [centres + move for centres, move in zip(coarse, best, strict=True)]
+    return list(coarse + best[:, None, :])
 
 
 def _paper_and_ink(crop: NDArray[np.uint8]) -> tuple[float, float]:
