@@ -123,12 +123,16 @@ def tag_cells(tag_id: int, family: str = "36h10") -> NDArray[np.bool_]:
     return cells
 
 
+@cache
 def _cell_points() -> FloatArray:
-    """Sample points in the middle half of each cell, in marker units, row by row."""
+    """Sample points in the middle half of each cell, in marker units, row by row (made
+    once: every page hypothesis samples the tag at them)."""
     steps = 0.25 + 0.5 * (np.arange(SAMPLES_PER_CELL) + 0.5) / SAMPLES_PER_CELL
     axis = (np.arange(CELLS)[:, None] + steps[None, :]).ravel()
     u, v = np.meshgrid(axis, axis)
-    return np.stack([u.ravel(), v.ravel()], axis=1)
+    points = np.stack([u.ravel(), v.ravel()], axis=1)
+    points.flags.writeable = False
+    return points
 
 
 def sample_cells_shifted(
