@@ -8,7 +8,14 @@ import cv2
 import numpy as np
 import pytest
 
-from rekap.reading.bubbles import NONE, read_bubble_grid
+from rekap.reading.bubbles import (
+    NONE,
+    _align,
+    _align_grid,
+    _padded_response,
+    _ring_response,
+    read_bubble_grid,
+)
 from rekap.reading.template import load_page_template
 
 GRID = load_page_template(2).field("paslon_1").bubble_grid
@@ -65,6 +72,25 @@ def test_several_marks_in_a_column_are_flagged_and_uncertain() -> None:
 def test_a_crop_a_little_off_is_aligned_before_reading(offset: tuple[float, float]) -> None:
     crop, columns = _crop("9,0,7", offset)
     assert read_bubble_grid(crop, columns, GRID.inner_radius * SCALE).digits() == "907"
+
+
+@pytest.mark.parametrize("offset", [(0.0, 0.0), (4.0, 5.0), (-5.0, -4.0), (2.0, -7.0), (-1.0, 3.0)])
+def test_the_coarse_to_fine_search_finds_the_full_searchs_alignment(
+    offset: tuple[float, float],
+) -> None:
+    crop, columns = _crop("9,0,7", offset)
+    radius = GRID.inner_radius * SCALE
+    stacked = np.stack([np.asarray(c, dtype=np.float64) for c in columns])
+    response, _ = _ring_response(crop, radius)
+    padded, pad = _padded_response(response, radius)
+    full = _align(padded, pad, response.shape, stacked, radius)
+    found = np.stack(_align_grid(crop, list(stacked), radius))
+    assert np.array_equal(np.rint(found), np.rint(full))
+
+
+def test_a_crop_too_small_to_align_is_read_without_failing() -> None:
+    reading = read_bubble_grid(np.full((1, 40), 235, np.uint8), [np.zeros((10, 2))], 3.0)
+    assert reading.digits() == "-"
 
 
 KNOWN_SHEETS = {

@@ -189,6 +189,8 @@ def _align_grid(
     crop is cut at a fixed scale, often above the photo's own: the full-size search cost
     most of the bubbles' time.)"""
     height, width = crop.shape
+    if min(height, width) < 2:  # no half-size copy: nothing to align against
+        return [np.asarray(column, dtype=np.float64) for column in columns]
     small = np.asarray(
         cv2.resize(crop, (width // 2, height // 2), interpolation=cv2.INTER_AREA), np.uint8
     )
