@@ -74,13 +74,18 @@ def test_a_crop_a_little_off_is_aligned_before_reading(offset: tuple[float, floa
     assert read_bubble_grid(crop, columns, GRID.inner_radius * SCALE).digits() == "907"
 
 
-@pytest.mark.parametrize("offset", [(0.0, 0.0), (4.0, 5.0), (-5.0, -4.0), (2.0, -7.0), (-1.0, 3.0)])
-def test_the_coarse_to_fine_search_finds_the_full_searchs_alignment(
-    offset: tuple[float, float],
-) -> None:
+@pytest.mark.parametrize("seed", range(12))
+def test_the_coarse_to_fine_search_finds_the_full_searchs_alignment(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    offset = (float(rng.uniform(-6, 6)), float(rng.uniform(-6, 6)))
     crop, columns = _crop("9,0,7", offset)
-    radius = GRID.inner_radius * SCALE
-    stacked = np.stack([np.asarray(c, dtype=np.float64) for c in columns])
+    scale = float(rng.uniform(0.6, 1.4))  # odd and even sizes, other scales
+    size = (round(crop.shape[1] * scale), round(crop.shape[0] * scale))
+    crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+    noise = rng.normal(0, 4, crop.shape)
+    crop = np.clip(crop + noise, 0, 255).astype(np.uint8)
+    stacked = np.stack([(np.asarray(c) + 0.5) * scale - 0.5 for c in columns])
+    radius = GRID.inner_radius * SCALE * scale
     response, _ = _ring_response(crop, radius)
     padded, pad = _padded_response(response, radius)
     full = _align(padded, pad, response.shape, stacked, radius)

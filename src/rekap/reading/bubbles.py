@@ -138,6 +138,8 @@ def _ring_offsets(radius: float) -> tuple[NDArray[np.intp], NDArray[np.intp], fl
     the pattern's sum and the sum of its squared deviations from its mean."""
     pattern = _ring_pattern(radius)
     rows, columns = np.nonzero(pattern == 0.0)
+    rows.flags.writeable = False
+    columns.flags.writeable = False
     total = float(pattern.sum())
     spread = float(((pattern - pattern.mean()) ** 2).sum())
     return rows, columns, total, spread
@@ -191,8 +193,10 @@ def _align_grid(
     height, width = crop.shape
     if min(height, width) < 2:  # no half-size copy: nothing to align against
         return [np.asarray(column, dtype=np.float64) for column in columns]
+    # an even-sized copy halves exactly, so that full = 2 * half + 0.5 holds to the edge
+    even = crop[: 2 * (height // 2), : 2 * (width // 2)]
     small = np.asarray(
-        cv2.resize(crop, (width // 2, height // 2), interpolation=cv2.INTER_AREA), np.uint8
+        cv2.resize(even, (width // 2, height // 2), interpolation=cv2.INTER_AREA), np.uint8
     )
     response, _ = _ring_response(small, radius / 2)
     padded, pad = _padded_response(response, radius / 2)

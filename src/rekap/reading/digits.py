@@ -109,11 +109,9 @@ def preprocess_crops(crops: Sequence[NDArray[np.generic]]) -> NDArray[np.float32
     small = batch[:, 0]
     for index, crop in enumerate(crops):
         cv2.resize(_to_gray(crop), (INPUT_SIZE, INPUT_SIZE), small[index], 0, 0, cv2.INTER_AREA)
-    ordered = np.sort(small.reshape(len(crops), -1), axis=1).astype(np.float64)
-    paper, dark = (
-        row_percentile(ordered, _PAPER_PERCENTILE),
-        row_percentile(ordered, _INK_PERCENTILE),
-    )
+    ordered = np.sort(small.reshape(len(crops), -1), axis=1)
+    paper = row_percentile(ordered, _PAPER_PERCENTILE, np.float64)
+    dark = row_percentile(ordered, _INK_PERCENTILE, np.float64)
     # The levels in double precision, applied in single precision, as `preprocess_crop` does.
     contrast = np.maximum(paper - dark, _MIN_CONTRAST).astype(np.float32)
     stretched = (paper.astype(np.float32)[:, None, None] - small) / contrast[:, None, None]

@@ -110,18 +110,21 @@ def _hypothesis(
         anchors.astype(np.float32), points.astype(np.float32)
     ).astype(np.float64)
     (a, b), (c, d) = homography[0, :2].tolist(), homography[1, :2].tolist()
-    if a * d - b * c <= 0 or anisotropy(homography, template) > MAX_ANISOTROPY:
+    try:
+        if a * d - b * c <= 0 or anisotropy(homography, template) > MAX_ANISOTROPY:
+            return None
+        square_mm = square_side_mm(template)
+        errors = [
+            abs(math.log(candidates[k].side / (local_scale(homography, anchor) * square_mm)))
+            for k, anchor in zip(chosen, anchors, strict=True)
+        ]
+        scale = local_scale(homography, np.array(template.page_size) / 2)
+        small = 2.0 * max(0.0, math.log(COMFORTABLE_PX_PER_MM / scale))
+    except (ZeroDivisionError, ValueError):  # a degenerate map (a point sent to infinity)
         return None
-    square_mm = square_side_mm(template)
-    errors = [
-        abs(math.log(candidates[k].side / (local_scale(homography, anchor) * square_mm)))
-        for k, anchor in zip(chosen, anchors, strict=True)
-    ]
-    if max(errors) > math.log(2.0):
+    if not all(error <= math.log(2.0) for error in errors):  # a NaN fails too
         return None
     quality = sum(candidates[k].score for k in chosen) / len(chosen)
-    scale = local_scale(homography, np.array(template.page_size) / 2)
-    small = 2.0 * max(0.0, math.log(COMFORTABLE_PX_PER_MM / scale))
     score = sum(errors) / len(errors) + quality + small
     return PageHypothesis(score, homography, tuple(candidates[c] for c in chosen))
 

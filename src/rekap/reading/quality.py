@@ -106,8 +106,8 @@ def digit_box_sharpness(crops: Sequence[NDArray[np.uint8]]) -> float:
         return 0.0
     small = _boxes_at_32(crops)
     levels = small.astype(np.float32)
-    ordered = np.sort(levels.reshape(len(crops), -1), axis=1).astype(np.float64)
-    paper, ink = row_percentile(ordered, 90.0), row_percentile(ordered, 2.0)
+    ordered = np.sort(levels.reshape(len(crops), -1), axis=1)
+    paper, ink = row_percentile(ordered, 90.0, np.float64), row_percentile(ordered, 2.0, np.float64)
     contrast = np.maximum(paper - ink, 24.0)[:, None, None]
     stretched = np.clip((paper[:, None, None] - levels) / contrast, 0.0, 1.0).astype(np.float32)
     # each box bordered as cv2.Sobel borders it (reflected, edge not repeated), the boxes
