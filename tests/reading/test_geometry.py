@@ -44,3 +44,10 @@ def test_anisotropy_is_the_ratio_of_the_singular_values(
     du, dv = local_steps(homography, np.array(TEMPLATE.page_size) / 2)
     singular = np.linalg.svd(np.column_stack([du, dv]), compute_uv=False)
     assert np.isclose(anisotropy(homography, TEMPLATE), singular[0] / singular[1], rtol=1e-7)
+
+
+def test_a_point_sent_to_infinity_gives_no_finite_scale_and_no_exception() -> None:
+    # the weight row (-0.01, 0, 1) is zero at x = 100
+    homography = np.array([[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [-0.01, 0.0, 1.0]])
+    assert not np.isfinite(local_scale(homography, (100.0, 50.0)))
+    assert np.isfinite(local_scale(homography, (10.0, 50.0)))

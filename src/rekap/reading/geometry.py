@@ -25,12 +25,15 @@ def local_steps(
 ) -> tuple[tuple[float, float], tuple[float, float]]:
     """Where one input unit along x and along y from `point` goes (output offsets): the
     map's local shape. Plain float arithmetic: a few numpy calls would cost ten times more,
-    and the locate stage asks this of every page hypothesis."""
+    and the locate stage asks this of every page hypothesis. A point the map sends to
+    infinity gives infinite or NaN steps, as numpy's division would, never an exception."""
     x, y = (float(v) for v in np.asarray(point, dtype=np.float64).ravel()[:2])
     m = np.asarray(homography, dtype=np.float64).tolist()
 
     def mapped(u: float, v: float) -> tuple[float, float]:
         weight = u * m[2][0] + v * m[2][1] + m[2][2]
+        if weight == 0.0:
+            return math.inf, math.inf
         return (u * m[0][0] + v * m[0][1] + m[0][2]) / weight, (
             u * m[1][0] + v * m[1][1] + m[1][2]
         ) / weight

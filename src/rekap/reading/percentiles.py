@@ -28,7 +28,7 @@ def row_percentile(
     below, above = ordered[:, low], ordered[:, high]
     difference = above - below
     kind = np.dtype(precision) if precision is not None else ordered.dtype
-    below, above, difference = (a.astype(kind) for a in (below, above, difference))
+    below, above, difference = (a.astype(kind, copy=False) for a in (below, above, difference))
     # numpy interpolates from the nearer end, so that each end is exact
     if fraction >= 0.5:
         result: NDArray[np.floating] = above - difference * np.asarray(1.0 - fraction, kind)
