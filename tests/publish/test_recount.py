@@ -279,6 +279,34 @@ def test_a_signed_but_wrong_tps_row_of_a_desa_table_is_named(
     assert problems[0].detail.startswith(f"table {code} 100026: ")
 
 
+def test_a_desa_table_in_another_order_but_with_the_same_rows_agrees(
+    snapshot: Path, signer: SigningKey
+) -> None:
+    changed = "pemilu/hhcw/ppwp/99/9901/990101/9901012001.json"
+    document = json.loads((snapshot / changed).read_text())
+    assert len(document["table"]) > 1
+    document["table"] = dict(reversed(document["table"].items()))
+    (snapshot / changed).write_text(json.dumps(document))
+    _reseal(snapshot, signer, changed)
+    assert recount(snapshot, workers=1).problems == []
+
+
+def test_a_desa_table_in_another_order_with_a_wrong_row_is_named(
+    snapshot: Path, signer: SigningKey
+) -> None:
+    changed = "pemilu/hhcw/ppwp/99/9901/990101/9901012001.json"
+    document = json.loads((snapshot / changed).read_text())
+    code = _first_counted_row(document["table"])
+    document["table"][code]["status_progress"] = False
+    document["table"] = dict(reversed(document["table"].items()))
+    (snapshot / changed).write_text(json.dumps(document))
+    _reseal(snapshot, signer, changed)
+    problems = recount(snapshot, workers=1).problems
+    assert [(p.kind, p.path, p.detail) for p in problems] == [
+        (Kind.MISMATCH, changed, f"table {code} status_progress False")
+    ]
+
+
 def test_a_signed_but_wrong_tps_child_of_a_desa_is_named(
     snapshot: Path, signer: SigningKey
 ) -> None:

@@ -89,19 +89,26 @@ def _provenance(source: Provenance) -> dict[str, object]:
     return out
 
 
-def tps(view: SnapshotView, record: TpsRecord, sirekap_folder: str = "") -> dict[str, object]:
+def tps(
+    view: SnapshotView,
+    record: TpsRecord,
+    sirekap_folder: str = "",
+    path: list[dict[str, str]] | None = None,
+) -> dict[str, object]:
     """One TPS result: ``values`` in form order; a number's source is ``provenance[field]``
-    when listed, else ``source``. ``sirekap_folder``: its desa's ``sirekap_tps_folder``."""
+    when listed, else ``source``. ``sirekap_folder``: its desa's ``sirekap_tps_folder``;
+    ``path``: its desa's ``view.desa_path`` (both given by ``desa_tps`` for all its TPS)."""
     state = record.state
     given = state.values
     kode = record.kode_tps
     values = {f: given[f] for f in view.form_order_of(tuple(given))}
+    provenance = record.provenance
     return {
         "kode": kode,
         "nama": f"TPS {kode[10:]}",
         "contest": view.contest,
         "jenis": record.jenis,
-        "path": view.desa_path(kode[:10]),
+        "path": view.desa_path(kode[:10]) if path is None else path,
         "expected": kode in view.expected_tps,
         "status": {
             "stage": state.stage.label,
@@ -111,7 +118,9 @@ def tps(view: SnapshotView, record: TpsRecord, sirekap_folder: str = "") -> dict
         },
         "values": values,
         "source": _provenance(record.source) if record.source else None,
-        "provenance": {k: _provenance(p) for k, p in sorted(record.provenance.items())},
+        "provenance": {k: _provenance(p) for k, p in sorted(provenance.items())}
+        if provenance
+        else {},
         "findings": [f.as_json() for f in record.findings],
         "photos": list(record.photos),
         "updated_at": cached_iso_utc(record.updated_at) if record.updated_at else None,
@@ -124,10 +133,11 @@ def tps(view: SnapshotView, record: TpsRecord, sirekap_folder: str = "") -> dict
 def desa_tps(view: SnapshotView, desa: str, records: Sequence[TpsRecord]) -> dict[str, object]:
     """Every TPS of a desa with a result, each as ``tps`` describes it, in code order."""
     folder = sirekap_tps_folder(view.contest, desa)
+    path = view.desa_path(desa)
     return {
         "kode": desa,
         "nama": view.nama(desa),
         "contest": view.contest,
         "ts": view.ts_iso,
-        "tps": [tps(view, record, folder) for record in records],
+        "tps": [tps(view, record, folder, path) for record in records],
     }

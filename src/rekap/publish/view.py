@@ -148,7 +148,15 @@ class SnapshotView:
         return kode_tps in self.expected_tps
 
     def region(self, kode: str) -> RegionTally:
-        return self.table.region(kode)
+        """A region's tally (made once when its parent's document asked for it first)."""
+        found = self._children_made.pop(kode, None)
+        return self.table.region(kode) if found is None else found
+
+    @cached_property
+    def _children_made(self) -> dict[str, RegionTally]:
+        """Tallies ``child_tallies`` made that the child's own document has not used yet: a
+        subtree is written parent first, so each region's tally is made once, not twice."""
+        return {}
 
     def tps_tally(self, kode_tps: str) -> RegionTally:
         """A TPS as a leaf region: what it adds to its desa."""
@@ -165,7 +173,9 @@ class SnapshotView:
                 RegionTally.from_vector(code, expected, vector, layout)
                 for code, expected, vector in self.tps_vectors(kode)
             ]
-        return [self.region(c) for c in self.children(kode)]
+        made = [self.region(c) for c in self.children(kode)]
+        self._children_made.update((t.kode, t) for t in made)
+        return made
 
     def tps_vectors(self, desa: str) -> list[TpsVector]:
         """``(kode_tps, expected 0/1, contribution)`` of each TPS of a desa, in code order:

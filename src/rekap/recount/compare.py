@@ -115,20 +115,19 @@ def hhcw_region(
         found.append(f"progres {progres} (recount {own[expected_at]}, {own[counted_at]})")
     table = doc.get("table") or {}
     expected_children = aggregates.children.get(kode, [])
-    found += _children_differ(sorted(table), expected_children)
-    vectors = dict(zip(expected_children, aggregates.child_vectors(kode), strict=True))
     sids, at = tuple(ids.values()), tuple(position[field] for field in ids)
     nothing = (None,) * len(sids)
     pick = _getter(at)
-    wanted_rows = {
-        code: (*pick(child), True) if child[counted_at] > 0 else (*nothing, False)
-        for code, child in vectors.items()
-    }
-    got_rows = {
-        code: (*map(row.get, sids), row.get("status_progress")) for code, row in table.items()
-    }
-    if got_rows == wanted_rows:  # the whole table at once; described below when it differs
-        return found[:MAX_DETAILS]
+    child_vectors = aggregates.child_vectors(kode)
+    if list(table) == expected_children:  # as published, in code order: compared as lists
+        not_counted = (*nothing, False)
+        rows = [(*map(row.get, sids), row.get("status_progress")) for row in table.values()]
+        if rows == [(*pick(c), True) if c[counted_at] > 0 else not_counted for c in child_vectors]:
+            # the whole table at once; described below when it differs
+            return found[:MAX_DETAILS]
+    else:
+        found += _children_differ(sorted(table), expected_children)
+    vectors = dict(zip(expected_children, child_vectors, strict=True))
     for code, row in table.items():
         child = vectors.get(code) or aggregates.vector(code)
         counted = child[counted_at] > 0

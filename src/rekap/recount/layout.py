@@ -86,24 +86,22 @@ def log_first(path: str) -> int | None:
     return int(digits) if digits.isascii() and digits.isdigit() else None
 
 
+_FAMILIES = (("rekap", "rekap/"), ("hhcw", "pemilu/hhcw/"), ("wilayah", "wilayah/pemilu/"))
+
+
 def kode_of(path: str) -> tuple[str, str] | None:
     """``(family, kode)`` for a tree document path: family is rekap, hhcw or wilayah, or
     rekap-tps for a desa's file of TPS records (``…/<desa>/tps.json``, kode is the desa)."""
     stem = path.removesuffix(".json")
-    if stem.endswith(DESA_TPS) and stem.startswith("rekap/"):
-        desa = stem[: -len(DESA_TPS)].rpartition("/")[2]
-        return "rekap-tps", desa
-    for family, prefix in (
-        ("rekap", "rekap/"),
-        ("hhcw", "pemilu/hhcw/"),
-        ("wilayah", "wilayah/pemilu/"),
-    ):
+    head, _, code = stem.rpartition("/")
+    if code == DESA_TPS[1:] and stem.startswith("rekap/"):
+        return "rekap-tps", head.rpartition("/")[2]
+    for family, prefix in _FAMILIES:
         if stem.startswith(prefix):
-            rest = stem[len(prefix) :].split("/")
-            if len(rest) == 1:
+            depth = stem.count("/", len(prefix))  # the parts after the prefix, less one
+            if depth == 0:
                 return family, ""
-            code = rest[-1]
-            if family == "wilayah" and len(rest) == 2 and code == "0":
+            if family == "wilayah" and depth == 1 and code == "0":
                 return family, ""
             return family, code
     return None

@@ -7,6 +7,8 @@ Only a task whose count is off is walked again to name the files.
 
 from __future__ import annotations
 
+import itertools
+import operator
 import os
 from collections.abc import Iterator
 
@@ -15,29 +17,35 @@ from rekap.recount.layout import INDEX, MANIFEST, SIGNATURE
 # files at the top of a snapshot that SHA256SUMS cannot list (it, and what signs it)
 UNINDEXED = frozenset({INDEX, MANIFEST, SIGNATURE})
 LINK_FOUND = -1
+_PLAIN_FILE = operator.methodcaller("is_file", follow_symlinks=False)
+_FOLDER = operator.methodcaller("is_dir", follow_symlinks=False)
 
 
 def count_files(root: str, relative: str, skip: frozenset[str]) -> int:
     """The plain files under ``root/relative``, leaving out the folders in ``skip`` and, at
     the top, the unindexed files; ``LINK_FOUND`` when a link (or any other kind of entry) is
-    met: a linked folder could hold listed files that the walk does not see."""
-    count = 0
-    with os.scandir(os.path.join(root, relative) if relative else root) as listing:
-        for item in listing:
-            if item.is_file(follow_symlinks=False):
-                if relative or item.name not in UNINDEXED:
-                    count += 1
-            elif item.is_dir(follow_symlinks=False):
-                path = f"{relative}/{item.name}" if relative else item.name
-                if path in skip:
-                    continue
-                found = count_files(root, path, skip)
-                if found == LINK_FOUND:
-                    return LINK_FOUND
-                count += found
-            else:  # a link, or something that is neither a file nor a folder
-                return LINK_FOUND
-    return count
+    met: a linked folder could hold listed files that the walk does not see.
+
+    A folder's entries are sorted into files and folders by ``map`` over their kinds (the
+    kind read from the folder listing itself, no ``stat``), not one by one in Python: a
+    national snapshot has a million files."""
+    with os.scandir(f"{root}/{relative}" if relative else root) as listing:
+        items = list(listing)
+    files: int = sum(map(_PLAIN_FILE, items))
+    folders = list(itertools.compress(items, map(_FOLDER, items)))
+    if files + len(folders) != len(items):  # a link, or neither a file nor a folder
+        return LINK_FOUND
+    if not relative:
+        files -= sum(1 for item in items if item.name in UNINDEXED and _PLAIN_FILE(item))
+    for item in folders:
+        path = f"{relative}/{item.name}" if relative else item.name
+        if path in skip:
+            continue
+        found = count_files(root, path, skip)
+        if found == LINK_FOUND:
+            return LINK_FOUND
+        files += found
+    return files
 
 
 def walk(root: str, relative: str, skip: frozenset[str]) -> Iterator[str]:

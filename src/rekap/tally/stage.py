@@ -16,8 +16,12 @@ class TpsStage(IntEnum):
 
     @property
     def label(self) -> str:
-        return self.name.lower()
+        return _LABELS[self]
 
     @classmethod
     def from_label(cls, label: str) -> TpsStage:
         return cls[label.upper()]
+
+
+# looked up, not built: a national snapshot asks for a label 1.6 million times
+_LABELS = {stage: stage.name.lower() for stage in TpsStage}

@@ -108,7 +108,7 @@ class TallyTable:
 
     def region(self, kode: str) -> RegionTally:
         row = self.index.row_of[kode]
-        vector = tuple(int(v) for v in self.matrix[row])
+        vector = tuple(self.matrix[row].tolist())
         return RegionTally.from_vector(kode, int(self.index.expected[row]), vector, self.layout)
 
     def regions(self) -> Iterator[RegionTally]:
