@@ -1,5 +1,5 @@
 """Benchmark the page reader under real-world photo conditions: size, compression, rotation,
-perspective, light, blur, noise, a covered fiducial, a cut-off corner.
+perspective, light, blur, noise, a covered fiducial, a cut-off corner, a page not flat.
 
     .venv/bin/python bench/photo_conditions.py [--simulated 10] [--only size 'tilt*'] [--seed 0]
         [--out DIR] [--failures DIR] [--list]
@@ -464,6 +464,61 @@ def cut_corner(corner: str) -> Condition:
     return apply
 
 
+def bent(kind: str, size_mm: float) -> Condition:
+    """The page not flat: "wave", a ripple across the page (a plano form stored rolled or
+    folded), each point moved up or down by up to `size_mm` along one wavelength of the
+    page's width; "bulge", the middle of the page nearer the camera than its edges, points
+    moved outwards from the centre by up to `size_mm`. The page's homography is left as
+    it was (the flat page the bend is measured from)."""
+
+    def moved(u: Floats, v: Floats, page: tuple[float, float]) -> tuple[Floats, Floats]:
+        width, height = page
+        if kind == "wave":
+            return u, v + size_mm * np.sin(2 * np.pi * u / width)
+        du, dv = u - width / 2, v - height / 2
+        radius = float(np.hypot(width, height)) / 2
+        rho2 = (du**2 + dv**2) / radius**2
+        # (1 - rho^2) * rho peaks at 2 / (3 * sqrt(3)) = 0.385: scaled so the largest shift
+        # is size_mm
+        gain = size_mm / (0.385 * radius) * (1.0 - rho2)
+        return u + gain * du, v + gain * dv
+
+    def apply(frame: Frame, rng: np.random.Generator) -> Frame:
+        height, width = frame.image.shape[:2]
+        step = _GAIN_STEP
+        # a coarse grid placed where an INTER_LINEAR enlargement by `step` samples it, so
+        # that the enlarged map is exact at the grid's points and bilinear in between
+        rows, columns = -(-height // step) + 1, -(-width // step) + 1
+        ys, xs = np.meshgrid(
+            (np.arange(rows) + 0.5) * step - 0.5,
+            (np.arange(columns) + 0.5) * step - 0.5,
+            indexing="ij",
+        )
+        points = np.stack([xs.ravel(), ys.ravel()], axis=1)
+        page = project(np.linalg.inv(frame.page_to_photo), points)
+        # each output pixel shows the page point the bend moved there (first order: moved
+        # back by the shift at that point)
+        u, v = moved(page[:, 0], page[:, 1], frame.template.page_size)
+        back = np.stack([2 * page[:, 0] - u, 2 * page[:, 1] - v], axis=1)
+        source = project(frame.page_to_photo, back).astype(np.float32)
+        grid = (xs.shape[1] * step, xs.shape[0] * step)
+        maps = [
+            cv2.resize(source[:, i].reshape(xs.shape), grid, interpolation=cv2.INTER_LINEAR)
+            for i in (0, 1)
+        ]
+        image = cv2.remap(
+            frame.image,
+            maps[0][:height, :width],
+            maps[1][:height, :width],
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=_surround(frame.image),
+        )
+        return replace(frame, image=np.asarray(image, dtype=np.uint8))
+
+    return apply
+
+
 def then(*conditions: Condition) -> Condition:
     def apply(frame: Frame, rng: np.random.Generator) -> Frame:
         for condition in conditions:
@@ -512,6 +567,11 @@ def _conditions() -> list[tuple[str, list[tuple[str, Condition]]]]:
         ("noise", [(f"amp{a}", sensor_noise(a)) for a in (8, 16, 24)]),
         ("cover", [(f"finger-{c}", finger(c)) for c in _CORNERS]),
         ("cut", [(f"corner-{c}", cut_corner(c)) for c in _CORNERS]),
+        (
+            "bent",
+            [(f"wave-{a}mm", bent("wave", a)) for a in (2, 4, 8)]
+            + [(f"bulge-{a}mm", bent("bulge", a)) for a in (2, 4, 8)],
+        ),
     ]
 
 
