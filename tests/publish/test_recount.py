@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -265,45 +266,58 @@ def _first_counted_row(table: dict[str, dict[str, object]]) -> str:
     return next(code for code, row in table.items() if row.get("status_progress"))
 
 
+DESA_TABLE = "pemilu/hhcw/ppwp/99/9901/990101/9901012001.json"
+
+
+def _desa_table_changed(
+    snapshot: Path, signer: SigningKey, change: Callable[[dict[str, Any]], None]
+) -> None:
+    """The Sirekap document of one desa changed by ``change`` and signed again."""
+    document = json.loads((snapshot / DESA_TABLE).read_text())
+    change(document)
+    (snapshot / DESA_TABLE).write_text(json.dumps(document))
+    _reseal(snapshot, signer, DESA_TABLE)
+
+
+def _reversed_table(document: dict[str, Any]) -> None:
+    assert len(document["table"]) > 1
+    document["table"] = dict(reversed(document["table"].items()))
+
+
 def test_a_signed_but_wrong_tps_row_of_a_desa_table_is_named(
     snapshot: Path, signer: SigningKey
 ) -> None:
-    changed = "pemilu/hhcw/ppwp/99/9901/990101/9901012001.json"
-    document = json.loads((snapshot / changed).read_text())
-    code = _first_counted_row(document["table"])
-    document["table"][code]["100026"] += 2
-    (snapshot / changed).write_text(json.dumps(document))
-    _reseal(snapshot, signer, changed)
+    code = _first_counted_row(json.loads((snapshot / DESA_TABLE).read_text())["table"])
+
+    def change(document: dict[str, Any]) -> None:
+        document["table"][code]["100026"] += 2
+
+    _desa_table_changed(snapshot, signer, change)
     problems = recount(snapshot, workers=1).problems
-    assert [(p.kind, p.path) for p in problems] == [(Kind.MISMATCH, changed)]
+    assert [(p.kind, p.path) for p in problems] == [(Kind.MISMATCH, DESA_TABLE)]
     assert problems[0].detail.startswith(f"table {code} 100026: ")
 
 
 def test_a_desa_table_in_another_order_but_with_the_same_rows_agrees(
     snapshot: Path, signer: SigningKey
 ) -> None:
-    changed = "pemilu/hhcw/ppwp/99/9901/990101/9901012001.json"
-    document = json.loads((snapshot / changed).read_text())
-    assert len(document["table"]) > 1
-    document["table"] = dict(reversed(document["table"].items()))
-    (snapshot / changed).write_text(json.dumps(document))
-    _reseal(snapshot, signer, changed)
+    _desa_table_changed(snapshot, signer, _reversed_table)
     assert recount(snapshot, workers=1).problems == []
 
 
 def test_a_desa_table_in_another_order_with_a_wrong_row_is_named(
     snapshot: Path, signer: SigningKey
 ) -> None:
-    changed = "pemilu/hhcw/ppwp/99/9901/990101/9901012001.json"
-    document = json.loads((snapshot / changed).read_text())
-    code = _first_counted_row(document["table"])
-    document["table"][code]["status_progress"] = False
-    document["table"] = dict(reversed(document["table"].items()))
-    (snapshot / changed).write_text(json.dumps(document))
-    _reseal(snapshot, signer, changed)
+    code = _first_counted_row(json.loads((snapshot / DESA_TABLE).read_text())["table"])
+
+    def change(document: dict[str, Any]) -> None:
+        document["table"][code]["status_progress"] = False
+        _reversed_table(document)
+
+    _desa_table_changed(snapshot, signer, change)
     problems = recount(snapshot, workers=1).problems
     assert [(p.kind, p.path, p.detail) for p in problems] == [
-        (Kind.MISMATCH, changed, f"table {code} status_progress False")
+        (Kind.MISMATCH, DESA_TABLE, f"table {code} status_progress False")
     ]
 
 
