@@ -38,6 +38,7 @@ def test_import_publish_recount(database_url: str, tmp_path: Path) -> None:
     checked = runner.invoke(app, ["recount", str(out), "--workers", "1"])
     assert checked.exit_code == 0, checked.output
     assert "agrees" in checked.output
+    assert "Hashing the " in checked.output  # what it is doing, said as it starts
     again = runner.invoke(app, ["publish", *args, "--at", "2024-02-20T07:00:00+00:00", *db])
     assert again.exit_code == 0, again.output
     latest = out / (out / "latest").read_text().strip()

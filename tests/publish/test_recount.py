@@ -160,6 +160,13 @@ def test_a_pinned_key_rejects_another_signer(snapshot: Path, tmp_path: Path) -> 
     assert _kinds(snapshot, public_key=own) == set()
 
 
+def test_the_recount_says_each_phase_as_it_starts(snapshot: Path) -> None:
+    phases: list[str] = []
+    assert recount(snapshot, workers=1, on_phase=phases.append).ok
+    assert [p.split()[0] for p in phases] == ["checking", "hashing", "comparing"]
+    assert phases[1].startswith("hashing the ") and " listed files (1 worker)" in phases[1]
+
+
 def test_recount_in_worker_processes_agrees(snapshot: Path) -> None:
     _edit(snapshot / "pemilu/hhcw/ppwp/11.json")
     report = recount(snapshot, workers=2)

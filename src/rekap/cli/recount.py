@@ -69,7 +69,7 @@ def recount(
         else:
             from rekap.recount.run import recount as run_recount
 
-            report = run_recount(Path(given), public_key, workers, deep)
+            report = run_recount(Path(given), public_key, workers, deep, _say_phase)
     except NoSnapshot as error:
         console.print(f"[red]{error}[/]")
         raise typer.Exit(2) from None
@@ -95,6 +95,12 @@ def recount(
     kinds = ", ".join(f"{n} {k}" for k, n in report.by_kind().items())
     Console().print(f"[red]Recount FAILED[/]: {kinds} ({seconds:.1f} s).")
     raise typer.Exit(1)
+
+
+def _say_phase(text: str) -> None:
+    """What the recount does next, a line on stderr (no live display: the recount forks
+    worker processes, which must not inherit a refreshing thread)."""
+    console.print(f"[dim]{time.strftime('%H:%M:%S')}[/] {text[0].upper()}{text[1:]}…")
 
 
 def _recount_url(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,26 +26,42 @@ def _json(folder: Path, relative: str, report: RecountReport) -> Any:
         return None
 
 
+Phase = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
 def recount(
-    path: Path, public_key: Path | None = None, workers: int = 2, deep: bool = False
+    path: Path,
+    public_key: Path | None = None,
+    workers: int = 2,
+    deep: bool = False,
+    on_phase: Phase = _quiet,
 ) -> RecountReport:
     """Check a snapshot folder (or the one its ``latest`` names); problems are in the report.
+    ``on_phase`` is told, in a few words, what the recount starts doing next (a national
+    recount takes a while; it is called from this process only, never from a worker).
 
     The cycle collector is off meanwhile: the recount makes millions of objects (the index,
     the TPS rows, the parsed documents) and no cycles worth collecting."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _recount(path, public_key, workers, deep)
+        return _recount(path, public_key, workers, deep, on_phase)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _recount(path: Path, public_key: Path | None, workers: int, deep: bool) -> RecountReport:
+def _recount(
+    path: Path, public_key: Path | None, workers: int, deep: bool, on_phase: Phase
+) -> RecountReport:
     folder = locate(path)
     report = RecountReport(str(folder))
     pinned = load_pinned_key(public_key) if public_key is not None else None
+    on_phase("checking the manifest's signature")
     manifest = check_manifest(folder, report, pinned)
     if manifest is None:
         return report
@@ -56,6 +73,10 @@ def _recount(path: Path, public_key: Path | None, workers: int, deep: bool) -> R
     # the files the manifest names (with their size and hash) are checked against it here;
     # the workers read them but do not hash them again
     skip = frozenset(manifest.get("files", {}))
+    on_phase(
+        f"hashing the {len(entries):,} listed files ({workers} worker"
+        f"{'s' if workers > 1 else ''}) while the bulk data is checked and recounted"
+    )
     # every file but the documents to compare is read and hashed in worker processes while
     # this one checks the manifest's files and recomputes the aggregates; then the documents
     # are read and compared
@@ -78,6 +99,7 @@ def _recount(path: Path, public_key: Path | None, workers: int, deep: bool) -> R
         if e.get("sirekap_id")
     }
     context = PassContext(folder, contest, entries, aggregates, ids, skip, deep)
+    on_phase("comparing every published document with the recount, checking the change log")
     documents = Pass(context, workers, Part.DOCUMENTS)
     try:  # the change log is checked here while the workers read the documents
         check_log(folder, manifest, _form_fields(election), passed, report)
