@@ -572,6 +572,36 @@ def _conditions() -> list[tuple[str, list[tuple[str, Condition]]]]:
             [(f"wave-{a}mm", bent("wave", a)) for a in (2, 4, 8)]
             + [(f"bulge-{a}mm", bent("bulge", a)) for a in (2, 4, 8)],
         ),
+        (
+            "combined",
+            [
+                # a photo at midnight under one lamp, the page bent, sent through a
+                # messaging app
+                (
+                    "midnight",
+                    then(
+                        bent("wave", 4),
+                        tilt(5),
+                        page_light("gradient", 0.30),
+                        exposure(-1.5),
+                        sensor_noise(16),
+                        long_side(SHARED_SIZE),
+                        jpeg(60),
+                    ),
+                ),
+                # taken in a hurry: shaken, at an angle, the page bulging
+                (
+                    "hurried",
+                    then(
+                        bent("bulge", 4),
+                        keystone(0.15, "top"),
+                        motion_blur(5),
+                        sensor_noise(8),
+                        jpeg(70),
+                    ),
+                ),
+            ],
+        ),
     ]
 
 
