@@ -4,6 +4,10 @@ The JSON-lines output is a contract other tools rely on: one object per image, i
 order given, `{"path", "label", "value", "confidence"}` with label "0".."9", "X" or
 "blank" (value 0 for X and blank), or `{"path", "error"}` for a file that cannot be read.
 Any such error makes the command exit non-zero after every other file was read.
+
+Images are read as the form's boxes look: a light digit on a dark ground (as MNIST stores
+digits) is turned dark on light, a transparent ground is laid on white, 16-bit levels are
+brought to 8 bits.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from rekap.reading.digits import DigitReading, OnnxDigitClassifier
+from rekap.reading.digits import DigitReading, OnnxDigitClassifier, as_dark_on_light
 
 app = typer.Typer(
     help="Read handwritten digit boxes (0-9, X for a crossed-out box, blank) from crops.",
@@ -57,20 +61,42 @@ class _Outcome:
 
 
 def _load(path: Path) -> NDArray[np.uint8] | str:
-    """The image as BGR uint8, or why it cannot be read."""
+    """The image as BGR uint8 with the digit dark on a light ground, or why it cannot be
+    read. Digit collections come in other shapes than the form's photographed boxes: a
+    transparent ground is laid on white, 16-bit levels are brought to 8, and a light digit
+    on a dark ground (MNIST's way) is inverted (``as_dark_on_light``)."""
     if not path.exists():
         return "no such file"
     if path.is_dir():
         return "is a directory, not an image"
     try:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     except cv2.error as problem:
         return f"unreadable image ({problem.msg.strip()})"
     if image is None:
         return "not an image, or an unreadable one"
     if min(image.shape[:2]) < _MIN_SIDE:
         return f"image too small ({image.shape[1]}x{image.shape[0]} pixels)"
-    return np.asarray(image, dtype=np.uint8)
+    return as_dark_on_light(_bgr(np.asarray(image)))
+
+
+def _bgr(image: NDArray[np.generic]) -> NDArray[np.uint8]:
+    """Any image OpenCV decodes (grey, BGR or BGRA; 8, 16 bit or float) as 8-bit BGR, a
+    transparent ground laid on white."""
+    levels = np.nan_to_num(np.asarray(image, dtype=np.float32))
+    if image.dtype == np.uint16:
+        levels /= 257.0
+    elif image.dtype.kind == "f" and float(levels.max(initial=0.0)) <= 1.0:
+        levels *= 255.0
+    levels = np.clip(levels, 0.0, 255.0)
+    if levels.ndim == 2:
+        levels = levels[:, :, None]
+    if levels.shape[2] in (2, 4):  # with an alpha channel: over white paper
+        alpha = levels[:, :, -1:] / 255.0
+        levels = levels[:, :, :-1] * alpha + 255.0 * (1.0 - alpha)
+    if levels.shape[2] == 1:
+        levels = np.repeat(levels, 3, axis=2)
+    return np.asarray(np.round(levels[:, :, :3]), dtype=np.uint8)
 
 
 def _read_all(paths: list[Path], classifier: OnnxDigitClassifier) -> list[_Outcome]:
