@@ -81,6 +81,14 @@ def test_bytes_that_are_not_an_image_are_refused() -> None:
     assert "empty" in _refusal(b"").reason
 
 
+def test_an_iphone_heic_photo_is_refused_with_what_to_do() -> None:
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 200
+    reason = _refusal(heic).reason
+    assert "HEIC" in reason and "JPEG" in reason
+    other = b"\x00\x00\x00\x18ftypisom\x00\x00\x00\x00isommp41" + b"\x00" * 200
+    assert "not an image" in _refusal(other).reason  # a video is not a HEIC photo
+
+
 def test_a_truncated_jpeg_is_refused() -> None:
     data = _jpeg(800, 600)
     assert "truncated" in _refusal(data[: len(data) // 2]).reason
