@@ -102,6 +102,9 @@ def test_two_hidden_fiducials_leave_the_page_incomplete() -> None:
     assert isinstance(result, Problem)
     assert result.status == "page_incomplete"
     assert result.page == 1
+    hidden = ", ".join(f.name.replace("_", " ") for f in template.fiducials[2:])
+    assert f"(not found: {hidden})" in result.reason  # which corners to bring into view
+    assert "all four corners in the frame" in result.reason
 
 
 def test_a_tag_of_another_form_is_not_this_form() -> None:

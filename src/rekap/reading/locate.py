@@ -121,10 +121,10 @@ def _find_tag_anywhere(gray: NDArray[np.uint8]) -> list[TagDetection]:
     ]
 
 
-def _match_to_tag(
+def _slots(
     candidates: Sequence[FiducialCandidate], template: PageTemplate, tag: TagDetection
-) -> Chosen:
-    """Assign candidates to fiducials using the tag alone (at least three must fit)."""
+) -> list[Chosen]:
+    """For each fiducial, ``None`` and the candidates lying where the tag predicts it."""
     tag_corners = np.array(template.apriltag.corners)
     from_tag = _affine(tag_corners, np.array(tag.corners, dtype=np.float64))
     tag_centre = np.array(tag.corners).mean(axis=0)
@@ -141,6 +141,11 @@ def _match_to_tag(
             if cosine > np.cos(np.deg2rad(30)) and 0.4 < length < 2.5 and sized:
                 slot.append(c)
         options.append(slot)
+    return options
+
+
+def _match_to_tag(options: Sequence[Chosen], template: PageTemplate, tag: TagDetection) -> Chosen:
+    """Assign candidates to fiducials using the tag alone (at least three must fit)."""
     best: tuple[int, float, Chosen] | None = None
     for choice in itertools.product(*options):
         used = [i for i, c in enumerate(choice) if c is not None]
@@ -236,12 +241,21 @@ def _locate_by_tag(
         return Problem("not_a_form", f"AprilTag id {other} is not a page of this form")
     tag = ours[0]
     template = known[tag.id]
-    chosen = _match_to_tag(candidates, template, tag)
+    options = _slots(candidates, template, tag)
+    chosen = _match_to_tag(options, template, tag)
     if sum(c is not None for c in chosen) < 3:
+        missing = [
+            f.name.replace("_", " ")
+            for f, slot in zip(template.fiducials, options, strict=True)
+            if len(slot) == 1
+        ]
+        seen = f"not found: {', '.join(missing)}" if missing else "those found do not fit the tag"
         return Problem(
             "page_incomplete",
             f"page {template.page} found (AprilTag {tag.id}) but fewer than three corner "
-            "fiducials are visible, so it cannot be located reliably",
+            f"fiducials are visible ({seen}), so it cannot be located reliably: photograph "
+            "the whole page again, flat, with all four corners in the frame and nothing over "
+            "them",
             page=template.page,
         )
     return template, chosen, tag
