@@ -142,6 +142,7 @@ def test_a_photo_of_something_else_is_not_a_form(reader: PageReader) -> None:
     assert ok
     reading = reader.read(encoded.tobytes())
     assert (reading.status, reading.page, reading.fields) == ("not_a_form", None, ())
+    assert "if it is a page of the C.Hasil form, photograph it again" in reading.reason
 
 
 @pytest.mark.parametrize(

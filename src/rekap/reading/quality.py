@@ -94,6 +94,11 @@ def explain_missing_page(quality: ImageQuality, size: tuple[int, int] | None = N
             f"camera's own photo (at least {SMALL_PHOTO_LONG_SIDE} pixels on its long side), "
             "not a copy made smaller by a messaging app"
         )
+    else:
+        reason += (
+            "; if it is a page of the C.Hasil form, photograph it again: the whole page, "
+            "close enough to fill the frame, sharp"
+        )
     return Problem("not_a_form", reason)
 
 
