@@ -14,6 +14,8 @@ from enum import StrEnum
 
 from PIL import Image, UnidentifiedImageError
 
+from rekap.domain.photo_formats import HEIF_ADVICE, is_heif
+
 MAX_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 MIN_SIDE = 400
@@ -61,6 +63,8 @@ def check_photo(data: bytes) -> CheckedPhoto | PhotoRefused:
         return PhotoRefused("too_large", f"{len(data):,} bytes; the limit is {MAX_BYTES:,}")
     kind = sniff_format(data)
     if kind is None:
+        if is_heif(data):
+            return PhotoRefused("not_an_image", f"not a JPEG, PNG or WebP image: {HEIF_ADVICE}")
         return PhotoRefused("not_an_image", "not a JPEG, PNG or WebP image")
     try:
         with Image.open(io.BytesIO(data)) as image:

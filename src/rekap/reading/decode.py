@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, UnidentifiedImageError
 
+from rekap.domain.photo_formats import HEIF_ADVICE, is_heif
 from rekap.reading.problem import Problem
 
 GrayImage = NDArray[np.uint8]
@@ -80,21 +81,9 @@ def _read_header(data: bytes) -> _Header | Problem:
     except Image.DecompressionBombError as error:
         return Problem("unreadable", f"refused as a decompression bomb: {error}")
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
-        if _is_heif(data):
-            return Problem(
-                "unreadable",
-                "a HEIC/HEIF photo (an iPhone's default format), which is not read here: "
-                "send it as JPEG (on the phone: Settings, Camera, Formats, Most Compatible)",
-            )
+        if is_heif(data):
+            return Problem("unreadable", HEIF_ADVICE)
         return Problem("unreadable", f"not an image in a known format ({type(error).__name__})")
-
-
-_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif")
-
-
-def _is_heif(data: bytes) -> bool:
-    """An ISO base media file whose brand is HEIF's (HEIC, or AVIF): ``ftyp`` at byte 4."""
-    return data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS
 
 
 def _jpeg_is_complete(data: bytes) -> bool:
