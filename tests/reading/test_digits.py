@@ -205,6 +205,8 @@ def test_a_light_digit_on_a_dark_ground_is_turned_dark_on_light() -> None:
     assert np.array_equal(as_dark_on_light(ink), 255 - ink)
     flat = np.full((28, 28), 17, np.uint8)
     assert as_dark_on_light(flat) is flat
+    with_alpha = np.dstack([255 - box, np.full(box.shape[:2], 200, np.uint8)])
+    assert np.array_equal(as_dark_on_light(with_alpha), np.dstack([box, with_alpha[:, :, 3]]))
     dim = (box // 4 + 10).astype(np.uint8)  # a box in a dim corner, a glint of glare on it
     dim[:6, :20] = 255  # 5 % of the box
     assert as_dark_on_light(dim) is dim

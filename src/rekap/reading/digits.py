@@ -105,7 +105,9 @@ def as_dark_on_light(crop: NDArray[np.uint8]) -> NDArray[np.uint8]:
     contrast = bright - dark
     light_on_dark = bright - median > _LIGHT_ON_DARK_RATIO * max(median - dark, 1.0)
     if contrast >= _MIN_CONTRAST and light_on_dark:
-        inverted: NDArray[np.uint8] = 255 - np.asarray(crop, dtype=np.uint8)
+        inverted: NDArray[np.uint8] = np.array(crop, dtype=np.uint8)
+        colours = inverted[:, :, :3] if inverted.ndim == 3 else inverted  # not an alpha
+        np.subtract(255, colours, out=colours)
         return inverted
     return crop
 
