@@ -75,7 +75,8 @@ def _recount(
     skip = frozenset(manifest.get("files", {}))
     on_phase(
         f"hashing the {len(entries):,} listed files ({workers} worker"
-        f"{'s' if workers > 1 else ''}) while the bulk data is checked and recounted"
+        f"{'s' if workers > 1 else ''}), the documents among them as they are compared next, "
+        "while the bulk data is checked and recounted"
     )
     # every file but the documents to compare is read and hashed in worker processes while
     # this one checks the manifest's files and recomputes the aggregates; then the documents
