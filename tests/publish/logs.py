@@ -8,12 +8,12 @@ import json
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from rekap.adapters.keys import SigningKey
 from rekap.adapters.snapshot_dir import DirectorySnapshotStore
-from rekap.events.chain import Recorded, append
+from rekap.events.chain import GENESIS, Recorded, append, digest
 from rekap.events.model import (
     Event,
     FindingsRecorded,
@@ -25,6 +25,7 @@ from rekap.events.model import (
 from rekap.publish.manifest import signature_file
 from rekap.publish.records import LogHead, TpsRecord
 from rekap.publish.snapshot import publish_snapshot
+from rekap.recount.problems import Kind, RecountReport
 from tests.publish.conftest import AT, request_for
 
 
@@ -125,3 +126,36 @@ def reseal(
     data = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
     (folder / "manifest.json").write_bytes(data)
     (folder / "manifest.sig").write_bytes(signature_file(signer, data))
+
+
+def rehashed(lines: list[dict[str, object]], start: int) -> list[dict[str, object]]:
+    """Every hash from ``start`` on recomputed: the chain holds again after an altered event."""
+    previous = str(lines[start - 1]["hash"]) if start else GENESIS
+    for line in lines[start:]:
+        line["previous_hash"] = previous
+        line["hash"] = previous = digest(
+            int(str(line["sequence"])),
+            str(line["kind"]),
+            datetime.fromisoformat(str(line["at"])),
+            str(line["actor"]),
+            str(line["reason"]),
+            line["payload"],  # type: ignore[arg-type]
+            previous,
+        )
+    return lines
+
+
+def assert_chain_broken(report: RecountReport, path: str, at: int) -> None:
+    """The recount found the log file ``path`` altered at line ``at`` (its hash no longer
+    holds) and, the chain broken, compared no number with it."""
+    assert [(p.kind, p.path, p.detail) for p in report.problems] == [
+        (
+            Kind.LOG,
+            path,
+            f"log chain broken at sequence {at + 1}: its content does not match its hash "
+            "(changed after it was written)",
+        )
+    ]
+    assert report.notes == [
+        "The TPS numbers were not compared with the change log: the chain is broken."
+    ]

@@ -35,6 +35,7 @@ def test_a_fresh_snapshot_agrees_and_a_tampered_one_fails(
     assert f"from{server.url}{snapshot.name}/" in "".join(agreed.output.split())
     assert "Recount agrees with the snapshot" in agreed.output
     assert "Fetched " in agreed.output
+    assert "Signedbykey" in "".join(agreed.output.split())  # the signer, over HTTP too
     (snapshot / "rekap/ppwp/11.json").write_text("{}")
     (snapshot / "data/region-ppwp.csv.gz").unlink()
     failed = runner.invoke(app, ["recount", server.url, "--workers", "1"], env=WIDE)

@@ -6,6 +6,8 @@ it runs: ``rekap recount --help`` is instant.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import threading
 import time
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -63,6 +66,7 @@ def recount(
 
     started = time.perf_counter()
     given = str(snapshot)
+    pinned = _pinned_key(public_key) if public_key is not None else None
     try:
         if is_url(given):
             report = _recount_url(given, public_key, workers, deep, connections, max_download_gb)
@@ -71,30 +75,131 @@ def recount(
 
             report = run_recount(Path(given), public_key, workers, deep, _say_phase)
     except NoSnapshot as error:
-        console.print(f"[red]{error}[/]")
+        console.print(Text(_shown(str(error)), style="red"), soft_wrap=True)
         raise typer.Exit(2) from None
     seconds = time.perf_counter() - started
-    checks = Table(title=f"Recount of {report.snapshot}")
+    if not _print_report(report, pinned, seconds):
+        raise typer.Exit(1)
+
+
+def _shown(text: str) -> str:
+    """``text`` on one line, every character as itself but the ones a terminal would not
+    show as one (a newline, a control or a format character), which are escaped as Python
+    writes them (``\\n``, ``\\x1b``, ``\\u202e``): a file's name cannot forge a line of the
+    report. Printed as a ``Text``, never as markup, it cannot restyle or hide anything."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _print_report(report: RecountReport, pinned: bytes | None, seconds: float) -> bool:
+    """Print the report on stdout, every name and detail from the snapshot as plain text;
+    True when the recount agrees."""
+    out = Console()
+    checks = Table(title=Text(f"Recount of {_shown(report.snapshot)}"))
     checks.add_column("check")
     checks.add_column("count", justify="right")
     for name, count in sorted(report.checked.items()):
-        checks.add_row(name, f"{count:,}")
-    Console().print(checks)
+        checks.add_row(Text(_shown(name)), Text(f"{count:,}"))
+    out.print(checks)
     if report.nasional:
         totals = ", ".join(f"{k} {v:,}" for k, v in report.nasional.items() if v)
-        Console().print(f"Nasional, recounted: {totals}")
+        out.print(Text(f"Nasional, recounted: {_shown(totals)}"), soft_wrap=True)
+    for line in _signer_lines(report, pinned):
+        out.print(line, soft_wrap=True)
     for note in report.notes:
-        Console().print(f"[yellow]Note[/]: {note}")
+        out.print(Text.assemble(("Note", "yellow"), f": {_shown(note)}"), soft_wrap=True)
     for problem in report.problems[:100]:
-        Console().print(f"[red]{problem.kind.value}[/] {problem.path}: {problem.detail}")
+        line = Text.assemble(
+            (problem.kind.value, "red"), f" {_shown(problem.path)}: {_shown(problem.detail)}"
+        )
+        out.print(line, soft_wrap=True)
     if len(report.problems) > 100:
-        Console().print(f"… and {len(report.problems) - 100:,} more problems.")
+        out.print(Text(f"… and {len(report.problems) - 100:,} more problems."))
     if report.ok:
-        Console().print(f"[green]Recount agrees with the snapshot[/] ({seconds:.1f} s).")
-        return
+        agrees = Text.assemble(
+            ("Recount agrees with the snapshot", "green"), f" ({seconds:.1f} s)."
+        )
+        out.print(agrees)
+        return True
     kinds = ", ".join(f"{n} {k}" for k, n in report.by_kind().items())
-    Console().print(f"[red]Recount FAILED[/]: {kinds} ({seconds:.1f} s).")
-    raise typer.Exit(1)
+    out.print(Text.assemble(("Recount FAILED", "red"), f": {kinds} ({seconds:.1f} s)."))
+    return False
+
+
+UNPINNED_NOTE = (
+    "no --public-key given: the signature was checked against the key the snapshot itself "
+    "carries, which proves it intact, not who signed it; pin the publisher's key with "
+    "--public-key to be sure."
+)
+
+
+def _signer_lines(report: RecountReport, pinned: bytes | None) -> list[Text]:
+    """Which key signed the manifest (its id: the first 16 hex digits of the SHA-256 of the
+    raw Ed25519 key, as ``rekap publish`` says it), and, with no key pinned, why that alone
+    does not say who signed."""
+    lines = []
+    verified = report.checked["signature"] > 0
+    named = report.signer
+    if pinned is not None and verified:
+        lines.append(Text(f"Signed by key {_key_id(pinned)}, the one given with --public-key."))
+    elif named is not None and verified:
+        public = base64.b64encode(named).decode("ascii")
+        lines.append(Text(f"Signed by key {_key_id(named)} (Ed25519 public key {public})."))
+    elif named is not None:
+        lines.append(
+            Text(f"The manifest names key {_key_id(named)}; the signature was not verified.")
+        )
+    if pinned is None:
+        lines.append(Text.assemble(("Note", "yellow"), f": {UNPINNED_NOTE}"))
+    return lines
+
+
+def _key_id(public_raw: bytes) -> str:
+    """A key's id as the publisher gives it: the SHA-256 of the raw key, 16 hex digits."""
+    return hashlib.sha256(public_raw).hexdigest()[:16]
+
+
+def _pinned_key(path: Path) -> bytes:
+    """The raw key ``--public-key`` names; a file that is not one exits 2 with one line that
+    says what it is instead (before anything is fetched or recounted)."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+
+    from rekap.recount.signature import load_pinned_key
+
+    try:
+        return load_pinned_key(path)
+    except OSError as error:
+        reason = _unreadable(error)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        reason = _not_a_key(path)
+    message = f"--public-key {_shown(str(path))}: {reason}"
+    console.print(Text(message, style="red"), soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _unreadable(error: OSError) -> str:
+    if isinstance(error, FileNotFoundError):
+        return "no such file"
+    if isinstance(error, IsADirectoryError):
+        return "a folder, not a key file (give the publisher's public-key.pem)"
+    return f"cannot be read ({_shown(error.strerror or str(error))})"
+
+
+def _not_a_key(path: Path) -> str:
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return _unreadable(error)
+    if b"PRIVATE KEY-----" in data:
+        return "a private key; give the publisher's public key (public-key.pem)"
+    try:
+        key = load_pem_public_key(data)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return "not a PEM public key (-----BEGIN PUBLIC KEY-----)"
+    kind = type(key).__name__.removesuffix("PublicKey")
+    return f"a public key of type {kind}, not Ed25519 (the type that signs snapshots)"
 
 
 def _say_phase(text: str) -> None:
@@ -120,10 +225,11 @@ def _recount_url(
         report = recount_url(url, public_key, workers, deep, options, progress)
     finally:
         progress.done()
-    console.print(
+    fetched = (
         f"Fetched {progress.files:,} files ({progress.bytes / 1e6:,.1f} MB) "
-        f"in {progress.seconds:.1f} s from {report.snapshot}"
+        f"in {progress.seconds:.1f} s from {_shown(report.snapshot)}"
     )
+    console.print(Text(fetched))
     return report
 
 

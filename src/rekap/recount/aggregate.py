@@ -95,7 +95,7 @@ def recompute(parquet: Path, fields: Sequence[str]) -> Aggregates:
     try:
         connection.execute(
             f"CREATE TEMP TABLE v AS SELECT kode_tps, {per_tps} "
-            f"FROM read_parquet('{_quote(parquet)}')"
+            f"FROM read_parquet('{quote_path(parquet)}')"
         )
         result = Aggregates(tuple(fields))
         codes, matrix = _columns(
@@ -149,5 +149,6 @@ def _columns(found: Mapping[str, Any], names: Sequence[str]) -> tuple[list[str],
     return codes, matrix
 
 
-def _quote(path: Path) -> str:
+def quote_path(path: Path) -> str:
+    """A path as the text of a DuckDB string literal."""
     return str(path).replace("'", "''")

@@ -9,25 +9,26 @@ from pathlib import Path
 
 import duckdb
 
-from rekap.recount.aggregate import Aggregates, columns
+from rekap.recount.aggregate import Aggregates, columns, quote_path
 from rekap.recount.layout import bulk_region, bulk_tps
 from rekap.recount.problems import Kind, RecountReport
 
+_FORMATS = ("parquet", "csv.gz", "jsonl.gz")
 DUCK_TYPES = {"string": "VARCHAR", "int32": "INTEGER", "int64": "BIGINT", "bool": "BOOLEAN"}
 
 
 def _sources(folder: Path, contest: str, schema: Sequence[Mapping[str, str]]) -> dict[str, str]:
     spec = "{" + ", ".join(f"'{c['name']}': '{DUCK_TYPES[c['type']]}'" for c in schema) + "}"
+    parquet, csv, jsonl = (quote_path(folder / bulk_tps(contest, x)) for x in _FORMATS)
     return {
-        bulk_tps(contest, "parquet"): f"read_parquet('{folder / bulk_tps(contest, 'parquet')}')",
+        bulk_tps(contest, "parquet"): f"read_parquet('{parquet}')",
         bulk_tps(contest, "csv.gz"): (
-            f"read_csv('{folder / bulk_tps(contest, 'csv.gz')}', header=true, "
+            f"read_csv('{csv}', header=true, "
             "auto_detect=false, delim=',', quote='\"', escape='\"', "
             f"allow_quoted_nulls=false, columns={spec})"
         ),
         bulk_tps(contest, "jsonl.gz"): (
-            f"read_json('{folder / bulk_tps(contest, 'jsonl.gz')}', "
-            f"format='newline_delimited', columns={spec})"
+            f"read_json('{jsonl}', format='newline_delimited', columns={spec})"
         ),
     }
 
@@ -64,7 +65,7 @@ def check_formats(
 
 def check_rows(folder: Path, contest: str, fields: Sequence[str], report: RecountReport) -> None:
     """Row-level consistency and the two vote identities on every counted TPS."""
-    source = f"read_parquet('{folder / bulk_tps(contest, 'parquet')}')"
+    source = f"read_parquet('{quote_path(folder / bulk_tps(contest, 'parquet'))}')"
     votes = [f for f in fields if f not in ("suara_sah", "suara_tidak_sah", "suara_total")]
     vote_sum = " + ".join(f'"{v}"' for v in votes) or "0"
     checks = {
@@ -111,7 +112,9 @@ def check_region_table(
     connection = duckdb.connect()
     try:
         selected = ", ".join(f'"{n}"' for n in names)
-        rows = connection.execute(f"SELECT kode, {selected} FROM read_parquet('{path}')").fetchall()
+        rows = connection.execute(
+            f"SELECT kode, {selected} FROM read_parquet('{quote_path(path)}')"
+        ).fetchall()
     except duckdb.Error as error:
         report.add(Kind.BULK, bulk_region(contest), f"unreadable: {str(error).splitlines()[0]}")
         return

@@ -1,6 +1,7 @@
 """A snapshot's files over HTTP into a folder, several at a time; each failure is a problem.
 
-A 404 is a missing file; a body that stops short, or runs past the size the manifest lists
+A 404 is a missing file, and so is one the server sends too slowly (past its deadline, see
+``http_get.FileClock``); a body that stops short, or runs past the size the manifest lists
 (or, for a file with no listed size, past a generous cap), is a corrupted file and nothing of
 it is kept. The recount then runs on the folder as on any other.
 """
@@ -59,6 +60,8 @@ def problem_for(wanted: Wanted, fetched: Fetched, budget: int) -> Problem | None
         return Problem(Kind.CORRUPTED, path, f"the server sent more than {limit}: cut off")
     if outcome is Outcome.CUT:
         return Problem(Kind.CORRUPTED, path, f"{fetched.detail}: cut short")
+    if outcome is Outcome.SLOW:
+        return Problem(Kind.MISSING, path, f"could not be fetched: {fetched.detail}")
     if outcome is Outcome.SPENT:
         detail = f"not fetched whole: the download cap of {budget:,} bytes is spent"
         return Problem(Kind.MISSING, path, detail)

@@ -26,11 +26,15 @@ def locate(path: Path) -> Path:
     if (path / MANIFEST).exists() or (path / INDEX).exists():
         return path
     pointer = path / "latest"
-    if pointer.is_file():
-        target = path / pointer.read_text(encoding="ascii").strip()
-        if target.is_dir():
-            return target
-    raise NoSnapshot(f"{path} holds no snapshot (no {MANIFEST}, no latest pointer)")
+    if not pointer.is_file():
+        raise NoSnapshot(f"{path} holds no snapshot (no {MANIFEST}, no latest pointer)")
+    name = pointer.read_bytes().decode("ascii", "replace").strip()
+    if not plain_path(name) or "\ufffd" in name:
+        raise NoSnapshot(f"{pointer} does not name a snapshot folder inside {path}: {name!r}")
+    target = path / name
+    if not target.is_dir():
+        raise NoSnapshot(f"{pointer} names {name!r}, which is not a folder in {path}")
+    return target
 
 
 def plain_path(path: str) -> bool:

@@ -5,11 +5,16 @@ manifest's ``log_head``, and every TPS number of the bulk data must be what repl
 to that head gives (``replay_values``: a result imported, then each number changed, whether by a
 photo read and accepted, a verification or an import). The numbers of a TPS held by a blocking
 finding are compared too: the bulk data publishes them.
+
+Nothing in a log file is trusted before it has passed: a file that failed its hash against the
+manifest is not read at all, and a record is replayed only once the chain has accepted it. A
+record the chain accepts but that cannot be replayed (a shape no event of its kind has: a
+publisher's bug, or a stolen key) is a broken log too, named with its file and event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,9 +62,12 @@ class Chain:
     logged: Values
 
 
-def check_chain(folder: Path, manifest: Mapping[str, Any], report: RecountReport) -> Chain | None:
+def check_chain(
+    folder: Path, manifest: Mapping[str, Any], passed: set[str], report: RecountReport
+) -> Chain | None:
     """The chain and its head; ``(head sequence, files)`` when the TPS numbers can be compared
-    with the log, None (with a problem or a note in the report) when they cannot."""
+    with the log, None (with a problem or a note in the report) when they cannot. Only log
+    files in ``passed`` (those whose hash matched the manifest's) are read."""
     paths = log_paths(manifest)
     if manifest.get("log_head") is None:
         if paths:
@@ -82,6 +90,13 @@ def check_chain(folder: Path, manifest: Mapping[str, Any], report: RecountReport
     if not paths:
         report.add(Kind.LOG, LOG_DIR, f"the manifest names log head {head[0]}, but no log files")
         return None
+    failed = [p for p in paths if p not in passed]
+    if failed:  # each is named already, as missing or corrupted
+        report.notes.append(
+            f"The change log was not checked: {failed[0]} failed its check"
+            + (f" (and {len(failed) - 1} more log files)." if len(failed) > 1 else ".")
+        )
+        return None
     found = _walk(folder, paths, head, manifest, report)
     if isinstance(found, str):
         report.notes.append(f"The TPS numbers were not compared with the change log: {found}.")
@@ -97,20 +112,24 @@ def _walk(
     report: RecountReport,
 ) -> Chain | str:
     """Verify the chain file after file, replaying the records that concern the snapshot as
-    they pass: the chain and its numbers, or why the numbers cannot be compared."""
+    the chain accepts them: the chain and its numbers, or why the numbers cannot be compared."""
     sequence, digest = head
-    reader = LogReader(folder, [p for p in paths if (folder / p).is_file()])  # absent: named
-    contest = str(manifest.get("contest", ""))
+    reader = LogReader(folder, paths)
     scope = [str(s) for s in manifest.get("scope") or ()]
-    logged: Values = {}
+    replay = Replay(sequence, str(manifest.get("contest", "")), scope)
     try:
-        check = verify_chain(_replaying(reader, logged, sequence, contest, scope))
+        check = verify_chain(_replaying(reader, replay))
     except LogUnreadable as error:
         report.add(Kind.LOG, error.path, f"line {error.line}: {error.reason}")
+        return "a log file cannot be read"
+    except RecursionError:  # a payload nested deeper than its hash can be computed
+        report.add(Kind.LOG, reader.current, f"event {replay.last} is nested too deeply to check")
         return "a log file cannot be read"
     report.checked["log events verified"] += check.checked
     for path, first in reader.misnamed:
         report.add(Kind.LOG, path, f"starts at event {first}, its name says {log_first(path)}")
+    if replay.failure is not None:
+        report.add(Kind.LOG, *replay.failure)
     if not check.ok:
         detail = f"log chain broken at sequence {check.broken_at}: {check.problem}"
         report.add(Kind.LOG, reader.current, detail)
@@ -124,23 +143,51 @@ def _walk(
         detail = f"event {sequence} has hash {last.hash}, the manifest names {digest}"
         report.add(Kind.LOG, paths[-1], detail)
         return "the log does not end at the manifest's head"
-    return Chain(sequence, logged)
+    if replay.failure is not None:
+        return "an event of the log cannot be replayed"
+    return Chain(sequence, replay.logged)
 
 
-def _replaying(
-    records: Iterable[Recorded], logged: Values, head: int, contest: str, scope: Sequence[str]
-) -> Iterator[Recorded]:
-    """Every record, on to the chain's check; those about the snapshot (up to the head, its
-    contest, a TPS in its scope) applied to ``logged`` on the way. The numbers are used only
-    once the whole chain has held."""
-    prefixes = tuple(scope)
-    for record in records:
-        if record.sequence <= head:
-            about = record.payload.get("contest", contest)
+class Replay:
+    """The numbers of the records about the snapshot (up to its head, its contest, a TPS in
+    its scope), applied one record at a time; ``failure`` is ``(file, detail)`` for the first
+    record that cannot be applied (none is applied after it), ``last`` the sequence of the
+    record read last."""
+
+    def __init__(self, head: int, contest: str, scope: Sequence[str]) -> None:
+        self.head = head
+        self.contest = contest
+        self.prefixes = tuple(scope)
+        self.logged: Values = {}
+        self.failure: tuple[str, str] | None = None
+        self.last = 0
+
+    def apply(self, record: Recorded, path: str) -> None:
+        if self.failure is not None or record.sequence > self.head:
+            return
+        try:
+            about = record.payload.get("contest", self.contest)
             kode = str(record.payload.get("kode_tps", ""))
-            if about == contest and (not prefixes or not kode or kode.startswith(prefixes)):
-                apply_record(logged, record)
+            if about == self.contest and (
+                not self.prefixes or not kode or kode.startswith(self.prefixes)
+            ):
+                apply_record(self.logged, record)
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
+            reason = f"no {error.args[0]!r}" if isinstance(error, KeyError) else str(error)
+            detail = f"event {record.sequence} ({record.kind}) cannot be replayed: {reason}"
+            self.failure = (path, detail)
+
+
+def _replaying(reader: LogReader, replay: Replay) -> Iterator[Recorded]:
+    """Every record, on to the chain's check, each applied to ``replay`` once the check has
+    accepted it: ``verify_chain`` asks for the next record only after accepting this one, and
+    stops at the first it does not (which is never applied). The numbers are used only once
+    the whole chain has held."""
+    for record in reader:
+        replay.last = record.sequence
+        path = reader.current
         yield record
+        replay.apply(record, path)
 
 
 def _say(value: int | None) -> str:
@@ -265,7 +312,7 @@ def check_log(
 ) -> None:
     """The chain, its head, then every TPS number against the replay (``fields``: the form's
     numbers, as ``election.json`` lists them)."""
-    chain = check_chain(folder, manifest, report)
+    chain = check_chain(folder, manifest, passed, report)
     if chain is None:
         return
     if bulk_tps(str(manifest.get("contest", "")), "parquet") not in passed:

@@ -2,6 +2,8 @@
 
 Each line of ``log/events-<first>.jsonl.gz`` is one event as the API serves it; the record it
 gives is checked by ``rekap.events.chain.verify_chain`` exactly as the server's own log is.
+A file is decompressed as it is read, one line at a time, and no line longer than
+``MAX_LINE`` is read whole: a small gzip file can hold a gigabyte of one line.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ import orjson
 
 from rekap.events.chain import Recorded
 from rekap.recount.layout import log_first
+
+MAX_LINE = 1 << 20
+"""The longest line (one event, its newline left out) read from a log file, in bytes: 1 MiB.
+An event is a few hundred bytes, a result imported with every number of a form a few thousand;
+a longer line is reported as unreadable, not read on."""
 
 
 class LogUnreadable(ValueError):
@@ -78,8 +85,11 @@ class LogReader:
     def _file(self, path: str) -> Iterator[Recorded]:
         number = 0
         try:
-            with gzip.open(self.folder / path, "rb") as lines:
-                for number, line in enumerate(lines, 1):
+            with gzip.open(self.folder / path, "rb") as stream:
+                while line := stream.readline(MAX_LINE + 1):
+                    number += 1
+                    if len(line) > MAX_LINE and not line.endswith(b"\n"):
+                        raise LogUnreadable(path, number, f"longer than {MAX_LINE:,} bytes")
                     try:
                         record = record_of(line)
                     except (ValueError, TypeError, KeyError) as error:

@@ -40,6 +40,8 @@ class RecountReport:
     nasional: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     """What was not checked, and why (not failures)."""
+    signer: bytes | None = None
+    """The raw Ed25519 public key the manifest names (whether or not its signature holds)."""
 
     @property
     def ok(self) -> bool:

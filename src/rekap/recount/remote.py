@@ -31,6 +31,9 @@ SIGNATURE_CAP = 64 << 10
 LATEST_CAP = 4 << 10
 INDEX_CAP = 1 << 30
 """For a ``SHA256SUMS`` whose size the manifest does not give (nationally: ~120 MB)."""
+PATH_SAFE = "/%!$&'()*+,;=:@~"
+"""What ``base_of`` leaves as it is in a path (with letters, digits and ``_.-``): the
+separators, and '%' so that an address already percent-encoded is not encoded twice."""
 UNLISTED_NOTE = (
     "Files on the server that SHA256SUMS does not list were not looked for: a web server "
     "gives no list of its files (download the folder and recount it for that check)."
@@ -53,14 +56,31 @@ def is_url(text: str) -> bool:
 
 
 def base_of(url: str) -> str:
-    """The address as a folder's (ending with '/'); refused when it cannot be one."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise NoSnapshot(f"{url} is not an http:// or https:// address")
+    """The address as a folder's (ending with '/', its path percent-encoded as a browser
+    would: spaces, accents); refused as no snapshot when it cannot be one."""
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port  # a bad IPv6 address or port raises
+        if host:
+            host.encode("idna")  # an empty or over-long label raises
+    except ValueError as error:  # UnicodeError is one
+        raise NoSnapshot(f"{_shown(url)} is not a valid address ({error})") from None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise NoSnapshot(f"{_shown(url)} is not an http:// or https:// address")
+    if parts.username is not None or parts.password is not None:
+        raise NoSnapshot(f"{_shown(url)}: a snapshot's address has no user name or password")
+    if not parts.netloc.isprintable() or any(c.isspace() for c in parts.netloc):
+        raise NoSnapshot(f"{_shown(url)} is not a valid address (a space in the server's name)")
     if parts.query or parts.fragment:
-        raise NoSnapshot(f"{url}: a snapshot's address has no query or fragment")
-    path = parts.path if parts.path.endswith("/") else f"{parts.path}/"
+        raise NoSnapshot(f"{_shown(url)}: a snapshot's address has no query or fragment")
+    path = quote(parts.path, safe=PATH_SAFE)
+    path = path if path.endswith("/") else f"{path}/"
     return f"{parts.scheme.lower()}://{parts.netloc}{path}"
+
+
+def _shown(url: str) -> str:
+    """An address as typed, fit for a message (control characters escaped)."""
+    return url if url.isprintable() else ascii(url)[1:-1]
 
 
 def recount_url(
@@ -73,8 +93,8 @@ def recount_url(
 ) -> RecountReport:
     """Fetch and recount the snapshot at ``url``; problems name files by their address.
 
-    Raises ``NoSnapshot`` when the address holds neither a snapshot nor a ``latest`` pointer
-    (or does not answer)."""
+    Raises ``NoSnapshot`` when the address is malformed, or holds neither a snapshot nor a
+    ``latest`` pointer (or does not answer, or sends its manifest too slowly)."""
     options = options or RemoteOptions()
     base = base_of(url)
     client = Client(options.http, Budget(options.max_bytes))
@@ -100,6 +120,8 @@ def _locate(client: Client, base: str, folder: Path) -> str:
         got = client.fetch(url_of(base, name), folder / name, _wanted(name, {}, None).cap)
         if got.outcome is Outcome.NO_ANSWER:
             raise NoSnapshot(f"{base} does not answer ({got.detail})")
+        if got.outcome is Outcome.SLOW:
+            raise NoSnapshot(f"{base} is too slow ({name}: {got.detail})")
         if got.outcome is not Outcome.ABSENT and got.outcome is not Outcome.FAILED:
             return base  # there, even when over its cap or cut short: named later
         tried.append(f"{name}: {got.detail}")
@@ -194,4 +216,5 @@ def _addressed(
         report.checked,
         report.nasional,
         [*report.notes, UNLISTED_NOTE],
+        report.signer,
     )

@@ -3,26 +3,31 @@ every file."""
 
 from __future__ import annotations
 
+import bisect
 import gc
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from rekap.recount import bulk_checks
 from rekap.recount.aggregate import Aggregates, columns, recompute
-from rekap.recount.files import Part, Pass, PassContext, find_unlisted, parse_index
-from rekap.recount.layout import ELECTION, INDEX, SCHEMA, TOTALS, bulk_tps, locate
+from rekap.recount.completeness import absent_documents
+from rekap.recount.election_doc import form_fields, sirekap_ids, tps_columns, vote_fields
+from rekap.recount.files import Entry, Part, Pass, PassContext, find_unlisted, parse_index
+from rekap.recount.layout import ELECTION, INDEX, SCHEMA, bulk_tps, locate
 from rekap.recount.log_checks import check_log
-from rekap.recount.problems import Kind, RecountReport
+from rekap.recount.problems import Kind, Problem, RecountReport
 from rekap.recount.signature import check_listed, check_manifest, load_pinned_key
 
 
 def _json(folder: Path, relative: str, report: RecountReport) -> Any:
     try:
         return json.loads((folder / relative).read_bytes())
-    except (OSError, ValueError) as error:
-        report.add(Kind.CORRUPTED, relative, f"unreadable: {error}")
+    except (OSError, ValueError, RecursionError) as error:
+        report.add(Kind.CORRUPTED, relative, f"unreadable: {type(error).__name__}: {error}")
         return None
 
 
@@ -66,10 +71,10 @@ def _recount(
     if manifest is None:
         return report
     contest = str(manifest.get("contest", ""))
-    entries, problems = (
-        parse_index((folder / INDEX).read_bytes()) if (folder / INDEX).is_file() else ([], [])
-    )
+    index_present = (folder / INDEX).is_file()
+    entries, problems = parse_index((folder / INDEX).read_bytes()) if index_present else ([], [])
     report.problems.extend(problems)
+    _index_agrees(entries, manifest, report)
     # the files the manifest names (with their size and hash) are checked against it here;
     # the workers read them but do not hash them again
     skip = frozenset(manifest.get("files", {}))
@@ -94,24 +99,26 @@ def _recount(
             Kind.MANIFEST, INDEX, f"{len(entries)} entries, the manifest says {expected_files}"
         )
     election = _json(folder, ELECTION, report) if ELECTION in passed else None
-    ids = {
-        str(e["field"]): str(e["sirekap_id"])
-        for e in (election or {}).get("entries", [])
-        if e.get("sirekap_id")
-    }
+    ids = sirekap_ids(election)
     context = PassContext(folder, contest, entries, aggregates, ids, skip, deep)
     on_phase("comparing every published document with the recount, checking the change log")
     documents = Pass(context, workers, Part.DOCUMENTS)
-    try:  # the change log is checked here while the workers read the documents
-        check_log(folder, manifest, _form_fields(election), passed, report)
+    absent: list[Problem] = []
+    try:  # the change log and the trees' completeness are checked while the workers read
+        check_log(folder, manifest, form_fields(election), passed, report)
+        if aggregates is not None:
+            absent = absent_documents(entries, contest, aggregates)
     except BaseException:
         documents.cancel()
         files.cancel()
         raise
     found, counts = documents.result()
     hashed, hashed_counts = files.result()
-    found += hashed
-    found += find_unlisted(files, documents)
+    found += hashed + absent
+    if index_present:
+        found += find_unlisted(files, documents)
+    else:
+        report.notes.append(f"Unlisted files were not looked for: there is no {INDEX}.")
     counts.update(hashed_counts)
     found.sort(key=lambda p: (p.path, p.kind.value, p.detail))
     report.problems.extend(found)
@@ -121,12 +128,14 @@ def _recount(
     return report
 
 
-def _form_fields(election: Any) -> tuple[str, ...]:
-    """Every number of the form (``election.json`` ``fields``), or at least the votes."""
-    if not isinstance(election, dict):
-        return TOTALS
-    listed = tuple(str(f["id"]) for f in election.get("fields", []))
-    return listed or (*(str(e["field"]) for e in election.get("entries", [])), *TOTALS)
+def _index_agrees(entries: list[Entry], manifest: dict[str, Any], report: RecountReport) -> None:
+    """SHA256SUMS's lines for the files the manifest names give the manifest's SHA-256 (the
+    recount checks those files against the manifest, so a wrong line would go unseen by it
+    but not by ``sha256sum -c``)."""
+    for path, entry in manifest.get("files", {}).items():
+        at = bisect.bisect_left(entries, (path, ""))
+        if at < len(entries) and entries[at][0] == path and entries[at][1] != entry["sha256"]:
+            report.add(Kind.MANIFEST, INDEX, f"{path}: another SHA-256 than the manifest's")
 
 
 def _aggregates(
@@ -143,12 +152,22 @@ def _aggregates(
     schema = _json(folder, SCHEMA, report)
     if election is None or schema is None:
         return None
-    fields = (*(str(e["field"]) for e in election.get("entries", [])), *TOTALS)
-    bulk_checks.check_rows(folder, contest, fields, report)
-    formats = [bulk_tps(contest, x) for x in ("csv.gz", "jsonl.gz")]
-    if all(p in passed for p in formats):
-        bulk_checks.check_formats(folder, contest, schema["tps"], report)
-    aggregates = recompute(folder / parquet, fields)
+    fields, tps_schema = vote_fields(election), tps_columns(schema)
+    if fields is None or tps_schema is None:
+        odd = ELECTION if fields is None else SCHEMA
+        report.add(Kind.BULK, odd, "cannot recount: not the documented shape (docs/open-data.md)")
+        return None
+    try:
+        bulk_checks.check_rows(folder, contest, fields, report)
+        formats = [bulk_tps(contest, x) for x in ("csv.gz", "jsonl.gz")]
+        if all(p in passed for p in formats):
+            bulk_checks.check_formats(folder, contest, tps_schema, report)
+        aggregates = recompute(folder / parquet, fields)
+    except (duckdb.Error, ValueError, TypeError, KeyError) as error:
+        # a file that passed its hash but is not what the schema says (a publisher's bug)
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        report.add(Kind.BULK, parquet, f"cannot recount: {first}")
+        return None
     report.checked["regions recomputed"] = len(aggregates.regions)
     bulk_checks.check_region_table(folder, contest, aggregates, report)
     return aggregates

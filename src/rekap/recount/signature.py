@@ -14,7 +14,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from rekap.recount.layout import INDEX, MANIFEST, SIGNATURE, plain_path
+from rekap.recount.manifest_shape import shape_problem
 from rekap.recount.problems import Kind, RecountReport
+from rekap.recount.truncation import looks_truncated
 
 
 def _raw(key: Ed25519PublicKey) -> bytes:
@@ -39,10 +41,19 @@ def check_manifest(
     data = path.read_bytes()
     try:
         manifest: dict[str, Any] = json.loads(data)
+    except (ValueError, RecursionError) as error:  # nested beyond reason: not a manifest
+        report.add(Kind.MANIFEST, MANIFEST, f"unreadable manifest: {type(error).__name__}")
+        return None
+    problem = shape_problem(manifest)
+    if problem is not None:
+        report.add(Kind.MANIFEST, MANIFEST, f"unreadable manifest: {problem}")
+        return None
+    try:
         public = base64.b64decode(manifest["key"]["public_key"], validate=True)
-    except (ValueError, KeyError, TypeError, binascii.Error) as error:
+    except (ValueError, binascii.Error) as error:
         report.add(Kind.MANIFEST, MANIFEST, f"unreadable manifest: {error}")
         return None
+    report.signer = public
     if pinned is not None and public != pinned:
         report.add(Kind.KEY, MANIFEST, "signed by another key than the one given")
         public = pinned
@@ -67,9 +78,13 @@ def check_file(
     if not path.is_file():
         report.add(Kind.MISSING, relative, "listed but absent")
         return False
-    data = path.read_bytes()
-    if size is not None and len(data) != size:
-        kind = Kind.TRUNCATED if len(data) < size else Kind.CORRUPTED
+    with path.open("rb") as file:  # no more than the manifest's size and a byte
+        data = file.read() if size is None else file.read(size + 1)
+    if size is not None and len(data) > size:
+        report.add(Kind.CORRUPTED, relative, f"larger than the {size:,} bytes the manifest says")
+        return False
+    if size is not None and len(data) < size:
+        kind = Kind.TRUNCATED if looks_truncated(relative, data) else Kind.CORRUPTED
         report.add(kind, relative, f"{len(data):,} bytes, the manifest says {size:,}")
         return False
     if hashlib.sha256(data).hexdigest() != sha256:
