@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import cv2
 import numpy as np
@@ -25,6 +25,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from rekap.cli.photo_file import read_photo_file
+from rekap.reading.decode import crop_header, upright
 from rekap.reading.digits import DigitReading, OnnxDigitClassifier, as_dark_on_light
 
 app = typer.Typer(
@@ -64,20 +66,42 @@ def _load(path: Path) -> NDArray[np.uint8] | str:
     """The image as BGR uint8 with the digit dark on a light ground, or why it cannot be
     read. Digit collections come in other shapes than the form's photographed boxes: a
     transparent ground is laid on white, 16-bit levels are brought to 8, and a light digit
-    on a dark ground (MNIST's way) is inverted (``as_dark_on_light``)."""
-    if not path.exists():
-        return "no such file"
-    if path.is_dir():
-        return "is a directory, not an image"
+    on a dark ground (MNIST's way) is inverted (``as_dark_on_light``). The file's bytes are
+    decoded (a path is never handed to OpenCV, which cannot take every file name), turned
+    upright as its EXIF says, and a large image is made small first: a box is 32 pixels to
+    the model."""
+    data = read_photo_file(path)
+    if isinstance(data, str):
+        return data
+    orientation = crop_header(data, MAX_CROP_PIXELS)
+    if isinstance(orientation, str):
+        return orientation
     try:
-        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error as problem:
         return f"unreadable image ({problem.msg.strip()})"
     if image is None:
         return "not an image, or an unreadable one"
     if min(image.shape[:2]) < _MIN_SIDE:
         return f"image too small ({image.shape[1]}x{image.shape[0]} pixels)"
-    return as_dark_on_light(_bgr(np.asarray(image)))
+    image = upright(np.asarray(image), orientation)
+    return as_dark_on_light(_bgr(_small(image)))
+
+
+MAX_CROP_PIXELS = 100_000_000
+"""A digit-box file that declares more pixels is refused unread (a decompression bomb)."""
+_LARGEST_SIDE = 256
+
+
+def _small(image: NDArray[np.generic]) -> NDArray[np.generic]:
+    """An image no larger than _LARGEST_SIDE on its long side (the model sees 32 pixels)."""
+    longest = max(image.shape[:2])
+    if longest <= _LARGEST_SIDE:
+        return image
+    scale = _LARGEST_SIDE / longest
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    source: NDArray[Any] = image if image.dtype != np.float64 else image.astype(np.float32)
+    return np.asarray(cv2.resize(source, size, interpolation=cv2.INTER_AREA))
 
 
 def _bgr(image: NDArray[np.generic]) -> NDArray[np.uint8]:
@@ -99,8 +123,17 @@ def _bgr(image: NDArray[np.generic]) -> NDArray[np.uint8]:
     return np.asarray(np.round(levels[:, :, :3]), dtype=np.uint8)
 
 
+def _load_safely(path: Path) -> NDArray[np.uint8] | str:
+    try:
+        return _load(path)
+    except MemoryError:
+        return "image too large to read"
+    except Exception as error:  # one odd file must not lose the others' readings
+        return f"unreadable image ({type(error).__name__}: {error})"
+
+
 def _read_all(paths: list[Path], classifier: OnnxDigitClassifier) -> list[_Outcome]:
-    loaded = [(path, _load(path)) for path in paths]
+    loaded = [(path, _load_safely(path)) for path in paths]
     readable = [(i, image) for i, (_, image) in enumerate(loaded) if not isinstance(image, str)]
     readings: dict[int, DigitReading] = {}
     for start in range(0, len(readable), _BATCH):

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from rekap.cli.photo_file import read_photo_file
 from rekap.reading.classifier import DigitBoxClassifier
 from rekap.reading.pipeline import PageReader
 from rekap.reading.result import PageReading
@@ -46,10 +47,9 @@ def _classifier() -> DigitBoxClassifier:
 
 
 def _read_one(reader: PageReader, path: Path) -> PageReading:
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        return PageReading("unreadable", f"cannot read the file: {error.strerror or error}", None)
+    data = read_photo_file(path)
+    if isinstance(data, str):
+        return PageReading("unreadable", data, None)
     try:
         return reader.read(data)
     except Exception as error:  # a bug in a stage must not stop the other photos

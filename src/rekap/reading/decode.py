@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -20,6 +21,7 @@ from rekap.domain.photo_formats import HEIF_ADVICE, is_heif
 from rekap.reading.problem import Problem
 
 GrayImage = NDArray[np.uint8]
+ImageT = TypeVar("ImageT", bound=np.generic)
 
 MAX_PIXELS = 100_000_000
 """Photos above this many pixels (about 100 MP) are refused: no phone takes them, and
@@ -86,6 +88,19 @@ def _read_header(data: bytes) -> _Header | Problem:
         return Problem("unreadable", f"not an image in a known format ({type(error).__name__})")
 
 
+def crop_header(data: bytes, max_pixels: int) -> int | str:
+    """For a file decoded whole (not through ``decode_image``): its EXIF orientation (1 when
+    it has none, or its header cannot be read here), or why it is refused for its size
+    before it is decoded (more than ``max_pixels``, or a decompression bomb)."""
+    header = _read_header(data)
+    if isinstance(header, Problem):
+        return header.reason if "decompression bomb" in header.reason else 1
+    pixels = header.width * header.height
+    if pixels > max_pixels:
+        return f"image too large: {header.width}x{header.height} = {pixels / 1e6:.0f} MP"
+    return header.orientation
+
+
 def _jpeg_is_complete(data: bytes) -> bool:
     """A complete JPEG has an end-of-image marker after its first start-of-scan marker
     (the marker cannot occur inside entropy-coded data)."""
@@ -99,13 +114,31 @@ def _decode_with_pillow(data: bytes) -> GrayImage | None:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 image.load()
+                if image.mode in _WIDE_MODES:  # 16-bit, 32-bit or float grey
+                    return _eight_bits(np.asarray(image))
                 return np.asarray(image.convert("L"), dtype=np.uint8)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None
 
 
-def _apply_orientation(gray: GrayImage, orientation: int) -> GrayImage:
-    """Turn the stored pixels upright per EXIF orientation 1..8."""
+_WIDE_MODES = frozenset({"I;16", "I;16B", "I;16L", "I", "F"})
+
+
+def _eight_bits(levels: NDArray[np.generic]) -> GrayImage:
+    """Grey levels of 16 or 32 bits, or floats, as 8 bits: a float image is taken to run
+    0..1 when none of it exceeds 1, integers to span their type's range (a 32-bit image
+    written from 16-bit data, as PNG decoders give it, to span 16 bits)."""
+    values = np.nan_to_num(np.asarray(levels, dtype=np.float64))
+    top = float(values.max(initial=0.0))
+    if levels.dtype.kind == "f":
+        full = 1.0 if top <= 1.0 else 255.0
+    else:
+        full = 65535.0 if top <= 65535 else float(np.iinfo(np.int32).max)
+    return np.asarray(np.clip(np.round(values * (255.0 / full)), 0, 255), dtype=np.uint8)
+
+
+def upright(image: NDArray[ImageT], orientation: int) -> NDArray[ImageT]:
+    """Turn the stored pixels (grey or colour) upright per EXIF orientation 1..8."""
     steps: dict[int, tuple[bool, int]] = {
         2: (True, 0),
         3: (False, 2),
@@ -116,9 +149,9 @@ def _apply_orientation(gray: GrayImage, orientation: int) -> GrayImage:
         8: (False, 1),
     }
     if orientation not in steps:
-        return gray
+        return image
     mirror, quarter_turns = steps[orientation]
-    result = gray[:, ::-1] if mirror else gray
+    result = image[:, ::-1] if mirror else image
     return np.ascontiguousarray(np.rot90(result, quarter_turns))
 
 
@@ -161,7 +194,7 @@ def decode_image(
             decoded = cv2.resize(decoded, size, interpolation=cv2.INTER_AREA)
     if decoded is None or decoded.size == 0:
         return Problem("unreadable", f"{header.format} data is corrupt or truncated")
-    gray = _apply_orientation(np.asarray(decoded, dtype=np.uint8), header.orientation)
+    gray = upright(np.asarray(decoded, dtype=np.uint8), header.orientation)
     swapped = header.orientation in (5, 6, 7, 8)
     size = (header.height, header.width) if swapped else (header.width, header.height)
     return DecodedImage(

@@ -36,7 +36,9 @@ from rekap.reading.template import PageTemplate, load_form_templates
 
 MIN_PX_PER_MM = 0.9
 """Below this many decoded pixels per millimetre, the photo is decoded again, larger."""
-MAX_REDECODES = 1
+MAX_REDECODES = 3
+"""Each a halving of the reduction: a 48 MP photo is tried at 1/8, 1/4, 1/2 and full size
+(a page photographed from afar, its fiducials a few pixels at 1/2, is found at full size)."""
 
 
 class Decoder(Protocol):

@@ -1,0 +1,33 @@
+"""Reading a photo or crop file named on the command line: a plain file of a sane size, or
+why not (a pipe would block, a device never end)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+MAX_FILE_BYTES = 200 * 1024 * 1024
+"""Larger than any phone photo; a file over it is refused unread."""
+
+
+def read_photo_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes | str:
+    """The file's bytes, or why they cannot be read."""
+    try:
+        kind = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as error:
+        return f"cannot read the file: {error.strerror or error}"
+    if stat.S_ISDIR(kind):
+        return "is a directory, not an image"
+    if not stat.S_ISREG(kind):
+        return "not a plain file (a pipe or a device)"
+    try:
+        with path.open("rb") as file:
+            data = file.read(limit + 1)
+    except OSError as error:
+        return f"cannot read the file: {error.strerror or error}"
+    if len(data) > limit:
+        return f"file too large (over {limit // (1024 * 1024)} MB)"
+    return data

@@ -1,0 +1,188 @@
+"""Inputs a review found to crash, stall or mislead the reader and `rekap digits classify`:
+odd file names, pipes and devices, bombs, EXIF-turned crops, 16-bit pages, a page far off in a
+large photo, and photos of grids that kept the fiducial and tag searches busy for minutes."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from page_drawing import GlyphClassifier, PhotoMaker
+from PIL import Image
+
+from rekap.cli.photo_file import read_photo_file
+from rekap.reading import fiducials, locate
+from rekap.reading.decode import DecodedImage, decode_image
+from rekap.reading.fiducials import FiducialCandidate
+from rekap.reading.pipeline import PageReader
+
+REKAP = str(Path(sys.executable).parent / "rekap")
+PAGE_2 = {"paslon_1": "123", "paslon_2": "X74", "paslon_3": "XX5"}
+BUBBLES_2 = {"paslon_1": "123", "paslon_2": "-74", "paslon_3": "005"}
+EXPECTED_2 = {"paslon_1": 123, "paslon_2": 74, "paslon_3": 5}
+
+
+@pytest.fixture(scope="module")
+def reader(glyph_classifier: GlyphClassifier) -> PageReader:
+    return PageReader(glyph_classifier)
+
+
+def _crop() -> bytes:
+    """A digit box: a printed border and a stroke, as PNG."""
+    box = np.full((40, 32), 245, np.uint8)
+    cv2.rectangle(box, (1, 1), (30, 38), 60, 1)
+    cv2.line(box, (16, 8), (16, 32), 20, 3)
+    return bytes(cv2.imencode(".png", box)[1])
+
+
+def _classify(*paths: str | bytes, cwd: Path) -> list[str]:
+    """`rekap digits classify --json` in a process of its own (a crash must not take the
+    test run with it)."""
+    command = [REKAP, "digits", "classify", *paths, "--json"]
+    done = subprocess.run(command, cwd=cwd, capture_output=True, timeout=300, check=False)
+    assert done.returncode in (0, 1), done.stderr.decode(errors="replace")
+    return done.stdout.decode(errors="replace").splitlines()
+
+
+def test_digits_takes_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:
+    odd = os.fsencode(tmp_path) + b"/bad\xffname.png"
+    with open(odd, "wb") as file:
+        file.write(_crop())
+    (tmp_path / "good.png").write_bytes(_crop())
+    lines = _classify(b"bad\xffname.png", "good.png", cwd=tmp_path)
+    assert len(lines) == 2 and all('"label"' in line for line in lines)
+
+
+def test_digits_names_pipes_devices_and_bombs_and_reads_the_rest(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.png")
+    Image.new("1", (20_000, 20_000)).save(tmp_path / "bomb.png")
+    (tmp_path / "good.png").write_bytes(_crop())
+    lines = _classify("pipe.png", "/dev/zero", "bomb.png", "good.png", cwd=tmp_path)
+    assert "not a plain file" in lines[0] and "not a plain file" in lines[1]
+    assert "decompression bomb" in lines[2]
+    assert '"label"' in lines[3]
+
+
+def _label(line: str) -> str:
+    return line.split('"label": ')[1].split(",")[0]
+
+
+def test_digits_turns_a_crop_upright_as_its_exif_says(tmp_path: Path, shared_dir: Path) -> None:
+    """Each crop stored turned a quarter, with EXIF orientation 6 to show it upright, reads
+    as the upright crop; without the EXIF the same pixels read otherwise for some."""
+    crops = sorted((shared_dir / "data" / "digits" / "c1-real").rglob("*.jpg"))[::800]
+    names: list[str] = []
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    for number, crop in enumerate(crops):
+        upright = Image.open(crop).convert("RGB")
+        stored = upright.transpose(Image.Transpose.ROTATE_90)  # shown upright by orientation 6
+        stored.save(tmp_path / f"{number}-turned.jpg", exif=exif, quality=95)
+        upright.save(tmp_path / f"{number}-upright.jpg", quality=95)
+        stored.save(tmp_path / f"{number}-stored.jpg", quality=95)
+        names += [f"{number}-{kind}.jpg" for kind in ("turned", "upright", "stored")]
+    labels = [_label(line) for line in _classify(*names, cwd=tmp_path)]
+    turned, upright_labels, stored_labels = labels[0::3], labels[1::3], labels[2::3]
+    assert turned == upright_labels
+    assert stored_labels != upright_labels  # the orientation mattered
+
+
+def test_a_photo_file_must_be_a_plain_file_of_a_sane_size(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.jpg")
+    (tmp_path / "big.jpg").write_bytes(b"\xff" * 2048)
+    assert read_photo_file(tmp_path / "pipe.jpg") == "not a plain file (a pipe or a device)"
+    assert read_photo_file(Path("/dev/zero")) == "not a plain file (a pipe or a device)"
+    assert read_photo_file(tmp_path) == "is a directory, not an image"
+    assert read_photo_file(tmp_path / "none.jpg") == "no such file"
+    assert read_photo_file(tmp_path / "big.jpg", limit=1024) == "file too large (over 0 MB)"
+
+
+def test_a_16_bit_grey_page_reads_as_its_8_bit_copy(
+    reader: PageReader, page_photo: PhotoMaker
+) -> None:
+    grey = np.asarray(
+        cv2.imdecode(np.frombuffer(page_photo(2, PAGE_2, BUBBLES_2), np.uint8), 0), np.uint8
+    )
+    wide = io.BytesIO()
+    Image.fromarray(grey.astype(np.uint16) * 257).save(wide, format="PNG")
+    decoded = decode_image(wide.getvalue(), reduction=1)
+    assert isinstance(decoded, DecodedImage)
+    assert np.array_equal(decoded.gray, grey)
+    floats = io.BytesIO()
+    Image.fromarray(grey.astype(np.float32) / 255.0).save(floats, format="TIFF")
+    decoded = decode_image(floats.getvalue(), reduction=1)
+    assert isinstance(decoded, DecodedImage)
+    assert np.abs(decoded.gray.astype(int) - grey).max() <= 1
+
+
+def test_a_page_far_off_in_a_large_photo_is_found_at_full_size(
+    reader: PageReader, page_photo: PhotoMaker
+) -> None:
+    """At a quarter and a half of its size the page's fiducials are too small; the reader
+    decodes again until it reaches the photo's full size."""
+    photo = page_photo(2, PAGE_2, BUBBLES_2, size=(3024, 4032), coverage=0.2, seed=5)
+    reading = reader.read(photo)
+    assert reading.status == "ok", reading.reason
+    assert {f.field_id: f.value for f in reading.fields} == EXPECTED_2
+
+
+def _grid(hollow: bool) -> np.ndarray:
+    image = np.full((1600, 1200), 235, np.uint8)
+    for y in range(20, 1580, 26):
+        for x in range(20, 1180, 26):
+            cv2.rectangle(image, (x, y), (x + 14, y + 14), 30, 2 if hollow else -1)
+    return image
+
+
+def test_a_grid_of_boxes_is_not_searched_for_the_tag_box_by_box() -> None:
+    assert locate._quadrilaterals(_grid(hollow=True)) > locate.MAX_TAG_QUADS
+    assert locate._find_tag_anywhere(_grid(hollow=True)) == []
+
+
+def test_only_the_best_pairs_of_squares_are_sorted_out_further(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[int] = []
+    sort_out = fiducials._deduplicate
+
+    def counted(candidates: list[FiducialCandidate]) -> list[FiducialCandidate]:
+        seen.append(len(candidates))
+        return sort_out(candidates)
+
+    monkeypatch.setattr(fiducials, "_deduplicate", counted)
+    fiducials.find_fiducial_candidates(_grid(hollow=False))
+    assert seen == [fiducials.MAX_PAIRS]
+
+
+def _crowded_naively(candidates: list[FiducialCandidate]) -> list[FiducialCandidate]:
+    return [
+        c
+        for c in candidates
+        if not any(
+            k is not c
+            and k.side >= fiducials.CROWD_SIZE * c.side
+            and np.hypot(c.x - k.x, c.y - k.y) < fiducials.CROWD_RADIUS * max(c.side, k.side)
+            for k in candidates
+        )
+    ]
+
+
+def test_crowds_are_dropped_as_one_by_one() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        candidates = [
+            FiducialCandidate(float(x), float(y), float(s), 0.0)
+            for x, y, s in zip(
+                rng.uniform(0, 300, 60),
+                rng.uniform(0, 300, 60),
+                rng.uniform(2, 12, 60),
+                strict=True,
+            )
+        ]
+        assert fiducials._isolated(candidates) == _crowded_naively(candidates)
