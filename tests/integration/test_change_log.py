@@ -15,6 +15,7 @@ from rekap.adapters.keys import load_or_create
 from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.event_store import EventLog
 from rekap.cli.main import app
+from rekap.events.model import ValueChanged
 
 runner = CliRunner()
 
@@ -86,3 +87,23 @@ def test_imports_are_logged_and_tampering_is_named(database_url: str, tmp_path: 
     broken = runner.invoke(app, with_key)
     assert broken.exit_code == 1
     assert "Broken at event 2" in broken.output
+
+
+def test_a_chained_event_that_cannot_be_replayed_is_named(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A log whose links all hold but whose number is written as text (as a forger rewriting
+    the chain, or a writer's bug, could leave it) is broken, named by its event; not a crash."""
+    sample = write_sample(tmp_path / "a.zip", 83)
+    assert (
+        runner.invoke(app, ["import", "sirekap", str(sample), "--db", database_url]).exit_code == 0
+    )
+    log = EventLog(open_engine(database_url))
+    odd = ValueChanged("3101011001001", "ppwp", "paslon_1", 83, "84")  # type: ignore[arg-type]
+    with open_engine(database_url).begin() as connection:
+        (appended,) = log.append(connection, [odd], datetime.now(UTC), "someone", "test")
+    verified = runner.invoke(app, ["log", "verify", "--db", database_url])
+    assert verified.exit_code == 1, verified.output
+    said = " ".join(verified.output.split())
+    assert f"Broken: event {appended.sequence} cannot be replayed" in said
+    assert "'84' is not a JSON integer" in said

@@ -10,13 +10,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from rekap.adapters.keys import DEFAULT_KEY_PATH, load_or_create
 from rekap.adapters.storage.event_store import EventLog
 from rekap.cli.db import DatabaseOption, open_store
 from rekap.events.chain import Recorded, verify_chain
 from rekap.events.heads import check_heads
-from rekap.events.replay import compare_with_store, replay_values
+from rekap.events.replay import Unreplayable, compare_with_store, replay_values
 
 app = typer.Typer(help="The public, hash-chained change log.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -57,7 +58,12 @@ def verify(
         if problems:
             raise typer.Exit(1)
     with console.status("Comparing every stored number with the log"):
-        mismatches = compare_with_store(replay_values(log.records()), store.all_values())
+        try:
+            logged = replay_values(log.records())
+        except Unreplayable as error:
+            console.print(Text.assemble(("Broken", "bold red"), f": {error}"), soft_wrap=True)
+            raise typer.Exit(1) from None
+        mismatches = compare_with_store(logged, store.all_values())
     if mismatches:
         for m in mismatches[:20]:
             console.print(

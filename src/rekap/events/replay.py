@@ -2,6 +2,10 @@
 
 If a number in the results table differs from what the log says it should be, someone changed
 the table without recording the change: ``rekap log verify`` names each such number.
+
+A number in the log is a JSON integer, as the store writes it (every path to the store makes
+it an ``int`` first). One written otherwise (``"12"``, ``true``, ``12.0``) is refused with a
+``TypeError``, never converted: a log that says ``"12"`` is not the log the store wrote.
 """
 
 from __future__ import annotations
@@ -17,10 +21,24 @@ Key = tuple[str, str]
 Values = dict[Key, dict[str, int]]
 
 
+class Unreplayable(ValueError):
+    """An event the chain accepts but whose payload cannot be replayed (a field missing, a
+    number that is not a JSON integer): the log is not what the store wrote."""
+
+    def __init__(self, sequence: int, problem: str) -> None:
+        super().__init__(f"event {sequence} cannot be replayed: {problem}")
+        self.sequence = sequence
+
+
 def replay_values(records: Iterable[Recorded]) -> Values:
+    """Every TPS's numbers after ``records``; raises ``Unreplayable`` naming the first event
+    that cannot be replayed."""
     values: Values = {}
     for record in records:
-        apply_record(values, record)
+        try:
+            apply_record(values, record)
+        except (TypeError, KeyError, AttributeError, ValueError) as error:
+            raise Unreplayable(record.sequence, f"{type(error).__name__}: {error}") from error
     return values
 
 
@@ -30,7 +48,7 @@ def apply_record(values: Values, record: Recorded) -> None:
     payload = record.payload
     if record.kind == "result.imported":
         key = (str(payload["kode_tps"]), str(payload["contest"]))
-        values[key] = {str(k): int(v) for k, v in payload["values"].items()}
+        values[key] = {str(k): _number(k, v) for k, v in payload["values"].items()}
     elif record.kind == "result.value_changed":
         key = (str(payload["kode_tps"]), str(payload["contest"]))
         current = values.setdefault(key, {})
@@ -38,7 +56,14 @@ def apply_record(values: Values, record: Recorded) -> None:
         if after is None:
             current.pop(str(payload["field"]), None)
         else:
-            current[str(payload["field"])] = int(after)
+            current[str(payload["field"])] = _number(payload["field"], after)
+
+
+def _number(field: object, value: object) -> int:
+    """A number as the log holds it: a JSON integer (a boolean is not one here)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise TypeError(f"{field}: {value!r} is not a JSON integer")
 
 
 @dataclass(frozen=True, slots=True)
