@@ -96,9 +96,9 @@ def reseal(
     changed: Mapping[str, bytes | None],
     manifest_fields: Mapping[str, object] | None = None,
 ) -> None:
-    """Write (or, for None, remove) files, list them again in SHA256SUMS and the manifest
-    (with `manifest_fields` set), and sign: what a publisher with a bug, or with a stolen
-    key, would publish."""
+    """Write (or, for None, remove, with the folders that leaves empty) files, list them
+    again in SHA256SUMS and the manifest (with `manifest_fields` set), and sign: what a
+    publisher with a bug, or with a stolen key, would publish."""
     index = folder / "SHA256SUMS"
     lines = {
         line.split("  ", 1)[1]: line.split("  ", 1)[0] for line in index.read_text().splitlines()
@@ -107,6 +107,10 @@ def reseal(
     for path, data in changed.items():
         if data is None:
             (folder / path).unlink()
+            parent = (folder / path).parent
+            while parent != folder and not any(parent.iterdir()):  # else an unlisted folder
+                parent.rmdir()
+                parent = parent.parent
             lines.pop(path, None)
             manifest["files"].pop(path, None)
             continue

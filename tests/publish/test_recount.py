@@ -342,7 +342,10 @@ def test_a_signed_but_wrong_tps_child_of_a_desa_is_named(
     assert problems[0].detail.startswith(f"child {child['kode']}: received ")
 
 
-def test_a_signed_but_wrong_region_table_is_named(snapshot: Path, signer: SigningKey) -> None:
+@pytest.mark.parametrize("bulk_only", [False, True])
+def test_a_signed_but_wrong_region_table_is_named(
+    snapshot: Path, signer: SigningKey, bulk_only: bool
+) -> None:
     changed = "data/region-ppwp.parquet"
     path = snapshot / changed
     connection = duckdb.connect()
@@ -355,7 +358,7 @@ def test_a_signed_but_wrong_region_table_is_named(snapshot: Path, signer: Signin
         connection.close()
     os.replace(f"{path}.new", path)
     _reseal(snapshot, signer, changed)
-    problems = recount(snapshot, workers=1).problems
+    problems = recount(snapshot, workers=1, bulk_only=bulk_only).problems
     assert [(p.kind, p.path) for p in problems] == [(Kind.MISMATCH, changed)]
     assert problems[0].detail.startswith("region 11: paslon_1 ")
 

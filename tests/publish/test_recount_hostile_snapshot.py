@@ -157,16 +157,15 @@ def test_bulk_data_of_another_shape_cannot_be_recounted(
     assert (Kind.SIGNATURE in kinds) is not signed
 
 
-def test_a_pipe_or_a_device_where_a_file_is_listed_is_named(snapshot: Path) -> None:
+def test_a_pipe_or_a_link_to_a_device_where_a_file_is_listed_is_named(snapshot: Path) -> None:
     (snapshot / REGION).unlink()
     os.mkfifo(snapshot / REGION)
     tps = next(p for p in (snapshot / "pemilu/hhcw/ppwp/99/9901").rglob("*.json"))
     tps.unlink()
     tps.symlink_to("/dev/zero")
     found = {(path, d) for _, path, d in _named(_recount(snapshot))}
-    reason = "unreadable: not a plain file (a pipe, a device or a link to one)"
-    assert (REGION, reason) in found
-    assert (str(tps.relative_to(snapshot)), reason) in found
+    assert (REGION, "unreadable: not a plain file (a pipe or a device)") in found
+    assert (str(tps.relative_to(snapshot)), LINK) in found
 
 
 def test_a_quote_in_the_snapshots_path_is_recounted(tmp_path: Path, snapshot: Path) -> None:
@@ -191,3 +190,104 @@ def test_a_latest_pointer_that_names_no_snapshot_says_so(
     (tmp_path / "latest").write_bytes(pointer)
     with pytest.raises(NoSnapshot, match=says):
         locate(tmp_path)
+
+
+@pytest.mark.parametrize("files", ["149", True, 149.0, -1])
+def test_a_count_of_entries_that_is_not_an_integer_is_a_manifest_of_another_shape(
+    snapshot: Path, signer: SigningKey, files: object
+) -> None:
+    """Text "149", not 149: named as the manifest's shape, not as "149 entries, the manifest
+    says 149"."""
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    manifest["index"]["files"] = files
+    _write_manifest(snapshot, manifest, signer)
+    assert _named(_recount(snapshot)) == [
+        (Kind.MANIFEST, "manifest.json", "unreadable manifest: index.files is not a count")
+    ]
+
+
+def test_a_manifest_without_its_count_of_entries_says_so(
+    snapshot: Path, signer: SigningKey
+) -> None:
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    del manifest["index"]["files"]
+    _write_manifest(snapshot, manifest, signer)
+    entries = len(_index_lines(snapshot))
+    assert _named(_recount(snapshot)) == [
+        (Kind.MANIFEST, "SHA256SUMS", f"{entries} entries, the manifest gives no index.files")
+    ]
+
+
+TPS = "pemilu/hhcw/ppwp/99/9901/990101/9901012001/9901012001001.json"
+LINK = "unreadable: a link, not a file (not followed)"
+IN_LINK = "unreadable: its folder is a link, not a folder (not followed)"
+UNLISTED_LINK = "a link, not in SHA256SUMS (not followed)"
+
+
+@pytest.mark.parametrize("listed", [TPS, REGION, "data/tps-ppwp.parquet"])
+def test_a_listed_file_that_is_a_link_is_not_followed(
+    tmp_path: Path, snapshot: Path, listed: str
+) -> None:
+    """A link to a file outside the snapshot with the very bytes listed: the hash would hold
+    through it, but the snapshot would not hold its own file."""
+    outside = tmp_path / "outside"
+    outside.write_bytes((snapshot / listed).read_bytes())
+    (snapshot / listed).unlink()
+    (snapshot / listed).symlink_to(outside)
+    named = [(Kind.CORRUPTED, listed, LINK)]
+    if listed.startswith("data/"):  # and, with --bulk-only too, nothing is recounted from it
+        named.insert(
+            0, (Kind.BULK, listed, "cannot recount: the bulk data or its schema failed its check")
+        )
+        assert sorted(_named(recount(snapshot, workers=1, bulk_only=True))) == named
+    assert sorted(_named(_recount(snapshot))) == named
+
+
+def test_a_linked_folder_is_not_followed(tmp_path: Path, snapshot: Path) -> None:
+    """The desa folder moved outside and linked to: its files are named, and the link."""
+    desa = TPS.rpartition("/")[0]
+    shutil.move(snapshot / desa, tmp_path / "desa")
+    (snapshot / desa).symlink_to(tmp_path / "desa")
+    listed = sorted(p.name for p in (tmp_path / "desa").iterdir())
+    assert len(listed) == 3
+    assert _named(_recount(snapshot)) == [
+        (Kind.UNLISTED, desa, UNLISTED_LINK),
+        *((Kind.CORRUPTED, f"{desa}/{name}", IN_LINK) for name in listed),
+    ]
+
+
+def test_a_linked_folder_higher_up_is_named(tmp_path: Path, snapshot: Path) -> None:
+    """A provinsi folder linked to: the files right in it are not read through the link,
+    those further down are (one open per folder, no more), and the link itself is named."""
+    provinsi = "pemilu/hhcw/ppwp/99"
+    shutil.move(snapshot / provinsi, tmp_path / "99")
+    (snapshot / provinsi).symlink_to(tmp_path / "99")
+    assert _named(_recount(snapshot)) == [
+        (Kind.UNLISTED, provinsi, UNLISTED_LINK),
+        (Kind.CORRUPTED, f"{provinsi}/9901.json", IN_LINK),
+        (Kind.CORRUPTED, f"{provinsi}/9902.json", IN_LINK),
+    ]
+
+
+EMPTY = "an empty folder that SHA256SUMS lists nothing in"
+
+
+def test_an_empty_folder_no_listed_path_implies_is_unlisted(snapshot: Path) -> None:
+    """In a tree's provinsi folder, nested outside the trees, and at the top."""
+    for folder in ("pemilu/hhcw/ppwp/99/9901/spare", "extra/nested/deeper", "spare"):
+        (snapshot / folder).mkdir(parents=True)
+    assert _named(_recount(snapshot)) == [
+        (Kind.UNLISTED, "extra/nested/deeper", EMPTY),
+        (Kind.UNLISTED, "pemilu/hhcw/ppwp/99/9901/spare", EMPTY),
+        (Kind.UNLISTED, "spare", EMPTY),
+    ]
+
+
+def test_a_folder_emptied_of_its_listed_files_is_not_unlisted(snapshot: Path) -> None:
+    """Its listed files imply it: they are missing, it is not unlisted."""
+    desa = snapshot / TPS.rpartition("/")[0]
+    for path in desa.iterdir():
+        path.unlink()
+    found = _named(_recount(snapshot))
+    assert {k for k, _, _ in found} == {Kind.MISSING}
+    assert len(found) == 3

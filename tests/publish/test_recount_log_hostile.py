@@ -70,6 +70,16 @@ def _null(line: Line) -> None:
     _values(line)["paslon_1"] = None
 
 
+def _quoted(line: Line) -> None:
+    """The same number, as JSON text: ``int()`` would read it as the number itself."""
+    values = _values(line)
+    values["paslon_1"] = str(values["paslon_1"])
+
+
+def _boolean(line: Line) -> None:
+    _values(line)["paslon_1"] = True
+
+
 def _listed(line: Line) -> None:
     _payload(line)["values"] = [1, 2]
 
@@ -83,8 +93,10 @@ def _other_kind(line: Line) -> None:
 
 
 ALTERATIONS: dict[str, tuple[Callable[[Line], None], str]] = {
-    "a number as text": (_text, "invalid literal for int() with base 10: 'abc'"),
-    "a null number": (_null, "int() argument must be"),
+    "a number as text": (_text, "paslon_1: 'abc' is not a JSON integer"),
+    "a null number": (_null, "paslon_1: None is not a JSON integer"),
+    "a number as quoted digits": (_quoted, "paslon_1: '"),
+    "a number as a boolean": (_boolean, "paslon_1: True is not a JSON integer"),
     "values as a list": (_listed, "'list' object has no attribute 'items'"),
     "no kode_tps": (_no_kode, "no 'kode_tps'"),
     "an import called a change": (_other_kind, "no 'after'"),

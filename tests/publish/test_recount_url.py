@@ -170,3 +170,26 @@ def test_past_the_download_cap_nothing_more_is_fetched(snapshot: Path, served: S
     assert sum(served.misbehaviour.requests.values()) < len(
         (snapshot / "SHA256SUMS").read_text().splitlines()
     )
+
+
+def test_over_http_only_the_files_the_manifest_names_are_fetched(
+    snapshot: Path, served: Served
+) -> None:
+    url = f"{served.url}{snapshot.name}/"
+    report = recount_url(url, workers=1, bulk_only=True)
+    assert report.ok, [str(p) for p in report.problems]
+    assert report.nasional == recount(snapshot, workers=1).nasional
+    fetched = {p.removeprefix(f"{snapshot.name}/") for p in served.misbehaviour.requests}
+    named = json.loads((snapshot / "manifest.json").read_bytes())["files"]
+    assert fetched == set(named) | {"manifest.json", "manifest.sig"}
+    assert UNLISTED_NOTE not in report.notes
+
+
+def test_over_http_a_changed_bulk_file_is_named_by_its_address(
+    snapshot: Path, served: Served
+) -> None:
+    changed = snapshot / "data/tps-ppwp.jsonl.gz"
+    changed.write_bytes(changed.read_bytes() + b"x")
+    url = f"{served.url}{snapshot.name}/"
+    problems = recount_url(url, workers=1, bulk_only=True).problems
+    assert {p.path for p in problems} == {f"{url}data/tps-ppwp.jsonl.gz"}

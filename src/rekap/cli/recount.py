@@ -10,6 +10,7 @@ import base64
 import hashlib
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -54,26 +55,40 @@ def recount(
         Path | None, typer.Option("--public-key", help="Pin the expected signing key (PEM).")
     ] = None,
     deep: Annotated[bool, typer.Option("--deep", help="Also compare every TPS file.")] = False,
+    bulk_only: Annotated[
+        bool,
+        typer.Option(
+            "--bulk-only",
+            help="Check only the manifest, its signature and the files it names (bulk data, "
+            "change log) and recount the totals; skip the JSON trees (an address then fetches "
+            "a few dozen files, not every file).",
+        ),
+    ] = False,
     workers: WorkersOption = 2,
     connections: ConnectionsOption = 8,
     max_download_gb: MaxDownloadOption = 32.0,
 ) -> None:
     """Check a snapshot's signature and every hash, recount every aggregate from the bulk data
     (DuckDB) and compare, verify the change log and every TPS number against it; exits 1 on any
-    problem. An http(s):// address is fetched into a temporary folder first."""
+    problem. An http(s):// address is fetched into a temporary folder first (with --bulk-only,
+    only the files the manifest names)."""
     from rekap.recount.layout import NoSnapshot
     from rekap.recount.remote import is_url
 
     started = time.perf_counter()
     given = str(snapshot)
+    if deep and bulk_only:
+        console.print(Text("--deep and --bulk-only exclude each other.", style="red"))
+        raise typer.Exit(2)
     pinned = _pinned_key(public_key) if public_key is not None else None
+    fetch = FetchOptions(connections, max_download_gb)
     try:
         if is_url(given):
-            report = _recount_url(given, public_key, workers, deep, connections, max_download_gb)
+            report = _recount_url(given, public_key, workers, deep, fetch, bulk_only)
         else:
             from rekap.recount.run import recount as run_recount
 
-            report = run_recount(Path(given), public_key, workers, deep, _say_phase)
+            report = run_recount(Path(given), public_key, workers, deep, _say_phase, bulk_only)
     except NoSnapshot as error:
         console.print(Text(_shown(str(error)), style="red"), soft_wrap=True)
         raise typer.Exit(2) from None
@@ -208,21 +223,29 @@ def _say_phase(text: str) -> None:
     console.print(f"[dim]{time.strftime('%H:%M:%S')}[/] {text[0].upper()}{text[1:]}…")
 
 
+@dataclass(frozen=True)
+class FetchOptions:
+    connections: int
+    max_download_gb: float
+
+
 def _recount_url(
     url: str,
     public_key: Path | None,
     workers: int,
     deep: bool,
-    connections: int,
-    max_download_gb: float,
+    fetch: FetchOptions,
+    bulk_only: bool,
 ) -> RecountReport:
     """The recount of an address, with a progress bar while its files are fetched."""
     from rekap.recount.remote import RemoteOptions, recount_url
 
-    options = RemoteOptions(connections=connections, max_bytes=int(max_download_gb * 1e9))
+    options = RemoteOptions(
+        connections=fetch.connections, max_bytes=int(fetch.max_download_gb * 1e9)
+    )
     progress = FetchProgress()
     try:
-        report = recount_url(url, public_key, workers, deep, options, progress)
+        report = recount_url(url, public_key, workers, deep, options, progress, bulk_only)
     finally:
         progress.done()
     fetched = (

@@ -9,6 +9,7 @@ run in forked worker processes that share the recomputed aggregates without copy
 from __future__ import annotations
 
 import bisect
+import errno
 import gc
 import multiprocessing
 import os
@@ -26,7 +27,7 @@ import orjson
 from rekap.recount import compare
 from rekap.recount.aggregate import Aggregates
 from rekap.recount.layout import DESA_TPS, INDEX, kode_of, plain_path
-from rekap.recount.presence import UNINDEXED, count_files, walk
+from rekap.recount.presence import UNINDEXED, Found, count_files, walk
 from rekap.recount.problems import Kind, Problem
 from rekap.recount.truncation import looks_truncated
 
@@ -35,13 +36,19 @@ Result = tuple[list[Problem], Counter[str]]
 DESA_TPS_NAME = DESA_TPS[1:] + ".json"
 _CHUNK = 1 << 16
 MAX_LISTED_FILE = 1 << 30
-"""A file SHA256SUMS lists is read no further than this (a link to an endless device, a
-file grown beyond reason): larger is a problem named, not memory exhausted."""
+"""A file SHA256SUMS lists is read no further than this (an endless device, a file grown
+beyond reason): larger is a problem named, not memory exhausted."""
 # reading a file does not update its access time: on a journalled disk, a million fresh
 # files would otherwise each have their inode written again; a pipe put where a file is
-# listed is opened without waiting for a writer (and reads as empty)
-_PLAIN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+# listed is opened without waiting for a writer (and reads as empty); a link put where a file
+# or a folder is listed is not followed (it could lead anywhere, outside the snapshot too):
+# the open fails, in the same call, at no cost to the million files that are not links
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_PLAIN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _NOFOLLOW
 _READ_FLAGS = _PLAIN_FLAGS | getattr(os, "O_NOATIME", 0)
+_FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW
+_LINK_ERRORS = frozenset({errno.ELOOP, errno.EMLINK})
+"""What ``open`` with ``O_NOFOLLOW`` says of a link: ELOOP (Linux, macOS), EMLINK (FreeBSD)."""
 
 
 class TooLarge(OSError):
@@ -151,7 +158,7 @@ def _read(descriptor: int) -> bytes:
         return data
     # empty, or more to come: a pipe or a device put where a file is listed reads so too
     if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-        raise NotAFile(0, "not a plain file (a pipe, a device or a link to one)")
+        raise NotAFile(0, "not a plain file (a pipe or a device)")
     if not data:
         return data
     parts, size = [data], len(data)
@@ -184,7 +191,9 @@ def _compare(context: PassContext, path: str, data: bytes, result: Result) -> No
 def _check_files(context: PassContext, indices: Iterable[int], result: Result) -> int:
     """Read, hash and (for a region document) compare each listed file; returns how many
     different listed paths were opened. Files are opened relative to their folder's
-    descriptor, a folder at a time (entries are sorted)."""
+    descriptor, a folder at a time (entries are sorted); a link, as the file or as its
+    folder, is named, not followed (a link higher up is followed here, and named by the
+    walk for unlisted files)."""
     problems = result[0]
     entries, skip = context.entries, context.skip
     compare_documents = context.aggregates is not None
@@ -202,18 +211,17 @@ def _check_files(context: PassContext, indices: Iterable[int], result: Result) -
                 if folder_fd >= 0:
                     os.close(folder_fd)
                 folder, folder_fd = head, _open_folder(root + head)
+            if folder_fd < 0:
+                problems.append(_outside_folder(path, root + head))
+                continue
             try:
-                if folder_fd < 0:
-                    raise FileNotFoundError(path)
-                descriptor = os.open(name, flags, dir_fd=folder_fd)
-            except PermissionError:  # O_NOATIME is for the files' owner only
-                flags = _PLAIN_FLAGS
-                descriptor = _open_plain(name, folder_fd)
-                if descriptor < 0:
-                    problems.append(Problem(Kind.MISSING, path, "listed in SHA256SUMS but absent"))
-                    continue
-            except OSError:
-                problems.append(Problem(Kind.MISSING, path, "listed in SHA256SUMS but absent"))
+                try:
+                    descriptor = os.open(name, flags, dir_fd=folder_fd)
+                except PermissionError:  # O_NOATIME is for the files' owner only
+                    flags = _PLAIN_FLAGS
+                    descriptor = os.open(name, flags, dir_fd=folder_fd)
+            except OSError as error:
+                problems.append(_unopened(path, error))
                 continue
             try:
                 data = _read(descriptor)
@@ -240,18 +248,28 @@ def _check_files(context: PassContext, indices: Iterable[int], result: Result) -
     return opened
 
 
-def _open_plain(name: str, folder_fd: int) -> int:
-    """A file opened without ``O_NOATIME``, or -1 when it cannot be opened."""
-    try:
-        return os.open(name, _PLAIN_FLAGS, dir_fd=folder_fd)
-    except OSError:
-        return -1
+def _unopened(path: str, error: OSError) -> Problem:
+    """A listed file that could not be opened: a link (not followed), or absent."""
+    if error.errno in _LINK_ERRORS:
+        return Problem(Kind.CORRUPTED, path, "unreadable: a link, not a file (not followed)")
+    return Problem(Kind.MISSING, path, "listed in SHA256SUMS but absent")
+
+
+def _outside_folder(path: str, folder: str) -> Problem:
+    """A listed file whose folder could not be opened: the folder is a link (not followed),
+    or absent (asked only once the open failed: no ``lstat`` on the normal path)."""
+    if os.path.islink(folder):
+        detail = "unreadable: its folder is a link, not a folder (not followed)"
+        return Problem(Kind.CORRUPTED, path, detail)
+    return Problem(Kind.MISSING, path, "listed in SHA256SUMS but absent")
 
 
 def _open_folder(path: str) -> int:
-    """A folder's descriptor, or -1 when it is missing (its files are then missing too)."""
+    """A folder's descriptor, or -1 when it is missing or a link (its files are then named).
+    The snapshot's own folder is opened as ``root/``: the trailing slash follows a link
+    there, the user's choice; one inside the snapshot is not followed."""
     try:
-        return os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        return os.open(path, _FOLDER_FLAGS)
     except OSError:
         return -1
 
@@ -310,8 +328,16 @@ def run_task(context: PassContext, task: Task, walked: frozenset[str], part: Par
     return result[0], result[1], opened, present
 
 
+_UNLISTED = {
+    Found.FILE: "present but not in SHA256SUMS",
+    Found.LINK: "a link, not in SHA256SUMS (not followed)",
+}
+_EMPTY = "an empty folder that SHA256SUMS lists nothing in"
+
+
 def unlisted(context: PassContext, task: Task, walked: frozenset[str]) -> list[Problem]:
-    """The files present in ``task``'s folders that SHA256SUMS does not list."""
+    """The files (and links) present in ``task``'s folders that SHA256SUMS does not list,
+    and the empty folders that no path it lists is in."""
     entries, root = context.entries, str(context.folder)
     indices = range(task.start, task.stop) if task.directory else task.extra
     listed = {entries[i][0] for i in indices}
@@ -322,11 +348,27 @@ def unlisted(context: PassContext, task: Task, walked: frozenset[str]) -> list[P
         present = walk(root, task.directory, frozenset())
     else:
         present = iter(())
-    return [
-        Problem(Kind.UNLISTED, path, "present but not in SHA256SUMS")
-        for path in present
-        if path not in listed
-    ]
+    problems: list[Problem] = []
+    implied: set[str] | None = None  # the folders of the listed paths, made once needed
+    for path, found in present:
+        if found is Found.EMPTY_FOLDER:
+            implied = _folders(listed) if implied is None else implied
+            if path not in implied:  # e.g. not the folder of listed files that are missing
+                problems.append(Problem(Kind.UNLISTED, path, _EMPTY))
+        elif path not in listed:
+            problems.append(Problem(Kind.UNLISTED, path, _UNLISTED[found]))
+    return problems
+
+
+def _folders(paths: Iterable[str]) -> set[str]:
+    """Every folder that ``paths`` are in (``a/b/c`` is in ``a/b`` and ``a``)."""
+    found: set[str] = set()
+    for path in paths:
+        folder = path.rpartition("/")[0]
+        while folder and folder not in found:
+            found.add(folder)
+            folder = folder.rpartition("/")[0]
+    return found
 
 
 _TASK: Callable[[int], TaskResult] | None = None
@@ -395,7 +437,7 @@ class Pass:
 
 def find_unlisted(files: Pass, documents: Pass) -> list[Problem]:
     """The unlisted files, once both passes are done: only the tasks whose folders hold more
-    files than the two passes opened (or a link) are walked again."""
+    files (or empty folders) than the two passes opened, or a link, are walked again."""
     problems: list[Problem] = []
     for number, task in enumerate(files.tasks):
         if files.present[number] != files.opened[number] + documents.opened[number]:

@@ -2,7 +2,9 @@
 
 A task's listed files that were opened are a subset of the files found in its directories;
 when the two counts agree (and no link was met), the sets are equal and nothing is unlisted.
-Only a task whose count is off is walked again to name the files.
+An empty folder counts as one more entry than any listed file can match, so a task holding
+one is walked again too: SHA256SUMS lists files only, and an empty folder no listed path is
+in would otherwise go unseen. Only a task whose count is off is walked again to name them.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import itertools
 import operator
 import os
 from collections.abc import Iterator
+from enum import Enum
 
 from rekap.recount.layout import INDEX, MANIFEST, SIGNATURE
 
@@ -21,16 +24,26 @@ _PLAIN_FILE = operator.methodcaller("is_file", follow_symlinks=False)
 _FOLDER = operator.methodcaller("is_dir", follow_symlinks=False)
 
 
+class Found(Enum):
+    """What the walk found at a path."""
+
+    FILE = "file"
+    LINK = "link"
+    EMPTY_FOLDER = "empty folder"
+
+
 def count_files(root: str, relative: str, skip: frozenset[str]) -> int:
-    """The plain files under ``root/relative``, leaving out the folders in ``skip`` and, at
-    the top, the unindexed files; ``LINK_FOUND`` when a link (or any other kind of entry) is
-    met: a linked folder could hold listed files that the walk does not see.
+    """The plain files and empty folders under ``root/relative``, leaving out the folders in
+    ``skip`` and, at the top, the unindexed files; ``LINK_FOUND`` when a link (or any other
+    kind of entry) is met: a linked folder could hold listed files that the walk does not see.
 
     A folder's entries are sorted into files and folders by ``map`` over their kinds (the
     kind read from the folder listing itself, no ``stat``), not one by one in Python: a
     national snapshot has a million files."""
     with os.scandir(f"{root}/{relative}" if relative else root) as listing:
         items = list(listing)
+    if not items:  # one entry, that no listed file can match (the snapshot's own: none)
+        return 1 if relative else 0
     files: int = sum(map(_PLAIN_FILE, items))
     folders = list(itertools.compress(items, map(_FOLDER, items)))
     if files + len(folders) != len(items):  # a link, or neither a file nor a folder
@@ -48,14 +61,19 @@ def count_files(root: str, relative: str, skip: frozenset[str]) -> int:
     return files
 
 
-def walk(root: str, relative: str, skip: frozenset[str]) -> Iterator[str]:
-    """Every file's path under ``root/relative``, relative to ``root``, leaving out the
-    folders in ``skip`` (links are not followed)."""
+def walk(root: str, relative: str, skip: frozenset[str]) -> Iterator[tuple[str, Found]]:
+    """Every file's, link's and empty folder's path under ``root/relative``, relative to
+    ``root``, with what it is, leaving out the folders in ``skip`` (links are not followed;
+    any other kind of entry, a pipe say, is a file here)."""
+    empty = True
     with os.scandir(os.path.join(root, relative) if relative else root) as listing:
         for item in listing:
+            empty = False
             path = f"{relative}/{item.name}" if relative else item.name
             if item.is_dir(follow_symlinks=False):
                 if path not in skip:
                     yield from walk(root, path, skip)
             else:
-                yield path
+                yield path, Found.LINK if item.is_symlink() else Found.FILE
+    if empty and relative:
+        yield relative, Found.EMPTY_FOLDER

@@ -90,8 +90,12 @@ def recount_url(
     deep: bool = False,
     options: RemoteOptions | None = None,
     progress: Progress | None = None,
+    bulk_only: bool = False,
 ) -> RecountReport:
     """Fetch and recount the snapshot at ``url``; problems name files by their address.
+    With ``bulk_only``, only the manifest and the files it names are fetched (the bulk data
+    and the change log: nationally ~90 MB and the log, instead of every file of the JSON
+    trees), and the recount leaves the trees out (``run.recount``).
 
     Raises ``NoSnapshot`` when the address is malformed, or holds neither a snapshot nor a
     ``latest`` pointer (or does not answer, or sends its manifest too slowly)."""
@@ -102,14 +106,14 @@ def recount_url(
         folder = Path(temporary)
         try:
             snapshot = _locate(client, base, folder)
-            fetched = _fetch(client, snapshot, folder, options, progress)
+            fetched = _fetch(client, snapshot, folder, options, progress, bulk_only)
         finally:
             client.close()  # before the recount forks its workers
         if not (folder / MANIFEST).is_file() and not (folder / INDEX).is_file():
             report = RecountReport(snapshot)  # nothing to recount: each file named
         else:
-            report = recount(folder, public_key, workers, deep)
-        return _addressed(report, snapshot, folder, fetched)
+            report = recount(folder, public_key, workers, deep, bulk_only=bulk_only)
+        return _addressed(report, snapshot, folder, fetched, bulk_only)
 
 
 def _locate(client: Client, base: str, folder: Path) -> str:
@@ -137,9 +141,15 @@ def _locate(client: Client, base: str, folder: Path) -> str:
 
 
 def _fetch(
-    client: Client, snapshot: str, folder: Path, options: RemoteOptions, progress: Progress | None
+    client: Client,
+    snapshot: str,
+    folder: Path,
+    options: RemoteOptions,
+    progress: Progress | None,
+    bulk_only: bool = False,
 ) -> list[Problem]:
-    """The manifest and what it signs first, then every listed file; the problems."""
+    """The manifest and what it signs first, then every listed file (with ``bulk_only``,
+    every file the manifest names, ``SHA256SUMS`` and the trees left out); the problems."""
     problems = []
     if not (folder / MANIFEST).is_file():
         problems += fetch_all(client, snapshot, folder, [_wanted(MANIFEST, {}, options)], 1)
@@ -148,12 +158,12 @@ def _fetch(
     first = [
         _wanted(name, listed, options)
         for name in (SIGNATURE, INDEX, PUBLIC_KEY)
-        if not (folder / name).is_file()
+        if not (folder / name).is_file() and not (bulk_only and name == INDEX)
     ]
     problems += fetch_all(client, snapshot, folder, first, options.connections)
     if manifest is not None:  # else the recount stops at the manifest
-        paths = set(listed)
-        if (folder / INDEX).is_file():
+        paths = set(listed) - ({INDEX} if bulk_only else set())
+        if (folder / INDEX).is_file() and not bulk_only:
             paths.update(path for path, _ in parse_index((folder / INDEX).read_bytes())[0])
         done = {MANIFEST, SIGNATURE, INDEX, PUBLIC_KEY}
         rest = [_wanted(p, listed, options) for p in sorted(paths - done) if plain_path(p)]
@@ -198,7 +208,11 @@ def _wanted(name: str, listed: dict[str, int], options: RemoteOptions | None) ->
 
 
 def _addressed(
-    report: RecountReport, snapshot: str, folder: Path, fetched: list[Problem]
+    report: RecountReport,
+    snapshot: str,
+    folder: Path,
+    fetched: list[Problem],
+    bulk_only: bool = False,
 ) -> RecountReport:
     """The folder recount's report with addresses for paths: a file the transfer could not
     bring is named once, by why (not also as absent from the copy)."""
@@ -215,6 +229,6 @@ def _addressed(
         [address(p) for p in (*fetched, *kept)],
         report.checked,
         report.nasional,
-        [*report.notes, UNLISTED_NOTE],
+        report.notes if bulk_only else [*report.notes, UNLISTED_NOTE],
         report.signer,
     )

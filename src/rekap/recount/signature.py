@@ -75,6 +75,9 @@ def check_file(
 ) -> bool:
     """True when the file is there with the expected hash (and size, when known)."""
     path = folder / relative
+    if path.is_symlink():  # never followed: the manifest signs a file, not where a link goes
+        report.add(Kind.CORRUPTED, relative, "unreadable: a link, not a file (not followed)")
+        return False
     if not path.is_file():
         report.add(Kind.MISSING, relative, "listed but absent")
         return False
@@ -94,11 +97,16 @@ def check_file(
     return True
 
 
-def check_listed(folder: Path, manifest: dict[str, Any], report: RecountReport) -> set[str]:
-    """Check the index and every file the manifest names; returns the paths that passed."""
+def check_listed(
+    folder: Path, manifest: dict[str, Any], report: RecountReport, with_index: bool = True
+) -> set[str]:
+    """Check the index (unless not ``with_index``) and every file the manifest names;
+    returns the paths that passed."""
     good: set[str] = set()
     index = manifest.get("index", {})
-    if check_file(folder, INDEX, str(index.get("sha256")), index.get("bytes"), report):
+    if with_index and check_file(
+        folder, INDEX, str(index.get("sha256")), index.get("bytes"), report
+    ):
         good.add(INDEX)
     for relative, entry in sorted(manifest.get("files", {}).items()):
         if not plain_path(relative):
