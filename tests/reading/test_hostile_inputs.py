@@ -1,6 +1,8 @@
 """Inputs a review found to crash, stall or mislead the reader and `rekap digits classify`:
 odd file names, pipes and devices, bombs, EXIF-turned crops, 16-bit pages, a page far off in a
-large photo, and photos of grids that kept the fiducial and tag searches busy for minutes."""
+large photo, photos of grids that kept the fiducial and tag searches busy for minutes, a form
+smeared by a shaking phone (called not a form) and a JPEG with corrupt data (read by what
+its garbled pixels looked like)."""
 
 from __future__ import annotations
 
@@ -13,14 +15,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from page_drawing import GlyphClassifier, PhotoMaker
+from page_drawing import GlyphClassifier, PhotoMaker, draw_page, encode, photograph
 from PIL import Image
 
 from rekap.cli.photo_file import read_photo_file
-from rekap.reading import fiducials, locate
+from rekap.reading import decode, fiducials, locate, quality
 from rekap.reading.decode import DecodedImage, decode_image
 from rekap.reading.fiducials import FiducialCandidate
 from rekap.reading.pipeline import PageReader
+from rekap.reading.template import load_page_template
 
 REKAP = str(Path(sys.executable).parent / "rekap")
 PAGE_2 = {"paslon_1": "123", "paslon_2": "X74", "paslon_3": "XX5"}
@@ -186,3 +189,101 @@ def test_crowds_are_dropped_as_one_by_one() -> None:
             )
         ]
         assert fiducials._isolated(candidates) == _crowded_naively(candidates)
+
+
+def _streaked(photo: np.ndarray, length: int, degrees: float) -> np.ndarray:
+    """The photo smeared along a straight path of `length` pixels, as a moving phone smears."""
+    size = length | 1
+    centre, half, angle = size // 2, (length - 1) / 2, np.deg2rad(degrees)
+    kernel = np.zeros((size, size), np.float32)
+    ends = [
+        (round(centre + t * half * np.cos(angle)), round(centre + t * half * np.sin(angle)))
+        for t in (-1, 1)
+    ]
+    cv2.line(kernel, ends[0], ends[1], 1.0, 1, cv2.LINE_AA)
+    return np.asarray(cv2.filter2D(photo, -1, kernel / kernel.sum()), np.uint8)
+
+
+def _not_forms() -> dict[str, np.ndarray]:
+    """Sharp pictures that are no form: a text page, stripes (blinds), noise, a plain wall."""
+    rng = np.random.default_rng(4)
+    text = np.full((1500, 2000), 235, np.uint8)
+    for y in range(60, 1460, 44):
+        for x in range(40, 1800, 230):
+            cv2.putText(text, "jumlah", (x, y), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 30, 2, cv2.LINE_AA)
+    columns = np.arange(2000, dtype=np.float32)[None, :].repeat(1500, axis=0)
+    rows = np.arange(1500, dtype=np.float32)[:, None].repeat(2000, axis=1)
+    slanted = np.sin((columns * np.cos(0.5) + rows * np.sin(0.5)) * 2 * np.pi / 24)
+    pictures = {
+        "text": text,
+        "stripes": np.where(slanted > 0, 215, 40).astype(np.uint8),
+        "noise": rng.integers(0, 256, (1500, 2000), dtype=np.uint8),
+        "wall": (150 + 40 * columns / 2000).astype(np.uint8),
+    }
+    return {
+        name: np.clip(p + rng.normal(0, 3, p.shape), 0, 255).astype(np.uint8)
+        for name, p in pictures.items()
+    }
+
+
+def test_a_form_smeared_by_a_shaking_phone_is_too_blurred(
+    reader: PageReader, page_photo: PhotoMaker
+) -> None:
+    """A streak of 24 px in a 2,000 px photo hides the fiducials and the tag; the photo was
+    called not a form, and its sender told to photograph the whole page."""
+    for degrees in (0, 60, 100):
+        smeared = page_photo(2, PAGE_2, BUBBLES_2, edit=lambda p, d=degrees: _streaked(p, 24, d))
+        reading = reader.read(smeared)
+        assert reading.status == "unreadable", (degrees, reading.reason)
+        assert "too blurred" in reading.reason and "hold the phone still" in reading.reason
+        assert reading.page is None and reading.fields == ()
+
+
+def test_only_the_smear_of_a_motion_is_taken_for_one() -> None:
+    """Sharp pictures that are no form stay `not_a_form`: their smear is that of print (a
+    text page, noise, a wall with nothing to measure) or runs along lines (stripes)."""
+    drawn = draw_page(load_page_template(2), PAGE_2, BUBBLES_2)
+    form, _ = photograph(drawn)
+    assert not quality.assess_quality(form).smear.motion_blurred
+    assert quality.assess_quality(_streaked(form, 24, 60)).smear.motion_blurred
+    reader = PageReader(GlyphClassifier())
+    for name, picture in _not_forms().items():
+        smear = quality.assess_quality(picture).smear
+        assert smear is not None and not smear.motion_blurred, (name, smear)
+        reading = reader.read(encode(picture, quality=92))
+        assert reading.status == "not_a_form", (name, reading.reason)
+
+
+def _damaged(data: bytes, seed: int = 0) -> bytes:
+    """The JPEG with 2,000 bytes a third of the way in overwritten at random."""
+    broken = bytearray(data)
+    at = len(broken) // 3
+    broken[at : at + 2000] = np.random.default_rng(seed).integers(0, 256, 2000, np.uint8).tobytes()
+    return bytes(broken)
+
+
+def test_a_jpeg_with_corrupt_data_is_said_to_be_damaged(
+    reader: PageReader, page_photo: PhotoMaker
+) -> None:
+    """libjpeg decodes the garbled stream without failing (a warning on stderr): the page was
+    reported as what the garbage looked like (`page_incomplete`)."""
+    for seed in range(3):
+        reading = reader.read(_damaged(page_photo(2, PAGE_2, BUBBLES_2), seed))
+        assert reading.status == "unreadable", reading.reason
+        assert "damaged" in reading.reason and "send the photo again" in reading.reason
+        assert reading.fields == ()
+
+
+def test_the_jpeg_check_passes_sound_streams_and_names_the_fault() -> None:
+    photo, _ = photograph(draw_page(load_page_template(2), PAGE_2, BUBBLES_2))
+    sound = [
+        encode(photo, quality=92),
+        encode(photo, quality=92, progressive=True),
+        bytes(cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_RST_INTERVAL, 4])[1]),
+    ]
+    assert [decode.jpeg_damage(data) for data in sound] == [None, None, None]
+    restarts = sound[2]
+    swapped = restarts.replace(b"\xff\xd3", b"\xff\xd4", 1)
+    assert "restart marker RST4 where RST3 was due" in str(decode.jpeg_damage(swapped))
+    assert "invalid marker" in str(decode.jpeg_damage(_damaged(sound[0])))
+    assert "end-of-image" in str(decode.jpeg_damage(sound[0][:-2]))

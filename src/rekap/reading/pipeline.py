@@ -25,7 +25,7 @@ from rekap.reading.bubbles import BubbleGridReading, read_bubble_grid
 from rekap.reading.cells import BubbleCrop, PageCells, cut_cells
 from rekap.reading.classifier import DigitBoxClassifier
 from rekap.reading.decide import DecisionPolicy, abstain, decide_fields, field_evidence
-from rekap.reading.decode import DecodedImage, GrayImage, decode_image
+from rekap.reading.decode import DecodedImage, GrayImage, decode_image, jpeg_damage
 from rekap.reading.evidence import FieldEvidence
 from rekap.reading.identities import C_HASIL_PPWP_IDENTITIES, SumIdentity
 from rekap.reading.locate import PageLocation, locate_page
@@ -95,7 +95,27 @@ class PageReader:
         found = self._decode_and_locate(data)
         if isinstance(found, Problem):
             return PageReading(found.status, found.reason, found.page)
-        decoded, located = found
+        reading = self._read_located(*found, expected_page)
+        if reading.status == "ok" or found[0].format != "JPEG":
+            return reading
+        damage = jpeg_damage(data)
+        if damage is None:
+            return reading
+        return PageReading(
+            "unreadable",
+            f"the file is damaged ({damage}): it was cut short or changed on its way, so "
+            "the picture cannot be trusted; send the photo again, the original from the "
+            "phone's gallery",
+            reading.page,
+            reading.form,
+        )
+
+    def _read_located(
+        self,
+        decoded: DecodedImage,
+        located: PageLocation | Problem | None,
+        expected_page: int | None,
+    ) -> PageReading:
         if located is None:
             problem = explain_missing_page(assess_quality(decoded.gray), decoded.original_size)
             return PageReading(problem.status, problem.reason, None)

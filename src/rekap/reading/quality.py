@@ -1,4 +1,11 @@
-"""Photo quality measures, used to say *why* no page could be found in a photo."""
+"""Photo quality measures, used to say *why* no page could be found in a photo.
+
+The smear of a photo (`measure_smear`) is the blur effect of Crete-Roffet, Dolmiere, Ladret
+and Nicolas ("The Blur Effect: Perception and Estimation with a New No-Reference Perceptual
+Blur Metric", SPIE Electronic Imaging 2007), taken along each of 8 directions instead of
+across rows and columns: the photo is blurred again along the direction, and the share of
+its variation along it that survives tells how blurred it already was (a sharp edge loses
+most of its gradient, an edge already smeared loses little)."""
 
 from __future__ import annotations
 
@@ -34,6 +41,31 @@ classifier read blank boxes as 0 and 7 as 0 in tied fields, which the arithmetic
 catch."""
 _BOX_SIDE = 32
 
+SMEAR_DIRECTIONS = 8
+"""Directions the smear is measured along, 22.5 degrees apart."""
+SMEAR_REBLUR_PX = 9
+"""Length of the streak the photo is blurred again with (at the 1000 px measuring size)."""
+SMEAR_EDGE_STEP = 0.05
+"""Pixels whose gradient is at least this share of the contrast per pixel are measured."""
+MIN_SMEAR = 0.5
+"""A photo with no page found whose smear reaches this along a direction that carries a fair
+share of its detail is called blurred by motion. Measured (2026-11-22) at 1000 px: 43 sharp
+photos of forms (the 5 kawalc1 photos and 10 simulated pages, full size, 1,600 and 1,024 px)
+0.15-0.34; sharp non-forms (text documents, noise, a grid of boxes, shapes) 0.12-0.39; photos
+of forms streaked by 8-20 px (at 1000 px, a straight or a wandering path) that the reader did
+not locate 0.28-0.91, 111 of 183 at or above it (the rest keep `not_a_form`)."""
+MIN_SMEAR_SPREAD = 0.1
+"""...and a motion smears one way more than the others: the smear must exceed the least
+smeared direction (among those carrying detail) by this much. Soft, evenly blurred pictures
+(clouds, a smooth ripple: spread 0.02-0.06) are left to `MIN_SHARPNESS`."""
+MIN_CROSS_DETAIL = 0.15
+"""...and the photo must have detail across every direction (least over most gradient, summed
+over the measured pixels): stripes, blinds and grain (0.004-0.17 sharp; stripes turned 30
+degrees 0.13, smear 0.64) have nearly none along their lines and must stay `not_a_form`;
+streaked forms not located 0.06-0.87, most above 0.2."""
+MIN_SMEAR_EDGES = 0.005
+"""Share of the photo's pixels that must be measured: a plain surface gives none."""
+
 
 @dataclass(frozen=True)
 class ImageQuality:
@@ -44,6 +76,33 @@ class ImageQuality:
     """99th percentile of the grey levels."""
     sharpness: float
     """Strong edges (99.5th percentile of the Laplacian) relative to the contrast."""
+    smear: Smear | None = None
+
+
+@dataclass(frozen=True)
+class Smear:
+    """How the photo is blurred along directions (`measure_smear`)."""
+
+    smear: float
+    """The largest blur effect (0 sharp .. 1 no sharp detail) over the directions carrying at
+    least 40 % of the most detailed direction's gradient."""
+    spread: float
+    """`smear` less the least blur effect over those directions."""
+    cross_detail: float
+    """The least detailed direction's summed gradient over the most detailed one's."""
+    edges: float
+    """Share of the pixels measured."""
+    angle_degrees: float
+    """The most smeared direction (0: along the rows, 90: down the columns)."""
+
+    @property
+    def motion_blurred(self) -> bool:
+        return (
+            self.edges >= MIN_SMEAR_EDGES
+            and self.smear >= MIN_SMEAR
+            and self.spread >= MIN_SMEAR_SPREAD
+            and self.cross_detail >= MIN_CROSS_DETAIL
+        )
 
 
 def assess_quality(gray: NDArray[np.uint8]) -> ImageQuality:
@@ -62,6 +121,60 @@ def assess_quality(gray: NDArray[np.uint8]) -> ImageQuality:
         dark_level=dark,
         bright_level=bright,
         sharpness=edges / max(bright - dark, 1.0),
+        smear=measure_smear(small, bright - dark),
+    )
+
+
+def _streak(angle: float) -> NDArray[np.float32]:
+    """A straight streak of `SMEAR_REBLUR_PX` pixels at `angle` (radians), summing to 1."""
+    size = SMEAR_REBLUR_PX | 1
+    centre, half = size // 2, (SMEAR_REBLUR_PX - 1) / 2
+    dx, dy = half * np.cos(angle), half * np.sin(angle)
+    kernel = np.zeros((size, size), np.float32)
+    start = (round(centre - dx), round(centre - dy))
+    end = (round(centre + dx), round(centre + dy))
+    cv2.line(kernel, start, end, 1.0, 1, cv2.LINE_AA)
+    return np.asarray(kernel / float(kernel.sum()), np.float32)
+
+
+def _gradient(image: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    dx = np.asarray(cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=3), np.float32) / 8.0
+    dy = np.asarray(cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3), np.float32) / 8.0
+    return dx, dy
+
+
+def measure_smear(small: NDArray[np.uint8], contrast: float) -> Smear:
+    """The blur effect along `SMEAR_DIRECTIONS` directions of a photo made about 1000 px
+    long, over the pixels with a gradient of at least `SMEAR_EDGE_STEP` of the contrast."""
+    levels = small.astype(np.float32)
+    dx, dy = _gradient(levels)
+    m = SMEAR_REBLUR_PX
+    inner = (slice(m, -m), slice(m, -m))
+    measured = np.hypot(dx, dy)[inner] >= SMEAR_EDGE_STEP * max(contrast, 1.0)
+    edges = float(measured.mean()) if measured.size else 0.0
+    if not measured.any():
+        return Smear(0.0, 0.0, 0.0, edges, 0.0)
+    angles = np.arange(SMEAR_DIRECTIONS) * (np.pi / SMEAR_DIRECTIONS)
+    blur = np.zeros(SMEAR_DIRECTIONS)
+    detail = np.zeros(SMEAR_DIRECTIONS)
+    for i, angle in enumerate(angles):
+        c, s = float(np.cos(angle)), float(np.sin(angle))
+        bx, by = _gradient(np.asarray(cv2.filter2D(levels, -1, _streak(angle)), np.float32))
+        sharp = np.abs(c * dx + s * dy)[inner][measured]
+        again = np.abs(c * bx + s * by)[inner][measured]
+        detail[i] = float(sharp.sum())
+        lost = float(np.maximum(sharp - again, 0.0).sum())
+        blur[i] = 1.0 - lost / detail[i] if detail[i] > 0 else 1.0
+    if detail.max() <= 0:
+        return Smear(0.0, 0.0, 0.0, edges, 0.0)
+    carrying = detail >= 0.4 * detail.max()
+    most = int(np.argmax(np.where(carrying, blur, -1.0)))
+    return Smear(
+        smear=float(blur[most]),
+        spread=float(blur[most] - blur[carrying].min()),
+        cross_detail=float(detail.min() / detail.max()),
+        edges=edges,
+        angle_degrees=float(np.rad2deg(angles[most])),
     )
 
 
@@ -86,6 +199,15 @@ def explain_missing_page(quality: ImageQuality, size: tuple[int, int] | None = N
             "unreadable",
             f"too blurred (sharpness {quality.sharpness:.2f}, need {MIN_SHARPNESS:.2f}): "
             "hold the phone still and focus on the form",
+        )
+    smear = quality.smear
+    if smear is not None and smear.motion_blurred:
+        return Problem(
+            "unreadable",
+            f"too blurred: the photo is smeared along one direction (smear {smear.smear:.2f}, "
+            f"need below {MIN_SMEAR:.2f}), as when the phone moves while the photo is taken: "
+            "hold the phone still (rest your elbows, or lay the form flat and hold the phone "
+            "above it) and photograph the form again",
         )
     reason = "no page of the form found: neither its AprilTag nor its corner fiducials are visible"
     if size is not None and max(size) < SMALL_PHOTO_LONG_SIDE:
