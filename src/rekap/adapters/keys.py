@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -70,9 +70,13 @@ class SigningKey:
 
 
 def load_or_create(path: Path = DEFAULT_KEY_PATH) -> SigningKey:
-    """The key at ``path``; a new one is generated and saved there when there is none."""
+    """The key at ``path``; a new one is generated and saved there when there is none.
+    ``NotAnEd25519Key`` when the file holds no usable key; ``OSError`` when it cannot be read."""
     if path.exists():
-        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        try:
+            loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        except (ValueError, TypeError, UnsupportedAlgorithm):  # malformed, encrypted, unknown
+            raise NotAnEd25519Key(f"{path} does not hold an unencrypted PEM private key") from None
         if not isinstance(loaded, Ed25519PrivateKey):
             raise NotAnEd25519Key(f"{path} does not hold an Ed25519 private key")
         return SigningKey(loaded)

@@ -6,9 +6,10 @@
 
 A bucket has no rename, so the switch is the pointer: every file is uploaded under its final key
 first (S3 PUTs are atomic per object and strongly consistent), and only then is ``latest.json``
-replaced. A reader that follows the pointer sees the previous snapshot or the new one, never
-half of one. A failed publication deletes what it uploaded. ``download`` copies a snapshot into
-a folder for ``rekap recount``. See docs/decisions/0003-object-store.md.
+replaced, and only while it still names the snapshot the new manifest calls ``previous``
+(``LatestMoved`` otherwise). A reader that follows the pointer sees the previous snapshot or the
+new one, never half of one. A failed publication deletes what it uploaded. ``download`` copies a
+snapshot into a folder for ``rekap recount``. See docs/decisions/0003-object-store.md.
 """
 
 from __future__ import annotations
@@ -22,13 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from rekap.adapters.photo_s3 import MISSING, SHA256_KEY, S3Client, error_code, parse_s3_url
-from rekap.adapters.snapshot_dir import LATEST, SnapshotExists, UnsafePath
+from rekap.adapters.snapshot_dir import LATEST, LatestMoved, SnapshotExists, UnsafePath
 from rekap.publish import paths
 from rekap.publish.ports import FileEntry
+from rekap.publish.previous import checked_previous, named_previous
 from rekap.publish.records import PreviousSnapshot
 from rekap.recount.layout import NoSnapshot
 
@@ -164,6 +163,12 @@ class S3SnapshotStore:
         manifest = self._get(self._prefix(snapshot_id) + paths.MANIFEST_FILE)
         if manifest is None:
             raise NoSnapshot(f"{self.location(snapshot_id)} has no {paths.MANIFEST_FILE}")
+        names, previous = named_previous(manifest)
+        if names and previous != self.latest():
+            raise LatestMoved(
+                f"{self.location()}{POINTER} names {self.latest()} now, not {previous}, the "
+                "snapshot this one was compared with: another publication finished meanwhile"
+            )
         pointer = {"snapshot_id": snapshot_id, "manifest_sha256": _sha256(manifest)}
         self._put_pointer(POINTER, json.dumps(pointer).encode() + b"\n", "application/json")
         self._put_pointer(LATEST, snapshot_id.encode("ascii") + b"\n", "text/plain")
@@ -230,19 +235,15 @@ class S3SnapshotStore:
         return manifest
 
     def previous(self, contest: str) -> PreviousSnapshot | None:
-        """The latest snapshot's id, manifest hash and bulk TPS columns, for the diff."""
+        """The latest snapshot's id, manifest hash and bulk TPS columns, for the diff, once
+        its bulk file is the one its manifest lists (``PreviousAltered`` otherwise)."""
         pointer = self.pointer()
         if not pointer:
             return None
         snapshot_id = str(pointer["snapshot_id"])
         manifest = self._manifest(pointer)
         bulk = self.read(snapshot_id, paths.bulk_tps(contest, "parquet"))
-        table = (
-            pq.read_table(pa.BufferReader(bulk))
-            if bulk is not None
-            else pa.table({"kode_tps": pa.array([], pa.string())})
-        )
-        return PreviousSnapshot(snapshot_id, _sha256(manifest), table)
+        return checked_previous(snapshot_id, manifest, bulk, contest)
 
     def download(self, dest: Path, snapshot_id: str | None = None, threads: int = 16) -> Path:
         """Copy a snapshot (by default the one ``latest.json`` names) to ``dest/<id>/`` and

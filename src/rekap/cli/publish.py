@@ -10,11 +10,19 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Connection, Engine
 
-from rekap.adapters.keys import DEFAULT_SNAPSHOT_KEY, load_or_create
-from rekap.adapters.snapshot_dir import DirectorySnapshotStore, ForkedRunner, SnapshotExists
+from rekap.adapters.keys import DEFAULT_SNAPSHOT_KEY, NotAnEd25519Key, load_or_create
+from rekap.adapters.snapshot_dir import (
+    BadPointer,
+    DirectorySnapshotStore,
+    ForkedRunner,
+    LatestMoved,
+    PublicationBusy,
+    SnapshotExists,
+)
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.published_photos import PhotoRef, mark_published, publishable
 from rekap.adapters.storage.tally_store import TallyStore
@@ -25,6 +33,7 @@ from rekap.domain.form import FormSpec, c_hasil_ppwp
 from rekap.events.chain import Recorded
 from rekap.events.model import SnapshotPublished
 from rekap.publish.change_log import LogMismatch
+from rekap.publish.previous import PreviousAltered
 from rekap.publish.records import LogHead, SnapshotRequest, TpsRecord
 from rekap.publish.snapshot import publish_snapshot
 from rekap.tally.index import RegionIndex
@@ -119,6 +128,13 @@ def publish(
         console.print(f"[red]Not in the region tree: {', '.join(unknown)}[/]")
         raise typer.Exit(2)
     layout, contest, form = _contest_parts("ppwp")
+    try:
+        signer = load_or_create(key)
+    except (NotAnEd25519Key, OSError) as error:
+        console.print(
+            f"[red]The signing key {escape(str(key))} cannot sign: {escape(str(error))}[/]"
+        )
+        raise typer.Exit(2) from None
     store = open_store(db)
     with console.status("Reading results and findings"):
         state = read_state(store.engine, TallyStore(store.engine, layout), tuple(scope or ()))
@@ -130,18 +146,17 @@ def publish(
         raise typer.Exit(1)
     photos, records, head = state
     snapshots = DirectorySnapshotStore(out)
-    request = SnapshotRequest(
-        region_tree(),
-        contest,
-        form,
-        records,
-        created,
-        tuple(scope or ()),
-        None if head is None else LogHead(head.sequence, head.hash),
-        snapshots.previous(layout.contest),
-    )
-    signer = load_or_create(key)
     try:
+        request = SnapshotRequest(
+            region_tree(),
+            contest,
+            form,
+            records,
+            created,
+            tuple(scope or ()),
+            None if head is None else LogHead(head.sequence, head.hash),
+            snapshots.previous(layout.contest),
+        )
         with console.status(f"Publishing {len(records):,} results"):
             done = publish_snapshot(
                 request,
@@ -151,12 +166,33 @@ def publish(
                 workers,
                 log=EventLog(store.engine).records(),
             )
-    except SnapshotExists as error:
-        console.print(f"[red]{error}: snapshots are immutable; publish again later.[/]")
+    except (BadPointer, PreviousAltered) as error:
+        console.print(
+            f"[red]{escape(str(error))}: no diff against the previous snapshot can be made; "
+            "nothing was published.[/]"
+        )
         raise typer.Exit(2) from None
-    except LogMismatch as error:
-        console.print(f"[red]The change log does not lead to the head read: {error}[/]")
+    except SnapshotExists as error:
+        console.print(
+            f"[red]{escape(str(error))}: snapshots are immutable; publish again later.[/]"
+        )
+        raise typer.Exit(2) from None
+    except (PublicationBusy, LatestMoved) as error:
+        console.print(f"[red]{escape(str(error))}; nothing was published: publish again.[/]")
         raise typer.Exit(1) from None
+    except LogMismatch as error:
+        console.print(
+            f"[red]The change log does not lead to the head read: {escape(str(error))}[/]"
+        )
+        raise typer.Exit(1) from None
+    except OSError as error:
+        console.print(
+            f"[red]Could not write the snapshot into {escape(str(out))}: {escape(str(error))}; "
+            "nothing was published (`latest` is as it was).[/]"
+        )
+        raise typer.Exit(1) from None
+    for name in snapshots.removed:
+        console.print(f"Removed {escape(name)}, left by a publication that was killed.")
     with store.engine.begin() as connection:
         published = SnapshotPublished(
             snapshot=done.snapshot_id, manifest_sha256=done.manifest_sha256
@@ -167,7 +203,7 @@ def publish(
     seconds = time.perf_counter() - started
     counts = done.counts
     console.print(
-        f"Snapshot [bold]{done.snapshot_id}[/] in {done.location} ({seconds:.1f} s): "
+        f"Snapshot [bold]{done.snapshot_id}[/] in {escape(done.location)} ({seconds:.1f} s): "
         f"{counts['tps_expected']:,} TPS expected, {counts['tps_with_result']:,} with a result, "
         f"{counts['counted']:,} counted, {counts['blocking']:,} held by a blocking finding, "
         f"{counts['unplaced']:,} outside the region tree."
