@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rekap.recount.aggregate import connect
 from rekap.recount.layout import kode_of
 
 
@@ -31,3 +32,13 @@ from rekap.recount.layout import kode_of
 )
 def test_a_tree_path_names_its_family_and_code(path: str, expected: tuple[str, str] | None) -> None:
     assert kode_of(path) == expected
+
+
+def test_the_recounts_duckdb_draws_no_progress_bar() -> None:
+    """DuckDB draws a bar on stdout for a query over two seconds: never in the report."""
+    connection = connect()
+    try:
+        setting = connection.execute("SELECT current_setting('enable_progress_bar')").fetchone()
+    finally:
+        connection.close()
+    assert setting == (False,)

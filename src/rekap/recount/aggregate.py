@@ -86,12 +86,21 @@ class Aggregates:
         return [self.vector(child) for child in children]
 
 
+def connect() -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection for the recount, with its progress bar off: DuckDB draws one on
+    stdout for any query that runs over two seconds (a national snapshot's JSONL is read for
+    about four), which would break into the printed report."""
+    connection = duckdb.connect()
+    connection.execute("SET enable_progress_bar = false")
+    return connection
+
+
 def recompute(parquet: Path, fields: Sequence[str]) -> Aggregates:
     names = columns(fields)
     expressions = _expressions(fields)
     per_tps = ", ".join(f'{e} AS "{n}"' for e, n in zip(expressions, names, strict=True))
     sums = ", ".join(f'SUM("{n}")::BIGINT AS "{n}"' for n in names)
-    connection = duckdb.connect()
+    connection = connect()
     try:
         connection.execute(
             f"CREATE TEMP TABLE v AS SELECT kode_tps, {per_tps} "

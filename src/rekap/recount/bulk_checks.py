@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from rekap.recount.aggregate import Aggregates, columns, quote_path
+from rekap.recount.aggregate import Aggregates, columns, connect, quote_path
 from rekap.recount.layout import bulk_region, bulk_tps
 from rekap.recount.problems import Kind, RecountReport
 
@@ -46,7 +46,7 @@ def _fingerprint(
 def check_formats(
     folder: Path, contest: str, schema: Sequence[Mapping[str, str]], report: RecountReport
 ) -> None:
-    connection = duckdb.connect()
+    connection = connect()
     try:
         prints = {}
         for path, source in _sources(folder, contest, schema).items():
@@ -77,7 +77,7 @@ def check_rows(folder: Path, contest: str, fields: Sequence[str], report: Recoun
     }
     flags = ", ".join(f"COALESCE({c}, false) AS f{i}" for i, c in enumerate(checks.values()))
     broken_any = " OR ".join(f"f{i}" for i in range(len(checks)))
-    connection = duckdb.connect()
+    connection = connect()
     try:
         duplicates = connection.execute(
             f"SELECT kode_tps FROM {source} GROUP BY kode_tps HAVING COUNT(*) > 1 LIMIT 20"
@@ -109,7 +109,7 @@ def check_region_table(
     """The published region table, row by row, against the recomputed aggregates."""
     names = columns(aggregates.fields)
     path = folder / bulk_region(contest)
-    connection = duckdb.connect()
+    connection = connect()
     try:
         selected = ", ".join(f'"{n}"' for n in names)
         rows = connection.execute(

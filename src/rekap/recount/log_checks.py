@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import orjson
 
 from rekap.events.chain import Recorded, verify_chain
 from rekap.events.replay import Values, apply_record
+from rekap.recount.aggregate import connect
 from rekap.recount.layout import LOG_DIR, bulk_tps, log_first, unplaced
 from rekap.recount.log_read import LogReader, LogUnreadable
 from rekap.recount.problems import Kind, RecountReport
@@ -234,7 +234,7 @@ class Differences:
 
 
 def _bulk_rows(path: Path, fields: Sequence[str]) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
-    connection = duckdb.connect()
+    connection = connect()
     source = f"read_parquet('{str(path).replace(chr(39), chr(39) * 2)}')"
     columns = {row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
     present = [f for f in fields if f in columns]
