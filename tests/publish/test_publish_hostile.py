@@ -282,6 +282,21 @@ def test_a_signing_key_that_cannot_sign_is_one_clear_line(tmp_path: Path, case: 
     assert not out.exists()
 
 
+def test_a_new_signing_key_is_said_once_when_it_is_made(tmp_path: Path) -> None:
+    """A mistyped --key makes a new key: the command says so, with its id, that first time."""
+    out, key = tmp_path / "out", tmp_path / "typo.pem"
+    first = _cli_publish(
+        tmp_path, "--out", str(out), "--key", str(key), "--at", "2024-02-20T06:00Z"
+    )
+    assert first.exit_code == 0, first.output
+    assert _said(first, f"No signing key at {key}: a new one was made"), first.output
+    later = _cli_publish(
+        tmp_path, "--out", str(out), "--key", str(key), "--at", "2024-02-20T07:00Z"
+    )
+    assert later.exit_code == 0, later.output
+    assert not _said(later, "No signing key")
+
+
 def test_a_full_disk_is_named_and_publishes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

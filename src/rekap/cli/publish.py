@@ -128,6 +128,7 @@ def publish(
         console.print(f"[red]Not in the region tree: {', '.join(unknown)}[/]")
         raise typer.Exit(2)
     layout, contest, form = _contest_parts("ppwp")
+    made = not key.exists()
     try:
         signer = load_or_create(key)
     except (NotAnEd25519Key, OSError) as error:
@@ -135,6 +136,12 @@ def publish(
             f"[red]The signing key {escape(str(key))} cannot sign: {escape(str(error))}[/]"
         )
         raise typer.Exit(2) from None
+    if made:  # a mistyped --key would otherwise sign with a new key unnoticed
+        console.print(
+            f"[yellow]No signing key at {escape(str(key))}: a new one was made (key id "
+            f"{signer.key_id}).[/] If you meant an existing key, check the path: a recount "
+            "pinned to the publisher's key fails on a snapshot signed by another."
+        )
     store = open_store(db)
     with console.status("Reading results and findings"):
         state = read_state(store.engine, TallyStore(store.engine, layout), tuple(scope or ()))
