@@ -51,20 +51,24 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=headers or None,
         )
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
-        problems = [
-            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
-            for e in error.errors()
-        ]
-        body = error_body("invalid_input", "the request is not valid", {"problems": problems})
-        return JSONResponse(body, 422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return JSONResponse(error_body(code, str(error.detail)), error.status_code)
+    app.add_exception_handler(RequestValidationError, invalid_json)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, http_error_json)  # type: ignore[arg-type]
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, _error: Exception) -> JSONResponse:
         return JSONResponse(error_body("internal", "an internal error; nothing was changed"), 500)
+
+
+async def invalid_json(_request: Request, error: RequestValidationError) -> JSONResponse:
+    problems = [
+        {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
+        for e in error.errors()
+    ]
+    body = error_body("invalid_input", "the request is not valid", {"problems": problems})
+    return JSONResponse(body, 422)
+
+
+async def http_error_json(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+    """No route (404), a method the route does not take (405, with its ``Allow`` header)."""
+    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    return JSONResponse(error_body(code, str(error.detail)), error.status_code, error.headers)

@@ -6,9 +6,14 @@ and the handlers that turn a page's refusals into HTML pages.
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import RedirectResponse
+from collections.abc import Mapping
 
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rekap.web.errors import http_error_json, invalid_json
 from rekap.web.portal import (
     routes_anomalies,
     routes_data,
@@ -20,6 +25,7 @@ from rekap.web.portal import (
     session,
     static_files,
 )
+from rekap.web.portal.head import HeadAsGet
 from rekap.web.portal.page_errors import LoginNeeded, PageNotFound, PageRefused
 from rekap.web.portal.rendering import render
 from rekap.web.portal.settings import PortalSettings
@@ -38,15 +44,47 @@ ROUTERS = (
 )
 
 
-def _error_page(request: Request, status: int, heading: str, message: str) -> Response:
+def _error_page(
+    request: Request,
+    status: int,
+    heading: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
     context = {"title": str(status), "heading": heading, "message": message}
-    return render(request, "error.html", context, status=status, cache="no-store")
+    response = render(request, "error.html", context, status=status, cache="no-store")
+    response.headers.update(headers or {})
+    return response
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser off the API: it gets an HTML error page; the API and scrapers, JSON."""
+    path = request.url.path
+    return (
+        not path.startswith("/api/")
+        and not path.endswith((".json", ".csv"))
+        and "text/html" in request.headers.get("accept", "")
+    )
 
 
 def install(app: FastAPI, settings: PortalSettings | None = None) -> None:
     app.state.portal = Portal(app.state.context, settings or PortalSettings())
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(HeadAsGet)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def no_route(request: Request, error: StarletteHTTPException) -> Response:
+        if not _wants_page(request):
+            return await http_error_json(request, error)
+        heading = "not_found" if error.status_code == 404 else "invalid_request"
+        return _error_page(request, error.status_code, heading, request.url.path, error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
+        if not _wants_page(request):
+            return await invalid_json(request, error)
+        return _error_page(request, 422, "invalid_request", request.url.path)
 
     @app.exception_handler(PageNotFound)
     async def not_found(request: Request, error: PageNotFound) -> Response:

@@ -73,7 +73,11 @@ def snapshot_file(path: str, portal: PortalDep) -> Response:
     else:
         target = (root / path).resolve()
         cache = "public, max-age=31536000, immutable"
-    if root not in target.parents or not target.is_file() or target.name.startswith("."):
+    try:
+        found = target.is_file()
+    except OSError:  # a name too long for the file system, ...
+        found = False
+    if root not in target.parents or not found or target.name.startswith("."):
         raise PageNotFound(path)
     if any(part.startswith(".") for part in target.relative_to(root).parts):
         raise PageNotFound(path)

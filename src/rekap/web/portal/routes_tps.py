@@ -40,6 +40,8 @@ def tps_page(portal: Portal, kode: str) -> TpsPage:
         code = KodeWilayah.parse(kode)
     except InvalidKodeWilayah:
         raise PageNotFound(kode) from None
+    if code.value != kode:  # ' 3310...' or '33.10....': one address per TPS, its data keyed so
+        raise PageNotFound(kode)
     live = portal.live()
     facts = live.tps.get(kode)
     if code.level.value != 13 or (code not in tree and facts is None):

@@ -47,6 +47,12 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
 
 
+def ascii_digits(text: str) -> str:
+    """Decimal digits of any script (Arabic-Indic '٣١', ...) as ASCII ('31'). Only decimal
+    digits: ``str.isdigit`` also accepts superscripts and digits that ``int`` refuses."""
+    return "".join(str(unicodedata.decimal(c)) for c in text)
+
+
 class SearchIndex:
     def __init__(self, tree: RegionTree) -> None:
         self.tree = tree
@@ -76,8 +82,8 @@ class SearchIndex:
         words = fold(query).split()
         if not words:
             return []
-        if len(words) == 1 and words[0].isdigit():
-            return self._by_code(words[0], limit)
+        if len(words) == 1 and words[0].isdecimal():
+            return self._by_code(ascii_digits(words[0]), limit)
         key = max(words, key=len)
         others = [w for w in words if w is not key]
         lines: set[int] = set()

@@ -13,6 +13,7 @@ from rekap.rules.finding import Finding
 from rekap.web.portal.live import WAITING_FORM_STATES, TpsFacts
 from rekap.web.portal.queries import PhotoRow
 
+WEB_SCHEMES = ("https://", "http://")
 READ_STATES = ("checked", "accepted", "needs_verification", "verified", "published")
 
 
@@ -75,6 +76,12 @@ class TpsPage:
         if self.facts is None or self.facts.result is None:
             return ()
         return self.facts.result.external_photos
+
+    @property
+    def external_links(self) -> tuple[str, ...]:
+        """The imported photo addresses a page may link: http(s) only (an imported
+        'javascript:' or 'data:' address is data to show in the JSON, never a link)."""
+        return tuple(u for u in self.external_photos if u.lower().startswith(WEB_SCHEMES))
 
 
 def when(at: datetime | str) -> str:

@@ -25,6 +25,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "not_found": ("Tidak ditemukan", "Not found"),
     "forbidden": ("Tidak diizinkan", "Not allowed"),
     "refused": ("Ditolak", "Refused"),
+    "invalid_request": ("Alamat tidak valid", "The address is not valid"),
     # Levels
     "nasional": ("Nasional", "National"),
     "title_nasional": ("Hasil Pilpres 2024: Nasional", "2024 presidential result: national"),
