@@ -20,6 +20,8 @@ from rekap.adapters.keys import SigningKey, load_or_create
 from rekap.adapters.snapshot_dir import (
     DirectorySnapshotStore,
     ForkedRunner,
+    LatestMoved,
+    PublicationBusy,
     SnapshotExists,
     UnsafePath,
 )
@@ -286,3 +288,68 @@ def test_the_store_opens_from_an_address(s3_endpoint: str, bucket: str, tmp_path
     copy = store.download(tmp_path)
     assert (copy / "data" / "note.txt").read_bytes() == b"hello"
     assert store.location("20240220T060000Z") == f"s3://{bucket}/public/ppwp/20240220T060000Z/"
+
+
+def staged(store: S3SnapshotStore, snapshot_id: str, previous: str | None) -> None:
+    """A snapshot uploaded but not yet switched to, whose manifest names ``previous``."""
+    writer = store.begin(snapshot_id)
+    writer.write("data/note.txt", snapshot_id.encode())
+    manifest = {"snapshot_id": snapshot_id, "previous": previous and {"snapshot_id": previous}}
+    writer.write("manifest.json", json.dumps(manifest).encode())
+
+
+def test_a_second_publication_of_an_id_being_uploaded_is_refused(
+    connect: Connect, bucket: str, s3_client: Any
+) -> None:
+    first, second = S3SnapshotStore(connect, bucket), S3SnapshotStore(connect, bucket)
+    writer = first.begin("20240220T060000Z")
+    with pytest.raises(PublicationBusy, match="another publication of snapshot 20240220T060000Z"):
+        second.begin("20240220T060000Z")  # before either uploads: its files would mix in
+    writer.write("data/note.txt", b"first")
+    body = s3_client.get_object(Bucket=bucket, Key="snapshots/20240220T060000Z/data/note.txt")
+    assert body["Body"].read() == b"first"
+    first.abort("20240220T060000Z")  # the id is free again
+    small_snapshot(second, "20240220T060000Z")
+    assert second.latest() == "20240220T060000Z"
+    with pytest.raises(SnapshotExists):
+        first.begin("20240220T060000Z")
+    keys = [item["Key"] for item in s3_client.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert not [k for k in keys if ".claims/" in k]  # released once switched to
+
+
+def test_a_killed_publication_keeps_its_id_and_says_what_to_delete(
+    connect: Connect, bucket: str
+) -> None:
+    S3SnapshotStore(connect, bucket).begin("20240220T060000Z")  # then killed: no abort
+    with pytest.raises(PublicationBusy, match=r"\.claims/20240220T060000Z"):
+        S3SnapshotStore(connect, bucket).begin("20240220T060000Z")
+    small_snapshot(S3SnapshotStore(connect, bucket), "20240220T070000Z")  # another time works
+
+
+class StaleRead(S3SnapshotStore):
+    """Reads ``latest.json`` once as it was before another publication switched it: the
+    moment between a publication's check of the pointer and its switch."""
+
+    def __init__(self, connect: Connect, bucket: str) -> None:
+        super().__init__(connect, bucket)
+        self.stale: tuple[dict[str, Any], str | None] | None = None
+
+    def _pointer_and_tag(self) -> tuple[dict[str, Any], str | None]:
+        if self.stale is not None:
+            stale, self.stale = self.stale, None
+            return stale
+        return super()._pointer_and_tag()
+
+
+def test_a_switch_that_lost_the_race_to_another_is_refused(connect: Connect, bucket: str) -> None:
+    base = S3SnapshotStore(connect, bucket)
+    staged(base, "20240220T050000Z", None)
+    base.commit("20240220T050000Z")
+    slow, fast = StaleRead(connect, bucket), S3SnapshotStore(connect, bucket)
+    staged(slow, "20240220T060000Z", "20240220T050000Z")
+    staged(fast, "20240220T070000Z", "20240220T050000Z")
+    slow.stale = slow._pointer_and_tag()  # read before the other switched
+    fast.commit("20240220T070000Z")
+    with pytest.raises(LatestMoved):
+        slow.commit("20240220T060000Z")
+    assert base.latest() == "20240220T070000Z"  # not sent back to a fork of the chain

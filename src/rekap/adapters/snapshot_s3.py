@@ -24,7 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from rekap.adapters.photo_s3 import MISSING, SHA256_KEY, S3Client, error_code, parse_s3_url
-from rekap.adapters.snapshot_dir import LATEST, LatestMoved, SnapshotExists, UnsafePath
+from rekap.adapters.snapshot_dir import (
+    LATEST,
+    LatestMoved,
+    PublicationBusy,
+    SnapshotExists,
+    UnsafePath,
+)
 from rekap.publish import paths
 from rekap.publish.ports import FileEntry
 from rekap.publish.previous import checked_previous, named_previous
@@ -32,6 +38,14 @@ from rekap.publish.records import PreviousSnapshot
 from rekap.recount.layout import NoSnapshot
 
 POINTER = "latest.json"
+CLAIMS = ".claims/"
+"""``<root>.claims/<id>``: written only if absent while a publication of ``<id>`` uploads, so
+that a second publication of the same id is refused instead of overwriting its objects."""
+CONFLICT = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
+"""What a conditional PUT answers when its condition does not hold (or another conditional
+PUT of the same key is in flight)."""
+UNCONDITIONAL = frozenset({"NotImplemented", "InvalidArgument"})
+"""What a store without conditional writes answers: the PUT is made without its condition."""
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 CONTENT_TYPES = {
@@ -143,8 +157,9 @@ class S3SnapshotStore:
         data: bytes = response["Body"].read()
         return data
 
-    def _put_pointer(self, name: str, data: bytes, kind: str) -> None:
-        self.client().put_object(
+    def _put_pointer(self, name: str, data: bytes, kind: str, **condition: str) -> bool:
+        return self._put_if(
+            condition,
             Bucket=self.bucket,
             Key=self.root + name,
             Body=data,
@@ -152,11 +167,52 @@ class S3SnapshotStore:
             CacheControl=REVALIDATE,
         )
 
+    def _put_if(self, condition: dict[str, str], **request: Any) -> bool:
+        """PUT with ``condition`` (``IfNoneMatch``/``IfMatch``); False when it does not hold.
+        A store that knows no conditional writes gets the PUT without it (and no protection
+        against a concurrent publication beyond the checks made before)."""
+        try:
+            self.client().put_object(**request, **condition)
+        except Exception as error:
+            code = error_code(error)
+            if code in CONFLICT:
+                return False
+            if not condition or code not in UNCONDITIONAL:
+                raise
+            self.client().put_object(**request)
+        return True
+
+    def _claim_key(self, snapshot_id: str) -> str:
+        return f"{self.root}{CLAIMS}{_check_id(snapshot_id)}"
+
     def begin(self, snapshot_id: str) -> S3SnapshotWriter:
         prefix = self._prefix(snapshot_id)
         if next(self._keys(prefix), None) is not None:
             raise SnapshotExists(f"snapshot {snapshot_id} exists already in {self.location()}")
+        claim = json.dumps(
+            {"snapshot_id": snapshot_id, "host": os.uname().nodename, "pid": os.getpid()}
+        )
+        claimed = self._put_if(
+            {"IfNoneMatch": "*"},
+            Bucket=self.bucket,
+            Key=self._claim_key(snapshot_id),
+            Body=claim.encode() + b"\n",
+            ContentType="application/json",
+        )
+        if not claimed:
+            raise PublicationBusy(
+                f"another publication of snapshot {snapshot_id} is uploading into "
+                f"{self.location()} (or one was killed: if none runs, delete "
+                f"s3://{self.bucket}/{self._claim_key(snapshot_id)} and what is under "
+                f"{self.location(snapshot_id)}, or publish at another time)"
+            )
+        if next(self._keys(prefix), None) is not None:  # a publication that ended meanwhile
+            self._release(snapshot_id)
+            raise SnapshotExists(f"snapshot {snapshot_id} exists already in {self.location()}")
         return S3SnapshotWriter(self.client, self.bucket, prefix)
+
+    def _release(self, snapshot_id: str) -> None:
+        self.client().delete_object(Bucket=self.bucket, Key=self._claim_key(snapshot_id))
 
     def commit(self, snapshot_id: str) -> str:
         """Point ``latest.json`` (then ``latest``) at the snapshot, once its manifest reads back."""
@@ -164,19 +220,29 @@ class S3SnapshotStore:
         if manifest is None:
             raise NoSnapshot(f"{self.location(snapshot_id)} has no {paths.MANIFEST_FILE}")
         names, previous = named_previous(manifest)
-        if names and previous != self.latest():
-            raise LatestMoved(
-                f"{self.location()}{POINTER} names {self.latest()} now, not {previous}, the "
-                "snapshot this one was compared with: another publication finished meanwhile"
-            )
+        current, tag = self._pointer_and_tag()
+        moved = LatestMoved(
+            f"{self.location()}{POINTER} no longer names {previous}, the snapshot this one was "
+            "compared with: another publication finished meanwhile"
+        )
+        if names and previous != current.get("snapshot_id"):
+            raise moved
         pointer = {"snapshot_id": snapshot_id, "manifest_sha256": _sha256(manifest)}
-        self._put_pointer(POINTER, json.dumps(pointer).encode() + b"\n", "application/json")
+        # switched only if latest.json is still the one just read (its ETag): a publication
+        # that finished between the read and this PUT makes it fail, not go back
+        condition = ({"IfMatch": tag} if tag else {"IfNoneMatch": "*"}) if names else {}
+        data = json.dumps(pointer).encode() + b"\n"
+        if not self._put_pointer(POINTER, data, "application/json", **condition):
+            raise moved
         self._put_pointer(LATEST, snapshot_id.encode("ascii") + b"\n", "text/plain")
+        self._release(snapshot_id)
         return self.location(snapshot_id)
 
     def abort(self, snapshot_id: str) -> None:
-        """Delete what a failed publication uploaded, unless the pointer names it already."""
+        """Delete what a failed publication uploaded, unless the pointer names it already,
+        and free its id."""
         if self.pointer().get("snapshot_id") == snapshot_id:
+            self._release(snapshot_id)
             return
         keys = list(self._keys(self._prefix(snapshot_id)))
         for start in range(0, len(keys), 1000):
@@ -184,6 +250,7 @@ class S3SnapshotStore:
             self.client().delete_objects(
                 Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True}
             )
+        self._release(snapshot_id)
 
     def upload(self, folder: Path, threads: int = 32) -> str:
         """Publish a complete snapshot folder (written by ``DirectorySnapshotStore``) with many
@@ -206,9 +273,19 @@ class S3SnapshotStore:
 
     def pointer(self) -> dict[str, Any]:
         """What ``latest.json`` says (``{}`` before the first snapshot)."""
-        data = self._get(self.root + POINTER)
-        if data is None:
-            return {}
+        return self._pointer_and_tag()[0]
+
+    def _pointer_and_tag(self) -> tuple[dict[str, Any], str | None]:
+        """What ``latest.json`` says and its ETag (``{}, None`` before the first snapshot)."""
+        try:
+            response = self.client().get_object(Bucket=self.bucket, Key=self.root + POINTER)
+        except Exception as error:
+            if error_code(error) in MISSING:
+                return {}, None
+            raise
+        return self._parsed_pointer(response["Body"].read()), str(response["ETag"])
+
+    def _parsed_pointer(self, data: bytes) -> dict[str, Any]:
         found = json.loads(data)
         if not isinstance(found, dict) or not isinstance(found.get("snapshot_id"), str):
             raise ValueError(f"s3://{self.bucket}/{self.root}{POINTER} is not a snapshot pointer")
