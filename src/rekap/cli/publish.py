@@ -23,6 +23,8 @@ from rekap.adapters.snapshot_dir import (
     PublicationBusy,
     SnapshotExists,
 )
+from rekap.adapters.snapshot_s3 import S3SnapshotStore
+from rekap.adapters.snapshot_staged import StagedBucketStore
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.published_photos import PhotoRef, mark_published, publishable
 from rekap.adapters.storage.tally_store import TallyStore
@@ -102,8 +104,21 @@ def read_state(engine: Engine, tally: TallyStore, scope: tuple[str, ...]) -> Sta
     return photos, records, head
 
 
+def _as_typed(text: str) -> str:
+    """``--out`` as typed: an ``s3://`` address must not become a ``Path`` (which folds its
+    '//')."""
+    return text
+
+
 def publish(
-    out: Annotated[Path, typer.Option("--out", help="Folder of snapshots.")] = DEFAULT_OUT,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Folder of snapshots, or a bucket: s3://bucket/prefix[?endpoint=…&region=…].",
+            parser=_as_typed,
+        ),
+    ] = DEFAULT_OUT,
     db: DatabaseOption = None,
     scope: Annotated[
         list[str] | None, typer.Option("--scope", help="Publish only these region codes.")
@@ -142,6 +157,7 @@ def publish(
             f"{signer.key_id}).[/] If you meant an existing key, check the path: a recount "
             "pinned to the publisher's key fails on a snapshot signed by another."
         )
+    snapshots = _store(str(out))
     store = open_store(db)
     with console.status("Reading results and findings"):
         state = read_state(store.engine, TallyStore(store.engine, layout), tuple(scope or ()))
@@ -152,7 +168,6 @@ def publish(
         )
         raise typer.Exit(1)
     photos, records, head = state
-    snapshots = DirectorySnapshotStore(out)
     try:
         request = SnapshotRequest(
             region_tree(),
@@ -218,6 +233,19 @@ def publish(
     console.print(f"manifest SHA-256 {done.manifest_sha256}, signed by key {signer.key_id}.")
     if moved:
         console.print(f"{moved:,} photos moved to published.")
+
+
+def _store(out: str) -> DirectorySnapshotStore | StagedBucketStore:
+    """A folder, or a bucket written through a private folder of this machine (in
+    ``TMPDIR``; nationally about 2 GB, removed once uploaded)."""
+    if not out.startswith("s3://"):
+        return DirectorySnapshotStore(Path(out))
+    try:
+        bucket = S3SnapshotStore.from_url(out)
+    except ValueError as error:
+        console.print(f"[red]--out {escape(out)}: {escape(str(error))}[/]")
+        raise typer.Exit(2) from None
+    return StagedBucketStore(bucket)
 
 
 def tally(

@@ -1,0 +1,87 @@
+"""`rekap publish --out s3://…`: a snapshot written through a private folder, uploaded, switched
+to in the bucket, diffed against the bucket's previous one, and recountable after a download."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from rekap.adapters.snapshot_s3 import S3SnapshotStore
+from rekap.cli.main import app
+from rekap.recount.run import recount
+from tests.s3.conftest import Connect
+
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sirekap-raw-sample"
+runner = CliRunner()
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> list[str]:
+    db = ["--db", f"sqlite:///{tmp_path / 'rekap.db'}"]
+    imported = runner.invoke(
+        app, ["import", "sirekap", str(SAMPLE / "sample_tingkat6_tps.zip"), *db]
+    )
+    assert imported.exit_code == 0, imported.output
+    return db
+
+
+def _said(output: str, text: str) -> bool:
+    return "".join(text.split()) in "".join(output.split())
+
+
+def test_a_snapshot_published_into_a_bucket_recounts_and_the_next_diffs_against_it(
+    database: list[str],
+    tmp_path: Path,
+    s3_endpoint: str,
+    bucket: str,
+    connect: Connect,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))  # where the private folder goes
+    out = f"s3://{bucket}/hasil?endpoint={s3_endpoint}"
+    args = ["publish", "--out", out, "--scope", "3101", "--key", str(tmp_path / "k.pem")]
+    first = runner.invoke(app, [*args, "--workers", "2", "--at", "2024-02-20T06:00Z", *database])
+    assert first.exit_code == 0, first.output
+    assert _said(first.output, f"s3://{bucket}/hasil/20240220T060000Z/"), first.output
+    store = S3SnapshotStore(connect, bucket, "hasil/")
+    assert store.latest() == "20240220T060000Z"
+    folder = store.download(tmp_path / "copy")
+    report = recount(folder, workers=1)
+    assert report.ok, [str(p) for p in report.problems]
+    second = runner.invoke(app, [*args, "--workers", "1", "--at", "2024-02-20T07:00Z", *database])
+    assert second.exit_code == 0, second.output
+    summary = json.loads(store.read("20240220T070000Z", "diff/summary.json") or b"{}")
+    assert summary["previous"]["snapshot_id"] == "20240220T060000Z"
+    again = runner.invoke(app, [*args, "--at", "2024-02-20T06:00Z", *database])
+    assert again.exit_code == 2, again.output
+    assert _said(again.output, "exists already")
+    assert store.latest() == "20240220T070000Z"
+    assert not list(private.iterdir())  # each private folder removed once uploaded
+
+
+def test_a_bucket_that_cannot_be_written_publishes_nothing(
+    database: list[str], tmp_path: Path, s3_endpoint: str, s3_client: Any
+) -> None:
+    out = f"s3://no-such-bucket-rekap/x?endpoint={s3_endpoint}"
+    args = ["publish", "--out", out, "--scope", "3101", "--key", str(tmp_path / "k.pem")]
+    failed = runner.invoke(app, [*args, "--at", "2024-02-20T06:00Z", *database])
+    assert failed.exit_code == 1, failed.output
+    assert isinstance(failed.exception, SystemExit), failed.exception
+    assert _said(failed.output, "nothing was published"), failed.output
+    assert "no-such-bucket-rekap" not in [b["Name"] for b in s3_client.list_buckets()["Buckets"]]
+
+
+@pytest.mark.parametrize("out", ["s3://", "s3://bucket/x?colour=blue"])
+def test_a_malformed_bucket_address_is_refused_before_anything(
+    database: list[str], tmp_path: Path, out: str
+) -> None:
+    refused = runner.invoke(app, ["publish", "--out", out, "--key", str(tmp_path / "k.pem")])
+    assert refused.exit_code == 2, refused.output
+    assert _said(refused.output, f"--out {out}")
