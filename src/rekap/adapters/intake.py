@@ -6,7 +6,8 @@ committed, so nothing is acknowledged that is not stored. Writers no longer queu
 database's write lock (SQLite) or the log's lock (PostgreSQL) one transaction each: while one
 batch commits, the next gathers, so the cost of a commit, of the log's head and of the tally
 update is shared by every photo in the batch. A batch that fails is retried photo by photo,
-so one bad upload never costs the others their receipts.
+so one bad upload never costs the others their receipts. A batch whose photo files cannot be
+flushed to disk is refused whole (no rows, no receipts), not retried.
 """
 
 from __future__ import annotations
@@ -102,12 +103,27 @@ class Intake:
                 return
 
     def _record(self, batch: list[_Pending]) -> None:
+        # A caller that gave up (its future cancelled) gets nothing; the others can no longer
+        # be cancelled, so setting their results never fails and never stops this thread.
+        batch = [p for p in batch if p.done.set_running_or_notify_cancel()]
+        if not batch:
+            return
+        written = [p.written for p in batch if p.written is not None]
         try:
-            receipts = self._commit(batch)
+            if written and self.make_durable is not None:
+                self.make_durable(written)  # the files are on disk before their rows exist
+        except Exception as error:
+            # Not retried here: a failed flush is reported once, so a second one would say
+            # the files are safe when they may not be. No row, no receipt; the phone resends.
+            for pending in batch:
+                pending.done.set_exception(error)
+            return
+        try:
+            receipts = self.photos.receive_many([p.arrival for p in batch])
         except Exception:  # the batch as a whole failed: give each photo its own chance
             for pending in batch:
                 try:
-                    pending.done.set_result(self._commit([pending])[0])
+                    pending.done.set_result(self.photos.receive_many([pending.arrival])[0])
                 except Exception as error:
                     pending.done.set_exception(error)
             return
@@ -115,9 +131,3 @@ class Intake:
         self.recorded += len(batch)
         for pending, receipt in zip(batch, receipts, strict=True):
             pending.done.set_result(receipt)
-
-    def _commit(self, batch: list[_Pending]) -> list[Receipt]:
-        written = [p.written for p in batch if p.written is not None]
-        if written and self.make_durable is not None:
-            self.make_durable(written)  # the files are on disk before their rows exist
-        return self.photos.receive_many([p.arrival for p in batch])

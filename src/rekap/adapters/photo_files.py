@@ -1,7 +1,8 @@
 """Photos on the local filesystem, content-addressed: ``<root>/ab/cd/<sha256><suffix>``.
 
 Writes go to a temporary file first and are renamed into place, so a crash never leaves a
-half-written photo under its final name; writing the same photo twice is a no-op.
+half-written photo under its final name; writing the same photo twice is a no-op, unless the
+file there has another size (damaged) or its flush failed: then it is written again.
 
 ``put`` is durable on return (the file and its folder are flushed to disk). The upload path
 splits it in two for speed: ``write`` puts the bytes under their final name without waiting for
@@ -24,6 +25,9 @@ DEFAULT_PHOTO_ROOT = Path("var") / "photos"
 class LocalPhotoStore:
     def __init__(self, root: Path = DEFAULT_PHOTO_ROOT) -> None:
         self.root = root
+        self._unsure: set[Path] = set()
+        """Photos whose flush failed: their bytes may be lost whatever the file's size says
+        (a failed flush is reported once), so the next ``write`` replaces them."""
 
     def path(self, sha256: str, suffix: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / f"{sha256}{suffix}"
@@ -34,8 +38,9 @@ class LocalPhotoStore:
     def write(self, sha256: str, suffix: str, data: bytes) -> Path:
         """Store the bytes under their final name (not yet flushed); returns that name."""
         target = self.path(sha256, suffix)
-        if target.exists():
-            return target
+        if target not in self._unsure and _size(target) == len(data):
+            return target  # the same bytes (same address, same size) are there already
+        self._unsure.discard(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
@@ -53,18 +58,29 @@ class LocalPhotoStore:
         paths = list(paths)
         if not paths:
             return
-        if whole_filesystem and _syncfs(paths[0]):
-            return
-        folders = {p.parent for p in paths} | {p.parent.parent for p in paths}
-        for item in [*paths, *sorted(folders)]:
-            descriptor = os.open(item, os.O_RDONLY)
-            try:
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
+        try:
+            if whole_filesystem and _syncfs(paths[0]):
+                return
+            folders = {p.parent for p in paths} | {p.parent.parent for p in paths}
+            for item in [*paths, *sorted(folders)]:
+                descriptor = os.open(item, os.O_RDONLY)
+                try:
+                    os.fsync(descriptor)
+                finally:
+                    os.close(descriptor)
+        except OSError:
+            self._unsure.update(paths)  # a second flush would report success, not the loss
+            raise
 
     def get(self, sha256: str, suffix: str) -> bytes:
         return self.path(sha256, suffix).read_bytes()
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return None
 
 
 def _load_syncfs() -> Callable[[int], int] | None:

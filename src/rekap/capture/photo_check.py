@@ -69,6 +69,9 @@ def check_photo(data: bytes) -> CheckedPhoto | PhotoRefused:
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own guard, from the same header, for counts far beyond ours
+        return PhotoRefused("too_many_pixels", f"far beyond {MAX_PIXELS:,} pixels")
     except (UnidentifiedImageError, OSError, ValueError) as error:
         return PhotoRefused("unreadable", f"the image header cannot be read: {error}")
     if width * height > MAX_PIXELS:

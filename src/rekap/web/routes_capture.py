@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -110,7 +111,36 @@ def _known_tps(ctx: AppContext, kode_tps: str) -> KodeWilayah:
     return kode
 
 
-@router.post("/tps/{kode_tps}/photos", status_code=201)
+FORM_ALLOWANCE = 64 * 1024
+"""Room in a multipart upload for its other fields and the multipart framing."""
+
+
+class StorageUnavailable(ApiError):
+    """The photo could not be stored (a full or failing disk): nothing was recorded and no
+    receipt given, so the phone keeps the photo and sends it again later."""
+
+    RETRY_AFTER_S = 60
+
+    def __init__(self, error: OSError) -> None:
+        full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+        super().__init__(
+            "storage_unavailable",
+            "the photo could not be stored now; nothing was recorded: send it again later",
+            {
+                "reason": "disk_full" if full else "storage_error",
+                "retry_after_s": self.RETRY_AFTER_S,
+            },
+        )
+
+    @property
+    def status(self) -> int:
+        return 503
+
+
+# The body limit is checked as the body arrives (and against Content-Length before any of
+# it is read): a multipart body is parsed before the route's access check runs, so without
+# it anyone could make the server spool an endless body to disk.
+@router.post("/tps/{kode_tps}/photos", status_code=201, max_body_size=MAX_BYTES + FORM_ALLOWANCE)
 async def upload_photo(
     kode_tps: str,
     request: Request,
@@ -161,7 +191,15 @@ class Signed:
 
 
 async def _body(request: Request) -> bytes:
-    """The request's body, read no further than one byte over the size limit."""
+    """The request's body, read no further than one byte over the size limit (not at all when
+    its declared length is over it)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BYTES:
+        raise ApiError(
+            "too_large",
+            f"{int(declared):,} bytes; the limit is {MAX_BYTES:,}",
+            {"reason": "too_large"},
+        )
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -208,10 +246,13 @@ async def _take_photo(
     # The file is durable before its row exists (a row never points at a missing file): a
     # local file is written now and flushed with its batch; an object store's put is durable.
     written = None
-    if ctx.local_files is not None:
-        written = ctx.local_files.write(checked.sha256, checked.format.suffix, data)
-    else:
-        await run_in_threadpool(ctx.files.put, checked.sha256, checked.format.suffix, data)
+    try:
+        if ctx.local_files is not None:
+            written = ctx.local_files.write(checked.sha256, checked.format.suffix, data)
+        else:
+            await run_in_threadpool(ctx.files.put, checked.sha256, checked.format.suffix, data)
+    except OSError as error:
+        raise StorageUnavailable(error) from error
     upload = Upload(
         kode.value,
         signed.contest,
@@ -222,7 +263,10 @@ async def _take_photo(
         checked,
     )
     future = ctx.intake.submit(officer, upload, ctx.clock(), written)
-    receipt = await asyncio.wrap_future(future)
+    try:
+        receipt = await asyncio.wrap_future(future)
+    except OSError as error:  # the batch's files could not be flushed: no row, no receipt
+        raise StorageUnavailable(error) from error
     if receipt.duplicate:
         response.status_code = 200
     return receipt.as_json()
