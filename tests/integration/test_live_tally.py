@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
 
 from rekap.adapters.keys import load_or_create, raw_public
 from rekap.adapters.photo_files import LocalPhotoStore
@@ -24,6 +25,7 @@ from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.migrate import upgrade
 from rekap.adapters.storage.photos import PhotoStore, Upload
+from rekap.adapters.storage.schema import photo
 from rekap.adapters.storage.tally_store import TallyStore, contest_layout
 from rekap.adapters.storage.verification import VerificationStore
 from rekap.capture.access import Role
@@ -190,4 +192,40 @@ def test_each_step_of_a_capture_keeps_the_tally_in_step(engine: Engine, tmp_path
     both = clean.actual["suara_sah"] + unsure.actual["suara_sah"]
     assert desa(store).counted["suara_sah"] == both
     assert store.regions([""])[""].counted == desa(store).counted
+    engine.dispose()
+
+
+def _states(engine: Engine) -> list[tuple[str, str]]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(photo.c.state, photo.c.reason).order_by(photo.c.id))
+        return [(str(state), str(reason)) for state, reason in rows]
+
+
+def test_a_photo_whose_recording_fails_is_failed_visibly_once(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug while the form is assessed: the photo is failed with the error as its reason (not
+    retaken every claim timeout for ever); a database that is away leaves it to be retaken."""
+    flow = capture(engine, tmp_path)
+    flow.receive_all()
+    page_two = replace(
+        flow.processor, read=lambda _d, page: reading(flow.form, page, flow.clean.actual)
+    )
+
+    def broken(*_args: object) -> list[object]:
+        raise KeyError("no such field")
+
+    monkeypatch.setattr(PhotoProcessor, "_assess", broken)
+    monkeypatch.setattr(LocalPhotoStore, "get", lambda *_a: b"")
+    assert page_two.process_next(lambda: AT + timedelta(hours=1))
+    state, reason = _states(engine)[0]
+    assert state == "failed" and reason.startswith("unreadable: processing failed: KeyError")
+
+    def away(*_args: object) -> list[object]:
+        raise OperationalError("SELECT 1", {}, Exception("the server closed the connection"))
+
+    monkeypatch.setattr(PhotoProcessor, "_assess", away)
+    with pytest.raises(OperationalError):
+        page_two.process_next(lambda: AT + timedelta(hours=1))
+    assert _states(engine)[1][0] == "received"  # claimed, taken again after the claim timeout
     engine.dispose()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from rekap.adapters.photo_store import PhotoStore as PhotoFiles
 from rekap.adapters.storage.event_store import EventLog
@@ -39,6 +40,11 @@ from rekap.reading.result import PageReading
 
 READER_ACTOR = "reader"
 Reader = Callable[[bytes, int], PageReading]
+
+
+TRANSIENT = (OperationalError, InterfaceError)
+"""Database errors that pass (a connection lost, a lock not granted in time, a serialisation
+conflict): the photo is left claimed and taken again, never failed for them."""
 
 
 @dataclass
@@ -81,7 +87,15 @@ class PhotoProcessor:
             reading = self.read(data, claimed.page)
         except Exception as error:  # a bug or a lost file: fail visibly, never drop
             reading = PageReading("unreadable", f"processing failed: {error!r}", None)
-        self.finish(claimed, reading, now())
+        try:
+            self.finish(claimed, reading, now())
+        except TRANSIENT:
+            raise  # the database is away: the claim times out and the photo is taken again
+        except Exception as error:
+            # a bug in assessing the form or recording its numbers: the photo is failed
+            # visibly (once, not retaken every claim timeout for ever), the error its reason
+            failed = PageReading("unreadable", f"processing failed: {error!r}", reading.page)
+            self.finish(claimed, failed, now())
 
     def finish(self, claimed: ClaimedPhoto, reading: PageReading, at: datetime) -> None:
         ok = reading.status == "ok"

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from rekap.adapters.keys import (
     DEFAULT_KEY_PATH,
@@ -65,8 +66,15 @@ def run_workers(
 
     def loop() -> None:
         processor = build_processor(context, claim_timeout)
+        pause = Backoff()
         while not stop.is_set():
-            if not processor.process_next(utc_now):
+            try:
+                busy = processor.process_next(utc_now)
+            except Exception as error:  # the database away: said, waited out, never the end
+                stop.wait(pause.after(error))
+                continue
+            pause.reset()
+            if not busy:
                 stop.wait(0.5)
 
     threads = [threading.Thread(target=loop, name=f"worker-{i}", daemon=True) for i in range(count)]
@@ -75,10 +83,37 @@ def run_workers(
     return threads
 
 
+class Backoff:
+    """How long a worker waits after an error: 1 s, doubling to a minute while errors go on;
+    each error is said on stderr (once a minute at most while it repeats)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._said = 0.0
+
+    def after(self, error: Exception) -> float:
+        self.seconds = min(60.0, max(1.0, self.seconds * 2))
+        now = time.monotonic()
+        if now - self._said >= 60.0 or self.seconds == 1.0:
+            self._said = now
+            name = threading.current_thread().name
+            said = f"{name}: {type(error).__name__}: {error}; trying again in {self.seconds:.0f} s"
+            console.print(Text(said, style="yellow"))
+        return self.seconds
+
+    def reset(self) -> None:
+        self.seconds = 0.0
+
+
 def sign_heads(context: AppContext, every: float, stop: threading.Event) -> None:
-    """Sign the change log's head at intervals (and once more on the way out)."""
+    """Sign the change log's head at intervals (and once more on the way out); an error (the
+    database away) is said and the next interval tried, the thread goes on."""
+    pause = Backoff()
     while not stop.wait(every):
-        context.log.sign_head(context.key, utc_now())
+        try:
+            context.log.sign_head(context.key, utc_now())
+        except Exception as error:
+            pause.after(error)
     context.log.sign_head(context.key, utc_now())
 
 
@@ -182,8 +217,17 @@ def worker(
         run_worker(app, concurrency=1, wait=not once)
         return
     done = 0
+    pause = Backoff()
     while True:
-        if processor.process_next(utc_now):
+        try:
+            busy = processor.process_next(utc_now)
+        except Exception as error:  # the database away: said, waited out, never the end
+            if once:
+                raise
+            time.sleep(pause.after(error))
+            continue
+        pause.reset()
+        if busy:
             done += 1
             continue
         if once:
