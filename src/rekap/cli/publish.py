@@ -154,8 +154,8 @@ def publish(
     if made:  # a mistyped --key would otherwise sign with a new key unnoticed
         console.print(
             f"[yellow]No signing key at {escape(str(key))}: a new one was made (key id "
-            f"{signer.key_id}).[/] If you meant an existing key, check the path: a recount "
-            "pinned to the publisher's key fails on a snapshot signed by another."
+            f"{signer.key_id}).[/] Keep it: later snapshots must be signed with it, or a "
+            "recount pinned to it fails. If you meant an existing key, check the path."
         )
     snapshots = _store(str(out))
     store = open_store(db)
