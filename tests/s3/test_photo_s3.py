@@ -130,3 +130,12 @@ def test_a_plain_path_opens_the_local_store(tmp_path: Path) -> None:
         store = open_photo_store(given)
         assert isinstance(store, LocalPhotoStore)
         assert store.root == tmp_path
+
+
+def test_a_bucket_that_refuses_a_photo_is_storage_unavailable(s3_client: Any) -> None:
+    """An OSError, which the upload answers as 503 storage_unavailable (send again), as for a
+    full disk: never a bare 500."""
+    store = S3PhotoStore(s3_client, "no-such-bucket-for-photos")
+    data = b"photo bytes"
+    with pytest.raises(OSError, match="no-such-bucket-for-photos"):
+        store.put(hashlib.sha256(data).hexdigest(), ".jpg", data)

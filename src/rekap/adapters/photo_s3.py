@@ -79,6 +79,11 @@ def error_code(error: Exception) -> str:
 MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 
 
+class StoreUnavailable(OSError):
+    """The bucket refused a photo or could not be reached: an upload answers that storage is
+    unavailable (503, to be sent again), as for a full disk, never a bare 500."""
+
+
 class S3PhotoStore:
     def __init__(self, client: S3Client, bucket: str, prefix: str = "photos/") -> None:
         if prefix and not prefix.endswith("/"):
@@ -103,11 +108,16 @@ class S3PhotoStore:
         if actual != sha256:
             raise PhotoCorrupted(f"refusing to store bytes with SHA-256 {actual} as {sha256}")
         key = self.key(sha256, suffix)
-        if self._stored(key, sha256, len(data)):
-            return
-        self.client.put_object(
-            Bucket=self.bucket, Key=key, Body=data, Metadata={SHA256_KEY: sha256}
-        )
+        try:
+            if self._stored(key, sha256, len(data)):
+                return
+            self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=data, Metadata={SHA256_KEY: sha256}
+            )
+        except OSError:
+            raise
+        except Exception as error:  # botocore's: refused, unreachable, too slow
+            raise StoreUnavailable(f"{self.url(sha256, suffix)}: {error}") from error
 
     def _stored(self, key: str, sha256: str, size: int) -> bool:
         """The same photo is there already (a different object is replaced: it is damaged)."""
