@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -21,7 +23,7 @@ from rekap.data import election_2024, region_tree
 from rekap.domain.form import c_hasil_ppwp
 from rekap.rules.registry import rule_by_id
 from rekap.services.validation import Sink, ValidationReport, validate_records
-from rekap.sources.sirekap import ImportedTps, SirekapParser
+from rekap.sources.sirekap import Conflict, ConflictWatchingParser, ImportedTps
 
 import_app = typer.Typer(help="Import data into the database.", no_args_is_help=True)
 validate_app = typer.Typer(help="Run the validation rules over data.", no_args_is_help=True)
@@ -37,10 +39,10 @@ PathArgument = Annotated[
 ]
 
 
-def _run(path: Path, sink: Sink | None = None) -> ValidationReport:
+def _run(path: Path, sink: Sink | None = None) -> tuple[ValidationReport, list[Conflict]]:
     election = election_2024()
     contest = election.contest("ppwp")
-    parser = SirekapParser(contest, region_tree())
+    parser = ConflictWatchingParser(contest, region_tree())
     form = c_hasil_ppwp(contest.dapil[0])
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -49,22 +51,35 @@ def _run(path: Path, sink: Sink | None = None) -> ValidationReport:
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(f"Checking {path.name}", total=None)
+        task = progress.add_task(f"Checking {escape(path.name)}", total=None)
 
         def advance(rows: int) -> None:
             progress.update(task, completed=rows)
 
         records = read_records(path)
-        return validate_records(records, parser, form, election, advance, sink)
+        report = validate_records(records, parser, form, election, advance, sink)
+        return report, parser.conflicts
 
 
-def print_summary(report: ValidationReport, seconds: float, out: Console) -> None:
+def print_summary(
+    report: ValidationReport, seconds: float, out: Console, conflicts: Sequence[Conflict] = ()
+) -> None:
     out.print(
         f"[bold]{report.rows_read:,}[/] rows read: {report.accepted_count:,} TPS accepted, "
         f"{len(report.empty):,} without numbers yet, {len(report.rejected):,} rejected, "
-        f"{report.superseded:,} superseded by a newer version "
+        f"{report.superseded:,} superseded by a newer or later-read version "
         f"({seconds:.1f} s)."
     )
+    if conflicts:
+        out.print(
+            f"[bold yellow]{len(conflicts):,}[/] repeated TPS records differ from the one "
+            "before; the version with the newest ts is kept, else the one read last."
+        )
+        for conflict in conflicts[:10]:
+            out.print(
+                f"[yellow]differs[/] {conflict.kode}: {escape(conflict.earlier)} "
+                f"→ {escape(conflict.later)}"
+            )
     if report.synthetic_kode:
         out.print(f"{report.synthetic_kode:,} overseas TPS carry a code synthesised by the source.")
     blocking = report.blocking_tps()
@@ -95,7 +110,8 @@ def print_summary(report: ValidationReport, seconds: float, out: Console) -> Non
         )
     out.print(provinces)
     for rejected in report.rejected[:10]:
-        out.print(f"[red]rejected[/] {rejected.origin}: {rejected.reason}")
+        # File names and values are the input's: print them as text, never as markup.
+        out.print(f"[red]rejected[/] {escape(rejected.origin)}: {escape(rejected.reason)}")
     if len(report.rejected) > 10:
         out.print(f"… and {len(report.rejected) - 10:,} more rejected rows (see --json).")
 
@@ -128,10 +144,10 @@ def validate_sirekap(
 ) -> None:
     """Check every TPS of Sirekap's published data against the rules (no database needed)."""
     started = time.perf_counter()
-    report = _run(path)
+    report, conflicts = _run(path)
     if json_lines:
         write_json_lines(report)
-    print_summary(report, time.perf_counter() - started, console)
+    print_summary(report, time.perf_counter() - started, console, conflicts)
 
 
 @import_app.command("sirekap")
@@ -154,7 +170,7 @@ def import_sirekap(path: PathArgument, db: DatabaseOption = None) -> None:
         if len(pending) >= WRITE_BATCH:
             flush()
 
-    report = _run(path, save)
+    report, conflicts = _run(path, save)
     flush()
     store.replace_findings("ppwp", report.accepted, report.findings)
     counts = {
@@ -165,5 +181,7 @@ def import_sirekap(path: PathArgument, db: DatabaseOption = None) -> None:
         "superseded": report.superseded,
     }
     store.finish_import(run_id, counts, report.rejected, datetime.now(UTC))
-    print_summary(report, time.perf_counter() - started, console)
-    console.print(f"Stored as import run {run_id} in {store.engine.url.render_as_string()}.")
+    print_summary(report, time.perf_counter() - started, console, conflicts)
+    console.print(
+        f"Stored as import run {run_id} in {escape(store.engine.url.render_as_string())}."
+    )

@@ -77,6 +77,11 @@ ADMINISTRASI_FIELDS = {
 PASLON_COLUMN = re.compile(r"^paslon_0*(\d+)$")
 PHOTO_TIME = re.compile(r"-(\d{8}-\d{6})--")
 JENIS = {"tps": JenisTps.TPS, "pos": JenisTps.POS, "ksk": JenisTps.KSK}
+# No TPS count comes near a billion; the cap keeps every stored number and sum within 64 bits.
+MAX_COUNT = 999_999_999
+MAX_DIGITS = len(str(MAX_COUNT))
+# ``field_of``'s answer for a paslon column of a candidate this contest does not have.
+UNKNOWN_PASLON = "?paslon"
 
 
 class BadValue(ValueError):
@@ -84,8 +89,12 @@ class BadValue(ValueError):
 
 
 def parse_count(field_id: str, raw: object) -> int | None:
-    """A count from text or JSON: empty means not recorded; anything else must be ≥ 0."""
-    if isinstance(raw, str) and raw.isdigit():
+    """A count from text or JSON: empty means not recorded; else 0 ≤ count ≤ ``MAX_COUNT``.
+
+    Text must be ASCII digits (an optional sign and surrounding blanks are tolerated); a JSON
+    float is taken only when whole.
+    """
+    if isinstance(raw, str) and len(raw) <= MAX_DIGITS and raw.isascii() and raw.isdigit():
         return int(raw)
     if raw is None or (isinstance(raw, str) and raw.strip() == ""):
         return None
@@ -95,13 +104,30 @@ def parse_count(field_id: str, raw: object) -> int | None:
         value = raw
     elif isinstance(raw, float) and raw.is_integer():
         value = int(raw)
-    elif isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
-        value = int(raw.strip())
+    elif isinstance(raw, str) and _is_signed_integer(text := raw.strip()):
+        if len(text.lstrip("+-").lstrip("0")) > MAX_DIGITS:
+            raise BadValue(f"{field_id}: {_shorten(raw)} is too large for a count")
+        value = int(text)
     else:
-        raise BadValue(f"{field_id}: {raw!r} is not a whole number")
+        raise BadValue(f"{field_id}: {_shorten(raw)} is not a whole number")
     if value < 0:
-        raise BadValue(f"{field_id}: {value} is negative")
+        raise BadValue(f"{field_id}: {_shorten(value)} is negative")
+    if value > MAX_COUNT:
+        raise BadValue(f"{field_id}: {_shorten(value)} is too large for a count")
     return value
+
+
+def _is_signed_integer(text: str) -> bool:
+    digits = text[1:] if text[:1] in ("-", "+") else text
+    return digits.isascii() and digits.isdigit()
+
+
+def _shorten(raw: object) -> str:
+    """``repr`` of a value, cut to a readable length (a hostile value may be megabytes)."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw.bit_length() > 64:
+        return "a number of more than 19 digits"  # repr() refuses ints over 4,300 digits
+    text = repr(raw)
+    return text if len(text) <= 60 else f"{text[:57]}…"
 
 
 def photo_capture_time(url: str) -> datetime | None:
@@ -144,8 +170,9 @@ class SirekapParser:
         field_id = ADMINISTRASI_FIELDS.get(key)
         if field_id is None:
             match = PASLON_COLUMN.match(key)
-            if match is not None and int(match.group(1)) in self.nomor_urut:
-                field_id = vote_field_id(int(match.group(1)))
+            if match is not None:
+                nomor = int(match.group(1))
+                field_id = vote_field_id(nomor) if nomor in self.nomor_urut else UNKNOWN_PASLON
         self._field_of_key[key] = field_id
         return field_id
 
@@ -155,11 +182,13 @@ class SirekapParser:
         record = item.record
         kode_text = str(record.get("kode_tps") or item.kode_hint or "").strip()
         try:
+            if len(kode_text) > len("33.10.05.2013.001"):
+                raise InvalidKodeWilayah(f"{_shorten(kode_text)} is not a 13-digit TPS code")
             kode = KodeWilayah.parse(kode_text)
             if kode.level is not Level.TPS:
                 raise InvalidKodeWilayah(f"{kode_text!r} is not a 13-digit TPS code")
         except InvalidKodeWilayah as error:
-            return RejectedRow(item.origin, kode_text or None, str(error))
+            return RejectedRow(item.origin, kode_text[:20] or None, str(error))
         synthetic = str(record.get("kode_synthetic", "0")).strip() == "1"
         if kode not in self.tree and not (synthetic and kode.is_overseas):
             return RejectedRow(item.origin, kode.value, f"unknown kode wilayah {kode.value}")
@@ -186,24 +215,31 @@ class SirekapParser:
     def _values(self, record: Mapping[str, object]) -> dict[str, int] | None:
         values: dict[str, int] = {}
         chart = record.get("chart")
-        if "chart" in record and chart is None and record.get("administrasi") is None:
+        administrasi = record.get("administrasi")
+        if "chart" in record and chart is None and administrasi is None:
             return None
+        for name, part in (("chart", chart), ("administrasi", administrasi)):
+            if part is not None and not isinstance(part, Mapping):
+                raise BadValue(f"{name}: expected an object, got {type(part).__name__}")
         if isinstance(chart, Mapping):
             for sirekap_id, votes in chart.items():
                 nomor = self.by_sirekap_id.get(str(sirekap_id))
                 if nomor is None:
                     if votes is None:
                         continue  # Sirekap pads its charts with {"null": null}
-                    raise BadValue(f"chart: unknown candidate id {sirekap_id!r}")
+                    raise BadValue(f"chart: unknown candidate id {_shorten(sirekap_id)}")
                 count = parse_count(vote_field_id(nomor), votes)
                 if count is not None:
                     values[vote_field_id(nomor)] = count
-        administrasi = record.get("administrasi")
         flat = administrasi if isinstance(administrasi, Mapping) else record
         for key, raw in flat.items():
             field_id = self.field_of(str(key))
             if field_id is None:
                 continue
+            if field_id is UNKNOWN_PASLON:
+                if raw is None or str(raw).strip() == "":
+                    continue
+                raise BadValue(f"{_shorten(key)}: this contest has no such paslon")
             count = parse_count(field_id, raw)
             if count is not None:
                 values[field_id] = count
@@ -224,3 +260,36 @@ class SirekapParser:
         if declared is not None:
             return declared
         return self.tree.jenis_of(kode)
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """A TPS read twice with different numbers: where each version came from."""
+
+    kode: str
+    earlier: str
+    later: str
+
+
+class ConflictWatchingParser(SirekapParser):
+    """A parser that also notes each TPS read again with different numbers.
+
+    Which version is kept is the validation's rule (the newest ``ts``, else the one read
+    last); this only makes the disagreement visible. It keeps one hash per TPS.
+    """
+
+    def __init__(self, contest: Contest, tree: RegionTree) -> None:
+        super().__init__(contest, tree)
+        self._seen: dict[str, tuple[str, int]] = {}
+        self.conflicts: list[Conflict] = []
+
+    def parse(self, item: SourceRecord) -> Parsed:
+        parsed = super().parse(item)
+        if isinstance(parsed, ImportedTps):
+            kode = parsed.result.kode_tps.value
+            digest = hash(frozenset(parsed.result.values.items()))
+            seen = self._seen.get(kode)
+            if seen is not None and seen[1] != digest:
+                self.conflicts.append(Conflict(kode, seen[0], parsed.origin))
+            self._seen[kode] = (parsed.origin, digest)
+        return parsed
