@@ -47,3 +47,21 @@ def test_import_stores_results_and_findings(database_url: str) -> None:
     assert again.exit_code == 0
     assert store.result_count("ppwp") == 579
     assert store.findings_per_rule("ppwp") == per_rule
+
+
+def test_the_summary_tells_tps_without_a_number_from_those_with(tmp_path: Path) -> None:
+    """A CSV row with photos but every number empty (106,859 of Sirekap's national file) is
+    accepted as what it is, and the share breaking a rule is of the TPS with numbers."""
+    header = "kode_tps,paslon_01,paslon_02,paslon_03,suara_sah,suara_tidak_sah,suara_total"
+    rows = [
+        "3101011001001,10,20,30,60,1,61",
+        "3101011001002,10,20,30,61,1,62",  # Σ paslon ≠ suara_sah: blocking
+        "3101011001003,,,,,,",
+    ]
+    csv = tmp_path / "tps.csv"
+    csv.write_text("\n".join([header, *rows]) + "\n")
+    result = runner.invoke(app, ["validate", "sirekap", str(csv)], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "3 TPS accepted (1 of them with no number yet, only photos or an empty chart)" in said
+    assert "1 TPS (50.00% of the 2 with numbers) break at least one blocking rule" in said

@@ -65,7 +65,9 @@ def print_summary(
     report: ValidationReport, seconds: float, out: Console, conflicts: Sequence[Conflict] = ()
 ) -> None:
     out.print(
-        f"[bold]{report.rows_read:,}[/] rows read: {report.accepted_count:,} TPS accepted, "
+        f"[bold]{report.rows_read:,}[/] rows read: {report.accepted_count:,} TPS accepted "
+        f"({len(report.unnumbered):,} of them with no number yet, only photos or an empty "
+        "chart), "
         f"{len(report.empty):,} without numbers yet, {len(report.rejected):,} rejected, "
         f"{report.superseded:,} superseded by a newer or later-read version "
         f"({seconds:.1f} s)."
@@ -83,8 +85,12 @@ def print_summary(
     if report.synthetic_kode:
         out.print(f"{report.synthetic_kode:,} overseas TPS carry a code synthesised by the source.")
     blocking = report.blocking_tps()
-    share = 100 * blocking / report.accepted_count if report.accepted_count else 0.0
-    out.print(f"[bold red]{blocking:,}[/] TPS ({share:.2f}%) break at least one blocking rule.")
+    numbered = report.accepted_count - len(report.unnumbered)
+    share = 100 * blocking / numbered if numbered else 0.0
+    out.print(
+        f"[bold red]{blocking:,}[/] TPS ({share:.2f}% of the {numbered:,} with numbers) break "
+        "at least one blocking rule."
+    )
     rules = Table(title="Findings per rule", show_lines=False)
     for column in ("rule", "severity", "TPS", "findings", "what it checks"):
         rules.add_column(column, justify="right" if column in ("TPS", "findings") else "left")

@@ -27,6 +27,9 @@ class ValidationReport:
     superseded: int = 0
     synthetic_kode: int = 0
     accepted: dict[str, str] = field(default_factory=dict)  # kode → origin, in order of arrival
+    unnumbered: set[str] = field(default_factory=set)
+    """Accepted TPS whose record has no number at all (Sirekap published its photos, or an
+    empty chart, but no numbers): stored with what they have, counted in no total."""
     published_at: dict[str, str] = field(default_factory=dict)
     findings: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
 
@@ -112,6 +115,10 @@ def _accept(
             return False  # an older version of a TPS already seen
     report.accepted[kode] = item.origin
     report.published_at[kode] = item.published_at or ""
+    if item.result.values:
+        report.unnumbered.discard(kode)
+    else:
+        report.unnumbered.add(kode)
     report.synthetic_kode += item.synthetic_kode
     found = check_tps(item.result, form, election)
     if found:
