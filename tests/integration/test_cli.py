@@ -65,3 +65,23 @@ def test_the_summary_tells_tps_without_a_number_from_those_with(tmp_path: Path) 
     said = " ".join(result.output.split())
     assert "3 TPS accepted (1 of them with no number yet, only photos or an empty chart)" in said
     assert "1 TPS (50.00% of the 2 with numbers) break at least one blocking rule" in said
+
+
+def test_an_older_file_imported_after_a_newer_one_keeps_the_newer(
+    database_url: str, tmp_path: Path
+) -> None:
+    header = (
+        "kode_tps,paslon_01,paslon_02,paslon_03,suara_sah,suara_tidak_sah,suara_total,sirekap_ts"
+    )
+    newer, older = tmp_path / "newer.csv", tmp_path / "older.csv"
+    newer.write_text(f"{header}\n3101011001001,11,20,30,61,1,62,2024-02-16 10:00:00\n")
+    older.write_text(f"{header}\n3101011001001,10,20,30,60,1,61,2024-02-15 10:00:00\n")
+    for path in (newer, older):
+        done = runner.invoke(
+            app, ["import", "sirekap", str(path), "--db", database_url], env={"COLUMNS": "300"}
+        )
+        assert done.exit_code == 0, done.output
+    said = " ".join(done.output.split())
+    assert "1 TPS of this file are older (by their ts) than the version already stored" in said
+    loaded = SqlStore(open_engine(database_url)).load_result("3101011001001", "ppwp")
+    assert loaded is not None and loaded.values["paslon_1"] == 11

@@ -79,3 +79,25 @@ def test_findings_are_replaced_per_tps_and_errors_kept(database_url: str) -> Non
     counts = {"rows_read": 3, "accepted": 2, "empty": 0, "rejected": 1, "superseded": 0}
     store.finish_import(run_id, counts, rejected, datetime.now(UTC))
     assert store.import_errors(run_id) == [("x.csv:3", "9999", "unknown kode wilayah 9999")]
+
+
+def test_an_older_version_imported_later_takes_nothing_back(database_url: str) -> None:
+    """A crawl of the 15th imported after the 16th's: the 16th's numbers stay, no event."""
+    store = make_store(database_url)
+    run_id = store.start_import("file.csv", "ppwp", datetime.now(UTC))
+    log = EventLog(store.engine)
+    now = datetime.now(UTC)
+    store.save_results(
+        run_id, [imported("3101011001001", 11, "2024-02-16 10:00:00")], log, now, "t"
+    )
+    saved = store.save_results(
+        run_id, [imported("3101011001001", 10, "2024-02-15T23:00:00")], log, now, "t"
+    )
+    assert saved == (0, ("3101011001001",))
+    loaded = store.load_result("3101011001001", "ppwp")
+    assert loaded is not None and loaded.values["paslon_1"] == 11
+    assert [r.kind for r in log.records()] == ["result.imported"]
+    later = store.save_results(
+        run_id, [imported("3101011001001", 12, "2024-02-16T11:00:00")], log, now, "t"
+    )
+    assert later == (1, ())  # a newer one still replaces it

@@ -166,9 +166,11 @@ def import_sirekap(path: PathArgument, db: DatabaseOption = None) -> None:
     run_id = store.start_import(str(path), "ppwp", datetime.now(UTC))
     log = EventLog(store.engine)
     pending: list[ImportedTps] = []
+    kept_newer: list[str] = []
 
     def flush() -> None:
-        store.save_results(run_id, pending, log, datetime.now(UTC), IMPORT_ACTOR)
+        saved = store.save_results(run_id, pending, log, datetime.now(UTC), IMPORT_ACTOR)
+        kept_newer.extend(saved.kept_newer)
         pending.clear()
 
     def save(item: ImportedTps) -> None:
@@ -178,7 +180,8 @@ def import_sirekap(path: PathArgument, db: DatabaseOption = None) -> None:
 
     report, conflicts = _run(path, save)
     flush()
-    store.replace_findings("ppwp", report.accepted, report.findings)
+    kept = set(kept_newer)  # their findings stay those of the newer version stored
+    store.replace_findings("ppwp", [k for k in report.accepted if k not in kept], report.findings)
     counts = {
         "rows_read": report.rows_read,
         "accepted": report.accepted_count,
@@ -188,6 +191,11 @@ def import_sirekap(path: PathArgument, db: DatabaseOption = None) -> None:
     }
     store.finish_import(run_id, counts, report.rejected, datetime.now(UTC))
     print_summary(report, time.perf_counter() - started, console, conflicts)
+    if kept:
+        console.print(
+            f"[yellow]{len(kept):,} TPS of this file are older (by their ts) than the version "
+            "already stored: the stored, newer version is kept.[/]"
+        )
     console.print(
         f"Stored as import run {run_id} in {escape(store.engine.url.render_as_string())}."
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -36,6 +36,21 @@ def _changes(
         for field_id in sorted(set(old) | set(new)):
             if old.get(field_id) != new.get(field_id):
                 yield ValueChanged(kode, contest, field_id, old.get(field_id), new.get(field_id))
+
+
+class Saved(NamedTuple):
+    stored: int
+    kept_newer: tuple[str, ...]
+    """TPS whose stored version is newer than the one offered: left as they were."""
+
+
+def _older(row: Mapping[str, Any], stored_ts: str | None) -> bool:
+    """Whether the version offered is older than the stored one (both with a ``ts``; the
+    formats Sirekap used, ``2024-02-16 16:25:10`` and ``2024-02-16T16:25:10``, compared alike)."""
+    offered = row.get("published_at")
+    if not offered or not stored_ts:
+        return False
+    return str(offered).replace("T", " ") < str(stored_ts).replace("T", " ")
 
 
 def _chunks(
@@ -141,11 +156,13 @@ class SqlStore:
         log: EventLog,
         at: datetime,
         actor: str,
-    ) -> int:
+    ) -> Saved:
         """Insert or replace results (the newest version of a TPS wins), logging every change.
 
         A TPS seen for the first time gives a ``result.imported`` event; a later version gives
-        one ``result.value_changed`` event per number that differs; an identical one, none.
+        one ``result.value_changed`` event per number that differs; an identical one, none. A
+        version older (by its ``ts``) than the one stored is not stored: an older file imported
+        after a newer one never takes numbers back (its TPS are in ``kept_newer``).
         """
         rows: dict[tuple[str, str], dict[str, Any]] = {}
         for item in items:
@@ -164,33 +181,40 @@ class SqlStore:
                 "run_id": run_id,
             }
         if not rows:
-            return 0
+            return Saved(0, ())
         statement = self._upsert(tps_result, ("kode_tps", "contest"))
         with self.engine.begin() as connection:
-            before = self._stored_fields(connection, list(rows))
+            stored = self._stored_fields(connection, list(rows))
+            kept = [k for k, row in rows.items() if k in stored and _older(row, stored[k][1])]
+            for key in kept:
+                del rows[key]
+            before = {key: fields for key, (fields, _) in stored.items()}
             events = list(_changes(rows, before))
             for chunk in _chunks(list(rows.values())):
                 connection.execute(statement, list(chunk))
             log.append(connection, events, at, actor, f"import run {run_id}")
             self._refresh_tally(connection, rows)
-        return len(rows)
+        return Saved(len(rows), tuple(kode for kode, _ in kept))
 
     @staticmethod
     def _stored_fields(
         connection: Connection, keys: list[tuple[str, str]]
-    ) -> dict[tuple[str, str], dict[str, int]]:
-        found: dict[tuple[str, str], dict[str, int]] = {}
+    ) -> dict[tuple[str, str], tuple[dict[str, int], str | None]]:
+        """The stored numbers of each TPS and its version's ``ts``."""
+        found: dict[tuple[str, str], tuple[dict[str, int], str | None]] = {}
         by_contest: dict[str, list[str]] = {}
         for kode, contest in keys:
             by_contest.setdefault(contest, []).append(kode)
         for contest, kodes in by_contest.items():
             for start in range(0, len(kodes), 900):
-                query = select(tps_result.c.kode_tps, tps_result.c.fields).where(
+                query = select(
+                    tps_result.c.kode_tps, tps_result.c.fields, tps_result.c.published_at
+                ).where(
                     tps_result.c.contest == contest,
                     tps_result.c.kode_tps.in_(kodes[start : start + 900]),
                 )
-                for kode, fields in connection.execute(query):
-                    found[(kode, contest)] = dict(fields)
+                for kode, fields, published_at in connection.execute(query):
+                    found[(kode, contest)] = (dict(fields), published_at)
         return found
 
     def _upsert(self, table: Any, keys: tuple[str, ...]) -> Any:
