@@ -85,3 +85,29 @@ def test_a_malformed_bucket_address_is_refused_before_anything(
     refused = runner.invoke(app, ["publish", "--out", out, "--key", str(tmp_path / "k.pem")])
     assert refused.exit_code == 2, refused.output
     assert _said(refused.output, f"--out {out}")
+
+
+def test_a_bucket_is_recounted_from_its_address_and_a_tampered_object_fails(
+    database: list[str], tmp_path: Path, s3_endpoint: str, bucket: str, s3_client: Any
+) -> None:
+    out = f"s3://{bucket}/hasil?endpoint={s3_endpoint}"
+    args = ["publish", "--out", out, "--scope", "3101", "--key", str(tmp_path / "k.pem")]
+    published = runner.invoke(app, [*args, "--at", "2024-02-20T06:00Z", *database])
+    assert published.exit_code == 0, published.output
+    wide = {"COLUMNS": "300"}
+    agreed = runner.invoke(app, ["recount", out, "--workers", "1"], env=wide)
+    assert agreed.exit_code == 0, agreed.output
+    assert _said(agreed.output, f"Recount of s3://{bucket}/hasil/20240220T060000Z/")
+    assert "Recount agrees with the snapshot" in agreed.output
+    key = "hasil/20240220T060000Z/pemilu/hhcw/ppwp/31/3101.json"
+    body = s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    s3_client.put_object(
+        Bucket=bucket, Key=key, Body=body.replace(b'"progres":{', b'"progres":{"x":1,')
+    )
+    failed = runner.invoke(app, ["recount", out, "--workers", "1", "--bulk-only"], env=wide)
+    assert failed.exit_code == 0, failed.output  # the trees are what --bulk-only leaves out
+    failed = runner.invoke(app, ["recount", out, "--workers", "1"], env=wide)
+    assert failed.exit_code == 1, failed.output
+    assert _said(failed.output, "pemilu/hhcw/ppwp/31/3101.json")
+    nowhere = runner.invoke(app, ["recount", f"s3://{bucket}/empty?endpoint={s3_endpoint}"])
+    assert nowhere.exit_code == 2, nowhere.output

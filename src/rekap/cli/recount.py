@@ -46,7 +46,7 @@ def recount(
         Path,
         typer.Argument(
             help="A snapshot folder or its http(s):// address, or the folder (address) of "
-            "a publication with latest.",
+            "a publication with latest, or a bucket: s3://bucket/prefix[?endpoint=…].",
             parser=_as_typed,
             metavar="SNAPSHOT",
         ),
@@ -85,6 +85,8 @@ def recount(
     try:
         if is_url(given):
             report = _recount_url(given, public_key, workers, deep, fetch, bulk_only)
+        elif given.startswith("s3://"):
+            report = _recount_bucket(given, public_key, workers, deep, bulk_only)
         else:
             from rekap.recount.run import recount as run_recount
 
@@ -221,6 +223,44 @@ def _say_phase(text: str) -> None:
     """What the recount does next, a line on stderr (no live display: the recount forks
     worker processes, which must not inherit a refreshing thread)."""
     console.print(f"[dim]{time.strftime('%H:%M:%S')}[/] {text[0].upper()}{text[1:]}…")
+
+
+def _recount_bucket(
+    address: str, public_key: Path | None, workers: int, deep: bool, bulk_only: bool
+) -> RecountReport:
+    """The snapshot a bucket's ``latest.json`` names (``s3://bucket/prefix?endpoint=…``, the
+    bucket's credentials from the environment), copied into a temporary folder (``TMPDIR``)
+    and recounted there; problems name the files by their path in the snapshot."""
+    import tempfile
+
+    from rekap.adapters.snapshot_s3 import PointerMismatch, S3SnapshotStore
+    from rekap.recount.layout import NoSnapshot
+    from rekap.recount.problems import Kind, RecountReport
+    from rekap.recount.run import recount as run_recount
+
+    try:
+        store = S3SnapshotStore.from_url(address)
+    except ValueError as error:
+        raise NoSnapshot(str(error)) from None
+    with tempfile.TemporaryDirectory(prefix="rekap-recount-") as temporary:
+        started = time.perf_counter()
+        try:
+            with console.status("Copying the snapshot out of the bucket"):
+                folder = store.download(Path(temporary))
+        except PointerMismatch as error:
+            report = RecountReport(store.location())
+            report.add(Kind.MANIFEST, "manifest.json", str(error))
+            return report
+        except (OSError, NoSnapshot):
+            raise
+        except Exception as error:  # botocore's: refused, unreachable, no credentials
+            raise NoSnapshot(f"{store.location()}: {error}") from None
+        files = sum(1 for p in folder.rglob("*") if p.is_file())
+        copied = f"Copied {files:,} files in {time.perf_counter() - started:.1f} s"
+        console.print(Text(f"{copied} from {_shown(store.location(folder.name))}"))
+        report = run_recount(folder, public_key, workers, deep, _say_phase, bulk_only)
+        report.snapshot = store.location(folder.name)
+        return report
 
 
 @dataclass(frozen=True)
