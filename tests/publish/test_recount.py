@@ -413,3 +413,39 @@ def test_files_not_owned_are_read_without_o_noatime(
     if noatime:  # refused once per task of a pass, which then opens plainly
         assert refused
         assert len(refused) < listed // 4
+
+
+def test_what_the_formats_thread_finds_is_kept_when_the_recount_fails(
+    snapshot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The formats are compared in a thread beside the recount: its findings are merged once
+    it is done, even when the recount itself fails first; its own failure is named."""
+    import time
+
+    from rekap.recount import bulk_checks
+
+    def slow_formats(_f: Path, _c: str, _s: object, report: Any) -> None:
+        time.sleep(0.5)
+        report.add(Kind.BULK, "data/tps-ppwp.csv.gz", "rows differ from the Parquet file")
+
+    def broken_rows(*_args: object) -> None:
+        raise duckdb.InvalidInputException("not the schema's columns")
+
+    monkeypatch.setattr(bulk_checks, "check_formats", slow_formats)
+    monkeypatch.setattr(bulk_checks, "check_rows", broken_rows)
+    details = {p.detail for p in recount(snapshot, workers=1, bulk_only=True).problems}
+    assert details == {
+        "rows differ from the Parquet file",
+        "cannot recount: not the schema's columns",
+    }
+
+    def failing_formats(*_args: object) -> None:
+        raise ValueError("the CSV could not be read")
+
+    monkeypatch.undo()  # the rows are read again
+    monkeypatch.setattr(bulk_checks, "check_formats", failing_formats)
+    report = recount(snapshot, workers=1, bulk_only=True)
+    assert [(p.path, p.detail) for p in report.problems] == [
+        ("data/tps-ppwp.csv.gz", "cannot compare the formats: the CSV could not be read")
+    ]
+    assert report.nasional  # the totals are still recounted

@@ -7,7 +7,7 @@ import bisect
 import gc
 import json
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +191,21 @@ def _index_agrees(entries: list[Entry], manifest: dict[str, Any], report: Recoun
             report.add(Kind.MANIFEST, INDEX, f"{path}: another SHA-256 than the manifest's")
 
 
+def _failure_of(future: Future[None] | None) -> BaseException | None:
+    """What the formats thread raised (it names what it cannot read itself), or None."""
+    if future is None:
+        return None
+    try:
+        future.result()
+    except (duckdb.Error, ValueError, TypeError, KeyError, OSError) as error:
+        return error
+    return None
+
+
+def _first(error: BaseException) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
 def _aggregates(
     folder: Path, contest: str, passed: set[str], report: RecountReport
 ) -> Aggregates | None:
@@ -215,6 +230,7 @@ def _aggregates(
     # the formats are compared in a thread while this one recounts (DuckDB lets go of the
     # interpreter while it reads): with a core to spare, as with --bulk-only, in about half
     # the time
+    failed: BaseException | None = None
     with ThreadPoolExecutor(1, "rekap-formats") as pool:
         formats_checked = (
             pool.submit(bulk_checks.check_formats, folder, contest, tps_schema, compared)
@@ -224,16 +240,18 @@ def _aggregates(
         try:
             bulk_checks.check_rows(folder, contest, fields, report)
             aggregates = recompute(folder / parquet, fields)
-            if formats_checked is not None:
-                formats_checked.result()
         except (duckdb.Error, ValueError, TypeError, KeyError) as error:
-            # a file that passed its hash but is not what the schema says (a publisher's bug)
-            first = str(error).splitlines()[0] if str(error) else type(error).__name__
-            report.add(Kind.BULK, parquet, f"cannot recount: {first}")
-            return None
-        finally:
-            report.problems.extend(compared.problems)
-            report.checked.update(compared.checked)
+            failed = error
+        formats_failed = _failure_of(formats_checked)
+    # merged once the thread is done (leaving the block waits for it)
+    report.problems.extend(compared.problems)
+    report.checked.update(compared.checked)
+    if formats_failed is not None:
+        report.add(Kind.BULK, formats[0], f"cannot compare the formats: {_first(formats_failed)}")
+    if failed is not None:
+        # a file that passed its hash but is not what the schema says (a publisher's bug)
+        report.add(Kind.BULK, parquet, f"cannot recount: {_first(failed)}")
+        return None
     report.checked["regions recomputed"] = len(aggregates.regions)
     bulk_checks.check_region_table(folder, contest, aggregates, report)
     return aggregates
