@@ -9,13 +9,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from rekap.adapters.keys import load_or_create, raw_public
 from rekap.adapters.photo_files import LocalPhotoStore
@@ -228,4 +229,31 @@ def test_a_photo_whose_recording_fails_is_failed_visibly_once(
     with pytest.raises(OperationalError):
         page_two.process_next(lambda: AT + timedelta(hours=1))
     assert _states(engine)[1][0] == "received"  # claimed, taken again after the claim timeout
+    engine.dispose()
+
+
+def test_a_race_on_a_forms_row_is_tried_again_not_failed(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two pages of one TPS finished at once both insert its form; the loser's IntegrityError
+    is a race: tried once more (it then finds the row); twice, it is left to be taken again."""
+    flow = capture(engine, tmp_path)
+    flow.receive_all()
+    page = replace(flow.processor, read=lambda _d, p: reading(flow.form, p, flow.clean.actual))
+    monkeypatch.setattr(LocalPhotoStore, "get", lambda *_a: b"")
+    finish, raced, limit = PhotoProcessor.finish, [0], [1]
+
+    def racing(self: PhotoProcessor, *args: Any) -> None:
+        raced[0] += 1
+        if raced[0] <= limit[0]:
+            raise IntegrityError("INSERT INTO form", {}, Exception("duplicate key"))
+        finish(self, *args)
+
+    monkeypatch.setattr(PhotoProcessor, "finish", racing)
+    assert page.process_next(lambda: AT + timedelta(hours=1))
+    assert _states(engine)[0][0] == "checked"
+    raced[0], limit[0] = 0, 2
+    with pytest.raises(OperationalError):
+        page.process_next(lambda: AT + timedelta(hours=1))
+    assert _states(engine)[1][0] == "received"  # taken again after the claim timeout
     engine.dispose()

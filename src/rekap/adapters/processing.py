@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, update
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import (
+    TimeoutError as PoolTimeout,
+)
 
 from rekap.adapters.photo_store import PhotoStore as PhotoFiles
 from rekap.adapters.storage.event_store import EventLog
@@ -42,9 +50,10 @@ READER_ACTOR = "reader"
 Reader = Callable[[bytes, int], PageReading]
 
 
-TRANSIENT = (OperationalError, InterfaceError)
+TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 """Database errors that pass (a connection lost, a lock not granted in time, a serialisation
-conflict): the photo is left claimed and taken again, never failed for them."""
+conflict, no connection free in the pool): the photo is left claimed and taken again, never
+failed for them."""
 
 
 @dataclass
@@ -88,14 +97,28 @@ class PhotoProcessor:
         except Exception as error:  # a bug or a lost file: fail visibly, never drop
             reading = PageReading("unreadable", f"processing failed: {error!r}", None)
         try:
-            self.finish(claimed, reading, now())
+            self._finish_once_more_on_a_race(claimed, reading, now)
         except TRANSIENT:
             raise  # the database is away: the claim times out and the photo is taken again
         except Exception as error:
             # a bug in assessing the form or recording its numbers: the photo is failed
             # visibly (once, not retaken every claim timeout for ever), the error its reason
-            failed = PageReading("unreadable", f"processing failed: {error!r}", reading.page)
-            self.finish(claimed, failed, now())
+            why = f"processing failed: {type(error).__name__}: {str(error).splitlines()[0][:200]}"
+            self.finish(claimed, PageReading("unreadable", why, reading.page), now())
+
+    def _finish_once_more_on_a_race(
+        self, claimed: ClaimedPhoto, reading: PageReading, now: Callable[[], datetime]
+    ) -> None:
+        """Two pages of one TPS finished at once both insert its form: the loser's
+        ``IntegrityError`` is a race, and the second try finds the row. A second failure is
+        left to the claim timeout (taken again), not taken for a bug."""
+        try:
+            self.finish(claimed, reading, now())
+        except IntegrityError:
+            try:
+                self.finish(claimed, reading, now())
+            except IntegrityError as error:
+                raise OperationalError("finish", {}, error) from error
 
     def finish(self, claimed: ClaimedPhoto, reading: PageReading, at: datetime) -> None:
         ok = reading.status == "ok"
