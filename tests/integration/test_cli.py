@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from rekap.adapters.storage.engine import open_engine
@@ -85,3 +86,45 @@ def test_an_older_file_imported_after_a_newer_one_keeps_the_newer(
     assert "1 TPS of this file are older (by their ts) than the version already stored" in said
     loaded = SqlStore(open_engine(database_url)).load_result("3101011001001", "ppwp")
     assert loaded is not None and loaded.values["paslon_1"] == 11
+
+
+def test_a_file_without_ts_after_one_with_is_stored_and_said(
+    database_url: str, tmp_path: Path
+) -> None:
+    dated = "kode_tps,paslon_01,paslon_02,paslon_03,suara_sah,suara_tidak_sah,suara_total,ts"
+    undated = "kode_tps,paslon_01,paslon_02,paslon_03,suara_sah,suara_tidak_sah,suara_total"
+    first, second = tmp_path / "dated.csv", tmp_path / "undated.csv"
+    first.write_text(f"{dated}\n3101011001001,11,20,30,61,1,62,2024-02-16T10:00:00\n")
+    second.write_text(f"{undated}\n3101011001001,10,20,30,60,1,61\n")
+    for path in (first, second):
+        done = runner.invoke(
+            app, ["import", "sirekap", str(path), "--db", database_url], env={"COLUMNS": "300"}
+        )
+        assert done.exit_code == 0, done.output
+    said = " ".join(done.output.split())
+    assert "1 TPS of this file carry no ts and replaced a stored version that had one" in said
+
+
+def test_a_tps_repeated_across_write_batches_keeps_the_newest_and_its_findings(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored at 10:00; the file gives 09:00 (older: kept) then 11:00 (newer: stored) in
+    separate write batches, the 11:00 one in the other ts format; its findings are its own."""
+    from rekap.cli import sirekap
+
+    header = "kode_tps,paslon_01,paslon_02,paslon_03,suara_sah,suara_tidak_sah,suara_total,ts"
+    stored, repeated = tmp_path / "stored.csv", tmp_path / "repeated.csv"
+    stored.write_text(f"{header}\n3101011001001,11,20,30,62,1,63,2024-02-16 10:00:00\n")
+    repeated.write_text(
+        f"{header}\n3101011001001,10,20,30,61,1,62,2024-02-16 09:00:00\n"
+        "3101011001001,12,20,30,62,1,63,2024-02-16T11:00:00\n"
+    )
+    monkeypatch.setattr(sirekap, "WRITE_BATCH", 1)
+    for path in (stored, repeated):
+        done = runner.invoke(app, ["import", "sirekap", str(path), "--db", database_url])
+        assert done.exit_code == 0, done.output
+    assert "older (by their ts)" not in " ".join(done.output.split())
+    store = SqlStore(open_engine(database_url))
+    loaded = store.load_result("3101011001001", "ppwp")
+    assert loaded is not None and loaded.values["paslon_1"] == 12
+    assert store.findings_per_rule("ppwp").get("F-SUM-SAH", 0) == 0  # 12 + 20 + 30 = 62

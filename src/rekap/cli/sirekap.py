@@ -166,11 +166,15 @@ def import_sirekap(path: PathArgument, db: DatabaseOption = None) -> None:
     run_id = store.start_import(str(path), "ppwp", datetime.now(UTC))
     log = EventLog(store.engine)
     pending: list[ImportedTps] = []
-    kept_newer: list[str] = []
+    kept: set[str] = set()  # their findings stay those of the newer version stored
+    undated = [0]
 
     def flush() -> None:
         saved = store.save_results(run_id, pending, log, datetime.now(UTC), IMPORT_ACTOR)
-        kept_newer.extend(saved.kept_newer)
+        # a TPS repeated in the file may be kept in one batch and stored from a later one
+        kept.difference_update(item.result.kode_tps.value for item in pending)
+        kept.update(saved.kept_newer)
+        undated[0] += saved.undated
         pending.clear()
 
     def save(item: ImportedTps) -> None:
@@ -180,7 +184,6 @@ def import_sirekap(path: PathArgument, db: DatabaseOption = None) -> None:
 
     report, conflicts = _run(path, save)
     flush()
-    kept = set(kept_newer)  # their findings stay those of the newer version stored
     store.replace_findings("ppwp", [k for k in report.accepted if k not in kept], report.findings)
     counts = {
         "rows_read": report.rows_read,
@@ -195,6 +198,11 @@ def import_sirekap(path: PathArgument, db: DatabaseOption = None) -> None:
         console.print(
             f"[yellow]{len(kept):,} TPS of this file are older (by their ts) than the version "
             "already stored: the stored, newer version is kept.[/]"
+        )
+    if undated[0]:
+        console.print(
+            f"[yellow]{undated[0]:,} TPS of this file carry no ts and replaced a stored version "
+            "that had one: which is newer cannot be told (import the newest file last).[/]"
         )
     console.print(
         f"Stored as import run {run_id} in {escape(store.engine.url.render_as_string())}."

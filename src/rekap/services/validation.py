@@ -67,6 +67,12 @@ Progress = Callable[[int], None]
 Sink = Callable[[ImportedTps], None]
 
 
+def ts_order(ts: str | None) -> str:
+    """A Sirekap ``ts`` in an order-preserving form: both of the formats it used,
+    ``2024-02-16 16:25:10`` and ``2024-02-16T16:25:10``, compare alike ('' for none)."""
+    return (ts or "").replace("T", " ")
+
+
 def validate_records(
     records: Iterable[SourceRecord],
     parser: SirekapParser,
@@ -111,10 +117,10 @@ def _accept(
     kode = item.result.kode_tps.value
     if kode in report.accepted:
         report.superseded += 1
-        if (item.published_at or "") < report.published_at.get(kode, ""):
+        if ts_order(item.published_at) < report.published_at.get(kode, ""):
             return False  # an older version of a TPS already seen
     report.accepted[kode] = item.origin
-    report.published_at[kode] = item.published_at or ""
+    report.published_at[kode] = ts_order(item.published_at)
     if item.result.values:
         report.unnumbered.discard(kode)
     else:

@@ -17,6 +17,7 @@ from rekap.domain.result import Provenance, SourceKind, TpsResult
 from rekap.domain.wilayah import KodeWilayah
 from rekap.events.model import Event, ResultImported, ValueChanged
 from rekap.rules.finding import Finding
+from rekap.services.validation import ts_order
 from rekap.sources.sirekap import ImportedTps, RejectedRow
 
 CHUNK = 5000
@@ -42,6 +43,8 @@ class Saved(NamedTuple):
     stored: int
     kept_newer: tuple[str, ...]
     """TPS whose stored version is newer than the one offered: left as they were."""
+    undated: int = 0
+    """TPS stored without a ``ts`` over a version that had one (their order unknown)."""
 
 
 def _older(row: Mapping[str, Any], stored_ts: str | None) -> bool:
@@ -50,7 +53,13 @@ def _older(row: Mapping[str, Any], stored_ts: str | None) -> bool:
     offered = row.get("published_at")
     if not offered or not stored_ts:
         return False
-    return str(offered).replace("T", " ") < str(stored_ts).replace("T", " ")
+    return ts_order(str(offered)) < ts_order(stored_ts)
+
+
+def _undated_over_dated(row: Mapping[str, Any], stored_ts: str | None) -> bool:
+    """A version without a ``ts`` offered for one stored with one: which is newer cannot be
+    told; it is stored (importing is the operator's choice) and counted, to be said."""
+    return not row.get("published_at") and bool(stored_ts)
 
 
 def _chunks(
@@ -181,11 +190,16 @@ class SqlStore:
                 "run_id": run_id,
             }
         if not rows:
-            return Saved(0, ())
+            return Saved(0, (), 0)
         statement = self._upsert(tps_result, ("kode_tps", "contest"))
         with self.engine.begin() as connection:
             stored = self._stored_fields(connection, list(rows))
             kept = [k for k, row in rows.items() if k in stored and _older(row, stored[k][1])]
+            undated = sum(
+                1
+                for k, row in rows.items()
+                if k in stored and _undated_over_dated(row, stored[k][1])
+            )
             for key in kept:
                 del rows[key]
             before = {key: fields for key, (fields, _) in stored.items()}
@@ -194,7 +208,7 @@ class SqlStore:
                 connection.execute(statement, list(chunk))
             log.append(connection, events, at, actor, f"import run {run_id}")
             self._refresh_tally(connection, rows)
-        return Saved(len(rows), tuple(kode for kode, _ in kept))
+        return Saved(len(rows), tuple(kode for kode, _ in kept), undated)
 
     @staticmethod
     def _stored_fields(
