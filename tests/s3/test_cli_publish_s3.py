@@ -111,3 +111,24 @@ def test_a_bucket_is_recounted_from_its_address_and_a_tampered_object_fails(
     assert _said(failed.output, "pemilu/hhcw/ppwp/31/3101.json")
     nowhere = runner.invoke(app, ["recount", f"s3://{bucket}/empty?endpoint={s3_endpoint}"])
     assert nowhere.exit_code == 2, nowhere.output
+
+
+@pytest.mark.parametrize(
+    "pointer", [b"not json", b'{"snapshot_id": "../x"}', b'{"snapshot_id": "20240220T050000Z"}']
+)
+def test_a_damaged_pointer_in_the_bucket_is_named_and_publishes_nothing(
+    database: list[str],
+    tmp_path: Path,
+    s3_endpoint: str,
+    bucket: str,
+    s3_client: Any,
+    pointer: bytes,
+) -> None:
+    s3_client.put_object(Bucket=bucket, Key="hasil/latest.json", Body=pointer)
+    out = f"s3://{bucket}/hasil?endpoint={s3_endpoint}"
+    args = ["publish", "--out", out, "--scope", "3101", "--key", str(tmp_path / "k.pem")]
+    refused = runner.invoke(app, [*args, "--at", "2024-02-20T06:00Z", *database])
+    assert refused.exit_code == 2, refused.output
+    assert isinstance(refused.exception, SystemExit), refused.exception
+    assert _said(refused.output, "latest.json cannot be followed"), refused.output
+    assert _said(refused.output, "nothing was published")

@@ -353,3 +353,70 @@ def test_a_switch_that_lost_the_race_to_another_is_refused(connect: Connect, buc
     with pytest.raises(LatestMoved):
         slow.commit("20240220T060000Z")
     assert base.latest() == "20240220T070000Z"  # not sent back to a fork of the chain
+
+
+class NoPlainCopy(S3SnapshotStore):
+    """A bucket that refuses the plain ``latest`` copy, after ``latest.json`` switched."""
+
+    def _put_pointer(self, name: str, data: bytes, kind: str, **condition: str) -> bool:
+        if name == "latest":
+            raise OSError("the bucket refused the copy")
+        return super()._put_pointer(name, data, kind, **condition)
+
+
+def test_a_failure_after_the_switch_is_a_warning_not_a_failed_publication(
+    connect: Connect, bucket: str
+) -> None:
+    store = NoPlainCopy(connect, bucket)
+    staged(store, "20240220T060000Z", None)
+    assert store.commit("20240220T060000Z").endswith("20240220T060000Z/")
+    assert store.latest() == "20240220T060000Z"
+    assert len(store.warnings) == 1 and "could not be written" in store.warnings[0]
+
+
+class LostAnswers(S3SnapshotStore):
+    """A client whose conditional PUTs are applied but answered as if tried again (412)."""
+
+    def _put_if(self, condition: dict[str, str], **request: Any) -> bool:
+        super()._put_if(condition, **request)
+        return not condition
+
+
+def test_a_conditional_put_tried_again_after_a_lost_answer_is_not_a_conflict(
+    connect: Connect, bucket: str
+) -> None:
+    store = LostAnswers(connect, bucket)
+    staged(store, "20240220T050000Z", None)  # its claim "fails": it is this store's own
+    store.commit("20240220T050000Z")  # and so does the switch: latest.json names it
+    staged(store, "20240220T060000Z", "20240220T050000Z")
+    store.commit("20240220T060000Z")
+    assert store.latest() == "20240220T060000Z"
+    other = S3SnapshotStore(connect, bucket)
+    staged(other, "20240220T070000Z", "20240220T050000Z")
+    with pytest.raises(LatestMoved, match="names 20240220T060000Z now, not 20240220T050000Z"):
+        other.commit("20240220T070000Z")
+
+
+def test_an_upload_stops_sending_at_the_first_failure(
+    connect: Connect, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "20240220T060000Z"
+    for n in range(300):
+        (folder / "data").mkdir(parents=True, exist_ok=True)
+        (folder / "data" / f"{n}.json").write_text("{}")
+    (folder / "manifest.json").write_text('{"snapshot_id": "20240220T060000Z"}')
+    sent = [0]
+    original = S3SnapshotWriter.write
+
+    def failing(self: S3SnapshotWriter, path: str, data: bytes) -> FileEntry:
+        sent[0] += 1
+        if sent[0] == 5:
+            raise OSError("AccessDenied")
+        return original(self, path, data)
+
+    monkeypatch.setattr(S3SnapshotWriter, "write", failing)
+    store = S3SnapshotStore(connect, bucket)
+    with pytest.raises(OSError, match="AccessDenied"):
+        store.upload(folder, threads=4)
+    assert sent[0] < 50  # not the 301 files
+    assert store.latest() is None

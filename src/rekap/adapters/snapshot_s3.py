@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -127,6 +128,8 @@ class S3SnapshotStore:
         self.client = ClientPerProcess(connect)
         self.bucket = bucket
         self.root = root
+        self.warnings: list[str] = []
+        """What went wrong that did not fail the publication (or its failure), to be said."""
 
     @classmethod
     def from_url(cls, url: str) -> S3SnapshotStore:
@@ -189,17 +192,17 @@ class S3SnapshotStore:
         prefix = self._prefix(snapshot_id)
         if next(self._keys(prefix), None) is not None:
             raise SnapshotExists(f"snapshot {snapshot_id} exists already in {self.location()}")
-        claim = json.dumps(
-            {"snapshot_id": snapshot_id, "host": os.uname().nodename, "pid": os.getpid()}
-        )
+        mine = {"snapshot_id": snapshot_id, "host": os.uname().nodename, "pid": os.getpid()}
+        claim = (json.dumps({**mine, "nonce": os.urandom(8).hex()}) + "\n").encode()
         claimed = self._put_if(
             {"IfNoneMatch": "*"},
             Bucket=self.bucket,
             Key=self._claim_key(snapshot_id),
-            Body=claim.encode() + b"\n",
+            Body=claim,
             ContentType="application/json",
         )
-        if not claimed:
+        # a PUT the client tried again after its first answer was lost finds its own claim
+        if not claimed and self._get(self._claim_key(snapshot_id)) != claim:
             raise PublicationBusy(
                 f"another publication of snapshot {snapshot_id} is uploading into "
                 f"{self.location()} (or one was killed: if none runs, delete "
@@ -221,9 +224,11 @@ class S3SnapshotStore:
             raise NoSnapshot(f"{self.location(snapshot_id)} has no {paths.MANIFEST_FILE}")
         names, previous = named_previous(manifest)
         current, tag = self._pointer_and_tag()
+        compared = previous or "no snapshot (the first)"
         moved = LatestMoved(
-            f"{self.location()}{POINTER} no longer names {previous}, the snapshot this one was "
-            "compared with: another publication finished meanwhile"
+            f"{self.location()}{POINTER} names {current.get('snapshot_id') or 'nothing'} now, "
+            f"not {compared}, the one this snapshot was compared with: another publication "
+            "finished meanwhile"
         )
         if names and previous != current.get("snapshot_id"):
             raise moved
@@ -232,11 +237,34 @@ class S3SnapshotStore:
         # that finished between the read and this PUT makes it fail, not go back
         condition = ({"IfMatch": tag} if tag else {"IfNoneMatch": "*"}) if names else {}
         data = json.dumps(pointer).encode() + b"\n"
-        if not self._put_pointer(POINTER, data, "application/json", **condition):
+        switched = self._put_pointer(POINTER, data, "application/json", **condition)
+        # refused, unless it is a PUT the client tried again after its first answer was lost
+        if not switched and self.pointer() != pointer:
             raise moved
-        self._put_pointer(LATEST, snapshot_id.encode("ascii") + b"\n", "text/plain")
-        self._release(snapshot_id)
+        self._after_switch(snapshot_id)
         return self.location(snapshot_id)
+
+    def _after_switch(self, snapshot_id: str) -> None:
+        """The plain ``latest`` copy and the claim's release, once ``latest.json`` names the
+        snapshot: it is published whatever happens here, so a failure is a warning (the copy
+        is tried twice), never a failed publication."""
+        for attempt in (1, 2):
+            try:
+                self._put_pointer(LATEST, snapshot_id.encode("ascii") + b"\n", "text/plain")
+                break
+            except Exception as error:
+                if attempt == 2:
+                    self.warnings.append(
+                        f"{self.location()}{LATEST} could not be written ({error}): it still "
+                        f"names the previous snapshot; {POINTER} names {snapshot_id}"
+                    )
+        try:
+            self._release(snapshot_id)
+        except Exception as error:
+            self.warnings.append(
+                f"s3://{self.bucket}/{self._claim_key(snapshot_id)} could not be deleted "
+                f"({error}): delete it by hand (it only keeps id {snapshot_id} taken)"
+            )
 
     def abort(self, snapshot_id: str) -> None:
         """Delete what a failed publication uploaded, unless the pointer names it already,
@@ -260,15 +288,29 @@ class S3SnapshotStore:
         snapshot_id = folder.name
         writer = self.begin(snapshot_id)
 
-        def send(file: Path) -> FileEntry:
-            return writer.write(file.relative_to(folder).as_posix(), file.read_bytes())
+        failed = threading.Event()
+
+        def send(file: Path) -> None:
+            if failed.is_set():  # one file failed: the others are not sent for nothing
+                return
+            try:
+                writer.write(file.relative_to(folder).as_posix(), file.read_bytes())
+            except BaseException:
+                failed.set()
+                raise
 
         try:
             with ThreadPoolExecutor(max(1, threads)) as pool:
                 list(pool.map(send, (p for p in folder.rglob("*") if p.is_file())))
             return self.commit(snapshot_id)
         except BaseException:
-            self.abort(snapshot_id)
+            try:
+                self.abort(snapshot_id)
+            except Exception as error:  # the bucket away: the first error is the one to say
+                self.warnings.append(
+                    f"what was uploaded under {self.location(snapshot_id)} could not be "
+                    f"deleted ({error}), nor its claim: nothing points at it"
+                )
             raise
 
     def pointer(self) -> dict[str, Any]:

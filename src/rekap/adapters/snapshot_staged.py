@@ -17,9 +17,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from rekap.adapters.snapshot_dir import DirectoryWriter, SnapshotExists, plain_id
+from rekap.adapters.snapshot_dir import BadPointer, DirectoryWriter, SnapshotExists, plain_id
 from rekap.adapters.snapshot_s3 import S3SnapshotStore
+from rekap.publish.previous import PreviousAltered
 from rekap.publish.records import PreviousSnapshot
+from rekap.recount.layout import NoSnapshot
 
 
 class BucketUnavailable(OSError):
@@ -37,7 +39,8 @@ class StagedBucketStore:
         self.threads = threads
         self._writers: dict[str, DirectoryWriter] = {}
         self.removed: list[str] = []
-        """Always empty: a bucket's leftovers are named by ``begin`` instead (see the port)."""
+        """Always empty: leftovers in a bucket are not looked for (a killed publication's id
+        stays claimed, and publishing that id again says what to delete)."""
 
     def location(self) -> str:
         return self.bucket.location()
@@ -85,9 +88,22 @@ class StagedBucketStore:
             writer.close()
         self._clean()
 
+    @property
+    def warnings(self) -> list[str]:
+        """What went wrong without failing the publication (``S3SnapshotStore.warnings``)."""
+        return self.bucket.warnings
+
     def previous(self, contest: str) -> PreviousSnapshot | None:
-        with _bucket_errors():
-            return self.bucket.previous(contest)
+        """The snapshot the bucket's ``latest.json`` names; a pointer that cannot be read or
+        names no snapshot with its manifest is ``BadPointer``, as in a folder."""
+        try:
+            with _bucket_errors():
+                return self.bucket.previous(contest)
+        except PreviousAltered:
+            raise
+        except (ValueError, NoSnapshot) as error:
+            where = f"{self.location()}latest.json"
+            raise BadPointer(f"{where} cannot be followed ({error})") from None
 
 
 @contextmanager

@@ -212,9 +212,13 @@ def publish(
             f"[red]Could not write the snapshot into {escape(str(out))}: {escape(str(error))}; "
             "nothing was published (`latest` is as it was).[/]"
         )
+        for warning in _warnings(snapshots):
+            console.print(f"[yellow]{escape(warning)}[/]")
         raise typer.Exit(1) from None
     for name in snapshots.removed:
         console.print(f"Removed {escape(name)}, left by a publication that was killed.")
+    for warning in _warnings(snapshots):
+        console.print(f"[yellow]{escape(warning)}[/]")
     with store.engine.begin() as connection:
         published = SnapshotPublished(
             snapshot=done.snapshot_id, manifest_sha256=done.manifest_sha256
@@ -233,6 +237,10 @@ def publish(
     console.print(f"manifest SHA-256 {done.manifest_sha256}, signed by key {signer.key_id}.")
     if moved:
         console.print(f"{moved:,} photos moved to published.")
+
+
+def _warnings(snapshots: DirectorySnapshotStore | StagedBucketStore) -> list[str]:
+    return snapshots.warnings if isinstance(snapshots, StagedBucketStore) else []
 
 
 def _store(out: str) -> DirectorySnapshotStore | StagedBucketStore:
