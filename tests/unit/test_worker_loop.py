@@ -49,3 +49,33 @@ def test_the_wait_doubles_to_a_minute_and_starts_again_after_success() -> None:
     assert waits == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
     pause.reset()
     assert pause.after(RuntimeError("x")) == 1.0
+
+
+def test_head_signing_outlives_an_error_and_says_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    class Log:
+        calls = 0
+
+        def sign_head(self, _key: object, _at: object) -> None:
+            Log.calls += 1
+            raise ConnectionError("the database went away")
+
+    class Context:
+        log, key = Log(), None
+
+    stop = threading.Event()
+    signer = threading.Thread(target=serve.sign_heads, args=(Context(), 0.05, stop))
+    signer.start()
+    try:
+        waited = 0
+        while Log.calls < 3 and waited < 200:  # at most 10 s
+            stop.wait(0.05)
+            waited += 1
+        assert Log.calls >= 3 and signer.is_alive()
+    finally:
+        stop.set()
+        signer.join(10)
+    said = " ".join(capsys.readouterr().err.split())
+    assert "signing the change log's head: ConnectionError: the database went away" in said
+    assert "the head is signed at the next start" in said  # the last try, on the way out

@@ -65,10 +65,11 @@ def run_workers(
     """In-process workers for the embedded default: each polls for received photos."""
 
     def loop() -> None:
-        processor = build_processor(context, claim_timeout)
+        processor: PhotoProcessor | None = None
         pause = Backoff()
         while not stop.is_set():
             try:
+                processor = processor or build_processor(context, claim_timeout)
                 busy = processor.process_next(utc_now)
             except Exception as error:  # the database away: said, waited out, never the end
                 stop.wait(pause.after(error))
@@ -108,13 +109,17 @@ class Backoff:
 def sign_heads(context: AppContext, every: float, stop: threading.Event) -> None:
     """Sign the change log's head at intervals (and once more on the way out); an error (the
     database away) is said and the next interval tried, the thread goes on."""
-    pause = Backoff()
     while not stop.wait(every):
-        try:
-            context.log.sign_head(context.key, utc_now())
-        except Exception as error:
-            pause.after(error)
-    context.log.sign_head(context.key, utc_now())
+        _sign_head(context, f"trying again in {every:.0f} s")
+    _sign_head(context, "the head is signed at the next start")
+
+
+def _sign_head(context: AppContext, then: str) -> None:
+    try:
+        context.log.sign_head(context.key, utc_now())
+    except Exception as error:  # the database away: said; the next interval tries again
+        said = f"signing the change log's head: {type(error).__name__}: {error}; {then}"
+        console.print(Text(said, style="yellow"))
 
 
 PhotoDir = Annotated[
