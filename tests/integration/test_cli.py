@@ -68,6 +68,16 @@ def test_the_summary_tells_tps_without_a_number_from_those_with(tmp_path: Path) 
     assert "1 TPS (50.00% of the 2 with numbers) break at least one blocking rule" in said
 
 
+def _import_in_turn(database_url: str, *paths: Path) -> str:
+    """Import each file in turn; what the last import said, on one line."""
+    for path in paths:
+        done = runner.invoke(
+            app, ["import", "sirekap", str(path), "--db", database_url], env={"COLUMNS": "300"}
+        )
+        assert done.exit_code == 0, done.output
+    return " ".join(done.output.split())
+
+
 def test_an_older_file_imported_after_a_newer_one_keeps_the_newer(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -77,12 +87,7 @@ def test_an_older_file_imported_after_a_newer_one_keeps_the_newer(
     newer, older = tmp_path / "newer.csv", tmp_path / "older.csv"
     newer.write_text(f"{header}\n3101011001001,11,20,30,61,1,62,2024-02-16 10:00:00\n")
     older.write_text(f"{header}\n3101011001001,10,20,30,60,1,61,2024-02-15 10:00:00\n")
-    for path in (newer, older):
-        done = runner.invoke(
-            app, ["import", "sirekap", str(path), "--db", database_url], env={"COLUMNS": "300"}
-        )
-        assert done.exit_code == 0, done.output
-    said = " ".join(done.output.split())
+    said = _import_in_turn(database_url, newer, older)
     assert "1 TPS of this file are older (by their ts) than the version already stored" in said
     loaded = SqlStore(open_engine(database_url)).load_result("3101011001001", "ppwp")
     assert loaded is not None and loaded.values["paslon_1"] == 11
@@ -96,12 +101,7 @@ def test_a_file_without_ts_after_one_with_is_stored_and_said(
     first, second = tmp_path / "dated.csv", tmp_path / "undated.csv"
     first.write_text(f"{dated}\n3101011001001,11,20,30,61,1,62,2024-02-16T10:00:00\n")
     second.write_text(f"{undated}\n3101011001001,10,20,30,60,1,61\n")
-    for path in (first, second):
-        done = runner.invoke(
-            app, ["import", "sirekap", str(path), "--db", database_url], env={"COLUMNS": "300"}
-        )
-        assert done.exit_code == 0, done.output
-    said = " ".join(done.output.split())
+    said = _import_in_turn(database_url, first, second)
     assert "1 TPS of this file carry no ts and replaced a stored version that had one" in said
 
 
