@@ -93,11 +93,11 @@ def test_an_older_version_imported_later_takes_nothing_back(database_url: str) -
     saved = store.save_results(
         run_id, [imported("3101011001001", 10, "2024-02-15T23:00:00")], log, now, "t"
     )
-    assert saved == (0, ("3101011001001",))
+    assert saved == (0, ("3101011001001",), 0)
     loaded = store.load_result("3101011001001", "ppwp")
     assert loaded is not None and loaded.values["paslon_1"] == 11
     assert [r.kind for r in log.records()] == ["result.imported"]
     later = store.save_results(
         run_id, [imported("3101011001001", 12, "2024-02-16T11:00:00")], log, now, "t"
     )
-    assert later == (1, ())  # a newer one still replaces it
+    assert later == (1, (), 0)  # a newer one still replaces it
