@@ -139,6 +139,7 @@ def test_a_body_declared_larger_than_any_photo_is_refused_before_it_is_read(
         anybody = first_answer(
             port,
             f"POST /api/v1/tps/{LARGE_TPS}/photos HTTP/1.1\r\nHost: x\r\n"
+            f"Authorization: Bearer {officer.token}\r\n"
             "Content-Type: multipart/form-data; boundary=b\r\n"
             f"Content-Length: {huge}\r\n",
             b"--b\r\n",
@@ -156,6 +157,31 @@ def test_a_body_declared_larger_than_any_photo_is_refused_before_it_is_read(
     assert raw.startswith(b"HTTP/1.1 413"), raw
     assert huge > MAX_BYTES
     assert world.context.photos.states(LARGE_TPS) == []
+
+
+def test_an_upload_without_an_officers_login_is_refused_before_its_body_is_read(
+    world: World,
+) -> None:
+    """Within the size limit, a multipart body would still be parsed (and spooled) before the
+    route's access check: anyone could make the server take in 25 MB a request."""
+    within = MAX_BYTES - 1_000_000
+    verifier = world.actors["verifier_in"]
+    with serving(world) as port:
+        answers = [
+            first_answer(
+                port,
+                f"POST /api/v1/tps/{LARGE_TPS}/photos HTTP/1.1\r\nHost: x\r\n{login}"
+                "Content-Type: multipart/form-data; boundary=b\r\n"
+                f"Content-Length: {within}\r\n",
+                b"--b\r\n",
+            )
+            for login in (
+                "",
+                "Authorization: Bearer nonsense\r\n",
+                f"Authorization: Bearer {verifier.token}\r\n",
+            )
+        ]
+    assert [a[:12] for a in answers] == [b"HTTP/1.1 401", b"HTTP/1.1 401", b"HTTP/1.1 403"]
 
 
 def test_a_full_disk_answers_a_retryable_error_and_keeps_nothing(

@@ -36,11 +36,11 @@ class AccessRule:
         context = request.app.state.context
         cookie = request.cookies.get(TOKEN_COOKIE, "")
         if scheme.lower() == "bearer" and token:
-            principal = await _authenticate(context.accounts, token.strip())
+            principal = await authenticate(context.accounts, token.strip())
             if principal is None:
                 raise ApiError("unauthenticated", "the token is not valid")
         elif cookie:
-            principal = await _authenticate(context.accounts, cookie)
+            principal = await authenticate(context.accounts, cookie)
             if principal is None and not self.public:
                 raise ApiError("unauthenticated", "the login is no longer valid; log in again")
         if self.public:  # public reading is limited per network address, logged in or not
@@ -56,7 +56,7 @@ class AccessRule:
         return principal
 
 
-async def _authenticate(accounts: AccountStore, token: str) -> Principal | None:
+async def authenticate(accounts: AccountStore, token: str) -> Principal | None:
     """A token seen recently is answered from memory, in the event loop; otherwise the store
     is asked, in the loop for a local SQLite file (a sub-millisecond read that takes no lock),
     on a worker thread for a database server, so a slow server never blocks other requests."""

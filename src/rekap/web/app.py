@@ -14,6 +14,7 @@ from rekap.web.context import AppContext
 from rekap.web.errors import install_error_handlers
 from rekap.web.portal import install as install_portal
 from rekap.web.portal.settings import PortalSettings
+from rekap.web.upload_gate import UploadGate
 
 
 def create_app(context: AppContext, portal: PortalSettings | None = None) -> FastAPI:
@@ -37,5 +38,6 @@ def create_app(context: AppContext, portal: PortalSettings | None = None) -> Fas
     app.include_router(routes_verification.router)
     app.include_router(routes_public.router)
     install_portal(app, portal)
+    app.add_middleware(UploadGate)  # an upload without an officer's login: refused unread
     check_every_route_declares_access(app)
     return app

@@ -37,19 +37,23 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+def api_error_response(error: ApiError) -> JSONResponse:
+    headers: dict[str, str] = {}
+    if error.code == "unauthenticated":
+        headers["WWW-Authenticate"] = "Bearer"
+    if error.code == "rate_limited" and "retry_after_s" in error.details:
+        headers["Retry-After"] = str(error.details["retry_after_s"])
+    return JSONResponse(
+        error_body(error.code, error.message, error.details),
+        error.status,
+        headers=headers or None,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, error: ApiError) -> JSONResponse:
-        headers: dict[str, str] = {}
-        if error.code == "unauthenticated":
-            headers["WWW-Authenticate"] = "Bearer"
-        if error.code == "rate_limited" and "retry_after_s" in error.details:
-            headers["Retry-After"] = str(error.details["retry_after_s"])
-        return JSONResponse(
-            error_body(error.code, error.message, error.details),
-            error.status,
-            headers=headers or None,
-        )
+        return api_error_response(error)
 
     app.add_exception_handler(RequestValidationError, invalid_json)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error_json)  # type: ignore[arg-type]
