@@ -104,7 +104,8 @@ def _recount(
     files = Pass(PassContext(folder, contest, entries, None, {}, skip, deep), workers, Part.FILES)
     try:
         passed = check_listed(folder, manifest, report)
-        aggregates = _aggregates(folder, contest, passed, report)
+        election = _election(folder, passed, report)
+        aggregates = _aggregates(folder, contest, passed, election, report)
     except BaseException:
         files.cancel()
         raise
@@ -117,7 +118,6 @@ def _recount(
         report.add(
             Kind.MANIFEST, INDEX, f"{len(entries)} entries, the manifest says {expected_files}"
         )
-    election = _json(folder, ELECTION, report) if ELECTION in passed else None
     ids = sirekap_ids(election)
     context = PassContext(folder, contest, entries, aggregates, ids, skip, deep)
     on_phase("comparing every published document with the recount, checking the change log")
@@ -165,8 +165,8 @@ def _recount_bulk(path: Path, public_key: Path | None, on_phase: Phase) -> Recou
     contest = str(manifest.get("contest", ""))
     on_phase("checking the bulk data and recounting it (the JSON trees are left out)")
     passed = check_listed(folder, manifest, report, with_index=False)
-    aggregates = _aggregates(folder, contest, passed, report)
-    election = _json(folder, ELECTION, report) if ELECTION in passed else None
+    election = _election(folder, passed, report)
+    aggregates = _aggregates(folder, contest, passed, election, report)
     on_phase("checking the change log")
     check_log(folder, manifest, form_fields(election), passed, report)
     files = manifest.get("index", {}).get("files")
@@ -206,8 +206,14 @@ def _first(error: BaseException) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
+def _election(folder: Path, passed: set[str], report: RecountReport) -> Any:
+    """``election.json`` once it passed its check (read once: the recount, the documents and
+    the change log use it), or None."""
+    return _json(folder, ELECTION, report) if ELECTION in passed else None
+
+
 def _aggregates(
-    folder: Path, contest: str, passed: set[str], report: RecountReport
+    folder: Path, contest: str, passed: set[str], election: Any, report: RecountReport
 ) -> Aggregates | None:
     parquet = bulk_tps(contest, "parquet")
     needed = (parquet, ELECTION, SCHEMA)
@@ -216,7 +222,6 @@ def _aggregates(
             Kind.BULK, parquet, "cannot recount: the bulk data or its schema failed its check"
         )
         return None
-    election = _json(folder, ELECTION, report)
     schema = _json(folder, SCHEMA, report)
     if election is None or schema is None:
         return None
