@@ -251,12 +251,11 @@ def _recount_bucket(
             report = RecountReport(store.location())
             report.add(Kind.MANIFEST, "manifest.json", str(error))
             return report
-        except (OSError, NoSnapshot):
+        except NoSnapshot:
             raise
-        except Exception as error:  # botocore's: refused, unreachable, no credentials
-            raise NoSnapshot(f"{store.location()}: {error}") from None
-        files = sum(1 for p in folder.rglob("*") if p.is_file())
-        copied = f"Copied {files:,} files in {time.perf_counter() - started:.1f} s"
+        except Exception as error:  # refused, unreachable, no credentials, a full disk
+            raise NoSnapshot(f"{store.location()} cannot be copied: {error}") from None
+        copied = f"Copied the snapshot in {time.perf_counter() - started:.1f} s"
         console.print(Text(f"{copied} from {_shown(store.location(folder.name))}"))
         report = run_recount(folder, public_key, workers, deep, _say_phase, bulk_only)
         report.snapshot = store.location(folder.name)
