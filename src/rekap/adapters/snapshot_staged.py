@@ -46,8 +46,7 @@ class StagedBucketStore:
         return self.bucket.location()
 
     def _folder(self, snapshot_id: str) -> Path:
-        if not plain_id(snapshot_id):
-            raise ValueError(f"not a snapshot id: {snapshot_id!r}")
+        """The snapshot's private folder (its id checked by ``begin``)."""
         if self.staging is None:
             self.staging = Path(tempfile.mkdtemp(prefix="rekap-publish-", dir=self.staging_in))
         return self.staging / snapshot_id

@@ -14,7 +14,14 @@ from rekap.domain.election import Election
 from rekap.domain.form import FormSpec
 from rekap.rules.finding import Finding, Severity
 from rekap.rules.registry import BatchChecker, check_tps
-from rekap.sources.sirekap import EmptyTps, ImportedTps, RejectedRow, SirekapParser, SourceRecord
+from rekap.sources.sirekap import (
+    EmptyTps,
+    ImportedTps,
+    RejectedRow,
+    SirekapParser,
+    SourceRecord,
+    ts_order,
+)
 
 
 @dataclass
@@ -65,12 +72,6 @@ class ValidationReport:
 
 Progress = Callable[[int], None]
 Sink = Callable[[ImportedTps], None]
-
-
-def ts_order(ts: str | None) -> str:
-    """A Sirekap ``ts`` in an order-preserving form: both of the formats it used,
-    ``2024-02-16 16:25:10`` and ``2024-02-16T16:25:10``, compare alike ('' for none)."""
-    return (ts or "").replace("T", " ")
 
 
 def validate_records(

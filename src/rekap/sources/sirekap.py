@@ -88,6 +88,12 @@ class BadValue(ValueError):
     """A count that is not a non-negative whole number."""
 
 
+def ts_order(ts: str | None) -> str:
+    """A Sirekap ``ts`` in an order-preserving form: both of the formats it used,
+    ``2024-02-16 16:25:10`` and ``2024-02-16T16:25:10``, compare alike ('' for none)."""
+    return (ts or "").replace("T", " ")
+
+
 def parse_count(field_id: str, raw: object) -> int | None:
     """A count from text or JSON: empty means not recorded; else 0 ≤ count ≤ ``MAX_COUNT``.
 

@@ -17,8 +17,7 @@ from rekap.domain.result import Provenance, SourceKind, TpsResult
 from rekap.domain.wilayah import KodeWilayah
 from rekap.events.model import Event, ResultImported, ValueChanged
 from rekap.rules.finding import Finding
-from rekap.services.validation import ts_order
-from rekap.sources.sirekap import ImportedTps, RejectedRow
+from rekap.sources.sirekap import ImportedTps, RejectedRow, ts_order
 
 CHUNK = 5000
 
