@@ -30,17 +30,15 @@ class AccessRule:
         self.public = public
 
     async def __call__(self, request: Request) -> Principal | None:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
+        token, bearer = presented_token(request)
         principal: Principal | None = None
         context = request.app.state.context
-        cookie = request.cookies.get(TOKEN_COOKIE, "")
-        if scheme.lower() == "bearer" and token:
-            principal = await authenticate(context.accounts, token.strip())
+        if bearer:
+            principal = await authenticate(context.accounts, token)
             if principal is None:
                 raise ApiError("unauthenticated", "the token is not valid")
-        elif cookie:
-            principal = await authenticate(context.accounts, cookie)
+        elif token:
+            principal = await authenticate(context.accounts, token)
             if principal is None and not self.public:
                 raise ApiError("unauthenticated", "the login is no longer valid; log in again")
         if self.public:  # public reading is limited per network address, logged in or not
@@ -54,6 +52,15 @@ class AccessRule:
             raise ApiError("forbidden", f"this needs the role {allowed}")
         context.rate_limiter.spend(principal.account_id)
         return principal
+
+
+def presented_token(request: Request) -> tuple[str, bool]:
+    """The token a request presents, and whether as a bearer token (else from the login
+    cookie, or '' for none)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip(), True
+    return request.cookies.get(TOKEN_COOKIE, ""), False
 
 
 async def authenticate(accounts: AccountStore, token: str) -> Principal | None:

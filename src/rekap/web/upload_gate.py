@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rekap.capture.access import Role
-from rekap.web.access import TOKEN_COOKIE, authenticate
+from rekap.web.access import authenticate, presented_token
 from rekap.web.errors import ApiError, api_error_response
 
 UPLOAD_PATH = re.compile(r"/api/v1/tps/[^/]+/photos/?")
@@ -41,12 +41,10 @@ class UploadGate:
 
 
 async def _refusal(request: Request) -> ApiError | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        token = request.cookies.get(TOKEN_COOKIE, "")
-    if not token.strip():
+    token, _ = presented_token(request)
+    if not token:
         return ApiError("unauthenticated", "this needs a bearer token")
-    principal = await authenticate(request.app.state.context.accounts, token.strip())
+    principal = await authenticate(request.app.state.context.accounts, token)
     if principal is None:
         return ApiError("unauthenticated", "the token is not valid")
     if principal.role is not Role.OFFICER:
