@@ -220,7 +220,7 @@ def test_a_manifest_without_its_count_of_entries_says_so(
 
 TPS = "pemilu/hhcw/ppwp/99/9901/990101/9901012001/9901012001001.json"
 LINK = "unreadable: a link, not a file (not followed)"
-IN_LINK = "unreadable: its folder is a link, not a folder (not followed)"
+IN_LINK = "unreadable: its folder, or one above it, is a link, not a folder (not followed)"
 UNLISTED_LINK = "a link, not in SHA256SUMS (not followed)"
 
 
@@ -256,17 +256,33 @@ def test_a_linked_folder_is_not_followed(tmp_path: Path, snapshot: Path) -> None
     ]
 
 
-def test_a_linked_folder_higher_up_is_named(tmp_path: Path, snapshot: Path) -> None:
-    """A provinsi folder linked to: the files right in it are not read through the link,
-    those further down are (one open per folder, no more), and the link itself is named."""
+def test_a_linked_folder_higher_up_is_not_followed(tmp_path: Path, snapshot: Path) -> None:
+    """A provinsi folder linked to: no file under it is read through the link, however deep
+    (each folder is opened from the one above it), each is named, and the link itself."""
     provinsi = "pemilu/hhcw/ppwp/99"
     shutil.move(snapshot / provinsi, tmp_path / "99")
     (snapshot / provinsi).symlink_to(tmp_path / "99")
+    under = sorted(
+        str(p.relative_to(tmp_path)) for p in (tmp_path / "99").rglob("*") if p.is_file()
+    )
+    assert len(under) > 10 and any(p.count("/") == 4 for p in under)  # TPS files, deep down
     assert _named(_recount(snapshot)) == [
         (Kind.UNLISTED, provinsi, UNLISTED_LINK),
-        (Kind.CORRUPTED, f"{provinsi}/9901.json", IN_LINK),
-        (Kind.CORRUPTED, f"{provinsi}/9902.json", IN_LINK),
+        *((Kind.CORRUPTED, f"pemilu/hhcw/ppwp/{p}", IN_LINK) for p in under),
     ]
+
+
+@pytest.mark.parametrize("link", ["rekap/ppwp/99/9901", "wilayah/pemilu/ppwp/99/9901/990101"])
+def test_a_linked_folder_between_is_named_once(tmp_path: Path, snapshot: Path, link: str) -> None:
+    """A folder between a provinsi and its files linked to: the link is named once, its
+    files are not read through it."""
+    shutil.move(snapshot / link, tmp_path / "moved")
+    (snapshot / link).symlink_to(tmp_path / "moved")
+    found = _named(_recount(snapshot))
+    assert found[0] == (Kind.UNLISTED, link, UNLISTED_LINK)
+    assert len(found) > 1
+    assert all(kind is Kind.CORRUPTED and detail == IN_LINK for kind, _, detail in found[1:])
+    assert all(path.startswith(link + "/") for _, path, _ in found[1:])
 
 
 EMPTY = "an empty folder that SHA256SUMS lists nothing in"

@@ -1,6 +1,7 @@
 """Two passes over the snapshot's files: every file the index lists is read once and hashed
 and, for a tree document, compared with the recount; every file present but not listed is
-named (counted in the files pass, named by ``find_unlisted`` only where the count is off).
+named (inside the tasks' directories by the files pass, from the listing of each folder it
+opens; outside them counted, and named by ``find_unlisted`` only where the count is off).
 
 The pass is cut into tasks by directory (one per JSON tree and provinsi, and the rest),
 run in forked worker processes that share the recomputed aggregates without copying.
@@ -9,7 +10,6 @@ run in forked worker processes that share the recomputed aggregates without copy
 from __future__ import annotations
 
 import bisect
-import errno
 import gc
 import multiprocessing
 import os
@@ -26,6 +26,15 @@ import orjson
 
 from rekap.recount import compare
 from rekap.recount.aggregate import Aggregates
+from rekap.recount.folder_chain import (
+    ABSENT,
+    EMPTY_FOLDER,
+    IN_LINK,
+    LINK_ERRORS,
+    UNLISTED_FILE,
+    UNLISTED_LINK,
+    FolderChain,
+)
 from rekap.recount.layout import DESA_TPS, INDEX, kode_of, plain_path
 from rekap.recount.presence import UNINDEXED, Found, count_files, walk
 from rekap.recount.problems import Kind, Problem
@@ -46,9 +55,6 @@ beyond reason): larger is a problem named, not memory exhausted."""
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _PLAIN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _NOFOLLOW
 _READ_FLAGS = _PLAIN_FLAGS | getattr(os, "O_NOATIME", 0)
-_FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW
-_LINK_ERRORS = frozenset({errno.ELOOP, errno.EMLINK})
-"""What ``open`` with ``O_NOFOLLOW`` says of a link: ELOOP (Linux, macOS), EMLINK (FreeBSD)."""
 
 
 class TooLarge(OSError):
@@ -188,90 +194,87 @@ def _compare(context: PassContext, path: str, data: bytes, result: Result) -> No
     result[0].extend(Problem(Kind.MISMATCH, path, d) for d in differences)
 
 
-def _check_files(context: PassContext, indices: Iterable[int], result: Result) -> int:
-    """Read, hash and (for a region document) compare each listed file; returns how many
-    different listed paths were opened. Files are opened relative to their folder's
-    descriptor, a folder at a time (entries are sorted); a link, as the file or as its
-    folder, is named, not followed (a link higher up is followed here, and named by the
-    walk for unlisted files)."""
+def _check_files(
+    context: PassContext,
+    walked: Iterable[int],
+    chosen: list[int],
+    result: Result,
+    chain: FolderChain,
+    listing: bool,
+) -> int:
+    """Read, hash and (for a region document) compare each chosen listed file; returns how
+    many different listed paths were opened. ``walked`` are the entries whose folders are
+    entered (a superset of ``chosen``, in the same sorted order), each name told to the chain
+    when ``listing``. Files are opened relative to their folder's descriptor, which the chain
+    opened without following a link anywhere on the path (a file or folder that is a link is
+    named, not followed)."""
     problems = result[0]
     entries, skip = context.entries, context.skip
     compare_documents = context.aggregates is not None
     deep = context.deep
-    root = f"{context.folder}{os.sep}"
-    folder, folder_fd = "", -1
+    folder, folder_fd = None, -1
     hashed = opened = 0
     flags = _READ_FLAGS
     previous = ""
-    try:
-        for i in indices:
-            path, digest = entries[i]
-            head, _, name = path.rpartition("/")
-            if head != folder or folder_fd < 0:
-                if folder_fd >= 0:
-                    os.close(folder_fd)
-                folder, folder_fd = head, _open_folder(root + head)
-            if folder_fd < 0:
-                problems.append(_outside_folder(path, root + head))
+    wanted = iter(chosen)
+    next_wanted = next(wanted, -1)
+    names: set[str] = set()
+    for i in walked:
+        path, digest = entries[i]
+        head, _, name = path.rpartition("/")
+        if head != folder:
+            folder, folder_fd = head, chain.descriptor(head)
+            names = chain.listed
+        if listing:
+            names.add(name)
+            if i != next_wanted:
                 continue
+            next_wanted = next(wanted, -1)
+        if folder_fd < 0:
+            problems.append(_outside_folder(path, chain.link))
+            continue
+        try:
             try:
-                try:
-                    descriptor = os.open(name, flags, dir_fd=folder_fd)
-                except PermissionError:  # O_NOATIME is for the files' owner only
-                    flags = _PLAIN_FLAGS
-                    descriptor = os.open(name, flags, dir_fd=folder_fd)
-            except OSError as error:
-                problems.append(_unopened(path, error))
+                descriptor = os.open(name, flags, dir_fd=folder_fd)
+            except PermissionError:  # O_NOATIME is for the files' owner only
+                flags = _PLAIN_FLAGS
+                descriptor = os.open(name, flags, dir_fd=folder_fd)
+        except OSError as error:
+            problems.append(_unopened(path, error))
+            continue
+        try:
+            data = _read(descriptor)
+        except OSError as error:  # e.g. a folder where a file is listed
+            problems.append(Problem(Kind.CORRUPTED, path, f"unreadable: {error.strerror}"))
+            continue
+        finally:
+            os.close(descriptor)
+        if path != previous:
+            opened += 1
+            previous = path
+        if path not in skip:
+            if sha256(data).hexdigest() != digest:
+                kind = Kind.TRUNCATED if looks_truncated(path, data) else Kind.CORRUPTED
+                problems.append(Problem(kind, path, "SHA-256 differs from SHA256SUMS"))
                 continue
-            try:
-                data = _read(descriptor)
-            except OSError as error:  # e.g. a folder where a file is listed
-                problems.append(Problem(Kind.CORRUPTED, path, f"unreadable: {error.strerror}"))
-                continue
-            finally:
-                os.close(descriptor)
-            if path != previous:
-                opened += 1
-                previous = path
-            if path not in skip:
-                if sha256(data).hexdigest() != digest:
-                    kind = Kind.TRUNCATED if looks_truncated(path, data) else Kind.CORRUPTED
-                    problems.append(Problem(kind, path, "SHA-256 differs from SHA256SUMS"))
-                    continue
-                hashed += 1
-            if compare_documents and (deep or not _tps_level(path)):
-                _compare(context, path, data, result)
-    finally:
-        if folder_fd >= 0:
-            os.close(folder_fd)
+            hashed += 1
+        if compare_documents and (deep or not _tps_level(path)):
+            _compare(context, path, data, result)
     result[1]["files hashed"] += hashed
     return opened
 
 
 def _unopened(path: str, error: OSError) -> Problem:
     """A listed file that could not be opened: a link (not followed), or absent."""
-    if error.errno in _LINK_ERRORS:
+    if error.errno in LINK_ERRORS:
         return Problem(Kind.CORRUPTED, path, "unreadable: a link, not a file (not followed)")
-    return Problem(Kind.MISSING, path, "listed in SHA256SUMS but absent")
+    return Problem(Kind.MISSING, path, ABSENT)
 
 
-def _outside_folder(path: str, folder: str) -> Problem:
-    """A listed file whose folder could not be opened: the folder is a link (not followed),
-    or absent (asked only once the open failed: no ``lstat`` on the normal path)."""
-    if os.path.islink(folder):
-        detail = "unreadable: its folder is a link, not a folder (not followed)"
-        return Problem(Kind.CORRUPTED, path, detail)
-    return Problem(Kind.MISSING, path, "listed in SHA256SUMS but absent")
-
-
-def _open_folder(path: str) -> int:
-    """A folder's descriptor, or -1 when it is missing or a link (its files are then named).
-    The snapshot's own folder is opened as ``root/``: the trailing slash follows a link
-    there, the user's choice; one inside the snapshot is not followed."""
-    try:
-        return os.open(path, _FOLDER_FLAGS)
-    except OSError:
-        return -1
+def _outside_folder(path: str, link: bool) -> Problem:
+    """A listed file whose folder could not be opened: it, or a folder above it, is a link
+    (not followed), or it is absent."""
+    return Problem(Kind.CORRUPTED, path, IN_LINK) if link else Problem(Kind.MISSING, path, ABSENT)
 
 
 def compared(path: str, deep: bool) -> bool:
@@ -313,48 +316,43 @@ TaskResult = tuple[list[Problem], Counter[str], int, int]
 
 
 def run_task(context: PassContext, task: Task, walked: frozenset[str], part: Part) -> TaskResult:
-    """The listed files of ``task`` that ``part`` reads; the files pass also counts the files
-    present in the task's folders (``unlisted`` names them when the counts differ)."""
+    """The listed files of ``task`` that ``part`` reads. The files pass also checks the
+    listing of every folder in the task's directory (naming what is present but not listed)
+    or, for the rest, counts the files present (``find_unlisted`` names them when the counts
+    differ)."""
     result: Result = ([], Counter())
     indices = range(task.start, task.stop) if task.directory else task.extra
-    opened = _check_files(context, part.select(context.entries, indices, context.deep), result)
+    chosen = part.select(context.entries, indices, context.deep)
+    listing = task.directory if part is Part.FILES else None
+    chain = FolderChain(str(context.folder), listing, result[0])
+    try:
+        if listing is None:
+            opened = _check_files(context, chosen, chosen, result, chain, False)
+        else:
+            opened = _check_files(context, indices, chosen, result, chain, True)
+    finally:
+        chain.close()
     present = 0
-    if part is Part.FILES:
-        root = str(context.folder)
-        if task.directory is None:
-            present = count_files(root, "", walked)
-        elif os.path.isdir(os.path.join(root, task.directory)):
-            present = count_files(root, task.directory, frozenset())
+    if part is Part.FILES and task.directory is None:
+        present = count_files(str(context.folder), "", walked)
     return result[0], result[1], opened, present
 
 
-_UNLISTED = {
-    Found.FILE: "present but not in SHA256SUMS",
-    Found.LINK: "a link, not in SHA256SUMS (not followed)",
-}
-_EMPTY = "an empty folder that SHA256SUMS lists nothing in"
+_UNLISTED = {Found.FILE: UNLISTED_FILE, Found.LINK: UNLISTED_LINK}
 
 
 def unlisted(context: PassContext, task: Task, walked: frozenset[str]) -> list[Problem]:
-    """The files (and links) present in ``task``'s folders that SHA256SUMS does not list,
-    and the empty folders that no path it lists is in."""
+    """The files (and links) present outside the tasks' directories that SHA256SUMS does not
+    list, and the empty folders there that no path it lists is in."""
     entries, root = context.entries, str(context.folder)
-    indices = range(task.start, task.stop) if task.directory else task.extra
-    listed = {entries[i][0] for i in indices}
-    if task.directory is None:
-        present = walk(root, "", walked)
-        listed |= UNINDEXED
-    elif os.path.isdir(os.path.join(root, task.directory)):
-        present = walk(root, task.directory, frozenset())
-    else:
-        present = iter(())
+    listed = {entries[i][0] for i in task.extra} | UNINDEXED
     problems: list[Problem] = []
     implied: set[str] | None = None  # the folders of the listed paths, made once needed
-    for path, found in present:
+    for path, found in walk(root, "", walked):
         if found is Found.EMPTY_FOLDER:
             implied = _folders(listed) if implied is None else implied
             if path not in implied:  # e.g. not the folder of listed files that are missing
-                problems.append(Problem(Kind.UNLISTED, path, _EMPTY))
+                problems.append(Problem(Kind.UNLISTED, path, EMPTY_FOLDER))
         elif path not in listed:
             problems.append(Problem(Kind.UNLISTED, path, _UNLISTED[found]))
     return problems
@@ -436,10 +434,13 @@ class Pass:
 
 
 def find_unlisted(files: Pass, documents: Pass) -> list[Problem]:
-    """The unlisted files, once both passes are done: only the tasks whose folders hold more
-    files (or empty folders) than the two passes opened, or a link, are walked again."""
+    """The unlisted files outside the tasks' directories, once both passes are done (those
+    inside were named by the files pass): walked again only when the folders there hold more
+    files (or empty folders) than the two passes opened, or a link."""
     problems: list[Problem] = []
     for number, task in enumerate(files.tasks):
-        if files.present[number] != files.opened[number] + documents.opened[number]:
+        if task.directory is None and (
+            files.present[number] != files.opened[number] + documents.opened[number]
+        ):
             problems += unlisted(files.context, task, files.walked)
     return problems
