@@ -23,6 +23,7 @@ from rekap.adapters.keys import raw_public
 from rekap.capture.access import Role
 from tests.security.checks import access_rules, check_error_shape, refused, routes_of
 from tests.security.world import (
+    CAPTURED,
     KABUPATEN,
     OWN_TPS,
     SNAPSHOT_FILE,
@@ -182,9 +183,43 @@ def _logout(world: World, actor: Actor) -> httpx.Response:
     return answer
 
 
+def _someone(world: World, role: Role, scope: str) -> str:
+    """A fresh account to act on (the actors of the matrix stay as they are)."""
+    principal, _ = world.context.accounts.enrol("target", role, scope, CAPTURED, "test")
+    return principal.account_id
+
+
+def _disable(world: World, actor: Actor) -> httpx.Response:
+    target = _someone(world, Role.VERIFIER, KABUPATEN)
+    answer: httpx.Response = world.client.post(
+        f"/api/v1/accounts/{target}/disable", json={"reason": "left"}, headers=actor.headers
+    )
+    return answer
+
+
+def _reissue(world: World, actor: Actor) -> httpx.Response:
+    target = _someone(world, Role.VERIFIER, KABUPATEN)
+    answer: httpx.Response = world.client.post(
+        f"/api/v1/accounts/{target}/token", headers=actor.headers
+    )
+    return answer
+
+
+def _revoke(world: World, actor: Actor) -> httpx.Response:
+    owner = world.enrol("lost phone", Role.OFFICER, TPS_C)
+    answer: httpx.Response = world.client.post(
+        f"/api/v1/devices/{owner.device_id}/revoke", json={"reason": "lost"}, headers=actor.headers
+    )
+    return answer
+
+
 MATRIX: dict[str, Entry] = {
     # Capture (API)
     "POST /api/v1/accounts": Entry(_enrol, api(admin=201)),
+    "GET /api/v1/accounts": Entry(get(lambda w: "/api/v1/accounts"), api(admin=200)),
+    "POST /api/v1/accounts/{account_id}/disable": Entry(_disable, api(admin=200)),
+    "POST /api/v1/accounts/{account_id}/token": Entry(_reissue, api(admin=201)),
+    "POST /api/v1/devices/{device_id}/revoke": Entry(_revoke, api(admin=200)),
     "POST /api/v1/devices": Entry(_device, api(officer_a=201, officer_b=201)),
     "POST /api/v1/tps/{kode_tps}/photos": Entry(_upload_for_a, api(officer_a=201)),
     "PUT /api/v1/tps/{kode_tps}/photos/{page}": Entry(_put_for_a, api(officer_a=201)),

@@ -30,7 +30,7 @@ class RekapCommands(LazyGroup):
         "validate": Lazy("rekap.cli.sirekap", "validate_app"),
         "db": Lazy("rekap.cli.db", "app"),
         "log": Lazy("rekap.cli.log", "app"),
-        "admin": Lazy("rekap.cli.serve", "admin_app"),
+        "admin": Lazy("rekap.cli.admin", "admin_app"),
         "receipt": Lazy("rekap.cli.serve", "receipt_app"),
         "digits": Lazy("rekap.cli.digits", "app"),
     }

@@ -1,4 +1,4 @@
-"""`rekap serve`, `rekap worker`, `rekap admin create` and `rekap receipt verify`."""
+"""`rekap serve`, `rekap worker` and `rekap receipt verify`."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from rekap.adapters.keys import (
 from rekap.adapters.photo_files import DEFAULT_PHOTO_ROOT
 from rekap.adapters.photo_store import open_photo_store
 from rekap.adapters.processing import PhotoProcessor
-from rekap.capture.access import Role
 from rekap.capture.messages import receipt_message
 from rekap.cli.db import DatabaseOption, open_store
 from rekap.web.context import AppContext, utc_now
@@ -32,7 +31,6 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 console = Console(stderr=True)
-admin_app = typer.Typer(help="Administer accounts.", no_args_is_help=True)
 receipt_app = typer.Typer(help="Check upload receipts offline.", no_args_is_help=True)
 
 
@@ -239,29 +237,6 @@ def worker(
             break
         time.sleep(0.5)
     console.print(f"{done} photos processed.")
-
-
-@admin_app.command("create")
-def create_admin(
-    name: Annotated[str, typer.Argument(help="Who holds this account.")],
-    role: Annotated[
-        Role, typer.Option(help="admin, verifier, adjudicator or officer.")
-    ] = Role.ADMIN,
-    scope: Annotated[str, typer.Option(help="Region code prefix ('' for all).")] = "",
-    db: DatabaseOption = None,
-) -> None:
-    """Create an account and print its bearer token (shown once)."""
-    from rekap.adapters.storage.accounts import AccountStore, InvalidAccount
-    from rekap.adapters.storage.event_store import EventLog
-
-    store = open_store(db)
-    accounts = AccountStore(store.engine, EventLog(store.engine))
-    try:
-        principal, token = accounts.enrol(name, role, scope, utc_now(), "cli")
-    except InvalidAccount as error:
-        console.print(f"[red]{error}[/]")
-        raise typer.Exit(2) from error
-    typer.echo(json.dumps({"account_id": principal.account_id, "role": role.value, "token": token}))
 
 
 @receipt_app.command("verify")

@@ -143,6 +143,34 @@ class DeviceRegistered(Event):
     public_key: str
 
 
+@event_type("account.disabled")
+@dataclass(frozen=True)
+class AccountDisabled(Event):
+    """An account was disabled: its token and its devices are refused from then on."""
+
+    account_id: str
+    reason: str
+
+
+@event_type("account.token_reissued")
+@dataclass(frozen=True)
+class TokenReissued(Event):
+    """An account was given a new token; the old one is refused from then on (never either
+    token)."""
+
+    account_id: str
+
+
+@event_type("device.revoked")
+@dataclass(frozen=True)
+class DeviceRevoked(Event):
+    """A device's key was revoked (a lost or stolen phone): photos it signs are refused."""
+
+    account_id: str
+    device_id: str
+    reason: str
+
+
 @event_type("photo.state_changed")
 @dataclass(frozen=True)
 class PhotoStateChanged(Event):

@@ -238,10 +238,16 @@ async def _take_photo(
             device = lookup(signed.device_id)
         else:
             device = await run_in_threadpool(lookup, signed.device_id)
-    if device is None or device[0] != officer.account_id:
+    if device is None or device.account_id != officer.account_id:
         raise ApiError("forbidden", "the device is not registered to this officer")
+    if device.revoked:
+        raise ApiError(
+            "forbidden",
+            "this device's key was revoked: register the phone's new key",
+            {"reason": "device_revoked"},
+        )
     message = photo_message(checked.sha256, kode.value, signed.page, signed.captured_at)
-    if not verify_signature(device[1], message, bytes.fromhex(signed.signature)):
+    if not verify_signature(device.public_raw, message, bytes.fromhex(signed.signature)):
         raise ApiError("forbidden", "the device signature does not match this photo")
     # The file is durable before its row exists (a row never points at a missing file): a
     # local file is written now and flushed with its batch; an object store's put is durable.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
 
 from rekap.adapters.keys import public_key_id
 from rekap.adapters.storage.engine import reader
@@ -14,11 +15,49 @@ from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.schema import account, device
 from rekap.adapters.ttl_cache import TtlCache
 from rekap.capture.access import Principal, Role, scope_fits
-from rekap.events.model import AccountEnrolled, DeviceRegistered
+from rekap.events.model import (
+    AccountDisabled,
+    AccountEnrolled,
+    DeviceRegistered,
+    DeviceRevoked,
+    TokenReissued,
+)
 
 
 class InvalidAccount(ValueError):
     """A role and scope that do not fit together, or a malformed key."""
+
+
+class UnknownAccount(LookupError):
+    """No account (or device) with that id."""
+
+
+class AccountRefused(ValueError):
+    """A change the account's state forbids: a disabled account's new token, the last admin
+    disabled, a revoked key registered again."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceKey:
+    """A registered device: its owner, its Ed25519 public key, and whether it was revoked."""
+
+    account_id: str
+    public_raw: bytes
+    revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AccountEntry:
+    """An account as an administrator sees it (never its token)."""
+
+    account_id: str
+    name: str
+    role: Role
+    scope: str
+    created_at: str
+    disabled: bool
+    devices: tuple[tuple[str, str, str | None], ...]
+    """(device id, registered at, revoked at or None)."""
 
 
 def token_digest(token: str) -> str:
@@ -35,7 +74,7 @@ class AccountStore:
         self.engine = engine
         self.log = log
         self._principals: TtlCache[str, Principal] = TtlCache(token_ttl_s)
-        self._devices: TtlCache[str, tuple[str, bytes]] = TtlCache(token_ttl_s)
+        self._devices: TtlCache[str, DeviceKey] = TtlCache(token_ttl_s)
         self.local_reads = engine.dialect.name == "sqlite"
         """Lookups read a local file without waiting for any lock (a WAL snapshot), so an
         event loop may make them itself; a database server is asked from a worker thread."""
@@ -69,7 +108,7 @@ class AccountStore:
         self._principals.clear()
         self._devices.clear()
 
-    def cached_device(self, device_id: str) -> tuple[str, bytes] | None:
+    def cached_device(self, device_id: str) -> DeviceKey | None:
         """A device recently looked up, from memory only (None if unknown)."""
         return self._devices.get(device_id)
 
@@ -104,11 +143,13 @@ class AccountStore:
         device_id = public_key_id(public_raw)
         with self.engine.begin() as connection:
             existing = connection.execute(
-                select(device.c.account_id).where(device.c.id == device_id)
+                select(device.c.account_id, device.c.revoked_at).where(device.c.id == device_id)
             ).first()
             if existing is not None:
                 if existing[0] != principal.account_id:
                     raise InvalidAccount("this key is registered to another account")
+                if existing[1] is not None:
+                    raise InvalidAccount("this key was revoked: make a new key on the phone")
                 return device_id
             connection.execute(
                 insert(device).values(
@@ -122,16 +163,121 @@ class AccountStore:
             self.log.append(connection, [event], at, principal.account_id, "device registration")
         return device_id
 
-    def device_key(self, device_id: str) -> tuple[str, bytes] | None:
-        """The owning account and raw public key of a device."""
+    def device_key(self, device_id: str) -> DeviceKey | None:
+        """The owning account and raw public key of a device, and whether it was revoked."""
         cached = self._devices.get(device_id)
         if cached is not None:
             return cached
-        query = select(device.c.account_id, device.c.public_key).where(device.c.id == device_id)
+        query = select(device.c.account_id, device.c.public_key, device.c.revoked_at).where(
+            device.c.id == device_id
+        )
         with reader(self.engine) as connection:
             row = connection.execute(query).first()
         if row is None:
             return None
-        found = (str(row[0]), bytes.fromhex(row[1]))
+        found = DeviceKey(str(row[0]), bytes.fromhex(row[1]), row[2] is not None)
         self._devices.put(device_id, found)
         return found
+
+    def disable(self, account_id: str, at: datetime, actor: str, reason: str) -> bool:
+        """Disable an account: its token is refused from now on (by other processes within
+        ``token_ttl_s``), and with it every device it registered. False when it already was.
+        The last enabled administrator cannot be disabled (nobody could administer)."""
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                select(account.c.role, account.c.disabled).where(account.c.id == account_id)
+            ).first()
+            if row is None:
+                raise UnknownAccount(f"no account {account_id}")
+            if row[1]:
+                return False
+            if row[0] == Role.ADMIN.value:
+                admins = connection.execute(
+                    select(account.c.id).where(
+                        account.c.role == Role.ADMIN.value, account.c.disabled.is_(False)
+                    )
+                ).all()
+                if len(admins) <= 1:
+                    raise AccountRefused("the last enabled administrator cannot be disabled")
+            connection.execute(
+                update(account).where(account.c.id == account_id).values(disabled=True)
+            )
+            event = AccountDisabled(account_id, reason)
+            self.log.append(connection, [event], at, actor, reason or "account disabled")
+        self.forget()
+        return True
+
+    def reissue_token(self, account_id: str, at: datetime, actor: str) -> str:
+        """A new bearer token for an account (shown once); the old one is refused from now
+        on. A disabled account gets none."""
+        token = secrets.token_urlsafe(32)
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                select(account.c.disabled).where(account.c.id == account_id)
+            ).first()
+            if row is None:
+                raise UnknownAccount(f"no account {account_id}")
+            if row[0]:
+                raise AccountRefused("the account is disabled")
+            connection.execute(
+                update(account)
+                .where(account.c.id == account_id)
+                .values(token_sha256=token_digest(token))
+            )
+            self.log.append(connection, [TokenReissued(account_id)], at, actor, "new token")
+        self.forget()
+        return token
+
+    def revoke_device(self, device_id: str, at: datetime, actor: str, reason: str) -> bool:
+        """Revoke a device's key: photos it signs are refused from now on (by other
+        processes within ``token_ttl_s``); those taken before stay. False when it already
+        was revoked."""
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                select(device.c.account_id, device.c.revoked_at).where(device.c.id == device_id)
+            ).first()
+            if row is None:
+                raise UnknownAccount(f"no device {device_id}")
+            if row[1] is not None:
+                return False
+            connection.execute(
+                update(device).where(device.c.id == device_id).values(revoked_at=at.isoformat())
+            )
+            event = DeviceRevoked(str(row[0]), device_id, reason)
+            self.log.append(connection, [event], at, actor, reason or "device revoked")
+        self.forget()
+        return True
+
+    def entries(self, scope: str = "", after: str = "", limit: int = 100) -> list[AccountEntry]:
+        """Accounts whose scope starts with ``scope``, by id after ``after`` (a page of at
+        most ``limit``), each with its devices."""
+        query = (
+            select(account)
+            .where(account.c.scope.startswith(scope, autoescape=True), account.c.id > after)
+            .order_by(account.c.id)
+            .limit(limit)
+        )
+        with reader(self.engine) as connection:
+            rows = connection.execute(query).mappings().all()
+            ids = [row["id"] for row in rows]
+            owned: dict[str, list[tuple[str, str, str | None]]] = {i: [] for i in ids}
+            if ids:
+                columns = (device.c.account_id, device.c.id, device.c.registered_at)
+                for found in connection.execute(
+                    select(*columns, device.c.revoked_at)
+                    .where(device.c.account_id.in_(ids))
+                    .order_by(device.c.registered_at, device.c.id)
+                ):
+                    owned[found[0]].append((found[1], found[2], found[3]))
+        return [
+            AccountEntry(
+                row["id"],
+                row["name"],
+                Role(row["role"]),
+                row["scope"],
+                row["created_at"],
+                bool(row["disabled"]),
+                tuple(owned[row["id"]]),
+            )
+            for row in rows
+        ]

@@ -133,6 +133,7 @@ device = Table(
     Column("account_id", String(32), ForeignKey("account.id"), nullable=False),
     Column("public_key", String(64), nullable=False),
     Column("registered_at", String(40), nullable=False),
+    Column("revoked_at", String(40), nullable=True),  # migration 0006
 )
 
 photo = Table(

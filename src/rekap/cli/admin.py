@@ -1,0 +1,135 @@
+"""`rekap admin`: enrol accounts, list them, disable one, give one a new token, revoke a
+device's key. Every change is an event in the public log, by the actor ``cli``."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from rekap.capture.access import Role
+from rekap.cli.db import DatabaseOption, open_store
+from rekap.web.context import utc_now
+
+if TYPE_CHECKING:
+    from rekap.adapters.storage.accounts import AccountStore
+
+console = Console(stderr=True)
+admin_app = typer.Typer(help="Administer accounts.", no_args_is_help=True)
+ReasonOption = Annotated[str, typer.Option(help="Why, in a few words (public, in the log).")]
+
+
+def _accounts(db: str | None) -> AccountStore:
+    from rekap.adapters.storage.accounts import AccountStore
+    from rekap.adapters.storage.event_store import EventLog
+
+    store = open_store(db)
+    return AccountStore(store.engine, EventLog(store.engine))
+
+
+def _refuse(error: Exception) -> typer.Exit:
+    console.print(f"[red]{error}[/]")
+    return typer.Exit(2)
+
+
+@admin_app.command("create")
+def create_admin(
+    name: Annotated[str, typer.Argument(help="Who holds this account.")],
+    role: Annotated[
+        Role, typer.Option(help="admin, verifier, adjudicator or officer.")
+    ] = Role.ADMIN,
+    scope: Annotated[str, typer.Option(help="Region code prefix ('' for all).")] = "",
+    db: DatabaseOption = None,
+) -> None:
+    """Create an account and print its bearer token (shown once)."""
+    from rekap.adapters.storage.accounts import InvalidAccount
+
+    try:
+        principal, token = _accounts(db).enrol(name, role, scope, utc_now(), "cli")
+    except InvalidAccount as error:
+        raise _refuse(error) from error
+    typer.echo(json.dumps({"account_id": principal.account_id, "role": role.value, "token": token}))
+
+
+@admin_app.command("list")
+def list_accounts(
+    scope: Annotated[str, typer.Option(help="Only accounts in this region (a code prefix).")] = "",
+    limit: Annotated[int, typer.Option(min=1, help="At most this many.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    db: DatabaseOption = None,
+) -> None:
+    """Accounts and their devices (never a token), by account id."""
+    entries = _accounts(db).entries(scope, "", limit)
+    if as_json:
+        for e in entries:
+            keys = [{"device_id": d, "registered_at": r, "revoked_at": v} for d, r, v in e.devices]
+            line = {
+                "account_id": e.account_id,
+                "name": e.name,
+                "role": e.role.value,
+                "scope": e.scope,
+                "created_at": e.created_at,
+                "disabled": e.disabled,
+                "devices": keys,
+            }
+            typer.echo(json.dumps(line, ensure_ascii=False))
+        return
+    table = Table("account", "name", "role", "scope", "state", "devices (revoked marked)")
+    for e in entries:
+        named = ", ".join(f"{d}{' (revoked)' if v else ''}" for d, _, v in e.devices)
+        state = "disabled" if e.disabled else "active"
+        table.add_row(e.account_id, e.name, e.role.value, e.scope or "-", state, named or "-")
+    Console().print(table)
+
+
+@admin_app.command("disable")
+def disable(
+    account_id: Annotated[str, typer.Argument(help="The account's id (`rekap admin list`).")],
+    reason: ReasonOption,
+    db: DatabaseOption = None,
+) -> None:
+    """Disable an account: its token and its devices are refused from now on (a running
+    service within 10 seconds)."""
+    from rekap.adapters.storage.accounts import AccountRefused, UnknownAccount
+
+    try:
+        changed = _accounts(db).disable(account_id, utc_now(), "cli", reason)
+    except (UnknownAccount, AccountRefused) as error:
+        raise _refuse(error) from error
+    console.print(f"{account_id} {'disabled' if changed else 'was already disabled'}.")
+
+
+@admin_app.command("token")
+def reissue_token(
+    account_id: Annotated[str, typer.Argument(help="The account's id (`rekap admin list`).")],
+    db: DatabaseOption = None,
+) -> None:
+    """Print a new bearer token for an account (shown once); the old one is refused from now
+    on."""
+    from rekap.adapters.storage.accounts import AccountRefused, UnknownAccount
+
+    try:
+        token = _accounts(db).reissue_token(account_id, utc_now(), "cli")
+    except (UnknownAccount, AccountRefused) as error:
+        raise _refuse(error) from error
+    typer.echo(json.dumps({"account_id": account_id, "token": token}))
+
+
+@admin_app.command("revoke-device")
+def revoke_device(
+    device_id: Annotated[str, typer.Argument(help="The device's id (`rekap admin list`).")],
+    reason: ReasonOption,
+    db: DatabaseOption = None,
+) -> None:
+    """Revoke a device's key (a lost or stolen phone): photos it signs are refused from now
+    on; those it sent before stay."""
+    from rekap.adapters.storage.accounts import UnknownAccount
+
+    try:
+        changed = _accounts(db).revoke_device(device_id, utc_now(), "cli", reason)
+    except UnknownAccount as error:
+        raise _refuse(error) from error
+    console.print(f"{device_id} {'revoked' if changed else 'was already revoked'}.")

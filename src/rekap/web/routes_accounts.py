@@ -1,0 +1,145 @@
+"""What an administrator does with accounts once enrolled (`/api/v1`): list them with their
+devices, disable one, give one a new token, revoke a device's key (a lost or stolen phone).
+Each change is an event in the public log; a token is shown once and never logged."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from rekap.adapters.storage.accounts import AccountEntry, AccountRefused, UnknownAccount
+from rekap.capture.access import Principal, Role
+from rekap.web.access import require
+from rekap.web.context import AppContext
+from rekap.web.errors import ApiError
+
+router = APIRouter(prefix="/api/v1")
+ADMIN = require(Role.ADMIN)
+ACCOUNT_ID = Path(pattern=r"^[0-9a-f]{1,32}$")
+DEVICE_ID = Path(pattern=r"^[0-9a-f]{1,16}$")
+MAX_PAGE = 1000
+
+
+def _context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.context
+    return ctx
+
+
+class Reason(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")
+
+
+class DeviceOut(BaseModel):
+    device_id: str
+    registered_at: str
+    revoked_at: str | None
+
+
+class AccountEntryOut(BaseModel):
+    account_id: str
+    name: str
+    role: Role
+    scope: str
+    created_at: str
+    disabled: bool
+    devices: list[DeviceOut]
+
+
+class AccountsOut(BaseModel):
+    accounts: list[AccountEntryOut]
+    next_after: str | None = Field(description="`after` for the next page; null at the end.")
+
+
+class Changed(BaseModel):
+    changed: bool = Field(description="False when it already was so (nothing was logged).")
+
+
+class TokenOut(BaseModel):
+    account_id: str
+    token: str
+
+
+def _out(entry: AccountEntry) -> AccountEntryOut:
+    return AccountEntryOut(
+        account_id=entry.account_id,
+        name=entry.name,
+        role=entry.role,
+        scope=entry.scope,
+        created_at=entry.created_at,
+        disabled=entry.disabled,
+        devices=[
+            DeviceOut(device_id=d, registered_at=r, revoked_at=v) for d, r, v in entry.devices
+        ],
+    )
+
+
+@router.get("/accounts", response_model=AccountsOut)
+async def list_accounts(
+    request: Request,
+    admin: Annotated[Principal, Depends(ADMIN)],
+    scope: Annotated[str, Query(pattern=r"^[0-9]{0,13}$")] = "",
+    after: Annotated[str, Query(pattern=r"^[0-9a-f]{0,32}$")] = "",
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+) -> AccountsOut:
+    """Accounts whose region starts with `scope`, a page at a time (by account id), with
+    their devices; never a token."""
+    entries = await run_in_threadpool(_context(request).accounts.entries, scope, after, limit)
+    return AccountsOut(
+        accounts=[_out(e) for e in entries],
+        next_after=entries[-1].account_id if len(entries) == limit else None,
+    )
+
+
+@router.post("/accounts/{account_id}/disable", response_model=Changed)
+def disable_account(
+    body: Reason,
+    request: Request,
+    admin: Annotated[Principal, Depends(ADMIN)],
+    account_id: Annotated[str, ACCOUNT_ID],
+) -> Changed:
+    """Disable an account: its token, and every device it registered, are refused from now on."""
+    ctx = _context(request)
+    try:
+        changed = ctx.accounts.disable(account_id, ctx.clock(), admin.account_id, body.reason)
+    except UnknownAccount as error:
+        raise ApiError("not_found", str(error)) from error
+    except AccountRefused as error:
+        raise ApiError("conflict", str(error)) from error
+    return Changed(changed=changed)
+
+
+@router.post("/accounts/{account_id}/token", response_model=TokenOut, status_code=201)
+def reissue_token(
+    request: Request,
+    admin: Annotated[Principal, Depends(ADMIN)],
+    account_id: Annotated[str, ACCOUNT_ID],
+) -> TokenOut:
+    """A new token for an account (shown once); the old one is refused from now on."""
+    ctx = _context(request)
+    try:
+        token = ctx.accounts.reissue_token(account_id, ctx.clock(), admin.account_id)
+    except UnknownAccount as error:
+        raise ApiError("not_found", str(error)) from error
+    except AccountRefused as error:
+        raise ApiError("conflict", str(error)) from error
+    return TokenOut(account_id=account_id, token=token)
+
+
+@router.post("/devices/{device_id}/revoke", response_model=Changed)
+def revoke_device(
+    body: Reason,
+    request: Request,
+    admin: Annotated[Principal, Depends(ADMIN)],
+    device_id: Annotated[str, DEVICE_ID],
+) -> Changed:
+    """Revoke a device's key (a lost or stolen phone): photos it signs are refused from now
+    on; those it sent before stay."""
+    ctx = _context(request)
+    try:
+        changed = ctx.accounts.revoke_device(device_id, ctx.clock(), admin.account_id, body.reason)
+    except UnknownAccount as error:
+        raise ApiError("not_found", str(error)) from error
+    return Changed(changed=changed)
