@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from rekap.adapters.storage.engine import open_engine
@@ -81,6 +82,27 @@ def test_findings_are_replaced_per_tps_and_errors_kept(database_url: str) -> Non
     assert store.import_errors(run_id) == [("x.csv:3", "9999", "unknown kode wilayah 9999")]
 
 
+def test_an_import_never_replaces_numbers_read_from_photos_or_entered(database_url: str) -> None:
+    """rekap's own numbers (a photo read, a verifier's entry) stay whatever a Sirekap file
+    says of the TPS, however new the file; nothing is logged for them."""
+    store = make_store(database_url)
+    run_id = store.start_import("file.csv", "ppwp", datetime.now(UTC))
+    log = EventLog(store.engine)
+    now = datetime.now(UTC)
+    for kode, kind in (("3101011001001", SourceKind.PHOTO), ("3101011001002", SourceKind.ENTRY)):
+        own = imported(kode, 11, "2024-02-14 20:00:00")
+        result = replace(own.result, source=Provenance(kind, "sha256:ab"))
+        store.save_results(None, [replace(own, result=result)], log, now, "reader")
+    events = len(list(log.records()))
+    offered = [imported(k, 40, "2024-03-01 10:00:00") for k in ("3101011001001", "3101011001002")]
+    saved = store.save_results(run_id, [*offered, imported("3101011001003", 7, "")], log, now, "t")
+    assert saved == (1, (), 0, ("3101011001001", "3101011001002"))
+    for kode in ("3101011001001", "3101011001002"):
+        loaded = store.load_result(kode, "ppwp")
+        assert loaded is not None and loaded.values["paslon_1"] == 11
+    assert [r.kind for r in log.records()][events:] == ["result.imported"]  # the new TPS only
+
+
 def test_an_older_version_imported_later_takes_nothing_back(database_url: str) -> None:
     """A crawl of the 15th imported after the 16th's: the 16th's numbers stay, no event."""
     store = make_store(database_url)
@@ -93,11 +115,11 @@ def test_an_older_version_imported_later_takes_nothing_back(database_url: str) -
     saved = store.save_results(
         run_id, [imported("3101011001001", 10, "2024-02-15T23:00:00")], log, now, "t"
     )
-    assert saved == (0, ("3101011001001",), 0)
+    assert saved == (0, ("3101011001001",), 0, ())
     loaded = store.load_result("3101011001001", "ppwp")
     assert loaded is not None and loaded.values["paslon_1"] == 11
     assert [r.kind for r in log.records()] == ["result.imported"]
     later = store.save_results(
         run_id, [imported("3101011001001", 12, "2024-02-16T11:00:00")], log, now, "t"
     )
-    assert later == (1, (), 0)  # a newer one still replaces it
+    assert later == (1, (), 0, ())  # a newer one still replaces it

@@ -168,12 +168,15 @@ def import_sirekap(path: PathArgument, db: DatabaseOption = None) -> None:
     pending: list[ImportedTps] = []
     kept: set[str] = set()  # their findings stay those of the newer version stored
     undated = [0]
+    own: set[str] = set()  # TPS whose numbers rekap read from photos or verifiers entered
 
     def flush() -> None:
         saved = store.save_results(run_id, pending, log, datetime.now(UTC), IMPORT_ACTOR)
         # a TPS repeated in the file may be kept in one batch and stored from a later one
         kept.difference_update(item.result.kode_tps.value for item in pending)
         kept.update(saved.kept_newer)
+        kept.update(saved.kept_own)
+        own.update(saved.kept_own)
         undated[0] += saved.undated
         pending.clear()
 
@@ -198,6 +201,11 @@ def import_sirekap(path: PathArgument, db: DatabaseOption = None) -> None:
         console.print(
             f"[yellow]{len(kept):,} TPS of this file are older (by their ts) than the version "
             "already stored: the stored, newer version is kept.[/]"
+        )
+    if own:
+        console.print(
+            f"[yellow]{len(own):,} TPS of this file already have numbers rekap read from photos "
+            "or its verifiers entered: those are kept, not replaced by the file's.[/]"
         )
     if undated[0]:
         console.print(

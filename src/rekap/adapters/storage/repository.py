@@ -44,6 +44,12 @@ class Saved(NamedTuple):
     """TPS whose stored version is newer than the one offered: left as they were."""
     undated: int = 0
     """TPS stored without a ``ts`` over a version that had one (their order unknown)."""
+    kept_own: tuple[str, ...] = ()
+    """TPS whose stored numbers are rekap's own (read from photos or entered by verifiers):
+    an import never replaces them."""
+
+
+_OWN_SOURCES = frozenset({SourceKind.PHOTO.value, SourceKind.ENTRY.value})
 
 
 def _older(row: Mapping[str, Any], stored_ts: str | None) -> bool:
@@ -170,7 +176,9 @@ class SqlStore:
         A TPS seen for the first time gives a ``result.imported`` event; a later version gives
         one ``result.value_changed`` event per number that differs; an identical one, none. A
         version older (by its ``ts``) than the one stored is not stored: an older file imported
-        after a newer one never takes numbers back (its TPS are in ``kept_newer``).
+        after a newer one never takes numbers back (its TPS are in ``kept_newer``). Numbers
+        rekap read from photos or its verifiers entered are never replaced by an import
+        (``kept_own``).
         """
         rows: dict[tuple[str, str], dict[str, Any]] = {}
         for item in items:
@@ -193,6 +201,9 @@ class SqlStore:
         statement = self._upsert(tps_result, ("kode_tps", "contest"))
         with self.engine.begin() as connection:
             stored = self._stored_fields(connection, list(rows))
+            own = [k for k in rows if k in stored and stored[k][2] in _OWN_SOURCES]
+            for key in own:
+                del rows[key]
             kept = [k for k, row in rows.items() if k in stored and _older(row, stored[k][1])]
             undated = sum(
                 1
@@ -201,33 +212,38 @@ class SqlStore:
             )
             for key in kept:
                 del rows[key]
-            before = {key: fields for key, (fields, _) in stored.items()}
+            before = {key: fields for key, (fields, _, _) in stored.items()}
             events = list(_changes(rows, before))
             for chunk in _chunks(list(rows.values())):
                 connection.execute(statement, list(chunk))
             log.append(connection, events, at, actor, f"import run {run_id}")
             self._refresh_tally(connection, rows)
-        return Saved(len(rows), tuple(kode for kode, _ in kept), undated)
+        return Saved(
+            len(rows), tuple(kode for kode, _ in kept), undated, tuple(kode for kode, _ in own)
+        )
 
     @staticmethod
     def _stored_fields(
         connection: Connection, keys: list[tuple[str, str]]
-    ) -> dict[tuple[str, str], tuple[dict[str, int], str | None]]:
-        """The stored numbers of each TPS and its version's ``ts``."""
-        found: dict[tuple[str, str], tuple[dict[str, int], str | None]] = {}
+    ) -> dict[tuple[str, str], tuple[dict[str, int], str | None, str | None]]:
+        """The stored numbers of each TPS, its version's ``ts`` and where they came from."""
+        found: dict[tuple[str, str], tuple[dict[str, int], str | None, str | None]] = {}
         by_contest: dict[str, list[str]] = {}
         for kode, contest in keys:
             by_contest.setdefault(contest, []).append(kode)
         for contest, kodes in by_contest.items():
             for start in range(0, len(kodes), 900):
                 query = select(
-                    tps_result.c.kode_tps, tps_result.c.fields, tps_result.c.published_at
+                    tps_result.c.kode_tps,
+                    tps_result.c.fields,
+                    tps_result.c.published_at,
+                    tps_result.c.source_kind,
                 ).where(
                     tps_result.c.contest == contest,
                     tps_result.c.kode_tps.in_(kodes[start : start + 900]),
                 )
-                for kode, fields, published_at in connection.execute(query):
-                    found[(kode, contest)] = (dict(fields), published_at)
+                for kode, fields, published_at, kind in connection.execute(query):
+                    found[(kode, contest)] = (dict(fields), published_at, kind)
         return found
 
     def _upsert(self, table: Any, keys: tuple[str, ...]) -> Any:
