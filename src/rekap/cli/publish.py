@@ -27,6 +27,7 @@ from rekap.adapters.snapshot_s3 import S3SnapshotStore
 from rekap.adapters.snapshot_staged import StagedBucketStore
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.published_photos import PhotoRef, mark_published, publishable
+from rekap.adapters.storage.snapshot_events import record_if_missing
 from rekap.adapters.storage.tally_store import TallyStore
 from rekap.cli.db import DatabaseOption, open_store
 from rekap.data import election_2024, region_tree
@@ -159,6 +160,22 @@ def publish(
         )
     snapshots = _store(str(out))
     store = open_store(db)
+    try:
+        previous = snapshots.previous(layout.contest)
+    except (BadPointer, PreviousAltered) as error:
+        raise _no_diff(error) from None
+    except OSError as error:
+        console.print(
+            f"[red]Could not read the previous snapshot in {escape(str(out))}: "
+            f"{escape(str(error))}; nothing was published (`latest` is as it was).[/]"
+        )
+        raise typer.Exit(1) from None
+    if record_if_missing(store.engine, previous, datetime.now(UTC), "rekap publish"):
+        assert previous is not None
+        console.print(
+            f"[yellow]The publication of snapshot {escape(previous.snapshot_id)} ended before "
+            "recording it in the change log: recorded now.[/]"
+        )
     with console.status("Reading results and findings"):
         state = read_state(store.engine, TallyStore(store.engine, layout), tuple(scope or ()))
     if state is None:
@@ -177,7 +194,7 @@ def publish(
             created,
             tuple(scope or ()),
             None if head is None else LogHead(head.sequence, head.hash),
-            snapshots.previous(layout.contest),
+            previous,
         )
         with console.status(f"Publishing {len(records):,} results"):
             done = publish_snapshot(
@@ -189,11 +206,7 @@ def publish(
                 log=EventLog(store.engine).records(),
             )
     except (BadPointer, PreviousAltered) as error:
-        console.print(
-            f"[red]{escape(str(error))}: no diff against the previous snapshot can be made; "
-            "nothing was published.[/]"
-        )
-        raise typer.Exit(2) from None
+        raise _no_diff(error) from None
     except SnapshotExists as error:
         console.print(
             f"[red]{escape(str(error))}: snapshots are immutable; publish again later.[/]"
@@ -237,6 +250,14 @@ def publish(
     console.print(f"manifest SHA-256 {done.manifest_sha256}, signed by key {signer.key_id}.")
     if moved:
         console.print(f"{moved:,} photos moved to published.")
+
+
+def _no_diff(error: Exception) -> typer.Exit:
+    console.print(
+        f"[red]{escape(str(error))}: no diff against the previous snapshot can be made; "
+        "nothing was published.[/]"
+    )
+    return typer.Exit(2)
 
 
 def _warnings(snapshots: DirectorySnapshotStore | StagedBucketStore) -> list[str]:

@@ -66,7 +66,18 @@ def checked_previous(
         if bulk is not None
         else pa.table({"kode_tps": pa.array([], pa.string())})
     )
-    return PreviousSnapshot(snapshot_id, hashlib.sha256(manifest).hexdigest(), table)
+    digest = hashlib.sha256(manifest).hexdigest()
+    return PreviousSnapshot(snapshot_id, digest, table, _log_head(document))
+
+
+def _log_head(manifest: dict[str, object]) -> tuple[int, str] | None:
+    head = manifest.get("log_head")
+    if not isinstance(head, dict):
+        return None
+    sequence, hash_ = head.get("sequence"), head.get("hash")
+    if type(sequence) is not int or not isinstance(hash_, str):
+        return None
+    return sequence, hash_
 
 
 def named_previous(manifest: bytes) -> tuple[bool, str | None]:

@@ -76,6 +76,8 @@ class PreviousSnapshot:
     snapshot_id: str
     manifest_sha256: str
     table: pa.Table
+    log_head: tuple[int, str] | None = None
+    """The change-log position (sequence, hash) its manifest says it reflects."""
 
 
 @dataclass(frozen=True)
