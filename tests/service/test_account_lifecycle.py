@@ -48,7 +48,15 @@ def _account_of(service: Service, officer: Officer) -> str:
     return principal.account_id
 
 
-def test_a_revoked_device_signs_nothing_more_and_its_key_cannot_come_back(
+def _register(service: Service, token: str) -> httpx.Response:
+    key = raw_public(Ed25519PrivateKey.generate().public_key()).hex()
+    answer: httpx.Response = service.client.post(
+        "/api/v1/devices", json={"public_key": key}, headers={"Authorization": f"Bearer {token}"}
+    )
+    return answer
+
+
+def test_a_stolen_phone_signs_nothing_more_and_its_token_registers_no_key(
     service: Service,
 ) -> None:
     tps = simulated(0.0, seed=71)[0]
@@ -56,33 +64,49 @@ def test_a_revoked_device_signs_nothing_more_and_its_key_cannot_come_back(
     officer = service.officer(tps.kode.value)
     assert _upload(service, officer, 1, shots[1]).status_code == 201
     path = f"/api/v1/devices/{officer.device_id}/revoke"
-    revoked = _as_admin(service, path, {"reason": "phone lost"})
+    revoked = _as_admin(service, path, {"reason": "phone stolen"})
     assert revoked.status_code == 200, revoked.text
-    assert revoked.json() == {"changed": True}
-    assert _as_admin(service, path, {"reason": "again"}).json() == {"changed": False}
+    token = revoked.json()["token"]
+    assert revoked.json()["changed"] and token
+    assert _as_admin(service, path, {"reason": "again"}).json() == {"changed": False, "token": None}
     refused = _upload(service, officer, 2, shots[2])
+    assert refused.status_code == 401  # the thief's token is the old one
+    assert _register(service, officer.token).status_code == 401  # so no key of his own
+    # the officer's new phone: the new token, a new key (the revoked one never comes back)
+    renewed = Officer(token, officer.key, officer.device_id, officer.kode_tps)
+    refused = _upload(service, renewed, 2, shots[2])
     assert refused.status_code == 403
     assert refused.json()["error"]["details"] == {"reason": "device_revoked"}
     again = service.client.post(
         "/api/v1/devices",
         json={"public_key": raw_public(officer.key.public_key()).hex()},
-        headers=officer.headers,
+        headers=renewed.headers,
     )
     assert again.status_code == 409
     assert "revoked" in again.json()["error"]["message"]
-    # the officer's new phone: a new key, registered with the same token, uploads again
     key = Ed25519PrivateKey.generate()
     registered = service.client.post(
         "/api/v1/devices",
         json={"public_key": raw_public(key.public_key()).hex()},
-        headers=officer.headers,
+        headers=renewed.headers,
     )
     assert registered.status_code == 201
-    phone = Officer(officer.token, key, registered.json()["device_id"], officer.kode_tps)
+    phone = Officer(token, key, registered.json()["device_id"], officer.kode_tps)
     assert _upload(service, phone, 2, shots[2]).status_code == 201
     pages = [page for _, page, _, _ in service.context.photos.states(tps.kode.value)]
     assert sorted(pages) == [1, 2]  # the photo sent before the revocation stays
-    assert _kinds(service).count("device.revoked") == 1
+    kinds = _kinds(service)
+    assert kinds.count("device.revoked") == 1 and kinds.count("account.token_reissued") == 1
+
+
+def test_a_broken_phone_may_keep_its_officers_token(service: Service) -> None:
+    tps = simulated(0.0, seed=75)[0]
+    officer = service.officer(tps.kode.value)
+    path = f"/api/v1/devices/{officer.device_id}/revoke"
+    kept = _as_admin(service, path, {"reason": "screen broken", "keep_token": True})
+    assert kept.json() == {"changed": True, "token": None}
+    assert _register(service, officer.token).status_code == 201
+    assert "account.token_reissued" not in _kinds(service)
 
 
 def test_a_disabled_account_is_refused_and_gets_no_new_token(service: Service) -> None:
@@ -138,8 +162,9 @@ def test_only_an_administrator_may_and_the_last_one_stays(service: Service) -> N
         == 404
     )
     assert _as_admin(service, "/api/v1/devices/not-hex/revoke", {"reason": "x"}).status_code == 422
-    no_reason = _as_admin(service, f"/api/v1/accounts/{admin.account_id}/disable", {"reason": ""})
-    assert no_reason.status_code == 422
+    for reason in ("", "   ", "x\x1b]8;;http://evil\x07", "a\nb", "\u202egnp.exe", "x" * 501):
+        odd = _as_admin(service, f"/api/v1/accounts/{admin.account_id}/disable", {"reason": reason})
+        assert odd.status_code == 422, reason
 
 
 def test_accounts_are_listed_by_region_a_page_at_a_time(service: Service) -> None:
@@ -186,5 +211,19 @@ def test_the_command_line_does_the_same(tmp_path: Path) -> None:
     assert again.exit_code == 2 and "disabled" in again.output
     unknown = runner.invoke(app, ["admin", "revoke-device", "ff", "--reason", "x", "--db", db])
     assert unknown.exit_code == 2 and "no device" in unknown.output
-    table = runner.invoke(app, ["admin", "list", "--db", db])
-    assert "disabled" in table.stdout
+    escape = runner.invoke(
+        app,
+        ["admin", "disable", account_id, "--reason", "x\x1b[2Jy", "--db", db],
+        env={"COLUMNS": "300"},
+    )
+    assert escape.exit_code == 2 and "control characters" in escape.output
+    odd = runner.invoke(
+        app,
+        ["admin", "create", "Budi [/] [bold]S.", "--role", "verifier", "--scope", "74", "--db", db],
+    )
+    assert odd.exit_code == 0, odd.output
+    table = runner.invoke(app, ["admin", "list", "--db", db], env={"COLUMNS": "300"})
+    assert table.exit_code == 0, table.output
+    assert "disabled" in table.stdout and "Budi [/] [bold]S." in table.stdout
+    page = runner.invoke(app, ["admin", "list", "--limit", "1", "--db", db])
+    assert "--after" in page.output

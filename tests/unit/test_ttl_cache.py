@@ -31,3 +31,15 @@ def test_the_oldest_entries_go_first_beyond_capacity() -> None:
     assert [cache.get(k) for k in range(5)] == [None, None, 20, 30, 40]
     cache.clear()
     assert cache.get(4) is None
+
+
+def test_a_lookup_read_before_a_clear_is_not_remembered_after_it() -> None:
+    """A lookup reads the store, a change commits and clears the cache, then the lookup
+    puts what it read: the stale answer must not be served for the time to live."""
+    cache: TtlCache[str, str] = TtlCache(10.0)
+    before = cache.generation
+    cache.clear()  # the change, between the lookup's read and its put
+    cache.put("token", "enabled account", before)
+    assert cache.get("token") is None
+    cache.put("token", "disabled account", cache.generation)
+    assert cache.get("token") == "disabled account"

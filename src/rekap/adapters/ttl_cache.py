@@ -22,6 +22,13 @@ class TtlCache(Generic[K, V]):
         self.clock = clock
         self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
         self._lock = threading.Lock()
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        """Counts the ``clear`` calls: a lookup that read the store before a change must not
+        put what it read after the change cleared the cache (``put(..., generation)``)."""
+        return self._generation
 
     def get(self, key: K) -> V | None:
         now = self.clock()
@@ -34,9 +41,12 @@ class TtlCache(Generic[K, V]):
                 return None
             return entry[1]
 
-    def put(self, key: K, value: V) -> None:
+    def put(self, key: K, value: V, generation: int | None = None) -> None:
+        """Remember ``value``, unless the cache was cleared since ``generation`` was read."""
         expires = self.clock() + self.ttl_s
         with self._lock:
+            if generation is not None and generation != self._generation:
+                return
             self._entries[key] = (expires, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self.capacity:
@@ -45,3 +55,4 @@ class TtlCache(Generic[K, V]):
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._generation += 1

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+
+MAX_REASON = 500
 
 
 class Role(StrEnum):
@@ -36,3 +39,16 @@ def scope_fits(role: Role, scope: str) -> bool:
     if role is Role.ADMIN:
         return scope == ""
     return len(scope) in (0, 2, 4, 6, 10)
+
+
+def reason_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a reason written into the public log (None: it can): blank,
+    longer than ``MAX_REASON``, or holding a control or format character (a terminal escape,
+    a line break, a bidirectional override) that would change how the log reads."""
+    if not text.strip():
+        return "a reason is needed"
+    if len(text) > MAX_REASON:
+        return f"a reason is at most {MAX_REASON} characters"
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in text):
+        return "a reason is one line of plain text (no control characters)"
+    return None

@@ -9,17 +9,29 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from rekap.capture.access import Role
+from rekap.capture.access import Role, reason_problem
 from rekap.cli.db import DatabaseOption, open_store
 from rekap.web.context import utc_now
 
 if TYPE_CHECKING:
-    from rekap.adapters.storage.accounts import AccountStore
+    from rekap.adapters.storage.accounts import AccountEntry, AccountStore
 
 console = Console(stderr=True)
 admin_app = typer.Typer(help="Administer accounts.", no_args_is_help=True)
-ReasonOption = Annotated[str, typer.Option(help="Why, in a few words (public, in the log).")]
+
+
+def _reason(value: str) -> str:
+    problem = reason_problem(value)
+    if problem is not None:
+        raise typer.BadParameter(problem)
+    return value
+
+
+ReasonOption = Annotated[
+    str, typer.Option(help="Why, in a few words (public, in the log).", callback=_reason)
+]
 
 
 def _accounts(db: str | None) -> AccountStore:
@@ -57,12 +69,13 @@ def create_admin(
 @admin_app.command("list")
 def list_accounts(
     scope: Annotated[str, typer.Option(help="Only accounts in this region (a code prefix).")] = "",
+    after: Annotated[str, typer.Option(help="Only accounts with a later id (the next page).")] = "",
     limit: Annotated[int, typer.Option(min=1, help="At most this many.")] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
     db: DatabaseOption = None,
 ) -> None:
     """Accounts and their devices (never a token), by account id."""
-    entries = _accounts(db).entries(scope, "", limit)
+    entries = _accounts(db).entries(scope, after, limit)
     if as_json:
         for e in entries:
             keys = [{"device_id": d, "registered_at": r, "revoked_at": v} for d, r, v in e.devices]
@@ -76,13 +89,21 @@ def list_accounts(
                 "devices": keys,
             }
             typer.echo(json.dumps(line, ensure_ascii=False))
+        _more(entries, limit)
         return
     table = Table("account", "name", "role", "scope", "state", "devices (revoked marked)")
     for e in entries:
         named = ", ".join(f"{d}{' (revoked)' if v else ''}" for d, _, v in e.devices)
         state = "disabled" if e.disabled else "active"
-        table.add_row(e.account_id, e.name, e.role.value, e.scope or "-", state, named or "-")
+        cells = (e.account_id, e.name, e.role.value, e.scope or "-", state, named or "-")
+        table.add_row(*map(Text, cells))  # stored text, never read as console markup
     Console().print(table)
+    _more(entries, limit)
+
+
+def _more(entries: list[AccountEntry], limit: int) -> None:
+    if len(entries) == limit:
+        console.print(f"There may be more: --after {entries[-1].account_id} for the next page.")
 
 
 @admin_app.command("disable")
@@ -122,14 +143,22 @@ def reissue_token(
 def revoke_device(
     device_id: Annotated[str, typer.Argument(help="The device's id (`rekap admin list`).")],
     reason: ReasonOption,
+    keep_token: Annotated[
+        bool, typer.Option(help="Keep the officer's token (a broken phone, not a stolen one).")
+    ] = False,
     db: DatabaseOption = None,
 ) -> None:
     """Revoke a device's key (a lost or stolen phone): photos it signs are refused from now
-    on; those it sent before stay."""
+    on; those it sent before stay. Unless --keep-token, the officer's token is replaced too
+    and the new one printed (shown once): a stolen phone holds it."""
     from rekap.adapters.storage.accounts import UnknownAccount
 
     try:
-        changed = _accounts(db).revoke_device(device_id, utc_now(), "cli", reason)
+        changed, token = _accounts(db).revoke_device(
+            device_id, utc_now(), "cli", reason, not keep_token
+        )
     except UnknownAccount as error:
         raise _refuse(error) from error
     console.print(f"{device_id} {'revoked' if changed else 'was already revoked'}.")
+    if token is not None:
+        typer.echo(json.dumps({"device_id": device_id, "token": token}))

@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from rekap.adapters.storage.accounts import AccountEntry, AccountRefused, UnknownAccount
-from rekap.capture.access import Principal, Role
+from rekap.capture.access import MAX_REASON, Principal, Role, reason_problem
 from rekap.web.access import require
 from rekap.web.context import AppContext
 from rekap.web.errors import ApiError
@@ -29,7 +29,23 @@ def _context(request: Request) -> AppContext:
 
 
 class Reason(BaseModel):
-    reason: str = Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")
+    reason: str = Field(max_length=MAX_REASON)
+
+    @field_validator("reason")
+    @classmethod
+    def _plain(cls, value: str) -> str:
+        problem = reason_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+
+class Revocation(Reason):
+    keep_token: bool = Field(
+        False,
+        description="Keep the officer's token (a broken phone); by default a new one is made, "
+        "since a stolen phone holds the token too.",
+    )
 
 
 class DeviceOut(BaseModel):
@@ -55,6 +71,10 @@ class AccountsOut(BaseModel):
 
 class Changed(BaseModel):
     changed: bool = Field(description="False when it already was so (nothing was logged).")
+
+
+class Revoked(Changed):
+    token: str | None = Field(description="The officer's new token (shown once), or null.")
 
 
 class TokenOut(BaseModel):
@@ -128,18 +148,21 @@ def reissue_token(
     return TokenOut(account_id=account_id, token=token)
 
 
-@router.post("/devices/{device_id}/revoke", response_model=Changed)
+@router.post("/devices/{device_id}/revoke", response_model=Revoked)
 def revoke_device(
-    body: Reason,
+    body: Revocation,
     request: Request,
     admin: Annotated[Principal, Depends(ADMIN)],
     device_id: Annotated[str, DEVICE_ID],
-) -> Changed:
+) -> Revoked:
     """Revoke a device's key (a lost or stolen phone): photos it signs are refused from now
-    on; those it sent before stay."""
+    on; those it sent before stay. Unless `keep_token`, the officer's token is replaced too
+    (the new one is in the answer, once): a stolen phone holds it."""
     ctx = _context(request)
     try:
-        changed = ctx.accounts.revoke_device(device_id, ctx.clock(), admin.account_id, body.reason)
+        changed, token = ctx.accounts.revoke_device(
+            device_id, ctx.clock(), admin.account_id, body.reason, not body.keep_token
+        )
     except UnknownAccount as error:
         raise ApiError("not_found", str(error)) from error
-    return Changed(changed=changed)
+    return Revoked(changed=changed, token=token)

@@ -243,7 +243,7 @@ async def _take_photo(
     if device.revoked:
         raise ApiError(
             "forbidden",
-            "this device's key was revoked: register the phone's new key",
+            "this device's key was revoked: ask the administrator of your region",
             {"reason": "device_revoked"},
         )
     message = photo_message(checked.sha256, kode.value, signed.page, signed.captured_at)

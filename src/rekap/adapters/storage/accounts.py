@@ -11,7 +11,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from rekap.adapters.keys import public_key_id
 from rekap.adapters.storage.engine import reader
-from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.event_store import EventLog, lock_writers
 from rekap.adapters.storage.schema import account, device
 from rekap.adapters.ttl_cache import TtlCache
 from rekap.capture.access import Principal, Role, scope_fits
@@ -20,6 +20,7 @@ from rekap.events.model import (
     AccountEnrolled,
     DeviceRegistered,
     DeviceRevoked,
+    Event,
     TokenReissued,
 )
 
@@ -121,6 +122,7 @@ class AccountStore:
         cached = self._principals.get(digest)
         if cached is not None:
             return cached
+        generation = self._principals.generation
         query = select(account).where(
             account.c.token_sha256 == digest, account.c.disabled.is_(False)
         )
@@ -129,7 +131,7 @@ class AccountStore:
         if row is None:
             return None  # an unknown token is never cached: it is asked again next time
         principal = Principal(row["id"], row["name"], Role(row["role"]), row["scope"])
-        self._principals.put(digest, principal)
+        self._principals.put(digest, principal, generation)
         return principal
 
     def count(self, role: Role) -> int:
@@ -168,6 +170,7 @@ class AccountStore:
         cached = self._devices.get(device_id)
         if cached is not None:
             return cached
+        generation = self._devices.generation
         query = select(device.c.account_id, device.c.public_key, device.c.revoked_at).where(
             device.c.id == device_id
         )
@@ -176,7 +179,7 @@ class AccountStore:
         if row is None:
             return None
         found = DeviceKey(str(row[0]), bytes.fromhex(row[1]), row[2] is not None)
-        self._devices.put(device_id, found)
+        self._devices.put(device_id, found, generation)
         return found
 
     def disable(self, account_id: str, at: datetime, actor: str, reason: str) -> bool:
@@ -184,6 +187,7 @@ class AccountStore:
         ``token_ttl_s``), and with it every device it registered. False when it already was.
         The last enabled administrator cannot be disabled (nobody could administer)."""
         with self.engine.begin() as connection:
+            lock_writers(connection)  # the checks below stand until the change commits
             row = connection.execute(
                 select(account.c.role, account.c.disabled).where(account.c.id == account_id)
             ).first()
@@ -212,6 +216,7 @@ class AccountStore:
         on. A disabled account gets none."""
         token = secrets.token_urlsafe(32)
         with self.engine.begin() as connection:
+            lock_writers(connection)
             row = connection.execute(
                 select(account.c.disabled).where(account.c.id == account_id)
             ).first()
@@ -228,25 +233,39 @@ class AccountStore:
         self.forget()
         return token
 
-    def revoke_device(self, device_id: str, at: datetime, actor: str, reason: str) -> bool:
+    def revoke_device(
+        self, device_id: str, at: datetime, actor: str, reason: str, new_token: bool = True
+    ) -> tuple[bool, str | None]:
         """Revoke a device's key: photos it signs are refused from now on (by other
-        processes within ``token_ttl_s``); those taken before stay. False when it already
-        was revoked."""
+        processes within ``token_ttl_s``); those taken before stay. With ``new_token`` (a
+        stolen phone also holds its officer's token, with which a thief could register a key
+        of his own) the account gets a new token too, returned to be handed over. False (and
+        no token) when it already was revoked."""
+        token = secrets.token_urlsafe(32) if new_token else None
         with self.engine.begin() as connection:
+            lock_writers(connection)
             row = connection.execute(
                 select(device.c.account_id, device.c.revoked_at).where(device.c.id == device_id)
             ).first()
             if row is None:
                 raise UnknownAccount(f"no device {device_id}")
             if row[1] is not None:
-                return False
+                return False, None
+            owner = str(row[0])
             connection.execute(
                 update(device).where(device.c.id == device_id).values(revoked_at=at.isoformat())
             )
-            event = DeviceRevoked(str(row[0]), device_id, reason)
-            self.log.append(connection, [event], at, actor, reason or "device revoked")
+            events: list[Event] = [DeviceRevoked(owner, device_id, reason)]
+            if token is not None:
+                connection.execute(
+                    update(account)
+                    .where(account.c.id == owner)
+                    .values(token_sha256=token_digest(token))
+                )
+                events.append(TokenReissued(owner))
+            self.log.append(connection, events, at, actor, reason or "device revoked")
         self.forget()
-        return True
+        return True, token
 
     def entries(self, scope: str = "", after: str = "", limit: int = 100) -> list[AccountEntry]:
         """Accounts whose scope starts with ``scope``, by id after ``after`` (a page of at

@@ -21,5 +21,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("device") as batch:
-        batch.drop_column("revoked_at")
+    if op.get_bind().dialect.name == "sqlite":
+        # not a batch rebuild: dropping and recreating `device` breaks the photos' foreign
+        # keys to it (SQLite drops a column in place since 3.35)
+        op.execute("ALTER TABLE device DROP COLUMN revoked_at")
+    else:
+        op.drop_column("device", "revoked_at")
