@@ -10,6 +10,7 @@ run in forked worker processes that share the recomputed aggregates without copy
 from __future__ import annotations
 
 import bisect
+import errno
 import gc
 import multiprocessing
 import os
@@ -29,10 +30,10 @@ from rekap.recount.aggregate import Aggregates
 from rekap.recount.folder_chain import (
     ABSENT,
     EMPTY_FOLDER,
-    IN_LINK,
     LINK_ERRORS,
     UNLISTED_FILE,
     UNLISTED_LINK,
+    UNREADABLE_UNLISTED,
     FolderChain,
 )
 from rekap.recount.layout import DESA_TPS, INDEX, kode_of, plain_path
@@ -96,6 +97,12 @@ def parse_index(data: bytes) -> tuple[list[Entry], list[Problem]]:
             problems.append(Problem(Kind.MANIFEST, INDEX, f"line {number} is not '<sha> <path>'"))
             continue
         entries.append((path, digest))
+    # the index and what signs it cannot be in it (their hashes would be circular); a line
+    # for one would also let the count of the files present hide an unlisted one at the top
+    said = [path for path, _ in entries if path in UNINDEXED]
+    if said:
+        problems += [Problem(Kind.MANIFEST, INDEX, f"lists {p}, which it cannot") for p in said]
+        entries = [entry for entry in entries if entry[0] not in UNINDEXED]
     entries.sort()
     return entries, problems
 
@@ -201,6 +208,7 @@ def _check_files(
     result: Result,
     chain: FolderChain,
     listing: bool,
+    inside_task: bool,
 ) -> int:
     """Read, hash and (for a region document) compare each chosen listed file; returns how
     many different listed paths were opened. ``walked`` are the entries whose folders are
@@ -231,7 +239,7 @@ def _check_files(
                 continue
             next_wanted = next(wanted, -1)
         if folder_fd < 0:
-            problems.append(_outside_folder(path, chain.link))
+            problems.append(_outside_folder(path, chain.failure))
             continue
         try:
             try:
@@ -246,6 +254,8 @@ def _check_files(
             data = _read(descriptor)
         except OSError as error:  # e.g. a folder where a file is listed
             problems.append(Problem(Kind.CORRUPTED, path, f"unreadable: {error.strerror}"))
+            if error.errno == errno.EISDIR and inside_task:
+                chain.name_inside(path)  # what is in it is listed nowhere (the rest: counted)
             continue
         finally:
             os.close(descriptor)
@@ -271,10 +281,10 @@ def _unopened(path: str, error: OSError) -> Problem:
     return Problem(Kind.MISSING, path, ABSENT)
 
 
-def _outside_folder(path: str, link: bool) -> Problem:
-    """A listed file whose folder could not be opened: it, or a folder above it, is a link
-    (not followed), or it is absent."""
-    return Problem(Kind.CORRUPTED, path, IN_LINK) if link else Problem(Kind.MISSING, path, ABSENT)
+def _outside_folder(path: str, failure: str) -> Problem:
+    """A listed file whose folder could not be opened: it, or a folder above it, is absent,
+    a link (not followed), or cannot be opened."""
+    return Problem(Kind.MISSING if failure == ABSENT else Kind.CORRUPTED, path, failure)
 
 
 def compared(path: str, deep: bool) -> bool:
@@ -326,10 +336,11 @@ def run_task(context: PassContext, task: Task, walked: frozenset[str], part: Par
     listing = task.directory if part is Part.FILES else None
     chain = FolderChain(str(context.folder), listing, result[0])
     try:
+        inside = task.directory is not None
         if listing is None:
-            opened = _check_files(context, chosen, chosen, result, chain, False)
+            opened = _check_files(context, chosen, chosen, result, chain, False, inside)
         else:
-            opened = _check_files(context, indices, chosen, result, chain, True)
+            opened = _check_files(context, indices, chosen, result, chain, True, inside)
     finally:
         chain.close()
     present = 0
@@ -339,6 +350,10 @@ def run_task(context: PassContext, task: Task, walked: frozenset[str], part: Par
 
 
 _UNLISTED = {Found.FILE: UNLISTED_FILE, Found.LINK: UNLISTED_LINK}
+_FOLDER_FOUND = {
+    Found.EMPTY_FOLDER: EMPTY_FOLDER,
+    Found.UNREADABLE_FOLDER: UNREADABLE_UNLISTED,
+}
 
 
 def unlisted(context: PassContext, task: Task, walked: frozenset[str]) -> list[Problem]:
@@ -349,10 +364,10 @@ def unlisted(context: PassContext, task: Task, walked: frozenset[str]) -> list[P
     problems: list[Problem] = []
     implied: set[str] | None = None  # the folders of the listed paths, made once needed
     for path, found in walk(root, "", walked):
-        if found is Found.EMPTY_FOLDER:
+        if found in _FOLDER_FOUND:
             implied = _folders(listed) if implied is None else implied
-            if path not in implied:  # e.g. not the folder of listed files that are missing
-                problems.append(Problem(Kind.UNLISTED, path, EMPTY_FOLDER))
+            if path not in implied:  # not the folder of listed files (named with them)
+                problems.append(Problem(Kind.UNLISTED, path, _FOLDER_FOUND[found]))
         elif path not in listed:
             problems.append(Problem(Kind.UNLISTED, path, _UNLISTED[found]))
     return problems

@@ -29,6 +29,7 @@ UNLISTED_LINK = "a link, not in SHA256SUMS (not followed)"
 EMPTY_FOLDER = "an empty folder that SHA256SUMS lists nothing in"
 IN_LINK = "unreadable: its folder, or one above it, is a link, not a folder (not followed)"
 ABSENT = "listed in SHA256SUMS but absent"
+UNREADABLE_FOLDER = "unreadable: its folder, or one above it, cannot be opened"
 
 
 @dataclass
@@ -36,8 +37,10 @@ class _Folder:
     path: str
     """Relative to the root, '/'-separated; '' for the root."""
     descriptor: int
-    """-1 when it could not be opened (``link``: because it, or a folder above it, is one)."""
-    link: bool = False
+    """-1 when it could not be opened (``failure`` says why)."""
+    failure: str = ABSENT
+    """Why its files cannot be read when it could not be opened: ``ABSENT``, ``IN_LINK``, or
+    ``UNREADABLE_FOLDER`` with the system's reason."""
     present: list[str] | None = None
     """The names in it, when its listing is checked."""
     listed: set[str] = field(default_factory=set)
@@ -59,8 +62,8 @@ class FolderChain:
         self._stack = [_Folder("", top)]
 
     def descriptor(self, folder: str) -> int:
-        """The open descriptor of ``folder``, or -1 when it, or one above it, is absent or a
-        link (``link`` tells which)."""
+        """The open descriptor of ``folder``, or -1 when it, or one above it, is absent, a
+        link or cannot be opened (``failure`` tells which)."""
         stack = self._stack
         top = stack[-1]
         if top.path == folder:
@@ -74,9 +77,10 @@ class FolderChain:
         return stack[-1].descriptor
 
     @property
-    def link(self) -> bool:
-        """Whether the folder last asked for could not be opened because of a link."""
-        return self._stack[-1].link
+    def failure(self) -> str:
+        """Why the files of the folder last asked for cannot be read (when its descriptor is
+        -1): ``ABSENT``, ``IN_LINK`` or ``UNREADABLE_FOLDER``."""
+        return self._stack[-1].failure
 
     @property
     def listed(self) -> set[str]:
@@ -85,27 +89,37 @@ class FolderChain:
         return self._stack[-1].listed
 
     def close(self) -> None:
-        while len(self._stack) > 1:
-            self._leave()
-        root = self._stack[0]
-        if root.descriptor >= 0:
-            os.close(root.descriptor)
-            root.descriptor = -1
+        """Leave every folder still open (checking its listing), and close every descriptor
+        even when a check fails."""
+        try:
+            while len(self._stack) > 1:
+                self._leave()
+        finally:
+            for folder in self._stack:
+                if folder.descriptor >= 0:
+                    os.close(folder.descriptor)
+                    folder.descriptor = -1
+            del self._stack[1:]
 
     def _enter(self, name: str) -> None:
         parent = self._stack[-1]
-        parent.listed.add(name)
         path = f"{parent.path}/{name}" if parent.path else name
-        folder = _Folder(path, -1, link=parent.link)
+        folder = _Folder(path, -1, failure=parent.failure)
+        expected = True  # the name is what the listed paths say it is (or absent)
         if parent.descriptor >= 0:
             try:
                 folder.descriptor = os.open(name, _FOLDER_FLAGS, dir_fd=parent.descriptor)
             except OSError as error:
-                folder.link = _is_link(error, name, parent.descriptor)
-                if folder.link and parent.present is not None:
+                folder.failure, expected = _failure(error, name, parent.descriptor)
+                if folder.failure == IN_LINK and parent.present is not None:
                     self._problems.append(Problem(Kind.UNLISTED, path, UNLISTED_LINK))
+        if expected:  # else (a file where a folder should be) named when the parent is left
+            parent.listed.add(name)
         if folder.descriptor >= 0 and self._checks(path):
-            folder.present = os.listdir(folder.descriptor)
+            try:
+                folder.present = os.listdir(folder.descriptor)
+            except OSError as error:
+                self._problems.append(_unlistable(path, error))
         self._stack.append(folder)
 
     def _checks(self, path: str) -> bool:
@@ -129,29 +143,58 @@ class FolderChain:
             path = f"{folder.path}/{name}"
             try:
                 mode = os.stat(name, dir_fd=folder.descriptor, follow_symlinks=False).st_mode
-            except OSError:  # gone since it was listed
+            except FileNotFoundError:  # gone since it was listed
+                continue
+            except OSError as error:
+                self._problems.append(_unlistable(path, error))
                 continue
             if stat.S_ISDIR(mode):
-                for found, what in walk(self._root, path, frozenset()):
-                    self._problems.append(Problem(Kind.UNLISTED, found, _SAID[what]))
+                self.name_inside(path)
             else:
                 said = UNLISTED_LINK if stat.S_ISLNK(mode) else UNLISTED_FILE
                 self._problems.append(Problem(Kind.UNLISTED, path, said))
 
+    def name_inside(self, path: str) -> None:
+        """Name everything in the folder ``path`` (none of it listed): its files, links and
+        empty folders, or the folder itself when it cannot be read."""
+        try:
+            found = list(walk(self._root, path, frozenset()))
+        except OSError as error:
+            self._problems.append(_unlistable(path, error))
+            return
+        self._problems.extend(Problem(Kind.UNLISTED, p, _SAID[what]) for p, what in found)
 
-_SAID = {Found.FILE: UNLISTED_FILE, Found.LINK: UNLISTED_LINK, Found.EMPTY_FOLDER: EMPTY_FOLDER}
+
+def _unlistable(path: str, error: OSError) -> Problem:
+    return Problem(Kind.UNLISTED, path, f"{UNLISTED_FILE}; cannot be read: {error.strerror}")
+
+
+UNREADABLE_UNLISTED = f"{UNLISTED_FILE}; a folder that cannot be read"
+_SAID = {
+    Found.FILE: UNLISTED_FILE,
+    Found.LINK: UNLISTED_LINK,
+    Found.EMPTY_FOLDER: EMPTY_FOLDER,
+    Found.UNREADABLE_FOLDER: UNREADABLE_UNLISTED,
+}
 
 
 def _inside(folder: str, ancestor: str) -> bool:
     return folder == ancestor or (folder.startswith(ancestor) and folder[len(ancestor)] == "/")
 
 
-def _is_link(error: OSError, name: str, parent: int) -> bool:
-    """Whether a folder that could not be opened is a link (asked only once the open failed:
-    no ``lstat`` on the normal path)."""
+def _failure(error: OSError, name: str, parent: int) -> tuple[str, bool]:
+    """Why a folder could not be opened, and whether its name is still the one the listed
+    paths expect there (absent, a link, unreadable) rather than something else (a file)."""
     if error.errno in LINK_ERRORS:
-        return True
+        return IN_LINK, True
+    if error.errno == errno.ENOENT:
+        return ABSENT, True
     try:
-        return stat.S_ISLNK(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode)
+        mode = os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode
     except OSError:
-        return False
+        return ABSENT, True
+    if stat.S_ISLNK(mode):
+        return IN_LINK, True
+    if stat.S_ISDIR(mode):
+        return f"{UNREADABLE_FOLDER} ({error.strerror})", True
+    return ABSENT, False  # a file (or a pipe) where a folder is listed: unlisted itself

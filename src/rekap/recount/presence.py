@@ -30,6 +30,7 @@ class Found(Enum):
     FILE = "file"
     LINK = "link"
     EMPTY_FOLDER = "empty folder"
+    UNREADABLE_FOLDER = "unreadable folder"
 
 
 def count_files(root: str, relative: str, skip: frozenset[str]) -> int:
@@ -40,8 +41,11 @@ def count_files(root: str, relative: str, skip: frozenset[str]) -> int:
     A folder's entries are sorted into files and folders by ``map`` over their kinds (the
     kind read from the folder listing itself, no ``stat``), not one by one in Python: a
     national snapshot has a million files."""
-    with os.scandir(f"{root}/{relative}" if relative else root) as listing:
-        items = list(listing)
+    try:
+        with os.scandir(f"{root}/{relative}" if relative else root) as listing:
+            items = list(listing)
+    except OSError:  # a folder that cannot be read: walked (and named) by ``walk``
+        return LINK_FOUND
     if not items:  # one entry, that no listed file can match (the snapshot's own: none)
         return 1 if relative else 0
     files: int = sum(map(_PLAIN_FILE, items))
@@ -64,9 +68,15 @@ def count_files(root: str, relative: str, skip: frozenset[str]) -> int:
 def walk(root: str, relative: str, skip: frozenset[str]) -> Iterator[tuple[str, Found]]:
     """Every file's, link's and empty folder's path under ``root/relative``, relative to
     ``root``, with what it is, leaving out the folders in ``skip`` (links are not followed;
-    any other kind of entry, a pipe say, is a file here)."""
+    any other kind of entry, a pipe say, is a file here); a folder that cannot be read is
+    one entry, ``UNREADABLE_FOLDER``."""
     empty = True
-    with os.scandir(os.path.join(root, relative) if relative else root) as listing:
+    try:
+        listing = os.scandir(os.path.join(root, relative) if relative else root)
+    except OSError:
+        yield relative, Found.UNREADABLE_FOLDER
+        return
+    with listing:
         for item in listing:
             empty = False
             path = f"{relative}/{item.name}" if relative else item.name

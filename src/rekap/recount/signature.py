@@ -13,6 +13,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from rekap.recount.folder_chain import IN_LINK
 from rekap.recount.layout import INDEX, MANIFEST, SIGNATURE, plain_path
 from rekap.recount.manifest_shape import shape_problem
 from rekap.recount.problems import Kind, RecountReport
@@ -78,6 +79,9 @@ def check_file(
     if path.is_symlink():  # never followed: the manifest signs a file, not where a link goes
         report.add(Kind.CORRUPTED, relative, "unreadable: a link, not a file (not followed)")
         return False
+    if _link_above(folder, relative):  # nor a folder on its path (DuckDB reads it by path)
+        report.add(Kind.CORRUPTED, relative, IN_LINK)
+        return False
     if not path.is_file():
         report.add(Kind.MISSING, relative, "listed but absent")
         return False
@@ -95,6 +99,12 @@ def check_file(
         return False
     report.checked["files hashed"] += 1
     return True
+
+
+def _link_above(folder: Path, relative: str) -> bool:
+    """Whether a folder between the snapshot's and the file is a link."""
+    parts = relative.split("/")[:-1]
+    return any((folder.joinpath(*parts[: i + 1])).is_symlink() for i in range(len(parts)))
 
 
 def check_listed(
