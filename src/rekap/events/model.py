@@ -197,14 +197,38 @@ class FormAssessed(Event):
 @event_type("verification.entered")
 @dataclass(frozen=True)
 class VerificationEntered(Event):
-    """A verifier or adjudicator entered a form's numbers; the log holds only their hash until
-    the task closes, so a second verifier cannot copy the first."""
+    """A verifier or adjudicator entered a form's numbers; the log holds only their salted
+    hash (SHA-256 of the salt's hex, a colon, and the numbers as sorted JSON) until the task
+    closes, so a second verifier can neither copy the first nor test guesses of it."""
 
     kode_tps: str
     task_id: int
     account_id: str
     role: str
     entry_sha256: str
+
+
+@event_type("verification.escalated")
+@dataclass(frozen=True)
+class VerificationEscalated(Event):
+    """A task went to an adjudicator: the fields its two entries disagree on, or the
+    blocking rules their agreed numbers break (ids only: no numbers before it closes)."""
+
+    kode_tps: str
+    task_id: int
+    fields: tuple[str, ...]
+    rules: tuple[str, ...]
+
+
+@event_type("verification.revealed")
+@dataclass(frozen=True)
+class VerificationRevealed(Event):
+    """A closed task's entries, each with the salt of the hash logged when it was made: anyone
+    can check that no entry changed after it was committed to."""
+
+    kode_tps: str
+    task_id: int
+    entries: tuple[Mapping[str, object], ...]
 
 
 @event_type("verification.closed")

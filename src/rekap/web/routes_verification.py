@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from rekap.adapters.storage.verification import Task, VerificationRefused
 from rekap.capture.access import Principal, Role
@@ -19,7 +19,9 @@ PEOPLE = (Role.VERIFIER, Role.ADJUDICATOR)
 
 
 class EntryIn(BaseModel):
-    values: dict[str, Annotated[int, Field(ge=0, le=999)]]
+    values: dict[str, Annotated[StrictInt, Field(ge=0, le=999)]] = Field(
+        description="Every field of the form (`fields` of the task), each a whole number."
+    )
     seconds: float = Field(ge=0, le=86_400, default=0.0)
 
 

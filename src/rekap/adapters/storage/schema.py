@@ -197,6 +197,7 @@ verification_entry = Table(
     Column("values", JSON, nullable=False),
     Column("seconds", Float, nullable=False),
     Column("entered_at", String(40), nullable=False),
+    Column("salt", String(32), nullable=True),  # migration 0007
     UniqueConstraint("task_id", "account_id", name="uq_entry_once"),
 )
 

@@ -1,13 +1,17 @@
 """Double-blind verification in the store: tasks, entries, adjudication and statistics.
 
 A verifier sees a task of their region they have not entered and did not photograph; the
-entries of others stay hidden (the log carries only their hashes until the task closes).
+entries of others stay hidden (the log carries only their salted hashes until the task
+closes, then every entry with its salt). An entry gives every field of the form, and each
+entry is decided under the log's writer lock, so two people entering at once are taken one
+after the other.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +19,7 @@ from typing import cast
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.event_store import EventLog, lock_writers
 from rekap.adapters.storage.forms import move_photos, publish_values
 from rekap.adapters.storage.schema import form, photo, verification_entry, verification_task
 from rekap.adapters.storage.tally_store import LiveTally
@@ -26,7 +30,13 @@ from rekap.capture.verification import TaskOutcome, decide_entries
 from rekap.domain.election import Election
 from rekap.domain.form import FormSpec
 from rekap.domain.wilayah import KodeWilayah
-from rekap.events.model import Event, VerificationClosed, VerificationEntered
+from rekap.events.model import (
+    Event,
+    VerificationClosed,
+    VerificationEntered,
+    VerificationEscalated,
+    VerificationRevealed,
+)
 
 
 class VerificationRefused(Exception):
@@ -47,8 +57,11 @@ class Task:
     photos: tuple[tuple[int, int], ...]  # (photo id, page)
 
 
-def entry_digest(values: Mapping[str, int]) -> str:
-    return hashlib.sha256(json.dumps(dict(values), sort_keys=True).encode()).hexdigest()
+def entry_digest(values: Mapping[str, int], salt: str) -> str:
+    """The hash the log commits to an entry with: SHA-256 of the salt's hex, ':', and the
+    numbers as JSON with sorted keys."""
+    text = f"{salt}:{json.dumps(dict(values), sort_keys=True)}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class VerificationStore:
@@ -111,6 +124,21 @@ class VerificationStore:
             )
             return None if row is None else self._task(connection, dict(row))
 
+    def check_access(self, principal: Principal, task_id: int) -> None:
+        """Refuse (``VerificationRefused``) a person who may not enter this task now: outside
+        their region, its photographer, the wrong stage for their role, or already entered."""
+        with self.engine.connect() as connection:
+            row = (
+                connection.execute(
+                    select(verification_task).where(verification_task.c.id == task_id)
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                raise VerificationRefused("not_found", f"no task {task_id}")
+            self._check_allowed(connection, principal, dict(row))
+
     def enter(
         self,
         principal: Principal,
@@ -119,13 +147,21 @@ class VerificationStore:
         seconds: float,
         at: datetime,
     ) -> str:
-        """Record an entry; returns the task's state afterwards."""
+        """Record an entry (every field of the form, each a whole number 0–999); returns the
+        task's state afterwards."""
         unknown = sorted(set(values) - set(self.form_spec.by_id))
         if unknown:
             raise VerificationRefused("invalid_input", f"unknown fields: {', '.join(unknown)}")
-        if any(not 0 <= v <= 999 for v in values.values()):
-            raise VerificationRefused("invalid_input", "every number is 0–999")
+        missing = [f for f in self.form_spec.by_id if f not in values]
+        if missing:
+            raise VerificationRefused(
+                "invalid_input", f"every field is needed; missing: {', '.join(missing)}"
+            )
+        if any(type(v) is not int or not 0 <= v <= 999 for v in values.values()):
+            raise VerificationRefused("invalid_input", "every number is a whole number 0–999")
+        salt = secrets.token_hex(16)
         with self.engine.begin() as connection:
+            lock_writers(connection)  # what is read below stands until this entry commits
             row = (
                 connection.execute(
                     select(verification_task).where(verification_task.c.id == task_id)
@@ -144,6 +180,7 @@ class VerificationStore:
                     values=dict(values),
                     seconds=seconds,
                     entered_at=at.isoformat(),
+                    salt=salt,
                 )
             )
             events: list[Event] = [
@@ -152,7 +189,7 @@ class VerificationStore:
                     task_id,
                     principal.account_id,
                     principal.role.value,
-                    entry_digest(values),
+                    entry_digest(values, salt),
                 )
             ]
             state, more = self._decide(connection, dict(row), principal, values, at)
@@ -219,7 +256,10 @@ class VerificationStore:
                 .values(state="adjudication", reasons=list(decision.reasons))
             )
             self._set_form_state(connection, kode, contest, FormState.ADJUDICATION, at)
-            return "adjudication", []
+            differ = decision.disagreements  # else the reasons are the blocking rules broken
+            rules = () if differ else tuple(r.partition(":")[0] for r in decision.reasons)
+            escalated = VerificationEscalated(kode, task_id, differ, rules)
+            return "adjudication", [escalated]
         return "open", []
 
     def _close(
@@ -238,7 +278,24 @@ class VerificationStore:
             .values(state="closed", closed_at=at.isoformat())
         )
         self._set_form_state(connection, kode, contest, FormState.VERIFIED, at, values)
-        events: list[Event] = [VerificationClosed(kode, task_id, outcome, dict(values))]
+        entries = connection.execute(
+            select(
+                verification_entry.c.account_id,
+                verification_entry.c.role,
+                verification_entry.c["values"],
+                verification_entry.c.salt,
+            )
+            .where(verification_entry.c.task_id == task_id)
+            .order_by(verification_entry.c.id)
+        ).all()
+        revealed = tuple(
+            {"account_id": a, "role": r, "values": dict(v), "salt": salt}
+            for a, r, v, salt in entries
+        )
+        events: list[Event] = [
+            VerificationRevealed(kode, task_id, revealed),
+            VerificationClosed(kode, task_id, outcome, dict(values)),
+        ]
         events += publish_values(
             connection,
             kode,

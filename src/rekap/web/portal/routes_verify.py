@@ -82,6 +82,10 @@ async def submit(task_id: RowId, request: Request, portal: PortalDep, person: Pe
     task = ctx.verification.get(task_id)
     if task is None:
         raise PageNotFound(f"task {task_id}")
+    try:  # before the task is shown again with what was typed: only to whom may enter it
+        ctx.verification.check_access(person, task_id)
+    except VerificationRefused as error:
+        raise _refused(error) from error
     values, errors = parse_entry(ctx.form, raw)
     if errors:
         return _show_task(request, portal, person, task, raw, errors, status=422)
@@ -93,9 +97,13 @@ async def submit(task_id: RowId, request: Request, portal: PortalDep, person: Pe
             person, task_id, values, min(max(seconds, 0.0), MAX_SECONDS), ctx.clock()
         )
     except VerificationRefused as error:
-        status = {"forbidden": 403, "not_found": 404, "invalid_input": 422}.get(error.code, 409)
-        raise PageRefused(error.code, str(error), status) from error
+        raise _refused(error) from error
     return RedirectResponse(f"/verifikasi?selesai={task_id}&hasil={state}", status_code=303)
+
+
+def _refused(error: VerificationRefused) -> PageRefused:
+    status = {"forbidden": 403, "not_found": 404, "invalid_input": 422}.get(error.code, 409)
+    return PageRefused(error.code, str(error), status)
 
 
 @router.get("/verifikasi/statistik")

@@ -1,0 +1,151 @@
+"""The verification workflow holds under pressure, on SQLite and PostgreSQL: an entry is the
+whole form in whole numbers, the log commits to each entry with a salted hash and shows
+every entry once the task closes, the move to an adjudicator is logged, two people entering
+at once are taken one after the other, and nobody outside the region sees a task's entries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event as sqlalchemy_event
+
+from rekap.adapters.storage.verification import entry_digest
+from rekap.capture.access import Role
+from tests.security.world import CAPTURED, World
+
+DESA = "3310052013"
+
+
+def _values(world: World, value: int = 0) -> dict[str, int]:
+    return {f.id: value for f in world.context.form.fields}
+
+
+def _enter(world: World, headers: dict[str, str], task: int, values: object) -> httpx.Response:
+    answer: httpx.Response = world.client.post(
+        f"/api/v1/verification/tasks/{task}/entries", json={"values": values}, headers=headers
+    )
+    return answer
+
+
+def _people(world: World, tag: str) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    first, second, adjudicator = (
+        world.enrol(f"{tag} {name}", role, DESA[:4])
+        for name, role in (("v1", Role.VERIFIER), ("v2", Role.VERIFIER), ("a", Role.ADJUDICATOR))
+    )
+    return first.headers, second.headers, adjudicator.headers
+
+
+def _task(world: World, number: int) -> int:
+    kode = f"{DESA}{number:03d}"
+    return world.photograph(world.enrol(f"officer {number}", Role.OFFICER, kode))
+
+
+def _records(world: World, kind: str, task: int) -> list[dict[str, Any]]:
+    return [
+        dict(r.payload)
+        for r in world.context.log.records()
+        if r.kind == kind and r.payload.get("task_id") == task
+    ]
+
+
+def test_an_entry_is_the_whole_form_in_whole_numbers(world: World) -> None:
+    task = _task(world, 4)
+    first, _, _ = _people(world, "whole")
+    values = _values(world)
+    some = dict(list(values.items())[:3])
+    for odd in ({}, some, {**values, "paslon_1": True}, {**values, "paslon_1": 1.0}):
+        answer = _enter(world, first, task, odd)
+        assert answer.status_code == 422, (odd, answer.text)
+    assert _enter(world, first, task, values).status_code == 201
+    assert _records(world, "verification.entered", task)  # the whole one was taken
+
+
+def test_the_log_commits_to_each_entry_and_shows_them_all_once_closed(world: World) -> None:
+    task = _task(world, 5)
+    first, second, adjudicator = _people(world, "salt")
+    values = _values(world)
+    assert _enter(world, first, task, values).status_code == 201
+    (entered,) = _records(world, "verification.entered", task)
+    unsalted = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+    assert entered["entry_sha256"] != unsalted  # a guess of the numbers cannot be tested
+    state = _enter(world, second, task, values).json()["state"]
+    if state == "adjudication":  # the rules may send even agreeing zeros to a person
+        assert _enter(world, adjudicator, task, values).json()["state"] == "verified"
+    (revealed,) = _records(world, "verification.revealed", task)
+    committed = [e["entry_sha256"] for e in _records(world, "verification.entered", task)]
+    shown = [entry_digest(e["values"], e["salt"]) for e in revealed["entries"]]
+    assert shown == committed
+
+
+def test_the_move_to_an_adjudicator_is_logged_and_its_entry_is_whole_too(world: World) -> None:
+    task = _task(world, 6)
+    first, second, adjudicator = _people(world, "escalate")
+    values = _values(world, 1)
+    assert _enter(world, first, task, values).status_code == 201
+    other = {**values, "paslon_1": 2}
+    assert _enter(world, second, task, other).json()["state"] == "adjudication"
+    (escalated,) = _records(world, "verification.escalated", task)
+    assert escalated["fields"] == ["paslon_1"]
+    assert set(escalated) == {"kode_tps", "task_id", "fields", "rules"}  # ids, no numbers
+    assert _enter(world, adjudicator, task, {}).status_code == 422
+    assert _enter(world, adjudicator, task, values).json()["state"] == "verified"
+
+
+def test_an_adjudicator_of_another_region_sees_nothing_of_a_task(world: World) -> None:
+    task = _task(world, 7)
+    first, second, _ = _people(world, "far")
+    values = _values(world, 3)
+    _enter(world, first, task, values)
+    _enter(world, second, task, {**values, "paslon_2": 4})
+    far = world.enrol("far adjudicator", Role.ADJUDICATOR, "74")
+    world.client.cookies.set("rekap_token", str(far.token))
+    answer = world.client.post(f"/verifikasi/tugas/{task}", data={"paslon_1": ""})
+    world.client.cookies.clear()
+    assert answer.status_code == 403
+    assert "far v1" not in answer.text and "far v2" not in answer.text
+
+
+@pytest.fixture
+def lingering(world: World) -> Any:
+    """Each worker thread lingers after reading a task's entries, inside its transaction."""
+
+    def linger(*args: Any) -> None:
+        statement = args[2]
+        worker = threading.current_thread() is not threading.main_thread()
+        if worker and "FROM verification_entry" in statement and "ORDER BY" in statement:
+            time.sleep(0.3)
+
+    sqlalchemy_event.listen(world.context.engine, "after_cursor_execute", linger)
+    yield
+    sqlalchemy_event.remove(world.context.engine, "after_cursor_execute", linger)
+
+
+def test_two_verifiers_entering_at_once_are_taken_one_after_the_other(
+    world: World, lingering: None
+) -> None:
+    """Without the lock each would decide from its own entry alone, and the task would stay
+    open with two entries that nobody compares."""
+    officer = world.enrol("officer race", Role.OFFICER, "3310052014001")
+    task = world.photograph(officer)
+    people = [world.enrol(f"race v{i}", Role.VERIFIER, DESA[:4]) for i in (1, 2)]
+    values = _values(world, 5)
+    states: list[str] = []
+
+    def enter(i: int) -> None:
+        principal = world.principal(people[i])
+        states.append(world.context.verification.enter(principal, task, values, 1.0, CAPTURED))
+
+    threads = [threading.Thread(target=enter, args=(i,)) for i in (0, 1)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.05)
+    for thread in threads:
+        thread.join(30)
+    assert len(states) == 2 and states.count("open") == 1, states
+    assert {"adjudication", "verified"} & set(states), states  # the second compared both
