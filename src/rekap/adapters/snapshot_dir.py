@@ -293,7 +293,9 @@ class DirectorySnapshotStore:
         manifest = (folder / paths.MANIFEST_FILE).read_bytes()
         bulk = folder / paths.bulk_tps(contest, "parquet")
         data = bulk.read_bytes() if bulk.is_file() else None
-        return checked_previous(folder.name, manifest, data, contest)
+        signed = folder / paths.SIGNATURE_FILE
+        signature = signed.read_bytes() if signed.is_file() else None
+        return checked_previous(folder.name, manifest, data, contest, signature)
 
 
 def sync_filesystem(folder: Path) -> None:

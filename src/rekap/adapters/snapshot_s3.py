@@ -362,7 +362,8 @@ class S3SnapshotStore:
         snapshot_id = str(pointer["snapshot_id"])
         manifest = self._manifest(pointer)
         bulk = self.read(snapshot_id, paths.bulk_tps(contest, "parquet"))
-        return checked_previous(snapshot_id, manifest, bulk, contest)
+        signature = self.read(snapshot_id, paths.SIGNATURE_FILE)
+        return checked_previous(snapshot_id, manifest, bulk, contest, signature)
 
     def download(self, dest: Path, snapshot_id: str | None = None, threads: int = 16) -> Path:
         """Copy a snapshot (by default the one ``latest.json`` names) to ``dest/<id>/`` and

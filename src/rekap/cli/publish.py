@@ -27,7 +27,7 @@ from rekap.adapters.snapshot_s3 import S3SnapshotStore
 from rekap.adapters.snapshot_staged import StagedBucketStore
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.published_photos import PhotoRef, mark_published, publishable
-from rekap.adapters.storage.snapshot_events import record_if_missing
+from rekap.adapters.storage.snapshot_events import record_if_missing, record_published
 from rekap.adapters.storage.tally_store import TallyStore
 from rekap.cli.db import DatabaseOption, open_store
 from rekap.data import election_2024, region_tree
@@ -170,7 +170,9 @@ def publish(
             f"{escape(str(error))}; nothing was published (`latest` is as it was).[/]"
         )
         raise typer.Exit(1) from None
-    if record_if_missing(store.engine, previous, datetime.now(UTC), "rekap publish"):
+    if record_if_missing(
+        store.engine, previous, signer.public_raw, datetime.now(UTC), "rekap publish"
+    ):
         assert previous is not None
         console.print(
             f"[yellow]The publication of snapshot {escape(previous.snapshot_id)} ended before "
@@ -237,7 +239,9 @@ def publish(
             snapshot=done.snapshot_id, manifest_sha256=done.manifest_sha256
         )
         detail = f"snapshot {done.snapshot_id}"
-        EventLog(store.engine).append(connection, [published], created, "rekap publish", detail)
+        after = 0 if head is None else head.sequence
+        log = EventLog(store.engine)
+        record_published(connection, log, published, after, created, "rekap publish", detail)
         moved = mark_published(connection, layout.contest, photos, created, detail)
     seconds = time.perf_counter() - started
     counts = done.counts

@@ -36,7 +36,11 @@ def _listed(manifest: object, path: str) -> tuple[str, int] | None:
 
 
 def checked_previous(
-    snapshot_id: str, manifest: bytes, bulk: bytes | None, contest: str
+    snapshot_id: str,
+    manifest: bytes,
+    bulk: bytes | None,
+    contest: str,
+    signature: bytes | None = None,
 ) -> PreviousSnapshot:
     """``PreviousSnapshot`` of the snapshot ``snapshot_id`` from its manifest's bytes and its
     bulk TPS Parquet's (None: absent), once they agree; ``PreviousAltered`` otherwise."""
@@ -67,7 +71,7 @@ def checked_previous(
         else pa.table({"kode_tps": pa.array([], pa.string())})
     )
     digest = hashlib.sha256(manifest).hexdigest()
-    return PreviousSnapshot(snapshot_id, digest, table, _log_head(document))
+    return PreviousSnapshot(snapshot_id, digest, table, _log_head(document), manifest, signature)
 
 
 def _log_head(manifest: dict[str, object]) -> tuple[int, str] | None:
@@ -75,7 +79,7 @@ def _log_head(manifest: dict[str, object]) -> tuple[int, str] | None:
     if not isinstance(head, dict):
         return None
     sequence, hash_ = head.get("sequence"), head.get("hash")
-    if type(sequence) is not int or not isinstance(hash_, str):
+    if type(sequence) is not int or not 0 < sequence < 2**63 or not isinstance(hash_, str):
         return None
     return sequence, hash_
 

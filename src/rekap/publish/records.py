@@ -78,6 +78,9 @@ class PreviousSnapshot:
     table: pa.Table
     log_head: tuple[int, str] | None = None
     """The change-log position (sequence, hash) its manifest says it reflects."""
+    manifest: bytes = b""
+    signature: bytes | None = None
+    """``manifest.sig`` as found (None: absent), to tell whether this publisher signed it."""
 
 
 @dataclass(frozen=True)
