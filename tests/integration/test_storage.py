@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.forms import publish_values
 from rekap.adapters.storage.migrate import current_revision, head_revision, upgrade
 from rekap.adapters.storage.repository import SqlStore
 from rekap.data import election_2024, region_tree
@@ -123,3 +124,22 @@ def test_an_older_version_imported_later_takes_nothing_back(database_url: str) -
         run_id, [imported("3101011001001", 12, "2024-02-16T11:00:00")], log, now, "t"
     )
     assert later == (1, (), 0, ())  # a newer one still replaces it
+
+
+def test_numbers_read_over_an_import_leave_none_of_its_findings(database_url: str) -> None:
+    """An imported TPS whose numbers broke a rule, then read from its photos: the stored
+    finding was about the file's numbers and goes (it would hold the TPS out of the totals)."""
+    store = make_store(database_url)
+    run_id = store.start_import("file.csv", "ppwp", datetime.now(UTC))
+    log = EventLog(store.engine)
+    bad = imported("3101011001001", 12, "2024-02-16 10:00:00")  # 12 + 20 + 5 is not 35
+    store.save_results(run_id, [bad], log, datetime.now(UTC), "t")
+    election = election_2024()
+    form = c_hasil_ppwp(election.contest("ppwp").dapil[0])
+    found = {"3101011001001": check_tps(bad.result, form, election)}
+    store.replace_findings("ppwp", ["3101011001001"], found)
+    assert store.findings_per_rule("ppwp") == {"F-SUM-SAH": 1}
+    read = {"paslon_1": 10, "paslon_2": 20, "paslon_3": 5, "suara_sah": 35}
+    with store.engine.begin() as connection:
+        publish_values(connection, "3101011001001", "ppwp", "tps", read, "photo", "sha256:ab")
+    assert store.findings_per_rule("ppwp") == {}

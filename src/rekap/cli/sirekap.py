@@ -169,12 +169,16 @@ def import_sirekap(path: PathArgument, db: DatabaseOption = None) -> None:
     kept: set[str] = set()  # their findings stay those of the newer version stored
     undated = [0]
     own: set[str] = set()  # TPS whose numbers rekap read from photos or verifiers entered
+    newer: set[str] = set()  # TPS whose stored version is newer (by its ts)
 
     def flush() -> None:
         saved = store.save_results(run_id, pending, log, datetime.now(UTC), IMPORT_ACTOR)
         # a TPS repeated in the file may be kept in one batch and stored from a later one
-        kept.difference_update(item.result.kode_tps.value for item in pending)
+        codes = [item.result.kode_tps.value for item in pending]
+        kept.difference_update(codes)
+        newer.difference_update(codes)
         kept.update(saved.kept_newer)
+        newer.update(saved.kept_newer)
         kept.update(saved.kept_own)
         own.update(saved.kept_own)
         undated[0] += saved.undated
@@ -188,6 +192,8 @@ def import_sirekap(path: PathArgument, db: DatabaseOption = None) -> None:
     report, conflicts = _run(path, save)
     flush()
     store.replace_findings("ppwp", [k for k in report.accepted if k not in kept], report.findings)
+    # a finding stored by an earlier import about numbers since replaced by rekap's own
+    store.replace_findings("ppwp", sorted(own), {})
     counts = {
         "rows_read": report.rows_read,
         "accepted": report.accepted_count,
@@ -197,9 +203,9 @@ def import_sirekap(path: PathArgument, db: DatabaseOption = None) -> None:
     }
     store.finish_import(run_id, counts, report.rejected, datetime.now(UTC))
     print_summary(report, time.perf_counter() - started, console, conflicts)
-    if kept:
+    if newer:
         console.print(
-            f"[yellow]{len(kept):,} TPS of this file are older (by their ts) than the version "
+            f"[yellow]{len(newer):,} TPS of this file are older (by their ts) than the version "
             "already stored: the stored, newer version is kept.[/]"
         )
     if own:

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
-from rekap.adapters.storage.schema import form, photo, tps_result, verification_task
+from rekap.adapters.storage.schema import finding, form, photo, tps_result, verification_task
 from rekap.adapters.storage.tally_store import LiveTally
 from rekap.capture.assess import FormAssessment, FormState, PageValues
 from rekap.capture.states import PhotoState
@@ -222,6 +222,11 @@ def publish_values(
             update(tps_result)
             .where(tps_result.c.kode_tps == kode_tps, tps_result.c.contest == contest)
             .values(**row)
+        )
+        # findings stored with an imported result were about its numbers, not these: the
+        # rules run on these live (a stale one would hold the TPS out of the totals)
+        connection.execute(
+            delete(finding).where(finding.c.kode_tps == kode_tps, finding.c.contest == contest)
         )
     else:
         connection.execute(insert(tps_result).values(kode_tps=kode_tps, contest=contest, **row))

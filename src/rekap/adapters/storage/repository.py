@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.event_store import EventLog, lock_writers
 from rekap.adapters.storage.schema import finding, import_error, import_run, region, tps_result
 from rekap.adapters.storage.tally_store import LiveTally
 from rekap.domain.region_tree import JenisTps, RegionTree
@@ -200,6 +200,7 @@ class SqlStore:
             return Saved(0, (), 0)
         statement = self._upsert(tps_result, ("kode_tps", "contest"))
         with self.engine.begin() as connection:
+            lock_writers(connection)  # what is stored stands until these rows are written
             stored = self._stored_fields(connection, list(rows))
             own = [k for k in rows if k in stored and stored[k][2] in _OWN_SOURCES]
             for key in own:
