@@ -66,9 +66,11 @@ def assess_form(
     if missing:
         reasons = tuple(f"page {p} not read yet" for p in missing)
         return FormAssessment(FormState.INCOMPLETE, values, tuple(abstained), findings, reasons)
+    # rule ids and field names, never the numbers: the reasons go into the public log and
+    # to the verifiers while they enter the form blind
     reasons = tuple(
         [f"{field_id}: the reader abstained" for field_id in abstained]
-        + [f"{f.rule}: {f.message_en}" for f in findings if f.blocking]
+        + [f"{f.rule}: {', '.join(f.fields)}" for f in findings if f.blocking]
     )
     state = FormState.NEEDS_VERIFICATION if reasons else FormState.ACCEPTED
     return FormAssessment(state, values, tuple(abstained), findings, reasons)

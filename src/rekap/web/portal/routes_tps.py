@@ -27,6 +27,7 @@ from rekap.web.portal.tps_view import (
     history_rows,
     machine_hidden,
     when,
+    without_numbers,
 )
 
 router = APIRouter(dependencies=[Depends(PUBLIC)], include_in_schema=False)
@@ -66,7 +67,7 @@ def tps_page(portal: Portal, kode: str) -> TpsPage:
         facts,
         photos,
         field_views(portal.context.form, photos, values, changes, hidden, decided),
-        facts.findings if facts is not None else (),
+        () if facts is None else without_numbers(facts.findings) if hidden else facts.findings,
         tuple(history_rows(records, names)),
         hidden,
         portal.queries.open_task_of(kode),
