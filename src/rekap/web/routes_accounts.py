@@ -4,6 +4,8 @@ Each change is an event in the public log; a token is shown once and never logge
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -82,6 +84,17 @@ class TokenOut(BaseModel):
     token: str
 
 
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """The store's refusals as API errors: an unknown id 404, a forbidden change 409."""
+    try:
+        yield
+    except UnknownAccount as error:
+        raise ApiError("not_found", str(error)) from error
+    except AccountRefused as error:
+        raise ApiError("conflict", str(error)) from error
+
+
 def _out(entry: AccountEntry) -> AccountEntryOut:
     return AccountEntryOut(
         account_id=entry.account_id,
@@ -122,12 +135,8 @@ def disable_account(
 ) -> Changed:
     """Disable an account: its token, and every device it registered, are refused from now on."""
     ctx = _context(request)
-    try:
+    with _refusals():
         changed = ctx.accounts.disable(account_id, ctx.clock(), admin.account_id, body.reason)
-    except UnknownAccount as error:
-        raise ApiError("not_found", str(error)) from error
-    except AccountRefused as error:
-        raise ApiError("conflict", str(error)) from error
     return Changed(changed=changed)
 
 
@@ -139,12 +148,8 @@ def reissue_token(
 ) -> TokenOut:
     """A new token for an account (shown once); the old one is refused from now on."""
     ctx = _context(request)
-    try:
+    with _refusals():
         token = ctx.accounts.reissue_token(account_id, ctx.clock(), admin.account_id)
-    except UnknownAccount as error:
-        raise ApiError("not_found", str(error)) from error
-    except AccountRefused as error:
-        raise ApiError("conflict", str(error)) from error
     return TokenOut(account_id=account_id, token=token)
 
 
@@ -159,10 +164,8 @@ def revoke_device(
     on; those it sent before stay. Unless `keep_token`, the officer's token is replaced too
     (the new one is in the answer, once): a stolen phone holds it."""
     ctx = _context(request)
-    try:
+    with _refusals():
         changed, token = ctx.accounts.revoke_device(
             device_id, ctx.clock(), admin.account_id, body.reason, not body.keep_token
         )
-    except UnknownAccount as error:
-        raise ApiError("not_found", str(error)) from error
     return Revoked(changed=changed, token=token)

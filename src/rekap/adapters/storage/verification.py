@@ -128,16 +128,7 @@ class VerificationStore:
         """Refuse (``VerificationRefused``) a person who may not enter this task now: outside
         their region, its photographer, the wrong stage for their role, or already entered."""
         with self.engine.connect() as connection:
-            row = (
-                connection.execute(
-                    select(verification_task).where(verification_task.c.id == task_id)
-                )
-                .mappings()
-                .first()
-            )
-            if row is None:
-                raise VerificationRefused("not_found", f"no task {task_id}")
-            self._check_allowed(connection, principal, dict(row))
+            self._allowed_task(connection, principal, task_id)
 
     def enter(
         self,
@@ -162,16 +153,7 @@ class VerificationStore:
         salt = secrets.token_hex(16)
         with self.engine.begin() as connection:
             lock_writers(connection)  # what is read below stands until this entry commits
-            row = (
-                connection.execute(
-                    select(verification_task).where(verification_task.c.id == task_id)
-                )
-                .mappings()
-                .first()
-            )
-            if row is None:
-                raise VerificationRefused("not_found", f"no task {task_id}")
-            self._check_allowed(connection, principal, dict(row))
+            row = self._allowed_task(connection, principal, task_id)
             connection.execute(
                 insert(verification_entry).values(
                     task_id=task_id,
@@ -185,18 +167,32 @@ class VerificationStore:
             )
             events: list[Event] = [
                 VerificationEntered(
-                    row["kode_tps"],
+                    str(row["kode_tps"]),
                     task_id,
                     principal.account_id,
                     principal.role.value,
                     entry_digest(values, salt),
                 )
             ]
-            state, more = self._decide(connection, dict(row), principal, values, at)
+            state, more = self._decide(connection, row, principal, values, at)
             events += more
             self.log.append(connection, events, at, principal.account_id, f"task {task_id}")
             self.tally.refresh_in(connection, str(row["contest"]), [str(row["kode_tps"])])
         return state
+
+    def _allowed_task(
+        self, connection: Connection, principal: Principal, task_id: int
+    ) -> dict[str, object]:
+        """The task's row, once ``principal`` may enter it now (``VerificationRefused``)."""
+        row = (
+            connection.execute(select(verification_task).where(verification_task.c.id == task_id))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise VerificationRefused("not_found", f"no task {task_id}")
+        self._check_allowed(connection, principal, dict(row))
+        return dict(row)
 
     def _check_allowed(
         self, connection: Connection, principal: Principal, row: Mapping[str, object]
