@@ -15,9 +15,12 @@ import httpx
 import pytest
 from sqlalchemy import event as sqlalchemy_event
 
+from rekap.adapters.processing import PhotoProcessor, Reader
+from rekap.adapters.storage.forms import task_open
 from rekap.adapters.storage.verification import entry_digest
 from rekap.capture.access import Role
-from tests.security.world import CAPTURED, World
+from rekap.reading.result import FieldReading, PageReading
+from tests.security.world import CAPTURED, World, abstaining_reader
 
 DESA = "3310052013"
 
@@ -149,3 +152,111 @@ def test_two_verifiers_entering_at_once_are_taken_one_after_the_other(
         thread.join(30)
     assert len(states) == 2 and states.count("open") == 1, states
     assert {"adjudication", "verified"} & set(states), states  # the second compared both
+
+
+COHERENT = {  # a form whose every identity holds (the fields not named are 0)
+    "dpt_l": 100,
+    "dpt_p": 100,
+    "dpt_j": 200,
+    "pengguna_dpt_l": 50,
+    "pengguna_dpt_p": 50,
+    "pengguna_dpt_j": 100,
+    "pengguna_total_l": 50,
+    "pengguna_total_p": 50,
+    "pengguna_total_j": 100,
+    "surat_suara_diterima": 200,
+    "surat_suara_digunakan": 100,
+    "surat_suara_tidak_digunakan": 100,
+    "surat_suara_rusak": 0,
+    "paslon_1": 41,
+    "paslon_2": 33,
+    "paslon_3": 24,
+    "suara_sah": 98,
+    "suara_tidak_sah": 2,
+    "suara_total": 100,
+}
+
+
+def _reading(world: World, abstain: frozenset[str]) -> Reader:
+    """A reader that reads the coherent form but the ``abstain`` fields."""
+
+    def read(_data: bytes, page: int) -> PageReading:
+        box = (0.0, 0.0, 1.0, 1.0)
+        fields = tuple(
+            FieldReading(f.id, None, "abstain", 0.3, (), "unsure", box)
+            if f.id in abstain
+            else FieldReading(f.id, value, "read", 0.99, ((value, 0.99),), "", box)
+            for f in world.context.form.fields
+            if f.page == page
+            for value in (COHERENT.get(f.id, 0),)
+        )
+        return PageReading("ok", "", page, "ppwp", fields)
+
+    return read
+
+
+def _process(world: World, reader: Reader) -> None:
+    c = world.context
+    processor = PhotoProcessor(
+        c.engine, c.log, c.photos, c.files, reader, c.form, c.election, c.tree
+    )
+    processor.run_until_idle(lambda: CAPTURED)
+
+
+def test_a_later_photo_does_not_overrule_people_entering_the_form(world: World) -> None:
+    """A page sent again and read in full while the form is with people: the form stays
+    with them (its reading hidden, its task open) instead of being published over them."""
+    kode = "3310052014002"
+    officer = world.enrol("officer again", Role.OFFICER, kode)
+    for page in (1, 2, 3):
+        assert world.upload(officer, kode, page) == 201
+    _process(world, _reading(world, frozenset({"paslon_1"})))
+    assert world.upload(officer, kode, 2) == 201
+    _process(world, _reading(world, frozenset()))
+    states = {state for _, _, state, _ in world.context.photos.states(kode)}
+    assert states == {"needs_verification"}, states
+    assert world.client.get(f"/tps/{kode}.json").json()["machine_hidden"] is True
+    with world.context.engine.connect() as connection:
+        assert task_open(connection, kode, "ppwp")
+
+
+def test_a_photo_read_while_an_entry_closes_the_task_waits_its_turn(world: World) -> None:
+    """The reader's worker and a verifier's entry both change the form row: each takes the
+    log's lock before it (on PostgreSQL the other order deadlocked, failing one of them)."""
+    kode = "3310052014003"
+    officer = world.enrol("officer turn", Role.OFFICER, kode)
+    task = world.photograph(officer)
+    first, second = (world.enrol(f"turn v{i}", Role.VERIFIER, DESA[:4]) for i in (1, 2))
+    values = _values(world, 5)
+    world.context.verification.enter(world.principal(first), task, values, 1.0, CAPTURED)
+    assert world.upload(officer, kode, 1) == 201
+    reading_started = threading.Event()
+    workers: list[threading.Thread] = []
+
+    def linger(*args: Any) -> None:
+        if threading.current_thread() in workers and args[2].startswith("UPDATE form"):
+            reading_started.set()
+            time.sleep(0.5)
+
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            _process(world, abstaining_reader(world.context.form))
+        except BaseException as error:
+            failures.append(error)
+
+    sqlalchemy_event.listen(world.context.engine, "after_cursor_execute", linger)
+    try:
+        worker = threading.Thread(target=work)
+        workers.append(worker)
+        worker.start()
+        assert reading_started.wait(20)
+        state = world.context.verification.enter(
+            world.principal(second), task, values, 1.0, CAPTURED
+        )
+        worker.join(30)
+    finally:
+        sqlalchemy_event.remove(world.context.engine, "after_cursor_execute", linger)
+    assert not failures, failures
+    assert state in ("verified", "adjudication")

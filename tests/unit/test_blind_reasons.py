@@ -1,17 +1,17 @@
 """While two people enter a form blind, nothing public carries the machine's numbers: the
 reasons a form goes to people (logged, and shown to verifiers) name rules and fields only,
-and the public findings of a waiting form say the rule, not its evidence."""
+and so do the reasons agreed entries go on to an adjudicator."""
 
 from __future__ import annotations
 
 import re
 
 from rekap.capture.assess import FormState, PageValues, assess_form
+from rekap.capture.verification import decide_entries
 from rekap.data import election_2024
 from rekap.domain.form import c_hasil_ppwp
 from rekap.domain.wilayah import KodeWilayah
 from rekap.rules.finding import Finding
-from rekap.web.portal.tps_view import without_numbers
 
 
 def _assessed() -> tuple[tuple[str, ...], tuple[Finding, ...]]:
@@ -36,10 +36,11 @@ def test_the_reasons_a_form_goes_to_people_carry_no_number() -> None:
         assert not re.search(r"\b(123|274|32|431|429|7)\b", reason), reason
 
 
-def test_a_waiting_forms_findings_keep_their_rule_and_fields_only() -> None:
-    _, findings = _assessed()
-    shown = without_numbers(findings)
-    assert [f.rule for f in shown] == [f.rule for f in findings]
-    for found in shown:
-        assert found.evidence == {}
-        assert not re.search(r"\d{2,}", found.message_en + found.message)
+def test_agreed_entries_that_break_a_rule_go_on_with_rule_and_fields_only() -> None:
+    election = election_2024()
+    form = c_hasil_ppwp(election.contest("ppwp").dapil[0])
+    entry = {f.id: 7 for f in form.fields} | {"paslon_1": 49, "suara_sah": 5}
+    decision = decide_entries(KodeWilayah("3310052013001"), "ppwp", [entry, entry], form, election)
+    assert decision.reasons
+    for reason in decision.reasons:
+        assert not re.search(r"\b(49|5|7)\b", reason), reason

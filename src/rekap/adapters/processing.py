@@ -9,7 +9,7 @@ of it (and the claim expires, so the photo is processed again).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, update
@@ -24,7 +24,7 @@ from sqlalchemy.exc import (
 )
 
 from rekap.adapters.photo_store import PhotoStore as PhotoFiles
-from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.event_store import EventLog, lock_writers
 from rekap.adapters.storage.forms import (
     PHOTO_STATE_OF_FORM,
     latest_pages,
@@ -32,6 +32,7 @@ from rekap.adapters.storage.forms import (
     open_task,
     publish_values,
     save_form,
+    task_open,
 )
 from rekap.adapters.storage.photos import ClaimedPhoto, PhotoStore
 from rekap.adapters.storage.schema import photo
@@ -125,6 +126,10 @@ class PhotoProcessor:
         target = PhotoState.CHECKED if ok else PhotoState.FAILED
         reason = "" if ok else f"{reading.status}: {reading.reason}"
         with self.engine.begin() as connection:
+            # the log's writer lock first, as every writer of the log, the form and the photo
+            # rows does (a verifier's entry takes it before it updates the form: taking it
+            # after this update would let the two wait for each other's rows)
+            lock_writers(connection)
             moved = connection.execute(
                 update(photo)
                 .where(photo.c.id == claimed.id, photo.c.state == PhotoState.RECEIVED.value)
@@ -149,6 +154,11 @@ class PhotoProcessor:
         assessment = assess_form(
             kode, claimed.contest, decided.pages, self.form, self.election, jenis
         )
+        if assessment.state is FormState.ACCEPTED and task_open(
+            connection, claimed.kode_tps, claimed.contest
+        ):  # people are entering this form blind: a later photo does not overrule them
+            waiting = ("a verification task is open: people decide this form",)
+            assessment = replace(assessment, state=FormState.NEEDS_VERIFICATION, reasons=waiting)
         events = save_form(
             connection, claimed.kode_tps, claimed.contest, assessment, at, decided.machine
         )

@@ -43,7 +43,7 @@ def blocking_reasons(
     election: Election,
 ) -> tuple[str, ...]:
     findings = check_tps(TpsResult(kode_tps, contest, values), form, election)
-    return tuple(f"{f.rule}: {f.message_en}" for f in findings if f.blocking)
+    return tuple(f"{f.rule}: {', '.join(f.fields)}" for f in findings if f.blocking)
 
 
 def decide_entries(

@@ -165,10 +165,8 @@ def save_form(
     return [FormAssessed(kode_tps, contest, assessment.state.value, assessment.reasons)]
 
 
-def open_task(
-    connection: Connection, kode_tps: str, contest: str, reasons: tuple[str, ...], at: datetime
-) -> None:
-    """Open a verification task for a form unless one is already open."""
+def task_open(connection: Connection, kode_tps: str, contest: str) -> bool:
+    """Whether people are entering (or adjudicating) this form now."""
     existing = connection.execute(
         select(verification_task.c.id).where(
             verification_task.c.kode_tps == kode_tps,
@@ -176,7 +174,14 @@ def open_task(
             verification_task.c.state.in_(("open", "adjudication")),
         )
     ).first()
-    if existing is None:
+    return existing is not None
+
+
+def open_task(
+    connection: Connection, kode_tps: str, contest: str, reasons: tuple[str, ...], at: datetime
+) -> None:
+    """Open a verification task for a form unless one is already open."""
+    if not task_open(connection, kode_tps, contest):
         connection.execute(
             insert(verification_task).values(
                 kode_tps=kode_tps,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from rekap.rules.finding import Finding
 from rekap.rules.registry import ALL_RULES
 from rekap.web.portal.live import LiveData
-from rekap.web.portal.tps_view import machine_hidden, without_numbers
+from rekap.web.portal.tps_view import machine_hidden
 
 RULE_TITLES_ID = {
     "F-RANGE": "Setiap angka muat dalam tiga kotak digit formulir (0–999)",
@@ -77,5 +77,6 @@ def _lines(
             by_tps.setdefault(kode, []).append(found)
     for kode, found_here in by_tps.items():
         facts = live.tps[kode]
-        shown = without_numbers(found_here) if machine_hidden(facts) else tuple(found_here)
-        yield AnomalyLine(kode, shown, facts.findings_on_reading, facts.status)
+        if machine_hidden(facts):  # entered blind now: its findings speak of the reading
+            continue
+        yield AnomalyLine(kode, tuple(found_here), facts.findings_on_reading, facts.status)

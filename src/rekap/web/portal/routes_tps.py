@@ -27,7 +27,6 @@ from rekap.web.portal.tps_view import (
     history_rows,
     machine_hidden,
     when,
-    without_numbers,
 )
 
 router = APIRouter(dependencies=[Depends(PUBLIC)], include_in_schema=False)
@@ -67,7 +66,7 @@ def tps_page(portal: Portal, kode: str) -> TpsPage:
         facts,
         photos,
         field_views(portal.context.form, photos, values, changes, hidden, decided),
-        () if facts is None else without_numbers(facts.findings) if hidden else facts.findings,
+        () if facts is None or hidden else facts.findings,  # they speak of the reading
         tuple(history_rows(records, names)),
         hidden,
         portal.queries.open_task_of(kode),

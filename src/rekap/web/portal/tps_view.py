@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -214,16 +214,6 @@ def field_views(
             )
         )
     return tuple(out)
-
-
-def without_numbers(findings: Sequence[Finding]) -> tuple[Finding, ...]:
-    """Findings as the public sees them while a form is entered blind: the rule and its
-    fields, not the message or evidence (they carry the machine's numbers)."""
-    said = "under verification: the numbers are shown once the form is decided"
-    return tuple(
-        replace(f, message=f"{f.rule}: {said}", message_en=f"{f.rule}: {said}", evidence={})
-        for f in findings
-    )
 
 
 def machine_hidden(facts: TpsFacts | None) -> bool:
