@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rekap.events.chain import GENESIS, Recorded, append, verify_chain
+from rekap.events.chain import GENESIS, Recorded, append, digest, verify_chain
 from rekap.events.document import events_markdown
 from rekap.events.heads import check_heads, sign_head
 from rekap.events.model import EVENT_TYPES, Event, FindingsRecorded, ResultImported, ValueChanged
@@ -143,3 +143,18 @@ def test_every_event_class_is_documented(repo_root: Path) -> None:
     assert {cls.kind for cls in EVENT_TYPES.values()} == set(EVENT_TYPES)
     written = (repo_root / "docs" / "events.md").read_text(encoding="utf-8")
     assert written == events_markdown(), "docs/events.md is stale: regenerate it"
+
+
+def test_an_event_of_a_kind_this_version_does_not_know_is_checked_and_named() -> None:
+    """A newer rekap's event kind: its link and hash are checked like any other's (a change
+    to it is still found), and the kind is named, not taken for a broken log."""
+    at = datetime(2024, 2, 14, tzinfo=UTC)
+    first = append(None, ValueChanged("3101011001001", "ppwp", "paslon_1", None, 1), at, "a", "r")
+    payload = {"task_id": 1}
+    link = digest(2, "verification.future", at, "a", "r", payload, first.hash)
+    future = Recorded(2, "verification.future", at, "a", "r", payload, first.hash, link)
+    check = verify_chain([first, future])
+    assert check.ok and check.checked == 2
+    assert check.unknown_kinds == ("verification.future",)
+    altered = dataclasses.replace(future, payload={"task_id": 2})
+    assert verify_chain([first, altered]).broken_at == 2

@@ -15,7 +15,7 @@ from rich.text import Text
 from rekap.adapters.keys import DEFAULT_KEY_PATH, load_or_create
 from rekap.adapters.storage.event_store import EventLog
 from rekap.cli.db import DatabaseOption, open_store
-from rekap.events.chain import Recorded, verify_chain
+from rekap.events.chain import Recorded, unknown_kinds_note, verify_chain
 from rekap.events.heads import check_heads
 from rekap.events.replay import Unreplayable, compare_with_store, replay_values
 
@@ -47,6 +47,8 @@ def verify(
         console.print(f"[bold red]Broken at event {check.broken_at}[/]: {check.problem}")
         console.print(f"{check.checked:,} events before it are intact.")
         raise typer.Exit(1)
+    if check.unknown_kinds:
+        console.print(f"[yellow]{unknown_kinds_note(check.unknown_kinds)}[/]")
     heads = log.heads()
     if heads:
         if not key.exists():

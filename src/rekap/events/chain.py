@@ -81,6 +81,9 @@ class ChainCheck:
     head: Recorded | None
     broken_at: int | None = None
     problem: str | None = None
+    unknown_kinds: tuple[str, ...] = ()
+    """Kinds of event this version does not know (a newer rekap wrote them): their links and
+    hashes were checked like any other's, their meaning was not."""
 
     @property
     def ok(self) -> bool:
@@ -91,6 +94,7 @@ def verify_chain(records: Iterable[Recorded]) -> ChainCheck:
     """Walk the log in order; stop at the first record that does not hold."""
     previous: Recorded | None = None
     checked = 0
+    unknown: set[str] = set()
     for record in records:
         expected_sequence = 1 if previous is None else previous.sequence + 1
         expected_previous = GENESIS if previous is None else previous.hash
@@ -99,9 +103,9 @@ def verify_chain(records: Iterable[Recorded]) -> ChainCheck:
             problem = f"sequence {record.sequence} follows {expected_sequence - 1}"
         elif record.previous_hash != expected_previous:
             problem = "its link does not match the previous record's hash"
-        elif record.kind not in EVENT_TYPES:
-            problem = f"unknown event type {record.kind!r}"
         else:
+            if record.kind not in EVENT_TYPES:
+                unknown.add(record.kind)
             recomputed = digest(
                 record.sequence,
                 record.kind,
@@ -114,7 +118,14 @@ def verify_chain(records: Iterable[Recorded]) -> ChainCheck:
             if recomputed != record.hash:
                 problem = "its content does not match its hash (changed after it was written)"
         if problem is not None:
-            return ChainCheck(checked, previous, record.sequence, problem)
+            return ChainCheck(checked, previous, record.sequence, problem, tuple(sorted(unknown)))
         previous = record
         checked += 1
-    return ChainCheck(checked, previous)
+    return ChainCheck(checked, previous, unknown_kinds=tuple(sorted(unknown)))
+
+
+def unknown_kinds_note(kinds: tuple[str, ...]) -> str:
+    return (
+        f"The log holds events of kinds this version of rekap does not know ({', '.join(kinds)}): "
+        "their links and hashes hold, their meaning was not checked; a newer rekap knows them."
+    )

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from rekap.events.chain import Recorded, verify_chain
+from rekap.events.chain import Recorded, unknown_kinds_note, verify_chain
 from rekap.events.replay import Values, apply_record
 from rekap.recount.aggregate import connect
 from rekap.recount.layout import LOG_DIR, bulk_tps, log_first, unplaced
@@ -126,6 +126,8 @@ def _walk(
         report.add(Kind.LOG, reader.current, f"event {replay.last} is nested too deeply to check")
         return "a log file cannot be read"
     report.checked["log events verified"] += check.checked
+    if check.unknown_kinds:
+        report.notes.append(unknown_kinds_note(check.unknown_kinds))
     for path, first in reader.misnamed:
         report.add(Kind.LOG, path, f"starts at event {first}, its name says {log_first(path)}")
     if replay.failure is not None:
