@@ -9,6 +9,7 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -179,8 +180,11 @@ COHERENT = {  # a form whose every identity holds (the fields not named are 0)
 }
 
 
-def _reading(world: World, abstain: frozenset[str]) -> Reader:
-    """A reader that reads the coherent form but the ``abstain`` fields."""
+def _reading(
+    world: World, abstain: frozenset[str], numbers: Mapping[str, int] = COHERENT
+) -> Reader:
+    """A reader that reads ``numbers`` (0 for the fields not named) but the ``abstain``
+    fields."""
 
     def read(_data: bytes, page: int) -> PageReading:
         box = (0.0, 0.0, 1.0, 1.0)
@@ -190,7 +194,7 @@ def _reading(world: World, abstain: frozenset[str]) -> Reader:
             else FieldReading(f.id, value, "read", 0.99, ((value, 0.99),), "", box)
             for f in world.context.form.fields
             if f.page == page
-            for value in (COHERENT.get(f.id, 0),)
+            for value in (numbers.get(f.id, 0),)
         )
         return PageReading("ok", "", page, "ppwp", fields)
 
@@ -264,3 +268,30 @@ def test_a_photo_read_while_an_entry_closes_the_task_waits_its_turn(world: World
         sqlalchemy_event.remove(world.context.engine, "after_cursor_execute", linger)
     assert not failures, failures
     assert state in ("verified", "adjudication")
+
+
+def test_a_later_photo_does_not_overrule_what_people_verified(world: World) -> None:
+    """Read again after people verified the form: the same numbers keep it verified; other
+    numbers (still coherent) send it back to people, the verified numbers staying published."""
+    kode = "3310052014004"
+    officer = world.enrol("officer verified", Role.OFFICER, kode)
+    task = world.photograph(officer)
+    entry = {f.id: COHERENT.get(f.id, 0) for f in world.context.form.fields}
+    for name in ("verified v1", "verified v2"):
+        person = world.principal(world.enrol(name, Role.VERIFIER, DESA[:4]))
+        state = world.context.verification.enter(person, task, entry, 1.0, CAPTURED)
+    assert state == "verified"
+    query = select(tps_result.c.fields, tps_result.c.source_kind).where(
+        tps_result.c.kode_tps == kode
+    )
+    assert world.upload(officer, kode, 2) == 201
+    _process(world, _reading(world, frozenset()))
+    with world.context.engine.connect() as connection:
+        assert connection.execute(query).one() == (entry, "entry")
+        assert not task_open(connection, kode, "ppwp")
+    swapped = {**COHERENT, "paslon_1": COHERENT["paslon_2"], "paslon_2": COHERENT["paslon_1"]}
+    assert world.upload(officer, kode, 2) == 201
+    _process(world, _reading(world, frozenset(), swapped))
+    with world.context.engine.connect() as connection:
+        assert connection.execute(query).one() == (entry, "entry")
+        assert task_open(connection, kode, "ppwp")

@@ -33,11 +33,12 @@ from rekap.adapters.storage.forms import (
     publish_values,
     save_form,
     task_open,
+    verified_values,
 )
 from rekap.adapters.storage.photos import ClaimedPhoto, PhotoStore
 from rekap.adapters.storage.schema import photo
 from rekap.adapters.storage.tally_store import LiveTally
-from rekap.capture.assess import FormState, assess_form
+from rekap.capture.assess import FormAssessment, FormState, assess_form
 from rekap.capture.photo_check import PhotoFormat
 from rekap.capture.states import PhotoState
 from rekap.domain.election import Election
@@ -55,6 +56,29 @@ TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 """Database errors that pass (a connection lost, a lock not granted in time, a serialisation
 conflict, no connection free in the pool): the photo is left claimed and taken again, never
 failed for them."""
+
+
+def _after_people(
+    connection: Connection, claimed: ClaimedPhoto, assessment: FormAssessment
+) -> FormAssessment:
+    """A reading of a form people are entering or have verified does not overrule them.
+    While they enter it, one the machine would accept waits for them; once verified, a
+    reading whose every number read is the one people verified keeps it verified (fields it
+    abstained on ask nothing new of them), one with another number sends it back to people
+    (the verified numbers stay published until they decide)."""
+    if assessment.state is FormState.ACCEPTED and task_open(
+        connection, claimed.kode_tps, claimed.contest
+    ):
+        waiting = ("a verification task is open: people decide this form",)
+        return replace(assessment, state=FormState.NEEDS_VERIFICATION, reasons=waiting)
+    verified = verified_values(connection, claimed.kode_tps, claimed.contest)
+    if verified is None:
+        return assessment
+    if all(verified.get(field) == value for field, value in assessment.values.items()):
+        same = ("the numbers read are those people verified",)
+        return replace(assessment, state=FormState.VERIFIED, values=verified, reasons=same)
+    differ = ("a later photo reads other numbers than people verified: people decide again",)
+    return replace(assessment, state=FormState.NEEDS_VERIFICATION, reasons=differ)
 
 
 @dataclass
@@ -154,11 +178,8 @@ class PhotoProcessor:
         assessment = assess_form(
             kode, claimed.contest, decided.pages, self.form, self.election, jenis
         )
-        if assessment.state is FormState.ACCEPTED and task_open(
-            connection, claimed.kode_tps, claimed.contest
-        ):  # people are entering this form blind: a later photo does not overrule them
-            waiting = ("a verification task is open: people decide this form",)
-            assessment = replace(assessment, state=FormState.NEEDS_VERIFICATION, reasons=waiting)
+        if assessment.state in (FormState.ACCEPTED, FormState.NEEDS_VERIFICATION):
+            assessment = _after_people(connection, claimed, assessment)
         events = save_form(
             connection, claimed.kode_tps, claimed.contest, assessment, at, decided.machine
         )

@@ -19,12 +19,14 @@ class PhotoState(StrEnum):
 TRANSITIONS: dict[PhotoState, frozenset[PhotoState]] = {
     PhotoState.RECEIVED: frozenset({PhotoState.READ, PhotoState.FAILED}),
     PhotoState.READ: frozenset({PhotoState.CHECKED, PhotoState.FAILED}),
+    # a photo of a form people verified, reading the same numbers, joins them as verified
     PhotoState.CHECKED: frozenset(
-        {PhotoState.ACCEPTED, PhotoState.NEEDS_VERIFICATION, PhotoState.FAILED}
+        {PhotoState.ACCEPTED, PhotoState.NEEDS_VERIFICATION, PhotoState.VERIFIED, PhotoState.FAILED}
     ),
     PhotoState.NEEDS_VERIFICATION: frozenset({PhotoState.VERIFIED}),
     PhotoState.ACCEPTED: frozenset({PhotoState.PUBLISHED, PhotoState.NEEDS_VERIFICATION}),
-    PhotoState.VERIFIED: frozenset({PhotoState.PUBLISHED}),
+    # a later photo reading other numbers than people verified sends the form back to them
+    PhotoState.VERIFIED: frozenset({PhotoState.PUBLISHED, PhotoState.NEEDS_VERIFICATION}),
     PhotoState.FAILED: frozenset(),
     # A new photo of a published form is read with it: the form is assessed again.
     PhotoState.PUBLISHED: frozenset(

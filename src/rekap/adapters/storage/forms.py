@@ -165,6 +165,21 @@ def save_form(
     return [FormAssessed(kode_tps, contest, assessment.state.value, assessment.reasons)]
 
 
+def verified_values(connection: Connection, kode_tps: str, contest: str) -> dict[str, int] | None:
+    """The numbers people verified for this form (its state ``verified``), or None."""
+    row = connection.execute(
+        select(form.c.state, tps_result.c.fields)
+        .join(
+            tps_result,
+            (tps_result.c.kode_tps == form.c.kode_tps) & (tps_result.c.contest == form.c.contest),
+        )
+        .where(form.c.kode_tps == kode_tps, form.c.contest == contest)
+    ).first()
+    if row is None or row[0] != FormState.VERIFIED.value:
+        return None
+    return {str(k): int(v) for k, v in dict(row[1]).items()}
+
+
 def task_open(connection: Connection, kode_tps: str, contest: str) -> bool:
     """Whether people are entering (or adjudicating) this form now."""
     existing = connection.execute(
