@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
+from starlette.requests import Request
 
 from rekap.adapters.intake import Intake
 from rekap.adapters.keys import SigningKey
@@ -57,3 +58,9 @@ class AppContext:
         flushed by the intake, a batch at a time (an object store's ``put`` is durable)."""
         self.form: FormSpec = c_hasil_ppwp(self.election.contest("ppwp").dapil[0])
         self.verification = VerificationStore(self.engine, self.log, self.form, self.election)
+
+
+def context_of(request: Request) -> AppContext:
+    """The service's context, as ``create_app`` put it on the application."""
+    ctx: AppContext = request.app.state.context
+    return ctx

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from rekap.adapters.storage.accounts import AccountEntry, AccountRefused, UnknownAccount
 from rekap.capture.access import MAX_REASON, Principal, Role, reason_problem
 from rekap.web.access import require
-from rekap.web.context import AppContext
+from rekap.web.context import context_of
 from rekap.web.errors import ApiError
 
 router = APIRouter(prefix="/api/v1")
@@ -23,11 +23,6 @@ ADMIN = require(Role.ADMIN)
 ACCOUNT_ID = Path(pattern=r"^[0-9a-f]{1,32}$")
 DEVICE_ID = Path(pattern=r"^[0-9a-f]{1,16}$")
 MAX_PAGE = 1000
-
-
-def _context(request: Request) -> AppContext:
-    ctx: AppContext = request.app.state.context
-    return ctx
 
 
 class Reason(BaseModel):
@@ -119,7 +114,7 @@ async def list_accounts(
 ) -> AccountsOut:
     """Accounts whose region starts with `scope`, a page at a time (by account id), with
     their devices; never a token."""
-    entries = await run_in_threadpool(_context(request).accounts.entries, scope, after, limit)
+    entries = await run_in_threadpool(context_of(request).accounts.entries, scope, after, limit)
     return AccountsOut(
         accounts=[_out(e) for e in entries],
         next_after=entries[-1].account_id if len(entries) == limit else None,
@@ -134,7 +129,7 @@ def disable_account(
     account_id: Annotated[str, ACCOUNT_ID],
 ) -> Changed:
     """Disable an account: its token, and every device it registered, are refused from now on."""
-    ctx = _context(request)
+    ctx = context_of(request)
     with _refusals():
         changed = ctx.accounts.disable(account_id, ctx.clock(), admin.account_id, body.reason)
     return Changed(changed=changed)
@@ -147,7 +142,7 @@ def reissue_token(
     account_id: Annotated[str, ACCOUNT_ID],
 ) -> TokenOut:
     """A new token for an account (shown once); the old one is refused from now on."""
-    ctx = _context(request)
+    ctx = context_of(request)
     with _refusals():
         token = ctx.accounts.reissue_token(account_id, ctx.clock(), admin.account_id)
     return TokenOut(account_id=account_id, token=token)
@@ -163,7 +158,7 @@ def revoke_device(
     """Revoke a device's key (a lost or stolen phone): photos it signs are refused from now
     on; those it sent before stay. Unless `keep_token`, the officer's token is replaced too
     (the new one is in the answer, once): a stolen phone holds it."""
-    ctx = _context(request)
+    ctx = context_of(request)
     with _refusals():
         changed, token = ctx.accounts.revoke_device(
             device_id, ctx.clock(), admin.account_id, body.reason, not body.keep_token

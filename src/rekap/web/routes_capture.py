@@ -31,15 +31,10 @@ from rekap.capture.messages import photo_message
 from rekap.capture.photo_check import MAX_BYTES, PhotoRefused, check_photo
 from rekap.domain.wilayah import InvalidKodeWilayah, KodeWilayah, Level
 from rekap.web.access import PUBLIC, require
-from rekap.web.context import AppContext
+from rekap.web.context import AppContext, context_of
 from rekap.web.errors import ApiError
 
 router = APIRouter(prefix="/api/v1")
-
-
-def context(request: Request) -> AppContext:
-    ctx: AppContext = request.app.state.context
-    return ctx
 
 
 class AccountIn(BaseModel):
@@ -70,7 +65,7 @@ def enrol_account(
     admin: Annotated[Principal, Depends(require(Role.ADMIN))],
 ) -> AccountOut:
     """Enrol a KPPS officer (scoped to one TPS), a verifier or an adjudicator (a region)."""
-    ctx = context(request)
+    ctx = context_of(request)
     if body.role is Role.OFFICER:
         _known_tps(ctx, body.scope)
     try:
@@ -91,7 +86,7 @@ def register_device(
     officer: Annotated[Principal, Depends(require(Role.OFFICER))],
 ) -> DeviceOut:
     """Register the Ed25519 public key of the officer's phone."""
-    ctx = context(request)
+    ctx = context_of(request)
     try:
         device_id = ctx.accounts.register_device(
             officer, bytes.fromhex(body.public_key), ctx.clock()
@@ -156,7 +151,7 @@ async def upload_photo(
     """Take one page photo exactly once; answer with a receipt signed by the server."""
     signed = Signed(page, captured_at, device_id, signature, contest)
     data = await photo.read(MAX_BYTES + 1)
-    return await _take_photo(context(request), officer, kode_tps, signed, data, response)
+    return await _take_photo(context_of(request), officer, kode_tps, signed, data, response)
 
 
 @router.put("/tps/{kode_tps}/photos/{page}", status_code=201)
@@ -176,7 +171,7 @@ async def put_photo(
     on a phone or to parse here. The same checks, receipt and idempotence."""
     signed = Signed(page, x_captured_at, x_device_id, x_signature, contest)
     data = await _body(request)
-    return await _take_photo(context(request), officer, kode_tps, signed, data, response)
+    return await _take_photo(context_of(request), officer, kode_tps, signed, data, response)
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +276,7 @@ async def _take_photo(
 @router.get("/tps/{kode_tps}/photos", dependencies=[Depends(PUBLIC)])
 def photo_states(kode_tps: str, request: Request) -> dict[str, Any]:
     """Every photo of a TPS with its processing state and reason."""
-    ctx = context(request)
+    ctx = context_of(request)
     kode = _known_tps(ctx, kode_tps)
     rows = ctx.photos.states(kode.value)
     return {
@@ -293,4 +288,4 @@ def photo_states(kode_tps: str, request: Request) -> dict[str, Any]:
 @router.get("/health", dependencies=[Depends(PUBLIC)])
 def health(request: Request) -> dict[str, Any]:
     """Liveness and the processing backlog."""
-    return {"status": "ok", "photos": context(request).photos.count_by_state()}
+    return {"status": "ok", "photos": context_of(request).photos.count_by_state()}

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StrictInt
 from rekap.adapters.storage.verification import Task, VerificationRefused
 from rekap.capture.access import Principal, Role
 from rekap.web.access import require
-from rekap.web.context import AppContext
+from rekap.web.context import AppContext, context_of
 from rekap.web.errors import ApiError
 from rekap.web.params import RowId
 
@@ -23,11 +23,6 @@ class EntryIn(BaseModel):
         description="Every field of the form (`fields` of the task), each a whole number."
     )
     seconds: float = Field(ge=0, le=86_400, default=0.0)
-
-
-def _context(request: Request) -> AppContext:
-    ctx: AppContext = request.app.state.context
-    return ctx
 
 
 def task_json(ctx: AppContext, task: Task) -> dict[str, Any]:
@@ -57,7 +52,7 @@ def next_task(
     person: Annotated[Principal, Depends(require(*PEOPLE))],
 ) -> dict[str, Any] | None:
     """The next form this verifier (or adjudicator) may enter; 204 when there is none."""
-    ctx = _context(request)
+    ctx = context_of(request)
     task = ctx.verification.next_task(person)
     if task is None:
         response.status_code = 204
@@ -73,7 +68,7 @@ def enter(
     person: Annotated[Principal, Depends(require(*PEOPLE))],
 ) -> dict[str, Any]:
     """Enter every number of the form; agreement of two verifiers verifies it."""
-    ctx = _context(request)
+    ctx = context_of(request)
     try:
         state = ctx.verification.enter(person, task_id, body.values, body.seconds, ctx.clock())
     except VerificationRefused as error:
@@ -86,4 +81,4 @@ def statistics(
     request: Request, _admin: Annotated[Principal, Depends(require(Role.ADMIN))]
 ) -> dict[str, Any]:
     """Per verifier: entries, disagreement with the final numbers, speed, and a flag."""
-    return {"verifiers": _context(request).verification.statistics()}
+    return {"verifiers": context_of(request).verification.statistics()}

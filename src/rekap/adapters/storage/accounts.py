@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from rekap.adapters.keys import public_key_id
 from rekap.adapters.storage.engine import reader
@@ -68,6 +68,15 @@ def token_digest(token: str) -> str:
 TOKEN_TTL_S = 10.0
 """How long a bearer token found in the store is trusted from memory: a disabled account is
 refused within this time, and an officer's burst of uploads costs one query, not one each."""
+
+
+def _new_token(connection: Connection, account_id: str) -> str:
+    """Give an account a new bearer token (returned once; stored as its SHA-256 only)."""
+    token = secrets.token_urlsafe(32)
+    connection.execute(
+        update(account).where(account.c.id == account_id).values(token_sha256=token_digest(token))
+    )
+    return token
 
 
 class AccountStore:
@@ -214,7 +223,6 @@ class AccountStore:
     def reissue_token(self, account_id: str, at: datetime, actor: str) -> str:
         """A new bearer token for an account (shown once); the old one is refused from now
         on. A disabled account gets none."""
-        token = secrets.token_urlsafe(32)
         with self.engine.begin() as connection:
             lock_writers(connection)
             row = connection.execute(
@@ -224,11 +232,7 @@ class AccountStore:
                 raise UnknownAccount(f"no account {account_id}")
             if row[0]:
                 raise AccountRefused("the account is disabled")
-            connection.execute(
-                update(account)
-                .where(account.c.id == account_id)
-                .values(token_sha256=token_digest(token))
-            )
+            token = _new_token(connection, account_id)
             self.log.append(connection, [TokenReissued(account_id)], at, actor, "new token")
         self.forget()
         return token
@@ -241,7 +245,7 @@ class AccountStore:
         stolen phone also holds its officer's token, with which a thief could register a key
         of his own) the account gets a new token too, returned to be handed over. False (and
         no token) when it already was revoked."""
-        token = secrets.token_urlsafe(32) if new_token else None
+        token = None
         with self.engine.begin() as connection:
             lock_writers(connection)
             row = connection.execute(
@@ -256,12 +260,8 @@ class AccountStore:
                 update(device).where(device.c.id == device_id).values(revoked_at=at.isoformat())
             )
             events: list[Event] = [DeviceRevoked(owner, device_id, reason)]
-            if token is not None:
-                connection.execute(
-                    update(account)
-                    .where(account.c.id == owner)
-                    .values(token_sha256=token_digest(token))
-                )
+            if new_token:
+                token = _new_token(connection, owner)
                 events.append(TokenReissued(owner))
             self.log.append(connection, events, at, actor, reason or "device revoked")
         self.forget()
