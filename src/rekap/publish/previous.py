@@ -70,8 +70,7 @@ def checked_previous(
         if bulk is not None
         else pa.table({"kode_tps": pa.array([], pa.string())})
     )
-    digest = hashlib.sha256(manifest).hexdigest()
-    return PreviousSnapshot(snapshot_id, digest, table, _log_head(document), manifest, signature)
+    return PreviousSnapshot(snapshot_id, manifest, table, _log_head(document), signature)
 
 
 def _log_head(manifest: dict[str, object]) -> tuple[int, str] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -70,17 +71,20 @@ class LogHead:
 
 @dataclass(frozen=True)
 class PreviousSnapshot:
-    """What the diff needs of the snapshot before: its id, manifest hash and its bulk TPS
-    table (as read back from its Parquet file)."""
+    """What the diff needs of the snapshot before: its id, manifest and its bulk TPS table
+    (as read back from its Parquet file)."""
 
     snapshot_id: str
-    manifest_sha256: str
+    manifest: bytes
     table: pa.Table
     log_head: tuple[int, str] | None = None
     """The change-log position (sequence, hash) its manifest says it reflects."""
-    manifest: bytes = b""
     signature: bytes | None = None
     """``manifest.sig`` as found (None: absent), to tell whether this publisher signed it."""
+
+    @property
+    def manifest_sha256(self) -> str:
+        return hashlib.sha256(self.manifest).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -27,15 +27,7 @@ import orjson
 
 from rekap.recount import compare
 from rekap.recount.aggregate import Aggregates
-from rekap.recount.folder_chain import (
-    ABSENT,
-    EMPTY_FOLDER,
-    LINK_ERRORS,
-    UNLISTED_FILE,
-    UNLISTED_LINK,
-    UNREADABLE_UNLISTED,
-    FolderChain,
-)
+from rekap.recount.folder_chain import ABSENT, LINK_ERRORS, LINKED_FILE, SAID, FolderChain
 from rekap.recount.layout import DESA_TPS, INDEX, kode_of, plain_path
 from rekap.recount.presence import UNINDEXED, Found, count_files, walk
 from rekap.recount.problems import Kind, Problem
@@ -277,7 +269,7 @@ def _check_files(
 def _unopened(path: str, error: OSError) -> Problem:
     """A listed file that could not be opened: a link (not followed), or absent."""
     if error.errno in LINK_ERRORS:
-        return Problem(Kind.CORRUPTED, path, "unreadable: a link, not a file (not followed)")
+        return Problem(Kind.CORRUPTED, path, LINKED_FILE)
     return Problem(Kind.MISSING, path, ABSENT)
 
 
@@ -349,11 +341,7 @@ def run_task(context: PassContext, task: Task, walked: frozenset[str], part: Par
     return result[0], result[1], opened, present
 
 
-_UNLISTED = {Found.FILE: UNLISTED_FILE, Found.LINK: UNLISTED_LINK}
-_FOLDER_FOUND = {
-    Found.EMPTY_FOLDER: EMPTY_FOLDER,
-    Found.UNREADABLE_FOLDER: UNREADABLE_UNLISTED,
-}
+_FOLDERS_FOUND = frozenset({Found.EMPTY_FOLDER, Found.UNREADABLE_FOLDER})
 
 
 def unlisted(context: PassContext, task: Task, walked: frozenset[str]) -> list[Problem]:
@@ -364,12 +352,12 @@ def unlisted(context: PassContext, task: Task, walked: frozenset[str]) -> list[P
     problems: list[Problem] = []
     implied: set[str] | None = None  # the folders of the listed paths, made once needed
     for path, found in walk(root, "", walked):
-        if found in _FOLDER_FOUND:
+        if found in _FOLDERS_FOUND:
             implied = _folders(listed) if implied is None else implied
             if path not in implied:  # not the folder of listed files (named with them)
-                problems.append(Problem(Kind.UNLISTED, path, _FOLDER_FOUND[found]))
+                problems.append(Problem(Kind.UNLISTED, path, SAID[found]))
         elif path not in listed:
-            problems.append(Problem(Kind.UNLISTED, path, _UNLISTED[found]))
+            problems.append(Problem(Kind.UNLISTED, path, SAID[found]))
     return problems
 
 

@@ -27,6 +27,7 @@ LINK_ERRORS = frozenset({errno.ELOOP, errno.EMLINK})
 UNLISTED_FILE = "present but not in SHA256SUMS"
 UNLISTED_LINK = "a link, not in SHA256SUMS (not followed)"
 EMPTY_FOLDER = "an empty folder that SHA256SUMS lists nothing in"
+LINKED_FILE = "unreadable: a link, not a file (not followed)"
 IN_LINK = "unreadable: its folder, or one above it, is a link, not a folder (not followed)"
 ABSENT = "listed in SHA256SUMS but absent"
 UNREADABLE_FOLDER = "unreadable: its folder, or one above it, cannot be opened"
@@ -162,7 +163,7 @@ class FolderChain:
         except OSError as error:
             self._problems.append(_unlistable(path, error))
             return
-        self._problems.extend(Problem(Kind.UNLISTED, p, _SAID[what]) for p, what in found)
+        self._problems.extend(Problem(Kind.UNLISTED, p, SAID[what]) for p, what in found)
 
 
 def _unlistable(path: str, error: OSError) -> Problem:
@@ -170,7 +171,7 @@ def _unlistable(path: str, error: OSError) -> Problem:
 
 
 UNREADABLE_UNLISTED = f"{UNLISTED_FILE}; a folder that cannot be read"
-_SAID = {
+SAID = {
     Found.FILE: UNLISTED_FILE,
     Found.LINK: UNLISTED_LINK,
     Found.EMPTY_FOLDER: EMPTY_FOLDER,

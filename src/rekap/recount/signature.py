@@ -13,7 +13,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from rekap.recount.folder_chain import IN_LINK
+from rekap.recount.folder_chain import IN_LINK, LINKED_FILE
 from rekap.recount.layout import INDEX, MANIFEST, SIGNATURE, plain_path
 from rekap.recount.manifest_shape import shape_problem
 from rekap.recount.problems import Kind, RecountReport
@@ -77,7 +77,7 @@ def check_file(
     """True when the file is there with the expected hash (and size, when known)."""
     path = folder / relative
     if path.is_symlink():  # never followed: the manifest signs a file, not where a link goes
-        report.add(Kind.CORRUPTED, relative, "unreadable: a link, not a file (not followed)")
+        report.add(Kind.CORRUPTED, relative, LINKED_FILE)
         return False
     if _link_above(folder, relative):  # nor a folder on its path (DuckDB reads it by path)
         report.add(Kind.CORRUPTED, relative, IN_LINK)
