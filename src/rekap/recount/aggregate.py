@@ -154,7 +154,10 @@ def _columns(found: Mapping[str, Any], names: Sequence[str]) -> tuple[list[str],
     codes: list[str] = found[next(iter(found))].tolist()
     if not codes:
         return [], np.zeros((0, len(names)), dtype=np.int64)
-    matrix = np.column_stack([np.asarray(found[n], dtype=np.int64) for n in names])
+    # stacked as rows (one copy of each column) and viewed transposed: a TPS's numbers are
+    # read a row at a time, which a column-major matrix serves as well, while building it
+    # row-major would scatter every column across the whole matrix (seconds, nationally)
+    matrix = np.stack([np.asarray(found[n], dtype=np.int64) for n in names]).T
     return codes, matrix
 
 
