@@ -170,6 +170,29 @@ def _enter_c_on_the_page(world: World, actor: Actor) -> httpx.Response:
     return answer
 
 
+SKIP_TPS = "3310052005001"  # a task of its own for the skip routes (nobody enters it)
+
+
+def _skip_task(world: World) -> int:
+    if SKIP_TPS not in world.tasks:
+        world.photograph(world.enrol("officer of the skipped form", Role.OFFICER, SKIP_TPS))
+    return world.tasks[SKIP_TPS]
+
+
+def _skip(world: World, actor: Actor) -> httpx.Response:
+    answer: httpx.Response = world.client.post(
+        f"/api/v1/verification/tasks/{_skip_task(world)}/skip", headers=actor.headers
+    )
+    return answer
+
+
+def _skip_on_the_page(world: World, actor: Actor) -> httpx.Response:
+    answer: httpx.Response = world.client.post(
+        f"/verifikasi/tugas/{_skip_task(world)}/lewati", headers=actor.headers
+    )
+    return answer
+
+
 def _login(world: World, actor: Actor) -> httpx.Response:
     token = actor.token or "nobody"
     answer: httpx.Response = world.client.post(
@@ -235,6 +258,9 @@ MATRIX: dict[str, Entry] = {
     "POST /api/v1/verification/tasks/{task_id}/entries": Entry(
         _enter_a, api(verifier_in=201, verifier_out=403, adjudicator=409)
     ),
+    "POST /api/v1/verification/tasks/{task_id}/skip": Entry(
+        _skip, api(verifier_in=204, verifier_out=403, adjudicator=409)
+    ),
     "GET /api/v1/verification/statistics": Entry(
         get(lambda w: "/api/v1/verification/statistics"), api(admin=200)
     ),
@@ -297,6 +323,10 @@ MATRIX: dict[str, Entry] = {
     "POST /verifikasi/tugas/{task_id}": Entry(
         _enter_c_on_the_page,
         page(verifier_in=Answer(303, "/verifikasi?selesai="), verifier_out=403, adjudicator=409),
+    ),
+    "POST /verifikasi/tugas/{task_id}/lewati": Entry(
+        _skip_on_the_page,
+        page(verifier_in=Answer(303, "/verifikasi?dilewati="), verifier_out=403, adjudicator=409),
     ),
     "GET /verifikasi/statistik": Entry(
         get(lambda w: "/verifikasi/statistik"),

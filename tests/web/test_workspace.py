@@ -122,3 +122,17 @@ def test_statistics_show_each_verifier_and_only_oneself_to_a_verifier(
     mine = own.get("/verifikasi/statistik")
     assert mine.status_code == 200
     assert not any(name in mine.text for name in entered)
+
+
+def test_a_verifier_skips_a_form_and_is_handed_another(app: FastAPI, dataset: Dataset) -> None:
+    verifier = person(app, dataset.enrol("Verifikator Lewat", Role.VERIFIER, DESA[:6]))
+    task_id, _, html = open_task(verifier)
+    assert "Lewati formulir ini" in html and "disimpan untuk Anda sampai" in html
+    assert open_task(verifier)[0] == task_id  # held: the same form again
+    skipped = verifier.post(f"/verifikasi/tugas/{task_id}/lewati", follow_redirects=False)
+    assert skipped.status_code == 303
+    assert skipped.headers["location"] == f"/verifikasi?dilewati={task_id}"
+    page = verifier.get(skipped.headers["location"])
+    assert f"Tugas {task_id} dilewati" in page.text
+    found = re.search(r'action="/verifikasi/tugas/(\d+)"', page.text)
+    assert found is not None and int(found.group(1)) != task_id  # another form waits

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 from rekap.domain.election import Election
@@ -15,6 +16,13 @@ from rekap.domain.form import FormSpec
 from rekap.domain.result import TpsResult
 from rekap.domain.wilayah import KodeWilayah
 from rekap.rules.registry import check_tps
+
+HOLD = timedelta(minutes=20)
+"""How long a task handed to a person stays theirs: while they type, it is handed to no more
+people than it needs entries; a hold that lapses (a closed laptop) frees the place."""
+
+ENTRIES_NEEDED = {"open": 2, "adjudication": 1}
+"""Entries a task takes in each state: two verifiers, then (if they disagree) one adjudicator."""
 
 
 class TaskOutcome(StrEnum):

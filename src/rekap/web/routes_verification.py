@@ -33,6 +33,7 @@ def task_json(ctx: AppContext, task: Task) -> dict[str, Any]:
         "kode_tps": task.kode_tps,
         "contest": task.contest,
         "state": task.state,
+        "held_until": task.held_until,
         "reasons": list(task.reasons) if task.state == "adjudication" else [],
         "fields": [
             {"id": f.id, "page": f.page, "label_id": f.label_id, "label_en": f.label_en}
@@ -51,9 +52,11 @@ def next_task(
     response: Response,
     person: Annotated[Principal, Depends(require(*PEOPLE))],
 ) -> dict[str, Any] | None:
-    """The next form this verifier (or adjudicator) may enter; 204 when there is none."""
+    """The form this verifier (or adjudicator) is entering, else the next they may enter,
+    held for them until `held_until` (no more people are handed a form at once than it needs
+    entries); 204 when there is none. Asking again gives the same form and holds it longer."""
     ctx = context_of(request)
-    task = ctx.verification.next_task(person)
+    task = ctx.verification.next_task(person, ctx.clock())
     if task is None:
         response.status_code = 204
         return None
@@ -74,6 +77,22 @@ def enter(
     except VerificationRefused as error:
         raise ApiError(error.code, str(error)) from error
     return {"task_id": task_id, "state": state}
+
+
+@router.post("/tasks/{task_id}/skip", status_code=204)
+def skip(
+    task_id: RowId,
+    request: Request,
+    person: Annotated[Principal, Depends(require(*PEOPLE))],
+) -> Response:
+    """Give a form back unentered: its place goes to another; it is handed to this person
+    again only when nothing else waits."""
+    ctx = context_of(request)
+    try:
+        ctx.verification.skip(person, task_id, ctx.clock())
+    except VerificationRefused as error:
+        raise ApiError(error.code, str(error)) from error
+    return Response(status_code=204)
 
 
 @router.get("/statistics")

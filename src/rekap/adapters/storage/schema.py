@@ -201,6 +201,18 @@ verification_entry = Table(
     UniqueConstraint("task_id", "account_id", name="uq_entry_once"),
 )
 
+# Who is entering which task now (migration 0008): a task is handed to no more people at once
+# than it needs entries; a hold lapses at ``held_until``; a skipped task goes to the back of
+# that person's queue (``skipped`` true, never counted as held).
+verification_hold = Table(
+    "verification_hold",
+    metadata,
+    Column("task_id", Integer, ForeignKey("verification_task.id"), primary_key=True),
+    Column("account_id", String(32), ForeignKey("account.id"), primary_key=True),
+    Column("held_until", String(40), nullable=False),
+    Column("skipped", Boolean, nullable=False, default=False),
+)
+
 # The live tally (migration 0002): each region's totals per contest, and what each TPS adds.
 region_tally = Table(
     "region_tally",

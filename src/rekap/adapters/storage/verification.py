@@ -13,8 +13,8 @@ import hashlib
 import json
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import cast
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -23,6 +23,14 @@ from rekap.adapters.storage.event_store import EventLog, lock_writers
 from rekap.adapters.storage.forms import move_photos, publish_values
 from rekap.adapters.storage.schema import form, photo, verification_entry, verification_task
 from rekap.adapters.storage.tally_store import LiveTally
+from rekap.adapters.storage.verification_holds import (
+    candidates,
+    hold,
+    lock_holds,
+    release,
+    skip,
+    stage_of,
+)
 from rekap.capture.access import Principal, Role
 from rekap.capture.assess import FormState
 from rekap.capture.states import PhotoState
@@ -55,6 +63,8 @@ class Task:
     state: str
     reasons: tuple[str, ...]
     photos: tuple[tuple[int, int], ...]  # (photo id, page)
+    held_until: str | None = None
+    """When the person's hold of the task lapses (ISO 8601), for the task handed to them."""
 
 
 def entry_digest(values: Mapping[str, int], salt: str) -> str:
@@ -92,26 +102,41 @@ class VerificationStore:
             tuple((int(i), int(p)) for i, p in photos),
         )
 
-    def next_task(self, principal: Principal) -> Task | None:
-        """The oldest task this person may work on now, or None."""
-        wanted = "adjudication" if principal.role is Role.ADJUDICATOR else "open"
+    def next_task(self, principal: Principal, at: datetime | None = None) -> Task | None:
+        """The task this person is entering now, else the oldest of their region they may
+        enter that still has a place (entries made and others' holds fall short of those it
+        needs), held for them (``verification_holds``); or None. Tasks they skipped come
+        last."""
+        at = datetime.now(UTC) if at is None else at
         entered = select(verification_entry.c.task_id).where(
             verification_entry.c.account_id == principal.account_id
         )
+        room, order = candidates(principal, at)
         query = (
             select(verification_task)
             .where(
-                verification_task.c.state == wanted,
+                verification_task.c.state == stage_of(principal),
                 verification_task.c.kode_tps.startswith(principal.scope),
                 verification_task.c.id.not_in(entered),
+                room,
             )
-            .order_by(verification_task.c.id)
+            .order_by(*order)
         )
-        with self.engine.connect() as connection:
-            for row in connection.execute(query).mappings():
+        with self.engine.begin() as connection:
+            lock_holds(connection)
+            for row in connection.execute(query).mappings().all():
                 if principal.account_id not in self._uploaders(connection, row["kode_tps"]):
-                    return self._task(connection, dict(row))
+                    until = hold(connection, int(row["id"]), principal.account_id, at)
+                    return replace(self._task(connection, dict(row)), held_until=until.isoformat())
         return None
+
+    def skip(self, principal: Principal, task_id: int, at: datetime) -> None:
+        """Give a task back (a photo this person cannot read, a break): its place is free for
+        another, and it is handed to them again only when nothing else waits."""
+        with self.engine.begin() as connection:
+            lock_holds(connection)
+            self._allowed_task(connection, principal, task_id)
+            skip(connection, task_id, principal.account_id, at)
 
     def get(self, task_id: int) -> Task | None:
         with self.engine.connect() as connection:
@@ -176,6 +201,8 @@ class VerificationStore:
             ]
             state, more = self._decide(connection, row, principal, values, at)
             events += more
+            # entered: the person's place is an entry now; a task that moved on counts anew
+            release(connection, task_id, None if state != row["state"] else principal.account_id)
             self.log.append(connection, events, at, principal.account_id, f"task {task_id}")
             self.tally.refresh_in(connection, str(row["contest"]), [str(row["kode_tps"])])
         return state
@@ -202,7 +229,7 @@ class VerificationStore:
             raise VerificationRefused("forbidden", "this form is outside your region")
         if principal.account_id in self._uploaders(connection, kode):
             raise VerificationRefused("forbidden", "you cannot verify a form you photographed")
-        wanted = "adjudication" if principal.role is Role.ADJUDICATOR else "open"
+        wanted = stage_of(principal)
         if row["state"] != wanted:
             raise VerificationRefused("conflict", f"the task is {row['state']}, not {wanted}")
         already = connection.execute(

@@ -61,6 +61,7 @@ def _show_task(
         "started": int(time.time()),
         "done": request.query_params.get("selesai"),
         "outcome": request.query_params.get("hasil"),
+        "skipped": request.query_params.get("dilewati"),
         "region": portal.context.tree.regions.get(person.scope[:10]),
         "waiting": portal.queries.waiting_tasks(
             person.scope, "adjudication" if person.role is Role.ADJUDICATOR else "open"
@@ -72,7 +73,8 @@ def _show_task(
 @router.get("/verifikasi")
 def workspace(request: Request, portal: PortalDep, person: Person) -> Response:
     """The oldest task of the person's region they may enter, beside its crops."""
-    return _show_task(request, portal, person, portal.context.verification.next_task(person))
+    ctx = portal.context
+    return _show_task(request, portal, person, ctx.verification.next_task(person, ctx.clock()))
 
 
 @router.post("/verifikasi/tugas/{task_id}")
@@ -99,6 +101,17 @@ async def submit(task_id: RowId, request: Request, portal: PortalDep, person: Pe
     except VerificationRefused as error:
         raise _refused(error) from error
     return RedirectResponse(f"/verifikasi?selesai={task_id}&hasil={state}", status_code=303)
+
+
+@router.post("/verifikasi/tugas/{task_id}/lewati")
+def skip(task_id: RowId, portal: PortalDep, person: Person) -> Response:
+    """Give the task back unentered; the next one is shown."""
+    ctx = portal.context
+    try:
+        ctx.verification.skip(person, task_id, ctx.clock())
+    except VerificationRefused as error:
+        raise _refused(error) from error
+    return RedirectResponse(f"/verifikasi?dilewati={task_id}", status_code=303)
 
 
 def _refused(error: VerificationRefused) -> PageRefused:

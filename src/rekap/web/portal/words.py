@@ -256,6 +256,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "outcome_open": ("menunggu verifikator kedua", "waiting for a second verifier"),
     "outcome_verified": ("terverifikasi", "verified"),
     "outcome_adjudication": ("dikirim ke adjudikator", "sent to an adjudicator"),
+    "skip_task": ("Lewati formulir ini", "Skip this form"),
+    "task_skipped": (
+        "Tugas {task} dilewati: diberikan kepada verifikator lain.",
+        "Task {task} skipped: it goes to another verifier.",
+    ),
+    "held_until": (
+        "Formulir ini disimpan untuk Anda sampai {time} UTC.",
+        "This form is kept for you until {time} UTC.",
+    ),
     "no_task": ("Tidak ada tugas di wilayah Anda saat ini.", "No task in your region right now."),
     "stats_help": (
         "Ketidaksepakatan dihitung terhadap angka final; ditandai bila di atas 20% (minimal 5 "

@@ -1,0 +1,186 @@
+"""Verification tasks handed out, on SQLite and PostgreSQL: a task goes to no more people at
+once than it still needs entries, a hold lapses, an entry or a skip frees its place, and two
+people asking at once for a task's last place do not both get it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import event as sqlalchemy_event
+
+from rekap.adapters.storage.accounts import AccountStore
+from rekap.adapters.storage.engine import open_engine
+from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.migrate import upgrade
+from rekap.adapters.storage.schema import verification_hold, verification_task
+from rekap.adapters.storage.verification import VerificationStore
+from rekap.capture.access import Principal, Role
+from rekap.capture.verification import HOLD
+from rekap.data import election_2024
+from rekap.domain.form import c_hasil_ppwp
+
+AT = datetime(2024, 2, 14, 20, tzinfo=UTC)
+DESA = "3310052013"
+
+
+class Desk:
+    """A store with open tasks of one desa and verifiers of it."""
+
+    def __init__(self, database_url: str, tasks: int) -> None:
+        self.engine: Engine = open_engine(database_url)
+        upgrade(self.engine)
+        election = election_2024()
+        form = c_hasil_ppwp(election.contest("ppwp").dapil[0])
+        log = EventLog(self.engine)
+        self.accounts = AccountStore(self.engine, log)
+        self.store = VerificationStore(self.engine, log, form, election)
+        self.form = form
+        with self.engine.begin() as connection:
+            for number in range(1, tasks + 1):
+                connection.execute(
+                    insert(verification_task).values(
+                        kode_tps=f"{DESA}{number:03d}",
+                        contest="ppwp",
+                        state="open",
+                        reasons=[],
+                        created_at=AT.isoformat(),
+                    )
+                )
+        with self.engine.connect() as connection:
+            self.ids = [i for (i,) in connection.execute(select(verification_task.c.id))]
+
+    def person(self, name: str, role: Role = Role.VERIFIER) -> Principal:
+        principal, _ = self.accounts.enrol(name, role, DESA, AT, "test")
+        return principal
+
+    def next_id(self, principal: Principal, at: datetime = AT) -> int | None:
+        task = self.store.next_task(principal, at)
+        return None if task is None else task.id
+
+    def values(self, value: int = 0) -> dict[str, int]:
+        return {f.id: value for f in self.form.fields}
+
+
+def test_a_task_goes_to_no_more_people_at_once_than_it_needs(database_url: str) -> None:
+    desk = Desk(database_url, 2)
+    first_task, second_task = desk.ids
+    one, two, three = (desk.person(n) for n in ("one", "two", "three"))
+    assert desk.next_id(one) == first_task
+    assert desk.next_id(two) == first_task
+    assert desk.next_id(three) == second_task  # two people are entering the first already
+    # asking again gives the same task, held longer
+    task = desk.store.next_task(one, AT + timedelta(minutes=5))
+    assert task is not None and task.id == first_task
+    assert task.held_until == (AT + timedelta(minutes=5) + HOLD).isoformat()
+    desk.engine.dispose()
+
+
+def test_a_hold_lapses_and_an_entry_frees_its_place(database_url: str) -> None:
+    desk = Desk(database_url, 2)
+    first_task, second_task = desk.ids
+    one, two, three, four = (desk.person(n) for n in ("one", "two", "three", "four"))
+    assert desk.next_id(one) == first_task and desk.next_id(two) == first_task
+    assert desk.next_id(three) == second_task
+    # two's hold lapses (a closed laptop): its place is someone else's
+    later = AT + HOLD + timedelta(seconds=1)
+    assert desk.next_id(one, later) == first_task  # one keeps asking: held again
+    assert desk.next_id(four, later) == first_task
+    # one enters: their place is an entry now; two more would be one too many
+    assert desk.store.enter(one, first_task, desk.values(), 30.0, later) == "open"
+    assert desk.next_id(two, later) == second_task
+    # four enters the same numbers: verified, and nobody is handed it again
+    assert desk.store.enter(four, first_task, desk.values(), 30.0, later) == "verified"
+    assert desk.next_id(three, later) == second_task
+    with desk.engine.connect() as connection:
+        held = connection.execute(
+            select(verification_hold.c.account_id).where(verification_hold.c.task_id == first_task)
+        ).all()
+    assert held == []  # a closed task keeps no holds
+    desk.engine.dispose()
+
+
+def test_a_skipped_task_goes_to_the_back_of_ones_queue(database_url: str) -> None:
+    desk = Desk(database_url, 2)
+    first_task, second_task = desk.ids
+    one, two, three = (desk.person(n) for n in ("one", "two", "three"))
+    assert desk.next_id(one) == first_task and desk.next_id(two) == first_task
+    desk.store.skip(one, first_task, AT)
+    assert desk.next_id(three) == first_task  # the place one gave back
+    assert desk.next_id(one) == second_task
+    # nothing else waits: the skipped task is handed to them again, if it has a place
+    desk.store.enter(one, second_task, desk.values(), 30.0, AT)
+    assert desk.next_id(one) is None  # two and three hold the first
+    desk.store.skip(three, first_task, AT)
+    assert desk.next_id(one) == first_task
+    desk.engine.dispose()
+
+
+def test_adjudication_is_handed_to_one_adjudicator(database_url: str) -> None:
+    desk = Desk(database_url, 1)
+    (task,) = desk.ids
+    one, two = desk.person("one"), desk.person("two")
+    judge, other_judge = (desk.person(n, Role.ADJUDICATOR) for n in ("judge", "other judge"))
+    assert desk.next_id(judge) is None  # open: not an adjudicator's yet
+    desk.store.enter(one, task, desk.values(1), 30.0, AT)
+    assert desk.store.enter(two, task, desk.values(2), 30.0, AT) == "adjudication"
+    assert desk.next_id(judge) == task
+    assert desk.next_id(other_judge) is None
+    assert desk.next_id(judge) == task
+    desk.store.skip(judge, task, AT)
+    assert desk.next_id(other_judge) == task
+    desk.engine.dispose()
+
+
+def test_two_people_asking_at_once_for_the_last_place(database_url: str) -> None:
+    desk = Desk(database_url, 1)
+    (task,) = desk.ids
+    first = desk.person("first")
+    assert desk.next_id(first) == task
+    second, third = desk.person("second"), desk.person("third")
+
+    def linger(*args: Any) -> None:
+        # after counting the places, inside the transaction: time for the other to count too
+        statement = args[2]
+        if "verification_hold" in statement and statement.lstrip().upper().startswith("SELECT"):
+            if threading.current_thread() is not threading.main_thread():
+                time.sleep(0.3)
+
+    sqlalchemy_event.listen(desk.engine, "after_cursor_execute", linger)
+    found: dict[str, int | None] = {}
+
+    def ask(name: str, principal: Principal) -> None:
+        found[name] = desk.next_id(principal)
+
+    threads = [
+        threading.Thread(target=ask, args=("second", second)),
+        threading.Thread(target=ask, args=("third", third)),
+    ]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.05)
+    for thread in threads:
+        thread.join(30)
+    sqlalchemy_event.remove(desk.engine, "after_cursor_execute", linger)
+    assert sorted(found.values(), key=str) == [task, None]
+    with desk.engine.connect() as connection:
+        holders = connection.execute(
+            select(verification_hold.c.account_id).where(verification_hold.c.task_id == task)
+        ).all()
+    assert len(holders) == 2
+    desk.engine.dispose()
+
+
+def test_a_task_that_moved_on_is_not_handed_to_verifiers(database_url: str) -> None:
+    desk = Desk(database_url, 1)
+    (task,) = desk.ids
+    one = desk.person("one")
+    with desk.engine.begin() as connection:
+        connection.execute(
+            update(verification_task).where(verification_task.c.id == task).values(state="closed")
+        )
+    assert desk.next_id(one) is None
+    desk.engine.dispose()
