@@ -144,10 +144,10 @@ def test_two_people_asking_at_once_for_the_last_place(database_url: str) -> None
 
     def linger(*args: Any) -> None:
         # after counting the places, inside the transaction: time for the other to count too
-        statement = args[2]
-        if "verification_hold" in statement and statement.lstrip().upper().startswith("SELECT"):
-            if threading.current_thread() is not threading.main_thread():
-                time.sleep(0.3)
+        statement = str(args[2]).lstrip().upper()
+        worker = threading.current_thread() is not threading.main_thread()
+        if worker and "VERIFICATION_HOLD" in statement and statement.startswith("SELECT"):
+            time.sleep(0.3)
 
     sqlalchemy_event.listen(desk.engine, "after_cursor_execute", linger)
     found: dict[str, int | None] = {}

@@ -6,6 +6,8 @@ back. Each region's numbers are sums over the TPS whose code starts with the reg
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -86,11 +88,33 @@ class Aggregates:
         return [self.vector(child) for child in children]
 
 
+MEMORY_SHARE = 0.3
+"""Of the machine's memory, what one DuckDB connection of the recount may hold: two run at
+once (the formats compared beside the recount), and each would otherwise take DuckDB's
+default of 80 % (a national recount needs about a gigabyte in all)."""
+MIN_MEMORY = 512 << 20
+
+
+def memory_limit(physical: int | None = None) -> int:
+    """Bytes one recount connection may hold (``MEMORY_SHARE`` of ``physical``, the machine's
+    memory when not given, at least ``MIN_MEMORY``)."""
+    if physical is None:
+        try:
+            physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (AttributeError, ValueError, OSError):
+            return 4 << 30  # a platform that does not say: what a laptop has to spare
+    return max(MIN_MEMORY, int(physical * MEMORY_SHARE))
+
+
 def connect() -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection for the recount, with its progress bar off: DuckDB draws one on
-    stdout for any query that runs over two seconds (a national snapshot's JSONL is read for
-    about four), which would break into the printed report."""
-    connection = duckdb.connect()
+    """A DuckDB connection for the recount: its memory bounded (``memory_limit``), spilling,
+    if it must, into the system's temporary folder rather than ``.tmp`` in whatever folder the
+    recount was started from, and its progress bar off (DuckDB draws one on stdout for any
+    query that runs over two seconds, which would break into the printed report)."""
+    spill = Path(tempfile.gettempdir()) / f"rekap-recount-{os.getpid()}"
+    connection = duckdb.connect(
+        config={"memory_limit": f"{memory_limit() >> 20}MiB", "temp_directory": str(spill)}
+    )
     connection.execute("SET enable_progress_bar = false")
     return connection
 
