@@ -4,6 +4,9 @@ to in the bucket, diffed against the bucket's previous one, and recountable afte
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -132,3 +135,24 @@ def test_a_damaged_pointer_in_the_bucket_is_named_and_publishes_nothing(
     assert isinstance(refused.exception, SystemExit), refused.exception
     assert _said(refused.output, "latest.json cannot be followed"), refused.output
     assert _said(refused.output, "nothing was published")
+
+
+def test_a_publication_removes_what_a_killed_one_left_and_says_so(
+    database: list[str], tmp_path: Path, s3_endpoint: str, bucket: str, s3_client: Any
+) -> None:
+    killed = "20240220T050000Z"
+    for name in ("data/tps-ppwp.parquet", "manifest.json"):
+        s3_client.put_object(Bucket=bucket, Key=f"hasil/{killed}/{name}", Body=b"half")
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()  # the publication's process, gone
+    claim = {"snapshot_id": killed, "host": os.uname().nodename, "pid": process.pid}
+    s3_client.put_object(
+        Bucket=bucket, Key=f"hasil/.claims/{killed}", Body=json.dumps(claim).encode()
+    )
+    out = f"s3://{bucket}/hasil?endpoint={s3_endpoint}"
+    args = ["publish", "--out", out, "--scope", "3101", "--key", str(tmp_path / "k.pem")]
+    done = runner.invoke(app, [*args, "--at", "2024-02-20T06:00Z", *database])
+    assert done.exit_code == 0, done.output
+    assert _said(done.output, f"Removed s3://{bucket}/hasil/{killed}/ (2 objects, never published")
+    listed = s3_client.list_objects_v2(Bucket=bucket, Prefix="hasil/").get("Contents", [])
+    assert not [item["Key"] for item in listed if killed in item["Key"]]

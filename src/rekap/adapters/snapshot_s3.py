@@ -21,6 +21,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from rekap.adapters.snapshot_dir import (
     SnapshotExists,
     UnsafePath,
 )
+from rekap.adapters.snapshot_s3_leftovers import ABANDONED_AFTER, remove_abandoned
 from rekap.publish import paths
 from rekap.publish.ports import FileEntry
 from rekap.publish.previous import checked_previous, named_previous
@@ -130,6 +132,9 @@ class S3SnapshotStore:
         self.root = root
         self.warnings: list[str] = []
         """What went wrong that did not fail the publication (or its failure), to be said."""
+        self.removed: list[str] = []
+        """What ``begin`` removed: snapshots of publications killed outright, never published
+        (``snapshot_s3_leftovers``)."""
 
     @classmethod
     def from_url(cls, url: str) -> S3SnapshotStore:
@@ -150,7 +155,8 @@ class S3SnapshotStore:
             for item in page.get("Contents", ()):
                 yield str(item["Key"])
 
-    def _get(self, key: str) -> bytes | None:
+    def get(self, key: str) -> bytes | None:
+        """An object's bytes, or None when there is no such key."""
         try:
             response = self.client().get_object(Bucket=self.bucket, Key=key)
         except Exception as error:
@@ -190,6 +196,7 @@ class S3SnapshotStore:
 
     def begin(self, snapshot_id: str) -> S3SnapshotWriter:
         prefix = self._prefix(snapshot_id)
+        self.removed += remove_abandoned(self, self.root + CLAIMS, datetime.now(UTC))
         if next(self._keys(prefix), None) is not None:
             raise SnapshotExists(f"snapshot {snapshot_id} exists already in {self.location()}")
         mine = {"snapshot_id": snapshot_id, "host": os.uname().nodename, "pid": os.getpid()}
@@ -202,24 +209,25 @@ class S3SnapshotStore:
             ContentType="application/json",
         )
         # a PUT the client tried again after its first answer was lost finds its own claim
-        if not claimed and self._get(self._claim_key(snapshot_id)) != claim:
+        if not claimed and self.get(self._claim_key(snapshot_id)) != claim:
             raise PublicationBusy(
                 f"another publication of snapshot {snapshot_id} is uploading into "
-                f"{self.location()} (or one was killed: if none runs, delete "
-                f"s3://{self.bucket}/{self._claim_key(snapshot_id)} and what is under "
-                f"{self.location(snapshot_id)}, or publish at another time)"
+                f"{self.location()} (one killed on this machine is cleared at once, one "
+                f"killed elsewhere after {ABANDONED_AFTER.total_seconds() / 3600:.0f} hours; if "
+                f"none runs, delete s3://{self.bucket}/{self._claim_key(snapshot_id)} and what "
+                f"is under {self.location(snapshot_id)}, or publish at another time)"
             )
         if next(self._keys(prefix), None) is not None:  # a publication that ended meanwhile
-            self._release(snapshot_id)
+            self.release_claim(snapshot_id)
             raise SnapshotExists(f"snapshot {snapshot_id} exists already in {self.location()}")
         return S3SnapshotWriter(self.client, self.bucket, prefix)
 
-    def _release(self, snapshot_id: str) -> None:
+    def release_claim(self, snapshot_id: str) -> None:
         self.client().delete_object(Bucket=self.bucket, Key=self._claim_key(snapshot_id))
 
     def commit(self, snapshot_id: str) -> str:
         """Point ``latest.json`` (then ``latest``) at the snapshot, once its manifest reads back."""
-        manifest = self._get(self._prefix(snapshot_id) + paths.MANIFEST_FILE)
+        manifest = self.get(self._prefix(snapshot_id) + paths.MANIFEST_FILE)
         if manifest is None:
             raise NoSnapshot(f"{self.location(snapshot_id)} has no {paths.MANIFEST_FILE}")
         names, previous = named_previous(manifest)
@@ -259,7 +267,7 @@ class S3SnapshotStore:
                         f"names the previous snapshot; {POINTER} names {snapshot_id}"
                     )
         try:
-            self._release(snapshot_id)
+            self.release_claim(snapshot_id)
         except Exception as error:
             self.warnings.append(
                 f"s3://{self.bucket}/{self._claim_key(snapshot_id)} could not be deleted "
@@ -270,15 +278,20 @@ class S3SnapshotStore:
         """Delete what a failed publication uploaded, unless the pointer names it already,
         and free its id."""
         if self.pointer().get("snapshot_id") == snapshot_id:
-            self._release(snapshot_id)
+            self.release_claim(snapshot_id)
             return
+        self.delete_snapshot_objects(snapshot_id)
+        self.release_claim(snapshot_id)
+
+    def delete_snapshot_objects(self, snapshot_id: str) -> int:
+        """Delete every object under the snapshot's prefix; returns how many there were."""
         keys = list(self._keys(self._prefix(snapshot_id)))
         for start in range(0, len(keys), 1000):
             batch = [{"Key": k} for k in keys[start : start + 1000]]
             self.client().delete_objects(
                 Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True}
             )
-        self._release(snapshot_id)
+        return len(keys)
 
     def upload(self, folder: Path, threads: int = 32) -> str:
         """Publish a complete snapshot folder (written by ``DirectorySnapshotStore``) with many
@@ -341,7 +354,7 @@ class S3SnapshotStore:
 
     def read(self, snapshot_id: str, path: str) -> bytes | None:
         """One file of a snapshot, or None when it has no such file."""
-        return self._get(self._prefix(snapshot_id) + safe_path(path))
+        return self.get(self._prefix(snapshot_id) + safe_path(path))
 
     def _manifest(self, pointer: dict[str, Any]) -> bytes:
         snapshot_id = str(pointer["snapshot_id"])

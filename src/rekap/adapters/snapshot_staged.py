@@ -38,9 +38,6 @@ class StagedBucketStore:
         self.staging: Path | None = None
         self.threads = threads
         self._writers: dict[str, DirectoryWriter] = {}
-        self.removed: list[str] = []
-        """Always empty: leftovers in a bucket are not looked for (a killed publication's id
-        stays claimed, and publishing that id again says what to delete)."""
 
     def location(self) -> str:
         return self.bucket.location()
@@ -86,6 +83,12 @@ class StagedBucketStore:
         if writer is not None:
             writer.close()
         self._clean()
+
+    @property
+    def removed(self) -> list[str]:
+        """What the upload removed: snapshots that publications killed outright had left in
+        the bucket, never published (``S3SnapshotStore.removed``)."""
+        return self.bucket.removed
 
     @property
     def warnings(self) -> list[str]:
