@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -152,3 +152,18 @@ def test_docs_rules_md_matches_the_registry(repo_root: object) -> None:
     assert isinstance(repo_root, Path)
     written = (repo_root / "docs" / "rules.md").read_text(encoding="utf-8")
     assert written == rules_markdown(), "docs/rules.md is stale: run `rekap rules --markdown`"
+
+
+def test_a_photo_dated_after_its_receipt_is_flagged_beyond_the_slack() -> None:
+    received = datetime(2024, 2, 14, 20, 0, tzinfo=WIB)
+    kode = KodeWilayah("3101011001001")
+
+    def rules_for(taken: datetime, with_receipt: bool = True) -> set[str]:
+        got = (received,) if with_receipt else ()
+        return rules_of(TpsResult(kode, "ppwp", {}, captured_at=(taken,), received_at=got))
+
+    assert "W-FOTO-JAM" in rules_for(received + timedelta(minutes=11))
+    assert "W-FOTO-JAM" not in rules_for(received + timedelta(minutes=9))  # clocks drift
+    assert "W-FOTO-JAM" not in rules_for(received + timedelta(hours=2), with_receipt=False)
+    with pytest.raises(ValueError, match="receipt time"):
+        TpsResult(kode, "ppwp", {}, captured_at=(received,), received_at=(received, received))

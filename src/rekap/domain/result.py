@@ -40,13 +40,18 @@ class TpsResult:
     jenis: JenisTps = JenisTps.TPS
     photos: tuple[str, ...] = ()
     captured_at: tuple[datetime, ...] = ()
+    received_at: tuple[datetime, ...] = ()
+    """When the server received each photo, in the order of ``captured_at`` (empty when not
+    known, as for an imported row)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
         object.__setattr__(self, "provenance", MappingProxyType(dict(self.provenance)))
-        for at in self.captured_at:
+        for at in (*self.captured_at, *self.received_at):
             if at.tzinfo is None:
-                raise ValueError("capture times must be timezone-aware")
+                raise ValueError("capture and receipt times must be timezone-aware")
+        if self.received_at and len(self.received_at) != len(self.captured_at):
+            raise ValueError("a receipt time for each capture time, or none")
 
     def provenance_of(self, field_id: str) -> Provenance | None:
         """The field's own source, else the source of the whole result (an imported row)."""
@@ -71,4 +76,5 @@ class TpsResult:
             self.jenis,
             self.photos,
             self.captured_at,
+            self.received_at,
         )

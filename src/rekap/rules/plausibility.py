@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rekap.domain.timezones import zone_of_provinsi
 from rekap.rules.finding import Severity
 from rekap.rules.rule import Rule, RuleContext, TpsRule, Violation
 
+CLOCK_SLACK = timedelta(minutes=10)
+"""How far ahead of the server's clock a phone's may be before its photo's time is doubted."""
 NEAR_IMPOSSIBLE_CELL = 500
 UNANIMOUS_MINIMUM = 10
 SIZE_FIELDS = ("dpt_j", "pengguna_total_j", "suara_total")
@@ -90,6 +92,13 @@ def check_capture_before_close(ctx: RuleContext) -> Iterator[Violation]:
     for at in ctx.result.captured_at:
         if at < close:
             yield Violation((), {"captured_at": at.isoformat(), "polls_close": close.isoformat()})
+
+
+def check_capture_before_receipt(ctx: RuleContext) -> Iterator[Violation]:
+    received = ctx.result.received_at
+    for at, got in zip(ctx.result.captured_at, received, strict=bool(received)):
+        if at > got + CLOCK_SLACK:
+            yield Violation((), {"captured_at": at.isoformat(), "received_at": got.isoformat()})
 
 
 def _warning(rule_id: str, title: str, mid: str, men: str, exempt: str, *reads: str) -> Rule:
@@ -177,5 +186,17 @@ PLAUSIBILITY_RULES = (
             "Overseas units (each country votes on its own day and time).",
         ),
         check_capture_before_close,
+    ),
+    TpsRule(
+        _warning(
+            "W-FOTO-JAM",
+            "A photo is taken before the server receives it",
+            "Foto bertanggal {captured_at}, setelah diterima server ({received_at}): jam ponsel "
+            "salah?",
+            "Photo dated {captured_at}, after the server received it ({received_at}): a wrong "
+            "phone clock?",
+            "",
+        ),
+        check_capture_before_receipt,
     ),
 )

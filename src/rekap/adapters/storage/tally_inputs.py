@@ -21,6 +21,8 @@ from typing import Any
 
 from sqlalchemy import Connection, TextClause, bindparam, text
 
+from rekap.adapters.storage.photo_times import photo_times, split
+from rekap.capture.states import PhotoState
 from rekap.domain.election import Election
 from rekap.domain.form import FormSpec
 from rekap.domain.region_tree import JenisTps
@@ -52,6 +54,8 @@ class TpsRows:
     photo_states: set[str] = field(default_factory=set)
     form_state: str | None = None
     findings: list[Finding] = field(default_factory=list)
+    photo_times: list[tuple[str, str]] = field(default_factory=list)
+    """(taken, received) of each photo that did not fail, as stored."""
 
 
 Checks = Callable[[TpsRows], tuple[Finding, ...]]
@@ -92,7 +96,15 @@ class ResultChecks:
             code, jenis = KodeWilayah.parse(rows.kode_tps), JenisTps(result.jenis)
         except (InvalidKodeWilayah, ValueError):
             return ()
-        found = TpsResult(code, self.contest, dict(result.values), jenis=jenis)
+        taken, received = split(photo_times(rows.photo_times))
+        found = TpsResult(
+            code,
+            self.contest,
+            dict(result.values),
+            jenis=jenis,
+            captured_at=taken,
+            received_at=received,
+        )
         return check_tps(found, self.form_spec, self.election)
 
 
@@ -144,7 +156,7 @@ def _query(chosen: str) -> TextClause:
     query = text(
         "SELECT 0 AS part, kode_tps, source_kind AS a, CAST(fields AS TEXT) AS b, jenis AS c, "
         f"CAST(photos AS TEXT) AS d, {none} AS e, 0 AS ord FROM tps_result WHERE {where} "
-        f"UNION ALL SELECT 1, kode_tps, state, {none}, {none}, {none}, {none}, 0 "
+        f"UNION ALL SELECT 1, kode_tps, state, captured_at, received_at, {none}, {none}, 0 "
         f"FROM photo WHERE {where} "
         f"UNION ALL SELECT 2, kode_tps, state, {none}, {none}, {none}, {none}, 0 "
         f"FROM form WHERE {where} "
@@ -178,6 +190,8 @@ def read_rows(
                 of(kode).result = StoredResult(a, numbers, c, tuple(json.loads(d) or ()))
             elif part == 1:
                 of(kode).photo_states.add(a)
+                if a != PhotoState.FAILED.value:
+                    of(kode).photo_times.append((b, c))
             elif part == 2:
                 of(kode).form_state = a
             else:

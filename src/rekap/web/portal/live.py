@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from rekap.adapters.storage.photo_times import PhotoTimes, split
 from rekap.adapters.storage.tally_inputs import stored_finding as stored_row_finding
 from rekap.adapters.storage.tally_store import TallyStore, stage_of
 from rekap.domain.election import Election
@@ -145,14 +146,18 @@ def live_findings(
     jenis: str,
     form: FormSpec,
     election: Election,
+    times: PhotoTimes = (),
 ) -> tuple[Finding, ...]:
-    """The per-TPS rules run over ``values`` now (results the capture workflow published)."""
+    """The per-TPS rules run over ``values`` now (results the capture workflow published),
+    and over the times of the TPS's photos (``times``)."""
     try:
         code = KodeWilayah.parse(kode)
         kind = JenisTps(jenis)
     except (InvalidKodeWilayah, ValueError):
         return ()
-    return check_tps(TpsResult(code, contest, values, jenis=kind), form, election)
+    taken, received = split(times)
+    result = TpsResult(code, contest, values, jenis=kind, captured_at=taken, received_at=received)
+    return check_tps(result, form, election)
 
 
 def collect_facts(
@@ -168,6 +173,7 @@ def collect_facts(
     forms = {f.kode_tps: f for f in queries.forms(codes)}
     photos = queries.photo_counts(codes)
     stored = queries.findings(codes)
+    times = queries.photo_times(codes)
     contest = queries.contest
     facts: dict[str, TpsFacts] = {}
     for kode in sorted(set(results) | set(forms) | set(photos) | set(stored)):
@@ -177,9 +183,13 @@ def collect_facts(
         if kode in stored:
             findings = tuple(stored_finding(f) for f in stored[kode])
         elif result is not None and result.values and result.source_kind != "import":
-            findings = live_findings(kode, contest, result.values, result.jenis, form, election)
+            findings = live_findings(
+                kode, contest, result.values, result.jenis, form, election, times.get(kode, ())
+            )
         elif result is None and row is not None and row.state in WAITING_FORM_STATES:
-            findings = live_findings(kode, contest, row.values, "tps", form, election)
+            findings = live_findings(
+                kode, contest, row.values, "tps", form, election, times.get(kode, ())
+            )
             on_reading = True
         findings = tuple(sorted(findings, key=lambda f: not f.blocking))
         facts[kode] = TpsFacts(kode, result, row, photos.get(kode, 0), findings, on_reading)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, RowMapping, func, select
 
+from rekap.adapters.storage.photo_times import PhotoTimes, photo_times
 from rekap.adapters.storage.schema import (
     account,
     event,
@@ -23,6 +24,7 @@ from rekap.adapters.storage.schema import (
     verification_task,
 )
 from rekap.adapters.storage.tally_inputs import chunks
+from rekap.capture.states import PhotoState
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +170,20 @@ class PortalQueries:
                 for kode, count in connection.execute(query.group_by(photo.c.kode_tps)):
                     counts[str(kode)] = int(count)
         return counts
+
+    def photo_times(self, codes: Sequence[str] | None = None) -> dict[str, PhotoTimes]:
+        """(taken, received) of each photo of a TPS that did not fail, in time order."""
+        rows: dict[str, list[tuple[str, str]]] = {}
+        with self.engine.connect() as connection:
+            for chunk in chunks(codes):
+                query = select(photo.c.kode_tps, photo.c.captured_at, photo.c.received_at).where(
+                    photo.c.contest == self.contest, photo.c.state != PhotoState.FAILED.value
+                )
+                if chunk is not None:
+                    query = query.where(photo.c.kode_tps.in_(chunk))
+                for kode, taken, received in connection.execute(query):
+                    rows.setdefault(str(kode), []).append((str(taken), str(received)))
+        return {kode: photo_times(found) for kode, found in rows.items()}
 
     def findings(self, codes: Sequence[str] | None = None) -> dict[str, list[StoredFinding]]:
         found: dict[str, list[StoredFinding]] = {}
