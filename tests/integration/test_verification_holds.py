@@ -9,6 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy import event as sqlalchemy_event
 
@@ -17,7 +18,7 @@ from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.migrate import upgrade
 from rekap.adapters.storage.schema import verification_hold, verification_task
-from rekap.adapters.storage.verification import VerificationStore
+from rekap.adapters.storage.verification import VerificationRefused, VerificationStore
 from rekap.capture.access import Principal, Role
 from rekap.capture.verification import HOLD
 from rekap.data import election_2024
@@ -103,7 +104,7 @@ def test_a_hold_lapses_and_an_entry_frees_its_place(database_url: str) -> None:
     desk.engine.dispose()
 
 
-def test_a_skipped_task_goes_to_the_back_of_ones_queue(database_url: str) -> None:
+def test_a_skipped_task_frees_its_place_and_comes_back_only_later(database_url: str) -> None:
     desk = Desk(database_url, 2)
     first_task, second_task = desk.ids
     one, two, three = (desk.person(n) for n in ("one", "two", "three"))
@@ -111,11 +112,56 @@ def test_a_skipped_task_goes_to_the_back_of_ones_queue(database_url: str) -> Non
     desk.store.skip(one, first_task, AT)
     assert desk.next_id(three) == first_task  # the place one gave back
     assert desk.next_id(one) == second_task
-    # nothing else waits: the skipped task is handed to them again, if it has a place
     desk.store.enter(one, second_task, desk.values(), 30.0, AT)
-    assert desk.next_id(one) is None  # two and three hold the first
-    desk.store.skip(three, first_task, AT)
+    desk.store.skip(three, first_task, AT)  # a place free on the first task again
+    # not handed straight back to the one who skipped it: others may take it meanwhile
+    assert desk.next_id(one, AT + timedelta(minutes=1)) is None
+    # later, when nothing else waits, it is theirs again if it has a place
+    later = AT + HOLD + timedelta(seconds=1)
+    assert desk.next_id(two, later) == first_task  # two asks again: held again
+    assert desk.next_id(one, later) == first_task
+    desk.engine.dispose()
+
+
+def test_an_entry_never_takes_someone_elses_place(database_url: str) -> None:
+    desk = Desk(database_url, 1)
+    (task,) = desk.ids
+    one, two, three = (desk.person(n) for n in ("one", "two", "three"))
+    assert desk.next_id(one) == task and desk.next_id(two) == task
+    refused = pytest.raises(VerificationRefused, match="others are entering this form")
+    with refused:  # never handed the task: both places are held
+        desk.store.enter(three, task, desk.values(), 30.0, AT)
+    later = AT + HOLD + timedelta(seconds=1)
+    assert desk.next_id(one, later) == task  # one asks again in time: held again
+    assert desk.next_id(three, later) == task  # two's hold lapsed: three has the place
+    with refused:  # two typed too long: the place is three's now
+        desk.store.enter(two, task, desk.values(), 30.0, later)
+    assert desk.store.enter(three, task, desk.values(), 30.0, later) == "open"
+    # one's hold lapses too, but its place is still free: the entry is taken
+    latest = later + HOLD + timedelta(seconds=1)
+    assert desk.store.enter(one, task, desk.values(), 30.0, latest) == "verified"
+    desk.engine.dispose()
+
+
+def test_a_disabled_persons_place_is_free_at_once(database_url: str) -> None:
+    desk = Desk(database_url, 1)
+    (task,) = desk.ids
+    one, two, three = (desk.person(n) for n in ("one", "two", "three"))
+    assert desk.next_id(one) == task and desk.next_id(two) == task
+    assert desk.next_id(three) is None
+    desk.accounts.disable(two.account_id, AT, "admin", "left")
+    assert desk.next_id(three, AT + timedelta(minutes=1)) == task
+    desk.engine.dispose()
+
+
+def test_one_person_holds_one_task_at_a_time(database_url: str) -> None:
+    desk = Desk(database_url, 2)
+    first_task, second_task = desk.ids
+    one, two, three = (desk.person(n) for n in ("one", "two", "three"))
     assert desk.next_id(one) == first_task
+    desk.store.skip(one, first_task, AT)
+    assert desk.next_id(one) == second_task  # holding the second now, not the first
+    assert desk.next_id(two) == first_task and desk.next_id(three) == first_task
     desk.engine.dispose()
 
 
@@ -131,7 +177,44 @@ def test_adjudication_is_handed_to_one_adjudicator(database_url: str) -> None:
     assert desk.next_id(other_judge) is None
     assert desk.next_id(judge) == task
     desk.store.skip(judge, task, AT)
+    assert desk.next_id(judge) is None  # not straight back to the one who skipped it
     assert desk.next_id(other_judge) == task
+    desk.engine.dispose()
+
+
+def test_a_task_that_moves_on_while_someone_asks_keeps_no_stale_hold(database_url: str) -> None:
+    """PostgreSQL: a verifier is handed a task at the moment another's entry sends it to
+    adjudication. Handing out waits for the entry (the entry takes the holds' lock too), so
+    no verifier's hold survives to keep the adjudicator's one place."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises every writer")
+    desk = Desk(database_url, 1)
+    (task,) = desk.ids
+    one, two, three = (desk.person(n) for n in ("one", "two", "three"))
+    judge = desk.person("judge", Role.ADJUDICATOR)
+    desk.store.enter(one, task, desk.values(1), 30.0, AT)  # one place left
+    entering = threading.Event()
+
+    def linger(*args: Any) -> None:
+        # two's entry, holding its locks, before it commits: time for three to ask
+        statement = str(args[2]).lstrip().upper()
+        if threading.current_thread().name == "two" and statement.startswith("INSERT INTO EVENT"):
+            entering.set()
+            time.sleep(0.5)
+
+    sqlalchemy_event.listen(desk.engine, "after_cursor_execute", linger)
+    outcome: dict[str, object] = {}
+    entry = threading.Thread(
+        target=lambda: outcome.update(two=desk.store.enter(two, task, desk.values(2), 30.0, AT)),
+        name="two",
+    )
+    entry.start()
+    assert entering.wait(10)
+    outcome["three"] = desk.next_id(three)
+    entry.join(30)
+    sqlalchemy_event.remove(desk.engine, "after_cursor_execute", linger)
+    assert outcome == {"two": "adjudication", "three": None}
+    assert desk.next_id(judge, AT + timedelta(minutes=1)) == task
     desk.engine.dispose()
 
 

@@ -24,9 +24,10 @@ from rekap.adapters.storage.forms import move_photos, publish_values
 from rekap.adapters.storage.schema import form, photo, verification_entry, verification_task
 from rekap.adapters.storage.tally_store import LiveTally
 from rekap.adapters.storage.verification_holds import (
-    candidates,
+    choose,
     hold,
     lock_holds,
+    may_enter,
     release,
     skip,
     stage_of,
@@ -105,30 +106,16 @@ class VerificationStore:
     def next_task(self, principal: Principal, at: datetime | None = None) -> Task | None:
         """The task this person is entering now, else the oldest of their region they may
         enter that still has a place (entries made and others' holds fall short of those it
-        needs), held for them (``verification_holds``); or None. Tasks they skipped come
-        last."""
+        needs), held for them (``verification_holds``); or None. A task they skipped comes
+        back to them only after ``HOLD``, and after every other."""
         at = datetime.now(UTC) if at is None else at
-        entered = select(verification_entry.c.task_id).where(
-            verification_entry.c.account_id == principal.account_id
-        )
-        room, order = candidates(principal, at)
-        query = (
-            select(verification_task)
-            .where(
-                verification_task.c.state == stage_of(principal),
-                verification_task.c.kode_tps.startswith(principal.scope),
-                verification_task.c.id.not_in(entered),
-                room,
-            )
-            .order_by(*order)
-        )
         with self.engine.begin() as connection:
             lock_holds(connection)
-            for row in connection.execute(query).mappings().all():
-                if principal.account_id not in self._uploaders(connection, row["kode_tps"]):
-                    until = hold(connection, int(row["id"]), principal.account_id, at)
-                    return replace(self._task(connection, dict(row)), held_until=until.isoformat())
-        return None
+            row = choose(connection, principal, at)
+            if row is None:
+                return None
+            until = hold(connection, int(str(row["id"])), principal.account_id, at)
+            return replace(self._task(connection, row), held_until=until.isoformat())
 
     def skip(self, principal: Principal, task_id: int, at: datetime) -> None:
         """Give a task back (a photo this person cannot read, a break): its place is free for
@@ -178,7 +165,14 @@ class VerificationStore:
         salt = secrets.token_hex(16)
         with self.engine.begin() as connection:
             lock_writers(connection)  # what is read below stands until this entry commits
+            lock_holds(connection)  # and no one is handed the task meanwhile (always second)
             row = self._allowed_task(connection, principal, task_id)
+            if not may_enter(connection, principal, task_id, at):
+                raise VerificationRefused(
+                    "conflict",
+                    "others are entering this form already (your hold lapsed, or you were "
+                    "never handed it): ask for the next form",
+                )
             connection.execute(
                 insert(verification_entry).values(
                     task_id=task_id,

@@ -2,9 +2,10 @@
 
 A task is handed to no more people at once than it still needs entries (two verifiers, then
 one adjudicator): asking for the next task holds one for the person until ``HOLD`` lapses or
-they enter it, so a third verifier of a region is handed another form instead of typing one
-that two others are already entering. A person may skip a task: it goes to the back of their
-own queue (still handed to them when nothing else waits) and frees its place for others.
+they enter it (one task at a time), so a third verifier of a region is handed another form
+instead of typing one that two others are already entering; an entry that would take someone
+else's place is refused (``may_enter``). A person may skip a task: its place is free at once,
+it is not handed back to them for ``HOLD``, and after that only when nothing else waits.
 
 Holds are working state, like a worker's claim of a photo: they change no result, so they are
 not events of the public log.
@@ -12,30 +13,38 @@ not events of the public log.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    and_,
-    case,
     delete,
     exists,
     func,
     insert,
-    or_,
     select,
     text,
 )
 
-from rekap.adapters.storage.schema import verification_entry, verification_hold, verification_task
+from rekap.adapters.storage.schema import (
+    account,
+    photo,
+    verification_entry,
+    verification_hold,
+    verification_task,
+)
 from rekap.capture.access import Principal, Role
 from rekap.capture.verification import ENTRIES_NEEDED, HOLD
 
 HOLD_LOCK = 0x7265_6B61_7001
 """PostgreSQL's advisory lock that serialises handing out tasks (SQLite transactions hold the
 database's write lock already)."""
+
+
+PAGE = 200
+"""Tasks looked at per query while looking for one with a place (oldest first)."""
 
 
 def lock_holds(connection: Connection) -> None:
@@ -50,62 +59,135 @@ def stage_of(principal: Principal) -> str:
     return "adjudication" if principal.role is Role.ADJUDICATOR else "open"
 
 
-def _holding(account_id: str, at: datetime, mine: bool) -> ColumnElement[bool]:
-    """A hold of this task that has not lapsed: the person's own, or someone else's."""
-    who = verification_hold.c.account_id
-    return and_(
-        verification_hold.c.task_id == verification_task.c.id,
-        who == account_id if mine else who != account_id,
+def _eligible(principal: Principal) -> list[ColumnElement[bool]]:
+    """A task of the person's region and stage that they have not entered and whose photos
+    they did not take."""
+    me = principal.account_id
+    entered = select(verification_entry.c.task_id).where(verification_entry.c.account_id == me)
+    photographed = exists().where(
+        photo.c.kode_tps == verification_task.c.kode_tps, photo.c.account_id == me
+    )
+    return [
+        verification_task.c.state == stage_of(principal),
+        verification_task.c.kode_tps.startswith(principal.scope),
+        verification_task.c.id.not_in(entered),
+        ~photographed,
+    ]
+
+
+def choose(connection: Connection, principal: Principal, at: datetime) -> Mapping[str, Any] | None:
+    """The task to hand the person at ``at``: the one they hold, else the oldest with a place
+    that they have not skipped, else the oldest with a place they skipped more than ``HOLD``
+    ago. Tasks are read oldest first, a page at a time, and the places taken counted for a
+    page at once: the first page nearly always has one."""
+    me = principal.account_id
+    base = select(verification_task).where(*_eligible(principal))
+    held = select(verification_hold.c.task_id).where(
+        verification_hold.c.account_id == me,
         verification_hold.c.skipped.is_(False),
         verification_hold.c.held_until > _stamp(at),
     )
+    row = connection.execute(
+        base.where(verification_task.c.id.in_(held)).order_by(verification_task.c.id).limit(1)
+    ).first()
+    if row is not None:
+        return dict(row._mapping)
+    skipped = dict(
+        connection.execute(
+            select(verification_hold.c.task_id, verification_hold.c.held_until).where(
+                verification_hold.c.account_id == me, verification_hold.c.skipped.is_(True)
+            )
+        ).all()
+    )
+    needed, now = ENTRIES_NEEDED[stage_of(principal)], _stamp(at)
+    later: Mapping[str, Any] | None = None  # the oldest with a place, skipped long enough ago
+    after = 0
+    while True:
+        query = base.where(verification_task.c.id > after).order_by(verification_task.c.id)
+        rows = connection.execute(query.limit(PAGE)).mappings().all()
+        if not rows:
+            return later
+        taken = _places_taken(connection, principal, [int(r["id"]) for r in rows], at)
+        for found in rows:
+            task_id = int(found["id"])
+            if taken.get(task_id, 0) >= needed:
+                continue
+            if task_id not in skipped:
+                return dict(found)
+            if later is None and str(skipped[task_id]) <= now:
+                later = dict(found)
+        after = int(rows[-1]["id"])
 
 
-def candidates(
-    principal: Principal, at: datetime
-) -> tuple[ColumnElement[bool], list[ColumnElement[Any]]]:
-    """The condition a task must meet to be handed to ``principal`` at ``at`` (their own
-    hold, or a place left after the entries made and the others' holds) and the order to
-    hand them in: their own hold first, the tasks they skipped last, then the oldest."""
+def _places_taken(
+    connection: Connection, principal: Principal, task_ids: list[int], at: datetime
+) -> dict[int, int]:
+    """Per task, the entries of the person's stage and the live holds of other enabled
+    people."""
     stage = stage_of(principal)
     role = Role.ADJUDICATOR if stage == "adjudication" else Role.VERIFIER
-    entered = (
-        select(func.count())
-        .select_from(verification_entry)
+    taken: dict[int, int] = {}
+    entries = (
+        select(verification_entry.c.task_id, func.count())
         .where(
-            verification_entry.c.task_id == verification_task.c.id,
+            verification_entry.c.task_id.in_(task_ids),
             verification_entry.c.role == role.value,
         )
-        .scalar_subquery()
+        .group_by(verification_entry.c.task_id)
     )
-    others = (
-        select(func.count())
-        .select_from(verification_hold)
-        .where(_holding(principal.account_id, at, mine=False))
-        .scalar_subquery()
+    holds = (
+        select(verification_hold.c.task_id, func.count())
+        .join(account, account.c.id == verification_hold.c.account_id)
+        .where(
+            verification_hold.c.task_id.in_(task_ids),
+            verification_hold.c.account_id != principal.account_id,
+            verification_hold.c.skipped.is_(False),
+            verification_hold.c.held_until > _stamp(at),
+            account.c.disabled.is_(False),
+        )
+        .group_by(verification_hold.c.task_id)
     )
-    mine = exists().where(_holding(principal.account_id, at, mine=True))
-    skipped = exists().where(
-        verification_hold.c.task_id == verification_task.c.id,
-        verification_hold.c.account_id == principal.account_id,
-        verification_hold.c.skipped.is_(True),
-    )
-    room = or_(mine, entered + others < ENTRIES_NEEDED[stage])
-    order = [case((mine, 0), else_=1), case((skipped, 1), else_=0), verification_task.c.id]
-    return room, order
+    for query in (entries, holds):
+        for task_id, count in connection.execute(query):
+            taken[int(task_id)] = taken.get(int(task_id), 0) + int(count)
+    return taken
+
+
+def may_enter(connection: Connection, principal: Principal, task_id: int, at: datetime) -> bool:
+    """Whether the person's entry of the task takes no one else's place: they hold it, or it
+    has a place left (a hold that lapsed while they typed, with the place still free)."""
+    mine = connection.execute(
+        select(verification_hold.c.task_id).where(
+            verification_hold.c.task_id == task_id,
+            verification_hold.c.account_id == principal.account_id,
+            verification_hold.c.skipped.is_(False),
+            verification_hold.c.held_until > _stamp(at),
+        )
+    ).first()
+    if mine is not None:
+        return True
+    taken = _places_taken(connection, principal, [task_id], at).get(task_id, 0)
+    return taken < ENTRIES_NEEDED[stage_of(principal)]
 
 
 def hold(connection: Connection, task_id: int, account_id: str, at: datetime) -> datetime:
-    """Hold the task for the person from ``at``; returns when the hold lapses."""
+    """Hold the task for the person from ``at`` (and no other: one enters one form at a
+    time); returns when the hold lapses."""
+    connection.execute(
+        delete(verification_hold).where(
+            verification_hold.c.account_id == account_id, verification_hold.c.skipped.is_(False)
+        )
+    )
     until = at + HOLD
     _replace(connection, task_id, account_id, until, skipped=False)
     return until
 
 
 def skip(connection: Connection, task_id: int, account_id: str, at: datetime) -> None:
-    """The person gives the task back: its place is free, and it is handed to them again only
-    when nothing else waits."""
-    _replace(connection, task_id, account_id, at, skipped=True)
+    """The person gives the task back: its place is free at once; it is not handed to them
+    again for ``HOLD`` (others may take it meanwhile), and after that only when nothing else
+    waits."""
+    _replace(connection, task_id, account_id, at + HOLD, skipped=True)
 
 
 def release(connection: Connection, task_id: int, account_id: str | None = None) -> None:

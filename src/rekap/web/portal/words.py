@@ -258,8 +258,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "outcome_adjudication": ("dikirim ke adjudikator", "sent to an adjudicator"),
     "skip_task": ("Lewati formulir ini", "Skip this form"),
     "task_skipped": (
-        "Tugas {task} dilewati: diberikan kepada verifikator lain.",
-        "Task {task} skipped: it goes to another verifier.",
+        "Tugas {task} dilewati: tempatnya untuk orang lain. Tugas ini kembali kepada Anda "
+        "setelah 20 menit, bila tidak ada yang lain.",
+        "Task {task} skipped: its place goes to someone else. It comes back to you after 20 "
+        "minutes, when nothing else waits.",
     ),
     "held_until": (
         "Formulir ini disimpan untuk Anda sampai {time} UTC.",
