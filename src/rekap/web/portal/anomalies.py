@@ -26,6 +26,7 @@ RULE_TITLES_ID = {
     "W-CELL-500": "Nilai 500–999 di TPS dalam negeri hampir mustahil (digit depan salah baca?)",
     "W-SUARA-BULAT": "Satu paslon memperoleh seluruh suara sah",
     "W-FOTO-DINI": "Foto diambil setelah TPS ditutup",
+    "W-FOTO-JAM": "Foto diambil sebelum diterima server",
     "W-PARTISIPASI-DESA": "Partisipasi jauh dari TPS lain di desa yang sama",
     "W-FOTO-GANDA": "Foto yang sama diunggah untuk dua TPS",
 }
