@@ -4,7 +4,6 @@ to in the bucket, diffed against the bucket's previous one, and recountable afte
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -15,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rekap.adapters.snapshot_s3 import S3SnapshotStore
+from rekap.adapters.snapshot_s3_leftovers import holder
 from rekap.cli.main import app
 from rekap.recount.run import recount
 from tests.s3.conftest import Connect
@@ -145,7 +145,7 @@ def test_a_publication_removes_what_a_killed_one_left_and_says_so(
         s3_client.put_object(Bucket=bucket, Key=f"hasil/{killed}/{name}", Body=b"half")
     process = subprocess.Popen([sys.executable, "-c", "pass"])
     process.wait()  # the publication's process, gone
-    claim = {"snapshot_id": killed, "host": os.uname().nodename, "pid": process.pid}
+    claim = {"snapshot_id": killed, **holder(), "pid": process.pid}
     s3_client.put_object(
         Bucket=bucket, Key=f"hasil/.claims/{killed}", Body=json.dumps(claim).encode()
     )

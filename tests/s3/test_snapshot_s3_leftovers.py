@@ -5,14 +5,18 @@ running publication or an unfollowable chain of snapshots keeps, and says what i
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from rekap.adapters import snapshot_s3_leftovers as leftovers
+from rekap.adapters.snapshot_dir import PublicationBusy
 from rekap.adapters.snapshot_s3 import S3SnapshotStore
+from rekap.adapters.snapshot_s3_leftovers import holder
+from rekap.adapters.snapshot_staged import StagedBucketStore
 from tests.s3.conftest import Connect
 
 pytestmark = pytest.mark.xdist_group("s3-snapshots")
@@ -39,8 +43,11 @@ def dead_pid() -> int:
 
 
 def claimed_by_the_dead(s3_client: Any, bucket: str, snapshot_id: str, host: str = "") -> None:
-    """The claim of ``snapshot_id`` as a publication whose process has died left it."""
-    body = {"snapshot_id": snapshot_id, "host": host or os.uname().nodename, "pid": dead_pid()}
+    """The claim of ``snapshot_id`` as a publication of this machine (or of ``host``) whose
+    process has died left it."""
+    body = {"snapshot_id": snapshot_id, **holder(), "pid": dead_pid()}
+    if host:
+        body["host"] = host
     key = f"snapshots/.claims/{snapshot_id}"
     s3_client.put_object(Bucket=bucket, Key=key, Body=json.dumps(body).encode())
 
@@ -118,9 +125,132 @@ def test_a_chain_that_cannot_be_followed_keeps_the_objects_and_says_so(
     writer = store.begin(FIRST)  # a hand-made snapshot: its manifest names no previous
     writer.write("manifest.json", json.dumps({"snapshot_id": FIRST}).encode())
     store.commit(FIRST)
-    killed_during_upload(connect, s3_client, bucket, True, FIRST)
+    killed_during_upload(connect, s3_client, bucket, False, None)  # no manifest up yet
     later = S3SnapshotStore(connect, bucket)
     publish(later, NEXT, FIRST)
     assert later.removed == []
     assert any("cannot be followed" in w and KILLED in w for w in later.warnings)
     assert f"snapshots/{KILLED}/data/note.txt" in keys(s3_client, bucket)
+
+
+def test_the_snapshot_latest_names_is_never_removed(
+    connect: Connect, bucket: str, s3_client: Any
+) -> None:
+    store = S3SnapshotStore(connect, bucket)
+    publish(store, FIRST, None)
+    publish(store, KILLED, FIRST)
+    s3_client.delete_object(Bucket=bucket, Key=f"snapshots/{KILLED}/manifest.json")  # lost
+    claimed_by_the_dead(s3_client, bucket, KILLED)  # killed between the switch and the release
+    later = S3SnapshotStore(connect, bucket)
+    later.begin(NEXT)
+    assert later.removed == []
+    assert f"snapshots/{KILLED}/data/note.txt" in keys(s3_client, bucket)
+
+
+def test_a_publication_that_claimed_the_id_again_meanwhile_is_never_touched(
+    connect: Connect, bucket: str, s3_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    killed_during_upload(connect, s3_client, bucket, False, None)
+    slow, quick = S3SnapshotStore(connect, bucket), S3SnapshotStore(connect, bucket)
+    judged = leftovers.abandoned
+    started: list[bool] = []
+
+    def judge_slowly(claim: Any, now: Any, here: Any) -> bool:
+        if not started:  # between the slow one's listing and its acting: the quick one
+            started.append(True)
+            writer = quick.begin(KILLED)  # clears the killed upload, claims the id again
+            writer.write("data/note.txt", b"a running upload")
+        return judged(claim, now, here)
+
+    monkeypatch.setattr(leftovers, "abandoned", judge_slowly)
+    slow.clean_up()
+    assert slow.removed == [] and len(quick.removed) == 1
+    assert quick.read(KILLED, "data/note.txt") == b"a running upload"
+    assert f"snapshots/.claims/{KILLED}" in keys(s3_client, bucket)
+
+
+def test_a_publication_whose_claim_was_taken_over_does_not_switch(
+    connect: Connect, bucket: str, s3_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = S3SnapshotStore(connect, bucket)
+    publish(store, FIRST, None)
+    stalled = S3SnapshotStore(connect, bucket)
+    writer = stalled.begin(KILLED)
+    writer.write("data/note.txt", b"half")
+    monkeypatch.setattr(leftovers, "ABANDONED_AFTER", timedelta(seconds=-1))  # a day later
+    other = S3SnapshotStore(connect, bucket)
+    other.clean_up()
+    assert len(other.removed) == 1
+    writer.write("manifest.json", manifest(KILLED, FIRST))  # the stalled one wakes up
+    with pytest.raises(PublicationBusy, match="no longer this publication's"):
+        stalled.commit(KILLED)
+    assert store.latest() == FIRST
+
+
+def test_keys_that_name_no_snapshot_are_not_claims(
+    connect: Connect, bucket: str, s3_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in ("snapshots/.claims/", "snapshots/.claims/a/b", "snapshots/.claims/.hidden"):
+        s3_client.put_object(Bucket=bucket, Key=key, Body=b"")
+    monkeypatch.setattr(leftovers, "ABANDONED_AFTER", timedelta(seconds=-1))  # all old
+    store = S3SnapshotStore(connect, bucket)
+    publish(store, NEXT, None)
+    assert store.removed == [] and store.warnings == []
+
+
+def test_objects_that_could_not_be_deleted_keep_their_claim(
+    connect: Connect, bucket: str, s3_client: Any
+) -> None:
+    killed_during_upload(connect, s3_client, bucket, False, None)
+    store = S3SnapshotStore(connect, bucket)
+    real = store.client()
+
+    class Refusing:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def delete_objects(self, **request: Any) -> dict[str, Any]:
+            objects = request["Delete"]["Objects"]
+            return {"Errors": [{"Key": o["Key"], "Code": "AccessDenied"} for o in objects]}
+
+    store.client = lambda: Refusing()  # type: ignore[method-assign,assignment,return-value]
+    store.clean_up()
+    assert store.removed == []
+    assert any("could not be deleted" in w for w in store.warnings)
+    assert f"snapshots/.claims/{KILLED}" in keys(s3_client, bucket)
+
+
+def test_publishing_the_killed_id_again_through_a_folder_clears_it_first(
+    connect: Connect, bucket: str, s3_client: Any, tmp_path: Any
+) -> None:
+    publish(S3SnapshotStore(connect, bucket), FIRST, None)
+    killed_during_upload(connect, s3_client, bucket, True, FIRST)  # its manifest up already
+    staged = StagedBucketStore(S3SnapshotStore(connect, bucket), tmp_path)
+    staged.begin(KILLED)  # not refused as existing: the killed upload is cleared first
+    assert len(staged.removed) == 1
+    staged.abort(KILLED)
+
+
+def test_the_chain_is_followed_no_further_than_the_snapshots_own_previous(
+    connect: Connect, bucket: str, s3_client: Any
+) -> None:
+    store = S3SnapshotStore(connect, bucket)
+    ids = [f"2024022{day}T000000Z" for day in range(1, 9)]
+    for before, snapshot_id in zip([None, *ids], ids, strict=False):
+        publish(store, snapshot_id, before)
+    killed = "20240229T000000Z"
+    writer = S3SnapshotStore(connect, bucket).begin(killed)
+    writer.write("manifest.json", manifest(killed, ids[-2]))  # compared with an older one
+    claimed_by_the_dead(s3_client, bucket, killed)
+    read: list[str] = []
+    later = S3SnapshotStore(connect, bucket)
+    original = later.read
+
+    def counted(snapshot_id: str, path: str) -> bytes | None:
+        read.append(snapshot_id)
+        return original(snapshot_id, path)
+
+    later.read = counted  # type: ignore[method-assign]
+    later.clean_up()
+    assert len(later.removed) == 1
+    assert read == [killed, ids[-1]]  # its own manifest, then the latest's: its previous reached

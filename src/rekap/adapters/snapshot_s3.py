@@ -21,7 +21,6 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,7 @@ from rekap.adapters.snapshot_dir import (
     SnapshotExists,
     UnsafePath,
 )
-from rekap.adapters.snapshot_s3_leftovers import ABANDONED_AFTER, remove_abandoned
+from rekap.adapters.snapshot_s3_leftovers import ABANDONED_AFTER, holder, remove_abandoned
 from rekap.publish import paths
 from rekap.publish.ports import FileEntry
 from rekap.publish.previous import checked_previous, named_previous
@@ -135,6 +134,9 @@ class S3SnapshotStore:
         self.removed: list[str] = []
         """What ``begin`` removed: snapshots of publications killed outright, never published
         (``snapshot_s3_leftovers``)."""
+        self._claims: dict[str, bytes] = {}
+        """The claim this store wrote for each snapshot id it is publishing."""
+        self._cleaned = False
 
     @classmethod
     def from_url(cls, url: str) -> S3SnapshotStore:
@@ -194,12 +196,19 @@ class S3SnapshotStore:
     def _claim_key(self, snapshot_id: str) -> str:
         return f"{self.root}{CLAIMS}{_check_id(snapshot_id)}"
 
+    def clean_up(self) -> None:
+        """Remove what publications killed outright left (once per store; it never fails:
+        what it cannot do is a warning)."""
+        if not self._cleaned:
+            self._cleaned = True
+            self.removed += remove_abandoned(self, self.root + CLAIMS)
+
     def begin(self, snapshot_id: str) -> S3SnapshotWriter:
         prefix = self._prefix(snapshot_id)
-        self.removed += remove_abandoned(self, self.root + CLAIMS, datetime.now(UTC))
+        self.clean_up()
         if next(self._keys(prefix), None) is not None:
             raise SnapshotExists(f"snapshot {snapshot_id} exists already in {self.location()}")
-        mine = {"snapshot_id": snapshot_id, "host": os.uname().nodename, "pid": os.getpid()}
+        mine = {"snapshot_id": snapshot_id, **holder()}
         claim = (json.dumps({**mine, "nonce": os.urandom(8).hex()}) + "\n").encode()
         claimed = self._put_if(
             {"IfNoneMatch": "*"},
@@ -220,10 +229,53 @@ class S3SnapshotStore:
         if next(self._keys(prefix), None) is not None:  # a publication that ended meanwhile
             self.release_claim(snapshot_id)
             raise SnapshotExists(f"snapshot {snapshot_id} exists already in {self.location()}")
+        self._claims[snapshot_id] = claim
         return S3SnapshotWriter(self.client, self.bucket, prefix)
 
     def release_claim(self, snapshot_id: str) -> None:
         self.client().delete_object(Bucket=self.bucket, Key=self._claim_key(snapshot_id))
+
+    def take_over_claim(self, snapshot_id: str, etag: str) -> bool:
+        """Replace the claim of ``snapshot_id`` by one of this process's, only if it is still
+        the version ``etag`` (a conditional PUT): False when it changed or is gone, or when
+        the store cannot write conditionally (a warning then: nothing is taken over)."""
+        body = {"snapshot_id": snapshot_id, "reaping": True, **holder()}
+        request = {
+            "Bucket": self.bucket,
+            "Key": self._claim_key(snapshot_id),
+            "Body": (json.dumps(body) + "\n").encode(),
+            "ContentType": "application/json",
+        }
+        try:
+            self.client().put_object(**request, IfMatch=etag)
+        except Exception as error:
+            code = error_code(error)
+            if code in UNCONDITIONAL:
+                self.warnings.append(
+                    f"{self.location()} cannot write conditionally: what killed publications "
+                    "left there is not removed (remove it by hand when none runs)"
+                )
+                return False
+            if code in CONFLICT or code in MISSING:
+                return False
+            raise
+        return True
+
+    def _still_mine(self, snapshot_id: str) -> bool:
+        """Whether the claim this store wrote for the snapshot is still there (True when it
+        wrote none: a snapshot begun elsewhere)."""
+        mine = self._claims.get(snapshot_id)
+        return mine is None or self.get(self._claim_key(snapshot_id)) == mine
+
+    def get_with_tag(self, key: str) -> tuple[bytes, str] | None:
+        """An object's bytes and ETag, or None when there is no such key."""
+        try:
+            response = self.client().get_object(Bucket=self.bucket, Key=key)
+        except Exception as error:
+            if error_code(error) in MISSING:
+                return None
+            raise
+        return response["Body"].read(), str(response["ETag"])
 
     def commit(self, snapshot_id: str) -> str:
         """Point ``latest.json`` (then ``latest``) at the snapshot, once its manifest reads back."""
@@ -240,6 +292,12 @@ class S3SnapshotStore:
         )
         if names and previous != current.get("snapshot_id"):
             raise moved
+        if not self._still_mine(snapshot_id):
+            raise PublicationBusy(
+                f"the claim of snapshot {snapshot_id} in {self.location()} is no longer this "
+                f"publication's: it stalled for over {ABANDONED_AFTER.total_seconds() / 3600:.0f} "
+                "hours and what it uploaded may have been removed; nothing was switched"
+            )
         pointer = {"snapshot_id": snapshot_id, "manifest_sha256": _sha256(manifest)}
         # switched only if latest.json is still the one just read (its ETag): a publication
         # that finished between the read and this PUT makes it fail, not go back
@@ -277,6 +335,12 @@ class S3SnapshotStore:
     def abort(self, snapshot_id: str) -> None:
         """Delete what a failed publication uploaded, unless the pointer names it already,
         and free its id."""
+        if not self._still_mine(snapshot_id):
+            self.warnings.append(
+                f"the claim of snapshot {snapshot_id} is no longer this publication's: what is "
+                f"under {self.location(snapshot_id)} is left to the one that holds it"
+            )
+            return
         if self.pointer().get("snapshot_id") == snapshot_id:
             self.release_claim(snapshot_id)
             return
@@ -288,9 +352,16 @@ class S3SnapshotStore:
         keys = list(self._keys(self._prefix(snapshot_id)))
         for start in range(0, len(keys), 1000):
             batch = [{"Key": k} for k in keys[start : start + 1000]]
-            self.client().delete_objects(
+            answer = self.client().delete_objects(
                 Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True}
             )
+            failed = answer.get("Errors") or []
+            if failed:  # a quiet delete names what it could not delete instead of raising
+                first = failed[0]
+                raise OSError(
+                    f"{len(failed):,} objects could not be deleted, e.g. {first.get('Key')}: "
+                    f"{first.get('Code')} {first.get('Message', '')}".rstrip()
+                )
         return len(keys)
 
     def upload(self, folder: Path, threads: int = 32) -> str:

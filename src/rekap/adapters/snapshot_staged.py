@@ -59,6 +59,7 @@ class StagedBucketStore:
         if not plain_id(snapshot_id):
             raise ValueError(f"not a snapshot id: {snapshot_id!r}")
         with _bucket_errors():
+            self.bucket.clean_up()  # a killed publication of this very id is cleared first
             taken = self.bucket.read(snapshot_id, "manifest.json") is not None
         if taken:
             raise SnapshotExists(f"snapshot {snapshot_id} exists already in {self.location()}")
