@@ -16,12 +16,13 @@ import contextlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, TextClause, bindparam, text
 
-from rekap.adapters.storage.photo_times import photo_times, split
+from rekap.adapters.storage.photo_times import split, stored_time
 from rekap.capture.states import PhotoState
 from rekap.domain.election import Election
 from rekap.domain.form import FormSpec
@@ -54,8 +55,8 @@ class TpsRows:
     photo_states: set[str] = field(default_factory=set)
     form_state: str | None = None
     findings: list[Finding] = field(default_factory=list)
-    photo_times: list[tuple[str, str]] = field(default_factory=list)
-    """(taken, received) of each photo that did not fail, as stored."""
+    photo_times: list[tuple[datetime, datetime]] = field(default_factory=list)
+    """(taken, received) of each photo that did not fail (read once, checked twice)."""
 
 
 Checks = Callable[[TpsRows], tuple[Finding, ...]]
@@ -96,7 +97,7 @@ class ResultChecks:
             code, jenis = KodeWilayah.parse(rows.kode_tps), JenisTps(result.jenis)
         except (InvalidKodeWilayah, ValueError):
             return ()
-        taken, received = split(photo_times(rows.photo_times))
+        taken, received = split(tuple(sorted(rows.photo_times)))
         found = TpsResult(
             code,
             self.contest,
@@ -191,7 +192,7 @@ def read_rows(
             elif part == 1:
                 of(kode).photo_states.add(a)
                 if a != PhotoState.FAILED.value:
-                    of(kode).photo_times.append((b, c))
+                    of(kode).photo_times.append((stored_time(b), stored_time(c)))
             elif part == 2:
                 of(kode).form_state = a
             else:
