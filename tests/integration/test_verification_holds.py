@@ -267,3 +267,16 @@ def test_a_task_that_moved_on_is_not_handed_to_verifiers(database_url: str) -> N
         )
     assert desk.next_id(one) is None
     desk.engine.dispose()
+
+
+def test_a_hold_is_renewed_only_while_it_stands(database_url: str) -> None:
+    desk = Desk(database_url, 1)
+    (task,) = desk.ids
+    one, two = desk.person("one"), desk.person("two")
+    assert desk.next_id(one) == task
+    later = AT + timedelta(minutes=15)
+    assert desk.store.renew_hold(one, task, later) == (later + HOLD).isoformat()
+    assert desk.store.renew_hold(two, task, later) is None  # never held it
+    lapsed = later + HOLD + timedelta(seconds=1)
+    assert desk.store.renew_hold(one, task, lapsed) is None
+    desk.engine.dispose()

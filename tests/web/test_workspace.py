@@ -57,6 +57,7 @@ def test_two_verifiers_agree_blind_and_the_form_is_verified(app: FastAPI, datase
     missing = first.post(f"/verifikasi/tugas/{task_id}", data=entry(truth) | {"paslon_1": ""})
     assert missing.status_code == 422
     assert 'aria-invalid="true"' in missing.text
+    assert "disimpan untuk Anda sampai" in missing.text  # still held for them, and renewed
     saved = first.post(f"/verifikasi/tugas/{task_id}", data=entry(truth), follow_redirects=False)
     assert saved.status_code == 303
     assert saved.headers["location"] == f"/verifikasi?selesai={task_id}&hasil=open"

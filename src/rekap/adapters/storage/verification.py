@@ -29,6 +29,7 @@ from rekap.adapters.storage.verification_holds import (
     lock_holds,
     may_enter,
     release,
+    renew,
     skip,
     stage_of,
 )
@@ -116,6 +117,14 @@ class VerificationStore:
                 return None
             until = hold(connection, int(str(row["id"])), principal.account_id, at)
             return replace(self._task(connection, row), held_until=until.isoformat())
+
+    def renew_hold(self, principal: Principal, task_id: int, at: datetime) -> str | None:
+        """Hold the task for the person from ``at`` again if they hold it now; when the new
+        hold lapses (ISO 8601), or None (their hold lapsed, or they never had one)."""
+        with self.engine.begin() as connection:
+            lock_holds(connection)
+            until = renew(connection, task_id, principal.account_id, at)
+        return None if until is None else until.isoformat()
 
     def skip(self, principal: Principal, task_id: int, at: datetime) -> None:
         """Give a task back (a photo this person cannot read, a break): its place is free for

@@ -26,6 +26,7 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    update,
 )
 
 from rekap.adapters.storage.schema import (
@@ -181,6 +182,23 @@ def hold(connection: Connection, task_id: int, account_id: str, at: datetime) ->
     until = at + HOLD
     _replace(connection, task_id, account_id, until, skipped=False)
     return until
+
+
+def renew(connection: Connection, task_id: int, account_id: str, at: datetime) -> datetime | None:
+    """Hold the task for the person from ``at`` again, if their hold of it has not lapsed;
+    when the new hold lapses, or None."""
+    until = at + HOLD
+    renewed = connection.execute(
+        update(verification_hold)
+        .where(
+            verification_hold.c.task_id == task_id,
+            verification_hold.c.account_id == account_id,
+            verification_hold.c.skipped.is_(False),
+            verification_hold.c.held_until > _stamp(at),
+        )
+        .values(held_until=_stamp(until))
+    )
+    return until if renewed.rowcount == 1 else None
 
 
 def skip(connection: Connection, task_id: int, account_id: str, at: datetime) -> None:

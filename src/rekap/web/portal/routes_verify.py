@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -89,8 +90,10 @@ async def submit(task_id: RowId, request: Request, portal: PortalDep, person: Pe
     except VerificationRefused as error:
         raise _refused(error) from error
     values, errors = parse_entry(ctx.form, raw)
-    if errors:
-        return _show_task(request, portal, person, task, raw, errors, status=422)
+    if errors:  # shown again to be corrected, its hold renewed while it is still theirs
+        until = ctx.verification.renew_hold(person, task.id, ctx.clock())
+        shown = replace(task, held_until=until)
+        return _show_task(request, portal, person, shown, raw, errors, status=422)
     started = raw.get("mulai", "")
     known = started.isascii() and started.isdigit()
     seconds = time.time() - int(started) if known else 0.0
