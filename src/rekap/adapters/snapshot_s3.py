@@ -159,14 +159,8 @@ class S3SnapshotStore:
 
     def get(self, key: str) -> bytes | None:
         """An object's bytes, or None when there is no such key."""
-        try:
-            response = self.client().get_object(Bucket=self.bucket, Key=key)
-        except Exception as error:
-            if error_code(error) in MISSING:
-                return None
-            raise
-        data: bytes = response["Body"].read()
-        return data
+        found = self.get_with_tag(key)
+        return None if found is None else found[0]
 
     def _put_pointer(self, name: str, data: bytes, kind: str, **condition: str) -> bool:
         return self._put_if(
@@ -275,7 +269,8 @@ class S3SnapshotStore:
             if error_code(error) in MISSING:
                 return None
             raise
-        return response["Body"].read(), str(response["ETag"])
+        data: bytes = response["Body"].read()
+        return data, str(response["ETag"])
 
     def commit(self, snapshot_id: str) -> str:
         """Point ``latest.json`` (then ``latest``) at the snapshot, once its manifest reads back."""
