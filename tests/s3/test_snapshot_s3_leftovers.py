@@ -254,3 +254,80 @@ def test_the_chain_is_followed_no_further_than_the_snapshots_own_previous(
     later.clean_up()
     assert len(later.removed) == 1
     assert read == [killed, ids[-1]]  # its own manifest, then the latest's: its previous reached
+
+
+def test_a_claim_written_again_after_it_was_listed_is_judged_next_time(
+    connect: Connect, bucket: str, s3_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claimed_by_the_dead(s3_client, bucket, KILLED, host="another-machine")
+    monkeypatch.setattr(leftovers, "ABANDONED_AFTER", timedelta(seconds=-1))  # old by age
+    slow, quick = S3SnapshotStore(connect, bucket), S3SnapshotStore(connect, bucket)
+    read = slow.get_with_tag
+    started: list[bool] = []
+
+    def read_late(key: str) -> Any:
+        if not started:  # between the listing and the read: the id reaped and claimed again
+            started.append(True)
+            quick.begin(KILLED).write("data/note.txt", b"a running upload")
+        return read(key)
+
+    monkeypatch.setattr(slow, "get_with_tag", read_late)
+    slow.clean_up()
+    assert slow.removed == []
+    assert quick.read(KILLED, "data/note.txt") == b"a running upload"
+
+
+def test_a_publication_killed_while_switching_keeps_its_objects(
+    connect: Connect, bucket: str, s3_client: Any
+) -> None:
+    store = S3SnapshotStore(connect, bucket)
+    publish(store, FIRST, None)
+    publish(store, KILLED, FIRST)
+    # its claim stayed, marked as switching; then latest.json was rolled back by hand
+    body = {"snapshot_id": KILLED, **holder(), "pid": dead_pid(), "switching": True}
+    claim = f"snapshots/.claims/{KILLED}"
+    s3_client.put_object(Bucket=bucket, Key=claim, Body=json.dumps(body).encode())
+    s3_client.put_object(
+        Bucket=bucket, Key="snapshots/latest.json", Body=json.dumps({"snapshot_id": FIRST}).encode()
+    )
+    later = S3SnapshotStore(connect, bucket)
+    later.clean_up()
+    assert later.removed == [] and any("while it switched" in w for w in later.warnings)
+    assert later.read(KILLED, "data/note.txt") == KILLED.encode()
+
+
+def test_a_reaper_between_a_commits_read_and_its_switch_never_leaves_latest_dangling(
+    connect: Connect, bucket: str, s3_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = S3SnapshotStore(connect, bucket)
+    publish(store, FIRST, None)
+    stalled = S3SnapshotStore(connect, bucket)
+    writer = stalled.begin(KILLED)
+    writer.write("data/note.txt", b"half")
+    writer.write("manifest.json", manifest(KILLED, FIRST))
+    monkeypatch.setattr(leftovers, "ABANDONED_AFTER", timedelta(seconds=-1))  # a day later
+    reaper = S3SnapshotStore(connect, bucket)
+    read = stalled.get_with_tag
+
+    def reaped_meanwhile(key: str) -> Any:
+        found = read(key)
+        if ".claims/" in key:  # the commit has read its claim: the reaper runs now
+            reaper.clean_up()
+        return found
+
+    monkeypatch.setattr(stalled, "get_with_tag", reaped_meanwhile)
+    with pytest.raises(PublicationBusy):
+        stalled.commit(KILLED)
+    assert store.latest() == FIRST
+
+
+def test_a_claim_with_an_impossible_process_number_fails_nothing(
+    connect: Connect, bucket: str, s3_client: Any
+) -> None:
+    body = {"snapshot_id": KILLED, **holder(), "pid": 2**70}
+    claim = f"snapshots/.claims/{KILLED}"
+    s3_client.put_object(Bucket=bucket, Key=claim, Body=json.dumps(body).encode())
+    s3_client.put_object(Bucket=bucket, Key="snapshots/.claims/latest.json", Body=b"{}")
+    store = S3SnapshotStore(connect, bucket)
+    publish(store, NEXT, None)
+    assert store.removed == [] and store.latest() == NEXT

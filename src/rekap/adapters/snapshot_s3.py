@@ -31,6 +31,7 @@ from rekap.adapters.snapshot_dir import (
     PublicationBusy,
     SnapshotExists,
     UnsafePath,
+    plain_id,
 )
 from rekap.adapters.snapshot_s3_leftovers import ABANDONED_AFTER, holder, remove_abandoned
 from rekap.publish import paths
@@ -187,6 +188,14 @@ class S3SnapshotStore:
             self.client().put_object(**request)
         return True
 
+    def names_a_snapshot(self, snapshot_id: str) -> bool:
+        """Whether ``snapshot_id`` can be a snapshot's id in this store."""
+        try:
+            _check_id(snapshot_id)
+        except ValueError:
+            return False
+        return plain_id(snapshot_id)
+
     def _claim_key(self, snapshot_id: str) -> str:
         return f"{self.root}{CLAIMS}{_check_id(snapshot_id)}"
 
@@ -261,6 +270,36 @@ class S3SnapshotStore:
         mine = self._claims.get(snapshot_id)
         return mine is None or self.get(self._claim_key(snapshot_id)) == mine
 
+    def _mark_switching(self, snapshot_id: str) -> bool:
+        """Mark this publication's claim as switching, with a PUT conditional on the version
+        read being this publication's own: from then on nothing takes the claim over (a
+        reaper's PUT is conditional on the version it listed) and nothing removes the
+        snapshot's objects. False when the claim is no longer this publication's. A snapshot
+        begun elsewhere (no claim written here) is not marked."""
+        mine = self._claims.get(snapshot_id)
+        if mine is None:
+            return True
+        key = self._claim_key(snapshot_id)
+        found = self.get_with_tag(key)
+        if found is None or found[0] != mine:
+            return False
+        marked = json.loads(mine) | {"switching": True}
+        body = (json.dumps(marked) + "\n").encode()
+        request = {"Bucket": self.bucket, "Key": key, "Body": body}
+        try:
+            switching = self._put_if(
+                {"IfMatch": found[1]}, **request, ContentType="application/json"
+            )
+        except Exception as error:
+            if error_code(error) in MISSING:  # removed since it was read
+                return False
+            raise
+        # refused, unless it is a PUT the client tried again after its first answer was lost
+        if not switching and self.get(key) != body:
+            return False
+        self._claims[snapshot_id] = body
+        return True
+
     def get_with_tag(self, key: str) -> tuple[bytes, str] | None:
         """An object's bytes and ETag, or None when there is no such key."""
         try:
@@ -287,7 +326,7 @@ class S3SnapshotStore:
         )
         if names and previous != current.get("snapshot_id"):
             raise moved
-        if not self._still_mine(snapshot_id):
+        if not self._mark_switching(snapshot_id):
             raise PublicationBusy(
                 f"the claim of snapshot {snapshot_id} in {self.location()} is no longer this "
                 f"publication's: it stalled for over {ABANDONED_AFTER.total_seconds() / 3600:.0f} "

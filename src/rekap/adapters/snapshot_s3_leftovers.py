@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
-from rekap.adapters.snapshot_dir import plain_id
 from rekap.publish import paths
 from rekap.publish.previous import named_previous
 
@@ -50,7 +50,7 @@ def holder() -> dict[str, Any]:
         namespace = os.stat("/proc/self/ns/pid").st_ino
     except OSError:
         boot_id, namespace = "", 0
-    return {"host": os.uname().nodename, "boot": boot_id, "pidns": namespace, "pid": os.getpid()}
+    return {"host": platform.node(), "boot": boot_id, "pidns": namespace, "pid": os.getpid()}
 
 
 @dataclass(frozen=True)
@@ -72,11 +72,11 @@ def claims(store: S3SnapshotStore, prefix: str) -> tuple[list[Claim], datetime]:
         now = now or _server_time(page)
         for item in page.get("Contents", ()):
             snapshot_id = str(item["Key"])[len(prefix) :]
-            if not plain_id(snapshot_id):
+            if not store.names_a_snapshot(snapshot_id):
                 continue
             read = store.get_with_tag(str(item["Key"]))
-            if read is None:  # released meanwhile
-                continue
+            if read is None or read[1] != item.get("ETag"):
+                continue  # released or written again since it was listed: judged next time
             body, etag = read
             found.append(Claim(snapshot_id, _holder(body), _aware(item["LastModified"]), etag))
     return found, now or datetime.now(UTC)
@@ -84,9 +84,10 @@ def claims(store: S3SnapshotStore, prefix: str) -> tuple[list[Claim], datetime]:
 
 def _server_time(page: Any) -> datetime | None:
     try:
-        return parsedate_to_datetime(page["ResponseMetadata"]["HTTPHeaders"]["date"])
+        found = parsedate_to_datetime(page["ResponseMetadata"]["HTTPHeaders"]["date"])
     except (KeyError, TypeError, ValueError):
         return None
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
 
 
 def _holder(body: bytes) -> dict[str, Any]:
@@ -118,7 +119,7 @@ def _running(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # another user's process
+    except (OSError, OverflowError, ValueError):  # another user's, or no such number: kept
         return True
     return True
 
@@ -155,14 +156,12 @@ def remove_abandoned(store: S3SnapshotStore, prefix: str) -> list[str]:
         return removed
     here = holder()
     for claim in listed:
-        if not abandoned(claim, now, here):
-            continue
         try:
-            done = _reap(store, claim)
+            done = _reap(store, claim) if abandoned(claim, now, here) else None
         except Exception as error:
             store.warnings.append(
-                f"what a killed publication left under {store.location(claim.snapshot_id)} "
-                f"could not be removed ({error}): it stays, and its claim with it"
+                f"what a killed publication left under snapshot id {claim.snapshot_id} could "
+                f"not be removed ({error}): it stays, and its claim with it"
             )
             continue
         if done:
@@ -182,6 +181,14 @@ def _reap(store: S3SnapshotStore, claim: Claim) -> str | None:
             f"{store.location(claim.snapshot_id)} was left by a publication killed before "
             f"it released its claim, and the chain of snapshots from {store.root}latest.json "
             "cannot be followed to tell whether it was published: left as it is"
+        )
+        return None
+    if claim.holder.get("switching") and not state:
+        # killed while switching latest.json: it may have been switched to, and switched
+        # away from by hand since; its objects are never removed
+        store.warnings.append(
+            f"{store.location(claim.snapshot_id)} was left by a publication killed while it "
+            "switched latest.json: left as it is (remove it by hand if it was never published)"
         )
         return None
     if not store.take_over_claim(claim.snapshot_id, claim.etag):
