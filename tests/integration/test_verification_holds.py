@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -20,7 +20,7 @@ from rekap.adapters.storage.migrate import upgrade
 from rekap.adapters.storage.schema import verification_hold, verification_task
 from rekap.adapters.storage.verification import VerificationRefused, VerificationStore
 from rekap.capture.access import Principal, Role
-from rekap.capture.verification import HOLD
+from rekap.capture.verification import HOLD, MAX_HOLD
 from rekap.data import election_2024
 from rekap.domain.form import c_hasil_ppwp
 
@@ -279,4 +279,33 @@ def test_a_hold_is_renewed_only_while_it_stands(database_url: str) -> None:
     assert desk.store.renew_hold(two, task, later) is None  # never held it
     lapsed = later + HOLD + timedelta(seconds=1)
     assert desk.store.renew_hold(one, task, lapsed) is None
+    desk.engine.dispose()
+
+
+def test_no_one_keeps_a_form_for_more_than_an_hour_by_asking_again(database_url: str) -> None:
+    desk = Desk(database_url, 2)
+    first_task, second_task = desk.ids
+    one, two, three = (desk.person(n) for n in ("one", "two", "three"))
+    assert desk.store.enter(two, first_task, desk.values(), 30.0, AT) == "open"
+    at = AT
+    while at < AT + MAX_HOLD - timedelta(minutes=5):  # one asks every quarter of an hour
+        assert desk.next_id(one, at) == first_task
+        at += timedelta(minutes=15)
+    # the first's last place is one's (held until an hour after it was handed to them)
+    assert desk.next_id(three, at - timedelta(minutes=10)) == second_task
+    assert desk.store.renew_hold(one, first_task, at) is None  # an hour since it was handed
+    assert desk.next_id(one, at) == second_task  # not the first again, for a while
+    assert desk.next_id(desk.person("four"), at) == first_task  # its place is free
+    desk.engine.dispose()
+
+
+def test_holds_compare_whatever_zone_the_clock_gives(database_url: str) -> None:
+    desk = Desk(database_url, 1)
+    (task,) = desk.ids
+    one, two, three = (desk.person(n) for n in ("one", "two", "three"))
+    wib = timezone(timedelta(hours=7))
+    assert desk.next_id(one) == task and desk.next_id(two) == task
+    assert desk.next_id(three, AT.astimezone(wib) + timedelta(minutes=1)) is None
+    with pytest.raises(ValueError, match="time zone"):
+        desk.store.next_task(three, AT.replace(tzinfo=None))
     desk.engine.dispose()

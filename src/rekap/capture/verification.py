@@ -21,6 +21,10 @@ HOLD = timedelta(minutes=20)
 """How long a task handed to a person stays theirs: while they type, it is handed to no more
 people than it needs entries; a hold that lapses (a closed laptop) frees the place."""
 
+MAX_HOLD = timedelta(hours=1)
+"""How long one person may hold one task, asking again and again: then its place goes to
+others (and it is not handed back to them for ``HOLD``)."""
+
 ENTRIES_NEEDED = {"open": 2, "adjudication": 1}
 """Entries a task takes in each state: two verifiers, then (if they disagree) one adjudicator."""
 

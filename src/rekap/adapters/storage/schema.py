@@ -209,8 +209,10 @@ verification_hold = Table(
     metadata,
     Column("task_id", Integer, ForeignKey("verification_task.id"), primary_key=True),
     Column("account_id", String(32), ForeignKey("account.id"), primary_key=True),
+    Column("held_since", String(40), nullable=False),
     Column("held_until", String(40), nullable=False),
     Column("skipped", Boolean, nullable=False, default=False),
+    Index("ix_hold_account", "account_id"),
 )
 
 # The live tally (migration 0002): each region's totals per contest, and what each TPS adds.

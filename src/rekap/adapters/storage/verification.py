@@ -116,7 +116,8 @@ class VerificationStore:
             if row is None:
                 return None
             until = hold(connection, int(str(row["id"])), principal.account_id, at)
-            return replace(self._task(connection, row), held_until=until.isoformat())
+            shown = until.astimezone(UTC).isoformat()
+            return replace(self._task(connection, row), held_until=shown)
 
     def renew_hold(self, principal: Principal, task_id: int, at: datetime) -> str | None:
         """Hold the task for the person from ``at`` again if they hold it now; when the new
@@ -124,7 +125,7 @@ class VerificationStore:
         with self.engine.begin() as connection:
             lock_holds(connection)
             until = renew(connection, task_id, principal.account_id, at)
-        return None if until is None else until.isoformat()
+        return None if until is None else until.astimezone(UTC).isoformat()
 
     def skip(self, principal: Principal, task_id: int, at: datetime) -> None:
         """Give a task back (a photo this person cannot read, a break): its place is free for

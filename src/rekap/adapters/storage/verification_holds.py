@@ -14,7 +14,7 @@ not events of the public log.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -26,7 +26,6 @@ from sqlalchemy import (
     insert,
     select,
     text,
-    update,
 )
 
 from rekap.adapters.storage.schema import (
@@ -37,7 +36,7 @@ from rekap.adapters.storage.schema import (
     verification_task,
 )
 from rekap.capture.access import Principal, Role
-from rekap.capture.verification import ENTRIES_NEEDED, HOLD
+from rekap.capture.verification import ENTRIES_NEEDED, HOLD, MAX_HOLD
 
 HOLD_LOCK = 0x7265_6B61_7001
 """PostgreSQL's advisory lock that serialises handing out tasks (SQLite transactions hold the
@@ -93,13 +92,7 @@ def choose(connection: Connection, principal: Principal, at: datetime) -> Mappin
     ).first()
     if row is not None:
         return dict(row._mapping)
-    skipped = dict(
-        connection.execute(
-            select(verification_hold.c.task_id, verification_hold.c.held_until).where(
-                verification_hold.c.account_id == me, verification_hold.c.skipped.is_(True)
-            )
-        ).all()
-    )
+    skipped = _set_aside(connection, me)
     needed, now = ENTRIES_NEEDED[stage_of(principal)], _stamp(at)
     later: Mapping[str, Any] | None = None  # the oldest with a place, skipped long enough ago
     after = 0
@@ -118,6 +111,29 @@ def choose(connection: Connection, principal: Principal, at: datetime) -> Mappin
             if later is None and str(skipped[task_id]) <= now:
                 later = dict(found)
         after = int(rows[-1]["id"])
+
+
+def _set_aside(connection: Connection, account_id: str) -> dict[int, str]:
+    """The tasks the person set aside, each with when it may be handed to them again (as a
+    stamp): those they skipped, and those they held for ``MAX_HOLD`` (``HOLD`` after that
+    last hold lapsed)."""
+    rows = connection.execute(
+        select(
+            verification_hold.c.task_id,
+            verification_hold.c.held_since,
+            verification_hold.c.held_until,
+            verification_hold.c.skipped,
+        ).where(verification_hold.c.account_id == account_id)
+    ).all()
+    aside: dict[int, str] = {}
+    for task_id, since, until, skipped in rows:
+        if skipped:
+            aside[int(task_id)] = str(until)
+            continue
+        ends = datetime.fromisoformat(str(until))
+        if ends >= datetime.fromisoformat(str(since)) + MAX_HOLD:  # their last hold of it
+            aside[int(task_id)] = _stamp(ends + HOLD)
+    return aside
 
 
 def _places_taken(
@@ -173,39 +189,39 @@ def may_enter(connection: Connection, principal: Principal, task_id: int, at: da
 
 def hold(connection: Connection, task_id: int, account_id: str, at: datetime) -> datetime:
     """Hold the task for the person from ``at`` (and no other: one enters one form at a
-    time); returns when the hold lapses."""
-    connection.execute(
+    time); returns when the hold lapses. Asking again extends a standing hold, never beyond
+    ``MAX_HOLD`` from when it began: then its place goes to others, and it is not handed back
+    to the person for ``HOLD`` (``_set_aside``), so no one keeps a form from everyone else by
+    asking for it again and again."""
+    since = _held_since(connection, task_id, account_id, at) or at
+    until = min(at + HOLD, since + MAX_HOLD)
+    connection.execute(  # their other standing hold, if any (a last one that lapsed stays)
         delete(verification_hold).where(
-            verification_hold.c.account_id == account_id, verification_hold.c.skipped.is_(False)
-        )
-    )
-    until = at + HOLD
-    _replace(connection, task_id, account_id, until, skipped=False)
-    return until
-
-
-def renew(connection: Connection, task_id: int, account_id: str, at: datetime) -> datetime | None:
-    """Hold the task for the person from ``at`` again, if their hold of it has not lapsed;
-    when the new hold lapses, or None."""
-    until = at + HOLD
-    renewed = connection.execute(
-        update(verification_hold)
-        .where(
-            verification_hold.c.task_id == task_id,
             verification_hold.c.account_id == account_id,
             verification_hold.c.skipped.is_(False),
             verification_hold.c.held_until > _stamp(at),
         )
-        .values(held_until=_stamp(until))
     )
-    return until if renewed.rowcount == 1 else None
+    _replace(connection, task_id, account_id, since, until, skipped=False)
+    return until
+
+
+def renew(connection: Connection, task_id: int, account_id: str, at: datetime) -> datetime | None:
+    """Hold the task for the person from ``at`` again, if their hold of it has not lapsed
+    (and not past ``MAX_HOLD``); when the new hold lapses, or None."""
+    since = _held_since(connection, task_id, account_id, at)
+    if since is None:  # (a standing hold began less than MAX_HOLD ago)
+        return None
+    until = min(at + HOLD, since + MAX_HOLD)
+    _replace(connection, task_id, account_id, since, until, skipped=False)
+    return until
 
 
 def skip(connection: Connection, task_id: int, account_id: str, at: datetime) -> None:
     """The person gives the task back: its place is free at once; it is not handed to them
     again for ``HOLD`` (others may take it meanwhile), and after that only when nothing else
     waits."""
-    _replace(connection, task_id, account_id, at + HOLD, skipped=True)
+    _replace(connection, task_id, account_id, at, at + HOLD, skipped=True)
 
 
 def release(connection: Connection, task_id: int, account_id: str | None = None) -> None:
@@ -217,29 +233,44 @@ def release(connection: Connection, task_id: int, account_id: str | None = None)
     connection.execute(query)
 
 
-def held_until(connection: Connection, task_id: int, account_id: str) -> str | None:
-    """When the person's hold of the task lapses (ISO 8601), or None."""
+def _held_since(
+    connection: Connection, task_id: int, account_id: str, at: datetime
+) -> datetime | None:
+    """Since when the person has held the task, if their hold stands at ``at``."""
     found = connection.execute(
-        select(verification_hold.c.held_until).where(
+        select(verification_hold.c.held_since).where(
             verification_hold.c.task_id == task_id,
             verification_hold.c.account_id == account_id,
             verification_hold.c.skipped.is_(False),
+            verification_hold.c.held_until > _stamp(at),
         )
     ).first()
-    return None if found is None else str(found[0])
+    return None if found is None else datetime.fromisoformat(str(found[0]))
 
 
 def _replace(
-    connection: Connection, task_id: int, account_id: str, until: datetime, skipped: bool
+    connection: Connection,
+    task_id: int,
+    account_id: str,
+    since: datetime,
+    until: datetime,
+    skipped: bool,
 ) -> None:
     release(connection, task_id, account_id)
     connection.execute(
         insert(verification_hold).values(
-            task_id=task_id, account_id=account_id, held_until=_stamp(until), skipped=skipped
+            task_id=task_id,
+            account_id=account_id,
+            held_since=_stamp(since),
+            held_until=_stamp(until),
+            skipped=skipped,
         )
     )
 
 
 def _stamp(at: datetime) -> str:
-    """A time as stored: ISO 8601 to the microsecond, so that stamps compare as text."""
-    return at.isoformat(timespec="microseconds")
+    """A time as stored: in UTC, ISO 8601 to the microsecond, so that stamps compare as text
+    whatever zone the caller's clock gives (a time without a zone is refused)."""
+    if at.tzinfo is None:
+        raise ValueError("a hold's time needs a time zone")
+    return at.astimezone(UTC).isoformat(timespec="microseconds")

@@ -267,6 +267,12 @@ WORDS: dict[str, tuple[str, str]] = {
         "Formulir ini disimpan untuk Anda sampai {time} UTC.",
         "This form is kept for you until {time} UTC.",
     ),
+    "hold_lapsed": (
+        "Formulir ini tidak lagi disimpan untuk Anda: bila dua orang lain sedang mengisinya, "
+        "entri Anda ditolak.",
+        "This form is no longer kept for you: if two others are entering it, your entry is "
+        "refused.",
+    ),
     "no_task": ("Tidak ada tugas di wilayah Anda saat ini.", "No task in your region right now."),
     "stats_help": (
         "Ketidaksepakatan dihitung terhadap angka final; ditandai bila di atas 20% (minimal 5 "

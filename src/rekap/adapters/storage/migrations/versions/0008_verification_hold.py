@@ -27,10 +27,13 @@ def upgrade() -> None:
             primary_key=True,
         ),
         sa.Column("account_id", sa.String(32), sa.ForeignKey("account.id"), primary_key=True),
+        sa.Column("held_since", sa.String(40), nullable=False),
         sa.Column("held_until", sa.String(40), nullable=False),
         sa.Column("skipped", sa.Boolean, nullable=False),
     )
+    op.create_index("ix_hold_account", "verification_hold", ["account_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_hold_account", table_name="verification_hold")
     op.drop_table("verification_hold")
