@@ -169,15 +169,24 @@ def test_a_publication_that_claimed_the_id_again_meanwhile_is_never_touched(
     assert f"snapshots/.claims/{KILLED}" in keys(s3_client, bucket)
 
 
-def test_a_publication_whose_claim_was_taken_over_does_not_switch(
-    connect: Connect, bucket: str, s3_client: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def stalled_a_day(
+    connect: Connect, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[S3SnapshotStore, S3SnapshotStore, Any]:
+    """A published first snapshot, and a publication of the next that has uploaded a file
+    and stalled for over a day (every claim is old enough to be judged abandoned)."""
     store = S3SnapshotStore(connect, bucket)
     publish(store, FIRST, None)
     stalled = S3SnapshotStore(connect, bucket)
     writer = stalled.begin(KILLED)
     writer.write("data/note.txt", b"half")
-    monkeypatch.setattr(leftovers, "ABANDONED_AFTER", timedelta(seconds=-1))  # a day later
+    monkeypatch.setattr(leftovers, "ABANDONED_AFTER", timedelta(seconds=-1))
+    return store, stalled, writer
+
+
+def test_a_publication_whose_claim_was_taken_over_does_not_switch(
+    connect: Connect, bucket: str, s3_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, stalled, writer = stalled_a_day(connect, bucket, monkeypatch)
     other = S3SnapshotStore(connect, bucket)
     other.clean_up()
     assert len(other.removed) == 1
@@ -299,13 +308,8 @@ def test_a_publication_killed_while_switching_keeps_its_objects(
 def test_a_reaper_between_a_commits_read_and_its_switch_never_leaves_latest_dangling(
     connect: Connect, bucket: str, s3_client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = S3SnapshotStore(connect, bucket)
-    publish(store, FIRST, None)
-    stalled = S3SnapshotStore(connect, bucket)
-    writer = stalled.begin(KILLED)
-    writer.write("data/note.txt", b"half")
+    store, stalled, writer = stalled_a_day(connect, bucket, monkeypatch)
     writer.write("manifest.json", manifest(KILLED, FIRST))
-    monkeypatch.setattr(leftovers, "ABANDONED_AFTER", timedelta(seconds=-1))  # a day later
     reaper = S3SnapshotStore(connect, bucket)
     read = stalled.get_with_tag
 
