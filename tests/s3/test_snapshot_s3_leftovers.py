@@ -191,7 +191,7 @@ def test_a_publication_whose_claim_was_taken_over_does_not_switch(
     other.clean_up()
     assert len(other.removed) == 1
     writer.write("manifest.json", manifest(KILLED, FIRST))  # the stalled one wakes up
-    with pytest.raises(PublicationBusy, match="no longer this publication's"):
+    with pytest.raises(PublicationBusy, match="not this publication's"):
         stalled.commit(KILLED)
     assert store.latest() == FIRST
 
@@ -335,3 +335,95 @@ def test_a_claim_with_an_impossible_process_number_fails_nothing(
     store = S3SnapshotStore(connect, bucket)
     publish(store, NEXT, None)
     assert store.removed == [] and store.latest() == NEXT
+
+
+def staged(store: S3SnapshotStore, snapshot_id: str, previous: str | None) -> None:
+    writer = store.begin(snapshot_id)
+    writer.write("data/note.txt", snapshot_id.encode())
+    writer.write("manifest.json", manifest(snapshot_id, previous))
+
+
+def test_a_switch_whose_answer_was_lost_is_published_and_never_removed(
+    connect: Connect, bucket: str, s3_client: Any
+) -> None:
+    """The switch is applied but its answer lost; another publication switches on top of it
+    before the client tries again (412): it was published all the same."""
+    publish(S3SnapshotStore(connect, bucket), FIRST, None)
+    mine, other = S3SnapshotStore(connect, bucket), S3SnapshotStore(connect, bucket)
+    staged(mine, KILLED, FIRST)
+    staged(other, NEXT, KILLED)
+    put = mine._put_pointer
+
+    def answer_lost(name: str, data: bytes, kind: str, **condition: str) -> bool:
+        done = put(name, data, kind, **condition)
+        if name == "latest.json":
+            other.commit(NEXT)
+            return False  # what the client's second try is answered
+        return done
+
+    mine._put_pointer = answer_lost  # type: ignore[method-assign]
+    mine.commit(KILLED)  # not a failure
+    assert mine.latest() == NEXT
+    assert mine.read(KILLED, "manifest.json") is not None
+    assert not [k for k in keys(s3_client, bucket) if ".claims/" in k]
+
+
+def test_an_abort_never_touches_what_a_reaper_freed_for_another(
+    connect: Connect, bucket: str, s3_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, stalled, _ = stalled_a_day(connect, bucket, monkeypatch)
+    reaper, other = S3SnapshotStore(connect, bucket), S3SnapshotStore(connect, bucket)
+    read = stalled.get_with_tag
+    started: list[bool] = []
+
+    def reaped_meanwhile(key: str) -> Any:
+        found = read(key)
+        if ".claims/" in key and not started:  # the abort has read its claim: others run
+            started.append(True)
+            reaper.clean_up()
+            other.begin(KILLED).write("data/note.txt", b"another upload")
+        return found
+
+    monkeypatch.setattr(stalled, "get_with_tag", reaped_meanwhile)
+    stalled.abort(KILLED)
+    assert len(reaper.removed) == 1
+    assert other.read(KILLED, "data/note.txt") == b"another upload"
+    assert f"snapshots/.claims/{KILLED}" in keys(s3_client, bucket)
+
+
+def test_a_store_that_did_not_begin_a_snapshot_neither_switches_nor_removes_it(
+    connect: Connect, bucket: str, s3_client: Any
+) -> None:
+    publish(S3SnapshotStore(connect, bucket), FIRST, None)
+    running = S3SnapshotStore(connect, bucket)
+    staged(running, KILLED, FIRST)
+    stranger = S3SnapshotStore(connect, bucket)
+    stranger.abort(KILLED)
+    with pytest.raises(PublicationBusy, match="begun elsewhere"):
+        stranger.commit(KILLED)
+    assert running.read(KILLED, "data/note.txt") == KILLED.encode()
+    running.commit(KILLED)
+    assert running.latest() == KILLED
+
+
+def test_a_mark_applied_whose_answer_was_lost_is_still_the_publications_own(
+    connect: Connect, bucket: str, s3_client: Any
+) -> None:
+    publish(S3SnapshotStore(connect, bucket), FIRST, None)
+    mine = S3SnapshotStore(connect, bucket)
+    staged(mine, KILLED, FIRST)
+    put = mine._put_if
+
+    def applied_then_lost(condition: dict[str, str], **request: Any) -> bool:
+        put(condition, **request)
+        if ".claims/" in request["Key"] and "IfMatch" in condition:
+            raise OSError("the connection reset after the PUT was applied")
+        return True
+
+    mine._put_if = applied_then_lost  # type: ignore[method-assign]
+    with pytest.raises(OSError, match="connection reset"):
+        mine.commit(KILLED)
+    del mine._put_if  # the bucket answers again
+    mine.abort(KILLED)
+    assert mine.warnings == []
+    assert not [k for k in keys(s3_client, bucket) if KILLED in k]

@@ -33,7 +33,13 @@ from rekap.adapters.snapshot_dir import (
     UnsafePath,
     plain_id,
 )
-from rekap.adapters.snapshot_s3_leftovers import ABANDONED_AFTER, holder, remove_abandoned
+from rekap.adapters.snapshot_s3_leftovers import (
+    ABANDONED_AFTER,
+    UNKNOWN,
+    holder,
+    published,
+    remove_abandoned,
+)
 from rekap.publish import paths
 from rekap.publish.ports import FileEntry
 from rekap.publish.previous import checked_previous, named_previous
@@ -135,8 +141,12 @@ class S3SnapshotStore:
         self.removed: list[str] = []
         """What ``begin`` removed: snapshots of publications killed outright, never published
         (``snapshot_s3_leftovers``)."""
-        self._claims: dict[str, bytes] = {}
-        """The claim this store wrote for each snapshot id it is publishing."""
+        self._claims: dict[str, list[bytes]] = {}
+        """The claims this store wrote for each snapshot id it is publishing (the first, then
+        each rewritten with a mark)."""
+        self._switching: set[str] = set()
+        """The snapshots whose claim this store marked as switching (``latest.json`` may name
+        them from then on)."""
         self._cleaned = False
 
     @classmethod
@@ -232,7 +242,8 @@ class S3SnapshotStore:
         if next(self._keys(prefix), None) is not None:  # a publication that ended meanwhile
             self.release_claim(snapshot_id)
             raise SnapshotExists(f"snapshot {snapshot_id} exists already in {self.location()}")
-        self._claims[snapshot_id] = claim
+        self._claims[snapshot_id] = [claim]
+        self._switching.discard(snapshot_id)
         return S3SnapshotWriter(self.client, self.bucket, prefix)
 
     def release_claim(self, snapshot_id: str) -> None:
@@ -264,41 +275,37 @@ class S3SnapshotStore:
             raise
         return True
 
-    def _still_mine(self, snapshot_id: str) -> bool:
-        """Whether the claim this store wrote for the snapshot is still there (True when it
-        wrote none: a snapshot begun elsewhere)."""
-        mine = self._claims.get(snapshot_id)
-        return mine is None or self.get(self._claim_key(snapshot_id)) == mine
+    def _own_claim(self, snapshot_id: str) -> str | None:
+        """The ETag of the snapshot's claim while it is one this store wrote, else None (a
+        store that did not begin the snapshot owns no claim of it)."""
+        bodies = self._claims.get(snapshot_id)
+        if not bodies:
+            return None
+        found = self.get_with_tag(self._claim_key(snapshot_id))
+        return found[1] if found is not None and found[0] in bodies else None
 
-    def _mark_switching(self, snapshot_id: str) -> bool:
-        """Mark this publication's claim as switching, with a PUT conditional on the version
-        read being this publication's own: from then on nothing takes the claim over (a
-        reaper's PUT is conditional on the version it listed) and nothing removes the
-        snapshot's objects. False when the claim is no longer this publication's. A snapshot
-        begun elsewhere (no claim written here) is not marked."""
-        mine = self._claims.get(snapshot_id)
-        if mine is None:
-            return True
-        key = self._claim_key(snapshot_id)
-        found = self.get_with_tag(key)
-        if found is None or found[0] != mine:
+    def _rewrite_claim(self, snapshot_id: str, **marks: bool) -> bool:
+        """Add ``marks`` to this store's claim of the snapshot with a PUT conditional on the
+        version read being its own (a reaper's take-over is conditional on the version it
+        listed: of the two, one wins). False when the claim is no longer this store's. The
+        new body counts as this store's before the PUT, so a PUT applied whose answer was
+        lost is recognised."""
+        tag = self._own_claim(snapshot_id)
+        if tag is None:
             return False
-        marked = json.loads(mine) | {"switching": True}
-        body = (json.dumps(marked) + "\n").encode()
+        bodies = self._claims[snapshot_id]
+        body = (json.dumps(json.loads(bodies[-1]) | marks) + "\n").encode()
+        bodies.append(body)
+        key = self._claim_key(snapshot_id)
         request = {"Bucket": self.bucket, "Key": key, "Body": body}
         try:
-            switching = self._put_if(
-                {"IfMatch": found[1]}, **request, ContentType="application/json"
-            )
+            written = self._put_if({"IfMatch": tag}, **request, ContentType="application/json")
         except Exception as error:
             if error_code(error) in MISSING:  # removed since it was read
                 return False
             raise
         # refused, unless it is a PUT the client tried again after its first answer was lost
-        if not switching and self.get(key) != body:
-            return False
-        self._claims[snapshot_id] = body
-        return True
+        return written or self.get(key) == body
 
     def get_with_tag(self, key: str) -> tuple[bytes, str] | None:
         """An object's bytes and ETag, or None when there is no such key."""
@@ -326,20 +333,34 @@ class S3SnapshotStore:
         )
         if names and previous != current.get("snapshot_id"):
             raise moved
-        if not self._mark_switching(snapshot_id):
+        if not self._rewrite_claim(snapshot_id, switching=True):
             raise PublicationBusy(
-                f"the claim of snapshot {snapshot_id} in {self.location()} is no longer this "
-                f"publication's: it stalled for over {ABANDONED_AFTER.total_seconds() / 3600:.0f} "
-                "hours and what it uploaded may have been removed; nothing was switched"
+                f"the claim of snapshot {snapshot_id} in {self.location()} is not this "
+                "publication's (it was begun elsewhere, or it stalled for over "
+                f"{ABANDONED_AFTER.total_seconds() / 3600:.0f} hours and what it uploaded may "
+                "have been removed); nothing was switched"
             )
         pointer = {"snapshot_id": snapshot_id, "manifest_sha256": _sha256(manifest)}
         # switched only if latest.json is still the one just read (its ETag): a publication
         # that finished between the read and this PUT makes it fail, not go back
         condition = ({"IfMatch": tag} if tag else {"IfNoneMatch": "*"}) if names else {}
         data = json.dumps(pointer).encode() + b"\n"
-        switched = self._put_pointer(POINTER, data, "application/json", **condition)
+        self._switching.add(snapshot_id)
+        try:
+            switched = self._put_pointer(POINTER, data, "application/json", **condition)
+        except Exception:
+            # an answer lost after the PUT was applied: published all the same
+            if published(self, snapshot_id, previous if names else UNKNOWN) is not True:
+                raise
+            switched = True  # (the plain copy and the claim's release follow)
         # refused, unless it is a PUT the client tried again after its first answer was lost
-        if not switched and self.pointer() != pointer:
+        # (and another publication may have switched on top of it since)
+        before = previous if names else UNKNOWN
+        if (
+            not switched
+            and self.pointer() != pointer
+            and published(self, snapshot_id, before) is not True
+        ):
             raise moved
         self._after_switch(snapshot_id)
         return self.location(snapshot_id)
@@ -367,17 +388,30 @@ class S3SnapshotStore:
             )
 
     def abort(self, snapshot_id: str) -> None:
-        """Delete what a failed publication uploaded, unless the pointer names it already,
-        and free its id."""
-        if not self._still_mine(snapshot_id):
+        """Delete what a failed publication uploaded and free its id: only while its claim is
+        this store's (marked as aborting first, so no reaper takes it over meanwhile), and,
+        once the switch was tried, only when ``latest.json`` and the snapshots after it
+        certainly never named it (else its claim is released, or everything is left with a
+        warning when that cannot be told)."""
+        if not self._rewrite_claim(snapshot_id, aborting=True):
             self.warnings.append(
-                f"the claim of snapshot {snapshot_id} is no longer this publication's: what is "
+                f"the claim of snapshot {snapshot_id} is not this publication's: what is "
                 f"under {self.location(snapshot_id)} is left to the one that holds it"
             )
             return
-        if self.pointer().get("snapshot_id") == snapshot_id:
-            self.release_claim(snapshot_id)
-            return
+        if snapshot_id in self._switching:
+            manifest = self.get(self._prefix(snapshot_id) + paths.MANIFEST_FILE)
+            names, previous = named_previous(manifest) if manifest else (False, None)
+            state = published(self, snapshot_id, previous if names else UNKNOWN)
+            if state is True:
+                self.release_claim(snapshot_id)
+                return
+            if state is None:
+                self.warnings.append(
+                    f"{self.location(snapshot_id)} may have been switched to before the "
+                    "publication failed, and the chain of snapshots cannot tell: left as it is"
+                )
+                return
         self.delete_snapshot_objects(snapshot_id)
         self.release_claim(snapshot_id)
 
