@@ -427,3 +427,37 @@ def test_a_mark_applied_whose_answer_was_lost_is_still_the_publications_own(
     mine.abort(KILLED)
     assert mine.warnings == []
     assert not [k for k in keys(s3_client, bucket) if KILLED in k]
+
+
+def test_a_switch_applied_whose_answer_was_lost_is_reported_as_published(
+    connect: Connect, bucket: str, s3_client: Any, tmp_path: Any
+) -> None:
+    publish(S3SnapshotStore(connect, bucket), FIRST, None)
+    folder = tmp_path / KILLED
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "note.txt").write_bytes(b"x")
+    (folder / "manifest.json").write_bytes(manifest(KILLED, FIRST))
+    mine = S3SnapshotStore(connect, bucket)
+    put, read = mine._put_pointer, mine._pointer_and_tag
+    lost: list[bool] = []
+    failed_read: list[bool] = []
+
+    def answer_lost(name: str, data: bytes, kind: str, **condition: str) -> bool:
+        done = put(name, data, kind, **condition)
+        if name == "latest.json":
+            lost.append(True)
+            raise OSError("the connection reset after the PUT was applied")
+        return done
+
+    def read_once_failing() -> Any:
+        if lost and not failed_read:  # the check right after fails too
+            failed_read.append(True)
+            raise OSError("a passing read error")
+        return read()
+
+    mine._put_pointer = answer_lost  # type: ignore[method-assign]
+    mine._pointer_and_tag = read_once_failing  # type: ignore[method-assign]
+    assert mine.upload(folder) == mine.location(KILLED)  # published, and said so
+    assert mine.latest() == KILLED and mine.read(KILLED, "manifest.json") is not None
+    assert any("it is published" in w for w in mine.warnings)
+    assert not [k for k in keys(s3_client, bucket) if ".claims/" in k]

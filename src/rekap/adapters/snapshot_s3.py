@@ -14,6 +14,7 @@ snapshot into a folder for ``rekap recount``. See docs/decisions/0003-object-sto
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -144,6 +145,9 @@ class S3SnapshotStore:
         self._claims: dict[str, list[bytes]] = {}
         """The claims this store wrote for each snapshot id it is publishing (the first, then
         each rewritten with a mark)."""
+        self.published_after_all: set[str] = set()
+        """Snapshots whose publication failed after the switch had been applied (its answer
+        lost): ``abort`` found ``latest.json`` naming them and removed nothing."""
         self._switching: set[str] = set()
         """The snapshots whose claim this store marked as switching (``latest.json`` may name
         them from then on)."""
@@ -404,6 +408,7 @@ class S3SnapshotStore:
             names, previous = named_previous(manifest) if manifest else (False, None)
             state = published(self, snapshot_id, previous if names else UNKNOWN)
             if state is True:
+                self.published_after_all.add(snapshot_id)
                 self.release_claim(snapshot_id)
                 return
             if state is None:
@@ -455,14 +460,24 @@ class S3SnapshotStore:
             with ThreadPoolExecutor(max(1, threads)) as pool:
                 list(pool.map(send, (p for p in folder.rglob("*") if p.is_file())))
             return self.commit(snapshot_id)
-        except BaseException:
+        except Exception as error:
             try:
                 self.abort(snapshot_id)
-            except Exception as error:  # the bucket away: the first error is the one to say
+            except Exception as failure:  # the bucket away: the first error is the one to say
                 self.warnings.append(
                     f"what was uploaded under {self.location(snapshot_id)} could not be "
-                    f"deleted ({error}), nor its claim: nothing points at it"
+                    f"deleted ({failure}), nor its claim"
                 )
+            if snapshot_id in self.published_after_all:
+                self.warnings.append(
+                    f"the switch to {snapshot_id} answered with an error ({error}), but "
+                    f"{POINTER} names it: it is published"
+                )
+                return self.location(snapshot_id)
+            raise
+        except BaseException:  # interrupted: the abort's own checks keep what was named
+            with contextlib.suppress(Exception):
+                self.abort(snapshot_id)
             raise
 
     def pointer(self) -> dict[str, Any]:
