@@ -148,9 +148,6 @@ class S3SnapshotStore:
         self.published_after_all: set[str] = set()
         """Snapshots whose publication failed after the switch had been applied (its answer
         lost): ``abort`` found ``latest.json`` naming them and removed nothing."""
-        self._switching: set[str] = set()
-        """The snapshots whose claim this store marked as switching (``latest.json`` may name
-        them from then on)."""
         self._cleaned = False
 
     @classmethod
@@ -247,7 +244,6 @@ class S3SnapshotStore:
             self.release_claim(snapshot_id)
             raise SnapshotExists(f"snapshot {snapshot_id} exists already in {self.location()}")
         self._claims[snapshot_id] = [claim]
-        self._switching.discard(snapshot_id)
         return S3SnapshotWriter(self.client, self.bucket, prefix)
 
     def release_claim(self, snapshot_id: str) -> None:
@@ -311,6 +307,12 @@ class S3SnapshotStore:
         # refused, unless it is a PUT the client tried again after its first answer was lost
         return written or self.get(key) == body
 
+    def _switch_tried(self, snapshot_id: str) -> bool:
+        """Whether this store marked its claim of the snapshot as switching (``latest.json``
+        may name the snapshot from then on)."""
+        bodies = self._claims.get(snapshot_id, [])
+        return any(json.loads(body).get("switching") for body in bodies)
+
     def get_with_tag(self, key: str) -> tuple[bytes, str] | None:
         """An object's bytes and ETag, or None when there is no such key."""
         try:
@@ -349,7 +351,6 @@ class S3SnapshotStore:
         # that finished between the read and this PUT makes it fail, not go back
         condition = ({"IfMatch": tag} if tag else {"IfNoneMatch": "*"}) if names else {}
         data = json.dumps(pointer).encode() + b"\n"
-        self._switching.add(snapshot_id)
         try:
             switched = self._put_pointer(POINTER, data, "application/json", **condition)
         except Exception:
@@ -403,7 +404,7 @@ class S3SnapshotStore:
                 f"under {self.location(snapshot_id)} is left to the one that holds it"
             )
             return
-        if snapshot_id in self._switching:
+        if self._switch_tried(snapshot_id):
             manifest = self.get(self._prefix(snapshot_id) + paths.MANIFEST_FILE)
             names, previous = named_previous(manifest) if manifest else (False, None)
             state = published(self, snapshot_id, previous if names else UNKNOWN)
