@@ -1,6 +1,8 @@
 """Verification tasks handed out, on SQLite and PostgreSQL: a task goes to no more people at
 once than it still needs entries, a hold lapses, an entry or a skip frees its place, and two
-people asking at once for a task's last place do not both get it."""
+people asking at once for a task's last place do not both get it. Which task is drawn at
+random among the oldest with a place; only a task handed to a person is entered or skipped,
+and skips are limited."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy import event as sqlalchemy_event
 
 from rekap.adapters.storage.accounts import AccountStore
@@ -20,7 +22,7 @@ from rekap.adapters.storage.migrate import upgrade
 from rekap.adapters.storage.schema import verification_hold, verification_task
 from rekap.adapters.storage.verification import VerificationRefused, VerificationStore
 from rekap.capture.access import Principal, Role
-from rekap.capture.verification import HOLD, MAX_HOLD
+from rekap.capture.verification import HOLD, MAX_HOLD, SKIP_WINDOW, SKIPS_ALLOWED
 from rekap.data import election_2024
 from rekap.domain.form import c_hasil_ppwp
 
@@ -29,16 +31,19 @@ DESA = "3310052013"
 
 
 class Desk:
-    """A store with open tasks of one desa and verifiers of it."""
+    """A store with open tasks of one desa and verifiers of it. With ``among=1`` (unless a
+    test says otherwise) the draw is plain: the oldest task with a place is handed out, so a
+    test can say which one a person gets."""
 
-    def __init__(self, database_url: str, tasks: int) -> None:
+    def __init__(self, database_url: str, tasks: int, among: int = 1, pick: Any = None) -> None:
         self.engine: Engine = open_engine(database_url)
         upgrade(self.engine)
         election = election_2024()
         form = c_hasil_ppwp(election.contest("ppwp").dapil[0])
         log = EventLog(self.engine)
         self.accounts = AccountStore(self.engine, log)
-        self.store = VerificationStore(self.engine, log, form, election)
+        extra = {} if pick is None else {"pick": pick}
+        self.store = VerificationStore(self.engine, log, form, election, among, **extra)
         self.form = form
         with self.engine.begin() as connection:
             for number in range(1, tasks + 1):
@@ -129,7 +134,7 @@ def test_an_entry_never_takes_someone_elses_place(database_url: str) -> None:
     one, two, three = (desk.person(n) for n in ("one", "two", "three"))
     assert desk.next_id(one) == task and desk.next_id(two) == task
     refused = pytest.raises(VerificationRefused, match="others are entering this form")
-    with refused:  # never handed the task: both places are held
+    with pytest.raises(VerificationRefused, match="not handed to you"):  # asked for nothing
         desk.store.enter(three, task, desk.values(), 30.0, AT)
     later = AT + HOLD + timedelta(seconds=1)
     assert desk.next_id(one, later) == task  # one asks again in time: held again
@@ -171,6 +176,7 @@ def test_adjudication_is_handed_to_one_adjudicator(database_url: str) -> None:
     one, two = desk.person("one"), desk.person("two")
     judge, other_judge = (desk.person(n, Role.ADJUDICATOR) for n in ("judge", "other judge"))
     assert desk.next_id(judge) is None  # open: not an adjudicator's yet
+    assert desk.next_id(one) == task and desk.next_id(two) == task
     desk.store.enter(one, task, desk.values(1), 30.0, AT)
     assert desk.store.enter(two, task, desk.values(2), 30.0, AT) == "adjudication"
     assert desk.next_id(judge) == task
@@ -192,6 +198,7 @@ def test_a_task_that_moves_on_while_someone_asks_keeps_no_stale_hold(database_ur
     (task,) = desk.ids
     one, two, three = (desk.person(n) for n in ("one", "two", "three"))
     judge = desk.person("judge", Role.ADJUDICATOR)
+    assert desk.next_id(one) == task and desk.next_id(two) == task
     desk.store.enter(one, task, desk.values(1), 30.0, AT)  # one place left
     entering = threading.Event()
 
@@ -286,6 +293,7 @@ def test_no_one_keeps_a_form_for_more_than_an_hour_by_asking_again(database_url:
     desk = Desk(database_url, 2)
     first_task, second_task = desk.ids
     one, two, three = (desk.person(n) for n in ("one", "two", "three"))
+    assert desk.next_id(two) == first_task
     assert desk.store.enter(two, first_task, desk.values(), 30.0, AT) == "open"
     at = AT
     while at < AT + MAX_HOLD - timedelta(minutes=5):  # one asks every quarter of an hour
@@ -308,4 +316,83 @@ def test_holds_compare_whatever_zone_the_clock_gives(database_url: str) -> None:
     assert desk.next_id(three, AT.astimezone(wib) + timedelta(minutes=1)) is None
     with pytest.raises(ValueError, match="time zone"):
         desk.store.next_task(three, AT.replace(tzinfo=None))
+    desk.engine.dispose()
+
+
+def test_a_task_is_drawn_among_the_oldest_with_a_place(database_url: str) -> None:
+    offered: list[list[int]] = []
+
+    def first_of(candidates: Any) -> Any:
+        offered.append([int(c["id"]) for c in candidates])
+        return candidates[0]
+
+    desk = Desk(database_url, 8, among=3, pick=first_of)
+    ids = desk.ids
+    one, two, three = (desk.person(n) for n in ("one", "two", "three"))
+    assert desk.next_id(one) == ids[0] and offered[-1] == ids[:3]
+    assert desk.next_id(two) == ids[0] and offered[-1] == ids[:3]
+    assert desk.next_id(three) == ids[1] and offered[-1] == ids[1:4]  # the first is full
+    desk.store.skip(three, ids[1], AT)
+    assert desk.next_id(three) == ids[2] and offered[-1] == ids[2:5]  # not what they skipped
+    desk.engine.dispose()
+
+
+def test_the_draw_is_random_among_the_oldest(database_url: str) -> None:
+    desk = Desk(database_url, 12, among=5, pick=None)  # the store's own draw
+    one = desk.person("one")
+    handed = []
+    for _ in range(20):
+        handed.append(desk.next_id(one))
+        with desk.engine.begin() as connection:  # forget the hold: the next ask draws anew
+            connection.execute(delete(verification_hold))
+    assert set(handed) <= set(desk.ids[:5])
+    assert len(set(handed)) > 1  # twenty draws all alike: one chance in 5**19
+    desk.engine.dispose()
+
+
+def test_only_a_task_handed_to_a_person_is_entered_or_skipped(database_url: str) -> None:
+    desk = Desk(database_url, 2)
+    first, second = desk.ids
+    one = desk.person("one")
+    not_handed = pytest.raises(VerificationRefused, match="not handed to you")
+    with not_handed:  # by its number, a place free: still not theirs to choose
+        desk.store.enter(one, second, desk.values(), 30.0, AT)
+    with not_handed:  # skipping a form never seen would steer the draw
+        desk.store.skip(one, second, AT)
+    assert desk.next_id(one) == first
+    desk.store.skip(one, first, AT)
+    with not_handed:  # given back
+        desk.store.enter(one, first, desk.values(), 30.0, AT)
+    with not_handed:
+        desk.store.skip(one, first, AT)
+    assert desk.next_id(one) == second
+    assert desk.store.enter(one, second, desk.values(), 30.0, AT) == "open"
+    desk.engine.dispose()
+
+
+def test_skips_are_limited_each_hour_and_kept(database_url: str) -> None:
+    desk = Desk(database_url, SKIPS_ALLOWED + 2)
+    one, two, three = (desk.person(n) for n in ("one", "two", "three"))
+    at = AT
+    for _ in range(SKIPS_ALLOWED):
+        task = desk.next_id(one, at)
+        assert task is not None
+        desk.store.skip(one, task, at)
+        at += timedelta(minutes=1)
+    # two others enter the first form one skipped: it closes, one's skip of it still counts
+    first = desk.ids[0]
+    assert desk.next_id(two, at) == first and desk.next_id(three, at) == first
+    desk.store.enter(two, first, desk.values(), 30.0, at)
+    assert desk.store.enter(three, first, desk.values(), 30.0, at) == "verified"
+    task = desk.next_id(one, at)
+    assert task is not None
+    with pytest.raises(VerificationRefused, match=f"skipped {SKIPS_ALLOWED} forms") as refused:
+        desk.store.skip(one, task, at)
+    assert refused.value.code == "rate_limited"
+    assert "after 21:00 UTC" in str(refused.value)  # an hour after the first skip
+    # an hour after their first skip, one more is allowed (their hold of it lapsed meanwhile)
+    desk.store.skip(one, task, AT + SKIP_WINDOW + timedelta(seconds=1))
+    rows = {r["account_id"]: r for r in desk.store.statistics()}
+    assert rows[one.account_id]["skipped"] == SKIPS_ALLOWED + 1
+    assert rows[one.account_id]["entries"] == 0  # listed for their skips alone
     desk.engine.dispose()

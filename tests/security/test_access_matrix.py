@@ -154,6 +154,7 @@ def _put_for_a(world: World, actor: Actor) -> httpx.Response:
 
 
 def _enter_a(world: World, actor: Actor) -> httpx.Response:
+    world.hand(actor, world.tasks[TPS_A])  # (to anyone: whether they may enter is tested)
     answer: httpx.Response = world.client.post(
         f"/api/v1/verification/tasks/{world.tasks[TPS_A]}/entries",
         json={"values": _values(world), "seconds": 30.0},
@@ -163,6 +164,7 @@ def _enter_a(world: World, actor: Actor) -> httpx.Response:
 
 
 def _enter_c_on_the_page(world: World, actor: Actor) -> httpx.Response:
+    world.hand(actor, world.tasks[TPS_C])
     form = {k: str(v) for k, v in _values(world).items()}
     answer: httpx.Response = world.client.post(
         f"/verifikasi/tugas/{world.tasks[TPS_C]}", data=form, headers=actor.headers
@@ -180,15 +182,19 @@ def _skip_task(world: World) -> int:
 
 
 def _skip(world: World, actor: Actor) -> httpx.Response:
+    task = _skip_task(world)
+    world.hand(actor, task)  # (to anyone: whether they may skip it is what is tested)
     answer: httpx.Response = world.client.post(
-        f"/api/v1/verification/tasks/{_skip_task(world)}/skip", headers=actor.headers
+        f"/api/v1/verification/tasks/{task}/skip", headers=actor.headers
     )
     return answer
 
 
 def _skip_on_the_page(world: World, actor: Actor) -> httpx.Response:
+    task = _skip_task(world)
+    world.hand(actor, task)
     answer: httpx.Response = world.client.post(
-        f"/verifikasi/tugas/{_skip_task(world)}/lewati", headers=actor.headers
+        f"/verifikasi/tugas/{task}/lewati", headers=actor.headers
     )
     return answer
 
@@ -496,6 +502,7 @@ def test_the_uploader_never_verifies_their_own_form(world: World) -> None:
     # Anyone else of the kabupaten may enter it.
     stranger = world.enrol("verifier of own tps 1", Role.VERIFIER, kode[:6])
     assert next_task(world, stranger) is not None
+    world.hand(stranger, task_id)  # drawn among the kabupaten's forms: this one, say
     assert enter(world, stranger, task_id, CLEAN_FORM).status_code == 201
 
 

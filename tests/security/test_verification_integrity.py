@@ -22,8 +22,9 @@ from rekap.adapters.storage.forms import task_open
 from rekap.adapters.storage.schema import tps_result
 from rekap.adapters.storage.verification import entry_digest
 from rekap.capture.access import Role
+from rekap.capture.verification import SKIPS_ALLOWED
 from rekap.reading.result import FieldReading, PageReading
-from tests.security.world import CAPTURED, World, abstaining_reader
+from tests.security.world import CAPTURED, Actor, World, abstaining_reader
 
 DESA = "3310052013"
 
@@ -33,10 +34,16 @@ def _values(world: World, value: int = 0) -> dict[str, int]:
 
 
 def _enter(world: World, headers: dict[str, str], task: int, values: object) -> httpx.Response:
+    """The person enters the task, handed to them first (``World.hand``)."""
+    world.hand(_actor(world, headers), task)
     answer: httpx.Response = world.client.post(
         f"/api/v1/verification/tasks/{task}/entries", json={"values": values}, headers=headers
     )
     return answer
+
+
+def _actor(world: World, headers: dict[str, str]) -> Actor:
+    return next(a for a in world.actors.values() if a.token and a.headers == headers)
 
 
 def _people(world: World, tag: str) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
@@ -117,6 +124,30 @@ def test_an_adjudicator_of_another_region_sees_nothing_of_a_task(world: World) -
     assert "far v1" not in answer.text and "far v2" not in answer.text
 
 
+def test_skipping_is_limited_and_the_admin_sees_who_skips(world: World) -> None:
+    """Skipping again and again would walk to a chosen form (forms are drawn among the
+    oldest): a person skips at most SKIPS_ALLOWED an hour, and an admin sees the counts."""
+    officer = world.enrol("officer skipped", Role.OFFICER, "3310052014005")
+    task = world.photograph(officer)
+    first, _, _ = _people(world, "skipper")
+    skipper = _actor(world, first)
+    url = f"/api/v1/verification/tasks/{task}/skip"
+    refused = world.client.post(url, headers=first)
+    assert refused.status_code == 409  # not handed to them: skipping it would steer the draw
+    for _ in range(SKIPS_ALLOWED):
+        world.hand(skipper, task)
+        assert world.client.post(url, headers=first).status_code == 204
+    world.hand(skipper, task)
+    answer = world.client.post(url, headers=first)
+    assert answer.status_code == 429, answer.text
+    assert answer.json()["error"]["code"] == "rate_limited"
+    assert "skip again after" in answer.json()["error"]["message"]
+    stats = world.client.get(
+        "/api/v1/verification/statistics", headers=world.actors["admin"].headers
+    ).json()["verifiers"]
+    assert {r["account_id"]: r["skipped"] for r in stats}[skipper.account_id] == SKIPS_ALLOWED
+
+
 @pytest.fixture
 def lingering(world: World) -> Any:
     """Each worker thread lingers after reading a task's entries, inside its transaction."""
@@ -142,6 +173,9 @@ def test_two_verifiers_entering_at_once_are_taken_one_after_the_other(
     people = [world.enrol(f"race v{i}", Role.VERIFIER, DESA[:4]) for i in (1, 2)]
     values = _values(world, 5)
     states: list[str] = []
+
+    for person in people:
+        world.hand(person, task)
 
     def enter(i: int) -> None:
         principal = world.principal(people[i])
@@ -236,6 +270,8 @@ def test_a_photo_read_while_an_entry_closes_the_task_waits_its_turn(world: World
     task = world.photograph(officer)
     first, second = (world.enrol(f"turn v{i}", Role.VERIFIER, DESA[:4]) for i in (1, 2))
     values = _values(world, 5)
+    world.hand(first, task)
+    world.hand(second, task)
     world.context.verification.enter(world.principal(first), task, values, 1.0, CAPTURED)
     assert world.upload(officer, kode, 1) == 201
     reading_started = threading.Event()
@@ -278,8 +314,9 @@ def test_a_later_photo_does_not_overrule_what_people_verified(world: World) -> N
     task = world.photograph(officer)
     entry = {f.id: COHERENT.get(f.id, 0) for f in world.context.form.fields}
     for name in ("verified v1", "verified v2"):
-        person = world.principal(world.enrol(name, Role.VERIFIER, DESA[:4]))
-        state = world.context.verification.enter(person, task, entry, 1.0, CAPTURED)
+        actor = world.enrol(name, Role.VERIFIER, DESA[:4])
+        world.hand(actor, task)
+        state = world.context.verification.enter(world.principal(actor), task, entry, 1.0, CAPTURED)
     assert state == "verified"
     query = select(tps_result.c.fields, tps_result.c.source_kind).where(
         tps_result.c.kode_tps == kode

@@ -53,6 +53,19 @@ def app(dataset: Dataset) -> FastAPI:
 
 
 @pytest.fixture
+def plain_draw(dataset: Dataset) -> Iterator[None]:
+    """The oldest form with a place is handed out (not one drawn at random among the oldest):
+    for a test that says which form each person is handed."""
+    store = dataset.context.verification
+    among = store.among
+    store.among = 1
+    try:
+        yield
+    finally:
+        store.among = among
+
+
+@pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
     """A fresh client (no cookies) per test, over the one app."""
     with TestClient(app, raise_server_exceptions=True) as test_client:

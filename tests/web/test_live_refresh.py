@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from rekap.adapters.storage.verification_holds import hold
 from rekap.capture.access import Role
 from rekap.tally.rebuild import rebuild
 from rekap.web.context import utc_now
@@ -25,6 +26,8 @@ def test_an_update_equals_a_rebuild_and_the_pages_follow(app: FastAPI, dataset: 
     assert task is not None
     truth = dict(dataset.truth[task.kode_tps].actual)
     store.enter(first, task.id, truth, 30.0, utc_now())
+    with dataset.context.engine.begin() as connection:  # as if the draw handed it to them
+        hold(connection, task.id, second.account_id, utc_now())
     assert store.enter(second, task.id, truth, 31.0, utc_now()) == "verified"
 
     version = portal.queries.version()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from rekap.web.access import TOKEN_COOKIE
 from tests.web.dataset import DESA, Dataset
 
 MACHINE_HEADER = "Bacaan mesin"
+pytestmark = pytest.mark.usefixtures("plain_draw")  # each test says which form is handed
 
 
 def person(app: FastAPI, token: str) -> TestClient:

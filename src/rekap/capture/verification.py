@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from rekap.domain.election import Election
@@ -27,6 +27,28 @@ others (and it is not handed back to them for ``HOLD``)."""
 
 ENTRIES_NEEDED = {"open": 2, "adjudication": 1}
 """Entries a task takes in each state: two verifiers, then (if they disagree) one adjudicator."""
+
+HANDED_AMONG = 50
+"""A task is handed out at random among this many of the oldest that the person may enter
+and that have a place: no one can count on being handed a form they chose (two people
+agreeing on a false number verify it, one adjudicator decides alone), while no form waits
+long behind younger ones."""
+
+SKIPS_ALLOWED = 5
+SKIP_WINDOW = timedelta(hours=1)
+"""A person may skip at most ``SKIPS_ALLOWED`` forms in any ``SKIP_WINDOW``: enough for
+photos they cannot read and a break, too few to skip their way to a form they chose (with
+``HANDED_AMONG`` candidates, six looks in an hour reach a chosen form about one time in eight
+for one person, and both places of a form far more rarely for two)."""
+
+
+def next_skip_at(skipped_at: Sequence[datetime], at: datetime) -> datetime | None:
+    """When the person may skip again, given when they skipped before (any order), or None
+    if they may skip at ``at``: the oldest skip of the window must leave it first."""
+    recent = sorted(t for t in skipped_at if t > at - SKIP_WINDOW)
+    if len(recent) < SKIPS_ALLOWED:
+        return None
+    return recent[len(recent) - SKIPS_ALLOWED] + SKIP_WINDOW
 
 
 class TaskOutcome(StrEnum):

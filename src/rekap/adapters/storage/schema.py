@@ -215,6 +215,18 @@ verification_hold = Table(
     Index("ix_hold_account", "account_id"),
 )
 
+# Every skip (migration 0009): a person may skip only so many forms an hour, and an admin sees
+# who skips how often; kept when the task closes or is handed to them again.
+verification_skip = Table(
+    "verification_skip",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("task_id", Integer, ForeignKey("verification_task.id"), nullable=False),
+    Column("account_id", String(32), ForeignKey("account.id"), nullable=False),
+    Column("skipped_at", String(40), nullable=False),
+    Index("ix_skip_account_at", "account_id", "skipped_at"),
+)
+
 # The live tally (migration 0002): each region's totals per contest, and what each TPS adds.
 region_tally = Table(
     "region_tally",

@@ -17,26 +17,36 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import cast
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from rekap.adapters.storage.event_store import EventLog, lock_writers
 from rekap.adapters.storage.forms import move_photos, publish_values
-from rekap.adapters.storage.schema import form, photo, verification_entry, verification_task
+from rekap.adapters.storage.schema import (
+    form,
+    photo,
+    verification_entry,
+    verification_skip,
+    verification_task,
+)
 from rekap.adapters.storage.tally_store import LiveTally
 from rekap.adapters.storage.verification_holds import (
+    NOT_HANDED,
+    Pick,
     choose,
+    draw,
+    entry_refusal,
     hold,
     lock_holds,
-    may_enter,
     release,
     renew,
     skip,
+    skip_refusal,
     stage_of,
 )
 from rekap.capture.access import Principal, Role
 from rekap.capture.assess import FormState
 from rekap.capture.states import PhotoState
-from rekap.capture.verification import TaskOutcome, decide_entries
+from rekap.capture.verification import HANDED_AMONG, TaskOutcome, decide_entries
 from rekap.domain.election import Election
 from rekap.domain.form import FormSpec
 from rekap.domain.wilayah import KodeWilayah
@@ -77,11 +87,24 @@ def entry_digest(values: Mapping[str, int], salt: str) -> str:
 
 
 class VerificationStore:
-    def __init__(self, engine: Engine, log: EventLog, form_spec: FormSpec, election: Election):
+    """``among`` and ``pick``: how the next task is chosen among those with a place
+    (``verification_holds.choose``); a test may make the choice plain."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        log: EventLog,
+        form_spec: FormSpec,
+        election: Election,
+        among: int = HANDED_AMONG,
+        pick: Pick = draw,
+    ):
         self.engine = engine
         self.log = log
         self.form_spec = form_spec
         self.election = election
+        self.among = among
+        self.pick = pick
         self.tally = LiveTally(engine)
         """The stored tally, brought up to each closed task in the same transaction."""
 
@@ -105,14 +128,14 @@ class VerificationStore:
         )
 
     def next_task(self, principal: Principal, at: datetime | None = None) -> Task | None:
-        """The task this person is entering now, else the oldest of their region they may
-        enter that still has a place (entries made and others' holds fall short of those it
-        needs), held for them (``verification_holds``); or None. A task they skipped comes
-        back to them only after ``HOLD``, and after every other."""
+        """The task this person is entering now, else one drawn among the oldest of their
+        region they may enter that still have a place (entries made and others' holds fall
+        short of those it needs), held for them (``verification_holds``); or None. A task they
+        skipped comes back to them only after ``HOLD``, and after every other."""
         at = datetime.now(UTC) if at is None else at
         with self.engine.begin() as connection:
             lock_holds(connection)
-            row = choose(connection, principal, at)
+            row = choose(connection, principal, at, self.among, self.pick)
             if row is None:
                 return None
             until = hold(connection, int(str(row["id"])), principal.account_id, at)
@@ -128,11 +151,16 @@ class VerificationStore:
         return None if until is None else until.astimezone(UTC).isoformat()
 
     def skip(self, principal: Principal, task_id: int, at: datetime) -> None:
-        """Give a task back (a photo this person cannot read, a break): its place is free for
-        another, and it is handed to them again only when nothing else waits."""
+        """Give back the task handed to this person (a photo they cannot read, a break): its
+        place is free for another, and it is handed to them again only when nothing else
+        waits. Refused beyond ``SKIPS_ALLOWED`` skips in ``SKIP_WINDOW``."""
         with self.engine.begin() as connection:
             lock_holds(connection)
             self._allowed_task(connection, principal, task_id)
+            refusal = skip_refusal(connection, principal, task_id, at)
+            if refusal is not None:
+                code = "conflict" if refusal == NOT_HANDED else "rate_limited"
+                raise VerificationRefused(code, refusal)
             skip(connection, task_id, principal.account_id, at)
 
     def get(self, task_id: int) -> Task | None:
@@ -177,12 +205,9 @@ class VerificationStore:
             lock_writers(connection)  # what is read below stands until this entry commits
             lock_holds(connection)  # and no one is handed the task meanwhile (always second)
             row = self._allowed_task(connection, principal, task_id)
-            if not may_enter(connection, principal, task_id, at):
-                raise VerificationRefused(
-                    "conflict",
-                    "others are entering this form already (your hold lapsed, or you were "
-                    "never handed it): ask for the next form",
-                )
+            refusal = entry_refusal(connection, principal, task_id, at)
+            if refusal is not None:
+                raise VerificationRefused("conflict", refusal)
             connection.execute(
                 insert(verification_entry).values(
                     task_id=task_id,
@@ -353,7 +378,9 @@ class VerificationStore:
         )
 
     def statistics(self) -> list[dict[str, object]]:
-        """Per verifier: entries, agreement with the final numbers, median-ish speed."""
+        """Per verifier: entries, agreement with the final numbers, median-ish speed, and how
+        many forms they skipped (one who skips far more than others may be looking for a
+        particular form)."""
         query = (
             select(
                 verification_entry.c.account_id,
@@ -371,7 +398,13 @@ class VerificationStore:
             .where(verification_entry.c.role == Role.VERIFIER.value)
         )
         stats: dict[str, dict[str, list[float] | int]] = {}
+        skips = select(verification_skip.c.account_id, func.count()).group_by(
+            verification_skip.c.account_id
+        )
         with self.engine.connect() as connection:
+            skipped = {str(a): int(n) for a, n in connection.execute(skips)}
+            for account_id in skipped:
+                stats[account_id] = {"entries": 0, "disagreed": 0, "seconds": []}
             for account_id, entry, seconds, final, state in connection.execute(query):
                 row = stats.setdefault(account_id, {"entries": 0, "disagreed": 0, "seconds": []})
                 row["entries"] = int(str(row["entries"])) + 1
@@ -393,6 +426,7 @@ class VerificationStore:
                     "disagreed_with_final": disagreed,
                     "disagreement_rate": round(rate, 3),
                     "median_seconds": times[len(times) // 2] if times else None,
+                    "skipped": skipped.get(account_id, 0),
                     "flagged": entries >= 5 and rate > 0.2,
                 }
             )

@@ -3,9 +3,12 @@
 A task is handed to no more people at once than it still needs entries (two verifiers, then
 one adjudicator): asking for the next task holds one for the person until ``HOLD`` lapses or
 they enter it (one task at a time), so a third verifier of a region is handed another form
-instead of typing one that two others are already entering; an entry that would take someone
-else's place is refused (``may_enter``). A person may skip a task: its place is free at once,
-it is not handed back to them for ``HOLD``, and after that only when nothing else waits.
+instead of typing one that two others are already entering. Which one is drawn at random
+among the ``HANDED_AMONG`` oldest with a place, so that no one chooses the form they verify.
+Only a form handed to the person may be entered (``may_enter``), and only if that takes no
+one else's place. A person may skip the form handed to them, ``SKIPS_ALLOWED`` times in any
+``SKIP_WINDOW`` (``skip_refusal``): its place is free at once, it is not handed back to them
+for ``HOLD``, and after that only when nothing else waits.
 
 Holds are working state, like a worker's claim of a photo: they change no result, so they are
 not events of the public log.
@@ -13,8 +16,9 @@ not events of the public log.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -33,10 +37,29 @@ from rekap.adapters.storage.schema import (
     photo,
     verification_entry,
     verification_hold,
+    verification_skip,
     verification_task,
 )
 from rekap.capture.access import Principal, Role
-from rekap.capture.verification import ENTRIES_NEEDED, HOLD, MAX_HOLD
+from rekap.capture.verification import (
+    ENTRIES_NEEDED,
+    HANDED_AMONG,
+    HOLD,
+    MAX_HOLD,
+    SKIP_WINDOW,
+    next_skip_at,
+)
+
+Row = Mapping[str, Any]
+Pick = Callable[[Sequence[Row]], Row]
+_CHANCE = secrets.SystemRandom()
+
+
+def draw(candidates: Sequence[Row]) -> Row:
+    """One of ``candidates``, each as likely, from the operating system's randomness (no one
+    can predict the next draw from those they saw)."""
+    return _CHANCE.choice(candidates)
+
 
 HOLD_LOCK = 0x7265_6B61_7001
 """PostgreSQL's advisory lock that serialises handing out tasks (SQLite transactions hold the
@@ -75,11 +98,18 @@ def _eligible(principal: Principal) -> list[ColumnElement[bool]]:
     ]
 
 
-def choose(connection: Connection, principal: Principal, at: datetime) -> Mapping[str, Any] | None:
-    """The task to hand the person at ``at``: the one they hold, else the oldest with a place
-    that they have not skipped, else the oldest with a place they skipped more than ``HOLD``
-    ago. Tasks are read oldest first, a page at a time, and the places taken counted for a
-    page at once: the first page nearly always has one."""
+def choose(
+    connection: Connection,
+    principal: Principal,
+    at: datetime,
+    among: int = HANDED_AMONG,
+    pick: Pick = draw,
+) -> Row | None:
+    """The task to hand the person at ``at``: the one they hold, else one drawn (``pick``)
+    among the ``among`` oldest with a place that they have not skipped, else the oldest with
+    a place they skipped more than ``HOLD`` ago. Tasks are read oldest first, a page at a
+    time, and the places taken counted for a page at once: the first page nearly always
+    has enough."""
     me = principal.account_id
     base = select(verification_task).where(*_eligible(principal))
     held = select(verification_hold.c.task_id).where(
@@ -94,21 +124,24 @@ def choose(connection: Connection, principal: Principal, at: datetime) -> Mappin
         return dict(row._mapping)
     skipped = _set_aside(connection, me)
     needed, now = ENTRIES_NEEDED[stage_of(principal)], _stamp(at)
-    later: Mapping[str, Any] | None = None  # the oldest with a place, skipped long enough ago
+    later: Row | None = None  # the oldest with a place, skipped long enough ago
+    candidates: list[Row] = []
     after = 0
     while True:
         query = base.where(verification_task.c.id > after).order_by(verification_task.c.id)
         rows = connection.execute(query.limit(PAGE)).mappings().all()
         if not rows:
-            return later
+            return pick(candidates) if candidates else later
         taken = _places_taken(connection, principal, [int(r["id"]) for r in rows], at)
         for found in rows:
             task_id = int(found["id"])
             if taken.get(task_id, 0) >= needed:
                 continue
             if task_id not in skipped:
-                return dict(found)
-            if later is None and str(skipped[task_id]) <= now:
+                candidates.append(dict(found))
+                if len(candidates) >= among:
+                    return pick(candidates)
+            elif later is None and str(skipped[task_id]) <= now:
                 later = dict(found)
         after = int(rows[-1]["id"])
 
@@ -170,21 +203,63 @@ def _places_taken(
     return taken
 
 
-def may_enter(connection: Connection, principal: Principal, task_id: int, at: datetime) -> bool:
-    """Whether the person's entry of the task takes no one else's place: they hold it, or it
-    has a place left (a hold that lapsed while they typed, with the place still free)."""
-    mine = connection.execute(
-        select(verification_hold.c.task_id).where(
+NOT_HANDED = "this form was not handed to you (or you skipped it): ask for the next form"
+TAKEN = "others are entering this form already (your hold lapsed): ask for the next form"
+
+
+def entry_refusal(
+    connection: Connection, principal: Principal, task_id: int, at: datetime
+) -> str | None:
+    """Why the person may not enter the task now, or None: it was handed to them (and not
+    skipped since), and their entry takes no one else's place: they hold it, or their hold
+    lapsed while they typed and the place is still free."""
+    until = _handed_until(connection, task_id, principal.account_id)
+    if until is None:
+        return NOT_HANDED
+    if until > _stamp(at):
+        return None
+    taken = _places_taken(connection, principal, [task_id], at).get(task_id, 0)
+    return None if taken < ENTRIES_NEEDED[stage_of(principal)] else TAKEN
+
+
+def skip_refusal(
+    connection: Connection, principal: Principal, task_id: int, at: datetime
+) -> str | None:
+    """Why the person may not skip the task now, or None: only a form handed to them (and not
+    skipped already) is skipped, and no more than ``SKIPS_ALLOWED`` in ``SKIP_WINDOW``."""
+    if _handed_until(connection, task_id, principal.account_id) is None:
+        return NOT_HANDED
+    since = _stamp(at - SKIP_WINDOW)
+    stamps = connection.execute(
+        select(verification_skip.c.skipped_at).where(
+            verification_skip.c.account_id == principal.account_id,
+            verification_skip.c.skipped_at > since,
+        )
+    ).scalars()
+    skipped = [datetime.fromisoformat(str(s)) for s in stamps]
+    again = next_skip_at(skipped, at)
+    if again is None:
+        return None
+    shown = again.astimezone(UTC)
+    if shown.second or shown.microsecond:  # the minute it may be done by, not before
+        shown = shown.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return (
+        f"you have skipped {len(skipped)} forms in the last hour: enter this one, or skip "
+        f"again after {shown:%H:%M} UTC"
+    )
+
+
+def _handed_until(connection: Connection, task_id: int, account_id: str) -> str | None:
+    """When the person's hold of the task lapses or lapsed (a stamp), if it was handed to them
+    and they have not skipped it since; else None."""
+    found = connection.execute(
+        select(verification_hold.c.held_until).where(
             verification_hold.c.task_id == task_id,
-            verification_hold.c.account_id == principal.account_id,
+            verification_hold.c.account_id == account_id,
             verification_hold.c.skipped.is_(False),
-            verification_hold.c.held_until > _stamp(at),
         )
     ).first()
-    if mine is not None:
-        return True
-    taken = _places_taken(connection, principal, [task_id], at).get(task_id, 0)
-    return taken < ENTRIES_NEEDED[stage_of(principal)]
+    return None if found is None else str(found[0])
 
 
 def hold(connection: Connection, task_id: int, account_id: str, at: datetime) -> datetime:
@@ -220,8 +295,13 @@ def renew(connection: Connection, task_id: int, account_id: str, at: datetime) -
 def skip(connection: Connection, task_id: int, account_id: str, at: datetime) -> None:
     """The person gives the task back: its place is free at once; it is not handed to them
     again for ``HOLD`` (others may take it meanwhile), and after that only when nothing else
-    waits."""
+    waits. The skip is kept (``skip_refusal`` counts them)."""
     _replace(connection, task_id, account_id, at, at + HOLD, skipped=True)
+    connection.execute(
+        insert(verification_skip).values(
+            task_id=task_id, account_id=account_id, skipped_at=_stamp(at)
+        )
+    )
 
 
 def release(connection: Connection, task_id: int, account_id: str | None = None) -> None:

@@ -73,7 +73,8 @@ def _show_task(
 
 @router.get("/verifikasi")
 def workspace(request: Request, portal: PortalDep, person: Person) -> Response:
-    """The oldest task of the person's region they may enter, beside its crops."""
+    """A task of the person's region they may enter (drawn among the oldest), beside its
+    crops."""
     ctx = portal.context
     return _show_task(request, portal, person, ctx.verification.next_task(person, ctx.clock()))
 
@@ -118,7 +119,8 @@ def skip(task_id: RowId, portal: PortalDep, person: Person) -> Response:
 
 
 def _refused(error: VerificationRefused) -> PageRefused:
-    status = {"forbidden": 403, "not_found": 404, "invalid_input": 422}.get(error.code, 409)
+    statuses = {"forbidden": 403, "not_found": 404, "invalid_input": 422, "rate_limited": 429}
+    status = statuses.get(error.code, 409)
     return PageRefused(error.code, str(error), status)
 
 

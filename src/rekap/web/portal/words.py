@@ -276,14 +276,17 @@ WORDS: dict[str, tuple[str, str]] = {
     "no_task": ("Tidak ada tugas di wilayah Anda saat ini.", "No task in your region right now."),
     "stats_help": (
         "Ketidaksepakatan dihitung terhadap angka final; ditandai bila di atas 20% (minimal 5 "
-        "entri).",
-        "Disagreement is against the final numbers; flagged above 20% (from 5 entries).",
+        "entri). Formulir dibagikan secara acak; seseorang boleh melewati paling banyak 5 "
+        "formulir per jam.",
+        "Disagreement is against the final numbers; flagged above 20% (from 5 entries). Forms "
+        "are handed out at random; one may skip at most 5 forms an hour.",
     ),
     "verifier": ("Verifikator", "Verifier"),
     "entries": ("Entri", "Entries"),
     "disagreed": ("Berbeda", "Disagreed"),
     "disagreement_rate": ("Tingkat beda", "Disagreement"),
     "median_seconds": ("Median detik", "Median seconds"),
+    "skipped_count": ("Dilewati", "Skipped"),
     "flag": ("Tanda", "Flag"),
     "flagged": ("perlu dicek", "check"),
     "no_stats": ("Belum ada entri.", "No entries yet."),
