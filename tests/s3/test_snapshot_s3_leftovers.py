@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
+from rekap.adapters import snapshot_s3
 from rekap.adapters import snapshot_s3_leftovers as leftovers
 from rekap.adapters.snapshot_dir import PublicationBusy
-from rekap.adapters.snapshot_s3 import S3SnapshotStore
+from rekap.adapters.snapshot_s3 import ClaimLost, S3SnapshotStore
 from rekap.adapters.snapshot_s3_leftovers import holder
 from rekap.adapters.snapshot_staged import StagedBucketStore
 from tests.s3.conftest import Connect
@@ -461,3 +462,63 @@ def test_a_switch_applied_whose_answer_was_lost_is_reported_as_published(
     assert mine.latest() == KILLED and mine.read(KILLED, "manifest.json") is not None
     assert any("it is published" in w for w in mine.warnings)
     assert not [k for k in keys(s3_client, bucket) if ".claims/" in k]
+
+
+def _freed_and_claimed_again(connect: Connect, bucket: str) -> S3SnapshotStore:
+    """A day has passed: a reaper frees the id, and another publication of it begins and
+    uploads. Returns that publication's store."""
+    S3SnapshotStore(connect, bucket).clean_up()
+    other = S3SnapshotStore(connect, bucket)
+    other.begin(KILLED).write("data/note.txt", b"another upload")
+    return other
+
+
+def test_an_abort_that_stalls_before_deleting_leaves_a_later_publication_alone(
+    connect: Connect, bucket: str, s3_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, stalled, _ = stalled_a_day(connect, bucket, monkeypatch)
+    delete = stalled.delete_snapshot_objects
+    others: list[S3SnapshotStore] = []
+
+    def after_a_day(snapshot_id: str) -> int:  # marked aborting, then stalled for a day
+        others.append(_freed_and_claimed_again(connect, bucket))
+        return delete(snapshot_id)
+
+    monkeypatch.setattr(stalled, "delete_snapshot_objects", after_a_day)
+    with pytest.raises(ClaimLost, match="not this publication's"):
+        stalled.abort(KILLED)
+    assert others[0].read(KILLED, "data/note.txt") == b"another upload"
+    assert f"snapshots/.claims/{KILLED}" in keys(s3_client, bucket)  # the other's claim
+
+
+def test_a_deletion_that_stalls_between_batches_stops_when_its_claim_is_taken(
+    connect: Connect, bucket: str, s3_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, stalled, writer = stalled_a_day(connect, bucket, monkeypatch)
+    writer.write("data/other.txt", b"half")
+    monkeypatch.setattr(snapshot_s3, "DELETE_BATCH", 1)
+    claim_tag = stalled._claim_tag
+    others: list[S3SnapshotStore] = []
+
+    def after_a_day(snapshot_id: str) -> str | None:  # one batch deleted, then a day passes
+        others.append(_freed_and_claimed_again(connect, bucket))
+        return claim_tag(snapshot_id)
+
+    monkeypatch.setattr(stalled, "_claim_tag", after_a_day)
+    with pytest.raises(ClaimLost, match="after 1 of its 2 objects were deleted"):
+        stalled.abort(KILLED)
+    assert others[0].read(KILLED, "data/note.txt") == b"another upload"
+    assert f"snapshots/.claims/{KILLED}" in keys(s3_client, bucket)
+
+
+def test_a_reaper_deletes_in_batches_while_its_claim_stands(
+    connect: Connect, bucket: str, s3_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, _, writer = stalled_a_day(connect, bucket, monkeypatch)
+    writer.write("data/other.txt", b"half")
+    monkeypatch.setattr(snapshot_s3, "DELETE_BATCH", 1)
+    reaper = S3SnapshotStore(connect, bucket)
+    reaper.clean_up()
+    assert len(reaper.removed) == 1 and "3 objects" not in reaper.removed[0]
+    assert "2 objects" in reaper.removed[0]
+    assert not [k for k in keys(s3_client, bucket) if KILLED in k]

@@ -58,6 +58,8 @@ UNCONDITIONAL = frozenset({"NotImplemented", "InvalidArgument"})
 """What a store without conditional writes answers: the PUT is made without its condition."""
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
+DELETE_BATCH = 1000
+"""Objects deleted per request (the most S3's DeleteObjects takes)."""
 CONTENT_TYPES = {
     ".json": "application/json",
     ".jsonl": "application/x-ndjson",
@@ -70,6 +72,10 @@ CONTENT_TYPES = {
 
 class PointerMismatch(ValueError):
     """The manifest in the bucket is not the one ``latest.json`` names."""
+
+
+class ClaimLost(OSError):
+    """A snapshot's claim that is no longer the one this store wrote, while it deleted."""
 
 
 def content_type(path: str) -> str:
@@ -169,6 +175,16 @@ class S3SnapshotStore:
             for item in page.get("Contents", ()):
                 yield str(item["Key"])
 
+    def _claim_tag(self, snapshot_id: str) -> str | None:
+        """The ETag of the snapshot's claim, or None when there is none."""
+        try:
+            found = self.client().head_object(Bucket=self.bucket, Key=self._claim_key(snapshot_id))
+        except Exception as error:
+            if error_code(error) in MISSING:
+                return None
+            raise
+        return str(found["ETag"])
+
     def get(self, key: str) -> bytes | None:
         """An object's bytes, or None when there is no such key."""
         found = self.get_with_tag(key)
@@ -254,12 +270,14 @@ class S3SnapshotStore:
         the version ``etag`` (a conditional PUT): False when it changed or is gone, or when
         the store cannot write conditionally (a warning then: nothing is taken over)."""
         body = {"snapshot_id": snapshot_id, "reaping": True, **holder()}
+        data = (json.dumps(body) + "\n").encode()
         request = {
             "Bucket": self.bucket,
             "Key": self._claim_key(snapshot_id),
-            "Body": (json.dumps(body) + "\n").encode(),
+            "Body": data,
             "ContentType": "application/json",
         }
+        self._claims[snapshot_id] = [data]  # this store's claim now (``_own_claim``)
         try:
             self.client().put_object(**request, IfMatch=etag)
         except Exception as error:
@@ -422,10 +440,28 @@ class S3SnapshotStore:
         self.release_claim(snapshot_id)
 
     def delete_snapshot_objects(self, snapshot_id: str) -> int:
-        """Delete every object under the snapshot's prefix; returns how many there were."""
+        """Delete every object under the snapshot's prefix, once this store holds its claim
+        (an abort's mark, a reaper's take-over); returns how many there were.
+
+        The claim is read again before each batch of ``DELETE_BATCH``: a deletion that stalls
+        for over ``ABANDONED_AFTER`` can find its claim taken over and a later publication of
+        the same id uploading; it then stops (``ClaimLost``), leaving the rest to that
+        publication."""
+        mine = self._own_claim(snapshot_id)
+        if mine is None:
+            raise ClaimLost(
+                f"the claim of snapshot {snapshot_id} is not this publication's: nothing "
+                "was deleted"
+            )
         keys = list(self._keys(self._prefix(snapshot_id)))
-        for start in range(0, len(keys), 1000):
-            batch = [{"Key": k} for k in keys[start : start + 1000]]
+        for start in range(0, len(keys), DELETE_BATCH):
+            if start and self._claim_tag(snapshot_id) != mine:
+                raise ClaimLost(
+                    f"the claim of snapshot {snapshot_id} was written again by another "
+                    f"publication after {start:,} of its {len(keys):,} objects were deleted: "
+                    "the rest is left to that publication"
+                )
+            batch = [{"Key": k} for k in keys[start : start + DELETE_BATCH]]
             answer = self.client().delete_objects(
                 Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True}
             )
