@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.repository import SqlStore
+from rekap.adapters.storage.schema import import_run
 from rekap.cli.main import app
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sirekap-raw-sample"
@@ -128,3 +130,40 @@ def test_a_tps_repeated_across_write_batches_keeps_the_newest_and_its_findings(
     loaded = store.load_result("3101011001001", "ppwp")
     assert loaded is not None and loaded.values["paslon_1"] == 12
     assert store.findings_per_rule("ppwp").get("F-SUM-SAH", 0) == 0  # 12 + 20 + 30 = 62
+
+
+def test_an_import_stores_every_rejected_row_as_it_comes(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rejected rows are stored a batch at a time (a file of garbage does not fill the
+    memory); every one is stored and counted, the first few are printed."""
+    from rekap.cli import sirekap
+
+    header = "kode_tps,paslon_01,paslon_02,paslon_03,suara_sah,suara_tidak_sah,suara_total"
+    bad = [f"31010110010{n:02d},x,1,1,1,0,1" for n in range(1, 26)]
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join([header, "3101011001001,11,20,30,61,1,62", *bad]) + "\n")
+    monkeypatch.setattr(sirekap, "WRITE_BATCH", 4)
+    said = _import_in_turn(database_url, path)
+    assert "25 rejected" in said and "… and 15 more rejected rows" in said
+    store = SqlStore(open_engine(database_url))
+    with store.engine.connect() as connection:
+        run_id, rejected = connection.execute(
+            select(import_run.c.id, import_run.c.rejected).order_by(import_run.c.id.desc())
+        ).first()
+    assert rejected == 25
+    errors = store.import_errors(run_id)
+    assert [origin for origin, _, _ in errors] == [f"bad.csv:{n}" for n in range(3, 28)]
+    assert "'x' is not a whole number" in errors[0][2]
+
+
+def test_validate_json_writes_every_rejected_row(tmp_path: Path) -> None:
+    header = "kode_tps,paslon_01,paslon_02,paslon_03,suara_sah,suara_tidak_sah,suara_total"
+    bad = [f"31010110010{n:02d},x,1,1,1,0,1" for n in range(1, 26)]
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join([header, "3101011001001,11,20,30,61,1,62", *bad]) + "\n")
+    done = runner.invoke(app, ["validate", "sirekap", str(path), "--json"])
+    assert done.exit_code == 0, done.output
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert sum("error" in line for line in lines) == 25
+    assert [line["kode_tps"] for line in lines if "error" not in line] == ["3101011001001"]

@@ -79,7 +79,8 @@ def test_findings_are_replaced_per_tps_and_errors_kept(database_url: str) -> Non
     run_id = store.start_import("x.csv", "ppwp", datetime.now(UTC))
     rejected = [RejectedRow("x.csv:3", "9999", "unknown kode wilayah 9999")]
     counts = {"rows_read": 3, "accepted": 2, "empty": 0, "rejected": 1, "superseded": 0}
-    store.finish_import(run_id, counts, rejected, datetime.now(UTC))
+    store.save_import_errors(run_id, rejected)
+    store.finish_import(run_id, counts, datetime.now(UTC))
     assert store.import_errors(run_id) == [("x.csv:3", "9999", "unknown kode wilayah 9999")]
 
 

@@ -22,8 +22,8 @@ from rekap.cli.db import DatabaseOption, open_store
 from rekap.data import election_2024, region_tree
 from rekap.domain.form import c_hasil_ppwp
 from rekap.rules.registry import rule_by_id
-from rekap.services.validation import Sink, ValidationReport, validate_records
-from rekap.sources.sirekap import Conflict, ConflictWatchingParser, ImportedTps
+from rekap.services.validation import Reject, Sink, ValidationReport, validate_records
+from rekap.sources.sirekap import Conflict, ConflictWatchingParser, ImportedTps, RejectedRow
 
 import_app = typer.Typer(help="Import data into the database.", no_args_is_help=True)
 validate_app = typer.Typer(help="Run the validation rules over data.", no_args_is_help=True)
@@ -39,7 +39,9 @@ PathArgument = Annotated[
 ]
 
 
-def _run(path: Path, sink: Sink | None = None) -> tuple[ValidationReport, list[Conflict]]:
+def _run(
+    path: Path, sink: Sink | None = None, reject: Reject | None = None
+) -> tuple[ValidationReport, list[Conflict]]:
     election = election_2024()
     contest = election.contest("ppwp")
     parser = ConflictWatchingParser(contest, region_tree())
@@ -57,7 +59,7 @@ def _run(path: Path, sink: Sink | None = None) -> tuple[ValidationReport, list[C
             progress.update(task, completed=rows)
 
         records = read_records(path)
-        report = validate_records(records, parser, form, election, advance, sink)
+        report = validate_records(records, parser, form, election, advance, sink, reject)
         return report, parser.conflicts
 
 
@@ -68,7 +70,7 @@ def print_summary(
         f"[bold]{report.rows_read:,}[/] rows read: {report.accepted_count:,} TPS accepted "
         f"({len(report.unnumbered):,} of them with no number yet, only photos or an empty "
         "chart), "
-        f"{len(report.empty):,} without numbers yet, {len(report.rejected):,} rejected, "
+        f"{len(report.empty):,} without numbers yet, {report.rejected_count:,} rejected, "
         f"{report.superseded:,} superseded by a newer or later-read version "
         f"({seconds:.1f} s)."
     )
@@ -118,11 +120,19 @@ def print_summary(
     for rejected in report.rejected[:10]:
         # File names and values are the input's: print them as text, never as markup.
         out.print(f"[red]rejected[/] {escape(rejected.origin)}: {escape(rejected.reason)}")
-    if len(report.rejected) > 10:
-        out.print(f"… and {len(report.rejected) - 10:,} more rejected rows (see --json).")
+    if report.rejected_count > 10:
+        out.print(f"… and {report.rejected_count - 10:,} more rejected rows (see --json).")
+
+
+def write_rejected_line(row: RejectedRow) -> None:
+    """A rejected row on standard output, as it comes (a JSON object with its ``error``)."""
+    line = {"kode_tps": row.kode, "origin": row.origin, "error": row.reason}
+    sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
 def write_json_lines(report: ValidationReport) -> None:
+    """The accepted TPS and those without numbers, once every row is read (a rejected row
+    was written as it came)."""
     out = sys.stdout
     for kode, origin in report.accepted.items():
         found = report.findings.get(kode, ())
@@ -136,9 +146,6 @@ def write_json_lines(report: ValidationReport) -> None:
         out.write(
             json.dumps({"kode_tps": empty.kode, "origin": empty.origin, "empty": True}) + "\n"
         )
-    for row in report.rejected:
-        line = {"kode_tps": row.kode, "origin": row.origin, "error": row.reason}
-        out.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
 @validate_app.command("sirekap")
@@ -150,7 +157,7 @@ def validate_sirekap(
 ) -> None:
     """Check every TPS of Sirekap's published data against the rules (no database needed)."""
     started = time.perf_counter()
-    report, conflicts = _run(path)
+    report, conflicts = _run(path, reject=write_rejected_line if json_lines else None)
     if json_lines:
         write_json_lines(report)
     print_summary(report, time.perf_counter() - started, console, conflicts)
@@ -189,8 +196,17 @@ def import_sirekap(path: PathArgument, db: DatabaseOption = None) -> None:
         if len(pending) >= WRITE_BATCH:
             flush()
 
-    report, conflicts = _run(path, save)
+    refused: list[RejectedRow] = []  # stored as they come, a batch at a time
+
+    def reject(row: RejectedRow) -> None:
+        refused.append(row)
+        if len(refused) >= WRITE_BATCH:
+            store.save_import_errors(run_id, refused)
+            refused.clear()
+
+    report, conflicts = _run(path, save, reject)
     flush()
+    store.save_import_errors(run_id, refused)
     store.replace_findings("ppwp", [k for k in report.accepted if k not in kept], report.findings)
     # a finding stored by an earlier import about numbers since replaced by rekap's own
     store.replace_findings("ppwp", sorted(own), {})
@@ -198,10 +214,10 @@ def import_sirekap(path: PathArgument, db: DatabaseOption = None) -> None:
         "rows_read": report.rows_read,
         "accepted": report.accepted_count,
         "empty": len(report.empty),
-        "rejected": len(report.rejected),
+        "rejected": report.rejected_count,
         "superseded": report.superseded,
     }
-    store.finish_import(run_id, counts, report.rejected, datetime.now(UTC))
+    store.finish_import(run_id, counts, datetime.now(UTC))
     print_summary(report, time.perf_counter() - started, console, conflicts)
     if newer:
         console.print(

@@ -31,6 +31,9 @@ class ValidationReport:
     rows_read: int = 0
     empty: list[EmptyTps] = field(default_factory=list)
     rejected: list[RejectedRow] = field(default_factory=list)
+    """The rows rejected, every one; or, when they went to a ``Reject`` sink as they came,
+    only the first ``SHOWN_REJECTED`` (``rejected_count`` counts them all)."""
+    rejected_count: int = 0
     superseded: int = 0
     synthetic_kode: int = 0
     accepted: dict[str, str] = field(default_factory=dict)  # kode → origin, in order of arrival
@@ -72,6 +75,10 @@ class ValidationReport:
 
 Progress = Callable[[int], None]
 Sink = Callable[[ImportedTps], None]
+Reject = Callable[[RejectedRow], None]
+SHOWN_REJECTED = 10
+"""Rejected rows a report keeps when they go to a ``Reject`` sink (a file of garbage would
+otherwise fill the memory with one row per line)."""
 
 
 def validate_records(
@@ -81,8 +88,10 @@ def validate_records(
     election: Election,
     progress: Progress | None = None,
     sink: Sink | None = None,
+    reject: Reject | None = None,
 ) -> ValidationReport:
-    """Check every record; ``sink`` receives each accepted result (e.g. to store it)."""
+    """Check every record; ``sink`` receives each accepted result (e.g. to store it) and
+    ``reject`` each rejected row as it comes (the report then keeps only the first few)."""
     report = ValidationReport()
     batch = BatchChecker()
     for record in records:
@@ -91,7 +100,11 @@ def validate_records(
             progress(report.rows_read)
         parsed = parser.parse(record)
         if isinstance(parsed, RejectedRow):
-            report.rejected.append(parsed)
+            report.rejected_count += 1
+            if reject is not None:
+                reject(parsed)
+            if reject is None or len(report.rejected) < SHOWN_REJECTED:
+                report.rejected.append(parsed)
         elif isinstance(parsed, EmptyTps):
             report.empty.append(parsed)
         else:

@@ -136,13 +136,9 @@ class SqlStore:
             assert key is not None
             return int(key[0])
 
-    def finish_import(
-        self,
-        run_id: int,
-        counts: Mapping[str, int],
-        rejected: Sequence[RejectedRow],
-        finished_at: datetime,
-    ) -> None:
+    def save_import_errors(self, run_id: int, rejected: Sequence[RejectedRow]) -> None:
+        """Store rows an import rejected, with their reasons (as they come, a batch at a
+        time: an import of a file of garbage keeps no more than a batch in memory)."""
         errors = [
             {"run_id": run_id, "origin": r.origin, "kode": r.kode, "reason": r.reason}
             for r in rejected
@@ -150,6 +146,9 @@ class SqlStore:
         with self.engine.begin() as connection:
             for chunk in _chunks(errors):
                 connection.execute(insert(import_error), list(chunk))
+
+    def finish_import(self, run_id: int, counts: Mapping[str, int], finished_at: datetime) -> None:
+        with self.engine.begin() as connection:
             connection.execute(
                 update(import_run)
                 .where(import_run.c.id == run_id)
