@@ -473,18 +473,28 @@ def _freed_and_claimed_again(connect: Connect, bucket: str) -> S3SnapshotStore:
     return other
 
 
+def _a_day_passes_before(
+    monkeypatch: pytest.MonkeyPatch, connect: Connect, bucket: str, stalled: Any, method: str
+) -> list[S3SnapshotStore]:
+    """Before ``stalled``'s ``method`` runs, a day passes: the id is freed and claimed again
+    (``_freed_and_claimed_again``). Returns the list that receives the other store."""
+    called = getattr(stalled, method)
+    others: list[S3SnapshotStore] = []
+
+    def after_a_day(snapshot_id: str) -> Any:
+        others.append(_freed_and_claimed_again(connect, bucket))
+        return called(snapshot_id)
+
+    monkeypatch.setattr(stalled, method, after_a_day)
+    return others
+
+
 def test_an_abort_that_stalls_before_deleting_leaves_a_later_publication_alone(
     connect: Connect, bucket: str, s3_client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, stalled, _ = stalled_a_day(connect, bucket, monkeypatch)
-    delete = stalled.delete_snapshot_objects
-    others: list[S3SnapshotStore] = []
-
-    def after_a_day(snapshot_id: str) -> int:  # marked aborting, then stalled for a day
-        others.append(_freed_and_claimed_again(connect, bucket))
-        return delete(snapshot_id)
-
-    monkeypatch.setattr(stalled, "delete_snapshot_objects", after_a_day)
+    # marked aborting, then stalled for a day
+    others = _a_day_passes_before(monkeypatch, connect, bucket, stalled, "delete_snapshot_objects")
     with pytest.raises(ClaimLost, match="not this publication's"):
         stalled.abort(KILLED)
     assert others[0].read(KILLED, "data/note.txt") == b"another upload"
@@ -497,14 +507,8 @@ def test_a_deletion_that_stalls_between_batches_stops_when_its_claim_is_taken(
     _, stalled, writer = stalled_a_day(connect, bucket, monkeypatch)
     writer.write("data/other.txt", b"half")
     monkeypatch.setattr(snapshot_s3, "DELETE_BATCH", 1)
-    claim_tag = stalled._claim_tag
-    others: list[S3SnapshotStore] = []
-
-    def after_a_day(snapshot_id: str) -> str | None:  # one batch deleted, then a day passes
-        others.append(_freed_and_claimed_again(connect, bucket))
-        return claim_tag(snapshot_id)
-
-    monkeypatch.setattr(stalled, "_claim_tag", after_a_day)
+    # one batch deleted, then a day passes before the claim is read again
+    others = _a_day_passes_before(monkeypatch, connect, bucket, stalled, "_claim_tag")
     with pytest.raises(ClaimLost, match="after 1 of its 2 objects were deleted"):
         stalled.abort(KILLED)
     assert others[0].read(KILLED, "data/note.txt") == b"another upload"
