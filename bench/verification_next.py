@@ -6,7 +6,7 @@ Usage: .venv/bin/python bench/verification_next.py [--tasks 100000] [--people 6]
 Makes a fresh database (a temporary SQLite file, or a new database on the PostgreSQL server of
 REKAP_TEST_POSTGRES_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/test, dropped
 afterwards) with ``--tasks`` open tasks in one province and ``--people`` verifiers of it, then
-times each verifier's first ``next_task`` (each is handed a task; two share each task) and
+times each verifier's first ``next_task`` (each is handed a task, drawn among the oldest) and
 prints the wall milliseconds of each and their median. Records nothing by itself.
 """
 

@@ -396,3 +396,49 @@ def test_skips_are_limited_each_hour_and_kept(database_url: str) -> None:
     assert rows[one.account_id]["skipped"] == SKIPS_ALLOWED + 1
     assert rows[one.account_id]["entries"] == 0  # listed for their skips alone
     desk.engine.dispose()
+
+
+def test_a_hold_let_lapse_is_no_new_draw(database_url: str) -> None:
+    desk = Desk(database_url, 2)
+    first, _ = desk.ids
+    one = desk.person("one")
+    assert desk.next_id(one) == first
+    lapsed = AT + HOLD + timedelta(minutes=10)
+    task = desk.store.next_task(one, lapsed)  # the same form again, not a new draw
+    assert task is not None and task.id == first
+    assert task.held_until == (lapsed + HOLD).isoformat()
+    again = lapsed + HOLD + timedelta(minutes=5)
+    task = desk.store.next_task(one, again)  # held an hour at most, from the first ask
+    assert task is not None and task.id == first
+    assert task.held_until == (AT + MAX_HOLD).isoformat()
+    desk.engine.dispose()
+
+
+def test_a_hold_let_lapse_is_no_right_to_enter_later(database_url: str) -> None:
+    desk = Desk(database_url, 3)
+    first, second, _ = desk.ids
+    one, two, three = (desk.person(n) for n in ("one", "two", "three"))
+    assert desk.next_id(one) == first
+    later = AT + HOLD + timedelta(minutes=1)  # one's hold lapsed: two others take the places
+    assert desk.next_id(two, later) == first and desk.next_id(three, later) == first
+    assert desk.next_id(one, later) == second  # a new draw: the first has no place for one
+    desk.store.skip(two, first, later)  # a place on the first is free again, and stays so
+    with pytest.raises(VerificationRefused, match="not handed to you"):
+        # only the form handed last may be entered: no one collects forms to choose from
+        desk.store.enter(one, first, desk.values(), 30.0, later + timedelta(hours=6))
+    assert desk.store.enter(one, second, desk.values(), 30.0, later) == "open"
+    desk.engine.dispose()
+
+
+def test_an_adjudicators_skips_are_not_a_verifiers(database_url: str) -> None:
+    desk = Desk(database_url, 1)
+    (task,) = desk.ids
+    one, two = desk.person("one"), desk.person("two")
+    judge = desk.person("judge", Role.ADJUDICATOR)
+    assert desk.next_id(one) == task and desk.next_id(two) == task
+    desk.store.enter(one, task, desk.values(1), 30.0, AT)
+    assert desk.store.enter(two, task, desk.values(2), 30.0, AT) == "adjudication"
+    assert desk.next_id(judge) == task
+    desk.store.skip(judge, task, AT)
+    assert judge.account_id not in {r["account_id"] for r in desk.store.statistics()}
+    desk.engine.dispose()

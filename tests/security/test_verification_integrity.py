@@ -142,10 +142,34 @@ def test_skipping_is_limited_and_the_admin_sees_who_skips(world: World) -> None:
     assert answer.status_code == 429, answer.text
     assert answer.json()["error"]["code"] == "rate_limited"
     assert "skip again after" in answer.json()["error"]["message"]
+    assert 0 < int(answer.headers["Retry-After"]) <= 3600
     stats = world.client.get(
         "/api/v1/verification/statistics", headers=world.actors["admin"].headers
     ).json()["verifiers"]
     assert {r["account_id"]: r["skipped"] for r in stats}[skipper.account_id] == SKIPS_ALLOWED
+
+
+def test_the_page_shows_no_form_that_was_not_handed(world: World) -> None:
+    """A form posted back with a field missing is shown again to be corrected, but only to
+    whom it was handed: else the page would show any task's photos (and an adjudication's
+    entries, by name) to whoever names its number."""
+    officer = world.enrol("officer unhanded", Role.OFFICER, "3310052014006")
+    task = world.photograph(officer)
+    first, second, adjudicator = _people(world, "unhanded")
+    values = _values(world, 3)
+    _enter(world, first, task, values)
+    assert _enter(world, second, task, {**values, "paslon_2": 4}).json()["state"] == "adjudication"
+    judge = _actor(world, adjudicator)
+    world.client.cookies.set("rekap_token", str(judge.token))
+    try:
+        answer = world.client.post(f"/verifikasi/tugas/{task}", data={"paslon_1": ""})
+        assert answer.status_code == 409
+        assert "unhanded v1" not in answer.text and "not handed to you" in answer.text
+        world.hand(judge, task)
+        shown = world.client.post(f"/verifikasi/tugas/{task}", data={"paslon_1": ""})
+        assert shown.status_code == 422 and "unhanded v1" in shown.text
+    finally:
+        world.client.cookies.clear()
 
 
 @pytest.fixture

@@ -91,7 +91,7 @@ def skip(
     try:
         ctx.verification.skip(person, task_id, ctx.clock())
     except VerificationRefused as error:
-        raise ApiError(error.code, str(error)) from error
+        raise ApiError(error.code, str(error), dict(error.details)) from error
     return Response(status_code=204)
 
 

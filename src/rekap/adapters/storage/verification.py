@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from rekap.adapters.storage.event_store import EventLog, lock_writers
 from rekap.adapters.storage.forms import move_photos, publish_values
 from rekap.adapters.storage.schema import (
+    account,
     form,
     photo,
     verification_entry,
@@ -30,7 +31,6 @@ from rekap.adapters.storage.schema import (
 )
 from rekap.adapters.storage.tally_store import LiveTally
 from rekap.adapters.storage.verification_holds import (
-    NOT_HANDED,
     Pick,
     choose,
     draw,
@@ -60,11 +60,13 @@ from rekap.events.model import (
 
 
 class VerificationRefused(Exception):
-    """An entry that is not allowed: with a code for the HTTP layer."""
+    """An entry that is not allowed: with a code for the HTTP layer (and details, such as
+    ``retry_after_s`` of a limit)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, details: dict[str, int] | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.details = details or {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,8 +161,10 @@ class VerificationStore:
             self._allowed_task(connection, principal, task_id)
             refusal = skip_refusal(connection, principal, task_id, at)
             if refusal is not None:
-                code = "conflict" if refusal == NOT_HANDED else "rate_limited"
-                raise VerificationRefused(code, refusal)
+                if refusal.retry_after_s is None:
+                    raise VerificationRefused("conflict", refusal.reason)
+                retry = {"retry_after_s": refusal.retry_after_s}
+                raise VerificationRefused("rate_limited", refusal.reason, retry)
             skip(connection, task_id, principal.account_id, at)
 
     def get(self, task_id: int) -> Task | None:
@@ -174,11 +178,15 @@ class VerificationStore:
             )
             return None if row is None else self._task(connection, dict(row))
 
-    def check_access(self, principal: Principal, task_id: int) -> None:
+    def check_access(self, principal: Principal, task_id: int, at: datetime) -> None:
         """Refuse (``VerificationRefused``) a person who may not enter this task now: outside
-        their region, its photographer, the wrong stage for their role, or already entered."""
+        their region, its photographer, the wrong stage for their role, already entered, not
+        handed to them, or its place taken since their hold lapsed."""
         with self.engine.connect() as connection:
             self._allowed_task(connection, principal, task_id)
+            refusal = entry_refusal(connection, principal, task_id, at)
+            if refusal is not None:
+                raise VerificationRefused("conflict", refusal)
 
     def enter(
         self,
@@ -398,8 +406,11 @@ class VerificationStore:
             .where(verification_entry.c.role == Role.VERIFIER.value)
         )
         stats: dict[str, dict[str, list[float] | int]] = {}
-        skips = select(verification_skip.c.account_id, func.count()).group_by(
-            verification_skip.c.account_id
+        skips = (
+            select(verification_skip.c.account_id, func.count())
+            .join(account, account.c.id == verification_skip.c.account_id)
+            .where(account.c.role == Role.VERIFIER.value)
+            .group_by(verification_skip.c.account_id)
         )
         with self.engine.connect() as connection:
             skipped = {str(a): int(n) for a, n in connection.execute(skips)}

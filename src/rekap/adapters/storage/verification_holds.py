@@ -16,8 +16,10 @@ not events of the public log.
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -122,16 +124,20 @@ def choose(
     ).first()
     if row is not None:
         return dict(row._mapping)
-    skipped = _set_aside(connection, me)
     needed, now = ENTRIES_NEEDED[stage_of(principal)], _stamp(at)
-    later: Row | None = None  # the oldest with a place, skipped long enough ago
+    lapsed = _lapsed_hand_out(connection, principal, base, at)
+    if lapsed is not None:
+        return lapsed
+    skipped = _set_aside(connection, me)
+    rested: list[Row] = []  # with a place, skipped long enough ago: when nothing else waits
     candidates: list[Row] = []
     after = 0
     while True:
         query = base.where(verification_task.c.id > after).order_by(verification_task.c.id)
         rows = connection.execute(query.limit(PAGE)).mappings().all()
         if not rows:
-            return pick(candidates) if candidates else later
+            chosen = candidates or rested
+            return pick(chosen) if chosen else None
         taken = _places_taken(connection, principal, [int(r["id"]) for r in rows], at)
         for found in rows:
             task_id = int(found["id"])
@@ -141,9 +147,41 @@ def choose(
                 candidates.append(dict(found))
                 if len(candidates) >= among:
                     return pick(candidates)
-            elif later is None and str(skipped[task_id]) <= now:
-                later = dict(found)
+            elif len(rested) < among and str(skipped[task_id]) <= now:
+                rested.append(dict(found))
         after = int(rows[-1]["id"])
+
+
+def _lapsed_hand_out(
+    connection: Connection, principal: Principal, base: Any, at: datetime
+) -> Row | None:
+    """The task last handed to the person, if their hold of it lapsed less than ``MAX_HOLD``
+    after it began and it still has a place for them: letting a hold lapse is no new draw."""
+    found = connection.execute(
+        select(verification_hold.c.task_id, verification_hold.c.held_since)
+        .add_columns(verification_hold.c.held_until)
+        .where(
+            verification_hold.c.account_id == principal.account_id,
+            verification_hold.c.skipped.is_(False),
+        )
+        .order_by(verification_hold.c.held_since.desc())
+        .limit(1)
+    ).first()
+    if found is None:
+        return None
+    task_id, since, until = int(found[0]), str(found[1]), str(found[2])
+    if _capped(since, until):
+        return None
+    row = connection.execute(base.where(verification_task.c.id == task_id)).mappings().first()
+    if row is None:
+        return None
+    taken = _places_taken(connection, principal, [task_id], at).get(task_id, 0)
+    return dict(row) if taken < ENTRIES_NEEDED[stage_of(principal)] else None
+
+
+def _capped(since: str, until: str) -> bool:
+    """Whether a hold (its stored stamps) ran for ``MAX_HOLD``: its place goes to others."""
+    return datetime.fromisoformat(until) >= datetime.fromisoformat(since) + MAX_HOLD
 
 
 def _set_aside(connection: Connection, account_id: str) -> dict[int, str]:
@@ -162,10 +200,8 @@ def _set_aside(connection: Connection, account_id: str) -> dict[int, str]:
     for task_id, since, until, skipped in rows:
         if skipped:
             aside[int(task_id)] = str(until)
-            continue
-        ends = datetime.fromisoformat(str(until))
-        if ends >= datetime.fromisoformat(str(since)) + MAX_HOLD:  # their last hold of it
-            aside[int(task_id)] = _stamp(ends + HOLD)
+        elif _capped(str(since), str(until)):  # their last hold of it
+            aside[int(task_id)] = _stamp(datetime.fromisoformat(str(until)) + HOLD)
     return aside
 
 
@@ -222,13 +258,22 @@ def entry_refusal(
     return None if taken < ENTRIES_NEEDED[stage_of(principal)] else TAKEN
 
 
+@dataclass(frozen=True)
+class SkipRefusal:
+    """Why a skip is refused; ``retry_after_s`` when it is the limit (seconds until a skip
+    is allowed again)."""
+
+    reason: str
+    retry_after_s: int | None = None
+
+
 def skip_refusal(
     connection: Connection, principal: Principal, task_id: int, at: datetime
-) -> str | None:
+) -> SkipRefusal | None:
     """Why the person may not skip the task now, or None: only a form handed to them (and not
     skipped already) is skipped, and no more than ``SKIPS_ALLOWED`` in ``SKIP_WINDOW``."""
     if _handed_until(connection, task_id, principal.account_id) is None:
-        return NOT_HANDED
+        return SkipRefusal(NOT_HANDED)
     since = _stamp(at - SKIP_WINDOW)
     stamps = connection.execute(
         select(verification_skip.c.skipped_at).where(
@@ -236,17 +281,18 @@ def skip_refusal(
             verification_skip.c.skipped_at > since,
         )
     ).scalars()
-    skipped = [datetime.fromisoformat(str(s)) for s in stamps]
+    skipped = [since_of(s) for s in stamps]
     again = next_skip_at(skipped, at)
     if again is None:
         return None
     shown = again.astimezone(UTC)
     if shown.second or shown.microsecond:  # the minute it may be done by, not before
         shown = shown.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    return (
+    reason = (
         f"you have skipped {len(skipped)} forms in the last hour: enter this one, or skip "
         f"again after {shown:%H:%M} UTC"
     )
+    return SkipRefusal(reason, max(1, math.ceil((again - at).total_seconds())))
 
 
 def _handed_until(connection: Connection, task_id: int, account_id: str) -> str | None:
@@ -268,17 +314,50 @@ def hold(connection: Connection, task_id: int, account_id: str, at: datetime) ->
     ``MAX_HOLD`` from when it began: then its place goes to others, and it is not handed back
     to the person for ``HOLD`` (``_set_aside``), so no one keeps a form from everyone else by
     asking for it again and again."""
-    since = _held_since(connection, task_id, account_id, at) or at
+    since = _resumed_since(connection, task_id, account_id) or at
     until = min(at + HOLD, since + MAX_HOLD)
-    connection.execute(  # their other standing hold, if any (a last one that lapsed stays)
-        delete(verification_hold).where(
-            verification_hold.c.account_id == account_id,
-            verification_hold.c.skipped.is_(False),
-            verification_hold.c.held_until > _stamp(at),
-        )
-    )
+    _give_back_others(connection, task_id, account_id)
     _replace(connection, task_id, account_id, since, until, skipped=False)
     return until
+
+
+def _resumed_since(connection: Connection, task_id: int, account_id: str) -> datetime | None:
+    """Since when the person has held the task, if they hold it now or their hold lapsed
+    before ``MAX_HOLD`` (asking again resumes it, counted from when it began)."""
+    found = connection.execute(
+        select(verification_hold.c.held_since, verification_hold.c.held_until).where(
+            verification_hold.c.task_id == task_id,
+            verification_hold.c.account_id == account_id,
+            verification_hold.c.skipped.is_(False),
+        )
+    ).first()
+    if found is None or _capped(str(found[0]), str(found[1])):
+        return None
+    return datetime.fromisoformat(str(found[0]))
+
+
+def _give_back_others(connection: Connection, task_id: int, account_id: str) -> None:
+    """The person's other hand-outs are given back as another task is handed to them: only
+    the last one handed may be entered (a hold let lapse is no right to enter that form
+    later, or people would collect forms to choose from). One held for ``MAX_HOLD`` stays
+    set aside for ``HOLD`` after it lapsed, as a skipped one (``_set_aside``)."""
+    others = connection.execute(
+        select(
+            verification_hold.c.task_id,
+            verification_hold.c.held_since,
+            verification_hold.c.held_until,
+        ).where(
+            verification_hold.c.account_id == account_id,
+            verification_hold.c.skipped.is_(False),
+            verification_hold.c.task_id != task_id,
+        )
+    ).all()
+    for other, since, until in others:
+        if _capped(str(since), str(until)):
+            rest = datetime.fromisoformat(str(until)) + HOLD
+            _replace(connection, int(other), account_id, since_of(since), rest, skipped=True)
+        else:
+            release(connection, int(other), account_id)
 
 
 def renew(connection: Connection, task_id: int, account_id: str, at: datetime) -> datetime | None:
@@ -346,6 +425,11 @@ def _replace(
             skipped=skipped,
         )
     )
+
+
+def since_of(stored: object) -> datetime:
+    """A stored stamp as a time."""
+    return datetime.fromisoformat(str(stored))
 
 
 def _stamp(at: datetime) -> str:

@@ -87,7 +87,7 @@ async def submit(task_id: RowId, request: Request, portal: PortalDep, person: Pe
     if task is None:
         raise PageNotFound(f"task {task_id}")
     try:  # before the task is shown again with what was typed: only to whom may enter it
-        ctx.verification.check_access(person, task_id)
+        ctx.verification.check_access(person, task_id, ctx.clock())
     except VerificationRefused as error:
         raise _refused(error) from error
     values, errors = parse_entry(ctx.form, raw)
