@@ -15,7 +15,7 @@ import pytest
 from rekap.adapters import snapshot_s3
 from rekap.adapters import snapshot_s3_leftovers as leftovers
 from rekap.adapters.snapshot_dir import PublicationBusy
-from rekap.adapters.snapshot_s3 import ClaimLost, S3SnapshotStore
+from rekap.adapters.snapshot_s3 import S3SnapshotStore
 from rekap.adapters.snapshot_s3_leftovers import holder
 from rekap.adapters.snapshot_staged import StagedBucketStore
 from tests.s3.conftest import Connect
@@ -473,32 +473,30 @@ def _freed_and_claimed_again(connect: Connect, bucket: str) -> S3SnapshotStore:
     return other
 
 
-def _a_day_passes_before(
-    monkeypatch: pytest.MonkeyPatch, connect: Connect, bucket: str, stalled: Any, method: str
-) -> list[S3SnapshotStore]:
-    """Before ``stalled``'s ``method`` runs, a day passes: the id is freed and claimed again
-    (``_freed_and_claimed_again``). Returns the list that receives the other store."""
-    called = getattr(stalled, method)
-    others: list[S3SnapshotStore] = []
-
-    def after_a_day(snapshot_id: str) -> Any:
-        others.append(_freed_and_claimed_again(connect, bucket))
-        return called(snapshot_id)
-
-    monkeypatch.setattr(stalled, method, after_a_day)
-    return others
+def _left_to_the_other(
+    stalled: S3SnapshotStore, others: list[S3SnapshotStore], s3_client: Any, bucket: str, said: str
+) -> None:
+    """The stalled deletion stopped with a warning (``said``); the later publication's
+    upload and claim are whole."""
+    assert any(said in warning for warning in stalled.warnings), stalled.warnings
+    assert others[0].read(KILLED, "data/note.txt") == b"another upload"
+    assert f"snapshots/.claims/{KILLED}" in keys(s3_client, bucket)
 
 
 def test_an_abort_that_stalls_before_deleting_leaves_a_later_publication_alone(
     connect: Connect, bucket: str, s3_client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, stalled, _ = stalled_a_day(connect, bucket, monkeypatch)
-    # marked aborting, then stalled for a day
-    others = _a_day_passes_before(monkeypatch, connect, bucket, stalled, "delete_snapshot_objects")
-    with pytest.raises(ClaimLost, match="not this publication's"):
-        stalled.abort(KILLED)
-    assert others[0].read(KILLED, "data/note.txt") == b"another upload"
-    assert f"snapshots/.claims/{KILLED}" in keys(s3_client, bucket)  # the other's claim
+    delete = stalled.delete_snapshot_objects
+    others: list[S3SnapshotStore] = []
+
+    def after_a_day(snapshot_id: str, claims: Any) -> int:  # marked aborting, then a day
+        others.append(_freed_and_claimed_again(connect, bucket))
+        return delete(snapshot_id, claims)
+
+    monkeypatch.setattr(stalled, "delete_snapshot_objects", after_a_day)
+    stalled.abort(KILLED)
+    _left_to_the_other(stalled, others, s3_client, bucket, "0 of its 1 objects were deleted")
 
 
 def test_a_deletion_that_stalls_between_batches_stops_when_its_claim_is_taken(
@@ -507,12 +505,53 @@ def test_a_deletion_that_stalls_between_batches_stops_when_its_claim_is_taken(
     _, stalled, writer = stalled_a_day(connect, bucket, monkeypatch)
     writer.write("data/other.txt", b"half")
     monkeypatch.setattr(snapshot_s3, "DELETE_BATCH", 1)
-    # one batch deleted, then a day passes before the claim is read again
-    others = _a_day_passes_before(monkeypatch, connect, bucket, stalled, "_claim_tag")
-    with pytest.raises(ClaimLost, match="after 1 of its 2 objects were deleted"):
-        stalled.abort(KILLED)
-    assert others[0].read(KILLED, "data/note.txt") == b"another upload"
-    assert f"snapshots/.claims/{KILLED}" in keys(s3_client, bucket)
+    read = stalled.get
+    claim_reads: list[str] = []
+    others: list[S3SnapshotStore] = []
+
+    def a_day_after_the_first_batch(key: str) -> Any:
+        if ".claims/" in key:
+            claim_reads.append(key)
+            if len(claim_reads) == 2:  # the first batch is deleted: a day passes
+                others.append(_freed_and_claimed_again(connect, bucket))
+        return read(key)
+
+    monkeypatch.setattr(stalled, "get", a_day_after_the_first_batch)
+    stalled.abort(KILLED)  # no failure: a warning says what was left, and why
+    _left_to_the_other(stalled, others, s3_client, bucket, "1 of its 2 objects were deleted")
+
+
+def test_a_deletion_that_stalls_while_listing_deletes_nothing_of_a_later_one(
+    connect: Connect, bucket: str, s3_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, stalled, _ = stalled_a_day(connect, bucket, monkeypatch)
+    listing = stalled._keys
+    others: list[S3SnapshotStore] = []
+
+    def then_a_day(prefix: str) -> Any:
+        found = list(listing(prefix))
+        if KILLED in prefix:
+            others.append(_freed_and_claimed_again(connect, bucket))
+        return iter(found)
+
+    monkeypatch.setattr(stalled, "_keys", then_a_day)
+    stalled.abort(KILLED)
+    _left_to_the_other(stalled, others, s3_client, bucket, "0 of its 1 objects were deleted")
+
+
+def test_a_reaper_neither_switches_to_nor_aborts_what_it_took_over(
+    connect: Connect, bucket: str, s3_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, _, writer = stalled_a_day(connect, bucket, monkeypatch)
+    writer.write("manifest.json", manifest(KILLED, FIRST))
+    reaper = S3SnapshotStore(connect, bucket)
+    listed = s3_client.head_object(Bucket=bucket, Key=f"snapshots/.claims/{KILLED}")
+    assert reaper.take_over_claim(KILLED, listed["ETag"]) is not None
+    with pytest.raises(PublicationBusy, match="begun elsewhere"):
+        reaper.commit(KILLED)
+    reaper.abort(KILLED)  # not its own publication: nothing removed
+    assert reaper.read(KILLED, "data/note.txt") == b"half"
+    assert store.latest() == FIRST
 
 
 def test_a_reaper_deletes_in_batches_while_its_claim_stands(

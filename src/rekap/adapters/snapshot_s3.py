@@ -20,7 +20,7 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from rekap.adapters.snapshot_dir import (
 from rekap.adapters.snapshot_s3_leftovers import (
     ABANDONED_AFTER,
     UNKNOWN,
+    ClaimLost,
     holder,
     published,
     remove_abandoned,
@@ -72,10 +73,6 @@ CONTENT_TYPES = {
 
 class PointerMismatch(ValueError):
     """The manifest in the bucket is not the one ``latest.json`` names."""
-
-
-class ClaimLost(OSError):
-    """A snapshot's claim that is no longer the one this store wrote, while it deleted."""
 
 
 def content_type(path: str) -> str:
@@ -175,16 +172,6 @@ class S3SnapshotStore:
             for item in page.get("Contents", ()):
                 yield str(item["Key"])
 
-    def _claim_tag(self, snapshot_id: str) -> str | None:
-        """The ETag of the snapshot's claim, or None when there is none."""
-        try:
-            found = self.client().head_object(Bucket=self.bucket, Key=self._claim_key(snapshot_id))
-        except Exception as error:
-            if error_code(error) in MISSING:
-                return None
-            raise
-        return str(found["ETag"])
-
     def get(self, key: str) -> bytes | None:
         """An object's bytes, or None when there is no such key."""
         found = self.get_with_tag(key)
@@ -265,19 +252,20 @@ class S3SnapshotStore:
     def release_claim(self, snapshot_id: str) -> None:
         self.client().delete_object(Bucket=self.bucket, Key=self._claim_key(snapshot_id))
 
-    def take_over_claim(self, snapshot_id: str, etag: str) -> bool:
+    def take_over_claim(self, snapshot_id: str, etag: str) -> bytes | None:
         """Replace the claim of ``snapshot_id`` by one of this process's, only if it is still
-        the version ``etag`` (a conditional PUT): False when it changed or is gone, or when
-        the store cannot write conditionally (a warning then: nothing is taken over)."""
+        the version ``etag`` (a conditional PUT); returns the claim written, or None when it
+        changed or is gone, or when the store cannot write conditionally (a warning then:
+        nothing is taken over). The store does not count the claim as one it began: it
+        neither switches to nor aborts that snapshot."""
         body = {"snapshot_id": snapshot_id, "reaping": True, **holder()}
-        data = (json.dumps(body) + "\n").encode()
+        data = (json.dumps({**body, "nonce": os.urandom(8).hex()}) + "\n").encode()
         request = {
             "Bucket": self.bucket,
             "Key": self._claim_key(snapshot_id),
             "Body": data,
             "ContentType": "application/json",
         }
-        self._claims[snapshot_id] = [data]  # this store's claim now (``_own_claim``)
         try:
             self.client().put_object(**request, IfMatch=etag)
         except Exception as error:
@@ -287,11 +275,12 @@ class S3SnapshotStore:
                     f"{self.location()} cannot write conditionally: what killed publications "
                     "left there is not removed (remove it by hand when none runs)"
                 )
-                return False
+                return None
             if code in CONFLICT or code in MISSING:
-                return False
+                # refused, unless it is a PUT tried again after its first answer was lost
+                return data if self.get(self._claim_key(snapshot_id)) == data else None
             raise
-        return True
+        return data
 
     def _own_claim(self, snapshot_id: str) -> str | None:
         """The ETag of the snapshot's claim while it is one this store wrote, else None (a
@@ -428,7 +417,7 @@ class S3SnapshotStore:
             state = published(self, snapshot_id, previous if names else UNKNOWN)
             if state is True:
                 self.published_after_all.add(snapshot_id)
-                self.release_claim(snapshot_id)
+                self.release_claim_of(snapshot_id, self._claims[snapshot_id])
                 return
             if state is None:
                 self.warnings.append(
@@ -436,30 +425,36 @@ class S3SnapshotStore:
                     "publication failed, and the chain of snapshots cannot tell: left as it is"
                 )
                 return
-        self.delete_snapshot_objects(snapshot_id)
-        self.release_claim(snapshot_id)
+        mine = self._claims[snapshot_id]
+        try:
+            self.delete_snapshot_objects(snapshot_id, mine)
+        except ClaimLost as lost:
+            self.warnings.append(f"{self.location(snapshot_id)}: {lost}")
+            return
+        self.release_claim_of(snapshot_id, mine)
 
-    def delete_snapshot_objects(self, snapshot_id: str) -> int:
-        """Delete every object under the snapshot's prefix, once this store holds its claim
-        (an abort's mark, a reaper's take-over); returns how many there were.
+    def release_claim_of(self, snapshot_id: str, claims: Sequence[bytes]) -> None:
+        """Release the snapshot's claim if it is still one of ``claims`` (read back first:
+        another publication's claim of the same id is left alone)."""
+        if self.get(self._claim_key(snapshot_id)) in claims:
+            self.release_claim(snapshot_id)
 
-        The claim is read again before each batch of ``DELETE_BATCH``: a deletion that stalls
-        for over ``ABANDONED_AFTER`` can find its claim taken over and a later publication of
-        the same id uploading; it then stops (``ClaimLost``), leaving the rest to that
-        publication."""
-        mine = self._own_claim(snapshot_id)
-        if mine is None:
-            raise ClaimLost(
-                f"the claim of snapshot {snapshot_id} is not this publication's: nothing "
-                "was deleted"
-            )
+    def delete_snapshot_objects(self, snapshot_id: str, claims: Sequence[bytes]) -> int:
+        """Delete every object under the snapshot's prefix while its claim is one of
+        ``claims`` (what the caller wrote: an abort's mark, a reaper's take-over); returns how
+        many there were.
+
+        The claim is read again before each batch of ``DELETE_BATCH``, the first included (a
+        national listing takes a while): a deletion that stalls for over ``ABANDONED_AFTER``
+        can find its claim taken over and a later publication of the same id uploading; it
+        then stops (``ClaimLost``), leaving the rest to that publication."""
         keys = list(self._keys(self._prefix(snapshot_id)))
         for start in range(0, len(keys), DELETE_BATCH):
-            if start and self._claim_tag(snapshot_id) != mine:
+            if self.get(self._claim_key(snapshot_id)) not in claims:
                 raise ClaimLost(
-                    f"the claim of snapshot {snapshot_id} was written again by another "
-                    f"publication after {start:,} of its {len(keys):,} objects were deleted: "
-                    "the rest is left to that publication"
+                    f"the claim of snapshot {snapshot_id} is another publication's now: "
+                    f"{start:,} of its {len(keys):,} objects were deleted, the rest is left "
+                    "to that publication"
                 )
             batch = [{"Key": k} for k in keys[start : start + DELETE_BATCH]]
             answer = self.client().delete_objects(

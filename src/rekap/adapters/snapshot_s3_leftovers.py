@@ -53,6 +53,10 @@ def holder() -> dict[str, Any]:
     return {"host": platform.node(), "boot": boot_id, "pidns": namespace, "pid": os.getpid()}
 
 
+class ClaimLost(OSError):
+    """A snapshot's claim that is another publication's now, found while deleting."""
+
+
 @dataclass(frozen=True)
 class Claim:
     snapshot_id: str
@@ -191,13 +195,18 @@ def _reap(store: S3SnapshotStore, claim: Claim) -> str | None:
             "switched latest.json: left as it is (remove it by hand if it was never published)"
         )
         return None
-    if not store.take_over_claim(claim.snapshot_id, claim.etag):
+    mine = store.take_over_claim(claim.snapshot_id, claim.etag)
+    if mine is None:
         return None  # claimed again meanwhile, or released: not ours to touch
     if state:
-        store.release_claim(claim.snapshot_id)  # published; only its claim had stayed
+        store.release_claim_of(claim.snapshot_id, [mine])  # published; only its claim stayed
         return None
-    count = store.delete_snapshot_objects(claim.snapshot_id)
-    store.release_claim(claim.snapshot_id)
+    try:
+        count = store.delete_snapshot_objects(claim.snapshot_id, [mine])
+    except ClaimLost as lost:
+        store.warnings.append(f"{store.location(claim.snapshot_id)}: {lost}")
+        return None
+    store.release_claim_of(claim.snapshot_id, [mine])
     host = claim.holder.get("host") or "an unknown host"
     return (
         f"{store.location(claim.snapshot_id)} ({count:,} objects, never published; claimed "
