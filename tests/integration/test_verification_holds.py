@@ -276,16 +276,19 @@ def test_a_task_that_moved_on_is_not_handed_to_verifiers(database_url: str) -> N
     desk.engine.dispose()
 
 
-def test_a_hold_is_renewed_only_while_it_stands(database_url: str) -> None:
+def test_a_hold_is_renewed_only_while_the_form_is_theirs(database_url: str) -> None:
     desk = Desk(database_url, 1)
     (task,) = desk.ids
-    one, two = desk.person("one"), desk.person("two")
+    one, two, three = (desk.person(n) for n in ("one", "two", "three"))
     assert desk.next_id(one) == task
     later = AT + timedelta(minutes=15)
     assert desk.store.renew_hold(one, task, later) == (later + HOLD).isoformat()
-    assert desk.store.renew_hold(two, task, later) is None  # never held it
-    lapsed = later + HOLD + timedelta(seconds=1)
-    assert desk.store.renew_hold(one, task, lapsed) is None
+    assert desk.store.renew_hold(two, task, later) is None  # never handed it
+    lapsed = later + HOLD + timedelta(seconds=1)  # typed long: the place is still free
+    assert desk.store.renew_hold(one, task, lapsed) == (lapsed + HOLD).isoformat()
+    gone = AT + MAX_HOLD + HOLD  # lapsed again, and two others took both places
+    assert desk.next_id(two, gone) == task and desk.next_id(three, gone) == task
+    assert desk.store.renew_hold(one, task, gone) is None
     desk.engine.dispose()
 
 
@@ -441,4 +444,55 @@ def test_an_adjudicators_skips_are_not_a_verifiers(database_url: str) -> None:
     assert desk.next_id(judge) == task
     desk.store.skip(judge, task, AT)
     assert judge.account_id not in {r["account_id"] for r in desk.store.statistics()}
+    desk.engine.dispose()
+
+
+def test_a_form_asked_for_again_after_its_hour_is_held_anew(database_url: str) -> None:
+    desk = Desk(database_url, 1)
+    (task,) = desk.ids
+    one = desk.person("one")
+    assert desk.next_id(one) == task
+    back = AT + 2 * MAX_HOLD  # back after two hours: a hold that is live, not one long over
+    handed = desk.store.next_task(one, back)
+    assert handed is not None and handed.id == task
+    assert handed.held_until == (back + HOLD).isoformat()
+    desk.engine.dispose()
+
+
+def test_only_the_form_handed_last_is_entered_whatever_rows_remain(database_url: str) -> None:
+    """Hand-outs left as lapsed rows (as by an earlier version, which kept them): only the
+    last one may be entered."""
+    desk = Desk(database_url, 3)
+    one = desk.person("one")
+    with desk.engine.begin() as connection:
+        for minutes, task in zip((0, 30, 60), desk.ids, strict=True):
+            since = AT + timedelta(minutes=minutes)
+            connection.execute(
+                insert(verification_hold).values(
+                    task_id=task,
+                    account_id=one.account_id,
+                    held_since=since.isoformat(timespec="microseconds"),
+                    held_until=(since + HOLD).isoformat(timespec="microseconds"),
+                    skipped=False,
+                )
+            )
+    later = AT + timedelta(hours=3)
+    for task in desk.ids[:2]:
+        with pytest.raises(VerificationRefused, match="not handed to you"):
+            desk.store.enter(one, task, desk.values(), 30.0, later)
+    assert desk.store.enter(one, desk.ids[2], desk.values(), 30.0, later) == "open"
+    desk.engine.dispose()
+
+
+def test_a_place_taken_while_a_hold_lapsed_counts_as_a_skip(database_url: str) -> None:
+    desk = Desk(database_url, 2)
+    first, second = desk.ids
+    one, two, three = (desk.person(n) for n in ("one", "two", "three"))
+    assert desk.next_id(one) == first
+    later = AT + HOLD + timedelta(minutes=1)
+    assert desk.next_id(two, later) == first and desk.next_id(three, later) == first
+    assert desk.next_id(one, later) == second  # a new form: one it did not skip, counted
+    assert desk.next_id(one, later) == second  # asking again counts nothing more
+    rows = {r["account_id"]: r for r in desk.store.statistics()}
+    assert rows[one.account_id]["skipped"] == 1
     desk.engine.dispose()

@@ -39,7 +39,7 @@ SKIP_WINDOW = timedelta(hours=1)
 """A person may skip at most ``SKIPS_ALLOWED`` forms in any ``SKIP_WINDOW``: enough for
 photos they cannot read and a break, too few to skip their way to a form they chose (with
 ``HANDED_AMONG`` candidates, six looks reach a chosen form about one time in eight; a hold let
-lapse hands the same form back, so it is no extra look)."""
+lapse hands the same form back, and counts as a skip when others took its place)."""
 
 
 def next_skip_at(skipped_at: Sequence[datetime], at: datetime) -> datetime | None:

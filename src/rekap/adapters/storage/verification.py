@@ -145,11 +145,12 @@ class VerificationStore:
             return replace(self._task(connection, row), held_until=shown)
 
     def renew_hold(self, principal: Principal, task_id: int, at: datetime) -> str | None:
-        """Hold the task for the person from ``at`` again if they hold it now; when the new
-        hold lapses (ISO 8601), or None (their hold lapsed, or they never had one)."""
+        """Hold the task for the person from ``at`` again while it is theirs to enter (handed
+        to them last; if their hold lapsed, its place still free); when the new hold lapses
+        (ISO 8601), or None."""
         with self.engine.begin() as connection:
             lock_holds(connection)
-            until = renew(connection, task_id, principal.account_id, at)
+            until = renew(connection, principal, task_id, at)
         return None if until is None else until.astimezone(UTC).isoformat()
 
     def skip(self, principal: Principal, task_id: int, at: datetime) -> None:

@@ -156,27 +156,42 @@ def _lapsed_hand_out(
     connection: Connection, principal: Principal, base: Any, at: datetime
 ) -> Row | None:
     """The task last handed to the person, if their hold of it lapsed less than ``MAX_HOLD``
-    after it began and it still has a place for them: letting a hold lapse is no new draw."""
-    found = connection.execute(
-        select(verification_hold.c.task_id, verification_hold.c.held_since)
-        .add_columns(verification_hold.c.held_until)
-        .where(
-            verification_hold.c.account_id == principal.account_id,
-            verification_hold.c.skipped.is_(False),
-        )
-        .order_by(verification_hold.c.held_since.desc())
-        .limit(1)
-    ).first()
-    if found is None:
+    after it began (and that hour is not over) and it still has a place for them: letting a
+    hold lapse is no new draw. When others took its place meanwhile, the person is handed
+    another, and that counts as a skip (``SKIPS_ALLOWED``, the statistics)."""
+    last = _last_hand_out(connection, principal.account_id)
+    if last is None:
         return None
-    task_id, since, until = int(found[0]), str(found[1]), str(found[2])
-    if _capped(since, until):
+    task_id, since, until = last
+    if _capped(since, until) or since_of(since) + MAX_HOLD <= at:
         return None
     row = connection.execute(base.where(verification_task.c.id == task_id)).mappings().first()
-    if row is None:
+    if row is None:  # closed, moved on: not the person's doing
         return None
     taken = _places_taken(connection, principal, [task_id], at).get(task_id, 0)
-    return dict(row) if taken < ENTRIES_NEEDED[stage_of(principal)] else None
+    if taken < ENTRIES_NEEDED[stage_of(principal)]:
+        return dict(row)
+    _count_skip(connection, task_id, principal.account_id, at)
+    return None
+
+
+def _last_hand_out(connection: Connection, account_id: str) -> tuple[int, str, str] | None:
+    """The task last handed to the person and not given back, with its hold's stamps
+    (since, until)."""
+    found = connection.execute(
+        select(
+            verification_hold.c.task_id,
+            verification_hold.c.held_since,
+            verification_hold.c.held_until,
+        )
+        .where(
+            verification_hold.c.account_id == account_id,
+            verification_hold.c.skipped.is_(False),
+        )
+        .order_by(verification_hold.c.held_since.desc(), verification_hold.c.task_id.desc())
+        .limit(1)
+    ).first()
+    return None if found is None else (int(found[0]), str(found[1]), str(found[2]))
 
 
 def _capped(since: str, until: str) -> bool:
@@ -296,16 +311,10 @@ def skip_refusal(
 
 
 def _handed_until(connection: Connection, task_id: int, account_id: str) -> str | None:
-    """When the person's hold of the task lapses or lapsed (a stamp), if it was handed to them
-    and they have not skipped it since; else None."""
-    found = connection.execute(
-        select(verification_hold.c.held_until).where(
-            verification_hold.c.task_id == task_id,
-            verification_hold.c.account_id == account_id,
-            verification_hold.c.skipped.is_(False),
-        )
-    ).first()
-    return None if found is None else str(found[0])
+    """When the person's hold of the task lapses or lapsed (a stamp), if it is the task last
+    handed to them and they have not given it back since; else None."""
+    last = _last_hand_out(connection, account_id)
+    return None if last is None or last[0] != task_id else last[2]
 
 
 def hold(connection: Connection, task_id: int, account_id: str, at: datetime) -> datetime:
@@ -314,16 +323,19 @@ def hold(connection: Connection, task_id: int, account_id: str, at: datetime) ->
     ``MAX_HOLD`` from when it began: then its place goes to others, and it is not handed back
     to the person for ``HOLD`` (``_set_aside``), so no one keeps a form from everyone else by
     asking for it again and again."""
-    since = _resumed_since(connection, task_id, account_id) or at
+    since = _resumed_since(connection, task_id, account_id, at) or at
     until = min(at + HOLD, since + MAX_HOLD)
     _give_back_others(connection, task_id, account_id)
     _replace(connection, task_id, account_id, since, until, skipped=False)
     return until
 
 
-def _resumed_since(connection: Connection, task_id: int, account_id: str) -> datetime | None:
-    """Since when the person has held the task, if they hold it now or their hold lapsed
-    before ``MAX_HOLD`` (asking again resumes it, counted from when it began)."""
+def _resumed_since(
+    connection: Connection, task_id: int, account_id: str, at: datetime
+) -> datetime | None:
+    """Since when the person has held the task, if they hold it now, or their hold lapsed
+    before ``MAX_HOLD`` and that hour is not over at ``at`` (asking again resumes it, counted
+    from when it began)."""
     found = connection.execute(
         select(verification_hold.c.held_since, verification_hold.c.held_until).where(
             verification_hold.c.task_id == task_id,
@@ -333,7 +345,8 @@ def _resumed_since(connection: Connection, task_id: int, account_id: str) -> dat
     ).first()
     if found is None or _capped(str(found[0]), str(found[1])):
         return None
-    return datetime.fromisoformat(str(found[0]))
+    since = since_of(found[0])
+    return since if since + MAX_HOLD > at else None
 
 
 def _give_back_others(connection: Connection, task_id: int, account_id: str) -> None:
@@ -360,14 +373,19 @@ def _give_back_others(connection: Connection, task_id: int, account_id: str) -> 
             release(connection, int(other), account_id)
 
 
-def renew(connection: Connection, task_id: int, account_id: str, at: datetime) -> datetime | None:
-    """Hold the task for the person from ``at`` again, if their hold of it has not lapsed
-    (and not past ``MAX_HOLD``); when the new hold lapses, or None."""
-    since = _held_since(connection, task_id, account_id, at)
-    if since is None:  # (a standing hold began less than MAX_HOLD ago)
+def renew(
+    connection: Connection, principal: Principal, task_id: int, at: datetime
+) -> datetime | None:
+    """Hold the task for the person from ``at`` again, if it is theirs to enter (handed to
+    them last, and their place still free if their hold lapsed) within the hour since it was
+    first handed; when the new hold lapses, or None."""
+    if entry_refusal(connection, principal, task_id, at) is not None:
+        return None
+    since = _resumed_since(connection, task_id, principal.account_id, at)
+    if since is None:
         return None
     until = min(at + HOLD, since + MAX_HOLD)
-    _replace(connection, task_id, account_id, since, until, skipped=False)
+    _replace(connection, task_id, principal.account_id, since, until, skipped=False)
     return until
 
 
@@ -376,6 +394,11 @@ def skip(connection: Connection, task_id: int, account_id: str, at: datetime) ->
     again for ``HOLD`` (others may take it meanwhile), and after that only when nothing else
     waits. The skip is kept (``skip_refusal`` counts them)."""
     _replace(connection, task_id, account_id, at, at + HOLD, skipped=True)
+    _count_skip(connection, task_id, account_id, at)
+
+
+def _count_skip(connection: Connection, task_id: int, account_id: str, at: datetime) -> None:
+    """Keep a skip (``skip_refusal`` counts them; the statistics show them)."""
     connection.execute(
         insert(verification_skip).values(
             task_id=task_id, account_id=account_id, skipped_at=_stamp(at)
@@ -390,21 +413,6 @@ def release(connection: Connection, task_id: int, account_id: str | None = None)
     if account_id is not None:
         query = query.where(verification_hold.c.account_id == account_id)
     connection.execute(query)
-
-
-def _held_since(
-    connection: Connection, task_id: int, account_id: str, at: datetime
-) -> datetime | None:
-    """Since when the person has held the task, if their hold stands at ``at``."""
-    found = connection.execute(
-        select(verification_hold.c.held_since).where(
-            verification_hold.c.task_id == task_id,
-            verification_hold.c.account_id == account_id,
-            verification_hold.c.skipped.is_(False),
-            verification_hold.c.held_until > _stamp(at),
-        )
-    ).first()
-    return None if found is None else datetime.fromisoformat(str(found[0]))
 
 
 def _replace(
