@@ -32,6 +32,7 @@ def enter_by_keyboard(tab: Tab, values: dict[str, int]) -> None:
     page.wait_for_url("**/verifikasi?selesai=*")
 
 
+@pytest.mark.usefixtures("plain_draw")  # both are handed the oldest form
 def test_two_verifiers_verify_a_form_double_blind(
     browser: Browser, server: str, dataset: Dataset, artifacts: Path
 ) -> None:
