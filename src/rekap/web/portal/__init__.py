@@ -99,4 +99,6 @@ def install(app: FastAPI, settings: PortalSettings | None = None) -> None:
 
     @app.exception_handler(PageRefused)
     async def refused(request: Request, error: PageRefused) -> Response:
-        return _error_page(request, error.status, "refused", error.message)
+        wait = error.retry_after_s
+        headers = None if wait is None else {"Retry-After": str(wait)}
+        return _error_page(request, error.status, "refused", error.message, headers)

@@ -19,8 +19,12 @@ class LoginNeeded(Exception):
 class PageRefused(Exception):
     """A form post that cannot be done (e.g. a verification entry refused by the store)."""
 
-    def __init__(self, code: str, message: str, status: int = 409) -> None:
+    def __init__(
+        self, code: str, message: str, status: int = 409, retry_after_s: int | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
+        self.retry_after_s = retry_after_s
+        """For a limit (429): seconds until it may be done again (``Retry-After``)."""

@@ -121,7 +121,7 @@ def skip(task_id: RowId, portal: PortalDep, person: Person) -> Response:
 def _refused(error: VerificationRefused) -> PageRefused:
     statuses = {"forbidden": 403, "not_found": 404, "invalid_input": 422, "rate_limited": 429}
     status = statuses.get(error.code, 409)
-    return PageRefused(error.code, str(error), status)
+    return PageRefused(error.code, str(error), status, error.details.get("retry_after_s"))
 
 
 @router.get("/verifikasi/statistik")
