@@ -332,7 +332,12 @@ MATRIX: dict[str, Entry] = {
     ),
     "POST /verifikasi/tugas/{task_id}/lewati": Entry(
         _skip_on_the_page,
-        page(verifier_in=Answer(303, "/verifikasi?dilewati="), verifier_out=403, adjudicator=409),
+        page(
+            verifier_in=Answer(303, "/verifikasi?dilewati="),
+            verifier_out=403,
+            # not an adjudicator's form (it is open): nothing skipped, their own form shown
+            adjudicator=Answer(303, "/verifikasi?tidak_lagi="),
+        ),
     ),
     "GET /verifikasi/statistik": Entry(
         get(lambda w: "/verifikasi/statistik"),

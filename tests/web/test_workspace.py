@@ -12,8 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from rekap.adapters.storage.schema import account, form, tps_result, verification_entry
+from rekap.adapters.storage.verification_holds import hold
 from rekap.capture.access import Role
 from rekap.web.access import TOKEN_COOKIE
+from rekap.web.context import utc_now
 from tests.web.dataset import DESA, Dataset
 
 MACHINE_HEADER = "Bacaan mesin"
@@ -139,3 +141,23 @@ def test_a_verifier_skips_a_form_and_is_handed_another(app: FastAPI, dataset: Da
     assert f"Tugas {task_id} dilewati" in page.text
     found = re.search(r'action="/verifikasi/tugas/(\d+)"', page.text)
     assert found is not None and int(found.group(1)) != task_id  # another form waits
+
+
+def test_skipping_a_form_no_longer_ones_own_shows_the_form_one_has(
+    app: FastAPI, dataset: Dataset
+) -> None:
+    first = person(app, dataset.enrol("Verifikator E", Role.VERIFIER, DESA))
+    task_id, kode, _ = open_task(first)
+    truth = dataset.truth[kode].actual
+    store = dataset.context.verification
+    for name in ("Verifikator F", "Verifikator G"):  # the form is entered by two others
+        other, _ = dataset.context.accounts.enrol(name, Role.VERIFIER, DESA, utc_now(), "test")
+        with dataset.context.engine.begin() as connection:  # as the draw might hand it
+            hold(connection, task_id, other.account_id, utc_now())
+        store.enter(other, task_id, dict(truth), 30.0, utc_now())
+    assert stored(dataset, kode)[0] == "verified"
+    answer = first.post(f"/verifikasi/tugas/{task_id}/lewati", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/verifikasi?tidak_lagi={task_id}"
+    page = first.get(answer.headers["location"])
+    assert f"Tugas {task_id} tidak lagi untuk Anda" in page.text

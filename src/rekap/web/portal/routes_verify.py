@@ -63,6 +63,7 @@ def _show_task(
         "done": request.query_params.get("selesai"),
         "outcome": request.query_params.get("hasil"),
         "skipped": request.query_params.get("dilewati"),
+        "gone": request.query_params.get("tidak_lagi"),
         "region": portal.context.tree.regions.get(person.scope[:10]),
         "waiting": portal.queries.waiting_tasks(
             person.scope, "adjudication" if person.role is Role.ADJUDICATOR else "open"
@@ -109,11 +110,16 @@ async def submit(task_id: RowId, request: Request, portal: PortalDep, person: Pe
 
 @router.post("/verifikasi/tugas/{task_id}/lewati")
 def skip(task_id: RowId, portal: PortalDep, person: Person) -> Response:
-    """Give the task back unentered; the next one is shown."""
+    """Give the task back unentered; the next one is shown. A task no longer theirs (entered
+    by others or moved on since the page was shown, or replaced by another hand-out) is not
+    skipped: their form now is shown, with a note; other refusals (the hourly limit, another
+    region) are error pages."""
     ctx = portal.context
     try:
         ctx.verification.skip(person, task_id, ctx.clock())
     except VerificationRefused as error:
+        if error.code == "conflict":
+            return RedirectResponse(f"/verifikasi?tidak_lagi={task_id}", status_code=303)
         raise _refused(error) from error
     return RedirectResponse(f"/verifikasi?dilewati={task_id}", status_code=303)
 

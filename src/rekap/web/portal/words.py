@@ -263,6 +263,12 @@ WORDS: dict[str, tuple[str, str]] = {
         "Task {task} skipped: its place goes to someone else. It comes back to you after 20 "
         "minutes, when nothing else waits.",
     ),
+    "task_gone": (
+        "Tugas {task} tidak lagi untuk Anda (sudah diisi orang lain, dilanjutkan, atau diganti): "
+        "tidak ada yang dilewati. Berikut formulir Anda sekarang.",
+        "Task {task} is no longer yours (entered by others, moved on, or replaced): nothing was "
+        "skipped. Here is your form now.",
+    ),
     "held_until": (
         "Formulir ini disimpan untuk Anda sampai {time} UTC.",
         "This form is kept for you until {time} UTC.",
