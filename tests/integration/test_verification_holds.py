@@ -496,3 +496,41 @@ def test_a_place_taken_while_a_hold_lapsed_counts_as_a_skip(database_url: str) -
     rows = {r["account_id"]: r for r in desk.store.statistics()}
     assert rows[one.account_id]["skipped"] == 1
     desk.engine.dispose()
+
+
+def test_a_lapse_whose_place_was_taken_is_counted_once_and_not_handed_back(
+    database_url: str,
+) -> None:
+    desk = Desk(database_url, 1)
+    (task,) = desk.ids
+    one, two, three = (desk.person(n) for n in ("one", "two", "three"))
+    assert desk.next_id(one) == task
+    later = AT + HOLD + timedelta(minutes=1)
+    assert desk.next_id(two, later) == task and desk.next_id(three, later) == task
+    for minutes in range(6):  # one asks again and again: nothing else waits for them
+        assert desk.next_id(one, later + timedelta(minutes=minutes)) is None
+    rows = {r["account_id"]: r for r in desk.store.statistics()}
+    assert rows[one.account_id]["skipped"] == 1
+    # the others' holds lapse: the form comes back to one only as a skipped form does, later
+    lapsed = later + HOLD + timedelta(minutes=1)
+    assert desk.next_id(one, lapsed) == task  # rested HOLD since it was given back
+    rows = {r["account_id"]: r for r in desk.store.statistics()}
+    assert rows[one.account_id]["skipped"] == 1
+    desk.engine.dispose()
+
+
+def test_asking_again_late_in_the_hour_never_restarts_it(database_url: str) -> None:
+    desk = Desk(database_url, 2)
+    first, second = desk.ids
+    one = desk.person("one")
+    assert desk.next_id(one) == first
+    at = AT
+    while at < AT + MAX_HOLD:  # asked every quarter of an hour, the hour is not restarted
+        task = desk.store.next_task(one, at)
+        assert task is not None and task.id == first
+        assert task.held_until is not None and task.held_until <= (AT + MAX_HOLD).isoformat()
+        at += timedelta(minutes=5)
+    renewed = desk.store.renew_hold(one, first, AT + MAX_HOLD - timedelta(minutes=5))
+    assert renewed == (AT + MAX_HOLD).isoformat()  # still kept, to the end of its hour
+    assert desk.next_id(one, AT + MAX_HOLD + timedelta(minutes=1)) == second
+    desk.engine.dispose()

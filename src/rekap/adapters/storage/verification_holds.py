@@ -171,6 +171,8 @@ def _lapsed_hand_out(
     taken = _places_taken(connection, principal, [task_id], at).get(task_id, 0)
     if taken < ENTRIES_NEEDED[stage_of(principal)]:
         return dict(row)
+    # given back as a skip is, once: set aside for HOLD, no longer theirs, counted
+    _replace(connection, task_id, principal.account_id, at, at + HOLD, skipped=True)
     _count_skip(connection, task_id, principal.account_id, at)
     return None
 
@@ -343,10 +345,14 @@ def _resumed_since(
             verification_hold.c.skipped.is_(False),
         )
     ).first()
-    if found is None or _capped(str(found[0]), str(found[1])):
+    if found is None:
         return None
-    since = since_of(found[0])
-    return since if since + MAX_HOLD > at else None
+    since, until = str(found[0]), str(found[1])
+    if until > _stamp(at):  # standing: its hour goes on (capped or not)
+        return since_of(since)
+    if _capped(since, until) or since_of(since) + MAX_HOLD <= at:
+        return None
+    return since_of(since)
 
 
 def _give_back_others(connection: Connection, task_id: int, account_id: str) -> None:
