@@ -184,10 +184,7 @@ class VerificationStore:
         their region, its photographer, the wrong stage for their role, already entered, not
         handed to them, or its place taken since their hold lapsed."""
         with self.engine.connect() as connection:
-            self._allowed_task(connection, principal, task_id)
-            refusal = entry_refusal(connection, principal, task_id, at)
-            if refusal is not None:
-                raise VerificationRefused("conflict", refusal)
+            self._enterable_task(connection, principal, task_id, at)
 
     def enter(
         self,
@@ -213,10 +210,7 @@ class VerificationStore:
         with self.engine.begin() as connection:
             lock_writers(connection)  # what is read below stands until this entry commits
             lock_holds(connection)  # and no one is handed the task meanwhile (always second)
-            row = self._allowed_task(connection, principal, task_id)
-            refusal = entry_refusal(connection, principal, task_id, at)
-            if refusal is not None:
-                raise VerificationRefused("conflict", refusal)
+            row = self._enterable_task(connection, principal, task_id, at)
             connection.execute(
                 insert(verification_entry).values(
                     task_id=task_id,
@@ -244,6 +238,17 @@ class VerificationStore:
             self.log.append(connection, events, at, principal.account_id, f"task {task_id}")
             self.tally.refresh_in(connection, str(row["contest"]), [str(row["kode_tps"])])
         return state
+
+    def _enterable_task(
+        self, connection: Connection, principal: Principal, task_id: int, at: datetime
+    ) -> dict[str, object]:
+        """The task's row, once ``principal`` may enter it now: allowed (``_allowed_task``),
+        handed to them last, and taking no one else's place (``VerificationRefused``)."""
+        row = self._allowed_task(connection, principal, task_id)
+        refusal = entry_refusal(connection, principal, task_id, at)
+        if refusal is not None:
+            raise VerificationRefused("conflict", refusal)
+        return row
 
     def _allowed_task(
         self, connection: Connection, principal: Principal, task_id: int

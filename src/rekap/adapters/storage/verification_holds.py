@@ -5,10 +5,11 @@ one adjudicator): asking for the next task holds one for the person until ``HOLD
 they enter it (one task at a time), so a third verifier of a region is handed another form
 instead of typing one that two others are already entering. Which one is drawn at random
 among the ``HANDED_AMONG`` oldest with a place, so that no one chooses the form they verify.
-Only a form handed to the person may be entered (``may_enter``), and only if that takes no
-one else's place. A person may skip the form handed to them, ``SKIPS_ALLOWED`` times in any
-``SKIP_WINDOW`` (``skip_refusal``): its place is free at once, it is not handed back to them
-for ``HOLD``, and after that only when nothing else waits.
+Only the form handed last to the person may be entered (``entry_refusal``), and only if that
+takes no one else's place; a hold let lapse hands the same form back while it has a place. A
+person may skip the form handed to them, ``SKIPS_ALLOWED`` times in any ``SKIP_WINDOW``
+(``skip_refusal``): its place is free at once, it is not handed back to them for ``HOLD``, and
+after that only when nothing else waits.
 
 Holds are working state, like a worker's claim of a photo: they change no result, so they are
 not events of the public log.
@@ -34,6 +35,7 @@ from sqlalchemy import (
     text,
 )
 
+from rekap.adapters.storage.photo_times import stored_time
 from rekap.adapters.storage.schema import (
     account,
     photo,
@@ -107,11 +109,12 @@ def choose(
     among: int = HANDED_AMONG,
     pick: Pick = draw,
 ) -> Row | None:
-    """The task to hand the person at ``at``: the one they hold, else one drawn (``pick``)
-    among the ``among`` oldest with a place that they have not skipped, else the oldest with
-    a place they skipped more than ``HOLD`` ago. Tasks are read oldest first, a page at a
-    time, and the places taken counted for a page at once: the first page nearly always
-    has enough."""
+    """The task to hand the person at ``at``: the one they hold, else the one last handed to
+    them if their hold lapsed and it has a place (``_lapsed_hand_out``), else one drawn
+    (``pick``) among the ``among`` oldest with a place that they have not set aside, else one
+    drawn among those with a place they set aside more than ``HOLD`` ago. Tasks are read
+    oldest first, a page at a time, and the places taken counted for a page at once: the
+    first page nearly always has enough."""
     me = principal.account_id
     base = select(verification_task).where(*_eligible(principal))
     held = select(verification_hold.c.task_id).where(
@@ -163,7 +166,7 @@ def _lapsed_hand_out(
     if last is None:
         return None
     task_id, since, until = last
-    if _capped(since, until) or since_of(since) + MAX_HOLD <= at:
+    if not _resumable(since, until, at):
         return None
     row = connection.execute(base.where(verification_task.c.id == task_id)).mappings().first()
     if row is None:  # closed, moved on: not the person's doing
@@ -198,7 +201,7 @@ def _last_hand_out(connection: Connection, account_id: str) -> tuple[int, str, s
 
 def _capped(since: str, until: str) -> bool:
     """Whether a hold (its stored stamps) ran for ``MAX_HOLD``: its place goes to others."""
-    return datetime.fromisoformat(until) >= datetime.fromisoformat(since) + MAX_HOLD
+    return stored_time(until) >= stored_time(since) + MAX_HOLD
 
 
 def _set_aside(connection: Connection, account_id: str) -> dict[int, str]:
@@ -218,7 +221,7 @@ def _set_aside(connection: Connection, account_id: str) -> dict[int, str]:
         if skipped:
             aside[int(task_id)] = str(until)
         elif _capped(str(since), str(until)):  # their last hold of it
-            aside[int(task_id)] = _stamp(datetime.fromisoformat(str(until)) + HOLD)
+            aside[int(task_id)] = _stamp(stored_time(str(until)) + HOLD)
     return aside
 
 
@@ -298,7 +301,7 @@ def skip_refusal(
             verification_skip.c.skipped_at > since,
         )
     ).scalars()
-    skipped = [since_of(s) for s in stamps]
+    skipped = [stored_time(str(s)) for s in stamps]
     again = next_skip_at(skipped, at)
     if again is None:
         return None
@@ -345,14 +348,18 @@ def _resumed_since(
             verification_hold.c.skipped.is_(False),
         )
     ).first()
-    if found is None:
+    if found is None or not _resumable(str(found[0]), str(found[1]), at):
         return None
-    since, until = str(found[0]), str(found[1])
-    if until > _stamp(at):  # standing: its hour goes on (capped or not)
-        return since_of(since)
-    if _capped(since, until) or since_of(since) + MAX_HOLD <= at:
-        return None
-    return since_of(since)
+    return stored_time(str(found[0]))
+
+
+def _resumable(since: str, until: str, at: datetime) -> bool:
+    """Whether a hand-out (its stored stamps) is still the person's at ``at``: its hold
+    stands (its hour goes on, capped or not), or it lapsed before ``MAX_HOLD`` and that hour
+    since it began is not over."""
+    if until > _stamp(at):
+        return True
+    return not _capped(since, until) and stored_time(since) + MAX_HOLD > at
 
 
 def _give_back_others(connection: Connection, task_id: int, account_id: str) -> None:
@@ -373,8 +380,8 @@ def _give_back_others(connection: Connection, task_id: int, account_id: str) -> 
     ).all()
     for other, since, until in others:
         if _capped(str(since), str(until)):
-            rest = datetime.fromisoformat(str(until)) + HOLD
-            _replace(connection, int(other), account_id, since_of(since), rest, skipped=True)
+            rest = stored_time(str(until)) + HOLD
+            _replace(connection, int(other), account_id, stored_time(str(since)), rest, True)
         else:
             release(connection, int(other), account_id)
 
@@ -439,11 +446,6 @@ def _replace(
             skipped=skipped,
         )
     )
-
-
-def since_of(stored: object) -> datetime:
-    """A stored stamp as a time."""
-    return datetime.fromisoformat(str(stored))
 
 
 def _stamp(at: datetime) -> str:
