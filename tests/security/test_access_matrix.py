@@ -199,6 +199,40 @@ def _skip_on_the_page(world: World, actor: Actor) -> httpx.Response:
     return answer
 
 
+REPORT_TPS = "3310052010002"  # a task of its own for reports over the API
+REPORT_PAGE_TPS = "3310052010003"  # and on the page
+
+
+def _report_task(world: World, kode: str) -> tuple[int, int]:
+    """The task of ``kode`` (photographed once) and its page-1 photo."""
+    if kode not in world.tasks:
+        world.photograph(world.enrol(f"officer of {kode}", Role.OFFICER, kode))
+    listed = world.client.get(f"/api/v1/tps/{kode}/photos").json()["photos"]
+    return world.tasks[kode], min(p["id"] for p in listed if p["page"] == 1)
+
+
+def _report(world: World, actor: Actor) -> httpx.Response:
+    task, photo_id = _report_task(world, REPORT_TPS)
+    world.hand(actor, task)  # (to anyone: whether they may report it is what is tested)
+    answer: httpx.Response = world.client.post(
+        f"/api/v1/verification/tasks/{task}/unreadable",
+        json={"photo_ids": [photo_id]},
+        headers=actor.headers,
+    )
+    return answer
+
+
+def _report_on_the_page(world: World, actor: Actor) -> httpx.Response:
+    task, photo_id = _report_task(world, REPORT_PAGE_TPS)
+    world.hand(actor, task)
+    answer: httpx.Response = world.client.post(
+        f"/verifikasi/tugas/{task}/tidak-terbaca",
+        data={"foto": str(photo_id)},
+        headers=actor.headers,
+    )
+    return answer
+
+
 def _login(world: World, actor: Actor) -> httpx.Response:
     token = actor.token or "nobody"
     answer: httpx.Response = world.client.post(
@@ -266,6 +300,9 @@ MATRIX: dict[str, Entry] = {
     ),
     "POST /api/v1/verification/tasks/{task_id}/skip": Entry(
         _skip, api(verifier_in=204, verifier_out=403, adjudicator=409)
+    ),
+    "POST /api/v1/verification/tasks/{task_id}/unreadable": Entry(
+        _report, api(verifier_in=200, verifier_out=403, adjudicator=409)
     ),
     "GET /api/v1/verification/statistics": Entry(
         get(lambda w: "/api/v1/verification/statistics"), api(admin=200)
@@ -336,6 +373,14 @@ MATRIX: dict[str, Entry] = {
             verifier_in=Answer(303, "/verifikasi?dilewati="),
             verifier_out=403,
             # not an adjudicator's form (it is open): nothing skipped, their own form shown
+            adjudicator=Answer(303, "/verifikasi?tidak_lagi="),
+        ),
+    ),
+    "POST /verifikasi/tugas/{task_id}/tidak-terbaca": Entry(
+        _report_on_the_page,
+        page(
+            verifier_in=Answer(303, "/verifikasi?dilaporkan="),
+            verifier_out=403,
             adjudicator=Answer(303, "/verifikasi?tidak_lagi="),
         ),
     ),

@@ -161,3 +161,34 @@ def test_skipping_a_form_no_longer_ones_own_shows_the_form_one_has(
     assert answer.headers["location"] == f"/verifikasi?tidak_lagi={task_id}"
     page = first.get(answer.headers["location"])
     assert f"Tugas {task_id} tidak lagi untuk Anda" in page.text
+
+
+def test_a_verifier_reports_a_photo_they_cannot_read(app: FastAPI, dataset: Dataset) -> None:
+    verifier = person(app, dataset.enrol("Verifikator Buram", Role.VERIFIER, DESA[:6]))
+    task_id, _, html = open_task(verifier)
+    assert f'action="/verifikasi/tugas/{task_id}/tidak-terbaca"' in html
+    ticks = re.findall(r'name="foto" value="(\d+)"', html)
+    assert len(ticks) == 3  # one box per page, each the photo its crops are cut from
+    crops = set(re.findall(r'src="/foto/(\d+)/', html))
+    assert set(ticks) == crops
+    nothing = verifier.post(f"/verifikasi/tugas/{task_id}/tidak-terbaca", data={})
+    assert nothing.status_code == 422
+    assert "name at least one photo" in nothing.text
+    odd = verifier.post(f"/verifikasi/tugas/{task_id}/tidak-terbaca", data={"foto": "x"})
+    assert odd.status_code == 422
+    answer = verifier.post(
+        f"/verifikasi/tugas/{task_id}/tidak-terbaca",
+        data={"foto": ticks[1]},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"] == f"/verifikasi?dilaporkan={task_id}&dikembalikan=0"
+    page = verifier.get(answer.headers["location"])
+    assert f"Laporan foto tugas {task_id} tersimpan" in page.text
+    assert not re.search(r"\d+ foto dikirim kembali", page.text)  # one word sends nothing
+    assert f'action="/verifikasi/tugas/{task_id}"' not in page.text  # given back
+    rows = dataset.context.verification.statistics()
+    mine = [r for r in rows if r["reported_unreadable"]]
+    assert [r["skipped"] for r in mine] == [0] and len(mine) == 1
+    admin = person(app, dataset.admin_token)
+    assert "Dilaporkan tak terbaca" in admin.get("/verifikasi/statistik").text

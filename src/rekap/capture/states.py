@@ -23,7 +23,8 @@ TRANSITIONS: dict[PhotoState, frozenset[PhotoState]] = {
     PhotoState.CHECKED: frozenset(
         {PhotoState.ACCEPTED, PhotoState.NEEDS_VERIFICATION, PhotoState.VERIFIED, PhotoState.FAILED}
     ),
-    PhotoState.NEEDS_VERIFICATION: frozenset({PhotoState.VERIFIED}),
+    # a photo people cannot read (``REPORTS_NEEDED`` of them) is sent back to its officer
+    PhotoState.NEEDS_VERIFICATION: frozenset({PhotoState.VERIFIED, PhotoState.FAILED}),
     PhotoState.ACCEPTED: frozenset({PhotoState.PUBLISHED, PhotoState.NEEDS_VERIFICATION}),
     # a later photo reading other numbers than people verified sends the form back to them
     PhotoState.VERIFIED: frozenset({PhotoState.PUBLISHED, PhotoState.NEEDS_VERIFICATION}),

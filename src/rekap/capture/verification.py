@@ -6,7 +6,7 @@ numbers that break an identity, go to an adjudicator, whose entry decides.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -42,13 +42,50 @@ photos they cannot read and a break, too few to skip their way to a form they ch
 lapse hands the same form back, and counts as a skip when others took its place)."""
 
 
-def next_skip_at(skipped_at: Sequence[datetime], at: datetime) -> datetime | None:
-    """When the person may skip again, given when they skipped before (any order), or None
-    if they may skip at ``at``: the oldest skip of the window must leave it first."""
+REPORTS_NEEDED = 2
+"""People who must each report a photo they cannot read before it is sent back to its officer
+(failed, with the reason, so that the officer's page asks for a new photo of the page): one
+person's word is not enough to cost a TPS its photo."""
+
+REPORTS_ALLOWED = 10
+"""A person may report the photos of at most this many forms unreadable in any
+``SKIP_WINDOW``. A report gives the form back as a skip does but is not counted as one (a
+region of poor photos must not hold its verifiers up); it is signed with the person's name
+in the public log, and it is limited too, or reports would be a way to skip to a chosen
+form."""
+
+
+def next_skip_at(
+    skipped_at: Sequence[datetime], at: datetime, allowed: int = SKIPS_ALLOWED
+) -> datetime | None:
+    """When the person may skip (or report, with ``REPORTS_ALLOWED``) again, given when they
+    did before (any order), or None if they may at ``at``: the oldest of the window must
+    leave it first."""
     recent = sorted(t for t in skipped_at if t > at - SKIP_WINDOW)
-    if len(recent) < SKIPS_ALLOWED:
+    if len(recent) < allowed:
         return None
-    return recent[len(recent) - SKIPS_ALLOWED] + SKIP_WINDOW
+    return recent[len(recent) - allowed] + SKIP_WINDOW
+
+
+@dataclass(frozen=True)
+class SendBack:
+    """What the reports of a task's photos decide: the photos sent back to their officer
+    (reported by ``REPORTS_NEEDED`` people), and the pages of the form left with no photo to
+    enter from (then the task ends, ``returned``, and the form waits for new photos)."""
+
+    photos: tuple[int, ...]
+    pages_missing: tuple[int, ...]
+
+
+def send_back(
+    shown: Mapping[int, int], reporters: Mapping[int, Set[str]], pages_needed: Set[int]
+) -> SendBack:
+    """``shown``: the task's photos (id to page); ``reporters``: per photo, who reported it
+    unreadable; ``pages_needed``: the pages the form's fields are on."""
+    gone = tuple(sorted(p for p in shown if len(reporters.get(p, ())) >= REPORTS_NEEDED))
+    left = {page for photo_id, page in shown.items() if photo_id not in gone}
+    missing = tuple(sorted(p for p in pages_needed if p not in left)) if gone else ()
+    return SendBack(gone, missing)
 
 
 class TaskOutcome(StrEnum):

@@ -240,3 +240,29 @@ class VerificationClosed(Event):
     task_id: int
     outcome: str
     values: Mapping[str, int]
+
+
+@event_type("verification.photo_unreadable")
+@dataclass(frozen=True)
+class VerificationPhotoReported(Event):
+    """A verifier or adjudicator reported that they cannot read a photo of the form handed to
+    them (blurred, cut off, too dark); once two people have, it is sent back to its officer."""
+
+    kode_tps: str
+    task_id: int
+    account_id: str
+    photo_id: int
+    page: int
+
+
+@event_type("verification.returned")
+@dataclass(frozen=True)
+class VerificationReturned(Event):
+    """A verification task ended without numbers: photos people could not read were sent back
+    to the officer and left pages of the form with no photo; the form waits for new photos (a
+    new task opens when they are read). Its entries are not used, and stay unrevealed."""
+
+    kode_tps: str
+    task_id: int
+    photo_ids: tuple[int, ...]
+    pages: tuple[int, ...]

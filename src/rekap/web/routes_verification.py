@@ -25,6 +25,14 @@ class EntryIn(BaseModel):
     seconds: float = Field(ge=0, le=86_400, default=0.0)
 
 
+class ReportIn(BaseModel):
+    photo_ids: list[StrictInt] = Field(
+        min_length=1,
+        max_length=50,
+        description="The photos of the form (`photos` of the task) that you cannot read.",
+    )
+
+
 def task_json(ctx: AppContext, task: Task) -> dict[str, Any]:
     """What a verifier sees: the fields to enter and the photos; never another's entry, nor
     (double-blind) the machine's reading."""
@@ -93,6 +101,30 @@ def skip(
     except VerificationRefused as error:
         raise ApiError(error.code, str(error), dict(error.details)) from error
     return Response(status_code=204)
+
+
+@router.post("/tasks/{task_id}/unreadable")
+def report_unreadable(
+    task_id: RowId,
+    body: ReportIn,
+    request: Request,
+    person: Annotated[Principal, Depends(require(*PEOPLE))],
+) -> dict[str, Any]:
+    """Report photos of the form handed to you that you cannot read (blurred, cut off, too
+    dark): the form is given back as a skip gives it, without counting as one (at most 10
+    forms an hour); a photo two people report is sent back to its officer, and when a page
+    is left without a photo the task ends, `returned`, until the officer sends a new one."""
+    ctx = context_of(request)
+    try:
+        done = ctx.verification.report_unreadable(person, task_id, body.photo_ids, ctx.clock())
+    except VerificationRefused as error:
+        raise ApiError(error.code, str(error), dict(error.details)) from error
+    return {
+        "task_id": done.task_id,
+        "reported": list(done.photos),
+        "sent_back": list(done.sent_back),
+        "state": done.state,
+    }
 
 
 @router.get("/statistics")

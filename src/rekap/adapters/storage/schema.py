@@ -227,6 +227,22 @@ verification_skip = Table(
     Index("ix_skip_account_at", "account_id", "skipped_at"),
 )
 
+# Every photo a person reported they cannot read (migration 0010): once ``REPORTS_NEEDED``
+# people reported one, it is sent back to its officer; a person reports a photo once, and
+# only so many forms an hour.
+verification_report = Table(
+    "verification_report",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("task_id", Integer, ForeignKey("verification_task.id"), nullable=False),
+    Column("account_id", String(32), ForeignKey("account.id"), nullable=False),
+    Column("photo_id", Integer, ForeignKey("photo.id"), nullable=False),
+    Column("page", Integer, nullable=False),
+    Column("reported_at", String(40), nullable=False),
+    UniqueConstraint("photo_id", "account_id", name="uq_report_once"),
+    Index("ix_report_account_at", "account_id", "reported_at"),
+)
+
 # The live tally (migration 0002): each region's totals per contest, and what each TPS adds.
 region_tally = Table(
     "region_tally",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import cast
@@ -26,6 +26,7 @@ from rekap.adapters.storage.schema import (
     form,
     photo,
     verification_entry,
+    verification_report,
     verification_skip,
     verification_task,
 )
@@ -35,18 +36,28 @@ from rekap.adapters.storage.verification_holds import (
     choose,
     draw,
     entry_refusal,
+    give_back,
     hold,
     lock_holds,
     release,
     renew,
+    report_refusal,
     skip,
     skip_refusal,
     stage_of,
 )
+from rekap.adapters.storage.verification_reports import (
+    already_reported,
+    record_reports,
+    report_problem,
+    reporters,
+    send_photos_back,
+    shown_photos,
+)
 from rekap.capture.access import Principal, Role
 from rekap.capture.assess import FormState
 from rekap.capture.states import PhotoState
-from rekap.capture.verification import HANDED_AMONG, TaskOutcome, decide_entries
+from rekap.capture.verification import HANDED_AMONG, TaskOutcome, decide_entries, send_back
 from rekap.domain.election import Election
 from rekap.domain.form import FormSpec
 from rekap.domain.wilayah import KodeWilayah
@@ -79,6 +90,18 @@ class Task:
     photos: tuple[tuple[int, int], ...]  # (photo id, page)
     held_until: str | None = None
     """When the person's hold of the task lapses (ISO 8601), for the task handed to them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reported:
+    """What a report of unreadable photos did: the photos it named, those sent back to their
+    officer (reported by enough people now), and the task's state afterwards (``returned``
+    when a page of the form is left without a photo)."""
+
+    task_id: int
+    photos: tuple[int, ...]
+    sent_back: tuple[int, ...]
+    state: str
 
 
 def entry_digest(values: Mapping[str, int], salt: str) -> str:
@@ -167,6 +190,43 @@ class VerificationStore:
                 retry = {"retry_after_s": refusal.retry_after_s}
                 raise VerificationRefused("rate_limited", refusal.reason, retry)
             skip(connection, task_id, principal.account_id, at)
+
+    def report_unreadable(
+        self, principal: Principal, task_id: int, photo_ids: Sequence[int], at: datetime
+    ) -> Reported:
+        """The person cannot read these photos of the form handed to them: the report is kept
+        and logged under their name, and the form is given back as a skip gives it (not
+        counted as one; at most ``REPORTS_ALLOWED`` forms an hour). A photo reported by
+        ``REPORTS_NEEDED`` people is sent back to its officer (``verification_reports``)."""
+        wanted = sorted(set(photo_ids))
+        with self.engine.begin() as connection:
+            lock_writers(connection)  # photos, the form and the log may change
+            lock_holds(connection)
+            row = self._allowed_task(connection, principal, task_id)
+            refusal = report_refusal(connection, principal, task_id, at)
+            if refusal is not None:
+                if refusal.retry_after_s is None:
+                    raise VerificationRefused("conflict", refusal.reason)
+                retry = {"retry_after_s": refusal.retry_after_s}
+                raise VerificationRefused("rate_limited", refusal.reason, retry)
+            kode, contest = str(row["kode_tps"]), str(row["contest"])
+            shown = shown_photos(connection, kode)
+            known = [p for p in wanted if p in shown]
+            problem = report_problem(
+                shown, wanted, already_reported(connection, principal.account_id, known)
+            )
+            if problem is not None:
+                raise VerificationRefused("invalid_input", problem)
+            events = record_reports(connection, row, principal.account_id, wanted, shown, at)
+            give_back(connection, task_id, principal.account_id, at)
+            pages = {p: s.page for p, s in shown.items()}
+            needed = {f.page for f in self.form_spec.fields}
+            decided = send_back(pages, reporters(connection, list(shown)), needed)
+            events += send_photos_back(connection, row, decided, shown, at)
+            self.log.append(connection, events, at, principal.account_id, f"task {task_id}")
+            self.tally.refresh_in(connection, contest, [kode])
+        state = "returned" if decided.pages_missing else str(row["state"])
+        return Reported(task_id, tuple(wanted), decided.photos, state)
 
     def get(self, task_id: int) -> Task | None:
         with self.engine.connect() as connection:
@@ -393,8 +453,8 @@ class VerificationStore:
 
     def statistics(self) -> list[dict[str, object]]:
         """Per verifier: entries, agreement with the final numbers, median-ish speed, and how
-        many forms they skipped (one who skips far more than others may be looking for a
-        particular form)."""
+        many forms they skipped and whose photos they reported unreadable (one who does either
+        far more than others may be looking for a particular form)."""
         query = (
             select(
                 verification_entry.c.account_id,
@@ -418,9 +478,19 @@ class VerificationStore:
             .where(account.c.role == Role.VERIFIER.value)
             .group_by(verification_skip.c.account_id)
         )
+        reports = (
+            select(
+                verification_report.c.account_id,
+                func.count(func.distinct(verification_report.c.task_id)),
+            )
+            .join(account, account.c.id == verification_report.c.account_id)
+            .where(account.c.role == Role.VERIFIER.value)
+            .group_by(verification_report.c.account_id)
+        )
         with self.engine.connect() as connection:
             skipped = {str(a): int(n) for a, n in connection.execute(skips)}
-            for account_id in skipped:
+            reported = {str(a): int(n) for a, n in connection.execute(reports)}
+            for account_id in skipped.keys() | reported.keys():
                 stats[account_id] = {"entries": 0, "disagreed": 0, "seconds": []}
             for account_id, entry, seconds, final, state in connection.execute(query):
                 row = stats.setdefault(account_id, {"entries": 0, "disagreed": 0, "seconds": []})
@@ -444,6 +514,7 @@ class VerificationStore:
                     "disagreement_rate": round(rate, 3),
                     "median_seconds": times[len(times) // 2] if times else None,
                     "skipped": skipped.get(account_id, 0),
+                    "reported_unreadable": reported.get(account_id, 0),
                     "flagged": entries >= 5 and rate > 0.2,
                 }
             )

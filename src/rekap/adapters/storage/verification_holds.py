@@ -8,8 +8,9 @@ among the ``HANDED_AMONG`` oldest with a place, so that no one chooses the form 
 Only the form handed last to the person may be entered (``entry_refusal``), and only if that
 takes no one else's place; a hold let lapse hands the same form back while it has a place. A
 person may skip the form handed to them, ``SKIPS_ALLOWED`` times in any ``SKIP_WINDOW``
-(``skip_refusal``): its place is free at once, it is not handed back to them for ``HOLD``, and
-after that only when nothing else waits.
+(``skip_refusal``), or report its photos unreadable, ``REPORTS_ALLOWED`` times
+(``report_refusal``): its place is free at once, it is not handed back to them for ``HOLD``,
+and after that only when nothing else waits.
 
 Holds are working state, like a worker's claim of a photo: they change no result, so they are
 not events of the public log.
@@ -41,6 +42,7 @@ from rekap.adapters.storage.schema import (
     photo,
     verification_entry,
     verification_hold,
+    verification_report,
     verification_skip,
     verification_task,
 )
@@ -50,7 +52,9 @@ from rekap.capture.verification import (
     HANDED_AMONG,
     HOLD,
     MAX_HOLD,
+    REPORTS_ALLOWED,
     SKIP_WINDOW,
+    SKIPS_ALLOWED,
     next_skip_at,
 )
 
@@ -120,14 +124,14 @@ def choose(
     held = select(verification_hold.c.task_id).where(
         verification_hold.c.account_id == me,
         verification_hold.c.skipped.is_(False),
-        verification_hold.c.held_until > _stamp(at),
+        verification_hold.c.held_until > stamp(at),
     )
     row = connection.execute(
         base.where(verification_task.c.id.in_(held)).order_by(verification_task.c.id).limit(1)
     ).first()
     if row is not None:
         return dict(row._mapping)
-    needed, now = ENTRIES_NEEDED[stage_of(principal)], _stamp(at)
+    needed, now = ENTRIES_NEEDED[stage_of(principal)], stamp(at)
     lapsed = _lapsed_hand_out(connection, principal, base, at)
     if lapsed is not None:
         return lapsed
@@ -221,7 +225,7 @@ def _set_aside(connection: Connection, account_id: str) -> dict[int, str]:
         if skipped:
             aside[int(task_id)] = str(until)
         elif _capped(str(since), str(until)):  # their last hold of it
-            aside[int(task_id)] = _stamp(stored_time(str(until)) + HOLD)
+            aside[int(task_id)] = stamp(stored_time(str(until)) + HOLD)
     return aside
 
 
@@ -248,7 +252,7 @@ def _places_taken(
             verification_hold.c.task_id.in_(task_ids),
             verification_hold.c.account_id != principal.account_id,
             verification_hold.c.skipped.is_(False),
-            verification_hold.c.held_until > _stamp(at),
+            verification_hold.c.held_until > stamp(at),
             account.c.disabled.is_(False),
         )
         .group_by(verification_hold.c.task_id)
@@ -272,7 +276,7 @@ def entry_refusal(
     until = _handed_until(connection, task_id, principal.account_id)
     if until is None:
         return NOT_HANDED
-    if until > _stamp(at):
+    if until > stamp(at):
         return None
     taken = _places_taken(connection, principal, [task_id], at).get(task_id, 0)
     return None if taken < ENTRIES_NEEDED[stage_of(principal)] else TAKEN
@@ -294,22 +298,47 @@ def skip_refusal(
     skipped already) is skipped, and no more than ``SKIPS_ALLOWED`` in ``SKIP_WINDOW``."""
     if _handed_until(connection, task_id, principal.account_id) is None:
         return SkipRefusal(NOT_HANDED)
-    since = _stamp(at - SKIP_WINDOW)
     stamps = connection.execute(
         select(verification_skip.c.skipped_at).where(
             verification_skip.c.account_id == principal.account_id,
-            verification_skip.c.skipped_at > since,
+            verification_skip.c.skipped_at > stamp(at - SKIP_WINDOW),
         )
     ).scalars()
-    skipped = [stored_time(str(s)) for s in stamps]
-    again = next_skip_at(skipped, at)
+    return _over_limit([stored_time(str(s)) for s in stamps], at, SKIPS_ALLOWED, "skipped", "skip")
+
+
+def report_refusal(
+    connection: Connection, principal: Principal, task_id: int, at: datetime
+) -> SkipRefusal | None:
+    """Why the person may not report the photos of the task unreadable now, or None: only
+    those of the form handed to them, and those of no more than ``REPORTS_ALLOWED`` forms in
+    ``SKIP_WINDOW`` (one report names any photos of one form, all stamped alike)."""
+    if _handed_until(connection, task_id, principal.account_id) is None:
+        return SkipRefusal(NOT_HANDED)
+    stamps = connection.execute(
+        select(verification_report.c.reported_at)
+        .where(
+            verification_report.c.account_id == principal.account_id,
+            verification_report.c.reported_at > stamp(at - SKIP_WINDOW),
+        )
+        .distinct()
+    ).scalars()
+    reported = [stored_time(str(s)) for s in stamps]
+    return _over_limit(reported, at, REPORTS_ALLOWED, "reported photos of", "report photos")
+
+
+def _over_limit(
+    done_at: list[datetime], at: datetime, allowed: int, done: str, do: str
+) -> SkipRefusal | None:
+    """The refusal of one more skip (or report) when ``allowed`` were done in the window."""
+    again = next_skip_at(done_at, at, allowed)
     if again is None:
         return None
     shown = again.astimezone(UTC)
     if shown.second or shown.microsecond:  # the minute it may be done by, not before
         shown = shown.replace(second=0, microsecond=0) + timedelta(minutes=1)
     reason = (
-        f"you have skipped {len(skipped)} forms in the last hour: enter this one, or skip "
+        f"you have {done} {len(done_at)} forms in the last hour: enter this one, or {do} "
         f"again after {shown:%H:%M} UTC"
     )
     return SkipRefusal(reason, max(1, math.ceil((again - at).total_seconds())))
@@ -357,7 +386,7 @@ def _resumable(since: str, until: str, at: datetime) -> bool:
     """Whether a hand-out (its stored stamps) is still the person's at ``at``: its hold
     stands (its hour goes on, capped or not), or it lapsed before ``MAX_HOLD`` and that hour
     since it began is not over."""
-    if until > _stamp(at):
+    if until > stamp(at):
         return True
     return not _capped(since, until) and stored_time(since) + MAX_HOLD > at
 
@@ -403,18 +432,24 @@ def renew(
 
 
 def skip(connection: Connection, task_id: int, account_id: str, at: datetime) -> None:
-    """The person gives the task back: its place is free at once; it is not handed to them
-    again for ``HOLD`` (others may take it meanwhile), and after that only when nothing else
-    waits. The skip is kept (``skip_refusal`` counts them)."""
-    _replace(connection, task_id, account_id, at, at + HOLD, skipped=True)
+    """The person gives the task back (``give_back``); the skip is kept (``skip_refusal``
+    counts them)."""
+    give_back(connection, task_id, account_id, at)
     _count_skip(connection, task_id, account_id, at)
+
+
+def give_back(connection: Connection, task_id: int, account_id: str, at: datetime) -> None:
+    """The person gives the task back unentered: its place is free at once; it is not handed
+    to them again for ``HOLD`` (others may take it meanwhile), and after that only when
+    nothing else waits."""
+    _replace(connection, task_id, account_id, at, at + HOLD, skipped=True)
 
 
 def _count_skip(connection: Connection, task_id: int, account_id: str, at: datetime) -> None:
     """Keep a skip (``skip_refusal`` counts them; the statistics show them)."""
     connection.execute(
         insert(verification_skip).values(
-            task_id=task_id, account_id=account_id, skipped_at=_stamp(at)
+            task_id=task_id, account_id=account_id, skipped_at=stamp(at)
         )
     )
 
@@ -441,14 +476,14 @@ def _replace(
         insert(verification_hold).values(
             task_id=task_id,
             account_id=account_id,
-            held_since=_stamp(since),
-            held_until=_stamp(until),
+            held_since=stamp(since),
+            held_until=stamp(until),
             skipped=skipped,
         )
     )
 
 
-def _stamp(at: datetime) -> str:
+def stamp(at: datetime) -> str:
     """A time as stored: in UTC, ISO 8601 to the microsecond, so that stamps compare as text
     whatever zone the caller's clock gives (a time without a zone is refused)."""
     if at.tzinfo is None:

@@ -64,6 +64,8 @@ def _show_task(
         "outcome": request.query_params.get("hasil"),
         "skipped": request.query_params.get("dilewati"),
         "gone": request.query_params.get("tidak_lagi"),
+        "reported": request.query_params.get("dilaporkan"),
+        "sent_back": request.query_params.get("dikembalikan"),
         "region": portal.context.tree.regions.get(person.scope[:10]),
         "waiting": portal.queries.waiting_tasks(
             person.scope, "adjudication" if person.role is Role.ADJUDICATOR else "open"
@@ -122,6 +124,31 @@ def skip(task_id: RowId, portal: PortalDep, person: Person) -> Response:
             return RedirectResponse(f"/verifikasi?tidak_lagi={task_id}", status_code=303)
         raise _refused(error) from error
     return RedirectResponse(f"/verifikasi?dilewati={task_id}", status_code=303)
+
+
+@router.post("/verifikasi/tugas/{task_id}/tidak-terbaca")
+async def report_unreadable(
+    task_id: RowId, request: Request, portal: PortalDep, person: Person
+) -> Response:
+    """Report the ticked photos of the task unreadable; the next form is shown, with a note
+    saying whether photos were sent back to their officer. As with a skip, a task no longer
+    the person's shows their form now; other refusals are error pages."""
+    ticked = [v for v in (await request.form()).getlist("foto") if isinstance(v, str)]
+    if not all(v.isascii() and v.isdigit() and len(v) <= 12 for v in ticked):
+        raise PageRefused("invalid_input", "a photo is named by its number", 422)
+    ctx = portal.context
+    try:
+        done = ctx.verification.report_unreadable(
+            person, task_id, [int(v) for v in ticked], ctx.clock()
+        )
+    except VerificationRefused as error:
+        if error.code == "conflict":
+            return RedirectResponse(f"/verifikasi?tidak_lagi={task_id}", status_code=303)
+        raise _refused(error) from error
+    back = len(done.sent_back)
+    return RedirectResponse(
+        f"/verifikasi?dilaporkan={task_id}&dikembalikan={back}", status_code=303
+    )
 
 
 def _refused(error: VerificationRefused) -> PageRefused:

@@ -263,6 +263,25 @@ WORDS: dict[str, tuple[str, str]] = {
         "Task {task} skipped: its place goes to someone else. It comes back to you after 20 "
         "minutes, when nothing else waits.",
     ),
+    "unreadable_legend": ("Foto tidak terbaca?", "A photo you cannot read?"),
+    "report_unreadable": ("Laporkan foto yang dicentang", "Report the ticked photos"),
+    "unreadable_help": (
+        "Centang halaman yang fotonya buram, terpotong atau terlalu gelap. Laporan tercatat "
+        "atas nama Anda; formulir ini diberikan kepada orang lain (tidak dihitung sebagai "
+        "lewati, paling banyak 10 formulir per jam). Foto yang dilaporkan dua orang dikirim "
+        "kembali ke petugas KPPS untuk difoto ulang.",
+        "Tick the pages whose photo is blurred, cut off or too dark. The report is logged under "
+        "your name; the form goes to someone else (not counted as a skip, at most 10 forms an "
+        "hour). A photo two people report is sent back to the KPPS officer for a new one.",
+    ),
+    "task_reported": (
+        "Laporan foto tugas {task} tersimpan: formulir ini diberikan kepada orang lain.",
+        "Your report on the photos of task {task} is saved: the form goes to someone else.",
+    ),
+    "photos_sent_back": (
+        "{n} foto dikirim kembali ke petugas KPPS untuk difoto ulang.",
+        "{n} photo(s) sent back to the KPPS officer for a new one.",
+    ),
     "task_gone": (
         "Tugas {task} tidak lagi untuk Anda (sudah diisi orang lain, dilanjutkan, atau diganti): "
         "tidak ada yang dilewati. Berikut formulir Anda sekarang.",
@@ -283,9 +302,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "stats_help": (
         "Ketidaksepakatan dihitung terhadap angka final; ditandai bila di atas 20% (minimal 5 "
         "entri). Formulir dibagikan secara acak; seseorang boleh melewati paling banyak 5 "
-        "formulir per jam.",
+        "formulir per jam, dan melaporkan foto tak terbaca dari paling banyak 10.",
         "Disagreement is against the final numbers; flagged above 20% (from 5 entries). Forms "
-        "are handed out at random; one may skip at most 5 forms an hour.",
+        "are handed out at random; one may skip at most 5 forms an hour, and report the "
+        "photos of at most 10 unreadable.",
     ),
     "verifier": ("Verifikator", "Verifier"),
     "entries": ("Entri", "Entries"),
@@ -293,6 +313,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "disagreement_rate": ("Tingkat beda", "Disagreement"),
     "median_seconds": ("Median detik", "Median seconds"),
     "skipped_count": ("Dilewati", "Skipped"),
+    "reported_count": ("Dilaporkan tak terbaca", "Reported unreadable"),
     "flag": ("Tanda", "Flag"),
     "flagged": ("perlu dicek", "check"),
     "no_stats": ("Belum ada entri.", "No entries yet."),
