@@ -9,7 +9,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -24,9 +24,20 @@ from rekap.adapters.storage.verification import entry_digest
 from rekap.capture.access import Role
 from rekap.capture.verification import SKIPS_ALLOWED
 from rekap.reading.result import FieldReading, PageReading
+from tests.security.conftest import built_world
 from tests.security.world import CAPTURED, Actor, World, abstaining_reader
 
 DESA = "3310052013"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    """A world of this module's own: its tests leave adjudications in the region of the
+    access matrix's adjudicator, who would then be handed one (whatever order tests run in)."""
+    root = tmp_path_factory.mktemp(f"integrity-{request.param}")
+    yield from built_world(request.param, root)
 
 
 def _values(world: World, value: int = 0) -> dict[str, int]:
