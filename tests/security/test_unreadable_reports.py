@@ -116,6 +116,8 @@ def test_two_reports_send_the_photo_back_and_a_new_photo_opens_a_new_task(fresh:
     sent = next(p for p in _photos(fresh) if p["id"] == unreadable)
     assert sent["state"] == "failed"
     assert "send a new photo of page 2" in sent["reason"]
+    officer_page = fresh.client.get("/petugas", headers=fresh.actors["officer"].headers)
+    assert "tidak dapat membaca foto ini: kirim foto baru halaman 2" in officer_page.text
     assert _task_state(fresh, task) == "returned"
     with fresh.context.engine.connect() as connection:
         state = connection.execute(select(form.c.state).where(form.c.kode_tps == TPS))

@@ -282,6 +282,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "{n} foto dikirim kembali ke petugas KPPS untuk difoto ulang.",
         "{n} photo(s) sent back to the KPPS officer for a new one.",
     ),
+    "photo_sent_back_officer": (
+        "Dua verifikator tidak dapat membaca foto ini: kirim foto baru halaman {n}.",
+        "Two verifiers could not read this photo: send a new photo of page {n}.",
+    ),
     "task_gone": (
         "Tugas {task} tidak lagi untuk Anda (sudah diisi orang lain, dilanjutkan, atau diganti): "
         "tidak ada yang dilewati. Berikut formulir Anda sekarang.",
