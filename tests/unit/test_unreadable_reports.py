@@ -49,9 +49,7 @@ def test_every_page_sent_back_is_named() -> None:
 
 
 @given(
-    st.dictionaries(
-        st.integers(1, 30), st.sets(st.sampled_from("abcd"), max_size=4), max_size=10
-    ),
+    st.dictionaries(st.integers(1, 30), st.sets(st.sampled_from("abcd"), max_size=4), max_size=10),
     st.dictionaries(st.integers(1, 30), st.integers(1, 3), min_size=1, max_size=10),
 )
 def test_only_photos_shown_and_reported_by_enough_people_go_back(
