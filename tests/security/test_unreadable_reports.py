@@ -16,9 +16,9 @@ import httpx
 import pytest
 from sqlalchemy import func, insert, select
 
-from rekap.adapters.processing import PhotoProcessor
 from rekap.adapters.storage.schema import (
     form,
+    tps_result,
     verification_report,
     verification_skip,
     verification_task,
@@ -27,7 +27,16 @@ from rekap.adapters.storage.verification_holds import stamp
 from rekap.capture.access import Role
 from rekap.capture.verification import REPORTS_ALLOWED
 from tests.security.conftest import database_of
-from tests.security.world import CAPTURED, Actor, World, abstaining_reader, running_world
+from tests.security.world import (
+    CAPTURED,
+    COHERENT,
+    Actor,
+    World,
+    abstaining_reader,
+    coherent_reader,
+    process,
+    running_world,
+)
 
 TPS = "3310052013004"
 DESA = TPS[:10]
@@ -121,7 +130,7 @@ def test_two_reports_send_the_photo_back_and_a_new_photo_opens_a_new_task(fresh:
     assert _task_state(fresh, task) == "returned"
     with fresh.context.engine.connect() as connection:
         state = connection.execute(select(form.c.state).where(form.c.kode_tps == TPS))
-        assert state.scalar_one() == "incomplete"
+        assert state.scalar_one() == "needs_verification"  # waiting: its reading kept hidden
     kinds = _kinds(fresh)
     assert kinds.count("verification.photo_unreadable") == 2
     assert "verification.returned" in kinds
@@ -130,12 +139,7 @@ def test_two_reports_send_the_photo_back_and_a_new_photo_opens_a_new_task(fresh:
     # the officer sends a new photo of page 2: read, and (still unsure) a new task opens
     officer = fresh.actors["officer"]
     assert fresh.upload(officer, TPS, 2) == 201
-    c = fresh.context
-    reader = abstaining_reader(c.form)
-    processor = PhotoProcessor(
-        c.engine, c.log, c.photos, c.files, reader, c.form, c.election, c.tree
-    )
-    assert processor.run_until_idle(lambda: CAPTURED) == 1
+    assert process(fresh, abstaining_reader(fresh.context.form)) == 1
     fourth = _verifier(fresh, "fourth")
     handed = _next(fresh, fourth).json()
     assert handed["task_id"] != task
@@ -214,9 +218,93 @@ def test_reports_are_limited_to_some_forms_an_hour(fresh: World) -> None:
     refused = _report(fresh, person, [page_1])
     assert refused.status_code == 429, refused.text
     assert int(refused.headers["Retry-After"]) > 0
-    assert "reported photos of 10 forms" in refused.json()["error"]["message"]
+    assert f"reported photos of {REPORTS_ALLOWED} forms" in refused.json()["error"]["message"]
     # a skip is still allowed: the two limits are apart
     skipped = fresh.client.post(
         f"/api/v1/verification/tasks/{fresh.tasks[TPS]}/skip", headers=person.headers
     )
     assert skipped.status_code == 204
+
+
+def _send_back(world: World, photo_id: int, task: int, tag: str) -> dict[str, Any]:
+    """Two people of the desa report the photo: their answers' last."""
+    for name in ("1", "2"):
+        person = _verifier(world, f"{tag} {name}")
+        world.hand(person, task)
+        answer = _report(world, person, [photo_id], task)
+        assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def _open_task(world: World) -> int:
+    query = select(verification_task.c.id).where(
+        verification_task.c.kode_tps == TPS, verification_task.c.state == "open"
+    )
+    with world.context.engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())
+
+
+def test_numbers_people_verified_outlive_a_returned_task(fresh: World) -> None:
+    """People verified the form; a later photo read other numbers (a task), two people sent
+    its page back, and the officer's new photo reads those other numbers in full: they still
+    go to people, never over the numbers people verified."""
+    verified = {f.id: COHERENT.get(f.id, 0) for f in fresh.context.form.fields}
+    for name in ("v1", "v2"):
+        person = _verifier(fresh, name)
+        fresh.hand(person, fresh.tasks[TPS])
+        principal = fresh.principal(person)
+        state = fresh.context.verification.enter(
+            principal, fresh.tasks[TPS], verified, 1.0, CAPTURED
+        )
+    assert state == "verified"
+    swapped = {**COHERENT, "paslon_1": COHERENT["paslon_2"], "paslon_2": COHERENT["paslon_1"]}
+    officer = fresh.actors["officer"]
+    for page in (1, 2, 3):
+        assert fresh.upload(officer, TPS, page) == 201
+    process(fresh, coherent_reader(fresh, frozenset(), swapped))
+    second = _open_task(fresh)
+    newest = max(p["id"] for p in _photos(fresh) if p["page"] == 2)
+    older = [p["id"] for p in _photos(fresh) if p["page"] == 2 and p["id"] != newest]
+    _send_back(fresh, newest, second, "late")
+    assert _send_back(fresh, older[0], second, "old")["state"] == "returned"
+    assert fresh.upload(officer, TPS, 2) == 201
+    process(fresh, coherent_reader(fresh, frozenset(), swapped))
+    with fresh.context.engine.connect() as connection:
+        result = connection.execute(
+            select(tps_result.c.fields, tps_result.c.source_kind).where(
+                tps_result.c.kode_tps == TPS
+            )
+        ).one()
+    assert (dict(result[0]), result[1]) == (verified, "entry")
+    assert _open_task(fresh) not in (fresh.tasks[TPS], second)  # people decide again
+
+
+def test_a_photo_still_being_read_covers_no_page(fresh: World) -> None:
+    """A new photo of the page arrived but is not read yet (it may fail): the page sent back
+    leaves the task without a photo of it, so the task ends."""
+    old = _page_2_photo(fresh)
+    assert fresh.upload(fresh.actors["officer"], TPS, 2) == 201  # received, not read
+    assert _send_back(fresh, old, fresh.tasks[TPS], "early")["state"] == "returned"
+
+
+def test_the_machine_reading_stays_hidden_while_the_form_waits(fresh: World) -> None:
+    _send_back(fresh, _page_2_photo(fresh), fresh.tasks[TPS], "hidden")
+    page = fresh.client.get(f"/tps/{TPS}.json")
+    assert page.status_code == 200
+    assert page.json()["machine_hidden"] is True
+
+
+def test_statistics_count_reports_of_photos_others_then_read(fresh: World) -> None:
+    reporter = _verifier(fresh, "doubter")
+    _next(fresh, reporter)
+    assert _report(fresh, reporter, [_page_2_photo(fresh)]).status_code == 200
+    values = {f.id: COHERENT.get(f.id, 0) for f in fresh.context.form.fields}
+    for name in ("reader 1", "reader 2"):  # others enter the form from those photos
+        person = _verifier(fresh, name)
+        fresh.hand(person, fresh.tasks[TPS])
+        principal = fresh.principal(person)
+        fresh.context.verification.enter(principal, fresh.tasks[TPS], values, 1.0, CAPTURED)
+    rows = {r["account_id"]: r for r in fresh.context.verification.statistics()}
+    mine = rows[reporter.account_id]
+    assert (mine["reported_unreadable"], mine["reports_read_by_others"]) == (1, 1)

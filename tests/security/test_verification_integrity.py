@@ -9,7 +9,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -17,15 +17,22 @@ import pytest
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select
 
-from rekap.adapters.processing import PhotoProcessor, Reader
+from rekap.adapters.processing import Reader
 from rekap.adapters.storage.forms import task_open
 from rekap.adapters.storage.schema import tps_result
 from rekap.adapters.storage.verification import entry_digest
 from rekap.capture.access import Role
 from rekap.capture.verification import SKIPS_ALLOWED
-from rekap.reading.result import FieldReading, PageReading
 from tests.security.conftest import built_world
-from tests.security.world import CAPTURED, Actor, World, abstaining_reader
+from tests.security.world import (
+    CAPTURED,
+    COHERENT,
+    Actor,
+    World,
+    abstaining_reader,
+    coherent_reader,
+    process,
+)
 
 DESA = "3310052013"
 
@@ -234,56 +241,8 @@ def test_two_verifiers_entering_at_once_are_taken_one_after_the_other(
     assert {"adjudication", "verified"} & set(states), states  # the second compared both
 
 
-COHERENT = {  # a form whose every identity holds (the fields not named are 0)
-    "dpt_l": 100,
-    "dpt_p": 100,
-    "dpt_j": 200,
-    "pengguna_dpt_l": 50,
-    "pengguna_dpt_p": 50,
-    "pengguna_dpt_j": 100,
-    "pengguna_total_l": 50,
-    "pengguna_total_p": 50,
-    "pengguna_total_j": 100,
-    "surat_suara_diterima": 200,
-    "surat_suara_digunakan": 100,
-    "surat_suara_tidak_digunakan": 100,
-    "surat_suara_rusak": 0,
-    "paslon_1": 41,
-    "paslon_2": 33,
-    "paslon_3": 24,
-    "suara_sah": 98,
-    "suara_tidak_sah": 2,
-    "suara_total": 100,
-}
-
-
-def _reading(
-    world: World, abstain: frozenset[str], numbers: Mapping[str, int] = COHERENT
-) -> Reader:
-    """A reader that reads ``numbers`` (0 for the fields not named) but the ``abstain``
-    fields."""
-
-    def read(_data: bytes, page: int) -> PageReading:
-        box = (0.0, 0.0, 1.0, 1.0)
-        fields = tuple(
-            FieldReading(f.id, None, "abstain", 0.3, (), "unsure", box)
-            if f.id in abstain
-            else FieldReading(f.id, value, "read", 0.99, ((value, 0.99),), "", box)
-            for f in world.context.form.fields
-            if f.page == page
-            for value in (numbers.get(f.id, 0),)
-        )
-        return PageReading("ok", "", page, "ppwp", fields)
-
-    return read
-
-
 def _process(world: World, reader: Reader) -> None:
-    c = world.context
-    processor = PhotoProcessor(
-        c.engine, c.log, c.photos, c.files, reader, c.form, c.election, c.tree
-    )
-    processor.run_until_idle(lambda: CAPTURED)
+    process(world, reader)
 
 
 def test_a_later_photo_does_not_overrule_people_entering_the_form(world: World) -> None:
@@ -294,9 +253,9 @@ def test_a_later_photo_does_not_overrule_people_entering_the_form(world: World) 
     officer = world.enrol("officer again", Role.OFFICER, kode)
     for page in (1, 2, 3):
         assert world.upload(officer, kode, page) == 201
-    _process(world, _reading(world, frozenset({"paslon_1"})))
+    _process(world, coherent_reader(world, frozenset({"paslon_1"})))
     assert world.upload(officer, kode, 2) == 201
-    _process(world, _reading(world, frozenset()))
+    _process(world, coherent_reader(world, frozenset()))
     states = {state for _, _, state, _ in world.context.photos.states(kode)}
     assert states == {"needs_verification"}, states
     with world.context.engine.connect() as connection:
@@ -365,13 +324,13 @@ def test_a_later_photo_does_not_overrule_what_people_verified(world: World) -> N
         tps_result.c.kode_tps == kode
     )
     assert world.upload(officer, kode, 2) == 201
-    _process(world, _reading(world, frozenset()))
+    _process(world, coherent_reader(world, frozenset()))
     with world.context.engine.connect() as connection:
         assert connection.execute(query).one() == (entry, "entry")
         assert not task_open(connection, kode, "ppwp")
     swapped = {**COHERENT, "paslon_1": COHERENT["paslon_2"], "paslon_2": COHERENT["paslon_1"]}
     assert world.upload(officer, kode, 2) == 201
-    _process(world, _reading(world, frozenset(), swapped))
+    _process(world, coherent_reader(world, frozenset(), swapped))
     with world.context.engine.connect() as connection:
         assert connection.execute(query).one() == (entry, "entry")
         assert task_open(connection, kode, "ppwp")

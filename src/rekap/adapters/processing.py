@@ -66,11 +66,11 @@ def _after_people(
     reading whose every number read is the one people verified keeps it verified (fields it
     abstained on ask nothing new of them), one with another number sends it back to people
     (the verified numbers stay published until they decide)."""
-    if assessment.state is FormState.ACCEPTED and task_open(
-        connection, claimed.kode_tps, claimed.contest
-    ):
-        waiting = ("a verification task is open: people decide this form",)
-        return replace(assessment, state=FormState.NEEDS_VERIFICATION, reasons=waiting)
+    if task_open(connection, claimed.kode_tps, claimed.contest):
+        if assessment.state is FormState.ACCEPTED:
+            waiting = ("a verification task is open: people decide this form",)
+            return replace(assessment, state=FormState.NEEDS_VERIFICATION, reasons=waiting)
+        return assessment  # people decide it (the task open already)
     verified = verified_values(connection, claimed.kode_tps, claimed.contest)
     if verified is None:
         return assessment

@@ -47,12 +47,14 @@ REPORTS_NEEDED = 2
 (failed, with the reason, so that the officer's page asks for a new photo of the page): one
 person's word is not enough to cost a TPS its photo."""
 
-REPORTS_ALLOWED = 10
+REPORTS_ALLOWED = 5
 """A person may report the photos of at most this many forms unreadable in any
 ``SKIP_WINDOW``. A report gives the form back as a skip does but is not counted as one (a
-region of poor photos must not hold its verifiers up); it is signed with the person's name
-in the public log, and it is limited too, or reports would be a way to skip to a chosen
-form."""
+region of poor photos must not hold its verifiers up); it is limited apart, since each is one
+more look for a form one chose (with ``SKIPS_ALLOWED`` skips too, eleven looks an hour reach a
+chosen form among ``HANDED_AMONG`` about one time in five), and it is signed with the
+person's name in the public log, where a report of a photo others then read is plain to see
+(the statistics count them)."""
 
 
 def next_skip_at(
@@ -80,8 +82,9 @@ class SendBack:
 def send_back(
     shown: Mapping[int, int], reporters: Mapping[int, Set[str]], pages_needed: Set[int]
 ) -> SendBack:
-    """``shown``: the task's photos (id to page); ``reporters``: per photo, who reported it
-    unreadable; ``pages_needed``: the pages the form's fields are on."""
+    """``shown``: the task's read photos (id to page; one still being read may fail, and
+    covers no page); ``reporters``: per photo, who reported it unreadable; ``pages_needed``:
+    the pages the form's fields are on."""
     gone = tuple(sorted(p for p in shown if len(reporters.get(p, ())) >= REPORTS_NEEDED))
     left = {page for photo_id, page in shown.items() if photo_id not in gone}
     missing = tuple(sorted(p for p in pages_needed if p not in left)) if gone else ()

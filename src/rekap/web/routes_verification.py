@@ -111,7 +111,7 @@ def report_unreadable(
     person: Annotated[Principal, Depends(require(*PEOPLE))],
 ) -> dict[str, Any]:
     """Report photos of the form handed to you that you cannot read (blurred, cut off, too
-    dark): the form is given back as a skip gives it, without counting as one (at most 10
+    dark): the form is given back as a skip gives it, without counting as one (at most 5
     forms an hour); a photo two people report is sent back to its officer, and when a page
     is left without a photo the task ends, `returned`, until the officer sends a new one."""
     ctx = context_of(request)

@@ -15,6 +15,7 @@ from rekap.adapters.storage.schema import finding, form, photo, tps_result, veri
 from rekap.adapters.storage.tally_store import LiveTally
 from rekap.capture.assess import FormAssessment, FormState, PageValues
 from rekap.capture.states import PhotoState
+from rekap.domain.result import SourceKind
 from rekap.events.model import Event, FormAssessed, PhotoStateChanged, ValueChanged
 from rekap.reading.stored import decide_stored_pages, pages_with_marks
 
@@ -166,18 +167,17 @@ def save_form(
 
 
 def verified_values(connection: Connection, kode_tps: str, contest: str) -> dict[str, int] | None:
-    """The numbers people verified for this form (its state ``verified``), or None."""
+    """The numbers people verified for this form, while they are its result (the form
+    verified, or waiting for a new photo after people sent one back: a later photo never
+    replaces them unread by people), or None."""
     row = connection.execute(
-        select(form.c.state, tps_result.c.fields)
-        .join(
-            tps_result,
-            (tps_result.c.kode_tps == form.c.kode_tps) & (tps_result.c.contest == form.c.contest),
+        select(tps_result.c.fields, tps_result.c.source_kind).where(
+            tps_result.c.kode_tps == kode_tps, tps_result.c.contest == contest
         )
-        .where(form.c.kode_tps == kode_tps, form.c.contest == contest)
     ).first()
-    if row is None or row[0] != FormState.VERIFIED.value:
+    if row is None or row[1] != SourceKind.ENTRY.value:
         return None
-    return {str(k): int(v) for k, v in dict(row[1]).items()}
+    return {str(k): int(v) for k, v in dict(row[0]).items()}
 
 
 def task_open(connection: Connection, kode_tps: str, contest: str) -> bool:

@@ -219,7 +219,7 @@ class VerificationStore:
                 raise VerificationRefused("invalid_input", problem)
             events = record_reports(connection, row, principal.account_id, wanted, shown, at)
             give_back(connection, task_id, principal.account_id, at)
-            pages = {p: s.page for p, s in shown.items()}
+            pages = {p: s.page for p, s in shown.items() if s.read}
             needed = {f.page for f in self.form_spec.fields}
             decided = send_back(pages, reporters(connection, list(shown)), needed)
             events += send_photos_back(connection, row, decided, shown, at)
@@ -454,7 +454,8 @@ class VerificationStore:
     def statistics(self) -> list[dict[str, object]]:
         """Per verifier: entries, agreement with the final numbers, median-ish speed, and how
         many forms they skipped and whose photos they reported unreadable (one who does either
-        far more than others may be looking for a particular form)."""
+        far more than others may be looking for a particular form), and how many photos they
+        reported that others then read (verified from them)."""
         query = (
             select(
                 verification_entry.c.account_id,
@@ -487,9 +488,16 @@ class VerificationStore:
             .where(account.c.role == Role.VERIFIER.value)
             .group_by(verification_report.c.account_id)
         )
+        read_by_others = (  # reported photos that others then entered the form from
+            select(verification_report.c.account_id, func.count())
+            .join(photo, photo.c.id == verification_report.c.photo_id)
+            .where(photo.c.state.in_((PhotoState.VERIFIED.value, PhotoState.PUBLISHED.value)))
+            .group_by(verification_report.c.account_id)
+        )
         with self.engine.connect() as connection:
             skipped = {str(a): int(n) for a, n in connection.execute(skips)}
             reported = {str(a): int(n) for a, n in connection.execute(reports)}
+            contradicted = {str(a): int(n) for a, n in connection.execute(read_by_others)}
             for account_id in skipped.keys() | reported.keys():
                 stats[account_id] = {"entries": 0, "disagreed": 0, "seconds": []}
             for account_id, entry, seconds, final, state in connection.execute(query):
@@ -515,6 +523,7 @@ class VerificationStore:
                     "median_seconds": times[len(times) // 2] if times else None,
                     "skipped": skipped.get(account_id, 0),
                     "reported_unreadable": reported.get(account_id, 0),
+                    "reports_read_by_others": contradicted.get(account_id, 0),
                     "flagged": entries >= 5 and rate > 0.2,
                 }
             )

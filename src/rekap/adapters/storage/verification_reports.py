@@ -2,10 +2,12 @@
 officer once ``REPORTS_NEEDED`` people have reported one.
 
 A photo sent back is failed with a reason the officer's page shows (send a new photo of the
-page). When that leaves a page of the form without any photo, the task ends as ``returned``:
-the form waits, ``incomplete``, for the officer's new photo, and a new task opens if the
-reader cannot decide that one either. Every report and every photo sent back is an event of
-the public log, under the reporter's name.
+page). When that leaves a page of the form without any read photo, the task ends as
+``returned``: the form waits for the officer's new photo (still ``needs_verification``, so
+that the public pages keep its machine reading hidden), and a new task opens if the reader
+cannot decide that one either (a form people verified before stays theirs: a photo that reads
+other numbers goes to people, ``processing._after_people``). Every report and every photo
+sent back is an event of the public log, under the reporter's name.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
 
+from rekap.adapters.storage.forms import READ_STATES
 from rekap.adapters.storage.schema import form, photo, verification_report, verification_task
 from rekap.adapters.storage.verification_holds import release, stamp
 from rekap.capture.assess import FormState
@@ -36,6 +39,11 @@ class ShownPhoto:
 
     page: int
     state: str
+
+    @property
+    def read(self) -> bool:
+        """Read, so its page has a photo to enter from (one still being read may fail)."""
+        return self.state in READ_STATES
 
 
 def shown_photos(connection: Connection, kode_tps: str) -> dict[int, ShownPhoto]:
@@ -154,11 +162,14 @@ def send_photos_back(
         f"page {p}: its photo was sent back (people could not read it); a new photo is needed"
         for p in decided.pages_missing
     )
+    # still waiting for people, not ``incomplete``: its machine reading stays hidden from the
+    # public, since the pages left will be entered blind again with the officer's new photo
+    waiting = FormState.NEEDS_VERIFICATION.value
     connection.execute(
         update(form)
         .where(form.c.kode_tps == kode, form.c.contest == contest)
-        .values(state=FormState.INCOMPLETE.value, reasons=list(reasons), updated_at=at.isoformat())
+        .values(state=waiting, reasons=list(reasons), updated_at=at.isoformat())
     )
     events.append(VerificationReturned(kode, task_id, decided.photos, decided.pages_missing))
-    events.append(FormAssessed(kode, contest, FormState.INCOMPLETE.value, reasons))
+    events.append(FormAssessed(kode, contest, waiting, reasons))
     return events

@@ -268,10 +268,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "unreadable_help": (
         "Centang halaman yang fotonya buram, terpotong atau terlalu gelap. Laporan tercatat "
         "atas nama Anda; formulir ini diberikan kepada orang lain (tidak dihitung sebagai "
-        "lewati, paling banyak 10 formulir per jam). Foto yang dilaporkan dua orang dikirim "
+        "lewati, paling banyak 5 formulir per jam). Foto yang dilaporkan dua orang dikirim "
         "kembali ke petugas KPPS untuk difoto ulang.",
         "Tick the pages whose photo is blurred, cut off or too dark. The report is logged under "
-        "your name; the form goes to someone else (not counted as a skip, at most 10 forms an "
+        "your name; the form goes to someone else (not counted as a skip, at most 5 forms an "
         "hour). A photo two people report is sent back to the KPPS officer for a new one.",
     ),
     "task_reported": (
@@ -306,10 +306,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "stats_help": (
         "Ketidaksepakatan dihitung terhadap angka final; ditandai bila di atas 20% (minimal 5 "
         "entri). Formulir dibagikan secara acak; seseorang boleh melewati paling banyak 5 "
-        "formulir per jam, dan melaporkan foto tak terbaca dari paling banyak 10.",
+        "formulir per jam, dan melaporkan foto tak terbaca dari paling banyak 5.",
         "Disagreement is against the final numbers; flagged above 20% (from 5 entries). Forms "
         "are handed out at random; one may skip at most 5 forms an hour, and report the "
-        "photos of at most 10 unreadable.",
+        "photos of at most 5 unreadable.",
     ),
     "verifier": ("Verifikator", "Verifier"),
     "entries": ("Entri", "Entries"),
@@ -318,6 +318,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "median_seconds": ("Median detik", "Median seconds"),
     "skipped_count": ("Dilewati", "Skipped"),
     "reported_count": ("Dilaporkan tak terbaca", "Reported unreadable"),
+    "reports_read_count": ("Foto itu dibaca orang lain", "Those photos read by others"),
     "flag": ("Tanda", "Flag"),
     "flagged": ("perlu dicek", "check"),
     "no_stats": ("Belum ada entri.", "No entries yet."),
