@@ -4,15 +4,20 @@ dropped connection, without a duplicate."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, Route
 from sqlalchemy import select
 
 from rekap.adapters.storage.schema import device, form, photo, tps_result
 from rekap.capture.access import Role
-from rekap.capture.photo_check import check_photo
+from rekap.capture.photo_check import PhotoFormat, check_photo
+from rekap.reading.digits import OnnxDigitClassifier
+from rekap.reading.pipeline import PageReader
+from rekap.simulation.photo_set import PhotoOptions, photograph_tps
 from tests.web.browsing import Tab
 from tests.web.dataset import DESA, Dataset, photos_of
 
@@ -119,3 +124,42 @@ def test_an_officer_uploads_a_page_through_a_dropped_connection(
     assert page.locator("ul.received li").count() == 1
     tab.shoot(artifacts, "petugas")
     assert [e for e in tab.errors if "ERR_CONNECTION" not in e and "Failed to fetch" not in e] == []
+
+
+def test_the_officer_page_shrinks_a_large_photo_before_sending_it(
+    tab: Tab, dataset: Dataset, tmp_path: Path
+) -> None:
+    """A 12 MP phone photo is redrawn at 3,000 pixels on its long side and signed as sent;
+    the stored photo is that smaller one, and the reader still reads every number of it."""
+    tps = dataset.spare[1]
+    kode = tps.kode.value
+    token = dataset.enrol(f"KPPS {kode}", Role.OFFICER, kode)
+    options = PhotoOptions(pages=(2,), megapixels=(12.0, 12.0), corner_rate=0.0)
+    original = next(iter(photograph_tps(tps, 5, options))).photo.jpeg
+    width, height = Image.open(io.BytesIO(original)).size
+    assert max(width, height) > 3500
+    picture = tmp_path / "halaman-2.jpg"
+    picture.write_bytes(original)
+    page = tab.page
+    tab.login(token)
+    page.wait_for_url("**/petugas")
+    page.locator("#uploader[data-ready=device]").wait_for(timeout=10_000)
+    page.set_input_files("#file-2", str(picture))
+    page.locator("#status-2[data-state=done]").wait_for(timeout=20_000)
+    with dataset.context.engine.connect() as connection:
+        sha, fmt = connection.execute(
+            select(photo.c.sha256, photo.c.format).where(
+                photo.c.kode_tps == kode, photo.c.page == 2
+            )
+        ).one()
+    sent = dataset.context.files.get(sha, PhotoFormat(fmt).suffix)
+    assert len(sent) < len(original)
+    shrunk = Image.open(io.BytesIO(sent))
+    assert (shrunk.format, max(shrunk.size)) == ("JPEG", 3000)
+    assert abs(shrunk.size[0] / shrunk.size[1] - width / height) < 0.01  # not distorted
+    reading = PageReader(OnnxDigitClassifier()).read(sent, expected_page=2)
+    assert reading.status == "ok", reading.reason
+    read = {f.field_id: f.value for f in reading.fields if f.status == "read"}
+    assert len(read) >= len(reading.fields) - 1
+    assert all(tps.values[field] == value for field, value in read.items())
+    assert tab.errors == []
