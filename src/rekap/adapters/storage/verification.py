@@ -33,6 +33,7 @@ from rekap.adapters.storage.schema import (
 from rekap.adapters.storage.tally_store import LiveTally
 from rekap.adapters.storage.verification_holds import (
     Pick,
+    SkipRefusal,
     choose,
     draw,
     entry_refusal,
@@ -78,6 +79,17 @@ class VerificationRefused(Exception):
         super().__init__(message)
         self.code = code
         self.details = details or {}
+
+
+def _refuse(refusal: SkipRefusal | None) -> None:
+    """Raise a skip's (or report's) refusal: ``rate_limited`` with ``retry_after_s`` for a
+    limit, else ``conflict``."""
+    if refusal is None:
+        return
+    if refusal.retry_after_s is None:
+        raise VerificationRefused("conflict", refusal.reason)
+    retry = {"retry_after_s": refusal.retry_after_s}
+    raise VerificationRefused("rate_limited", refusal.reason, retry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,12 +195,7 @@ class VerificationStore:
         with self.engine.begin() as connection:
             lock_holds(connection)
             self._allowed_task(connection, principal, task_id)
-            refusal = skip_refusal(connection, principal, task_id, at)
-            if refusal is not None:
-                if refusal.retry_after_s is None:
-                    raise VerificationRefused("conflict", refusal.reason)
-                retry = {"retry_after_s": refusal.retry_after_s}
-                raise VerificationRefused("rate_limited", refusal.reason, retry)
+            _refuse(skip_refusal(connection, principal, task_id, at))
             skip(connection, task_id, principal.account_id, at)
 
     def report_unreadable(
@@ -203,12 +210,7 @@ class VerificationStore:
             lock_writers(connection)  # photos, the form and the log may change
             lock_holds(connection)
             row = self._allowed_task(connection, principal, task_id)
-            refusal = report_refusal(connection, principal, task_id, at)
-            if refusal is not None:
-                if refusal.retry_after_s is None:
-                    raise VerificationRefused("conflict", refusal.reason)
-                retry = {"retry_after_s": refusal.retry_after_s}
-                raise VerificationRefused("rate_limited", refusal.reason, retry)
+            _refuse(report_refusal(connection, principal, task_id, at))
             kode, contest = str(row["kode_tps"]), str(row["contest"])
             shown = shown_photos(connection, kode)
             known = [p for p in wanted if p in shown]
