@@ -19,6 +19,7 @@ from rekap.cli.main import app
 from rekap.publish.manifest import signature_file
 from rekap.recount.problems import Kind, Problem, RecountReport
 from tests.publish.conftest import Publisher, make_records, publish_small, signer
+from tests.publish.logs import reseal
 
 __all__ = ["publish_small", "signer"]  # the fixtures of tests/publish, used here
 runner = CliRunner()
@@ -122,10 +123,17 @@ def test_a_bad_public_key_is_one_line_and_exit_2(snapshot: Path, tmp_path: Path,
 
 
 def _resign(folder: Path, other: SigningKey) -> None:
-    """Put another key in the manifest and sign with it, as someone with the files would."""
+    """Put another key in the manifest and in public-key.pem and sign with it, as someone
+    with the files would."""
+    key = {"public_key": base64.b64encode(other.public_raw).decode("ascii"), "key_id": other.key_id}
+    reseal(folder, other, {"public-key.pem": other.public_pem}, {"key": key})
+
+
+def _resign_keeping_the_key_files(folder: Path, other: SigningKey) -> None:
+    """Sign with another key, and put it in the manifest, but leave the publisher's
+    ``key_id`` and ``public-key.pem`` as they were."""
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["key"]["public_key"] = base64.b64encode(other.public_raw).decode("ascii")
-    manifest["key"]["key_id"] = other.key_id
     data = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
     (folder / "manifest.json").write_bytes(data)
     (folder / "manifest.sig").write_bytes(signature_file(other, data))
@@ -168,3 +176,16 @@ def test_a_pinned_key_that_signed_is_named(snapshot: Path, signer: SigningKey) -
     assert _signature_problems(result) == [], result.output
     assert f"Signed by key {signer.key_id}, the one given with --public-key." in result.output
     assert UNPINNED not in result.output
+
+
+def test_a_key_id_or_public_key_file_of_another_key_is_named(
+    snapshot: Path, tmp_path: Path
+) -> None:
+    """Re-signed by another key that kept the publisher's id and ``public-key.pem``: those
+    still say the publisher, and only the "Signed by" line would tell otherwise."""
+    _resign_keeping_the_key_files(snapshot, load_or_create(tmp_path / "other.pem"))
+    result = _recount(str(snapshot))
+    assert result.exit_code == 1, result.output
+    flagged = _signature_problems(result)
+    assert any(line.startswith("unexpected key manifest.json") for line in flagged), flagged
+    assert any(line.startswith("unexpected key public-key.pem") for line in flagged), flagged

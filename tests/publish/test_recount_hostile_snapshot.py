@@ -5,6 +5,7 @@ signed again, as a publisher with a bug or a stolen key would."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -15,6 +16,7 @@ import pytest
 
 from rekap.adapters.keys import SigningKey
 from rekap.publish.manifest import signature_file
+from rekap.recount.folder_chain import LINKED_FILE
 from rekap.recount.layout import NoSnapshot, locate
 from rekap.recount.problems import Kind, RecountReport
 from rekap.recount.run import recount
@@ -307,3 +309,42 @@ def test_a_folder_emptied_of_its_listed_files_is_not_unlisted(snapshot: Path) ->
     found = _named(_recount(snapshot))
     assert {k for k, _, _ in found} == {Kind.MISSING}
     assert len(found) == 3
+
+
+@pytest.mark.parametrize("name", ["manifest.json", "manifest.sig"])
+def test_a_manifest_or_signature_that_is_a_link_is_not_followed(
+    tmp_path: Path, snapshot: Path, name: str
+) -> None:
+    outside = tmp_path / f"outside-{name}"
+    os.replace(snapshot / name, outside)
+    (snapshot / name).symlink_to(outside)
+    report = _recount(snapshot)
+    assert (Kind.CORRUPTED, name, LINKED_FILE) in _named(report)
+    assert not report.ok
+
+
+def test_a_region_table_csv_of_other_numbers_is_named(snapshot: Path, signer: SigningKey) -> None:
+    path = "data/region-ppwp.csv.gz"
+    lines = gzip.decompress((snapshot / path).read_bytes()).decode().splitlines()
+    header = lines[0].split(",")
+    at = header.index('"suara_sah"')
+    cells = lines[1].split(",")
+    cells[at] = str(int(cells[at]) + 3000)
+    lines[1] = ",".join(cells)
+    reseal(snapshot, signer, {path: gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0)})
+    assert _named(_recount(snapshot)) == [(Kind.BULK, path, "rows differ from the Parquet file")]
+
+
+@pytest.mark.parametrize("left_out", ["data/tps-ppwp.csv.gz", "public-key.pem"])
+def test_a_manifest_that_leaves_out_a_file_every_snapshot_has_is_named(
+    snapshot: Path, signer: SigningKey, left_out: str
+) -> None:
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    del manifest["files"][left_out]
+    _write_manifest(snapshot, manifest, signer)
+    named = _named(_recount(snapshot))
+    assert (
+        Kind.MANIFEST,
+        "manifest.json",
+        f"does not name {left_out}, which it must sign",
+    ) in named

@@ -63,6 +63,36 @@ def check_formats(
         connection.close()
 
 
+def check_region_formats(folder: Path, contest: str, report: RecountReport) -> None:
+    """The region table's CSV holds the rows of its Parquet file, read with the Parquet file's
+    column types (the Parquet file itself is compared with the recount)."""
+    parquet, csv = bulk_region(contest), bulk_region(contest, "csv.gz")
+    connection = connect()
+    try:
+        source = f"read_parquet('{quote_path(folder / parquet)}')"
+        described = connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+        spec = "{" + ", ".join(f"'{row[0]}': '{row[1]}'" for row in described) + "}"
+        typed = ", ".join(f'CAST("{row[0]}" AS {row[1]})' for row in described)
+        reading = (
+            f"read_csv('{quote_path(folder / csv)}', header=true, auto_detect=false, "
+            f"delim=',', quote='\"', escape='\"', allow_quoted_nulls=false, columns={spec})"
+        )
+        query = "SELECT COUNT(*), SUM(HASH({typed})::HUGEINT) FROM {source}"
+        reference = connection.execute(query.format(typed=typed, source=source)).fetchone()
+        try:
+            got = connection.execute(query.format(typed=typed, source=reading)).fetchone()
+        except duckdb.Error as error:
+            report.add(Kind.BULK, csv, f"unreadable: {str(error).splitlines()[0]}")
+            return
+        if got != reference:
+            report.add(Kind.BULK, csv, "rows differ from the Parquet file")
+        report.checked["bulk formats compared"] += 1
+    except duckdb.Error as error:  # the Parquet file: the recount names it too
+        report.add(Kind.BULK, parquet, f"unreadable: {str(error).splitlines()[0]}")
+    finally:
+        connection.close()
+
+
 def check_rows(folder: Path, contest: str, fields: Sequence[str], report: RecountReport) -> None:
     """Row-level consistency and the two vote identities on every counted TPS."""
     source = f"read_parquet('{quote_path(folder / bulk_tps(contest, 'parquet'))}')"

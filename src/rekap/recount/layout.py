@@ -10,6 +10,7 @@ SIGNATURE = "manifest.sig"
 INDEX = "SHA256SUMS"
 ELECTION = "election.json"
 SCHEMA = "data/schema.json"
+PUBLIC_KEY = "public-key.pem"
 TOTALS = ("suara_sah", "suara_tidak_sah", "suara_total")
 COVERAGE = ("received", "read", "verified", "published", "blocking", "counted")
 CUTS = (2, 4, 6, 10, 13)
@@ -72,8 +73,20 @@ def bulk_tps(contest: str, extension: str) -> str:
     return f"data/tps-{contest}.{extension}"
 
 
-def bulk_region(contest: str) -> str:
-    return f"data/region-{contest}.parquet"
+def bulk_region(contest: str, extension: str = "parquet") -> str:
+    return f"data/region-{contest}.{extension}"
+
+
+def required_files(contest: str) -> tuple[str, ...]:
+    """The files outside the JSON trees that every snapshot has and its manifest names (with
+    their hash and size): one left out would go unchecked."""
+    return (
+        ELECTION,
+        SCHEMA,
+        PUBLIC_KEY,
+        *(bulk_tps(contest, x) for x in ("parquet", "csv.gz", "jsonl.gz")),
+        *(bulk_region(contest, x) for x in ("parquet", "csv.gz")),
+    )
 
 
 def unplaced(contest: str) -> str:

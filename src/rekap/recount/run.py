@@ -18,10 +18,15 @@ from rekap.recount.aggregate import Aggregates, columns, recompute
 from rekap.recount.completeness import absent_documents
 from rekap.recount.election_doc import form_fields, sirekap_ids, tps_columns, vote_fields
 from rekap.recount.files import Entry, Part, Pass, PassContext, find_unlisted, parse_index
-from rekap.recount.layout import ELECTION, INDEX, SCHEMA, bulk_tps, locate
+from rekap.recount.layout import ELECTION, INDEX, SCHEMA, bulk_region, bulk_tps, locate
 from rekap.recount.log_checks import check_log
 from rekap.recount.problems import Kind, Problem, RecountReport
-from rekap.recount.signature import check_listed, check_manifest, load_pinned_key
+from rekap.recount.signature import (
+    check_key_files,
+    check_listed,
+    check_manifest,
+    load_pinned_key,
+)
 
 
 def _json(folder: Path, relative: str, report: RecountReport) -> Any:
@@ -104,6 +109,7 @@ def _recount(
     files = Pass(PassContext(folder, contest, entries, None, {}, skip, deep), workers, Part.FILES)
     try:
         passed = check_listed(folder, manifest, report)
+        check_key_files(folder, manifest, passed, report)
         election = _election(folder, passed, report)
         aggregates = _aggregates(folder, contest, passed, election, report)
     except BaseException:
@@ -165,6 +171,7 @@ def _recount_bulk(path: Path, public_key: Path | None, on_phase: Phase) -> Recou
     contest = str(manifest.get("contest", ""))
     on_phase("checking the bulk data and recounting it (the JSON trees are left out)")
     passed = check_listed(folder, manifest, report, with_index=False)
+    check_key_files(folder, manifest, passed, report)
     election = _election(folder, passed, report)
     aggregates = _aggregates(folder, contest, passed, election, report)
     on_phase("checking the change log")
@@ -259,4 +266,6 @@ def _aggregates(
         return None
     report.checked["regions recomputed"] = len(aggregates.regions)
     bulk_checks.check_region_table(folder, contest, aggregates, report)
+    if bulk_region(contest, "csv.gz") in passed and bulk_region(contest) in passed:
+        bulk_checks.check_region_formats(folder, contest, report)
     return aggregates

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from rekap.recount.folder_chain import IN_LINK, LINKED_FILE
-from rekap.recount.layout import INDEX, MANIFEST, SIGNATURE, plain_path
+from rekap.recount.layout import INDEX, MANIFEST, PUBLIC_KEY, SIGNATURE, plain_path, required_files
 from rekap.recount.manifest_shape import shape_problem
 from rekap.recount.problems import Kind, RecountReport
 from rekap.recount.truncation import looks_truncated
@@ -36,6 +36,9 @@ def check_manifest(
 ) -> dict[str, Any] | None:
     """The manifest when it can be read; a bad signature is reported, not fatal."""
     path = folder / MANIFEST
+    if path.is_symlink():  # never followed: the snapshot is what its folder holds
+        report.add(Kind.CORRUPTED, MANIFEST, LINKED_FILE)
+        return None
     if not path.is_file():
         report.add(Kind.MISSING, MANIFEST, "the snapshot has no manifest")
         return None
@@ -59,6 +62,9 @@ def check_manifest(
         report.add(Kind.KEY, MANIFEST, "signed by another key than the one given")
         public = pinned
     signature_path = folder / SIGNATURE
+    if signature_path.is_symlink():
+        report.add(Kind.CORRUPTED, SIGNATURE, LINKED_FILE)
+        return manifest
     if not signature_path.is_file():
         report.add(Kind.MISSING, SIGNATURE, "the manifest is not signed")
         return manifest
@@ -69,6 +75,30 @@ def check_manifest(
     except (InvalidSignature, ValueError, binascii.Error):
         report.add(Kind.SIGNATURE, SIGNATURE, "the Ed25519 signature of manifest.json fails")
     return manifest
+
+
+def check_key_files(
+    folder: Path, manifest: dict[str, Any], passed: set[str], report: RecountReport
+) -> None:
+    """``key.key_id`` (the first 16 hex digits of the SHA-256 of the raw public key) and
+    ``public-key.pem`` (once it passed its hash) name the key the manifest gives: a snapshot
+    re-signed by another key that kept the publisher's id and file is named."""
+    key = manifest.get("key") or {}
+    try:
+        public = base64.b64decode(str(key.get("public_key")), validate=True)
+    except (ValueError, binascii.Error):
+        return  # reported with the signature
+    if key.get("key_id") != hashlib.sha256(public).hexdigest()[:16]:
+        report.add(Kind.KEY, MANIFEST, f"key.key_id {key.get('key_id')!r} is not the signing key's")
+    if PUBLIC_KEY not in passed:
+        return
+    try:
+        pem = serialization.load_pem_public_key((folder / PUBLIC_KEY).read_bytes())
+    except (ValueError, TypeError, OSError) as error:
+        report.add(Kind.KEY, PUBLIC_KEY, f"not a public key: {type(error).__name__}")
+        return
+    if not isinstance(pem, Ed25519PublicKey) or _raw(pem) != public:
+        report.add(Kind.KEY, PUBLIC_KEY, "another key than the one the manifest names")
 
 
 def check_file(
@@ -118,7 +148,12 @@ def check_listed(
         folder, INDEX, str(index.get("sha256")), index.get("bytes"), report
     ):
         good.add(INDEX)
-    for relative, entry in sorted(manifest.get("files", {}).items()):
+    named = manifest.get("files", {})
+    contest = str(manifest.get("contest", ""))
+    for relative in required_files(contest):
+        if relative not in named:
+            report.add(Kind.MANIFEST, MANIFEST, f"does not name {relative}, which it must sign")
+    for relative, entry in sorted(named.items()):
         if not plain_path(relative):
             report.add(Kind.MANIFEST, MANIFEST, f"lists {relative!r}: not a path in the snapshot")
             continue
