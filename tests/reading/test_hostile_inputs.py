@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -287,3 +288,105 @@ def test_the_jpeg_check_passes_sound_streams_and_names_the_fault() -> None:
     assert "restart marker RST4 where RST3 was due" in str(decode.jpeg_damage(swapped))
     assert "invalid marker" in str(decode.jpeg_damage(_damaged(sound[0])))
     assert "end-of-image" in str(decode.jpeg_damage(sound[0][:-2]))
+
+
+# A second review's cases: a dotted pattern that kept the fiducial pairing busy for minutes,
+# a strip, a picture too large to decode whole, an MPO photo, a damaged JPEG that resynchronises
+# at restart markers, and a file name that is not UTF-8 in `rekap read --json`.
+
+
+def test_a_photo_of_a_dotted_pattern_pairs_only_its_largest_squares(reader: PageReader) -> None:
+    dots = np.full((4000, 3000), 255, np.uint8)
+    for y in range(6, 4000 - 6, 12):
+        dots[y : y + 6, :] = np.where((np.arange(3000) % 12) < 6, 0, 255)[None, :]
+    paired: list[int] = []
+    keep = fiducials.largest
+
+    def counted(squares: list[fiducials._Square], limit: int = fiducials.MAX_SQUARES) -> Any:
+        kept = keep(squares, limit)
+        paired.append(len(kept))
+        return kept
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fiducials, "largest", counted)
+        reading = reader.read(bytes(cv2.imencode(".png", dots)[1]))
+    assert reading.status == "not_a_form" and reading.fields == ()
+    assert max(paired) == fiducials.MAX_SQUARES  # tens of thousands found, the largest kept
+
+
+def test_the_largest_squares_are_kept() -> None:
+    squares = [fiducials._Square(float(i), 0.0, float(i % 7), 0.0) for i in range(50)]
+    kept = fiducials.largest(squares, 10)
+    assert sorted(s.side for s in kept) == sorted(s.side for s in squares)[-10:]
+    assert fiducials.largest(squares[:5], 10) == squares[:5]
+
+
+def test_a_strip_is_not_a_page() -> None:
+    strip = Image.new("L", (200, 5000), 255)
+    out = io.BytesIO()
+    strip.save(out, format="PNG")
+    problem = decode_image(out.getvalue())
+    assert not isinstance(problem, DecodedImage)
+    assert problem.status == "not_a_form" and "strip of 200x5000" in problem.reason
+
+
+def test_a_picture_too_large_to_decode_whole_is_refused_unread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(decode, "MAX_DECODED_BYTES", 2_000_000)
+    out = io.BytesIO()
+    Image.new("RGBA", (1000, 1000), (255, 255, 255, 255)).save(out, format="PNG")
+    problem = decode_image(out.getvalue())
+    assert not isinstance(problem, DecodedImage)
+    assert "too large to decode: 1000x1000 RGBA pixels take 4 MB" in problem.reason
+    grey = io.BytesIO()
+    Image.new("L", (1000, 1000), 255).save(grey, format="PNG")  # 1 MB: decoded
+    assert isinstance(decode_image(grey.getvalue()), DecodedImage)
+
+
+def test_an_mpo_photo_is_a_jpeg(reader: PageReader, page_photo: PhotoMaker) -> None:
+    """Some phones add a multi-picture block: Pillow calls the file MPO. Its EXIF
+    orientation is honoured and it is decoded reduced, as a JPEG is."""
+    upright = Image.open(io.BytesIO(page_photo(2, PAGE_2, BUBBLES_2)))
+    turned = upright.transpose(Image.Transpose.ROTATE_90)  # stored turned, EXIF says 6
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    turned.save(out, format="MPO", save_all=True, append_images=[turned], exif=exif, quality=92)
+    data = out.getvalue()
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+    decoded = decode_image(data)
+    assert isinstance(decoded, DecodedImage)
+    assert (decoded.format, decoded.orientation) == ("JPEG", 6)
+    reading = reader.read(data)
+    assert reading.status == "ok", reading.reason
+    assert reading.geometry is not None and reading.geometry.rotation_degrees == 0
+    assert {f.field_id: f.value for f in reading.fields} == EXPECTED_2
+
+
+def test_a_damaged_jpeg_that_reads_in_part_is_refused(
+    reader: PageReader, page_photo: PhotoMaker
+) -> None:
+    """Restart markers let libjpeg pick up again after the damage: the page is found and
+    most of it read, but a damaged file's numbers are not taken."""
+    photo = cv2.imdecode(np.frombuffer(page_photo(2, PAGE_2, BUBBLES_2), np.uint8), 0)
+    data = bytes(cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_RST_INTERVAL, 1])[1])
+    at = data.index(b"\xff\xd5", len(data) // 2)  # a restart marker half-way down
+    damaged = data[: at + 10] + b"\xff\x12" + data[at + 12 :]
+    assert "invalid marker 0xFF12" in str(decode.jpeg_damage(damaged))
+    reading = reader.read(damaged)
+    assert reading.status == "unreadable" and "damaged" in reading.reason
+    assert reading.fields == ()
+
+
+def test_read_writes_valid_utf8_for_a_file_name_that_is_not(
+    tmp_path: Path, page_photo: PhotoMaker
+) -> None:
+    odd = os.fsencode(tmp_path) + b"/hal\xff2.jpg"
+    with open(odd, "wb") as file:
+        file.write(b"not a photo")
+    done = subprocess.run(
+        [REKAP, "read", "--json", odd], capture_output=True, timeout=300, check=False
+    )
+    line = done.stdout.decode("utf-8")  # raises on an invalid byte
+    assert '"status": "unreadable"' in line and "\\udcff" in line

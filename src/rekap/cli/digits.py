@@ -88,8 +88,9 @@ def _load(path: Path) -> NDArray[np.uint8] | str:
     return as_dark_on_light(_bgr(_small(image)))
 
 
-MAX_CROP_PIXELS = 100_000_000
-"""A digit-box file that declares more pixels is refused unread (a decompression bomb)."""
+MAX_CROP_PIXELS = 4_000_000
+"""A digit box is a few thousand pixels, seen by the model at 32 × 32: a crop beyond this is
+refused before it is decoded (a decompression bomb, or no crop at all)."""
 _LARGEST_SIDE = 256
 
 
@@ -163,7 +164,12 @@ def _table(outcomes: list[_Outcome]) -> Table:
 
 @app.command("classify")
 def classify(
-    images: Annotated[list[Path], typer.Argument(help="Digit-box crops (PNG, JPEG, ...).")],
+    images: Annotated[
+        list[Path],
+        # a file it cannot read gets its own line, as any other it cannot use (not an
+        # error that stops the others)
+        typer.Argument(help="Digit-box crops (PNG, JPEG, ...).", readable=False),
+    ],
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per image per line.")
     ] = False,

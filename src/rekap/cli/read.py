@@ -76,7 +76,9 @@ def _table(path: Path, reading: PageReading) -> Table:
 
 def read(
     photos: Annotated[
-        list[Path], typer.Argument(help="Photos of C.Hasil PPWP pages (JPEG, PNG, WebP...).")
+        list[Path],
+        # a file it cannot read gets its line ("unreadable", the reason), and the others theirs
+        typer.Argument(help="Photos of C.Hasil PPWP pages (JPEG, PNG, WebP...).", readable=False),
     ],
     json_: Annotated[
         bool, typer.Option("--json", help="One JSON object per photo and line (the contract).")
@@ -99,6 +101,7 @@ def read(
     for path, reading in zip(photos, readings, strict=True):
         if json_:
             record: dict[str, Any] = {"path": str(path), **reading.to_json()}
-            typer.echo(json.dumps(record, ensure_ascii=False))
+            # ASCII: a file name that is not UTF-8 is escaped, the line stays valid UTF-8
+            typer.echo(json.dumps(record, ensure_ascii=True))
         else:
             Console().print(_table(path, reading))

@@ -32,6 +32,13 @@ a page filling most of the photo then has about 1 pixel per millimetre, which is
 fiducials, the tag, the bubbles and the 32-pixel digit model need. (The pipeline decodes
 again at twice the resolution when the page turns out smaller in the photo.)"""
 MIN_SIDE = 200
+MAX_ASPECT = 8
+"""A picture more than this many times longer than wide is a strip, not a photo of a page."""
+MAX_DECODED_BYTES = 400_000_000
+"""A picture that is not a JPEG is decoded whole (no reduced decoding): one whose pixels, at
+its bit depth and channels, take more than this is refused before it is decoded (a 10,000 ×
+10,000 PNG of 16-bit RGBA takes 800 MB)."""
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "RGB": 3, "YCbCr": 3}
 EXIF_ORIENTATION = 0x0112
 _REDUCED_FLAGS = {
     1: cv2.IMREAD_GRAYSCALE,
@@ -76,10 +83,21 @@ def _read_header(data: bytes) -> _Header | Problem:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
+                # a JPEG with a multi-picture block (MPO, as some phones write) is a JPEG:
+                # its first picture is decoded, reduced, checked for damage alike
+                kind = "JPEG" if image.format == "MPO" else str(image.format)
                 # Only a JPEG's EXIF is read at open; other formats would decode to find it.
-                exif = image.getexif() if image.format == "JPEG" else {}
+                exif = image.getexif() if kind == "JPEG" else {}
                 orientation = int(exif.get(EXIF_ORIENTATION, 1) or 1)
-                return _Header(str(image.format), image.width, image.height, orientation)
+                size = image.width * image.height * _bytes_per_pixel(image.mode)
+                if kind != "JPEG" and size > MAX_DECODED_BYTES:
+                    return Problem(
+                        "unreadable",
+                        f"image too large to decode: {image.width}x{image.height} {image.mode} "
+                        f"pixels take {size / 1e6:.0f} MB (limit {MAX_DECODED_BYTES / 1e6:.0f} "
+                        "MB); send a photo from the phone's camera",
+                    )
+                return _Header(kind, image.width, image.height, orientation)
     except Image.DecompressionBombError as error:
         return Problem("unreadable", f"refused as a decompression bomb: {error}")
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
@@ -88,13 +106,21 @@ def _read_header(data: bytes) -> _Header | Problem:
         return Problem("unreadable", f"not an image in a known format ({type(error).__name__})")
 
 
+def _bytes_per_pixel(mode: str) -> int:
+    """Bytes a decoded pixel takes in this Pillow mode (8 for wide or unknown modes)."""
+    if mode in _BYTES_PER_PIXEL:
+        return _BYTES_PER_PIXEL[mode]
+    return 4 if mode in ("RGBA", "RGBX", "RGBa", "CMYK", "I", "F") else 8
+
+
 def crop_header(data: bytes, max_pixels: int) -> int | str:
     """For a file decoded whole (not through ``decode_image``): its EXIF orientation (1 when
     it has none, or its header cannot be read here), or why it is refused for its size
     before it is decoded (more than ``max_pixels``, or a decompression bomb)."""
     header = _read_header(data)
-    if isinstance(header, Problem):
-        return header.reason if "decompression bomb" in header.reason else 1
+    if isinstance(header, Problem):  # refused for its size, or read whole by its decoder
+        sized = "decompression bomb" in header.reason or "too large" in header.reason
+        return header.reason if sized else 1
     pixels = header.width * header.height
     if pixels > max_pixels:
         return f"image too large: {header.width}x{header.height} = {pixels / 1e6:.0f} MP"
@@ -229,6 +255,10 @@ def decode_image(
         )
     if min(header.width, header.height) < MIN_SIDE:
         return Problem("unreadable", f"image too small: {header.width}x{header.height} pixels")
+    if max(header.width, header.height) > MAX_ASPECT * min(header.width, header.height):
+        return Problem(
+            "not_a_form", f"a strip of {header.width}x{header.height} pixels, not a photo of a page"
+        )
     if reduction is None:
         reduction = choose_reduction(header.width, header.height, min_long_side)
     if header.format == "JPEG":

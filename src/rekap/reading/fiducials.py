@@ -20,6 +20,10 @@ from numpy.typing import NDArray
 
 MAX_CANDIDATES = 24
 MAX_PAIRS = 400
+MAX_SQUARES = 2_000
+"""Squares paired at most, the largest kept: a page photo shows a few dozen (37 at most in
+the corpus), while a photo of a dotted or checked pattern can show tens of thousands, whose
+pairing would take minutes (it looks at every square near each)."""
 """Only the best-scoring pairs of squares are sorted out further (crowds, duplicates): a
 form photo gives at most ~70 (measured on 199 searches of real and simulated photos); graph
 paper or a grid of squares gives thousands, which took minutes in the quadratic steps."""
@@ -180,6 +184,13 @@ def _collect_squares(binary: NDArray[np.uint8], limit: float) -> list[_Square]:
     return squares
 
 
+def largest(squares: list[_Square], limit: int = MAX_SQUARES) -> list[_Square]:
+    """The ``limit`` largest squares (all of them when there are no more)."""
+    if len(squares) <= limit:
+        return squares
+    return sorted(squares, key=lambda square: square.side, reverse=True)[:limit]
+
+
 def _angle_gap(a: float, b: float) -> float:
     """Distance between two angles modulo pi/2."""
     d = abs(a - b) % (np.pi / 2)
@@ -235,7 +246,7 @@ def find_fiducial_candidates(
     the whole photo."""
     shape = reference or gray.shape
     binary = binarize(gray, shape)
-    squares = _collect_squares(binary, max(shape) / 12)
+    squares = largest(_collect_squares(binary, max(shape) / 12))
     if len(squares) < 2:
         return ()
     points = np.array([(s.x, s.y) for s in squares])

@@ -96,8 +96,11 @@ class PageReader:
         if isinstance(found, Problem):
             return PageReading(found.status, found.reason, found.page)
         reading = self._read_located(*found, expected_page)
-        if reading.status == "ok" or found[0].format != "JPEG":
+        if found[0].format != "JPEG":
             return reading
+        # a damaged stream may still locate and read in part (restart markers let the
+        # decoder pick up again after the damage): its numbers are not taken (0.2 ms for
+        # a 3 MP photo)
         damage = jpeg_damage(data)
         if damage is None:
             return reading
