@@ -16,6 +16,7 @@ import pytest
 
 from rekap.adapters.keys import SigningKey, load_or_create
 from rekap.publish.manifest import signature_file
+from rekap.recount import compare
 from rekap.recount.aggregate import recompute
 from rekap.recount.files import Part, compared, parse_index
 from rekap.recount.layout import TOTALS
@@ -454,3 +455,76 @@ def test_what_the_formats_thread_finds_is_kept_when_the_recount_fails(
         ("data/tps-ppwp.csv.gz", "cannot compare the formats: the CSV could not be read")
     ]
     assert report.nasional  # the totals are still recounted
+
+
+def test_a_fresh_snapshots_tables_agree_as_a_whole(
+    snapshot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every region table of a fresh snapshot agrees in one comparison: the row by row
+    description (slow) is for tables that differ."""
+
+    def described(*args: object) -> list[str]:
+        raise AssertionError("a table of a fresh snapshot was described row by row")
+
+    monkeypatch.setattr(compare, "_table_differences", described)
+    assert recount(snapshot, workers=1, deep=True).ok
+
+
+def _first_counted_tps_file(snapshot: Path) -> tuple[str, dict[str, object]]:
+    for path in sorted(snapshot.glob("pemilu/hhcw/ppwp/*/*/*/*/*.json")):
+        document = json.loads(path.read_text())
+        if len(path.stem) == 13 and document.get("status_suara"):
+            return str(path.relative_to(snapshot)), document
+    raise AssertionError("no counted TPS")
+
+
+@pytest.mark.parametrize("change", ["chart null", "a vote left out", "status_suara false"])
+def test_a_signed_but_wrong_sirekap_tps_file_is_named_by_a_deep_recount(
+    snapshot: Path, signer: SigningKey, change: str
+) -> None:
+    changed, document = _first_counted_tps_file(snapshot)
+    chart = document["chart"]
+    assert isinstance(chart, dict)
+    if change == "chart null":
+        document["chart"] = None
+    elif change == "a vote left out":
+        del chart[max(chart, key=lambda sid: chart[sid] or 0)]
+    else:
+        document["status_suara"] = False
+    (snapshot / changed).write_text(json.dumps(document))
+    _reseal(snapshot, signer, changed)
+    problems = recount(snapshot, workers=1, deep=True).problems
+    assert [(p.kind, p.path) for p in problems] and {p.path for p in problems} == {changed}
+
+
+def test_a_signed_but_wrong_region_table_persen_or_chart_key_is_named(
+    snapshot: Path, signer: SigningKey
+) -> None:
+    changed = "pemilu/hhcw/ppwp/11.json"
+    document = json.loads((snapshot / changed).read_text())
+    row = next(iter(document["table"].values()))
+    row["persen"] = 12.5
+    document["chart"]["100099"] = 5000
+    (snapshot / changed).write_text(json.dumps(document))
+    _reseal(snapshot, signer, changed)
+    details = [p.detail for p in recount(snapshot, workers=1).problems if p.path == changed]
+    assert any(" persen 12.5 (recount " in d for d in details), details
+    assert any("chart has keys the election does not: ['100099']" in d for d in details), details
+
+
+def test_a_desa_file_of_tps_records_lists_each_counted_tps_once(
+    snapshot: Path, signer: SigningKey
+) -> None:
+    for path in sorted(snapshot.rglob("rekap/**/tps.json")):
+        document = json.loads(path.read_text())
+        counted = [r for r in document["tps"] if r["status"]["counted"]]
+        if counted and len(document["tps"]) > 1:
+            changed = str(path.relative_to(snapshot))
+            break
+    others = [r for r in document["tps"] if r is not counted[0]]
+    document["tps"] = others + others[:1]  # one that counts left out, another given twice
+    (snapshot / changed).write_text(json.dumps(document))
+    _reseal(snapshot, signer, changed)
+    details = [p.detail for p in recount(snapshot, workers=1, deep=True).problems]
+    assert f"TPS {counted[0]['kode']} counts but has no record" in details
+    assert any(d.endswith("is listed twice") for d in details), details

@@ -110,6 +110,9 @@ def hhcw_region(
     ]
     if chart.get("persen") != _persen(own[counted_at], own[expected_at]):
         found.append(f"chart persen {chart.get('persen')}")
+    unknown = sorted(set(chart) - set(ids.values()) - {"persen"}, key=str)
+    if unknown:
+        found.append(f"chart has keys the election does not: {unknown[:5]}")
     progres = doc.get("progres") or {}
     if progres.get("total") != own[expected_at] or progres.get("progres") != own[counted_at]:
         found.append(f"progres {progres} (recount {own[expected_at]}, {own[counted_at]})")
@@ -121,13 +124,40 @@ def hhcw_region(
     child_vectors = aggregates.child_vectors(kode)
     if list(table) == expected_children:  # as published, in code order: compared as lists
         not_counted = (*nothing, False)
-        rows = [(*map(row.get, sids), row.get("status_progress")) for row in table.values()]
-        if rows == [(*pick(c), True) if c[counted_at] > 0 else not_counted for c in child_vectors]:
-            # the whole table at once; described below when it differs
+        rows = [
+            (*map(row.get, sids), row.get("status_progress"), row.get("persen"))
+            for row in table.values()
+        ]
+        wanted_rows = [
+            (
+                *((*pick(c), True) if c[counted_at] > 0 else not_counted),
+                _persen(c[counted_at], c[expected_at]),
+            )
+            for c in child_vectors
+        ]
+        if rows == wanted_rows:  # the whole table at once; described below when it differs
             return found[:MAX_DETAILS]
     else:
         found += _children_differ(sorted(table), expected_children)
-    vectors = dict(zip(expected_children, child_vectors, strict=True))
+    found += _table_differences(
+        table, dict(zip(expected_children, child_vectors, strict=True)), aggregates, ids
+    )
+    return found[:MAX_DETAILS]
+
+
+def _table_differences(
+    table: Mapping[str, Any],
+    vectors: Mapping[str, Vector],
+    aggregates: Aggregates,
+    ids: Mapping[str, str],
+) -> list[str]:
+    """Each row of a region's table that differs from the recount, described (the slow way,
+    for a table that did not agree as a whole)."""
+    position = aggregates.position
+    counted_at, expected_at = position["counted"], position["tps_expected"]
+    sids, at = tuple(ids.values()), tuple(position[field] for field in ids)
+    nothing = (None,) * len(sids)
+    found: list[str] = []
     for code, row in table.items():
         child = vectors.get(code) or aggregates.vector(code)
         counted = child[counted_at] > 0
@@ -141,7 +171,10 @@ def hhcw_region(
             ]
         if row.get("status_progress") != counted:
             found.append(f"table {code} status_progress {row.get('status_progress')}")
-    return found[:MAX_DETAILS]
+        persen = _persen(child[counted_at], child[expected_at])
+        if row.get("persen") != persen:
+            found.append(f"table {code} persen {row.get('persen')} (recount {persen})")
+    return found
 
 
 def wilayah_list(doc: Any, kode: str, aggregates: Aggregates) -> list[str]:
@@ -162,13 +195,19 @@ def hhcw_tps(
 ) -> list[str]:
     own = _own_values(aggregates, kode)
     chart = doc.get("chart") or {}
+    # a number not recorded is null (the bulk data's sum counts it 0): a null where the bulk
+    # data has votes, or any other value than the bulk data's, differs
     found = [
-        f"chart {sid} {chart[sid]} (bulk {own[field]})"
+        f"chart {sid} {chart.get(sid)} (bulk {own[field]})"
         for field, sid in ids.items()
-        if chart.get(sid) is not None and chart[sid] != own[field]
+        if chart.get(sid) != own[field] and (chart.get(sid) is not None or own[field] != 0)
     ]
-    if doc.get("status_suara") and not own["counted"]:
+    status = doc.get("status_suara")
+    if status and not own["counted"]:
         found.append("status_suara true for a TPS that does not count")
+    every_vote = all(chart.get(sid) is not None for sid in ids.values())
+    if not status and own["counted"] and every_vote:
+        found.append("status_suara false for a TPS that counts, every vote given")
     return found
 
 
@@ -176,9 +215,9 @@ def rekap_tps(doc: Mapping[str, Any], kode: str, aggregates: Aggregates) -> list
     own = _own_values(aggregates, kode)
     values = doc.get("values") or {}
     found = [
-        f"{field} {values[field]} (bulk {own[field]})"
+        f"{field} {values.get(field)} (bulk {own[field]})"
         for field in aggregates.fields
-        if field in values and values[field] != own[field]
+        if values.get(field) != own[field] and (field in values or own[field] != 0)
     ]
     status = doc.get("status") or {}
     if bool(status.get("counted")) != bool(own["counted"]):
@@ -189,10 +228,18 @@ def rekap_tps(doc: Mapping[str, Any], kode: str, aggregates: Aggregates) -> list
 def rekap_desa_tps(doc: Mapping[str, Any], desa: str, aggregates: Aggregates) -> list[str]:
     """A desa's file of TPS records: each record against the bulk data."""
     found = [] if doc.get("kode") == desa else [f"kode {doc.get('kode')!r}, expected {desa!r}"]
+    seen: set[str] = set()
     for record in doc.get("tps") or []:
         kode = str(record.get("kode"))
         if len(kode) != 13 or not kode.startswith(desa):
             found.append(f"TPS {kode} is not a TPS of desa {desa}")
             continue
+        if kode in seen:
+            found.append(f"TPS {kode} is listed twice")
+        seen.add(kode)
         found += [f"{kode}: {d}" for d in rekap_tps(record, kode, aggregates)]
+    counted_at = aggregates.position["counted"]
+    for kode in aggregates.children.get(desa, []):  # a TPS that counts has a record
+        if kode not in seen and aggregates.vector(kode)[counted_at] > 0:
+            found.append(f"TPS {kode} counts but has no record")
     return found[:MAX_DETAILS]
