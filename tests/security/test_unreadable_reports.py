@@ -308,3 +308,44 @@ def test_statistics_count_reports_of_photos_others_then_read(fresh: World) -> No
     rows = {r["account_id"]: r for r in fresh.context.verification.statistics()}
     mine = rows[reporter.account_id]
     assert (mine["reported_unreadable"], mine["reports_read_by_others"]) == (1, 1)
+
+
+def test_a_form_waiting_for_a_page_sent_back_keeps_waiting_for_other_pages(
+    fresh: World,
+) -> None:
+    """The officer sends page 1 again before the page sent back: the form still waits, its
+    machine reading hidden, and no task opens until page 2's new photo is read."""
+    _send_back(fresh, _page_2_photo(fresh), fresh.tasks[TPS], "early")
+    officer = fresh.actors["officer"]
+    assert fresh.upload(officer, TPS, 1) == 201
+    assert process(fresh, abstaining_reader(fresh.context.form)) == 1
+    with fresh.context.engine.connect() as connection:
+        state = connection.execute(select(form.c.state).where(form.c.kode_tps == TPS))
+        assert state.scalar_one() == "needs_verification"
+        tasks = connection.execute(
+            select(verification_task.c.state).where(verification_task.c.kode_tps == TPS)
+        ).scalars()
+        assert list(tasks) == ["returned"]
+    assert fresh.client.get(f"/tps/{TPS}.json").json()["machine_hidden"] is True
+    assert fresh.upload(officer, TPS, 2) == 201
+    assert process(fresh, abstaining_reader(fresh.context.form)) == 1
+    assert _open_task(fresh) != fresh.tasks[TPS]
+
+
+def test_a_report_of_a_photo_replaced_before_others_read_the_form_is_not_contradicted(
+    fresh: World,
+) -> None:
+    reporter = _verifier(fresh, "doubter")
+    _next(fresh, reporter)
+    assert _report(fresh, reporter, [_page_2_photo(fresh)]).status_code == 200
+    assert fresh.upload(fresh.actors["officer"], TPS, 2) == 201  # a better photo of page 2
+    assert process(fresh, abstaining_reader(fresh.context.form)) == 1
+    values = {f.id: COHERENT.get(f.id, 0) for f in fresh.context.form.fields}
+    for name in ("reader 1", "reader 2"):  # others enter the form, from the newer photo
+        person = _verifier(fresh, name)
+        fresh.hand(person, fresh.tasks[TPS])
+        principal = fresh.principal(person)
+        fresh.context.verification.enter(principal, fresh.tasks[TPS], values, 1.0, CAPTURED)
+    rows = {r["account_id"]: r for r in fresh.context.verification.statistics()}
+    mine = rows[reporter.account_id]
+    assert (mine["reported_unreadable"], mine["reports_read_by_others"]) == (1, 0)

@@ -163,3 +163,29 @@ def test_the_officer_page_shrinks_a_large_photo_before_sending_it(
     assert len(read) >= len(reading.fields) - 1
     assert all(tps.values[field] == value for field, value in read.items())
     assert tab.errors == []
+
+
+def test_a_photo_the_browser_cannot_redraw_is_sent_as_it_is(
+    tab: Tab, dataset: Dataset, tmp_path: Path
+) -> None:
+    """A canvas refused (a phone out of canvas memory): the photo goes whole, not lost."""
+    tps = dataset.spare[2]
+    kode = tps.kode.value
+    token = dataset.enrol(f"KPPS {kode}", Role.OFFICER, kode)
+    options = PhotoOptions(pages=(3,), megapixels=(12.0, 12.0), corner_rate=0.0)
+    original = next(iter(photograph_tps(tps, 6, options))).photo.jpeg
+    picture = tmp_path / "halaman-3.jpg"
+    picture.write_bytes(original)
+    page = tab.page
+    page.add_init_script("HTMLCanvasElement.prototype.getContext = function () { return null; };")
+    tab.login(token)
+    page.wait_for_url("**/petugas")
+    page.locator("#uploader[data-ready=device]").wait_for(timeout=10_000)
+    page.set_input_files("#file-3", str(picture))
+    page.locator("#status-3[data-state=done]").wait_for(timeout=20_000)
+    with dataset.context.engine.connect() as connection:
+        sha = connection.execute(
+            select(photo.c.sha256).where(photo.c.kode_tps == kode, photo.c.page == 3)
+        ).scalar_one()
+    assert sha == getattr(check_photo(original), "sha256", None)
+    assert tab.errors == []

@@ -33,6 +33,7 @@ from rekap.adapters.storage.forms import (
     publish_values,
     save_form,
     task_open,
+    task_returned,
     verified_values,
 )
 from rekap.adapters.storage.photos import ClaimedPhoto, PhotoStore
@@ -180,6 +181,13 @@ class PhotoProcessor:
         )
         if assessment.state in (FormState.ACCEPTED, FormState.NEEDS_VERIFICATION):
             assessment = _after_people(connection, claimed, assessment)
+        # a page people sent back is still missing: the form waits for its new photo with
+        # its machine reading hidden (still needs_verification), and no task opens yet
+        waiting = assessment.state is FormState.INCOMPLETE and task_returned(
+            connection, claimed.kode_tps, claimed.contest
+        )
+        if waiting:
+            assessment = replace(assessment, state=FormState.NEEDS_VERIFICATION)
         events = save_form(
             connection, claimed.kode_tps, claimed.contest, assessment, at, decided.machine
         )
@@ -194,7 +202,7 @@ class PhotoProcessor:
                 f"photo {claimed.id}",
                 refresh_tally=False,  # finish() refreshes it once, after every write
             )
-        elif assessment.state is FormState.NEEDS_VERIFICATION:
+        elif assessment.state is FormState.NEEDS_VERIFICATION and not waiting:
             open_task(connection, claimed.kode_tps, claimed.contest, assessment.reasons, at)
         target = PHOTO_STATE_OF_FORM.get(assessment.state)
         if target is not None:

@@ -192,6 +192,18 @@ def task_open(connection: Connection, kode_tps: str, contest: str) -> bool:
     return existing is not None
 
 
+def task_returned(connection: Connection, kode_tps: str, contest: str) -> bool:
+    """Whether the form's latest task ended ``returned``: people sent a photo back, and the
+    form waits for the officer's new one (its machine reading still hidden)."""
+    latest = connection.execute(
+        select(verification_task.c.state)
+        .where(verification_task.c.kode_tps == kode_tps, verification_task.c.contest == contest)
+        .order_by(verification_task.c.id.desc())
+        .limit(1)
+    ).first()
+    return latest is not None and latest[0] == "returned"
+
+
 def open_task(
     connection: Connection, kode_tps: str, contest: str, reasons: tuple[str, ...], at: datetime
 ) -> None:

@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import cast
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, exists, func, insert, select, update
 
 from rekap.adapters.storage.event_store import EventLog, lock_writers
-from rekap.adapters.storage.forms import move_photos, publish_values
+from rekap.adapters.storage.forms import READ_STATES, move_photos, publish_values
 from rekap.adapters.storage.schema import (
     account,
     form,
@@ -490,10 +490,20 @@ class VerificationStore:
             .where(account.c.role == Role.VERIFIER.value)
             .group_by(verification_report.c.account_id)
         )
-        read_by_others = (  # reported photos that others then entered the form from
+        newer = photo.alias("newer")
+        read_by_others = (  # reported photos that others then entered the form from: the
+            # form verified while the photo was still its page's newest (the one shown)
             select(verification_report.c.account_id, func.count())
             .join(photo, photo.c.id == verification_report.c.photo_id)
-            .where(photo.c.state.in_((PhotoState.VERIFIED.value, PhotoState.PUBLISHED.value)))
+            .where(
+                photo.c.state.in_((PhotoState.VERIFIED.value, PhotoState.PUBLISHED.value)),
+                ~exists().where(
+                    newer.c.kode_tps == photo.c.kode_tps,
+                    newer.c.page == photo.c.page,
+                    newer.c.id > photo.c.id,
+                    newer.c.state.in_(READ_STATES),
+                ),
+            )
             .group_by(verification_report.c.account_id)
         )
         with self.engine.connect() as connection:

@@ -201,24 +201,30 @@
     var heic = /hei[cf]/i.test(file.type) || /\.hei[cf]$/i.test(file.name || "");
     if (!window.createImageBitmap) return asIs(file);
     return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
-      var long = Math.max(bitmap.width, bitmap.height);
-      if (long <= MAX_SIDE && !heic) { bitmap.close(); return asIs(file); }
-      var scale = Math.min(1, MAX_SIDE / long);
-      var canvas = document.createElement("canvas");
-      canvas.width = Math.round(bitmap.width * scale);
-      canvas.height = Math.round(bitmap.height * scale);
-      var context = canvas.getContext("2d");
-      context.imageSmoothingQuality = "high";
-      context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-      bitmap.close();
-      return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", QUALITY); })
+      var canvas = null;
+      try {
+        var long = Math.max(bitmap.width, bitmap.height);
+        if (long <= MAX_SIDE && !heic) return asIs(file);
+        var scale = Math.min(1, MAX_SIDE / long);
+        canvas = document.createElement("canvas");
+        canvas.width = Math.round(bitmap.width * scale);
+        canvas.height = Math.round(bitmap.height * scale);
+        var context = canvas.getContext("2d");
+        context.imageSmoothingQuality = "high";
+        context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      } finally {
+        bitmap.close();
+      }
+      var drawn = canvas;
+      return new Promise(function (resolve) { drawn.toBlob(resolve, "image/jpeg", QUALITY); })
         .then(function (blob) {
+          drawn.width = drawn.height = 0;  // give its memory back (phones cap canvases)
           if (!blob) return asIs(file);
           return blob.arrayBuffer().then(function (data) {
             return { data: data, type: "image/jpeg" };
           });
         });
-    }, function () { return asIs(file); });
+    }).catch(function () { return asIs(file); });  // any failure to redraw: sent as it is
   }
 
   function take(input) {
@@ -244,7 +250,15 @@
           });
         });
       });
-    }).then(function () { input.value = ""; pump(); });
+    }).then(function () { input.value = ""; pump(); }, function (error) {
+      // nothing was queued: say so, and let the same photo be chosen again
+      input.value = "";
+      var status = document.getElementById("status-" + page);
+      if (status) {
+        status.setAttribute("data-state", "failed");
+        status.textContent = msg("failed", { reason: String(error) });
+      }
+    });
   }
 
   if (!window.crypto || !crypto.subtle || !window.indexedDB) {
