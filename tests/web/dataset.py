@@ -37,8 +37,8 @@ from rekap.web.portal.settings import PortalSettings
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "examples" / "sirekap-raw-sample"
-DESA = "7471011007"  # LABIBIA, Kota Kendari: 10 TPS, six of them photographed
-PHOTOGRAPHED = 6
+DESA = "7471011007"  # LABIBIA, Kota Kendari: 10 TPS, eight of them photographed
+PHOTOGRAPHED = 8
 CAPTURED = datetime(2024, 2, 14, 14, 30, tzinfo=UTC)
 
 
@@ -67,7 +67,7 @@ def simulated() -> list[SimulatedTps]:
     """Most of the desa's KPPS miscount a paslon (a blocking finding), so that the verifier
     tests have forms to verify: the reader itself now abstains on few numbers."""
     options = SimulationOptions(
-        error_rate=0.8, error_kinds=(ErrorKind.PASLON_MISCOUNT,), correction_rate=0.0
+        error_rate=0.9, error_kinds=(ErrorKind.PASLON_MISCOUNT,), correction_rate=0.0
     )
     return list(simulate_election(region_tree(), election_2024(), KodeWilayah(DESA), 7, options))
 

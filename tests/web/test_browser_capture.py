@@ -169,7 +169,7 @@ def test_a_photo_the_browser_cannot_redraw_is_sent_as_it_is(
     tab: Tab, dataset: Dataset, tmp_path: Path
 ) -> None:
     """A canvas refused (a phone out of canvas memory): the photo goes whole, not lost."""
-    tps = dataset.spare[2]
+    tps = dataset.spare[1]  # (page 3: the shrink test sends its page 2)
     kode = tps.kode.value
     token = dataset.enrol(f"KPPS {kode}", Role.OFFICER, kode)
     options = PhotoOptions(pages=(3,), megapixels=(12.0, 12.0), corner_rate=0.0)
