@@ -478,7 +478,9 @@ def _first_counted_tps_file(snapshot: Path) -> tuple[str, dict[str, object]]:
     raise AssertionError("no counted TPS")
 
 
-@pytest.mark.parametrize("change", ["chart null", "a vote left out", "status_suara false"])
+@pytest.mark.parametrize(
+    "change", ["chart null", "a vote left out", "status_suara false", "an extra candidate"]
+)
 def test_a_signed_but_wrong_sirekap_tps_file_is_named_by_a_deep_recount(
     snapshot: Path, signer: SigningKey, change: str
 ) -> None:
@@ -487,8 +489,10 @@ def test_a_signed_but_wrong_sirekap_tps_file_is_named_by_a_deep_recount(
     assert isinstance(chart, dict)
     if change == "chart null":
         document["chart"] = None
-    elif change == "a vote left out":
+    elif change == "a vote left out":  # status_suara left true
         del chart[max(chart, key=lambda sid: chart[sid] or 0)]
+    elif change == "an extra candidate":
+        chart["100099"] = 0
     else:
         document["status_suara"] = False
     (snapshot / changed).write_text(json.dumps(document))
@@ -502,14 +506,16 @@ def test_a_signed_but_wrong_region_table_persen_or_chart_key_is_named(
 ) -> None:
     changed = "pemilu/hhcw/ppwp/11.json"
     document = json.loads((snapshot / changed).read_text())
-    row = next(iter(document["table"].values()))
+    row, other = list(document["table"].values())[:2]
     row["persen"] = 12.5
+    other["100099"] = 7  # a candidate the election does not have, in a child's row
     document["chart"]["100099"] = 5000
     (snapshot / changed).write_text(json.dumps(document))
     _reseal(snapshot, signer, changed)
     details = [p.detail for p in recount(snapshot, workers=1).problems if p.path == changed]
     assert any(" persen 12.5 (recount " in d for d in details), details
     assert any("chart has keys the election does not: ['100099']" in d for d in details), details
+    assert any("has keys the election does not: ['100099']" in d and "table" in d for d in details)
 
 
 def test_a_desa_file_of_tps_records_lists_each_counted_tps_once(

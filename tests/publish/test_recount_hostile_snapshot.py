@@ -12,6 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from rekap.adapters.keys import SigningKey
@@ -348,3 +349,70 @@ def test_a_manifest_that_leaves_out_a_file_every_snapshot_has_is_named(
         "manifest.json",
         f"does not name {left_out}, which it must sign",
     ) in named
+
+
+def test_a_region_table_with_a_hostile_column_name_runs_no_query_of_it(
+    tmp_path: Path, snapshot: Path, signer: SigningKey
+) -> None:
+    """A column name is never put in a query: one that would close the query and write a file
+    is named as columns other than the documented ones."""
+    marker = tmp_path / "written-by-the-snapshot.txt"
+    path = snapshot / "data/region-ppwp.parquet"
+    hostile = (
+        'a" AS INTEGER))::HUGEINT) FROM (SELECT 1 AS a); '
+        f"COPY (SELECT 1 AS x) TO '{marker}' (HEADER false); "
+        'SELECT COUNT(*), SUM(HASH(CAST("kode'
+    )
+    connection = duckdb.connect()
+    try:
+        escaped = hostile.replace('"', '""')
+        connection.execute(
+            f"COPY (SELECT *, 1 AS \"{escaped}\" FROM read_parquet('{path}')) "
+            f"TO '{path}.new' (FORMAT parquet)"
+        )
+    finally:
+        connection.close()
+    os.replace(f"{path}.new", path)
+    reseal(snapshot, signer, {"data/region-ppwp.parquet": path.read_bytes()})
+    named = _named(_recount(snapshot))
+    assert not marker.exists()
+    said = "its columns are not those data/schema.json gives"
+    assert (Kind.BULK, "data/region-ppwp.parquet", said) in named
+
+
+@pytest.mark.parametrize("path", ["data/region-ppwp.csv.gz", "data/tps-ppwp.csv.gz"])
+def test_a_csv_whose_header_swaps_two_columns_is_named(
+    snapshot: Path, signer: SigningKey, path: str
+) -> None:
+    """The rows are read by position: the header must name the columns in order, or every
+    reader by name would take one column for the other."""
+    lines = gzip.decompress((snapshot / path).read_bytes()).decode().split("\n")
+    lines[0] = lines[0].replace('"paslon_1"', '"swap"').replace('"paslon_2"', '"paslon_1"')
+    lines[0] = lines[0].replace('"swap"', '"paslon_2"')
+    reseal(snapshot, signer, {path: gzip.compress("\n".join(lines).encode(), mtime=0)})
+    said = "its header does not name the documented columns in order"
+    assert (Kind.BULK, path, said) in _named(_recount(snapshot))
+
+
+def test_a_desa_file_of_records_taken_out_with_its_lines_is_named(
+    snapshot: Path, signer: SigningKey
+) -> None:
+    for found in sorted(snapshot.rglob("rekap/**/tps.json")):
+        document = json.loads(found.read_text())
+        if any(r["status"]["counted"] for r in document["tps"]):
+            gone = str(found.relative_to(snapshot))
+            break
+    reseal(snapshot, signer, {gone: None})
+    named = _named(_recount(snapshot))
+    assert (Kind.MISSING, gone, "absent: the bulk data has this region or TPS") in named
+
+
+@pytest.mark.parametrize(
+    "left_out", ["data/unplaced-ppwp.jsonl", "diff/summary.json", "diff/tps-ppwp.jsonl.gz"]
+)
+def test_a_manifest_that_leaves_out_the_unplaced_results_or_the_diff_is_named(
+    snapshot: Path, signer: SigningKey, left_out: str
+) -> None:
+    reseal(snapshot, signer, {left_out: None})
+    said = f"does not name {left_out}, which it must sign"
+    assert (Kind.MANIFEST, "manifest.json", said) in _named(_recount(snapshot))

@@ -15,6 +15,8 @@ from typing import Any
 from rekap.recount.aggregate import Aggregates, Vector
 
 MAX_DETAILS = 20
+ROW_KEYS = ("psu", "persen", "status_progress")
+"""The keys of a region table's row besides its votes (which a counted child's row has)."""
 COVERAGE_KEYS = ("tps_expected", "received", "read", "verified", "published", "blocking", "counted")
 
 
@@ -124,14 +126,17 @@ def hhcw_region(
     child_vectors = aggregates.child_vectors(kode)
     if list(table) == expected_children:  # as published, in code order: compared as lists
         not_counted = (*nothing, False)
+        # with each row's count of keys: a key the election does not have makes one more
         rows = [
-            (*map(row.get, sids), row.get("status_progress"), row.get("persen"))
+            (*map(row.get, sids), row.get("status_progress"), row.get("persen"), len(row))
             for row in table.values()
         ]
+        full, bare = len(sids) + len(ROW_KEYS), len(ROW_KEYS)
         wanted_rows = [
             (
                 *((*pick(c), True) if c[counted_at] > 0 else not_counted),
                 _persen(c[counted_at], c[expected_at]),
+                full if c[counted_at] > 0 else bare,
             )
             for c in child_vectors
         ]
@@ -174,6 +179,9 @@ def _table_differences(
         persen = _persen(child[counted_at], child[expected_at])
         if row.get("persen") != persen:
             found.append(f"table {code} persen {row.get('persen')} (recount {persen})")
+        extra = sorted(set(row) - set(sids) - set(ROW_KEYS), key=str)
+        if extra:
+            found.append(f"table {code} has keys the election does not: {extra[:5]}")
     return found
 
 
@@ -202,10 +210,15 @@ def hhcw_tps(
         for field, sid in ids.items()
         if chart.get(sid) != own[field] and (chart.get(sid) is not None or own[field] != 0)
     ]
+    unknown = sorted(set(chart) - set(ids.values()), key=str)
+    if unknown:
+        found.append(f"chart has keys the election does not: {unknown[:5]}")
     status = doc.get("status_suara")
     if status and not own["counted"]:
         found.append("status_suara true for a TPS that does not count")
     every_vote = all(chart.get(sid) is not None for sid in ids.values())
+    if status and not every_vote:
+        found.append("status_suara true for a TPS with a vote not given")
     if not status and own["counted"] and every_vote:
         found.append("status_suara false for a TPS that counts, every vote given")
     return found

@@ -55,7 +55,13 @@ def form_fields(election: Any) -> tuple[str, ...]:
 
 def tps_columns(schema: Any) -> list[Mapping[str, str]] | None:
     """The TPS table's columns (name and type), or None when ``schema`` is not alike."""
-    columns = schema.get("tps") if isinstance(schema, Mapping) else None
+    return table_columns(schema, "tps")
+
+
+def table_columns(schema: Any, table: str) -> list[Mapping[str, str]] | None:
+    """A bulk table's columns (``tps`` or ``region``: name and type), or None when
+    ``schema`` is not alike."""
+    columns = schema.get(table) if isinstance(schema, Mapping) else None
     if not isinstance(columns, list) or not columns:
         return None
     for column in columns:

@@ -11,6 +11,7 @@ INDEX = "SHA256SUMS"
 ELECTION = "election.json"
 SCHEMA = "data/schema.json"
 PUBLIC_KEY = "public-key.pem"
+DIFF_SUMMARY = "diff/summary.json"
 TOTALS = ("suara_sah", "suara_tidak_sah", "suara_total")
 COVERAGE = ("received", "read", "verified", "published", "blocking", "counted")
 CUTS = (2, 4, 6, 10, 13)
@@ -57,6 +58,11 @@ def rekap_doc(contest: str, kode: str) -> str:
     return f"rekap/{contest}.json" if not kode else f"rekap/{contest}/{parts(kode)}.json"
 
 
+def desa_tps(contest: str, desa: str) -> str:
+    """A desa's file of rekap's TPS records."""
+    return f"rekap/{contest}/{parts(desa)}{DESA_TPS}.json"
+
+
 def hhcw(contest: str, kode: str) -> str:
     return (
         f"pemilu/hhcw/{contest}.json" if not kode else f"pemilu/hhcw/{contest}/{parts(kode)}.json"
@@ -86,6 +92,9 @@ def required_files(contest: str) -> tuple[str, ...]:
         PUBLIC_KEY,
         *(bulk_tps(contest, x) for x in ("parquet", "csv.gz", "jsonl.gz")),
         *(bulk_region(contest, x) for x in ("parquet", "csv.gz")),
+        unplaced(contest),
+        DIFF_SUMMARY,
+        f"diff/tps-{contest}.jsonl.gz",
     )
 
 

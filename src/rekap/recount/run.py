@@ -16,7 +16,13 @@ import duckdb
 from rekap.recount import bulk_checks
 from rekap.recount.aggregate import Aggregates, columns, recompute
 from rekap.recount.completeness import absent_documents
-from rekap.recount.election_doc import form_fields, sirekap_ids, tps_columns, vote_fields
+from rekap.recount.election_doc import (
+    form_fields,
+    sirekap_ids,
+    table_columns,
+    tps_columns,
+    vote_fields,
+)
 from rekap.recount.files import Entry, Part, Pass, PassContext, find_unlisted, parse_index
 from rekap.recount.layout import ELECTION, INDEX, SCHEMA, bulk_region, bulk_tps, locate
 from rekap.recount.log_checks import check_log
@@ -266,6 +272,10 @@ def _aggregates(
         return None
     report.checked["regions recomputed"] = len(aggregates.regions)
     bulk_checks.check_region_table(folder, contest, aggregates, report)
+    region_schema = table_columns(schema, "region")
     if bulk_region(contest, "csv.gz") in passed and bulk_region(contest) in passed:
-        bulk_checks.check_region_formats(folder, contest, report)
+        if region_schema is None:
+            report.add(Kind.BULK, SCHEMA, "cannot compare the region table's formats: no columns")
+        else:
+            bulk_checks.check_region_formats(folder, contest, region_schema, report)
     return aggregates
