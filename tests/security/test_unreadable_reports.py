@@ -299,15 +299,7 @@ def test_statistics_count_reports_of_photos_others_then_read(fresh: World) -> No
     reporter = _verifier(fresh, "doubter")
     _next(fresh, reporter)
     assert _report(fresh, reporter, [_page_2_photo(fresh)]).status_code == 200
-    values = {f.id: COHERENT.get(f.id, 0) for f in fresh.context.form.fields}
-    for name in ("reader 1", "reader 2"):  # others enter the form from those photos
-        person = _verifier(fresh, name)
-        fresh.hand(person, fresh.tasks[TPS])
-        principal = fresh.principal(person)
-        fresh.context.verification.enter(principal, fresh.tasks[TPS], values, 1.0, CAPTURED)
-    rows = {r["account_id"]: r for r in fresh.context.verification.statistics()}
-    mine = rows[reporter.account_id]
-    assert (mine["reported_unreadable"], mine["reports_read_by_others"]) == (1, 1)
+    assert _reports_after_two_enter(fresh, reporter) == (1, 1)  # from those photos
 
 
 def test_a_form_waiting_for_a_page_sent_back_keeps_waiting_for_other_pages(
@@ -340,12 +332,18 @@ def test_a_report_of_a_photo_replaced_before_others_read_the_form_is_not_contrad
     assert _report(fresh, reporter, [_page_2_photo(fresh)]).status_code == 200
     assert fresh.upload(fresh.actors["officer"], TPS, 2) == 201  # a better photo of page 2
     assert process(fresh, abstaining_reader(fresh.context.form)) == 1
-    values = {f.id: COHERENT.get(f.id, 0) for f in fresh.context.form.fields}
-    for name in ("reader 1", "reader 2"):  # others enter the form, from the newer photo
-        person = _verifier(fresh, name)
-        fresh.hand(person, fresh.tasks[TPS])
-        principal = fresh.principal(person)
-        fresh.context.verification.enter(principal, fresh.tasks[TPS], values, 1.0, CAPTURED)
-    rows = {r["account_id"]: r for r in fresh.context.verification.statistics()}
+    assert _reports_after_two_enter(fresh, reporter) == (1, 0)  # from the newer photo
+
+
+def _reports_after_two_enter(world: World, reporter: Actor) -> tuple[int, int]:
+    """Two others enter the form alike (it is verified); the reporter's counts of forms
+    reported and of reported photos read by others."""
+    values = {f.id: COHERENT.get(f.id, 0) for f in world.context.form.fields}
+    for name in ("reader 1", "reader 2"):
+        person = _verifier(world, name)
+        world.hand(person, world.tasks[TPS])
+        principal = world.principal(person)
+        world.context.verification.enter(principal, world.tasks[TPS], values, 1.0, CAPTURED)
+    rows = {r["account_id"]: r for r in world.context.verification.statistics()}
     mine = rows[reporter.account_id]
-    assert (mine["reported_unreadable"], mine["reports_read_by_others"]) == (1, 0)
+    return int(mine["reported_unreadable"]), int(mine["reports_read_by_others"])
