@@ -7,6 +7,7 @@ its garbled pixels looked like)."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -390,3 +391,18 @@ def test_read_writes_valid_utf8_for_a_file_name_that_is_not(
     )
     line = done.stdout.decode("utf-8")  # raises on an invalid byte
     assert '"status": "unreadable"' in line and "\\udcff" in line
+
+
+def test_read_names_each_photo_as_it_was_given(tmp_path: Path) -> None:
+    (tmp_path / "a.jpg").write_bytes(b"not a photo")
+    given = ["./a.jpg", "", str(tmp_path) + "//a.jpg"]
+    done = subprocess.run(
+        [REKAP, "read", "--json", *given],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    lines = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert [line["path"] for line in lines] == given
+    assert [line["status"] for line in lines] == ["unreadable"] * 3

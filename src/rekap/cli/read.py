@@ -56,8 +56,8 @@ def _read_one(reader: PageReader, path: Path) -> PageReading:
         return PageReading("unreadable", f"reader failed: {type(error).__name__}: {error}", None)
 
 
-def _table(path: Path, reading: PageReading) -> Table:
-    title = f"{escape(str(path))}: page {reading.page or '?'}, {reading.status}"
+def _table(path: str, reading: PageReading) -> Table:
+    title = f"{escape(path)}: page {reading.page or '?'}, {reading.status}"
     table = Table(title=title, caption=escape(reading.reason), show_lines=False)
     for column in ("field", "value", "status", "confidence", "alternatives", "reason"):
         table.add_column(column)
@@ -76,9 +76,10 @@ def _table(path: Path, reading: PageReading) -> Table:
 
 def read(
     photos: Annotated[
-        list[Path],
-        # a file it cannot read gets its line ("unreadable", the reason), and the others theirs
-        typer.Argument(help="Photos of C.Hasil PPWP pages (JPEG, PNG, WebP...).", readable=False),
+        list[str],
+        # taken as given (and printed so, `./a.jpg` as `./a.jpg`); a file it cannot read gets
+        # its line ("unreadable", the reason), and the others theirs
+        typer.Argument(help="Photos of C.Hasil PPWP pages (JPEG, PNG, WebP...)."),
     ],
     json_: Annotated[
         bool, typer.Option("--json", help="One JSON object per photo and line (the contract).")
@@ -95,12 +96,12 @@ def read(
 ) -> None:
     """Read photos of C.Hasil PPWP pages: every number, its confidence, or why not."""
     reader = PageReader(_classifier())
-    readings = [_read_one(reader, path) for path in photos]
+    readings = [_read_one(reader, Path(path)) for path in photos]
     if same_tps:
         readings = list(decide_tps(readings))
     for path, reading in zip(photos, readings, strict=True):
         if json_:
-            record: dict[str, Any] = {"path": str(path), **reading.to_json()}
+            record: dict[str, Any] = {"path": path, **reading.to_json()}
             # ASCII: a file name that is not UTF-8 is escaped, the line stays valid UTF-8
             typer.echo(json.dumps(record, ensure_ascii=True))
         else:
