@@ -38,7 +38,13 @@ MAX_DECODED_BYTES = 400_000_000
 """A picture that is not a JPEG is decoded whole (no reduced decoding): one whose pixels, at
 its bit depth and channels, take more than this is refused before it is decoded (a 10,000 ×
 10,000 PNG of 16-bit RGBA takes 800 MB)."""
-_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "RGB": 3, "YCbCr": 3}
+_BYTES_PER_PIXEL = {
+    **dict.fromkeys(("1", "L", "P"), 1),
+    **dict.fromkeys(("LA", "La", "PA"), 2),
+    **dict.fromkeys(("RGB", "YCbCr", "LAB", "HSV"), 3),
+    **dict.fromkeys(("RGBA", "RGBX", "RGBa", "CMYK", "I", "F"), 4),
+}
+"""Bytes a decoded pixel takes in a Pillow mode; 8 for the wide or unknown ones."""
 EXIF_ORIENTATION = 0x0112
 _REDUCED_FLAGS = {
     1: cv2.IMREAD_GRAYSCALE,
@@ -89,7 +95,7 @@ def _read_header(data: bytes) -> _Header | Problem:
                 # Only a JPEG's EXIF is read at open; other formats would decode to find it.
                 exif = image.getexif() if kind == "JPEG" else {}
                 orientation = int(exif.get(EXIF_ORIENTATION, 1) or 1)
-                size = image.width * image.height * _bytes_per_pixel(image.mode)
+                size = image.width * image.height * _BYTES_PER_PIXEL.get(image.mode, 8)
                 if kind != "JPEG" and size > MAX_DECODED_BYTES:
                     return Problem(
                         "unreadable",
@@ -104,13 +110,6 @@ def _read_header(data: bytes) -> _Header | Problem:
         if is_heif(data):
             return Problem("unreadable", HEIF_ADVICE)
         return Problem("unreadable", f"not an image in a known format ({type(error).__name__})")
-
-
-def _bytes_per_pixel(mode: str) -> int:
-    """Bytes a decoded pixel takes in this Pillow mode (8 for wide or unknown modes)."""
-    if mode in _BYTES_PER_PIXEL:
-        return _BYTES_PER_PIXEL[mode]
-    return 4 if mode in ("RGBA", "RGBX", "RGBa", "CMYK", "I", "F") else 8
 
 
 def crop_header(data: bytes, max_pixels: int) -> int | str:

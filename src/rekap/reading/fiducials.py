@@ -20,13 +20,13 @@ from numpy.typing import NDArray
 
 MAX_CANDIDATES = 24
 MAX_PAIRS = 400
+"""Only the best-scoring pairs of squares are sorted out further (crowds, duplicates): a
+form photo gives at most ~70 (measured on 199 searches of real and simulated photos); graph
+paper or a grid of squares gives thousands, which took minutes in the quadratic steps."""
 MAX_SQUARES = 2_000
 """Squares paired at most, the largest kept: a page photo shows a few dozen (37 at most in
 the corpus), while a photo of a dotted or checked pattern can show tens of thousands, whose
 pairing would take minutes (it looks at every square near each)."""
-"""Only the best-scoring pairs of squares are sorted out further (crowds, duplicates): a
-form photo gives at most ~70 (measured on 199 searches of real and simulated photos); graph
-paper or a grid of squares gives thousands, which took minutes in the quadratic steps."""
 CLUTTER_WEIGHT = 0.5
 CROWD_RADIUS = 6.0
 CROWD_SIZE = 0.5

@@ -15,22 +15,29 @@ from rekap.recount.aggregate import Aggregates, columns, connect, quote_path
 from rekap.recount.layout import bulk_region, bulk_tps
 from rekap.recount.problems import Kind, RecountReport
 
-_FORMATS = ("parquet", "csv.gz", "jsonl.gz")
 DUCK_TYPES = {"string": "VARCHAR", "int32": "INTEGER", "int64": "BIGINT", "bool": "BOOLEAN"}
 
 
+def _spec(schema: Sequence[Mapping[str, str]]) -> str:
+    """DuckDB's ``columns`` argument for the (checked) columns of ``schema``."""
+    return "{" + ", ".join(f"'{c['name']}': '{DUCK_TYPES[c['type']]}'" for c in schema) + "}"
+
+
+def _csv_source(path: Path, schema: Sequence[Mapping[str, str]]) -> str:
+    """A published CSV.gz file read with ``schema``'s columns, by position, as written."""
+    return (
+        f"read_csv('{quote_path(path)}', header=true, auto_detect=false, delim=',', "
+        f"quote='\"', escape='\"', allow_quoted_nulls=false, columns={_spec(schema)})"
+    )
+
+
 def _sources(folder: Path, contest: str, schema: Sequence[Mapping[str, str]]) -> dict[str, str]:
-    spec = "{" + ", ".join(f"'{c['name']}': '{DUCK_TYPES[c['type']]}'" for c in schema) + "}"
-    parquet, csv, jsonl = (quote_path(folder / bulk_tps(contest, x)) for x in _FORMATS)
+    parquet, jsonl = (quote_path(folder / bulk_tps(contest, x)) for x in ("parquet", "jsonl.gz"))
     return {
         bulk_tps(contest, "parquet"): f"read_parquet('{parquet}')",
-        bulk_tps(contest, "csv.gz"): (
-            f"read_csv('{csv}', header=true, "
-            "auto_detect=false, delim=',', quote='\"', escape='\"', "
-            f"allow_quoted_nulls=false, columns={spec})"
-        ),
+        bulk_tps(contest, "csv.gz"): _csv_source(folder / bulk_tps(contest, "csv.gz"), schema),
         bulk_tps(contest, "jsonl.gz"): (
-            f"read_json('{jsonl}', format='newline_delimited', columns={spec})"
+            f"read_json('{jsonl}', format='newline_delimited', columns={_spec(schema)})"
         ),
     }
 
@@ -90,11 +97,7 @@ def check_region_formats(
             return
         if not _header_names(folder / csv, names, csv, report):
             return
-        spec = "{" + ", ".join(f"'{c['name']}': '{DUCK_TYPES[c['type']]}'" for c in schema) + "}"
-        reading = (
-            f"read_csv('{quote_path(folder / csv)}', header=true, auto_detect=false, "
-            f"delim=',', quote='\"', escape='\"', allow_quoted_nulls=false, columns={spec})"
-        )
+        reading = _csv_source(folder / csv, schema)
         prints = {}
         for path, from_ in ((parquet, source), (csv, reading)):
             try:

@@ -81,13 +81,13 @@ def check_key_files(
     folder: Path, manifest: dict[str, Any], passed: set[str], report: RecountReport
 ) -> None:
     """``key.key_id`` (the first 16 hex digits of the SHA-256 of the raw public key) and
-    ``public-key.pem`` (once it passed its hash) name the key the manifest gives: a snapshot
-    re-signed by another key that kept the publisher's id and file is named."""
+    ``public-key.pem`` (once it passed its hash) name the key the manifest gives
+    (``report.signer``): a snapshot re-signed by another key that kept the publisher's id and
+    file is named."""
     key = manifest.get("key") or {}
-    try:
-        public = base64.b64decode(str(key.get("public_key")), validate=True)
-    except (ValueError, binascii.Error):
-        return  # reported with the signature
+    public = report.signer  # the key ``check_manifest`` read from the manifest
+    if public is None:
+        return
     if key.get("key_id") != hashlib.sha256(public).hexdigest()[:16]:
         report.add(Kind.KEY, MANIFEST, f"key.key_id {key.get('key_id')!r} is not the signing key's")
     if PUBLIC_KEY not in passed:

@@ -178,9 +178,7 @@ def _lapsed_hand_out(
     taken = _places_taken(connection, principal, [task_id], at).get(task_id, 0)
     if taken < ENTRIES_NEEDED[stage_of(principal)]:
         return dict(row)
-    # given back as a skip is, once: set aside for HOLD, no longer theirs, counted
-    _replace(connection, task_id, principal.account_id, at, at + HOLD, skipped=True)
-    _count_skip(connection, task_id, principal.account_id, at)
+    skip(connection, task_id, principal.account_id, at)  # given back, once, and counted
     return None
 
 
