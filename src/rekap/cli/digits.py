@@ -7,7 +7,8 @@ Any such error makes the command exit non-zero after every other file was read.
 
 Images are read as the form's boxes look: a light digit on a dark ground (as MNIST stores
 digits) is turned dark on light, a transparent ground is laid on white, 16-bit levels are
-brought to 8 bits.
+brought to 8 bits, and a box cut with a wide margin around its printed border is cut to the
+border.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from rekap.cli.photo_file import read_photo_file
+from rekap.reading.box_frame import framed_on_box
 from rekap.reading.decode import crop_header, upright
 from rekap.reading.digits import DigitReading, OnnxDigitClassifier, as_dark_on_light
 
@@ -66,7 +68,8 @@ def _load(path: Path) -> NDArray[np.uint8] | str:
     """The image as BGR uint8 with the digit dark on a light ground, or why it cannot be
     read. Digit collections come in other shapes than the form's photographed boxes: a
     transparent ground is laid on white, 16-bit levels are brought to 8, and a light digit
-    on a dark ground (MNIST's way) is inverted (``as_dark_on_light``). The file's bytes are
+    on a dark ground (MNIST's way) is inverted (``as_dark_on_light``), and a box cut loosely
+    is cut again to its printed border (``framed_on_box``). The file's bytes are
     decoded (a path is never handed to OpenCV, which cannot take every file name), turned
     upright as its EXIF says, and a large image is made small first: a box is 32 pixels to
     the model."""
@@ -85,7 +88,7 @@ def _load(path: Path) -> NDArray[np.uint8] | str:
     if min(image.shape[:2]) < _MIN_SIDE:
         return f"image too small ({image.shape[1]}x{image.shape[0]} pixels)"
     image = upright(np.asarray(image), orientation)
-    return as_dark_on_light(_bgr(_small(image)))
+    return framed_on_box(as_dark_on_light(_bgr(_small(image))))
 
 
 MAX_CROP_PIXELS = 4_000_000
