@@ -9,8 +9,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -406,3 +408,63 @@ def test_read_names_each_photo_as_it_was_given(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in done.stdout.decode().splitlines()]
     assert [line["path"] for line in lines] == given
     assert [line["status"] for line in lines] == ["unreadable"] * 3
+
+
+def test_digits_classify_names_each_image_as_it_was_given(tmp_path: Path) -> None:
+    box = np.full((44, 42, 3), 220, np.uint8)
+    cv2.rectangle(box, (1, 1), (40, 42), (40, 40, 40), 2)
+    cv2.imwrite(str(tmp_path / "a.png"), box)
+    given = ["./a.png", str(tmp_path) + "//a.png", "", "missing.png"]
+    done = subprocess.run(
+        [REKAP, "digits", "classify", "--json", *given],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    lines = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert [line["path"] for line in lines] == given
+    assert ["error" in line for line in lines] == [False, False, True, True]
+    assert done.returncode == 1
+
+
+def _as_another_user(command: list[str]) -> list[str]:
+    """``command`` run as a user who may not read a file chmod 000 (root may read any)."""
+    if os.geteuid() != 0:
+        return command
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) is absent: cannot run rekap as another user")
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    probe = subprocess.run([*nobody, REKAP, "--help"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot run rekap as another user here: {probe.stderr[-200:]!r}")
+    return [*nobody, *command]
+
+
+def test_a_file_the_user_may_not_read_gets_its_own_line() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="rekap-unreadable-", dir="/tmp"))
+    try:
+        folder.chmod(0o755)
+        box = np.full((44, 42, 3), 220, np.uint8)
+        cv2.rectangle(box, (1, 1), (40, 42), (40, 40, 40), 2)
+        cv2.imwrite(str(folder / "box.png"), box)
+        (folder / "box.png").chmod(0o644)
+        (folder / "secret.jpg").write_bytes(b"\xff\xd8 not to be read")
+        (folder / "secret.jpg").chmod(0o000)
+        paths = [str(folder / "secret.jpg"), str(folder / "box.png")]
+        for command in (["read", "--json"], ["digits", "classify", "--json"]):
+            done = subprocess.run(
+                _as_another_user([REKAP, *command, *paths]),
+                capture_output=True,
+                timeout=300,
+                check=False,
+            )
+            lines = [json.loads(line) for line in done.stdout.decode().splitlines()]
+            assert [line["path"] for line in lines] == paths, done.stderr[-500:]
+            said = lines[0].get("reason") or lines[0].get("error")
+            assert said == "cannot read the file: Permission denied"
+            # the other file is read (the box is too small a picture for `read`, a box
+            # to `digits classify`)
+            assert "label" in lines[1] or lines[1]["reason"].startswith("image too small")
+    finally:
+        shutil.rmtree(folder)

@@ -49,15 +49,15 @@ _MIN_SIDE = 4
 
 @dataclass(frozen=True)
 class _Outcome:
-    path: Path
+    path: str  # as given on the command line, printed so
     reading: DigitReading | None = None
     error: str | None = None
 
     def as_json(self) -> dict[str, object]:
         if self.reading is None:
-            return {"path": str(self.path), "error": self.error}
+            return {"path": self.path, "error": self.error}
         return {
-            "path": str(self.path),
+            "path": self.path,
             "label": self.reading.label,
             "value": self.reading.value,
             "confidence": round(self.reading.confidence, 6),
@@ -136,8 +136,8 @@ def _load_safely(path: Path) -> NDArray[np.uint8] | str:
         return f"unreadable image ({type(error).__name__}: {error})"
 
 
-def _read_all(paths: list[Path], classifier: OnnxDigitClassifier) -> list[_Outcome]:
-    loaded = [(path, _load_safely(path)) for path in paths]
+def _read_all(paths: list[str], classifier: OnnxDigitClassifier) -> list[_Outcome]:
+    loaded = [(path, _load_safely(Path(path))) for path in paths]
     readable = [(i, image) for i, (_, image) in enumerate(loaded) if not isinstance(image, str)]
     readings: dict[int, DigitReading] = {}
     for start in range(0, len(readable), _BATCH):
@@ -157,21 +157,21 @@ def _table(outcomes: list[_Outcome]) -> Table:
     for outcome in outcomes:
         if outcome.reading is None:
             error = escape(outcome.error or "")
-            table.add_row(escape(str(outcome.path)), f"[red]error: {error}[/red]", "", "")
+            table.add_row(escape(outcome.path), f"[red]error: {error}[/red]", "", "")
         else:
             reading = outcome.reading
             confidence = f"{reading.confidence:.3f}"
-            table.add_row(escape(str(outcome.path)), reading.label, str(reading.value), confidence)
+            table.add_row(escape(outcome.path), reading.label, str(reading.value), confidence)
     return table
 
 
 @app.command("classify")
 def classify(
     images: Annotated[
-        list[Path],
-        # a file it cannot read gets its own line, as any other it cannot use (not an
-        # error that stops the others)
-        typer.Argument(help="Digit-box crops (PNG, JPEG, ...).", readable=False),
+        list[str],
+        # taken as given (and printed so, `./a.png` as `./a.png`); a file it cannot read
+        # gets its own line, as any other it cannot use (not an error that stops the others)
+        typer.Argument(help="Digit-box crops (PNG, JPEG, ...)."),
     ],
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per image per line.")
