@@ -479,15 +479,34 @@ def _first_counted_tps_file(snapshot: Path) -> tuple[str, dict[str, object]]:
 
 
 @pytest.mark.parametrize(
-    "change", ["chart null", "a vote left out", "status_suara false", "an extra candidate"]
+    "change",
+    [
+        "chart null",
+        "a vote left out",
+        "status_suara false",
+        "an extra candidate",
+        "an administrasi number",
+        "an administrasi number null",
+        "administrasi null",
+        "status_adm false",
+    ],
 )
 def test_a_signed_but_wrong_sirekap_tps_file_is_named_by_a_deep_recount(
     snapshot: Path, signer: SigningKey, change: str
 ) -> None:
     changed, document = _first_counted_tps_file(snapshot)
-    chart = document["chart"]
-    assert isinstance(chart, dict)
-    if change == "chart null":
+    chart, administrasi = document["chart"], document["administrasi"]
+    assert isinstance(chart, dict) and isinstance(administrasi, dict)
+    given = [key for key, value in administrasi.items() if value is not None]
+    if change == "an administrasi number":
+        administrasi[given[-1]] += 1
+    elif change == "an administrasi number null":
+        administrasi[given[0]] = None
+    elif change == "administrasi null":
+        document["administrasi"] = None
+    elif change == "status_adm false":
+        document["status_adm"] = False
+    elif change == "chart null":
         document["chart"] = None
     elif change == "a vote left out":  # status_suara left true
         del chart[max(chart, key=lambda sid: chart[sid] or 0)]
@@ -516,6 +535,28 @@ def test_a_signed_but_wrong_region_table_persen_or_chart_key_is_named(
     assert any(" persen 12.5 (recount " in d for d in details), details
     assert any("chart has keys the election does not: ['100099']" in d for d in details), details
     assert any("has keys the election does not: ['100099']" in d and "table" in d for d in details)
+
+
+def test_a_signed_but_wrong_number_of_a_tps_record_is_named_by_a_deep_recount(
+    snapshot: Path, signer: SigningKey
+) -> None:
+    """Any number of the form, not the votes only: one changed, one given that was not."""
+    path = sorted(snapshot.rglob("rekap/**/tps.json"))[0]
+    changed = str(path.relative_to(snapshot))
+    document = json.loads(path.read_text())
+    values = document["tps"][0]["values"]
+    given = sorted(values)
+    field = next(f for f in given if not f.startswith(("paslon_", "suara_")))
+    values[field] += 1
+    absent = next(f for f in ("dpt_l", "disabilitas_j", "surat_suara_rusak") if f not in values)
+    values[absent] = 0
+    path.write_text(json.dumps(document))
+    _reseal(snapshot, signer, changed)
+    assert recount(snapshot, workers=1).ok  # compared only if deep
+    details = [p.detail for p in recount(snapshot, workers=1, deep=True).problems]
+    kode = document["tps"][0]["kode"]
+    assert any(d.startswith(f"{kode}: {field} ") for d in details), details
+    assert f"{kode}: {absent} 0 (bulk None)" in details, details
 
 
 def test_a_desa_file_of_tps_records_lists_each_counted_tps_once(

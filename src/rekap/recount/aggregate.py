@@ -63,6 +63,12 @@ class Aggregates:
     tps_rows: dict[str, int] = field(default_factory=dict)
     tps_matrix: IntMatrix = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
     children: dict[str, list[str]] = field(default_factory=dict)
+    form: tuple[str, ...] = ()
+    """The form's numbers kept as the bulk data has them, null included (``--deep`` compares
+    every number of each TPS's documents); empty when not kept."""
+    tps_form: IntMatrix = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    """A row per TPS (the rows of ``tps_matrix``), a column per ``form`` field, ``NULL`` for
+    a number not given."""
 
     def __post_init__(self) -> None:
         self.names = columns(self.fields)
@@ -86,6 +92,17 @@ class Aggregates:
             if first >= 0 and self.tps_rows.get(children[-1]) == last - 1:
                 return list(map(tuple, self.tps_matrix[first:last].tolist()))
         return [self.vector(child) for child in children]
+
+    def form_values(self, kode: str) -> dict[str, int | None] | None:
+        """A TPS's every kept number as the bulk data has it (``None`` where not given), or
+        ``None`` when no number is kept (or the TPS has no row)."""
+        row = self.tps_rows.get(kode)
+        if not self.form or row is None:
+            return None
+        return {
+            name: None if value == NULL else value
+            for name, value in zip(self.form, self.tps_form[row].tolist(), strict=True)
+        }
 
 
 MEMORY_SHARE = 0.3
@@ -119,10 +136,18 @@ def connect() -> duckdb.DuckDBPyConnection:
     return connection
 
 
-def recompute(parquet: Path, fields: Sequence[str]) -> Aggregates:
+NULL = -1
+"""A number not given, in ``Aggregates.tps_form`` (the form's numbers are never negative)."""
+
+
+def recompute(parquet: Path, fields: Sequence[str], form: Sequence[str] = ()) -> Aggregates:
+    """Every region's and TPS's vector; with ``form`` (checked column names), each TPS's
+    numbers of those fields as given too."""
     names = columns(fields)
     expressions = _expressions(fields)
-    per_tps = ", ".join(f'{e} AS "{n}"' for e, n in zip(expressions, names, strict=True))
+    kept = [f"form_{n}" for n in form]
+    expressions += [f'COALESCE(CAST("{n}" AS BIGINT), {NULL})' for n in form]
+    per_tps = ", ".join(f'{e} AS "{n}"' for e, n in zip(expressions, (*names, *kept), strict=True))
     sums = ", ".join(f'SUM("{n}")::BIGINT AS "{n}"' for n in names)
     connection = connect()
     try:
@@ -130,12 +155,14 @@ def recompute(parquet: Path, fields: Sequence[str]) -> Aggregates:
             f"CREATE TEMP TABLE v AS SELECT kode_tps, {per_tps} "
             f"FROM read_parquet('{quote_path(parquet)}')"
         )
-        result = Aggregates(tuple(fields))
-        codes, matrix = _columns(
-            connection.execute("SELECT * FROM v ORDER BY kode_tps").fetchnumpy(), names
-        )
+        result = Aggregates(tuple(fields), form=tuple(form))
+        fetched = connection.execute("SELECT * FROM v ORDER BY kode_tps").fetchnumpy()
+        codes, matrix = _columns(fetched, names)
         result.tps_rows = dict(zip(codes, range(len(codes)), strict=True))
         result.tps_matrix = matrix
+        if form:
+            result.tps_form = _columns(fetched, kept)[1]
+        del fetched
         # a level's sums from the level below (a code's parent is a prefix of it): each row
         # is summed once per level, not once per region above it
         connection.execute(

@@ -198,10 +198,72 @@ def _own_values(aggregates: Aggregates, kode: str) -> dict[str, int]:
     }
 
 
+SIREKAP_ADMINISTRASI = (
+    ("suara_sah", "suara_sah"),
+    ("suara_total", "suara_total"),
+    *((f"pemilih_dpt_{g}", f"dpt_{g}") for g in "jlp"),
+    *((f"pengguna_dpt_{g}", f"pengguna_dpt_{g}") for g in "jlp"),
+    *((f"pengguna_dptb_{g}", f"pengguna_dptb_{g}") for g in "jlp"),
+    ("suara_tidak_sah", "suara_tidak_sah"),
+    *((f"pengguna_total_{g}", f"pengguna_total_{g}") for g in "jlp"),
+    *((f"pengguna_non_dpt_{g}", f"pengguna_dpk_{g}") for g in "jlp"),
+)
+"""A Sirekap TPS file's ``administrasi`` keys and the form's field each one shows, as
+docs/open-data.md gives them (Sirekap's "non DPT" voters are the form's DPK voters)."""
+
+
+def _given_chart(given: Mapping[str, int | None], ids: Mapping[str, str]) -> dict[str, Any] | None:
+    if all(given.get(field) is None for field in ids):
+        return None
+    return {sid: given.get(field) for field, sid in ids.items()}
+
+
+def _given_administrasi(given: Mapping[str, int | None]) -> dict[str, Any] | None:
+    if all(given.get(field) is None for _, field in SIREKAP_ADMINISTRASI):
+        return None
+    return {key: given.get(field) for key, field in SIREKAP_ADMINISTRASI}
+
+
+def _hhcw_tps_exactly(
+    doc: Mapping[str, Any],
+    given: Mapping[str, int | None],
+    counted: bool,
+    ids: Mapping[str, str],
+) -> list[str]:
+    """A Sirekap TPS file against the TPS's numbers as the bulk data gives them: each vote
+    and each ``administrasi`` number, ``null`` exactly where none is given."""
+    found = []
+    chart, wanted = doc.get("chart"), _given_chart(given, ids)
+    if chart != wanted:
+        found.append(f"chart {chart} (bulk {wanted})")
+    administrasi, wanted_adm = doc.get("administrasi"), _given_administrasi(given)
+    if administrasi != wanted_adm:
+        if isinstance(administrasi, Mapping) and wanted_adm is not None:
+            found += [
+                f"administrasi {key} {administrasi.get(key)} (bulk {value})"
+                for key, value in wanted_adm.items()
+                if administrasi.get(key) != value or key not in administrasi
+            ]
+            extra = sorted(set(administrasi) - set(wanted_adm), key=str)
+            if extra:
+                found.append(f"administrasi has keys Sirekap's does not: {extra[:5]}")
+        else:
+            found.append(f"administrasi {administrasi} (bulk {wanted_adm})")
+    status_adm = bool(counted and wanted_adm is not None)
+    if doc.get("status_adm") is not status_adm:
+        found.append(f"status_adm {doc.get('status_adm')} (bulk: {status_adm})")
+    return found
+
+
 def hhcw_tps(
     doc: Mapping[str, Any], kode: str, aggregates: Aggregates, ids: Mapping[str, str]
 ) -> list[str]:
     own = _own_values(aggregates, kode)
+    given = aggregates.form_values(kode)
+    if given is not None:
+        found = _hhcw_tps_exactly(doc, given, bool(own["counted"]), ids)
+        found += _status_suara(doc, own, ids)
+        return found
     chart = doc.get("chart") or {}
     # a number not recorded is null (the bulk data's sum counts it 0): a null where the bulk
     # data has votes, or any other value than the bulk data's, differs
@@ -213,6 +275,15 @@ def hhcw_tps(
     unknown = sorted(set(chart) - set(ids.values()), key=str)
     if unknown:
         found.append(f"chart has keys the election does not: {unknown[:5]}")
+    return found + _status_suara(doc, own, ids)
+
+
+def _status_suara(
+    doc: Mapping[str, Any], own: Mapping[str, int], ids: Mapping[str, str]
+) -> list[str]:
+    """``status_suara`` is true exactly for a TPS that counts with every vote given."""
+    found = []
+    chart = doc.get("chart") or {}
     status = doc.get("status_suara")
     if status and not own["counted"]:
         found.append("status_suara true for a TPS that does not count")
@@ -227,11 +298,22 @@ def hhcw_tps(
 def rekap_tps(doc: Mapping[str, Any], kode: str, aggregates: Aggregates) -> list[str]:
     own = _own_values(aggregates, kode)
     values = doc.get("values") or {}
-    found = [
-        f"{field} {values.get(field)} (bulk {own[field]})"
-        for field in aggregates.fields
-        if values.get(field) != own[field] and (field in values or own[field] != 0)
-    ]
+    given = aggregates.form_values(kode)
+    if given is not None:  # every number of the form, absent exactly where none is given
+        found = [
+            f"{field} {values.get(field)} (bulk {value})"
+            for field, value in given.items()
+            if values.get(field) != value or (value is None and field in values)
+        ]
+        extra = sorted(set(values) - set(given), key=str)
+        if extra:
+            found.append(f"values has fields the form does not: {extra[:5]}")
+    else:
+        found = [
+            f"{field} {values.get(field)} (bulk {own[field]})"
+            for field in aggregates.fields
+            if values.get(field) != own[field] and (field in values or own[field] != 0)
+        ]
     status = doc.get("status") or {}
     if bool(status.get("counted")) != bool(own["counted"]):
         found.append(f"status counted {status.get('counted')} (bulk {bool(own['counted'])})")

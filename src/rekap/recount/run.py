@@ -6,7 +6,7 @@ from __future__ import annotations
 import bisect
 import gc
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -117,7 +117,7 @@ def _recount(
         passed = check_listed(folder, manifest, report)
         check_key_files(folder, manifest, passed, report)
         election = _election(folder, passed, report)
-        aggregates = _aggregates(folder, contest, passed, election, report)
+        aggregates = _aggregates(folder, contest, passed, election, report, deep)
     except BaseException:
         files.cancel()
         raise
@@ -219,6 +219,15 @@ def _first(error: BaseException) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
+def _form(election: Any, tps_schema: list[Mapping[str, str]], deep: bool) -> tuple[str, ...]:
+    """The form's numbers the bulk data holds as integers (names checked by
+    ``form_fields`` and ``tps_columns``), for ``--deep``; none otherwise."""
+    if not deep:
+        return ()
+    numbers = {c["name"] for c in tps_schema if c["type"] in ("int32", "int64")}
+    return tuple(name for name in form_fields(election) if name in numbers)
+
+
 def _election(folder: Path, passed: set[str], report: RecountReport) -> Any:
     """``election.json`` once it passed its check (read once: the recount, the documents and
     the change log use it), or None."""
@@ -226,8 +235,15 @@ def _election(folder: Path, passed: set[str], report: RecountReport) -> Any:
 
 
 def _aggregates(
-    folder: Path, contest: str, passed: set[str], election: Any, report: RecountReport
+    folder: Path,
+    contest: str,
+    passed: set[str],
+    election: Any,
+    report: RecountReport,
+    deep: bool = False,
 ) -> Aggregates | None:
+    """Every aggregate recomputed from the bulk data (and, with ``deep``, every TPS's numbers
+    of the form kept as given, for its documents), or None when it cannot be."""
     parquet = bulk_tps(contest, "parquet")
     needed = (parquet, ELECTION, SCHEMA)
     if any(p not in passed for p in needed):
@@ -257,7 +273,7 @@ def _aggregates(
         )
         try:
             bulk_checks.check_rows(folder, contest, fields, report)
-            aggregates = recompute(folder / parquet, fields)
+            aggregates = recompute(folder / parquet, fields, _form(election, tps_schema, deep))
         except (duckdb.Error, ValueError, TypeError, KeyError) as error:
             failed = error
         formats_failed = _failure_of(formats_checked)
