@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -123,9 +124,16 @@ def test_a_confident_contradiction_in_any_column_never_reads(value: int, delta: 
     assert reading.value is None
 
 
-def test_a_grid_left_unmarked_neither_helps_nor_blocks_clear_digits() -> None:
-    reading = decide_field("paslon_2", BOX, boxes("274"), bubbles("---"))
-    assert (reading.status, reading.value) == ("read", 274)
+@pytest.mark.parametrize("p", [0.995, 0.9995])
+def test_a_grid_left_unmarked_is_no_second_source(p: float) -> None:
+    """An unmarked grid neither helps nor blocks: the boxes must be as sure as they must be
+    alone (it once let boxes read at the threshold of two sources)."""
+    with_grid = decide_field("paslon_2", BOX, boxes("274", p), bubbles("---"))
+    alone = decide_field("paslon_2", BOX, boxes("274", p), None)
+    assert (with_grid.status, with_grid.value) == (alone.status, alone.value)
+    assert with_grid.status == ("read" if p > 0.999 else "abstain")
+    if with_grid.status == "read":
+        assert with_grid.value == 274
 
 
 def _grid(columns: list[tuple[int, float]]) -> BubbleGridReading:

@@ -16,6 +16,8 @@ DIGIT_BOX_LABELS: tuple[str, ...] = (*(str(d) for d in range(10)), "X", "blank")
 """The order of a reading's `probabilities`: digits 0..9, a crossed-out box, an empty box."""
 CROSSED = DIGIT_BOX_LABELS.index("X")
 BLANK = DIGIT_BOX_LABELS.index("blank")
+HIDDEN_LABEL = "?"
+"""The label of a box hidden on the photo (`rekap.reading.box_seen`): no classifier's."""
 
 
 class DigitBoxReading(Protocol):

@@ -23,7 +23,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rekap.reading.bubbles import NONE, BubbleGridReading
-from rekap.reading.classifier import BLANK, CROSSED, DIGIT_BOX_LABELS, DigitBoxReading
+from rekap.reading.classifier import (
+    BLANK,
+    CROSSED,
+    DIGIT_BOX_LABELS,
+    HIDDEN_LABEL,
+    DigitBoxReading,
+)
 from rekap.reading.evidence import FieldEvidence
 from rekap.reading.geometry import FloatArray
 from rekap.reading.identities import SumIdentity
@@ -222,8 +228,11 @@ def decide(
             f"best value {value} but digit box {weakest} reads '{labels[weakest]}' "
             f"(gives {value}'s digit p={support[weakest]:.3f})",
         )
-    sources = f"boxes '{shown}'" + (f", bubbles '{marks}'" if marks is not None else "")
-    threshold = policy.accept if evidence.bubbles is not None else policy.accept_single_source
+    hidden = f" ({HIDDEN_LABEL}: hidden on the photo)" if HIDDEN_LABEL in labels else ""
+    sources = f"boxes '{shown}'{hidden}" + (f", bubbles '{marks}'" if marks is not None else "")
+    # an unmarked grid is no second source: the boxes alone must be as sure as without one
+    marked = marks is not None and marks.strip("-") != ""
+    threshold = policy.accept if marked else policy.accept_single_source
     helped = f" and {arithmetic} (own marks p={own_p:.3f})" if identities else ""
     if confidence < threshold:
         runner_up = alternatives[1] if len(alternatives) > 1 else (value, 0.0)

@@ -21,9 +21,10 @@ from typing import Protocol
 
 import numpy as np
 
+from rekap.reading.box_seen import HiddenBox, hidden_boxes
 from rekap.reading.bubbles import BubbleGridReading, read_bubble_grid
 from rekap.reading.cells import BubbleCrop, PageCells, cut_cells
-from rekap.reading.classifier import DigitBoxClassifier
+from rekap.reading.classifier import DigitBoxClassifier, DigitBoxReading
 from rekap.reading.decide import DecisionPolicy, abstain, decide_fields, field_evidence
 from rekap.reading.decode import DecodedImage, GrayImage, decode_image, jpeg_damage
 from rekap.reading.evidence import FieldEvidence
@@ -184,9 +185,15 @@ class PageReader:
     def _read_fields(self, cells: PageCells) -> tuple[FieldReading, ...]:
         visible = [f for f in cells.fields if f.visible]
         crops = [crop for f in visible for crop in f.digit_crops]
-        readings = list(self.classifier.classify(crops)) if crops else []
+        readings: list[DigitBoxReading] = list(self.classifier.classify(crops)) if crops else []
         if len(readings) != len(crops):
             raise ValueError(f"classifier returned {len(readings)} readings for {len(crops)}")
+        # a box hidden on the photo (a finger, a pen across it) says nothing, whatever the
+        # model reads in it
+        readings = [
+            HiddenBox() if hidden else reading
+            for reading, hidden in zip(readings, hidden_boxes(crops), strict=True)
+        ]
         hidden: dict[str, FieldReading] = {}
         evidence: list[FieldEvidence] = []
         cursor = 0
