@@ -11,7 +11,7 @@ from rekap.adapters.sirekap_files import read_records
 from rekap.data import election_2024, region_tree
 from rekap.domain.form import c_hasil_ppwp
 from rekap.services.validation import validate_records
-from rekap.sources.sirekap import SirekapParser
+from rekap.sources.sirekap import EmptyTps, ImportedTps, Parsed, SirekapParser, SourceRecord
 
 HEADER = "kode_tps,paslon_01,paslon_02,paslon_03,suara_sah,suara_tidak_sah,suara_total\n"
 
@@ -109,3 +109,46 @@ def test_a_file_of_another_kind_is_reported(tmp_path: Path) -> None:
     report = run(other)
     assert report.accepted_count == 0
     assert "not a Sirekap file" in report.rejected[0].reason
+
+
+def _parse(record: dict[str, object]) -> Parsed:
+    contest = election_2024().contest("ppwp")
+    item = SourceRecord("sample.zip:d/3101011001001.json", "3101011001001", record)
+    return SirekapParser(contest, region_tree()).parse(item)
+
+
+def test_each_image_keeps_its_page() -> None:
+    """``images`` is one entry per page: a gap (no photo of page 2) stays where it is."""
+    record = {
+        "chart": {"100025": 83, "100026": 107, "100027": 38},
+        "images": ["p1.jpg", None, "p3.jpg"],
+        "administrasi": None,
+    }
+    parsed = _parse(record)
+    assert isinstance(parsed, ImportedTps)
+    assert parsed.result.photos == ("p1.jpg", None, "p3.jpg")
+    parsed = _parse({**record, "images": [None, "p2.jpg", None]})
+    assert isinstance(parsed, ImportedTps)
+    assert parsed.result.photos == (None, "p2.jpg")  # no page after the last photo
+    csv_row = {"kode_tps": "3101011001001", "paslon_01": "1", "photo_urls": "p1.jpg - p3.jpg"}
+    parsed = _parse(csv_row)
+    assert isinstance(parsed, ImportedTps)
+    assert parsed.result.photos == ("p1.jpg", None, "p3.jpg")  # the bulk data's own shape
+
+
+def test_a_tps_with_photos_and_no_numbers_is_received_not_empty(tmp_path: Path) -> None:
+    """Sirekap published the photos before any number: the TPS was received, as the CSV of
+    the same data says, and is imported with no numbers; one with nothing at all is empty."""
+    photos_only = {"chart": None, "images": ["p1.jpg", "p2.jpg", None], "administrasi": None}
+    parsed = _parse(photos_only)
+    assert isinstance(parsed, ImportedTps)
+    assert dict(parsed.result.values) == {} and parsed.result.photos == ("p1.jpg", "p2.jpg")
+    nothing = {"chart": None, "images": [None, None, None], "administrasi": None}
+    assert isinstance(_parse(nothing), EmptyTps)
+    archive = tmp_path / "sample.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("d/3101011001001.json", json.dumps(photos_only))
+        z.writestr("d/3101011001002.json", json.dumps(nothing))
+    report = run(archive)
+    assert report.accepted_count == 1 and report.unnumbered == {"3101011001001"}
+    assert [e.kode for e in report.empty] == ["3101011001002"]

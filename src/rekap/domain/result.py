@@ -11,6 +11,17 @@ from types import MappingProxyType
 from rekap.domain.region_tree import JenisTps
 from rekap.domain.wilayah import KodeWilayah
 
+NO_PHOTO = "-"
+"""A page without a photo, in a space-separated list of each page's photo (the bulk data's
+``photos``, a CSV's ``photo_urls``)."""
+
+
+def by_position(photos: Mapping[int, str]) -> tuple[str | None, ...]:
+    """Photos by page number (1, 2, …) as ``TpsResult.photos``: each at its position, None
+    for a page without one."""
+    last = max(photos, default=0)
+    return tuple(photos.get(page) for page in range(1, last + 1))
+
 
 class SourceKind(StrEnum):
     PHOTO = "photo"
@@ -38,7 +49,9 @@ class TpsResult:
     provenance: Mapping[str, Provenance] = field(default_factory=dict)
     source: Provenance | None = None
     jenis: JenisTps = JenisTps.TPS
-    photos: tuple[str, ...] = ()
+    photos: tuple[str | None, ...] = ()
+    """Each page's photo by its position (index 0 is page 1): an address (Sirekap's) or the
+    SHA-256 of one of rekap's photos, None for a page without one; no trailing None."""
     captured_at: tuple[datetime, ...] = ()
     received_at: tuple[datetime, ...] = ()
     """When the server received each photo, in the order of ``captured_at`` (empty when not

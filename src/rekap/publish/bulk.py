@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from rekap.domain.result import NO_PHOTO
 from rekap.domain.wilayah import Level
 from rekap.publish.bulk_schema import Column, region_columns, schema, tps_columns
 from rekap.publish.encode import cached_iso_utc, dump_line, gzip_bytes
@@ -79,8 +80,14 @@ def tps_data(view: SnapshotView) -> tuple[tuple[Column, ...], Columns]:
     data["updated_at"] = [
         cached_iso_utc(r.updated_at) if r is not None and r.updated_at else None for r in records
     ]
-    data["photos"] = [" ".join(r.photos) if r is not None else "" for r in records]
+    data["photos"] = [photos_text(r.photos) if r is not None else "" for r in records]
     return columns, data
+
+
+def photos_text(photos: Sequence[str | None]) -> str:
+    """Each page's photo in page order, space-separated, ``-`` for a page without one:
+    ``a - c`` is a photo of pages 1 and 3 (a list without gaps reads as it always did)."""
+    return " ".join(p or NO_PHOTO for p in photos)
 
 
 def _jenis(jenis: object) -> str:

@@ -46,7 +46,12 @@ TPS_TAIL = (
         "source_ref", pa.string(), "the photo, imported row (file:line) or entry they came from"
     ),
     Column("updated_at", pa.string(), "when the result last changed (ISO 8601, UTC)"),
-    Column("photos", pa.string(), "photo addresses or hashes, space-separated"),
+    Column(
+        "photos",
+        pa.string(),
+        "each page's photo in page order, space-separated, '-' for a page without one: an "
+        "address (Sirekap's) or the SHA-256 of one of rekap's photos",
+    ),
 )
 REGION_HEAD = (
     Column("kode", pa.string(), "region code ('' for the nation)"),

@@ -28,7 +28,8 @@ class TpsRecord:
     findings: tuple[Finding, ...] = ()
     source: Provenance | None = None
     provenance: Mapping[str, Provenance] = field(default_factory=dict)
-    photos: tuple[str, ...] = ()
+    photos: tuple[str | None, ...] = ()
+    """Each page's photo at its position (``TpsResult.photos``)."""
     updated_at: datetime | None = None
 
     @property

@@ -165,7 +165,7 @@ def tps(view: SnapshotView, record: TpsRecord | None) -> dict[str, object]:
         if has_adm
         else None
     )
-    images: list[str | None] = [*record.photos[:3]]
+    images: list[str | None] = [*record.photos[:3]]  # page 1, 2, 3 at their positions
     images += [None] * (3 - len(images))
     counted = record.state.counted
     return {

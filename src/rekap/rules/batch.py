@@ -66,7 +66,7 @@ class PhotoReused:
 
     def add(self, result: TpsResult) -> None:
         kode = result.kode_tps.value
-        for photo in result.photos:
+        for photo in filter(None, result.photos):
             key = _photo_key(photo)
             owner = self.owners.setdefault(key, kode)
             if owner != kode:

@@ -1,8 +1,8 @@
 """Sirekap's published per-TPS data, in both shapes we meet: flattened CSV rows and raw API JSON.
 
 Parsing is pure: a record (a CSV row as a dict, or a decoded JSON object) comes in, and out
-comes an ``ImportedTps``, an ``EmptyTps`` (Sirekap had no numbers yet) or a ``RejectedRow``
-with a reason. Nothing is dropped silently.
+comes an ``ImportedTps``, an ``EmptyTps`` (Sirekap had no numbers nor photos yet) or a
+``RejectedRow`` with a reason. Nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import datetime
 from rekap.domain.election import Contest
 from rekap.domain.form import vote_field_id
 from rekap.domain.region_tree import JenisTps, RegionTree
-from rekap.domain.result import Provenance, SourceKind, TpsResult
+from rekap.domain.result import NO_PHOTO, Provenance, SourceKind, TpsResult
 from rekap.domain.timezones import WIB
 from rekap.domain.wilayah import InvalidKodeWilayah, KodeWilayah, Level
 
@@ -40,7 +40,9 @@ class ImportedTps:
 
 @dataclass(frozen=True, slots=True)
 class EmptyTps:
-    """A TPS whose Sirekap record holds no numbers yet (``chart: null``)."""
+    """A TPS whose Sirekap record holds no numbers and no photo yet (``chart: null``,
+    ``administrasi: null``, every image null); one with a photo is an ``ImportedTps`` with no
+    numbers (received)."""
 
     origin: str
     kode: str
@@ -202,10 +204,12 @@ class SirekapParser:
             values = self._values(record)
         except BadValue as error:
             return RejectedRow(item.origin, kode.value, str(error))
-        if values is None:
-            return EmptyTps(item.origin, kode.value)
         photos = self._photos(record)
-        captured = tuple(t for t in (photo_capture_time(p) for p in photos) if t is not None)
+        if values is None:
+            if not photos:
+                return EmptyTps(item.origin, kode.value)
+            values = {}  # photos and no numbers yet: received, as a CSV row of it says
+        captured = tuple(t for p in photos if p and (t := photo_capture_time(p)) is not None)
         result = TpsResult(
             kode_tps=kode,
             contest=self.contest.kind.value,
@@ -252,12 +256,20 @@ class SirekapParser:
         return values
 
     @staticmethod
-    def _photos(record: Mapping[str, object]) -> tuple[str, ...]:
+    def _photos(record: Mapping[str, object]) -> tuple[str | None, ...]:
+        """Each page's photo at its position: Sirekap's ``images`` (``[url, null, url]``: no
+        photo of page 2), or the space-separated ``photo_urls`` of a CSV, where ``-`` marks a
+        page without one (rekap's bulk data writes it so; a CSV that dropped the gaps gives
+        its addresses in the order it lists them)."""
         images = record.get("images")
         if isinstance(images, list):
-            return tuple(str(i) for i in images if i)
-        urls = record.get("photo_urls")
-        return tuple(str(urls).split()) if urls else ()
+            pages = [str(i) if i else None for i in images]
+        else:
+            urls = record.get("photo_urls")
+            pages = [None if u == NO_PHOTO else u for u in str(urls).split()] if urls else []
+        while pages and pages[-1] is None:
+            pages.pop()
+        return tuple(pages)
 
     def _jenis(self, kode: KodeWilayah, record: Mapping[str, object]) -> JenisTps:
         declared = JENIS.get(str(record.get("jenis", "")).strip().lower())

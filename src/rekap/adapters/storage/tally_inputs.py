@@ -43,7 +43,7 @@ class StoredResult:
     source_kind: str
     values: Mapping[str, int]
     jenis: str
-    external_photos: tuple[str, ...]
+    external_photos: tuple[str | None, ...]
 
 
 @dataclass(slots=True)

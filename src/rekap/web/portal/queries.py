@@ -25,6 +25,7 @@ from rekap.adapters.storage.schema import (
 )
 from rekap.adapters.storage.tally_inputs import chunks
 from rekap.capture.states import PhotoState
+from rekap.domain.result import SourceKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,9 @@ class ResultRow:
     values: Mapping[str, int]
     source_kind: str
     source_ref: str
-    external_photos: tuple[str, ...]
+    external_photos: tuple[str | None, ...]
+    """An imported result's photo addresses, each page's at its position (rekap's own
+    photos are the ``photo`` rows)."""
     published_at: str | None
 
 
@@ -137,7 +140,7 @@ class PortalQueries:
                 if chunk is not None:
                     query = query.where(tps_result.c.kode_tps.in_(chunk))
                 out.extend(
-                    ResultRow(k, j, _ints(f), s, r, tuple(p or ()), at)
+                    ResultRow(k, j, _ints(f), s, r, _external(s, p), at)
                     for k, j, f, s, r, p, at in connection.execute(query)
                 )
         return out
@@ -290,3 +293,9 @@ def _photo_row(row: RowMapping) -> PhotoRow:
         row["reason"] or "",
         row["reading"],
     )
+
+
+def _external(source_kind: str, photos: Sequence[str | None] | None) -> tuple[str | None, ...]:
+    """The stored photos of an imported result; none for rekap's own (their hashes name the
+    photo rows, which the page shows)."""
+    return tuple(photos or ()) if source_kind == SourceKind.IMPORT.value else ()

@@ -72,16 +72,21 @@ class TpsPage:
         return self.facts.status if self.facts is not None else "status_none"
 
     @property
-    def external_photos(self) -> tuple[str, ...]:
+    def external_photos(self) -> tuple[str | None, ...]:
         if self.facts is None or self.facts.result is None:
             return ()
         return self.facts.result.external_photos
 
     @property
-    def external_links(self) -> tuple[str, ...]:
-        """The imported photo addresses a page may link: http(s) only (an imported
-        'javascript:' or 'data:' address is data to show in the JSON, never a link)."""
-        return tuple(u for u in self.external_photos if u.lower().startswith(WEB_SCHEMES))
+    def external_links(self) -> tuple[tuple[int, str], ...]:
+        """The imported photo addresses a page may link, each with its page: http(s) only
+        (an imported 'javascript:' or 'data:' address is data to show in the JSON, never a
+        link)."""
+        return tuple(
+            (page, u)
+            for page, u in enumerate(self.external_photos, start=1)
+            if u is not None and u.lower().startswith(WEB_SCHEMES)
+        )
 
 
 def when(at: datetime | str) -> str:

@@ -124,7 +124,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "photos": ("Foto formulir", "Form photos"),
     "photo_alt": ("Foto halaman {page}", "Photo of page {page}"),
     "received_at": ("diterima", "received"),
-    "sirekap_photo": ("Foto Sirekap {n} (situs KPU)", "Sirekap photo {n} (KPU site)"),
+    "sirekap_photo": (
+        "Foto Sirekap halaman {n} (situs KPU)",
+        "Sirekap photo of page {n} (KPU site)",
+    ),
     "external_note": (
         "Foto ini ada di server KPU; rekap tidak memuatnya.",
         "These photos are on KPU's server; rekap does not load them.",
