@@ -142,5 +142,5 @@ def test_numbers_read_over_an_import_leave_none_of_its_findings(database_url: st
     assert store.findings_per_rule("ppwp") == {"F-SUM-SAH": 1}
     read = {"paslon_1": 10, "paslon_2": 20, "paslon_3": 5, "suara_sah": 35}
     with store.engine.begin() as connection:
-        publish_values(connection, "3101011001001", "ppwp", "tps", read, "photo", "sha256:ab")
+        publish_values(connection, "3101011001001", "ppwp", "tps", read, "photo", "ab", ("ab",))
     assert store.findings_per_rule("ppwp") == {}

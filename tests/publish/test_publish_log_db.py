@@ -90,7 +90,7 @@ def test_a_number_changed_without_its_event_fails_the_recount(
 def _logged_change(engine: Engine, kode: str, values: dict[str, int]) -> None:
     with engine.begin() as connection:
         events = publish_values(
-            connection, kode, "ppwp", "tps", values, "entry", "test", refresh_tally=False
+            connection, kode, "ppwp", "tps", values, "entry", "test", (), refresh_tally=False
         )
         at = datetime(2024, 2, 20, 5, 0, tzinfo=UTC)
         EventLog(engine).append(connection, events, at, "verifier", "a change while publishing")

@@ -42,7 +42,7 @@ def test_pages_on_each_database(database_url: str, tmp_path: Path) -> None:  # n
     first, later = [c.value for c in tps[:-1]], tps[-1].value
     with engine.begin() as connection:
         for n, kode in enumerate(first):
-            events = publish_values(connection, kode, "ppwp", "tps", votes(n), "import", "t")
+            events = publish_values(connection, kode, "ppwp", "tps", votes(n), "import", "t", ())
             log.append(connection, events, utc_now(), "test", "import")
     findings = {
         c.value: list(check_tps(TpsResult(c, "ppwp", votes(n)), form, election))
@@ -68,7 +68,7 @@ def test_pages_on_each_database(database_url: str, tmp_path: Path) -> None:  # n
         # A new result (as verification would publish it) reaches the pages by the log.
         with engine.begin() as connection:
             new = votes(1)
-            events = publish_values(connection, later, "ppwp", "tps", new, "entry", "task 1")
+            events = publish_values(connection, later, "ppwp", "tps", new, "entry", "task 1", ())
             log.append(connection, events, utc_now(), "test", "test")
         after = client.get(f"/wilayah/{DESA}.json").json()["region"]
         old = {p["nomor_urut"]: p["votes"] for p in before["paslon"]}

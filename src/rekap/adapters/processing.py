@@ -199,7 +199,8 @@ class PhotoProcessor:
                 jenis.value,
                 assessment.values,
                 "photo",
-                f"photo {claimed.id}",
+                claimed.sha256,  # the photo whose reading made the form whole or changed it
+                decided.photos,
                 refresh_tally=False,  # finish() refreshes it once, after every write
             )
         elif assessment.state is FormState.NEEDS_VERIFICATION and not waiting:

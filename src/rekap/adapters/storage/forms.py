@@ -4,18 +4,18 @@ result, changed together with their events in one transaction."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Select, delete, insert, select, update
 
 from rekap.adapters.storage.schema import finding, form, photo, tps_result, verification_task
 from rekap.adapters.storage.tally_store import LiveTally
 from rekap.capture.assess import FormAssessment, FormState, PageValues
 from rekap.capture.states import PhotoState
-from rekap.domain.result import SourceKind
+from rekap.domain.result import SourceKind, by_position
 from rekap.events.model import Event, FormAssessed, PhotoStateChanged, ValueChanged
 from rekap.reading.stored import decide_stored_pages, pages_with_marks
 
@@ -55,13 +55,43 @@ class DecidedForm:
 
     pages: dict[int, PageValues]
     machine: dict[str, dict[str, Any]]
+    photos: tuple[str | None, ...] = ()
+    """The SHA-256 of each page's photo at its position (``TpsResult.photos``)."""
 
 
 def latest_pages(connection: Connection, kode_tps: str, contest: str) -> DecidedForm:
     """The newest successfully read photo of each page of a form, the pages decided
     together (identities across pages; `rekap.reading.stored`)."""
-    query = (
-        select(photo.c.id, photo.c.page, photo.c.reading)
+    newest = {
+        int(page): (int(photo_id), str(sha256), reading)
+        for photo_id, page, sha256, reading in connection.execute(
+            _read_photos(kode_tps, contest, photo.c.reading)
+        )
+    }
+    order = sorted(newest)
+    alone = [newest[p][2] for p in order]
+    decided = decide_together(alone)
+    machine: dict[str, dict[str, Any]] = {}
+    for page, read, chosen in zip(order, alone, decided, strict=True):
+        machine.update(machine_fields(page, newest[page][0], read, chosen))
+    values = {p: page_values(r) for p, r in zip(order, decided, strict=True)}
+    return DecidedForm(values, machine, by_position({p: newest[p][1] for p in order}))
+
+
+def newest_read_photos(
+    connection: Connection, kode_tps: str, contest: str
+) -> tuple[str | None, ...]:
+    """The SHA-256 of the newest read photo of each page, at its position: the photos the
+    form's numbers come from, as read by the machine or entered by people beside them."""
+    query = _read_photos(kode_tps, contest)
+    return by_position({int(page): str(sha256) for _, page, sha256 in connection.execute(query)})
+
+
+def _read_photos(kode_tps: str, contest: str, *more: Any) -> Select[Any]:
+    """The form's read photos (id, page, sha256, then ``more``), oldest first: the last of a
+    page is its newest."""
+    return (
+        select(photo.c.id, photo.c.page, photo.c.sha256, *more)
         .where(
             photo.c.kode_tps == kode_tps,
             photo.c.contest == contest,
@@ -69,16 +99,6 @@ def latest_pages(connection: Connection, kode_tps: str, contest: str) -> Decided
         )
         .order_by(photo.c.id)
     )
-    newest: dict[int, tuple[int, Mapping[str, Any]]] = {}
-    for photo_id, page, reading in connection.execute(query):
-        newest[int(page)] = (int(photo_id), reading)
-    order = sorted(newest)
-    alone = [newest[p][1] for p in order]
-    decided = decide_together(alone)
-    machine: dict[str, dict[str, Any]] = {}
-    for page, read, chosen in zip(order, alone, decided, strict=True):
-        machine.update(machine_fields(page, newest[page][0], read, chosen))
-    return DecidedForm({p: page_values(r) for p, r in zip(order, decided, strict=True)}, machine)
 
 
 def _summary(field: Mapping[str, Any]) -> dict[str, Any]:
@@ -228,11 +248,13 @@ def publish_values(
     values: Mapping[str, int],
     source_kind: str,
     source_ref: str,
+    photos: Sequence[str | None],
     refresh_tally: bool = True,
 ) -> list[Event]:
-    """Make ``values`` the TPS's current result, and the stored tally with it (unless the
+    """Make ``values`` the TPS's current result, read from or entered beside ``photos`` (the
+    SHA-256 of each page's photo at its position), and the stored tally with it (unless the
     caller refreshes the tally itself later in the transaction); one event per number that
-    changes."""
+    changes (each photo's hash is in the log already, in its ``photo.received``)."""
     current = connection.execute(
         select(tps_result.c.fields).where(
             tps_result.c.kode_tps == kode_tps, tps_result.c.contest == contest
@@ -245,7 +267,7 @@ def publish_values(
         "fields": dict(values),
         "source_kind": source_kind,
         "source_ref": source_ref,
-        "photos": [],
+        "photos": list(photos),
         "published_at": None,
         "run_id": None,
     }

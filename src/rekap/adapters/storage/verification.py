@@ -20,7 +20,12 @@ from typing import cast
 from sqlalchemy import Connection, Engine, exists, func, insert, select, update
 
 from rekap.adapters.storage.event_store import EventLog, lock_writers
-from rekap.adapters.storage.forms import READ_STATES, move_photos, publish_values
+from rekap.adapters.storage.forms import (
+    READ_STATES,
+    move_photos,
+    newest_read_photos,
+    publish_values,
+)
 from rekap.adapters.storage.schema import (
     account,
     form,
@@ -432,6 +437,7 @@ class VerificationStore:
             values,
             "entry",
             f"task {task_id}",
+            newest_read_photos(connection, kode, contest),
             refresh_tally=False,  # enter() refreshes it once, after every write
         )
         events += move_photos(connection, kode, contest, PhotoState.VERIFIED, outcome)
