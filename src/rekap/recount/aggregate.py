@@ -20,6 +20,8 @@ import numpy as np
 import numpy.typing as npt
 
 from rekap.recount.layout import COVERAGE
+from rekap.recount.photos import IMAGE_PAGES, Keys, as_pages, describe, digest
+from rekap.recount.photos import keys as photo_keys
 
 STAGES = {
     "received": ("received", "read", "verified", "published"),
@@ -69,6 +71,11 @@ class Aggregates:
     tps_form: IntMatrix = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
     """A row per TPS (the rows of ``tps_matrix``), a column per ``form`` field, ``NULL`` for
     a number not given."""
+    tps_photos: Keys | None = None
+    """A digest of each TPS's photos (``rekap.recount.photos``), a row per TPS as in
+    ``tps_matrix`` (``--deep``); None when not kept."""
+    tps_images: Keys | None = None
+    """The same of the pages a Sirekap TPS file's ``images`` shows."""
 
     def __post_init__(self) -> None:
         self.names = columns(self.fields)
@@ -103,6 +110,20 @@ class Aggregates:
             name: None if value == NULL else value
             for name, value in zip(self.form, self.tps_form[row].tolist(), strict=True)
         }
+
+    def photos_differ(self, kode: str, listed: object, images: bool = False) -> str | None:
+        """How a document's list of photos (``images`` when ``images``, else a record's
+        ``photos``) differs from the TPS's bulk ``photos``, or None when it agrees or the
+        photos are not kept."""
+        kept = self.tps_images if images else self.tps_photos
+        row = self.tps_rows.get(kode)
+        if kept is None or row is None:
+            return None
+        label = "images" if images else "photos"
+        pages = as_pages(listed)
+        if pages is None or (images and len(pages) != IMAGE_PAGES):
+            return describe(label, listed)
+        return None if digest(pages) == int(kept[row]) else describe(label, listed)
 
 
 MEMORY_SHARE = 0.3
@@ -140,9 +161,11 @@ NULL = -1
 """A number not given, in ``Aggregates.tps_form`` (the form's numbers are never negative)."""
 
 
-def recompute(parquet: Path, fields: Sequence[str], form: Sequence[str] = ()) -> Aggregates:
+def recompute(
+    parquet: Path, fields: Sequence[str], form: Sequence[str] = (), photos: bool = False
+) -> Aggregates:
     """Every region's and TPS's vector; with ``form`` (checked column names), each TPS's
-    numbers of those fields as given too."""
+    numbers of those fields as given too, and with ``photos`` a digest of its photos."""
     names = columns(fields)
     expressions = _expressions(fields)
     kept = [f"form_{n}" for n in form]
@@ -163,6 +186,9 @@ def recompute(parquet: Path, fields: Sequence[str], form: Sequence[str] = ()) ->
         if form:
             result.tps_form = _columns(fetched, kept)[1]
         del fetched
+        if photos:
+            whole, shown = photo_keys(connection, quote_path(parquet), len(codes))
+            result.tps_photos, result.tps_images = whole, shown
         # a level's sums from the level below (a code's parent is a prefix of it): each row
         # is summed once per level, not once per region above it
         connection.execute(

@@ -263,7 +263,7 @@ def hhcw_tps(
     if given is not None:
         found = _hhcw_tps_exactly(doc, given, bool(own["counted"]), ids)
         found += _status_suara(doc, own, ids)
-        return found
+        return found + _photos(aggregates, kode, doc.get("images"), images=True)
     chart = doc.get("chart") or {}
     # a number not recorded is null (the bulk data's sum counts it 0): a null where the bulk
     # data has votes, or any other value than the bulk data's, differs
@@ -317,7 +317,13 @@ def rekap_tps(doc: Mapping[str, Any], kode: str, aggregates: Aggregates) -> list
     status = doc.get("status") or {}
     if bool(status.get("counted")) != bool(own["counted"]):
         found.append(f"status counted {status.get('counted')} (bulk {bool(own['counted'])})")
-    return found
+    return found + _photos(aggregates, kode, doc.get("photos"))
+
+
+def _photos(aggregates: Aggregates, kode: str, listed: object, images: bool = False) -> list[str]:
+    """A TPS's photos in a document against the bulk data's, page by page (``--deep``)."""
+    differs = aggregates.photos_differ(kode, listed, images)
+    return [] if differs is None else [differs]
 
 
 def rekap_desa_tps(doc: Mapping[str, Any], desa: str, aggregates: Aggregates) -> list[str]:

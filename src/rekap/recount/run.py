@@ -273,7 +273,9 @@ def _aggregates(
         )
         try:
             bulk_checks.check_rows(folder, contest, fields, report)
-            aggregates = recompute(folder / parquet, fields, _form(election, tps_schema, deep))
+            photos = deep and any(c["name"] == "photos" for c in tps_schema)
+            form = _form(election, tps_schema, deep)
+            aggregates = recompute(folder / parquet, fields, form, photos)
         except (duckdb.Error, ValueError, TypeError, KeyError) as error:
             failed = error
         formats_failed = _failure_of(formats_checked)
