@@ -1,4 +1,5 @@
-"""`rekap db`: create or upgrade the database and load the region tree."""
+"""`rekap db`: create or upgrade the database and load the region tree; opening the database
+for the other commands."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
-from rekap.adapters.storage.engine import open_engine
-from rekap.adapters.storage.migrate import upgrade
+from rekap.adapters.storage.engine import DEFAULT_SQLITE_PATH, open_engine, sqlite_path
+from rekap.adapters.storage.migrate import current_revision, upgrade
 from rekap.adapters.storage.repository import SqlStore
-from rekap.cli.settings import DATABASE_ENV, Settings
+from rekap.cli.settings import DATABASE_ENV, BadDatabaseUrl, Settings
 from rekap.data import region_tree
 
 app = typer.Typer(help="Create or upgrade the database.", no_args_is_help=True)
@@ -19,13 +23,63 @@ console = Console(stderr=True)
 
 DatabaseOption = Annotated[
     str | None,
-    typer.Option("--db", help=f"Database URL (default: ${DATABASE_ENV} or var/rekap.db)."),
+    typer.Option(
+        "--db",
+        help="Database: a URL (sqlite:///PATH, postgresql://USER@HOST/DB) or a SQLite file's "
+        f"path (default: ${DATABASE_ENV}, else {DEFAULT_SQLITE_PATH}).",
+    ),
 ]
 
 
+def _url(database_url: str | None) -> str:
+    try:
+        return Settings.from_environment(database_url).database_url
+    except BadDatabaseUrl as error:
+        console.print(f"[red]{escape(str(error))}.[/]")
+        raise typer.Exit(2) from None
+
+
 def open_store(database_url: str | None) -> SqlStore:
-    """Open the database, migrated to the newest schema."""
-    engine = open_engine(Settings.from_environment(database_url).database_url)
+    """Open the database, migrated to the newest schema (created if there is none)."""
+    engine = open_engine(_url(database_url))
+    upgrade(engine)
+    return SqlStore(engine)
+
+
+def _shown(url: str) -> str:
+    return escape(make_url(url).render_as_string(hide_password=True))
+
+
+def _refuse(message: str) -> typer.Exit:
+    console.print(f"[red]{message}[/]")
+    return typer.Exit(2)
+
+
+def open_existing_store(database_url: str | None) -> SqlStore:
+    """Open a database rekap made (``rekap db init``, an import, the service), migrated to
+    the newest schema; never create one. A SQLite file that is not there, a database without
+    rekap's schema (an empty PostgreSQL database, another file) or one that cannot be opened
+    exits 2 naming it: a mistyped ``--db`` must not be read as an election with no results."""
+    url = _url(database_url)
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        raise _refuse(
+            f"No database at {escape(str(path.absolute()))}: check --db or ${DATABASE_ENV} "
+            "(`rekap db init` creates one)."
+        )
+    engine = open_engine(url)
+    try:
+        revision = current_revision(engine)
+    except SQLAlchemyError as error:
+        engine.dispose()
+        detail = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise _refuse(f"Cannot open the database {_shown(url)}: {escape(detail)}") from None
+    if revision is None:
+        engine.dispose()
+        raise _refuse(
+            f"The database {_shown(url)} holds no rekap schema (no tables of rekap's): "
+            f"check --db or ${DATABASE_ENV} (`rekap db init` creates one)."
+        )
     upgrade(engine)
     return SqlStore(engine)
 

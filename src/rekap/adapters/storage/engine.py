@@ -29,6 +29,15 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file a ``sqlite:///`` URL names (relative to the working directory unless
+    absolute); None for another database or SQLite in memory."""
+    if not url.startswith("sqlite:///"):
+        return None
+    name = url.removeprefix("sqlite:///").split("?", 1)[0]
+    return Path(name) if name and name != ":memory:" else None
+
+
 def normalise_url(url: str) -> str:
     """Accept plain ``postgresql://`` URLs and route them to psycopg 3."""
     for prefix in ("postgresql://", "postgres://"):
@@ -114,12 +123,14 @@ CHECKPOINTER = Checkpointer()
 def open_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _begin_immediate)
-        CHECKPOINTER.watch(engine, path)
+        if path is not None:
+            CHECKPOINTER.watch(engine, path)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
