@@ -29,7 +29,7 @@ def test_import_publish_recount(database_url: str, tmp_path: Path) -> None:
     out = tmp_path / "snapshots"
     key = tmp_path / "key.pem"
     args = ["--out", str(out), "--scope", "3101", "--key", str(key), "--workers", "1"]
-    published = runner.invoke(app, ["publish", *args, "--at", "2024-02-20T06:00:00+00:00", *db])
+    published = runner.invoke(app, ["publish", *args, "--at", "2099-02-20T06:00:00+00:00", *db])
     assert published.exit_code == 0, published.output
     folder = out / (out / "latest").read_text().strip()
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -39,7 +39,7 @@ def test_import_publish_recount(database_url: str, tmp_path: Path) -> None:
     assert checked.exit_code == 0, checked.output
     assert "agrees" in checked.output
     assert "Hashing the " in checked.output  # what it is doing, said as it starts
-    again = runner.invoke(app, ["publish", *args, "--at", "2024-02-20T07:00:00+00:00", *db])
+    again = runner.invoke(app, ["publish", *args, "--at", "2099-02-20T07:00:00+00:00", *db])
     assert again.exit_code == 0, again.output
     latest = out / (out / "latest").read_text().strip()
     summary = json.loads((latest / "diff" / "summary.json").read_text())
@@ -63,7 +63,7 @@ def test_import_publish_recount(database_url: str, tmp_path: Path) -> None:
 
 def test_publish_refuses_bad_options(tmp_path: Path) -> None:
     db = ["--db", f"sqlite:///{tmp_path / 'r.db'}", "--out", str(tmp_path / "out")]
-    no_zone = runner.invoke(app, ["publish", *db, "--at", "2024-02-20T06:00:00"])
+    no_zone = runner.invoke(app, ["publish", *db, "--at", "2099-02-20T06:00:00"])
     assert no_zone.exit_code == 2
     unknown = runner.invoke(app, ["publish", *db, "--scope", "0000"])
     assert unknown.exit_code == 2

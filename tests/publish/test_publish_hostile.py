@@ -28,6 +28,7 @@ from rekap.adapters.snapshot_dir import (
     SnapshotExists,
 )
 from rekap.adapters.snapshot_s3 import S3SnapshotStore
+from rekap.cli.db import open_store
 from rekap.cli.main import app
 from rekap.publish.ports import FileEntry
 from rekap.publish.previous import PreviousAltered
@@ -229,6 +230,7 @@ def _said(result: Any, text: str) -> bool:
 
 def _cli_publish(tmp_path: Path, *args: str) -> Any:
     db = f"sqlite:///{tmp_path / 'empty.db'}"
+    open_store(db).engine.dispose()  # a database with rekap's schema and nothing in it
     common = ["publish", "--db", db, "--scope", "3101", "--workers", "1"]
     return runner.invoke(app, [*common, *args])
 

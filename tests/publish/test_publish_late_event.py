@@ -52,13 +52,13 @@ def test_the_next_publication_records_a_switch_left_unrecorded(
     first = _publish(database_url, tmp_path / "out")
     _forget_last_event(database_url)
     assert _published(database_url) == []
-    second = _publish(database_url, tmp_path / "out", at="2024-02-21T06:00:00+00:00")
+    second = _publish(database_url, tmp_path / "out", at="2099-02-21T06:00:00+00:00")
     recorded = _published(database_url)
     assert [snapshot for snapshot, _ in recorded] == [first.name, second.name]
     assert "recorded late" in recorded[0][1]
     verified = runner.invoke(app, ["log", "verify", "--db", database_url])
     assert verified.exit_code == 0, verified.output
-    _publish(database_url, tmp_path / "out", at="2024-02-22T06:00:00+00:00")
+    _publish(database_url, tmp_path / "out", at="2099-02-22T06:00:00+00:00")
     assert len(_published(database_url)) == 3  # recorded once, not again
 
 
@@ -67,7 +67,7 @@ def test_a_snapshot_of_another_database_is_left_alone(database_url: str, tmp_pat
     _imported(other).dispose()
     _publish(other, tmp_path / "out")
     _imported(database_url).dispose()
-    _publish(database_url, tmp_path / "out", at="2024-02-21T06:00:00+00:00")
+    _publish(database_url, tmp_path / "out", "2099-02-21T06:00:00+00:00", "--new-log")
     assert len(_published(database_url)) == 1  # its own only
 
 
@@ -96,7 +96,7 @@ def test_a_snapshot_this_key_did_not_sign_is_not_recorded(
     _forget_last_event(database_url)
     manifest = first / "manifest.json"
     manifest.write_bytes(manifest.read_bytes() + b"\n")  # its signature no longer holds
-    _publish(database_url, tmp_path / "out", at="2024-02-21T06:00:00+00:00")
+    _publish(database_url, tmp_path / "out", at="2099-02-21T06:00:00+00:00")
     assert first.name not in [snapshot for snapshot, _ in _published(database_url)]
 
 

@@ -35,8 +35,10 @@ def _imported(database_url: str) -> Engine:
     return open_engine(database_url)
 
 
-def _publish(database_url: str, out: Path, at: str = "2024-02-20T06:00:00+00:00") -> Path:
-    args = ["--out", str(out), "--scope", "3101", "--key", str(out.parent / "key.pem")]
+def _publish(
+    database_url: str, out: Path, at: str = "2099-02-20T06:00:00+00:00", *more: str
+) -> Path:
+    args = ["--out", str(out), "--scope", "3101", "--key", str(out.parent / "key.pem"), *more]
     done = runner.invoke(
         app, ["publish", *args, "--workers", "1", "--at", at, "--db", database_url]
     )

@@ -50,22 +50,22 @@ def test_a_snapshot_published_into_a_bucket_recounts_and_the_next_diffs_against_
     monkeypatch.setattr(tempfile, "tempdir", str(private))  # where the private folder goes
     out = f"s3://{bucket}/hasil?endpoint={s3_endpoint}"
     args = ["publish", "--out", out, "--scope", "3101", "--key", str(tmp_path / "k.pem")]
-    first = runner.invoke(app, [*args, "--workers", "2", "--at", "2024-02-20T06:00Z", *database])
+    first = runner.invoke(app, [*args, "--workers", "2", "--at", "2099-02-20T06:00Z", *database])
     assert first.exit_code == 0, first.output
-    assert _said(first.output, f"s3://{bucket}/hasil/20240220T060000Z/"), first.output
+    assert _said(first.output, f"s3://{bucket}/hasil/20990220T060000Z/"), first.output
     store = S3SnapshotStore(connect, bucket, "hasil/")
-    assert store.latest() == "20240220T060000Z"
+    assert store.latest() == "20990220T060000Z"
     folder = store.download(tmp_path / "copy")
     report = recount(folder, workers=1)
     assert report.ok, [str(p) for p in report.problems]
-    second = runner.invoke(app, [*args, "--workers", "1", "--at", "2024-02-20T07:00Z", *database])
+    second = runner.invoke(app, [*args, "--workers", "1", "--at", "2099-02-20T07:00Z", *database])
     assert second.exit_code == 0, second.output
-    summary = json.loads(store.read("20240220T070000Z", "diff/summary.json") or b"{}")
-    assert summary["previous"]["snapshot_id"] == "20240220T060000Z"
-    again = runner.invoke(app, [*args, "--at", "2024-02-20T06:00Z", *database])
+    summary = json.loads(store.read("20990220T070000Z", "diff/summary.json") or b"{}")
+    assert summary["previous"]["snapshot_id"] == "20990220T060000Z"
+    again = runner.invoke(app, [*args, "--at", "2099-02-20T07:00Z", *database])
     assert again.exit_code == 2, again.output
     assert _said(again.output, "exists already")
-    assert store.latest() == "20240220T070000Z"
+    assert store.latest() == "20990220T070000Z"
     assert not list(private.iterdir())  # each private folder removed once uploaded
 
 
@@ -74,7 +74,7 @@ def test_a_bucket_that_cannot_be_written_publishes_nothing(
 ) -> None:
     out = f"s3://no-such-bucket-rekap/x?endpoint={s3_endpoint}"
     args = ["publish", "--out", out, "--scope", "3101", "--key", str(tmp_path / "k.pem")]
-    failed = runner.invoke(app, [*args, "--at", "2024-02-20T06:00Z", *database])
+    failed = runner.invoke(app, [*args, "--at", "2099-02-20T06:00Z", *database])
     assert failed.exit_code == 1, failed.output
     assert isinstance(failed.exception, SystemExit), failed.exception
     assert _said(failed.output, "nothing was published"), failed.output
@@ -95,14 +95,14 @@ def test_a_bucket_is_recounted_from_its_address_and_a_tampered_object_fails(
 ) -> None:
     out = f"s3://{bucket}/hasil?endpoint={s3_endpoint}"
     args = ["publish", "--out", out, "--scope", "3101", "--key", str(tmp_path / "k.pem")]
-    published = runner.invoke(app, [*args, "--at", "2024-02-20T06:00Z", *database])
+    published = runner.invoke(app, [*args, "--at", "2099-02-20T06:00Z", *database])
     assert published.exit_code == 0, published.output
     wide = {"COLUMNS": "300"}
     agreed = runner.invoke(app, ["recount", out, "--workers", "1"], env=wide)
     assert agreed.exit_code == 0, agreed.output
-    assert _said(agreed.output, f"Recount of s3://{bucket}/hasil/20240220T060000Z/")
+    assert _said(agreed.output, f"Recount of s3://{bucket}/hasil/20990220T060000Z/")
     assert "Recount agrees with the snapshot" in agreed.output
-    key = "hasil/20240220T060000Z/pemilu/hhcw/ppwp/31/3101.json"
+    key = "hasil/20990220T060000Z/pemilu/hhcw/ppwp/31/3101.json"
     body = s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
     s3_client.put_object(
         Bucket=bucket, Key=key, Body=body.replace(b'"progres":{', b'"progres":{"x":1,')
@@ -117,7 +117,7 @@ def test_a_bucket_is_recounted_from_its_address_and_a_tampered_object_fails(
 
 
 @pytest.mark.parametrize(
-    "pointer", [b"not json", b'{"snapshot_id": "../x"}', b'{"snapshot_id": "20240220T050000Z"}']
+    "pointer", [b"not json", b'{"snapshot_id": "../x"}', b'{"snapshot_id": "20990220T050000Z"}']
 )
 def test_a_damaged_pointer_in_the_bucket_is_named_and_publishes_nothing(
     database: list[str],
@@ -130,7 +130,7 @@ def test_a_damaged_pointer_in_the_bucket_is_named_and_publishes_nothing(
     s3_client.put_object(Bucket=bucket, Key="hasil/latest.json", Body=pointer)
     out = f"s3://{bucket}/hasil?endpoint={s3_endpoint}"
     args = ["publish", "--out", out, "--scope", "3101", "--key", str(tmp_path / "k.pem")]
-    refused = runner.invoke(app, [*args, "--at", "2024-02-20T06:00Z", *database])
+    refused = runner.invoke(app, [*args, "--at", "2099-02-20T06:00Z", *database])
     assert refused.exit_code == 2, refused.output
     assert isinstance(refused.exception, SystemExit), refused.exception
     assert _said(refused.output, "latest.json cannot be followed"), refused.output
@@ -140,7 +140,7 @@ def test_a_damaged_pointer_in_the_bucket_is_named_and_publishes_nothing(
 def test_a_publication_removes_what_a_killed_one_left_and_says_so(
     database: list[str], tmp_path: Path, s3_endpoint: str, bucket: str, s3_client: Any
 ) -> None:
-    killed = "20240220T050000Z"
+    killed = "20990220T050000Z"
     for name in ("data/tps-ppwp.parquet", "manifest.json"):
         s3_client.put_object(Bucket=bucket, Key=f"hasil/{killed}/{name}", Body=b"half")
     process = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -151,7 +151,7 @@ def test_a_publication_removes_what_a_killed_one_left_and_says_so(
     )
     out = f"s3://{bucket}/hasil?endpoint={s3_endpoint}"
     args = ["publish", "--out", out, "--scope", "3101", "--key", str(tmp_path / "k.pem")]
-    done = runner.invoke(app, [*args, "--at", "2024-02-20T06:00Z", *database])
+    done = runner.invoke(app, [*args, "--at", "2099-02-20T06:00Z", *database])
     assert done.exit_code == 0, done.output
     assert _said(done.output, f"Removed s3://{bucket}/hasil/{killed}/ (2 objects, never published")
     listed = s3_client.list_objects_v2(Bucket=bucket, Prefix="hasil/").get("Contents", [])

@@ -27,15 +27,16 @@ from rekap.adapters.snapshot_s3 import S3SnapshotStore
 from rekap.adapters.snapshot_staged import StagedBucketStore
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.published_photos import PhotoRef, mark_published, publishable
-from rekap.adapters.storage.snapshot_events import record_if_missing, record_published
+from rekap.adapters.storage.snapshot_events import hash_at, record_if_missing, record_published
 from rekap.adapters.storage.tally_store import TallyStore
-from rekap.cli.db import DatabaseOption, open_store
+from rekap.cli.db import DatabaseOption, open_existing_store, open_store
 from rekap.data import election_2024, region_tree
 from rekap.domain.election import Contest
 from rekap.domain.form import FormSpec, c_hasil_ppwp
 from rekap.events.chain import Recorded
 from rekap.events.model import SnapshotPublished
 from rekap.publish.change_log import LogMismatch
+from rekap.publish.continuity import Refusal, log_continues, time_follows
 from rekap.publish.previous import PreviousAltered
 from rekap.publish.records import LogHead, SnapshotRequest, TpsRecord
 from rekap.publish.snapshot import publish_snapshot
@@ -129,8 +130,19 @@ def publish(
         str | None, typer.Option("--at", help="Snapshot time, ISO 8601 with a zone (default: now).")
     ] = None,
     workers: WorkersOption = 2,
+    new_log: Annotated[
+        bool,
+        typer.Option(
+            "--new-log",
+            help="Publish even though the database's change log does not hold the previous "
+            "snapshot's log head (a deliberately new database, e.g. another election's).",
+        ),
+    ] = False,
 ) -> None:
-    """Write a complete, signed, immutable snapshot of the stored results (PPWP)."""
+    """Write a complete, signed, immutable snapshot of the stored results (PPWP), over the
+    previous one in --out. Refused (exit 2) when the database does not exist or has no rekap
+    schema, when its change log does not continue the previous snapshot's (see --new-log),
+    and when the snapshot time is before the previous snapshot's or the newest event's."""
     started = time.perf_counter()
     try:
         created = datetime.fromisoformat(at) if at else datetime.now(UTC)
@@ -159,7 +171,7 @@ def publish(
             "recount pinned to it fails. If you meant an existing key, check the path."
         )
     snapshots = _store(str(out))
-    store = open_store(db)
+    store = open_existing_store(db)  # never made here: a mistyped --db is no empty election
     try:
         previous = snapshots.previous(layout.contest)
     except (BadPointer, PreviousAltered) as error:
@@ -170,6 +182,14 @@ def publish(
             f"{escape(str(error))}; nothing was published (`latest` is as it was).[/]"
         )
         raise typer.Exit(1) from None
+    with store.engine.connect() as connection:
+        broken = log_continues(previous, lambda sequence: hash_at(connection, sequence))
+    if broken is not None and not new_log:
+        raise _refuse(broken, "if this database is meant to follow it, publish with --new-log")
+    if broken is not None:
+        console.print(f"[yellow]{escape(broken.message)}; published anyway (--new-log).[/]")
+    if at:  # checked again against the log head once it is read
+        _check_time(time_follows(created, previous, None))
     if record_if_missing(
         store.engine, previous, signer.public_raw, datetime.now(UTC), "rekap publish"
     ):
@@ -187,6 +207,9 @@ def publish(
         )
         raise typer.Exit(1)
     photos, records, head = state
+    if not at:  # now, after the reading: the snapshot reflects the log up to its head
+        created = datetime.now(UTC)
+    _check_time(time_follows(created, previous, None if head is None else head.at))
     try:
         request = SnapshotRequest(
             region_tree(),
@@ -239,6 +262,8 @@ def publish(
             snapshot=done.snapshot_id, manifest_sha256=done.manifest_sha256
         )
         detail = f"snapshot {done.snapshot_id}"
+        if broken is not None:
+            detail += f" (--new-log: {broken.message})"
         after = 0 if head is None else head.sequence
         log = EventLog(store.engine)
         record_published(connection, log, published, after, created, "rekap publish", detail)
@@ -254,6 +279,19 @@ def publish(
     console.print(f"manifest SHA-256 {done.manifest_sha256}, signed by key {signer.key_id}.")
     if moved:
         console.print(f"{moved:,} photos moved to published.")
+
+
+def _refuse(refusal: Refusal, hint: str) -> typer.Exit:
+    console.print(
+        f"[red]{escape(refusal.message)}: nothing was published (`latest` is as it was); "
+        f"{escape(hint)}.[/]"
+    )
+    return typer.Exit(2)
+
+
+def _check_time(refusal: Refusal | None) -> None:
+    if refusal is not None:
+        raise _refuse(refusal, "give --at a later time, or leave it out (now)")
 
 
 def _no_diff(error: Exception) -> typer.Exit:

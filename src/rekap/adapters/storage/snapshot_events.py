@@ -37,6 +37,14 @@ def recorded(connection: Connection, snapshot_id: str, manifest_sha256: str, aft
     )
 
 
+def hash_at(connection: Connection, sequence: int) -> str | None:
+    """The hash of the log's event ``sequence``; None when the log has none."""
+    found = connection.execute(
+        select(event.c.hash).where(event.c.sequence == sequence)
+    ).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
 def record_published(
     connection: Connection,
     log: EventLog,
@@ -83,10 +91,7 @@ def record_if_missing(
     late = SnapshotPublished(previous.snapshot_id, previous.manifest_sha256)
     with engine.begin() as connection:
         log.head(connection, lock=True)
-        at_head = connection.execute(
-            select(event.c.hash).where(event.c.sequence == sequence)
-        ).scalar_one_or_none()
-        if at_head != head_hash:
+        if hash_at(connection, sequence) != head_hash:
             return False
         reason = LATE_REASON.format(id=previous.snapshot_id)
         return record_published(connection, log, late, sequence, at, actor, reason)

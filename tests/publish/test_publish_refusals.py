@@ -1,0 +1,125 @@
+"""`rekap publish` never publishes what the previous snapshot's database would not: it creates
+no database, refuses a change log that does not continue the previous snapshot's (unless
+--new-log says so), and a snapshot time before the previous snapshot's or the newest event's.
+Each refusal leaves `latest` as it was."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from click.testing import Result
+from sqlalchemy import inspect
+from typer.testing import CliRunner
+
+from rekap.adapters.storage.engine import open_engine
+from rekap.adapters.storage.event_store import EventLog
+from rekap.cli.main import app
+
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sirekap-raw-sample"
+runner = CliRunner()
+EARLY, LATE = "2099-02-20T06:00:00Z", "2099-02-20T07:00:00Z"
+
+
+def _said(result: Result, text: str) -> bool:
+    return "".join(text.split()) in "".join(result.output.split())
+
+
+def _import(database: str) -> None:
+    done = runner.invoke(
+        app, ["import", "sirekap", str(SAMPLE / "sample_tingkat6_tps.zip"), "--db", database]
+    )
+    assert done.exit_code == 0, done.output
+
+
+def _publish(database: str, out: Path, at: str | None = None, *more: str) -> Result:
+    args = ["publish", "--db", database, "--out", str(out), "--scope", "3101", "--workers", "1"]
+    args += ["--key", str(out.parent / "key.pem"), *(["--at", at] if at else []), *more]
+    return runner.invoke(app, [*args])
+
+
+def _latest(out: Path) -> str:
+    return (out / "latest").read_text().strip()
+
+
+def test_a_sqlite_file_that_is_not_there_is_named_and_not_made(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    for given in (f"sqlite:///{tmp_path / 'typo.db'}", str(tmp_path / "typo.db")):
+        refused = _publish(given, out)
+        assert refused.exit_code == 2, refused.output
+        assert _said(refused, f"No database at {tmp_path / 'typo.db'}"), refused.output
+        assert not (tmp_path / "typo.db").exists()
+        assert not out.exists()
+
+
+def test_a_database_without_rekaps_schema_is_refused(database_url: str, tmp_path: Path) -> None:
+    """A fresh PostgreSQL database, or an empty SQLite file: no tables are made in it."""
+    if database_url.startswith("sqlite:///"):
+        Path(database_url.removeprefix("sqlite:///")).touch()
+    refused = _publish(database_url, tmp_path / "out")
+    assert refused.exit_code == 2, refused.output
+    assert _said(refused, "holds no rekap schema"), refused.output
+    assert inspect(open_engine(database_url)).get_table_names() == []
+    assert not (tmp_path / "out").exists()
+
+
+def test_another_databases_log_is_refused_over_a_snapshot(
+    database_url: str, tmp_path: Path
+) -> None:
+    _import(database_url)
+    out = tmp_path / "out"
+    first = _publish(database_url, out, EARLY)
+    assert first.exit_code == 0, first.output
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    _import(other)  # the same results, another log: its events have other times and hashes
+    refused = _publish(other, out, LATE)
+    assert refused.exit_code == 2, refused.output
+    assert _said(refused, "it is not the database that snapshot was published from")
+    assert _said(refused, "--new-log")
+    assert _latest(out) == "20990220T060000Z"
+    assert not (out / "20990220T070000Z").exists()
+    forced = _publish(other, out, LATE, "--new-log")
+    assert forced.exit_code == 0, forced.output
+    assert _latest(out) == "20990220T070000Z"
+    published = [r for r in EventLog(open_engine(other)).records() if r.kind.startswith("snap")]
+    assert "--new-log" in published[-1].reason
+
+
+def test_the_same_databases_next_snapshot_is_published(database_url: str, tmp_path: Path) -> None:
+    _import(database_url)
+    out = tmp_path / "out"
+    assert _publish(database_url, out, EARLY).exit_code == 0
+    _import(database_url)  # more events after the head the snapshot names
+    again = _publish(database_url, out, LATE)
+    assert again.exit_code == 0, again.output
+    assert _latest(out) == "20990220T070000Z"
+
+
+def test_a_snapshot_time_before_the_previous_snapshots_is_refused(
+    database_url: str, tmp_path: Path
+) -> None:
+    _import(database_url)
+    out = tmp_path / "out"
+    assert _publish(database_url, out, LATE).exit_code == 0
+    refused = _publish(database_url, out, EARLY)
+    assert refused.exit_code == 2, refused.output
+    assert _said(refused, "is before that of the previous snapshot 20990220T070000Z")
+    assert _latest(out) == "20990220T070000Z"
+    assert not (out / "20990220T060000Z").exists()
+
+
+def test_a_snapshot_time_before_the_newest_event_is_refused(
+    database_url: str, tmp_path: Path
+) -> None:
+    _import(database_url)  # its events are recorded now
+    out = tmp_path / "out"
+    refused = _publish(database_url, out, "2024-02-20T00:00:00+07:00")
+    assert refused.exit_code == 2, refused.output
+    assert _said(refused, "is before the newest event it reflects"), refused.output
+    assert not out.exists()
+    now = _publish(database_url, out)  # the default time follows the log
+    assert now.exit_code == 0, now.output
+    manifest = json.loads((out / _latest(out) / "manifest.json").read_text())
+    head = list(EventLog(open_engine(database_url)).records())[manifest["log_head"]["sequence"] - 1]
+    assert datetime.fromisoformat(manifest["created_at"]) >= head.at.replace(microsecond=0)
