@@ -3,6 +3,11 @@
 Public numbers must never change silently: every change of a TPS's status or of any number
 on its form is listed with its value before and after. Columns are compared whole (Arrow);
 only the rows that differ are described one by one.
+
+The first snapshot (no previous one) counts every row as added; its list of changes is empty
+(every row is in the bulk data). A snapshot of another scope than the previous one says so
+(``scope_changed``): its rows outside both scopes' overlap are added or removed by the scope,
+not by any result.
 """
 
 from __future__ import annotations
@@ -58,8 +63,23 @@ def _rows(table: pa.Table, compared: Sequence[str]) -> dict[object, tuple[object
     return dict(zip(codes, zip(*series, strict=True), strict=True)) if codes else {}
 
 
+def previous_scope(previous: PreviousSnapshot) -> list[str] | None:
+    """The scope the previous snapshot's manifest names (None: it names none readable)."""
+    try:
+        scope = json.loads(previous.manifest).get("scope")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(scope, list) or not all(isinstance(code, str) for code in scope):
+        return None
+    return sorted(scope)
+
+
 def diff_tables(
-    previous: PreviousSnapshot | None, current: pa.Table, compared: Sequence[str], contest: str
+    previous: PreviousSnapshot | None,
+    current: pa.Table,
+    compared: Sequence[str],
+    contest: str,
+    scope: Sequence[str] = (),
 ) -> Diff:
     counts: Counter[str] = Counter()
     fields: Counter[str] = Counter()
@@ -94,11 +114,20 @@ def diff_tables(
             if isinstance(changed, dict):
                 fields.update(changed.keys())
             lines.append(json.dumps(change, ensure_ascii=False, separators=(",", ":")) + "\n")
+    else:
+        counts["added"] = current.num_rows  # every row is new; the bulk data lists them
+    scope_before = None if previous is None else previous_scope(previous)
     summary: dict[str, object] = {
         "contest": contest,
         "previous": None
         if previous is None
-        else {"snapshot_id": previous.snapshot_id, "manifest_sha256": previous.manifest_sha256},
+        else {
+            "snapshot_id": previous.snapshot_id,
+            "manifest_sha256": previous.manifest_sha256,
+            "scope": scope_before,
+        },
+        "scope": sorted(scope),
+        "scope_changed": previous is not None and scope_before != sorted(scope),
         "tps": {k: counts[k] for k in ("added", "removed", "changed", "unchanged")},
         "fields_changed": dict(sorted(fields.items())),
     }

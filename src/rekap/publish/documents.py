@@ -106,7 +106,7 @@ def write_root(
     out.append(writer.write(paths.SCHEMA_FILE, dump_pretty(schema)))
     form_fields = [f.id for f in view.request.form.fields]
     compared = compared_columns(table.column_names, form_fields)
-    diff = diff_tables(view.request.previous, table, compared, contest)
+    diff = diff_tables(view.request.previous, table, compared, contest, view.index.scope)
     out.append(writer.write(paths.DIFF_SUMMARY, dump_pretty(diff.summary)))
     out.append(writer.write(paths.diff_tps(contest), diff.lines))
     return out
