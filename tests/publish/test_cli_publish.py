@@ -34,6 +34,8 @@ def test_import_publish_recount(database_url: str, tmp_path: Path) -> None:
     folder = out / (out / "latest").read_text().strip()
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["counts"]["tps_with_result"] > 0
+    root = json.loads((folder / "rekap" / "ppwp.json").read_text())
+    assert root["scope"] == ["3101"]  # the nation of a scoped snapshot is its scope's sum
     assert manifest["log_head"] is None or manifest["log_head"]["sequence"] >= 1
     checked = runner.invoke(app, ["recount", str(out), "--workers", "1"])
     assert checked.exit_code == 0, checked.output

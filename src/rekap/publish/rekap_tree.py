@@ -36,6 +36,8 @@ def _heading(view: SnapshotView, kode: str, tally: RegionTally) -> dict[str, obj
         "contest": view.contest,
         "ts": view.ts_iso,
         "path": view.path(kode),
+        # the nation of a scoped snapshot is the sum of its scope: the root names it
+        **({"scope": list(view.index.scope)} if kode == "" else {}),
         **_tally(tally),
     }
 
