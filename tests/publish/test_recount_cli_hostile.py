@@ -189,3 +189,12 @@ def test_a_key_id_or_public_key_file_of_another_key_is_named(
     flagged = _signature_problems(result)
     assert any(line.startswith("unexpected key manifest.json") for line in flagged), flagged
     assert any(line.startswith("unexpected key public-key.pem") for line in flagged), flagged
+
+
+def test_the_help_gives_the_exit_status_that_a_missing_snapshot_gets(tmp_path: Path) -> None:
+    shown = CliRunner().invoke(app, ["recount", "--help"], env={"COLUMNS": "200"})
+    text = " ".join(shown.output.replace("│", " ").split())
+    assert "0 every check agrees; 1 problems found" in text
+    assert "2 could not recount" in text
+    gone = CliRunner().invoke(app, ["recount", str(tmp_path / "nothing-here")])
+    assert gone.exit_code == 2, gone.output

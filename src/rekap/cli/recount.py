@@ -69,9 +69,13 @@ def recount(
     max_download_gb: MaxDownloadOption = 32.0,
 ) -> None:
     """Check a snapshot's signature and every hash, recount every aggregate from the bulk data
-    (DuckDB) and compare, verify the change log and every TPS number against it; exits 1 on any
-    problem. An http(s):// address is fetched into a temporary folder first (with --bulk-only,
-    only the files the manifest names)."""
+    (DuckDB) and compare, verify the change log and every TPS number against it. An http(s)://
+    address is fetched into a temporary folder first (with --bulk-only, only the files the
+    manifest names).
+
+    Exit status: 0 every check agrees; 1 problems found (each one listed); 2 could not recount
+    (no snapshot at the path or address: nothing there, a 404 or an unreachable host; options
+    that exclude each other; a --public-key that is not a key)."""
     from rekap.recount.layout import NoSnapshot
     from rekap.recount.remote import is_url
 
