@@ -18,6 +18,7 @@ from rekap.adapters.keys import SigningKey
 from rekap.publish.records import TpsRecord
 from tests.publish.conftest import make_records
 from tests.publish.logs import log_for, publish_with_log
+from tests.publish.test_open_data_recount_doc import PARQUET, readers
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "open-data.md"
 RECORDS = make_records(5)
@@ -31,15 +32,18 @@ def _block(language: str) -> str:
     return found.group(1)
 
 
-def _sql(folder: Path, kode: str, monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
-    """The query as written, run from inside the snapshot folder for TPS ``kode``."""
+def _sql(
+    folder: Path, kode: str, monkeypatch: pytest.MonkeyPatch, reader: str = PARQUET
+) -> list[tuple[object, ...]]:
+    """The query as written, run from inside the snapshot folder for TPS ``kode``, on the
+    bulk data ``reader`` reads (the page says any of its readers may replace the Parquet's)."""
     statements = [s for s in _block("sql").split(";") if s.strip()]
-    assert "SET VARIABLE tps" in statements[0]
+    assert "SET VARIABLE tps" in statements[0] and PARQUET in statements[-1]
     monkeypatch.chdir(folder)
     connection = duckdb.connect()
     try:
         connection.execute(f"SET VARIABLE tps = '{kode}'")
-        return connection.execute(statements[-1]).fetchall()
+        return connection.execute(statements[-1].replace(PARQUET, reader)).fetchall()
     finally:
         connection.close()
 
@@ -69,7 +73,8 @@ def test_both_are_silent_when_the_numbers_are_the_logs(
 ) -> None:
     assert _python(good) == ""
     for record in RECORDS:
-        assert _sql(good, record.kode_tps, monkeypatch) == [], record.kode_tps
+        for name, reader in readers().items():
+            assert _sql(good, record.kode_tps, monkeypatch, reader) == [], (record, name)
 
 
 def test_both_name_a_number_the_log_does_not_give(
@@ -82,7 +87,9 @@ def test_both_name_a_number_the_log_does_not_give(
     records = [wrong if r is held else r for r in RECORDS]
     folder = publish_with_log(tmp_path / "bad", signer, records, LOG)
     assert _python(folder) == f"{held.kode_tps} paslon_2 bulk data: {logged + 3} log: {logged}\n"
-    assert _sql(folder, held.kode_tps, monkeypatch) == [("paslon_2", logged + 3, logged)]
+    for name, reader in readers().items():
+        found = _sql(folder, held.kode_tps, monkeypatch, reader)
+        assert found == [("paslon_2", logged + 3, logged)], name
 
 
 def test_the_script_stops_at_an_altered_event(good: Path) -> None:

@@ -30,8 +30,9 @@ def _queries() -> list[str]:
     return statements
 
 
-def _readers() -> dict[str, str]:
-    """The readers the page gives for the CSV and JSONL files, as written."""
+def readers() -> dict[str, str]:
+    """The readers the page gives for the CSV and JSONL files, as written (every query of
+    the page may read them instead of the Parquet file: the change log's too)."""
     text = " ".join(_section().split())  # the page wraps lines inside them
     csv = re.search(r"`(read_csv\('data/tps-ppwp\.csv\.gz'.*?\))`", text)
     jsonl = re.search(r"`(read_json\('data/tps-ppwp\.jsonl\.gz'.*?\))`", text)
@@ -54,7 +55,7 @@ def test_the_recount_queries_agree_in_every_format(
     publish_small: Publisher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = Path(publish_small(make_records(11)).location)
-    answers = {name: _run(folder, reader, monkeypatch) for name, reader in _readers().items()}
+    answers = {name: _run(folder, reader, monkeypatch) for name, reader in readers().items()}
     nation, differing = answers["parquet"]
     assert nation[0][0] > 0 and differing == []  # TPS counted; every provinsi agrees
     assert answers["csv"] == answers["parquet"]
@@ -84,6 +85,6 @@ def test_the_readers_find_numbers_that_come_late(
     (folder / "data/tps-ppwp.jsonl.gz").write_bytes(
         gzip.compress(b"\n".join([*[empty_json] * EMPTY_FIRST, *json_lines]))
     )
-    readers = _readers()
-    assert _run(folder, readers["csv"], monkeypatch)[0] == expected
-    assert _run(folder, readers["jsonl"], monkeypatch)[0] == expected
+    found = readers()
+    assert _run(folder, found["csv"], monkeypatch)[0] == expected
+    assert _run(folder, found["jsonl"], monkeypatch)[0] == expected
