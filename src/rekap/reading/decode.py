@@ -2,12 +2,15 @@
 
 JPEG photos are decoded with libjpeg's DCT scaling (1/2, 1/4, 1/8), which skips most of
 the work of a full decode; the EXIF orientation is applied afterwards on the small image.
-Anything that is not a complete, reasonably sized image is refused with a reason.
+Other formats are decoded whole, and turned upright as their EXIF says too (a PNG's eXIf
+chunk, WebP's and AVIF's EXIF, a TIFF's orientation tag). Anything that is not a complete,
+reasonably sized image is refused with a reason.
 """
 
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from dataclasses import dataclass
 from typing import TypeVar
@@ -92,9 +95,6 @@ def _read_header(data: bytes) -> _Header | Problem:
                 # a JPEG with a multi-picture block (MPO, as some phones write) is a JPEG:
                 # its first picture is decoded, reduced, checked for damage alike
                 kind = "JPEG" if image.format == "MPO" else str(image.format)
-                # Only a JPEG's EXIF is read at open; other formats would decode to find it.
-                exif = image.getexif() if kind == "JPEG" else {}
-                orientation = int(exif.get(EXIF_ORIENTATION, 1) or 1)
                 size = image.width * image.height * _BYTES_PER_PIXEL.get(image.mode, 8)
                 if kind != "JPEG" and size > MAX_DECODED_BYTES:
                     return Problem(
@@ -103,6 +103,9 @@ def _read_header(data: bytes) -> _Header | Problem:
                         f"pixels take {size / 1e6:.0f} MB (limit {MAX_DECODED_BYTES / 1e6:.0f} "
                         "MB); send a photo from the phone's camera",
                     )
+                # A JPEG's EXIF is read at open. Other formats are decoded whole, and their
+                # orientation read then (a PNG's eXIf chunk may follow the pixels).
+                orientation = _orientation(image) if kind == "JPEG" else 1
                 return _Header(kind, image.width, image.height, orientation)
     except Image.DecompressionBombError as error:
         return Problem("unreadable", f"refused as a decompression bomb: {error}")
@@ -112,18 +115,42 @@ def _read_header(data: bytes) -> _Header | Problem:
         return Problem("unreadable", f"not an image in a known format ({type(error).__name__})")
 
 
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation (1..8) of an opened picture, 1 when it has none or an odd one.
+    Pillow finds it in every format that carries it: JPEG's APP1, a PNG's eXIf chunk (or
+    the text chunk ImageMagick writes), WebP's and AVIF's EXIF, a TIFF's tag; for a PNG
+    whose eXIf follows the pixels, this decodes them."""
+    try:
+        value = image.getexif().get(EXIF_ORIENTATION, 1)
+    except (OSError, ValueError, SyntaxError, struct.error):  # a broken EXIF block
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
 def crop_header(data: bytes, max_pixels: int) -> int | str:
-    """For a file decoded whole (not through ``decode_image``): its EXIF orientation (1 when
-    it has none, or its header cannot be read here), or why it is refused for its size
-    before it is decoded (more than ``max_pixels``, or a decompression bomb)."""
+    """For a file decoded whole by OpenCV (not through ``decode_image``): the EXIF orientation
+    left to apply to the decoded pixels (1 when it has none, when its header cannot be read
+    here, or for a TIFF, which both Pillow and OpenCV turn upright themselves), or why it is
+    refused before it is decoded (empty, more than ``max_pixels``, or a decompression
+    bomb)."""
+    if not data:
+        return "empty file"
     header = _read_header(data)
     if isinstance(header, Problem):  # refused for its size, or read whole by its decoder
         sized = "decompression bomb" in header.reason or "too large" in header.reason
         return header.reason if sized else 1
     pixels = header.width * header.height
     if pixels > max_pixels:
-        return f"image too large: {header.width}x{header.height} = {pixels / 1e6:.0f} MP"
-    return header.orientation
+        return (
+            f"image too large: {header.width}x{header.height} = {pixels:,} pixels "
+            f"(limit {max_pixels:,})"
+        )
+    if header.format in ("JPEG", "TIFF"):
+        return header.orientation if header.format == "JPEG" else 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with Image.open(io.BytesIO(data)) as image:
+            return _orientation(image)
 
 
 def _jpeg_is_complete(data: bytes) -> bool:
@@ -182,15 +209,17 @@ def jpeg_damage(data: bytes) -> str | None:
     return "the compressed data ends without an end-of-image marker"
 
 
-def _decode_with_pillow(data: bytes) -> GrayImage | None:
+def _decode_with_pillow(data: bytes) -> tuple[GrayImage, int] | None:
+    """The picture's grey levels as stored, and its EXIF orientation; None when corrupt."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 image.load()
+                orientation = _orientation(image)
                 if image.mode in _WIDE_MODES:  # 16-bit, 32-bit or float grey
-                    return _eight_bits(np.asarray(image))
-                return np.asarray(image.convert("L"), dtype=np.uint8)
+                    return _eight_bits(np.asarray(image)), orientation
+                return np.asarray(image.convert("L"), dtype=np.uint8), orientation
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None
 
@@ -260,6 +289,7 @@ def decode_image(
         )
     if reduction is None:
         reduction = choose_reduction(header.width, header.height, min_long_side)
+    orientation = header.orientation
     if header.format == "JPEG":
         if not _jpeg_is_complete(data):
             return Problem(
@@ -270,19 +300,21 @@ def decode_image(
         flags = _REDUCED_FLAGS[reduction] | cv2.IMREAD_IGNORE_ORIENTATION
         decoded = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
     else:
-        decoded = _decode_with_pillow(data)
+        whole = _decode_with_pillow(data)
+        decoded = None if whole is None else whole[0]
+        orientation = 1 if whole is None else whole[1]
         if decoded is not None and reduction > 1:
             size = (decoded.shape[1] // reduction, decoded.shape[0] // reduction)
             decoded = cv2.resize(decoded, size, interpolation=cv2.INTER_AREA)
     if decoded is None or decoded.size == 0:
         return Problem("unreadable", f"{header.format} data is corrupt or truncated")
-    gray = upright(np.asarray(decoded, dtype=np.uint8), header.orientation)
-    swapped = header.orientation in (5, 6, 7, 8)
+    gray = upright(np.asarray(decoded, dtype=np.uint8), orientation)
+    swapped = orientation in (5, 6, 7, 8)
     size = (header.height, header.width) if swapped else (header.width, header.height)
     return DecodedImage(
         gray=gray,
         original_size=size,
         reduction=reduction,
         format=header.format,
-        orientation=header.orientation,
+        orientation=orientation,
     )
