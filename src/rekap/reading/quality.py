@@ -16,8 +16,12 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from rekap.reading.fiducials import find_fiducial_candidates
+from rekap.reading.hypotheses import page_hypotheses
+from rekap.reading.locate import LOCATE_LONG_SIDE
 from rekap.reading.percentiles import row_percentile
 from rekap.reading.problem import Problem
+from rekap.reading.template import PageTemplate, load_form_templates
 
 MEASURE_LONG_SIDE = 1000
 """Sharpness is measured at this size so that it does not depend on the photo's size."""
@@ -77,6 +81,18 @@ class ImageQuality:
     sharpness: float
     """Strong edges (99.5th percentile of the Laplacian) relative to the contrast."""
     smear: Smear | None = None
+    marks: PageMarks | None = None
+
+
+@dataclass(frozen=True)
+class PageMarks:
+    """What a photo in which no page was located shows of a page's printed marks, to say
+    truly why it was not located."""
+
+    corner_fiducials: bool
+    """Four marks lie as the corner fiducials of a page do."""
+    mirrored: bool
+    """...but only in the photo's mirror image."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +138,86 @@ def assess_quality(gray: NDArray[np.uint8]) -> ImageQuality:
         bright_level=bright,
         sharpness=edges / max(bright - dark, 1.0),
         smear=measure_smear(small, bright - dark),
+        marks=find_page_marks(gray),
     )
+
+
+def find_page_marks(
+    gray: NDArray[np.uint8], templates: Sequence[PageTemplate] | None = None
+) -> PageMarks:
+    """Whether four of the photo's marks lie as a page's corner fiducials do, with the form's
+    digit boxes printed where they put them (so that a page of text, whose letters may pass
+    for fiducials, does not count), in the photo or in its mirror image. The marks are looked
+    for as locating looks (in a copy of ``LOCATE_LONG_SIDE`` pixels, then in the photo); this
+    is spent only on a photo whose page was not located (a few milliseconds at 3 MP, up to a
+    second at 12 MP when nothing is found)."""
+    pages = templates or load_form_templates()
+    for mirrored, image in ((False, gray), (True, np.ascontiguousarray(gray[:, ::-1]))):
+        factor = min(1.0, LOCATE_LONG_SIDE / max(image.shape))
+        scales = [1.0] if factor > 0.8 else [factor, 1.0]
+        for scale in scales:
+            copy = image if scale == 1.0 else _resized(image, scale)
+            to_photo = np.diag([1.0 / scale, 1.0 / scale, 1.0])
+            hypotheses = page_hypotheses(find_fiducial_candidates(copy), pages[0])
+            for hypothesis in hypotheses[:MAX_MARK_HYPOTHESES]:
+                if _boxes_printed(image, to_photo @ hypothesis.homography, pages):
+                    return PageMarks(corner_fiducials=True, mirrored=mirrored)
+    return PageMarks(corner_fiducials=False, mirrored=False)
+
+
+MAX_MARK_HYPOTHESES = 8
+"""Page hypotheses tried for the boxes (as many as locating tries for the tag)."""
+MIN_BOXES_PRINTED = 0.6
+"""Share of a page's digit boxes whose printed border must be found where a hypothesis puts
+it for its four marks to count as the page's corner fiducials."""
+_BORDER_SAMPLES = 12
+
+
+def _resized(gray: NDArray[np.uint8], factor: float) -> NDArray[np.uint8]:
+    return np.asarray(
+        cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA), np.uint8
+    )
+
+
+def _ring(box: tuple[float, float, float, float], grow: float) -> NDArray[np.float64]:
+    """Points (mm) along the outline of ``box`` grown by ``grow`` mm on every side."""
+    x0, y0, x1, y1 = box[0] - grow, box[1] - grow, box[2] + grow, box[3] + grow
+    t = (np.arange(_BORDER_SAMPLES) + 0.5) / _BORDER_SAMPLES
+    xs, ys = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+    return np.concatenate(
+        [
+            np.stack([xs, np.full_like(xs, y0)], 1),
+            np.stack([xs, np.full_like(xs, y1)], 1),
+            np.stack([np.full_like(ys, x0), ys], 1),
+            np.stack([np.full_like(ys, x1), ys], 1),
+        ]
+    )
+
+
+def _boxes_printed(
+    gray: NDArray[np.uint8], homography: NDArray[np.float64], pages: Sequence[PageTemplate]
+) -> bool:
+    """Whether, for one of ``pages``, most digit boxes' printed borders (``homography``: page
+    mm to photo pixels) are darker than the paper on either side of them."""
+    for page in pages:
+        boxes = [box for field in page.fields for box in field.digit_boxes]
+        if not boxes:
+            continue
+        rings = []
+        for box in boxes:
+            border = (np.array(box.outer) + np.array(box.inner)) / 2
+            rings += [_ring(tuple(border), grow) for grow in (-2.0, 0.0, 1.2)]
+        points = np.concatenate(rings).reshape(-1, 1, 2)
+        photo = cv2.perspectiveTransform(points, homography).reshape(-1, 2).astype(np.float32)
+        levels = cv2.remap(
+            gray, photo[:, 0:1], photo[:, 1:2], cv2.INTER_LINEAR, borderValue=0
+        ).reshape(len(boxes), 3, -1)
+        inside, border, outside = (np.median(levels[:, k], axis=1) for k in range(3))
+        paper = np.minimum(inside, outside).astype(np.float64)
+        printed = (border.astype(np.float64) < 0.8 * paper) & (paper > 0)
+        if float(printed.mean()) >= MIN_BOXES_PRINTED:
+            return True
+    return False
 
 
 def _streak(angle: float) -> NDArray[np.float32]:
@@ -208,6 +303,23 @@ def explain_missing_page(quality: ImageQuality, size: tuple[int, int] | None = N
             f"need below {MIN_SMEAR:.2f}), as when the phone moves while the photo is taken: "
             "hold the phone still (rest your elbows, or lay the form flat and hold the phone "
             "above it) and photograph the form again",
+        )
+    marks = quality.marks
+    if marks is not None and marks.mirrored:
+        return Problem(
+            "not_a_form",
+            "the photo is mirrored (left and right swapped, as some front cameras and editing "
+            "apps save a picture): the form's marks and boxes are seen only in its mirror "
+            "image, and a mirrored page is not read; send the photo as the camera took it",
+        )
+    if marks is not None and marks.corner_fiducials:
+        return Problem(
+            "not_a_form",
+            "the page cannot be identified: four marks lie as the form's corner fiducials do, "
+            "but no AprilTag of the form (the square code printed near a top corner, which "
+            "names the page) can be read: it may be covered (a sticker, a stamp, a finger), "
+            "torn or smudged, or this is another document; photograph the page again with "
+            "nothing over its tag",
         )
     reason = "no page of the form found: neither its AprilTag nor its corner fiducials are visible"
     if size is not None and max(size) < SMALL_PHOTO_LONG_SIDE:
