@@ -269,3 +269,24 @@ def test_cli_is_registered_under_rekap_digits() -> None:
     result = CliRunner().invoke(rekap_app, ["digits", "classify", "--help"])
     assert result.exit_code == 0, result.output
     assert "--json" in result.stdout
+
+
+def test_cli_says_plainly_why_a_crop_is_refused_and_reads_standard_input(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "empty.png").write_bytes(b"")
+    cv2.imwrite(str(tmp_path / "large.png"), np.full((2100, 2100), 255, np.uint8))
+    args = ["classify", "--json", str(tmp_path / "empty.png"), str(tmp_path / "large.png")]
+    result = CliRunner().invoke(digits_app, args)
+    assert result.exit_code == 1
+    empty, large = (json.loads(line)["error"] for line in result.stdout.splitlines())
+    assert empty == "empty file"
+    assert large == "image too large: 2100x2100 = 4,410,000 pixels (limit 4,000,000)"
+    box = _write_boxes(tmp_path, 1)[0]
+    piped = CliRunner().invoke(digits_app, ["classify", "--json", "-"], input=box.read_bytes())
+    assert piped.exit_code == 0, piped.output
+    assert json.loads(piped.stdout)["path"] == "-" and "label" in json.loads(piped.stdout)
+    usage = CliRunner().invoke(digits_app, ["classify", "--help"], env={"COLUMNS": "200"})
+    assert "Exit status: 0 when every image was classified; 1 when any" in " ".join(
+        usage.output.split()
+    )

@@ -3,7 +3,12 @@
 The JSON-lines output is a contract other tools rely on: one object per image, in the
 order given, `{"path", "label", "value", "confidence"}` with label "0".."9", "X" or
 "blank" (value 0 for X and blank), or `{"path", "error"}` for a file that cannot be read.
-Any such error makes the command exit non-zero after every other file was read.
+`-` reads one image from standard input.
+
+Exit status: 0 when every image was classified; 1 when any could not be read (each still
+gets its line, in order, after every other image was read: an `error` line is no
+classification, unlike `rekap read`'s unreadable photo, which is a reading); 2 for a usage
+error.
 
 Images are read as the form's boxes look: a light digit on a dark ground (as MNIST stores
 digits) is turned dark on light, a transparent ground is laid on white, 16-bit levels are
@@ -14,8 +19,8 @@ border.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any
 
 import cv2
@@ -26,7 +31,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from rekap.cli.photo_file import read_photo_file
+from rekap.cli.photo_file import read_named_input, stdin_named_once
 from rekap.reading.box_frame import framed_on_box
 from rekap.reading.decode import crop_header, upright
 from rekap.reading.digits import DigitReading, OnnxDigitClassifier, as_dark_on_light
@@ -64,7 +69,7 @@ class _Outcome:
         }
 
 
-def _load(path: Path) -> NDArray[np.uint8] | str:
+def _load(path: str) -> NDArray[np.uint8] | str:
     """The image as BGR uint8 with the digit dark on a light ground, or why it cannot be
     read. Digit collections come in other shapes than the form's photographed boxes: a
     transparent ground is laid on white, 16-bit levels are brought to 8, and a light digit
@@ -73,7 +78,7 @@ def _load(path: Path) -> NDArray[np.uint8] | str:
     decoded (a path is never handed to OpenCV, which cannot take every file name), turned
     upright as its EXIF says, and a large image is made small first: a box is 32 pixels to
     the model."""
-    data = read_photo_file(path)
+    data = read_named_input(path, sys.stdin.buffer)
     if isinstance(data, str):
         return data
     orientation = crop_header(data, MAX_CROP_PIXELS)
@@ -127,7 +132,7 @@ def _bgr(image: NDArray[np.generic]) -> NDArray[np.uint8]:
     return np.asarray(np.round(levels[:, :, :3]), dtype=np.uint8)
 
 
-def _load_safely(path: Path) -> NDArray[np.uint8] | str:
+def _load_safely(path: str) -> NDArray[np.uint8] | str:
     try:
         return _load(path)
     except MemoryError:
@@ -137,7 +142,7 @@ def _load_safely(path: Path) -> NDArray[np.uint8] | str:
 
 
 def _read_all(paths: list[str], classifier: OnnxDigitClassifier) -> list[_Outcome]:
-    loaded = [(path, _load_safely(Path(path))) for path in paths]
+    loaded = [(path, _load_safely(path)) for path in paths]
     readable = [(i, image) for i, (_, image) in enumerate(loaded) if not isinstance(image, str)]
     readings: dict[int, DigitReading] = {}
     for start in range(0, len(readable), _BATCH):
@@ -171,13 +176,24 @@ def classify(
         list[str],
         # taken as given (and printed so, `./a.png` as `./a.png`); a file it cannot read
         # gets its own line, as any other it cannot use (not an error that stops the others)
-        typer.Argument(help="Digit-box crops (PNG, JPEG, ...)."),
+        typer.Argument(
+            help="Digit-box crops (PNG, JPEG, ...); - reads one crop from standard input (a "
+            "file named - is ./-)."
+        ),
     ],
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per image per line.")
     ] = False,
 ) -> None:
-    """Classify each digit-box image as 0-9, X (crossed out) or blank."""
+    """Classify each digit-box image as 0-9, X (crossed out) or blank.
+
+    Exit status: 0 when every image was classified; 1 when any could not be read (it gets
+    its line with the reason, the others theirs, first); 2 for a usage error.
+    """
+    try:
+        stdin_named_once(images)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="IMAGES") from error
     classifier = OnnxDigitClassifier()
     outcomes = _read_all(images, classifier)
     if as_json:

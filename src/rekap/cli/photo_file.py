@@ -1,11 +1,12 @@
 """Reading a photo or crop file named on the command line: a plain file of a sane size, or
-why not (a pipe would block, a device never end)."""
+why not (a pipe would block, a device never end); ``-`` reads one file from standard input."""
 
 from __future__ import annotations
 
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 """Larger than any phone photo; a file over it is refused unread."""
@@ -31,3 +32,32 @@ def read_photo_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes | str:
     if len(data) > limit:
         return f"file too large (over {limit // (1024 * 1024)} MB)"
     return data
+
+
+STDIN = "-"
+"""A file name that stands for standard input: one file piped or redirected in."""
+
+
+def read_named_input(name: str, stdin: BinaryIO, limit: int = MAX_FILE_BYTES) -> bytes | str:
+    """The bytes of the file ``name`` names (``-``: of ``stdin``), or why they cannot be read.
+    A file literally named ``-`` is given as ``./-``."""
+    if name != STDIN:
+        return read_photo_file(Path(name), limit)
+    if stdin.isatty():
+        return "standard input is a terminal: pipe or redirect one file into it (- < photo.jpg)"
+    try:
+        data = stdin.read(limit + 1)
+    except OSError as error:
+        return f"cannot read standard input: {error.strerror or error}"
+    if len(data) > limit:
+        return f"file too large (over {limit // (1024 * 1024)} MB)"
+    return data
+
+
+def stdin_named_once(names: list[str]) -> None:
+    """Refuse ``-`` given more than once (standard input holds one file)."""
+    if names.count(STDIN) > 1:
+        raise ValueError(
+            f"'-' (standard input) is given {names.count(STDIN)} times: it holds one file; "
+            "name a file called '-' as ./-"
+        )

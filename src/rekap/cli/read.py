@@ -9,12 +9,18 @@ and line, in the order given:
 
 Boxes are in millimetres of the page template. A bad photo never stops the command: it
 gets a status and a reason, and no number is ever given for a page that was not located.
+Each photo's line is written as soon as it is read (with `--same-tps`, once all are read,
+as they are decided together). `-` reads one photo from standard input.
+
+Exit status: 0 when every photo got its line, whatever its status (an unreadable photo or
+one that is not a form is a valid reading under the contract: look at each line's
+`status`); 2 for a usage error or when the digit classifier is missing.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -22,7 +28,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from rekap.cli.photo_file import read_photo_file
+from rekap.cli.photo_file import read_named_input, stdin_named_once
 from rekap.reading.classifier import DigitBoxClassifier
 from rekap.reading.pipeline import PageReader
 from rekap.reading.result import PageReading
@@ -46,8 +52,8 @@ def _classifier() -> DigitBoxClassifier:
         raise typer.Exit(2) from error
 
 
-def _read_one(reader: PageReader, path: Path) -> PageReading:
-    data = read_photo_file(path)
+def _read_one(reader: PageReader, path: str) -> PageReading:
+    data = read_named_input(path, sys.stdin.buffer)
     if isinstance(data, str):
         return PageReading("unreadable", data, None)
     try:
@@ -59,12 +65,15 @@ def _read_one(reader: PageReader, path: Path) -> PageReading:
 def _table(path: str, reading: PageReading) -> Table:
     title = f"{escape(path)}: page {reading.page or '?'}, {reading.status}"
     table = Table(title=title, caption=escape(reading.reason), show_lines=False)
-    for column in ("field", "value", "status", "confidence", "alternatives", "reason"):
+    # the field id is never cut short (page 1's run to 27 characters): the others wrap
+    widest = max((len(field.field_id) for field in reading.fields), default=5)
+    table.add_column("field", no_wrap=True, min_width=widest)
+    for column in ("value", "status", "confidence", "alternatives", "reason"):
         table.add_column(column)
     for field in reading.fields:
         alternatives = ", ".join(f"{v} ({p:.2f})" for v, p in field.alternatives[:3])
         table.add_row(
-            field.field_id,
+            escape(field.field_id),
             "" if field.value is None else str(field.value),
             field.status,
             f"{field.confidence:.3f}",
@@ -79,7 +88,10 @@ def read(
         list[str],
         # taken as given (and printed so, `./a.jpg` as `./a.jpg`); a file it cannot read gets
         # its line ("unreadable", the reason), and the others theirs
-        typer.Argument(help="Photos of C.Hasil PPWP pages (JPEG, PNG, WebP...)."),
+        typer.Argument(
+            help="Photos of C.Hasil PPWP pages (JPEG, PNG, WebP...); - reads one photo from "
+            "standard input (a file named - is ./-)."
+        ),
     ],
     json_: Annotated[
         bool, typer.Option("--json", help="One JSON object per photo and line (the contract).")
@@ -94,15 +106,31 @@ def read(
         ),
     ] = False,
 ) -> None:
-    """Read photos of C.Hasil PPWP pages: every number, its confidence, or why not."""
+    """Read photos of C.Hasil PPWP pages: every number, its confidence, or why not.
+
+    Each photo's result is printed as soon as it is read (with --same-tps, once all are
+    read). Exit status: 0 when every photo got its result, whatever its status (an
+    unreadable photo, or one that is not a form, is a valid reading: look at its status);
+    2 for a usage error or when the digit classifier is missing.
+    """
+    try:
+        stdin_named_once(photos)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="PHOTOS") from error
     reader = PageReader(_classifier())
-    readings = [_read_one(reader, Path(path)) for path in photos]
     if same_tps:
-        readings = list(decide_tps(readings))
-    for path, reading in zip(photos, readings, strict=True):
-        if json_:
-            record: dict[str, Any] = {"path": path, **reading.to_json()}
-            # ASCII: a file name that is not UTF-8 is escaped, the line stays valid UTF-8
-            typer.echo(json.dumps(record, ensure_ascii=True))
-        else:
-            Console().print(_table(path, reading))
+        readings = decide_tps([_read_one(reader, path) for path in photos])
+        for path, reading in zip(photos, readings, strict=True):
+            _print(path, reading, json_)
+        return
+    for path in photos:
+        _print(path, _read_one(reader, path), json_)
+
+
+def _print(path: str, reading: PageReading, as_json: bool) -> None:
+    if as_json:
+        record: dict[str, Any] = {"path": path, **reading.to_json()}
+        # ASCII: a file name that is not UTF-8 is escaped, the line stays valid UTF-8
+        typer.echo(json.dumps(record, ensure_ascii=True))
+    else:
+        Console().print(_table(path, reading))
