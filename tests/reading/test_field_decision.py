@@ -159,3 +159,12 @@ def test_a_crossed_leading_box_over_a_blackened_zero_is_no_conflict() -> None:
     marks = _grid([(0, 0.9), (0, 0.9), (5, 0.95)])
     reading = decide_field("paslon_3", BOX, boxes("XX5", p=0.998), marks)
     assert (reading.status, reading.value) == ("read", 5)
+
+
+def test_an_empty_field_offers_no_value() -> None:
+    """Nothing written: abstain with no confidence and no alternatives (a "1 at 73 %" was
+    offered for boxes that hold no number)."""
+    reading = decide_field("paslon_3", BOX, boxes("___"), bubbles("---"))
+    assert (reading.status, reading.value) == ("abstain", None)
+    assert (reading.confidence, reading.alternatives) == (0.0, ())
+    assert reading.reason.startswith("digit boxes are empty")

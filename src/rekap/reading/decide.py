@@ -195,8 +195,20 @@ def decide(
         )
 
     if evidence.empty:
+        # nothing written: no value is more likely than another, so none is offered
         extra = f"; bubbles show {marks}" if marks and marks != "---" else ""
-        return result("abstain", f"digit boxes are empty{extra}")
+        return FieldReading(
+            evidence.field_id,
+            None,
+            "abstain",
+            0.0,
+            (),
+            f"digit boxes are empty{extra}",
+            evidence.box,
+            labels,
+            marks,
+            evidence,
+        )
     box_value, box_p = _best(_posterior(evidence.boxes))
     if evidence.bubbles is not None:
         bubble_value, bubble_p = _best(_posterior(evidence.bubbles))
