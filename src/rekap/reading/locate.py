@@ -29,6 +29,7 @@ from rekap.reading.fiducials import (
     find_fiducial_candidates,
     threshold_block,
 )
+from rekap.reading.frame_check import FrameCheck, check_frames
 from rekap.reading.geometry import FloatArray, local_scale, project
 from rekap.reading.hypotheses import anchors_of, page_hypotheses, square_side_mm
 from rekap.reading.problem import Problem
@@ -84,20 +85,52 @@ def _by_tag(templates: Sequence[PageTemplate]) -> dict[int, PageTemplate]:
     return {t.apriltag.id: t for t in templates}
 
 
+@dataclass(frozen=True, eq=False)
+class _Fit:
+    """A page hypothesis fitted to its fiducials and tag, and checked against its frames."""
+
+    template: PageTemplate
+    chosen: Chosen
+    tag: TagDetection
+    homography: FloatArray
+    residual: float
+    frames: FrameCheck
+
+    @property
+    def sound(self) -> bool:
+        return self.residual <= MAX_RESIDUAL_MM and self.frames.passed
+
+
+def _fit_page(
+    gray: NDArray[np.uint8], template: PageTemplate, chosen: Chosen, tag: TagDetection
+) -> _Fit:
+    homography, residual, chosen = _refit_dropping_outliers(template, chosen, tag)
+    frames = check_frames(gray, homography, template)
+    return _Fit(template, chosen, tag, homography, residual, frames)
+
+
 def _confirmed(
     gray: NDArray[np.uint8],
     candidates: Sequence[FiducialCandidate],
     templates: Sequence[PageTemplate],
-) -> tuple[PageTemplate, Chosen, TagDetection] | int | None:
-    """The first four-fiducial hypothesis whose tag is one of the templates'; else the id
-    of another form's tag seen on the way, or None."""
+) -> _Fit | int | None:
+    """The first four-fiducial hypothesis whose tag is one of the templates' and whose fit
+    finds the page's printed frames where it puts them (else the first whose tag is, to
+    report); else the id of another form's tag seen on the way, or None. The tag lies next
+    to one fiducial, so a wrong mark taken for a far one still reads it: only the frames
+    tell such a hypothesis from the right one."""
     unknown: int | None = None
+    unsound: _Fit | None = None
     for hypothesis in page_hypotheses(candidates, templates[0])[:MAX_TAG_ATTEMPTS]:
         check = check_tag(gray, hypothesis.homography, templates)
         if check.tag is not None:
-            return _by_tag(templates)[check.tag.id], list(hypothesis.chosen), check.tag
+            template = _by_tag(templates)[check.tag.id]
+            fit = _fit_page(gray, template, list(hypothesis.chosen), check.tag)
+            if fit.sound:
+                return fit
+            unsound = unsound or fit
         unknown = check.unknown_id if check.unknown_id is not None else unknown
-    return unknown
+    return unsound or unknown
 
 
 def _tags_near_candidates(
@@ -375,16 +408,37 @@ def _searches(gray: NDArray[np.uint8], enlarge: bool) -> Iterator[list[FiducialC
 
 def _first_confirmed(
     gray: NDArray[np.uint8], templates: Sequence[PageTemplate], enlarge: bool
-) -> tuple[tuple[PageTemplate, Chosen, TagDetection] | int | None, list[FiducialCandidate]]:
-    """The first page confirmed by four fiducials and its tag, and the candidates of the
-    last search (for the fallbacks when none is confirmed)."""
-    confirmed: tuple[PageTemplate, Chosen, TagDetection] | int | None = None
-    candidates: list[FiducialCandidate] = []
-    for candidates in _searches(gray, enlarge):
-        confirmed = _confirmed(gray, candidates, templates)
-        if isinstance(confirmed, tuple):
-            break
-    return confirmed, candidates
+) -> tuple[_Fit | int | None, list[FiducialCandidate]]:
+    """The first page confirmed by four fiducials, its tag and its frames (else the first
+    confirmed by its fiducials and tag alone), and the candidates of the search that found
+    it (of the last search when none did: for the fallbacks)."""
+    found: _Fit | int | None = None
+    kept: list[FiducialCandidate] = []
+    for kept in _searches(gray, enlarge):
+        confirmed = _confirmed(gray, kept, templates)
+        if isinstance(confirmed, _Fit) and confirmed.sound:
+            return confirmed, kept
+        found = found if isinstance(found, _Fit) else confirmed
+    return found, kept
+
+
+def _unsound(fit: _Fit) -> Problem:
+    page = fit.template.page
+    if fit.residual > MAX_RESIDUAL_MM:
+        return Problem(
+            "page_incomplete",
+            f"page {page}: fiducials and tag disagree by {fit.residual:.1f} mm "
+            "(folded, curled or a different layout)",
+            page=page,
+        )
+    return Problem(
+        "page_incomplete",
+        f"page {page} found (AprilTag {fit.tag.id}) but its printed boxes are not where its "
+        f"corner fiducials put them ({fit.frames.in_place} of {fit.frames.fields} fields "
+        "found in place): a mark was taken for a fiducial, or the page is folded; "
+        "photograph the whole page again, flat, with all four corners in the frame",
+        page=page,
+    )
 
 
 def locate_page(
@@ -396,23 +450,19 @@ def locate_page(
     gray = image.gray
     # a photo decoded reduced is decoded larger by the caller before it is enlarged here
     confirmed, candidates = _first_confirmed(gray, templates, image.reduction == 1)
-    if not isinstance(confirmed, tuple) and not thorough:
-        return None
-    if isinstance(confirmed, tuple):
-        template, chosen, tag = confirmed
-    else:
-        fallback = _locate_by_tag(gray, candidates, templates, confirmed)
+    fit = confirmed if isinstance(confirmed, _Fit) else None
+    if (fit is None or not fit.sound) and not thorough:
+        return None if fit is None else _unsound(fit)
+    if fit is None or not fit.sound:
+        unknown = None if isinstance(confirmed, _Fit) else confirmed
+        fallback = _locate_by_tag(gray, candidates, templates, unknown)
         if fallback is None or isinstance(fallback, Problem):
-            return fallback
-        template, chosen, tag = fallback
-    homography, residual, chosen = _refit_dropping_outliers(template, chosen, tag)
-    if residual > MAX_RESIDUAL_MM:
-        return Problem(
-            "page_incomplete",
-            f"page {template.page}: fiducials and tag disagree by {residual:.1f} mm "
-            "(folded, curled or a different layout)",
-            page=template.page,
-        )
+            return _unsound(fit) if fit is not None else fallback
+        by_tag = _fit_page(gray, *fallback)
+        fit = by_tag if by_tag.sound or fit is None else fit
+        if not fit.sound:
+            return _unsound(fit)
+    template, homography, chosen = fit.template, fit.homography, fit.chosen
     size = (gray.shape[1], gray.shape[0])
     return PageLocation(
         template=template,
@@ -421,7 +471,7 @@ def locate_page(
         fiducials_used=tuple(
             f.name for f, c in zip(template.fiducials, chosen, strict=True) if c is not None
         ),
-        residual_mm=residual,
+        residual_mm=fit.residual,
         px_per_mm=local_scale(homography, np.array(template.page_size) / 2),
         rotation_degrees=_rotation_degrees(homography, template),
         notes=_notes(template, homography, chosen, size),
