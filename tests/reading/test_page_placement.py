@@ -1,4 +1,4 @@
-"""A located page is where its homography says.
+"""A located page is where its homography says, and one photo shows one page.
 
 The kawalc1 page-3 photo turned 15 degrees (or -20) once gave a hypothesis whose top-left
 fiducial was a bold mark on the "DATA SUARA" heading: its tag still read, its fit agreed
@@ -13,10 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from tests.reading.test_kawalc1_photos import ScriptedClassifier
 
 from rekap.reading.decode import DecodedImage, decode_image
 from rekap.reading.frame_check import check_frames
 from rekap.reading.locate import PageLocation, locate_page
+from rekap.reading.pipeline import PageReader
 from rekap.reading.template import load_form_templates
 
 pytestmark = pytest.mark.shared
@@ -65,3 +67,22 @@ def test_frames_away_from_the_homography_fail_the_check(shared_dir: Path) -> Non
     moved = located.homography @ np.array([[1.0, 0.0, 0.0], [0.0, 1.0, -15.0], [0.0, 0.0, 1.0]])
     check = check_frames(decoded.gray, moved, located.template)
     assert not check.passed and check.in_place == 0
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("pilpres-2024-hal3.jpg", "pilpres-2024-hal2.jpg"),
+        ("pilpres-2024-hal2.jpg", "pilpres-2024-hal2-cam2.jpg"),
+        ("pilpres-2024-hal2.jpg", "pilpres-2024-hal1.jpg"),
+    ],
+)
+def test_two_pages_in_one_photo_are_refused(shared_dir: Path, names: tuple[str, str]) -> None:
+    left, right = (_photo(shared_dir, name) for name in names)
+    right = right.resize((round(right.width * left.height / right.height), left.height))
+    both = Image.new("RGB", (left.width + right.width, left.height), (90, 90, 90))
+    both.paste(left, (0, 0))
+    both.paste(right, (left.width, 0))
+    reading = PageReader(ScriptedClassifier("")).read(_jpeg(both))
+    assert reading.status == "unreadable" and reading.fields == ()
+    assert reading.reason == "two pages in one photo: photograph each page on its own"

@@ -9,6 +9,9 @@
    fiducials to it.
 4. Fit the homography (template mm -> photo pixels) to all fiducials and tag corners
    found, and drop a fiducial that disagrees with the others.
+5. Check the fit against marks it never saw: the digit boxes' printed frames must lie where
+   it puts them (`rekap.reading.frame_check`); a hypothesis that fails is passed over.
+6. Refuse the photo when a second page of the form lies clear of the located one.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from rekap.reading.fiducials import (
 )
 from rekap.reading.frame_check import FrameCheck, check_frames
 from rekap.reading.geometry import FloatArray, local_scale, project
-from rekap.reading.hypotheses import anchors_of, page_hypotheses, square_side_mm
+from rekap.reading.hypotheses import anchors_of, page_hypotheses, points_of, square_side_mm
 from rekap.reading.problem import Problem
 from rekap.reading.tag_check import check_tag
 from rekap.reading.template import PageTemplate
@@ -55,6 +58,11 @@ ENLARGE_FACTOR = 2
 """A photo decoded at full size whose long side is under ENLARGE_BELOW pixels (a copy sent
 through a messaging app) is, when four fiducials and the tag are not found otherwise,
 searched again ENLARGE_FACTOR times larger: its fiducial squares may be only 4-6 pixels."""
+OUTSIDE_MM = 30.0
+"""Fiducial candidates further than this outside the located page may be another page's."""
+SECOND_TAG_WINDOWS = 3
+"""A second page's tag is looked for next to at most this many candidates clear of the
+located page (a few milliseconds each)."""
 TAG_WINDOW_SIDES = 16.0
 """The tag is printed within this many fiducial square sides of the top-right fiducial."""
 
@@ -422,6 +430,56 @@ def _first_confirmed(
     return found, kept
 
 
+def _outside(candidates: Sequence[FiducialCandidate], fit: _Fit) -> list[FiducialCandidate]:
+    """Candidates lying clear of the located page (further out than OUTSIDE_MM)."""
+    if not candidates:
+        return []
+    back = project(np.linalg.inv(fit.homography), points_of(candidates))
+    width, height = fit.template.page_size
+    clear = (
+        (back[:, 0] < -OUTSIDE_MM)
+        | (back[:, 0] > width + OUTSIDE_MM)
+        | (back[:, 1] < -OUTSIDE_MM)
+        | (back[:, 1] > height + OUTSIDE_MM)
+        | ~np.isfinite(back).all(axis=1)
+    )
+    return [c for c, outside in zip(candidates, clear, strict=True) if outside]
+
+
+def _fiducial_sized(candidates: Sequence[FiducialCandidate], fit: _Fit) -> list[FiducialCandidate]:
+    """Candidates about as large as the located page's fiducials."""
+    side = square_side_mm(fit.template) * local_scale(
+        fit.homography, np.array(fit.template.page_size) / 2
+    )
+    return [c for c in candidates if 0.5 < c.side / side < 2.0]
+
+
+def _second_page(
+    gray: NDArray[np.uint8],
+    candidates: Sequence[FiducialCandidate],
+    fit: _Fit,
+    templates: Sequence[PageTemplate],
+) -> bool:
+    """Whether another page of the form lies beside the located one: four of the
+    candidates clear of the located page form a page whose tag is one of the templates',
+    or one of the templates' tags lies clear of it next to such a candidate (a page one of
+    whose fiducials was not found). Costs nothing when no candidate lies clear of the page."""
+    others = _fiducial_sized(_outside(candidates, fit), fit)
+    for hypothesis in page_hypotheses(others, templates[0])[:MAX_TAG_ATTEMPTS]:
+        if check_tag(gray, hypothesis.homography, templates).tag is not None:
+            return True
+    known = _by_tag(templates)
+    back = np.linalg.inv(fit.homography)
+    width, height = fit.template.page_size
+    for candidate in others[:SECOND_TAG_WINDOWS]:
+        radius = TAG_WINDOW_SIDES * candidate.side
+        for tag in detect_tags_near(gray, (candidate.x, candidate.y), radius):
+            x, y = project(back, np.array(tag.corners).mean(axis=0))[0]
+            if tag.id in known and not (0 <= x <= width and 0 <= y <= height):
+                return True
+    return False
+
+
 def _unsound(fit: _Fit) -> Problem:
     page = fit.template.page
     if fit.residual > MAX_RESIDUAL_MM:
@@ -462,6 +520,8 @@ def locate_page(
         fit = by_tag if by_tag.sound or fit is None else fit
         if not fit.sound:
             return _unsound(fit)
+    elif _second_page(gray, candidates, fit, templates):
+        return Problem("unreadable", "two pages in one photo: photograph each page on its own")
     template, homography, chosen = fit.template, fit.homography, fit.chosen
     size = (gray.shape[1], gray.shape[0])
     return PageLocation(
