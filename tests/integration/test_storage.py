@@ -28,6 +28,7 @@ def make_store(url: str) -> SqlStore:
 
 def imported(kode: str, paslon_1: int, published: str) -> ImportedTps:
     values = {"paslon_1": paslon_1, "paslon_2": 20, "paslon_3": 5, "suara_sah": 35}
+    values |= {"suara_tidak_sah": 1, "suara_total": 36}
     result = TpsResult(
         KodeWilayah(kode),
         "ppwp",
@@ -141,6 +142,7 @@ def test_numbers_read_over_an_import_leave_none_of_its_findings(database_url: st
     store.replace_findings("ppwp", ["3101011001001"], found)
     assert store.findings_per_rule("ppwp") == {"F-SUM-SAH": 1}
     read = {"paslon_1": 10, "paslon_2": 20, "paslon_3": 5, "suara_sah": 35}
+    read |= {"suara_tidak_sah": 1, "suara_total": 36}
     with store.engine.begin() as connection:
         publish_values(connection, "3101011001001", "ppwp", "tps", read, "photo", "ab", ("ab",))
     assert store.findings_per_rule("ppwp") == {}

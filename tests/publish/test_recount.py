@@ -575,3 +575,31 @@ def test_a_desa_file_of_tps_records_lists_each_counted_tps_once(
     details = [p.detail for p in recount(snapshot, workers=1, deep=True).problems]
     assert f"TPS {counted[0]['kode']} counts but has no record" in details
     assert any(d.endswith("is listed twice") for d in details), details
+
+
+def test_a_counted_tps_with_a_vote_not_given_is_named(publish_small: Publisher) -> None:
+    """A counted result missing its suara sah broke no identity (each needs every number it
+    reads) but would add its paslon to a region's totals and not its suara sah."""
+    records = make_records(4)
+    good = next(r for r in records if r.state.counted)
+    values = {k: v for k, v in good.state.values.items() if k != "suara_sah"}
+    unchecked = replace(good, state=replace(good.state, values=values))
+    records[records.index(good)] = unchecked  # counted: nobody ran the rules on it
+    folder = Path(publish_small(records).location)
+    problems = recount(folder, workers=1).problems
+    assert (Kind.IDENTITY, f"TPS {good.kode_tps}: every vote given") in [
+        (p.kind, p.detail) for p in problems
+    ]
+
+
+def test_a_sha256sums_cut_short_is_named_once_not_as_every_file_it_leaves_out(
+    snapshot: Path,
+) -> None:
+    index = snapshot / "SHA256SUMS"
+    index.write_bytes(index.read_bytes()[:5000])
+    report = recount(snapshot, workers=1)
+    assert not report.ok
+    assert (Kind.TRUNCATED, "SHA256SUMS") in [(p.kind, p.path) for p in report.problems]
+    assert not [p for p in report.problems if p.kind is Kind.UNLISTED]
+    assert len(report.problems) <= 5, report.problems
+    assert any("SHA256SUMS failed its check" in note for note in report.notes)

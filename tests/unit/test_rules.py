@@ -92,7 +92,23 @@ def test_each_rule_fires_on_its_own_example(values: dict[str, int], rule: str) -
 
 
 def test_missing_fields_do_not_trigger_arithmetic() -> None:
-    assert rules_of(_result(paslon_1=10, suara_sah=36)) == set()
+    """The identities judge only numbers recorded; the missing votes are their own finding."""
+    assert rules_of(_result(paslon_1=10, suara_sah=36)) == {"F-SUARA-LENGKAP"}
+
+
+def test_a_result_counts_only_with_every_vote_recorded() -> None:
+    complete = {"paslon_1": 10, "paslon_2": 20, "paslon_3": 6, "suara_sah": 36}
+    complete |= {"suara_tidak_sah": 2, "suara_total": 38}
+    assert rules_of(_result(**complete)) == set()
+    for left_out in complete:
+        partial = {k: v for k, v in complete.items() if k != left_out}
+        findings = check_tps(_result(**partial), FORM, ELECTION)
+        lengkap = [f for f in findings if f.rule == "F-SUARA-LENGKAP"]
+        assert len(lengkap) == 1 and lengkap[0].blocking
+        assert lengkap[0].fields == (left_out,)
+    administrasi_only = {"dpt_j": 200, "pengguna_total_j": 150}
+    assert "F-SUARA-LENGKAP" in rules_of(_result(**administrasi_only))
+    assert rules_of(_result()) == set()  # no number at all: photos waiting, not a result
 
 
 def test_pos_and_ksk_units_are_exempt_from_the_size_limit() -> None:

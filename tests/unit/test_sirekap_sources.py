@@ -90,7 +90,7 @@ def test_the_newest_version_of_a_tps_wins(tmp_path: Path) -> None:
     new = {
         "chart": {"100025": 3, "100026": 3, "100027": 3},
         "ts": "2024-02-16 10:00:00",
-        "administrasi": {"suara_sah": 9},
+        "administrasi": {"suara_sah": 9, "suara_tidak_sah": 1, "suara_total": 10},
     }
     folder = tmp_path / "tree"
     (folder / "a").mkdir(parents=True)

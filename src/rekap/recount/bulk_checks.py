@@ -134,13 +134,18 @@ def check_rows(folder: Path, contest: str, fields: Sequence[str], report: Recoun
     source = f"read_parquet('{quote_path(folder / bulk_tps(contest, 'parquet'))}')"
     votes = [f for f in fields if f not in ("suara_sah", "suara_tidak_sah", "suara_total")]
     vote_sum = " + ".join(f'"{v}"' for v in votes) or "0"
+    missing = " OR ".join(f'"{f}" IS NULL' for f in fields) or "false"
     checks = {
         "codes": "kode_desa <> kode_tps[1:10] OR kode_kecamatan <> kode_tps[1:6] "
         "OR kode_kabupaten_kota <> kode_tps[1:4] OR kode_provinsi <> kode_tps[1:2]",
         "counted flag": "counted <> (has_result AND NOT blocking)",
+        # the identities hold only where every vote is given: a counted TPS with a vote not
+        # given would add to some totals and not to others
+        "every vote given": f"counted AND ({missing})",
         "sum of paslon = suara_sah": f"counted AND ({vote_sum}) <> suara_sah",
         "sah + tidak sah = total": "counted AND suara_sah + suara_tidak_sah <> suara_total",
     }
+    identities = {"every vote given", "sum of paslon = suara_sah", "sah + tidak sah = total"}
     flags = ", ".join(f"COALESCE({c}, false) AS f{i}" for i, c in enumerate(checks.values()))
     broken_any = " OR ".join(f"f{i}" for i in range(len(checks)))
     connection = connect()
@@ -157,7 +162,7 @@ def check_rows(folder: Path, contest: str, fields: Sequence[str], report: Recoun
         ).fetchall()
         for at, name in enumerate(checks):
             broken = [row[0] for row in rows if row[at + 1]]
-            kind = Kind.IDENTITY if "=" in name else Kind.BULK
+            kind = Kind.IDENTITY if name in identities else Kind.BULK
             for kode in broken[:50]:
                 report.add(kind, bulk_tps(contest, "parquet"), f"TPS {kode}: {name}")
             if len(broken) > 50:

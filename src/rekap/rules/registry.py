@@ -8,12 +8,13 @@ from rekap.domain.election import Election
 from rekap.domain.form import FormSpec
 from rekap.domain.result import TpsResult
 from rekap.rules.batch import BATCH_RULES
+from rekap.rules.completeness import COMPLETENESS_RULES
 from rekap.rules.finding import Finding
 from rekap.rules.identities import IDENTITY_RULES
 from rekap.rules.plausibility import PLAUSIBILITY_RULES
 from rekap.rules.rule import Rule, RuleContext
 
-TPS_RULES = (*IDENTITY_RULES, *PLAUSIBILITY_RULES)
+TPS_RULES = (*IDENTITY_RULES, *COMPLETENESS_RULES, *PLAUSIBILITY_RULES)
 ALL_RULES: tuple[Rule, ...] = tuple(r.rule for r in (*TPS_RULES, *BATCH_RULES))
 
 
