@@ -26,9 +26,17 @@ def read_photo_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes | str:
         return "not a plain file (a pipe or a device)"
     try:
         with path.open("rb") as file:
-            data = file.read(limit + 1)
+            return _bounded(file, limit, "the file")
     except OSError as error:
         return f"cannot read the file: {error.strerror or error}"
+
+
+def _bounded(source: BinaryIO, limit: int, what: str) -> bytes | str:
+    """At most ``limit`` bytes of ``source``, or why not (more than that, or a failed read)."""
+    try:
+        data = source.read(limit + 1)
+    except OSError as error:
+        return f"cannot read {what}: {error.strerror or error}"
     if len(data) > limit:
         return f"file too large (over {limit // (1024 * 1024)} MB)"
     return data
@@ -45,13 +53,7 @@ def read_named_input(name: str, stdin: BinaryIO, limit: int = MAX_FILE_BYTES) ->
         return read_photo_file(Path(name), limit)
     if stdin.isatty():
         return "standard input is a terminal: pipe or redirect one file into it (- < photo.jpg)"
-    try:
-        data = stdin.read(limit + 1)
-    except OSError as error:
-        return f"cannot read standard input: {error.strerror or error}"
-    if len(data) > limit:
-        return f"file too large (over {limit // (1024 * 1024)} MB)"
-    return data
+    return _bounded(stdin, limit, "standard input")
 
 
 def stdin_named_once(names: list[str]) -> None:
