@@ -82,3 +82,6 @@ def test_a_sirekap_era_client_walks_from_the_nation_to_every_tps(publish_small: 
     assert nation["progres"] == {"total": len(TPS_CODES), "progres": len(counted)}
     paslon = client.get("pemilu/ppwp.json")
     assert [paslon[i]["nomor_urut"] for i in IDS] == [1, 2, 3]
+    # spelled as Sirekap's own file spelled them: a 2024 script may match paslon by name
+    assert paslon["100026"]["nama"] == "H. PRABOWO SUBIANTO - GIBRAN RAKABUMING RAKA"
+    assert paslon["100025"]["nama"].startswith("H. ANIES RASYID BASWEDAN, Ph.D. - Dr. (H.C.)")

@@ -31,6 +31,9 @@ class BallotEntry:
     nama: str
     sirekap_id: str | None = None
     candidates: tuple[BallotEntry, ...] = ()
+    sirekap_nama: str | None = None
+    """The name as Sirekap's own ``pemilu/ppwp.json`` spelled it, where it differs (names in
+    capitals, titles as written), so tools that match paslon by name find them."""
 
 
 @dataclass(frozen=True, slots=True)

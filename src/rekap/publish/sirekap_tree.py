@@ -59,7 +59,7 @@ def paslon(view: SnapshotView) -> dict[str, object]:
     return {
         str(e.sirekap_id): {
             "ts": view.ts_sirekap,
-            "nama": e.nama,
+            "nama": e.sirekap_nama or e.nama,
             "warna": WARNA.get(e.nomor_urut, "#888888"),
             "nomor_urut": e.nomor_urut,
         }

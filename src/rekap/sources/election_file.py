@@ -14,6 +14,7 @@ def _entry(raw: dict[str, Any]) -> BallotEntry:
         nomor_urut=int(raw["nomor_urut"]),
         nama=str(raw["nama"]),
         sirekap_id=raw.get("sirekap_id"),
+        sirekap_nama=raw.get("sirekap_nama"),
         candidates=tuple(_entry(c) for c in raw.get("candidates", ())),
     )
 
