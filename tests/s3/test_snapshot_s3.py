@@ -148,7 +148,9 @@ def test_the_next_snapshot_diffs_against_the_one_in_the_bucket(published: Public
     assert summary["previous"] == {
         "snapshot_id": first.snapshot_id,
         "manifest_sha256": first.manifest_sha256,
+        "scope": summary["scope"],
     }
+    assert summary["scope_changed"] is False
     assert summary["tps"]["changed"] > 0
     previous = store.previous("ppwp")
     assert previous is not None

@@ -17,6 +17,7 @@ RULE_TITLES_ID = {
     "F-PENGGUNA-SUM": "Pengguna DPT, DPTb dan DPK berjumlah sama dengan total pengguna (L, P, J)",
     "F-GENDER-SUM": "Laki-laki ditambah perempuan sama dengan jumlah di setiap kelompok pemilih",
     "F-SUARA-PENGGUNA": "Jumlah suara tidak melebihi pemilih yang datang",
+    "F-SUARA-LENGKAP": "Setiap angka suara tercatat: tiap paslon, suara sah, tidak sah, jumlah",
     "F-SURAT-SUARA-SUM": "Surat suara diterima = digunakan + tidak digunakan + rusak",
     "F-SURAT-SUARA-DIGUNAKAN": "Surat suara digunakan sama dengan jumlah suara",
     "W-SUARA-DPT": "Jumlah suara tidak melebihi DPT + cadangan 2% + DPTb + DPK",
