@@ -165,7 +165,9 @@ def test_the_recount_says_each_phase_as_it_starts(snapshot: Path) -> None:
     phases: list[str] = []
     assert recount(snapshot, workers=1, on_phase=phases.append).ok
     assert [p.split()[0] for p in phases] == ["checking", "hashing", "comparing"]
-    assert phases[1].startswith("hashing the ") and " listed files (1 worker)" in phases[1]
+    assert (
+        phases[1].startswith("hashing the ") and " files SHA256SUMS lists (1 worker)" in phases[1]
+    )
 
 
 def test_recount_in_worker_processes_agrees(snapshot: Path) -> None:

@@ -36,7 +36,13 @@ def test_a_fresh_snapshot_agrees_with_the_full_recounts_totals(snapshot: Path) -
     assert bulk.checked["regions compared (table)"] == full.checked["regions compared (table)"]
     assert bulk.checked["documents compared"] == 0
     listed = len((snapshot / "SHA256SUMS").read_text().splitlines())
-    assert BULK_ONLY_NOTE.format(files=f"{listed:,}") in bulk.notes
+    named = len(_manifest_files(snapshot))
+    expected = BULK_ONLY_NOTE.format(
+        files=f"{listed:,}", named=f"{named:,}", trees=f"{listed - named:,}"
+    )
+    assert expected in bulk.notes
+    # the full recount hashed every listed file and SHA256SUMS itself
+    assert full.checked["files hashed"] == listed + 1
 
 
 def test_a_changed_bulk_file_fails_it(snapshot: Path) -> None:
@@ -60,13 +66,13 @@ def test_it_leaves_the_trees_out_and_says_so(snapshot: Path) -> None:
     assert not recount(snapshot, workers=1).ok
     bulk = recount(snapshot, workers=1, bulk_only=True)
     assert bulk.ok  # what --bulk-only does not check, its note says
-    assert any(note.startswith("--bulk-only: the JSON trees") for note in bulk.notes)
+    assert any(note.startswith("--bulk-only: of the ") for note in bulk.notes)
 
 
 def test_the_command_prints_the_note_and_refuses_deep_with_it(snapshot: Path) -> None:
     agreed = runner.invoke(app, ["recount", str(snapshot), "--bulk-only"], env=WIDE)
     assert agreed.exit_code == 0, agreed.output
-    assert "--bulk-only: the JSON trees" in agreed.output
+    assert "--bulk-only: of the " in agreed.output
     assert "Recount agrees with the snapshot" in agreed.output
     both = runner.invoke(app, ["recount", str(snapshot), "--bulk-only", "--deep"], env=WIDE)
     assert both.exit_code == 2

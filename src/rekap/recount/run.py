@@ -105,7 +105,7 @@ def _recount(
     # the workers read them but do not hash them again
     skip = frozenset(manifest.get("files", {}))
     on_phase(
-        f"hashing the {len(entries):,} listed files ({workers} worker"
+        f"hashing the {len(entries):,} files SHA256SUMS lists ({workers} worker"
         f"{'s' if workers > 1 else ''}), the documents among them as they are compared next, "
         "while the bulk data is checked and recounted"
     )
@@ -174,9 +174,10 @@ def _recount(
 
 
 BULK_ONLY_NOTE = (
-    "--bulk-only: the JSON trees ({files} files SHA256SUMS lists) and SHA256SUMS itself "
-    "were not checked, nor unlisted files looked for; the totals above are recounted from the "
-    "bulk data the manifest signs."
+    "--bulk-only: of the {files} files SHA256SUMS lists, the {named} the manifest names were "
+    "checked (the bulk data, the change log, the key); the other {trees} (the JSON trees) and "
+    "SHA256SUMS itself were not, nor unlisted files looked for; the totals above are "
+    "recounted from the bulk data the manifest signs."
 )
 
 
@@ -195,7 +196,9 @@ def _recount_bulk(path: Path, public_key: Path | None, on_phase: Phase) -> Recou
     on_phase("checking the change log")
     check_log(folder, manifest, form_fields(election), passed, report)
     files = manifest.get("index", {}).get("files")
-    report.notes.append(BULK_ONLY_NOTE.format(files=f"{files:,}" if type(files) is int else "the"))
+    named = len(manifest.get("files", {}))
+    listed, trees = (f"{files:,}", f"{files - named:,}") if type(files) is int else ("the", "")
+    report.notes.append(BULK_ONLY_NOTE.format(files=listed, named=f"{named:,}", trees=trees))
     report.problems.sort(key=lambda p: (p.path, p.kind.value, p.detail))
     _nasional(report, aggregates)
     return report
