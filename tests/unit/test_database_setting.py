@@ -50,9 +50,24 @@ def test_a_path_works_from_the_option_and_the_environment(
     assert (tmp_path / "a.db").is_file()
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(DATABASE_ENV, "b.db")  # relative to the working directory
-    from_env = runner.invoke(app, ["log", "verify"])
+    from_env = runner.invoke(app, ["import", "sirekap", zipped])
     assert from_env.exit_code == 0, from_env.output
     assert (tmp_path / "b.db").is_file()
+    assert runner.invoke(app, ["log", "verify"]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "command", [["log", "verify"], ["log", "show", "3101011001001"], ["tally"]]
+)
+def test_a_command_that_only_reads_never_makes_a_database(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """A mistyped --db made an empty database, whose log `rekap log verify` found intact."""
+    typo = tmp_path / "typo.db"
+    done = runner.invoke(app, [*command, "--db", str(typo)], env={"COLUMNS": "200"})
+    assert done.exit_code == 2, done.output
+    assert "No database at" in done.output and "Intact" not in done.output
+    assert not typo.exists()
 
 
 def test_a_bad_url_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from rekap.adapters.keys import DEFAULT_KEY_PATH, load_or_create
 from rekap.adapters.storage.event_store import EventLog
-from rekap.cli.db import DatabaseOption, open_store
+from rekap.cli.db import DatabaseOption, open_existing_store
 from rekap.events.chain import Recorded, unknown_kinds_note, verify_chain
 from rekap.events.heads import check_heads
 from rekap.events.replay import Unreplayable, compare_with_store, replay_values
@@ -31,8 +31,9 @@ def verify(
     ] = DEFAULT_KEY_PATH,
 ) -> None:
     """Check every link of the chain, every signed head and every stored number against the
-    log; name the first problem and exit 1 if there is any."""
-    store = open_store(db)
+    log; name the first problem and exit 1 if there is any. A database that is not there is
+    an error (exit 2), never an empty log found intact."""
+    store = open_existing_store(db)
     log = EventLog(store.engine)
     hashes: dict[int, str] = {}
 
@@ -88,7 +89,7 @@ def show(
     json_lines: Annotated[bool, typer.Option("--json", help="One JSON object per event.")] = False,
 ) -> None:
     """Every change to one TPS: who, when, why, before and after."""
-    records = EventLog(open_store(db).engine).history(kode_tps)
+    records = EventLog(open_existing_store(db).engine).history(kode_tps)
     if json_lines:
         for r in records:
             line = {

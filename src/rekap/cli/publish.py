@@ -29,7 +29,7 @@ from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.published_photos import PhotoRef, mark_published, publishable
 from rekap.adapters.storage.snapshot_events import hash_at, record_if_missing, record_published
 from rekap.adapters.storage.tally_store import TallyStore
-from rekap.cli.db import DatabaseOption, open_existing_store, open_store
+from rekap.cli.db import DatabaseOption, open_existing_store
 from rekap.data import election_2024, region_tree
 from rekap.domain.election import Contest
 from rekap.domain.form import FormSpec, c_hasil_ppwp
@@ -334,7 +334,7 @@ def tally(
 ) -> None:
     """Show the live tally of a region and its children (PPWP)."""
     layout, _, _ = _contest_parts("ppwp")
-    store = open_store(db)
+    store = open_existing_store(db)  # a mistyped --db is no election with nothing counted
     tallies = TallyStore(store.engine, layout)
     if do_rebuild or check:
         started = time.perf_counter()
