@@ -18,8 +18,10 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
 
 from rekap.adapters.keys import raw_public
+from rekap.adapters.storage.schema import photo
 from rekap.capture.access import Role
 from tests.security.checks import access_rules, check_error_shape, refused, routes_of
 from tests.security.world import (
@@ -104,6 +106,14 @@ def get(path: Callable[[World], str]) -> Call:
 
 def _photo_of_a(world: World) -> int:
     return world.photos[TPS_A][0]
+
+
+def _photo_hash_of_a(world: World) -> str:
+    with world.context.engine.connect() as connection:
+        found = connection.execute(
+            select(photo.c.sha256).where(photo.c.id == _photo_of_a(world))
+        ).scalar_one()
+    return str(found)
 
 
 def _values(world: World, value: int = 0) -> dict[str, int]:
@@ -314,6 +324,9 @@ MATRIX: dict[str, Entry] = {
     ),
     "GET /api/v1/photos/{photo_id}": Entry(
         get(lambda w: f"/api/v1/photos/{_photo_of_a(w)}"), public()
+    ),
+    "GET /api/v1/photos/sha256/{sha256}": Entry(
+        get(lambda w: f"/api/v1/photos/sha256/{_photo_hash_of_a(w)}"), public()
     ),
     "GET /api/v1/keys": Entry(get(lambda w: "/api/v1/keys"), public()),
     # The API's own description: no access rule, no token looked at.
@@ -618,3 +631,15 @@ def test_an_unknown_or_disabled_token_gets_401_with_the_error_shape(world: World
     assert answer.status_code == 303
     assert answer.headers["location"].startswith(LOGIN)
     assert world.client.post("/masuk", data={"token": str(officer.token)}).status_code == 401
+
+
+def test_a_photo_is_served_by_the_sha256_a_snapshot_publishes(world: World) -> None:
+    by_id = world.client.get(f"/api/v1/photos/{_photo_of_a(world)}")
+    by_hash = world.client.get(f"/api/v1/photos/sha256/{_photo_hash_of_a(world)}")
+    assert by_hash.status_code == 200 and by_hash.content == by_id.content
+    assert by_hash.headers["content-type"] == by_id.headers["content-type"]
+    unknown = world.client.get("/api/v1/photos/sha256/" + "0" * 64)
+    assert unknown.status_code == 404
+    check_error_shape(unknown)
+    for odd in ("ABC", "0" * 63, "g" * 64, "0" * 65):
+        assert world.client.get(f"/api/v1/photos/sha256/{odd}").status_code in (404, 422)

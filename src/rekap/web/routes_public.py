@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 
 from rekap.adapters.storage.schema import photo
@@ -76,6 +76,27 @@ def photo_bytes(photo_id: RowId, request: Request) -> Response:
         raise ApiError("not_found", f"no photo {photo_id}")
     data = ctx.files.get(row[0], PhotoFormat(row[1]).suffix)
     return Response(data, media_type=MEDIA[row[1]], headers={"Cache-Control": "max-age=86400"})
+
+
+SHA256_HEX = r"^[0-9a-f]{64}$"
+
+
+@router.get("/photos/sha256/{sha256}")
+def photo_by_hash(
+    sha256: Annotated[str, Path(pattern=SHA256_HEX, description="The photo's SHA-256, hex.")],
+    request: Request,
+) -> Response:
+    """The photo whose SHA-256 a snapshot publishes (a TPS file's ``images``, the bulk data's
+    ``photos``): the same bytes as received, whichever TPS sent them."""
+    ctx = _context(request)
+    with ctx.engine.connect() as connection:
+        row = connection.execute(
+            select(photo.c.format).where(photo.c.sha256 == sha256).limit(1)
+        ).first()
+    if row is None:
+        raise ApiError("not_found", f"no photo with SHA-256 {sha256}")
+    data = ctx.files.get(sha256, PhotoFormat(row[0]).suffix)
+    return Response(data, media_type=MEDIA[row[0]], headers={"Cache-Control": "max-age=86400"})
 
 
 @router.get("/keys")
