@@ -468,3 +468,22 @@ def test_a_file_the_user_may_not_read_gets_its_own_line() -> None:
             assert "label" in lines[1] or lines[1]["reason"].startswith("image too small")
     finally:
         shutil.rmtree(folder)
+
+
+def test_both_commands_read_their_files_with_standard_input_closed(tmp_path: Path) -> None:
+    """Under cron or a detached process there is no standard input: only `-` needs one."""
+    box = np.full((44, 42, 3), 220, np.uint8)
+    cv2.rectangle(box, (1, 1), (40, 42), (40, 40, 40), 2)
+    cv2.imwrite(str(tmp_path / "a.png"), box)
+    for command in (["read", "--json"], ["digits", "classify", "--json"]):
+        done = subprocess.run(  # the shell closes standard input, then runs rekap
+            ["bash", "-c", 'exec "$@" <&-', "rekap", REKAP, *command, str(tmp_path / "a.png"), "-"],
+            capture_output=True,
+            timeout=300,
+            check=False,
+        )
+        lines = [json.loads(line) for line in done.stdout.decode().splitlines()]
+        assert len(lines) == 2, done.stderr[-400:]
+        assert "label" in lines[0] or lines[0]["reason"].startswith("image too small")
+        said = lines[1].get("reason") or lines[1].get("error")
+        assert said.startswith("standard input is closed"), lines[1]

@@ -19,7 +19,6 @@ border.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -31,7 +30,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from rekap.cli.photo_file import read_named_input, stdin_named_once
+from rekap.cli.photo_file import read_named_input, standard_input, stdin_named_once
 from rekap.reading.box_frame import framed_on_box
 from rekap.reading.decode import crop_header, upright
 from rekap.reading.digits import DigitReading, OnnxDigitClassifier, as_dark_on_light
@@ -78,7 +77,7 @@ def _load(path: str) -> NDArray[np.uint8] | str:
     decoded (a path is never handed to OpenCV, which cannot take every file name), turned
     upright as its EXIF says, and a large image is made small first: a box is 32 pixels to
     the model."""
-    data = read_named_input(path, sys.stdin.buffer)
+    data = read_named_input(path, standard_input)
     if isinstance(data, str):
         return data
     orientation = crop_header(data, MAX_CROP_PIXELS)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -46,14 +48,20 @@ STDIN = "-"
 """A file name that stands for standard input: one file piped or redirected in."""
 
 
-def read_named_input(name: str, stdin: BinaryIO, limit: int = MAX_FILE_BYTES) -> bytes | str:
-    """The bytes of the file ``name`` names (``-``: of ``stdin``), or why they cannot be read.
-    A file literally named ``-`` is given as ``./-``."""
+def read_named_input(
+    name: str, stdin: Callable[[], BinaryIO | None], limit: int = MAX_FILE_BYTES
+) -> bytes | str:
+    """The bytes of the file ``name`` names (``-``: of what ``stdin()`` gives, looked at only
+    then: a process started with standard input closed reads its files all the same), or why
+    they cannot be read. A file literally named ``-`` is given as ``./-``."""
     if name != STDIN:
         return read_photo_file(Path(name), limit)
-    if stdin.isatty():
+    source = stdin()
+    if source is None:
+        return "standard input is closed: pipe or redirect one file into it (- < photo.jpg)"
+    if source.isatty():
         return "standard input is a terminal: pipe or redirect one file into it (- < photo.jpg)"
-    return _bounded(stdin, limit, "standard input")
+    return _bounded(source, limit, "standard input")
 
 
 def stdin_named_once(names: list[str]) -> None:
@@ -63,3 +71,8 @@ def stdin_named_once(names: list[str]) -> None:
             f"'-' (standard input) is given {names.count(STDIN)} times: it holds one file; "
             "name a file called '-' as ./-"
         )
+
+
+def standard_input() -> BinaryIO | None:
+    """This process's standard input as bytes, or None when it was started without one."""
+    return getattr(sys.stdin, "buffer", None)

@@ -20,7 +20,6 @@ one that is not a form is a valid reading under the contract: look at each line'
 from __future__ import annotations
 
 import json
-import sys
 from typing import Annotated, Any
 
 import typer
@@ -28,7 +27,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from rekap.cli.photo_file import read_named_input, stdin_named_once
+from rekap.cli.photo_file import read_named_input, standard_input, stdin_named_once
 from rekap.reading.classifier import DigitBoxClassifier
 from rekap.reading.pipeline import PageReader
 from rekap.reading.result import PageReading
@@ -53,7 +52,7 @@ def _classifier() -> DigitBoxClassifier:
 
 
 def _read_one(reader: PageReader, path: str) -> PageReading:
-    data = read_named_input(path, sys.stdin.buffer)
+    data = read_named_input(path, standard_input)
     if isinstance(data, str):
         return PageReading("unreadable", data, None)
     try:
