@@ -168,3 +168,17 @@ def test_an_empty_field_offers_no_value() -> None:
     assert (reading.status, reading.value) == ("abstain", None)
     assert (reading.confidence, reading.alternatives) == (0.0, ())
     assert reading.reason.startswith("digit boxes are empty")
+
+
+def test_a_grid_marked_twice_in_every_column_is_no_second_source() -> None:
+    """'???': two bubbles filled in each column say no digit; the boxes must be as sure as
+    alone (it kept the threshold of two sources, and misreads went through at p 0.96)."""
+    columns = []
+    for position, (a, b) in enumerate([(2, 1), (7, 4), (4, 9)]):
+        flat = (1.0 / 11,) * 11  # two marks each, nothing to tell them apart
+        columns.append(BubbleColumnReading(position, (0.0,) * 10, flat, (a, b)))
+    several = BubbleGridReading(tuple(columns))
+    assert several.digits() == "???"
+    with_grid = decide_field("paslon_2", BOX, boxes("274", 0.995), several)
+    alone = decide_field("paslon_2", BOX, boxes("274", 0.995), None)
+    assert (with_grid.status, alone.status) == ("abstain", "abstain")

@@ -243,7 +243,8 @@ def decide(
     hidden = f" ({HIDDEN_LABEL}: hidden on the photo)" if HIDDEN_LABEL in labels else ""
     sources = f"boxes '{shown}'{hidden}" + (f", bubbles '{marks}'" if marks is not None else "")
     # an unmarked grid is no second source: the boxes alone must be as sure as without one
-    marked = marks is not None and marks.strip("-") != ""
+    # (a column marked more than once, '?', says no digit either)
+    marked = marks is not None and any(mark.isdigit() for mark in marks)
     threshold = policy.accept if marked else policy.accept_single_source
     helped = f" and {arithmetic} (own marks p={own_p:.3f})" if identities else ""
     if confidence < threshold:
