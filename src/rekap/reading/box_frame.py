@@ -85,7 +85,7 @@ def border_of(gray: NDArray[np.uint8]) -> tuple[int, int, int, int] | None:
     return top, bottom, left, right
 
 
-def _closed(thick: NDArray[np.uint8], top: int, bottom: int, left: int, right: int) -> bool:
+def _closed(thick: NDArray[np.generic], top: int, bottom: int, left: int, right: int) -> bool:
     """Whether the four lines found make a frame: each runs along nearly all of its side
     (a digit's own loop, such as a 6's, has long strokes but no four such sides)."""
     if bottom - top < 2 or right - left < 2:
