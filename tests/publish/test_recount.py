@@ -594,6 +594,25 @@ def test_a_counted_tps_with_a_vote_not_given_is_named(publish_small: Publisher) 
     ]
 
 
+def test_a_snapshot_whose_rules_never_held_a_missing_vote_is_not_failed_for_it(
+    publish_small: Publisher, signer: SigningKey
+) -> None:
+    """Snapshots published before F-SUARA-LENGKAP list no rules, and counted such results
+    by the rules of their day: the recount checks what a snapshot's rules promise."""
+    records = make_records(4)
+    good = next(r for r in records if r.state.counted)
+    values = {k: v for k, v in good.state.values.items() if k != "suara_sah"}
+    records[records.index(good)] = replace(good, state=replace(good.state, values=values))
+    folder = Path(publish_small(records).location)
+    election = json.loads((folder / "election.json").read_text())
+    assert any(rule["id"] == "F-SUARA-LENGKAP" for rule in election["rules"])
+    del election["rules"]
+    (folder / "election.json").write_text(json.dumps(election))
+    _reseal(folder, signer, "election.json")
+    details = [p.detail for p in recount(folder, workers=1).problems]
+    assert f"TPS {good.kode_tps}: every vote given" not in details
+
+
 def test_a_sha256sums_cut_short_is_named_once_not_as_every_file_it_leaves_out(
     snapshot: Path,
 ) -> None:

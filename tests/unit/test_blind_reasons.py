@@ -44,3 +44,30 @@ def test_agreed_entries_that_break_a_rule_go_on_with_rule_and_fields_only() -> N
     assert decision.reasons
     for reason in decision.reasons:
         assert not re.search(r"\b(49|5|7)\b", reason), reason
+
+
+def test_a_vote_the_reader_abstained_on_is_said_once() -> None:
+    """The abstention is the reason; the vote it leaves unrecorded is not said again as
+    F-SUARA-LENGKAP. A vote missing otherwise still is."""
+    election = election_2024()
+    form = c_hasil_ppwp(election.contest("ppwp").dapil[0])
+    values = {f.id: 0 for f in form.fields}
+    values |= {"paslon_1": 10, "paslon_2": 20, "paslon_3": 5, "suara_sah": 35}
+    values |= {"suara_tidak_sah": 1, "suara_total": 36}
+
+    def pages(drop: str, abstained: tuple[str, ...]) -> dict[int, PageValues]:
+        return {
+            page: PageValues(
+                page,
+                {f.id: values[f.id] for f in form.fields if f.page == page and f.id != drop},
+                tuple(a for a in abstained if form.by_id[a].page == page),
+            )
+            for page in sorted({f.page for f in form.fields})
+        }
+
+    code = KodeWilayah("3310052013001")
+    said = assess_form(code, "ppwp", pages("paslon_3", ("paslon_3",)), form, election).reasons
+    assert "paslon_3: the reader abstained" in said
+    assert not [r for r in said if r.startswith("F-SUARA-LENGKAP")], said
+    unsaid = assess_form(code, "ppwp", pages("paslon_3", ()), form, election).reasons
+    assert "F-SUARA-LENGKAP: paslon_3" in unsaid

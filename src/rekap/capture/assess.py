@@ -16,6 +16,7 @@ from rekap.domain.form import FormSpec
 from rekap.domain.region_tree import JenisTps
 from rekap.domain.result import TpsResult
 from rekap.domain.wilayah import KodeWilayah
+from rekap.rules.completeness import VOTES_RULE
 from rekap.rules.finding import Finding
 from rekap.rules.registry import check_tps
 
@@ -62,7 +63,12 @@ def assess_form(
         values.update(pages[page].values)
         abstained.extend(pages[page].abstained)
     result = TpsResult(kode_tps, contest, values, jenis=jenis)
-    findings = check_tps(result, form, election)
+    # a vote the reader abstained on is not recorded: said once, as the abstention
+    findings = tuple(
+        f
+        for f in check_tps(result, form, election)
+        if not (f.rule == VOTES_RULE and set(f.fields) <= set(abstained))
+    )
     if missing:
         reasons = tuple(f"page {p} not read yet" for p in missing)
         return FormAssessment(FormState.INCOMPLETE, values, tuple(abstained), findings, reasons)

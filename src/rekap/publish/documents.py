@@ -12,6 +12,8 @@ from rekap.publish.diff import compared_columns, diff_tables
 from rekap.publish.encode import dump, dump_pretty
 from rekap.publish.ports import FileEntry, Signer, SnapshotWriter
 from rekap.publish.view import SnapshotView
+from rekap.rules.finding import Severity
+from rekap.rules.registry import ALL_RULES
 
 Written = list[FileEntry]
 
@@ -78,6 +80,9 @@ def election_document(view: SnapshotView) -> dict[str, object]:
             }
             for e in view.entries
         ],
+        # the rules results were held by: a recount checks what they promise (a counted
+        # TPS has every vote since F-SUARA-LENGKAP), not what an older snapshot never said
+        "rules": [{"id": r.id, "blocking": r.severity is Severity.BLOCKING} for r in ALL_RULES],
     }
 
 

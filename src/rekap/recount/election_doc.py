@@ -70,3 +70,15 @@ def table_columns(schema: Any, table: str) -> list[Mapping[str, str]] | None:
         if column.get("type") not in DUCK_TYPES:
             return None
     return columns
+
+
+VOTES_RULE = "F-SUARA-LENGKAP"
+
+
+def holds_missing_votes(election: Any) -> bool:
+    """Whether the snapshot's rules hold back a result with a vote not recorded (snapshots
+    published before that rule list no ``rules`` and may count such a result)."""
+    rules = election.get("rules") if isinstance(election, Mapping) else None
+    if not isinstance(rules, list):
+        return False
+    return any(isinstance(r, Mapping) and r.get("id") == VOTES_RULE for r in rules)

@@ -18,6 +18,7 @@ from rekap.recount.aggregate import Aggregates, columns, recompute
 from rekap.recount.completeness import absent_documents
 from rekap.recount.election_doc import (
     form_fields,
+    holds_missing_votes,
     sirekap_ids,
     table_columns,
     tps_columns,
@@ -287,7 +288,7 @@ def _aggregates(
             else None
         )
         try:
-            bulk_checks.check_rows(folder, contest, fields, report)
+            bulk_checks.check_rows(folder, contest, fields, report, holds_missing_votes(election))
             photos = deep and any(c["name"] == "photos" for c in tps_schema)
             form = _form(election, tps_schema, deep)
             aggregates = recompute(folder / parquet, fields, form, photos)

@@ -15,6 +15,7 @@ from rekap.rules.finding import Severity
 from rekap.rules.rule import Rule, RuleContext, TpsRule, Violation
 
 TOTALS = ("suara_sah", "suara_tidak_sah", "suara_total")
+VOTES_RULE = "F-SUARA-LENGKAP"
 
 
 def check_votes_recorded(ctx: RuleContext) -> Iterator[Violation]:
@@ -30,7 +31,7 @@ def check_votes_recorded(ctx: RuleContext) -> Iterator[Violation]:
 COMPLETENESS_RULES = (
     TpsRule(
         Rule(
-            "F-SUARA-LENGKAP",
+            VOTES_RULE,
             Severity.BLOCKING,
             "Every vote number is recorded: each paslon, suara sah, tidak sah and the total",
             "Jumlah suara belum lengkap: {missing} tidak tercatat",
