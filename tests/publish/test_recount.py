@@ -624,3 +624,12 @@ def test_a_sha256sums_cut_short_is_named_once_not_as_every_file_it_leaves_out(
     assert not [p for p in report.problems if p.kind is Kind.UNLISTED]
     assert len(report.problems) <= 5, report.problems
     assert any("SHA256SUMS failed its check" in note for note in report.notes)
+
+
+def test_a_sha256sums_missing_a_line_is_altered_not_cut_short(snapshot: Path) -> None:
+    index = snapshot / "SHA256SUMS"
+    lines = index.read_text().splitlines(keepends=True)
+    index.write_text("".join(lines[:10] + lines[11:]))
+    problems = recount(snapshot, workers=1).problems
+    assert (Kind.CORRUPTED, "SHA256SUMS") in [(p.kind, p.path) for p in problems]
+    assert (Kind.TRUNCATED, "SHA256SUMS") not in [(p.kind, p.path) for p in problems]

@@ -134,6 +134,9 @@ def test_each_image_keeps_its_page() -> None:
     parsed = _parse(csv_row)
     assert isinstance(parsed, ImportedTps)
     assert parsed.result.photos == ("p1.jpg", None, "p3.jpg")  # the bulk data's own shape
+    odd = _parse({**record, "images": ["https://x.example/a b.jpg", "-", " ", "p4.jpg"]})
+    assert isinstance(odd, ImportedTps)  # the bulk data's separators never inside an address
+    assert odd.result.photos == ("https://x.example/a%20b.jpg", None, None, "p4.jpg")
 
 
 def test_a_tps_with_photos_and_no_numbers_is_received_not_empty(tmp_path: Path) -> None:

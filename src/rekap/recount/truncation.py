@@ -30,8 +30,11 @@ def looks_truncated(path: str, data: bytes) -> bool:
 
 
 def _lines_end_early(data: bytes) -> bool:
-    """Every whole line of a checksum list well formed (``<64 hex>  <path>``): what
-    fails its size is then a list cut short, not altered."""
+    """A checksum list that stops inside a line, every whole line before it well formed
+    (``<64 hex>  <path>``): cut short. One that ends at a line's end may as well have lost
+    a line in the middle (altered), and is not called cut short."""
+    if not data or data.endswith(b"\n"):
+        return False
     whole = data.split(b"\n")[:-1]
     return all(
         len(line) > 66 and line[64:66] == b"  " and _HEX.issuperset(line[:64]) for line in whole

@@ -263,7 +263,7 @@ class SirekapParser:
         its addresses in the order it lists them)."""
         images = record.get("images")
         if isinstance(images, list):
-            pages = [str(i) if i else None for i in images]
+            pages = [_address(str(i)) if i else None for i in images]
         else:
             urls = record.get("photo_urls")
             pages = [None if u == NO_PHOTO else u for u in str(urls).split()] if urls else []
@@ -278,6 +278,15 @@ class SirekapParser:
         if declared is not None:
             return declared
         return self.tree.jenis_of(kode)
+
+
+def _address(text: str) -> str | None:
+    """A photo address as the bulk data can list it (space-separated, ``-`` for none): blank
+    or ``-`` is no photo; whitespace inside is percent-encoded, as in a web address."""
+    address = text.strip()
+    if not address or address == NO_PHOTO:
+        return None
+    return "".join(f"%{ord(c):02X}" if c.isspace() else c for c in address)
 
 
 @dataclass(frozen=True, slots=True)
