@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+
 from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.forms import publish_values
 from rekap.adapters.storage.migrate import current_revision, head_revision, upgrade
 from rekap.adapters.storage.repository import SqlStore
+from rekap.adapters.storage.schema import tps_result
 from rekap.data import election_2024, region_tree
 from rekap.domain.form import c_hasil_ppwp
 from rekap.domain.result import Provenance, SourceKind, TpsResult
@@ -146,3 +149,26 @@ def test_numbers_read_over_an_import_leave_none_of_its_findings(database_url: st
     with store.engine.begin() as connection:
         publish_values(connection, "3101011001001", "ppwp", "tps", read, "photo", "ab", ("ab",))
     assert store.findings_per_rule("ppwp") == {}
+
+
+def test_a_newer_version_with_photos_and_no_number_keeps_the_numbers(database_url: str) -> None:
+    """Sirekap showing a TPS's photos again without its numbers takes no number back."""
+    store = make_store(database_url)
+    log = EventLog(store.engine)
+    first = imported("3101011001001", 10, "2024-02-15 10:00:00")
+    store.save_results(None, [first], log, datetime.now(UTC), "t")
+    events = len(list(log.records()))
+    bare = TpsResult(
+        first.result.kode_tps, "ppwp", {}, source=first.result.source, photos=("p1.jpg", "p2.jpg")
+    )
+    store.save_results(
+        None, [ImportedTps("file.csv:9", bare, "2024-02-16 10:00:00")], log, datetime.now(UTC), "t"
+    )
+    assert len(list(log.records())) == events  # no number changed
+    with store.engine.connect() as connection:
+        fields, photos = connection.execute(
+            select(tps_result.c.fields, tps_result.c.photos).where(
+                tps_result.c.kode_tps == "3101011001001"
+            )
+        ).one()
+    assert fields == dict(first.result.values) and list(photos) == ["p1.jpg", "p2.jpg"]

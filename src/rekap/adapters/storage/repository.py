@@ -177,7 +177,7 @@ class SqlStore:
         version older (by its ``ts``) than the one stored is not stored: an older file imported
         after a newer one never takes numbers back (its TPS are in ``kept_newer``). Numbers
         rekap read from photos or its verifiers entered are never replaced by an import
-        (``kept_own``).
+        (``kept_own``); nor are numbers by a version with photos and no number.
         """
         rows: dict[tuple[str, str], dict[str, Any]] = {}
         for item in items:
@@ -212,6 +212,11 @@ class SqlStore:
             )
             for key in kept:
                 del rows[key]
+            for key, row in rows.items():
+                if not row["fields"] and key in stored and stored[key][0]:
+                    # photos only (Sirekap showed a TPS's photos before its numbers, or again
+                    # without them): the numbers already stored stand, the photos are updated
+                    row["fields"] = dict(stored[key][0])
             before = {key: fields for key, (fields, _, _) in stored.items()}
             events = list(_changes(rows, before))
             for chunk in _chunks(list(rows.values())):
