@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from rekap.reading.frame_check import frame_offset
 from rekap.reading.geometry import FloatArray, crop_transform, project
 from rekap.reading.locate import PageLocation
 from rekap.reading.template import Box, DigitBox, FieldTemplate
@@ -107,23 +108,16 @@ def register_field(
 ) -> tuple[float, float]:
     """The offset (mm) at which the field's printed digit-box outlines best match the photo;
     (0, 0) when no offset matches clearly."""
-    scale, reach = REGISTER_PX_PER_MM, REGISTER_REACH_MM
-    outlines = [b.outer for b in field.digit_boxes]
-    x0, y0 = min(b[0] for b in outlines), min(b[1] for b in outlines)
-    x1, y1 = max(b[2] for b in outlines), max(b[3] for b in outlines)
-    frame = np.zeros((round((y1 - y0) * scale), round((x1 - x0) * scale)), np.float32)
-    for bx0, by0, bx1, by1 in outlines:
-        corners = [round((bx0 - x0) * scale), round((by0 - y0) * scale)]
-        far = [round((bx1 - x0) * scale) - 1, round((by1 - y0) * scale) - 1]
-        cv2.rectangle(frame, (corners[0], corners[1]), (far[0], far[1]), 1.0, max(1, round(scale)))
-    region = (x0 - reach, y0 - reach, x1 + reach, y1 + reach)
-    size = (frame.shape[1] + round(2 * reach * scale), frame.shape[0] + round(2 * reach * scale))
-    darkness = 255.0 - _warp(gray, location, region, size).astype(np.float32)
-    match = cv2.matchTemplate(darkness, frame, cv2.TM_CCOEFF_NORMED)
-    _, peak, _, (px, py) = cv2.minMaxLoc(match)
-    if not np.isfinite(peak) or peak < MIN_REGISTER_MATCH:
-        return (0.0, 0.0)
-    return (px / scale - reach, py / scale - reach)
+    found = frame_offset(
+        gray,
+        location.homography,
+        field,
+        px_per_mm=REGISTER_PX_PER_MM,
+        reach_mm=REGISTER_REACH_MM,
+        min_match=MIN_REGISTER_MATCH,
+        interpolation=cv2.INTER_LINEAR,
+    )
+    return (0.0, 0.0) if found is None else found
 
 
 def _bubble_crop(

@@ -68,33 +68,44 @@ def _checked_fields(template: PageTemplate) -> list[FieldTemplate]:
     return [fields[int(i)] for i in picks]
 
 
-def _offset(
-    gray: NDArray[np.uint8], homography: FloatArray, field: FieldTemplate
+def frame_offset(
+    gray: NDArray[np.uint8],
+    homography: FloatArray,
+    field: FieldTemplate,
+    *,
+    px_per_mm: float,
+    reach_mm: float,
+    min_match: float,
+    interpolation: int,
 ) -> tuple[float, float] | None:
-    """Where the field's frames best match the photo, relative to where projected (mm)."""
+    """Where the field's printed digit-box frames best match the photo within `reach_mm` of
+    where `homography` (template mm -> pixels of `gray`) puts them, relative to there (mm);
+    None when no match reaches `min_match` (normalised correlation of the frames' drawing
+    with the photo's darkness). Shared with the cutting stage, which registers each field
+    with it (`rekap.reading.cells.register_field`)."""
     outlines = [b.outer for b in field.digit_boxes]
     x0, y0 = min(b[0] for b in outlines), min(b[1] for b in outlines)
     x1, y1 = max(b[2] for b in outlines), max(b[3] for b in outlines)
-    scale = PX_PER_MM
+    scale = px_per_mm
     frame = np.zeros((round((y1 - y0) * scale), round((x1 - x0) * scale)), np.float32)
     for bx0, by0, bx1, by1 in outlines:
         near = (round((bx0 - x0) * scale), round((by0 - y0) * scale))
         far = (round((bx1 - x0) * scale) - 1, round((by1 - y0) * scale) - 1)
         cv2.rectangle(frame, near, far, 1.0, max(1, round(scale)))
-    reach = round(REACH_MM * scale)
+    reach = round(reach_mm * scale)
     size = (frame.shape[1] + 2 * reach, frame.shape[0] + 2 * reach)
     region = (x0 - reach / scale, y0 - reach / scale, x1 + reach / scale, y1 + reach / scale)
     warped = cv2.warpPerspective(
         gray,
         homography @ crop_transform(region, size),
         size,
-        flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP,
+        flags=interpolation | cv2.WARP_INVERSE_MAP,
         borderMode=cv2.BORDER_REPLICATE,
     )
-    darkness = 255.0 - np.asarray(warped, dtype=np.float32)
+    darkness = 255.0 - np.asarray(warped, dtype=np.uint8).astype(np.float32)
     match = cv2.matchTemplate(darkness, frame, cv2.TM_CCOEFF_NORMED)
     _, peak, _, (px, py) = cv2.minMaxLoc(match)
-    if not np.isfinite(peak) or peak < MIN_MATCH:
+    if not np.isfinite(peak) or peak < min_match:
         return None
     return ((px - reach) / scale, (py - reach) / scale)
 
@@ -116,7 +127,15 @@ def check_frames(
         if xs.min() < 0 or ys.min() < 0 or xs.max() >= width or ys.max() >= height:
             continue
         checked += 1
-        offset = _offset(gray, homography, field)
+        offset = frame_offset(
+            gray,
+            homography,
+            field,
+            px_per_mm=PX_PER_MM,
+            reach_mm=REACH_MM,
+            min_match=MIN_MATCH,
+            interpolation=cv2.INTER_AREA,
+        )
         if offset is None:
             continue
         found += 1
