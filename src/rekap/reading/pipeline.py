@@ -31,7 +31,12 @@ from rekap.reading.evidence import FieldEvidence
 from rekap.reading.identities import C_HASIL_PPWP_IDENTITIES, SumIdentity
 from rekap.reading.locate import PageLocation, locate_page
 from rekap.reading.problem import Problem
-from rekap.reading.quality import assess_quality, check_digit_sharpness, explain_missing_page
+from rekap.reading.quality import (
+    assess_quality,
+    check_digit_sharpness,
+    explain_missing_page,
+    find_page_marks,
+)
 from rekap.reading.result import FieldReading, PageGeometry, PageReading
 from rekap.reading.template import PageTemplate, load_form_templates
 
@@ -121,7 +126,10 @@ class PageReader:
         expected_page: int | None,
     ) -> PageReading:
         if located is None:
-            problem = explain_missing_page(assess_quality(decoded.gray), decoded.original_size)
+            gray = decoded.gray
+            problem = explain_missing_page(
+                assess_quality(gray), decoded.original_size, lambda: find_page_marks(gray)
+            )
             return PageReading(problem.status, problem.reason, None)
         if isinstance(located, Problem):
             return PageReading(located.status, located.reason, located.page)

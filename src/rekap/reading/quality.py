@@ -9,7 +9,7 @@ most of its gradient, an edge already smeared loses little)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -81,7 +81,6 @@ class ImageQuality:
     sharpness: float
     """Strong edges (99.5th percentile of the Laplacian) relative to the contrast."""
     smear: Smear | None = None
-    marks: PageMarks | None = None
 
 
 @dataclass(frozen=True)
@@ -138,7 +137,6 @@ def assess_quality(gray: NDArray[np.uint8]) -> ImageQuality:
         bright_level=bright,
         sharpness=edges / max(bright - dark, 1.0),
         smear=measure_smear(small, bright - dark),
-        marks=find_page_marks(gray),
     )
 
 
@@ -273,7 +271,11 @@ def measure_smear(small: NDArray[np.uint8], contrast: float) -> Smear:
     )
 
 
-def explain_missing_page(quality: ImageQuality, size: tuple[int, int] | None = None) -> Problem:
+def explain_missing_page(
+    quality: ImageQuality,
+    size: tuple[int, int] | None = None,
+    find_marks: Callable[[], PageMarks] | None = None,
+) -> Problem:
     """The most likely reason why no page marker was found in a photo of this quality;
     ``size``: the photo's (width, height) in pixels, when known."""
     if quality.bright_level < TOO_DARK_BRIGHT_LEVEL:
@@ -304,7 +306,8 @@ def explain_missing_page(quality: ImageQuality, size: tuple[int, int] | None = N
             "hold the phone still (rest your elbows, or lay the form flat and hold the phone "
             "above it) and photograph the form again",
         )
-    marks = quality.marks
+    # looked for only once the photo is known to be neither too dark nor too blurred
+    marks = find_marks() if find_marks is not None else None
     if marks is not None and marks.mirrored:
         return Problem(
             "not_a_form",
