@@ -189,10 +189,7 @@ def classify(
     Exit status: 0 when every image was classified; 1 when any could not be read (it gets
     its line with the reason, the others theirs, first); 2 for a usage error.
     """
-    try:
-        stdin_named_once(images)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="IMAGES") from error
+    stdin_named_once(images, "IMAGES")
     classifier = OnnxDigitClassifier()
     outcomes = _read_all(images, classifier)
     if as_json:

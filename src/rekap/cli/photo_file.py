@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+import typer
+
 MAX_FILE_BYTES = 200 * 1024 * 1024
 """Larger than any phone photo; a file over it is refused unread."""
 
@@ -64,12 +66,14 @@ def read_named_input(
     return _bounded(source, limit, "standard input")
 
 
-def stdin_named_once(names: list[str]) -> None:
-    """Refuse ``-`` given more than once (standard input holds one file)."""
+def stdin_named_once(names: list[str], hint: str) -> None:
+    """Refuse ``-`` given more than once (standard input holds one file): a usage error on
+    the argument ``hint`` names."""
     if names.count(STDIN) > 1:
-        raise ValueError(
+        raise typer.BadParameter(
             f"'-' (standard input) is given {names.count(STDIN)} times: it holds one file; "
-            "name a file called '-' as ./-"
+            "name a file called '-' as ./-",
+            param_hint=hint,
         )
 
 

@@ -112,10 +112,7 @@ def read(
     unreadable photo, or one that is not a form, is a valid reading: look at its status);
     2 for a usage error or when the digit classifier is missing.
     """
-    try:
-        stdin_named_once(photos)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="PHOTOS") from error
+    stdin_named_once(photos, "PHOTOS")
     reader = PageReader(_classifier())
     if same_tps:
         readings = decide_tps([_read_one(reader, path) for path in photos])

@@ -145,8 +145,10 @@ def crop_header(data: bytes, max_pixels: int) -> int | str:
             f"image too large: {header.width}x{header.height} = {pixels:,} pixels "
             f"(limit {max_pixels:,})"
         )
-    if header.format in ("JPEG", "TIFF"):
-        return header.orientation if header.format == "JPEG" else 1
+    if header.format == "JPEG":
+        return header.orientation
+    if header.format == "TIFF":
+        return 1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         with Image.open(io.BytesIO(data)) as image:
