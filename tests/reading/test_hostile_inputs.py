@@ -395,37 +395,35 @@ def test_read_writes_valid_utf8_for_a_file_name_that_is_not(
     assert '"status": "unreadable"' in line and "\\udcff" in line
 
 
+def _box_png(path: Path) -> Path:
+    """A plain printed box with nothing in it, as a PNG at ``path``."""
+    box = np.full((44, 42, 3), 220, np.uint8)
+    cv2.rectangle(box, (1, 1), (40, 42), (40, 40, 40), 2)
+    cv2.imwrite(str(path), box)
+    return path
+
+
+def _json_lines(command: list[str], cwd: Path) -> tuple[list[dict[str, Any]], int]:
+    """The JSON lines a `rekap` command printed, run in ``cwd``, and its exit status."""
+    done = subprocess.run(command, cwd=cwd, capture_output=True, timeout=300, check=False)
+    return [json.loads(line) for line in done.stdout.decode().splitlines()], done.returncode
+
+
 def test_read_names_each_photo_as_it_was_given(tmp_path: Path) -> None:
     (tmp_path / "a.jpg").write_bytes(b"not a photo")
     given = ["./a.jpg", "", str(tmp_path) + "//a.jpg"]
-    done = subprocess.run(
-        [REKAP, "read", "--json", *given],
-        cwd=tmp_path,
-        capture_output=True,
-        timeout=300,
-        check=False,
-    )
-    lines = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    lines, _ = _json_lines([REKAP, "read", "--json", *given], tmp_path)
     assert [line["path"] for line in lines] == given
     assert [line["status"] for line in lines] == ["unreadable"] * 3
 
 
 def test_digits_classify_names_each_image_as_it_was_given(tmp_path: Path) -> None:
-    box = np.full((44, 42, 3), 220, np.uint8)
-    cv2.rectangle(box, (1, 1), (40, 42), (40, 40, 40), 2)
-    cv2.imwrite(str(tmp_path / "a.png"), box)
+    _box_png(tmp_path / "a.png")
     given = ["./a.png", str(tmp_path) + "//a.png", "", "missing.png"]
-    done = subprocess.run(
-        [REKAP, "digits", "classify", "--json", *given],
-        cwd=tmp_path,
-        capture_output=True,
-        timeout=300,
-        check=False,
-    )
-    lines = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    lines, status = _json_lines([REKAP, "digits", "classify", "--json", *given], tmp_path)
     assert [line["path"] for line in lines] == given
     assert ["error" in line for line in lines] == [False, False, True, True]
-    assert done.returncode == 1
+    assert status == 1
 
 
 def _as_another_user(command: list[str]) -> list[str]:
@@ -445,9 +443,7 @@ def test_a_file_the_user_may_not_read_gets_its_own_line() -> None:
     folder = Path(tempfile.mkdtemp(prefix="rekap-unreadable-", dir="/tmp"))
     try:
         folder.chmod(0o755)
-        box = np.full((44, 42, 3), 220, np.uint8)
-        cv2.rectangle(box, (1, 1), (40, 42), (40, 40, 40), 2)
-        cv2.imwrite(str(folder / "box.png"), box)
+        _box_png(folder / "box.png")
         (folder / "box.png").chmod(0o644)
         (folder / "secret.jpg").write_bytes(b"\xff\xd8 not to be read")
         (folder / "secret.jpg").chmod(0o000)
@@ -472,9 +468,7 @@ def test_a_file_the_user_may_not_read_gets_its_own_line() -> None:
 
 def test_both_commands_read_their_files_with_standard_input_closed(tmp_path: Path) -> None:
     """Under cron or a detached process there is no standard input: only `-` needs one."""
-    box = np.full((44, 42, 3), 220, np.uint8)
-    cv2.rectangle(box, (1, 1), (40, 42), (40, 40, 40), 2)
-    cv2.imwrite(str(tmp_path / "a.png"), box)
+    _box_png(tmp_path / "a.png")
     for command in (["read", "--json"], ["digits", "classify", "--json"]):
         done = subprocess.run(  # the shell closes standard input, then runs rekap
             ["bash", "-c", 'exec "$@" <&-', "rekap", REKAP, *command, str(tmp_path / "a.png"), "-"],

@@ -140,12 +140,7 @@ def test_the_officer_page_shrinks_a_large_photo_before_sending_it(
     assert max(width, height) > 3500
     picture = tmp_path / "halaman-2.jpg"
     picture.write_bytes(original)
-    page = tab.page
-    tab.login(token)
-    page.wait_for_url("**/petugas")
-    page.locator("#uploader[data-ready=device]").wait_for(timeout=10_000)
-    page.set_input_files("#file-2", str(picture))
-    page.locator("#status-2[data-state=done]").wait_for(timeout=20_000)
+    _send_as_officer(tab, token, 2, picture)
     with dataset.context.engine.connect() as connection:
         sha, fmt = connection.execute(
             select(photo.c.sha256, photo.c.format).where(
@@ -165,6 +160,17 @@ def test_the_officer_page_shrinks_a_large_photo_before_sending_it(
     assert tab.errors == []
 
 
+def _send_as_officer(tab: Tab, token: str, page_number: int, picture: Path) -> None:
+    """Log in on the officer page and send ``picture`` as page ``page_number``, until the
+    page says it is done."""
+    page = tab.page
+    tab.login(token)
+    page.wait_for_url("**/petugas")
+    page.locator("#uploader[data-ready=device]").wait_for(timeout=10_000)
+    page.set_input_files(f"#file-{page_number}", str(picture))
+    page.locator(f"#status-{page_number}[data-state=done]").wait_for(timeout=20_000)
+
+
 def test_a_photo_the_browser_cannot_redraw_is_sent_as_it_is(
     tab: Tab, dataset: Dataset, tmp_path: Path
 ) -> None:
@@ -176,13 +182,10 @@ def test_a_photo_the_browser_cannot_redraw_is_sent_as_it_is(
     original = next(iter(photograph_tps(tps, 6, options))).photo.jpeg
     picture = tmp_path / "halaman-3.jpg"
     picture.write_bytes(original)
-    page = tab.page
-    page.add_init_script("HTMLCanvasElement.prototype.getContext = function () { return null; };")
-    tab.login(token)
-    page.wait_for_url("**/petugas")
-    page.locator("#uploader[data-ready=device]").wait_for(timeout=10_000)
-    page.set_input_files("#file-3", str(picture))
-    page.locator("#status-3[data-state=done]").wait_for(timeout=20_000)
+    tab.page.add_init_script(
+        "HTMLCanvasElement.prototype.getContext = function () { return null; };"
+    )
+    _send_as_officer(tab, token, 3, picture)
     with dataset.context.engine.connect() as connection:
         sha = connection.execute(
             select(photo.c.sha256).where(photo.c.kode_tps == kode, photo.c.page == 3)
