@@ -1,8 +1,9 @@
 """Fixtures shared by the whole suite: where ../shared is, and skipping cleanly without it;
-Hypothesis without its per-example deadline."""
+Hypothesis without its per-example deadline; `rekap publish` with its clock in 2100."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,18 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+PUBLISHING_CLOCK = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def publishing_in_2100(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    """`rekap publish` run as if this machine's clock read 2100-01-01: the tests give their
+    snapshots fixed times in 2099, after every event they log today (a snapshot may not be
+    older than the events it reflects), which a publication refuses while they are still to
+    come. Its default snapshot time is then 2100-01-01 too."""
+    from rekap.cli import publish
+
+    monkeypatch.setattr(publish, "now", lambda: PUBLISHING_CLOCK)
+    return PUBLISHING_CLOCK

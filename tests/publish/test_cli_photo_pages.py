@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 from typer.testing import CliRunner
 
 from rekap.adapters.keys import load_or_create
@@ -31,6 +32,7 @@ TPS = {  # the images as Sirekap gives them, and the bulk data's photos
     "003": ({"chart": None, "administrasi": None, "images": [None, None, None]}, ""),
 }
 runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("publishing_in_2100")
 
 
 def _sample(tmp_path: Path) -> Path:

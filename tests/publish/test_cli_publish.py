@@ -7,6 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from rekap.adapters.storage.engine import open_engine
@@ -15,6 +16,7 @@ from rekap.cli.main import app
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sirekap-raw-sample"
 runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("publishing_in_2100")
 
 
 def test_import_publish_recount(database_url: str, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from rekap.publish.previous import checked_previous
 from tests.publish.test_publish_log_db import _imported, _publish, runner
 
 NOW = datetime(2024, 2, 22, tzinfo=UTC)
+pytestmark = pytest.mark.usefixtures("publishing_in_2100")
 
 
 def _published(database_url: str) -> list[tuple[str, str]]:

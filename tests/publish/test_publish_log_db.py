@@ -26,6 +26,7 @@ from rekap.recount.run import recount
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sirekap-raw-sample"
 runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("publishing_in_2100")
 
 
 def _imported(database_url: str) -> Engine:

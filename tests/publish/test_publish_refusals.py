@@ -9,6 +9,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 from sqlalchemy import inspect
 from typer.testing import CliRunner
@@ -19,6 +20,7 @@ from rekap.cli.main import app
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sirekap-raw-sample"
 runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("publishing_in_2100")
 EARLY, LATE = "2099-02-20T06:00:00Z", "2099-02-20T07:00:00Z"
 
 
@@ -123,3 +125,23 @@ def test_a_snapshot_time_before_the_newest_event_is_refused(
     manifest = json.loads((out / _latest(out) / "manifest.json").read_text())
     head = list(EventLog(open_engine(database_url)).records())[manifest["log_head"]["sequence"] - 1]
     assert datetime.fromisoformat(manifest["created_at"]) >= head.at.replace(microsecond=0)
+
+
+def test_a_snapshot_time_still_to_come_is_refused_and_blocks_nothing(
+    database_url: str, tmp_path: Path, publishing_in_2100: datetime
+) -> None:
+    """A mistyped year (`--at 2204-…`) would otherwise publish a snapshot that claims numbers
+    not yet known and refuse every later publication as "before the previous snapshot" until
+    that time comes."""
+    _import(database_url)
+    out = tmp_path / "out"
+    events = len(list(EventLog(open_engine(database_url)).records()))
+    refused = _publish(database_url, out, "2100-01-01T00:00:01Z")
+    assert refused.exit_code == 2, refused.output
+    assert _said(refused, "is after this machine's time (2100-01-01T00:00:00+00:00)")
+    assert _said(refused, "give --at an earlier time, or leave it out (now)")
+    assert not out.exists()
+    assert len(list(EventLog(open_engine(database_url)).records())) == events
+    at_the_clock = _publish(database_url, out, publishing_in_2100.isoformat())
+    assert at_the_clock.exit_code == 0, at_the_clock.output
+    assert _latest(out) == "21000101T000000Z"

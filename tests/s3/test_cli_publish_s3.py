@@ -21,6 +21,7 @@ from tests.s3.conftest import Connect
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sirekap-raw-sample"
 runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("publishing_in_2100")
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ from rekap.domain.form import FormSpec, c_hasil_ppwp
 from rekap.events.chain import Recorded
 from rekap.events.model import SnapshotPublished
 from rekap.publish.change_log import LogMismatch
-from rekap.publish.continuity import Refusal, log_continues, time_follows
+from rekap.publish.continuity import AFTER_NOW, Refusal, log_continues, time_follows
 from rekap.publish.previous import PreviousAltered
 from rekap.publish.records import LogHead, SnapshotRequest, TpsRecord
 from rekap.publish.snapshot import publish_snapshot
@@ -112,6 +112,11 @@ def _as_typed(text: str) -> str:
     return text
 
 
+def now() -> datetime:
+    """This machine's time: the default snapshot time, and the latest one ``--at`` may give."""
+    return datetime.now(UTC)
+
+
 def publish(
     out: Annotated[
         Path,
@@ -142,10 +147,11 @@ def publish(
     """Write a complete, signed, immutable snapshot of the stored results (PPWP), over the
     previous one in --out. Refused (exit 2) when the database does not exist or has no rekap
     schema, when its change log does not continue the previous snapshot's (see --new-log),
-    and when the snapshot time is before the previous snapshot's or the newest event's."""
+    and when the snapshot time is before the previous snapshot's or the newest event's, or
+    after this machine's time."""
     started = time.perf_counter()
     try:
-        created = datetime.fromisoformat(at) if at else datetime.now(UTC)
+        created = datetime.fromisoformat(at) if at else now()
     except ValueError:
         created = datetime(1, 1, 1)  # no zone: refused below
     if created.tzinfo is None:
@@ -189,10 +195,8 @@ def publish(
     if broken is not None:
         console.print(f"[yellow]{escape(broken.message)}; published anyway (--new-log).[/]")
     if at:  # checked again against the log head once it is read
-        _check_time(time_follows(created, previous, None))
-    if record_if_missing(
-        store.engine, previous, signer.public_raw, datetime.now(UTC), "rekap publish"
-    ):
+        _check_time(time_follows(created, previous, None, now()))
+    if record_if_missing(store.engine, previous, signer.public_raw, datetime.now(UTC), "rekap publish"):
         assert previous is not None
         console.print(
             f"[yellow]The publication of snapshot {escape(previous.snapshot_id)} ended before "
@@ -208,8 +212,8 @@ def publish(
         raise typer.Exit(1)
     photos, records, head = state
     if not at:  # now, after the reading: the snapshot reflects the log up to its head
-        created = datetime.now(UTC)
-    _check_time(time_follows(created, previous, None if head is None else head.at))
+        created = now()
+    _check_time(time_follows(created, previous, None if head is None else head.at, now()))
     try:
         request = SnapshotRequest(
             region_tree(),
@@ -291,7 +295,8 @@ def _refuse(refusal: Refusal, hint: str) -> typer.Exit:
 
 def _check_time(refusal: Refusal | None) -> None:
     if refusal is not None:
-        raise _refuse(refusal, "give --at a later time, or leave it out (now)")
+        later = "an earlier" if refusal.reason == AFTER_NOW else "a later"
+        raise _refuse(refusal, f"give --at {later} time, or leave it out (now)")
 
 
 def _no_diff(error: Exception) -> typer.Exit:

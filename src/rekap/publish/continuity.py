@@ -5,8 +5,10 @@ A snapshot names the change-log position it reflects (``log_head``). The next on
 over it, must come from a log that holds that very event (same sequence, same hash): otherwise
 its diff compares two unrelated databases (a mistyped ``--db`` reads as every result gone) and
 ``latest`` moves to a log that does not continue the one already published. And a snapshot is
-never older than the previous one, nor than the newest event it reflects: ``latest`` names the
-newest snapshot, and a snapshot's time is when its numbers were known.
+never older than the previous one, nor than the newest event it reflects, nor later than the
+publishing machine's clock: ``latest`` names the newest snapshot, and a snapshot's time is when
+its numbers were known (a time still to come would claim numbers not yet known, and would
+refuse every later publication until that time).
 
 The checks return refusals (data) for the caller to report; they read nothing themselves.
 """
@@ -23,6 +25,7 @@ from rekap.publish.records import PreviousSnapshot
 LOG_NOT_CONTINUED = "log-not-continued"
 BEFORE_PREVIOUS = "before-previous"
 BEFORE_LOG_HEAD = "before-log-head"
+AFTER_NOW = "after-now"
 
 
 @dataclass(frozen=True)
@@ -64,11 +67,18 @@ def _created_at(previous: PreviousSnapshot) -> datetime | None:
 
 
 def time_follows(
-    created: datetime, previous: PreviousSnapshot | None, head_at: datetime | None
+    created: datetime, previous: PreviousSnapshot | None, head_at: datetime | None, now: datetime
 ) -> Refusal | None:
     """None when ``created`` is no earlier than the previous snapshot's ``created_at`` (as its
     manifest gives it) and than ``head_at``, the time of the newest event the snapshot
-    reflects (None: nothing logged); a refusal otherwise."""
+    reflects (None: nothing logged), and no later than ``now``; a refusal otherwise."""
+    if created > now:
+        return Refusal(
+            AFTER_NOW,
+            f"the snapshot time {created.isoformat()} is after this machine's time "
+            f"({now.isoformat(timespec='seconds')}): a snapshot cannot reflect results of a "
+            "time still to come",
+        )
     before = None if previous is None else _created_at(previous)
     if before is not None and created < before:
         assert previous is not None
