@@ -633,3 +633,16 @@ def test_a_sha256sums_missing_a_line_is_altered_not_cut_short(snapshot: Path) ->
     problems = recount(snapshot, workers=1).problems
     assert (Kind.CORRUPTED, "SHA256SUMS") in [(p.kind, p.path) for p in problems]
     assert (Kind.TRUNCATED, "SHA256SUMS") not in [(p.kind, p.path) for p in problems]
+
+
+def test_a_deleted_sha256sums_is_named_once_not_every_document_as_absent(
+    snapshot: Path,
+) -> None:
+    (snapshot / "SHA256SUMS").unlink()
+    report = recount(snapshot, workers=1)
+    named = [(p.kind, p.path) for p in report.problems]
+    assert (Kind.MISSING, "SHA256SUMS") in named
+    # the documents are on the disk: none of them is said to be absent
+    assert not [p for p in report.problems if "absent: the bulk data has" in p.detail]
+    assert not [p for p in report.problems if "more documents absent" in p.detail]
+    assert any("absent documents were not looked for" in note for note in report.notes)
