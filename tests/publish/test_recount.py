@@ -646,3 +646,10 @@ def test_a_deleted_sha256sums_is_named_once_not_every_document_as_absent(
     assert not [p for p in report.problems if "absent: the bulk data has" in p.detail]
     assert not [p for p in report.problems if "more documents absent" in p.detail]
     assert any("absent documents were not looked for" in note for note in report.notes)
+
+
+@pytest.mark.parametrize("name", ["data/region-ppwp.csv.gz", "public-key.pem"])
+def test_a_deleted_file_the_manifest_names_is_one_missing_file(snapshot: Path, name: str) -> None:
+    (snapshot / name).unlink()
+    problems = recount(snapshot, workers=1).problems
+    assert [(p.kind, p.path) for p in problems if p.path == name] == [(Kind.MISSING, name)]
