@@ -185,9 +185,39 @@ def _table_differences(
     return found
 
 
+TINGKAT = {2: 1, 4: 2, 6: 3, 10: 4, 13: 5}
+"""Sirekap's ``tingkat`` of a region or TPS, by the length of its code."""
+
+
 def wilayah_list(doc: Any, kode: str, aggregates: Aggregates) -> list[str]:
-    listed = [item.get("kode") for item in doc] if isinstance(doc, list) else []
-    return _children_differ(listed, aggregates.children.get(kode, []))
+    items = doc if isinstance(doc, list) and all(isinstance(i, Mapping) for i in doc) else []
+    listed = [item.get("kode") for item in items]
+    found = _children_differ(listed, aggregates.children.get(kode, []))
+    for item in items:  # a script walks the tree by these: each must say its own code
+        code = item.get("kode")
+        if not isinstance(code, str) or not code.isascii() or not code.isdigit():
+            continue
+        wanted = (int(code), TINGKAT.get(len(code)))
+        got = (item.get("id"), item.get("tingkat"))
+        if got != wanted or type(got[0]) is not int or type(got[1]) is not int:
+            found.append(f"child {code}: id {got[0]!r}, tingkat {got[1]!r} (expected {wanted})")
+        if len(code) == 13 and item.get("nama") != f"TPS {code[10:]}":
+            found.append(f"child {code}: nama {item.get('nama')!r} (expected 'TPS {code[10:]}')")
+    return found[:MAX_DETAILS]
+
+
+def sirekap_paslon(doc: Any, paslon: Mapping[str, int]) -> list[str]:
+    """Sirekap's file of the candidate pairs (``pemilu/ppwp.json``): a script maps each
+    ``chart`` id to its pair by it, so each id of ``election.json`` is there with its
+    ``nomor_urut``, and no other."""
+    if not isinstance(doc, Mapping) or not all(isinstance(v, Mapping) for v in doc.values()):
+        return ["not an object of candidate pairs by Sirekap id"]
+    found = _children_differ(sorted(doc), sorted(paslon))
+    for sid, nomor in paslon.items():
+        given = doc.get(sid, {}).get("nomor_urut")
+        if sid in doc and (given != nomor or type(given) is not int):
+            found.append(f"{sid}: nomor_urut {given!r} (election.json {nomor})")
+    return found[:MAX_DETAILS]
 
 
 def _own_values(aggregates: Aggregates, kode: str) -> dict[str, int]:

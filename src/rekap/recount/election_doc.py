@@ -43,6 +43,15 @@ def sirekap_ids(election: Any) -> dict[str, str]:
     }
 
 
+def sirekap_paslon(election: Any) -> dict[str, int]:
+    """Sirekap's id of each candidate pair -> its ``nomor_urut``, where both are given."""
+    return {
+        str(e["sirekap_id"]): e["nomor_urut"]
+        for e in _entries(election) or []
+        if e.get("sirekap_id") and type(e.get("nomor_urut")) is int
+    }
+
+
 def form_fields(election: Any) -> tuple[str, ...]:
     """Every number of the form (``fields``), or at least the votes."""
     listed = election.get("fields") if isinstance(election, Mapping) else None

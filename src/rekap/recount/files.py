@@ -28,7 +28,7 @@ import orjson
 from rekap.recount import compare
 from rekap.recount.aggregate import Aggregates
 from rekap.recount.folder_chain import ABSENT, LINK_ERRORS, LINKED_FILE, SAID, FolderChain
-from rekap.recount.layout import DESA_TPS, INDEX, kode_of, plain_path
+from rekap.recount.layout import DESA_TPS, INDEX, kode_of, plain_path, sirekap_paslon_doc
 from rekap.recount.presence import UNINDEXED, Found, count_files, walk
 from rekap.recount.problems import Kind, Problem
 from rekap.recount.truncation import looks_truncated
@@ -67,6 +67,8 @@ class PassContext:
     ids: Mapping[str, str]
     skip: frozenset[str]
     deep: bool
+    paslon: Mapping[str, int]
+    """Sirekap id -> nomor_urut (``election.json``), for ``pemilu/<contest>.json``."""
 
 
 @dataclass(frozen=True)
@@ -183,10 +185,14 @@ def _tps_level(path: str) -> bool:
 
 def _compare(context: PassContext, path: str, data: bytes, result: Result) -> None:
     found = kode_of(path)
-    if found is None:
+    paslon_doc = path == sirekap_paslon_doc(context.contest)
+    if found is None and not paslon_doc:
         return
     try:
-        differences = _check_document(context, *found, data)
+        if found is None:
+            differences = compare.sirekap_paslon(orjson.loads(data), context.paslon)
+        else:
+            differences = _check_document(context, *found, data)
     except (ValueError, AttributeError, TypeError, KeyError) as error:
         differences = [f"unreadable document: {error}"]
     result[1]["documents compared"] += 1

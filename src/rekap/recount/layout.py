@@ -69,6 +69,11 @@ def hhcw(contest: str, kode: str) -> str:
     )
 
 
+def sirekap_paslon_doc(contest: str) -> str:
+    """Sirekap's file of the candidate pairs (``pemilu/ppwp.json``)."""
+    return f"pemilu/{contest}.json"
+
+
 def wilayah(contest: str, kode: str) -> str:
     if not kode:
         return f"wilayah/pemilu/{contest}/0.json"

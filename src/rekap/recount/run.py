@@ -20,6 +20,7 @@ from rekap.recount.election_doc import (
     form_fields,
     holds_missing_votes,
     sirekap_ids,
+    sirekap_paslon,
     table_columns,
     tps_columns,
     vote_fields,
@@ -113,7 +114,8 @@ def _recount(
     # every file but the documents to compare is read and hashed in worker processes while
     # this one checks the manifest's files and recomputes the aggregates; then the documents
     # are read and compared
-    files = Pass(PassContext(folder, contest, entries, None, {}, skip, deep), workers, Part.FILES)
+    plain = PassContext(folder, contest, entries, None, {}, skip, deep, {})
+    files = Pass(plain, workers, Part.FILES)
     try:
         passed = check_listed(folder, manifest, report)
         check_key_files(folder, manifest, passed, report)
@@ -132,7 +134,9 @@ def _recount(
             Kind.MANIFEST, INDEX, f"{len(entries)} entries, the manifest says {expected_files}"
         )
     ids = sirekap_ids(election)
-    context = PassContext(folder, contest, entries, aggregates, ids, skip, deep)
+    context = PassContext(
+        folder, contest, entries, aggregates, ids, skip, deep, sirekap_paslon(election)
+    )
     on_phase("comparing every published document with the recount, checking the change log")
     documents = Pass(context, workers, Part.DOCUMENTS)
     absent: list[Problem] = []
