@@ -76,6 +76,9 @@ class Aggregates:
     ``tps_matrix`` (``--deep``); None when not kept."""
     tps_images: Keys | None = None
     """The same of the pages a Sirekap TPS file's ``images`` shows."""
+    region_names: dict[str, str] = field(default_factory=dict)
+    """Each region's ``nama`` as the region table gives it (the documents must say the
+    same); empty until the table is read."""
 
     def __post_init__(self) -> None:
         self.names = columns(self.fields)

@@ -192,14 +192,15 @@ def check_region_table(
     try:
         selected = ", ".join(f'"{n}"' for n in names)
         rows = connection.execute(
-            f"SELECT kode, {selected} FROM read_parquet('{quote_path(path)}')"
+            f"SELECT kode, nama, {selected} FROM read_parquet('{quote_path(path)}')"
         ).fetchall()
     except duckdb.Error as error:
         report.add(Kind.BULK, bulk_region(contest), f"unreadable: {str(error).splitlines()[0]}")
         return
     finally:
         connection.close()
-    published = {row[0]: row[1:] for row in rows}  # numbers as DuckDB gives them: compared exactly
+    published = {row[0]: row[2:] for row in rows}  # numbers as DuckDB gives them: compared exactly
+    aggregates.region_names = {row[0]: row[1] for row in rows if row[0] in aggregates.regions}
     for kode in sorted(published.keys() | aggregates.regions.keys()):
         expected = aggregates.vector(kode)
         got = published.get(kode)

@@ -74,10 +74,26 @@ def _children_differ(listed: Sequence[object], expected: Sequence[str]) -> list[
     return [f"children differ: extra {extra}, absent {absent}"]
 
 
+def _names_differ(
+    items: Sequence[Mapping[str, Any]], codes: Sequence[object], aggregates: Aggregates
+) -> list[str]:
+    """Each item's ``nama`` against the region table's (a TPS's: ``TPS`` and its number)."""
+    names = aggregates.region_names
+    found = []
+    for item, code in zip(items, codes, strict=True):
+        if not isinstance(code, str):
+            continue
+        wanted = f"TPS {code[10:]}" if len(code) == 13 else names.get(code)
+        if wanted is not None and item.get("nama") != wanted:
+            found.append(f"{code or 'nasional'}: nama {item.get('nama')!r} (expected {wanted!r})")
+    return found
+
+
 def rekap_region(doc: Mapping[str, Any], kode: str, aggregates: Aggregates) -> list[str]:
     fields = aggregates.fields
     names = aggregates.names
     found = [] if doc.get("kode") == kode else [f"kode {doc.get('kode')!r}, expected {kode!r}"]
+    found += _names_differ([doc], [kode], aggregates)
     expected = aggregates.vector(kode)
     got = _vector_of(doc, fields)
     if got != expected:
@@ -86,6 +102,7 @@ def rekap_region(doc: Mapping[str, Any], kode: str, aggregates: Aggregates) -> l
     listed = [child.get("kode") for child in children]
     expected_children = aggregates.children.get(kode, [])
     found += _children_differ(listed, expected_children)
+    found += _names_differ(children, listed, aggregates)
     if listed == expected_children:
         expected_rows = aggregates.child_vectors(kode)
     else:
@@ -201,8 +218,7 @@ def wilayah_list(doc: Any, kode: str, aggregates: Aggregates) -> list[str]:
         got = (item.get("id"), item.get("tingkat"))
         if got != wanted or type(got[0]) is not int or type(got[1]) is not int:
             found.append(f"child {code}: id {got[0]!r}, tingkat {got[1]!r} (expected {wanted})")
-        if len(code) == 13 and item.get("nama") != f"TPS {code[10:]}":
-            found.append(f"child {code}: nama {item.get('nama')!r} (expected 'TPS {code[10:]}')")
+    found += _names_differ(items, listed, aggregates)
     return found[:MAX_DETAILS]
 
 

@@ -1,7 +1,7 @@
-"""The recount holds the Sirekap tree's own descriptions to ``election.json`` and the codes:
-a community script maps each ``chart`` id to its candidate pair by ``pemilu/ppwp.json`` and
-walks the regions by the ``wilayah`` lists, so a wrong pair or a wrong ``id``/``tingkat``
-misleads it as much as a wrong number would."""
+"""The recount holds what the trees say of each paslon and region to ``election.json``, the
+codes and the region table: a community script maps each ``chart`` id to its paslon by
+``pemilu/ppwp.json`` and walks the regions by the ``wilayah`` lists, and a reader goes by the
+names, so a wrong paslon, ``id``, ``tingkat`` or ``nama`` misleads as much as a wrong number."""
 
 from __future__ import annotations
 
@@ -80,6 +80,11 @@ WILAYAH_CHANGES: dict[str, tuple[Callable[[Path], str], Callable[[Any], None], s
         _first(lambda i: i.update(id=str(i["id"]))),
         "id '",
     ),
+    "a provinsi's name": (
+        lambda s: "wilayah/pemilu/ppwp/0.json",
+        _first(lambda i: i.update(nama="NEGERI ANTAH")),
+        "nama 'NEGERI ANTAH'",
+    ),
     "a TPS's name": (_desa_list, _first(lambda i: i.update(nama="TPS 999")), "nama 'TPS 999'"),
     "a TPS's id": (_desa_list, _first(lambda i: i.update(id=1)), "id 1"),
 }
@@ -100,3 +105,24 @@ def test_a_signed_but_wrong_wilayah_entry_is_named(
 def test_a_fresh_snapshots_sirekap_descriptions_agree(snapshot: Path) -> None:
     report = recount(snapshot, workers=1, deep=True)
     assert report.ok, [str(p) for p in report.problems]
+
+
+def _rename_child(document: dict[str, Any]) -> None:
+    document["children"][0]["nama"] = "NEGERI ANTAH"
+
+
+REKAP_CHANGES: dict[str, Callable[[Any], None]] = {
+    "its own name": lambda d: d.update(nama="NEGERI ANTAH"),
+    "a child's name": _rename_child,
+}
+
+
+@pytest.mark.parametrize("name", sorted(REKAP_CHANGES))
+def test_a_signed_but_wrong_name_in_a_rekap_region_file_is_named(
+    snapshot: Path, signer: SigningKey, name: str
+) -> None:
+    path = "rekap/ppwp/11.json"
+    _rewrite(snapshot, signer, path, REKAP_CHANGES[name])
+    report = recount(snapshot, workers=1)
+    assert [(p.kind, p.path) for p in report.problems] == [(Kind.MISMATCH, path)]
+    assert "nama 'NEGERI ANTAH'" in report.problems[0].detail
