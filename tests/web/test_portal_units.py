@@ -147,3 +147,11 @@ def test_a_tps_page_shows_the_forms_decision_beside_the_photos_own_reading() -> 
     assert (alone.machine_status, alone.alone_status) == ("abstain", None)
     hidden = {v.field.id: v for v in field_views(form, photos, {}, [], True, decided)}["paslon_2"]
     assert (hidden.machine, hidden.machine_status, hidden.alone_status) == (None, None, None)
+
+
+def test_the_counted_figure_is_not_called_published() -> None:
+    # `published` is a stage of its own in the open data (verified numbers released); the
+    # coverage card's `counted` is every TPS in the totals, machine-read or imported ones too
+    indonesian, english = WORDS["cov_counted"]
+    assert "publi" not in indonesian.lower() and "publi" not in english.lower()
+    assert "total" in indonesian and "total" in english

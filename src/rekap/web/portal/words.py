@@ -61,7 +61,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "cov_received": ("Foto/data diterima", "Received"),
     "cov_read": ("Angka terbaca", "Numbers read"),
     "cov_verified": ("Diverifikasi orang", "Verified by people"),
-    "cov_counted": ("Dihitung (dipublikasi)", "Counted (published)"),
+    # counted: in the totals (the open data's `counted`), not the `published` stage
+    "cov_counted": ("Dihitung (masuk total)", "Counted (in the totals)"),
     "cov_blocking": ("Dengan masalah", "With problems"),
     "cov_progress": ("{share} TPS sudah dihitung", "{share} of polling stations counted"),
     "map_title": ("Peta {level}: warna paslon terdepan", "Map of {level}: colour of the leader"),
