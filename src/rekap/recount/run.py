@@ -28,6 +28,7 @@ from rekap.recount.election_doc import (
 from rekap.recount.files import Entry, Part, Pass, PassContext, find_unlisted, parse_index
 from rekap.recount.layout import ELECTION, INDEX, SCHEMA, bulk_region, bulk_tps, locate
 from rekap.recount.log_checks import check_log
+from rekap.recount.manifest_counts import check_manifest_counts
 from rekap.recount.problems import Kind, Problem, RecountReport
 from rekap.recount.signature import (
     check_key_files,
@@ -121,6 +122,7 @@ def _recount(
         check_key_files(folder, manifest, passed, report)
         election = _election(folder, passed, report)
         aggregates = _aggregates(folder, contest, passed, election, report, deep)
+        check_manifest_counts(folder, contest, manifest, aggregates, passed, report)
     except BaseException:
         files.cancel()
         raise
@@ -210,6 +212,7 @@ def _recount_bulk(path: Path, public_key: Path | None, on_phase: Phase) -> Recou
     check_key_files(folder, manifest, passed, report)
     election = _election(folder, passed, report)
     aggregates = _aggregates(folder, contest, passed, election, report)
+    check_manifest_counts(folder, contest, manifest, aggregates, passed, report)
     on_phase("checking the change log")
     check_log(folder, manifest, form_fields(election), passed, report)
     files = manifest.get("index", {}).get("files")

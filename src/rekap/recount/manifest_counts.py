@@ -1,0 +1,77 @@
+"""The manifest's ``counts`` against what the recount finds: the signed summary a reader sees
+first (``rekap publish`` prints it; a mirror's index shows it) says what the bulk data
+holds, or the recount names it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from rekap.recount.aggregate import Aggregates, connect, quote_path
+from rekap.recount.layout import bulk_tps, unplaced
+from rekap.recount.problems import Kind, RecountReport
+
+MANIFEST = "manifest.json"
+
+
+def found_counts(
+    folder: Path, contest: str, aggregates: Aggregates, passed: set[str]
+) -> dict[str, int]:
+    """What the manifest's ``counts`` should say, from the bulk data (each one that can be
+    told: ``unplaced`` only when its file passed its check)."""
+    nation = dict(zip(aggregates.names, aggregates.vector(""), strict=True))
+    source = f"read_parquet('{quote_path(folder / bulk_tps(contest, 'parquet'))}')"
+    connection = connect()
+    try:
+        rows, with_result = connection.execute(
+            f"SELECT COUNT(*), COUNT(*) FILTER (WHERE has_result) FROM {source}"
+        ).fetchone() or (0, 0)
+    finally:
+        connection.close()
+    found = {
+        "tps_expected": nation["tps_expected"],
+        "tps_rows": int(rows),
+        "tps_with_result": int(with_result),
+        "counted": nation["counted"],
+        "blocking": nation["blocking"],
+    }
+    if unplaced(contest) in passed:
+        lines = (folder / unplaced(contest)).read_bytes().splitlines()
+        found["unplaced"] = sum(1 for line in lines if line.strip())
+    return found
+
+
+def check_manifest_counts(
+    folder: Path,
+    contest: str,
+    manifest: Mapping[str, Any],
+    aggregates: Aggregates | None,
+    passed: set[str],
+    report: RecountReport,
+) -> None:
+    """Each count the manifest gives that differs from the recount's, named (a count it
+    leaves out is not asked for: snapshots of every format give these)."""
+    counts = manifest.get("counts")
+    if not isinstance(counts, Mapping):
+        return
+    index_files = manifest.get("index", {}).get("files")
+    if "files" in counts and index_files is not None and counts["files"] != index_files:
+        report.add(
+            Kind.MANIFEST, MANIFEST, f"counts.files {counts['files']!r}, index.files {index_files}"
+        )
+    if aggregates is None:
+        return  # the bulk data could not be recounted: named already
+    try:
+        found = found_counts(folder, contest, aggregates, passed)
+    except (duckdb.Error, OSError) as error:
+        report.add(Kind.BULK, bulk_tps(contest, "parquet"), f"cannot count the rows: {error}")
+        return
+    for name, value in found.items():
+        given = counts.get(name)
+        if name in counts and (given != value or type(given) is not int):
+            report.add(
+                Kind.MANIFEST, MANIFEST, f"counts.{name} {given!r}, the bulk data has {value:,}"
+            )

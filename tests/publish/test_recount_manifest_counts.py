@@ -1,0 +1,68 @@
+"""The manifest's ``counts`` are the signed summary a reader sees first (``rekap publish``
+prints them): the recount holds each to the bulk data, with and without ``--bulk-only``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from rekap.adapters.keys import SigningKey
+from rekap.publish.manifest import signature_file
+from rekap.recount.problems import Kind
+from rekap.recount.run import recount
+from tests.publish.conftest import Publisher, make_records
+
+
+@pytest.fixture
+def snapshot(publish_small: Publisher) -> Path:
+    records = make_records(9)
+    counted = next(r for r in records if r.state.values and not r.state.blocking)
+    outside = replace(counted, state=replace(counted.state, kode_tps="9999012001001"))
+    return Path(publish_small([*records, outside]).location)
+
+
+def _resign(folder: Path, signer: SigningKey, name: str, value: object) -> None:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["counts"][name] = value
+    data = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    (folder / "manifest.json").write_bytes(data)
+    (folder / "manifest.sig").write_bytes(signature_file(signer, data))
+
+
+def test_a_fresh_snapshots_counts_agree(snapshot: Path) -> None:
+    counts = json.loads((snapshot / "manifest.json").read_text())["counts"]
+    assert counts["unplaced"] == 1 and counts["tps_with_result"] > counts["counted"] > 0
+    for bulk_only in (False, True):
+        report = recount(snapshot, workers=1, bulk_only=bulk_only)
+        assert report.ok, [str(p) for p in report.problems]
+
+
+@pytest.mark.parametrize("bulk_only", [False, True])
+@pytest.mark.parametrize(
+    "name", ["tps_expected", "tps_rows", "tps_with_result", "counted", "blocking", "unplaced"]
+)
+def test_a_signed_but_wrong_count_is_named(
+    snapshot: Path, signer: SigningKey, name: str, bulk_only: bool
+) -> None:
+    given = json.loads((snapshot / "manifest.json").read_text())["counts"][name]
+    _resign(snapshot, signer, name, given + 1)
+    problems = recount(snapshot, workers=1, bulk_only=bulk_only).problems
+    assert [(p.kind, p.path) for p in problems] == [(Kind.MANIFEST, "manifest.json")]
+    assert problems[0].detail == f"counts.{name} {given + 1}, the bulk data has {given:,}"
+
+
+def test_a_count_that_is_not_a_number_is_named(snapshot: Path, signer: SigningKey) -> None:
+    given = json.loads((snapshot / "manifest.json").read_text())["counts"]["counted"]
+    _resign(snapshot, signer, "counted", str(given))
+    problems = recount(snapshot, workers=1).problems
+    assert [p.detail for p in problems] == [f"counts.counted '{given}', the bulk data has {given}"]
+
+
+def test_a_files_count_other_than_the_index_is_named(snapshot: Path, signer: SigningKey) -> None:
+    files = json.loads((snapshot / "manifest.json").read_text())["index"]["files"]
+    _resign(snapshot, signer, "files", files - 1)
+    problems = recount(snapshot, workers=1).problems
+    assert [p.detail for p in problems] == [f"counts.files {files - 1}, index.files {files}"]
