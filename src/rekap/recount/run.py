@@ -16,6 +16,7 @@ import duckdb
 from rekap.recount import bulk_checks
 from rekap.recount.aggregate import Aggregates, columns, recompute
 from rekap.recount.completeness import absent_documents
+from rekap.recount.diff_checks import check_diff
 from rekap.recount.election_doc import (
     form_fields,
     holds_missing_votes,
@@ -123,6 +124,7 @@ def _recount(
         election = _election(folder, passed, report)
         aggregates = _aggregates(folder, contest, passed, election, report, deep)
         check_manifest_counts(folder, contest, manifest, aggregates, passed, report)
+        check_diff(folder, contest, manifest, passed, report)
     except BaseException:
         files.cancel()
         raise
@@ -213,6 +215,7 @@ def _recount_bulk(path: Path, public_key: Path | None, on_phase: Phase) -> Recou
     election = _election(folder, passed, report)
     aggregates = _aggregates(folder, contest, passed, election, report)
     check_manifest_counts(folder, contest, manifest, aggregates, passed, report)
+    check_diff(folder, contest, manifest, passed, report)
     on_phase("checking the change log")
     check_log(folder, manifest, form_fields(election), passed, report)
     files = manifest.get("index", {}).get("files")

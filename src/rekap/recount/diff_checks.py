@@ -1,0 +1,152 @@
+"""The diff against the snapshot itself: ``diff/summary.json`` counts what
+``diff/tps-<contest>.jsonl.gz`` lists, names the previous snapshot and the scope as the
+manifest does, and every value a change ends at is the bulk data's. A reader learns what
+changed from these two files; a diff that says less (or other) than it lists would let a
+public number change silently. (What a change started from is the previous snapshot's: a
+recount of this one alone cannot see it.)"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from rekap.recount.layout import DIFF_SUMMARY, bulk_tps
+from rekap.recount.problems import Kind, RecountReport
+
+CHANGES = ("added", "removed", "changed", "unchanged")
+MAX_NAMED = 20
+MAX_LINE = 1 << 20
+
+
+def diff_lines(contest: str) -> str:
+    return f"diff/tps-{contest}.jsonl.gz"
+
+
+def _previous(value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        return value
+    return (value.get("snapshot_id"), value.get("manifest_sha256"))
+
+
+def _read_lines(path: Path) -> list[dict[str, Any]]:
+    out = []
+    with gzip.open(path, "rb") as lines:
+        for number, line in enumerate(lines, 1):
+            if len(line) > MAX_LINE:
+                raise ValueError(f"line {number} is longer than {MAX_LINE:,} bytes")
+            change = json.loads(line)
+            if not isinstance(change, dict) or not isinstance(change.get("kode_tps"), str):
+                raise ValueError(f"line {number} is not a change of one TPS")
+            out.append(change)
+    return out
+
+
+def _ends(change: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What a change says the TPS's row holds now (None for a TPS removed)."""
+    if change.get("change") == "added":
+        after = change.get("after")
+        return dict(after) if isinstance(after, Mapping) else {}
+    if change.get("change") == "changed":
+        fields = change.get("fields")
+        if not isinstance(fields, Mapping):
+            return {}
+        return {f: v[1] for f, v in fields.items() if isinstance(v, list) and len(v) == 2}
+    return None
+
+
+def check_diff(
+    folder: Path,
+    contest: str,
+    manifest: Mapping[str, Any],
+    passed: set[str],
+    report: RecountReport,
+) -> None:
+    """Each way the diff disagrees with itself, the manifest or the bulk data, named."""
+    lines_path, parquet = diff_lines(contest), bulk_tps(contest, "parquet")
+    if not {DIFF_SUMMARY, lines_path, parquet} <= passed:
+        return  # a file that failed its check is named already
+    try:
+        summary = json.loads((folder / DIFF_SUMMARY).read_bytes())
+        changes = _read_lines(folder / lines_path)
+    except (ValueError, OSError, EOFError) as error:
+        report.add(Kind.BULK, lines_path, f"unreadable: {error}")
+        return
+    found: list[tuple[str, str]] = []
+    if not isinstance(summary, Mapping) or not isinstance(summary.get("tps"), Mapping):
+        report.add(Kind.BULK, DIFF_SUMMARY, "not the documented shape (docs/open-data.md)")
+        return
+    if summary.get("contest") != contest:
+        found.append(
+            (DIFF_SUMMARY, f"contest {summary.get('contest')!r}, the manifest's {contest!r}")
+        )
+    scope = sorted(manifest.get("scope") or [])
+    if summary.get("scope") != scope:
+        found.append((DIFF_SUMMARY, f"scope {summary.get('scope')!r}, the manifest's {scope!r}"))
+    if _previous(summary.get("previous")) != _previous(manifest.get("previous")):
+        found.append((DIFF_SUMMARY, "previous: not the snapshot the manifest names"))
+    table = pq.read_table(folder / parquet)
+    rows = table.num_rows
+    kinds = Counter(str(c.get("change")) for c in changes)
+    fields: Counter[str] = Counter()
+    for change in changes:
+        changed = change.get("fields")
+        if change.get("change") == "changed" and isinstance(changed, Mapping):
+            fields.update(changed.keys())
+    tps = summary["tps"]
+    if summary.get("previous") is None:
+        wanted = {"added": rows, "removed": 0, "changed": 0, "unchanged": 0}
+        if changes:
+            found.append((lines_path, f"{len(changes):,} changes listed for a first snapshot"))
+    else:
+        wanted = {k: kinds[k] for k in ("added", "removed", "changed")}
+        wanted["unchanged"] = rows - wanted["added"] - wanted["changed"]
+        odd = sorted(set(kinds) - {"added", "removed", "changed"})
+        if odd:
+            found.append((lines_path, f"changes of no documented kind: {odd[:5]}"))
+        if dict(summary.get("fields_changed") or {}) != dict(fields):
+            found.append((DIFF_SUMMARY, "fields_changed: not the fields the changes list"))
+    for name in CHANGES:
+        if tps.get(name) != wanted[name]:
+            found.append(
+                (DIFF_SUMMARY, f"tps.{name} {tps.get(name)!r}, the diff gives {wanted[name]:,}")
+            )
+    found += [(lines_path, d) for d in _against_bulk(changes, table)]
+    for path, detail in found[:MAX_NAMED]:
+        report.add(Kind.BULK, path, detail)
+    if len(found) > MAX_NAMED:
+        report.add(Kind.BULK, lines_path, f"… {len(found) - MAX_NAMED:,} more")
+    report.checked["diff changes checked"] += len(changes)
+
+
+def _against_bulk(changes: list[dict[str, Any]], table: pa.Table) -> list[str]:
+    """Each change whose ending values are not the TPS's row (or a removed TPS still there)."""
+    codes = [c["kode_tps"] for c in changes]
+    present = table.filter(pc.is_in(table.column("kode_tps"), pa.array(codes, pa.string())))
+    rows = {r["kode_tps"]: r for r in present.to_pylist()}
+    found = []
+    for change in changes:
+        kode = change["kode_tps"]
+        ends = _ends(change)
+        row = rows.get(kode)
+        if ends is None:
+            if row is not None:
+                found.append(f"TPS {kode}: listed as removed, the bulk data has it")
+            continue
+        if row is None:
+            found.append(f"TPS {kode}: listed as {change.get('change')}, the bulk data has no row")
+            continue
+        for name, value in ends.items():
+            if name not in row or row[name] != value or type(row[name]) is not type(value):
+                found.append(
+                    f"TPS {kode} {name}: the diff says it is now {value!r}, "
+                    f"the bulk data {row.get(name)!r}"
+                )
+    return found
