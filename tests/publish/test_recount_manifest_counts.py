@@ -7,13 +7,16 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from rekap.adapters.keys import SigningKey
+from rekap.adapters.snapshot_dir import DirectorySnapshotStore
 from rekap.publish.manifest import signature_file
+from rekap.publish.snapshot import publish_snapshot
 from rekap.recount.problems import Kind
 from rekap.recount.run import recount
-from tests.publish.conftest import Publisher, make_records
+from tests.publish.conftest import Publisher, make_records, request_for
 
 
 @pytest.fixture
@@ -66,3 +69,37 @@ def test_a_files_count_other_than_the_index_is_named(snapshot: Path, signer: Sig
     _resign(snapshot, signer, "files", files - 1)
     problems = recount(snapshot, workers=1).problems
     assert [p.detail for p in problems] == [f"counts.files {files - 1}, index.files {files}"]
+
+
+def _resign_scope(folder: Path, signer: SigningKey, scope: list[str]) -> None:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["scope"] = scope
+    data = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    (folder / "manifest.json").write_bytes(data)
+    (folder / "manifest.sig").write_bytes(signature_file(signer, data))
+
+
+def test_a_scope_narrower_than_the_bulk_data_is_named_as_such(
+    snapshot: Path, signer: SigningKey
+) -> None:
+    # without this, every number outside the scope read as one the log does not give
+    outside = duckdb.sql(
+        f"SELECT count(*) FROM '{snapshot / 'data/tps-ppwp.parquet'}' "
+        "WHERE NOT starts_with(kode_tps, '11')"
+    ).fetchall()[0][0]
+    assert outside > 0
+    _resign_scope(snapshot, signer, ["11"])
+    for bulk_only in (False, True):
+        problems = recount(snapshot, workers=1, bulk_only=bulk_only).problems
+        said = f"scope ['11'], the bulk data has {outside:,} TPS outside it"
+        assert (Kind.MANIFEST, "manifest.json", said) in [
+            (p.kind, p.path, p.detail) for p in problems
+        ]
+
+
+def test_the_scope_a_snapshot_was_published_with_agrees(tmp_path: Path, signer: SigningKey) -> None:
+    store = DirectorySnapshotStore(tmp_path / "scoped")
+    folder = Path(
+        publish_snapshot(request_for(make_records(9), scope=("11",)), store, signer).location
+    )
+    assert recount(folder, workers=1).ok

@@ -66,12 +66,38 @@ def check_manifest_counts(
         return  # the bulk data could not be recounted: named already
     try:
         found = found_counts(folder, contest, aggregates, passed)
+        outside = _outside_scope(folder, contest, manifest.get("scope"))
     except (duckdb.Error, OSError) as error:
         report.add(Kind.BULK, bulk_tps(contest, "parquet"), f"cannot count the rows: {error}")
         return
+    if outside:
+        report.add(
+            Kind.MANIFEST,
+            MANIFEST,
+            f"scope {manifest.get('scope')!r}, the bulk data has {outside:,} TPS outside it",
+        )
     for name, value in found.items():
         given = counts.get(name)
         if name in counts and (given != value or type(given) is not int):
             report.add(
                 Kind.MANIFEST, MANIFEST, f"counts.{name} {given!r}, the bulk data has {value:,}"
             )
+
+
+def _outside_scope(folder: Path, contest: str, scope: object) -> int:
+    """The TPS rows of the bulk data under none of ``scope``'s codes (0 for no scope: the
+    nation). A manifest naming another scope than its data would read as every number
+    outside it unlogged; this says what is wrong once."""
+    if not isinstance(scope, list) or not scope:
+        return 0
+    source = f"read_parquet('{quote_path(folder / bulk_tps(contest, 'parquet'))}')"
+    connection = connect()
+    try:
+        row = connection.execute(
+            f"SELECT COUNT(*) FROM {source} "
+            "WHERE len(list_filter($scope, lambda s: starts_with(kode_tps, s))) = 0",
+            {"scope": [str(code) for code in scope]},
+        ).fetchone()
+    finally:
+        connection.close()
+    return int(row[0]) if row else 0
