@@ -125,11 +125,30 @@ def test_a_signed_but_wrong_diff_is_named(second: Path, signer: SigningKey, name
         assert {p.path for p in problems} <= {SUMMARY, LINES}
 
 
-def test_a_first_snapshot_that_lists_changes_is_named(
-    tmp_path: Path, signer: SigningKey
-) -> None:
+def test_a_first_snapshot_that_lists_changes_is_named(tmp_path: Path, signer: SigningKey) -> None:
     first = _publish(tmp_path / "out", signer, 9, 0)
     _write_changes(first, [{"kode_tps": "1101012001001", "change": "changed", "fields": {}}])
     _reseal(first, signer, LINES)
     details = [p.detail for p in recount(first, workers=1).problems]
     assert details == ["1 changes listed for a first snapshot"]
+
+
+ODD: dict[str, Callable[[Path], str]] = {
+    "fields_changed as a list": _summary_edit(lambda s: s.update(fields_changed=[1, 2])),
+    "a summary that is a list": lambda f: (f / SUMMARY).write_text("[]") and SUMMARY,
+    "a line nested beyond reason": lambda f: (
+        (f / LINES).write_bytes(gzip.compress(b"[" * 100_000 + b"\n", mtime=0)) and LINES
+    ),
+    "a line that is not JSON": lambda f: (
+        (f / LINES).write_bytes(gzip.compress(b"{kode\n", mtime=0)) and LINES
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ODD))
+def test_a_diff_of_another_shape_is_named_not_a_crash(
+    second: Path, signer: SigningKey, name: str
+) -> None:
+    _reseal(second, signer, ODD[name](second))
+    problems = recount(second, workers=1).problems
+    assert problems and {p.kind for p in problems} == {Kind.BULK}, [str(p) for p in problems]

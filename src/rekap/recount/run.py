@@ -124,7 +124,7 @@ def _recount(
         election = _election(folder, passed, report)
         aggregates = _aggregates(folder, contest, passed, election, report, deep)
         check_manifest_counts(folder, contest, manifest, aggregates, passed, report)
-        check_diff(folder, contest, manifest, passed, report)
+        check_diff(folder, contest, manifest, passed, aggregates is not None, report)
     except BaseException:
         files.cancel()
         raise
@@ -215,7 +215,7 @@ def _recount_bulk(path: Path, public_key: Path | None, on_phase: Phase) -> Recou
     election = _election(folder, passed, report)
     aggregates = _aggregates(folder, contest, passed, election, report)
     check_manifest_counts(folder, contest, manifest, aggregates, passed, report)
-    check_diff(folder, contest, manifest, passed, report)
+    check_diff(folder, contest, manifest, passed, aggregates is not None, report)
     on_phase("checking the change log")
     check_log(folder, manifest, form_fields(election), passed, report)
     files = manifest.get("index", {}).get("files")
