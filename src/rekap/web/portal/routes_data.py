@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,20 @@ def snapshot_files(root: Path, snapshot: str) -> list[SnapshotFile]:
     ]
 
 
+def signing_key_id(root: Path, snapshot: str) -> str | None:
+    """The id of the key that signed a snapshot, as its manifest names it (None when the
+    manifest does not say: the page then leaves the id out)."""
+    try:
+        manifest = json.loads((root / snapshot / "manifest.json").read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    key = manifest.get("key") if isinstance(manifest, dict) else None
+    key_id = key.get("key_id") if isinstance(key, dict) else None
+    if isinstance(key_id, str) and key_id.isascii() and key_id.isalnum():
+        return key_id
+    return None
+
+
 @router.get("/data")
 def open_data(request: Request, portal: PortalDep) -> Response:
     root = portal.settings.snapshots
@@ -57,7 +72,15 @@ def open_data(request: Request, portal: PortalDep) -> Response:
     files = snapshot_files(root, snapshot) if snapshot else []
     lang = request_lang(request)
     rules = [(r.id, r.severity.value, rule_title(r.id, lang)) for r in ALL_RULES]
-    context = {"title": "data", "snapshot": snapshot, "files": files, "rules": rules}
+    context = {
+        "title": "data",
+        "snapshot": snapshot,
+        "files": files,
+        "rules": rules,
+        # the address `rekap recount` fetches a snapshot from (it follows `latest`)
+        "snapshots_url": str(request.url_for("snapshot_file", path="")),
+        "key_id": signing_key_id(root, snapshot) if snapshot else None,
+    }
     return render(request, "data.html", context, cache="public, max-age=60")
 
 

@@ -189,15 +189,29 @@ WORDS: dict[str, tuple[str, str]] = {
         "Every region and polling-station page is also CSV and JSON (links at the foot of "
         "each page).",
     ),
-    "recount_step_download": (
-        "Unduh folder snapshot: manifest.json, manifest.sig, public-key.pem, SHA256SUMS dan "
-        "berkas di data/.",
-        "Download the snapshot folder: manifest.json, manifest.sig, public-key.pem, "
-        "SHA256SUMS and the files under data/.",
+    "recount_step_address": (
+        "Hitung ulang langsung dari alamat ini: tanda tangan, hash, setiap agregat dan log "
+        "perubahan. --bulk-only hanya mengambil manifest dan berkas yang ditandatanganinya "
+        "(data bulk, log); tanpa itu setiap berkas diambil, pohon JSON juga:",
+        "Recount straight from this address: the signature, the hashes, every aggregate and "
+        "the change log. --bulk-only fetches only the manifest and the files it signs (the "
+        "bulk data, the log); without it every file is fetched, the JSON trees too:",
     ),
-    "recount_step_verify": (
-        "Periksa hash dan tanda tangan, lalu hitung ulang setiap agregat:",
-        "Check the hashes and the signature, then recount every aggregate:",
+    "recount_step_key": (
+        "public-key.pem di dalam snapshot hanya membuktikan snapshot utuh, bukan siapa yang "
+        "menandatanganinya: minta kunci penerbit lewat jalur lain dan sematkan.",
+        "The snapshot's own public-key.pem proves it intact, not who signed it: get the "
+        "publisher's key some other way and pin it.",
+    ),
+    "recount_key_id": (
+        "Snapshot terbaru ditandatangani kunci",
+        "The latest snapshot is signed by key",
+    ),
+    "recount_step_download": (
+        "Dengan salinan utuh folder snapshot, alat standar memeriksa setiap hash; dengan "
+        "berkas di atas saja, lewati yang tidak diunduh:",
+        "With a whole copy of the snapshot folder, standard tools check every hash; with "
+        "only the files above, skip the ones not downloaded:",
     ),
     "recount_step_duckdb": (
         "Atau hitung sendiri dengan alat apa pun, misalnya DuckDB:",
