@@ -17,6 +17,7 @@ import pytest
 from rekap.adapters.keys import SigningKey
 from rekap.adapters.snapshot_dir import DirectorySnapshotStore
 from rekap.publish.snapshot import publish_snapshot
+from rekap.recount import diff_checks
 from rekap.recount.problems import Kind
 from rekap.recount.run import recount
 from tests.publish.conftest import AT, make_records, request_for
@@ -152,3 +153,14 @@ def test_a_diff_of_another_shape_is_named_not_a_crash(
     _reseal(second, signer, ODD[name](second))
     problems = recount(second, workers=1).problems
     assert problems and {p.kind for p in problems} == {Kind.BULK}, [str(p) for p in problems]
+
+
+def test_a_diff_read_a_few_changes_at_a_time_gives_the_same_answers(
+    second: Path, signer: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(diff_checks, "CHUNK", 2)
+    assert len(_changes(second)) > 4
+    assert recount(second, workers=1).ok
+    _reseal(second, signer, EDITS["a change that ends elsewhere"](second))
+    details = [p.detail for p in recount(second, workers=1).problems]
+    assert len(details) == 1 and "the diff says it is now" in details[0]

@@ -11,6 +11,7 @@ import gzip
 import json
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from rekap.recount.problems import Kind, RecountReport
 CHANGES = ("added", "removed", "changed", "unchanged")
 MAX_NAMED = 20
 MAX_LINE = 1 << 20
+CHUNK = 20_000
 
 
 def diff_lines(contest: str) -> str:
@@ -36,8 +38,31 @@ def _previous(value: Any) -> Any:
     return (value.get("snapshot_id"), value.get("manifest_sha256"))
 
 
-def _read_lines(path: Path) -> list[dict[str, Any]]:
-    out = []
+@dataclass
+class _Tally:
+    """What the listed changes add up to, read a chunk at a time (a national diff lists up
+    to a change per TPS: never held in memory whole)."""
+
+    count: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)
+    fields: Counter[str] = field(default_factory=Counter)
+    ended: list[str] = field(default_factory=list)
+
+    def add(self, changes: list[dict[str, Any]], table: pa.Table) -> None:
+        self.count += len(changes)
+        for change in changes:
+            kind = str(change.get("change"))
+            self.kinds[kind] += 1
+            changed = change.get("fields")
+            if kind == "changed" and isinstance(changed, Mapping):
+                self.fields.update(changed.keys())
+        if len(self.ended) < MAX_NAMED:
+            self.ended += _against_bulk(changes, table)
+
+
+def _read_lines(path: Path, table: pa.Table) -> _Tally:
+    tally = _Tally()
+    chunk: list[dict[str, Any]] = []
     with gzip.open(path, "rb") as lines:
         for number, line in enumerate(lines, 1):
             if len(line) > MAX_LINE:
@@ -45,8 +70,12 @@ def _read_lines(path: Path) -> list[dict[str, Any]]:
             change = json.loads(line)
             if not isinstance(change, dict) or not isinstance(change.get("kode_tps"), str):
                 raise ValueError(f"line {number} is not a change of one TPS")
-            out.append(change)
-    return out
+            chunk.append(change)
+            if len(chunk) == CHUNK:
+                tally.add(chunk, table)
+                chunk = []
+    tally.add(chunk, table)
+    return tally
 
 
 def _ends(change: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -76,14 +105,27 @@ def check_diff(
         return  # a file that failed its check, or bulk data not recounted: named already
     try:
         summary = json.loads((folder / DIFF_SUMMARY).read_bytes())
-        changes = _read_lines(folder / lines_path)
-    except (ValueError, OSError, EOFError, RecursionError) as error:
-        report.add(Kind.BULK, lines_path, f"unreadable: {error}")
+    except (ValueError, OSError, RecursionError) as error:
+        report.add(Kind.BULK, DIFF_SUMMARY, f"unreadable: {error}")
         return
-    found: list[tuple[str, str]] = []
     if not isinstance(summary, Mapping) or not isinstance(summary.get("tps"), Mapping):
         report.add(Kind.BULK, DIFF_SUMMARY, "not the documented shape (docs/open-data.md)")
         return
+    try:
+        table = pq.read_table(folder / parquet)
+    except (pa.ArrowException, OSError) as error:
+        # bulk data that passed its hash but cannot be read: named by the recount already
+        report.add(Kind.BULK, lines_path, f"cannot compare with the bulk data: {error}")
+        return
+    try:
+        tally = _read_lines(folder / lines_path, table)
+    except (ValueError, OSError, EOFError, RecursionError) as error:
+        report.add(Kind.BULK, lines_path, f"unreadable: {error}")
+        return
+    except (pa.ArrowException, KeyError, TypeError) as error:
+        report.add(Kind.BULK, lines_path, f"cannot compare with the bulk data: {error}")
+        return
+    found: list[tuple[str, str]] = []
     if summary.get("contest") != contest:
         found.append(
             (DIFF_SUMMARY, f"contest {summary.get('contest')!r}, the manifest's {contest!r}")
@@ -93,25 +135,13 @@ def check_diff(
         found.append((DIFF_SUMMARY, f"scope {summary.get('scope')!r}, the manifest's {scope!r}"))
     if _previous(summary.get("previous")) != _previous(manifest.get("previous")):
         found.append((DIFF_SUMMARY, "previous: not the snapshot the manifest names"))
-    try:
-        table = pq.read_table(folder / parquet)
-        ended = _against_bulk(changes, table)
-    except (pa.ArrowException, KeyError, ValueError, TypeError) as error:
-        # bulk data that passed its hash but cannot be read: named by the recount already
-        report.add(Kind.BULK, lines_path, f"cannot compare with the bulk data: {error}")
-        return
     rows = table.num_rows
-    kinds = Counter(str(c.get("change")) for c in changes)
-    fields: Counter[str] = Counter()
-    for change in changes:
-        changed = change.get("fields")
-        if change.get("change") == "changed" and isinstance(changed, Mapping):
-            fields.update(changed.keys())
+    kinds, fields = tally.kinds, tally.fields
     tps = summary["tps"]
     if summary.get("previous") is None:
         wanted = {"added": rows, "removed": 0, "changed": 0, "unchanged": 0}
-        if changes:
-            found.append((lines_path, f"{len(changes):,} changes listed for a first snapshot"))
+        if tally.count:
+            found.append((lines_path, f"{tally.count:,} changes listed for a first snapshot"))
     else:
         wanted = {k: kinds[k] for k in ("added", "removed", "changed")}
         wanted["unchanged"] = rows - wanted["added"] - wanted["changed"]
@@ -126,12 +156,12 @@ def check_diff(
             found.append(
                 (DIFF_SUMMARY, f"tps.{name} {tps.get(name)!r}, the diff gives {wanted[name]:,}")
             )
-    found += [(lines_path, d) for d in ended]
+    found += [(lines_path, d) for d in tally.ended]
     for path, detail in found[:MAX_NAMED]:
         report.add(Kind.BULK, path, detail)
     if len(found) > MAX_NAMED:
         report.add(Kind.BULK, lines_path, f"… {len(found) - MAX_NAMED:,} more")
-    report.checked["diff changes checked"] += len(changes)
+    report.checked["diff changes checked"] += tally.count
 
 
 def _against_bulk(changes: list[dict[str, Any]], table: pa.Table) -> list[str]:
