@@ -1,5 +1,6 @@
 """Benchmark the page reader under real-world photo conditions: size, compression, rotation,
-perspective, light, blur, noise, a covered fiducial, a cut-off corner, a page not flat.
+perspective, light, blur, noise, a covered fiducial, part of a digit box covered, a cut-off
+corner, a page not flat.
 
     .venv/bin/python bench/photo_conditions.py [--simulated 10] [--only size 'tilt*'] [--seed 0]
         [--out DIR] [--failures DIR] [--list]
@@ -32,7 +33,9 @@ photo shared through a messaging app). Every variant is written as a JPEG of qua
 A person "could still read" a variant when the smallest digit box of the page is at least
 --legible-box-px pixels tall in it and any blur added spans at most --legible-blur-mm
 millimetres of the page (a judgement, printed with the figures); a covered fiducial, a
-cut-off corner, a turn, a tilt, the light and the noise leave every field readable. The
+cut-off corner, a turn, a tilt, the light and the noise leave every field readable (part of
+a digit box covered counts as legible too: what it measures is that no number is read
+wrong, a covered field abstaining unless its bubbles or the arithmetic settle it). The
 final list names every (condition, photo) where such a photo, located in its original,
 was not located, and every field read wrong.
 """
@@ -409,11 +412,18 @@ def _page_polygon(frame: Frame, points_mm: NDArray[np.float64]) -> NDArray[np.in
     return polygon
 
 
-def _painted(frame: Frame, points_mm: NDArray[np.float64], colour: Floats, soft_mm: float) -> Image:
-    """The photo with a page polygon painted in `colour` (BGR), its edge softened."""
+def _painted(
+    frame: Frame,
+    points_mm: NDArray[np.float64] | Sequence[NDArray[np.float64]],
+    colour: Floats,
+    soft_mm: float,
+) -> Image:
+    """The photo with a page polygon (or several) painted in `colour` (BGR), its edge
+    softened."""
     height, width = frame.image.shape[:2]
     mask = np.zeros((height, width), np.uint8)
-    cv2.fillPoly(mask, [_page_polygon(frame, points_mm)], 255)
+    polygons = [points_mm] if isinstance(points_mm, np.ndarray) else list(points_mm)
+    cv2.fillPoly(mask, [_page_polygon(frame, p) for p in polygons], 255)
     sigma = max(0.5, soft_mm * frame.px_per_mm)
     alpha = cv2.GaussianBlur(mask, (0, 0), sigma).astype(np.float32)[..., None] / 255.0
     mixed = frame.image.astype(np.float32) * (1.0 - alpha) + colour * alpha
@@ -438,6 +448,65 @@ def finger(corner: str) -> Condition:
         )
         skin = np.array([110, 145, 200], np.float32) * float(rng.uniform(0.8, 1.05))
         return replace(frame, image=_painted(frame, points, skin, soft_mm=1.5))
+
+    return apply
+
+
+_PARTS: dict[str, tuple[float, float, float, float]] = {
+    # the part of a digit box covered, as shares of its outer box (left, top, right, bottom)
+    "top": (0.0, 0.0, 1.0, 0.5),
+    "bottom": (0.0, 0.5, 1.0, 1.0),
+    "left": (0.0, 0.0, 0.5, 1.0),
+    "right": (0.5, 0.0, 1.0, 1.0),
+    "corner": (0.5, 0.0, 1.0, 0.5),
+}
+_COVERS: dict[str, tuple[tuple[float, float, float], float]] = {
+    # BGR colour and soft edge (mm) of what lies over the box
+    "skin": ((110.0, 145.0, 200.0), 0.4),
+    "dark": ((45.0, 40.0, 40.0), 0.3),
+    "white": ((242.0, 245.0, 245.0), 0.3),
+    "glare": ((255.0, 255.0, 255.0), 1.0),
+}
+PART_OVERHANG_MM = 1.5
+"""How far a patch reaches beyond the box's printed border where it covers it."""
+
+
+def part_cover(part: str, cover: str) -> Condition:
+    """Part of one digit box of each field covered (the box drawn at random): a finger
+    (skin), a pen or a dark finger (dark), a white patch (white) or glare (a saturated blob
+    with a soft edge) over its top, bottom, left or right half or its top-right quarter, the
+    patch reaching a little beyond the printed border. The box's border is broken where the
+    patch lies; the rest of the box shows as photographed."""
+    left, top, right, bottom = _PARTS[part]
+    colour, soft_mm = _COVERS[cover]
+
+    def apply(frame: Frame, rng: np.random.Generator) -> Frame:
+        patches: list[NDArray[np.float64]] = []
+        for template_field in frame.template.fields:
+            boxes = template_field.digit_boxes
+            if not boxes:
+                continue
+            x0, y0, x1, y1 = boxes[int(rng.integers(len(boxes)))].outer
+            w, h = x1 - x0, y1 - y0
+            ax = x0 + left * w - (PART_OVERHANG_MM if left == 0.0 else 0.0)
+            bx = x0 + right * w + (PART_OVERHANG_MM if right == 1.0 else 0.0)
+            ay = y0 + top * h - (PART_OVERHANG_MM if top == 0.0 else 0.0)
+            by = y0 + bottom * h + (PART_OVERHANG_MM if bottom == 1.0 else 0.0)
+            if cover == "glare":  # a blob, not a patch: an ellipse filling the part
+                angles = np.linspace(0.0, 2 * np.pi, 48, endpoint=False)
+                points = np.stack(
+                    [
+                        (ax + bx) / 2 + (bx - ax) / 2 * np.cos(angles),
+                        (ay + by) / 2 + (by - ay) / 2 * np.sin(angles),
+                    ],
+                    axis=1,
+                )
+            else:
+                points = np.array([[ax, ay], [bx, ay], [bx, by], [ax, by]], dtype=np.float64)
+            patches.append(points)
+        shade = float(rng.uniform(0.85, 1.0)) if cover in ("skin", "dark") else 1.0
+        paint = np.array(colour, np.float32) * shade
+        return replace(frame, image=_painted(frame, patches, paint, soft_mm=soft_mm))
 
     return apply
 
@@ -567,6 +636,10 @@ def _conditions() -> list[tuple[str, list[tuple[str, Condition]]]]:
         ("noise", [(f"amp{a}", sensor_noise(a)) for a in (8, 16, 24)]),
         ("cover", [(f"finger-{c}", finger(c)) for c in _CORNERS]),
         ("cut", [(f"corner-{c}", cut_corner(c)) for c in _CORNERS]),
+        (
+            "part",
+            [(f"{cover}-{part}", part_cover(part, cover)) for cover in _COVERS for part in _PARTS],
+        ),
         (
             "bent",
             [(f"wave-{a}mm", bent("wave", a)) for a in (2, 4, 8)]
