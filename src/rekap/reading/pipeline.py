@@ -21,6 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
+from rekap.reading.box_border import partly_hidden_boxes
 from rekap.reading.box_seen import HiddenBox, hidden_boxes
 from rekap.reading.bubbles import BubbleGridReading, read_bubble_grid
 from rekap.reading.cells import BubbleCrop, PageCells, cut_cells
@@ -196,11 +197,12 @@ class PageReader:
         readings: list[DigitBoxReading] = list(self.classifier.classify(crops)) if crops else []
         if len(readings) != len(crops):
             raise ValueError(f"classifier returned {len(readings)} readings for {len(crops)}")
-        # a box hidden on the photo (a finger, a pen across it) says nothing, whatever the
-        # model reads in it
+        # a box hidden on the photo (a finger, a pen across it), wholly or in part, says
+        # nothing, whatever the model reads in it
+        covered = zip(hidden_boxes(crops), partly_hidden_boxes(crops), strict=True)
         readings = [
-            HiddenBox() if hidden else reading
-            for reading, hidden in zip(readings, hidden_boxes(crops), strict=True)
+            HiddenBox() if whole or part else reading
+            for reading, (whole, part) in zip(readings, covered, strict=True)
         ]
         hidden: dict[str, FieldReading] = {}
         evidence: list[FieldEvidence] = []
