@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from tests.reading.marks import box
 
+from rekap.reading.box_seen import HiddenBox
 from rekap.reading.decide import decide_fields, field_evidence
 from rekap.reading.evidence import FieldEvidence
 from rekap.reading.geometry import FloatArray
@@ -196,3 +197,17 @@ def test_zeros_read_in_every_box_of_tied_fields_are_no_evidence_of_each_other() 
     # and a '000' field tied to a field that is not 0 is not affected
     mixed = [written("a", "000", p=0.993), written("b", "X68"), written("c", "X68", p=0.993)]
     assert by_id(decide_fields(mixed, [SUM]))["a"].value == 0
+
+
+def test_blank_boxes_beside_a_hidden_one_are_an_empty_field() -> None:
+    """A page left empty, a finger over the leading box of one field: '?__' is no number,
+    and the arithmetic of its tied fields (`0 + ? = 0`) must not make it one (an empty
+    units box that gave a `0` some probability was read as 0)."""
+    empty_units = box("blank", 0.9, "0", 0.08)
+    marks = [HiddenBox(), box("blank", 0.99), empty_units]
+    fields = [written("a", "XX0"), field_evidence("b", BOX, marks, None), written("c", "XX0")]
+    readings = by_id(decide_fields(fields, [SUM]))
+    assert (readings["b"].status, readings["b"].value) == ("abstain", None)
+    assert "hidden" in readings["b"].reason and "'?__'" in readings["b"].reason
+    units_hidden = field_evidence("b", BOX, [box("X", 0.999), box("1", 0.999), HiddenBox()], None)
+    assert not units_hidden.empty  # a number whose units box is hidden is no empty field

@@ -197,13 +197,14 @@ def decide(
     if evidence.empty:
         # nothing written: no value is more likely than another, so none is offered
         extra = f"; bubbles show {marks}" if marks and marks != "---" else ""
+        hidden = f" or hidden on the photo ('{shown}')" if HIDDEN_LABEL in labels else ""
         return FieldReading(
             evidence.field_id,
             None,
             "abstain",
             0.0,
             (),
-            f"digit boxes are empty{extra}",
+            f"digit boxes are empty{hidden}{extra}",
             evidence.box,
             labels,
             marks,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rekap.reading.classifier import HIDDEN_LABEL
 from rekap.reading.geometry import FloatArray
 from rekap.reading.template import Box
 
@@ -35,5 +36,10 @@ class FieldEvidence:
 
     @property
     def empty(self) -> bool:
-        """Every digit box reads as blank: nothing was written here."""
-        return all(label == "blank" for label in self.digit_labels)
+        """No writing is seen here: every digit box reads as blank, or some are hidden on
+        the photo (`rekap.reading.box_seen`, `rekap.reading.box_border`) and every other
+        one reads as blank. A number fills its boxes from the right, so blank boxes beside
+        a hidden one hold no number that the form's arithmetic could fill in (with its
+        tied fields empty too, it would read 0 for a field left empty)."""
+        labels = self.digit_labels
+        return "blank" in labels and all(label in ("blank", HIDDEN_LABEL) for label in labels)
