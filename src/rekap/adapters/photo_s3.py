@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from rekap.adapters.photo_store import PhotoCorrupted
+from rekap.adapters.photo_store import PhotoCorrupted, StoreUnavailable
 
 S3Client = Any  # a boto3 S3 client (boto3 ships no type information)
 SHA256_KEY = "sha256"
@@ -79,11 +79,6 @@ def error_code(error: Exception) -> str:
 MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 
 
-class StoreUnavailable(OSError):
-    """The bucket refused a photo or could not be reached: an upload answers that storage is
-    unavailable (503, to be sent again), as for a full disk, never a bare 500."""
-
-
 class S3PhotoStore:
     def __init__(self, client: S3Client, bucket: str, prefix: str = "photos/") -> None:
         if prefix and not prefix.endswith("/"):
@@ -134,11 +129,13 @@ class S3PhotoStore:
         key = self.key(sha256, suffix)
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
+            data: bytes = response["Body"].read()
         except Exception as error:
             if error_code(error) in MISSING:
                 raise FileNotFoundError(f"no photo {self.url(sha256, suffix)}") from None
-            raise
-        data: bytes = response["Body"].read()
+            # refused, unreachable, too slow, the bucket missing: the store's trouble, not
+            # the photo's (a worker takes the photo again later rather than fail it)
+            raise StoreUnavailable(f"{self.url(sha256, suffix)}: {error}") from error
         recorded = response.get("Metadata", {}).get(SHA256_KEY)
         if recorded is not None and recorded != sha256:
             raise PhotoCorrupted(f"{self.url(sha256, suffix)} records SHA-256 {recorded}")

@@ -21,12 +21,21 @@ class PhotoStore(Protocol):
     def put(self, sha256: str, suffix: str, data: bytes) -> None: ...
 
     def get(self, sha256: str, suffix: str) -> bytes:
-        """The photo's bytes; ``FileNotFoundError`` when there is no such photo."""
+        """The photo's bytes; ``FileNotFoundError`` when there is no such photo,
+        ``PhotoCorrupted`` when the bytes are not the photo's, another ``OSError`` (such as
+        ``StoreUnavailable``) when the store cannot answer now."""
         ...
 
 
 class PhotoCorrupted(ValueError):
     """Stored bytes (or their recorded hash) do not match the photo's SHA-256."""
+
+
+class StoreUnavailable(OSError):
+    """The store could not be reached or refused a request (an endpoint down, a bucket
+    missing, credentials refused): nothing is known to be wrong with the photo. An upload
+    answers that storage is unavailable (503, to be sent again), never a bare 500; a worker
+    leaves the photo claimed, to be taken again, never fails it for this."""
 
 
 def open_photo_store(url_or_path: str | Path) -> PhotoStore:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import (
     TimeoutError as PoolTimeout,
 )
 
+from rekap.adapters.photo_store import PhotoCorrupted
 from rekap.adapters.photo_store import PhotoStore as PhotoFiles
 from rekap.adapters.storage.event_store import EventLog, lock_writers
 from rekap.adapters.storage.forms import (
@@ -119,9 +120,19 @@ class PhotoProcessor:
     def _process(self, claimed: ClaimedPhoto, now: Callable[[], datetime]) -> None:
         try:
             data = self.files.get(claimed.sha256, PhotoFormat(claimed.format).suffix)
-            reading = self.read(data, claimed.page)
-        except Exception as error:  # a bug or a lost file: fail visibly, never drop
+        except (FileNotFoundError, PhotoCorrupted) as error:  # lost or damaged: fail visibly
             reading = PageReading("unreadable", f"processing failed: {error!r}", None)
+        except OSError:
+            # the photo store away (an endpoint down, a bucket missing, credentials refused,
+            # a disk error): nothing is wrong with the photo, and the officer's resend of it
+            # would be the same photo, already received; it stays claimed and is taken again
+            # after the claim timeout, like a photo whose recording meets the database away
+            raise
+        else:
+            try:
+                reading = self.read(data, claimed.page)
+            except Exception as error:  # a bug in the reader: fail visibly, never drop
+                reading = PageReading("unreadable", f"processing failed: {error!r}", None)
         try:
             self._finish_once_more_on_a_race(claimed, reading, now)
         except TRANSIENT:

@@ -1,0 +1,148 @@
+"""A worker whose photo store cannot answer (the endpoint down, the bucket missing) leaves the
+photo claimed, to be taken again after the claim timeout, and processes it once the store is
+back: a photo is never failed for the store's trouble (the officer's resend of the same bytes
+would be the same photo, already received, and change nothing). A photo the store has lost is
+still failed visibly."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from PIL import Image
+from sqlalchemy import Engine, select
+
+from rekap.adapters.keys import load_or_create, raw_public
+from rekap.adapters.photo_s3 import S3PhotoStore
+from rekap.adapters.photo_store import StoreUnavailable
+from rekap.adapters.processing import PhotoProcessor
+from rekap.adapters.storage.accounts import AccountStore
+from rekap.adapters.storage.engine import open_engine
+from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.migrate import upgrade
+from rekap.adapters.storage.photos import PhotoStore, Upload
+from rekap.adapters.storage.schema import photo
+from rekap.capture.access import Role
+from rekap.capture.photo_check import CheckedPhoto, check_photo
+from rekap.data import election_2024, region_tree
+from rekap.domain.form import c_hasil_ppwp
+from rekap.reading.result import PageReading
+from tests.integration.conftest import database_url
+from tests.s3.conftest import REGION
+
+__all__ = ["database_url"]  # the fixture: a fresh SQLite file and a fresh PostgreSQL database
+
+KODE = "7471011007001"
+AT = datetime(2024, 2, 14, 14, 0, tzinfo=UTC)
+CLAIM_TIMEOUT = timedelta(minutes=5)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = open_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def picture() -> tuple[bytes, CheckedPhoto]:
+    out = io.BytesIO()
+    Image.new("L", (420, 420), color=90).save(out, format="PNG")
+    checked = check_photo(out.getvalue())
+    assert isinstance(checked, CheckedPhoto)
+    return out.getvalue(), checked
+
+
+def receive(engine: Engine, tmp_path: Path, checked: CheckedPhoto) -> None:
+    log = EventLog(engine)
+    accounts = AccountStore(engine, log)
+    officer, _ = accounts.enrol("KPPS", Role.OFFICER, KODE, AT, "test")
+    device = accounts.register_device(
+        officer, raw_public(Ed25519PrivateKey.generate().public_key()), AT
+    )
+    photos = PhotoStore(engine, log, load_or_create(tmp_path / "key.pem"))
+    photos.receive(officer, Upload(KODE, "ppwp", 1, AT, device, b"\0" * 64, checked), AT)
+
+
+def processor(engine: Engine, files: S3PhotoStore, read: list[bytes]) -> PhotoProcessor:
+    election = election_2024()
+
+    def reader(data: bytes, page: int) -> PageReading:
+        read.append(data)
+        return PageReading("not_a_form", "no fiducials", None)
+
+    log = EventLog(engine)
+    return PhotoProcessor(
+        engine,
+        log,
+        PhotoStore(engine, log, load_or_create(Path("unused-key.pem"))),
+        files,
+        reader,
+        c_hasil_ppwp(election.contest("ppwp").dapil[0]),
+        election,
+        region_tree(),
+        CLAIM_TIMEOUT,
+    )
+
+
+def states(engine: Engine) -> list[tuple[str, str]]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(photo.c.state, photo.c.reason).order_by(photo.c.id))
+        return [(str(state), str(reason)) for state, reason in rows]
+
+
+def unreachable() -> Any:
+    """A client of a port where nothing listens, trying once."""
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
+    once = Config(connect_timeout=1, retries={"max_attempts": 1})
+    return session.client("s3", endpoint_url="http://127.0.0.1:9", config=once)
+
+
+@pytest.mark.parametrize("trouble", ["the endpoint down", "the bucket missing"])
+def test_a_photo_the_store_cannot_give_now_is_taken_again_not_failed(
+    engine: Engine,
+    tmp_path: Path,
+    s3_client: Any,
+    bucket: str,
+    trouble: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    data, checked = picture()
+    S3PhotoStore(s3_client, bucket).put(checked.sha256, checked.format.suffix, data)
+    receive(engine, tmp_path, checked)
+    away = (
+        S3PhotoStore(unreachable(), bucket)
+        if trouble == "the endpoint down"
+        else S3PhotoStore(s3_client, f"{bucket}-gone")
+    )
+    read: list[bytes] = []
+    with pytest.raises(StoreUnavailable):
+        processor(engine, away, read).process_next(lambda: AT)
+    assert states(engine) == [("received", "")] and read == []
+
+    back = processor(engine, S3PhotoStore(s3_client, bucket), read)
+    assert not back.process_next(lambda: AT + timedelta(minutes=1))  # still claimed
+    assert back.process_next(lambda: AT + CLAIM_TIMEOUT + timedelta(seconds=1))
+    assert read == [data]
+    assert states(engine) == [("failed", "not_a_form: no fiducials")]  # read, once
+
+
+def test_a_photo_the_store_lost_is_failed_visibly(
+    engine: Engine, tmp_path: Path, s3_client: Any, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    receive(engine, tmp_path, picture()[1])  # its file never stored
+    read: list[bytes] = []
+    assert processor(engine, S3PhotoStore(s3_client, bucket), read).process_next(lambda: AT)
+    [(state, reason)] = states(engine)
+    assert state == "failed" and "processing failed: FileNotFoundError" in reason
