@@ -15,9 +15,11 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 from sqlalchemy import Engine, select
+from typer.testing import CliRunner, Result
 
 from rekap.adapters.keys import load_or_create, raw_public
 from rekap.adapters.photo_s3 import S3PhotoStore
@@ -31,6 +33,7 @@ from rekap.adapters.storage.photos import PhotoStore, Upload
 from rekap.adapters.storage.schema import photo
 from rekap.capture.access import Role
 from rekap.capture.photo_check import CheckedPhoto, check_photo
+from rekap.cli.main import app
 from rekap.data import election_2024, region_tree
 from rekap.domain.form import c_hasil_ppwp
 from rekap.reading.result import PageReading
@@ -146,3 +149,61 @@ def test_a_photo_the_store_lost_is_failed_visibly(
     assert processor(engine, S3PhotoStore(s3_client, bucket), read).process_next(lambda: AT)
     [(state, reason)] = states(engine)
     assert state == "failed" and "processing failed: FileNotFoundError" in reason
+
+
+def worker(database_url: str, tmp_path: Path, photos: str) -> Result:
+    arguments = ["worker", "--once", "--db", database_url, "--key", str(tmp_path / "key.pem")]
+    return CliRunner().invoke(app, [*arguments, "--photos", photos])
+
+
+def test_a_worker_given_another_photo_store_refuses_to_start(
+    database_url: str, engine: Engine, tmp_path: Path, s3_endpoint: str, s3_client: Any, bucket: str
+) -> None:
+    """A worker started with the default folder (or another bucket) while the service stores
+    photos in a bucket: it would fail every photo it took as lost. It exits 2, saying so, and
+    the photo waits for a worker that reads the right store."""
+    data, checked = picture()
+    S3PhotoStore(s3_client, bucket).put(checked.sha256, checked.format.suffix, data)
+    receive(engine, tmp_path, checked)
+    for elsewhere in (str(tmp_path / "photos"), f"s3://{bucket}/other/?endpoint={s3_endpoint}"):
+        result = worker(database_url, tmp_path, elsewhere)
+        assert result.exit_code == 2, result.output
+        said = " ".join(result.output.split())
+        assert "holds none of the newest 1 photos the database records" in said
+        assert "needs the same --photos" in said
+    assert states(engine) == [("received", "")]
+    good = worker(database_url, tmp_path, f"s3://{bucket}?endpoint={s3_endpoint}")
+    assert good.exit_code == 0, good.output
+
+
+def test_a_missing_bucket_is_named_at_start(
+    database_url: str, tmp_path: Path, s3_endpoint: str, bucket: str
+) -> None:
+    result = worker(database_url, tmp_path, f"s3://{bucket}-typo?endpoint={s3_endpoint}")
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert f"the bucket s3://{bucket}-typo does not exist: create it, or correct --photos" in said
+
+
+def test_refused_credentials_are_named_at_start() -> None:
+    class Refusing:
+        def head_bucket(self, **_arguments: Any) -> None:
+            response = {"Error": {"Code": "InvalidAccessKeyId"}}
+            raise ClientError(response, "HeadBucket")  # type: ignore[arg-type]
+
+    with pytest.raises(StoreUnavailable, match=r"refused these credentials.*AWS_ACCESS_KEY_ID"):
+        S3PhotoStore(Refusing(), "rekap-photos").check()
+
+
+def test_photos_copied_in_by_another_tool_are_found(
+    database_url: str, engine: Engine, tmp_path: Path, s3_endpoint: str, s3_client: Any, bucket: str
+) -> None:
+    """A photo folder moved into a bucket with `aws s3 sync` carries no recorded hash: the
+    worker starts (and reads the bytes, checked against the address)."""
+    data, checked = picture()
+    key = S3PhotoStore(s3_client, bucket).key(checked.sha256, checked.format.suffix)
+    s3_client.put_object(Bucket=bucket, Key=key, Body=data)  # no x-amz-meta-sha256
+    receive(engine, tmp_path, checked)
+    done = worker(database_url, tmp_path, f"s3://{bucket}?endpoint={s3_endpoint}")
+    assert done.exit_code == 0, done.output
+    assert states(engine) != [("received", "")]

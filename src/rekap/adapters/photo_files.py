@@ -75,6 +75,14 @@ class LocalPhotoStore:
     def get(self, sha256: str, suffix: str) -> bytes:
         return self.path(sha256, suffix).read_bytes()
 
+    def holds(self, sha256: str, suffix: str) -> bool:
+        return self.path(sha256, suffix).is_file()
+
+    def check(self) -> None:
+        """A folder is made on the first photo; only something else under its name is wrong."""
+        if self.root.exists() and not self.root.is_dir():
+            raise NotADirectoryError(f"{self.root} is not a folder")
+
 
 def _size(path: Path) -> int | None:
     try:

@@ -77,6 +77,9 @@ def error_code(error: Exception) -> str:
 
 
 MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+DENIED = frozenset(
+    {"403", "AccessDenied", "Forbidden", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
+)
 
 
 class S3PhotoStore:
@@ -124,6 +127,37 @@ class S3PhotoStore:
             raise
         recorded = head.get("Metadata", {}).get(SHA256_KEY)
         return bool(head.get("ContentLength") == size and recorded == sha256)
+
+    def holds(self, sha256: str, suffix: str) -> bool:
+        """An object is there under the photo's address (copied in by another tool, it may
+        carry no recorded hash: ``get`` checks its bytes)."""
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self.key(sha256, suffix))
+        except Exception as error:
+            if error_code(error) in MISSING:
+                return False
+            raise StoreUnavailable(f"{self.url(sha256, suffix)}: {error}") from error
+        return True
+
+    def check(self) -> None:
+        """The bucket is there and these credentials may use it; else ``StoreUnavailable``
+        saying which, and what to do."""
+        where = f"s3://{self.bucket}"
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except Exception as error:
+            code = error_code(error)
+            if code in {"404", "NoSuchBucket", "NotFound"}:
+                why = f"the bucket {where} does not exist: create it, or correct --photos"
+            elif code in DENIED:
+                why = (
+                    f"the bucket {where} refused these credentials ({code}): check "
+                    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) and the "
+                    "bucket's policy"
+                )
+            else:
+                why = f"the bucket {where} cannot be reached: {error}"
+            raise StoreUnavailable(why) from error
 
     def get(self, sha256: str, suffix: str) -> bytes:
         key = self.key(sha256, suffix)

@@ -9,6 +9,7 @@ Not to be confused with ``rekap.adapters.storage.photos.PhotoStore``, the photo 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -24,6 +25,15 @@ class PhotoStore(Protocol):
         """The photo's bytes; ``FileNotFoundError`` when there is no such photo,
         ``PhotoCorrupted`` when the bytes are not the photo's, another ``OSError`` (such as
         ``StoreUnavailable``) when the store cannot answer now."""
+        ...
+
+    def holds(self, sha256: str, suffix: str) -> bool:
+        """Whether the photo is there (its bytes unread)."""
+        ...
+
+    def check(self) -> None:
+        """``StoreUnavailable``, saying why, when the store cannot be used at all (an S3
+        bucket missing, refused or unreachable)."""
         ...
 
 
@@ -48,3 +58,21 @@ def open_photo_store(url_or_path: str | Path) -> PhotoStore:
     if isinstance(url_or_path, str) and "://" in url_or_path:
         raise ValueError(f"unsupported photo store address: {url_or_path} (a path or s3://…)")
     return LocalPhotoStore(Path(url_or_path))
+
+
+class WrongPhotoStore(ValueError):
+    """The store holds none of the newest photos the database records: it is not the store
+    the service writes to (a worker or a second server started with another ``--photos``)."""
+
+
+def check_photo_store(store: PhotoStore, recorded: Sequence[tuple[str, str]]) -> None:
+    """Refuse a store that cannot be used, or that is not the one the database's photos are
+    in: ``recorded`` is (SHA-256, suffix) of the newest photos the database records, newest
+    first. One of them there is enough (a single photo lost must not stop every worker)."""
+    store.check()
+    if recorded and not any(store.holds(sha256, suffix) for sha256, suffix in recorded):
+        sha256 = recorded[0][0]
+        raise WrongPhotoStore(
+            f"it holds none of the newest {len(recorded)} photos the database records "
+            f"(the newest: {sha256[:16]}…)"
+        )

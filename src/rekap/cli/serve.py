@@ -21,9 +21,10 @@ from rekap.adapters.keys import (
     verify_signature,
 )
 from rekap.adapters.photo_files import DEFAULT_PHOTO_ROOT
-from rekap.adapters.photo_store import open_photo_store
+from rekap.adapters.photo_store import WrongPhotoStore, check_photo_store, open_photo_store
 from rekap.adapters.processing import PhotoProcessor
 from rekap.capture.messages import receipt_message
+from rekap.capture.photo_check import PhotoFormat
 from rekap.cli.db import DatabaseOption, open_store
 from rekap.web.context import AppContext, utc_now
 
@@ -34,9 +35,36 @@ console = Console(stderr=True)
 receipt_app = typer.Typer(help="Check upload receipts offline.", no_args_is_help=True)
 
 
+PHOTOS_CHECKED = 5
+"""How many of the newest recorded photos the photo store is looked for at start."""
+
+
 def build_context(db: str | None, photos: str, key: Path) -> AppContext:
+    """The service's context; exits 2 naming the trouble when the photo store cannot be used
+    or is not the one the database's photos are in (every photo a worker took from it would
+    be failed as lost, every upload answered 503)."""
     store = open_store(db)
-    return AppContext(store.engine, load_or_create(key), open_photo_store(photos))
+    try:
+        files = open_photo_store(photos)
+    except ValueError as error:
+        console.print(Text(f"--photos {photos}: {error}", style="red"))
+        raise typer.Exit(2) from None
+    context = AppContext(store.engine, load_or_create(key), files)
+    recorded = [
+        (sha, PhotoFormat(kind).suffix) for sha, kind in context.photos.newest(PHOTOS_CHECKED)
+    ]
+    try:
+        check_photo_store(files, recorded)
+    except (OSError, WrongPhotoStore) as error:
+        said = f"The photo store {photos} cannot be used: {error}."
+        if isinstance(error, WrongPhotoStore):
+            said += (
+                " Every `rekap serve` and `rekap worker` of one database needs the same "
+                "--photos (one folder they all reach, or one s3:// address)."
+            )
+        console.print(Text(said, style="red"))
+        raise typer.Exit(2) from None
+    return context
 
 
 def build_processor(context: AppContext, claim_timeout: float = 300.0) -> PhotoProcessor:

@@ -318,6 +318,12 @@ class PhotoStore:
         with reader(self.engine) as connection:
             return [(i, p, s, r) for i, p, s, r in connection.execute(query)]
 
+    def newest(self, count: int) -> list[tuple[str, str]]:
+        """(SHA-256, format) of the ``count`` photos received last, newest first."""
+        query = select(photo.c.sha256, photo.c.format).order_by(photo.c.id.desc()).limit(count)
+        with reader(self.engine) as connection:
+            return [(str(sha256), str(kind)) for sha256, kind in connection.execute(query)]
+
     def count_by_state(self) -> dict[str, int]:
         query = select(photo.c.state)
         counts: dict[str, int] = {}
