@@ -82,3 +82,37 @@ def test_the_help_says_what_it_takes() -> None:
     shown = runner.invoke(app, ["publish", "--help"], env={"COLUMNS": "200"})
     text = " ".join(shown.output.split())
     assert "a SQLite file's path" in text and "var/rekap.db" in text
+
+
+def test_another_kind_of_database_is_one_line() -> None:
+    """A MySQL URL reached SQLAlchemy and ended in a traceback about a missing driver."""
+    done = runner.invoke(app, ["db", "init", "--db", "mysql://rekap@db.example/pemilu"])
+    assert done.exit_code == 2, done.output
+    assert isinstance(done.exception, SystemExit)
+    said = " ".join(done.output.split())
+    assert "'mysql' databases are not supported" in said and "postgresql://" in said
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["db", "init"], ["worker", "--once"], ["admin", "create", "Admin"], ["serve"]],
+)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://postgres@127.0.0.1:1/rekap",  # no server there
+        "postgresql://postgres@127.0.0.1:5432/rekap_no_such_database",  # no such database
+    ],
+)
+def test_a_database_that_cannot_be_reached_is_one_line(
+    command: list[str], url: str, tmp_path: Path
+) -> None:
+    """PostgreSQL down or the database not there: the commands that create the schema ended
+    in a page of traceback; they say which database and the server's answer, exit 2."""
+    key = ["--key", str(tmp_path / "key.pem")] if command[0] in ("worker", "serve") else []
+    done = runner.invoke(app, [*command, "--db", url, *key], env={"COLUMNS": "200"})
+    assert done.exit_code == 2, done.output
+    assert isinstance(done.exception, SystemExit)
+    said = " ".join(done.output.split())
+    assert f"Cannot open the database {url}: connection" in said and "Traceback" not in said
+    assert not (tmp_path / "key.pem").exists()

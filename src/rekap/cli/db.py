@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from rekap.adapters.storage.engine import DEFAULT_SQLITE_PATH, open_engine, sqlite_path
 from rekap.adapters.storage.migrate import current_revision, upgrade
@@ -40,10 +40,22 @@ def _url(database_url: str | None) -> str:
 
 
 def open_store(database_url: str | None) -> SqlStore:
-    """Open the database, migrated to the newest schema (created if there is none)."""
-    engine = open_engine(_url(database_url))
-    upgrade(engine)
+    """Open the database, migrated to the newest schema (created if there is none); one that
+    cannot be reached (PostgreSQL down, a database not there, a password refused) exits 2
+    naming it and the server's answer."""
+    url = _url(database_url)
+    engine = open_engine(url)
+    try:
+        upgrade(engine)
+    except OperationalError as error:
+        engine.dispose()
+        raise _cannot_open(url, error) from None
     return SqlStore(engine)
+
+
+def _cannot_open(url: str, error: SQLAlchemyError) -> typer.Exit:
+    detail = str(getattr(error, "orig", None) or error).splitlines()[0]
+    return _refuse(f"Cannot open the database {_shown(url)}: {escape(detail)}")
 
 
 def _shown(url: str) -> str:
@@ -72,8 +84,7 @@ def open_existing_store(database_url: str | None) -> SqlStore:
         revision = current_revision(engine)
     except SQLAlchemyError as error:
         engine.dispose()
-        detail = str(getattr(error, "orig", None) or error).splitlines()[0]
-        raise _refuse(f"Cannot open the database {_shown(url)}: {escape(detail)}") from None
+        raise _cannot_open(url, error) from None
     if revision is None:
         engine.dispose()
         raise _refuse(

@@ -22,6 +22,10 @@ SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 """How a URL begins: a text that begins so is never taken for a path."""
 
 
+BACKENDS = frozenset({"sqlite", "postgresql", "postgres"})
+"""The databases rekap runs on (``postgres://`` is PostgreSQL's other spelling)."""
+
+
 class BadDatabaseUrl(ValueError):
     """A database named by something that is neither a URL nor a path."""
 
@@ -34,12 +38,17 @@ def as_database_url(given: str) -> str:
             raise BadDatabaseUrl("The database is named by an empty text")
         return sqlite_url(Path(given))
     try:
-        make_url(given)
+        backend = make_url(given).get_backend_name()
     except (ArgumentError, ValueError):
         raise BadDatabaseUrl(
             f"{given!r} is not a database URL (sqlite:///PATH, postgresql://USER@HOST/DB) "
             "nor a SQLite file's path"
         ) from None
+    if backend not in BACKENDS:
+        raise BadDatabaseUrl(
+            f"{backend!r} databases are not supported: rekap runs on SQLite (sqlite:///PATH) "
+            "or PostgreSQL (postgresql://USER@HOST/DB)"
+        )
     return given
 
 
