@@ -55,7 +55,15 @@ def verify(
         if not key.exists():
             console.print(f"[red]{len(heads)} signed heads, but no key at {key} to check them[/]")
             raise typer.Exit(1)
-        problems = check_heads(heads, hashes, load_or_create(key))
+        server_key = load_or_create(key)
+        others = sorted({h.key_id for h in heads} - {server_key.key_id})
+        if others:
+            console.print(
+                f"[red]Signed heads by key {', '.join(others)}, not by the key at {key} "
+                f"({server_key.key_id}): name the server's key file with --key[/]"
+            )
+            raise typer.Exit(1)
+        problems = check_heads(heads, hashes, server_key)
         for problem in problems:
             console.print(f"[bold red]Signed head[/] {problem}")
         if problems:

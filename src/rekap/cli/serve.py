@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.text import Text
+from sqlalchemy import select
 
 from rekap.adapters.keys import (
     DEFAULT_KEY_PATH,
@@ -23,6 +24,8 @@ from rekap.adapters.keys import (
 from rekap.adapters.photo_files import DEFAULT_PHOTO_ROOT
 from rekap.adapters.photo_store import WrongPhotoStore, check_photo_store, open_photo_store
 from rekap.adapters.processing import PhotoProcessor
+from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.schema import photo
 from rekap.capture.messages import receipt_message
 from rekap.capture.photo_check import PhotoFormat
 from rekap.cli.db import DatabaseOption, open_store
@@ -30,6 +33,7 @@ from rekap.web.context import AppContext, utc_now
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from sqlalchemy import Engine
 
 console = Console(stderr=True)
 receipt_app = typer.Typer(help="Check upload receipts offline.", no_args_is_help=True)
@@ -39,7 +43,29 @@ PHOTOS_CHECKED = 5
 """How many of the newest recorded photos the photo store is looked for at start."""
 
 
-def build_context(db: str | None, photos: str, key: Path) -> AppContext:
+def _refuse_a_new_key(engine: Engine, key: Path) -> None:
+    """A database that holds receipts or signed log heads is served with the key that signed
+    them: a server (or worker) started elsewhere without the key file would make a new one,
+    and sign receipts and heads that no one can check against the first (`rekap log verify`
+    would find the heads not verifying)."""
+    heads = EventLog(engine).heads()
+    with engine.connect() as connection:
+        received = connection.execute(select(photo.c.id).limit(1)).first() is not None
+    if heads or received:
+        signed = f"is signed by key {heads[-1].key_id}" if heads else "holds signed receipts"
+        console.print(
+            Text(
+                f"No server key at {key}, but this database {signed}: copy the server's key "
+                "file here or name it with --key (a new key would sign receipts and log heads "
+                "no one can check against it; if that key is lost for good, `rekap serve "
+                "--new-key` makes one, and signs with it from then on).",
+                style="red",
+            )
+        )
+        raise typer.Exit(2)
+
+
+def build_context(db: str | None, photos: str, key: Path, new_key: bool = False) -> AppContext:
     """The service's context; exits 2 naming the trouble when the photo store cannot be used
     or is not the one the database's photos are in (every photo a worker took from it would
     be failed as lost, every upload answered 503)."""
@@ -49,6 +75,8 @@ def build_context(db: str | None, photos: str, key: Path) -> AppContext:
     except ValueError as error:
         console.print(Text(f"--photos {photos}: {error}", style="red"))
         raise typer.Exit(2) from None
+    if not key.exists() and not new_key:
+        _refuse_a_new_key(store.engine, key)
     context = AppContext(store.engine, load_or_create(key), files)
     recorded = [
         (sha, PhotoFormat(kind).suffix) for sha, kind in context.photos.newest(PHOTOS_CHECKED)
@@ -187,13 +215,21 @@ def serve(
     sign_every: Annotated[
         float, typer.Option(help="Seconds between signatures of the change log's head.")
     ] = 60.0,
+    new_key: Annotated[
+        bool,
+        typer.Option(
+            "--new-key",
+            help="Make a server key at --key although the database holds receipts or heads "
+            "signed by another (that key lost for good).",
+        ),
+    ] = False,
 ) -> None:
     """Run the HTTP service (API under /api/v1) with in-process reader workers."""
     import uvicorn
 
     from rekap.web.app import create_app
 
-    context = build_context(db, photos, key)
+    context = build_context(db, photos, key, new_key)
     stop = threading.Event()
     run_workers(context, workers, stop, claim_timeout)
     threading.Thread(

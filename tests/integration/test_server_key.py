@@ -1,0 +1,69 @@
+"""One server key per database: a server or worker started without the key file that signed
+the database's receipts and log heads refuses to make a new one, and `rekap log verify` given
+another key names the keys instead of reporting signatures that do not verify."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from rekap.adapters.keys import load_or_create
+from rekap.adapters.storage.engine import open_engine
+from rekap.adapters.storage.event_store import EventLog
+from rekap.cli.main import app
+from rekap.cli.serve import build_context
+
+runner = CliRunner()
+WIDE = {"COLUMNS": "200"}
+
+
+def signed_database(database_url: str, server_key: Path) -> str:
+    """A database with an account and a log head signed by ``server_key``; its key id."""
+    made = runner.invoke(app, ["admin", "create", "Admin", "--db", database_url])
+    assert made.exit_code == 0, made.output
+    key = load_or_create(server_key)
+    engine = open_engine(database_url)
+    EventLog(engine).sign_head(key, datetime.now(UTC))
+    engine.dispose()
+    return key.key_id
+
+
+def test_log_verify_with_another_key_names_both_keys(database_url: str, tmp_path: Path) -> None:
+    key_id = signed_database(database_url, tmp_path / "server.pem")
+    assert (
+        runner.invoke(
+            app, ["log", "verify", "--db", database_url, "--key", str(tmp_path / "server.pem")]
+        ).exit_code
+        == 0
+    )
+    other = load_or_create(tmp_path / "other.pem").key_id
+    done = runner.invoke(
+        app, ["log", "verify", "--db", database_url, "--key", str(tmp_path / "other.pem")], env=WIDE
+    )
+    assert done.exit_code == 1, done.output
+    said = " ".join(done.output.split())
+    assert f"Signed heads by key {key_id}, not by the key at" in said and f"({other})" in said
+    assert "does not verify" not in said
+
+
+def test_a_worker_without_the_key_file_makes_none(database_url: str, tmp_path: Path) -> None:
+    key_id = signed_database(database_url, tmp_path / "server.pem")
+    missing = tmp_path / "elsewhere" / "server.pem"
+    arguments = ["--db", database_url, "--photos", str(tmp_path / "photos")]
+    done = runner.invoke(app, ["worker", "--once", *arguments, "--key", str(missing)], env=WIDE)
+    assert done.exit_code == 2, done.output
+    said = " ".join(done.output.split())
+    assert f"No server key at {missing}, but this database is signed by key {key_id}" in said
+    assert not missing.exists()
+    context = build_context(database_url, str(tmp_path / "photos"), missing, new_key=True)
+    assert missing.exists() and context.key.key_id != key_id  # the way out, said and asked for
+    context.engine.dispose()
+
+
+def test_a_fresh_database_gets_a_new_key(database_url: str, tmp_path: Path) -> None:
+    made = tmp_path / "server.pem"
+    context = build_context(database_url, str(tmp_path / "photos"), made)
+    assert made.exists() and context.key.key_id == load_or_create(made).key_id
+    context.engine.dispose()
