@@ -47,6 +47,20 @@ def _refuse(error: Exception) -> typer.Exit:
     return typer.Exit(2)
 
 
+def _known_region(scope: str) -> None:
+    """A scope names a region of the 2024 tree (an officer's, a TPS): an officer enrolled for
+    a TPS that is not there could upload nothing (the API refuses such a TPS too)."""
+    from rekap.data import region_tree
+    from rekap.domain.wilayah import InvalidKodeWilayah, KodeWilayah
+
+    try:
+        kode = KodeWilayah.parse(scope)
+    except InvalidKodeWilayah as error:
+        raise _refuse(error) from error
+    if kode not in region_tree():
+        raise _refuse(ValueError(f"no region {scope} in the 2024 region tree"))
+
+
 @admin_app.command("create")
 def create_admin(
     name: Annotated[str, typer.Argument(help="Who holds this account.")],
@@ -59,6 +73,8 @@ def create_admin(
     """Create an account and print its bearer token (shown once)."""
     from rekap.adapters.storage.accounts import InvalidAccount
 
+    if scope:
+        _known_region(scope)
     try:
         principal, token = _accounts(db).enrol(name, role, scope, utc_now(), "cli")
     except InvalidAccount as error:
