@@ -30,6 +30,7 @@ from rekap.adapters.storage.photos import Arrival, PhotoStore, Receipt, Upload
 from rekap.capture.access import Principal, Role
 from rekap.capture.messages import photo_message
 from rekap.capture.photo_check import MAX_BYTES, CheckedPhoto, check_photo
+from rekap.web import routes_capture
 from tests.security.world import CAPTURED, Actor, World, fresh_jpeg, synthetic_jpeg
 from tests.service.test_crash import free_port
 
@@ -185,7 +186,7 @@ def test_an_upload_without_an_officers_login_is_refused_before_its_body_is_read(
 
 
 def test_a_full_disk_answers_a_retryable_error_and_keeps_nothing(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The photo folder's disk fills half-way through a photo: a clear 503 (not a 500), no
     half-written file, no row, no receipt; once there is room the phone's resend is taken."""
@@ -208,12 +209,16 @@ def test_a_full_disk_answers_a_retryable_error_and_keeps_nothing(
         return handle
 
     monkeypatch.setattr(os, "fdopen", full_disk)
+    monkeypatch.setattr(routes_capture, "STORAGE_TROUBLE", routes_capture.StorageTrouble())
     answer = upload(world, officer, FULL_TPS, 1, jpeg)
     monkeypatch.undo()
     assert answer.status_code == 503, answer.text
     error = answer.json()["error"]
     assert error["code"] == "storage_unavailable"
     assert error["details"]["reason"] == "disk_full" and error["details"]["retry_after_s"] > 0
+    # the operator is told why, on the server's log (the phone only gets the 503)
+    told = [r.getMessage() for r in caplog.records if r.name == "rekap.capture"]
+    assert any("photos cannot be stored" in m and "No space left on device" in m for m in told)
     target = stored_path(world, jpeg)
     assert not target.exists()
     assert not list(target.parent.glob(".incoming-*"))

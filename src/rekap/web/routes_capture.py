@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -132,6 +134,34 @@ class StorageUnavailable(ApiError):
         return 503
 
 
+class StorageTrouble:
+    """Says on the server's log (stderr) why photos cannot be stored: the phones are answered
+    503 and send again, the operator needs the cause (a bucket missing, credentials refused, a
+    full disk). Once per ``every`` seconds while it lasts, with how many were refused."""
+
+    def __init__(self, every: float = 10.0) -> None:
+        self.every = every
+        self._said_at: float | None = None
+        self._refused = 0
+
+    def said(self, error: OSError) -> None:
+        self._refused += 1
+        now = time.monotonic()
+        if self._said_at is not None and now - self._said_at < self.every:
+            return
+        LOG.warning(
+            "photos cannot be stored (%d refused with 503 since last said): %s: %s",
+            self._refused,
+            type(error).__name__,
+            error,
+        )
+        self._said_at, self._refused = now, 0
+
+
+LOG = logging.getLogger("rekap.capture")
+STORAGE_TROUBLE = StorageTrouble()
+
+
 # The body limit is checked as the body arrives (and against Content-Length before any of
 # it is read): a multipart body is parsed before the route's access check runs, so without
 # it anyone could make the server spool an endless body to disk.
@@ -253,6 +283,7 @@ async def _take_photo(
         else:
             await run_in_threadpool(ctx.files.put, checked.sha256, checked.format.suffix, data)
     except OSError as error:
+        STORAGE_TROUBLE.said(error)
         raise StorageUnavailable(error) from error
     upload = Upload(
         kode.value,
@@ -267,6 +298,7 @@ async def _take_photo(
     try:
         receipt = await asyncio.wrap_future(future)
     except OSError as error:  # the batch's files could not be flushed: no row, no receipt
+        STORAGE_TROUBLE.said(error)
         raise StorageUnavailable(error) from error
     if receipt.duplicate:
         response.status_code = 200
