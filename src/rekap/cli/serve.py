@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import threading
 import time
 from datetime import timedelta
@@ -186,6 +187,9 @@ ClaimTimeout = Annotated[
 ]
 
 
+SIGN_ON_EXIT_S = 30.0
+"""How long a stopping server waits for the change log's head to be signed."""
+
 SERVE_ENV = ("REKAP_SERVE_DB", "REKAP_SERVE_PHOTOS", "REKAP_SERVE_KEY")
 
 
@@ -196,6 +200,10 @@ def app_from_environment() -> FastAPI:
 
     db, photos, key = (os.environ[name] for name in SERVE_ENV)
     return create_app(build_context(db, photos, Path(key)))
+
+
+def _exit_on_signal(number: int, _frame: object) -> None:
+    raise SystemExit(128 + number)
 
 
 def serve(
@@ -232,10 +240,14 @@ def serve(
     context = build_context(db, photos, key, new_key)
     stop = threading.Event()
     run_workers(context, workers, stop, claim_timeout)
-    threading.Thread(
+    signer = threading.Thread(
         target=sign_heads, args=(context, sign_every, stop), name="sign-heads", daemon=True
-    ).start()
+    )
+    signer.start()
     console.print(f"rekap serving on http://{host}:{port} (API docs: /api/v1/docs)")
+    # uvicorn stops gracefully on SIGTERM and then raises the signal again, under the handler
+    # found before it: the default one ended the process at once, before the clean-up below
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         if processes == 1:
             uvicorn.run(create_app(context), host=host, port=port, log_level="warning")
@@ -252,6 +264,8 @@ def serve(
             )
     finally:
         stop.set()
+        # the head signed once more on the way out: the process must not end before it is
+        signer.join(timeout=SIGN_ON_EXIT_S)
 
 
 def worker(
