@@ -3,13 +3,14 @@ and a worker process drains the queue; a job for a photo already processed does 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 
-from rekap.adapters.queue import QUEUE, run_worker, sweep, worker_app
+from rekap.adapters.queue import QUEUE, run_worker, sweep, waiting_photos, worker_app
 from rekap.cli.serve import build_processor
+from tests.security.world import synthetic_jpeg
 from tests.service.conftest import Service
 from tests.service.test_election_day import photos_of, simulated
 
@@ -48,3 +49,23 @@ def test_photos_are_queued_with_their_record_and_drained(service: Service) -> No
     states = {s for _, _, s, _ in service.context.photos.states(tps.kode.value)}
     assert "received" not in states
     assert processor.process_photo(1, now) is False  # a second run of a job does nothing
+
+
+def test_a_sweep_passes_over_photos_whose_job_waits(service: Service) -> None:
+    """A sweep (each minute, and at each worker's start) tried to queue every waiting photo
+    again, one savepoint each, though its job waited: minutes a sweep with an election night's
+    backlog. It now queues only photos left without a waiting job (a worker killed mid-job)."""
+    if service.context.engine.dialect.name != "postgresql":
+        pytest.skip("the procrastinate queue is the PostgreSQL deployment's")
+    engine = service.context.engine
+    service.upload_pages("7471011007001", {page: synthetic_jpeg(page) for page in (1, 2, 3)})
+    later = now() + timedelta(hours=1)  # every claim long stale, had there been one
+    assert waiting_photos(engine, later) == []
+    with engine.begin() as connection:  # a worker took the second job, and was killed
+        connection.execute(
+            text("UPDATE procrastinate_jobs SET status = 'doing' WHERE queueing_lock = 'photo-2'")
+        )
+    assert waiting_photos(engine, later) == [2]
+    assert sweep(engine, later, timedelta(minutes=5)) == 1
+    assert waiting_photos(engine, later) == []
+    assert ("photo-2", "todo") in jobs(service)
