@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import os
 import socket
 import struct
@@ -313,3 +314,56 @@ def test_an_upload_whose_caller_gave_up_does_not_stop_the_intake(tmp_path: Path)
     finally:
         store.go_on.set()
         intake.close()
+
+
+INTERRUPTED_TPS = "3310052010001"
+
+
+@pytest.mark.parametrize("method", ["PUT", "POST"])
+def test_an_upload_interrupted_halfway_records_nothing_and_logs_no_traceback(
+    world: World, method: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A phone that loses its network halfway through a photo: nothing is recorded, and the
+    server's log is not flooded with a traceback for each (an election night's mobile networks
+    would bury every real error under them)."""
+    officer = officer_of(world, INTERRUPTED_TPS)
+    jpeg = fresh_jpeg()
+    form = signed(officer, jpeg, INTERRUPTED_TPS, 1)
+    if method == "PUT":
+        path, kind, body = f"/api/v1/tps/{INTERRUPTED_TPS}/photos/1", "image/jpeg", jpeg
+        extra = "".join(
+            f"{name}: {form[key]}\r\n"
+            for name, key in (
+                ("X-Captured-At", "captured_at"),
+                ("X-Device-Id", "device_id"),
+                ("X-Signature", "signature"),
+            )
+        )
+    else:
+        path, kind, extra = (
+            f"/api/v1/tps/{INTERRUPTED_TPS}/photos",
+            "multipart/form-data; boundary=b",
+            "",
+        )
+        fields = b"".join(
+            f'--b\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+            for k, v in form.items()
+        )
+        body = fields + b'--b\r\nContent-Disposition: form-data; name="photo"; filename="p.jpg"\r\n'
+        body += b"Content-Type: image/jpeg\r\n\r\n" + jpeg + b"\r\n--b--\r\n"
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {officer.token}\r\n"
+        f"Content-Type: {kind}\r\n{extra}Content-Length: {len(body)}\r\n\r\n"
+    )
+    with serving(world) as port:
+        uvicorn_log = logging.getLogger("uvicorn.error")  # uvicorn's, not propagated to the root
+        uvicorn_log.addHandler(caplog.handler)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+                connection.sendall(head.encode() + body[: len(body) // 2])
+            time.sleep(1.0)  # the server notices the closed connection
+        finally:
+            uvicorn_log.removeHandler(caplog.handler)
+    assert world.context.photos.states(INTERRUPTED_TPS) == []
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []

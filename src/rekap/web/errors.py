@@ -18,6 +18,7 @@ STATUS_OF_CODE = {
     "too_large": 413,
     "unsupported_media": 415,
     "rate_limited": 429,
+    "interrupted": 400,
 }
 
 

@@ -24,6 +24,7 @@ from fastapi import (
 )
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from rekap.adapters.keys import verify_signature
 from rekap.adapters.storage.accounts import InvalidAccount
@@ -227,11 +228,16 @@ async def _body(request: Request) -> bytes:
         )
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_BYTES:
-            break
+    try:
+        async for chunk in request.stream():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_BYTES:
+                break
+    except ClientDisconnect:  # a phone's network lost halfway: an answer no one reads
+        raise ApiError(
+            "interrupted", "the upload ended before its body did; nothing was recorded"
+        ) from None
     return b"".join(chunks)
 
 
