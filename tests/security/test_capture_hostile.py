@@ -367,3 +367,35 @@ def test_an_upload_interrupted_halfway_records_nothing_and_logs_no_traceback(
     assert world.context.photos.states(INTERRUPTED_TPS) == []
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == []
+
+
+SIGNED_TPS = "3310052011001"
+
+
+def test_a_signature_over_the_time_as_sent_says_the_text_to_sign(world: World) -> None:
+    """A phone that signs `captured_at` as it sends it ("Z", milliseconds) while the server
+    checks the time as it writes it back was told only that the signature does not match;
+    the answer now shows the text to sign, and the photo signed so is taken."""
+    officer = officer_of(world, SIGNED_TPS)
+    assert officer.key is not None and officer.device_id is not None
+    jpeg = fresh_jpeg()
+    sha = hashlib.sha256(jpeg).hexdigest()
+    sent = "2024-02-14T06:30:00.250Z"
+
+    def put(text: str) -> Any:
+        return world.client.put(
+            f"/api/v1/tps/{SIGNED_TPS}/photos/1",
+            content=jpeg,
+            headers={
+                **officer.headers,
+                "X-Captured-At": sent,
+                "X-Device-Id": officer.device_id,
+                "X-Signature": officer.key.sign(text.encode()).hex(),  # type: ignore[union-attr]
+            },
+        )
+
+    refused = put(f"rekap-photo:v1:{sha}:{SIGNED_TPS}:1:{sent}")
+    assert refused.status_code == 403, refused.text
+    expected = refused.json()["error"]["details"]["signed_text"]
+    assert expected == f"rekap-photo:v1:{sha}:{SIGNED_TPS}:1:2024-02-14T06:30:00.250000+00:00"
+    assert put(expected).status_code == 201

@@ -279,7 +279,13 @@ async def _take_photo(
         )
     message = photo_message(checked.sha256, kode.value, signed.page, signed.captured_at)
     if not verify_signature(device.public_raw, message, bytes.fromhex(signed.signature)):
-        raise ApiError("forbidden", "the device signature does not match this photo")
+        # the text the device had to sign: its time as the server writes it back (a phone
+        # that signs "Z" or milliseconds as it sent them finds here the form expected)
+        raise ApiError(
+            "forbidden",
+            "the device signature does not match this photo",
+            {"signed_text": message.decode()},
+        )
     # The file is durable before its row exists (a row never points at a missing file): a
     # local file is written now and flushed with its batch; an object store's put is durable.
     written = None
