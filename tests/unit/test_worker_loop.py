@@ -79,3 +79,30 @@ def test_head_signing_outlives_an_error_and_says_it(
     said = " ".join(capsys.readouterr().err.split())
     assert "signing the change log's head: ConnectionError: the database went away" in said
     assert "the head is signed at the next start" in said  # the last try, on the way out
+
+
+def test_a_queued_job_that_fails_says_why_and_waits_before_its_retry(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With the photo store away, a queue worker took job after job at full speed, claiming
+    each photo only to leave it to the sweep: an outage of seconds delayed the whole backlog
+    by the claim timeout, and said nothing. It now says why and waits, doubling the wait."""
+    outcomes: list[Exception | None] = [OSError("the bucket is away"), OSError("away"), None]
+    outcomes.append(OSError("away again"))
+    waits: list[float] = []
+
+    def process(_photo_id: int) -> None:
+        outcome = outcomes.pop(0)
+        if outcome is not None:
+            raise outcome
+
+    run = serve.paced(process, waits.append)
+    for _ in range(2):
+        with pytest.raises(OSError, match="away"):
+            run(7)
+    run(7)
+    with pytest.raises(OSError, match="away again"):
+        run(7)
+    assert waits == [1.0, 2.0, 1.0]  # the wait starts again after a success
+    said = " ".join(capsys.readouterr().err.split())
+    assert "OSError: the bucket is away; trying again in 1 s" in said

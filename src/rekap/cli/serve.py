@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -161,6 +162,26 @@ class Backoff:
         self.seconds = 0.0
 
 
+def paced(
+    process: Callable[[int], object], sleep: Callable[[float], object] = time.sleep
+) -> Callable[[int], None]:
+    """A queued job's processing that, when it fails (the photo store or the database away),
+    says why and waits (1 s, doubling to a minute while failures go on) before the job is
+    retried: a worker does not race through the queue meanwhile, claiming each photo only to
+    leave it to the sweep, which would delay the whole backlog by the claim timeout."""
+    pause = Backoff()
+
+    def run(photo_id: int) -> None:
+        try:
+            process(photo_id)
+        except Exception as error:
+            sleep(pause.after(error))
+            raise
+        pause.reset()
+
+    return run
+
+
 def sign_heads(context: AppContext, every: float, stop: threading.Event) -> None:
     """Sign the change log's head at intervals (and once more on the way out); an error (the
     database away) is said and the next interval tried, the thread goes on."""
@@ -291,7 +312,7 @@ def worker(
         console.print(f"Worker on the procrastinate queue ({requeued} waiting photos re-queued).")
         app = worker_app(
             context.engine,
-            lambda photo_id: processor.process_photo(photo_id, utc_now),
+            paced(lambda photo_id: processor.process_photo(photo_id, utc_now)),
             utc_now,
             grace,
         )
