@@ -80,6 +80,11 @@ WILAYAH_CHANGES: dict[str, tuple[Callable[[Path], str], Callable[[Any], None], s
         _first(lambda i: i.update(id=str(i["id"]))),
         "id '",
     ),
+    "a provinsi's tingkat as a fraction (equal as a number)": (
+        lambda s: "wilayah/pemilu/ppwp/0.json",
+        _first(lambda i: i.update(tingkat=float(i["tingkat"]))),
+        "tingkat 1.0",
+    ),
     "a provinsi's name": (
         lambda s: "wilayah/pemilu/ppwp/0.json",
         _first(lambda i: i.update(nama="NEGERI ANTAH")),
