@@ -15,6 +15,8 @@ from rich.text import Text
 from rekap.adapters.keys import DEFAULT_KEY_PATH, load_or_create
 from rekap.adapters.storage.event_store import EventLog
 from rekap.cli.db import DatabaseOption, open_existing_store
+from rekap.data import region_tree
+from rekap.domain.wilayah import InvalidKodeWilayah, KodeWilayah, Level
 from rekap.events.chain import Recorded, unknown_kinds_note, verify_chain
 from rekap.events.heads import check_heads
 from rekap.events.replay import Unreplayable, compare_with_store, replay_values
@@ -96,8 +98,12 @@ def show(
     db: DatabaseOption = None,
     json_lines: Annotated[bool, typer.Option("--json", help="One JSON object per event.")] = False,
 ) -> None:
-    """Every change to one TPS: who, when, why, before and after."""
+    """Every change to one TPS: who, when, why, before and after. A code that no event names
+    and that is not a TPS of the region tree is refused (exit 2), never shown as a TPS with no
+    history."""
     records = EventLog(open_existing_store(db).engine).history(kode_tps)
+    if not records:
+        _no_history(kode_tps)
     if json_lines:
         for r in records:
             line = {
@@ -120,3 +126,16 @@ def show(
             what = f"{r.payload['field']}: {r.payload['before']} → {r.payload['after']}"
         table.add_row(str(r.sequence), r.at.isoformat(), r.actor, r.reason, what)
     Console().print(table)
+
+
+def _no_history(kode_tps: str) -> None:
+    """Say why a TPS has no history: none logged yet, or no such TPS (exit 2)."""
+    try:
+        known = KodeWilayah.parse(kode_tps)
+    except InvalidKodeWilayah:
+        known = None
+    if known is None or known.level is not Level.TPS or known not in region_tree():
+        shown = Text(kode_tps)  # typed text, never read as console markup
+        console.print(Text("Not a TPS of the region tree, and no event names it: ", "red") + shown)
+        raise typer.Exit(2)
+    console.print(f"No change logged for TPS {kode_tps} yet.")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -157,10 +158,7 @@ def publish(
     if created.tzinfo is None:
         console.print("[red]--at needs an ISO 8601 time with a zone, e.g. 2024-02-20T06:00:00Z[/]")
         raise typer.Exit(2)
-    unknown = [code for code in scope or () if code not in region_tree().regions]
-    if unknown:
-        console.print(f"[red]Not in the region tree: {', '.join(unknown)}[/]")
-        raise typer.Exit(2)
+    _refuse_unknown(scope or ())
     layout, contest, form = _contest_parts("ppwp")
     made = not key.exists()
     try:
@@ -196,7 +194,9 @@ def publish(
         console.print(f"[yellow]{escape(broken.message)}; published anyway (--new-log).[/]")
     if at:  # checked again against the log head once it is read
         _check_time(time_follows(created, previous, None, now()))
-    if record_if_missing(store.engine, previous, signer.public_raw, datetime.now(UTC), "rekap publish"):
+    if record_if_missing(
+        store.engine, previous, signer.public_raw, datetime.now(UTC), "rekap publish"
+    ):
         assert previous is not None
         console.print(
             f"[yellow]The publication of snapshot {escape(previous.snapshot_id)} ended before "
@@ -285,6 +285,14 @@ def publish(
         console.print(f"{moved:,} photos moved to published.")
 
 
+def _refuse_unknown(codes: Iterable[str]) -> None:
+    """Exit 2 naming every code that is not a region of the tree (nasional … desa)."""
+    unknown = [code for code in codes if code not in region_tree().regions]
+    if unknown:
+        console.print(f"[red]Not in the region tree: {escape(', '.join(unknown))}[/]")
+        raise typer.Exit(2)
+
+
 def _refuse(refusal: Refusal, hint: str) -> typer.Exit:
     console.print(
         f"[red]{escape(refusal.message)}: nothing was published (`latest` is as it was); "
@@ -337,7 +345,9 @@ def tally(
         bool, typer.Option("--check", help="Exit 1 if the stored tally differs from a rebuild.")
     ] = False,
 ) -> None:
-    """Show the live tally of a region and its children (PPWP)."""
+    """Show the live tally of a region and its children (PPWP). A code that is not a region of
+    the tree (nasional … desa), in --region or --scope, is refused (exit 2)."""
+    _refuse_unknown((region, *(scope or ())))
     layout, _, _ = _contest_parts("ppwp")
     store = open_existing_store(db)  # a mistyped --db is no election with nothing counted
     tallies = TallyStore(store.engine, layout)
