@@ -42,7 +42,7 @@ def api_error_response(error: ApiError) -> JSONResponse:
     headers: dict[str, str] = {}
     if error.code == "unauthenticated":
         headers["WWW-Authenticate"] = "Bearer"
-    if error.code == "rate_limited" and "retry_after_s" in error.details:
+    if error.code in ("rate_limited", "storage_unavailable") and "retry_after_s" in error.details:
         headers["Retry-After"] = str(error.details["retry_after_s"])
     return JSONResponse(
         error_body(error.code, error.message, error.details),

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import logging
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -36,6 +34,7 @@ from rekap.domain.wilayah import InvalidKodeWilayah, KodeWilayah, Level
 from rekap.web.access import PUBLIC, require
 from rekap.web.context import AppContext, context_of
 from rekap.web.errors import ApiError
+from rekap.web.storage_trouble import StorageTrouble
 
 router = APIRouter(prefix="/api/v1")
 
@@ -135,31 +134,6 @@ class StorageUnavailable(ApiError):
         return 503
 
 
-class StorageTrouble:
-    """Says on the server's log (stderr) why photos cannot be stored: the phones are answered
-    503 and send again, the operator needs the cause (a bucket missing, credentials refused, a
-    full disk). Once per ``every`` seconds while it lasts, with how many were refused."""
-
-    def __init__(self, every: float = 10.0) -> None:
-        self.every = every
-        self._said_at: float | None = None
-        self._refused = 0
-
-    def said(self, error: OSError) -> None:
-        self._refused += 1
-        now = time.monotonic()
-        if self._said_at is not None and now - self._said_at < self.every:
-            return
-        LOG.warning(
-            "photos cannot be stored (%d refused with 503 since last said): %s: %s",
-            self._refused,
-            type(error).__name__,
-            error,
-        )
-        self._said_at, self._refused = now, 0
-
-
-LOG = logging.getLogger("rekap.capture")
 STORAGE_TROUBLE = StorageTrouble()
 
 

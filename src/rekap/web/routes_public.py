@@ -14,6 +14,7 @@ from rekap.web.access import PUBLIC
 from rekap.web.context import AppContext
 from rekap.web.errors import ApiError
 from rekap.web.params import LogOffset, RowId
+from rekap.web.storage_trouble import read_photo
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(PUBLIC)])
 MEDIA = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
@@ -66,7 +67,8 @@ def history(kode_tps: str, request: Request) -> dict[str, Any]:
 
 @router.get("/photos/{photo_id}")
 def photo_bytes(photo_id: RowId, request: Request) -> Response:
-    """The photo itself, as received (its SHA-256 is in the log)."""
+    """The photo itself, as received (its SHA-256 is in the log); 503 ``storage_unavailable``
+    while the photo store cannot be read."""
     ctx = _context(request)
     with ctx.engine.connect() as connection:
         row = connection.execute(
@@ -74,7 +76,7 @@ def photo_bytes(photo_id: RowId, request: Request) -> Response:
         ).first()
     if row is None:
         raise ApiError("not_found", f"no photo {photo_id}")
-    data = ctx.files.get(row[0], PhotoFormat(row[1]).suffix)
+    data = read_photo(ctx.files, row[0], PhotoFormat(row[1]).suffix)
     return Response(data, media_type=MEDIA[row[1]], headers={"Cache-Control": "max-age=86400"})
 
 
@@ -87,7 +89,8 @@ def photo_by_hash(
     request: Request,
 ) -> Response:
     """The photo whose SHA-256 a snapshot publishes (a TPS file's ``images``, the bulk data's
-    ``photos``): the same bytes as received, whichever TPS sent them."""
+    ``photos``): the same bytes as received, whichever TPS sent them; 503
+    ``storage_unavailable`` while the photo store cannot be read."""
     ctx = _context(request)
     with ctx.engine.connect() as connection:
         row = connection.execute(
@@ -95,7 +98,7 @@ def photo_by_hash(
         ).first()
     if row is None:
         raise ApiError("not_found", f"no photo with SHA-256 {sha256}")
-    data = ctx.files.get(sha256, PhotoFormat(row[0]).suffix)
+    data = read_photo(ctx.files, sha256, PhotoFormat(row[0]).suffix)
     return Response(data, media_type=MEDIA[row[0]], headers={"Cache-Control": "max-age=86400"})
 
 

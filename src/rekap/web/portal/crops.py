@@ -25,6 +25,7 @@ from rekap.reading.geometry import FloatArray, crop_transform
 from rekap.reading.locate import PageLocation, locate_page
 from rekap.reading.template import Box, PageTemplate, load_form_templates
 from rekap.web.portal.queries import PhotoRow
+from rekap.web.storage_trouble import read_photo
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -102,7 +103,7 @@ class CropMaker:
         self._crops: Lru[tuple[int, str], bytes | None] = Lru(2048)
 
     def _bytes(self, photo: PhotoRow) -> bytes:
-        return self.files.get(photo.sha256, PhotoFormat(photo.format).suffix)
+        return read_photo(self.files, photo.sha256, PhotoFormat(photo.format).suffix)
 
     def _image(self, photo: PhotoRow) -> NDArray[np.uint8] | None:
         def decode() -> NDArray[np.uint8] | None:
