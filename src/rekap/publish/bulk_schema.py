@@ -45,7 +45,12 @@ TPS_TAIL = (
     Column(
         "source_ref", pa.string(), "the photo, imported row (file:line) or entry they came from"
     ),
-    Column("updated_at", pa.string(), "when the result last changed (ISO 8601, UTC)"),
+    Column(
+        "updated_at",
+        pa.string(),
+        "when the TPS's numbers last changed (ISO 8601, UTC): the time of the newest change-log "
+        "event that set them, or the ts Sirekap gave an imported result",
+    ),
     Column(
         "photos",
         pa.string(),

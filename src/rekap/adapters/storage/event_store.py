@@ -11,12 +11,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy import Connection, Engine, func, insert, select, text
 
 from rekap.adapters.storage.schema import event, log_head
 from rekap.events.chain import Recorded, append
 from rekap.events.heads import SignedHead, Signer, sign_head
-from rekap.events.model import Event
+from rekap.events.model import Event, ResultImported, ValueChanged
 
 LOG_LOCK = 0x7265_6B61_7000  # "rekap" in hex: the advisory lock that serialises log writers
 
@@ -176,3 +176,27 @@ def _subject(record: Recorded) -> str | None:
     """What an event is about, for the history of a TPS: its code, when it names one."""
     kode = record.payload.get("kode_tps")
     return str(kode) if kode is not None else None
+
+
+RESULT_EVENTS = (ResultImported.kind, ValueChanged.kind)
+"""The events that set a TPS's numbers: replaying them gives every stored number."""
+
+
+def numbers_changed_at(connection: Connection, contest: str) -> dict[str, str]:
+    """When the numbers of each TPS with any last changed: the time (``at``) of the newest
+    event of the log that set them (read, entered by people, corrected, imported), by TPS
+    code. One query over the log, whatever the number of TPS."""
+    newest = (
+        select(event.c.subject, func.max(event.c.sequence).label("sequence"))
+        .where(
+            event.c.kind.in_(RESULT_EVENTS),
+            event.c.subject.is_not(None),
+            event.c.payload["contest"].as_string() == contest,
+        )
+        .group_by(event.c.subject)
+        .subquery()
+    )
+    query = select(newest.c.subject, event.c.at).join_from(
+        newest, event, event.c.sequence == newest.c.sequence
+    )
+    return {str(kode): str(at) for kode, at in connection.execute(query)}

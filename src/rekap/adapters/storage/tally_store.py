@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, delete, select, text
 
-from rekap.adapters.storage.event_store import lock_writers
+from rekap.adapters.storage.event_store import lock_writers, numbers_changed_at
 from rekap.adapters.storage.schema import region_tally, region_tally_value, tally_tps, tps_result
 from rekap.adapters.storage.tally_inputs import (
     Checks,
@@ -431,6 +431,7 @@ class TallyStore:
         """Every stored result with its findings and sources, for a snapshot."""
         with self.engine.connect() as connection:
             inputs = read_rows(connection, self.contest)
+            changed = numbers_changed_at(connection, self.contest)
             results = connection.execute(
                 select(tps_result).where(tps_result.c.contest == self.contest)
             ).mappings()
@@ -440,7 +441,7 @@ class TallyStore:
                 found = self.checks(inputs[kode])
                 findings = tuple(sorted(found, key=lambda f: not f.blocking))
                 source = Provenance(SourceKind(row["source_kind"]), row["source_ref"])
-                updated = parse_updated_at(row["published_at"])
+                updated = parse_updated_at(row["published_at"] or changed.get(kode))
                 state = tally_state(inputs[kode], self.checks)
                 photos = tuple(row["photos"] or ())
                 out.append(TpsRecord(state, row["jenis"], findings, source, {}, photos, updated))
