@@ -3,6 +3,7 @@ moment): it is said, waited out, and the worker goes on."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -106,3 +107,26 @@ def test_a_queued_job_that_fails_says_why_and_waits_before_its_retry(
     assert waits == [1.0, 2.0, 1.0]  # the wait starts again after a success
     said = " ".join(capsys.readouterr().err.split())
     assert "OSError: the bucket is away; trying again in 1 s" in said
+
+
+def test_a_queue_worker_keeps_doubling_its_wait_over_its_jobs_retries(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A failed job is retried at once (``retry=3``) and finds its photo still claimed: the
+    retry processes nothing (False) and must not end the wait, or the wait never grows past
+    1 s while the store is away and the worker claims a photo of the backlog every second."""
+    outcomes: list[Exception | bool] = [OSError("away"), False, OSError("away"), False]
+    outcomes += [OSError("away"), True, OSError("away")]
+    waits: list[float] = []
+
+    def process(_photo_id: int) -> bool:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    run = serve.paced(process, waits.append)
+    for _ in range(7):
+        with contextlib.suppress(OSError):
+            run(7)
+    assert waits == [1.0, 2.0, 4.0, 1.0]  # only a photo processed starts the wait again

@@ -168,16 +168,20 @@ def paced(
     """A queued job's processing that, when it fails (the photo store or the database away),
     says why and waits (1 s, doubling to a minute while failures go on) before the job is
     retried: a worker does not race through the queue meanwhile, claiming each photo only to
-    leave it to the sweep, which would delay the whole backlog by the claim timeout."""
+    leave it to the sweep, which would delay the whole backlog by the claim timeout. Only a
+    photo processed (``process`` returning True) ends the wait: a job that finds its photo
+    no longer waiting (the failed job's own retry, its photo still claimed) says nothing of
+    the store."""
     pause = Backoff()
 
     def run(photo_id: int) -> None:
         try:
-            process(photo_id)
+            processed = process(photo_id)
         except Exception as error:
             sleep(pause.after(error))
             raise
-        pause.reset()
+        if processed is not False:
+            pause.reset()
 
     return run
 
