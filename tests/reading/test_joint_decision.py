@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from tests.reading.marks import box
+from tests.reading.marks import box, grid
 
 from rekap.reading.box_seen import HiddenBox
 from rekap.reading.decide import decide_fields, field_evidence
@@ -211,3 +211,16 @@ def test_blank_boxes_beside_a_hidden_one_are_an_empty_field() -> None:
     assert "hidden" in readings["b"].reason and "'?__'" in readings["b"].reason
     units_hidden = field_evidence("b", BOX, [box("X", 0.999), box("1", 0.999), HiddenBox()], None)
     assert not units_hidden.empty  # a number whose units box is hidden is no empty field
+
+
+def test_a_hidden_units_box_after_blank_ones_is_read_from_its_bubbles_and_arithmetic() -> None:
+    """'__?' is no empty field: a one-digit number fills the units box alone, and a finger
+    over it leaves the bubbles and the arithmetic to read it (they did before blank boxes
+    beside a hidden one were taken for an empty field)."""
+    marks = [box("blank", 0.9999), box("blank", 0.9999), HiddenBox()]
+    hidden_units = field_evidence("b", BOX, marks, grid("007", 0.99))
+    assert not hidden_units.empty
+    readings = by_id(decide_fields([written("a", "X10"), hidden_units, written("c", "X17")], [SUM]))
+    assert (readings["b"].status, readings["b"].value) == ("read", 7)
+    blank_units = field_evidence("b", BOX, [HiddenBox(), HiddenBox(), box("blank", 0.99)], None)
+    assert blank_units.empty  # nothing in the units box: the hidden ones hold no number

@@ -38,8 +38,14 @@ class FieldEvidence:
     def empty(self) -> bool:
         """No writing is seen here: every digit box reads as blank, or some are hidden on
         the photo (`rekap.reading.box_seen`, `rekap.reading.box_border`) and every other
-        one reads as blank. A number fills its boxes from the right, so blank boxes beside
-        a hidden one hold no number that the form's arithmetic could fill in (with its
-        tied fields empty too, it would read 0 for a field left empty)."""
+        one, the units box among them, reads as blank. A number fills its boxes from the
+        right, so a blank units box means that the hidden boxes left of it hold no number
+        that the form's arithmetic could fill in (with its tied fields empty too, it would
+        read 0 for a field left empty). A hidden units box may hold a one-digit number
+        (`__?`): its bubbles and the arithmetic still settle it."""
         labels = self.digit_labels
-        return "blank" in labels and all(label in ("blank", HIDDEN_LABEL) for label in labels)
+        return (
+            bool(labels)
+            and labels[-1] == "blank"
+            and all(label in ("blank", HIDDEN_LABEL) for label in labels)
+        )
