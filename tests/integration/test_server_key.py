@@ -1,6 +1,7 @@
-"""One server key per database: a server or worker started without the key file that signed
-the database's receipts and log heads refuses to make a new one, and `rekap log verify` given
-another key names the keys instead of reporting signatures that do not verify."""
+"""One server key per database: a server started without the key file that signed the
+database's receipts and log heads refuses to make a new one (a worker, which signs nothing,
+needs none), and `rekap log verify` given another key names the keys instead of reporting
+signatures that do not verify."""
 
 from __future__ import annotations
 
@@ -48,11 +49,11 @@ def test_log_verify_with_another_key_names_both_keys(database_url: str, tmp_path
     assert "does not verify" not in said
 
 
-def test_a_worker_without_the_key_file_makes_none(database_url: str, tmp_path: Path) -> None:
+def test_a_server_without_the_key_file_makes_none(database_url: str, tmp_path: Path) -> None:
     key_id = signed_database(database_url, tmp_path / "server.pem")
     missing = tmp_path / "elsewhere" / "server.pem"
     arguments = ["--db", database_url, "--photos", str(tmp_path / "photos")]
-    done = runner.invoke(app, ["worker", "--once", *arguments, "--key", str(missing)], env=WIDE)
+    done = runner.invoke(app, ["serve", *arguments, "--key", str(missing)], env=WIDE)
     assert done.exit_code == 2, done.output
     said = " ".join(done.output.split())
     assert f"No server key at {missing}, but this database is signed by key {key_id}" in said
@@ -60,6 +61,17 @@ def test_a_worker_without_the_key_file_makes_none(database_url: str, tmp_path: P
     context = build_context(database_url, str(tmp_path / "photos"), missing, new_key=True)
     assert missing.exists() and context.key.key_id != key_id  # the way out, said and asked for
     context.engine.dispose()
+
+
+def test_a_worker_needs_no_key_file_and_makes_none(database_url: str, tmp_path: Path) -> None:
+    """A worker signs nothing (no receipt, no log head): it must not need the server's private
+    key copied to its machine, nor leave a key of its own there for a later server to take."""
+    signed_database(database_url, tmp_path / "server.pem")
+    missing = tmp_path / "elsewhere" / "server.pem"
+    arguments = ["--db", database_url, "--photos", str(tmp_path / "photos")]
+    done = runner.invoke(app, ["worker", "--once", *arguments, "--key", str(missing)], env=WIDE)
+    assert done.exit_code == 0, done.output
+    assert not missing.exists()
 
 
 def test_a_fresh_database_gets_a_new_key(database_url: str, tmp_path: Path) -> None:

@@ -69,6 +69,12 @@ class SigningKey:
         return key_id == self.key_id and verify_signature(self.public_raw, message, signature)
 
 
+def unsaved_key() -> SigningKey:
+    """A new key kept in memory only: for a process that signs nothing (a worker), so that it
+    neither needs the server's key nor leaves another one behind."""
+    return SigningKey(Ed25519PrivateKey.generate())
+
+
 def load_or_create(path: Path = DEFAULT_KEY_PATH) -> SigningKey:
     """The key at ``path``; a new one is generated and saved there when there is none.
     ``NotAnEd25519Key`` when the file holds no usable key; ``OSError`` when it cannot be read."""

@@ -21,6 +21,7 @@ from rekap.adapters.keys import (
     DEFAULT_KEY_PATH,
     load_or_create,
     public_key_id,
+    unsaved_key,
     verify_signature,
 )
 from rekap.adapters.photo_files import DEFAULT_PHOTO_ROOT
@@ -47,9 +48,9 @@ PHOTOS_CHECKED = 5
 
 def _refuse_a_new_key(engine: Engine, key: Path) -> None:
     """A database that holds receipts or signed log heads is served with the key that signed
-    them: a server (or worker) started elsewhere without the key file would make a new one,
-    and sign receipts and heads that no one can check against the first (`rekap log verify`
-    would find the heads not verifying)."""
+    them: a server started elsewhere without the key file would make a new one, and sign
+    receipts and heads that no one can check against the first (`rekap log verify` would
+    find the heads not verifying)."""
     heads = EventLog(engine).heads()
     with engine.connect() as connection:
         received = connection.execute(select(photo.c.id).limit(1)).first() is not None
@@ -67,19 +68,27 @@ def _refuse_a_new_key(engine: Engine, key: Path) -> None:
         raise typer.Exit(2)
 
 
-def build_context(db: str | None, photos: str, key: Path, new_key: bool = False) -> AppContext:
+def build_context(
+    db: str | None, photos: str, key: Path, new_key: bool = False, signs: bool = True
+) -> AppContext:
     """The service's context; exits 2 naming the trouble when the photo store cannot be used
     or is not the one the database's photos are in (every photo a worker took from it would
-    be failed as lost, every upload answered 503)."""
+    be failed as lost, every upload answered 503). A context that ``signs`` nothing (a
+    worker's: it gives no receipt and signs no log head) needs no key file: without one it
+    holds a key never saved."""
     store = open_store(db)
     try:
         files = open_photo_store(photos)
     except ValueError as error:
         console.print(Text(f"--photos {photos}: {error}", style="red"))
         raise typer.Exit(2) from None
-    if not key.exists() and not new_key:
-        _refuse_a_new_key(store.engine, key)
-    context = AppContext(store.engine, load_or_create(key), files)
+    if not signs and not key.exists():
+        signing = unsaved_key()
+    else:
+        if not key.exists() and not new_key:
+            _refuse_a_new_key(store.engine, key)
+        signing = load_or_create(key)
+    context = AppContext(store.engine, signing, files)
     recorded = [
         (sha, PhotoFormat(kind).suffix) for sha, kind in context.photos.newest(PHOTOS_CHECKED)
     ]
@@ -305,7 +314,7 @@ def worker(
     On PostgreSQL this is a procrastinate worker of the `photos` queue (run as many as you
     like, on any machine sharing the database and the photo store); on SQLite it claims
     photos from the database directly."""
-    context = build_context(db, photos, key)
+    context = build_context(db, photos, key, signs=False)
     processor = build_processor(context, claim_timeout)
     if context.engine.dialect.name == "postgresql":
         from rekap.adapters.queue import run_worker, sweep, worker_app
