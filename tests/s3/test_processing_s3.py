@@ -206,6 +206,18 @@ def test_refused_credentials_are_named_at_start() -> None:
         S3PhotoStore(Refusing(), "rekap-photos").check()
 
 
+def test_a_policy_without_list_bucket_is_named_at_start() -> None:
+    """HeadBucket answers a bare 403 to valid credentials that may get and put objects but
+    not list the bucket: the refusal names the permission, not only the credentials."""
+
+    class Unlisted:
+        def head_bucket(self, **_arguments: Any) -> None:
+            raise ClientError({"Error": {"Code": "403"}}, "HeadBucket")  # type: ignore[arg-type]
+
+    with pytest.raises(StoreUnavailable, match=r"refused these credentials \(403\).*ListBucket"):
+        S3PhotoStore(Unlisted(), "rekap-photos").check()
+
+
 def test_photos_copied_in_by_another_tool_are_found(
     database_url: str, engine: Engine, tmp_path: Path, s3_endpoint: str, s3_client: Any, bucket: str
 ) -> None:

@@ -150,10 +150,14 @@ class S3PhotoStore:
             if code in {"404", "NoSuchBucket", "NotFound"}:
                 why = f"the bucket {where} does not exist: create it, or correct --photos"
             elif code in DENIED:
+                # HeadBucket needs s3:ListBucket, which a policy granting only the objects'
+                # s3:GetObject and s3:PutObject lacks: valid credentials are refused alike
                 why = (
                     f"the bucket {where} refused these credentials ({code}): check "
-                    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) and the "
-                    "bucket's policy"
+                    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), and that "
+                    "the bucket's policy grants them s3:ListBucket on the bucket as well as "
+                    "s3:GetObject and s3:PutObject on its objects (without s3:ListBucket a "
+                    "lost photo is answered 403, refused, not 404, missing)"
                 )
             else:
                 why = f"the bucket {where} cannot be reached: {error}"
