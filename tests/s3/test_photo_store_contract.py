@@ -50,6 +50,9 @@ def test_the_suffix_is_part_of_the_address(store: PhotoStore) -> None:
 
 
 def test_a_missing_photo_is_file_not_found(store: PhotoStore) -> None:
+    """In a store that is there (a folder or bucket not there at all is the store away)."""
+    other, data = photo(4)
+    store.put(other, ".jpg", data)
     sha, _ = photo(3)
     with pytest.raises(FileNotFoundError):
         store.get(sha, ".jpg")

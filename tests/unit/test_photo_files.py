@@ -9,6 +9,7 @@ import pytest
 
 from rekap.adapters import photo_files
 from rekap.adapters.photo_files import LocalPhotoStore
+from rekap.adapters.photo_store import StoreUnavailable
 
 SHA = "ab" * 32
 
@@ -47,3 +48,16 @@ def test_make_durable_flushes_files_and_folders(
     flushed.clear()
     store.put("ef" * 32, ".webp", b"c")  # a single put flushes its own file and folders
     assert tmp_path / "ef" / "ef" / f"{'ef' * 32}.webp" in flushed
+
+
+def test_a_photo_folder_not_there_is_the_store_away_not_a_photo_lost(tmp_path: Path) -> None:
+    """A worker fails a photo the store has lost (FileNotFoundError) but leaves one claimed
+    while the store is away (another OSError): a photo folder gone (its volume unmounted)
+    must not fail every waiting photo for good."""
+    store = LocalPhotoStore(tmp_path / "photos")
+    store.put(SHA, ".jpg", b"one")
+    with pytest.raises(FileNotFoundError):
+        store.get("cd" * 32, ".jpg")  # the folder there, the photo not: lost
+    (tmp_path / "photos").rename(tmp_path / "elsewhere")
+    with pytest.raises(StoreUnavailable, match="no photo folder"):
+        store.get(SHA, ".jpg")

@@ -73,7 +73,18 @@ class LocalPhotoStore:
             raise
 
     def get(self, sha256: str, suffix: str) -> bytes:
-        return self.path(sha256, suffix).read_bytes()
+        """The photo's bytes; ``FileNotFoundError`` when the folder is there without it, but
+        ``StoreUnavailable`` when the folder itself is not there (a volume not mounted, a
+        share gone): then every photo would be failed as lost, for good, since an officer's
+        resend of the same bytes is the photo already received."""
+        try:
+            return self.path(sha256, suffix).read_bytes()
+        except FileNotFoundError as error:
+            if self.root.is_dir():
+                raise
+            from rekap.adapters.photo_store import StoreUnavailable
+
+            raise StoreUnavailable(f"no photo folder {self.root}: {error}") from error
 
     def holds(self, sha256: str, suffix: str) -> bool:
         return self.path(sha256, suffix).is_file()
