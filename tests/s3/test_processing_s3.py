@@ -143,6 +143,26 @@ def test_a_photo_the_store_cannot_give_now_is_taken_again_not_failed(
     assert states(engine) == [("failed", "not_a_form: no fiducials")]  # read, once
 
 
+def test_a_bug_in_taking_a_photo_from_the_store_fails_it_visibly(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the store away (an OSError) leaves a photo claimed: any other error in taking its
+    bytes is a bug, and the photo is failed once with it as its reason, not retaken every
+    claim timeout for ever."""
+    monkeypatch.chdir(tmp_path)
+    receive(engine, tmp_path, picture()[1])
+
+    class Buggy:
+        def get(self, sha256: str, suffix: str) -> bytes:
+            raise ValueError("a format this store does not know")
+
+    read: list[bytes] = []
+    assert processor(engine, Buggy(), read).process_next(lambda: AT)  # type: ignore[arg-type]
+    [(state, reason)] = states(engine)
+    assert state == "failed" and "processing failed: ValueError" in reason
+    assert read == []
+
+
 def test_a_photo_the_store_lost_is_failed_visibly(
     engine: Engine, tmp_path: Path, s3_client: Any, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -128,6 +128,8 @@ class PhotoProcessor:
             # would be the same photo, already received; it stays claimed and is taken again
             # after the claim timeout, like a photo whose recording meets the database away
             raise
+        except Exception as error:  # a bug (a format unknown, a store's own): fail visibly
+            reading = PageReading("unreadable", f"processing failed: {error!r}", None)
         else:
             try:
                 reading = self.read(data, claimed.page)
