@@ -36,6 +36,7 @@ from rekap.adapters.storage.schema import photo
 from rekap.capture.access import Role
 from rekap.capture.photo_check import CheckedPhoto, check_photo
 from rekap.cli.main import app
+from rekap.cli.serve import build_context
 from rekap.data import election_2024, region_tree
 from rekap.domain.form import c_hasil_ppwp
 from rekap.reading.result import PageReading
@@ -174,6 +175,26 @@ def test_a_photo_the_store_lost_is_failed_visibly(
     assert state == "failed" and "processing failed: FileNotFoundError" in reason
 
 
+def test_a_store_whose_processed_photos_are_gone_still_starts(
+    database_url: str,
+    engine: Engine,
+    tmp_path: Path,
+    s3_endpoint: str,
+    s3_client: Any,
+    bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only photos still waiting are looked for: a store whose processed photos were archived
+    or pruned (here: one lost, and failed for it) serves and works on, its crops missing."""
+    monkeypatch.chdir(tmp_path)
+    receive(engine, tmp_path, picture()[1])  # its file never stored
+    assert processor(engine, S3PhotoStore(s3_client, bucket), []).process_next(lambda: AT)
+    assert states(engine)[0][0] == "failed"
+    key = tmp_path / "key.pem"
+    build_context(database_url, f"s3://{bucket}?endpoint={s3_endpoint}", key, signs=False)
+    build_context(database_url, str(tmp_path / "empty-folder"), key, signs=False)
+
+
 def worker(database_url: str, tmp_path: Path, photos: str) -> Result:
     arguments = ["worker", "--once", "--db", database_url, "--key", str(tmp_path / "key.pem")]
     return CliRunner().invoke(app, [*arguments, "--photos", photos])
@@ -192,7 +213,7 @@ def test_a_worker_given_another_photo_store_refuses_to_start(
         result = worker(database_url, tmp_path, elsewhere)
         assert result.exit_code == 2, result.output
         said = " ".join(result.output.split())
-        assert "holds none of the newest 1 photos the database records" in said
+        assert "holds none of the newest 1 photos waiting to be processed" in said
         assert "needs the same --photos" in said
     assert states(engine) == [("received", "")]
     # the worker that reads the right store runs the queue (an event loop of its own): in a

@@ -61,18 +61,21 @@ def open_photo_store(url_or_path: str | Path) -> PhotoStore:
 
 
 class WrongPhotoStore(ValueError):
-    """The store holds none of the newest photos the database records: it is not the store
-    the service writes to (a worker or a second server started with another ``--photos``)."""
+    """The store holds none of the newest photos waiting to be processed: it is not the
+    store the service writes to (a worker or a second server started with another
+    ``--photos``)."""
 
 
-def check_photo_store(store: PhotoStore, recorded: Sequence[tuple[str, str]]) -> None:
+def check_photo_store(store: PhotoStore, waiting: Sequence[tuple[str, str]]) -> None:
     """Refuse a store that cannot be used, or that is not the one the database's photos are
-    in: ``recorded`` is (SHA-256, suffix) of the newest photos the database records, newest
-    first. One of them there is enough (a single photo lost must not stop every worker)."""
+    in: ``waiting`` is (SHA-256, suffix) of the newest photos that wait to be processed,
+    newest first. One of them there is enough (a single photo lost must not stop every
+    worker). Photos already processed are not looked for: a store whose old photos were
+    archived or pruned still serves (their crops are then missing, nothing else)."""
     store.check()
-    if recorded and not any(store.holds(sha256, suffix) for sha256, suffix in recorded):
-        sha256 = recorded[0][0]
+    if waiting and not any(store.holds(sha256, suffix) for sha256, suffix in waiting):
+        sha256 = waiting[0][0]
         raise WrongPhotoStore(
-            f"it holds none of the newest {len(recorded)} photos the database records "
+            f"it holds none of the newest {len(waiting)} photos waiting to be processed "
             f"(the newest: {sha256[:16]}…)"
         )

@@ -89,11 +89,9 @@ def build_context(
             _refuse_a_new_key(store.engine, key)
         signing = load_or_create(key)
     context = AppContext(store.engine, signing, files)
-    recorded = [
-        (sha, PhotoFormat(kind).suffix) for sha, kind in context.photos.newest(PHOTOS_CHECKED)
-    ]
+    waiting = context.photos.newest_waiting(PHOTOS_CHECKED)
     try:
-        check_photo_store(files, recorded)
+        check_photo_store(files, [(sha, PhotoFormat(kind).suffix) for sha, kind in waiting])
     except (OSError, WrongPhotoStore) as error:
         said = f"The photo store {photos} cannot be used: {error}."
         if isinstance(error, WrongPhotoStore):

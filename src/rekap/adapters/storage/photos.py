@@ -318,9 +318,15 @@ class PhotoStore:
         with reader(self.engine) as connection:
             return [(i, p, s, r) for i, p, s, r in connection.execute(query)]
 
-    def newest(self, count: int) -> list[tuple[str, str]]:
-        """(SHA-256, format) of the ``count`` photos received last, newest first."""
-        query = select(photo.c.sha256, photo.c.format).order_by(photo.c.id.desc()).limit(count)
+    def newest_waiting(self, count: int) -> list[tuple[str, str]]:
+        """(SHA-256, format) of the ``count`` photos received last that still wait to be
+        processed, newest first."""
+        query = (
+            select(photo.c.sha256, photo.c.format)
+            .where(photo.c.state == PhotoState.RECEIVED.value)
+            .order_by(photo.c.id.desc())
+            .limit(count)
+        )
         with reader(self.engine) as connection:
             return [(str(sha256), str(kind)) for sha256, kind in connection.execute(query)]
 
