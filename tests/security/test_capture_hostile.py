@@ -316,7 +316,7 @@ def test_an_upload_whose_caller_gave_up_does_not_stop_the_intake(tmp_path: Path)
         intake.close()
 
 
-INTERRUPTED_TPS = "3310052010001"
+INTERRUPTED_TPS = "3310052012001"  # a TPS no other test of the world uploads to
 
 
 @pytest.mark.parametrize("method", ["PUT", "POST"])
