@@ -89,3 +89,42 @@ def test_a_fresh_database_gets_a_new_key(database_url: str, tmp_path: Path) -> N
     context = build_context(database_url, str(tmp_path / "photos"), made)
     assert made.exists() and context.key.key_id == load_or_create(made).key_id
     context.engine.dispose()
+
+
+def test_log_verify_after_a_key_was_replaced_takes_the_lost_keys_public_half(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Heads signed by a key that was lost (its public half kept, as it was published) and by
+    the key `rekap serve --new-key` made: each key given with --key, the log verifies; the new
+    key alone names the old one; a public key of another key does not pass."""
+    old_id = signed_database(database_url, tmp_path / "old.pem")
+    old_public = tmp_path / "old-public.pem"
+    old_public.write_bytes(load_or_create(tmp_path / "old.pem").public_pem)
+    (tmp_path / "old.pem").unlink()  # lost
+    new = load_or_create(tmp_path / "new.pem")
+    more = runner.invoke(app, ["admin", "create", "Admin 2", "--db", database_url])
+    assert more.exit_code == 0, more.output  # the log moves on, its new head signed anew
+    engine = open_engine(database_url)
+    EventLog(engine).sign_head(new, datetime.now(UTC))
+    engine.dispose()
+    verify = ["log", "verify", "--db", database_url]
+    both = runner.invoke(
+        app, [*verify, "--key", str(tmp_path / "new.pem"), "--key", str(old_public)], env=WIDE
+    )
+    assert both.exit_code == 0, both.output
+    assert "2 signed heads" in both.output
+    alone = runner.invoke(app, [*verify, "--key", str(tmp_path / "new.pem")], env=WIDE)
+    assert alone.exit_code == 1, alone.output
+    assert f"Signed heads by key {old_id}" in " ".join(alone.output.split())
+    stranger = tmp_path / "stranger-public.pem"
+    stranger.write_bytes(load_or_create(tmp_path / "stranger.pem").public_pem)
+    wrong = runner.invoke(
+        app, [*verify, "--key", str(tmp_path / "new.pem"), "--key", str(stranger)], env=WIDE
+    )
+    assert wrong.exit_code == 1, wrong.output
+    not_a_key = tmp_path / "notes.txt"
+    not_a_key.write_text("not a key")
+    odd = runner.invoke(app, [*verify, "--key", str(not_a_key)], env=WIDE)
+    assert odd.exit_code == 1 and "holds neither an Ed25519 private key" in " ".join(
+        odd.output.split()
+    ), odd.output

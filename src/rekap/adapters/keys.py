@@ -69,6 +69,38 @@ class SigningKey:
         return key_id == self.key_id and verify_signature(self.public_raw, message, signature)
 
 
+@dataclass(frozen=True)
+class KeyRing:
+    """Public keys by key id: checks what any of them signed (the change log's heads, signed
+    by one server key and, after that key was lost and replaced, by the next)."""
+
+    keys: dict[str, bytes]
+
+    def verify(self, key_id: str, message: bytes, signature: bytes) -> bool:
+        public = self.keys.get(key_id)
+        return public is not None and verify_signature(public, message, signature)
+
+
+def load_public(path: Path) -> bytes:
+    """The raw public key in a PEM file holding an Ed25519 private key (the server's own
+    file) or only its public half (a key that was lost, as it was published). Never makes a
+    key. ``NotAnEd25519Key`` when the file holds neither; ``OSError`` when it cannot be read."""
+    data = path.read_bytes()
+    try:
+        private = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        private = None
+    if isinstance(private, Ed25519PrivateKey):
+        return raw_public(private.public_key())
+    try:
+        public = serialization.load_pem_public_key(data)
+    except (ValueError, UnsupportedAlgorithm):
+        public = None
+    if not isinstance(public, Ed25519PublicKey):
+        raise NotAnEd25519Key(f"{path} holds neither an Ed25519 private key nor a public one")
+    return raw_public(public)
+
+
 def unsaved_key() -> SigningKey:
     """A new key kept in memory only: for a process that signs nothing (a worker), so that it
     neither needs the server's key nor leaves another one behind."""

@@ -12,7 +12,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from rekap.adapters.keys import DEFAULT_KEY_PATH, load_or_create
+from rekap.adapters.keys import (
+    DEFAULT_KEY_PATH,
+    KeyRing,
+    NotAnEd25519Key,
+    load_public,
+    public_key_id,
+)
 from rekap.adapters.storage.event_store import EventLog
 from rekap.cli.db import DatabaseOption, open_existing_store
 from rekap.data import region_tree
@@ -29,12 +35,19 @@ console = Console(stderr=True)
 def verify(
     db: DatabaseOption = None,
     key: Annotated[
-        Path, typer.Option("--key", help="The server key file whose public half signs heads.")
-    ] = DEFAULT_KEY_PATH,
+        list[Path] | None,
+        typer.Option(
+            "--key",
+            help="The server key file whose public half signs heads (default "
+            f"{DEFAULT_KEY_PATH}); or a public key PEM. Give it again for each key that signed "
+            "(a key lost and replaced with `rekap serve --new-key`: its public half).",
+        ),
+    ] = None,
 ) -> None:
     """Check every link of the chain, every signed head and every stored number against the
     log; name the first problem and exit 1 if there is any. A database that is not there is
     an error (exit 2), never an empty log found intact."""
+    keys = key or [DEFAULT_KEY_PATH]
     store = open_existing_store(db)
     log = EventLog(store.engine)
     hashes: dict[int, str] = {}
@@ -54,18 +67,19 @@ def verify(
         console.print(f"[yellow]{unknown_kinds_note(check.unknown_kinds)}[/]")
     heads = log.heads()
     if heads:
-        if not key.exists():
-            console.print(f"[red]{len(heads)} signed heads, but no key at {key} to check them[/]")
-            raise typer.Exit(1)
-        server_key = load_or_create(key)
-        others = sorted({h.key_id for h in heads} - {server_key.key_id})
+        ring, given = _key_ring(keys, len(heads))
+        others = sorted({h.key_id for h in heads} - ring.keys.keys())
         if others:
             console.print(
-                f"[red]Signed heads by key {', '.join(others)}, not by the key at {key} "
-                f"({server_key.key_id}): name the server's key file with --key[/]"
+                Text(
+                    f"Signed heads by key {', '.join(others)}, not by the key at {given}: name "
+                    "the server's key file with --key (again for each key that signed; a "
+                    "public key PEM for a key that was lost)",
+                    style="red",
+                )
             )
             raise typer.Exit(1)
-        problems = check_heads(heads, hashes, server_key)
+        problems = check_heads(heads, hashes, ring)
         for problem in problems:
             console.print(f"[bold red]Signed head[/] {problem}")
         if problems:
@@ -90,6 +104,28 @@ def verify(
     console.print(
         f"[bold green]Intact[/]: {check.checked:,} events, {where}; {len(heads)} signed heads."
     )
+
+
+def _key_ring(paths: list[Path], heads: int) -> tuple[KeyRing, str]:
+    """The public halves of the key files given (each a private or a public key PEM), and the
+    files named with their key ids; exits 1 naming a file that is not there or holds no
+    Ed25519 key."""
+    keys: dict[str, bytes] = {}
+    named: list[str] = []
+    for path in paths:
+        if not path.exists():
+            console.print(
+                Text(f"{heads} signed heads, but no key at {path} to check them", style="red")
+            )
+            raise typer.Exit(1)
+        try:
+            public = load_public(path)
+        except (NotAnEd25519Key, OSError) as error:
+            console.print(Text(f"--key {path}: {error}", style="red"))
+            raise typer.Exit(1) from None
+        keys[public_key_id(public)] = public
+        named.append(f"{path} ({public_key_id(public)})")
+    return KeyRing(keys), ", ".join(named)
 
 
 @app.command("show")
