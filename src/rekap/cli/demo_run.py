@@ -152,9 +152,12 @@ def _worker(paths: DemoPaths, stop: StopFlag) -> None:
 
 def start_workers(
     paths: DemoPaths, count: int
-) -> tuple[list[multiprocessing.context.ForkProcess], StopFlag]:
-    """Reader workers in their own processes, claiming photos from the store as in production."""
-    ctx = multiprocessing.get_context("fork")
+) -> tuple[list[multiprocessing.context.SpawnProcess], StopFlag]:
+    """Reader workers in their own processes, claiming photos from the store as in production.
+    Started afresh, not forked: this process runs threads (SQLite's checkpointer among them),
+    and a child forked while one of them held a lock inside SQLite waited for it for ever in
+    its first connection."""
+    ctx = multiprocessing.get_context("spawn")
     stop = ctx.Event()
     workers = [ctx.Process(target=_worker, args=(paths, stop), daemon=True) for _ in range(count)]
     for worker in workers:
