@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -34,7 +33,7 @@ from rekap.domain.wilayah import InvalidKodeWilayah, KodeWilayah, Level
 from rekap.web.access import PUBLIC, require
 from rekap.web.context import AppContext, context_of
 from rekap.web.errors import ApiError
-from rekap.web.storage_trouble import StorageTrouble
+from rekap.web.storage_trouble import StorageTrouble, StorageUnavailable
 
 router = APIRouter(prefix="/api/v1")
 
@@ -112,27 +111,9 @@ FORM_ALLOWANCE = 64 * 1024
 """Room in a multipart upload for its other fields and the multipart framing."""
 
 
-class StorageUnavailable(ApiError):
-    """The photo could not be stored (a full or failing disk): nothing was recorded and no
-    receipt given, so the phone keeps the photo and sends it again later."""
-
-    RETRY_AFTER_S = 60
-
-    def __init__(self, error: OSError) -> None:
-        full = error.errno in (errno.ENOSPC, errno.EDQUOT)
-        super().__init__(
-            "storage_unavailable",
-            "the photo could not be stored now; nothing was recorded: send it again later",
-            {
-                "reason": "disk_full" if full else "storage_error",
-                "retry_after_s": self.RETRY_AFTER_S,
-            },
-        )
-
-    @property
-    def status(self) -> int:
-        return 503
-
+NOT_STORED = "the photo could not be stored now; nothing was recorded: send it again later"
+"""Why an upload is answered 503: nothing was recorded and no receipt given, so the phone
+keeps the photo and sends it again later."""
 
 STORAGE_TROUBLE = StorageTrouble()
 
@@ -270,7 +251,7 @@ async def _take_photo(
             await run_in_threadpool(ctx.files.put, checked.sha256, checked.format.suffix, data)
     except OSError as error:
         STORAGE_TROUBLE.said(error)
-        raise StorageUnavailable(error) from error
+        raise StorageUnavailable(NOT_STORED, error) from error
     upload = Upload(
         kode.value,
         signed.contest,
@@ -285,7 +266,7 @@ async def _take_photo(
         receipt = await asyncio.wrap_future(future)
     except OSError as error:  # the batch's files could not be flushed: no row, no receipt
         STORAGE_TROUBLE.said(error)
-        raise StorageUnavailable(error) from error
+        raise StorageUnavailable(NOT_STORED, error) from error
     if receipt.duplicate:
         response.status_code = 200
     return receipt.as_json()

@@ -7,6 +7,7 @@ operator reads the cause on the server's log (stderr)."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import time
 
@@ -46,15 +47,17 @@ class StorageTrouble:
         self._said_at, self._refused = now, 0
 
 
-class PhotoUnreadable(ApiError):
-    """A photo the database records could not be read from the store now (an endpoint down,
-    a bucket missing, a folder unreadable): nothing is wrong with the photo, ask again later."""
+class StorageUnavailable(ApiError):
+    """The photo store cannot store or give a photo now (a full or failing disk, an endpoint
+    down, a bucket missing, credentials refused): nothing is wrong with the photo nor the
+    caller, who is answered 503 and tries again later."""
 
-    def __init__(self) -> None:
+    def __init__(self, message: str, error: OSError) -> None:
+        full = error.errno in (errno.ENOSPC, errno.EDQUOT)
         super().__init__(
             "storage_unavailable",
-            "the photo store cannot be read now: ask again later",
-            {"reason": "storage_error", "retry_after_s": RETRY_AFTER_S},
+            message,
+            {"reason": "disk_full" if full else "storage_error", "retry_after_s": RETRY_AFTER_S},
         )
 
     @property
@@ -66,7 +69,7 @@ READ_TROUBLE = StorageTrouble(doing="read", logger="rekap.web")
 
 
 def read_photo(files: PhotoFiles, sha256: str, suffix: str) -> bytes:
-    """The photo's bytes, or ``PhotoUnreadable`` (503) when the store cannot answer now. A
+    """The photo's bytes, or ``StorageUnavailable`` (503) when the store cannot answer now. A
     photo the store does not have (``FileNotFoundError``) and bytes that are not the photo's
     (``PhotoCorrupted``) are no trouble of the moment: they go on as they are."""
     try:
@@ -75,4 +78,6 @@ def read_photo(files: PhotoFiles, sha256: str, suffix: str) -> bytes:
         raise
     except OSError as error:
         READ_TROUBLE.said(error)
-        raise PhotoUnreadable from error
+        raise StorageUnavailable(
+            "the photo store cannot be read now: ask again later", error
+        ) from error
