@@ -123,8 +123,9 @@ def _key_ring(paths: list[Path], heads: int) -> tuple[KeyRing, str]:
         except (NotAnEd25519Key, OSError) as error:
             console.print(Text(f"--key {path}: {error}", style="red"))
             raise typer.Exit(1) from None
-        keys[public_key_id(public)] = public
-        named.append(f"{path} ({public_key_id(public)})")
+        key_id = public_key_id(public)
+        keys[key_id] = public
+        named.append(f"{path} ({key_id})")
     return KeyRing(keys), ", ".join(named)
 
 

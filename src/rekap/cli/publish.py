@@ -194,6 +194,7 @@ def publish(
         console.print(f"[yellow]{escape(broken.message)}; published anyway (--new-log).[/]")
     if at:  # checked again against the log head once it is read
         _check_time(time_follows(created, previous, None, now()))
+    # an event's time is the log's clock, as every other event's; ``now`` is the snapshot's
     if record_if_missing(
         store.engine, previous, signer.public_raw, datetime.now(UTC), "rekap publish"
     ):
