@@ -6,8 +6,10 @@ Each command module imports its own adapters (SQLAlchemy, FastAPI, OpenCV, ONNX 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, MutableMapping
 from importlib import import_module
+from inspect import cleandoc
 from typing import Any, ClassVar, NamedTuple
 
 import typer
@@ -34,7 +36,38 @@ def build(name: str, where: Lazy) -> Command:
         holder.callback()(_nothing)  # a group, even with one command: its command is taken
     group = typer.main.get_group(holder)
     assert isinstance(group, TyperGroup)
-    return group.commands[name]
+    command = group.commands[name]
+    _reflow_all(command)
+    return command
+
+
+def reflow(text: str) -> str:
+    """A help text whose paragraphs are each one line, so the terminal wraps them.
+
+    Docstrings are wrapped at the source's width; the help's renderer keeps those line ends
+    (in the commands' list and after the first paragraph), breaking lines mid-sentence. A
+    paragraph that is a list or indented (a line starting with a space, ``-``, ``*`` or
+    ``1.``) or that asks to be kept (``\\b``) keeps its lines.
+    """
+    paragraphs = cleandoc(text).split("\n\n")
+    return "\n\n".join(p if _kept(p) else " ".join(p.split("\n")) for p in paragraphs)
+
+
+def _kept(paragraph: str) -> bool:
+    return any(_LIST_LINE.match(line) for line in paragraph.split("\n"))
+
+
+_LIST_LINE = re.compile(r"^(\s|[-*•]\s|\d+[.)]\s|\x08)")
+
+
+def _reflow_all(command: Command) -> None:
+    """Reflow the help of ``command`` and of every command under it."""
+    if command.help:
+        command.help = reflow(command.help)
+    if command.short_help:
+        command.short_help = reflow(command.short_help)
+    for child in getattr(command, "commands", {}).values():
+        _reflow_all(child)
 
 
 def _nothing() -> None:
