@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import click
+from typer._click import Command, Context
+from typer.core import TyperGroup as Group
 from typer.main import get_command
 from typer.testing import CliRunner
 
@@ -12,11 +13,11 @@ from rekap.cli.lazy import reflow
 from rekap.cli.main import app
 
 
-def _commands(command: click.Command, path: str) -> Iterator[tuple[str, click.Command]]:
+def _commands(command: Command, path: str) -> Iterator[tuple[str, Command]]:
     yield path, command
-    if isinstance(command, click.Group):
-        for name in command.list_commands(click.Context(command)):
-            child = command.get_command(click.Context(command), name)
+    if isinstance(command, Group):
+        for name in command.list_commands(Context(command)):
+            child = command.get_command(Context(command), name)
             assert child is not None
             yield from _commands(child, f"{path} {name}")
 
