@@ -3,7 +3,11 @@ device's key. Every change is an event in the public log, by the actor ``cli``."
 
 from __future__ import annotations
 
+import csv
 import json
+import os
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -17,6 +21,7 @@ from rekap.web.context import utc_now
 
 if TYPE_CHECKING:
     from rekap.adapters.storage.accounts import AccountEntry, AccountStore
+    from rekap.capture.access import Principal
 
 console = Console(stderr=True)
 admin_app = typer.Typer(help="Administer accounts.", no_args_is_help=True)
@@ -80,6 +85,97 @@ def create_admin(
     except InvalidAccount as error:
         raise _refuse(error) from error
     typer.echo(json.dumps({"account_id": principal.account_id, "role": role.value, "token": token}))
+
+
+@admin_app.command("import")
+def import_accounts(
+    accounts: Annotated[
+        Path, typer.Argument(help="CSV file with a header naming name, role and scope.")
+    ],
+    tokens: Annotated[
+        Path,
+        typer.Option(help="New CSV file for the new accounts' tokens (made readable by you only)."),
+    ],
+    db: DatabaseOption = None,
+) -> None:
+    """Enrol many accounts at once (a kabupaten's KPPS officers, say): one per row of a CSV
+    file with the columns name, role (officer, verifier, adjudicator, admin) and scope (an
+    officer's 13-digit TPS code, a verifier's region code). The whole file is checked first:
+    any problem, each named with its line, and nothing is enrolled (exit 2). A row whose
+    account exists already (enabled, same name, role and scope) is left as it is, so a file
+    can be imported again after an interruption. The new accounts' tokens (shown once) are
+    written to --tokens, which must not exist yet, before the accounts are committed."""
+    from rekap.capture.enrolment import read_enrolment
+
+    try:
+        text = accounts.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise _refuse(ValueError(f"{accounts}: cannot be read as UTF-8 text ({error})")) from error
+    if tokens.exists():
+        raise _refuse(FileExistsError(f"{tokens} exists already: tokens are never overwritten"))
+    enrolment = read_enrolment(text, _in_tree())
+    if enrolment.problems:
+        for problem in enrolment.problems[:_SHOWN]:
+            console.print(Text(f"{accounts}: {problem}"))
+        more = len(enrolment.problems) - _SHOWN
+        if more > 0:
+            console.print(f"… and {more} more problem(s).")
+        console.print("[red]Nothing was enrolled.[/]")
+        raise typer.Exit(2)
+    written: list[Path] = []
+
+    def keep(new: list[tuple[Principal, str]]) -> None:
+        _write_tokens(tokens, new)
+        written.append(tokens)
+
+    try:
+        made, kept = _accounts(db).enrol_many(enrolment.wanted, utc_now(), "cli", keep)
+    except BaseException:
+        for path in written:  # the accounts were not committed: their tokens name none
+            path.unlink(missing_ok=True)
+        raise
+    where = f", their tokens in {tokens}" if made else " (no token file written)"
+    console.print(
+        f"{len(made)} account(s) enrolled{where}; {kept} already enrolled, left as they were."
+    )
+
+
+_SHOWN = 50
+
+
+def _in_tree() -> Callable[[str], bool]:
+    from rekap.data import region_tree
+    from rekap.domain.wilayah import InvalidKodeWilayah, KodeWilayah
+
+    tree = region_tree()
+
+    def known(code: str) -> bool:
+        try:
+            return KodeWilayah.parse(code) in tree
+        except InvalidKodeWilayah:
+            return False
+
+    return known
+
+
+def _write_tokens(path: Path, made: list[tuple[Principal, str]]) -> None:
+    """Write the tokens to a new file readable by its owner only, on disk before returning;
+    a file left by a failed write is removed."""
+    if not made:
+        return
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(("account_id", "name", "role", "scope", "token"))
+            for principal, token in made:
+                p = principal
+                writer.writerow((p.account_id, p.name, p.role.value, p.scope, token))
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 @admin_app.command("list")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,7 +12,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from rekap.adapters.keys import public_key_id
 from rekap.adapters.storage.engine import reader
-from rekap.adapters.storage.event_store import EventLog, lock_writers
+from rekap.adapters.storage.event_store import Entry, EventLog, lock_writers
 from rekap.adapters.storage.schema import account, device
 from rekap.adapters.ttl_cache import TtlCache
 from rekap.capture.access import Principal, Role, scope_fits
@@ -79,6 +80,22 @@ def _new_token(connection: Connection, account_id: str) -> str:
     return token
 
 
+_BATCH = 5_000
+"""Accounts inserted (and their events chained) per statement in a bulk enrolment."""
+
+
+def _row(principal: Principal, token: str, at: datetime) -> dict[str, object]:
+    return {
+        "id": principal.account_id,
+        "name": principal.name,
+        "role": principal.role.value,
+        "scope": principal.scope,
+        "token_sha256": token_digest(token),
+        "created_at": at.isoformat(),
+        "disabled": False,
+    }
+
+
 class AccountStore:
     def __init__(self, engine: Engine, log: EventLog, token_ttl_s: float = TOKEN_TTL_S) -> None:
         self.engine = engine
@@ -112,6 +129,53 @@ class AccountStore:
             enrolled = AccountEnrolled(account_id, name, role.value, scope)
             self.log.append(connection, [enrolled], at, actor, "enrol", subject=scope or None)
         return Principal(account_id, name, role, scope), token
+
+    def enrol_many(
+        self,
+        wanted: Sequence[tuple[str, Role, str]],
+        at: datetime,
+        actor: str,
+        keep: Callable[[list[tuple[Principal, str]]], None],
+    ) -> tuple[list[Principal], int]:
+        """Create an account for each ``(name, role, scope)`` that has none yet (an enabled
+        one with the same three), in one transaction; returns those created and how many were
+        there already. ``keep`` is given the new accounts with their tokens (shown once)
+        before the transaction commits: if it fails, no account is created, and a token is
+        never lost for an account that exists."""
+        for name, role, scope in wanted:
+            if not scope_fits(role, scope):
+                raise InvalidAccount(f"a {role.value} cannot be scoped to {scope!r} ({name})")
+        with self.engine.begin() as connection:
+            lock_writers(connection)
+            existing = {
+                (str(name), str(role), str(scope))
+                for name, role, scope in connection.execute(
+                    select(account.c.name, account.c.role, account.c.scope).where(
+                        account.c.disabled.is_(False)
+                    )
+                )
+            }
+            new = [w for w in wanted if (w[0], w[1].value, w[2]) not in existing]
+            made = [
+                (Principal(secrets.token_hex(8), name, role, scope), secrets.token_urlsafe(32))
+                for name, role, scope in new
+            ]
+            for start in range(0, len(made), _BATCH):
+                batch = made[start : start + _BATCH]
+                connection.execute(insert(account), [_row(p, t, at) for p, t in batch])
+                entries = [
+                    Entry(
+                        AccountEnrolled(p.account_id, p.name, p.role.value, p.scope),
+                        at,
+                        actor,
+                        "enrol",
+                        p.scope or None,
+                    )
+                    for p, _ in batch
+                ]
+                self.log.append_each(connection, entries)
+            keep(made)
+        return [p for p, _ in made], len(wanted) - len(new)
 
     def forget(self) -> None:
         """Drop what is remembered of tokens and devices (the next request asks the store)."""
