@@ -27,10 +27,13 @@ def read_enrolment(text: str, known: Callable[[str], bool]) -> Enrolment:
     """The rows of a CSV file with a header naming ``name``, ``role`` and ``scope`` (other
     columns are ignored). ``known`` says whether a scope names a region of the tree."""
     reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or ())]
+    header = [name.strip().lower() for name in reader.fieldnames or ()]
+    reader.fieldnames = header
+    missing = [c for c in COLUMNS if c not in header]
     if missing:
         named = ", ".join(missing)
-        return Enrolment((), (f"line 1: the header lacks the column(s) {named} ({COLUMNS})",))
+        needed = "it needs name, role and scope, in any order"
+        return Enrolment((), (f"line 1: the header lacks the column(s) {named} ({needed})",))
     wanted: list[tuple[str, Role, str]] = []
     problems: list[str] = []
     first_line: dict[tuple[str, Role, str], int] = {}
