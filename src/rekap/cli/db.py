@@ -104,3 +104,65 @@ def init(db: DatabaseOption = None) -> None:
         count = store.load_regions(region_tree())
     seconds = time.perf_counter() - started
     console.print(f"Database ready: {count:,} regions loaded in {seconds:.1f} s.")
+
+
+@app.command("copy")
+def copy(
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="The database to copy into: a URL or a SQLite file's path. It must hold no "
+            "rekap rows (PostgreSQL: a new database, `createdb`).",
+        ),
+    ],
+    db: DatabaseOption = None,
+) -> None:
+    """Copy an election's database into another one: a pilot on SQLite moving to PostgreSQL
+    for a national deployment, or a PostgreSQL election taken home in one SQLite file. Every
+    table, the change log with its signed heads, accounts and devices, photos' records (the
+    photos themselves stay in their store), findings, verification and the tally, read in
+    one snapshot of the source; each table's rows counted on both sides and the log's head
+    compared. Stop the service and workers first: what they write during the copy is not
+    in it (said, exit 1)."""
+    from rich.table import Table
+
+    from rekap.adapters.storage.copy import CopyRefused, copy_database
+
+    source = open_existing_store(db)
+    url = _url(to)
+    if url == source.engine.url.render_as_string(hide_password=False):
+        raise _refuse("--to names the database copied from.")
+    target = open_engine(url)
+    started = time.perf_counter()
+    done = 0
+    with console.status("Copying") as status:
+
+        def copied(table: str, rows: int) -> None:
+            nonlocal done
+            done += rows
+            status.update(f"Copying {table}: {done:,} rows so far")
+
+        try:
+            result = copy_database(source.engine, target, copied)
+        except CopyRefused as error:
+            raise _refuse(f"Not copied: {escape(str(error))}.") from None
+        except OperationalError as error:
+            raise _cannot_open(url, error) from None
+    summary = Table("table", "rows")
+    for table in result.tables:
+        summary.add_row(table.name, f"{table.rows:,}")
+    console.print(summary)
+    head = "empty" if result.head is None else f"event {result.head[0]:,} ({result.head[1][:16]}…)"
+    seconds = time.perf_counter() - started
+    console.print(f"Copied to {_shown(url)} in {seconds:.1f} s; the log's head: {head}.")
+    console.print(
+        f"Next: `rekap log verify --db {_shown(url)}`, then run the service and workers with "
+        "this --db and the same photo store."
+    )
+    if result.source_moved:
+        console.print(
+            "[red]The source's log grew during the copy: what came after is not in the copy. "
+            "Stop the service, empty the target (a new database) and copy again.[/]"
+        )
+        raise typer.Exit(1)
