@@ -96,7 +96,7 @@ def test_a_file_with_any_problem_enrols_nobody(
         "line5:noregion7471011005043",
         "line6:thesameaccountasline2",
         "line7:role'witness'isnotoneof",
-        "line8:thenameholdsacontrolcharacter",
+        "line8:anameisonelineofplaintext",
         "line9:anofficercannotbescopedto'74710110050'",
         "Nothingwasenrolled",
     ):

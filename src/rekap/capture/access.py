@@ -45,10 +45,16 @@ def reason_problem(text: str) -> str | None:
     """Why ``text`` cannot be a reason written into the public log (None: it can): blank,
     longer than ``MAX_REASON``, or holding a control or format character (a terminal escape,
     a line break, a bidirectional override) that would change how the log reads."""
+    return log_text_problem(text, "a reason", MAX_REASON)
+
+
+def log_text_problem(text: str, what: str, limit: int) -> str | None:
+    """Why ``text`` cannot be written into the public log as ``what`` (a reason, a name):
+    blank, longer than ``limit``, or holding a control or format character."""
     if not text.strip():
-        return "a reason is needed"
-    if len(text) > MAX_REASON:
-        return f"a reason is at most {MAX_REASON} characters"
+        return f"{what} is needed"
+    if len(text) > limit:
+        return f"{what} is at most {limit} characters"
     if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in text):
-        return "a reason is one line of plain text (no control characters)"
+        return f"{what} is one line of plain text (no control characters)"
     return None

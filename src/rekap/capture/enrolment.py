@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rekap.capture.access import Role, scope_fits
+from rekap.capture.access import Role, log_text_problem, scope_fits
 
 COLUMNS = ("name", "role", "scope")
 MAX_NAME = 200
@@ -58,7 +57,7 @@ def _account(
     if None in row:
         return "more cells than the header names", None
     name, role_text, scope = (str(row[c] or "").strip() for c in COLUMNS)
-    name_problem = _name_problem(name)
+    name_problem = log_text_problem(name, "a name", MAX_NAME)
     if name_problem is not None:
         return name_problem, None
     try:
@@ -71,14 +70,3 @@ def _account(
     if scope and not known(scope):
         return f"no region {scope} in the 2024 region tree", None
     return "", (name, role, scope)
-
-
-def _name_problem(name: str) -> str | None:
-    """A name goes into the public log: one line of plain text, not empty, not too long."""
-    if not name:
-        return "the name is empty"
-    if len(name) > MAX_NAME:
-        return f"the name is longer than {MAX_NAME} characters"
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
-        return "the name holds a control character"
-    return None
