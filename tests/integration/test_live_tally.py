@@ -232,6 +232,27 @@ def test_a_photo_whose_recording_fails_is_failed_visibly_once(
     engine.dispose()
 
 
+def test_an_error_that_says_nothing_still_fails_the_photo_visibly(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error without a message (a bare ``assert``) while the form is assessed: its reason
+    was made from the message's first line, and an empty one raised in the handler, leaving
+    the photo claimed, to be taken again (and fail again) every claim timeout for ever."""
+    flow = capture(engine, tmp_path)
+    flow.receive_all()
+    page = replace(flow.processor, read=lambda _d, p: reading(flow.form, p, flow.clean.actual))
+
+    def silent(*_args: object) -> list[object]:
+        raise AssertionError
+
+    monkeypatch.setattr(PhotoProcessor, "_assess", silent)
+    monkeypatch.setattr(LocalPhotoStore, "get", lambda *_a: b"")
+    assert page.process_next(lambda: AT + timedelta(hours=1))
+    state, reason = _states(engine)[0]
+    assert (state, reason) == ("failed", "unreadable: processing failed: AssertionError: ")
+    engine.dispose()
+
+
 def test_a_race_on_a_forms_row_is_tried_again_not_failed(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

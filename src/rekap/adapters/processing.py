@@ -142,7 +142,8 @@ class PhotoProcessor:
         except Exception as error:
             # a bug in assessing the form or recording its numbers: the photo is failed
             # visibly (once, not retaken every claim timeout for ever), the error its reason
-            why = f"processing failed: {type(error).__name__}: {str(error).splitlines()[0][:200]}"
+            said = str(error).splitlines()[0][:200] if str(error) else ""  # a bare assert
+            why = f"processing failed: {type(error).__name__}: {said}"
             self.finish(claimed, PageReading("unreadable", why, reading.page), now())
 
     def _finish_once_more_on_a_race(
