@@ -49,6 +49,7 @@ from rekap.domain.region_tree import RegionTree
 from rekap.domain.wilayah import KodeWilayah
 from rekap.events.model import Event, PhotoStateChanged
 from rekap.reading.result import PageReading
+from rekap.services.photo_failures import processing_failed
 
 READER_ACTOR = "reader"
 Reader = Callable[[bytes, int], PageReading]
@@ -121,7 +122,7 @@ class PhotoProcessor:
         try:
             data = self.files.get(claimed.sha256, PhotoFormat(claimed.format).suffix)
         except (FileNotFoundError, PhotoCorrupted) as error:  # lost or damaged: fail visibly
-            reading = PageReading("unreadable", f"processing failed: {error!r}", None)
+            reading = PageReading("unreadable", processing_failed(repr(error)), None)
         except OSError:
             # the photo store away (an endpoint down, a bucket missing, credentials refused,
             # a disk error): nothing is wrong with the photo, and the officer's resend of it
@@ -129,12 +130,12 @@ class PhotoProcessor:
             # after the claim timeout, like a photo whose recording meets the database away
             raise
         except Exception as error:  # a bug (a format unknown, a store's own): fail visibly
-            reading = PageReading("unreadable", f"processing failed: {error!r}", None)
+            reading = PageReading("unreadable", processing_failed(repr(error)), None)
         else:
             try:
                 reading = self.read(data, claimed.page)
             except Exception as error:  # a bug in the reader: fail visibly, never drop
-                reading = PageReading("unreadable", f"processing failed: {error!r}", None)
+                reading = PageReading("unreadable", processing_failed(repr(error)), None)
         try:
             self._finish_once_more_on_a_race(claimed, reading, now)
         except TRANSIENT:
@@ -143,7 +144,7 @@ class PhotoProcessor:
             # a bug in assessing the form or recording its numbers: the photo is failed
             # visibly (once, not retaken every claim timeout for ever), the error its reason
             said = str(error).splitlines()[0][:200] if str(error) else ""  # a bare assert
-            why = f"processing failed: {type(error).__name__}: {said}"
+            why = processing_failed(f"{type(error).__name__}: {said}")
             self.finish(claimed, PageReading("unreadable", why, reading.page), now())
 
     def _finish_once_more_on_a_race(

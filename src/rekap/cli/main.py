@@ -31,6 +31,7 @@ class RekapCommands(LazyGroup):
         "db": Lazy("rekap.cli.db", "app"),
         "log": Lazy("rekap.cli.log", "app"),
         "admin": Lazy("rekap.cli.admin", "admin_app"),
+        "photos": Lazy("rekap.cli.photos", "app"),
         "receipt": Lazy("rekap.cli.serve", "receipt_app"),
         "digits": Lazy("rekap.cli.digits", "app"),
     }

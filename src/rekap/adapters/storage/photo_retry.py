@@ -1,0 +1,241 @@
+"""Failed photos, for an operator: listed with why they failed, and put back to be processed.
+
+A photo failed by an error (the reader crashed on it, a bug since fixed, its file lost from the
+photo store and put back since) is nothing wrong with the photo, and the officer cannot send it
+again (the same bytes are the photo already received). ``PhotoRetry.retry`` moves it back to
+``received``, unclaimed, with a ``photo.state_changed`` event naming the operator and why, in
+one transaction that also queues its job (PostgreSQL) and brings the tally up to date; workers
+then take it like any new photo, one of them at a time (the claim). A photo the reader refused
+for what it is (not a form, the wrong page, unreadable) is retried only when asked by name with
+``include_refused``; one sent back to its officer by people, never.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, select, update
+
+from rekap.adapters.storage.engine import reader
+from rekap.adapters.storage.event_store import EventLog, lock_writers
+from rekap.adapters.storage.schema import photo
+from rekap.adapters.storage.tally_store import LiveTally
+from rekap.capture.states import PhotoState
+from rekap.events.model import Event, PhotoStateChanged
+from rekap.services.photo_failures import RETRIED_BY_DEFAULT, FailureKind, failure_kind
+
+CHUNK = 500
+"""Photos retried per transaction (and read per query when listing)."""
+
+OnRetried = Callable[[Connection, int], object]
+"""Called inside the transaction that retries a photo (to queue its job on PostgreSQL)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FailedPhoto:
+    id: int
+    kode_tps: str
+    contest: str
+    page: int
+    sha256: str
+    received_at: str
+    reason: str
+
+    @property
+    def kind(self) -> FailureKind:
+        return failure_kind(self.reason)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "photo_id": self.id,
+            "kode_tps": self.kode_tps,
+            "contest": self.contest,
+            "page": self.page,
+            "sha256": self.sha256,
+            "received_at": self.received_at,
+            "kind": self.kind.value,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RetryOutcome:
+    retried: list[int] = field(default_factory=list)
+    """The photos put back to be processed, in order."""
+    passed_over: dict[int, str] = field(default_factory=dict)
+    """The photos named but not retried, each with why."""
+
+
+COLUMNS = (
+    photo.c.id,
+    photo.c.kode_tps,
+    photo.c.contest,
+    photo.c.page,
+    photo.c.sha256,
+    photo.c.received_at,
+    photo.c.reason,
+)
+
+
+def _failed(row: Sequence[object]) -> FailedPhoto:
+    id_, kode, contest, page, sha256, received_at, reason = row
+    return FailedPhoto(
+        int(str(id_)), str(kode), str(contest), int(str(page)), str(sha256), str(received_at),
+        str(reason),
+    )  # fmt: skip
+
+
+def failed_photos(
+    engine: Engine,
+    kinds: frozenset[FailureKind] | None = None,
+    region: str = "",
+    after: int = 0,
+    limit: int | None = None,
+) -> Iterator[FailedPhoto]:
+    """Failed photos in order of arrival, after photo id ``after``: of the ``kinds`` given
+    (all when None), of TPS whose code begins with ``region``; at most ``limit``."""
+    given = 0
+    while limit is None or given < limit:
+        query = (
+            select(*COLUMNS)
+            .where(photo.c.state == PhotoState.FAILED.value, photo.c.id > after)
+            .order_by(photo.c.id)
+            .limit(CHUNK)
+        )
+        if region:
+            query = query.where(photo.c.kode_tps.startswith(region, autoescape=True))
+        with reader(engine) as connection:
+            rows = [_failed(row) for row in connection.execute(query)]
+        if not rows:
+            return
+        for found in rows:
+            if kinds is None or found.kind in kinds:
+                yield found
+                given += 1
+                if limit is not None and given >= limit:
+                    return
+        after = rows[-1].id
+
+
+def count_failed(engine: Engine, region: str = "") -> dict[FailureKind, int]:
+    """How many photos failed, by kind of failure."""
+    counts = dict.fromkeys(FailureKind, 0)
+    for found in failed_photos(engine, region=region):
+        counts[found.kind] += 1
+    return counts
+
+
+class PhotoRetry:
+    def __init__(self, engine: Engine, log: EventLog, on_retried: OnRetried | None = None) -> None:
+        self.engine = engine
+        self.log = log
+        self.on_retried = on_retried
+        self.tally = LiveTally(engine)
+
+    def retry(
+        self,
+        photo_ids: Sequence[int],
+        at: datetime,
+        actor: str,
+        reason: str,
+        include_refused: bool = False,
+    ) -> RetryOutcome:
+        """Put the named failed photos back to be processed; a photo refused for what it is
+        only with ``include_refused``; one sent back by people, or not failed, never."""
+        outcome = RetryOutcome()
+        wanted = list(dict.fromkeys(photo_ids))
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            with self.engine.begin() as connection:
+                self._retry_in(connection, chunk, at, actor, reason, include_refused, outcome)
+        return outcome
+
+    def retry_failed(self, at: datetime, actor: str, reason: str, region: str = "") -> RetryOutcome:
+        """Put back every photo failed by an error (of TPS whose code begins with
+        ``region``); photos refused for what they are stay failed."""
+        outcome = RetryOutcome()
+        after = 0
+        while True:
+            chunk = [
+                found.id
+                for found in failed_photos(self.engine, RETRIED_BY_DEFAULT, region, after, CHUNK)
+            ]
+            if not chunk:
+                return outcome
+            with self.engine.begin() as connection:
+                self._retry_in(connection, chunk, at, actor, reason, False, outcome)
+            after = chunk[-1]
+
+    def _retry_in(
+        self,
+        connection: Connection,
+        photo_ids: list[int],
+        at: datetime,
+        actor: str,
+        reason: str,
+        include_refused: bool,
+        outcome: RetryOutcome,
+    ) -> None:
+        # the log's writer lock before reading what is changed, as every writer of the photo
+        # rows takes it: a worker finishing one of these photos now waits, or went first
+        lock_writers(connection)
+        query = select(*COLUMNS, photo.c.state).where(photo.c.id.in_(photo_ids))
+        rows = {int(str(row[0])): row for row in connection.execute(query)}
+        chosen: list[FailedPhoto] = []
+        for photo_id in photo_ids:
+            row = rows.get(photo_id)
+            why = self._refusal(row, include_refused)
+            if why is not None:
+                outcome.passed_over[photo_id] = why
+            elif row is not None:
+                chosen.append(_failed(row[:-1]))
+        if not chosen:
+            return
+        connection.execute(
+            update(photo)
+            .where(
+                photo.c.id.in_([found.id for found in chosen]),
+                photo.c.state == PhotoState.FAILED.value,
+            )
+            .values(state=PhotoState.RECEIVED.value, reason="", reading=None, claimed_at=None)
+        )
+        events: list[Event] = [
+            PhotoStateChanged(
+                found.kode_tps,
+                found.id,
+                PhotoState.FAILED.value,
+                PhotoState.RECEIVED.value,
+                f"retried; it had failed: {found.reason}",
+            )
+            for found in chosen
+        ]
+        self.log.append(connection, events, at, actor, reason)
+        if self.on_retried is not None:
+            for found in chosen:
+                self.on_retried(connection, found.id)
+        touched: dict[str, set[str]] = {}
+        for found in chosen:
+            touched.setdefault(found.contest, set()).add(found.kode_tps)
+        for contest, codes in touched.items():
+            self.tally.refresh_in(connection, contest, codes)
+        outcome.retried.extend(found.id for found in chosen)
+
+    @staticmethod
+    def _refusal(row: Sequence[object] | None, include_refused: bool) -> str | None:
+        """Why a photo is not retried; None when it is."""
+        if row is None:
+            return "no such photo"
+        state = str(row[-1])
+        if state != PhotoState.FAILED.value:
+            return f"it has not failed (it is {state})"
+        kind = failure_kind(str(row[6]))
+        if kind is FailureKind.SENT_BACK:
+            return (
+                "people could not read it and it was sent back to its officer: the form "
+                "waits for a new photo of the page"
+            )
+        if kind is FailureKind.REFUSED and not include_refused:
+            return "the reader refused it for what it is; name it with --refused to read it again"
+        return None

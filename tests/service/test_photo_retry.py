@@ -1,0 +1,173 @@
+"""Failed photos for an operator: `rekap photos failed` lists them with why, `rekap photos
+retry` puts those failed by an error back to be processed (a logged event; queued on
+PostgreSQL), never one refused for what it is unless named with --refused, never one sent
+back by people, and never one that has not failed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text, update
+from typer.testing import CliRunner
+
+from rekap.adapters.processing import PhotoProcessor
+from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.schema import photo
+from rekap.cli.main import app
+from rekap.reading.result import PageReading
+from tests.security.world import synthetic_jpeg
+from tests.service.conftest import Service
+
+KODE = "7471011007001"
+REKAP = str(Path(sys.executable).parent / "rekap")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def crashing(_data: bytes, _page: int) -> PageReading:
+    raise RuntimeError("the reader crashed")
+
+
+def not_a_form(_data: bytes, page: int) -> PageReading:
+    return PageReading("not_a_form", "no fiducials", None)
+
+
+def processor(service: Service, read: object) -> PhotoProcessor:
+    ctx = service.context
+    return PhotoProcessor(
+        ctx.engine,
+        ctx.log,
+        ctx.photos,
+        ctx.files,
+        read,  # type: ignore[arg-type]
+        ctx.form,
+        ctx.election,
+        ctx.tree,
+    )
+
+
+def states(service: Service) -> dict[int, tuple[str, str]]:
+    return {i: (s, r) for i, _, s, r in service.context.photos.states(KODE)}
+
+
+def rekap(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def retried_events(service: Service) -> list[tuple[int, str, str]]:
+    return [
+        (r.payload["photo_id"], r.actor, r.reason)
+        for r in EventLog(service.context.engine).records()
+        if r.kind == "photo.state_changed" and r.payload["before"] == "failed"
+    ]
+
+
+def queued(service: Service) -> list[tuple[str, str]]:
+    with service.context.engine.connect() as connection:
+        rows = connection.execute(text("SELECT queueing_lock, status FROM procrastinate_jobs"))
+        return sorted((str(lock), str(status)) for lock, status in rows)
+
+
+def test_a_photo_the_reader_crashed_on_is_listed_and_processed_again(service: Service) -> None:
+    service.upload_pages(KODE, {1: synthetic_jpeg(1)})
+    assert processor(service, crashing).run_until_idle(now) == 1
+    [(state, reason)] = states(service).values()
+    assert state == "failed" and "processing failed" in reason and "crashed" in reason
+
+    code, said = rekap("photos", "failed", "--db", service.database_url, "--json")
+    assert code == 0, said
+    [listed] = [json.loads(line) for line in said.splitlines() if line.startswith("{")]
+    assert listed["photo_id"] == 1 and listed["kind"] == "processing_error"
+    assert listed["kode_tps"] == KODE and listed["reason"] == reason
+
+    code, said = rekap(
+        "photos", "retry", "1", "--reason", "reader fixed", "--db", service.database_url
+    )
+    assert code == 0, said
+    assert states(service) == {1: ("received", "")}
+    assert retried_events(service) == [(1, "cli", "reader fixed")]
+    if service.context.engine.dialect.name == "postgresql":
+        assert ("photo-1", "todo") in queued(service)  # queued with its retry
+
+    # processed again, once: the reader now refuses it for what it is
+    assert processor(service, not_a_form).run_until_idle(now) == 1
+    assert states(service) == {1: ("failed", "not_a_form: no fiducials")}
+    code, said = rekap("photos", "retry", "1", "--reason", "again", "--db", service.database_url)
+    assert code == 1 and "--refused" in said  # refused for what it is: not without asking
+    assert states(service)[1][0] == "failed"
+    code, said = rekap("log", "verify", "--db", service.database_url)
+    assert code == 0, said
+
+
+def test_all_failed_takes_only_the_errors(service: Service) -> None:
+    service.upload_pages(KODE, {page: synthetic_jpeg(10 + page) for page in (1, 2, 3)})
+    assert processor(service, not_a_form).process_next(now)  # photo 1: refused
+    assert processor(service, crashing).run_until_idle(now) == 2  # photos 2 and 3: errors
+    with service.context.engine.begin() as connection:  # photo 3: people sent it back
+        connection.execute(
+            update(photo)
+            .where(photo.c.id == 3)
+            .values(reason="sent back: 2 people could not read this photo")
+        )
+    code, said = rekap("photos", "failed", "--db", service.database_url)
+    assert code == 0 and "1 processing_error" in " ".join(said.split()), said
+
+    code, said = rekap(
+        "photos", "retry", "--all-failed", "--reason", "bug fixed", "--db", service.database_url
+    )
+    assert code == 0, said
+    assert [s for s, _ in states(service).values()] == ["failed", "received", "failed"]
+
+    code, said = rekap(
+        "photos", "retry", "1", "2", "3", "--refused", "--reason", "x", "--db", service.database_url
+    )
+    assert code == 1  # 2 is not failed, 3 was sent back: said, and left as they are
+    assert "photo 2 not retried" in said and "photo 3 not retried" in said
+    assert [s for s, _ in states(service).values()] == ["received", "received", "failed"]
+    assert [i for i, _, _ in retried_events(service)] == [2, 1]
+    code, said = rekap("photos", "retry", "--reason", "x", "--db", service.database_url)
+    assert code == 2  # neither photos nor --all-failed
+
+
+@pytest.mark.slow
+def test_a_worker_process_on_the_queue_takes_a_retried_photo(
+    service: Service, tmp_path: Path
+) -> None:
+    if service.context.engine.dialect.name != "postgresql":
+        pytest.skip("the procrastinate queue and `rekap worker` processes are PostgreSQL's")
+    pytest.importorskip("rekap.reading.digits")
+    service.upload_pages(KODE, {1: synthetic_jpeg(31)})
+    assert processor(service, crashing).run_until_idle(now) == 1
+    with service.context.engine.begin() as connection:  # the photo's first job has run
+        connection.execute(text("UPDATE procrastinate_jobs SET status = 'succeeded'"))
+    code, said = rekap("photos", "retry", "1", "--reason", "retry", "--db", service.database_url)
+    assert code == 0, said
+    worker = subprocess.run(
+        [
+            REKAP,
+            "worker",
+            "--once",
+            "--db",
+            service.database_url,
+            "--photos",
+            str(tmp_path / "photos"),
+            "--key",
+            str(tmp_path / "worker-key.pem"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert worker.returncode == 0, worker.stdout + worker.stderr
+    [(state, reason)] = states(service).values()
+    assert state == "failed" and reason.startswith("not_a_form"), reason  # read by the reader
+    assert {status for _, status in queued(service)} == {"succeeded"}
