@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,34 @@ def test_all_failed_takes_only_the_errors(service: Service) -> None:
     assert [i for i, _, _ in retried_events(service)] == [2, 1]
     code, said = rekap("photos", "retry", "--reason", "x", "--db", service.database_url)
     assert code == 2  # neither photos nor --all-failed
+
+
+def test_a_stale_claim_records_nothing_once_the_photo_was_retried(service: Service) -> None:
+    """A worker too slow (its claim taken over after the claim timeout) must not record its
+    outcome over the photo's next processing: the photo failed meanwhile and was retried, and
+    another worker now holds it."""
+    service.upload_pages(KODE, {1: synthetic_jpeg(21)})
+    ctx = service.context
+    at = now()
+    slow = ctx.photos.claim(at)
+    assert slow is not None
+    took_over = processor(service, crashing)
+    assert took_over.process_next(lambda: at + timedelta(minutes=6))  # failed
+    code, said = rekap("photos", "retry", "1", "--reason", "retry", "--db", service.database_url)
+    assert code == 0, said
+    current = ctx.photos.claim(at + timedelta(minutes=7))
+    assert current is not None
+    late = processor(service, not_a_form)
+    late.finish(slow, not_a_form(b"", 1), at + timedelta(minutes=8))
+    assert states(service) == {1: ("received", "")}  # the slow worker's outcome: not recorded
+    late.finish(current, PageReading("unreadable", "blurred", None), at + timedelta(minutes=8))
+    assert states(service) == {1: ("failed", "unreadable: blurred")}
+    moves = Counter(
+        (r.payload["before"], r.payload["after"])
+        for r in EventLog(ctx.engine).records()
+        if r.kind == "photo.state_changed"
+    )
+    assert moves == {("received", "failed"): 2, ("failed", "received"): 1}
 
 
 @pytest.mark.slow

@@ -172,11 +172,18 @@ class PhotoProcessor:
             lock_writers(connection)
             moved = connection.execute(
                 update(photo)
-                .where(photo.c.id == claimed.id, photo.c.state == PhotoState.RECEIVED.value)
+                .where(
+                    photo.c.id == claimed.id,
+                    photo.c.state == PhotoState.RECEIVED.value,
+                    photo.c.claimed_at == claimed.claimed_at,
+                )
                 .values(state=target.value, reason=reason, reading=reading.to_json())
             )
             if moved.rowcount != 1:
-                return  # another worker finished it first
+                # another worker finished it first, or took it over after the claim timeout
+                # (this worker was too slow, or the photo failed and was retried meanwhile):
+                # that claim's outcome is the one recorded, never two
+                return
             events: list[Event] = [
                 PhotoStateChanged(
                     claimed.kode_tps, claimed.id, PhotoState.RECEIVED.value, target.value, reason

@@ -70,6 +70,10 @@ class ClaimedPhoto:
     kode_tps: str
     contest: str
     page: int
+    claimed_at: str
+    """When this claim was made, as stored: the photo's outcome is recorded only while the
+    claim is still this one (a claim taken over after the claim timeout, or a photo failed
+    and retried meanwhile, is another)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +310,7 @@ class PhotoStore:
                 row["kode_tps"],
                 row["contest"],
                 row["page"],
+                at.isoformat(),
             )
 
     def states(self, kode_tps: str) -> list[tuple[int, int, str, str]]:
