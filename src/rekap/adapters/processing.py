@@ -49,7 +49,7 @@ from rekap.domain.region_tree import RegionTree
 from rekap.domain.wilayah import KodeWilayah
 from rekap.events.model import Event, PhotoStateChanged
 from rekap.reading.result import PageReading
-from rekap.services.photo_failures import processing_failed
+from rekap.services.photo_failures import DAMAGED_IN_STORE, LOST_FROM_STORE, processing_failed
 
 READER_ACTOR = "reader"
 Reader = Callable[[bytes, int], PageReading]
@@ -121,8 +121,12 @@ class PhotoProcessor:
     def _process(self, claimed: ClaimedPhoto, now: Callable[[], datetime]) -> None:
         try:
             data = self.files.get(claimed.sha256, PhotoFormat(claimed.format).suffix)
-        except (FileNotFoundError, PhotoCorrupted) as error:  # lost or damaged: fail visibly
-            reading = PageReading("unreadable", processing_failed(repr(error)), None)
+        except (FileNotFoundError, PhotoCorrupted) as error:
+            # lost or damaged: failed visibly (never retaken for ever), and retried by an
+            # operator once the file is back (`rekap photos retry`)
+            lost = LOST_FROM_STORE if isinstance(error, OSError) else DAMAGED_IN_STORE
+            why = processing_failed(f"{type(error).__name__}: {lost}")
+            reading = PageReading("unreadable", why, None)
         except OSError:
             # the photo store away (an endpoint down, a bucket missing, credentials refused,
             # a disk error): nothing is wrong with the photo, and the officer's resend of it

@@ -68,7 +68,7 @@ def history(kode_tps: str, request: Request) -> dict[str, Any]:
 @router.get("/photos/{photo_id}")
 def photo_bytes(photo_id: RowId, request: Request) -> Response:
     """The photo itself, as received (its SHA-256 is in the log); 503 ``storage_unavailable``
-    while the photo store cannot be read."""
+    while the photo store cannot be read, 410 ``photo_missing`` when it lost the file."""
     ctx = _context(request)
     with ctx.engine.connect() as connection:
         row = connection.execute(
@@ -90,7 +90,8 @@ def photo_by_hash(
 ) -> Response:
     """The photo whose SHA-256 a snapshot publishes (a TPS file's ``images``, the bulk data's
     ``photos``): the same bytes as received, whichever TPS sent them; 503
-    ``storage_unavailable`` while the photo store cannot be read."""
+    ``storage_unavailable`` while the photo store cannot be read, 410 ``photo_missing`` when
+    it lost the file."""
     ctx = _context(request)
     with ctx.engine.connect() as connection:
         row = connection.execute(

@@ -11,6 +11,7 @@ import errno
 import logging
 import time
 
+from rekap.adapters.photo_store import PhotoCorrupted
 from rekap.adapters.photo_store import PhotoStore as PhotoFiles
 from rekap.web.errors import ApiError
 
@@ -68,14 +69,67 @@ class StorageUnavailable(ApiError):
 READ_TROUBLE = StorageTrouble(doing="read", logger="rekap.web")
 
 
+class PhotoGone(ApiError):
+    """The photo store no longer has the photo's bytes (its file deleted, an object lost, a
+    backup restored without it), or holds other bytes under its name: nothing to try again
+    later. Its record, receipt and log entry stay; an operator puts the file back (the same
+    bytes, from a backup or the officer's phone) and `rekap photos retry` reads it."""
+
+    def __init__(self, sha256: str, damaged: bool) -> None:
+        said = "holds other bytes than" if damaged else "has lost the file of"
+        super().__init__(
+            "photo_missing",
+            f"the photo store {said} this photo (SHA-256 {sha256}); its record and receipt "
+            "are kept: the file must be put back from a copy",
+            {"reason": "damaged" if damaged else "missing", "sha256": sha256},
+        )
+
+    @property
+    def status(self) -> int:
+        return 410
+
+
+class MissingPhotos:
+    """Says on the server's log which photos the store lost, at most once per ``every``
+    seconds with how many were asked for since: an operator must learn of it (a deleted
+    folder, an archive restored without it) before a recount does."""
+
+    def __init__(self, every: float = 10.0) -> None:
+        self.every = every
+        self.log = logging.getLogger("rekap.web")
+        self._said_at: float | None = None
+        self._asked = 0
+
+    def said(self, sha256: str, damaged: bool) -> None:
+        self._asked += 1
+        now = time.monotonic()
+        if self._said_at is not None and now - self._said_at < self.every:
+            return
+        what = "holds other bytes than" if damaged else "has lost"
+        self.log.warning(
+            "the photo store %s photo %s (%d asked for missing since last said); "
+            "`rekap photos failed --kind lost_from_store` lists those the workers met",
+            what,
+            sha256,
+            self._asked,
+        )
+        self._said_at, self._asked = now, 0
+
+
+MISSING = MissingPhotos()
+
+
 def read_photo(files: PhotoFiles, sha256: str, suffix: str) -> bytes:
-    """The photo's bytes, or ``StorageUnavailable`` (503) when the store cannot answer now. A
-    photo the store does not have (``FileNotFoundError``) and bytes that are not the photo's
-    (``PhotoCorrupted``) are no trouble of the moment: they go on as they are."""
+    """The photo's bytes; ``StorageUnavailable`` (503) when the store cannot answer now,
+    ``PhotoGone`` (410) when it has lost them or holds other bytes under their name."""
     try:
         return files.get(sha256, suffix)
-    except FileNotFoundError:
-        raise
+    except FileNotFoundError as error:
+        MISSING.said(sha256, damaged=False)
+        raise PhotoGone(sha256, damaged=False) from error
+    except PhotoCorrupted as error:
+        MISSING.said(sha256, damaged=True)
+        raise PhotoGone(sha256, damaged=True) from error
     except OSError as error:
         READ_TROUBLE.said(error)
         raise StorageUnavailable(
