@@ -9,7 +9,9 @@ Not to be confused with ``rekap.adapters.storage.photos.PhotoStore``, the photo 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -79,3 +81,60 @@ def check_photo_store(store: PhotoStore, waiting: Sequence[tuple[str, str]]) -> 
             f"it holds none of the newest {len(waiting)} photos waiting to be processed "
             f"(the newest: {sha256[:16]}…)"
         )
+
+
+LOW_SPACE_BYTES = 1024**3
+"""Free space in the photo folder below which the store is said to be low (about 100 of the
+largest photos accepted, 5,000 of a phone's usual 200 KB)."""
+
+FULL_BYTES = 32 * 1024**2
+"""Free space below which the next large upload cannot be stored (25 MB at most, its folder
+entries beside it): uploads are answered 503 ``disk_full``."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreProbe:
+    """What a cheap look at the photo store found (no photo read or written)."""
+
+    status: str
+    """``ok``, ``low_space`` (uploads still stored) or ``unavailable``."""
+    problem: str = ""
+    """A short code when not ``ok``: ``unreachable``, ``no_folder``, ``not_writable``,
+    ``disk_full``, ``low_space``."""
+    detail: str = ""
+    """The cause in words, for the server's log (never shown to callers: it names paths,
+    buckets and endpoints)."""
+    free_bytes: int | None = None
+    """Free space where photos are written (a local folder only)."""
+
+
+def probe_photo_store(store: PhotoStore, holds_photos: bool) -> StoreProbe:
+    """Look at the store without reading a photo: a local folder's presence, whether it may
+    be written, and its free space (one ``statvfs``); any other store's ``check`` (an S3
+    bucket: one HEAD). A folder not there yet is fine until the database ``holds_photos``:
+    then it is a volume not mounted, or a folder deleted, and every photo is out of reach."""
+    if not isinstance(store, LocalPhotoStore):
+        try:
+            store.check()
+        except OSError as error:
+            return StoreProbe("unavailable", "unreachable", str(error))
+        return StoreProbe("ok")
+    root = store.root
+    if not root.is_dir():
+        if not root.exists() and not holds_photos:
+            return StoreProbe("ok")  # made with the first photo
+        return StoreProbe("unavailable", "no_folder", f"no photo folder at {root.absolute()}")
+    if not os.access(root, os.W_OK | os.X_OK):
+        return StoreProbe("unavailable", "not_writable", f"{root.absolute()} cannot be written")
+    try:
+        stats = os.statvfs(root)
+    except OSError as error:
+        return StoreProbe("unavailable", "unreachable", f"{root.absolute()}: {error}")
+    free = stats.f_bavail * stats.f_frsize
+    if free < FULL_BYTES:
+        said = f"{root.absolute()} has {free:,} bytes free"
+        return StoreProbe("unavailable", "disk_full", said, free)
+    if free < LOW_SPACE_BYTES:
+        said = f"{root.absolute()} has {free:,} bytes free"
+        return StoreProbe("low_space", "low_space", said, free)
+    return StoreProbe("ok", free_bytes=free)

@@ -21,6 +21,7 @@ from rekap.data import election_2024, region_tree
 from rekap.domain.election import Election
 from rekap.domain.form import FormSpec, c_hasil_ppwp
 from rekap.domain.region_tree import RegionTree
+from rekap.web.health import Health
 from rekap.web.rate_limit import RateLimiter
 
 
@@ -58,6 +59,8 @@ class AppContext:
         flushed by the intake, a batch at a time (an object store's ``put`` is durable)."""
         self.form: FormSpec = c_hasil_ppwp(self.election.contest("ppwp").dapil[0])
         self.verification = VerificationStore(self.engine, self.log, self.form, self.election)
+        self.health = Health(self.engine, self.files)
+        """What `/api/v1/health` says, looked at once every few seconds."""
 
 
 def context_of(request: Request) -> AppContext:

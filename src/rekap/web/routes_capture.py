@@ -285,6 +285,12 @@ def photo_states(kode_tps: str, request: Request) -> dict[str, Any]:
 
 
 @router.get("/health", dependencies=[Depends(PUBLIC)])
-def health(request: Request) -> dict[str, Any]:
-    """Liveness and the processing backlog."""
-    return {"status": "ok", "photos": context_of(request).photos.count_by_state()}
+def health(request: Request, response: Response) -> dict[str, Any]:
+    """Whether the database and the photo store answer (503 when either does not: no upload
+    can be taken), the photo folder's free space, and the processing backlog: the photos by
+    state and since when the oldest waits. Looked at once every few seconds, however often
+    asked."""
+    status, body = context_of(request).health.report()
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return body
