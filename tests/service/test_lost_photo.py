@@ -16,7 +16,7 @@ from rekap.cli.main import app
 from rekap.reading.result import PageReading
 from tests.security.world import synthetic_jpeg
 from tests.service.conftest import Service
-from tests.service.test_photo_retry import KODE, not_a_form, processor, states
+from tests.service.test_photo_retry import KODE, not_a_form, processor, queued, states
 
 
 def now() -> datetime:
@@ -67,3 +67,45 @@ def test_a_photo_lost_from_the_store_is_said_missing_failed_once_and_retried(
     assert worker.run_until_idle(now) == 1
     assert read == [data]
     assert service.client.get("/api/v1/photos/1").content == data
+
+
+def test_the_officer_sending_a_lost_photo_again_has_it_read(service: Service) -> None:
+    """The officer's resend of a photo the store lost was the photo already received: answered
+    with its receipt, its file stored again, but left failed for ever (only an operator could
+    retry it). It now goes back to be processed, logged as the officer's."""
+    data = synthetic_jpeg(42)
+    officer = service.upload_pages(KODE, {2: data})
+    files = service.context.files
+    assert isinstance(files, LocalPhotoStore)
+    files.path(hashlib.sha256(data).hexdigest(), ".jpg").unlink()
+    worker = processor(service, not_a_form)
+    assert worker.run_until_idle(now) == 1
+    assert "lost its file" in states(service)[1][1]
+
+    answer = service.client.post(
+        f"/api/v1/tps/{KODE}/photos",
+        files={"photo": ("p.jpg", data, "image/jpeg")},
+        data=officer.form_for(data, 2),
+        headers=officer.headers,
+    )
+    assert answer.status_code == 200 and answer.json()["duplicate"], answer.text
+    assert states(service) == {1: ("received", "")}
+    [revived] = [
+        r
+        for r in service.context.log.records()
+        if r.kind == "photo.state_changed" and r.payload["before"] == "failed"
+    ]
+    assert revived.payload["after"] == "received" and revived.actor != "reader"
+    if service.context.engine.dialect.name == "postgresql":
+        assert ("photo-1", "todo") in queued(service)  # its job queued again
+    assert worker.run_until_idle(now) == 1
+    assert states(service) == {1: ("failed", "not_a_form: no fiducials")}  # read this time
+
+    again = service.client.post(  # refused for what it is: a resend changes nothing
+        f"/api/v1/tps/{KODE}/photos",
+        files={"photo": ("p.jpg", data, "image/jpeg")},
+        data=officer.form_for(data, 2),
+        headers=officer.headers,
+    )
+    assert again.status_code == 200
+    assert states(service) == {1: ("failed", "not_a_form: no fiducials")}

@@ -33,7 +33,8 @@ from rekap.capture.access import Principal
 from rekap.capture.messages import receipt_message
 from rekap.capture.photo_check import CheckedPhoto
 from rekap.capture.states import PhotoState
-from rekap.events.model import PhotoReceived
+from rekap.events.model import PhotoReceived, PhotoStateChanged
+from rekap.services.photo_failures import FailureKind, failure_kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +180,7 @@ class PhotoStore:
         for arrival in arrivals:
             if arrival.key not in known:
                 new.setdefault(arrival.key, arrival)
+        revived = self._revive_lost(connection, arrivals, known, new)
         rows = [self._values(a) for a in new.values()]
         if rows:
             inserted = connection.execute(
@@ -199,11 +201,56 @@ class PhotoStore:
                 fresh = codes - self._with_photos(connection, contest, codes, set(new))
                 if fresh:
                     self.tally.refresh_in(connection, contest, fresh)
+        for contest, codes in revived.items():
+            self.tally.refresh_in(connection, contest, codes)
         receipts: list[Receipt] = []
         for arrival in arrivals:
             recorded_now = new.get(arrival.key) is arrival
             receipts.append(self._receipt(known[arrival.key], duplicate=not recorded_now))
         return receipts
+
+    def _revive_lost(
+        self,
+        connection: Connection,
+        arrivals: Sequence[Arrival],
+        known: dict[tuple[str, str, int], dict[str, object]],
+        new: dict[tuple[str, str, int], Arrival],
+    ) -> dict[str, set[str]]:
+        """A photo failed because the store had lost its file, sent again by an officer (a
+        phone that kept it, told of the failure): its bytes are stored again with this batch,
+        so it goes back to be processed (``photo.state_changed``, failed → received, by the
+        officer), rather than stay failed with the file back. Returns the TPS touched, by
+        contest."""
+        touched: dict[str, set[str]] = {}
+        for arrival in arrivals:
+            row = known.get(arrival.key)
+            if row is None or arrival.key in new or row["state"] != PhotoState.FAILED.value:
+                continue
+            before = str(row["reason"])
+            if failure_kind(before) is not FailureKind.LOST_FROM_STORE:
+                continue
+            photo_id = int(str(row["id"]))
+            moved = connection.execute(
+                update(photo)
+                .where(photo.c.id == photo_id, photo.c.state == PhotoState.FAILED.value)
+                .values(state=PhotoState.RECEIVED.value, reason="", reading=None, claimed_at=None)
+            )
+            if moved.rowcount != 1:
+                continue
+            row.update(state=PhotoState.RECEIVED.value, reason="")
+            upload, account = arrival.upload, arrival.principal.account_id
+            event = PhotoStateChanged(
+                upload.kode_tps,
+                photo_id,
+                PhotoState.FAILED.value,
+                PhotoState.RECEIVED.value,
+                f"sent again, its file stored again; it had failed: {before}",
+            )
+            self.log.append(connection, [event], arrival.at, account, "upload")
+            if self.on_received is not None:
+                self.on_received(connection, photo_id)
+            touched.setdefault(upload.contest, set()).add(upload.kode_tps)
+        return touched
 
     @staticmethod
     def _with_photos(
