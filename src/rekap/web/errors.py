@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 STATUS_OF_CODE = {
@@ -59,6 +63,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_json)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error_json)  # type: ignore[arg-type]
 
+    for away in DATABASE_AWAY:
+        app.add_exception_handler(away, database_unavailable)
+
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, _error: Exception) -> JSONResponse:
         return JSONResponse(error_body("internal", "an internal error; nothing was changed"), 500)
@@ -77,3 +84,58 @@ async def http_error_json(_request: Request, error: StarletteHTTPException) -> J
     """No route (404), a method the route does not take (405, with its ``Allow`` header)."""
     code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
     return JSONResponse(error_body(code, str(error.detail)), error.status_code, error.headers)
+
+
+DATABASE_AWAY = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+"""The database away for now (a connection refused or lost, a lock or a connection not had in
+time, a disk full): the caller is answered 503 to try again, never a bare 500."""
+
+DATABASE_RETRY_AFTER_S = 30
+
+
+class DatabaseTrouble:
+    """Says on the server's log why the database refuses, once per ``every`` seconds while it
+    lasts, with how many requests were answered 503 meanwhile."""
+
+    def __init__(self, every: float = 10.0) -> None:
+        self.every = every
+        self.log = logging.getLogger("rekap.web")
+        self._said_at: float | None = None
+        self._refused = 0
+
+    def said(self, error: Exception) -> None:
+        self._refused += 1
+        now = time.monotonic()
+        if self._said_at is not None and now - self._said_at < self.every:
+            return
+        cause = str(getattr(error, "orig", None) or error).strip().splitlines()
+        self.log.warning(
+            "the database cannot be used (%d answered 503 since last said): %s: %s",
+            self._refused,
+            type(error).__name__,
+            cause[0] if cause else "",
+        )
+        self._said_at, self._refused = now, 0
+
+
+DATABASE_TROUBLE = DatabaseTrouble()
+
+
+def _disk_full(error: Exception) -> bool:
+    """SQLite's "database or disk is full", PostgreSQL's disk_full (SQLSTATE 53100)."""
+    orig = getattr(error, "orig", None)
+    return getattr(orig, "sqlstate", None) == "53100" or "disk is full" in str(orig or error)
+
+
+async def database_unavailable(_request: Request, error: Exception) -> JSONResponse:
+    DATABASE_TROUBLE.said(error)
+    details = {
+        "reason": "disk_full" if _disk_full(error) else "database_error",
+        "retry_after_s": DATABASE_RETRY_AFTER_S,
+    }
+    body = error_body(
+        "database_unavailable",
+        "the database cannot be used now; nothing was recorded: try again later",
+        details,
+    )
+    return JSONResponse(body, 503, headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)})
