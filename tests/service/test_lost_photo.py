@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from typer.testing import CliRunner
 
 from rekap.adapters.photo_files import LocalPhotoStore
+from rekap.adapters.photo_store import StoreUnavailable
 from rekap.cli.main import app
 from rekap.reading.result import PageReading
 from tests.security.world import synthetic_jpeg
@@ -108,4 +110,48 @@ def test_the_officer_sending_a_lost_photo_again_has_it_read(service: Service) ->
         headers=officer.headers,
     )
     assert again.status_code == 200
+    assert states(service) == {1: ("failed", "not_a_form: no fiducials")}
+
+
+def test_a_file_the_store_cannot_give_is_failed_after_a_few_tries(service: Service) -> None:
+    """The photo folder readable, but this photo's file not (here a folder under its name, as
+    a damaged file system leaves): it was taken again every claim timeout for ever, unseen.
+    After three tries it is failed visibly, retried once the file is put right; a store that
+    does not answer at all (the folder gone) costs no photo its tries."""
+    data = synthetic_jpeg(43)
+    service.upload_pages(KODE, {3: data})
+    files = service.context.files
+    assert isinstance(files, LocalPhotoStore)
+    path = files.path(hashlib.sha256(data).hexdigest(), ".jpg")
+    path.unlink()
+    path.mkdir()
+    worker = processor(service, not_a_form)
+    at = now()
+    clock = [at]
+
+    def tries(count: int, error: type[OSError]) -> None:
+        for _ in range(count):
+            clock[0] += timedelta(minutes=10)  # each try after the last one's claim timeout
+            with pytest.raises(error):
+                worker.process_next(lambda: clock[0])
+
+    files.root.rename(files.root.with_name("away"))  # the whole store away: nothing counted
+    tries(5, StoreUnavailable)
+    assert states(service)[1][0] == "received"
+    files.root.with_name("away").rename(files.root)
+    tries(2, IsADirectoryError)
+    assert states(service)[1][0] == "received"  # two tries: still waiting
+    assert worker.process_next(lambda: clock[0] + timedelta(minutes=10))  # the third: failed
+    [(state, reason)] = states(service).values()
+    assert state == "failed" and "cannot give its file (3 tries)" in reason, reason
+    assert str(files.root) not in reason  # the reason is public: no server path in it
+
+    path.rmdir()
+    path.write_bytes(data)
+    result = CliRunner().invoke(
+        app,
+        ["photos", "retry", "--all-failed", "--reason", "file fixed", "--db", service.database_url],
+    )
+    assert result.exit_code == 0, result.output
+    assert worker.run_until_idle(lambda: at + timedelta(hours=3)) == 1
     assert states(service) == {1: ("failed", "not_a_form: no fiducials")}

@@ -138,3 +138,16 @@ def probe_photo_store(store: PhotoStore, holds_photos: bool) -> StoreProbe:
         said = f"{root.absolute()} has {free:,} bytes free"
         return StoreProbe("low_space", "low_space", said, free)
     return StoreProbe("ok", free_bytes=free)
+
+
+def store_answers(store: PhotoStore) -> bool:
+    """Whether the store as a whole can be read now (a local folder there and readable; any
+    other store's ``check``): when it can, a photo it still cannot give is that photo's own
+    trouble (a file unreadable, an object refused), not the store's."""
+    if isinstance(store, LocalPhotoStore):
+        return store.root.is_dir() and os.access(store.root, os.R_OK | os.X_OK)
+    try:
+        store.check()
+    except OSError:
+        return False
+    return True

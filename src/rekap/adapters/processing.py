@@ -23,7 +23,7 @@ from sqlalchemy.exc import (
     TimeoutError as PoolTimeout,
 )
 
-from rekap.adapters.photo_store import PhotoCorrupted
+from rekap.adapters.photo_store import PhotoCorrupted, store_answers
 from rekap.adapters.photo_store import PhotoStore as PhotoFiles
 from rekap.adapters.storage.event_store import EventLog, lock_writers
 from rekap.adapters.storage.forms import (
@@ -49,9 +49,17 @@ from rekap.domain.region_tree import RegionTree
 from rekap.domain.wilayah import KodeWilayah
 from rekap.events.model import Event, PhotoStateChanged
 from rekap.reading.result import PageReading
-from rekap.services.photo_failures import DAMAGED_IN_STORE, LOST_FROM_STORE, processing_failed
+from rekap.services.photo_failures import (
+    DAMAGED_IN_STORE,
+    LOST_FROM_STORE,
+    UNREADABLE_IN_STORE,
+    processing_failed,
+)
 
 READER_ACTOR = "reader"
+MISSES_BEFORE_FAILING = 3
+"""Tries at a photo's bytes, failed while the store answered otherwise, before the photo is
+failed visibly (``lost_from_store``: retried once the store gives it)."""
 Reader = Callable[[bytes, int], PageReading]
 
 
@@ -96,6 +104,8 @@ class PhotoProcessor:
     tree: RegionTree
     claim_timeout: timedelta = timedelta(minutes=5)
     """A claim older than this is taken to be a killed worker's, and the photo is retaken."""
+    store_misses: dict[int, int] = field(init=False, default_factory=dict)
+    """Photos the store would not give while it answered otherwise: the tries, by photo."""
     tally: LiveTally = field(init=False)
     """The stored tally, brought up to each photo's outcome in the same transaction."""
 
@@ -127,12 +137,20 @@ class PhotoProcessor:
             lost = LOST_FROM_STORE if isinstance(error, OSError) else DAMAGED_IN_STORE
             why = processing_failed(f"{type(error).__name__}: {lost}")
             reading = PageReading("unreadable", why, None)
-        except OSError:
+        except OSError as error:
             # the photo store away (an endpoint down, a bucket missing, credentials refused,
             # a disk error): nothing is wrong with the photo, and the officer's resend of it
             # would be the same photo, already received; it stays claimed and is taken again
-            # after the claim timeout, like a photo whose recording meets the database away
-            raise
+            # after the claim timeout, like a photo whose recording meets the database away.
+            # But a store that answers, try after try, with everything but this photo (a file
+            # it cannot read, an object it refuses) would have it taken again for ever,
+            # unseen: after MISSES_BEFORE_FAILING such tries it is failed visibly
+            misses = self._missed(claimed.id)
+            if misses < MISSES_BEFORE_FAILING:
+                raise
+            self.store_misses.pop(claimed.id, None)
+            said = f"{type(error).__name__}: {UNREADABLE_IN_STORE} ({misses} tries)"
+            reading = PageReading("unreadable", processing_failed(said), None)
         except Exception as error:  # a bug (a format unknown, a store's own): fail visibly
             reading = PageReading("unreadable", processing_failed(repr(error)), None)
         else:
@@ -150,6 +168,15 @@ class PhotoProcessor:
             said = str(error).splitlines()[0][:200] if str(error) else ""  # a bare assert
             why = processing_failed(f"{type(error).__name__}: {said}")
             self.finish(claimed, PageReading("unreadable", why, reading.page), now())
+
+    def _missed(self, photo_id: int) -> int:
+        """Count a try at the photo's bytes that failed while the store answered (one that
+        does not answer at all is no fault of the photo: nothing is counted); the tries so
+        far."""
+        if not store_answers(self.files):
+            return 0
+        self.store_misses[photo_id] = self.store_misses.get(photo_id, 0) + 1
+        return self.store_misses[photo_id]
 
     def _finish_once_more_on_a_race(
         self, claimed: ClaimedPhoto, reading: PageReading, now: Callable[[], datetime]

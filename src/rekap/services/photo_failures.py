@@ -21,6 +21,10 @@ LOST_FROM_STORE = "the photo store has lost its file"
 DAMAGED_IN_STORE = "the photo store holds other bytes than the photo's"
 """Said after ``PROCESSING_FAILED`` when the stored bytes are not the photo's SHA-256."""
 
+UNREADABLE_IN_STORE = "the photo store cannot give its file"
+"""Said after ``PROCESSING_FAILED`` when the store answers but not with this photo's bytes,
+try after try (a file it cannot read, an object it refuses)."""
+
 SENT_BACK = "sent back"
 """How the reason of a photo people could not read begins."""
 
@@ -29,8 +33,8 @@ class FailureKind(StrEnum):
     PROCESSING_ERROR = "processing_error"
     """The reader or rekap failed on the photo (a crash, a bug since fixed): retried."""
     LOST_FROM_STORE = "lost_from_store"
-    """The photo's bytes are missing or damaged in the store: retried once an operator has
-    put them back (or the officer sent the same photo again)."""
+    """The photo's bytes are missing, damaged or unreadable in the store: retried once an
+    operator has put them back (or the officer sent the same photo again)."""
     REFUSED = "refused"
     """The reader refused the photo for what it is (not a form, the wrong page, unreadable):
     retried only when asked by name."""
@@ -52,7 +56,9 @@ def failure_kind(reason: str) -> FailureKind:
     for said in (reason, why):
         if said.startswith(PROCESSING_FAILED):
             after = said[len(PROCESSING_FAILED) :]
-            if LOST_FROM_STORE in after or DAMAGED_IN_STORE in after:
+            if any(
+                said in after for said in (LOST_FROM_STORE, DAMAGED_IN_STORE, UNREADABLE_IN_STORE)
+            ):
                 return FailureKind.LOST_FROM_STORE
             return FailureKind.PROCESSING_ERROR
     return FailureKind.REFUSED
