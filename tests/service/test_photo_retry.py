@@ -200,3 +200,19 @@ def test_a_worker_process_on_the_queue_takes_a_retried_photo(
     [(state, reason)] = states(service).values()
     assert state == "failed" and reason.startswith("not_a_form"), reason  # read by the reader
     assert {status for _, status in queued(service)} == {"succeeded"}
+
+
+def test_waiting_photos_and_lapsed_claims_are_shown(service: Service) -> None:
+    code, said = rekap("photos", "waiting", "--db", service.database_url)
+    assert code == 0 and "No photo waits" in said
+    service.upload_pages(KODE, {1: synthetic_jpeg(71), 2: synthetic_jpeg(72)})
+    killed = service.context.photos.claim(now() - timedelta(minutes=10))  # its worker killed
+    assert killed is not None and killed.id == 1
+    assert service.context.photos.claim_id(2, now()) is not None  # photo 2: a worker at it
+    code, said = rekap("photos", "waiting", "--db", service.database_url)
+    assert code == 0, said
+    words = " ".join(said.split())
+    assert "2 photos wait to be processed" in words
+    assert "1 of them" in words and "claimed more than 300 s ago" in words
+    rows = [line.split() for line in said.splitlines() if KODE in line]
+    assert [row[1] for row in rows] == ["1"]  # only the lapsed claim is listed

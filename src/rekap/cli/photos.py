@@ -28,8 +28,8 @@ out = Console(soft_wrap=True)
 
 KIND_HELP = {
     FailureKind.PROCESSING_ERROR: "an error while processing it (retried by --all-failed)",
-    FailureKind.LOST_FROM_STORE: "its file missing or damaged in the photo store: put it "
-    "back, then retry (retried by --all-failed)",
+    FailureKind.LOST_FROM_STORE: "its file missing, damaged or unreadable in the photo "
+    "store: put it back, then retry (retried by --all-failed)",
     FailureKind.REFUSED: "refused by the reader for what it is: not a form, the wrong page, "
     "unreadable (retried only by id, with --refused)",
     FailureKind.SENT_BACK: "two people could not read it: sent back to its officer (never retried)",
@@ -93,6 +93,43 @@ def failed(
     out.print(table)
     if len(found) == limit:
         console.print(f"More may follow: --after {found[-1].id}.")
+
+
+@app.command("waiting")
+def waiting(
+    claim_timeout: Annotated[
+        float, typer.Option(help="Seconds after which a worker's claim has lapsed.")
+    ] = 300.0,
+    region: Annotated[
+        str, typer.Option("--region", callback=_region, help="Only TPS whose code begins so.")
+    ] = "",
+    db: DatabaseOption = None,
+) -> None:
+    """How many photos wait to be processed and since when, and those whose worker's claim
+    lapsed (a worker killed, stuck, or unable to take the photo from the store)."""
+    from datetime import timedelta
+
+    from rekap.adapters.storage.photo_retry import waiting_photos
+
+    store = open_existing_store(db)
+    found = waiting_photos(store.engine, utc_now() - timedelta(seconds=claim_timeout), region)
+    if not found.count:
+        console.print("No photo waits to be processed.")
+        return
+    console.print(
+        f"{found.count:,} photos wait to be processed, the oldest since {found.oldest_received}."
+    )
+    if not found.stalled:
+        return
+    table = Table("photo", "TPS", "page", "claimed at")
+    for photo_id, kode, page, claimed_at in found.stalled:
+        table.add_row(str(photo_id), kode, str(page), claimed_at[:19])
+    console.print(
+        f"{len(found.stalled):,} of them (at most 100 shown) claimed more than "
+        f"{claim_timeout:.0f} s ago: their workers were killed, are stuck or cannot take them "
+        "from the photo store (see the workers' stderr); they are taken again."
+    )
+    out.print(table)
 
 
 @app.command("retry")
@@ -166,6 +203,7 @@ def _report(outcome: RetryOutcome) -> None:
     retried = outcome.retried
     if retried:
         shown = ", ".join(str(i) for i in retried[:20]) + (" …" if len(retried) > 20 else "")
-        console.print(f"{len(retried):,} photos put back to be processed: {shown}")
+        photos = "photo" if len(retried) == 1 else "photos"
+        console.print(f"{len(retried):,} {photos} put back to be processed: {shown}")
     else:
         console.print("No photo was put back to be processed.")

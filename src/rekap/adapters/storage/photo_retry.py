@@ -1,4 +1,5 @@
-"""Failed photos, for an operator: listed with why they failed, and put back to be processed.
+"""Photos for an operator: those waiting (and those whose claim lapsed), those failed with
+why, and failed photos put back to be processed.
 
 A photo failed by an error (the reader crashed on it, a bug since fixed, its file lost from the
 photo store and put back since) is nothing wrong with the photo, and the officer cannot send it
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
 from rekap.adapters.storage.engine import reader
 from rekap.adapters.storage.event_store import EventLog, lock_writers
@@ -117,6 +118,41 @@ def failed_photos(
                 if limit is not None and given >= limit:
                     return
         after = rows[-1].id
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """The photos still to be processed, as an operator needs to see them."""
+
+    count: int
+    oldest_received: str | None
+    """When the photo waiting longest was received (none waiting: None)."""
+    stalled: list[tuple[int, str, int, str]]
+    """(photo id, TPS, page, claimed at) of photos claimed longer ago than the claim timeout:
+    a worker killed, stuck or unable to read them; they are taken again."""
+
+
+def waiting_photos(
+    engine: Engine, stalled_before: datetime, region: str = "", limit: int = 100
+) -> Waiting:
+    """How many photos wait to be processed, since when, and those whose claim is older than
+    ``stalled_before`` (at most ``limit``, oldest claim first)."""
+    waiting = photo.c.state == PhotoState.RECEIVED.value
+    if region:
+        waiting = waiting & photo.c.kode_tps.startswith(region, autoescape=True)
+    stale = waiting & (photo.c.claimed_at < stalled_before.isoformat())
+    with reader(engine) as connection:
+        count, oldest = connection.execute(
+            select(func.count(), func.min(photo.c.received_at)).where(waiting)
+        ).one()
+        rows = connection.execute(
+            select(photo.c.id, photo.c.kode_tps, photo.c.page, photo.c.claimed_at)
+            .where(stale)
+            .order_by(photo.c.claimed_at)
+            .limit(limit)
+        )
+        stalled = [(int(i), str(k), int(p), str(c)) for i, k, p, c in rows]
+    return Waiting(int(count), None if oldest is None else str(oldest), stalled)
 
 
 def count_failed(engine: Engine, region: str = "") -> dict[FailureKind, int]:
