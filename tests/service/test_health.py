@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -141,3 +143,34 @@ def test_a_database_that_does_not_answer_is_unavailable(tmp_path: Path) -> None:
     assert code == 503 and body["status"] == "unavailable"
     assert body["database"] == {"status": "unavailable"} and body["photos"] is None
     engine.dispose()
+
+
+class Slow:
+    """A store whose check hangs until let go (an S3 endpoint that takes minutes to refuse)."""
+
+    def __init__(self) -> None:
+        self.asked = threading.Event()
+        self.go = threading.Event()
+
+    def check(self) -> None:
+        self.asked.set()
+        self.go.wait(timeout=30)
+
+
+def test_probes_during_a_slow_look_are_answered_from_the_last_one(service: Service) -> None:
+    store, clock = Slow(), Clock()
+    ctx = service.context
+    health_of = Health(ctx.engine, store, clock=clock)  # type: ignore[arg-type]
+    store.go.set()
+    assert health_of.report()[0] == 200  # the first look
+    store.go.clear()
+    store.asked.clear()
+    clock.now += 5.0
+    looking = threading.Thread(target=health_of.report)
+    looking.start()
+    assert store.asked.wait(timeout=10)
+    started = time.monotonic()
+    assert health_of.report()[0] == 200  # not held up behind the slow look
+    assert time.monotonic() - started < 5
+    store.go.set()
+    looking.join(timeout=10)

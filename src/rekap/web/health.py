@@ -61,9 +61,14 @@ class Health:
     def report(self) -> tuple[int, dict[str, Any]]:
         """The HTTP status (200, or 503 when the database or the store does not answer) and
         the body."""
-        with self._lock:  # probes arriving together wait for one look, not one each
-            self._refresh()
-            database, store, backlog = self._database, self._store, self._backlog
+        # one look at a time: probes arriving while one looks (an S3 endpoint slow to refuse)
+        # are answered from the last look rather than pile up behind it; only the first waits
+        if self._lock.acquire(blocking=self._probed_at is None):
+            try:
+                self._refresh()
+            finally:
+                self._lock.release()
+        database, store, backlog = self._database, self._store, self._backlog
         down = bool(database) or store.status == "unavailable"
         status = "unavailable" if down else "degraded" if store.status != "ok" else "ok"
         body: dict[str, Any] = {
