@@ -120,6 +120,8 @@ def test_all_failed_takes_only_the_errors(service: Service) -> None:
         )
     code, said = rekap("photos", "failed", "--db", service.database_url)
     assert code == 0 and "1 processing_error" in " ".join(said.split()), said
+    shown = service.client.get(f"/api/v1/tps/{KODE}/photos").json()["photos"]
+    assert [p["failure"] for p in shown] == ["refused", "processing_error", "sent_back"]
 
     code, said = rekap(
         "photos", "retry", "--all-failed", "--reason", "bug fixed", "--db", service.database_url

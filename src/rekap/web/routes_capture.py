@@ -29,7 +29,9 @@ from rekap.adapters.storage.photos import Upload
 from rekap.capture.access import Principal, Role
 from rekap.capture.messages import photo_message
 from rekap.capture.photo_check import MAX_BYTES, PhotoRefused, check_photo
+from rekap.capture.states import PhotoState
 from rekap.domain.wilayah import InvalidKodeWilayah, KodeWilayah, Level
+from rekap.services.photo_failures import failure_kind
 from rekap.web.access import PUBLIC, require
 from rekap.web.context import AppContext, context_of
 from rekap.web.errors import ApiError
@@ -274,14 +276,21 @@ async def _take_photo(
 
 @router.get("/tps/{kode_tps}/photos", dependencies=[Depends(PUBLIC)])
 def photo_states(kode_tps: str, request: Request) -> dict[str, Any]:
-    """Every photo of a TPS with its processing state and reason."""
+    """Every photo of a TPS with its processing state and reason; a failed photo also with
+    the kind of its failure (``failure``): ``refused`` or ``sent_back``, a new photo of the
+    page is needed; ``processing_error`` or ``lost_from_store``, nothing is wrong with the
+    photo and it is read again once an operator has put things right (a phone that kept a
+    photo ``lost_from_store`` may send it again: it is then read)."""
     ctx = context_of(request)
     kode = _known_tps(ctx, kode_tps)
     rows = ctx.photos.states(kode.value)
-    return {
-        "kode_tps": kode.value,
-        "photos": [{"id": i, "page": p, "state": s, "reason": r} for i, p, s, r in rows],
-    }
+    photos: list[dict[str, Any]] = []
+    for i, p, s, r in rows:
+        shown: dict[str, Any] = {"id": i, "page": p, "state": s, "reason": r}
+        if s == PhotoState.FAILED.value:
+            shown["failure"] = failure_kind(r).value
+        photos.append(shown)
+    return {"kode_tps": kode.value, "photos": photos}
 
 
 @router.get("/health", dependencies=[Depends(PUBLIC)])
