@@ -23,8 +23,12 @@ DEFAULT_PHOTO_ROOT = Path("var") / "photos"
 
 
 class LocalPhotoStore:
-    def __init__(self, root: Path = DEFAULT_PHOTO_ROOT) -> None:
+    def __init__(self, root: Path = DEFAULT_PHOTO_ROOT, create_root: bool = True) -> None:
         self.root = root
+        self.create_root = create_root
+        """Whether a photo written makes the folder itself when it is not there. A service
+        makes it once, at start, and then not: a volume unmounted while it serves must not
+        have photos written onto the disk beneath it, to be hidden when it is mounted again."""
         self._unsure: set[Path] = set()
         """Photos whose flush failed: their bytes may be lost whatever the file's size says
         (a failed flush is reported once), so the next ``write`` replaces them."""
@@ -41,6 +45,10 @@ class LocalPhotoStore:
         if target not in self._unsure and _size(target) == len(data):
             return target  # the same bytes (same address, same size) are there already
         self._unsure.discard(target)
+        if not self.create_root and not self.root.is_dir():
+            from rekap.adapters.photo_store import StoreUnavailable
+
+            raise StoreUnavailable(f"no photo folder {self.root}: is its volume mounted?")
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:

@@ -50,8 +50,9 @@ class StoreUnavailable(OSError):
     leaves the photo claimed, to be taken again, never fails it for this."""
 
 
-def open_photo_store(url_or_path: str | Path) -> PhotoStore:
-    """A plain path gives a LocalPhotoStore; ``s3://bucket[/prefix][?endpoint=…&region=…]`` an
+def open_photo_store(url_or_path: str | Path, create_root: bool = True) -> PhotoStore:
+    """A plain path gives a LocalPhotoStore (``create_root``: whether writing a photo makes its
+    folder when it is not there); ``s3://bucket[/prefix][?endpoint=…&region=…]`` an
     S3PhotoStore with credentials from the standard AWS chain (environment, config files)."""
     if isinstance(url_or_path, str) and url_or_path.startswith("s3://"):
         from rekap.adapters.photo_s3 import S3PhotoStore
@@ -59,7 +60,7 @@ def open_photo_store(url_or_path: str | Path) -> PhotoStore:
         return S3PhotoStore.from_url(url_or_path)
     if isinstance(url_or_path, str) and "://" in url_or_path:
         raise ValueError(f"unsupported photo store address: {url_or_path} (a path or s3://…)")
-    return LocalPhotoStore(Path(url_or_path))
+    return LocalPhotoStore(Path(url_or_path), create_root)
 
 
 class WrongPhotoStore(ValueError):

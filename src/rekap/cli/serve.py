@@ -24,7 +24,7 @@ from rekap.adapters.keys import (
     unsaved_key,
     verify_signature,
 )
-from rekap.adapters.photo_files import DEFAULT_PHOTO_ROOT
+from rekap.adapters.photo_files import DEFAULT_PHOTO_ROOT, LocalPhotoStore
 from rekap.adapters.photo_store import WrongPhotoStore, check_photo_store, open_photo_store
 from rekap.adapters.processing import PhotoProcessor
 from rekap.adapters.storage.event_store import EventLog
@@ -78,10 +78,12 @@ def build_context(
     holds a key never saved."""
     store = open_store(db)
     try:
-        files = open_photo_store(photos)
+        files = open_photo_store(photos, create_root=False)
     except ValueError as error:
         console.print(Text(f"--photos {photos}: {error}", style="red"))
         raise typer.Exit(2) from None
+    if isinstance(files, LocalPhotoStore):
+        _make_photo_folder(files.root)
     if not signs and not key.exists():
         signing = unsaved_key()
     else:
@@ -102,6 +104,18 @@ def build_context(
         console.print(Text(said, style="red"))
         raise typer.Exit(2) from None
     return context
+
+
+def _make_photo_folder(root: Path) -> None:
+    """The photo folder is made at start when it is not there (a first start); from then on
+    the store makes it no more (``create_root=False``): a volume unmounted while the service
+    runs must not have photos written onto the disk beneath it, to be hidden when it is
+    mounted again."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        console.print(Text(f"--photos {root}: {error}", style="red"))
+        raise typer.Exit(2) from None
 
 
 def build_processor(context: AppContext, claim_timeout: float = 300.0) -> PhotoProcessor:
