@@ -80,3 +80,11 @@ def test_only_a_photo_waiting_for_people_can_be_sent_back() -> None:
     for state in (PhotoState.VERIFIED, PhotoState.PUBLISHED, PhotoState.ACCEPTED):
         with pytest.raises(IllegalTransition):
             check_transition(state, PhotoState.FAILED)
+
+
+def test_a_failed_photo_goes_back_only_to_be_received_again() -> None:
+    check_transition(PhotoState.FAILED, PhotoState.RECEIVED)
+    for state in PhotoState:
+        if state is not PhotoState.RECEIVED:
+            with pytest.raises(IllegalTransition):
+                check_transition(PhotoState.FAILED, state)

@@ -28,7 +28,9 @@ TRANSITIONS: dict[PhotoState, frozenset[PhotoState]] = {
     PhotoState.ACCEPTED: frozenset({PhotoState.PUBLISHED, PhotoState.NEEDS_VERIFICATION}),
     # a later photo reading other numbers than people verified sends the form back to them
     PhotoState.VERIFIED: frozenset({PhotoState.PUBLISHED, PhotoState.NEEDS_VERIFICATION}),
-    PhotoState.FAILED: frozenset(),
+    # a photo failed by an error or a file lost from the store is read again once that is put
+    # right (`rekap photos retry`, or its officer sending the lost file again)
+    PhotoState.FAILED: frozenset({PhotoState.RECEIVED}),
     # A new photo of a published form is read with it: the form is assessed again.
     PhotoState.PUBLISHED: frozenset(
         {PhotoState.ACCEPTED, PhotoState.NEEDS_VERIFICATION, PhotoState.VERIFIED}

@@ -23,7 +23,7 @@ from rekap.adapters.storage.engine import reader
 from rekap.adapters.storage.event_store import EventLog, lock_writers
 from rekap.adapters.storage.schema import photo
 from rekap.adapters.storage.tally_store import LiveTally
-from rekap.capture.states import PhotoState
+from rekap.capture.states import PhotoState, check_transition
 from rekap.events.model import Event, PhotoStateChanged
 from rekap.services.photo_failures import RETRIED_BY_DEFAULT, FailureKind, failure_kind
 
@@ -229,6 +229,7 @@ class PhotoRetry:
                 chosen.append(_failed(row[:-1]))
         if not chosen:
             return
+        check_transition(PhotoState.FAILED, PhotoState.RECEIVED)
         connection.execute(
             update(photo)
             .where(

@@ -32,7 +32,7 @@ from rekap.adapters.storage.tally_store import LiveTally
 from rekap.capture.access import Principal
 from rekap.capture.messages import receipt_message
 from rekap.capture.photo_check import CheckedPhoto
-from rekap.capture.states import PhotoState
+from rekap.capture.states import PhotoState, check_transition
 from rekap.events.model import PhotoReceived, PhotoStateChanged
 from rekap.services.photo_failures import FailureKind, failure_kind
 
@@ -230,6 +230,7 @@ class PhotoStore:
             if failure_kind(before) is not FailureKind.LOST_FROM_STORE:
                 continue
             photo_id = int(str(row["id"]))
+            check_transition(PhotoState.FAILED, PhotoState.RECEIVED)
             moved = connection.execute(
                 update(photo)
                 .where(photo.c.id == photo_id, photo.c.state == PhotoState.FAILED.value)
