@@ -54,7 +54,7 @@ def test_an_unlisted_file_named_with_markup_and_a_newline_is_named_literally(
     assert any(line.startswith("unlisted file pemilu/[bold]plain.json: ") for line in lines)
     assert not any(line.startswith("Recount agrees") for line in lines)  # no forged line
     failed = next(line for line in lines if line.startswith("Recount FAILED: "))
-    assert "2 unlisted file" in failed
+    assert "2 unlisted files" in failed
 
 
 def test_markup_and_control_characters_from_a_report_are_printed_as_they_are(

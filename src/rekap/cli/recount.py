@@ -141,8 +141,8 @@ def _print_report(report: RecountReport, pinned: bytes | None, seconds: float) -
         )
         out.print(agrees)
         return True
-    kinds = ", ".join(f"{n} {k}" for k, n in report.by_kind().items())
-    out.print(Text.assemble(("Recount FAILED", "red"), f": {kinds} ({seconds:.1f} s)."))
+    summary = report.summary()
+    out.print(Text.assemble(("Recount FAILED", "red"), f": {summary} ({seconds:.1f} s)."))
     return False
 
 

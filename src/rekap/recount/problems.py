@@ -21,6 +21,31 @@ class Kind(StrEnum):
     LOG = "change log broken"
     UNLOGGED = "value differs from the log"
 
+    @property
+    def plural(self) -> str:
+        """The kind as a report names more than one problem of it: ``2 missing files``."""
+        return _PLURALS[self]
+
+    def counted(self, count: int) -> str:
+        """``count`` problems of this kind, in words: ``1 missing file``, ``2 missing files``."""
+        return f"{count:,} {self.value if count == 1 else self.plural}"
+
+
+_PLURALS = {
+    Kind.MISSING: "missing files",
+    Kind.TRUNCATED: "truncated files",
+    Kind.CORRUPTED: "corrupted files",
+    Kind.UNLISTED: "unlisted files",
+    Kind.SIGNATURE: "bad signatures",
+    Kind.KEY: "unexpected keys",
+    Kind.MANIFEST: "bad manifest entries",
+    Kind.BULK: "bulk data inconsistencies",
+    Kind.IDENTITY: "counted TPS break an identity",
+    Kind.MISMATCH: "aggregate mismatches",
+    Kind.LOG: "change log breaks",
+    Kind.UNLOGGED: "values differ from the log",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -50,5 +75,8 @@ class RecountReport:
     def add(self, kind: Kind, path: str, detail: str) -> None:
         self.problems.append(Problem(kind, path, detail))
 
-    def by_kind(self) -> Counter[str]:
-        return Counter(p.kind.value for p in self.problems)
+    def summary(self) -> str:
+        """How many problems of each kind, in the order first found: ``1 corrupted file,
+        2 missing files``."""
+        counts = Counter(p.kind for p in self.problems)
+        return ", ".join(kind.counted(count) for kind, count in counts.items())
