@@ -63,3 +63,19 @@ def test_publishing_twice_gives_the_same_files(tmp_path: Path, publish_small: Pu
         a = (Path(first.location) / name).read_bytes()
         b = (Path(second.location) / name).read_bytes()
         assert a == b, name
+
+
+def test_every_tps_row_names_its_regions_as_the_region_table_does(
+    publish_small: Publisher,
+) -> None:
+    folder = Path(publish_small(make_records(5)).location) / "data"
+    table = pq.read_table(folder / "tps-ppwp.parquet").to_pylist()
+    regions = pq.read_table(folder / "region-ppwp.parquet").to_pydict()
+    nama = dict(zip(regions["kode"], regions["nama"], strict=True))
+    assert table
+    for row in table:
+        assert row["nama_provinsi"] == nama[row["kode_provinsi"]]
+        assert row["nama_kabupaten_kota"] == nama[row["kode_kabupaten_kota"]]
+        assert row["nama_kecamatan"] == nama[row["kode_kecamatan"]]
+        assert row["nama_desa"] == nama[row["kode_desa"]]
+        assert row["nama_desa"]  # the small tree names every desa

@@ -653,3 +653,28 @@ def test_a_deleted_file_the_manifest_names_is_one_missing_file(snapshot: Path, n
     (snapshot / name).unlink()
     problems = recount(snapshot, workers=1).problems
     assert [(p.kind, p.path) for p in problems if p.path == name] == [(Kind.MISSING, name)]
+
+
+@pytest.mark.parametrize("bulk_only", [False, True])
+def test_a_signed_but_wrong_region_name_in_the_tps_table_is_named(
+    snapshot: Path, signer: SigningKey, bulk_only: bool
+) -> None:
+    changed = "data/tps-ppwp.parquet"
+    path = snapshot / changed
+    connection = duckdb.connect()
+    try:
+        first = connection.execute(f"SELECT min(kode_tps) FROM read_parquet('{path}')").fetchone()
+        assert first is not None
+        connection.execute(
+            f"COPY (SELECT * REPLACE (CASE WHEN kode_tps = '{first[0]}' THEN 'ELSEWHERE' "
+            f"ELSE nama_desa END AS nama_desa) FROM read_parquet('{path}')) "
+            f"TO '{path}.new' (FORMAT parquet)"
+        )
+    finally:
+        connection.close()
+    os.replace(f"{path}.new", path)
+    _reseal(snapshot, signer, changed)
+    problems = recount(snapshot, workers=1, bulk_only=bulk_only).problems
+    named = [p for p in problems if p.path == changed and "nama_desa" in p.detail]
+    assert [p.kind for p in named] == [Kind.BULK]
+    assert named[0].detail.startswith(f"TPS {first[0]}: nama_desa 'ELSEWHERE', the region")

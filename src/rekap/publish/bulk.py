@@ -17,7 +17,13 @@ import pyarrow.parquet as pq
 
 from rekap.domain.result import NO_PHOTO
 from rekap.domain.wilayah import Level
-from rekap.publish.bulk_schema import Column, region_columns, schema, tps_columns
+from rekap.publish.bulk_schema import (
+    NAME_COLUMNS,
+    Column,
+    region_columns,
+    schema,
+    tps_columns,
+)
 from rekap.publish.encode import cached_iso_utc, dump_line, gzip_bytes
 from rekap.publish.records import TpsRecord
 from rekap.publish.view import SnapshotView
@@ -52,6 +58,7 @@ def tps_data(view: SnapshotView) -> tuple[tuple[Column, ...], Columns]:
         "kode_kabupaten_kota": [k[:4] for k in codes],
         "kode_kecamatan": [k[:6] for k in codes],
         "kode_desa": [k[:10] for k in codes],
+        **_names(view),
         "nomor_tps": [int(k[10:]) for k in codes],
         "jenis": [
             r.jenis if r is not None else _jenis(regions[k[:10]].jenis)
@@ -82,6 +89,16 @@ def tps_data(view: SnapshotView) -> tuple[tuple[Column, ...], Columns]:
     ]
     data["photos"] = [photos_text(r.photos) if r is not None else "" for r in records]
     return columns, data
+
+
+def _names(view: SnapshotView) -> Columns:
+    """The name of each TPS's provinsi, kabupaten/kota, kecamatan and desa, row by row
+    (``view.all_tps`` is each desa's TPS in turn: each name looked up once per desa)."""
+    columns: list[list[object]] = [[] for _ in NAME_COLUMNS]
+    for desa, tps in view.tps_of_desa.items():
+        for column, length in zip(columns, (2, 4, 6, 10), strict=True):
+            column.extend(itertools.repeat(view.nama(desa[:length]), len(tps)))
+    return {name: column for (name, _), column in zip(NAME_COLUMNS, columns, strict=True)}
 
 
 def photos_text(photos: Sequence[str | None]) -> str:

@@ -29,6 +29,10 @@ TPS_HEAD = (
     Column("kode_kabupaten_kota", pa.string(), "4-digit kabupaten/kota code"),
     Column("kode_kecamatan", pa.string(), "6-digit kecamatan code"),
     Column("kode_desa", pa.string(), "10-digit desa/kelurahan code"),
+    Column("nama_provinsi", pa.string(), "provinsi name, as the region table gives it"),
+    Column("nama_kabupaten_kota", pa.string(), "kabupaten/kota name, as the region table gives it"),
+    Column("nama_kecamatan", pa.string(), "kecamatan name, as the region table gives it"),
+    Column("nama_desa", pa.string(), "desa/kelurahan name, as the region table gives it"),
     Column("nomor_tps", pa.int32(), "TPS number within the desa"),
     Column("jenis", pa.string(), "tps, tpsln, pos (postal) or ksk (mobile box)"),
     Column("contest", pa.string(), "contest code (ppwp, pdpr, …)"),
@@ -58,6 +62,13 @@ TPS_TAIL = (
         "address (Sirekap's) or the SHA-256 of one of rekap's photos",
     ),
 )
+NAME_COLUMNS = (
+    ("nama_provinsi", "kode_provinsi"),
+    ("nama_kabupaten_kota", "kode_kabupaten_kota"),
+    ("nama_kecamatan", "kode_kecamatan"),
+    ("nama_desa", "kode_desa"),
+)
+"""Each name column of the TPS table and the code column whose region it names."""
 REGION_HEAD = (
     Column("kode", pa.string(), "region code ('' for the nation)"),
     Column("nama", pa.string(), "region name"),

@@ -30,6 +30,7 @@ from rekap.recount.files import Entry, Part, Pass, PassContext, find_unlisted, p
 from rekap.recount.layout import ELECTION, INDEX, SCHEMA, bulk_region, bulk_tps, locate
 from rekap.recount.log_checks import check_log
 from rekap.recount.manifest_counts import check_manifest_counts
+from rekap.recount.names import check_tps_names
 from rekap.recount.problems import Kind, Problem, RecountReport
 from rekap.recount.signature import (
     check_key_files,
@@ -328,6 +329,8 @@ def _aggregates(
         return None
     report.checked["regions recomputed"] = len(aggregates.regions)
     bulk_checks.check_region_table(folder, contest, aggregates, report)
+    if bulk_region(contest) in passed:
+        check_tps_names(folder, contest, tps_schema, report)
     region_schema = table_columns(schema, "region")
     if bulk_region(contest, "csv.gz") in passed and bulk_region(contest) in passed:
         if region_schema is None:
