@@ -7,6 +7,7 @@ import csv
 import gzip
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -16,6 +17,7 @@ from tests.publish.conftest import Publisher, make_records
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "open-data.md"
 PARQUET = "'data/tps-ppwp.parquet'"
+REGIONS = "'data/region-ppwp.parquet'"
 
 
 def _section() -> str:
@@ -40,12 +42,23 @@ def readers() -> dict[str, str]:
     return {"parquet": PARQUET, "csv": csv.group(1), "jsonl": jsonl.group(1)}
 
 
-def _run(folder: Path, reader: str, monkeypatch: pytest.MonkeyPatch) -> list[list[object]]:
+def region_reader() -> str:
+    """The reader the page gives for the region table's CSV file, as written."""
+    text = " ".join(DOC.read_text(encoding="utf-8").split())
+    found = re.search(r"`(read_csv\('data/region-ppwp\.csv\.gz'.*?\}\))`", text)
+    assert found is not None, "no reader of data/region-ppwp.csv.gz on the page"
+    return found.group(1)
+
+
+def _run(
+    folder: Path, reader: str, monkeypatch: pytest.MonkeyPatch, regions: str = REGIONS
+) -> list[list[object]]:
     monkeypatch.chdir(folder)
     connection = duckdb.connect()
     try:
         return [
-            connection.execute(query.replace(PARQUET, reader)).fetchall() for query in _queries()
+            connection.execute(query.replace(PARQUET, reader).replace(REGIONS, regions)).fetchall()
+            for query in _queries()
         ]
     finally:
         connection.close()
@@ -60,6 +73,40 @@ def test_the_recount_queries_agree_in_every_format(
     assert nation[0][0] > 0 and differing == []  # TPS counted; every provinsi agrees
     assert answers["csv"] == answers["parquet"]
     assert answers["jsonl"] == answers["parquet"]
+    from_csv = _run(folder, readers()["csv"], monkeypatch, region_reader())
+    assert from_csv == answers["parquet"]
+
+
+@pytest.mark.parametrize(
+    ("parquet", "reader"),
+    [(PARQUET, lambda: readers()["csv"]), (REGIONS, region_reader)],
+    ids=["tps", "region"],
+)
+def test_the_csv_readers_give_the_rows_of_the_parquet_files(
+    publish_small: Publisher,
+    monkeypatch: pytest.MonkeyPatch,
+    parquet: str,
+    reader: Callable[[], str],
+) -> None:
+    """Every value as the Parquet file has it: an empty string stays empty (a TPS without
+    findings, the nation's code), a null stays null (a number nobody recorded)."""
+    folder = Path(publish_small(make_records(11)).location)
+    monkeypatch.chdir(folder)
+    connection = duckdb.connect()
+    try:
+        csv = reader()
+        rows = connection.execute(f"SELECT count(*) FROM {parquet}").fetchone()
+        assert rows is not None and rows[0] > 0
+        for a, b in ((parquet, csv), (csv, parquet)):
+            query = f"SELECT count(*) FROM (SELECT * FROM {a} EXCEPT ALL SELECT * FROM {b})"
+            assert connection.execute(query).fetchone() == (0,), f"{a} has rows {b} lacks"
+        if parquet == REGIONS:
+            nation = connection.execute(f"SELECT level, parent FROM {csv} WHERE kode = ''")
+            assert nation.fetchall() == [("nasional", None)]
+            provinsi = f"SELECT count(*) FROM {csv} WHERE level = 'provinsi' AND parent = ''"
+            assert connection.execute(provinsi).fetchone() != (0,)
+    finally:
+        connection.close()
 
 
 EMPTY_FIRST = 25_000
