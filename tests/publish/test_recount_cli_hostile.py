@@ -198,3 +198,15 @@ def test_the_help_gives_the_exit_status_that_a_missing_snapshot_gets(tmp_path: P
     assert "2 could not recount" in text
     gone = CliRunner().invoke(app, ["recount", str(tmp_path / "nothing-here")])
     assert gone.exit_code == 2, gone.output
+
+
+def test_the_nation_s_recounted_figures_are_printed_zeros_included(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    nasional = {"tps_expected": 4, "verified": 0, "counted": 0, "paslon_1": 0, "held_paslon_1": 7}
+    report = RecountReport("snap", nasional=nasional)
+    monkeypatch.setattr("rekap.recount.run.recount", lambda *_: report)
+    result = _recount(str(tmp_path))
+    assert result.exit_code == 0, result.output
+    expected = "tps_expected 4, verified 0, counted 0, paslon_1 0, held_paslon_1 7"
+    assert f"Nasional, recounted: {expected}" in result.output.splitlines()

@@ -122,7 +122,9 @@ def _print_report(report: RecountReport, pinned: bytes | None, seconds: float) -
         checks.add_row(Text(_shown(name)), Text(f"{count:,}"))
     out.print(checks)
     if report.nasional:
-        totals = ", ".join(f"{k} {v:,}" for k, v in report.nasional.items() if v)
+        # every figure, zeros included: "verified 0" says no person checked a number, and a
+        # figure left out would read as one the recount did not make
+        totals = ", ".join(f"{k} {v:,}" for k, v in report.nasional.items())
         out.print(Text(f"Nasional, recounted: {_shown(totals)}"), soft_wrap=True)
     for line in _signer_lines(report, pinned):
         out.print(line, soft_wrap=True)
