@@ -3,6 +3,7 @@ scope than the previous one says so, and names both scopes."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import replace
 from datetime import timedelta
@@ -11,7 +12,8 @@ from pathlib import Path
 from rekap.adapters.keys import SigningKey
 from rekap.adapters.snapshot_dir import DirectorySnapshotStore
 from rekap.publish.snapshot import publish_snapshot
-from tests.publish.conftest import AT, make_records, request_for
+from rekap.recount.run import recount
+from tests.publish.conftest import AT, WARNING, make_records, request_for
 
 RECORDS = make_records(7)
 
@@ -49,3 +51,35 @@ def test_another_scope_is_said(tmp_path: Path, signer: SigningKey) -> None:
     assert isinstance(previous, dict) and previous["scope"] == ["1101"]
     tps = other["tps"]
     assert isinstance(tps, dict) and tps["removed"] > 0 and tps["added"] > 0
+
+
+def test_a_replaced_photo_and_a_new_warning_are_changes(tmp_path: Path, signer: SigningKey) -> None:
+    """The numbers unchanged, the evidence is not: Sirekap's 2024 photos were replaced
+    silently, and a warning that fires is news to a reader of the diff."""
+    out = tmp_path / "out"
+    records = make_records(7)
+    store = DirectorySnapshotStore(out)
+    publish_snapshot(request_for(records, AT), store, signer)
+    photo = next(r for r in records if r.photos)
+    warned = next(r for r in records if not r.findings and r is not photo)
+    after = [
+        replace(r, photos=(None, "https://photos.example/new-2.jpg"))
+        if r is photo
+        else (replace(r, findings=(WARNING,)) if r is warned else r)
+        for r in records
+    ]
+    request = replace(request_for(after, AT + timedelta(hours=1)), previous=store.previous("ppwp"))
+    folder = Path(publish_snapshot(request, store, signer).location)
+    summary = json.loads((folder / "diff" / "summary.json").read_text())
+    assert summary["tps"]["changed"] == 2
+    assert summary["fields_changed"] == {"photos": 1, "warning_rules": 1}
+    lines = gzip.decompress((folder / "diff" / "tps-ppwp.jsonl.gz").read_bytes()).splitlines()
+    changes = {c["kode_tps"]: c["fields"] for c in map(json.loads, lines)}
+    assert changes[photo.kode_tps] == {
+        "photos": [
+            f"https://photos.example/{photo.kode_tps}-1.jpg",
+            "- https://photos.example/new-2.jpg",
+        ]
+    }
+    assert changes[warned.kode_tps] == {"warning_rules": ["", "W-TURNOUT"]}
+    assert recount(folder, workers=1).ok

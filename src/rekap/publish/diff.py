@@ -1,8 +1,8 @@
 """What changed since the previous snapshot, TPS by TPS and number by number.
 
-Public numbers must never change silently: every change of a TPS's status or of any number
-on its form is listed with its value before and after. Columns are compared whole (Arrow);
-only the rows that differ are described one by one.
+Public numbers must never change silently: every change of a TPS's status, of any number
+on its form or of its photos is listed with its value before and after. Columns are compared
+whole (Arrow); only the rows that differ are described one by one.
 
 The first snapshot (no previous one) counts every row as added; its list of changes is empty
 (every row is in the bulk data). A snapshot of another scope than the previous one says so
@@ -24,7 +24,9 @@ import pyarrow.compute as pc
 from rekap.publish.encode import gzip_bytes
 from rekap.publish.records import PreviousSnapshot
 
-STATUS_COLUMNS = ("stage", "has_result", "counted", "blocking", "blocking_rules")
+STATUS_COLUMNS = ("stage", "has_result", "counted", "blocking", "blocking_rules", "warning_rules")
+EVIDENCE_COLUMNS = ("photos",)
+"""The photos a TPS's numbers rest on: one replaced is a change as public as a number."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class Diff:
 
 def compared_columns(names: Sequence[str], form_fields: Sequence[str]) -> tuple[str, ...]:
     present = set(names)
-    return tuple(c for c in (*STATUS_COLUMNS, *form_fields) if c in present)
+    return tuple(c for c in (*STATUS_COLUMNS, *form_fields, *EVIDENCE_COLUMNS) if c in present)
 
 
 def _column(table: pa.Table, name: str) -> pa.ChunkedArray:
