@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -79,3 +81,20 @@ def test_every_tps_row_names_its_regions_as_the_region_table_does(
         assert row["nama_kecamatan"] == nama[row["kode_kecamatan"]]
         assert row["nama_desa"] == nama[row["kode_desa"]]
         assert row["nama_desa"]  # the small tree names every desa
+
+
+def test_an_unplaced_result_keeps_its_photos_source_and_time() -> None:
+    """A result outside the region tree is summed nowhere, but a reader checks it as any
+    other: against its photos, its source and when its numbers last changed."""
+    records = make_records(5)
+    counted = next(r for r in records if r.state.counted and r.photos and r.updated_at)
+    outside = "9999012001001"  # a desa the region tree does not hold
+    moved = replace(counted, state=replace(counted.state, kode_tps=outside))
+    view = SnapshotView.build(request_for([*records, moved]))
+    (line,) = [json.loads(x) for x in bulk.unplaced_jsonl(view).splitlines()]
+    assert line["kode_tps"] == outside and line["values"] == dict(counted.state.values)
+    source, at = counted.source, counted.updated_at
+    assert source is not None and at is not None
+    assert line["source_kind"] == source.kind.value and line["source_ref"] == source.reference
+    assert line["photos"] == list(counted.photos)
+    assert line["updated_at"] == at.strftime("%Y-%m-%dT%H:%M:%SZ")

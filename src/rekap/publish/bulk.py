@@ -167,7 +167,8 @@ def _present(names: Sequence[str], row: tuple[object, ...]) -> dict[str, object]
 
 
 def unplaced_jsonl(view: SnapshotView) -> bytes:
-    """Results whose desa is not in the region tree: published, never summed."""
+    """Results whose desa is not in the region tree: published, never summed; each with its
+    provenance, photos and time as a bulk row has them."""
     lines = []
     for record in sorted(view.unplaced, key=lambda r: r.kode_tps):
         line = {
@@ -176,7 +177,10 @@ def unplaced_jsonl(view: SnapshotView) -> bytes:
             "reason": "desa not in the region tree",
             "values": dict(record.state.values),
             "findings": [f.as_json() for f in record.findings],
+            "source_kind": record.source.kind.value if record.source else None,
             "source_ref": record.source.reference if record.source else None,
+            "photos": list(record.photos),
+            "updated_at": cached_iso_utc(record.updated_at) if record.updated_at else None,
         }
         lines.append(dump_line(line))
     return b"".join(lines)
