@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from rekap.adapters.keys import SigningKey
+from rekap.adapters.snapshot_dir import DirectorySnapshotStore
+from rekap.publish.snapshot import publish_snapshot
 from rekap.recount.http_get import HttpLimits
 from rekap.recount.layout import NoSnapshot
 from rekap.recount.problems import Kind
 from rekap.recount.remote import UNLISTED_NOTE, RemoteOptions, recount_url
 from rekap.recount.run import recount
-from tests.publish.conftest import Publisher, make_records
+from tests.publish.conftest import AT, Publisher, make_records, request_for
 from tests.publish.static_server import Served, serve
 
 ONE_TRY = RemoteOptions(connections=4, http=HttpLimits(timeout=10.0, tries=2))
@@ -193,3 +196,12 @@ def test_over_http_a_changed_bulk_file_is_named_by_its_address(
     url = f"{served.url}{snapshot.name}/"
     problems = recount_url(url, workers=1, bulk_only=True).problems
     assert {p.path for p in problems} == {f"{url}data/tps-ppwp.jsonl.gz"}
+
+
+def test_a_scoped_snapshot_s_address_says_its_scope(tmp_path: Path, signer: SigningKey) -> None:
+    store = DirectorySnapshotStore(tmp_path / "out")
+    published = publish_snapshot(request_for(make_records(9), AT, ("1101",)), store, signer)
+    with serve(tmp_path / "out") as server:
+        report = recount_url(f"{server.url}{Path(published.location).name}/", workers=1)
+    assert report.ok, [str(p) for p in report.problems]
+    assert report.scope == ["1101"]

@@ -125,7 +125,9 @@ def _print_report(report: RecountReport, pinned: bytes | None, seconds: float) -
         # every figure, zeros included: "verified 0" says no person checked a number, and a
         # figure left out would read as one the recount did not make
         totals = ", ".join(f"{k} {v:,}" for k, v in report.nasional.items())
-        out.print(Text(f"Nasional, recounted: {_shown(totals)}"), soft_wrap=True)
+        # a snapshot published with --scope sums only its regions, under the nation's name
+        root = f"Scope {' '.join(report.scope)} only" if report.scope else "Nasional"
+        out.print(Text(f"{_shown(root)}, recounted: {_shown(totals)}"), soft_wrap=True)
     for line in _signer_lines(report, pinned):
         out.print(line, soft_wrap=True)
     for note in report.notes:

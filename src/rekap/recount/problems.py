@@ -63,10 +63,14 @@ class RecountReport:
     problems: list[Problem] = field(default_factory=list)
     checked: Counter[str] = field(default_factory=Counter)
     nasional: dict[str, int] = field(default_factory=dict)
+    """The recounted totals of the snapshot's root: the nation's, or its ``scope``'s."""
     notes: list[str] = field(default_factory=list)
     """What was not checked, and why (not failures)."""
     signer: bytes | None = None
     """The raw Ed25519 public key the manifest names (whether or not its signature holds)."""
+    scope: list[str] = field(default_factory=list)
+    """The region codes the manifest's ``scope`` names (empty: the whole nation), which
+    ``nasional`` sums."""
 
     @property
     def ok(self) -> bool:

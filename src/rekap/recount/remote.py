@@ -231,4 +231,5 @@ def _addressed(
         report.nasional,
         report.notes if bulk_only else [*report.notes, UNLISTED_NOTE],
         report.signer,
+        report.scope,
     )

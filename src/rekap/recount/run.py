@@ -191,7 +191,7 @@ def _recount(
         )
     )
     report.checked.update(counts)
-    _nasional(report, aggregates)
+    _nasional(report, aggregates, manifest)
     return report
 
 
@@ -224,11 +224,18 @@ def _recount_bulk(path: Path, public_key: Path | None, on_phase: Phase) -> Recou
     listed, trees = (f"{files:,}", f"{files - named:,}") if type(files) is int else ("the", "")
     report.notes.append(BULK_ONLY_NOTE.format(files=listed, named=f"{named:,}", trees=trees))
     report.problems.sort(key=lambda p: (p.path, p.kind.value, p.detail))
-    _nasional(report, aggregates)
+    _nasional(report, aggregates, manifest)
     return report
 
 
-def _nasional(report: RecountReport, aggregates: Aggregates | None) -> None:
+def _nasional(
+    report: RecountReport, aggregates: Aggregates | None, manifest: Mapping[str, Any]
+) -> None:
+    """The recounted totals of the root, and the scope they are of (a snapshot published
+    with ``--scope`` sums only its regions under the nation's name)."""
+    scope = manifest.get("scope")
+    if isinstance(scope, list):
+        report.scope = [str(code) for code in scope]
     if aggregates is not None:
         report.nasional = dict(zip(columns(aggregates.fields), aggregates.vector(""), strict=True))
 
