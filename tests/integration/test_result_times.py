@@ -101,3 +101,29 @@ def test_a_result_rekap_read_says_when_its_numbers_last_changed(
         tps_file = json.loads((folder / f"pemilu/hhcw/ppwp/{path}/{kode}.json").read_text())
         assert tps_file["ts"] == sirekap_ts(at), kode  # not the snapshot's 2024-02-20 13:00
     assert all(r["updated_at"] for r in rows.values() if r["has_result"])
+
+
+def test_an_import_without_numbers_sets_no_time(database_url: str) -> None:
+    """Sirekap lists TPS with no numbers yet: importing one (or a later version of one that
+    had numbers, with none) is no change of its numbers."""
+    from rekap.adapters.storage.event_store import EventLog, numbers_changed_at
+    from rekap.events.model import ResultImported
+
+    engine = open_engine(database_url)
+    upgrade(engine)
+    log = EventLog(engine)
+    empty, counted = f"{DESA}001", f"{DESA}002"
+    with engine.begin() as connection:
+        first = [
+            ResultImported(empty, "ppwp", "sirekap", {}),
+            ResultImported(counted, "ppwp", "sirekap", {"paslon_1": 5}),
+        ]
+        log.append(connection, list(first), AT, "import", "import", subject=None)
+    with engine.begin() as connection:
+        later = ResultImported(counted, "ppwp", "sirekap", {})
+        log.append(connection, [later], RETAKEN_AT, "import", "import")
+    with engine.connect() as connection:
+        changed = numbers_changed_at(connection, "ppwp")
+    engine.dispose()
+    assert empty not in changed
+    assert datetime.fromisoformat(changed[counted]) == AT

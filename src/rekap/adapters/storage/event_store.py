@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, func, insert, or_, select, text
 
 from rekap.adapters.storage.schema import event, log_head
 from rekap.events.chain import Recorded, append
@@ -184,14 +184,19 @@ RESULT_EVENTS = (ResultImported.kind, ValueChanged.kind)
 
 def numbers_changed_at(connection: Connection, contest: str) -> dict[str, str]:
     """When the numbers of each TPS with any last changed: the time (``at``) of the newest
-    event of the log that set them (read, entered by people, corrected, imported), by TPS
-    code. One query over the log, whatever the number of TPS."""
+    event of the log that set them (read, entered by people, corrected, imported with
+    numbers), by TPS code. One query over the log, whatever the number of TPS."""
     newest = (
         select(event.c.subject, func.max(event.c.sequence).label("sequence"))
         .where(
             event.c.kind.in_(RESULT_EVENTS),
             event.c.subject.is_not(None),
             event.c.payload["contest"].as_string() == contest,
+            # an import that carries no numbers (a TPS Sirekap lists before its numbers) sets none
+            or_(
+                event.c.kind != ResultImported.kind,
+                event.c.payload["values"].as_string() != "{}",
+            ),
         )
         .group_by(event.c.subject)
         .subquery()
