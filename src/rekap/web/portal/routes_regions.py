@@ -53,16 +53,18 @@ def _tiles(page: RegionPage, words: Words, lang: Lang) -> list[Tile]:
             )
         )
     for tps in page.tps:
-        lead = tps.leader.label if tps.leader is not None else words(tps.status)
+        held = tps.status == "status_held"
+        lead = tps.leader.label if tps.leader is not None and not held else words(tps.status)
         tiles.append(
             Tile(
                 tps.kode,
                 f"TPS {tps.nomor:03d}",
                 f"{tps.nomor:03d}",
-                tps.leader,
-                any(s.votes for s in tps.shares),
+                None if held else tps.leader,
+                any(s.votes for s in tps.shares) and not held,
                 f"/tps/{tps.kode}",
                 f"TPS {tps.nomor:03d}: {lead}",
+                held,
             )
         )
     return tiles

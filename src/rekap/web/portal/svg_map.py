@@ -19,6 +19,9 @@ from rekap.web.portal.paslon import NO_DATA_COLOUR, Paslon
 TILE = 44
 GAP = 3
 TIE_COLOUR = "#8c8c8c"
+HELD_COLOUR = "#fbe3e1"
+"""A TPS held by a blocking finding: its numbers are in no total, so no paslon's colour."""
+HELD_EDGE = "#b3261e"
 
 # (column, row) of each provinsi, and its usual abbreviation.
 PROVINSI_TILES: Mapping[str, tuple[int, int, str]] = {
@@ -74,9 +77,13 @@ class Tile:
     href: str
     note: str
     """Shown on hover and read by screen readers: name, leader and share."""
+    held: bool = False
+    """A TPS whose numbers a blocking finding holds out of every total."""
 
 
 def colour_of(tile: Tile) -> str:
+    if tile.held:
+        return HELD_COLOUR
     if tile.leader is not None:
         return tile.leader.colour
     return TIE_COLOUR if tile.has_votes else NO_DATA_COLOUR
@@ -92,10 +99,11 @@ def short_label(nama: str, width: int = 6) -> str:
 def _tile(tile: Tile, column: int, row: int) -> str:
     x, y = column * (TILE + GAP), row * (TILE + GAP)
     colour = colour_of(tile)
-    ink = "#000" if colour in (NO_DATA_COLOUR,) else "#fff"
+    ink = "#000" if colour in (NO_DATA_COLOUR, HELD_COLOUR) else "#fff"
+    edge = f' stroke="{HELD_EDGE}" stroke-width="2" stroke-dasharray="4 2"' if tile.held else ""
     return (
         f'<a href="{escape(tile.href)}"><title>{escape(tile.note)}</title>'
-        f'<rect x="{x}" y="{y}" width="{TILE}" height="{TILE}" rx="3" fill="{colour}"/>'
+        f'<rect x="{x}" y="{y}" width="{TILE}" height="{TILE}" rx="3" fill="{colour}"{edge}/>'
         f'<text x="{x + TILE / 2}" y="{y + TILE / 2 + 3}" fill="{ink}">'
         f"{escape(tile.label)}</text></a>"
     )
