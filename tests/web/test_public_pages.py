@@ -198,3 +198,28 @@ def test_a_held_tps_is_not_coloured_as_a_paslon_win_on_the_desa_map(
     assert fill == HELD_COLOUR
     assert note == f"TPS {kode[10:]}: Ditahan (temuan)"
     assert 'class="held"' in page  # the legend says what the colour means
+
+
+def test_the_coverage_says_how_many_tps_wait_for_verifiers(client: TestClient) -> None:
+    """Read = counted + held + waiting: forms the reader sent to people are not lost between
+    'read' and 'counted'."""
+    document = client.get(f"/wilayah/{DESA}.json").json()
+    waiting = sum(t["status"] in ("needs_verification", "adjudication") for t in document["tps"])
+    assert waiting > 0
+    coverage = document["region"]["coverage"]
+    assert coverage["waiting"] == waiting
+    assert coverage["read"] == coverage["counted"] + coverage["blocking"] + waiting
+    page = client.get(f"/wilayah/{DESA}").text
+    shown = re.search(r"<dt>Menunggu verifikasi</dt><dd>(\d+)</dd>", page)
+    assert shown is not None and int(shown.group(1)) == waiting
+
+
+def test_each_child_row_says_how_many_tps_are_held(client: TestClient) -> None:
+    children = client.get("/wilayah/31.json").json()["children"]
+    held = {c["kode"]: c["coverage"]["blocking"] for c in children}
+    assert any(held.values())
+    page = client.get("/wilayah/31").text
+    for kode, count in held.items():
+        row = re.search(rf'<th scope="row"><a href="/wilayah/{kode}">.*?</tr>', page, re.S)
+        assert row is not None, kode
+        assert (f"{count} ditahan" in row.group(0)) == bool(count), kode

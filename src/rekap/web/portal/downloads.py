@@ -45,7 +45,7 @@ def region_json(line: RegionLine) -> dict[str, Any]:
         "kode": line.kode,
         "nama": line.nama,
         "level": line.level.label,
-        "coverage": line.coverage.as_dict(),
+        "coverage": {**line.coverage.as_dict(), "waiting": line.waiting},
         "paslon": _shares(line.shares),
         "totals": dict(line.totals),
         "leader": None if line.leader is None else line.leader.nomor_urut,

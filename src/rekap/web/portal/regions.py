@@ -29,6 +29,13 @@ class RegionLine:
     def has_votes(self) -> bool:
         return any(s.votes for s in self.shares)
 
+    @property
+    def waiting(self) -> int:
+        """TPS whose numbers were read but are neither counted nor held: their forms wait
+        for people to enter them (verification or adjudication)."""
+        c = self.coverage
+        return max(0, c.read - c.counted - c.blocking)
+
 
 @dataclass(frozen=True)
 class TpsLine:
