@@ -148,6 +148,19 @@ def test_unknown_places_are_html_404(client: TestClient) -> None:
         assert answer.headers["content-type"].startswith("text/html")
 
 
+def test_an_unknown_code_is_explained_in_words_with_a_way_back_up(client: TestClient) -> None:
+    page = client.get("/wilayah/3603012001")  # no such desa in kecamatan BALARAJA
+    assert page.status_code == 404
+    assert "<title>Tidak ditemukan · rekap</title>" in page.text
+    assert "Tidak ada wilayah dengan kode 3603012001." in page.text
+    assert '<a href="/wilayah/360301">Kembali ke BALARAJA</a>' in page.text
+    tps = client.get(f"/tps/{DESA}999", params={"lang": "en"})
+    assert tps.status_code == 404
+    assert f"No polling station has the code {DESA}999." in tps.text
+    assert f'<a href="/wilayah/{DESA}">Back to LABIBIA</a>' in tps.text
+    assert 'href="/cari"' in tps.text
+
+
 def test_pages_are_cached_with_an_etag_and_gzipped(client: TestClient) -> None:
     first = client.get("/wilayah/7471", headers={"Accept-Encoding": "gzip"})
     assert first.headers["content-encoding"] == "gzip"

@@ -26,8 +26,10 @@ from rekap.web.portal import (
     static_files,
 )
 from rekap.web.portal.head import HeadAsGet
-from rekap.web.portal.page_errors import LoginNeeded, PageNotFound, PageRefused
-from rekap.web.portal.rendering import render
+from rekap.web.portal.i18n import Words
+from rekap.web.portal.page_errors import LoginNeeded, PageNotFound, PageRefused, PlaceNotFound
+from rekap.web.portal.regions import nearest_region
+from rekap.web.portal.rendering import render, request_lang
 from rekap.web.portal.settings import PortalSettings
 from rekap.web.portal.state import Portal
 
@@ -50,8 +52,10 @@ def _error_page(
     heading: str,
     message: str,
     headers: Mapping[str, str] | None = None,
+    back: tuple[str, str] | None = None,
 ) -> Response:
-    context = {"title": str(status), "heading": heading, "message": message}
+    title = Words(request_lang(request))(heading)
+    context = {"title": title, "heading": heading, "message": message, "back": back}
     response = render(request, "error.html", context, status=status, cache="no-store")
     response.headers.update(headers or {})
     return response
@@ -88,7 +92,12 @@ def install(app: FastAPI, settings: PortalSettings | None = None) -> None:
 
     @app.exception_handler(PageNotFound)
     async def not_found(request: Request, error: PageNotFound) -> Response:
-        return _error_page(request, 404, "not_found", str(error))
+        if not isinstance(error, PlaceNotFound):
+            return _error_page(request, 404, "not_found", str(error))
+        words = Words(request_lang(request))
+        key = "not_found_tps" if error.is_tps else "not_found_region"
+        back = nearest_region(app.state.portal.context.tree, error.kode)
+        return _error_page(request, 404, "not_found", words(key, kode=error.kode), back=back)
 
     @app.exception_handler(LoginNeeded)
     async def login_needed(request: Request, error: LoginNeeded) -> Response:

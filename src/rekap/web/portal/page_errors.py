@@ -7,6 +7,16 @@ class PageNotFound(LookupError):
     """No such region, TPS, photo or file."""
 
 
+class PlaceNotFound(PageNotFound):
+    """No region (``/wilayah/``) or TPS (``/tps/``) has this code: the page says so in words
+    and links the nearest region above that exists."""
+
+    def __init__(self, kode: str, is_tps: bool) -> None:
+        super().__init__(kode)
+        self.kode = kode
+        self.is_tps = is_tps
+
+
 class LoginNeeded(Exception):
     """A workspace page was asked for without a valid login, or by the wrong role."""
 

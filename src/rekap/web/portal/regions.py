@@ -94,6 +94,16 @@ def tps_line(kode: str, facts: TpsFacts | None, paslon: Sequence[Paslon]) -> Tps
     )
 
 
+def nearest_region(tree: RegionTree, kode: str) -> tuple[str, str] | None:
+    """The code and name of the nearest region above ``kode`` that the tree has (for a page
+    about a code that is not there), or None."""
+    for length in (10, 6, 4, 2):
+        above = kode[:length]
+        if length < len(kode) and above.isdigit() and above in tree.regions:
+            return above, tree.regions[above].nama
+    return None
+
+
 def desa_tps(tree: RegionTree, live: LiveData, desa: str) -> tuple[str, ...]:
     """The TPS the tree lists for a desa, and any other that has data."""
     listed = {c.value for c in tree.regions[desa].tps_codes()}

@@ -15,7 +15,7 @@ from rekap.web.portal.downloads import (
     split_name,
 )
 from rekap.web.portal.i18n import Lang, Words, format_percent
-from rekap.web.portal.page_errors import PageNotFound
+from rekap.web.portal.page_errors import PlaceNotFound
 from rekap.web.portal.regions import RegionPage, region_page
 from rekap.web.portal.rendering import page_etag, render, request_lang
 from rekap.web.portal.responses import not_modified
@@ -79,7 +79,7 @@ def _show(request: Request, portal: Portal, kode: str, form: str) -> Response:
     try:
         page = region_page(portal.context.tree, live, portal.paslon, kode)
     except KeyError:
-        raise PageNotFound(kode) from None
+        raise PlaceNotFound(kode, is_tps=False) from None
     name = kode or "nasional"
     if form == "json":
         return json_response(request, region_document(page), etag)
@@ -122,5 +122,5 @@ def nasional_csv(request: Request, portal: PortalDep) -> Response:
 def wilayah(name: str, request: Request, portal: PortalDep) -> Response:
     kode, form = split_name(name)
     if not kode.isdigit() or len(kode) not in (2, 4, 6, 10):
-        raise PageNotFound(name)
+        raise PlaceNotFound(kode, is_tps=False)
     return _show(request, portal, kode, form)

@@ -16,7 +16,7 @@ from rekap.web.portal.downloads import (
     tps_document,
     tps_rows,
 )
-from rekap.web.portal.page_errors import PageNotFound
+from rekap.web.portal.page_errors import PageNotFound, PlaceNotFound
 from rekap.web.portal.rendering import page_etag, render
 from rekap.web.portal.responses import not_modified
 from rekap.web.portal.state import Portal, portal_of
@@ -39,13 +39,13 @@ def tps_page(portal: Portal, kode: str) -> TpsPage:
     try:
         code = KodeWilayah.parse(kode)
     except InvalidKodeWilayah:
-        raise PageNotFound(kode) from None
+        raise PlaceNotFound(kode, is_tps=True) from None
     if code.value != kode:  # ' 3310...' or '33.10....': one address per TPS, its data keyed so
-        raise PageNotFound(kode)
+        raise PlaceNotFound(kode, is_tps=True)
     live = portal.live()
     facts = live.tps.get(kode)
     if code.level.value != 13 or (code not in tree and facts is None):
-        raise PageNotFound(kode)
+        raise PlaceNotFound(kode, is_tps=True)
     desa = tree.regions.get(kode[:10])
     path = (
         ()

@@ -23,6 +23,18 @@ WORDS: dict[str, tuple[str, str]] = {
     "breadcrumb": ("Jejak wilayah", "Breadcrumb"),
     "back_home": ("Kembali ke halaman nasional", "Back to the national page"),
     "not_found": ("Tidak ditemukan", "Not found"),
+    "not_found_region": (
+        "Tidak ada wilayah dengan kode {kode}.",
+        "No region has the code {kode}.",
+    ),
+    "not_found_tps": (
+        "Tidak ada TPS dengan kode {kode}.",
+        "No polling station has the code {kode}.",
+    ),
+    "not_found_search": (
+        "Cari wilayah dengan nama atau kodenya",
+        "Find a place by its name or code",
+    ),
     "forbidden": ("Tidak diizinkan", "Not allowed"),
     "refused": ("Ditolak", "Refused"),
     "invalid_request": ("Alamat tidak valid", "The address is not valid"),
