@@ -161,6 +161,13 @@ def test_an_unknown_code_is_explained_in_words_with_a_way_back_up(client: TestCl
     assert 'href="/cari"' in tps.text
 
 
+def test_an_unknown_code_asked_for_as_data_is_a_json_404(client: TestClient) -> None:
+    for path in ("/wilayah/0000.json", "/wilayah/3603012001.csv", f"/tps/{DESA}999.json"):
+        answer = client.get(path, headers={"Accept": "text/html"})
+        assert answer.status_code == 404, path
+        assert answer.json()["error"]["code"] == "not_found", path
+
+
 def test_pages_are_cached_with_an_etag_and_gzipped(client: TestClient) -> None:
     first = client.get("/wilayah/7471", headers={"Accept-Encoding": "gzip"})
     assert first.headers["content-encoding"] == "gzip"

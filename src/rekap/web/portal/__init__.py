@@ -10,10 +10,10 @@ from collections.abc import Mapping
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rekap.web.errors import http_error_json, invalid_json
+from rekap.web.errors import error_body, http_error_json, invalid_json
 from rekap.web.portal import (
     routes_anomalies,
     routes_data,
@@ -92,6 +92,9 @@ def install(app: FastAPI, settings: PortalSettings | None = None) -> None:
 
     @app.exception_handler(PageNotFound)
     async def not_found(request: Request, error: PageNotFound) -> Response:
+        if request.url.path.endswith((".json", ".csv")):  # data is asked for: data answers
+            body = error_body("not_found", f"no such page: {request.url.path}")
+            return JSONResponse(body, 404, headers={"Cache-Control": "no-store"})
         if not isinstance(error, PlaceNotFound):
             return _error_page(request, 404, "not_found", str(error))
         words = Words(request_lang(request))
