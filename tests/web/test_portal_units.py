@@ -115,6 +115,21 @@ def test_search_finds_places_by_words_and_codes() -> None:
     assert index.search("zzzzqqq") == []
 
 
+def test_search_finds_a_tps_by_its_number_and_its_desas_name() -> None:
+    index = SearchIndex(region_tree())
+    for query in ("TPS 3 labibia", "labibia 003", "tps 03 Labibia"):
+        hits = index.search(query)
+        assert [h.kode for h in hits] == ["7471011007003"], query
+        assert hits[0].nama == "TPS 003"
+        assert hits[0].parents[:2] == ("LABIBIA", "MANDONGA")
+    # a desa whose whole name holds a number is still found by it, before any TPS
+    assert index.search("ramunia 1")[0].kode == "1207322009"
+    assert index.search("tps 1 ramunia")[0].kode == "1207322009001"
+    # a TPS number the desa does not have: the desa, so one can look at its list
+    assert [h.kode for h in index.search("tps 999 labibia")] == ["7471011007"]
+    assert index.search("tps labibia")[0].kode == "7471011007"
+
+
 def test_a_tps_page_shows_the_forms_decision_beside_the_photos_own_reading() -> None:
     from rekap.domain.form import c_hasil_ppwp
     from rekap.web.portal.queries import PhotoRow

@@ -141,6 +141,13 @@ def test_search_by_name_and_by_code(client: TestClient) -> None:
     assert f'href="/wilayah/{DESA}"' in page.text
 
 
+def test_a_voter_finds_their_tps_by_number_and_desa_name(client: TestClient) -> None:
+    hits = client.get("/cari.json", params={"q": "TPS 3 labibia"}).json()["hits"]
+    assert hits[0]["url"] == f"/tps/{DESA}003"
+    page = client.get("/cari", params={"q": "labibia 3"})
+    assert f'<a href="/tps/{DESA}003">TPS 003</a>' in page.text
+
+
 def test_unknown_places_are_html_404(client: TestClient) -> None:
     for path in ("/wilayah/0000", "/wilayah/12x", "/tps/7471011007999", "/foto/999999/kecil.jpg"):
         answer = client.get(path)

@@ -2,7 +2,8 @@
 
 All names sit in one upper-case string, one per line; the rarest-looking word (the longest)
 is found with ``str.find`` (C speed), and each hit's line is checked for the other words.
-A query of digits is a region code, matched as a prefix.
+A query of digits is a region code, matched as a prefix. A TPS number beside a desa's name
+("TPS 3 Labibia", "labibia 003") finds that TPS of every desa so named.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rekap.domain.region_tree import RegionTree
 from rekap.domain.wilayah import Level
 
 MAX_SCAN = 5000
+TPS_WORD = "TPS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,42 @@ class SearchIndex:
             return []
         if len(words) == 1 and words[0].isdecimal():
             return self._by_code(ascii_digits(words[0]), limit)
+        named = [w for w in words if w != TPS_WORD] or words
+        places = [self._hit(self.codes[line]) for line in self._by_name(named, limit)]
+        tps = self._tps_by_name(words, limit)
+        if not tps and not places:  # a TPS number the desa does not have: show the desa
+            rest = [w for w in named if not (w.isdecimal() and len(w) <= 3)]
+            if rest and len(rest) < len(named):
+                return [self._hit(self.codes[line]) for line in self._by_name(rest, limit)]
+        if not tps:
+            return places
+        if not places:
+            return tps
+        # 'RAMUNIA 1' is a desa's whole name; 'TPS 1 RAMUNIA' asks for a TPS
+        first, then = (tps, places) if TPS_WORD in words else (places, tps)
+        return (first + then)[:limit]
+
+    def _tps_by_name(self, words: list[str], limit: int) -> list[Hit]:
+        """One number of at most three digits beside words of a name: that TPS of each desa
+        the words name (best named first)."""
+        numbers = [w for w in words if w.isdecimal() and len(w) <= 3]
+        if len(numbers) != 1:
+            return []
+        nomor = int(ascii_digits(numbers[0]))
+        rest = [w for w in words if w is not numbers[0] and w != TPS_WORD]
+        if not rest or nomor == 0:
+            return []
+        hits = []
+        for line in self._by_name(rest, MAX_SCAN):
+            region = self.tree.regions[self.codes[line]]
+            if region.level is Level.DESA and region.has_tps(nomor):
+                hits.append(self._tps_hit(region.kode.tps(nomor).value))
+                if len(hits) == limit:
+                    break
+        return hits
+
+    def _by_name(self, words: list[str], limit: int) -> list[int]:
+        """The lines of the names holding every word, best first."""
         key = max(words, key=len)
         others = [w for w in words if w is not key]
         lines: set[int] = set()
@@ -111,14 +149,17 @@ class SearchIndex:
             exact = 0 if name == joined else 1
             return (fit, len(self.codes[line]), exact, len(name), self.codes[line])
 
-        best = sorted(lines, key=rank)[:limit]
-        return [self._hit(self.codes[line]) for line in best]
+        return sorted(lines, key=rank)[:limit]
+
+    def _tps_hit(self, kode: str) -> Hit:
+        desa = self._hit(kode[:10])
+        return Hit(kode, f"TPS {kode[10:]}", Level.TPS, (desa.nama, *desa.parents))
 
     def _by_code(self, digits: str, limit: int) -> list[Hit]:
         if len(digits) == 13:
             desa = self.tree.regions.get(digits[:10])
             if desa is not None and desa.has_tps(int(digits[10:])):
-                return [Hit(digits, f"TPS {digits[10:]}", Level.TPS, (desa.nama,))]
+                return [self._tps_hit(digits)]
             return []
         start = bisect.bisect_left(self.codes, digits)
         found: list[str] = []

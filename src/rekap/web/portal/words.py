@@ -7,8 +7,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "skip": ("Lompat ke isi", "Skip to content"),
     "menu": ("Menu", "Menu"),
     "search": ("Cari", "Search"),
-    "search_label": ("Cari wilayah", "Search a place"),
-    "search_placeholder": ("Nama desa, kecamatan, kota…", "Village, district, city…"),
+    "search_label": ("Cari wilayah atau TPS", "Search a place or polling station"),
+    "search_placeholder": ("Desa, kecamatan, kota, TPS…", "Village, district, city, TPS…"),
     "search_results": ("Hasil pencarian", "Search results"),
     "anomalies": ("Anomali", "Anomalies"),
     "open_data": ("Data terbuka", "Open data"),
@@ -173,8 +173,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "search_count": ("{n} hasil untuk “{q}”", "{n} results for “{q}”"),
     "search_none": ("Tidak ada wilayah bernama “{q}”.", "No place is called “{q}”."),
     "search_help": (
-        "Ketik nama desa, kecamatan, kabupaten/kota atau provinsi, atau kodenya.",
-        "Type the name of a village, district, regency/city or province, or its code.",
+        "Ketik nama desa, kecamatan, kabupaten/kota atau provinsi, atau kodenya; untuk TPS, "
+        "nomornya dengan nama desanya (mis. “TPS 3 Labibia”).",
+        "Type the name of a village, district, regency/city or province, or its code; for a "
+        "polling station, its number with its village's name (e.g. “TPS 3 Labibia”).",
     ),
     # Anomalies
     "anomalies_intro": (
