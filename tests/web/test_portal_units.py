@@ -11,10 +11,26 @@ from rekap.data import election_2024, region_tree
 from rekap.rules.registry import ALL_RULES
 from rekap.web.portal.anomalies import RULE_TITLES_ID
 from rekap.web.portal.i18n import Words, format_int, format_percent
-from rekap.web.portal.paslon import leader, paslon_of, shares, short_name
+from rekap.web.portal.paslon import (
+    NO_DATA_COLOUR,
+    PALETTE,
+    Paslon,
+    leader,
+    paslon_of,
+    shares,
+    short_name,
+)
 from rekap.web.portal.search import SearchIndex
 from rekap.web.portal.svg_chart import bar_chart
-from rekap.web.portal.svg_map import PROVINSI_TILES, Tile, provinsi_cartogram
+from rekap.web.portal.svg_map import (
+    HELD_COLOUR,
+    PROVINSI_TILES,
+    TIE_COLOUR,
+    Tile,
+    contrast,
+    provinsi_cartogram,
+    tile_grid,
+)
 from rekap.web.portal.words import WORDS
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "rekap" / "web" / "templates"
@@ -101,6 +117,20 @@ def test_chart_and_cartogram_are_self_contained_svg() -> None:
     drawn = str(provinsi_cartogram(tiles, "Peta"))
     assert drawn.count("<rect") == len(provinsi)
     assert "http" not in drawn.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_every_tile_label_meets_the_contrast_for_small_text() -> None:
+    assert round(contrast("#ffffff", "#000000"), 2) == 21.0
+    tiles = [Tile("1", "A", "A", Paslon(1, "A", "A", c), True, "/", "A") for c in PALETTE]
+    tiles.append(Tile("2", "B", "B", None, True, "/", "B"))  # a tie
+    tiles.append(Tile("3", "C", "C", None, False, "/", "C"))  # no votes yet
+    tiles.append(Tile("4", "D", "D", None, False, "/", "D", held=True))
+    drawn = str(tile_grid(tiles, "Peta"))
+    fills = re.findall(r'<rect [^>]*fill="(#[0-9A-Fa-f]{6})"', drawn)
+    inks = re.findall(r'<text [^>]*fill="(#[0-9A-Fa-f]{6})"', drawn)
+    assert set(fills) == {*PALETTE, TIE_COLOUR, NO_DATA_COLOUR, HELD_COLOUR}
+    for fill, ink in zip(fills, inks, strict=True):
+        assert contrast(fill, ink) >= 4.5, (fill, ink)
 
 
 def test_search_finds_places_by_words_and_codes() -> None:

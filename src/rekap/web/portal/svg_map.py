@@ -89,6 +89,26 @@ def colour_of(tile: Tile) -> str:
     return TIE_COLOUR if tile.has_votes else NO_DATA_COLOUR
 
 
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of an ``#rrggbb`` colour."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    red, green, blue = (
+        c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels
+    )
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two ``#rrggbb`` colours (1 to 21)."""
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def ink_for(colour: str) -> str:
+    """Black or white, whichever reads better on ``colour`` (a tile's small label)."""
+    return max(("#000000", "#ffffff"), key=lambda ink: contrast(ink, colour))
+
+
 def short_label(nama: str, width: int = 6) -> str:
     for prefix in ("KABUPATEN ", "KAB. ", "KOTA ", "KECAMATAN ", "DESA ", "KELURAHAN "):
         if nama.startswith(prefix):
@@ -99,7 +119,7 @@ def short_label(nama: str, width: int = 6) -> str:
 def _tile(tile: Tile, column: int, row: int) -> str:
     x, y = column * (TILE + GAP), row * (TILE + GAP)
     colour = colour_of(tile)
-    ink = "#000" if colour in (NO_DATA_COLOUR, HELD_COLOUR) else "#fff"
+    ink = ink_for(colour)
     edge = f' stroke="{HELD_EDGE}" stroke-width="2" stroke-dasharray="4 2"' if tile.held else ""
     return (
         f'<a href="{escape(tile.href)}"><title>{escape(tile.note)}</title>'
