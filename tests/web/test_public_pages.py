@@ -227,6 +227,24 @@ def test_a_held_tps_is_not_coloured_as_a_paslon_win_on_the_desa_map(
     assert 'class="held"' in page  # the legend says what the colour means
 
 
+def test_a_tps_rows_findings_are_counted_in_words_not_colour_alone(
+    client: TestClient, dataset: Dataset
+) -> None:
+    kode = held_tps(dataset)
+    line = next(
+        t for t in client.get(f"/wilayah/{kode[:10]}.json").json()["tps"] if t["kode_tps"] == kode
+    )
+    row = re.search(
+        rf'<th scope="row"><a href="/tps/{kode}".*?</tr>',
+        client.get(f"/wilayah/{kode[:10]}").text,
+        re.S,
+    )
+    assert row is not None
+    assert f"{line['blocking_findings']} pemblokir" in row.group(0)
+    if line["warnings"]:
+        assert f"{line['warnings']} peringatan" in row.group(0)
+
+
 def test_the_coverage_says_how_many_tps_wait_for_verifiers(client: TestClient) -> None:
     """Read = counted + held + waiting: forms the reader sent to people are not lost between
     'read' and 'counted'."""

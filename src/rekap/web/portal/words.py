@@ -91,6 +91,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "waiting_short": ("{n} menunggu verifikasi", "{n} awaiting verification"),
     "status": ("Status", "Status"),
     "findings": ("Temuan", "Findings"),
+    "n_blocking": ("{n} pemblokir", "{n} blocking"),
+    "n_warnings": ("{n} peringatan", "{n} warnings"),
     "downloads": ("Unduh", "Download"),
     "bulk_data": ("Data lengkap (bulk)", "Bulk open data"),
     "data_version": (
