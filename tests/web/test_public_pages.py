@@ -268,3 +268,25 @@ def test_each_child_row_says_how_many_tps_are_held(client: TestClient) -> None:
         row = re.search(rf'<th scope="row"><a href="/wilayah/{kode}">.*?</tr>', page, re.S)
         assert row is not None, kode
         assert (f"{count} ditahan" in row.group(0)) == bool(count), kode
+
+
+def title_of(client: TestClient, path: str) -> str:
+    found = re.search(r"<title>([^<]*)</title>", client.get(path).text)
+    assert found is not None, path
+    return found.group(1)
+
+
+def test_every_page_has_a_title_in_words_that_tells_namesakes_apart(client: TestClient) -> None:
+    titles = {
+        "/wilayah/74": "Provinsi SULAWESI TENGGARA · rekap",
+        "/wilayah/7471": "Kabupaten/Kota KOTA KENDARI, SULAWESI TENGGARA · rekap",
+        f"/wilayah/{DESA[:6]}": "Kecamatan MANDONGA, KOTA KENDARI · rekap",
+        f"/wilayah/{DESA}": "Desa/Kelurahan LABIBIA, MANDONGA · rekap",
+        f"/tps/{DESA}001": "TPS 001 LABIBIA, MANDONGA · rekap",
+        "/anomali?wilayah=74": "Anomali SULAWESI TENGGARA · rekap",
+        "/data": "Data terbuka · rekap",
+        "/cari": "Cari wilayah · rekap",
+        "/masuk": "Masuk petugas · rekap",
+        "/data?lang=en": "Open data · rekap",
+    }
+    assert {path: title_of(client, path) for path in titles} == titles

@@ -60,6 +60,11 @@ def request_lang(request: Request) -> Lang:
     )
 
 
+def words_of(request: Request) -> Words:
+    """The page's words in the request's language (for a title made in a route)."""
+    return Words(request_lang(request))
+
+
 def url_with(request: Request, **changes: str | None) -> str:
     """The current path with some query parameters changed (None removes one)."""
     query = dict(request.query_params)

@@ -10,7 +10,7 @@ from rekap.web.access import PUBLIC
 from rekap.web.portal.anomalies import RuleGroup, anomaly_groups, rule_title
 from rekap.web.portal.downloads import csv_response, json_response, split_name
 from rekap.web.portal.page_errors import PageNotFound
-from rekap.web.portal.rendering import page_etag, render, request_lang
+from rekap.web.portal.rendering import page_etag, render, request_lang, words_of
 from rekap.web.portal.responses import not_modified
 from rekap.web.portal.state import Portal, portal_of
 
@@ -72,7 +72,7 @@ def _show(request: Request, portal: Portal, form: str, prefix: str, rule: str | 
     lang = request_lang(request)
     region = portal.context.tree.regions[prefix]
     context = {
-        "title": "anomali",
+        "title": " ".join((words_of(request)("anomalies"), region.nama if prefix else "")).strip(),
         "groups": groups,
         "region": region,
         "prefix": prefix,

@@ -15,7 +15,7 @@ from rekap.rules.registry import ALL_RULES
 from rekap.web.access import PUBLIC
 from rekap.web.portal.anomalies import rule_title
 from rekap.web.portal.page_errors import PageNotFound
-from rekap.web.portal.rendering import render, request_lang
+from rekap.web.portal.rendering import render, request_lang, words_of
 from rekap.web.portal.state import Portal, portal_of
 
 router = APIRouter(dependencies=[Depends(PUBLIC)], include_in_schema=False)
@@ -73,7 +73,7 @@ def open_data(request: Request, portal: PortalDep) -> Response:
     lang = request_lang(request)
     rules = [(r.id, r.severity.value, rule_title(r.id, lang)) for r in ALL_RULES]
     context = {
-        "title": "data",
+        "title": words_of(request)("open_data"),
         "snapshot": snapshot,
         "files": files,
         "rules": rules,

@@ -88,12 +88,15 @@ def _show(request: Request, portal: Portal, kode: str, form: str) -> Response:
     lang = request_lang(request)
     words = Words(lang)
     title = page.own.nama if kode else words("title_nasional")
+    heading = f"{words(f'level_{page.own.level.value}')} {title}" if kode else title
+    if page.path:  # the parent's name too: a kecamatan and its desa are often namesakes
+        heading = f"{heading}, {page.path[-1][1]}"
     chart = bar_chart(page.own.shares, words("chart_title", region=title), lang)
     tiles = _tiles(page, words, lang)
     map_title = words("map_title", level=words(f"children_{page.own.level.value}"))
     drawn = provinsi_cartogram(tiles, map_title) if not kode else tile_grid(tiles, map_title)
     context = {
-        "title": title,
+        "title": heading,
         "page": page,
         "chart": chart,
         "map": drawn,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from rekap.web.access import PUBLIC
 from rekap.web.portal.downloads import json_response
-from rekap.web.portal.rendering import render
+from rekap.web.portal.rendering import render, words_of
 from rekap.web.portal.state import Portal, portal_of
 
 router = APIRouter(dependencies=[Depends(PUBLIC)], include_in_schema=False)
@@ -20,7 +20,7 @@ QueryText = Annotated[str, Query(max_length=100)]
 @router.get("/cari")
 def search_page(request: Request, portal: PortalDep, q: QueryText = "") -> Response:
     hits = portal.search.search(q, limit=50)
-    context = {"title": q or "cari", "query": q, "hits": hits}
+    context = {"title": q or words_of(request)("search_title"), "query": q, "hits": hits}
     return render(request, "search.html", context, cache="public, max-age=3600")
 
 

@@ -87,7 +87,8 @@ def tps(name: str, request: Request, portal: PortalDep) -> Response:
         return json_response(request, tps_document(page), etag)
     if form == "csv":
         return csv_response(request, tps_rows(page), f"rekap-ppwp-{kode}", etag)
-    context = {"title": f"TPS {page.nomor:03d} {kode}", "page": page, "when": when}
+    place = ", ".join(nama for _, nama in reversed(page.path[-2:])) or kode
+    context = {"title": f"TPS {page.nomor:03d} {place}", "page": page, "when": when}
     return render(request, "tps.html", context, etag=etag)
 
 

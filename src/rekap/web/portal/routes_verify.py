@@ -16,7 +16,7 @@ from rekap.adapters.storage.verification import Task, VerificationRefused
 from rekap.capture.access import Principal, Role
 from rekap.web.params import RowId
 from rekap.web.portal.page_errors import PageNotFound, PageRefused
-from rekap.web.portal.rendering import render
+from rekap.web.portal.rendering import render, words_of
 from rekap.web.portal.session import page_require
 from rekap.web.portal.state import Portal, portal_of
 from rekap.web.portal.workspace import parse_entry, task_view
@@ -56,7 +56,7 @@ def _show_task(
             [names.get(e.account_id, (e.account_id, ""))[0] for e in entries],
         )
     context = {
-        "title": "verifikasi",
+        "title": words_of(request)("workspace"),
         "person": person,
         "view": view,
         "started": int(time.time()),
@@ -166,7 +166,7 @@ def statistics(request: Request, portal: PortalDep, person: Anyone) -> Response:
         rows = [r for r in rows if r["account_id"] == person.account_id]
     names = portal.queries.account_names(str(r["account_id"]) for r in rows)
     context = {
-        "title": "statistik",
+        "title": words_of(request)("statistics"),
         "person": person,
         "rows": rows,
         "names": {k: v[0] for k, v in names.items()},

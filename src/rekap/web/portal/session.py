@@ -16,7 +16,7 @@ from rekap.capture.access import Principal, Role
 from rekap.web.access import PUBLIC, TOKEN_COOKIE, AccessRule
 from rekap.web.errors import ApiError
 from rekap.web.portal.page_errors import LoginNeeded
-from rekap.web.portal.rendering import render
+from rekap.web.portal.rendering import render, words_of
 
 LOGIN_HOURS = 12
 HOME = {
@@ -58,7 +58,8 @@ def login_form(
     person: Annotated[Principal | None, Depends(PUBLIC)],
     lanjut: str | None = None,
 ) -> Response:
-    context = {"title": "masuk", "person": person, "next": safe_next(lanjut), "error": None}
+    title = words_of(request)("login_title")
+    context = {"title": title, "person": person, "next": safe_next(lanjut), "error": None}
     return render(request, "login.html", context, cache="no-store")
 
 
@@ -71,7 +72,8 @@ def login(
 ) -> Response:
     person = request.app.state.context.accounts.authenticate(token.strip())
     if person is None:
-        context = {"title": "masuk", "person": None, "next": safe_next(lanjut), "error": True}
+        title = words_of(request)("login_title")
+        context = {"title": title, "person": None, "next": safe_next(lanjut), "error": True}
         return render(request, "login.html", context, status=401, cache="no-store")
     response = RedirectResponse(safe_next(lanjut) or HOME[person.role], status_code=303)
     response.set_cookie(
