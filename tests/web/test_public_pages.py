@@ -89,6 +89,18 @@ def test_tps_page_shows_crops_and_history(client: TestClient, dataset: Dataset) 
     assert thumbnail.status_code == 200
 
 
+def test_each_history_row_links_its_signed_change_log_record(client: TestClient) -> None:
+    kode = f"{DESA}006"
+    sequences = [e["sequence"] for e in client.get(f"/tps/{kode}.json").json()["history"]]
+    assert sequences
+    page = client.get(f"/tps/{kode}").text
+    for sequence in sequences:
+        link = f'<a href="/api/v1/log?after={sequence - 1}&amp;limit=1"'
+        assert link in page, sequence
+    record = client.get("/api/v1/log", params={"after": sequences[0] - 1, "limit": 1}).json()
+    assert record["events"][0]["sequence"] == sequences[0]
+
+
 def test_imported_tps_shows_its_values_findings_and_import_event(
     client: TestClient, dataset: Dataset
 ) -> None:

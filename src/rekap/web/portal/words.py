@@ -158,6 +158,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "history": ("Riwayat lengkap", "Full history"),
     "no_history": ("Belum ada perubahan.", "No changes yet."),
     "history_json": ("Riwayat sebagai JSON", "History as JSON"),
+    "log_record": (
+        "Catatan log perubahan #{n}, dengan hash-nya",
+        "Change-log record #{n}, with its hashes",
+    ),
     "when": ("Kapan", "When"),
     "who": ("Siapa", "Who"),
     "what": ("Apa", "What"),
