@@ -197,6 +197,20 @@ def test_pages_are_cached_with_an_etag_and_gzipped(client: TestClient) -> None:
     assert "immutable" in client.get(css.group(1)).headers["cache-control"]
 
 
+def test_a_page_is_not_sent_again_to_a_browser_that_has_it_behind_a_proxy(
+    client: TestClient,
+) -> None:
+    etag = client.get(f"/wilayah/{DESA}").headers["etag"]
+    for sent in (f"W/{etag}", f'"other", {etag}', "*"):
+        again = client.get(f"/wilayah/{DESA}", headers={"If-None-Match": sent})
+        assert again.status_code == 304, sent
+        assert again.content == b""
+        assert again.headers["cache-control"] == "no-cache"
+        assert again.headers["vary"] == "Accept-Encoding, Cookie"
+    other = client.get(f"/wilayah/{DESA}", headers={"If-None-Match": '"other"'})
+    assert other.status_code == 200
+
+
 def test_pages_load_nothing_from_elsewhere(client: TestClient) -> None:
     for path in ("/", "/wilayah/31", f"/wilayah/{DESA}", f"/tps/{DESA}001", "/anomali", "/data"):
         html = client.get(path).text
