@@ -271,6 +271,21 @@ def test_a_tps_rows_findings_are_counted_in_words_not_colour_alone(
         assert f"{line['warnings']} peringatan" in row.group(0)
 
 
+def test_a_form_entered_blind_shows_no_findings_of_its_machine_reading_in_the_desa_list(
+    client: TestClient,
+) -> None:
+    lines = client.get(f"/wilayah/{DESA}.json").json()["tps"]
+    waiting = [t for t in lines if t["status"] in ("needs_verification", "adjudication")]
+    assert waiting
+    for line in waiting:  # as on its TPS page and in the anomaly list
+        assert (line["blocking_findings"], line["warnings"]) == (0, 0), line["kode_tps"]
+        assert client.get(f"/tps/{line['kode_tps']}.json").json()["findings"] == []
+    page = client.get(f"/wilayah/{DESA}").text
+    for line in waiting:
+        row = re.search(rf'<th scope="row"><a href="/tps/{line["kode_tps"]}".*?</tr>', page, re.S)
+        assert row is not None and "pemblokir" not in row.group(0)
+
+
 def test_the_coverage_says_how_many_tps_wait_for_verifiers(client: TestClient) -> None:
     """Read = counted + held + waiting: forms the reader sent to people are not lost between
     'read' and 'counted'."""

@@ -10,6 +10,7 @@ from rekap.domain.wilayah import KodeWilayah, Level
 from rekap.tally.region_tally import Coverage, RegionTally
 from rekap.web.portal.live import LiveData, TpsFacts
 from rekap.web.portal.paslon import Paslon, Share, leader, shares
+from rekap.web.portal.tps_view import machine_hidden
 
 TOTALS = ("suara_sah", "suara_tidak_sah", "suara_total")
 
@@ -81,6 +82,9 @@ def region_line(tally: RegionTally, nama: str, paslon: Sequence[Paslon]) -> Regi
 def tps_line(kode: str, facts: TpsFacts | None, paslon: Sequence[Paslon]) -> TpsLine:
     values = dict(facts.result.values) if facts is not None and facts.result is not None else {}
     items = shares(paslon, values, {})
+    # while people enter a form blind its findings speak of the machine's reading: the TPS
+    # page and the anomaly list hide them, and so does this row
+    findings = () if facts is None or machine_hidden(facts) else facts.findings
     return TpsLine(
         kode,
         int(kode[10:]),
@@ -88,8 +92,8 @@ def tps_line(kode: str, facts: TpsFacts | None, paslon: Sequence[Paslon]) -> Tps
         values,
         items,
         leader(items),
-        sum(f.blocking for f in facts.findings) if facts is not None else 0,
-        sum(not f.blocking for f in facts.findings) if facts is not None else 0,
+        sum(f.blocking for f in findings),
+        sum(not f.blocking for f in findings),
         facts.result.source_kind if facts is not None and facts.result is not None else None,
     )
 
