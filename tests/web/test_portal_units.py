@@ -28,6 +28,7 @@ from rekap.web.portal.svg_map import (
     TIE_COLOUR,
     Tile,
     contrast,
+    distinct_labels,
     provinsi_cartogram,
     tile_grid,
 )
@@ -131,6 +132,28 @@ def test_every_tile_label_meets_the_contrast_for_small_text() -> None:
     assert set(fills) == {*PALETTE, TIE_COLOUR, NO_DATA_COLOUR, HELD_COLOUR}
     for fill, ink in zip(fills, inks, strict=True):
         assert contrast(fill, ink) >= 4.5, (fill, ink)
+
+
+def test_the_tiles_of_one_map_never_share_a_label() -> None:
+    tree = region_tree()
+    banten = [tree.regions[k].nama for k in tree.children_of["36"]]
+    assert distinct_labels(banten) == [
+        "PANDEG",
+        "LEBAK",
+        "TANGER",
+        "SERANG",
+        "K.TANG",
+        "CILEGO",
+        "K.SERA",
+        "TANG S",
+    ]
+    seribu = [tree.regions[k].nama for k in tree.children_of["3101"]]
+    assert distinct_labels(seribu) == ["KEP SU", "KEP SS"]
+    for parent, children in tree.children_of.items():
+        if 2 <= len(parent) <= 6:  # every map below the nation
+            labels = distinct_labels([tree.regions[k].nama for k in children])
+            assert len(set(labels)) == len(labels), parent
+            assert all(0 < len(label) <= 6 for label in labels), parent
 
 
 def test_search_finds_places_by_words_and_codes() -> None:

@@ -331,3 +331,11 @@ def test_every_page_has_a_title_in_words_that_tells_namesakes_apart(client: Test
         "/data?lang=en": "Open data · rekap",
     }
     assert {path: title_of(client, path) for path in titles} == titles
+
+
+def test_a_maps_tiles_are_labelled_apart(client: TestClient) -> None:
+    for kode in ("36", "3101"):  # Kabupaten and Kota Tangerang; Kepulauan Seribu Utara, Selatan
+        svg = re.search(r'<svg class="map".*?</svg>', client.get(f"/wilayah/{kode}").text, re.S)
+        assert svg is not None
+        labels = re.findall(r"<text [^>]*>([^<]*)</text>", svg.group(0))
+        assert len(labels) > 1 and len(set(labels)) == len(labels), labels

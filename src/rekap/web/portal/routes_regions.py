@@ -22,7 +22,7 @@ from rekap.web.portal.responses import not_modified
 from rekap.web.portal.search import region_url
 from rekap.web.portal.state import Portal, portal_of
 from rekap.web.portal.svg_chart import bar_chart
-from rekap.web.portal.svg_map import Tile, provinsi_cartogram, short_label, tile_grid
+from rekap.web.portal.svg_map import Tile, distinct_labels, provinsi_cartogram, tile_grid
 
 router = APIRouter(dependencies=[Depends(PUBLIC)], include_in_schema=False)
 PortalDep = Annotated[Portal, Depends(portal_of)]
@@ -31,7 +31,8 @@ PortalDep = Annotated[Portal, Depends(portal_of)]
 def _tiles(page: RegionPage, words: Words, lang: Lang) -> list[Tile]:
     """One tile per child (or per TPS of a desa), with a note naming the leader."""
     tiles = []
-    for child in page.children:
+    labels = distinct_labels([child.nama for child in page.children])
+    for child, label in zip(page.children, labels, strict=True):
         top = max(child.shares, key=lambda s: s.votes, default=None)
         lead = (
             child.leader.label
@@ -40,7 +41,6 @@ def _tiles(page: RegionPage, words: Words, lang: Lang) -> list[Tile]:
         )
         share = format_percent(top.share if top else None, lang)
         note = f"{child.nama}: {lead} {share if child.leader else ''}".strip()
-        label = short_label(child.nama)
         tiles.append(
             Tile(
                 child.kode,

@@ -8,6 +8,7 @@ in the region file), each a link down.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from html import escape
@@ -109,11 +110,66 @@ def ink_for(colour: str) -> str:
     return max(("#000000", "#ffffff"), key=lambda ink: contrast(ink, colour))
 
 
-def short_label(nama: str, width: int = 6) -> str:
-    for prefix in ("KABUPATEN ", "KAB. ", "KOTA ", "KECAMATAN ", "DESA ", "KELURAHAN "):
+PREFIXES = ("KABUPATEN ", "KAB. ", "KOTA ", "KECAMATAN ", "DESA ", "KELURAHAN ")
+
+
+def _bare(nama: str) -> str:
+    for prefix in PREFIXES:
         if nama.startswith(prefix):
-            nama = nama[len(prefix) :]
-    return nama[:width]
+            return nama[len(prefix) :]
+    return nama
+
+
+def short_label(nama: str, width: int = 6) -> str:
+    return _bare(nama)[:width]
+
+
+def _compact(nama: str, width: int) -> str:
+    """A second try for a label another child shares: the first word cut short and the
+    initials of the others ('KEPULAUAN SERIBU UTARA' -> 'KEP SU'), or 'K.' for a kota
+    ('KOTA SERANG' -> 'K.SERA'); a one-word name keeps its plain label."""
+    words = _bare(nama).split()
+    if len(words) > 1:
+        initials = "".join(w[0] for w in words[1:])[: width - 2]
+        return f"{words[0][: width - len(initials) - 1]} {initials}"
+    word = words[0] if words else nama
+    return f"K.{word[: width - 2]}" if nama.startswith("KOTA ") else word[:width]
+
+
+def _ends(nama: str, width: int) -> str:
+    """A third try, for one-word namesakes by their first letters: the word's start and end
+    ('SUKAJAYA' -> 'SUK…YA')."""
+    word = _bare(nama)
+    if " " in word or len(word) <= width or nama.startswith("KOTA "):
+        return _compact(nama, width)
+    return f"{word[: width - 3]}…{word[-2:]}"
+
+
+def _repeated(labels: Sequence[str]) -> set[str]:
+    return {label for label, count in Counter(labels).items() if count > 1}
+
+
+def distinct_labels(names: Sequence[str], width: int = 6) -> list[str]:
+    """Short tile labels for one map's children, told apart where the plain cut would make
+    namesakes (Kabupaten and Kota Tangerang, Kepulauan Seribu Utara and Selatan) look one;
+    any still alike are numbered."""
+    labels = [short_label(n, width).rstrip() for n in names]
+    for attempt in (_compact, _ends):
+        twice = _repeated(labels)
+        labels = [
+            attempt(n, width) if label in twice else label
+            for n, label in zip(names, labels, strict=True)
+        ]
+    twice = _repeated(labels)
+    numbered: dict[str, int] = {}
+    out = []
+    for label in labels:
+        if label in twice:
+            stem = label[: width - 1].rstrip()
+            numbered[stem] = numbered.get(stem, 0) + 1
+            label = f"{stem}{numbered[stem]}"
+        out.append(label)
+    return out
 
 
 def _tile(tile: Tile, column: int, row: int) -> str:
