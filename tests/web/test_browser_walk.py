@@ -132,3 +132,14 @@ def test_pages_read_and_search_without_javascript(browser: Browser, server: str)
     tab.page.wait_for_url(f"**/wilayah/{DESA}")
     assert tab.page.locator("table.children tbody tr").count() == 10
     context.close()
+
+
+def test_a_screen_reader_reads_the_map_as_a_group_of_links(tab: Tab) -> None:
+    """An image's children are presentational (ARIA): a map drawn as role=img hides its tiles'
+    links from a screen reader while the keyboard still stops on each."""
+    tab.page.goto("/wilayah/3101")
+    tree = tab.page.locator("svg.map").aria_snapshot()
+    assert 'group "Peta Kecamatan: warna paslon terdepan"' in tree.splitlines()[0], tree
+    assert 'link "KEPULAUAN SERIBU UTARA:' in tree
+    assert tab.page.locator("svg.map a").count() == 2
+    assert tab.errors == []

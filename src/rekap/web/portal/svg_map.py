@@ -188,7 +188,7 @@ def _tile(tile: Tile, column: int, row: int) -> str:
 def _svg(body: list[str], columns: int, rows: int, title: str) -> Markup:
     width, height = columns * (TILE + GAP), rows * (TILE + GAP)
     return Markup(
-        f'<svg class="map" viewBox="0 0 {width} {height}" role="img" '
+        f'<svg class="map" viewBox="0 0 {width} {height}" role="group" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
         f"<title>{escape(title)}</title>{''.join(body)}</svg>"
     )
