@@ -89,6 +89,15 @@ def test_tps_page_shows_crops_and_history(client: TestClient, dataset: Dataset) 
     assert thumbnail.status_code == 200
 
 
+def test_one_change_of_a_number_is_one_change_in_english(client: TestClient) -> None:
+    kode = "3101011001001"  # imported: each number changed once, by the import
+    page = client.get(f"/tps/{kode}", params={"lang": "en"}).text
+    assert "<summary>1 change</summary>" in page
+    assert "1 changes" not in page
+    indonesian = client.get(f"/tps/{kode}", params={"lang": "id"}).text
+    assert "<summary>1 perubahan</summary>" in indonesian
+
+
 def test_each_history_row_links_its_signed_change_log_record(client: TestClient) -> None:
     kode = f"{DESA}006"
     sequences = [e["sequence"] for e in client.get(f"/tps/{kode}.json").json()["history"]]

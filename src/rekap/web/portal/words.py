@@ -143,6 +143,7 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "page_n": ("Halaman {n}", "Page {n}"),
     "history_n": ("{n} perubahan", "{n} changes"),
+    "history_1": ("1 perubahan", "1 change"),
     "photos": ("Foto formulir", "Form photos"),
     "photo_alt": ("Foto halaman {page}", "Photo of page {page}"),
     "received_at": ("diterima", "received"),
