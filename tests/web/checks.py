@@ -8,8 +8,9 @@ from rekap.adapters.storage.schema import finding, tps_result
 from tests.web.dataset import Dataset
 
 
-def counted_sums(dataset: Dataset, prefix: str) -> dict[str, int]:
-    """Σ of the results under ``prefix`` without a blocking finding, straight from SQL."""
+def counted_sums(dataset: Dataset, prefix: str, held: bool = False) -> dict[str, int]:
+    """Σ of the results under ``prefix`` without a blocking finding (with one: ``held``),
+    straight from SQL."""
     with dataset.context.engine.connect() as connection:
         blocked = {
             k
@@ -24,7 +25,7 @@ def counted_sums(dataset: Dataset, prefix: str) -> dict[str, int]:
         ).all()
     sums: dict[str, int] = {}
     for kode, fields in rows:
-        if kode in blocked:
+        if (kode in blocked) != held:
             continue
         for key, value in fields.items():
             sums[key] = sums.get(key, 0) + int(value)

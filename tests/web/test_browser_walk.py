@@ -143,3 +143,16 @@ def test_a_screen_reader_reads_the_map_as_a_group_of_links(tab: Tab) -> None:
     assert 'link "KEPULAUAN SERIBU UTARA:' in tree
     assert tab.page.locator("svg.map a").count() == 2
     assert tab.errors == []
+
+
+def test_pages_fit_a_cheap_phones_screen(browser: Browser, server: str) -> None:
+    """At 360 px nothing but the wide tables (each in its own scroll box) may be wider than
+    the screen: the page itself never scrolls sideways."""
+    context = browser.new_context(base_url=server, viewport={"width": 360, "height": 640})
+    tab = Tab.open(context)
+    for path in ("/", "/wilayah/31", "/wilayah/3101", f"/wilayah/{DESA}", f"/tps/{DESA}001"):
+        tab.page.goto(path)
+        width = tab.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, (path, width)
+    assert tab.errors == []
+    context.close()

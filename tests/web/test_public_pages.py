@@ -54,6 +54,27 @@ def test_region_numbers_equal_the_database_and_the_stored_tally(
     assert shown == {n: stored.counted[f"paslon_{n}"] for n in (1, 2, 3)}
 
 
+def test_held_votes_stand_in_a_column_of_their_own_beside_the_counted(
+    client: TestClient, dataset: Dataset
+) -> None:
+    held = counted_sums(dataset, "31", held=True)
+    counted = counted_sums(dataset, "31")
+    assert held["suara_sah"] > 0
+    table = re.search(r'<table class="paslon">.*?</table>', client.get("/wilayah/31").text, re.S)
+    assert table is not None
+    assert '<th scope="col" class="n held">Ditahan (tidak dihitung)</th>' in table.group(0)
+    rows = re.findall(r"<tr><th scope=\"row\">(.*?)</tr>", table.group(0), re.S)
+    figures = [
+        [int(n.replace(".", "")) for n in re.findall(r'<td class="n[^"]*">([\d.]+)</td>', r)]
+        for r in rows
+    ]
+    paslon = [[counted[f"paslon_{n}"], held[f"paslon_{n}"]] for n in (1, 2, 3)]
+    totals = [[counted[f], held[f]] for f in ("suara_sah", "suara_tidak_sah")]
+    assert [[f[0], f[-1]] for f in figures] == paslon + totals
+    document = client.get("/wilayah/31.json").json()["region"]
+    assert document["held_totals"]["suara_sah"] == held["suara_sah"]
+
+
 def test_region_csv_has_the_region_and_its_children(client: TestClient) -> None:
     answer = client.get(f"/wilayah/{JAKARTA_KECAMATAN}.csv")
     assert answer.headers["content-type"].startswith("text/csv")

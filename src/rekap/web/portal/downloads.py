@@ -48,6 +48,7 @@ def region_json(line: RegionLine) -> dict[str, Any]:
         "coverage": {**line.coverage.as_dict(), "waiting": line.waiting},
         "paslon": _shares(line.shares),
         "totals": dict(line.totals),
+        "held_totals": dict(line.held_totals),
         "leader": None if line.leader is None else line.leader.nomor_urut,
     }
 

@@ -25,6 +25,8 @@ class RegionLine:
     leader: Paslon | None
     totals: Mapping[str, int]
     held_tps: int
+    held_totals: Mapping[str, int]
+    """The totals of the held TPS, shown beside the counted ones and never added to them."""
 
     @property
     def has_votes(self) -> bool:
@@ -76,6 +78,7 @@ def region_line(tally: RegionTally, nama: str, paslon: Sequence[Paslon]) -> Regi
         leader(items),
         {f: tally.counted.get(f, 0) for f in TOTALS},
         tally.coverage.blocking,
+        {f: tally.held.get(f, 0) for f in TOTALS},
     )
 
 

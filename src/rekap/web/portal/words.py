@@ -67,6 +67,7 @@ WORDS: dict[str, tuple[str, str]] = {
         "{votes} votes from {tps} polling stations are held back by blocking findings.",
     ),
     "see_anomalies": ("Lihat anomali", "See the anomalies"),
+    "held_votes": ("Ditahan (tidak dihitung)", "Held (not counted)"),
     "anomalies_here": ("Anomali di wilayah ini", "Anomalies in this region"),
     "coverage": ("Kemajuan", "Progress"),
     "cov_expected": ("TPS seharusnya", "TPS expected"),
