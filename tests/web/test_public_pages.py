@@ -283,6 +283,17 @@ def test_a_held_tps_is_not_coloured_as_a_paslon_win_on_the_desa_map(
     assert 'class="held"' in page  # the legend says what the colour means
 
 
+def test_the_anomaly_list_names_each_tps_by_number_and_desa(
+    client: TestClient, dataset: Dataset
+) -> None:
+    kode = held_tps(dataset)
+    desa = region_tree().regions[kode[:10]].nama
+    page = client.get("/anomali", params={"wilayah": kode[:6]}).text
+    assert (
+        f'<a href="/tps/{kode}">TPS {kode[10:]} {desa}</a> <span class="kode">{kode}</span>' in page
+    )
+
+
 def test_a_tps_rows_findings_are_counted_in_words_not_colour_alone(
     client: TestClient, dataset: Dataset
 ) -> None:

@@ -70,8 +70,16 @@ def _show(request: Request, portal: Portal, form: str, prefix: str, rule: str | 
     if form == "csv":
         return csv_response(request, _rows(groups), f"rekap-anomali-{prefix or 'nasional'}", etag)
     lang = request_lang(request)
-    region = portal.context.tree.regions[prefix]
+    tree = portal.context.tree
+    region = tree.regions[prefix]
+
+    def tps_name(kode: str) -> str:
+        """'TPS 008 BALARAJA': a link one can read aloud, not thirteen digits."""
+        desa = tree.regions.get(kode[:10])
+        return f"TPS {kode[10:]} {desa.nama}" if desa is not None else f"TPS {kode}"
+
     context = {
+        "tps_name": tps_name,
         "title": " ".join((words_of(request)("anomalies"), region.nama if prefix else "")).strip(),
         "groups": groups,
         "region": region,
