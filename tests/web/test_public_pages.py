@@ -84,6 +84,36 @@ def test_region_csv_has_the_region_and_its_children(client: TestClient) -> None:
     assert all(r[0].startswith(JAKARTA_KECAMATAN) for r in rows[2:] if r)
 
 
+def _mixed_desa(dataset: Dataset) -> str:
+    """A desa of the imported sample with a counted TPS and a held one."""
+    with dataset.context.engine.connect() as connection:
+        blocked = {k for (k,) in connection.execute(select(finding.c.kode_tps))}
+        results = [k for (k,) in connection.execute(select(tps_result.c.kode_tps))]
+    for desa in sorted({k[:10] for k in results if k in blocked}):
+        if any(k[:10] == desa and k not in blocked for k in results):
+            return desa
+    raise AssertionError("the sample has no desa with a counted and a held TPS")
+
+
+def test_a_desa_csv_is_one_table_whose_tps_rows_add_up_to_the_desa(
+    client: TestClient, dataset: Dataset
+) -> None:
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/wilayah/{DESA}.csv").text)))
+    assert all(None not in row for row in rows)  # no row longer than the header
+    assert [r["kode"] for r in rows[1:]] == [f"{DESA}{n:03d}" for n in range(1, 11)]
+    assert {r["level"] for r in rows[1:]} == {"tps"} and rows[1]["nama"] == "TPS 001"
+    kode = _mixed_desa(dataset)
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/wilayah/{kode}.csv").text)))
+    desa, tps = rows[0], rows[1:]
+    assert desa["kode"] == kode and desa["level"] != "tps"
+    assert {"counted", "held"} <= {r["status"] for r in tps}
+    for column in ("paslon_1", "paslon_2", "paslon_3", "suara_sah"):
+        for status, prefix in (("counted", ""), ("held", "held_")):
+            summed = sum(int(r[column] or 0) for r in tps if r["status"] == status)
+            assert int(desa[prefix + column]) == summed, (status, column)
+    assert int(desa["counted"]) == sum(r["status"] == "counted" for r in tps)
+
+
 def test_desa_page_lists_every_tps_with_its_status(client: TestClient) -> None:
     page = client.get(f"/wilayah/{DESA}")
     assert page.status_code == 200

@@ -76,31 +76,55 @@ def region_document(page: RegionPage) -> dict[str, Any]:
 
 
 def region_rows(page: RegionPage, paslon: Sequence[Paslon]) -> Iterable[list[object]]:
+    """One table, a row per region (the page's own, then its children) and, on a desa's
+    page, per TPS (``level`` ``tps``). A region's vote columns sum its counted results only,
+    its ``held_*`` columns the held ones; a TPS's vote columns are its own numbers, whatever
+    its ``status`` (``counted``, ``held``, …). Cells that do not apply are empty."""
     votes = [p.field_id for p in paslon]
-    yield ["kode", "nama", "level", *COVERAGE_COLUMNS, *votes, *TOTAL_COLUMNS]
+    counted_columns = [*votes, *TOTAL_COLUMNS]
+    held_columns = [f"held_{c}" for c in counted_columns]
+    yield [
+        "kode",
+        "nama",
+        "level",
+        *COVERAGE_COLUMNS,
+        "waiting",
+        *counted_columns,
+        *held_columns,
+        "status",
+        "source",
+        "blocking_findings",
+        "warnings",
+    ]
     for line in (page.own, *page.children):
         cover = line.coverage.as_dict()
         counted = {s.paslon.field_id: s.votes for s in line.shares}
+        held = {s.paslon.field_id: s.held for s in line.shares}
         yield [
             line.kode,
             line.nama,
             line.level.label,
             *(cover[c] for c in COVERAGE_COLUMNS),
+            line.waiting,
             *(counted[v] for v in votes),
             *(line.totals[t] for t in TOTAL_COLUMNS),
+            *(held[v] for v in votes),
+            *(line.held_totals[t] for t in TOTAL_COLUMNS),
+            *("" for _ in range(4)),
         ]
-    if page.tps:
-        yield []
-        yield ["kode_tps", "status", "source", "blocking", "warnings", *votes, *TOTAL_COLUMNS]
-        for tps in page.tps:
-            yield [
-                tps.kode,
-                tps.status.removeprefix("status_"),
-                tps.source_kind or "",
-                tps.blocking,
-                tps.warnings,
-                *(tps.values.get(v, "") for v in (*votes, *TOTAL_COLUMNS)),
-            ]
+    for tps in page.tps:
+        yield [
+            tps.kode,
+            f"TPS {tps.nomor:03d}",
+            "tps",
+            *("" for _ in (*COVERAGE_COLUMNS, "waiting")),
+            *(tps.values.get(v, "") for v in counted_columns),
+            *("" for _ in held_columns),
+            tps.status.removeprefix("status_"),
+            tps.source_kind or "",
+            tps.blocking,
+            tps.warnings,
+        ]
 
 
 def _change(change: Change) -> dict[str, Any]:
