@@ -410,3 +410,37 @@ def test_a_maps_tiles_are_labelled_apart(client: TestClient) -> None:
         assert svg is not None
         labels = re.findall(r"<text [^>]*>([^<]*)</text>", svg.group(0))
         assert len(labels) > 1 and len(set(labels)) == len(labels), labels
+
+
+def test_the_log_of_a_region_is_what_changed_there_in_order(client: TestClient) -> None:
+    everything: list[dict[str, object]] = []
+    after = 0
+    while True:
+        page = client.get("/api/v1/log", params={"after": after, "limit": 1000}).json()
+        everything += page["events"]
+        if page["next"] is None:
+            break
+        after = page["next"]
+
+    def about(event: dict[str, object], region: str) -> bool:
+        """The TPS an event is about, or the TPS or region an account was enrolled for."""
+        payload = event["payload"]
+        assert isinstance(payload, dict)
+        named = payload.get("kode_tps") or payload.get("scope") or ""
+        return str(named).startswith(region)
+
+    for region in (DESA, DESA[:6], "31"):
+        expected = [e["sequence"] for e in everything if about(e, region)]
+        assert expected, region
+        found: list[object] = []
+        after = 0
+        while True:
+            params = {"wilayah": region, "after": after, "limit": 7}
+            page = client.get("/api/v1/log", params=params).json()
+            found += [e["sequence"] for e in page["events"]]
+            if page["next"] is None:
+                break
+            after = page["next"]
+        assert found == expected, region
+    assert client.get("/api/v1/log", params={"wilayah": "7"}).status_code == 422
+    assert f'href="/api/v1/log?wilayah={DESA}"' in client.get(f"/wilayah/{DESA}").text

@@ -43,13 +43,27 @@ def log_page(
     request: Request,
     after: LogOffset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    wilayah: Annotated[
+        str,
+        Query(
+            pattern=r"^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{10}|[0-9]{13})$",
+            description="Only the events about a TPS of this region (a provinsi, kabupaten/kota, "
+            "kecamatan, desa or TPS code): what changed there, in order.",
+        ),
+    ] = "",
 ) -> dict[str, Any]:
-    """The public change log, in order, from ``after``; follow ``next`` for more."""
-    records = []
-    for record in _context(request).log.records(after=after, batch=limit):
-        records.append(record_json(record))
-        if len(records) == limit:
-            break
+    """The public change log, in order, from ``after``; follow ``next`` for more. With
+    ``wilayah``, only the events about that region's TPS (poll with ``after`` = the last
+    ``sequence`` seen for what changed since)."""
+    log = _context(request).log
+    if wilayah:
+        records = [record_json(r) for r in log.under(wilayah, after, limit)]
+    else:
+        records = []
+        for record in log.records(after=after, batch=limit):
+            records.append(record_json(record))
+            if len(records) == limit:
+                break
     following = records[-1]["sequence"] if len(records) == limit else None
     return {"events": records, "next": following}
 

@@ -130,6 +130,19 @@ class EventLog:
         with self.engine.connect() as connection:
             return [_row_to_record(dict(r)) for r in connection.execute(query).mappings()]
 
+    def under(self, prefix: str, after: int, limit: int) -> list[Recorded]:
+        """The events about a TPS (or region) whose code starts with ``prefix`` (a region's
+        code), in order, after ``after``: what changed in a region, from where a reader last
+        stopped. The subject index finds them: codes are digits, so ``prefix`` to the code
+        after it bounds them."""
+        query = select(event).where(event.c.sequence > after)
+        if prefix:
+            following = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+            query = query.where(event.c.subject >= prefix, event.c.subject < following)
+        query = query.order_by(event.c.sequence).limit(limit)
+        with self.engine.connect() as connection:
+            return [_row_to_record(dict(r)) for r in connection.execute(query).mappings()]
+
     def sign_head(self, signer: Signer, at: datetime) -> SignedHead | None:
         """Sign the current head unless it is already signed; None for an empty log."""
         with self.engine.connect() as connection:

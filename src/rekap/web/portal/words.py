@@ -96,6 +96,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "n_warnings": ("{n} peringatan", "{n} warnings"),
     "downloads": ("Unduh", "Download"),
     "bulk_data": ("Data lengkap (bulk)", "Bulk open data"),
+    "changes_here": (
+        "Perubahan di wilayah ini (log, JSON)",
+        "What changed in this region (the log, JSON)",
+    ),
     "data_version": (
         "Data sampai log perubahan #{version}.",
         "Data as of change-log record #{version}.",
