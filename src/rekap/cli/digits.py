@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 import cv2
 import numpy as np
@@ -31,9 +31,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from rekap.cli.photo_file import read_named_input, standard_input, stdin_named_once
-from rekap.reading.box_frame import framed_on_box
+from rekap.reading.box_input import as_box_crop
 from rekap.reading.decode import crop_header, upright
-from rekap.reading.digits import DigitReading, OnnxDigitClassifier, as_dark_on_light
+from rekap.reading.digits import DigitReading, OnnxDigitClassifier
 
 app = typer.Typer(
     help="Read handwritten digit boxes (0-9, X for a crossed-out box, blank) from crops.",
@@ -92,43 +92,12 @@ def _load(path: str) -> NDArray[np.uint8] | str:
     if min(image.shape[:2]) < _MIN_SIDE:
         return f"image too small ({image.shape[1]}x{image.shape[0]} pixels)"
     image = upright(np.asarray(image), orientation)
-    return framed_on_box(as_dark_on_light(_bgr(_small(image))))
+    return as_box_crop(image)
 
 
 MAX_CROP_PIXELS = 4_000_000
 """A digit box is a few thousand pixels, seen by the model at 32 × 32: a crop beyond this is
 refused before it is decoded (a decompression bomb, or no crop at all)."""
-_LARGEST_SIDE = 256
-
-
-def _small(image: NDArray[np.generic]) -> NDArray[np.generic]:
-    """An image no larger than _LARGEST_SIDE on its long side (the model sees 32 pixels)."""
-    longest = max(image.shape[:2])
-    if longest <= _LARGEST_SIDE:
-        return image
-    scale = _LARGEST_SIDE / longest
-    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
-    source: NDArray[Any] = image if image.dtype != np.float64 else image.astype(np.float32)
-    return np.asarray(cv2.resize(source, size, interpolation=cv2.INTER_AREA))
-
-
-def _bgr(image: NDArray[np.generic]) -> NDArray[np.uint8]:
-    """Any image OpenCV decodes (grey, BGR or BGRA; 8, 16 bit or float) as 8-bit BGR, a
-    transparent ground laid on white."""
-    levels = np.nan_to_num(np.asarray(image, dtype=np.float32))
-    if image.dtype == np.uint16:
-        levels /= 257.0
-    elif image.dtype.kind == "f" and float(levels.max(initial=0.0)) <= 1.0:
-        levels *= 255.0
-    levels = np.clip(levels, 0.0, 255.0)
-    if levels.ndim == 2:
-        levels = levels[:, :, None]
-    if levels.shape[2] in (2, 4):  # with an alpha channel: over white paper
-        alpha = levels[:, :, -1:] / 255.0
-        levels = levels[:, :, :-1] * alpha + 255.0 * (1.0 - alpha)
-    if levels.shape[2] == 1:
-        levels = np.repeat(levels, 3, axis=2)
-    return np.asarray(np.round(levels[:, :, :3]), dtype=np.uint8)
 
 
 def _load_safely(path: str) -> NDArray[np.uint8] | str:

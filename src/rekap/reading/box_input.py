@@ -1,0 +1,61 @@
+"""A digit box from another collection made to look like a box cut from a form's photo.
+
+The classifier learnt boxes as the page reader cuts them: 8-bit, a dark digit on light
+paper, the printed border at the crop's edge. Digit collections and other tools bring boxes
+in other shapes; ``as_box_crop`` is the single path by which ``rekap digits classify`` (and
+the shift benchmark, ``bench/digit_shifts.py``) turns any decoded image into such a box.
+The page reader cuts its boxes from a located form and never needs it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from rekap.reading.box_frame import framed_on_box
+from rekap.reading.digits import as_dark_on_light
+
+__all__ = ["LARGEST_SIDE", "as_bgr", "as_box_crop", "made_small"]
+
+LARGEST_SIDE = 256
+"""A larger crop is made this small on its long side first (the model sees 32 pixels)."""
+
+
+def made_small(image: NDArray[np.generic]) -> NDArray[np.generic]:
+    """An image no larger than LARGEST_SIDE on its long side."""
+    longest = max(image.shape[:2])
+    if longest <= LARGEST_SIDE:
+        return image
+    scale = LARGEST_SIDE / longest
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    source: NDArray[Any] = image if image.dtype != np.float64 else image.astype(np.float32)
+    return np.asarray(cv2.resize(source, size, interpolation=cv2.INTER_AREA))
+
+
+def as_bgr(image: NDArray[np.generic]) -> NDArray[np.uint8]:
+    """Any image OpenCV decodes (grey, BGR or BGRA; 8, 16 bit or float) as 8-bit BGR, a
+    transparent ground laid on white."""
+    levels = np.nan_to_num(np.asarray(image, dtype=np.float32))
+    if image.dtype == np.uint16:
+        levels /= 257.0
+    elif image.dtype.kind == "f" and float(levels.max(initial=0.0)) <= 1.0:
+        levels *= 255.0
+    levels = np.clip(levels, 0.0, 255.0)
+    if levels.ndim == 2:
+        levels = levels[:, :, None]
+    if levels.shape[2] in (2, 4):  # with an alpha channel: over white paper
+        alpha = levels[:, :, -1:] / 255.0
+        levels = levels[:, :, :-1] * alpha + 255.0 * (1.0 - alpha)
+    if levels.shape[2] == 1:
+        levels = np.repeat(levels, 3, axis=2)
+    return np.asarray(np.round(levels[:, :, :3]), dtype=np.uint8)
+
+
+def as_box_crop(image: NDArray[np.generic]) -> NDArray[np.uint8]:
+    """A decoded image (upright already) as the classifier's kind of box: made small, 8-bit
+    BGR on white where it was transparent, dark on light, cut to its printed border when cut
+    loosely."""
+    return framed_on_box(as_dark_on_light(as_bgr(made_small(image))))
