@@ -290,3 +290,39 @@ def test_cli_says_plainly_why_a_crop_is_refused_and_reads_standard_input(
     assert "Exit status: 0 when every image was classified; 1 when any" in " ".join(
         usage.output.split()
     )
+
+
+def _photographed_box(label: str, seed: int) -> np.ndarray:
+    """A box as a phone photographs it: grey paper with grain, so that the median lies well
+    above the darkest paper."""
+    rng = np.random.default_rng(seed)
+    box = render_digit_box(label, WriterStyle.sample(rng), rng, (48, 44)).astype(np.float32)
+    lit = 40.0 + box * (170.0 / 255.0) + rng.normal(0.0, 5.0, box.shape)
+    return np.clip(np.round(lit), 0, 255).astype(np.uint8)
+
+
+def test_a_box_stored_white_on_black_is_turned_dark_on_light() -> None:
+    """A form's box inverted (border and digit light on dark paper) has too little light ink
+    for the MNIST rule; its light frame gives it away. A dim box with a large patch of glare
+    in one corner has no such frame and stays as it is."""
+    for seed, label in enumerate("1478"):
+        box = _photographed_box(label, seed)
+        assert as_dark_on_light(box) is box
+        assert np.array_equal(as_dark_on_light(255 - box), box), label
+    rng = np.random.default_rng(13)
+    clean = render_digit_box("8", WriterStyle.sample(rng), rng, (48, 44))
+    dim = (clean // 3 + 10).astype(np.uint8)
+    dim[:14, :22] = 255  # glare over a seventh of a dim box, along two of its sides
+    assert as_dark_on_light(dim) is dim
+
+
+@pytest.mark.shared
+def test_held_out_real_boxes_stored_inverted_are_turned_back(shared_dir: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "training"))
+    from real_digits import crops_in, load_real_crops, read_bgr
+
+    held_out = list(crops_in(load_real_crops(shared_dir, splits=("test",)), "test"))[::20]
+    images = [read_bgr(crop.path) for crop in held_out]
+    assert all(as_dark_on_light(image) is image for image in images)
+    turned = sum(np.array_equal(as_dark_on_light(255 - image), image) for image in images)
+    assert turned >= 0.9 * len(images), f"{turned} of {len(images)}"
