@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from rekap.reading.box_frame import framed_on_box
 from rekap.reading.digits import as_dark_on_light
+from rekap.reading.faint_ink import deepen_faint_ink
 
 __all__ = ["LARGEST_SIDE", "as_bgr", "as_box_crop", "made_small"]
 
@@ -57,5 +58,5 @@ def as_bgr(image: NDArray[np.generic]) -> NDArray[np.uint8]:
 def as_box_crop(image: NDArray[np.generic]) -> NDArray[np.uint8]:
     """A decoded image (upright already) as the classifier's kind of box: made small, 8-bit
     BGR on white where it was transparent, dark on light, cut to its printed border when cut
-    loosely."""
-    return framed_on_box(as_dark_on_light(as_bgr(made_small(image))))
+    loosely, a faint handwriting darkened to the print's depth."""
+    return deepen_faint_ink(framed_on_box(as_dark_on_light(as_bgr(made_small(image)))))
