@@ -6,10 +6,11 @@ Takes the held-out split of ../shared/data/digits/c1-real (by TPS code, exactly 
 bench/digits_accuracy.py and training split it; never a training crop), changes every crop
 in one way at a time (a shift: its margin, size, shape, colour, ink, exposure, compression,
 turn, blur, noise, polarity or file format), passes it through the path by which
-`rekap digits classify` reads a decoded image (`rekap.reading.box_input.as_box_crop`) and
-reads it. Per shift it prints the accuracy against the data set's labels, the expected
-calibration error (15 bins), how many boxes were read wrong at confidence 0.9 or more
-(silent errors waiting to happen) and at 0.99 or more, and the share read below 0.9.
+`rekap digits classify` reads a decoded image (`rekap.reading.box_input.as_box_crop`, and
+`doubt_of` for a box it reads with doubt) and reads it. Per shift it prints the accuracy
+against the data set's labels, the expected calibration error (15 bins), how many boxes
+were read wrong at confidence 0.9 or more (silent errors waiting to happen) and at 0.99 or
+more, and the share read below 0.9.
 
 The data set's five labelling errors (`src/rekap/reading/models/digits.md`) are read
 "wrong" at p 1.00 as they are, so 5 wrong at p >= 0.9 is the floor of every shift.
@@ -35,7 +36,7 @@ sys.path.insert(0, str(REPO_ROOT / "training"))
 
 from calibration import expected_calibration_error  # noqa: E402
 from real_digits import REAL_DIGITS_RELATIVE, crops_in, load_real_crops, read_bgr  # noqa: E402
-from rekap.reading.box_input import as_box_crop  # noqa: E402
+from rekap.reading.box_input import as_box_crop, doubt_of  # noqa: E402
 from rekap.reading.digits import DIGIT_LABELS, OnnxDigitClassifier  # noqa: E402
 
 Image = NDArray[np.uint8]
@@ -270,7 +271,7 @@ def measure(
 ) -> ShiftFigures:
     rng = np.random.default_rng(zlib.crc32(name.encode()))
     crops = [as_box_crop(np.asarray(shift(image, rng, images))) for image in images]
-    probabilities = classifier.probabilities(crops)
+    probabilities = classifier.probabilities(crops, [doubt_of(crop) for crop in crops])
     predicted = probabilities.argmax(axis=1)
     confidence = probabilities.max(axis=1)
     wrong = predicted != truth

@@ -31,7 +31,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from rekap.cli.photo_file import read_named_input, standard_input, stdin_named_once
-from rekap.reading.box_input import as_box_crop
+from rekap.reading.box_input import as_box_crop, doubt_of
 from rekap.reading.decode import crop_header, upright
 from rekap.reading.digits import DigitReading, OnnxDigitClassifier
 
@@ -116,7 +116,9 @@ def _read_all(paths: list[str], classifier: OnnxDigitClassifier) -> list[_Outcom
     for start in range(0, len(readable), _BATCH):
         chunk = readable[start : start + _BATCH]
         for (index, _), reading in zip(
-            chunk, classifier.classify([im for _, im in chunk]), strict=True
+            chunk,
+            classifier.classify([im for _, im in chunk], [doubt_of(im) for _, im in chunk]),
+            strict=True,
         ):
             readings[index] = reading
     return [

@@ -221,14 +221,29 @@ class OnnxDigitClassifier:
         outputs = self._session.run(None, {self._input_name: preprocess_crops(evened)})
         return np.asarray(outputs[0], dtype=np.float32)
 
-    def probabilities(self, crops: Sequence[NDArray[np.generic]]) -> NDArray[np.float64]:
-        """Calibrated class probabilities, (N, 12), columns in `DIGIT_LABELS` order."""
-        return softmax(self.logits(crops), self.temperature)
+    def probabilities(
+        self, crops: Sequence[NDArray[np.generic]], doubts: Sequence[float] | None = None
+    ) -> NDArray[np.float64]:
+        """Calibrated class probabilities, (N, 12), columns in `DIGIT_LABELS` order.
 
-    def classify(self, crops: Sequence[NDArray[np.generic]]) -> list[DigitReading]:
-        """Read a batch of digit-box crops (grey or BGR uint8, any size, border included)."""
+        `doubts`, one per crop, divide its logits further (1 leaves it as calibrated): for a
+        crop known to be read less reliably than the calibration split's boxes
+        (`rekap.reading.box_input.doubt_of`)."""
+        logits = self.logits(crops)
+        if doubts is not None:
+            if len(doubts) != len(crops):
+                raise ValueError(f"{len(doubts)} doubts for {len(crops)} crops")
+            scale = np.asarray(doubts, dtype=np.float32).reshape(-1, 1)
+            logits = np.asarray(logits / scale, dtype=np.float32)
+        return softmax(logits, self.temperature)
+
+    def classify(
+        self, crops: Sequence[NDArray[np.generic]], doubts: Sequence[float] | None = None
+    ) -> list[DigitReading]:
+        """Read a batch of digit-box crops (grey or BGR uint8, any size, border included);
+        `doubts` as `probabilities` takes them."""
         readings = []
-        for row in self.probabilities(crops):
+        for row in self.probabilities(crops, doubts):
             best = int(np.argmax(row))
             label = DIGIT_LABELS[best]
             readings.append(
