@@ -10,10 +10,11 @@ gets its line, in order, after every other image was read: an `error` line is no
 classification, unlike `rekap read`'s unreadable photo, which is a reading); 2 for a usage
 error.
 
-Images are read as the form's boxes look: a light digit on a dark ground (as MNIST stores
-digits) is turned dark on light, a transparent ground is laid on white, 16-bit levels are
-brought to 8 bits, and a box cut with a wide margin around its printed border is cut to the
-border.
+Images are read as the form's boxes look (`rekap.reading.box_input`): a light digit on a
+dark ground (as MNIST stores digits, or a box stored inverted) is turned dark on light, a
+transparent ground is laid on white, 16-bit levels are brought to 8 bits, a box cut with a
+wide margin around its printed border is cut to the border, and a digit far lighter than
+the border is darkened. A tiny or blown-out box is read with doubt (a lower confidence).
 """
 
 from __future__ import annotations
