@@ -60,3 +60,20 @@ def test_the_command_reads_a_tiny_box_with_doubt(tmp_path: Path) -> None:
     whole, tiny = (json.loads(line) for line in result.stdout.splitlines())
     assert whole["confidence"] > 0.99
     assert tiny["confidence"] < 0.95
+
+
+def _off_centre(box: np.ndarray, share: float) -> np.ndarray:
+    """`box` cut `share` of its side to the right and down: paper above and to the left, its
+    right and bottom border cut away."""
+    height, width = box.shape[:2]
+    dy, dx = round(share * height), round(share * width)
+    paper = [float(np.percentile(box[..., c], 90)) for c in range(box.shape[2])]
+    padded = cv2.copyMakeBorder(box, dy, 0, dx, 0, cv2.BORDER_CONSTANT, value=paper)
+    return np.ascontiguousarray(padded[:height, :width])
+
+
+def test_a_box_cut_off_centre_is_read_with_doubt() -> None:
+    boxes = _boxes(45)
+    doubts = [doubt_of(as_box_crop(_off_centre(box, 0.2))) for box in boxes]
+    assert doubts.count(DOUBT) >= 8, doubts
+    assert all(doubt_of(as_box_crop(box)) == 1.0 for box in boxes)

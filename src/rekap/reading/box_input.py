@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from rekap.reading.box_frame import framed_on_box
+from rekap.reading.box_frame import cut_off_centre, framed_on_box
 from rekap.reading.digits import as_dark_on_light
 from rekap.reading.faint_ink import deepen_faint_ink
 
@@ -83,12 +83,15 @@ more, 2026-11-22). A label never changes, only how sure it is."""
 
 def doubt_of(crop: NDArray[np.uint8]) -> float:
     """How much less to trust the classifier on ``crop`` (an ``as_box_crop`` result) than on
-    the boxes it was calibrated on: ``DOUBT`` for a tiny or blown-out box, else 1."""
+    the boxes it was calibrated on: ``DOUBT`` for a tiny or blown-out box, or one cut
+    off-centre (``box_frame.cut_off_centre``), else 1."""
     height, width = crop.shape[:2]
     if height * width < SMALL * SMALL:
         return DOUBT
     gray = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
     brightest = int(gray.max())
     if brightest >= 250 and float(np.mean(gray >= brightest - 1)) >= BLOWN_OUT:
+        return DOUBT
+    if cut_off_centre(crop):
         return DOUBT
     return 1.0
