@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from datetime import UTC, datetime
 from functools import lru_cache
 
 import orjson
+from isal import igzip
 
 from rekap.domain.timezones import WIB
 
@@ -29,8 +29,10 @@ def dump_pretty(document: object) -> bytes:
 
 
 def gzip_bytes(data: bytes) -> bytes:
-    """gzip with no file name and a zero timestamp, so equal input gives equal bytes."""
-    return gzip.compress(data, compresslevel=3, mtime=0)
+    """gzip with no file name and a zero timestamp, so equal input gives equal bytes. Made
+    with ISA-L (``isal``, its fastest level): a standard gzip stream, about five times faster
+    to make than zlib's level 3 and no larger on the bulk data (docs/decisions/0005)."""
+    return igzip.compress(data, compresslevel=1, mtime=0)
 
 
 def iso_utc(at: datetime) -> str:
