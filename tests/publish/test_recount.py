@@ -350,16 +350,8 @@ def test_a_signed_but_wrong_region_table_is_named(
     snapshot: Path, signer: SigningKey, bulk_only: bool
 ) -> None:
     changed = "data/region-ppwp.parquet"
-    path = snapshot / changed
-    connection = duckdb.connect()
-    try:
-        connection.execute(
-            f"COPY (SELECT * REPLACE (CASE WHEN kode = '11' THEN paslon_1 + 1 ELSE paslon_1 END "
-            f"AS paslon_1) FROM read_parquet('{path}')) TO '{path}.new' (FORMAT parquet)"
-        )
-    finally:
-        connection.close()
-    os.replace(f"{path}.new", path)
+    replaced = "CASE WHEN kode = '11' THEN paslon_1 + 1 ELSE paslon_1 END AS paslon_1"
+    _rewrite_parquet(snapshot / changed, replaced)
     _reseal(snapshot, signer, changed)
     problems = recount(snapshot, workers=1, bulk_only=bulk_only).problems
     # the CSV copy of the table, unchanged, now differs from the Parquet file too
@@ -369,6 +361,19 @@ def test_a_signed_but_wrong_region_table_is_named(
     ]
     (table,) = [p for p in problems if p.path == changed]
     assert table.detail.startswith("region 11: paslon_1 ")
+
+
+def _rewrite_parquet(path: Path, replaced: str) -> None:
+    """Rewrite a Parquet file with one column replaced (``EXPR AS column``), in place."""
+    connection = duckdb.connect()
+    try:
+        connection.execute(
+            f"COPY (SELECT * REPLACE ({replaced}) FROM read_parquet('{path}')) "
+            f"TO '{path}.new' (FORMAT parquet)"
+        )
+    finally:
+        connection.close()
+    os.replace(f"{path}.new", path)
 
 
 def _fields(snapshot: Path) -> tuple[str, ...]:
@@ -661,18 +666,9 @@ def test_a_signed_but_wrong_region_name_in_the_tps_table_is_named(
 ) -> None:
     changed = "data/tps-ppwp.parquet"
     path = snapshot / changed
-    connection = duckdb.connect()
-    try:
-        first = connection.execute(f"SELECT min(kode_tps) FROM read_parquet('{path}')").fetchone()
-        assert first is not None
-        connection.execute(
-            f"COPY (SELECT * REPLACE (CASE WHEN kode_tps = '{first[0]}' THEN 'ELSEWHERE' "
-            f"ELSE nama_desa END AS nama_desa) FROM read_parquet('{path}')) "
-            f"TO '{path}.new' (FORMAT parquet)"
-        )
-    finally:
-        connection.close()
-    os.replace(f"{path}.new", path)
+    (first,) = duckdb.sql(f"SELECT min(kode_tps) FROM read_parquet('{path}')").fetchall()
+    replaced = f"CASE WHEN kode_tps = '{first[0]}' THEN 'ELSEWHERE' ELSE nama_desa END AS nama_desa"
+    _rewrite_parquet(path, replaced)
     _reseal(snapshot, signer, changed)
     problems = recount(snapshot, workers=1, bulk_only=bulk_only).problems
     named = [p for p in problems if p.path == changed and "nama_desa" in p.detail]

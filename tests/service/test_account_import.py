@@ -8,7 +8,7 @@ import csv
 import stat
 from pathlib import Path
 
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from rekap.adapters.storage.accounts import AccountStore
 from rekap.adapters.storage.event_store import EventLog
@@ -30,6 +30,12 @@ def _accounts(db: str) -> AccountStore:
     return AccountStore(store.engine, EventLog(store.engine))
 
 
+def _import(listed: Path, tokens: Path, db: str) -> Result:
+    return CliRunner().invoke(
+        app, ["admin", "import", str(listed), "--tokens", str(tokens), "--db", db]
+    )
+
+
 def _enrolled_events(db: str) -> int:
     return sum(r.kind == "account.enrolled" for r in _accounts(db).log.records())
 
@@ -42,8 +48,7 @@ def test_a_file_of_officers_is_enrolled_once_with_private_tokens(
     listed = tmp_path / "kpps.csv"
     listed.write_text(GOOD, encoding="utf-8")
     tokens = tmp_path / "tokens.csv"
-    runner = CliRunner()
-    done = runner.invoke(app, ["admin", "import", str(listed), "--tokens", str(tokens), "--db", db])
+    done = _import(listed, tokens, db)
     assert done.exit_code == 0, done.output
     assert stat.S_IMODE(tokens.stat().st_mode) == 0o600
     rows = list(csv.DictReader(tokens.open(encoding="utf-8")))
@@ -60,13 +65,12 @@ def test_a_file_of_officers_is_enrolled_once_with_private_tokens(
     assert _enrolled_events(db) == 3
     # the same file again (after an interruption, say): nothing new, no token file
     again = tmp_path / "again.csv"
-    command = ["admin", "import", str(listed), "--tokens", str(again), "--db", db]
-    redone = runner.invoke(app, command)
+    redone = _import(listed, again, db)
     assert redone.exit_code == 0, redone.output
     assert "0 account(s) enrolled" in redone.output and "3 already" in redone.output
     assert not again.exists() and _enrolled_events(db) == 3
     # tokens are never overwritten
-    refused = runner.invoke(app, ["admin", "import", str(listed), "--tokens", str(tokens)])
+    refused = CliRunner().invoke(app, ["admin", "import", str(listed), "--tokens", str(tokens)])
     assert refused.exit_code == 2 and "never overwritten" in refused.output
 
 
@@ -86,10 +90,7 @@ def test_a_file_with_any_problem_enrols_nobody(
         encoding="utf-8",
     )
     tokens = tmp_path / "tokens.csv"
-    runner = CliRunner()
-    result = runner.invoke(
-        app, ["admin", "import", str(listed), "--tokens", str(tokens), "--db", db]
-    )
+    result = _import(listed, tokens, db)
     assert result.exit_code == 2, result.output
     said = "".join(result.output.split())
     for expected in (
