@@ -21,6 +21,7 @@ from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.schema import photo
 from rekap.cli.main import app
 from rekap.reading.result import PageReading
+from rekap.web.access import TOKEN_COOKIE
 from tests.security.world import synthetic_jpeg
 from tests.service.conftest import Service
 
@@ -109,7 +110,7 @@ def test_a_photo_the_reader_crashed_on_is_listed_and_processed_again(service: Se
 
 
 def test_all_failed_takes_only_the_errors(service: Service) -> None:
-    service.upload_pages(KODE, {page: synthetic_jpeg(10 + page) for page in (1, 2, 3)})
+    officer = service.upload_pages(KODE, {page: synthetic_jpeg(10 + page) for page in (1, 2, 3)})
     assert processor(service, not_a_form).process_next(now)  # photo 1: refused
     assert processor(service, crashing).run_until_idle(now) == 2  # photos 2 and 3: errors
     with service.context.engine.begin() as connection:  # photo 3: people sent it back
@@ -122,6 +123,13 @@ def test_all_failed_takes_only_the_errors(service: Service) -> None:
     assert code == 0 and "1 processing_error" in " ".join(said.split()), said
     shown = service.client.get(f"/api/v1/tps/{KODE}/photos").json()["photos"]
     assert [p["failure"] for p in shown] == ["refused", "processing_error", "sent_back"]
+    # the officer's page says what to do of each: a new photo, nothing, a new photo
+    page = service.client.get("/petugas", cookies={TOKEN_COOKIE: officer.token})
+    assert page.status_code == 200
+    said = " ".join(page.text.split())
+    assert "tidak dapat dibaca sebagai halaman 1 formulir: kirim foto baru halaman 1" in said
+    assert "server gagal memprosesnya dan akan membacanya ulang. Tidak perlu mengirim" in said
+    assert "Dua verifikator tidak dapat membaca foto ini: kirim foto baru halaman 3" in said
 
     code, said = rekap(
         "photos", "retry", "--all-failed", "--reason", "bug fixed", "--db", service.database_url

@@ -9,6 +9,7 @@ import pytest
 
 from rekap.data import election_2024, region_tree
 from rekap.rules.registry import ALL_RULES
+from rekap.services.photo_failures import FailureKind
 from rekap.web.portal.anomalies import RULE_TITLES_ID
 from rekap.web.portal.i18n import Words, format_int, format_percent
 from rekap.web.portal.paslon import (
@@ -42,6 +43,7 @@ DYNAMIC = {
     "severity_": ("blocking", "warning"),
     "source_": ("photo", "entry", "import"),
     "outcome_": ("open", "verified", "adjudication"),
+    "photo_failed_": tuple(kind.value for kind in FailureKind),
     "photo_state_": (
         "received",
         "read",

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from rekap.capture.access import Principal, Role
+from rekap.services.photo_failures import failure_kind
 from rekap.web.params import RowId
 from rekap.web.portal.downloads import json_response
 from rekap.web.portal.page_errors import PageNotFound
@@ -39,6 +40,7 @@ def upload_page(request: Request, portal: PortalDep, officer: Officer) -> Respon
         "pages": PAGES,
         "photos": photos,
         "when": when,
+        "failure": lambda reason: failure_kind(reason).value,
     }
     return render(request, "officer.html", context, cache="no-store")
 

@@ -333,9 +333,27 @@ WORDS: dict[str, tuple[str, str]] = {
         "{n} foto dikirim kembali ke petugas KPPS untuk difoto ulang.",
         "{n} photo(s) sent back to the KPPS officer for a new one.",
     ),
-    "photo_sent_back_officer": (
+    "photo_failed_sent_back": (
         "Dua verifikator tidak dapat membaca foto ini: kirim foto baru halaman {n}.",
         "Two verifiers could not read this photo: send a new photo of page {n}.",
+    ),
+    "photo_failed_refused": (
+        "Foto ini tidak dapat dibaca sebagai halaman {n} formulir: kirim foto baru halaman {n} "
+        "(seluruh halaman, tegak, terang, tidak buram).",
+        "This photo could not be read as page {n} of the form: send a new photo of page {n} "
+        "(the whole page, upright, well lit, sharp).",
+    ),
+    "photo_failed_processing_error": (
+        "Foto ini diterima dan tersimpan; server gagal memprosesnya dan akan membacanya ulang. "
+        "Tidak perlu mengirim ulang.",
+        "This photo was received and is stored; the server failed to process it and will read "
+        "it again. No need to send it again.",
+    ),
+    "photo_failed_lost_from_store": (
+        "Server kehilangan file foto ini: kirim ulang foto halaman {n} yang sama bila masih ada "
+        "di ponsel, atau foto baru.",
+        "The server lost this photo's file: send the same photo of page {n} again if the phone "
+        "still has it, or a new one.",
     ),
     "task_gone": (
         "Tugas {task} tidak lagi untuk Anda (sudah diisi orang lain, dilanjutkan, atau diganti): "
