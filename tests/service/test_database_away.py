@@ -58,3 +58,17 @@ def test_an_upload_while_the_database_is_away_is_answered_503(service: Service) 
     code, body, _ = upload()  # the phone sends it again once the database is back
     assert code == 201, body
     assert len(service.context.photos.states(KODE)) == 2
+
+
+def test_a_table_missing_from_sqlite_is_an_internal_error_not_a_wait(service: Service) -> None:
+    """SQLite names a missing table with the same error class as a lock: waiting never mends
+    it, so it is no 503 'try again later'."""
+    if service.context.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's OperationalError for a missing table")
+    with service.context.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE photo RENAME TO photo_gone"))
+    answer = service.client.get(
+        f"/api/v1/tps/{KODE}/photos", headers={"Authorization": f"Bearer {service.admin_token}"}
+    )
+    assert answer.status_code == 500, answer.text
+    assert answer.json()["error"]["code"] == "internal"

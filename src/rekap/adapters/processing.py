@@ -13,18 +13,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, update
-from sqlalchemy.exc import (
-    DisconnectionError,
-    IntegrityError,
-    InterfaceError,
-    OperationalError,
-)
-from sqlalchemy.exc import (
-    TimeoutError as PoolTimeout,
-)
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from rekap.adapters.photo_store import PhotoCorrupted, store_answers
 from rekap.adapters.photo_store import PhotoStore as PhotoFiles
+from rekap.adapters.storage.engine import passes
 from rekap.adapters.storage.event_store import EventLog, lock_writers
 from rekap.adapters.storage.forms import (
     PHOTO_STATE_OF_FORM,
@@ -61,12 +54,6 @@ MISSES_BEFORE_FAILING = 3
 """Tries at a photo's bytes, failed while the store answered otherwise, before the photo is
 failed visibly (``lost_from_store``: retried once the store gives it)."""
 Reader = Callable[[bytes, int], PageReading]
-
-
-TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
-"""Database errors that pass (a connection lost, a lock not granted in time, a serialisation
-conflict, no connection free in the pool): the photo is left claimed and taken again, never
-failed for them."""
 
 
 def _after_people(
@@ -154,15 +141,16 @@ class PhotoProcessor:
         except Exception as error:  # a bug (a format unknown, a store's own): fail visibly
             reading = PageReading("unreadable", processing_failed(repr(error)), None)
         else:
+            self.store_misses.pop(claimed.id, None)  # the store gave it after all
             try:
                 reading = self.read(data, claimed.page)
             except Exception as error:  # a bug in the reader: fail visibly, never drop
                 reading = PageReading("unreadable", processing_failed(repr(error)), None)
         try:
             self._finish_once_more_on_a_race(claimed, reading, now)
-        except TRANSIENT:
-            raise  # the database is away: the claim times out and the photo is taken again
         except Exception as error:
+            if passes(error):
+                raise  # the database is away: the claim times out and the photo is taken again
             # a bug in assessing the form or recording its numbers: the photo is failed
             # visibly (once, not retaken every claim timeout for ever), the error its reason
             said = str(error).splitlines()[0][:200] if str(error) else ""  # a bare assert

@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rekap.adapters.storage.engine import TRANSIENT, passes
 
 STATUS_OF_CODE = {
     "invalid_input": 422,
@@ -63,12 +63,13 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_json)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error_json)  # type: ignore[arg-type]
 
-    for away in DATABASE_AWAY:
+    for away in TRANSIENT:
         app.add_exception_handler(away, database_unavailable)
+    app.add_exception_handler(Exception, unexpected)
 
-    @app.exception_handler(Exception)
-    async def unexpected(_request: Request, _error: Exception) -> JSONResponse:
-        return JSONResponse(error_body("internal", "an internal error; nothing was changed"), 500)
+
+async def unexpected(_request: Request, _error: Exception) -> JSONResponse:
+    return JSONResponse(error_body("internal", "an internal error; nothing was changed"), 500)
 
 
 async def invalid_json(_request: Request, error: RequestValidationError) -> JSONResponse:
@@ -85,10 +86,6 @@ async def http_error_json(_request: Request, error: StarletteHTTPException) -> J
     code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
     return JSONResponse(error_body(code, str(error.detail)), error.status_code, error.headers)
 
-
-DATABASE_AWAY = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
-"""The database away for now (a connection refused or lost, a lock or a connection not had in
-time, a disk full): the caller is answered 503 to try again, never a bare 500."""
 
 DATABASE_RETRY_AFTER_S = 30
 
@@ -127,7 +124,11 @@ def _disk_full(error: Exception) -> bool:
     return getattr(orig, "sqlstate", None) == "53100" or "disk is full" in str(orig or error)
 
 
-async def database_unavailable(_request: Request, error: Exception) -> JSONResponse:
+async def database_unavailable(request: Request, error: Exception) -> JSONResponse:
+    """The database away for now: 503, try again (never a bare 500); an error of the same
+    class that waiting never mends (SQLite's "no such table") is the internal error it is."""
+    if not passes(error):
+        return await unexpected(request, error)
     DATABASE_TROUBLE.said(error)
     details = {
         "reason": "disk_full" if _disk_full(error) else "database_error",

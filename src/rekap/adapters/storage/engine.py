@@ -17,8 +17,28 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 DEFAULT_SQLITE_PATH = Path("var") / "rekap.db"
+
+TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+"""Errors of a database away for now (a connection refused or lost, a lock or a connection not
+had in time, a serialisation conflict, a disk full): tried again later, never a photo failed
+or a request answered 500 for them. ``passes`` tells them from SQLite's errors of the same
+class that are bugs."""
+
+
+def passes(error: BaseException) -> bool:
+    """A ``TRANSIENT`` error that will pass: not SQLite's "no such table", "no such column"
+    or a syntax error (an ``OperationalError`` too, but a bug or a database not migrated,
+    which waiting never mends)."""
+    if not isinstance(error, TRANSIENT):
+        return False
+    said = str(getattr(error, "orig", None) or error)
+    return not any(bug in said for bug in ("no such table", "no such column", "syntax error"))
+
+
 CHECKPOINT_SECONDS = 0.5
 """How often the background thread checkpoints each open SQLite database."""
 SAFETY_AUTOCHECKPOINT = 20_000
