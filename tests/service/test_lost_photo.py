@@ -10,12 +10,15 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from rekap.adapters.photo_files import LocalPhotoStore
 from rekap.adapters.photo_store import StoreUnavailable
+from rekap.adapters.storage.schema import photo
 from rekap.cli.main import app
 from rekap.reading.result import PageReading
+from rekap.services.photo_failures import DAMAGED_IN_STORE, processing_failed
 from tests.security.world import synthetic_jpeg
 from tests.service.conftest import Service
 from tests.service.test_photo_retry import KODE, not_a_form, processor, queued, states
@@ -111,6 +114,26 @@ def test_the_officer_sending_a_lost_photo_again_has_it_read(service: Service) ->
     )
     assert again.status_code == 200
     assert states(service) == {1: ("failed", "not_a_form: no fiducials")}
+
+
+def test_a_resend_leaves_a_photo_whose_file_is_damaged_failed(service: Service) -> None:
+    """A file still there with other bytes is not written again by a resend (the store keeps
+    a file it holds): reviving the photo would fail it again and again, each time logged."""
+    data = synthetic_jpeg(43)
+    officer = service.upload_pages(KODE, {2: data})
+    damaged = processing_failed(f"PhotoCorrupted: {DAMAGED_IN_STORE}")
+    with service.context.engine.begin() as connection:  # as a worker fails a damaged file
+        connection.execute(update(photo).values(state="failed", reason=damaged))
+    before = states(service)[1]
+    assert before == ("failed", damaged)
+    answer = service.client.post(
+        f"/api/v1/tps/{KODE}/photos",
+        files={"photo": ("p.jpg", data, "image/jpeg")},
+        data=officer.form_for(data, 2),
+        headers=officer.headers,
+    )
+    assert answer.status_code == 200, answer.text
+    assert states(service)[1] == before
 
 
 def test_a_file_the_store_cannot_give_is_failed_after_a_few_tries(service: Service) -> None:

@@ -47,7 +47,8 @@ _MIN_SIDE = 16
 ImageType = TypeVar("ImageType", bound=np.generic)
 
 
-def _gray(crop: NDArray[np.uint8]) -> NDArray[np.uint8]:
+def gray_of(crop: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """A crop in grey: itself when grey already, else from its BGR or BGRA colours."""
     if crop.ndim == 2:
         return crop
     code = cv2.COLOR_BGRA2GRAY if crop.shape[2] == 4 else cv2.COLOR_BGR2GRAY
@@ -105,7 +106,7 @@ def framed_on_box(crop: NDArray[ImageType]) -> NDArray[ImageType]:
     if crop.dtype != np.uint8 or crop.ndim not in (2, 3) or min(crop.shape[:2]) < _MIN_SIDE:
         return crop
     height, width = crop.shape[:2]
-    found = border_of(_gray(np.asarray(crop, dtype=np.uint8)))
+    found = border_of(gray_of(np.asarray(crop, dtype=np.uint8)))
     if found is None:
         return crop
     top, bottom, left, right = found
@@ -147,7 +148,7 @@ def cut_off_centre(crop: NDArray[np.uint8]) -> bool:
     a border line across it, as at a box's corner (a digit's stem meets none)."""
     if crop.ndim not in (2, 3) or min(crop.shape[:2]) < _MIN_SIDE:
         return False
-    gray = _gray(np.asarray(crop, dtype=np.uint8))
+    gray = gray_of(np.asarray(crop, dtype=np.uint8))
     height, width = gray.shape
     ink, paper = (float(v) for v in np.percentile(gray, [2.0, 75.0]))
     if paper - ink < _MIN_CONTRAST:

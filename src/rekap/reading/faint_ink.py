@@ -15,9 +15,10 @@ never made to show strokes).
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
+
+from rekap.reading.box_frame import gray_of
 
 FAINT = 0.45
 """Ink inside the box lighter than this share of the border's darkness (below the paper)
@@ -41,11 +42,7 @@ def deepen_faint_ink(crop: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """``crop`` with its faint handwriting darkened (grey out), else ``crop`` itself."""
     if crop.dtype != np.uint8 or crop.ndim not in (2, 3) or min(crop.shape[:2]) < 8:
         return crop
-    if crop.ndim == 3:
-        code = cv2.COLOR_BGRA2GRAY if crop.shape[2] == 4 else cv2.COLOR_BGR2GRAY
-        gray = np.asarray(cv2.cvtColor(crop, code), dtype=np.float32)
-    else:
-        gray = crop.astype(np.float32)
+    gray = gray_of(crop).astype(np.float32)
     dark, paper = (float(v) for v in np.percentile(gray, [2.0, 90.0]))
     contrast = paper - dark
     if contrast < _MIN_CONTRAST:

@@ -55,15 +55,7 @@ def log_page(
     """The public change log, in order, from ``after``; follow ``next`` for more. With
     ``wilayah``, only the events about that region's TPS (poll with ``after`` = the last
     ``sequence`` seen for what changed since)."""
-    log = _context(request).log
-    if wilayah:
-        records = [record_json(r) for r in log.under(wilayah, after, limit)]
-    else:
-        records = []
-        for record in log.records(after=after, batch=limit):
-            records.append(record_json(record))
-            if len(records) == limit:
-                break
+    records = [record_json(r) for r in _context(request).log.under(wilayah, after, limit)]
     following = records[-1]["sequence"] if len(records) == limit else None
     return {"events": records, "next": following}
 

@@ -34,7 +34,7 @@ from rekap.capture.messages import receipt_message
 from rekap.capture.photo_check import CheckedPhoto
 from rekap.capture.states import PhotoState, check_transition
 from rekap.events.model import PhotoReceived, PhotoStateChanged
-from rekap.services.photo_failures import FailureKind, failure_kind
+from rekap.services.photo_failures import LOST_FROM_STORE, FailureKind, failure_kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,8 +227,11 @@ class PhotoStore:
             if row is None or arrival.key in new or row["state"] != PhotoState.FAILED.value:
                 continue
             before = str(row["reason"])
-            if failure_kind(before) is not FailureKind.LOST_FROM_STORE:
-                continue
+            if (
+                failure_kind(before) is not FailureKind.LOST_FROM_STORE
+                or LOST_FROM_STORE not in before
+            ):
+                continue  # only a file gone is written back: a damaged or unreadable one stays
             photo_id = int(str(row["id"]))
             check_transition(PhotoState.FAILED, PhotoState.RECEIVED)
             moved = connection.execute(
