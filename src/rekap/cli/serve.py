@@ -33,6 +33,7 @@ from rekap.capture.messages import receipt_message
 from rekap.capture.photo_check import PhotoFormat
 from rekap.cli.db import DatabaseOption, open_store
 from rekap.web.context import AppContext, utc_now
+from rekap.web.throttled import Throttled
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -167,13 +168,11 @@ class Backoff:
 
     def __init__(self) -> None:
         self.seconds = 0.0
-        self._said = 0.0
+        self.throttle = Throttled(60.0)
 
     def after(self, error: Exception) -> float:
         self.seconds = min(60.0, max(1.0, self.seconds * 2))
-        now = time.monotonic()
-        if now - self._said >= 60.0 or self.seconds == 1.0:
-            self._said = now
+        if self.throttle.came() is not None:
             name = threading.current_thread().name
             said = f"{name}: {type(error).__name__}: {error}; trying again in {self.seconds:.0f} s"
             console.print(Text(said, style="yellow"))
@@ -181,6 +180,7 @@ class Backoff:
 
     def reset(self) -> None:
         self.seconds = 0.0
+        self.throttle.reset()
 
 
 def paced(

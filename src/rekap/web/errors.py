@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rekap.adapters.storage.engine import TRANSIENT, passes
+from rekap.web.throttled import Throttled
 
 STATUS_OF_CODE = {
     "invalid_input": 422,
@@ -95,24 +95,20 @@ class DatabaseTrouble:
     lasts, with how many requests were answered 503 meanwhile."""
 
     def __init__(self, every: float = 10.0) -> None:
-        self.every = every
+        self.throttle = Throttled(every)
         self.log = logging.getLogger("rekap.web")
-        self._said_at: float | None = None
-        self._refused = 0
 
     def said(self, error: Exception) -> None:
-        self._refused += 1
-        now = time.monotonic()
-        if self._said_at is not None and now - self._said_at < self.every:
+        refused = self.throttle.came()
+        if refused is None:
             return
         cause = str(getattr(error, "orig", None) or error).strip().splitlines()
         self.log.warning(
             "the database cannot be used (%d answered 503 since last said): %s: %s",
-            self._refused,
+            refused,
             type(error).__name__,
             cause[0] if cause else "",
         )
-        self._said_at, self._refused = now, 0
 
 
 DATABASE_TROUBLE = DatabaseTrouble()

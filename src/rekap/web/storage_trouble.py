@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import errno
 import logging
-import time
 
 from rekap.adapters.photo_store import PhotoCorrupted
 from rekap.adapters.photo_store import PhotoStore as PhotoFiles
 from rekap.web.errors import ApiError
+from rekap.web.throttled import Throttled
 
 RETRY_AFTER_S = 60
 
@@ -27,25 +27,21 @@ class StorageTrouble:
     def __init__(
         self, every: float = 10.0, doing: str = "stored", logger: str = "rekap.capture"
     ) -> None:
-        self.every = every
+        self.throttle = Throttled(every)
         self.doing = doing
         self.log = logging.getLogger(logger)
-        self._said_at: float | None = None
-        self._refused = 0
 
     def said(self, error: OSError) -> None:
-        self._refused += 1
-        now = time.monotonic()
-        if self._said_at is not None and now - self._said_at < self.every:
+        refused = self.throttle.came()
+        if refused is None:
             return
         self.log.warning(
             "photos cannot be %s (%d refused with 503 since last said): %s: %s",
             self.doing,
-            self._refused,
+            refused,
             type(error).__name__,
             error,
         )
-        self._said_at, self._refused = now, 0
 
 
 class StorageUnavailable(ApiError):
@@ -95,15 +91,12 @@ class MissingPhotos:
     folder, an archive restored without it) before a recount does."""
 
     def __init__(self, every: float = 10.0) -> None:
-        self.every = every
+        self.throttle = Throttled(every)
         self.log = logging.getLogger("rekap.web")
-        self._said_at: float | None = None
-        self._asked = 0
 
     def said(self, sha256: str, damaged: bool) -> None:
-        self._asked += 1
-        now = time.monotonic()
-        if self._said_at is not None and now - self._said_at < self.every:
+        asked = self.throttle.came()
+        if asked is None:
             return
         what = "holds other bytes than" if damaged else "has lost"
         self.log.warning(
@@ -111,9 +104,8 @@ class MissingPhotos:
             "`rekap photos failed --kind lost_from_store` lists those the workers met",
             what,
             sha256,
-            self._asked,
+            asked,
         )
-        self._said_at, self._asked = now, 0
 
 
 MISSING = MissingPhotos()
