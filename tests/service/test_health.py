@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from rekap.adapters import photo_store
+from rekap.adapters import photo_files
 from rekap.adapters.photo_files import LocalPhotoStore
-from rekap.adapters.photo_store import StoreUnavailable
+from rekap.adapters.photo_s3 import S3PhotoStore
 from rekap.web.health import Health
 from tests.security.world import synthetic_jpeg
 from tests.service.conftest import Service
@@ -76,16 +76,33 @@ def test_a_photo_folder_gone_is_unavailable_and_seen_within_seconds(service: Ser
     assert body["database"] == {"status": "ok"}
 
 
+def test_a_service_folder_gone_is_unavailable_before_any_photo(
+    service: Service, tmp_path: Path
+) -> None:
+    """`rekap serve` makes its photo folder at start and never again (a volume unmounted must
+    not have photos written beneath it): with the folder gone every upload is answered 503,
+    photos recorded or not, and health must say so rather than "ok"."""
+    root = tmp_path / "volume" / "photos"
+    root.mkdir(parents=True)
+    ctx = service.context
+    ctx.health = Health(ctx.engine, LocalPhotoStore(root, create_root=False), clock=Clock())
+    assert health(service)[0] == 200
+    root.rmdir()  # the volume unmounted
+    ctx.health = Health(ctx.engine, LocalPhotoStore(root, create_root=False), clock=Clock())
+    code, body = health(service)
+    assert code == 503 and body["photo_store"] == {"status": "unavailable", "problem": "no_folder"}
+
+
 def test_a_full_or_nearly_full_disk_is_said(
     service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     service.upload_pages(KODE, {1: synthetic_jpeg(54)})
-    monkeypatch.setattr(photo_store, "LOW_SPACE_BYTES", 2**62)  # more than any disk has free
+    monkeypatch.setattr(photo_files, "LOW_SPACE_BYTES", 2**62)  # more than any disk has free
     fresh(service)
     code, body = health(service)
     assert code == 200 and body["status"] == "degraded", body  # uploads still stored
     assert body["photo_store"]["problem"] == "low_space"  # type: ignore[index]
-    monkeypatch.setattr(photo_store, "FULL_BYTES", 2**62)
+    monkeypatch.setattr(photo_files, "FULL_BYTES", 2**62)
     fresh(service)
     code, body = health(service)
     assert code == 503 and body["photo_store"]["problem"] == "disk_full", body  # type: ignore[index]
@@ -107,14 +124,14 @@ def test_a_folder_that_cannot_be_written_is_unavailable(service: Service) -> Non
 
 
 class Unreachable:
-    """A store whose every request fails (an S3 endpoint down), counting its checks."""
+    """An S3 client whose every request fails (an endpoint down), counting its checks."""
 
     def __init__(self) -> None:
         self.checks = 0
 
-    def check(self) -> None:
+    def head_bucket(self, **_arguments: object) -> None:
         self.checks += 1
-        raise StoreUnavailable("the bucket s3://photos cannot be reached")
+        raise ConnectionError("could not connect to the endpoint")
 
 
 def test_an_unreachable_store_is_unavailable_and_looked_at_once_per_interval(
@@ -123,7 +140,7 @@ def test_an_unreachable_store_is_unavailable_and_looked_at_once_per_interval(
     store = Unreachable()
     clock = Clock()
     ctx = service.context
-    ctx.health = Health(ctx.engine, store, clock=clock)  # type: ignore[arg-type]
+    ctx.health = Health(ctx.engine, S3PhotoStore(store, "photos"), clock=clock)  # type: ignore[arg-type]
     for _ in range(20):
         code, body = health(service)
         assert code == 503 and body["photo_store"] == {
@@ -146,13 +163,13 @@ def test_a_database_that_does_not_answer_is_unavailable(tmp_path: Path) -> None:
 
 
 class Slow:
-    """A store whose check hangs until let go (an S3 endpoint that takes minutes to refuse)."""
+    """An S3 client whose check hangs until let go (an endpoint that takes minutes to refuse)."""
 
     def __init__(self) -> None:
         self.asked = threading.Event()
         self.go = threading.Event()
 
-    def check(self) -> None:
+    def head_bucket(self, **_arguments: object) -> None:
         self.asked.set()
         self.go.wait(timeout=30)
 
@@ -160,7 +177,7 @@ class Slow:
 def test_probes_during_a_slow_look_are_answered_from_the_last_one(service: Service) -> None:
     store, clock = Slow(), Clock()
     ctx = service.context
-    health_of = Health(ctx.engine, store, clock=clock)  # type: ignore[arg-type]
+    health_of = Health(ctx.engine, S3PhotoStore(store, "photos"), clock=clock)  # type: ignore[arg-type]
     store.go.set()
     assert health_of.report()[0] == 200  # the first look
     store.go.clear()

@@ -9,7 +9,7 @@ import pytest
 
 from rekap.adapters import photo_files
 from rekap.adapters.photo_files import LocalPhotoStore
-from rekap.adapters.photo_store import StoreUnavailable
+from rekap.adapters.photo_store import StoreUnavailable, store_answers
 
 SHA = "ab" * 32
 
@@ -61,3 +61,21 @@ def test_a_photo_folder_not_there_is_the_store_away_not_a_photo_lost(tmp_path: P
     (tmp_path / "photos").rename(tmp_path / "elsewhere")
     with pytest.raises(StoreUnavailable, match="no photo folder"):
         store.get(SHA, ".jpg")
+
+
+def test_a_photo_folder_not_there_fails_the_check_and_the_store_does_not_answer(
+    tmp_path: Path,
+) -> None:
+    """The local store's check passed with its folder gone: a store that cannot give one
+    photo now says so itself, as a bucket refused does (no asking which kind of store)."""
+    root = tmp_path / "photos"
+    store = LocalPhotoStore(root)
+    with pytest.raises(StoreUnavailable, match="no photo folder"):
+        store.check()
+    assert not store_answers(store)
+    store.put(SHA, ".jpg", b"one")
+    store.check()
+    assert store_answers(store)
+    (tmp_path / "other").write_bytes(b"")
+    with pytest.raises(NotADirectoryError):
+        LocalPhotoStore(tmp_path / "other").check()

@@ -19,7 +19,17 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from rekap.adapters.photo_store import StoreProbe, StoreUnavailable
+
 DEFAULT_PHOTO_ROOT = Path("var") / "photos"
+
+LOW_SPACE_BYTES = 1024**3
+"""Free space in the photo folder below which the store is said to be low (about 100 of the
+largest photos accepted, 5,000 of a phone's usual 200 KB)."""
+
+FULL_BYTES = 32 * 1024**2
+"""Free space below which the next large upload cannot be stored (25 MB at most, its folder
+entries beside it): uploads are answered 503 ``disk_full``."""
 
 
 class LocalPhotoStore:
@@ -46,8 +56,6 @@ class LocalPhotoStore:
             return target  # the same bytes (same address, same size) are there already
         self._unsure.discard(target)
         if not self.create_root and not self.root.is_dir():
-            from rekap.adapters.photo_store import StoreUnavailable
-
             raise StoreUnavailable(f"no photo folder {self.root}: is its volume mounted?")
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
@@ -90,17 +98,48 @@ class LocalPhotoStore:
         except FileNotFoundError as error:
             if self.root.is_dir():
                 raise
-            from rekap.adapters.photo_store import StoreUnavailable
-
             raise StoreUnavailable(f"no photo folder {self.root}: {error}") from error
 
     def holds(self, sha256: str, suffix: str) -> bool:
         return self.path(sha256, suffix).is_file()
 
     def check(self) -> None:
-        """A folder is made on the first photo; only something else under its name is wrong."""
-        if self.root.exists() and not self.root.is_dir():
-            raise NotADirectoryError(f"{self.root} is not a folder")
+        """``StoreUnavailable`` when no photo can be read here: the folder not there (a volume
+        not mounted, a share gone, a first start before the folder is made) or not readable;
+        ``NotADirectoryError`` when something else is under its name."""
+        root = self.root
+        if root.exists() and not root.is_dir():
+            raise NotADirectoryError(f"{root} is not a folder")
+        if not root.is_dir():
+            raise StoreUnavailable(f"no photo folder {root}: is its volume mounted?")
+        if not os.access(root, os.R_OK | os.X_OK):
+            raise StoreUnavailable(f"the photo folder {root} cannot be read")
+
+    def probe(self, holds_photos: bool) -> StoreProbe:
+        """The folder's presence, whether it may be read and written, and its free space (one
+        ``statvfs``). A folder not there yet is fine while the store makes it with the first
+        photo (``create_root``) and the database holds none: otherwise it is a volume not
+        mounted, or a folder deleted, and no upload can be stored nor photo read."""
+        root = self.root
+        if not root.is_dir():
+            if not root.exists() and self.create_root and not holds_photos:
+                return StoreProbe("ok")  # made with the first photo
+            return StoreProbe("unavailable", "no_folder", f"no photo folder at {root.absolute()}")
+        if not os.access(root, os.R_OK | os.W_OK | os.X_OK):
+            said = f"{root.absolute()} cannot be read and written"
+            return StoreProbe("unavailable", "not_writable", said)
+        try:
+            stats = os.statvfs(root)
+        except OSError as error:
+            return StoreProbe("unavailable", "unreachable", f"{root.absolute()}: {error}")
+        free = stats.f_bavail * stats.f_frsize
+        if free < FULL_BYTES:
+            said = f"{root.absolute()} has {free:,} bytes free"
+            return StoreProbe("unavailable", "disk_full", said, free)
+        if free < LOW_SPACE_BYTES:
+            said = f"{root.absolute()} has {free:,} bytes free"
+            return StoreProbe("low_space", "low_space", said, free)
+        return StoreProbe("ok", free_bytes=free)
 
 
 def _size(path: Path) -> int | None:

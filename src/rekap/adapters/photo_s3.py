@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from rekap.adapters.photo_store import PhotoCorrupted, StoreUnavailable
+from rekap.adapters.photo_store import PhotoCorrupted, StoreProbe, StoreUnavailable
 
 S3Client = Any  # a boto3 S3 client (boto3 ships no type information)
 SHA256_KEY = "sha256"
@@ -162,6 +162,16 @@ class S3PhotoStore:
             else:
                 why = f"the bucket {where} cannot be reached: {error}"
             raise StoreUnavailable(why) from error
+
+    def probe(self, holds_photos: bool) -> StoreProbe:
+        """The bucket's ``check`` (one HEAD): whether photos are there or not, a bucket that
+        cannot be used is unavailable."""
+        del holds_photos  # a bucket is made before the service starts, never with a photo
+        try:
+            self.check()
+        except OSError as error:
+            return StoreProbe("unavailable", "unreachable", str(error))
+        return StoreProbe("ok")
 
     def get(self, sha256: str, suffix: str) -> bytes:
         key = self.key(sha256, suffix)

@@ -9,13 +9,10 @@ Not to be confused with ``rekap.adapters.storage.photos.PhotoStore``, the photo 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
-
-from rekap.adapters.photo_files import LocalPhotoStore
 
 
 class PhotoStore(Protocol):
@@ -35,7 +32,13 @@ class PhotoStore(Protocol):
 
     def check(self) -> None:
         """``StoreUnavailable``, saying why, when the store cannot be used at all (an S3
-        bucket missing, refused or unreachable)."""
+        bucket missing, refused or unreachable; a local folder not there, or not readable)."""
+        ...
+
+    def probe(self, holds_photos: bool) -> StoreProbe:
+        """What a cheap look at the store finds, no photo read or written: whether it can be
+        used now, and why not. ``holds_photos``: whether the database has recorded photos
+        (a store that makes its place with the first photo is not missing before one)."""
         ...
 
 
@@ -60,6 +63,8 @@ def open_photo_store(url_or_path: str | Path, create_root: bool = True) -> Photo
         return S3PhotoStore.from_url(url_or_path)
     if isinstance(url_or_path, str) and "://" in url_or_path:
         raise ValueError(f"unsupported photo store address: {url_or_path} (a path or s3://…)")
+    from rekap.adapters.photo_files import LocalPhotoStore
+
     return LocalPhotoStore(Path(url_or_path), create_root)
 
 
@@ -84,15 +89,6 @@ def check_photo_store(store: PhotoStore, waiting: Sequence[tuple[str, str]]) -> 
         )
 
 
-LOW_SPACE_BYTES = 1024**3
-"""Free space in the photo folder below which the store is said to be low (about 100 of the
-largest photos accepted, 5,000 of a phone's usual 200 KB)."""
-
-FULL_BYTES = 32 * 1024**2
-"""Free space below which the next large upload cannot be stored (25 MB at most, its folder
-entries beside it): uploads are answered 503 ``disk_full``."""
-
-
 @dataclass(frozen=True, slots=True)
 class StoreProbe:
     """What a cheap look at the photo store found (no photo read or written)."""
@@ -109,44 +105,10 @@ class StoreProbe:
     """Free space where photos are written (a local folder only)."""
 
 
-def probe_photo_store(store: PhotoStore, holds_photos: bool) -> StoreProbe:
-    """Look at the store without reading a photo: a local folder's presence, whether it may
-    be written, and its free space (one ``statvfs``); any other store's ``check`` (an S3
-    bucket: one HEAD). A folder not there yet is fine until the database ``holds_photos``:
-    then it is a volume not mounted, or a folder deleted, and every photo is out of reach."""
-    if not isinstance(store, LocalPhotoStore):
-        try:
-            store.check()
-        except OSError as error:
-            return StoreProbe("unavailable", "unreachable", str(error))
-        return StoreProbe("ok")
-    root = store.root
-    if not root.is_dir():
-        if not root.exists() and not holds_photos:
-            return StoreProbe("ok")  # made with the first photo
-        return StoreProbe("unavailable", "no_folder", f"no photo folder at {root.absolute()}")
-    if not os.access(root, os.W_OK | os.X_OK):
-        return StoreProbe("unavailable", "not_writable", f"{root.absolute()} cannot be written")
-    try:
-        stats = os.statvfs(root)
-    except OSError as error:
-        return StoreProbe("unavailable", "unreachable", f"{root.absolute()}: {error}")
-    free = stats.f_bavail * stats.f_frsize
-    if free < FULL_BYTES:
-        said = f"{root.absolute()} has {free:,} bytes free"
-        return StoreProbe("unavailable", "disk_full", said, free)
-    if free < LOW_SPACE_BYTES:
-        said = f"{root.absolute()} has {free:,} bytes free"
-        return StoreProbe("low_space", "low_space", said, free)
-    return StoreProbe("ok", free_bytes=free)
-
-
 def store_answers(store: PhotoStore) -> bool:
-    """Whether the store as a whole can be read now (a local folder there and readable; any
-    other store's ``check``): when it can, a photo it still cannot give is that photo's own
-    trouble (a file unreadable, an object refused), not the store's."""
-    if isinstance(store, LocalPhotoStore):
-        return store.root.is_dir() and os.access(store.root, os.R_OK | os.X_OK)
+    """Whether the store as a whole can be read now (its ``check``): when it can, a photo it
+    still cannot give is that photo's own trouble (a file unreadable, an object refused), not
+    the store's."""
     try:
         store.check()
     except OSError:

@@ -1,8 +1,8 @@
 """What `GET /api/v1/health` says: whether the database and the photo store answer, and the
 processing backlog, cheaply enough for a load balancer to ask every second.
 
-The database is asked ``SELECT 1`` and the photo store looked at (``probe_photo_store``: no
-photo read or written) at most once per ``probe_every`` seconds, the photos counted by state at
+The database is asked ``SELECT 1`` and the photo store looked at (its ``probe``: no photo
+read or written) at most once per ``probe_every`` seconds, the photos counted by state at
 most once per ``count_every``; every probe between is answered from what was found last. A
 database or store that does not answer makes the whole answer 503 (uploads cannot be taken);
 its cause goes to the server's log (logger ``rekap.web``), never to the caller.
@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text
 
 from rekap.adapters.photo_store import PhotoStore as PhotoFiles
-from rekap.adapters.photo_store import StoreProbe, probe_photo_store
+from rekap.adapters.photo_store import StoreProbe
 from rekap.adapters.storage.engine import reader
 from rekap.adapters.storage.schema import photo
 from rekap.capture.states import PhotoState
@@ -96,7 +96,7 @@ class Health:
                 self._counted_at = now
                 self._backlog = self._count()
             holds = self._backlog is None or any(self._backlog.counts.values())
-            self._store = probe_photo_store(self.files, holds_photos=holds)
+            self._store = self.files.probe(holds_photos=holds)
             if self._store.status != "ok":
                 LOG.warning(
                     "health: the photo store is %s: %s", self._store.problem, self._store.detail
