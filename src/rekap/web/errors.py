@@ -23,7 +23,12 @@ STATUS_OF_CODE = {
     "unsupported_media": 415,
     "rate_limited": 429,
     "interrupted": 400,
+    "photo_missing": 410,
+    "storage_unavailable": 503,
+    "database_unavailable": 503,
+    "internal": 500,
 }
+"""The HTTP status of each error code: every ``ApiError`` is answered with its code's."""
 
 
 class ApiError(Exception):
@@ -46,7 +51,7 @@ def api_error_response(error: ApiError) -> JSONResponse:
     headers: dict[str, str] = {}
     if error.code == "unauthenticated":
         headers["WWW-Authenticate"] = "Bearer"
-    if error.code in ("rate_limited", "storage_unavailable") and "retry_after_s" in error.details:
+    if "retry_after_s" in error.details:  # rate_limited, storage_ and database_unavailable
         headers["Retry-After"] = str(error.details["retry_after_s"])
     return JSONResponse(
         error_body(error.code, error.message, error.details),
@@ -69,7 +74,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 async def unexpected(_request: Request, _error: Exception) -> JSONResponse:
-    return JSONResponse(error_body("internal", "an internal error; nothing was changed"), 500)
+    return api_error_response(ApiError("internal", "an internal error; nothing was changed"))
 
 
 async def invalid_json(_request: Request, error: RequestValidationError) -> JSONResponse:
@@ -130,9 +135,10 @@ async def database_unavailable(request: Request, error: Exception) -> JSONRespon
         "reason": "disk_full" if _disk_full(error) else "database_error",
         "retry_after_s": DATABASE_RETRY_AFTER_S,
     }
-    body = error_body(
-        "database_unavailable",
-        "the database cannot be used now; nothing was recorded: try again later",
-        details,
+    return api_error_response(
+        ApiError(
+            "database_unavailable",
+            "the database cannot be used now; nothing was recorded: try again later",
+            details,
+        )
     )
-    return JSONResponse(body, 503, headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)})

@@ -57,10 +57,6 @@ class StorageUnavailable(ApiError):
             {"reason": "disk_full" if full else "storage_error", "retry_after_s": RETRY_AFTER_S},
         )
 
-    @property
-    def status(self) -> int:
-        return 503
-
 
 READ_TROUBLE = StorageTrouble(doing="read", logger="rekap.web")
 
@@ -79,10 +75,6 @@ class PhotoGone(ApiError):
             "are kept: the file must be put back from a copy",
             {"reason": "damaged" if damaged else "missing", "sha256": sha256},
         )
-
-    @property
-    def status(self) -> int:
-        return 410
 
 
 class MissingPhotos:
