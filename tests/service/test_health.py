@@ -12,11 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, update
 
 from rekap.adapters import photo_files
 from rekap.adapters.photo_files import LocalPhotoStore
 from rekap.adapters.photo_s3 import S3PhotoStore
+from rekap.adapters.storage.schema import photo
 from rekap.web.health import Health
 from tests.security.world import synthetic_jpeg
 from tests.service.conftest import Service
@@ -59,6 +60,20 @@ def test_a_healthy_service_says_so_with_its_backlog(service: Service) -> None:
     assert isinstance(store, dict) and store["status"] == "ok" and store["free_bytes"] > 0
     assert body["photos"] == {"received": 2}
     assert isinstance(body["oldest_waiting_since"], str)
+
+
+def test_the_backlog_is_the_photo_tables_count_by_state(service: Service) -> None:
+    """Health counts the photos with the photo table's own count (one grouped query), not
+    a query of its own beside it."""
+    service.upload_pages(KODE, {1: synthetic_jpeg(56), 2: synthetic_jpeg(57)})
+    with service.context.engine.begin() as connection:
+        connection.execute(
+            update(photo).where(photo.c.page == 2).values(state="failed", reason="x: y")
+        )
+    fresh(service)
+    _, body = health(service)
+    assert body["photos"] == {"received": 1, "failed": 1}
+    assert body["photos"] == service.context.photos.count_by_state()
 
 
 def test_a_photo_folder_gone_is_unavailable_and_seen_within_seconds(service: Service) -> None:

@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, text
 
 from rekap.adapters.photo_store import PhotoStore as PhotoFiles
 from rekap.adapters.photo_store import StoreProbe
 from rekap.adapters.storage.engine import reader
-from rekap.adapters.storage.schema import photo
-from rekap.capture.states import PhotoState
+from rekap.adapters.storage.photos import count_by_state, oldest_waiting
 
 LOG = logging.getLogger("rekap.web")
 
@@ -114,18 +113,11 @@ class Health:
         return ""
 
     def _count(self) -> Backlog | None:
-        waiting = photo.c.state == PhotoState.RECEIVED.value
         try:
             with reader(self.engine) as connection:
-                counts = {
-                    str(state): int(count)
-                    for state, count in connection.execute(
-                        select(photo.c.state, func.count()).group_by(photo.c.state)
-                    )
-                }
-                oldest = connection.execute(select(func.min(photo.c.received_at)).where(waiting))
-                first = oldest.scalar()
+                counts = count_by_state(connection)
+                first = oldest_waiting(connection)
         except Exception as error:  # the database gone since its probe: counted next time
             LOG.warning("health: the photos cannot be counted: %s", type(error).__name__)
             return self._backlog
-        return Backlog(counts, None if first is None else str(first), datetime.now(UTC))
+        return Backlog(counts, first, datetime.now(UTC))

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     and_,
+    func,
     insert,
     or_,
     select,
@@ -387,9 +388,22 @@ class PhotoStore:
             return [(str(sha256), str(kind)) for sha256, kind in connection.execute(query)]
 
     def count_by_state(self) -> dict[str, int]:
-        query = select(photo.c.state)
-        counts: dict[str, int] = {}
+        """How many photos are in each state (a state with none is left out)."""
         with reader(self.engine) as connection:
-            for (state,) in connection.execute(query):
-                counts[state] = counts.get(state, 0) + 1
-        return counts
+            return count_by_state(connection)
+
+
+def count_by_state(connection: Connection) -> dict[str, int]:
+    """How many photos are in each state (a state with none is left out): one grouped query,
+    counted by the database."""
+    query = select(photo.c.state, func.count()).group_by(photo.c.state)
+    return {str(state): int(count) for state, count in connection.execute(query)}
+
+
+def oldest_waiting(connection: Connection) -> str | None:
+    """When the photo waiting longest to be processed was received; None when none waits."""
+    query = select(func.min(photo.c.received_at)).where(
+        photo.c.state == PhotoState.RECEIVED.value
+    )
+    first = connection.execute(query).scalar()
+    return None if first is None else str(first)
