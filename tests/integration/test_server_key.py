@@ -10,6 +10,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from rekap.adapters.keys import load_or_create
@@ -128,3 +129,28 @@ def test_log_verify_after_a_key_was_replaced_takes_the_lost_keys_public_half(
     assert odd.exit_code == 1 and "holds neither an Ed25519 private key" in " ".join(
         odd.output.split()
     ), odd.output
+
+
+def test_a_server_without_its_key_names_the_newest_heads_key_reading_no_other(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Start-up read every signed head (one a minute, the whole election long) to name the
+    last one's key: it now reads that head alone."""
+    signed_database(database_url, tmp_path / "old.pem")
+    more = runner.invoke(app, ["admin", "create", "Admin 2", "--db", database_url])
+    assert more.exit_code == 0, more.output
+    engine = open_engine(database_url)
+    newest = load_or_create(tmp_path / "new.pem")
+    EventLog(engine).sign_head(newest, datetime.now(UTC))
+    engine.dispose()
+
+    def every_head(_log: EventLog) -> None:
+        raise AssertionError("start-up read every signed head")
+
+    monkeypatch.setattr(EventLog, "heads", every_head)
+    missing = tmp_path / "elsewhere" / "server.pem"
+    arguments = ["--db", database_url, "--photos", str(tmp_path / "photos")]
+    done = runner.invoke(app, ["serve", *arguments, "--key", str(missing)], env=WIDE)
+    assert done.exit_code == 2, done.output
+    said = "".join(done.output.split())
+    assert f"thisdatabaseissignedbykey{newest.key_id}" in said

@@ -27,8 +27,7 @@ from rekap.adapters.keys import (
 from rekap.adapters.photo_files import DEFAULT_PHOTO_ROOT, LocalPhotoStore
 from rekap.adapters.photo_store import WrongPhotoStore, check_photo_store, open_photo_store
 from rekap.adapters.processing import PhotoProcessor
-from rekap.adapters.storage.event_store import EventLog
-from rekap.adapters.storage.schema import photo
+from rekap.adapters.storage.schema import log_head, photo
 from rekap.capture.messages import receipt_message
 from rekap.capture.photo_check import PhotoFormat
 from rekap.cli.db import DatabaseOption, open_store
@@ -52,11 +51,12 @@ def _refuse_a_new_key(engine: Engine, key: Path) -> None:
     them: a server started elsewhere without the key file would make a new one, and sign
     receipts and heads that no one can check against the first (`rekap log verify` would
     find the heads not verifying)."""
-    heads = EventLog(engine).heads()
+    newest_head = select(log_head.c.key_id).order_by(log_head.c.sequence.desc()).limit(1)
     with engine.connect() as connection:
+        key_id = connection.execute(newest_head).scalar()
         received = connection.execute(select(photo.c.id).limit(1)).first() is not None
-    if heads or received:
-        signed = f"is signed by key {heads[-1].key_id}" if heads else "holds signed receipts"
+    if key_id is not None or received:
+        signed = f"is signed by key {key_id}" if key_id is not None else "holds signed receipts"
         console.print(
             Text(
                 f"No server key at {key}, but this database {signed}: copy the server's key "
