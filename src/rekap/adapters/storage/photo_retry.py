@@ -17,7 +17,18 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    case,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from rekap.adapters.storage.engine import reader
 from rekap.adapters.storage.event_store import EventLog, lock_writers
@@ -25,7 +36,13 @@ from rekap.adapters.storage.schema import photo
 from rekap.adapters.storage.tally_store import LiveTally
 from rekap.capture.states import PhotoState, check_transition
 from rekap.events.model import Event, PhotoStateChanged
-from rekap.services.photo_failures import RETRIED_BY_DEFAULT, FailureKind, failure_kind
+from rekap.services.photo_failures import (
+    PROCESSING_FAILED,
+    RETRIED_BY_DEFAULT,
+    SENT_BACK,
+    FailureKind,
+    failure_kind,
+)
 
 CHUNK = 500
 """Photos retried per transaction (and read per query when listing)."""
@@ -88,6 +105,29 @@ def _failed(row: Sequence[object]) -> FailedPhoto:
     )  # fmt: skip
 
 
+SENT_BACK_REASON = func.substr(photo.c.reason, 1, len(SENT_BACK)) == SENT_BACK
+"""The reason begins with ``SENT_BACK`` (an equality: case-sensitive on both databases, as
+``failure_kind`` is, where SQLite's LIKE is not)."""
+
+MAYBE_PROCESSING = photo.c.reason.contains(PROCESSING_FAILED, autoescape=True)
+"""The reason names ``PROCESSING_FAILED`` somewhere: every processing error's does (others may
+too, SQLite's LIKE ignoring case: ``failure_kind`` decides those)."""
+
+
+def _of_kinds(kinds: frozenset[FailureKind]) -> ColumnElement[bool] | None:
+    """A condition every failed photo of these kinds meets, for the database to pass over the
+    others (those it keeps are told apart by ``failure_kind``); None when it would keep all
+    (a refusal's reason can be anything)."""
+    if FailureKind.REFUSED in kinds:
+        return None
+    told: list[ColumnElement[bool]] = []
+    if FailureKind.SENT_BACK in kinds:
+        told.append(SENT_BACK_REASON)
+    if kinds & RETRIED_BY_DEFAULT:
+        told.append(MAYBE_PROCESSING & ~SENT_BACK_REASON)
+    return or_(*told) if told else false()
+
+
 def failed_photos(
     engine: Engine,
     kinds: frozenset[FailureKind] | None = None,
@@ -107,6 +147,9 @@ def failed_photos(
         )
         if region:
             query = query.where(photo.c.kode_tps.startswith(region, autoescape=True))
+        told = None if kinds is None else _of_kinds(kinds)
+        if told is not None:
+            query = query.where(told)
         with reader(engine) as connection:
             rows = [_failed(row) for row in connection.execute(query)]
         if not rows:
@@ -156,10 +199,22 @@ def waiting_photos(
 
 
 def count_failed(engine: Engine, region: str = "") -> dict[FailureKind, int]:
-    """How many photos failed, by kind of failure."""
+    """How many photos failed, by kind of failure: one query, counted by the database. A
+    photo sent back, and one refused whose reason names no processing failure, are counted
+    as such there; the reasons that name one are few (the same few errors), grouped there and
+    told apart by ``failure_kind`` here, as every failed photo's kind is."""
+    told = case(
+        (SENT_BACK_REASON, literal(SENT_BACK)),
+        (MAYBE_PROCESSING, photo.c.reason),
+        else_=literal(""),  # a refusal: failure_kind("") is REFUSED
+    ).label("told")
+    query = select(told, func.count()).where(photo.c.state == PhotoState.FAILED.value)
+    if region:
+        query = query.where(photo.c.kode_tps.startswith(region, autoescape=True))
     counts = dict.fromkeys(FailureKind, 0)
-    for found in failed_photos(engine, region=region):
-        counts[found.kind] += 1
+    with reader(engine) as connection:
+        for reason, count in connection.execute(query.group_by(told)):
+            counts[failure_kind(str(reason))] += int(count)
     return counts
 
 

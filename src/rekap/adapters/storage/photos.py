@@ -402,8 +402,6 @@ def count_by_state(connection: Connection) -> dict[str, int]:
 
 def oldest_waiting(connection: Connection) -> str | None:
     """When the photo waiting longest to be processed was received; None when none waits."""
-    query = select(func.min(photo.c.received_at)).where(
-        photo.c.state == PhotoState.RECEIVED.value
-    )
+    query = select(func.min(photo.c.received_at)).where(photo.c.state == PhotoState.RECEIVED.value)
     first = connection.execute(query).scalar()
     return None if first is None else str(first)
