@@ -10,11 +10,13 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from rekap.adapters.photo_files import LocalPhotoStore
 from rekap.adapters.photo_store import StoreUnavailable
+from rekap.adapters.processing import PhotoProcessor
 from rekap.adapters.storage.schema import photo
 from rekap.cli.main import app
 from rekap.reading.result import PageReading
@@ -178,3 +180,51 @@ def test_a_file_the_store_cannot_give_is_failed_after_a_few_tries(service: Servi
     assert result.exit_code == 0, result.output
     assert worker.run_until_idle(lambda: at + timedelta(hours=3)) == 1
     assert states(service) == {1: ("failed", "not_a_form: no fiducials")}
+
+
+def test_the_tries_are_counted_on_the_photo_whichever_worker_made_them(
+    service: Service,
+) -> None:
+    """The three tries were counted by each worker in memory: three per worker, begun again
+    at every restart, so a photo the store would not give could be taken again for ever by
+    workers that restart (or three times as often with three of them). They are now counted
+    on the photo: three in all; a try the store answers starts the count again."""
+    data = synthetic_jpeg(44)
+    service.upload_pages(KODE, {3: data})
+    files = service.context.files
+    assert isinstance(files, LocalPhotoStore)
+    path = files.path(hashlib.sha256(data).hexdigest(), ".jpg")
+    clock = [now()]
+
+    def new_worker() -> PhotoProcessor:  # a worker restarted, or another one
+        clock[0] += timedelta(minutes=10)  # each try after the last one's claim timeout
+        return processor(service, not_a_form)
+
+    def misses() -> int:
+        with service.context.engine.connect() as connection:
+            return int(connection.execute(select(photo.c.store_misses)).scalar_one())
+
+    def refused_twice() -> None:
+        path.unlink()
+        path.mkdir()  # a file the store cannot give while it answers
+        for _ in range(2):
+            with pytest.raises(IsADirectoryError):
+                new_worker().process_next(lambda: clock[0])
+        assert states(service)[1][0] == "received"
+
+    refused_twice()
+    assert misses() == 2
+    path.rmdir()
+    path.write_bytes(data)  # the store gives it, but its outcome meets the database away
+    worker = new_worker()
+    worker.finish = lambda *_args: (_ for _ in ()).throw(  # type: ignore[method-assign]
+        OperationalError("UPDATE photo", {}, ConnectionError("the database went away"))
+    )
+    with pytest.raises(OperationalError):
+        worker.process_next(lambda: clock[0])
+    assert states(service)[1][0] == "received" and misses() == 0  # counted from none again
+    refused_twice()
+    new_worker().process_next(lambda: clock[0])  # the third in a row, by a third worker
+    [(state, reason)] = states(service).values()
+    assert state == "failed" and "cannot give its file (3 tries)" in reason, reason
+    assert misses() == 0  # a retried photo starts with none

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, update
+from sqlalchemy import ColumnElement, Connection, Engine, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from rekap.adapters.photo_store import PhotoCorrupted, store_answers
@@ -52,7 +52,8 @@ from rekap.services.photo_failures import (
 READER_ACTOR = "reader"
 MISSES_BEFORE_FAILING = 3
 """Tries at a photo's bytes, failed while the store answered otherwise, before the photo is
-failed visibly (``lost_from_store``: retried once the store gives it)."""
+failed visibly (``lost_from_store``: retried once the store gives it); counted on the photo
+(``store_misses``), whichever workers tried."""
 Reader = Callable[[bytes, int], PageReading]
 
 
@@ -91,8 +92,6 @@ class PhotoProcessor:
     tree: RegionTree
     claim_timeout: timedelta = timedelta(minutes=5)
     """A claim older than this is taken to be a killed worker's, and the photo is retaken."""
-    store_misses: dict[int, int] = field(init=False, default_factory=dict)
-    """Photos the store would not give while it answered otherwise: the tries, by photo."""
     tally: LiveTally = field(init=False)
     """The stored tally, brought up to each photo's outcome in the same transaction."""
 
@@ -132,16 +131,16 @@ class PhotoProcessor:
             # But a store that answers, try after try, with everything but this photo (a file
             # it cannot read, an object it refuses) would have it taken again for ever,
             # unseen: after MISSES_BEFORE_FAILING such tries it is failed visibly
-            misses = self._missed(claimed.id)
+            misses = self._missed(claimed)
             if misses < MISSES_BEFORE_FAILING:
                 raise
-            self.store_misses.pop(claimed.id, None)
             said = f"{type(error).__name__}: {UNREADABLE_IN_STORE} ({misses} tries)"
             reading = PageReading("unreadable", processing_failed(said), None)
         except Exception as error:  # a bug (a format unknown, a store's own): fail visibly
             reading = PageReading("unreadable", processing_failed(repr(error)), None)
         else:
-            self.store_misses.pop(claimed.id, None)  # the store gave it after all
+            if claimed.store_misses:
+                self._forget_misses(claimed)  # the store gave it after all
             try:
                 reading = self.read(data, claimed.page)
             except Exception as error:  # a bug in the reader: fail visibly, never drop
@@ -157,14 +156,37 @@ class PhotoProcessor:
             why = processing_failed(f"{type(error).__name__}: {said}")
             self.finish(claimed, PageReading("unreadable", why, reading.page), now())
 
-    def _missed(self, photo_id: int) -> int:
-        """Count a try at the photo's bytes that failed while the store answered (one that
-        does not answer at all is no fault of the photo: nothing is counted); the tries so
-        far."""
+    def _missed(self, claimed: ClaimedPhoto) -> int:
+        """Count, on the photo, a try at its bytes that failed while the store answered (one
+        that does not answer at all is no fault of the photo: nothing is counted); the tries
+        so far, by every worker, before and after any restart. 0 when this claim is no
+        longer the photo's (taken over after the claim timeout: that claim counts its own)."""
         if not store_answers(self.files):
             return 0
-        self.store_misses[photo_id] = self.store_misses.get(photo_id, 0) + 1
-        return self.store_misses[photo_id]
+        with self.engine.begin() as connection:
+            tries = connection.execute(
+                update(photo)
+                .where(*self._still_claimed(claimed))
+                .values(store_misses=photo.c.store_misses + 1)
+                .returning(photo.c.store_misses)
+            ).scalar()
+        return 0 if tries is None else int(tries)
+
+    def _forget_misses(self, claimed: ClaimedPhoto) -> None:
+        """The store gave the photo after earlier misses: a later trouble counts from none."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(photo).where(*self._still_claimed(claimed)).values(store_misses=0)
+            )
+
+    @staticmethod
+    def _still_claimed(claimed: ClaimedPhoto) -> tuple[ColumnElement[bool], ...]:
+        """The photo row while it is waiting under this claim."""
+        return (
+            photo.c.id == claimed.id,
+            photo.c.state == PhotoState.RECEIVED.value,
+            photo.c.claimed_at == claimed.claimed_at,
+        )
 
     def _finish_once_more_on_a_race(
         self, claimed: ClaimedPhoto, reading: PageReading, now: Callable[[], datetime]
@@ -191,12 +213,10 @@ class PhotoProcessor:
             lock_writers(connection)
             moved = connection.execute(
                 update(photo)
-                .where(
-                    photo.c.id == claimed.id,
-                    photo.c.state == PhotoState.RECEIVED.value,
-                    photo.c.claimed_at == claimed.claimed_at,
+                .where(*self._still_claimed(claimed))
+                .values(
+                    state=target.value, reason=reason, reading=reading.to_json(), store_misses=0
                 )
-                .values(state=target.value, reason=reason, reading=reading.to_json())
             )
             if moved.rowcount != 1:
                 # another worker finished it first, or took it over after the claim timeout

@@ -76,6 +76,8 @@ class ClaimedPhoto:
     """When this claim was made, as stored: the photo's outcome is recorded only while the
     claim is still this one (a claim taken over after the claim timeout, or a photo failed
     and retried meanwhile, is another)."""
+    store_misses: int = 0
+    """Tries at its bytes the photo store refused so far while it answered otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,6 +365,7 @@ class PhotoStore:
                 row["contest"],
                 row["page"],
                 at.isoformat(),
+                row["store_misses"],
             )
 
     def states(self, kode_tps: str) -> list[tuple[int, int, str, str]]:

@@ -157,6 +157,9 @@ photo = Table(
     Column("reason", Text, nullable=False, default=""),
     Column("claimed_at", String(40), nullable=True),
     Column("reading", JSON, nullable=True),
+    # tries at the photo's bytes the store refused while it answered otherwise (migration
+    # 0011): the photo is failed at MISSES_BEFORE_FAILING, whichever workers tried
+    Column("store_misses", Integer, nullable=False, default=0, server_default="0"),
     UniqueConstraint("sha256", "kode_tps", "page", name="uq_photo_once"),
 )
 
