@@ -154,3 +154,34 @@ def test_a_server_without_its_key_names_the_newest_heads_key_reading_no_other(
     assert done.exit_code == 2, done.output
     said = "".join(done.output.split())
     assert f"thisdatabaseissignedbykey{newest.key_id}" in said
+
+
+def test_a_key_file_that_holds_no_key_is_named_not_a_traceback(
+    database_url: str, tmp_path: Path
+) -> None:
+    """`rekap serve --key` naming a file that holds no key, or a folder, ended in a long
+    traceback; it now says which option and why, and exits 2."""
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a key")
+    arguments = ["--db", database_url, "--photos", str(tmp_path / "photos")]
+    for key in (junk, tmp_path):
+        done = runner.invoke(app, ["serve", *arguments, "--key", str(key)], env=WIDE)
+        assert done.exit_code == 2, done.output
+        said = " ".join(done.output.split())
+        assert f"--key {key}: the server key cannot be used" in said
+        assert isinstance(done.exception, SystemExit)  # not the key's error, uncaught
+
+
+def test_a_new_server_key_is_said_with_its_id(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A first start made the server key silently: the operator learns of it, to keep a copy
+    (receipts and log heads are signed with it)."""
+    made = tmp_path / "server.pem"
+    context = build_context(database_url, str(tmp_path / "photos"), made)
+    said = " ".join(capsys.readouterr().err.split())
+    assert f"No server key at {made}: a new one was made (key id {context.key.key_id})" in said
+    context.engine.dispose()
+    context = build_context(database_url, str(tmp_path / "photos"), made)
+    assert "new one was made" not in capsys.readouterr().err  # the second start: said no more
+    context.engine.dispose()

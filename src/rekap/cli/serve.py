@@ -19,6 +19,8 @@ from sqlalchemy import select
 
 from rekap.adapters.keys import (
     DEFAULT_KEY_PATH,
+    NotAnEd25519Key,
+    SigningKey,
     load_or_create,
     public_key_id,
     unsaved_key,
@@ -88,9 +90,19 @@ def build_context(
     if not signs and not key.exists():
         signing = unsaved_key()
     else:
-        if not key.exists() and not new_key:
+        made = not key.exists()
+        if made and not new_key:
             _refuse_a_new_key(store.engine, key)
-        signing = load_or_create(key)
+        signing = _server_key(key)
+        if made:
+            console.print(
+                Text(
+                    f"No server key at {key}: a new one was made (key id {signing.key_id}). "
+                    "Keep a copy of it: it signs every receipt and log head from now on, and a "
+                    "server started without it refuses to make another.",
+                    style="yellow",
+                )
+            )
     context = AppContext(store.engine, signing, files)
     waiting = context.photos.newest_waiting(PHOTOS_CHECKED)
     try:
@@ -105,6 +117,16 @@ def build_context(
         console.print(Text(said, style="red"))
         raise typer.Exit(2) from None
     return context
+
+
+def _server_key(key: Path) -> SigningKey:
+    """The server's key from ``key`` (made there when there is none); exits 2 naming the
+    trouble when the file holds no usable key or cannot be read or written."""
+    try:
+        return load_or_create(key)
+    except (NotAnEd25519Key, OSError) as error:
+        console.print(Text(f"--key {key}: the server key cannot be used: {error}", style="red"))
+        raise typer.Exit(2) from None
 
 
 def _make_photo_folder(root: Path) -> None:
