@@ -8,11 +8,15 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from rich.console import Console
 from sqlalchemy import Engine, event, update
+from typer.testing import CliRunner
 
 from rekap.adapters.storage import photo_retry
 from rekap.adapters.storage.photo_retry import count_failed, failed_photos
 from rekap.adapters.storage.schema import photo
+from rekap.cli import photos
+from rekap.cli.main import app
 from rekap.services.photo_failures import FailureKind, failure_kind
 from tests.security.world import synthetic_jpeg
 from tests.service.conftest import Service
@@ -92,3 +96,18 @@ def test_the_count_is_one_query_whatever_the_number_of_failures(
     finally:
         event.remove(failed, "before_cursor_execute", count)
     assert len(asked) == 1, asked
+
+
+def test_a_narrow_listing_cuts_no_kind_nor_reason(
+    failed: Engine, service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In 80 columns (a pipe, a small terminal) the table cut the kind to "lost_from_st…"
+    and the reason's long words: every value is now whole, wrapped rather than cut."""
+    monkeypatch.setattr(photos, "out", Console(soft_wrap=True, width=80))
+    done = CliRunner().invoke(app, ["photos", "failed", "--db", service.database_url])
+    assert done.exit_code == 0, done.output
+    assert "…" not in done.output
+    cells = "".join(done.output.replace("│", " ").split())
+    for kind in ("lost_from_store", "processing_error", "sent_back", "refused"):
+        assert kind in done.output
+    assert "FileNotFoundError:thephotostorehaslostitsfile" in cells

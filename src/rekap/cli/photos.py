@@ -1,4 +1,5 @@
-"""`rekap photos`: the failed photos, with why, and putting them back to be processed.
+"""`rekap photos`: the photos waiting, the failed ones with why, and putting them back to be
+processed.
 
 Every retry is a ``photo.state_changed`` event (failed → received) in the public log, by the
 actor ``cli``, with the operator's reason.
@@ -22,7 +23,10 @@ from rekap.web.context import utc_now
 if TYPE_CHECKING:
     from rekap.adapters.storage.photo_retry import PhotoRetry, RetryOutcome
 
-app = typer.Typer(help="Failed photos: list them, process them again.", no_args_is_help=True)
+app = typer.Typer(
+    help="Photos for an operator: those waiting, those failed with why; process them again.",
+    no_args_is_help=True,
+)
 console = Console(stderr=True)
 out = Console(soft_wrap=True)
 
@@ -34,6 +38,12 @@ KIND_HELP = {
     "unreadable (retried only by id, with --refused)",
     FailureKind.SENT_BACK: "two people could not read it: sent back to its officer (never retried)",
 }
+
+
+def _time(stored: str) -> str:
+    """A stored UTC time to the second, its date and time apart (a narrow table wraps it
+    between them rather than cut it)."""
+    return stored[:19].replace("T", " ")
 
 
 def _reason(value: str) -> str:
@@ -80,13 +90,19 @@ def failed(
     if not found:
         console.print("No failed photos to list.")
         return
-    table = Table("photo", "TPS", "page", "received", "kind", "reason")
+    table = Table()
+    table.add_column("photo", no_wrap=True)
+    table.add_column("TPS", no_wrap=True, min_width=13)
+    table.add_column("page", no_wrap=True)
+    table.add_column("received", min_width=10)
+    table.add_column("kind", no_wrap=True, min_width=max(len(k.value) for k in FailureKind))
+    table.add_column("reason", ratio=1, overflow="fold")
     for each in found:
         table.add_row(
             str(each.id),
             each.kode_tps,
             str(each.page),
-            each.received_at[:19],
+            _time(each.received_at),
             each.kind.value,
             escape(each.reason),
         )
@@ -121,9 +137,13 @@ def waiting(
     )
     if not found.stalled:
         return
-    table = Table("photo", "TPS", "page", "claimed at")
+    table = Table()
+    table.add_column("photo", no_wrap=True)
+    table.add_column("TPS", no_wrap=True, min_width=13)
+    table.add_column("page", no_wrap=True)
+    table.add_column("claimed at", min_width=10)
     for photo_id, kode, page, claimed_at in found.stalled:
-        table.add_row(str(photo_id), kode, str(page), claimed_at[:19])
+        table.add_row(str(photo_id), kode, str(page), _time(claimed_at))
     console.print(
         f"{len(found.stalled):,} of them (at most 100 shown) claimed more than "
         f"{claim_timeout:.0f} s ago: their workers were killed, are stuck or cannot take them "
