@@ -143,6 +143,20 @@ class EventLog:
         with self.engine.connect() as connection:
             return [_row_to_record(dict(r)) for r in connection.execute(query).mappings()]
 
+    def newest_under(self, prefix: str, before: int | None, limit: int) -> list[Recorded]:
+        """The events about a TPS whose code starts with ``prefix``, newest first, before
+        ``before`` (from the head when None): a region's changes read backwards, page by
+        page, as a person reads them."""
+        query = select(event)
+        if before is not None:
+            query = query.where(event.c.sequence < before)
+        if prefix:
+            following = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+            query = query.where(event.c.subject >= prefix, event.c.subject < following)
+        query = query.order_by(event.c.sequence.desc()).limit(limit)
+        with self.engine.connect() as connection:
+            return [_row_to_record(dict(r)) for r in connection.execute(query).mappings()]
+
     def sign_head(self, signer: Signer, at: datetime) -> SignedHead | None:
         """Sign the current head unless it is already signed; None for an empty log."""
         with self.engine.connect() as connection:

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rekap.web.errors import error_body, http_error_json, invalid_json
 from rekap.web.portal import (
     routes_anomalies,
+    routes_changes,
     routes_data,
     routes_officer,
     routes_regions,
@@ -36,6 +37,7 @@ from rekap.web.portal.state import Portal
 ROUTERS = (
     static_files.router,
     routes_regions.router,
+    routes_changes.router,
     routes_tps.router,
     routes_search.router,
     routes_anomalies.router,

@@ -96,10 +96,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "n_warnings": ("{n} peringatan", "{n} warnings"),
     "downloads": ("Unduh", "Download"),
     "bulk_data": ("Data lengkap (bulk)", "Bulk open data"),
-    "changes_here": (
-        "Perubahan di wilayah ini (log, JSON)",
-        "What changed in this region (the log, JSON)",
-    ),
     "data_version": (
         "Data sampai log perubahan #{version}.",
         "Data as of change-log record #{version}.",
@@ -421,4 +417,72 @@ WORDS: dict[str, tuple[str, str]] = {
     "receipt": ("kwitansi", "receipt"),
     "none_yet": ("Belum ada.", "None yet."),
     "public_page": ("Halaman publik TPS ini", "This polling station's public page"),
+    # A region's changes, each change-log event in words
+    "changes_title": ("Perubahan di {region}", "Changes in {region}"),
+    "changes_intro": (
+        "Setiap perubahan pada TPS di wilayah ini, terbaru dulu, persis seperti tercatat di "
+        "log perubahan: nomor urut dan hash tiap catatan bisa dicek di log bertanda tangan.",
+        "Every change to a polling station of this region, newest first, exactly as the "
+        "change log records it: each record's position and hash can be checked in the "
+        "signed log.",
+    ),
+    "changes_link": ("Perubahan di wilayah ini", "What changed in this region"),
+    "changes_none": ("Belum ada perubahan di wilayah ini.", "No changes in this region yet."),
+    "changes_older": ("Perubahan lebih lama", "Older changes"),
+    "changes_newest": ("Perubahan terbaru", "Newest changes"),
+    "changes_json": ("Log wilayah ini sebagai JSON", "This region's log as JSON"),
+    "changes_by": ("oleh {who}", "by {who}"),
+    "changes_why": ("alasan: {why}", "reason: {why}"),
+    "changes_record": ("catatan log #{n}", "log record #{n}"),
+    "ev_value_changed": (
+        "{field}: diubah dari {before} menjadi {after}",
+        "{field}: changed from {before} to {after}",
+    ),
+    "ev_imported": ("{n} angka diimpor dari {source}", "{n} numbers imported from {source}"),
+    "ev_imported_empty": (
+        "Terdaftar di {source}, belum ada angka",
+        "Listed by {source}, no numbers yet",
+    ),
+    "ev_photo_received": (
+        "Foto halaman {page} diterima (sha256 {sha}…)",
+        "Photo of page {page} received (sha256 {sha}…)",
+    ),
+    "ev_photo_state": ("Foto {photo}: {before} → {after}", "Photo {photo}: {before} → {after}"),
+    "ev_form_assessed": (
+        "Bacaan mesin diperiksa: {state}",
+        "The machine's reading checked: {state}",
+    ),
+    "ev_findings": ("Aturan diperiksa, temuan: {rules}", "Rules run, findings: {rules}"),
+    "ev_findings_none": ("Aturan diperiksa: tanpa temuan", "Rules run: no findings"),
+    "ev_entered": (
+        "Angka dimasukkan oleh {role} (tugas {task}; hash {sha}…)",
+        "Numbers entered by a {role} (task {task}; hash {sha}…)",
+    ),
+    "ev_escalated": (
+        "Tugas {task} ke adjudikator: isian {fields}; aturan {rules}",
+        "Task {task} sent to an adjudicator: fields {fields}; rules {rules}",
+    ),
+    "ev_closed": ("Verifikasi tugas {task} selesai: {outcome}", "Task {task} closed: {outcome}"),
+    "ev_revealed": (
+        "Isian tugas {task} dibuka ({n} isian, dengan garamnya)",
+        "Task {task}'s entries revealed ({n}, with their salts)",
+    ),
+    "ev_unreadable": (
+        "Foto halaman {page} dilaporkan tidak terbaca (tugas {task})",
+        "Photo of page {page} reported unreadable (task {task})",
+    ),
+    "ev_returned": (
+        "Tugas {task} dikembalikan ke petugas: halaman {pages} perlu foto baru",
+        "Task {task} sent back to the officer: pages {pages} need a new photo",
+    ),
+    "ev_enrolled": (
+        "Akun {name} ({role}) didaftarkan untuk {scope}",
+        "Account {name} ({role}) enrolled for {scope}",
+    ),
+    "outcome_adjudicated": ("diputuskan adjudikator", "decided by an adjudicator"),
+    "form_state_incomplete": ("foto belum lengkap", "photos incomplete"),
+    "form_state_accepted": ("diterima", "accepted"),
+    "form_state_needs_verification": ("perlu verifikasi orang", "needs people to verify"),
+    "form_state_verified": ("terverifikasi", "verified"),
+    "form_state_adjudication": ("ke adjudikator", "to an adjudicator"),
 }

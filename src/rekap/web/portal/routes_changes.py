@@ -1,0 +1,53 @@
+"""A region's changes as a page: the change-log events about its TPS, newest first, in words
+(``/api/v1/log?wilayah=`` gives the same records as data, oldest first)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from rekap.web.access import PUBLIC
+from rekap.web.params import MAX_SEQUENCE
+from rekap.web.portal.page_errors import PlaceNotFound
+from rekap.web.portal.region_log import PAGE_SIZE, Say, log_page
+from rekap.web.portal.rendering import page_etag, render, request_lang
+from rekap.web.portal.responses import not_modified
+from rekap.web.portal.state import Portal, portal_of
+
+router = APIRouter(dependencies=[Depends(PUBLIC)], include_in_schema=False)
+PortalDep = Annotated[Portal, Depends(portal_of)]
+Before = Annotated[
+    int | None, Query(ge=1, le=MAX_SEQUENCE, description="Events before this log position")
+]
+
+
+@router.get("/wilayah/{kode}/perubahan")
+def region_changes(
+    kode: str, request: Request, portal: PortalDep, sebelum: Before = None
+) -> Response:
+    tree = portal.context.tree
+    if not (kode.isascii() and kode.isdigit()) or len(kode) not in (2, 4, 6, 10):
+        raise PlaceNotFound(kode, is_tps=False)
+    region = tree.regions.get(kode)
+    if region is None:
+        raise PlaceNotFound(kode, is_tps=False)
+    etag = page_etag(request, portal.live().version)
+    unchanged = not_modified(request, etag)
+    if unchanged is not None:
+        return unchanged
+    records = portal.context.log.newest_under(kode, sebelum, PAGE_SIZE + 1)
+    names = portal.queries.account_names(r.actor for r in records)
+    lang = request_lang(request)
+    say = Say(portal.context.form, lang)
+    desa = {r.payload.get("kode_tps", "")[:10] for r in records if r.payload.get("kode_tps")}
+    desa_names = {d: tree.regions[d].nama for d in desa if d in tree.regions}
+    page = log_page(kode, records, names, desa_names, say, newest=sebelum is None)
+    path = tuple((p.kode.value, p.nama) for p in tree.path(region.kode) if p.kode.value)
+    context = {
+        "title": say.words("changes_title", region=region.nama),
+        "page": page,
+        "region": region,
+        "crumbs": path,
+    }
+    return render(request, "changes.html", context, etag=etag)

@@ -1,0 +1,113 @@
+"""A region's changes as a page: every change-log event about its TPS, newest first, in words,
+paged, each with its log position and hash; linked from the region's page."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from fastapi.testclient import TestClient
+
+from rekap.data import election_2024
+from rekap.domain.form import c_hasil_ppwp
+from rekap.events.chain import Recorded
+from rekap.web.portal.region_log import Say, log_page
+from tests.web.dataset import DESA
+
+
+def _sequences(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<li id="e(\d+)">', html)]
+
+
+def _log_of(client: TestClient, region: str) -> list[dict[str, object]]:
+    events: list[dict[str, object]] = []
+    after = 0
+    while True:
+        page = client.get("/api/v1/log", params={"wilayah": region, "after": after, "limit": 1000})
+        events += page.json()["events"]
+        if page.json()["next"] is None:
+            return events
+        after = page.json()["next"]
+
+
+def test_the_region_page_links_its_changes_page(client: TestClient) -> None:
+    page = client.get(f"/wilayah/{DESA}").text
+    assert f'href="/wilayah/{DESA}/perubahan"' in page
+
+
+def test_the_changes_page_pages_the_regions_log_newest_first(client: TestClient) -> None:
+    expected = [int(str(e["sequence"])) for e in reversed(_log_of(client, DESA[:6]))]
+    assert len(expected) > 50
+    shown: list[int] = []
+    address = f"/wilayah/{DESA[:6]}/perubahan"
+    while address:
+        page = client.get(address)
+        assert page.status_code == 200
+        shown += _sequences(page.text)
+        older = re.search(r'href="(/wilayah/\d+/perubahan\?sebelum=\d+)"', page.text)
+        address = older.group(1) if older else ""
+    assert shown == expected
+
+
+def test_each_change_says_which_tps_what_who_and_its_hash(client: TestClient) -> None:
+    events = _log_of(client, DESA)
+    page = client.get(f"/wilayah/{DESA}/perubahan?lang=en").text
+    newest = events[-1]
+    item = page[page.index(f'<li id="e{newest["sequence"]}">') :]
+    item = item[: item.index("</li>")]
+    assert str(newest["hash"])[:16] in item
+    assert f"/api/v1/log?after={int(str(newest['sequence'])) - 1}&amp;limit=1" in item
+    payload = newest["payload"]
+    assert isinstance(payload, dict)
+    assert f'href="/tps/{payload["kode_tps"]}"' in item and "LABIBIA" in item
+    for event in events[-50:]:  # the first page: every event there is said in words
+        item = page[page.index(f'<li id="e{event["sequence"]}">') :]
+        item = item[: item.index("</li>")]
+        assert f"{event['kind']}:" not in item, item  # not the bare payload
+
+
+def test_a_number_changed_is_said_from_what_to_what_by_whom_and_why(
+    client: TestClient,
+) -> None:
+    imported = next(e for e in _log_of(client, "31") if e["kind"] == "result.imported")
+    payload = imported["payload"]
+    assert isinstance(payload, dict)
+    desa = str(payload["kode_tps"])[:10]
+    page = client.get(f"/wilayah/{desa}/perubahan").text
+    assert "angka diimpor dari" in page
+
+
+def test_an_unknown_region_or_a_bad_position_is_refused(client: TestClient) -> None:
+    assert client.get("/wilayah/9999/perubahan").status_code == 404
+    assert client.get("/wilayah/31/perubahan?sebelum=0").status_code == 422
+    assert client.get("/wilayah/31/perubahan?sebelum=x").status_code == 422
+
+
+def test_a_changed_number_is_said_by_its_label_from_what_to_what() -> None:
+    record = Recorded(
+        7,
+        "result.value_changed",
+        datetime(2024, 2, 15, 3, 4, 5, tzinfo=UTC),
+        "acc-1",
+        "koreksi C.Hasil",
+        {
+            "kode_tps": f"{DESA}003",
+            "contest": "ppwp",
+            "field": "paslon_2",
+            "before": 1200,
+            "after": 120,
+        },
+        "0" * 64,
+        "ab" * 32,
+    )
+    form = c_hasil_ppwp(election_2024().contest("ppwp").dapil[0])
+    names = {"acc-1": ("Siti", "adjudicator")}
+    (line,) = log_page(DESA, [record], names, {DESA: "LABIBIA"}, Say(form, "id"), True).lines
+    label = form.by_id["paslon_2"].label_id
+    assert line.what == f"{label}: diubah dari 1.200 menjadi 120"
+    assert (line.place, line.actor_name, line.reason) == (
+        "TPS 003 LABIBIA",
+        "Siti",
+        "koreksi C.Hasil",
+    )
+    assert line.short_hash == "ab" * 8
