@@ -36,6 +36,7 @@ def test_an_update_equals_a_rebuild_and_the_pages_follow(app: FastAPI, dataset: 
     updated = update_live(before, version, portal.cache.parts, changed)
     rebuilt = build_live(version, portal.cache.parts)
     assert updated.tps == rebuilt.tps
+    assert updated.voters == rebuilt.voters  # DPT, voters and unlisted TPS, kept by the change
     # The region figures are the stored tally, which the verification kept equal to a rebuild.
     tally = portal.tally
     assert tally.table().same_totals(rebuild(tally.index, tally.layout, tally.states()).table)

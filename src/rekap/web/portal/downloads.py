@@ -5,18 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fastapi import Request, Response
 
 from rekap.web.portal.paslon import Paslon, Share
+from rekap.web.portal.region_voters import DPT, VOTERS
 from rekap.web.portal.regions import RegionLine, RegionPage, TpsLine
 from rekap.web.portal.responses import compressed
 from rekap.web.portal.tps_view import Change, TpsPage
 
 COVERAGE_COLUMNS = ("tps_expected", "received", "read", "verified", "counted", "blocking")
 TOTAL_COLUMNS = ("suara_sah", "suara_tidak_sah", "suara_total")
+VOTER_COLUMNS = ("dpt", "pengguna_total", "turnout")
 
 
 def split_name(name: str) -> tuple[str, str]:
@@ -27,13 +29,22 @@ def split_name(name: str) -> tuple[str, str]:
     return name, "html"
 
 
+def _rounded(share: float | None) -> float | None:
+    return None if share is None else round(share, 6)
+
+
+def _turnout(values: Mapping[str, int]) -> float | None:
+    dpt, voters = values.get(DPT), values.get(VOTERS)
+    return None if not dpt or voters is None else round(voters / dpt, 6)
+
+
 def _shares(items: Sequence[Share]) -> list[dict[str, Any]]:
     return [
         {
             "nomor_urut": s.paslon.nomor_urut,
             "nama": s.paslon.nama,
             "votes": s.votes,
-            "share": None if s.share is None else round(s.share, 6),
+            "share": _rounded(s.share),
             "held": s.held,
         }
         for s in items
@@ -45,7 +56,17 @@ def region_json(line: RegionLine) -> dict[str, Any]:
         "kode": line.kode,
         "nama": line.nama,
         "level": line.level.label,
-        "coverage": {**line.coverage.as_dict(), "waiting": line.waiting},
+        "coverage": {
+            **line.coverage.as_dict(),
+            "waiting": line.waiting,
+            "counted_unlisted": line.voters.unlisted,
+        },
+        "voters": {
+            "dpt": line.voters.dpt,
+            "pengguna_total": line.voters.voters,
+            "tps": line.voters.tps,
+            "turnout": _rounded(line.voters.turnout),
+        },
         "paslon": _shares(line.shares),
         "totals": dict(line.totals),
         "held_totals": dict(line.held_totals),
@@ -89,7 +110,9 @@ def region_rows(page: RegionPage, paslon: Sequence[Paslon]) -> Iterable[list[obj
         "level",
         *COVERAGE_COLUMNS,
         "waiting",
+        "counted_unlisted",
         *counted_columns,
+        *VOTER_COLUMNS,
         *held_columns,
         "status",
         "source",
@@ -106,8 +129,12 @@ def region_rows(page: RegionPage, paslon: Sequence[Paslon]) -> Iterable[list[obj
             line.level.label,
             *(cover[c] for c in COVERAGE_COLUMNS),
             line.waiting,
+            line.voters.unlisted,
             *(counted[v] for v in votes),
             *(line.totals[t] for t in TOTAL_COLUMNS),
+            line.voters.dpt,
+            line.voters.voters,
+            _cell(_rounded(line.voters.turnout)),
             *(held[v] for v in votes),
             *(line.held_totals[t] for t in TOTAL_COLUMNS),
             *("" for _ in range(4)),
@@ -117,14 +144,21 @@ def region_rows(page: RegionPage, paslon: Sequence[Paslon]) -> Iterable[list[obj
             tps.kode,
             f"TPS {tps.nomor:03d}",
             "tps",
-            *("" for _ in (*COVERAGE_COLUMNS, "waiting")),
+            *("" for _ in (*COVERAGE_COLUMNS, "waiting", "counted_unlisted")),
             *(tps.values.get(v, "") for v in counted_columns),
+            tps.values.get(DPT, ""),
+            tps.values.get(VOTERS, ""),
+            _cell(_turnout(tps.values)),
             *("" for _ in held_columns),
             tps.status.removeprefix("status_"),
             tps.source_kind or "",
             tps.blocking,
             tps.warnings,
         ]
+
+
+def _cell(value: float | None) -> object:
+    return "" if value is None else value
 
 
 def _change(change: Change) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from rekap.adapters.storage.tally_inputs import stored_finding as stored_row_fin
 from rekap.adapters.storage.tally_store import TallyStore, stage_of
 from rekap.domain.election import Election
 from rekap.domain.form import FormSpec
-from rekap.domain.region_tree import JenisTps
+from rekap.domain.region_tree import JenisTps, RegionTree
 from rekap.domain.result import TpsResult
 from rekap.domain.wilayah import InvalidKodeWilayah, KodeWilayah
 from rekap.rules.finding import Finding
@@ -34,6 +34,7 @@ from rekap.web.portal.queries import (
     ResultRow,
     StoredFinding,
 )
+from rekap.web.portal.region_voters import NONE, RegionVoters, sum_voters, tps_voters, update_voters
 
 WAITING_FORM_STATES = ("needs_verification", "adjudication")
 
@@ -55,6 +56,11 @@ class TpsFacts:
         return self.result is not None and any(
             f.blocking for f in self.findings if not self.findings_on_reading
         )
+
+    @property
+    def counted(self) -> bool:
+        """In the totals: numbers without an open blocking finding (the tally's rule)."""
+        return self.result is not None and bool(self.result.values) and not self.blocking
 
     @property
     def stage(self) -> TpsStage:
@@ -104,6 +110,11 @@ class LiveData:
     version: DataVersion
     tps: Mapping[str, TpsFacts]
     figures: StoredFigures
+    voters: Mapping[str, RegionVoters] = field(default_factory=dict)
+    """Each region's DPT, voters and unlisted TPS, over its counted TPS (``region_voters``)."""
+
+    def voters_of(self, kode: str) -> RegionVoters:
+        return self.voters.get(kode, NONE)
 
     @property
     def head(self) -> int:
@@ -204,12 +215,26 @@ class LiveParts:
     tally: TallyStore
     form: FormSpec
     election: Election
+    tree: RegionTree
+
+
+def voters_share(facts: TpsFacts | None, tree: RegionTree) -> RegionVoters:
+    """What a TPS adds to its regions' DPT and voters; nothing outside the tree's desa (the
+    tally leaves such a TPS out too)."""
+    if facts is None or facts.result is None:
+        return NONE
+    desa = tree.regions.get(facts.kode[:10])
+    if desa is None:
+        return NONE
+    listed = desa.has_tps(int(facts.kode[10:]))
+    return tps_voters(facts.result.values, facts.counted, listed)
 
 
 def build_live(version: DataVersion, parts: LiveParts) -> LiveData:
     """Every TPS's facts from scratch; region figures from the stored tally."""
     facts = collect_facts(parts.queries, parts.form, parts.election)
-    return LiveData(version, facts, StoredFigures(parts.tally))
+    voters = sum_voters(facts, lambda kode: voters_share(facts[kode], parts.tree))
+    return LiveData(version, facts, StoredFigures(parts.tally), voters)
 
 
 def update_live(
@@ -220,10 +245,13 @@ def update_live(
     codes = sorted(set(changed))
     fresh = collect_facts(parts.queries, parts.form, parts.election, codes)
     tps = dict(old.tps)
+    swapped = []
     for kode in codes:
-        after = fresh.get(kode)
+        before, after = old.tps.get(kode), fresh.get(kode)
+        swapped.append((kode, voters_share(before, parts.tree), voters_share(after, parts.tree)))
         if after is None:
             tps.pop(kode, None)
         else:
             tps[kode] = after
-    return LiveData(version, tps, StoredFigures(parts.tally))
+    voters = update_voters(old.voters, swapped)
+    return LiveData(version, tps, StoredFigures(parts.tally), voters)

@@ -10,6 +10,7 @@ from rekap.domain.wilayah import KodeWilayah, Level
 from rekap.tally.region_tally import Coverage, RegionTally
 from rekap.web.portal.live import LiveData, TpsFacts
 from rekap.web.portal.paslon import Paslon, Share, leader, shares
+from rekap.web.portal.region_voters import NONE, RegionVoters
 from rekap.web.portal.tps_view import machine_hidden
 
 TOTALS = ("suara_sah", "suara_tidak_sah", "suara_total")
@@ -27,6 +28,20 @@ class RegionLine:
     held_tps: int
     held_totals: Mapping[str, int]
     """The totals of the held TPS, shown beside the counted ones and never added to them."""
+    voters: RegionVoters = NONE
+    """DPT and voters of the counted TPS (turnout), and the counted TPS the tree lacks."""
+
+    @property
+    def counted_listed(self) -> int:
+        """Counted TPS that the region tree lists: the numerator of ``counted_share``."""
+        return self.coverage.counted - self.voters.unlisted
+
+    @property
+    def counted_share(self) -> float:
+        """The share of the TPS the tree lists that are counted (never above 1: a counted TPS
+        the tree does not list is in the totals but not in this share, and said apart)."""
+        expected = self.coverage.tps_expected
+        return self.counted_listed / expected if expected else 0.0
 
     @property
     def has_votes(self) -> bool:
@@ -67,7 +82,9 @@ class RegionPage:
         return self.own.level is Level.DESA
 
 
-def region_line(tally: RegionTally, nama: str, paslon: Sequence[Paslon]) -> RegionLine:
+def region_line(
+    tally: RegionTally, nama: str, paslon: Sequence[Paslon], voters: RegionVoters = NONE
+) -> RegionLine:
     items = shares(paslon, tally.counted, tally.held)
     return RegionLine(
         tally.kode,
@@ -79,6 +96,7 @@ def region_line(tally: RegionTally, nama: str, paslon: Sequence[Paslon]) -> Regi
         {f: tally.counted.get(f, 0) for f in TOTALS},
         tally.coverage.blocking,
         {f: tally.held.get(f, 0) for f in TOTALS},
+        voters,
     )
 
 
@@ -125,10 +143,12 @@ def region_page(
     region = tree.regions[kode]
     below = () if region.level is Level.DESA else tuple(tree.children_of.get(kode, ()))
     figures = live.figures.regions((kode, *below))
-    own = region_line(figures[kode], region.nama, paslon)
+    own = region_line(figures[kode], region.nama, paslon, live.voters_of(kode))
     path = tuple((p.kode.value, p.nama) for p in tree.path(region.kode) if p.kode.value != "")
     tps: tuple[TpsLine, ...] = ()
     if region.level is Level.DESA:
         tps = tuple(tps_line(k, live.tps.get(k), paslon) for k in desa_tps(tree, live, kode))
-    children = tuple(region_line(figures[c], tree.regions[c].nama, paslon) for c in below)
+    children = tuple(
+        region_line(figures[c], tree.regions[c].nama, paslon, live.voters_of(c)) for c in below
+    )
     return RegionPage(own, path[:-1] if kode else (), children, tps, live.head)

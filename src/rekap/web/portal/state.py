@@ -33,7 +33,7 @@ class Portal:
         self.tally = TallyStore(context.engine, self.layout, None, checks)
         """The stored tally (the writers keep it; the pages only read it)."""
         self.cache = LiveCache(
-            LiveParts(self.queries, self.tally, context.form, context.election),
+            LiveParts(self.queries, self.tally, context.form, context.election, context.tree),
             self.settings.refresh_seconds,
         )
         self.crops = CropMaker(self.context.files)

@@ -83,6 +83,21 @@ WORDS: dict[str, tuple[str, str]] = {
         "Numbers read = counted + with problems (held) + awaiting verification by people.",
     ),
     "cov_progress": ("{share} TPS sudah dihitung", "{share} of polling stations counted"),
+    "cov_unlisted": (
+        "Temuan: {n} TPS yang dihitung tidak ada dalam daftar TPS wilayah ini. Suaranya masuk "
+        "total, tetapi TPS-nya tidak masuk persentase di atas.",
+        "Finding: {n} counted polling stations are not in this region's list of polling "
+        "stations. Their votes are in the totals; the stations are not in the share above.",
+    ),
+    "unlisted_short": ("+{n} di luar daftar", "+{n} not listed"),
+    "turnout_line": (
+        "Partisipasi {share}: {voters} pemilih dari DPT {dpt}, di {tps} TPS yang dihitung "
+        "dan mencatat keduanya.",
+        "Turnout {share}: {voters} voters of a DPT of {dpt}, at the {tps} counted polling "
+        "stations that give both.",
+    ),
+    "turnout_short": ("Partisipasi", "Turnout"),
+    "dpt_short": ("DPT {n}", "DPT {n}"),
     "map_title": ("Peta {level}: warna paslon terdepan", "Map of {level}: colour of the leader"),
     "legend_tie": ("Seri", "Tie"),
     "legend_none": ("Belum ada suara", "No votes yet"),

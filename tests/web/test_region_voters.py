@@ -1,0 +1,129 @@
+"""A region's DPT, voters and turnout, summed over the TPS its totals count; and a counted TPS
+that the region tree does not list, which is in the totals but never makes the share of TPS
+counted pass 100%: it is said apart, as a finding."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from rekap.adapters.keys import load_or_create
+from rekap.adapters.photo_files import LocalPhotoStore
+from rekap.adapters.storage.engine import open_engine
+from rekap.adapters.storage.migrate import upgrade
+from rekap.adapters.storage.repository import SqlStore
+from rekap.data import region_tree
+from rekap.domain.result import Provenance, SourceKind, TpsResult
+from rekap.domain.wilayah import KodeWilayah, Level
+from rekap.rules.finding import Finding, Severity
+from rekap.sources.sirekap import ImportedTps
+from rekap.tally.region_tally import Coverage
+from rekap.web.app import create_app
+from rekap.web.context import AppContext
+from rekap.web.portal.region_voters import RegionVoters
+from rekap.web.portal.regions import RegionLine
+from rekap.web.portal.settings import PortalSettings
+
+DESA = "3101011001"  # PULAU PANGGANG: the tree lists TPS 1 to 18
+UNLISTED = 19
+# TPS 1 and 2 are listed (TPS 2 held by a blocking finding); TPS 19 is counted, not listed.
+NUMBERS = {
+    1: {"dpt_j": 200, "pengguna_total_j": 150, "paslon_1": 100, "paslon_2": 40, "paslon_3": 7},
+    2: {"dpt_j": 300, "pengguna_total_j": 290, "paslon_1": 90, "paslon_2": 90, "paslon_3": 90},
+    UNLISTED: {"dpt_j": 100, "pengguna_total_j": 50, "paslon_1": 20, "paslon_2": 20, "paslon_3": 8},
+}
+
+
+def _values(numbers: dict[str, int]) -> dict[str, int]:
+    sah = sum(v for k, v in numbers.items() if k.startswith("paslon_"))
+    return {**numbers, "suara_sah": sah, "suara_tidak_sah": 3, "suara_total": sah + 3}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    root: Path = tmp_path_factory.mktemp("voters")
+    tree = region_tree()
+    engine = open_engine(f"sqlite:///{root / 'rekap.db'}")
+    upgrade(engine)
+    store = SqlStore(engine)
+    store.load_regions(tree)
+    context = AppContext(
+        engine, load_or_create(root / "server.pem"), LocalPhotoStore(root / "photos"), tree=tree
+    )
+    rows = [
+        ImportedTps(
+            f"row {n}",
+            TpsResult(
+                KodeWilayah(f"{DESA}{n:03d}"),
+                "ppwp",
+                _values(numbers),
+                source=Provenance(SourceKind.IMPORT, f"row {n}"),
+            ),
+            None,
+        )
+        for n, numbers in NUMBERS.items()
+    ]
+    store.save_results(None, rows, context.log, datetime(2024, 2, 15, tzinfo=UTC), "import")
+    held = Finding("F-SUM-SAH", Severity.BLOCKING, ("suara_sah",), "m", "m")
+    store.replace_findings("ppwp", [f"{DESA}002"], {f"{DESA}002": [held]})
+    app = create_app(context, PortalSettings(snapshots=root / "snapshots", refresh_seconds=0.0))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize("kode", ["31", "3101", "310101", DESA])
+def test_a_counted_tps_the_tree_does_not_list_is_said_apart(client: TestClient, kode: str) -> None:
+    coverage = client.get(f"/wilayah/{kode}.json").json()["region"]["coverage"]
+    assert coverage["counted"] == 2  # TPS 1 and TPS 19: both in the totals
+    assert coverage["counted_unlisted"] == 1
+    page = client.get(f"/wilayah/{kode}?lang=en").text
+    assert "1 counted polling stations are not in this region&#39;s list" in page
+
+
+def test_the_share_of_tps_counted_counts_only_listed_tps() -> None:
+    """A desa that lists one TPS and counts it and one it does not list: 100%, not 200%."""
+    coverage = Coverage(1, 2, 2, 0, 0, 0, 2)
+    line = RegionLine(
+        DESA, "D", Level.DESA, coverage, (), None, {}, 0, {}, RegionVoters(unlisted=1)
+    )
+    assert (line.counted_listed, line.counted_share) == (1, 1.0)
+
+
+def test_the_desa_page_shows_the_share_of_its_listed_tps(client: TestClient) -> None:
+    page = client.get(f"/wilayah/{DESA}?lang=en").text
+    assert "5.56% of polling stations counted" in page  # 1 of 18, not 2 of 18
+
+
+def test_a_child_row_counts_its_listed_tps_and_says_the_others(client: TestClient) -> None:
+    page = client.get("/wilayah/310101?lang=en").text
+    row = page[page.index(f'<th scope="row"><a href="/wilayah/{DESA}"') :]
+    row = row[: row.index("</tr>")]
+    assert ">1/18<" in row and "+1 not listed" in row
+
+
+def test_dpt_voters_and_turnout_sum_the_counted_tps(client: TestClient) -> None:
+    """TPS 1 and 3 are counted; TPS 2 is held: its DPT is in no sum, as its votes are not."""
+    for kode in ("31", DESA):
+        voters = client.get(f"/wilayah/{kode}.json").json()["region"]["voters"]
+        assert voters == {"dpt": 300, "pengguna_total": 200, "tps": 2, "turnout": 0.666667}
+    page = client.get(f"/wilayah/{DESA}?lang=en").text
+    assert "Turnout 66.67%: 200 voters of a DPT of 300" in page
+    kabupaten = client.get("/wilayah/3101?lang=en").text
+    assert "DPT 300" in kabupaten
+
+
+def test_the_region_csv_has_dpt_and_turnout_for_regions_and_tps(client: TestClient) -> None:
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/wilayah/{DESA[:6]}.csv").text)))
+    desa = next(r for r in rows if r["kode"] == DESA)
+    assert (desa["dpt"], desa["pengguna_total"], desa["turnout"]) == ("300", "200", "0.666667")
+    assert desa["counted_unlisted"] == "1"
+    tps = {
+        r["kode"]: r for r in csv.DictReader(io.StringIO(client.get(f"/wilayah/{DESA}.csv").text))
+    }
+    assert (tps[f"{DESA}002"]["dpt"], tps[f"{DESA}002"]["turnout"]) == ("300", "0.966667")
