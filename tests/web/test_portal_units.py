@@ -185,6 +185,19 @@ def test_search_finds_a_tps_by_its_number_and_its_desas_name() -> None:
     assert index.search("tps labibia")[0].kode == "7471011007"
 
 
+def test_a_tps_by_number_and_name_reads_the_names_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The desa's name is looked up once for the places and the TPS together (it was twice,
+    and three times for a number the desa does not have)."""
+    index = SearchIndex(region_tree())
+    scans: list[list[str]] = []
+    scan = index._scan
+    monkeypatch.setattr(index, "_scan", lambda words: scans.append(words) or scan(words))
+    for query in ("TPS 3 labibia", "tps 999 labibia", "ramunia 1"):
+        scans.clear()
+        assert index.search(query)
+        assert scans == [[w for w in query.upper().split() if not w.isdecimal() and w != "TPS"]]
+
+
 def test_a_tps_page_shows_the_forms_decision_beside_the_photos_own_reading() -> None:
     from rekap.domain.form import c_hasil_ppwp
     from rekap.web.portal.queries import PhotoRow

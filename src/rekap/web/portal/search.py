@@ -37,6 +37,11 @@ class Hit:
         }
 
 
+def _is_tps_number(word: str) -> bool:
+    """A word that may be a TPS's number: at most three decimal digits."""
+    return word.isdecimal() and len(word) <= 3
+
+
 def region_url(kode: str) -> str:
     if not kode:
         return "/"
@@ -87,12 +92,24 @@ class SearchIndex:
         if len(words) == 1 and words[0].isdecimal():
             return self._by_code(ascii_digits(words[0]), limit)
         named = [w for w in words if w != TPS_WORD] or words
-        places = [self._hit(self.codes[line]) for line in self._by_name(named, limit)]
-        tps = self._tps_by_name(words, limit)
+        numbers = [w for w in named if _is_tps_number(w)]
+        rest = [w for w in named if not _is_tps_number(w)]
+        if not numbers or not rest:
+            found = self._ranked(self._scan(named), named)
+            return [self._hit(self.codes[line]) for line in found[:limit]]
+        # One scan for the words of the name; the number then picks the places whose name
+        # holds it too ('RAMUNIA 1') and the TPS of that number of each desa so named.
+        lines = self._scan(rest)
+        holding = (
+            {line for line in lines if all(n in self._name(line) for n in numbers)}
+            if len(lines) < MAX_SCAN
+            else self._scan(named)  # the name's words alone reached the cap: ask with the number
+        )
+        places = [self._hit(self.codes[line]) for line in self._ranked(holding, named)[:limit]]
+        by_name = self._ranked(lines, rest)
+        tps = self._tps_of(by_name, numbers, limit)
         if not tps and not places:  # a TPS number the desa does not have: show the desa
-            rest = [w for w in named if not (w.isdecimal() and len(w) <= 3)]
-            if rest and len(rest) < len(named):
-                return [self._hit(self.codes[line]) for line in self._by_name(rest, limit)]
+            return [self._hit(self.codes[line]) for line in by_name[:limit]]
         if not tps:
             return places
         if not places:
@@ -101,18 +118,16 @@ class SearchIndex:
         first, then = (tps, places) if TPS_WORD in words else (places, tps)
         return (first + then)[:limit]
 
-    def _tps_by_name(self, words: list[str], limit: int) -> list[Hit]:
-        """One number of at most three digits beside words of a name: that TPS of each desa
-        the words name (best named first)."""
-        numbers = [w for w in words if w.isdecimal() and len(w) <= 3]
+    def _tps_of(self, lines: list[int], numbers: list[str], limit: int) -> list[Hit]:
+        """One TPS number beside a name: that TPS of each desa among ``lines`` (best named
+        first)."""
         if len(numbers) != 1:
             return []
         nomor = int(ascii_digits(numbers[0]))
-        rest = [w for w in words if w is not numbers[0] and w != TPS_WORD]
-        if not rest or nomor == 0:
+        if nomor == 0:
             return []
         hits = []
-        for line in self._by_name(rest, MAX_SCAN):
+        for line in lines:
             region = self.tree.regions[self.codes[line]]
             if region.level is Level.DESA and region.has_tps(nomor):
                 hits.append(self._tps_hit(region.kode.tps(nomor).value))
@@ -120,8 +135,8 @@ class SearchIndex:
                     break
         return hits
 
-    def _by_name(self, words: list[str], limit: int) -> list[int]:
-        """The lines of the names holding every word, best first."""
+    def _scan(self, words: list[str]) -> set[int]:
+        """The lines of the names holding every word (at most ``MAX_SCAN``)."""
         key = max(words, key=len)
         others = [w for w in words if w is not key]
         lines: set[int] = set()
@@ -133,6 +148,10 @@ class SearchIndex:
             position = self.text.find(
                 key, self.starts[line + 1] if line + 1 < len(self.starts) else len(self.text)
             )
+        return lines
+
+    def _ranked(self, lines: set[int], words: list[str]) -> list[int]:
+        """``lines`` best first for ``words``."""
         joined = " ".join(words)
 
         def rank(line: int) -> tuple[int, int, int, int, str]:
@@ -149,7 +168,7 @@ class SearchIndex:
             exact = 0 if name == joined else 1
             return (fit, len(self.codes[line]), exact, len(name), self.codes[line])
 
-        return sorted(lines, key=rank)[:limit]
+        return sorted(lines, key=rank)
 
     def _tps_hit(self, kode: str) -> Hit:
         desa = self._hit(kode[:10])
