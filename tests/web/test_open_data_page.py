@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from rekap.adapters.keys import load_or_create
@@ -16,6 +17,7 @@ from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.migrate import upgrade
 from rekap.web.app import create_app
 from rekap.web.context import AppContext
+from rekap.web.portal import routes_data
 from rekap.web.portal.settings import PortalSettings
 
 SNAPSHOT = "20240220T060000Z"
@@ -56,3 +58,23 @@ def test_a_manifest_key_id_with_markup_is_left_out(tmp_path: Path) -> None:
     with _client(tmp_path, "<b>x</b>") as client:
         page = client.get("/data").text
     assert "<b>x</b>" not in page and "&lt;b&gt;" not in page
+
+
+def test_the_manifest_is_read_once_per_version_of_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[bytes] = []
+    key_id_in = routes_data.key_id_in
+    monkeypatch.setattr(
+        routes_data, "key_id_in", lambda data: parsed.append(data) or key_id_in(data)
+    )
+    with _client(tmp_path, "aaaa1111") as client:
+        assert all("aaaa1111" in client.get("/data").text for _ in range(3))
+        assert len(parsed) == 1
+        # a new manifest in its place (a new file: another inode, size and time) is read anew
+        manifest = tmp_path / "snapshots" / SNAPSHOT / "manifest.json"
+        fresh = manifest.with_name("manifest.new")
+        fresh.write_text(json.dumps({"key": {"key_id": "bbbb22223333"}}))
+        fresh.replace(manifest)
+        assert "bbbb22223333" in client.get("/data").text
+        assert len(parsed) == 2

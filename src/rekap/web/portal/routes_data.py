@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import mimetypes
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
@@ -53,12 +54,32 @@ def snapshot_files(root: Path, snapshot: str) -> list[SnapshotFile]:
 
 def signing_key_id(root: Path, snapshot: str) -> str | None:
     """The id of the key that signed a snapshot, as its manifest names it (None when the
-    manifest does not say: the page then leaves the id out)."""
+    manifest does not say: the page then leaves the id out). A manifest is parsed once per
+    version of its file (its device, inode, size and modification time), not per visit."""
+    path = root / snapshot / "manifest.json"
     try:
-        manifest = json.loads((root / snapshot / "manifest.json").read_bytes())
-    except (OSError, ValueError, RecursionError):
+        stat = path.stat()
+    except OSError:
         return None
-    key = manifest.get("key") if isinstance(manifest, dict) else None
+    return _key_id_of(str(path), (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns))
+
+
+@lru_cache(maxsize=8)
+def _key_id_of(path: str, identity: tuple[int, int, int, int]) -> str | None:
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None
+    return key_id_in(data)
+
+
+def key_id_in(manifest: bytes) -> str | None:
+    """The signing key's id in a manifest's bytes, when it names one that is plain text."""
+    try:
+        parsed = json.loads(manifest)
+    except (ValueError, RecursionError):
+        return None
+    key = parsed.get("key") if isinstance(parsed, dict) else None
     key_id = key.get("key_id") if isinstance(key, dict) else None
     if isinstance(key_id, str) and key_id.isascii() and key_id.isalnum():
         return key_id
