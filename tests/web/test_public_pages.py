@@ -6,6 +6,7 @@ import csv
 import io
 import re
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -15,6 +16,7 @@ from rekap.data import region_tree
 from rekap.tally.index import RegionIndex
 from rekap.tally.layout import TallyLayout
 from rekap.tally.rebuild import rebuild
+from rekap.web.portal.regions import region_page
 from rekap.web.portal.svg_map import HELD_COLOUR
 from tests.web.checks import counted_sums
 from tests.web.dataset import DESA, Dataset
@@ -311,6 +313,22 @@ def test_a_held_tps_is_not_coloured_as_a_paslon_win_on_the_desa_map(
     assert fill == HELD_COLOUR
     assert note == f"TPS {kode[10:]}: Ditahan (temuan)"
     assert 'class="held"' in page  # the legend says what the colour means
+
+
+def test_a_held_tps_row_marks_no_paslon_as_its_leader(
+    client: TestClient, app: FastAPI, dataset: Dataset
+) -> None:
+    """The row knows it is held: its numbers count nowhere, so the desa's table does not set
+    a paslon's figure in bold as the winner there (the map's tile is drawn apart already)."""
+    kode = held_tps(dataset)
+    page = client.get(f"/wilayah/{kode[:10]}").text
+    row = page[page.index(f'<tr><th scope="row"><a href="/tps/{kode}"') :]
+    row = row[: row.index("</tr>")]
+    assert "status_held" in row and " lead" not in row
+    portal = app.state.portal
+    desa = region_page(portal.context.tree, portal.live(), portal.paslon, kode[:10])
+    held = next(t for t in desa.tps if t.kode == kode)
+    assert held.held and held.leader is None and not held.has_votes
 
 
 def test_the_anomaly_list_names_each_tps_by_number_and_desa(

@@ -63,9 +63,20 @@ class TpsLine:
     values: Mapping[str, int]
     shares: tuple[Share, ...]
     leader: Paslon | None
+    """The paslon its counted numbers put first; None while it is held (or a tie)."""
     blocking: int
     warnings: int
     source_kind: str | None
+
+    @property
+    def held(self) -> bool:
+        """Its numbers are held out of every total by a blocking finding."""
+        return self.status == "status_held"
+
+    @property
+    def has_votes(self) -> bool:
+        """Votes that count: a held TPS's numbers are in no total, so it has none."""
+        return not self.held and any(s.votes for s in self.shares)
 
 
 @dataclass(frozen=True)
@@ -103,16 +114,17 @@ def region_line(
 def tps_line(kode: str, facts: TpsFacts | None, paslon: Sequence[Paslon]) -> TpsLine:
     values = dict(facts.result.values) if facts is not None and facts.result is not None else {}
     items = shares(paslon, values, {})
+    status = facts.status if facts is not None else "status_none"
     # while people enter a form blind its findings speak of the machine's reading: the TPS
     # page and the anomaly list hide them, and so does this row
     findings = () if facts is None or machine_hidden(facts) else facts.findings
     return TpsLine(
         kode,
         int(kode[10:]),
-        facts.status if facts is not None else "status_none",
+        status,
         values,
         items,
-        leader(items),
+        None if status == "status_held" else leader(items),  # a held TPS leads nowhere
         sum(f.blocking for f in findings),
         sum(not f.blocking for f in findings),
         facts.result.source_kind if facts is not None and facts.result is not None else None,

@@ -53,18 +53,17 @@ def _tiles(page: RegionPage, words: Words, lang: Lang) -> list[Tile]:
             )
         )
     for tps in page.tps:
-        held = tps.status == "status_held"
-        lead = tps.leader.label if tps.leader is not None and not held else words(tps.status)
+        lead = tps.leader.label if tps.leader is not None else words(tps.status)
         tiles.append(
             Tile(
                 tps.kode,
                 f"TPS {tps.nomor:03d}",
                 f"{tps.nomor:03d}",
-                None if held else tps.leader,
-                any(s.votes for s in tps.shares) and not held,
+                tps.leader,
+                tps.has_votes,
                 f"/tps/{tps.kode}",
                 f"TPS {tps.nomor:03d}: {lead}",
-                held,
+                tps.held,
             )
         )
     return tiles
