@@ -145,6 +145,23 @@ def test_a_screen_reader_reads_the_map_as_a_group_of_links(tab: Tab) -> None:
     assert tab.errors == []
 
 
+def test_a_screen_reader_reads_the_results_from_the_table_not_the_chart(tab: Tab) -> None:
+    """The chart's figures are text inside an SVG; a screen reader gets them from the table
+    after it, once (the chart is hidden from it, not an image named without its figures)."""
+    tab.page.goto("/wilayah/31")
+    tree = tab.page.locator("section.result").aria_snapshot()
+    assert "img" not in tree, tree
+    chart = tab.page.locator("svg.chart text.fig").all_text_contents()
+    assert len(chart) == 3
+    rows = tab.page.locator("table.paslon tbody tr")
+    for figure, i in zip(chart, range(rows.count()), strict=True):
+        share, votes = figure.split(" · ")
+        cells = rows.nth(i).locator("td").all_inner_texts()
+        assert [votes, share] == cells[:2]
+        assert f"{votes}" in tree and f"{share}" in tree
+    assert tab.errors == []
+
+
 def test_pages_fit_a_cheap_phones_screen(browser: Browser, server: str) -> None:
     """At 360 px nothing but the wide tables (each in its own scroll box) may be wider than
     the screen: the page itself never scrolls sideways."""

@@ -17,11 +17,13 @@ BAR_ROOM = WIDTH - 118
 
 def bar_chart(items: Sequence[Share], title: str, lang: Lang) -> Markup:
     """One bar per paslon, its length the share of valid votes; the figures are printed too,
-    so the chart reads without colour."""
+    so the chart reads without colour. It is hidden from screen readers: the table after it
+    holds the same figures as text they read cell by cell (an image's text alternative could
+    only repeat them, or name a chart whose figures it hides)."""
     height = ROW * len(items) + 6
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
-        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" aria-hidden="true" '
+        'focusable="false" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
     for row, item in enumerate(items):
