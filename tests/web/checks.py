@@ -30,3 +30,17 @@ def counted_sums(dataset: Dataset, prefix: str, held: bool = False) -> dict[str,
         for key, value in fields.items():
             sums[key] = sums.get(key, 0) + int(value)
     return sums
+
+
+def held_tps(dataset: Dataset) -> str:
+    """A TPS with numbers that a blocking finding holds out of the totals."""
+    with dataset.context.engine.connect() as connection:
+        return str(
+            connection.execute(
+                select(tps_result.c.kode_tps)
+                .join(finding, finding.c.kode_tps == tps_result.c.kode_tps)
+                .where(finding.c.severity == "blocking", tps_result.c.fields != {})
+                .order_by(tps_result.c.kode_tps)
+                .limit(1)
+            ).scalar_one()
+        )

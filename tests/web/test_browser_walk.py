@@ -14,7 +14,7 @@ from rekap.adapters.storage.schema import tps_result
 from rekap.data import region_tree
 from rekap.domain.wilayah import KodeWilayah
 from tests.web.browsing import Tab, number, paslon_votes
-from tests.web.checks import counted_sums
+from tests.web.checks import counted_sums, held_tps
 from tests.web.dataset import DESA, Dataset
 
 pytestmark = pytest.mark.browser
@@ -171,5 +171,25 @@ def test_pages_fit_a_cheap_phones_screen(browser: Browser, server: str) -> None:
         tab.page.goto(path)
         width = tab.page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, (path, width)
+    assert tab.errors == []
+    context.close()
+
+
+def test_a_desas_tps_list_fits_a_cheap_phone_without_scrolling_sideways(
+    browser: Browser, server: str, dataset: Dataset, artifacts: Path
+) -> None:
+    """At 360 px a desa's TPS list shows each TPS's status, its findings and its numbers
+    without a sideways scroll (the findings were a last column off the screen)."""
+    held = held_tps(dataset)
+    context = browser.new_context(base_url=server, viewport={"width": 360, "height": 640})
+    tab = Tab.open(context)
+    for desa in (DESA, held[:10]):
+        tab.page.goto(f"/wilayah/{desa}")
+        box = tab.page.locator("div.scroll:has(table.tps-list)")
+        width, room = box.evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert width <= room, (desa, width, room)
+        tab.shoot(artifacts, f"360-desa-{desa}")
+    row = tab.page.locator(f'table.tps-list tr:has(a[href="/tps/{held}"])')
+    assert "pemblokir" in row.inner_text()
     assert tab.errors == []
     context.close()

@@ -18,7 +18,7 @@ from rekap.tally.layout import TallyLayout
 from rekap.tally.rebuild import rebuild
 from rekap.web.portal.regions import region_page
 from rekap.web.portal.svg_map import HELD_COLOUR
-from tests.web.checks import counted_sums
+from tests.web.checks import counted_sums, held_tps
 from tests.web.dataset import DESA, Dataset
 
 JAKARTA_KECAMATAN = "310101"
@@ -285,20 +285,6 @@ def test_open_data_page_explains_the_recount(client: TestClient) -> None:
     page = client.get("/data")
     assert "rekap recount" in page.text
     assert "F-SUM-SAH" in page.text
-
-
-def held_tps(dataset: Dataset) -> str:
-    """A TPS with numbers that a blocking finding holds out of the totals."""
-    with dataset.context.engine.connect() as connection:
-        return str(
-            connection.execute(
-                select(tps_result.c.kode_tps)
-                .join(finding, finding.c.kode_tps == tps_result.c.kode_tps)
-                .where(finding.c.severity == "blocking", tps_result.c.fields != {})
-                .order_by(tps_result.c.kode_tps)
-                .limit(1)
-            ).scalar_one()
-        )
 
 
 def test_a_held_tps_is_not_coloured_as_a_paslon_win_on_the_desa_map(

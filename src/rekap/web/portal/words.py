@@ -107,6 +107,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "waiting_short": ("{n} menunggu verifikasi", "{n} awaiting verification"),
     "status": ("Status", "Status"),
     "findings": ("Temuan", "Findings"),
+    "status_findings": ("Status, temuan", "Status, findings"),
     "n_blocking": ("{n} pemblokir", "{n} blocking"),
     "n_warnings": ("{n} peringatan", "{n} warnings"),
     "downloads": ("Unduh", "Download"),
