@@ -45,3 +45,24 @@ def expected_calibration_error(
                 float(confidence[inside].mean()) - float(correct[inside].mean())
             )
     return float(error)
+
+
+def measured(
+    probabilities: NDArray[np.float64], labels: NDArray[np.int64]
+) -> dict[str, float | int]:
+    """Accuracy, misreads (all and at p >= 0.99), NLL and ECE of calibrated probabilities.
+
+    The figures the training scripts compare networks by: a misread at p >= 0.99 is one
+    the page reader would act on, a misread below it one it may abstain on.
+    """
+    chosen = probabilities.argmax(axis=1)
+    wrong = chosen != labels
+    confident = probabilities.max(axis=1) >= 0.99
+    picked = np.clip(probabilities[np.arange(len(labels)), labels], 1e-12, 1.0)
+    return {
+        "accuracy": float(np.mean(~wrong)),
+        "misread": int(wrong.sum()),
+        "misread_at_099": int((wrong & confident).sum()),
+        "nll": float(-np.mean(np.log(picked))),
+        "ece": expected_calibration_error(probabilities, labels),
+    }

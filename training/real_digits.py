@@ -53,6 +53,12 @@ def split_of(tps_code: str, seed: int = SPLIT_SEED) -> Split:
     return "test"
 
 
+def fold_of(tps_code: str, folds: int, salt: str = "rekap-cross-validation") -> int:
+    """Which of `folds` cross-validation folds a TPS falls in (a hash of its own salt)."""
+    digest = hashlib.sha256(f"{salt}:{tps_code}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % folds
+
+
 def tps_code_of(row: dict[str, str]) -> str:
     """The TPS code of a crop: the CSV column, else the digits after `_C_` in its name."""
     if row.get("tps_code"):

@@ -17,6 +17,7 @@ import argparse
 import json
 import resource
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,7 @@ from rekap.reading.digits import (
     preprocess_crop,
     softmax,
 )
+from sim_inputs import sim_arrays
 from synthetic import synthesize
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -45,9 +47,10 @@ DEFAULT_OUTPUT = REPO_ROOT / "src/rekap/reading/models/digits.onnx"
 DEFAULT_METRICS = REPO_ROOT / "var/training/digits-metrics.json"
 
 
-def parse_args() -> argparse.Namespace:
+def training_parser(description: str | None = __doc__) -> argparse.ArgumentParser:
+    """The options every training script shares (data, schedule, device, network)."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--shared", type=Path, default=REPO_ROOT.parent / "shared")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
@@ -61,6 +64,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--real-repeats", type=int, default=1, help="real passes per epoch")
     parser.add_argument("--mnist", type=int, default=0, help="MNIST boxes to add (0: none)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--device", default="cpu", help="torch device to train on (cpu, or cuda on a GPU machine)"
+    )
     parser.add_argument(
         "--sim",
         type=Path,
@@ -83,7 +89,11 @@ def parse_args() -> argparse.Namespace:
         help="npz of held-out simulated crops (other seeds and regions): logged, and the "
         "calibration ECE is reported on it too",
     )
-    return parser.parse_args()
+    return parser
+
+
+def parse_args() -> argparse.Namespace:
+    return training_parser().parse_args()
 
 
 def label_index(crop: RealCrop) -> int:
@@ -100,43 +110,78 @@ def real_arrays(crops: list[RealCrop]) -> tuple[NDArray[np.float32], NDArray[np.
     return inputs.astype(np.float32), labels
 
 
-def sim_arrays(*paths: Path) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
-    """Crops cut by the page reader from simulated photos (training/sim_crops.py)."""
-    crops_list, labels_list = [], []
-    for path in paths:
-        with np.load(path) as data:
-            crops_list.append(data["crops"])
-            labels_list.append(data["labels"])
-    crops, labels = np.concatenate(crops_list), np.concatenate(labels_list)
-    inputs = np.stack([preprocess_crop(c) for c in crops]).astype(np.float32)
-    return inputs, labels.astype(np.int64)
-
-
 def predict_logits(model: torch.nn.Module, inputs: NDArray[np.float32]) -> NDArray[np.float32]:
     model.eval()
+    device = next(model.parameters()).device
     outputs = []
     with torch.no_grad():
         for start in range(0, len(inputs), 1024):
-            batch = torch.from_numpy(inputs[start : start + 1024]).unsqueeze(1)
-            outputs.append(model(batch).numpy())
+            batch = torch.from_numpy(inputs[start : start + 1024]).unsqueeze(1).to(device)
+            outputs.append(model(batch).cpu().numpy())
     return np.concatenate(outputs).astype(np.float32)
 
 
 def _draw(size: int, count: int, generator: torch.Generator) -> torch.Tensor:
     """`count` indices into a pool of `size`: whole shuffled passes, then a random remainder."""
-    passes = [torch.randperm(size, generator=generator) for _ in range(count // size)]
-    remainder = torch.randperm(size, generator=generator)[: count % size]
+    device = generator.device
+    passes = [
+        torch.randperm(size, generator=generator, device=device) for _ in range(count // size)
+    ]
+    remainder = torch.randperm(size, generator=generator, device=device)[: count % size]
     return torch.cat([*passes, remainder])
+
+
+Loss = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def hard_label_loss(
+    logits: torch.Tensor, labels: torch.Tensor, inputs: torch.Tensor
+) -> torch.Tensor:
+    """Cross-entropy against the data set's labels, lightly smoothed."""
+    del inputs
+    return functional.cross_entropy(logits, labels, label_smoothing=0.05)
+
+
+Arrays = tuple[NDArray[np.float32], NDArray[np.int64]]
+Pool = tuple[torch.Tensor, torch.Tensor, int]
+
+
+def pools_of(
+    real: Arrays, synthetic: Arrays, sim: Arrays | None, args: argparse.Namespace
+) -> list[Pool]:
+    """Each source as (inputs, labels, samples drawn per epoch), as `train` takes them."""
+
+    def pool(arrays: Arrays, per_epoch: int) -> Pool:
+        return torch.from_numpy(arrays[0]).unsqueeze(1), torch.from_numpy(arrays[1]), per_epoch
+
+    pools = [
+        pool(real, args.real_repeats * len(real[0])),
+        pool(synthetic, args.synthetic_per_epoch),
+    ]
+    if sim is not None:
+        pools.append(pool(sim, args.sim_per_epoch))
+    if args.mnist:
+        mnist = mnist_inputs(args.shared, args.mnist, args.seed)
+        pools.append(pool(mnist, len(mnist[0]) // 2))
+    return pools
 
 
 def train(
     model: torch.nn.Module,
-    pools: list[tuple[torch.Tensor, torch.Tensor, int]],
+    pools: list[Pool],
     check: tuple[NDArray[np.float32], NDArray[np.int64]],
     args: argparse.Namespace,
+    loss_of: Loss = hard_label_loss,
 ) -> list[dict[str, float]]:
-    """Train on `pools` of (inputs, labels, samples per epoch); log accuracy on `check`."""
-    generator = torch.Generator().manual_seed(args.seed)
+    """Train on `pools` of (inputs, labels, samples per epoch); log accuracy on `check`.
+
+    Trains on `args.device`: the model and pools are moved there, and the sampling and
+    augmentation draw from a generator on that device (on the CPU, exactly as before).
+    """
+    device = torch.device(args.device)
+    model.to(device)
+    pools = [(inputs.to(device), labels.to(device), count) for inputs, labels, count in pools]
+    generator = torch.Generator(device=device).manual_seed(args.seed)
     per_epoch = sum(count for _, _, count in pools)
     steps = args.epochs * ((per_epoch + args.batch_size - 1) // args.batch_size)
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=1e-4)
@@ -152,15 +197,13 @@ def train(
             chosen_inputs.append(inputs[picks])
             chosen_labels.append(labels[picks])
         epoch_inputs, epoch_labels = torch.cat(chosen_inputs), torch.cat(chosen_labels)
-        order = torch.randperm(len(epoch_inputs), generator=generator)
+        order = torch.randperm(len(epoch_inputs), generator=generator, device=device)
         model.train()
         total_loss = 0.0
         for start in range(0, len(order), args.batch_size):
             batch = order[start : start + args.batch_size]
             inputs = augment_batch(epoch_inputs[batch], generator)
-            loss = functional.cross_entropy(
-                model(inputs), epoch_labels[batch], label_smoothing=0.05
-            )
+            loss = loss_of(model(inputs), epoch_labels[batch], inputs)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -181,6 +224,7 @@ def train(
 def export_onnx(model: torch.nn.Module, path: Path, metadata: dict[str, str]) -> None:
     """Export with a dynamic batch axis, then write the metadata the runtime checks."""
     model.eval()
+    model.cpu()
     path.parent.mkdir(parents=True, exist_ok=True)
     example = torch.zeros(2, 1, INPUT_SIZE, INPUT_SIZE)
     torch.onnx.export(
@@ -196,6 +240,23 @@ def export_onnx(model: torch.nn.Module, path: Path, metadata: dict[str, str]) ->
     proto = onnx.load(str(path))
     onnx.helper.set_model_props(proto, metadata)
     onnx.save(proto, str(path))
+
+
+def model_metadata(
+    temperature: float, widths: list[int], seed: int, trained_by: str, simulated: int
+) -> dict[str, str]:
+    """What the runtime checks (labels, preprocessing) and what the model card cites."""
+    return {
+        "labels": ",".join(DIGIT_LABELS),
+        "temperature": f"{temperature:.4f}",
+        "preprocessing": PREPROCESSING_VERSION,
+        "input_size": str(INPUT_SIZE),
+        "widths": ",".join(str(w) for w in widths),
+        "split_seed": str(SPLIT_SEED),
+        "training_seed": str(seed),
+        "trained_by": trained_by,
+        "simulated_crops": str(simulated),
+    }
 
 
 def onnx_logits(path: Path, inputs: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -215,32 +276,11 @@ def main() -> None:
     seconds = time.monotonic() - started
     print(f"data ready in {seconds:.0f} s: {len(train_inputs)} real, {len(synthetic_inputs)} drawn")
     sim_pool = sim_arrays(*args.sim) if args.sim else None
-    pools = [
-        (
-            torch.from_numpy(train_inputs).unsqueeze(1),
-            torch.from_numpy(train_labels),
-            args.real_repeats * len(train_inputs),
-        ),
-        (
-            torch.from_numpy(synthetic_inputs).unsqueeze(1),
-            torch.from_numpy(synthetic_labels),
-            args.synthetic_per_epoch,
-        ),
-    ]
     if sim_pool is not None:
         print(f"{len(sim_pool[0])} page-reader crops of simulated photos", flush=True)
-        pools.append(
-            (
-                torch.from_numpy(sim_pool[0]).unsqueeze(1),
-                torch.from_numpy(sim_pool[1]),
-                args.sim_per_epoch,
-            )
-        )
-    if args.mnist:
-        mnist_x, mnist_y = mnist_inputs(args.shared, args.mnist, args.seed)
-        pools.append(
-            (torch.from_numpy(mnist_x).unsqueeze(1), torch.from_numpy(mnist_y), len(mnist_x) // 2)
-        )
+    pools = pools_of(
+        (train_inputs, train_labels), (synthetic_inputs, synthetic_labels), sim_pool, args
+    )
     model = digit_box_net(tuple(args.widths))
     history = train(model, pools, (check_inputs, check_labels), args)
     training_seconds = time.monotonic() - started
@@ -255,17 +295,13 @@ def main() -> None:
     export_onnx(
         model,
         args.output,
-        {
-            "labels": ",".join(DIGIT_LABELS),
-            "temperature": f"{temperature:.4f}",
-            "preprocessing": PREPROCESSING_VERSION,
-            "input_size": str(INPUT_SIZE),
-            "widths": ",".join(str(w) for w in args.widths),
-            "split_seed": str(SPLIT_SEED),
-            "training_seed": str(args.seed),
-            "trained_by": "training/train_digits.py",
-            "simulated_crops": str(len(sim_pool[0]) if sim_pool is not None else 0),
-        },
+        model_metadata(
+            temperature,
+            args.widths,
+            args.seed,
+            "training/train_digits.py",
+            len(sim_pool[0]) if sim_pool is not None else 0,
+        ),
     )
     exported = onnx_logits(args.output, check_inputs)
     metrics = {
