@@ -12,13 +12,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rekap.adapters.keys import SigningKey
 from rekap.adapters.snapshot_dir import DirectorySnapshotStore
 from rekap.publish.snapshot import publish_snapshot
 from rekap.recount import diff_checks
-from rekap.recount.problems import Kind
+from rekap.recount.problems import Kind, RecountReport
 from rekap.recount.run import recount
 from tests.publish.conftest import AT, make_records, request_for
 from tests.publish.test_recount import _reseal
@@ -164,3 +167,139 @@ def test_a_diff_read_a_few_changes_at_a_time_gives_the_same_answers(
     _reseal(second, signer, EDITS["a change that ends elsewhere"](second))
     details = [p.detail for p in recount(second, workers=1).problems]
     assert len(details) == 1 and "the diff says it is now" in details[0]
+
+
+def _bulk_row(folder: Path, kode: str) -> dict[str, Any]:
+    table = pq.read_table(folder / "data/tps-ppwp.parquet")
+    return next(r for r in table.to_pylist() if r["kode_tps"] == kode)
+
+
+def test_each_end_that_is_not_the_bulk_datas_is_named_in_the_diffs_order(
+    second: Path, signer: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every way a value can differ (another number, another type, a null, a number past 64
+    bits, a column the bulk data lacks), said of each change in its order and of each field
+    in the change's order, a chunk or the whole diff at a time alike."""
+    changes = _changes(second)
+    first, other = [c for c in changes if c["change"] == "changed"][:2]
+    row, other_row = _bulk_row(second, first["kode_tps"]), _bulk_row(second, other["kode_tps"])
+    huge = 123456789012345678901234567890
+    first["fields"] = {
+        "stage": ["read", None],  # a null where the bulk data has a stage
+        "paslon_1": [1, True],  # a bool where it has a number
+        "no_such_column": [1, 2],
+        "counted": [False, row["counted"]],  # agrees: not named
+        "paslon_2": [1, huge],
+    }
+    other["fields"] = {"counted": [True, int(other_row["counted"])], "dpt_j": [1, "7"]}
+    _write_changes(second, changes)
+    _reseal(second, signer, LINES)
+    a, b = first["kode_tps"], other["kode_tps"]
+    expected = [
+        f"TPS {a} stage: the diff says it is now None, the bulk data {row['stage']!r}",
+        f"TPS {a} paslon_1: the diff says it is now True, the bulk data {row['paslon_1']!r}",
+        f"TPS {a} no_such_column: the diff says it is now 2, the bulk data None",
+        f"TPS {a} paslon_2: the diff says it is now {huge}, the bulk data {row['paslon_2']!r}",
+        f"TPS {b} counted: the diff says it is now {int(other_row['counted'])}, "
+        f"the bulk data {other_row['counted']!r}",
+        f"TPS {b} dpt_j: the diff says it is now '7', the bulk data {other_row['dpt_j']!r}",
+    ]
+    for chunk in (diff_checks.CHUNK, 1):
+        monkeypatch.setattr(diff_checks, "CHUNK", chunk)
+        problems = recount(second, workers=1).problems  # in the order found (not sorted)
+        ended = [p.detail for p in problems if p.path == LINES]
+        assert ended == expected, chunk
+
+
+def test_a_number_the_bulk_data_has_not_given_is_named(second: Path, signer: SigningKey) -> None:
+    changes = _changes(second)
+    change = _first_changed(changes)
+    row = _bulk_row(second, change["kode_tps"])
+    name = next(n for n in ("paslon_1", "dpt_l", "disabilitas_p") if row[n] is None)
+    change["fields"] = {name: [None, 5]}
+    _write_changes(second, changes)
+    _reseal(second, signer, LINES)
+    details = [p.detail for p in recount(second, workers=1, bulk_only=True).problems]
+    kode = change["kode_tps"]
+    assert f"TPS {kode} {name}: the diff says it is now 5, the bulk data None" in details
+
+
+def test_a_line_longer_than_a_change_can_be_is_named_unread(
+    second: Path, signer: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(diff_checks, "MAX_LINE", 64)
+    problems = recount(second, workers=1, bulk_only=True).problems
+    assert [p.detail for p in problems] == ["unreadable: line 1 is longer than 64 bytes"]
+
+
+def test_an_addition_that_ends_elsewhere_is_named(tmp_path: Path, signer: SigningKey) -> None:
+    _publish(tmp_path / "out", signer, 9, 0, ("11",))
+    widened = _publish(tmp_path / "out", signer, 10, 1)  # the rows outside 11 are added
+    changes = _changes(widened)
+    added = next(c for c in changes if c["change"] == "added")
+    stage = added["after"]["stage"]
+    added["after"]["stage"] = "published" if stage != "published" else "read"
+    _write_changes(widened, changes)
+    _reseal(widened, signer, LINES)
+    details = [p.detail for p in recount(widened, workers=1, bulk_only=True).problems]
+    kode, now = added["kode_tps"], added["after"]["stage"]
+    assert details == [
+        f"TPS {kode} stage: the diff says it is now {now!r}, the bulk data {stage!r}"
+    ]
+
+
+def test_a_code_that_is_not_text_leaves_the_diff_unreadable(
+    second: Path, signer: SigningKey
+) -> None:
+    line = b'{"kode_tps":"\\ud800","change":"changed","fields":{}}\n'
+    (second / LINES).write_bytes(gzip.compress(line, mtime=0))
+    _reseal(second, signer, LINES)
+    details = [p.detail for p in recount(second, workers=1, bulk_only=True).problems]
+    assert details == [
+        "unreadable: 'utf-8' codec can't encode character '\\ud800' in position 0: "
+        "surrogates not allowed"
+    ]
+
+
+def test_bulk_data_without_codes_is_named_not_a_crash(second: Path) -> None:
+    """(The recount does not get here: bulk data without codes is not recounted.)"""
+    path = second / "data/tps-ppwp.parquet"
+    table = pq.read_table(path)
+    pq.write_table(table.rename_columns(["code", *table.column_names[1:]]), path)
+    manifest = json.loads((second / "manifest.json").read_text())
+    report = RecountReport(str(second))
+    diff_checks.check_diff(second, "ppwp", manifest, set(manifest["files"]), True, report)
+    assert [(p.path, p.detail) for p in report.problems] == [
+        (LINES, "cannot compare with the bulk data: 'kode_tps'")
+    ]
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON)
+def test_a_line_is_read_as_json_reads_it(value: object) -> None:
+    """orjson reads a line only where it gives what json gives (an integer past 64 bits, NaN,
+    a lone surrogate: json's answer), so every message and comparison is json's."""
+    for line in (
+        json.dumps(value).encode() + b"\n",
+        json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass"),
+    ):
+        try:
+            expected: object = ("value", repr(json.loads(line)))
+        except ValueError as error:
+            expected = ("error", str(error))
+        try:
+            found: object = ("value", repr(diff_checks._loads(line)))
+        except ValueError as error:
+            found = ("error", str(error))
+        assert found == expected

@@ -99,8 +99,13 @@ def required_files(contest: str) -> tuple[str, ...]:
         *(bulk_region(contest, x) for x in ("parquet", "csv.gz")),
         unplaced(contest),
         DIFF_SUMMARY,
-        f"diff/tps-{contest}.jsonl.gz",
+        diff_tps(contest),
     )
+
+
+def diff_tps(contest: str) -> str:
+    """The diff's list of changes, one TPS per line."""
+    return f"diff/tps-{contest}.jsonl.gz"
 
 
 def unplaced(contest: str) -> str:
