@@ -674,3 +674,32 @@ def test_a_signed_but_wrong_region_name_in_the_tps_table_is_named(
     named = [p for p in problems if p.path == changed and "nama_desa" in p.detail]
     assert [p.kind for p in named] == [Kind.BULK]
     assert named[0].detail.startswith(f"TPS {first[0]}: nama_desa 'ELSEWHERE', the region")
+
+
+def test_wrong_names_of_several_columns_are_each_named_in_code_order(
+    snapshot: Path, signer: SigningKey
+) -> None:
+    """Each name column's wrong rows, the first 20 by code then how many more, column after
+    column (every nama_provinsi wrong, one nama_kecamatan and two nama_desa)."""
+    changed = "data/tps-ppwp.parquet"
+    path = snapshot / changed
+    codes = [c for (c,) in duckdb.sql(f"SELECT kode_tps FROM '{path}' ORDER BY 1").fetchall()]
+    assert len(codes) > 25
+    desa = f"CASE WHEN kode_tps IN ('{codes[3]}', '{codes[1]}') THEN 'D' ELSE nama_desa END"
+    kecamatan = f"CASE WHEN kode_tps = '{codes[0]}' THEN NULL ELSE nama_kecamatan END"
+    _rewrite_parquet(
+        path,
+        f"'P' AS nama_provinsi, {kecamatan} AS nama_kecamatan, {desa} AS nama_desa",
+    )
+    _reseal(snapshot, signer, changed)
+    regions = dict(
+        duckdb.sql(f"SELECT kode, nama FROM '{snapshot / 'data/region-ppwp.parquet'}'").fetchall()
+    )
+    expected = [
+        *(f"TPS {k}: nama_provinsi 'P', the region table's {regions[k[:2]]!r}" for k in codes[:20]),
+        f"… {len(codes) - 20} more: nama_provinsi",
+        f"TPS {codes[0]}: nama_kecamatan None, the region table's {regions[codes[0][:6]]!r}",
+        *(f"TPS {k}: nama_desa 'D', the region table's {regions[k[:10]]!r}" for k in codes[1:4:2]),
+    ]
+    problems = recount(snapshot, workers=1).problems  # in the order found (not sorted)
+    assert [p.detail for p in problems if p.path == changed] == expected

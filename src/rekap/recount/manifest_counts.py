@@ -11,24 +11,29 @@ from typing import Any
 import duckdb
 
 from rekap.recount.aggregate import Aggregates, connect, quote_path
-from rekap.recount.layout import bulk_tps, unplaced
+from rekap.recount.layout import MANIFEST, bulk_tps, unplaced
 from rekap.recount.problems import Kind, RecountReport
-
-MANIFEST = "manifest.json"
 
 
 def found_counts(
-    folder: Path, contest: str, aggregates: Aggregates, passed: set[str]
-) -> dict[str, int]:
+    folder: Path, contest: str, aggregates: Aggregates, passed: set[str], scope: object = None
+) -> tuple[dict[str, int], int]:
     """What the manifest's ``counts`` should say, from the bulk data (each one that can be
-    told: ``unplaced`` only when its file passed its check)."""
+    told: ``unplaced`` only when its file passed its check), and the TPS rows under none of
+    ``scope``'s codes (0 for no scope: the nation), counted in one reading of the bulk data.
+    A manifest naming another scope than its data would read as every number outside it
+    unlogged; the count says what is wrong once."""
     nation = dict(zip(aggregates.names, aggregates.vector(""), strict=True))
     source = f"read_parquet('{quote_path(folder / bulk_tps(contest, 'parquet'))}')"
+    codes = [str(code) for code in scope] if isinstance(scope, list) else []
+    under_none = "len(list_filter($scope, lambda s: starts_with(kode_tps, s))) = 0"
+    outside_count = f"COUNT(*) FILTER (WHERE {under_none})" if codes else "0"
     connection = connect()
     try:
-        rows, with_result = connection.execute(
-            f"SELECT COUNT(*), COUNT(*) FILTER (WHERE has_result) FROM {source}"
-        ).fetchone() or (0, 0)
+        rows, with_result, outside = connection.execute(
+            f"SELECT COUNT(*), COUNT(*) FILTER (WHERE has_result), {outside_count} FROM {source}",
+            {"scope": codes} if codes else None,
+        ).fetchone() or (0, 0, 0)
     finally:
         connection.close()
     found = {
@@ -41,7 +46,7 @@ def found_counts(
     if unplaced(contest) in passed:
         lines = (folder / unplaced(contest)).read_bytes().splitlines()
         found["unplaced"] = sum(1 for line in lines if line.strip())
-    return found
+    return found, int(outside)
 
 
 def check_manifest_counts(
@@ -65,8 +70,7 @@ def check_manifest_counts(
     if aggregates is None:
         return  # the bulk data could not be recounted: named already
     try:
-        found = found_counts(folder, contest, aggregates, passed)
-        outside = _outside_scope(folder, contest, manifest.get("scope"))
+        found, outside = found_counts(folder, contest, aggregates, passed, manifest.get("scope"))
     except (duckdb.Error, OSError) as error:
         report.add(Kind.BULK, bulk_tps(contest, "parquet"), f"cannot count the rows: {error}")
         return
@@ -82,22 +86,3 @@ def check_manifest_counts(
             report.add(
                 Kind.MANIFEST, MANIFEST, f"counts.{name} {given!r}, the bulk data has {value:,}"
             )
-
-
-def _outside_scope(folder: Path, contest: str, scope: object) -> int:
-    """The TPS rows of the bulk data under none of ``scope``'s codes (0 for no scope: the
-    nation). A manifest naming another scope than its data would read as every number
-    outside it unlogged; this says what is wrong once."""
-    if not isinstance(scope, list) or not scope:
-        return 0
-    source = f"read_parquet('{quote_path(folder / bulk_tps(contest, 'parquet'))}')"
-    connection = connect()
-    try:
-        row = connection.execute(
-            f"SELECT COUNT(*) FROM {source} "
-            "WHERE len(list_filter($scope, lambda s: starts_with(kode_tps, s))) = 0",
-            {"scope": [str(code) for code in scope]},
-        ).fetchone()
-    finally:
-        connection.close()
-    return int(row[0]) if row else 0
