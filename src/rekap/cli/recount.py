@@ -242,7 +242,7 @@ def _recount_bucket(
     import tempfile
 
     from rekap.adapters.snapshot_s3 import PointerMismatch, S3SnapshotStore
-    from rekap.recount.layout import NoSnapshot
+    from rekap.recount.layout import MANIFEST, NoSnapshot
     from rekap.recount.problems import Kind, RecountReport
     from rekap.recount.run import recount as run_recount
 
@@ -257,7 +257,7 @@ def _recount_bucket(
                 folder = store.download(Path(temporary))
         except PointerMismatch as error:
             report = RecountReport(store.location())
-            report.add(Kind.MANIFEST, "manifest.json", str(error))
+            report.add(Kind.MANIFEST, MANIFEST, str(error))
             return report
         except NoSnapshot:
             raise

@@ -13,11 +13,12 @@ from operator import itemgetter
 from typing import Any
 
 from rekap.recount.aggregate import Aggregates, Vector
+from rekap.recount.layout import COVERAGE
 
 MAX_DETAILS = 20
 ROW_KEYS = ("psu", "persen", "status_progress")
 """The keys of a region table's row besides its votes (which a counted child's row has)."""
-COVERAGE_KEYS = ("tps_expected", "received", "read", "verified", "published", "blocking", "counted")
+COVERAGE_KEYS = ("tps_expected", *COVERAGE)
 
 
 def _persen(counted: int, expected: int) -> float:

@@ -11,6 +11,7 @@ INDEX = "SHA256SUMS"
 ELECTION = "election.json"
 SCHEMA = "data/schema.json"
 PUBLIC_KEY = "public-key.pem"
+LATEST = "latest"  # in a publication root: the name of its newest snapshot folder
 DIFF_SUMMARY = "diff/summary.json"
 TOTALS = ("suara_sah", "suara_tidak_sah", "suara_total")
 COVERAGE = ("received", "read", "verified", "published", "blocking", "counted")
@@ -27,9 +28,9 @@ def locate(path: Path) -> Path:
     """A snapshot folder itself, or the one a ``latest`` file in ``path`` points to."""
     if (path / MANIFEST).exists() or (path / INDEX).exists():
         return path
-    pointer = path / "latest"
+    pointer = path / LATEST
     if not pointer.is_file():
-        raise NoSnapshot(f"{path} holds no snapshot (no {MANIFEST}, no latest pointer)")
+        raise NoSnapshot(f"{path} holds no snapshot (no {MANIFEST}, no {LATEST} pointer)")
     name = pointer.read_bytes().decode("ascii", "replace").strip()
     if not plain_path(name) or "\ufffd" in name:
         raise NoSnapshot(f"{pointer} does not name a snapshot folder inside {path}: {name!r}")

@@ -23,8 +23,8 @@ import orjson
 
 from rekap.events.chain import Recorded, unknown_kinds_note, verify_chain
 from rekap.events.replay import Values, apply_record
-from rekap.recount.aggregate import connect
-from rekap.recount.layout import LOG_DIR, bulk_tps, log_first, unplaced
+from rekap.recount.aggregate import connect, quote_path
+from rekap.recount.layout import LOG_DIR, MANIFEST, bulk_tps, log_first, unplaced
 from rekap.recount.log_read import LogReader, LogUnreadable
 from rekap.recount.problems import Kind, RecountReport
 
@@ -44,7 +44,7 @@ def _head(manifest: Mapping[str, Any], report: RecountReport) -> tuple[int, str]
         sequence, digest = head.get("sequence"), head.get("hash")
         if isinstance(sequence, int) and isinstance(digest, str):
             return sequence, digest
-    report.add(Kind.MANIFEST, "manifest.json", f"log_head is not a sequence and hash: {head}")
+    report.add(Kind.MANIFEST, MANIFEST, f"log_head is not a sequence and hash: {head}")
     return None
 
 
@@ -237,7 +237,7 @@ class Differences:
 
 def _bulk_rows(path: Path, fields: Sequence[str]) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
     connection = connect()
-    source = f"read_parquet('{str(path).replace(chr(39), chr(39) * 2)}')"
+    source = f"read_parquet('{quote_path(path)}')"
     columns = {row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
     present = [f for f in fields if f in columns]
     selected = "".join(f', "{f}"' for f in present)

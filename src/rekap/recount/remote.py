@@ -20,12 +20,18 @@ from urllib.parse import quote, urlsplit
 from rekap.recount.download import Progress, Wanted, fetch_all, url_of
 from rekap.recount.files import parse_index
 from rekap.recount.http_get import Budget, Client, HttpLimits, Outcome
-from rekap.recount.layout import INDEX, MANIFEST, SIGNATURE, NoSnapshot, plain_path
+from rekap.recount.layout import (
+    INDEX,
+    LATEST,
+    MANIFEST,
+    PUBLIC_KEY,
+    SIGNATURE,
+    NoSnapshot,
+    plain_path,
+)
 from rekap.recount.problems import Kind, Problem, RecountReport
 from rekap.recount.run import recount
 
-LATEST = "latest"
-PUBLIC_KEY = "public-key.pem"
 MANIFEST_CAP = 64 << 20
 SIGNATURE_CAP = 64 << 10
 LATEST_CAP = 4 << 10

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import zlib
 
+from rekap.recount.layout import INDEX
+
 MAX_UNPACKED = 256 << 20
 """A compressed file is unpacked no further than this to tell (a small file that unpacks
 to gigabytes is not a cut-short file)."""
@@ -24,7 +26,7 @@ def looks_truncated(path: str, data: bytes) -> bool:
         return _gzip_ends_early(data)
     if path.endswith(".parquet"):
         return not data.endswith(b"PAR1")
-    if path == "SHA256SUMS":
+    if path == INDEX:
         return _lines_end_early(data)
     return False
 
