@@ -13,8 +13,7 @@ peak memory is the checks' own), runs each check ``--repeat`` times and prints t
 time, the CPU time, the changes the diff lists and the process's peak resident memory.
 ``--snapshot FOLDER`` times the checks of a snapshot made before (``--keep``). Records nothing
 by itself; the snapshots are deleted afterwards unless --keep. Never run it nationally: a
-provinsi shows the same costs a sixth the size. (Publishing the second snapshot of provinsi 32
-takes minutes: the publisher describes each changed TPS of its diff cell by cell.)
+provinsi shows the same costs a sixth the size.
 """
 
 from __future__ import annotations

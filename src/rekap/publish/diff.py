@@ -59,6 +59,15 @@ def _differing_rows(old: pa.Table, new: pa.Table, compared: Sequence[str]) -> li
     return np.flatnonzero(mask).tolist()
 
 
+def _picked(table: pa.Table, compared: Sequence[str], rows: pa.Array) -> list[tuple[object, ...]]:
+    """The compared values of the rows at ``rows``, a column at a time (a cell at a time cost
+    about 2 ms a changed TPS: half an hour for a national diff)."""
+    series = [_column(table, c).take(rows).to_pylist() for c in compared]
+    if not series:
+        return [() for _ in range(len(rows))]
+    return list(zip(*series, strict=True))
+
+
 def _rows(table: pa.Table, compared: Sequence[str]) -> dict[object, tuple[object, ...]]:
     codes = _column(table, "kode_tps").to_pylist()
     series = [_column(table, c).to_pylist() for c in compared]
@@ -89,16 +98,16 @@ def diff_tables(
     if previous is not None:
         old = previous.table
         if _column(old, "kode_tps").equals(_column(current, "kode_tps")):
-            rows = _differing_rows(old, current, compared)
-            codes = _column(current, "kode_tps")
-            pairs: list[tuple[object, tuple[object, ...] | None, tuple[object, ...] | None]] = [
-                (
-                    codes[i].as_py(),
-                    tuple(_column(old, c)[i].as_py() for c in compared),
-                    tuple(_column(current, c)[i].as_py() for c in compared),
+            rows = pa.array(_differing_rows(old, current, compared), pa.int64())
+            codes = _column(current, "kode_tps").take(rows).to_pylist()
+            pairs: list[tuple[object, tuple[object, ...] | None, tuple[object, ...] | None]] = list(
+                zip(
+                    codes,
+                    _picked(old, compared, rows),
+                    _picked(current, compared, rows),
+                    strict=True,
                 )
-                for i in rows
-            ]
+            )
             counts["unchanged"] = current.num_rows - len(rows)
         else:
             before, after = _rows(old, compared), _rows(current, compared)
