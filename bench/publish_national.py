@@ -3,11 +3,17 @@ or Sirekap's own 2024 data (``--sirekap PATH``, read and checked in memory).
 
 Usage: .venv/bin/python bench/publish_national.py [--out DIR] [--workers 2] [--sirekap PATH]
                                                    [--keep] [--no-command] [--no-recount]
+                                                   [--second SHARE]
 Prints the time to publish (every file written, hashed, listed and signed), the files and
 bytes written, the time of a full recount in this process, and the time of the command a
 reader runs, ``rekap recount SNAPSHOT`` (a fresh process: imports included). Each time is
 given as wall seconds and CPU seconds (all processes), with the load average before it.
 Records nothing by itself; the snapshot is deleted afterwards unless --keep.
+
+``--second SHARE`` then publishes a second snapshot an hour later over the first, in which
+SHARE of the TPS (0.0-1.0, spread evenly) moved a stage on: it reads the first snapshot back
+and lists those TPS in its diff, as every snapshot after an election night's first does. The
+recounts then check the second snapshot.
 
 The figures in docs/tally.md ("Against the targets") come from:
 
@@ -20,6 +26,7 @@ The figures in docs/tally.md ("Against the targets") come from:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import resource
@@ -28,7 +35,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rekap.adapters.keys import load_or_create
@@ -98,6 +106,37 @@ def sirekap_records(path: Path) -> list[TpsRecord]:
     ]
 
 
+def moved_on(records: list[TpsRecord], share: float) -> list[TpsRecord]:
+    """The records with ``share`` of them (evenly spread) a stage further, an hour later."""
+    later = AT + timedelta(hours=1)
+    step = max(1, round(1 / share)) if share > 0 else 0
+    moved = []
+    for index, record in enumerate(records):
+        stage = record.state.stage
+        if step and index % step == 0:
+            stage = TpsStage.PUBLISHED if stage is not TpsStage.PUBLISHED else TpsStage.VERIFIED
+            record = replace(record, state=replace(record.state, stage=stage), updated_at=later)
+        moved.append(record)
+    return moved
+
+
+def publish_timed(
+    request: SnapshotRequest, out: Path, key_path: Path, workers: int, label: str
+) -> Path:
+    """Publish ``request`` under ``out``, print its time, files and bytes; its folder."""
+    key = load_or_create(key_path)
+    print(f"load average before publishing: {load()}")
+    started, cpu = time.perf_counter(), cpu_seconds()
+    done = publish_snapshot(
+        request, DirectorySnapshotStore(out), key, ForkedRunner(workers), workers
+    )
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    files, size = folder_size(Path(done.location))
+    print(f"{label}: {seconds:.1f} s wall, {cpu:.1f} s CPU (all processes)")
+    print(f"  {files:,} files, {size / 1e9:.2f} GB, counts {done.counts}")
+    return Path(done.location)
+
+
 def cpu_seconds() -> float:
     """CPU time of this process and of its finished worker processes."""
     times = os.times()
@@ -160,6 +199,13 @@ def main() -> None:
     parser.add_argument(
         "--no-recount", action="store_true", help="Publish only: no recount of any kind."
     )
+    parser.add_argument(
+        "--second",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help="Then publish a second snapshot with SHARE of the TPS moved a stage on.",
+    )
     args = parser.parse_args()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
@@ -174,22 +220,23 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     print(f"writing under {out}")
     key_folder = Path(tempfile.mkdtemp())
-    key = load_or_create(key_folder / "bench-key.pem")
+    key_path = key_folder / "bench-key.pem"
     request = SnapshotRequest(region_tree(), CONTEST, FORM, records, AT)
-    print(f"load average before publishing: {load()}")
-    started, cpu = time.perf_counter(), cpu_seconds()
-    done = publish_snapshot(
-        request, DirectorySnapshotStore(out), key, ForkedRunner(args.workers), args.workers
-    )
-    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
-    files, size = folder_size(Path(done.location))
-    print(f"publish: {seconds:.1f} s wall, {cpu:.1f} s CPU (all processes)")
-    print(f"  {files:,} files, {size / 1e9:.2f} GB, counts {done.counts}")
+    location = publish_timed(request, out, key_path, args.workers, "publish")
+    if args.second is not None:
+        later = moved_on(records, args.second)
+        previous = DirectorySnapshotStore(out).previous(CONTEST.kind.value)
+        second = replace(request, records=later, created_at=AT + timedelta(hours=1))
+        location = publish_timed(
+            replace(second, previous=previous), out, key_path, args.workers, "second publish"
+        )
+        summary = json.loads((location / "diff" / "summary.json").read_text())
+        print(f"  diff: {summary['tps']}")
     if not args.no_recount:
         recount_in_process(out, args.workers)
     if not (args.no_command or args.no_recount):
         print(f"load average before `rekap recount`: {load()}")
-        seconds, cpu, status = command_recount(Path(done.location), args.workers)
+        seconds, cpu, status = command_recount(location, args.workers)
         print(f"rekap recount: {seconds:.1f} s wall, {cpu:.1f} s CPU, exit status {status}")
     print(f"load average at the end: {load()}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
