@@ -475,7 +475,7 @@ def breakdown(base: list[Shot], count: int = 150) -> dict[str, tuple[float, floa
             assert officer is not None and isinstance(checked, CheckedPhoto) and device
             message = photo_message(checked.sha256, upload.kode_tps, upload.page, CAPTURED)
             with step("verify the Ed25519 signature"):
-                assert verify_signature(device[1], message, signature)
+                assert verify_signature(device.public_raw, message, signature)
             with step("write the file (temporary, rename)"):
                 written = files.write(checked.sha256, ".jpg", upload.jpeg)
             with step("flush it (syncfs; once per batch in the service)"):

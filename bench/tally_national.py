@@ -158,7 +158,7 @@ def _statements_only(store: TallyStore, updates: list[TpsState]) -> Clock:
 
 def _publish(engine: Engine, state: TpsState) -> None:
     with engine.begin() as connection:
-        publish_values(connection, state.kode_tps, "ppwp", "tps", state.values, "entry", "b")
+        publish_values(connection, state.kode_tps, "ppwp", "tps", state.values, "entry", "b", ())
 
 
 def _published(store: TallyStore, updates: list[TpsState]) -> Clock:
