@@ -303,3 +303,24 @@ def test_a_line_is_read_as_json_reads_it(value: object) -> None:
         except ValueError as error:
             found = ("error", str(error))
         assert found == expected
+
+
+def test_a_change_that_is_no_change_is_named(second: Path, signer: SigningKey) -> None:
+    """A changed field must be a [before, after] pair of two values a reader tells apart: a
+    bare value, a pair of one value twice or a list of three claims a change the diff does
+    not show (read before, such a field was passed over in silence)."""
+    changes = _changes(second)
+    first, other = [c for c in changes if c["change"] == "changed"][:2]
+    row = _bulk_row(second, first["kode_tps"])
+    first["fields"] = {"stage": row["stage"], "paslon_1": [3, 3], "counted": [1, row["counted"]]}
+    other["fields"] = {"suara_sah": [1, 2, 3]}
+    _write_changes(second, changes)
+    _reseal(second, signer, LINES)
+    a, b = first["kode_tps"], other["kode_tps"]
+    details = [p.detail for p in recount(second, workers=1, bulk_only=True).problems]
+    tail = "not a [before, after] pair that differ"
+    assert f"TPS {a} stage: the diff gives {row['stage']!r}, {tail}" in details
+    assert f"TPS {a} paslon_1: the diff gives [3, 3], {tail}" in details
+    assert f"TPS {b} suara_sah: the diff gives [1, 2, 3], {tail}" in details
+    # 1 and True differ to a reader: a change, held to the bulk data like any other
+    assert not any(d.startswith(f"TPS {a} counted: the diff gives") for d in details)

@@ -136,7 +136,8 @@ def _read_lines(path: Path, bulk: _Bulk) -> _Tally:
 def _ends(change: dict[str, Any]) -> tuple[bool, dict[str, Any]] | None:
     """What a change says the TPS's row holds now, as the fields it names and whether each
     field's value is a ``[before, after]`` pair (a changed TPS's) or the value itself (an added
-    one's); None for a TPS removed. (A pair of another shape says nothing of the row.)"""
+    one's); None for a TPS removed. (A pair of another shape says nothing of the row, and is
+    named as no change.)"""
     kind = change.get("change")
     if kind == "added":
         after = change.get("after")
@@ -248,7 +249,11 @@ def _against_bulk(changes: list[dict[str, Any]], bulk: _Bulk) -> list[str]:
     columns: dict[str, _Alike] = {}
     for (pairs, names), group in alike.items():
         for position, name in enumerate(names):
-            ats, rows, given = _values(group, name, pairs)
+            ats, rows, given, odd = _values(group, name, pairs)
+            found += [
+                (at, position, _not_a_change(changes[at]["kode_tps"], name, value))
+                for at, value in odd
+            ]
             if not ats:
                 continue
             if name not in bulk.names:
@@ -273,19 +278,34 @@ def _against_bulk(changes: list[dict[str, Any]], bulk: _Bulk) -> list[str]:
 _AFTER = itemgetter(1)
 
 
-def _values(group: _Alike, name: str, pairs: bool) -> tuple[list[int], list[int], list[Any]]:
-    """The changes of ``group`` that say what ``name`` ends at, their rows and those values."""
+def _values(
+    group: _Alike, name: str, pairs: bool
+) -> tuple[list[int], list[int], list[Any], list[tuple[int, Any]]]:
+    """The changes of ``group`` that say what ``name`` ends at, their rows and those values;
+    then the changes whose value for ``name`` is no change (not a ``[before, after]`` pair of
+    two different values), each with that value."""
     given = list(map(itemgetter(name), group.ends))
     if not pairs:
-        return group.changes, group.rows, given
-    kept = [type(pair) is list and len(pair) == 2 for pair in given]
+        return group.changes, group.rows, given, []
+    kept = [type(pair) is list and len(pair) == 2 and _differ(*pair) for pair in given]
     if all(kept):
-        return group.changes, group.rows, list(map(_AFTER, given))
+        return group.changes, group.rows, list(map(_AFTER, given)), []
+    odd = [(at, value) for at, value, ok in zip(group.changes, given, kept, strict=True) if not ok]
     return (
         list(compress(group.changes, kept)),
         list(compress(group.rows, kept)),
         list(map(_AFTER, compress(given, kept))),
+        odd,
     )
+
+
+def _differ(before: object, after: object) -> bool:
+    """Two values a reader tells apart (``True`` and ``1`` are, though Python's ``==`` is not)."""
+    return type(before) is not type(after) or before != after
+
+
+def _not_a_change(kode: str, name: str, value: object) -> str:
+    return f"TPS {kode} {name}: the diff gives {value!r}, not a [before, after] pair that differ"
 
 
 def _differs(kode: str, name: str, value: object, held: object) -> str:
