@@ -3,18 +3,23 @@
 A received photo's job is deferred on the *same* database connection, inside the transaction
 that records the photo: the job exists exactly when the photo does. Workers (`rekap worker`,
 any number, on any machine) run ``rekap.process_photo``; a job whose photo is no longer waiting
-does nothing, so running a job twice is harmless. A sweep re-defers photos left waiting by a
-killed worker. The embedded default (SQLite) needs none of this: in-process workers claim
-photos from the database directly.
+does nothing, so running a job twice is harmless. A sweep (at each worker's start, then each
+minute) puts back to run the jobs a killed worker left `doing` (procrastinate's stalled jobs),
+then re-defers the photos still left waiting without a job. The embedded default (SQLite) needs
+none of this: in-process workers claim photos from the database directly.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import procrastinate
+from procrastinate.exceptions import ConnectorException, UniqueViolation
+from procrastinate.jobs import Job, Status
 from sqlalchemy import Connection, Engine, select, text
 
 from rekap.adapters.storage.schema import photo
@@ -23,6 +28,9 @@ from rekap.capture.states import PhotoState
 TASK = "rekap.process_photo"
 SWEEP = "rekap.sweep_photos"
 QUEUE = "photos"
+STALLED_AFTER_S = 30.0
+"""A worker silent this long is taken for dead (procrastinate's default ``stalled_worker_timeout``;
+a live worker beats every 10 s, whatever its job), and its jobs still `doing` are stalled."""
 
 
 def conninfo(engine: Engine) -> str:
@@ -89,6 +97,74 @@ def sweep(engine: Engine, now: datetime, grace: timedelta = timedelta(minutes=2)
         return sum(defer_in_transaction(connection, photo_id) for photo_id in photo_ids)
 
 
+@dataclass(frozen=True)
+class Sweep:
+    """What one sweep did: stalled jobs put back to run, stalled jobs ended because another job
+    of their photo already waits, photos queued again."""
+
+    retried_jobs: int = 0
+    ended_jobs: int = 0
+    requeued_photos: int = 0
+
+
+async def retry_stalled_jobs(app: procrastinate.App) -> Sweep:
+    """Put back to run the jobs left `doing` by a worker that stopped beating (killed, its
+    machine gone): procrastinate never does it by itself, and the queue's table said for ever
+    that they ran. A job whose photo has another job waiting (queued again by the sweep) is
+    ended as failed instead, since a photo has one waiting job at most. Another worker's sweep
+    taking the same job first is no error."""
+    manager = app.job_manager
+    stalled = await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=STALLED_AFTER_S)
+    retried = ended = 0
+    for job in stalled:
+        try:
+            await manager.retry_job(job)
+            retried += 1
+        except UniqueViolation:
+            ended += await _end_stalled(app, job)
+        except ConnectorException as error:
+            await _raise_unless_taken(app, job, error)
+    return Sweep(retried_jobs=retried, ended_jobs=ended)
+
+
+async def _end_stalled(app: procrastinate.App, job: Job) -> int:
+    try:
+        await app.job_manager.finish_job(job, Status.FAILED, delete_job=False)
+    except ConnectorException as error:
+        await _raise_unless_taken(app, job, error)
+        return 0
+    return 1
+
+
+async def _raise_unless_taken(app: procrastinate.App, job: Job, error: Exception) -> None:
+    """Raise ``error`` unless the job is no longer `doing` (another worker's sweep took it)."""
+    assert job.id is not None
+    if await app.job_manager.get_job_status_async(job.id) is Status.DOING:
+        raise error
+
+
+async def sweep_queue(
+    app: procrastinate.App, engine: Engine, now: datetime, grace: timedelta
+) -> Sweep:
+    """The whole sweep: stalled jobs first (their photos then have a waiting job), then the
+    photos still left without one."""
+    jobs = await retry_stalled_jobs(app)
+    requeued = await asyncio.to_thread(sweep, engine, now, grace)
+    return Sweep(jobs.retried_jobs, jobs.ended_jobs, requeued)
+
+
+def sweep_at_start(
+    app: procrastinate.App, engine: Engine, now: datetime, grace: timedelta
+) -> Sweep:
+    """The sweep a worker runs before it takes jobs, on its own connection pool."""
+
+    async def run() -> Sweep:
+        async with app.open_async():
+            return await sweep_queue(app, engine, now, grace)
+
+    return asyncio.run(run())
+
+
 def worker_app(
     engine: Engine,
     process: Callable[[int], object],
@@ -104,8 +180,8 @@ def worker_app(
 
     @app.periodic(cron="* * * * *")
     @app.task(name=SWEEP, queue=QUEUE, queueing_lock="sweep")
-    def sweep_photos(timestamp: int) -> None:
-        sweep(engine, now(), grace)
+    async def sweep_photos(timestamp: int) -> None:
+        await sweep_queue(app, engine, now(), grace)
 
     del process_photo, sweep_photos
     return app

@@ -351,17 +351,21 @@ def worker(
     context = build_context(db, photos, key, signs=False)
     processor = build_processor(context, claim_timeout)
     if context.engine.dialect.name == "postgresql":
-        from rekap.adapters.queue import run_worker, sweep, worker_app
+        from rekap.adapters.queue import run_worker, sweep_at_start, worker_app
 
         # A claim older than the claim timeout is a killed worker's: its photo is queued again.
         grace = timedelta(seconds=claim_timeout)
-        requeued = sweep(context.engine, utc_now(), grace)
-        console.print(f"Worker on the procrastinate queue ({requeued} waiting photos re-queued).")
         app = worker_app(
             context.engine,
             paced(lambda photo_id: processor.process_photo(photo_id, utc_now)),
             utc_now,
             grace,
+        )
+        swept = sweep_at_start(app, context.engine, utc_now(), grace)
+        console.print(
+            f"Worker on the procrastinate queue ({swept.retried_jobs} jobs of stopped workers "
+            f"put back to run, {swept.ended_jobs} ended as their photo had another; "
+            f"{swept.requeued_photos} waiting photos re-queued)."
         )
         run_worker(app, concurrency=1, wait=not once)
         return
