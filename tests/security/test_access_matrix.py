@@ -286,6 +286,15 @@ def _revoke(world: World, actor: Actor) -> httpx.Response:
     return answer
 
 
+def _retry(world: World, actor: Actor) -> httpx.Response:
+    """A photo of A named for a retry (it has not failed: said in the answer, nothing done)."""
+    body = {"reason": "reader fixed", "photo_ids": [_photo_of_a(world)]}
+    answer: httpx.Response = world.client.post(
+        "/api/v1/photos/retry", json=body, headers=actor.headers
+    )
+    return answer
+
+
 MATRIX: dict[str, Entry] = {
     # Capture (API)
     "POST /api/v1/accounts": Entry(_enrol, api(admin=201)),
@@ -293,6 +302,8 @@ MATRIX: dict[str, Entry] = {
     "POST /api/v1/accounts/{account_id}/disable": Entry(_disable, api(admin=200)),
     "POST /api/v1/accounts/{account_id}/token": Entry(_reissue, api(admin=201)),
     "POST /api/v1/devices/{device_id}/revoke": Entry(_revoke, api(admin=200)),
+    "GET /api/v1/photos/failed": Entry(get(lambda w: "/api/v1/photos/failed"), api(admin=200)),
+    "POST /api/v1/photos/retry": Entry(_retry, api(admin=200)),
     "POST /api/v1/devices": Entry(_device, api(officer_a=201, officer_b=201)),
     "POST /api/v1/tps/{kode_tps}/photos": Entry(_upload_for_a, api(officer_a=201)),
     "PUT /api/v1/tps/{kode_tps}/photos/{page}": Entry(_put_for_a, api(officer_a=201)),

@@ -8,7 +8,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from rekap import __version__
-from rekap.web import routes_accounts, routes_capture, routes_public, routes_verification
+from rekap.web import (
+    routes_accounts,
+    routes_capture,
+    routes_photos,
+    routes_public,
+    routes_verification,
+)
 from rekap.web.access import check_every_route_declares_access
 from rekap.web.context import AppContext
 from rekap.web.errors import install_error_handlers
@@ -36,6 +42,7 @@ def create_app(context: AppContext, portal: PortalSettings | None = None) -> Fas
     install_error_handlers(app)
     app.include_router(routes_capture.router)
     app.include_router(routes_accounts.router)
+    app.include_router(routes_photos.router)
     app.include_router(routes_verification.router)
     app.include_router(routes_public.router)
     install_portal(app, portal)

@@ -15,6 +15,7 @@ from rekap.adapters.photo_files import LocalPhotoStore
 from rekap.adapters.photo_store import PhotoStore as PhotoFiles
 from rekap.adapters.storage.accounts import AccountStore
 from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.photo_retry import PhotoRetry
 from rekap.adapters.storage.photos import PhotoStore
 from rekap.adapters.storage.verification import VerificationStore
 from rekap.data import election_2024, region_tree
@@ -52,6 +53,8 @@ class AppContext:
             ensure_queue_schema(self.engine)
             on_received = defer_in_transaction
         self.photos = PhotoStore(self.engine, self.log, self.key, on_received)
+        self.retrier = PhotoRetry(self.engine, self.log, on_received)
+        """Failed photos put back to be processed (queued like a new photo)."""
         local = self.files if isinstance(self.files, LocalPhotoStore) else None
         self.intake = Intake(self.photos, None if local is None else local.make_durable)
         self.local_files = local

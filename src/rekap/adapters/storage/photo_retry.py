@@ -329,5 +329,8 @@ class PhotoRetry:
                 "waits for a new photo of the page"
             )
         if kind is FailureKind.REFUSED and not include_refused:
-            return "the reader refused it for what it is; name it with --refused to read it again"
+            return (
+                "the reader refused it for what it is; name it with --refused (over the API, "
+                "refused: true) to read it again"
+            )
         return None

@@ -1,0 +1,144 @@
+"""Failed photos for an operator over the API (`/api/v1/photos`), as `rekap photos failed` and
+`rekap photos retry` give them on the server: an operator of many machines lists the failed
+photos with why, and puts back to be processed those failed by an error (admin only). Each
+retry is a ``photo.state_changed`` event (failed → received) in the public log, by the admin's
+account, with the reason given; on PostgreSQL the photo's job is queued in the same
+transaction."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field, model_validator
+from starlette.concurrency import run_in_threadpool
+
+from rekap.adapters.storage.photo_retry import FailedPhoto, count_failed, failed_photos
+from rekap.capture.access import Principal, Role
+from rekap.services.photo_failures import FailureKind
+from rekap.web.access import require
+from rekap.web.context import context_of
+from rekap.web.params import MAX_ROW_ID
+from rekap.web.routes_accounts import Reason
+
+router = APIRouter(prefix="/api/v1")
+ADMIN = require(Role.ADMIN)
+REGION = r"^[0-9]{0,13}$"
+MAX_PAGE = 1000
+MAX_NAMED = 1000
+"""Photos named in one retry; `all_failed` takes any number."""
+
+
+class FailedPhotoOut(BaseModel):
+    photo_id: int
+    kode_tps: str
+    contest: str
+    page: int
+    sha256: str
+    received_at: str
+    kind: FailureKind
+    reason: str
+
+
+class FailedOut(BaseModel):
+    counts: dict[FailureKind, int] = Field(description="The failed photos of the region, by kind.")
+    photos: list[FailedPhotoOut]
+    next_after: int | None = Field(description="`after` for the next page; null at the end.")
+
+
+class RetryIn(Reason):
+    photo_ids: list[Annotated[int, Field(ge=1, le=MAX_ROW_ID)]] = Field(
+        default_factory=list, max_length=MAX_NAMED, description="The failed photos to retry."
+    )
+    all_failed: bool = Field(
+        False,
+        description="Every photo failed by an error (processing_error, lost_from_store); never "
+        "one the reader refused for what it is, nor one sent back by people.",
+    )
+    refused: bool = Field(
+        False,
+        description="Also read again the photos named that the reader refused for what they "
+        "are (not a form, the wrong page, unreadable).",
+    )
+    region: str = Field("", pattern=REGION, description="With `all_failed`: only TPS here.")
+
+    @model_validator(mode="after")
+    def _one_choice(self) -> RetryIn:
+        if bool(self.photo_ids) == self.all_failed:
+            raise ValueError("name the photos to retry (photo_ids) or give all_failed, not both")
+        if self.refused and self.all_failed:
+            raise ValueError("refused reads again only photos named by their id")
+        if self.region and not self.all_failed:
+            raise ValueError("region chooses among all_failed")
+        return self
+
+
+class PassedOver(BaseModel):
+    photo_id: int
+    why: str
+
+
+class RetryOut(BaseModel):
+    retried: list[int] = Field(description="The photos put back to be processed, in order.")
+    passed_over: list[PassedOver] = Field(description="The photos named but not retried, why.")
+
+
+def _out(found: FailedPhoto) -> FailedPhotoOut:
+    return FailedPhotoOut(
+        photo_id=found.id,
+        kode_tps=found.kode_tps,
+        contest=found.contest,
+        page=found.page,
+        sha256=found.sha256,
+        received_at=found.received_at,
+        kind=found.kind,
+        reason=found.reason,
+    )
+
+
+@router.get("/photos/failed", response_model=FailedOut)
+def list_failed(
+    request: Request,
+    admin: Annotated[Principal, Depends(ADMIN)],
+    kind: Annotated[list[FailureKind] | None, Query()] = None,
+    region: Annotated[str, Query(pattern=REGION)] = "",
+    after: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+) -> FailedOut:
+    """The failed photos of TPS whose code begins with `region`, of the kinds asked (all when
+    none), in order of arrival after photo `after`, with why; and how many failed, by kind.
+    `processing_error` and `lost_from_store` are retried by `all_failed`."""
+    engine = context_of(request).engine
+    kinds = frozenset(kind) if kind else None
+    found = list(failed_photos(engine, kinds, region, after, limit))
+    return FailedOut(
+        counts=count_failed(engine, region),
+        photos=[_out(each) for each in found],
+        next_after=found[-1].id if len(found) == limit else None,
+    )
+
+
+@router.post("/photos/retry", response_model=RetryOut)
+async def retry_photos(
+    body: RetryIn,
+    request: Request,
+    admin: Annotated[Principal, Depends(ADMIN)],
+) -> RetryOut:
+    """Put failed photos back to be processed, the workers then take them like new photos:
+    the photos named (`photo_ids`; with `refused`, also those the reader refused for what they
+    are), or every photo failed by an error (`all_failed`, in `region`). A photo named that is
+    not retried is in `passed_over`, with why; the others are retried all the same."""
+    ctx = context_of(request)
+    at = ctx.clock()
+    if body.all_failed:
+        outcome = await run_in_threadpool(
+            ctx.retrier.retry_failed, at, admin.account_id, body.reason, body.region
+        )
+    else:
+        outcome = await run_in_threadpool(
+            ctx.retrier.retry, body.photo_ids, at, admin.account_id, body.reason, body.refused
+        )
+    return RetryOut(
+        retried=outcome.retried,
+        passed_over=[PassedOver(photo_id=i, why=why) for i, why in outcome.passed_over.items()],
+    )
