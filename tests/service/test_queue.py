@@ -11,6 +11,7 @@ from procrastinate.jobs import Job
 from sqlalchemy import Engine, text
 
 from rekap.adapters.queue import (
+    CLEAN_UP,
     QUEUE,
     SWEEP,
     Sweep,
@@ -178,3 +179,40 @@ def test_a_stalled_job_another_sweep_took_first_is_no_error(
 
     assert asyncio.run(read_then_let_another_sweep_first()) == Sweep()
     assert jobs(service) == [("photo-1", "todo")]
+
+
+def test_jobs_that_succeeded_days_ago_are_deleted(service: Service) -> None:
+    """Every photo's job, and each minute's sweep, stayed in the queue's tables for ever:
+    millions of rows nationally. Each hour a worker deletes those that succeeded more than
+    three days ago; later ones, failed ones and waiting ones stay."""
+    if service.context.engine.dialect.name != "postgresql":
+        pytest.skip("the procrastinate queue is the PostgreSQL deployment's")
+    engine = service.context.engine
+    service.upload_pages("7471011007001", {page: synthetic_jpeg(70 + page) for page in (1, 2, 3)})
+    service.upload_pages("7471011007002", {1: synthetic_jpeg(74)})
+    ended = (("photo-1", "succeeded"), ("photo-2", "succeeded"), ("photo-3", "failed"))
+    with engine.begin() as connection:
+        for lock, status in ended:
+            connection.execute(
+                text("UPDATE procrastinate_jobs SET status = :status WHERE queueing_lock = :lock"),
+                {"status": status, "lock": lock},
+            )
+        connection.execute(  # photos 1 and 3 ended four days ago, photo 2 an hour ago
+            text(
+                "UPDATE procrastinate_events SET at = NOW() - make_interval(hours => "
+                "CASE WHEN job.queueing_lock = 'photo-2' THEN 1 ELSE 96 END) "
+                "FROM procrastinate_jobs AS job WHERE job.id = procrastinate_events.job_id"
+            )
+        )
+    app = worker_app(engine, lambda _photo_id: None, now)
+
+    async def hourly() -> None:
+        async with app.open_async():
+            await app.tasks[CLEAN_UP].func(timestamp=0)
+
+    asyncio.run(hourly())
+    assert jobs(service) == [
+        ("photo-2", "succeeded"),
+        ("photo-3", "failed"),
+        ("photo-4", "todo"),
+    ]

@@ -5,8 +5,9 @@ that records the photo: the job exists exactly when the photo does. Workers (`re
 any number, on any machine) run ``rekap.process_photo``; a job whose photo is no longer waiting
 does nothing, so running a job twice is harmless. A sweep (at each worker's start, then each
 minute) puts back to run the jobs a killed worker left `doing` (procrastinate's stalled jobs),
-then re-defers the photos still left waiting without a job. The embedded default (SQLite) needs
-none of this: in-process workers claim photos from the database directly.
+then re-defers the photos still left waiting without a job; each hour, the jobs that succeeded
+days ago are deleted. The embedded default (SQLite) needs none of this: in-process workers
+claim photos from the database directly.
 """
 
 from __future__ import annotations
@@ -27,7 +28,11 @@ from rekap.capture.states import PhotoState
 
 TASK = "rekap.process_photo"
 SWEEP = "rekap.sweep_photos"
+CLEAN_UP = "rekap.remove_finished_jobs"
 QUEUE = "photos"
+KEEP_FINISHED_HOURS = 72
+"""How long a job that ran to its end is kept in the queue's tables (for an operator looking
+into the last days); each photo's own record is the change log, kept for ever."""
 STALLED_AFTER_S = 30.0
 """A worker silent this long is taken for dead (procrastinate's default ``stalled_worker_timeout``;
 a live worker beats every 10 s, whatever its job), and its jobs still `doing` are stalled."""
@@ -165,6 +170,13 @@ def sweep_at_start(
     return asyncio.run(run())
 
 
+async def remove_finished_jobs(app: procrastinate.App) -> None:
+    """Delete the jobs that succeeded more than ``KEEP_FINISHED_HOURS`` ago, with their
+    events: one row per photo and per minute's sweep, kept for ever, grew the queue's tables
+    with the election (millions of rows nationally). Failed jobs stay for an operator."""
+    await app.job_manager.delete_old_jobs(nb_hours=KEEP_FINISHED_HOURS, queue=QUEUE)
+
+
 def worker_app(
     engine: Engine,
     process: Callable[[int], object],
@@ -183,7 +195,12 @@ def worker_app(
     async def sweep_photos(timestamp: int) -> None:
         await sweep_queue(app, engine, now(), grace)
 
-    del process_photo, sweep_photos
+    @app.periodic(cron="17 * * * *")
+    @app.task(name=CLEAN_UP, queue=QUEUE, queueing_lock="clean-up")
+    async def remove_old_jobs(timestamp: int) -> None:
+        await remove_finished_jobs(app)
+
+    del process_photo, sweep_photos, remove_old_jobs
     return app
 
 
