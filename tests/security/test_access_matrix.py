@@ -350,6 +350,9 @@ MATRIX: dict[str, Entry] = {
     "GET /nasional.json": Entry(get(lambda w: "/nasional.json"), public()),
     "GET /nasional.csv": Entry(get(lambda w: "/nasional.csv"), public()),
     "GET /wilayah/{name}": Entry(get(lambda w: f"/wilayah/{KABUPATEN}"), public()),
+    "GET /wilayah/{kode}/perubahan": Entry(
+        get(lambda w: f"/wilayah/{KABUPATEN}/perubahan"), public()
+    ),
     "GET /tps/{name}": Entry(get(lambda w: f"/tps/{TPS_A}"), public()),
     "GET /foto/{photo_id}/kecil.jpg": Entry(
         get(lambda w: f"/foto/{_photo_of_a(w)}/kecil.jpg"), public()
