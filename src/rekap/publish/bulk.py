@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from rekap.domain.result import NO_PHOTO
 from rekap.domain.wilayah import Level
 from rekap.publish.bulk_schema import (
+    COUNTED_UNLISTED,
     NAME_COLUMNS,
     Column,
     region_columns,
@@ -127,6 +128,7 @@ def region_data(view: SnapshotView) -> tuple[tuple[Column, ...], Columns]:
     matrix = view.table.matrix
     for position, name in enumerate(view.layout.columns()):
         data[name] = matrix[:, position].tolist()
+    data[COUNTED_UNLISTED.name] = view.counted_unlisted.tolist()
     return columns, data
 
 

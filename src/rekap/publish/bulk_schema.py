@@ -77,6 +77,12 @@ REGION_HEAD = (
     Column("contest", pa.string(), "contest code"),
     Column("tps_expected", pa.int64(), "TPS the region tree lists under this region"),
 )
+COUNTED_UNLISTED = Column(
+    "counted_unlisted",
+    pa.int64(),
+    "counted TPS the region tree does not list: in counted and the sums, not in tps_expected "
+    "(the Sirekap tree's persen and progres count counted - counted_unlisted)",
+)
 COVERAGE_DESCRIPTIONS = {
     "received": "TPS with at least one photo received",
     "read": "TPS with numbers read (machine-read or imported)",
@@ -103,7 +109,7 @@ def region_columns(layout: TallyLayout) -> tuple[Column, ...]:
         Column(f"held_{f}", pa.int64(), f"sum of {f} over TPS held by a blocking finding")
         for f in layout.fields
     )
-    return (*REGION_HEAD, *coverage, *counted, *held)
+    return (*REGION_HEAD, *coverage, COUNTED_UNLISTED, *counted, *held)
 
 
 def schema(columns: tuple[Column, ...]) -> pa.Schema:

@@ -1,5 +1,6 @@
-"""rekap's own JSON: per region, the counted totals, the held-back totals and coverage, for
-itself and each child; per TPS, every number with its provenance, findings and status."""
+"""rekap's own JSON: per region, the counted totals, the held-back totals and coverage (with
+``counted_unlisted``, the counted TPS the region tree does not list), for itself and each
+child; per TPS, every number with its provenance, findings and status."""
 
 from __future__ import annotations
 
@@ -15,16 +16,16 @@ from rekap.tally.layout import COVERAGE
 from rekap.tally.region_tally import RegionTally
 
 LEVEL_NAMES = {level.value: level.label for level in Level}
-# a coverage's keys in ``Coverage.as_dict`` order: the TPS expected, then the vector's flags
-COVERAGE_KEYS = ("tps_expected", *COVERAGE)
+COUNTED_UNLISTED = "counted_unlisted"
+# a coverage's keys: ``Coverage.as_dict``'s (the TPS expected, then the vector's flags), then
+# the counted TPS the region tree does not list
+COVERAGE_KEYS = ("tps_expected", *COVERAGE, COUNTED_UNLISTED)
 
 
-def _tally(tally: RegionTally) -> dict[str, object]:
-    return {
-        "coverage": tally.coverage.as_dict(),
-        "counted": dict(tally.counted),
-        "held": dict(tally.held),
-    }
+def _tally(view: SnapshotView, tally: RegionTally) -> dict[str, object]:
+    coverage = tally.coverage.as_dict()
+    coverage[COUNTED_UNLISTED] = view.counted_unlisted_of(tally.kode)
+    return {"coverage": coverage, "counted": dict(tally.counted), "held": dict(tally.held)}
 
 
 def _heading(view: SnapshotView, kode: str, tally: RegionTally) -> dict[str, object]:
@@ -38,7 +39,7 @@ def _heading(view: SnapshotView, kode: str, tally: RegionTally) -> dict[str, obj
         "path": view.path(kode),
         # the nation of a scoped snapshot is the sum of its scope: the root names it
         **({"scope": list(view.index.scope)} if kode == "" else {}),
-        **_tally(tally),
+        **_tally(view, tally),
     }
 
 
@@ -53,7 +54,7 @@ def region(
             {
                 "kode": child.kode,
                 "nama": f"TPS {child.kode[10:]}" if desa else view.nama(child.kode),
-                **_tally(child),
+                **_tally(view, child),
             }
             for child in children
         ],
@@ -67,13 +68,20 @@ def desa_region(
     layout = view.layout
     fields = layout.fields
     start, middle = layout.counted_offset, layout.held_offset
+    counted = start - 1  # COVERAGE ends with "counted"; a TPS the tree lists expects 1
     return {
         **_heading(view, kode, tally),
         "children": [
             {
                 "kode": code,
                 "nama": f"TPS {code[10:]}",
-                "coverage": dict(zip(COVERAGE_KEYS, (expected, *vector[:start]), strict=True)),
+                "coverage": dict(
+                    zip(
+                        COVERAGE_KEYS,
+                        (expected, *vector[:start], vector[counted] & (1 - expected)),
+                        strict=True,
+                    )
+                ),
                 "counted": dict(zip(fields, vector[start:middle], strict=True)),
                 "held": dict(zip(fields, vector[middle:], strict=True)),
             }

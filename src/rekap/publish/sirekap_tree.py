@@ -3,6 +3,9 @@
 - ``wilayah/pemilu/ppwp/…json``: a region's children, ``[{nama, id, kode, tingkat}]``.
 - ``pemilu/hhcw/ppwp/…json`` for a region: ``chart`` (its totals by Sirekap candidate id and
   ``persen``), ``table`` (each child's totals), ``progres`` (TPS expected and counted).
+  ``persen`` and ``progres.progres`` count only the counted TPS the region tree lists, so they
+  never pass 100 and ``progres.total``: a counted TPS the tree does not list is in the votes,
+  not in that share (rekap's JSON and the region table say it apart, ``counted_unlisted``).
 - the same path for a TPS: ``chart``, ``images``, ``administrasi``, ``psu``, ``ts``,
   ``status_suara``, ``status_adm``.
 Only accepted results are in the totals; a TPS held by a blocking finding shows its own
@@ -86,28 +89,45 @@ def wilayah(view: SnapshotView, kode: str) -> list[dict[str, object]]:
     ]
 
 
+def counted_listed(view: SnapshotView, tally: RegionTally) -> int:
+    """A region's counted TPS that the region tree lists: what ``persen`` and
+    ``progres.progres`` count (never more than ``tps_expected``)."""
+    return tally.coverage.counted - view.counted_unlisted_of(tally.kode)
+
+
 def _table_row(view: SnapshotView, tally: RegionTally) -> dict[str, object]:
     coverage = tally.coverage
     row: dict[str, object] = {}
     if coverage.counted:
         row.update(_votes(view, tally.counted))
     row["psu"] = PSU_REGULER
-    row["persen"] = _persen(coverage.counted, coverage.tps_expected)
+    row["persen"] = _persen(counted_listed(view, tally), coverage.tps_expected)
     row["status_progress"] = coverage.counted > 0
     return row
+
+
+def _chart_and_progres(
+    view: SnapshotView, tally: RegionTally
+) -> tuple[dict[str, object], dict[str, int]]:
+    """A region's ``chart`` (every counted TPS's votes, the listed ones' ``persen``) and
+    ``progres``."""
+    expected = tally.coverage.tps_expected
+    listed = counted_listed(view, tally)
+    chart: dict[str, object] = dict(_votes(view, tally.counted))
+    chart["persen"] = _persen(listed, expected)
+    return chart, {"total": expected, "progres": listed}
 
 
 def region(
     view: SnapshotView, tally: RegionTally, children: Sequence[RegionTally]
 ) -> dict[str, object]:
     """A region's totals and each child's (for a desa, each TPS's)."""
-    chart: dict[str, object] = dict(_votes(view, tally.counted))
-    chart["persen"] = _persen(tally.coverage.counted, tally.coverage.tps_expected)
+    chart, progres = _chart_and_progres(view, tally)
     return {
         "mode": "hhcw",
         "chart": chart,
         "table": {child.kode: _table_row(view, child) for child in children},
-        "progres": {"total": tally.coverage.tps_expected, "progres": tally.coverage.counted},
+        "progres": progres,
         "ts": view.ts_sirekap,
         "psu": PSU_REGULER,
     }
@@ -117,8 +137,7 @@ def desa_region(
     view: SnapshotView, tally: RegionTally, children: Sequence[TpsVector]
 ) -> dict[str, object]:
     """``region`` of a desa, its TPS given as ``view.tps_vectors`` (the same document)."""
-    chart: dict[str, object] = dict(_votes(view, tally.counted))
-    chart["persen"] = _persen(tally.coverage.counted, tally.coverage.tps_expected)
+    chart, progres = _chart_and_progres(view, tally)
     positions = view.sirekap_positions
     counted_flag = view.layout.counted_offset - 1  # COVERAGE ends with "counted"
     table: dict[str, object] = {}
@@ -128,14 +147,15 @@ def desa_region(
             {sid: 0 if at is None else vector[at] for sid, at in positions} if counted else {}
         )
         row["psu"] = PSU_REGULER
-        row["persen"] = _persen(counted, expected)
+        # a TPS the tree does not list expects nothing: 0, counted or not (as for a region)
+        row["persen"] = _persen(counted & expected, expected)
         row["status_progress"] = counted > 0
         table[code] = row
     return {
         "mode": "hhcw",
         "chart": chart,
         "table": table,
-        "progres": {"total": tally.coverage.tps_expected, "progres": tally.coverage.counted},
+        "progres": progres,
         "ts": view.ts_sirekap,
         "psu": PSU_REGULER,
     }

@@ -7,12 +7,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
+
 from rekap.domain.election import BallotEntry
 from rekap.domain.form import vote_field_id
+from rekap.domain.wilayah import Level
 from rekap.publish.encode import iso_utc, sirekap_ts
 from rekap.publish.records import SnapshotRequest, TpsRecord
 from rekap.tally.contribution import Vector, contribution, zero
-from rekap.tally.index import RegionIndex
+from rekap.tally.index import IntArray, RegionIndex
 from rekap.tally.layout import TallyLayout
 from rekap.tally.rebuild import rebuild
 from rekap.tally.region_tally import RegionTally
@@ -20,6 +23,7 @@ from rekap.tally.table import TallyTable
 
 DESA_LENGTH = 10
 TpsVector = tuple[str, int, Vector]
+_UPWARDS = (Level.DESA, Level.KECAMATAN, Level.KABUPATEN_KOTA, Level.PROVINSI)
 
 
 class DuplicateTps(ValueError):
@@ -111,7 +115,9 @@ class SnapshotView:
         return iso_utc(self.request.created_at)
 
     @cached_property
-    def _listing(self) -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
+    def _listing(
+        self,
+    ) -> tuple[dict[str, tuple[str, ...]], frozenset[str], tuple[str, ...]]:
         by_desa: dict[str, list[str]] = {}
         for row in self.index.rows_at_desa().tolist():
             desa = self.index.codes[row]
@@ -119,17 +125,58 @@ class SnapshotView:
             by_desa[desa] = [f"{desa}{n:03d}" for r in ranges for n in range(r.first, r.last + 1)]
         expected = frozenset(code for codes in by_desa.values() for code in codes)
         unsorted = {desa for desa, codes in by_desa.items() if codes != sorted(codes)}
-        for kode in self.records.keys() - expected:  # a set difference: no loop over 823k
+        unlisted = tuple(self.records.keys() - expected)  # a set difference: no loop over 823k
+        for kode in unlisted:
             by_desa[kode[:10]].append(kode)
             unsorted.add(kode[:10])
         for desa in unsorted:
             by_desa[desa].sort()
-        return {desa: tuple(codes) for desa, codes in by_desa.items()}, expected
+        return {desa: tuple(codes) for desa, codes in by_desa.items()}, expected, unlisted
 
     @property
     def expected_tps(self) -> frozenset[str]:
         """The TPS the region tree lists in scope."""
         return self._listing[1]
+
+    @property
+    def unlisted_tps(self) -> tuple[str, ...]:
+        """The TPS with a record that the region tree does not list (their desa it does): few,
+        where any, in no particular order."""
+        return self._listing[2]
+
+    @cached_property
+    def counted_unlisted(self) -> IntArray:
+        """Per region row of the index, the counted TPS the region tree does not list: in the
+        totals and in ``counted``, never in ``tps_expected``, so a share of TPS counted leaves
+        them out of its numerator and says them apart. Summed from the unlisted TPS only, then
+        level by level up to the nation (as the rebuild sums its matrix)."""
+        index, records = self.index, self.records
+        out = np.zeros(len(index), dtype=np.int64)
+        counted = [k for k in self.unlisted_tps if records[k].state.counted]
+        rows = [index.row_of[k[:DESA_LENGTH]] for k in counted]
+        np.add.at(out, rows, 1)
+        if rows:
+            for level in _UPWARDS:
+                children = index.rows_at(level)
+                np.add.at(out, index.parent_row[children], out[children])
+        return out
+
+    def counted_unlisted_of(self, kode: str) -> int:
+        """``counted_unlisted`` of one region (of a TPS: 1 when it counts and the tree does not
+        list it)."""
+        if len(kode) > DESA_LENGTH:
+            record = self.records.get(kode)
+            counted = record is not None and record.state.counted
+            return int(counted and kode not in self.expected_tps)
+        return self._counted_unlisted_by_kode.get(kode, 0)
+
+    @cached_property
+    def _counted_unlisted_by_kode(self) -> dict[str, int]:
+        """``counted_unlisted`` of the regions where it is not 0 (a few, if any): each region
+        document asks for its own and its children's, one look-up each."""
+        codes = self.index.codes
+        found = self.counted_unlisted
+        return {codes[row]: int(found[row]) for row in np.flatnonzero(found).tolist()}
 
     @property
     def tps_of_desa(self) -> Mapping[str, tuple[str, ...]]:
