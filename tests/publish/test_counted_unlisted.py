@@ -24,6 +24,7 @@ from rekap.publish.documents import region_files
 from rekap.publish.records import SnapshotRequest, TpsRecord
 from rekap.publish.snapshot import publish_snapshot
 from rekap.publish.view import SnapshotView
+from rekap.recount.run import recount
 from rekap.tally.contribution import TpsState
 from rekap.tally.stage import TpsStage
 from tests.publish.conftest import (
@@ -114,7 +115,7 @@ def test_the_desa_says_its_unlisted_tps_apart_in_both_trees(pulau_panggang: Path
     assert row["coverage"]["counted_unlisted"] == 1
 
 
-def test_the_region_table_counts_the_unlisted_tps(
+def test_the_region_table_counts_the_unlisted_tps_and_the_recount_agrees(
     pulau_panggang: Path,
 ) -> None:
     table = pq.read_table(pulau_panggang / paths.bulk_region("ppwp", "parquet")).to_pydict()
@@ -123,6 +124,9 @@ def test_the_region_table_counts_the_unlisted_tps(
     assert all(unlisted[k] == 1 for k in ABOVE)
     schema = _json(pulau_panggang, "data/schema.json")
     assert "counted_unlisted" in [c["name"] for c in schema["region"]]
+    report = recount(pulau_panggang, workers=1, deep=True)
+    assert report.ok, [str(p) for p in report.problems]
+    assert (report.nasional["counted"], report.nasional["counted_unlisted"]) == (2, 1)
 
 
 def _sirekap_shares(document: Mapping[str, Any]) -> list[tuple[float, float]]:

@@ -1,14 +1,16 @@
 """Every aggregate recomputed from the per-TPS bulk data with DuckDB.
 
 A row counts when ``counted`` is true; a row with a result that does not count is held
-back. Each region's numbers are sums over the TPS whose code starts with the region's code.
+back; ``counted_unlisted`` counts the rows that count and are not ``expected`` (the region tree
+does not list them). Each region's numbers are sums over the TPS whose code starts with the
+region's code.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
@@ -19,7 +21,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
-from rekap.recount.layout import COVERAGE
+from rekap.recount.layout import COUNTED_UNLISTED, COVERAGE
 from rekap.recount.photos import IMAGE_PAGES, Keys, as_pages, describe, digest
 from rekap.recount.photos import keys as photo_keys
 
@@ -33,12 +35,14 @@ Vector = tuple[int, ...]
 IntMatrix = npt.NDArray[np.int64]
 
 
-def columns(fields: Sequence[str]) -> tuple[str, ...]:
-    """The order of every vector: expected TPS, coverage, counted numbers, held numbers."""
-    return ("tps_expected", *COVERAGE, *fields, *(f"held_{f}" for f in fields))
+def columns(fields: Sequence[str], unlisted: bool = True) -> tuple[str, ...]:
+    """The order of every vector: expected TPS, coverage (with ``unlisted``, the counted TPS
+    the tree does not list), counted numbers, held numbers."""
+    coverage = (*COVERAGE, COUNTED_UNLISTED) if unlisted else COVERAGE
+    return ("tps_expected", *coverage, *fields, *(f"held_{f}" for f in fields))
 
 
-def _expressions(fields: Sequence[str]) -> list[str]:
+def _expressions(fields: Sequence[str], unlisted: bool = True) -> list[str]:
     out = ["CAST(expected AS BIGINT)"]
     for name in COVERAGE:
         if name in STAGES:
@@ -46,6 +50,8 @@ def _expressions(fields: Sequence[str]) -> list[str]:
             out.append(f"CAST(stage IN ({stages}) AS BIGINT)")
         else:
             out.append(f"CAST({name} AS BIGINT)")
+    if unlisted:
+        out.append("CAST(counted AND NOT expected AS BIGINT)")
     out += [f'CASE WHEN counted THEN COALESCE("{f}", 0) ELSE 0 END' for f in fields]
     held = "has_result AND NOT counted"
     out += [f'CASE WHEN {held} THEN COALESCE("{f}", 0) ELSE 0 END' for f in fields]
@@ -79,11 +85,25 @@ class Aggregates:
     region_names: dict[str, str] = field(default_factory=dict)
     """Each region's ``nama`` as the region table gives it (the documents must say the
     same); empty until the table is read."""
+    unlisted: bool = True
+    """The snapshot publishes ``counted_unlisted`` and counts only listed TPS in ``persen``
+    and ``progres`` (older snapshots did neither: they are recounted by their own rules)."""
 
     def __post_init__(self) -> None:
-        self.names = columns(self.fields)
+        self.names = columns(self.fields, self.unlisted)
         self.position = {name: i for i, name in enumerate(self.names)}
+        self.coverage_names = self.names[: len(self.names) - 2 * len(self.fields)]
         self._zero: Vector = (0,) * len(self.names)
+
+    def listed_counted(self) -> Callable[[Vector], int]:
+        """A vector's counted TPS that the region tree lists (what ``persen`` and
+        ``progres.progres`` count), as one function to call per vector; for an older
+        snapshot, every counted TPS."""
+        counted_at = self.position["counted"]
+        if not self.unlisted:
+            return itemgetter(counted_at)
+        unlisted_at = self.position[COUNTED_UNLISTED]
+        return lambda vector: vector[counted_at] - vector[unlisted_at]
 
     def vector(self, kode: str) -> Vector:
         """A region's or a TPS's vector; a region with no TPS row adds up to zero."""
@@ -165,12 +185,17 @@ NULL = -1
 
 
 def recompute(
-    parquet: Path, fields: Sequence[str], form: Sequence[str] = (), photos: bool = False
+    parquet: Path,
+    fields: Sequence[str],
+    form: Sequence[str] = (),
+    photos: bool = False,
+    unlisted: bool = True,
 ) -> Aggregates:
     """Every region's and TPS's vector; with ``form`` (checked column names), each TPS's
-    numbers of those fields as given too, and with ``photos`` a digest of its photos."""
-    names = columns(fields)
-    expressions = _expressions(fields)
+    numbers of those fields as given too, and with ``photos`` a digest of its photos; with
+    ``unlisted`` (a snapshot that publishes it), ``counted_unlisted``."""
+    names = columns(fields, unlisted)
+    expressions = _expressions(fields, unlisted)
     kept = [f"form_{n}" for n in form]
     expressions += [f'COALESCE(CAST("{n}" AS BIGINT), {NULL})' for n in form]
     per_tps = ", ".join(f'{e} AS "{n}"' for e, n in zip(expressions, (*names, *kept), strict=True))
@@ -181,7 +206,7 @@ def recompute(
             f"CREATE TEMP TABLE v AS SELECT kode_tps, {per_tps} "
             f"FROM read_parquet('{quote_path(parquet)}')"
         )
-        result = Aggregates(tuple(fields), form=tuple(form))
+        result = Aggregates(tuple(fields), form=tuple(form), unlisted=unlisted)
         fetched = connection.execute("SELECT * FROM v ORDER BY kode_tps").fetchnumpy()
         codes, matrix = _columns(fetched, names)
         result.tps_rows = dict(zip(codes, range(len(codes)), strict=True))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from rekap.recount.aggregate import Aggregates, columns, connect, quote_path
+from rekap.recount.aggregate import Aggregates, connect, quote_path
 from rekap.recount.layout import bulk_region, bulk_tps
 from rekap.recount.problems import Kind, RecountReport
 
@@ -186,7 +186,7 @@ def check_region_table(
     folder: Path, contest: str, aggregates: Aggregates, report: RecountReport
 ) -> None:
     """The published region table, row by row, against the recomputed aggregates."""
-    names = columns(aggregates.fields)
+    names = aggregates.names
     path = folder / bulk_region(contest)
     connection = connect()
     try:

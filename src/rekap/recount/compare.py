@@ -13,15 +13,14 @@ from operator import itemgetter
 from typing import Any
 
 from rekap.recount.aggregate import Aggregates, Vector
-from rekap.recount.layout import COVERAGE
 
 MAX_DETAILS = 20
 ROW_KEYS = ("psu", "persen", "status_progress")
 """The keys of a region table's row besides its votes (which a counted child's row has)."""
-COVERAGE_KEYS = ("tps_expected", *COVERAGE)
 
 
 def _persen(counted: int, expected: int) -> float:
+    """Counted TPS the tree lists over the TPS it lists, in percent (2 decimals)."""
     return round(100.0 * counted / expected, 2) if expected else 0.0
 
 
@@ -34,14 +33,17 @@ def _getter(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
 
 @lru_cache(maxsize=8)
 def _getters(
-    fields: tuple[str, ...],
+    coverage: tuple[str, ...], fields: tuple[str, ...]
 ) -> tuple[Callable[[Mapping[str, Any]], tuple[Any, ...]], ...]:
-    return _getter(COVERAGE_KEYS), _getter(fields)
+    return _getter(coverage), _getter(fields)
 
 
-def _vector_of(doc: Mapping[str, Any], fields: tuple[str, ...]) -> tuple[object, ...]:
-    """A rekap document's numbers in the recount's column order (``None`` where missing)."""
-    coverage_of, numbers_of = _getters(fields)
+def _vector_of(
+    doc: Mapping[str, Any], coverage_keys: tuple[str, ...], fields: tuple[str, ...]
+) -> tuple[object, ...]:
+    """A rekap document's numbers in the recount's column order (``None`` where missing):
+    ``coverage_keys`` of its ``coverage``, then ``fields`` of ``counted`` and of ``held``."""
+    coverage_of, numbers_of = _getters(coverage_keys, fields)
     try:
         return (
             *coverage_of(doc["coverage"]),
@@ -54,7 +56,7 @@ def _vector_of(doc: Mapping[str, Any], fields: tuple[str, ...]) -> tuple[object,
     counted = doc.get("counted") or {}
     held = doc.get("held") or {}
     return (
-        *map(coverage.get, COVERAGE_KEYS),
+        *map(coverage.get, coverage_keys),
         *map(counted.get, fields),
         *map(held.get, fields),
     )
@@ -122,7 +124,8 @@ def rekap_region(doc: Mapping[str, Any], kode: str, aggregates: Aggregates) -> l
     found = [] if doc.get("kode") == kode else [f"kode {doc.get('kode')!r}, expected {kode!r}"]
     found += _names_differ([doc], [kode], aggregates)
     expected = aggregates.vector(kode)
-    got = _vector_of(doc, fields)
+    coverage_keys = aggregates.coverage_names
+    got = _vector_of(doc, coverage_keys, fields)
     if got != expected:
         found.append(_describe("", names, expected, got))
     children = doc.get("children") or []
@@ -135,7 +138,7 @@ def rekap_region(doc: Mapping[str, Any], kode: str, aggregates: Aggregates) -> l
         expected_rows = aggregates.child_vectors(kode)
     else:
         expected_rows = [aggregates.vector(str(code)) for code in listed]
-    got_rows = [_vector_of(child, fields) for child in children]
+    got_rows = [_vector_of(child, coverage_keys, fields) for child in children]
     if got_rows != expected_rows:
         for code, expected, got in zip(listed, expected_rows, got_rows, strict=True):
             if got != expected:
@@ -149,20 +152,23 @@ def hhcw_region(
     position = aggregates.position
     own = aggregates.vector(kode)
     counted_at, expected_at = position["counted"], position["tps_expected"]
+    listed_of = aggregates.listed_counted()
+    listed = listed_of(own)
     chart = doc.get("chart") or {}
     found = [
         f"chart {sid} {chart.get(sid)} (recount {own[position[field]]})"
         for field, sid in ids.items()
         if chart.get(sid) != own[position[field]]
     ]
-    if chart.get("persen") != _persen(own[counted_at], own[expected_at]):
-        found.append(f"chart persen {chart.get('persen')}")
+    persen = _persen(listed, own[expected_at])
+    if chart.get("persen") != persen:
+        found.append(f"chart persen {chart.get('persen')} (recount {persen})")
     unknown = sorted(set(chart) - set(ids.values()) - {"persen"}, key=str)
     if unknown:
         found.append(f"chart has keys the election does not: {unknown[:5]}")
     progres = doc.get("progres") or {}
-    if progres.get("total") != own[expected_at] or progres.get("progres") != own[counted_at]:
-        found.append(f"progres {progres} (recount {own[expected_at]}, {own[counted_at]})")
+    if progres.get("total") != own[expected_at] or progres.get("progres") != listed:
+        found.append(f"progres {progres} (recount {own[expected_at]}, {listed})")
     table = doc.get("table") or {}
     expected_children = aggregates.children.get(kode, [])
     sids, at = tuple(ids.values()), tuple(position[field] for field in ids)
@@ -180,7 +186,7 @@ def hhcw_region(
         wanted_rows = [
             (
                 *((*pick(c), True) if c[counted_at] > 0 else not_counted),
-                _persen(c[counted_at], c[expected_at]),
+                _persen(listed_of(c), c[expected_at]),
                 full if c[counted_at] > 0 else bare,
             )
             for c in child_vectors
@@ -205,6 +211,7 @@ def _table_differences(
     for a table that did not agree as a whole)."""
     position = aggregates.position
     counted_at, expected_at = position["counted"], position["tps_expected"]
+    listed_of = aggregates.listed_counted()
     sids, at = tuple(ids.values()), tuple(position[field] for field in ids)
     nothing = (None,) * len(sids)
     found: list[str] = []
@@ -221,7 +228,7 @@ def _table_differences(
             ]
         if row.get("status_progress") != counted:
             found.append(f"table {code} status_progress {row.get('status_progress')}")
-        persen = _persen(child[counted_at], child[expected_at])
+        persen = _persen(listed_of(child), child[expected_at])
         if row.get("persen") != persen:
             found.append(f"table {code} persen {row.get('persen')} (recount {persen})")
         extra = sorted(set(row) - set(sids) - set(ROW_KEYS), key=str)

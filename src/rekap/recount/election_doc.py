@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rekap.recount.bulk_checks import DUCK_TYPES
-from rekap.recount.layout import TOTALS
+from rekap.recount.layout import COUNTED_UNLISTED, TOTALS
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
@@ -91,3 +91,13 @@ def holds_missing_votes(election: Any) -> bool:
     if not isinstance(rules, list):
         return False
     return any(isinstance(r, Mapping) and r.get("id") == VOTES_RULE for r in rules)
+
+
+def publishes_unlisted(region_columns: list[Mapping[str, str]] | None) -> bool:
+    """Whether the region table (its columns as ``table_columns`` gives them) has
+    ``counted_unlisted``, as every snapshot's since 2026-11-22 does: its ``persen`` and
+    ``progres`` count only the TPS the tree lists. An older snapshot counted every counted TPS
+    there and is recounted by that rule; a schema without region columns, by today's."""
+    if region_columns is None:
+        return True
+    return any(column["name"] == COUNTED_UNLISTED for column in region_columns)

@@ -15,6 +15,9 @@ LATEST = "latest"  # in a publication root: the name of its newest snapshot fold
 DIFF_SUMMARY = "diff/summary.json"
 TOTALS = ("suara_sah", "suara_tidak_sah", "suara_total")
 COVERAGE = ("received", "read", "verified", "published", "blocking", "counted")
+COUNTED_UNLISTED = "counted_unlisted"
+"""Counted TPS the region tree does not list: in ``counted``, not in ``tps_expected`` nor in
+the Sirekap tree's ``persen`` and ``progres`` (snapshots that publish it; older ones do not)."""
 CUTS = (2, 4, 6, 10, 13)
 DESA_TPS = "/tps"  # rekap/<contest>/…/<desa>/tps.json: the TPS records of a desa
 LOG_DIR = "log/"  # log/events-<first sequence, 12 digits>.jsonl.gz: the change log

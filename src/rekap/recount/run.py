@@ -14,12 +14,13 @@ from typing import Any
 import duckdb
 
 from rekap.recount import bulk_checks
-from rekap.recount.aggregate import Aggregates, columns, recompute
+from rekap.recount.aggregate import Aggregates, recompute
 from rekap.recount.completeness import absent_documents
 from rekap.recount.diff_checks import check_diff
 from rekap.recount.election_doc import (
     form_fields,
     holds_missing_votes,
+    publishes_unlisted,
     sirekap_ids,
     sirekap_paslon,
     table_columns,
@@ -237,7 +238,7 @@ def _nasional(
     if isinstance(scope, list):
         report.scope = [str(code) for code in scope]
     if aggregates is not None:
-        report.nasional = dict(zip(columns(aggregates.fields), aggregates.vector(""), strict=True))
+        report.nasional = dict(zip(aggregates.names, aggregates.vector(""), strict=True))
 
 
 def _index_agrees(entries: list[Entry], manifest: dict[str, Any], report: RecountReport) -> None:
@@ -305,6 +306,7 @@ def _aggregates(
         odd = ELECTION if fields is None else SCHEMA
         report.add(Kind.BULK, odd, "cannot recount: not the documented shape (docs/open-data.md)")
         return None
+    region_schema = table_columns(schema, "region")
     formats = [bulk_tps(contest, x) for x in ("csv.gz", "jsonl.gz")]
     compared = RecountReport(report.snapshot)
     # the formats are compared in a thread while this one recounts (DuckDB lets go of the
@@ -321,7 +323,8 @@ def _aggregates(
             bulk_checks.check_rows(folder, contest, fields, report, holds_missing_votes(election))
             photos = deep and any(c["name"] == "photos" for c in tps_schema)
             form = _form(election, tps_schema, deep)
-            aggregates = recompute(folder / parquet, fields, form, photos)
+            unlisted = publishes_unlisted(region_schema)
+            aggregates = recompute(folder / parquet, fields, form, photos, unlisted)
         except (duckdb.Error, ValueError, TypeError, KeyError) as error:
             failed = error
         formats_failed = _failure_of(formats_checked)
@@ -338,7 +341,6 @@ def _aggregates(
     bulk_checks.check_region_table(folder, contest, aggregates, report)
     if bulk_region(contest) in passed:
         check_tps_names(folder, contest, tps_schema, report)
-    region_schema = table_columns(schema, "region")
     if bulk_region(contest, "csv.gz") in passed and bulk_region(contest) in passed:
         if region_schema is None:
             report.add(Kind.BULK, SCHEMA, "cannot compare the region table's formats: no columns")
