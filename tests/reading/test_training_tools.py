@@ -65,9 +65,7 @@ def test_packed_inputs_read_back_within_one_step(
 ) -> None:
     rng = np.random.default_rng(3)
     labels = np.array([1, 7, 10, 0], np.int64)
-    crops = np.stack(
-        [render_digit_box(c, WriterStyle.sample(rng), rng, (48, 44)) for c in "17X0"]
-    )
+    crops = np.stack([render_digit_box(c, WriterStyle.sample(rng), rng, (48, 44)) for c in "17X0"])
     source, target = tmp_path / "crops.npz", tmp_path / "packed.npz"
     np.savez_compressed(source, crops=crops, labels=labels)
     sim_inputs = training["sim_inputs"]
