@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, func, insert, or_, select, text
+from sqlalchemy import ColumnElement, Connection, Engine, func, insert, or_, select, text
 
 from rekap.adapters.storage.schema import event, log_head
 from rekap.events.chain import Recorded, append
@@ -135,10 +135,7 @@ class EventLog:
         code), in order, after ``after``: what changed in a region, from where a reader last
         stopped. The subject index finds them: codes are digits, so ``prefix`` to the code
         after it bounds them."""
-        query = select(event).where(event.c.sequence > after)
-        if prefix:
-            following = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-            query = query.where(event.c.subject >= prefix, event.c.subject < following)
+        query = select(event).where(event.c.sequence > after, *_under_code(prefix))
         query = query.order_by(event.c.sequence).limit(limit)
         with self.engine.connect() as connection:
             return [_row_to_record(dict(r)) for r in connection.execute(query).mappings()]
@@ -150,9 +147,7 @@ class EventLog:
         query = select(event)
         if before is not None:
             query = query.where(event.c.sequence < before)
-        if prefix:
-            following = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-            query = query.where(event.c.subject >= prefix, event.c.subject < following)
+        query = query.where(*_under_code(prefix))
         query = query.order_by(event.c.sequence.desc()).limit(limit)
         with self.engine.connect() as connection:
             return [_row_to_record(dict(r)) for r in connection.execute(query).mappings()]
@@ -197,6 +192,22 @@ class EventLog:
                 )
                 for r in rows
             ]
+
+
+def _under_code(prefix: str) -> list[ColumnElement[bool]]:
+    """The events whose subject (a TPS code) begins with the region's code ``prefix``, as a
+    range the subject index serves; none asked for no prefix (the whole log). Both ends are
+    digits: the end is the code after the prefix ('3179' to '318'; none after '99'). A bound
+    with another character ('317:') would be sorted by the database's collation, and in a
+    language's (PostgreSQL initialised with en_US.UTF-8) punctuation weighs nothing: '317:'
+    sorted before '31790001', and a region whose code ends in 9 had no events."""
+    if not prefix:
+        return []
+    head = prefix.rstrip("9")
+    if not head:
+        return [event.c.subject >= prefix]
+    following = head[:-1] + chr(ord(head[-1]) + 1)
+    return [event.c.subject >= prefix, event.c.subject < following]
 
 
 def _subject(record: Recorded) -> str | None:
