@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from rekap.data import election_2024
 from rekap.domain.form import c_hasil_ppwp
 from rekap.events.chain import Recorded
-from rekap.web.portal.region_log import Say, log_page
+from rekap.events.model import EVENT_TYPES
+from rekap.web.portal.region_log import DESCRIBE, Say, describe, log_page
 from tests.web.dataset import DESA
 
 
@@ -23,7 +24,8 @@ def _log_of(client: TestClient, region: str) -> list[dict[str, object]]:
     events: list[dict[str, object]] = []
     after = 0
     while True:
-        page = client.get("/api/v1/log", params={"wilayah": region, "after": after, "limit": 1000})
+        wanted = {"wilayah": region} if region else {}
+        page = client.get("/api/v1/log", params={**wanted, "after": after, "limit": 1000})
         events += page.json()["events"]
         if page.json()["next"] is None:
             return events
@@ -47,6 +49,50 @@ def test_the_changes_page_pages_the_regions_log_newest_first(client: TestClient)
         older = re.search(r'href="(/wilayah/\d+/perubahan\?sebelum=\d+)"', page.text)
         address = older.group(1) if older else ""
     assert shown == expected
+
+
+def _walk_older(client: TestClient, address: str) -> list[int]:
+    """Every log position shown, following "older changes" from ``address`` to the end."""
+    shown: list[int] = []
+    while address:
+        page = client.get(address)
+        assert page.status_code == 200
+        shown += _sequences(page.text)
+        older = re.search(r'rel="next" href="([^"]+)"', page.text)
+        address = older.group(1) if older else ""
+    return shown
+
+
+def test_the_national_page_links_the_nations_changes(client: TestClient) -> None:
+    page = client.get("/").text
+    assert 'href="/nasional/perubahan"' in page
+
+
+def test_the_nations_changes_page_the_whole_log_newest_first(client: TestClient) -> None:
+    """Every record of the log, also those about no TPS (an enrolment, a device)."""
+    expected = [int(str(e["sequence"])) for e in reversed(_log_of(client, ""))]
+    assert len(expected) > 100
+    assert _walk_older(client, "/nasional/perubahan") == expected
+    page = client.get("/nasional/perubahan?lang=en").text
+    assert "Every change" in page and 'href="/api/v1/log"' in page
+
+
+def test_every_kind_of_event_is_said_in_words() -> None:
+    assert set(EVENT_TYPES) <= set(DESCRIBE)
+    form = c_hasil_ppwp(election_2024().contest("ppwp").dapil[0])
+    record = Recorded(
+        3,
+        "page.read",
+        datetime(2024, 2, 15, 3, 4, 5, tzinfo=UTC),
+        "reader",
+        "photo 9",
+        {"sha256": "cd" * 32, "page": 2, "values": {"paslon_1": 9}, "abstained": ["paslon_2"]},
+        "0" * 64,
+        "ab" * 32,
+    )
+    assert describe(record, Say(form, "en")) == (
+        f"Photo of page 2 read by the machine (sha256 {'cd' * 8}…): 1 numbers read, 1 abstained"
+    )
 
 
 def test_each_change_says_which_tps_what_who_and_its_hash(client: TestClient) -> None:

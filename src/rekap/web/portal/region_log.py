@@ -176,6 +176,42 @@ def _enrolled(p: Mapping[str, Any], say: Say) -> str:
     )
 
 
+def _page_read(p: Mapping[str, Any], say: Say) -> str:
+    return say.words(
+        "ev_page_read",
+        page=p.get("page"),
+        sha=str(p.get("sha256", ""))[:HASH_SHOWN],
+        n=say.num(len(p.get("values") or {})),
+        abstained=say.num(len(_items(p.get("abstained")))),
+    )
+
+
+def _published(p: Mapping[str, Any], say: Say) -> str:
+    sha = str(p.get("manifest_sha256", ""))[:HASH_SHOWN]
+    return say.words("ev_published", snapshot=p.get("snapshot", ""), sha=sha)
+
+
+def _device(p: Mapping[str, Any], say: Say) -> str:
+    return say.words("ev_device", device=p.get("device_id", ""), account=p.get("account_id", ""))
+
+
+def _device_revoked(p: Mapping[str, Any], say: Say) -> str:
+    return say.words(
+        "ev_device_revoked",
+        device=p.get("device_id", ""),
+        account=p.get("account_id", ""),
+        why=p.get("reason", ""),
+    )
+
+
+def _disabled(p: Mapping[str, Any], say: Say) -> str:
+    return say.words("ev_disabled", account=p.get("account_id", ""), why=p.get("reason", ""))
+
+
+def _reissued(p: Mapping[str, Any], say: Say) -> str:
+    return say.words("ev_reissued", account=p.get("account_id", ""))
+
+
 DESCRIBE: Mapping[str, Describe] = {
     "result.value_changed": _value_changed,
     "result.imported": _imported,
@@ -190,6 +226,12 @@ DESCRIBE: Mapping[str, Describe] = {
     "verification.photo_unreadable": _unreadable,
     "verification.returned": _returned,
     "account.enrolled": _enrolled,
+    "page.read": _page_read,
+    "snapshot.published": _published,
+    "device.registered": _device,
+    "device.revoked": _device_revoked,
+    "account.disabled": _disabled,
+    "account.token_reissued": _reissued,
 }
 
 

@@ -1,5 +1,6 @@
-"""A region's changes as a page: the change-log events about its TPS, newest first, in words
-(``/api/v1/log?wilayah=`` gives the same records as data, oldest first)."""
+"""The changes as a page: the change-log events about a region's TPS (or the whole log, for
+the nation), newest first, in words (``/api/v1/log`` gives the same records as data, oldest
+first)."""
 
 from __future__ import annotations
 
@@ -22,27 +23,41 @@ Before = Annotated[
 ]
 
 
+@router.get("/nasional/perubahan")
+def nation_changes(request: Request, portal: PortalDep, sebelum: Before = None) -> Response:
+    """Every change-log event, newest first: the log is read backwards from ``sebelum`` by its
+    primary key, a page at a time, however long it is."""
+    return _changes(request, portal, "", sebelum)
+
+
 @router.get("/wilayah/{kode}/perubahan")
 def region_changes(
     kode: str, request: Request, portal: PortalDep, sebelum: Before = None
 ) -> Response:
-    tree = portal.context.tree
     if not (kode.isascii() and kode.isdigit()) or len(kode) not in (2, 4, 6, 10):
         raise PlaceNotFound(kode, is_tps=False)
-    region = tree.regions.get(kode)
-    if region is None:
+    if kode not in portal.context.tree.regions:
         raise PlaceNotFound(kode, is_tps=False)
+    return _changes(request, portal, kode, sebelum)
+
+
+def _changes(request: Request, portal: Portal, kode: str, sebelum: int | None) -> Response:
+    tree = portal.context.tree
     etag = page_etag(request, portal.live().version)
     unchanged = not_modified(request, etag)
     if unchanged is not None:
         return unchanged
     records = portal.context.log.newest_under(kode, sebelum, PAGE_SIZE + 1)
     names = portal.queries.account_names(r.actor for r in records)
-    lang = request_lang(request)
-    say = Say(portal.context.form, lang)
+    say = Say(portal.context.form, request_lang(request))
     desa = {r.payload.get("kode_tps", "")[:10] for r in records if r.payload.get("kode_tps")}
     desa_names = {d: tree.regions[d].nama for d in desa if d in tree.regions}
     page = log_page(kode, records, names, desa_names, say, newest=sebelum is None)
+    if not kode:
+        title = say.words("changes_title", region=say.words("nasional"))
+        context = {"title": title, "page": page, "region": None, "crumbs": ()}
+        return render(request, "changes.html", context, etag=etag)
+    region = tree.regions[kode]
     path = tuple((p.kode.value, p.nama) for p in tree.path(region.kode) if p.kode.value)
     context = {
         "title": say.words("changes_title", region=region.nama),

@@ -443,6 +443,15 @@ WORDS: dict[str, tuple[str, str]] = {
         "signed log.",
     ),
     "changes_link": ("Perubahan di wilayah ini", "What changed in this region"),
+    "changes_nation": ("Semua perubahan", "Every change"),
+    "changes_intro_nation": (
+        "Setiap catatan log perubahan, terbaru dulu: angka, foto, pemeriksaan, verifikasi, "
+        "akun dan snapshot. Nomor urut dan hash tiap catatan bisa dicek di log bertanda tangan.",
+        "Every record of the change log, newest first: numbers, photos, checks, verification, "
+        "accounts and snapshots. Each record's position and hash can be checked in the signed "
+        "log.",
+    ),
+    "changes_json_nation": ("Seluruh log sebagai JSON", "The whole log as JSON"),
     "changes_none": ("Belum ada perubahan di wilayah ini.", "No changes in this region yet."),
     "changes_older": ("Perubahan lebih lama", "Older changes"),
     "changes_newest": ("Perubahan terbaru", "Newest changes"),
@@ -495,6 +504,25 @@ WORDS: dict[str, tuple[str, str]] = {
         "Akun {name} ({role}) didaftarkan untuk {scope}",
         "Account {name} ({role}) enrolled for {scope}",
     ),
+    "ev_page_read": (
+        "Foto halaman {page} dibaca mesin (sha256 {sha}…): {n} angka terbaca, {abstained} ragu",
+        "Photo of page {page} read by the machine (sha256 {sha}…): {n} numbers read, "
+        "{abstained} abstained",
+    ),
+    "ev_published": (
+        "Snapshot {snapshot} diterbitkan (manifest sha256 {sha}…)",
+        "Snapshot {snapshot} published (manifest sha256 {sha}…)",
+    ),
+    "ev_device": (
+        "Perangkat {device} didaftarkan untuk akun {account}",
+        "Device {device} registered for account {account}",
+    ),
+    "ev_device_revoked": (
+        "Perangkat {device} akun {account} dicabut: {why}",
+        "Device {device} of account {account} revoked: {why}",
+    ),
+    "ev_disabled": ("Akun {account} dinonaktifkan: {why}", "Account {account} disabled: {why}"),
+    "ev_reissued": ("Akun {account} diberi token baru", "Account {account} given a new token"),
     "outcome_adjudicated": ("diputuskan adjudikator", "decided by an adjudicator"),
     "form_state_incomplete": ("foto belum lengkap", "photos incomplete"),
     "form_state_accepted": ("diterima", "accepted"),

@@ -1,0 +1,162 @@
+"""How long the pages of changes take on a long change log: the nation's and a region's.
+
+Usage: .venv/bin/python bench/change_pages.py [--events 1000000]
+                                              [--database sqlite|postgresql]
+
+Makes a fresh database (a temporary SQLite file, or a new database on the PostgreSQL server of
+REKAP_TEST_POSTGRES_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/test, dropped
+afterwards) whose log holds ``--events`` events of an election night: for each TPS in code
+order (from provinsi 11 on), its three photos received, each photo's state changes, the form
+assessed and its numbers set. Then it asks the portal (in process, no network) for the first
+page of the nation's changes, one in the middle of the log, the oldest, and the first and the
+oldest page of a provinsi, a kabupaten and a desa near the start of the log, and prints the
+wall milliseconds of each (the first call, then the median of five). Records nothing by
+itself; the hashes are not a chain (the pages do not check it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import insert
+
+from capture_uploads import postgres_database
+from rekap.adapters.keys import load_or_create
+from rekap.adapters.photo_files import LocalPhotoStore
+from rekap.adapters.storage.engine import open_engine
+from rekap.adapters.storage.migrate import upgrade
+from rekap.adapters.storage.schema import event
+from rekap.data import region_tree
+from rekap.web.app import create_app
+from rekap.web.context import AppContext
+from rekap.web.portal.settings import PortalSettings
+
+AT = datetime(2024, 2, 14, 13, tzinfo=UTC)
+SERVER = os.environ.get(
+    "REKAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+BATCH = 20_000
+FIELDS = ("paslon_1", "paslon_2", "paslon_3", "suara_sah", "suara_tidak_sah", "suara_total")
+
+
+def databases(kind: str, folder: str) -> Iterator[str]:
+    if kind == "postgresql":
+        yield from postgres_database(SERVER)
+        return
+    yield f"sqlite:///{folder}/bench.db"
+
+
+def tps_events(kode: str, photo: int) -> Iterator[tuple[str, str, dict[str, object]]]:
+    """(kind, reason, payload) of one TPS's night, as the capture workflow logs it."""
+    for page in (1, 2, 3):
+        sha = hashlib.sha256(f"{kode}:{page}".encode()).hexdigest()
+        yield "photo.received", "upload", {"kode_tps": kode, "page": page, "sha256": sha}
+    for n in range(3):
+        state = {"photo_id": photo + n, "before": "received", "after": "checked", "detail": ""}
+        yield "photo.state_changed", f"photo {photo + n}", {"kode_tps": kode, **state}
+    yield "form.assessed", "photo", {"kode_tps": kode, "state": "accepted", "reasons": []}
+    for i, field in enumerate(FIELDS):
+        change = {"field": field, "before": None, "after": 100 + i}
+        yield "result.value_changed", "photo", {"kode_tps": kode, "contest": "ppwp", **change}
+
+
+def night(events: int) -> Iterator[dict[str, object]]:
+    """``events`` rows of the event table, TPS by TPS in code order."""
+    tree = region_tree()
+    sequence = 0
+    for region in tree.regions.values():
+        for code in region.tps_codes():
+            for kind, reason, payload in tps_events(code.value, sequence):
+                sequence += 1
+                yield {
+                    "sequence": sequence,
+                    "kind": kind,
+                    "at": (AT + timedelta(milliseconds=sequence)).isoformat(),
+                    "actor": "reader",
+                    "reason": reason,
+                    "subject": code.value,
+                    "payload": payload,
+                    "previous_hash": hashlib.sha256(str(sequence - 1).encode()).hexdigest(),
+                    "hash": hashlib.sha256(str(sequence).encode()).hexdigest(),
+                }
+                if sequence == events:
+                    return
+
+
+def fill(url: str, events: int) -> tuple[int, str]:
+    """Write the log; the number of events and the first TPS's code."""
+    engine = open_engine(url)
+    upgrade(engine)
+    rows: list[dict[str, object]] = []
+    first = ""
+    count = 0
+    for row in night(events):
+        first = first or str(row["subject"])
+        rows.append(row)
+        count += 1
+        if len(rows) == BATCH:
+            with engine.begin() as connection:
+                connection.execute(insert(event), rows)
+            rows = []
+    if rows:
+        with engine.begin() as connection:
+            connection.execute(insert(event), rows)
+    engine.dispose()
+    return count, first
+
+
+def timed(client: TestClient, address: str) -> tuple[float, float]:
+    """The first call's milliseconds, and the median of five more."""
+    times = []
+    for _ in range(6):
+        start = time.perf_counter()
+        answer = client.get(address)
+        times.append((time.perf_counter() - start) * 1000)
+        assert answer.status_code == 200, (address, answer.status_code)
+    return times[0], statistics.median(times[1:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    options = parser.parse_args()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}")
+    with tempfile.TemporaryDirectory() as folder:
+        for url in databases(options.database, folder):
+            start = time.perf_counter()
+            count, first = fill(url, options.events)
+            seconds = time.perf_counter() - start
+            print(f"{options.database}: {count:,} events written in {seconds:.0f} s")
+            context = AppContext(
+                open_engine(url), load_or_create(Path(folder) / "k.pem"), LocalPhotoStore(folder)
+            )
+            settings = PortalSettings(snapshots=Path(folder) / "snapshots", refresh_seconds=60.0)
+            addresses = {
+                "nation, newest 50": "/nasional/perubahan",
+                "nation, middle of the log": f"/nasional/perubahan?sebelum={count // 2}",
+                "nation, oldest 50": "/nasional/perubahan?sebelum=51",
+            }
+            for name, cut in (("provinsi", 2), ("kabupaten", 4), ("desa", 10)):
+                region = first[:cut]
+                addresses[f"{name} {region}, newest"] = f"/wilayah/{region}/perubahan"
+                addresses[f"{name} {region}, oldest"] = f"/wilayah/{region}/perubahan?sebelum=51"
+            with TestClient(create_app(context, settings)) as client:
+                client.get("/")  # the figures are built once, before the pages are timed
+                for name, address in addresses.items():
+                    cold, warm = timed(client, address)
+                    print(f"  {name:<36} first {cold:7.1f} ms  then {warm:7.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
