@@ -205,6 +205,19 @@ def tps_document(page: TpsPage) -> dict[str, Any]:
         ],
         "external_photos": list(page.external_photos),
         "history": [_change(c) for c in page.history],
+        "versions": [
+            {
+                "version": v.number,
+                "first": v.first,
+                "last": v.last,
+                "at": v.records[0].at.isoformat(),
+                "actor": v.records[0].actor,
+                "reason": v.records[0].reason,
+                "values": dict(v.values),
+                "changes": [{"field": f, "before": b, "after": a} for f, b, a in v.changes],
+            }
+            for v in page.versions
+        ],
     }
 
 

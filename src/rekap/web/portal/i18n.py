@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Literal
 
 from rekap.web.portal.words import WORDS
@@ -46,3 +47,9 @@ def format_percent(share: float | None, lang: Lang, digits: int = 2) -> str:
         return "—"
     text = f"{share * 100:.{digits}f}%"
     return text.replace(".", ",") if lang == "id" else text
+
+
+def when(at: datetime | str) -> str:
+    """A moment as the pages write it, in UTC to the second."""
+    moment = datetime.fromisoformat(at) if isinstance(at, str) else at
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

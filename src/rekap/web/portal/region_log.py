@@ -12,8 +12,7 @@ from typing import Any
 
 from rekap.domain.form import FormSpec
 from rekap.events.chain import Recorded
-from rekap.web.portal.i18n import Lang, Words, format_int
-from rekap.web.portal.tps_view import when
+from rekap.web.portal.i18n import Lang, Words, format_int, when
 
 PAGE_SIZE = 50
 HASH_SHOWN = 16
@@ -75,6 +74,17 @@ class Say:
             return str(field_id)
         return found.label_id if self.lang == "id" else found.label_en
 
+    def change(self, field_id: object, before: object, after: object) -> str:
+        """One number's change: set where it had none, cleared where it has none now."""
+        label = self.field(field_id)
+        if before is None:
+            return self.words("ev_value_set", field=label, after=self.num(after))
+        if after is None:
+            return self.words("ev_value_cleared", field=label, before=self.num(before))
+        return self.words(
+            "ev_value_changed", field=label, before=self.num(before), after=self.num(after)
+        )
+
     def fields(self, ids: object) -> str:
         return ", ".join(self.field(i) for i in _items(ids)) or "—"
 
@@ -91,12 +101,7 @@ def _items(value: object) -> list[object]:
 
 
 def _value_changed(p: Mapping[str, Any], say: Say) -> str:
-    return say.words(
-        "ev_value_changed",
-        field=say.field(p.get("field")),
-        before=say.num(p.get("before")),
-        after=say.num(p.get("after")),
-    )
+    return say.change(p.get("field"), p.get("before"), p.get("after"))
 
 
 def _imported(p: Mapping[str, Any], say: Say) -> str:

@@ -13,11 +13,11 @@ from rekap.capture.access import Principal, Role
 from rekap.services.photo_failures import failure_kind
 from rekap.web.params import RowId
 from rekap.web.portal.downloads import json_response
+from rekap.web.portal.i18n import when
 from rekap.web.portal.page_errors import PageNotFound
 from rekap.web.portal.rendering import render
 from rekap.web.portal.session import page_require
 from rekap.web.portal.state import Portal, portal_of
-from rekap.web.portal.tps_view import when
 
 router = APIRouter(include_in_schema=False)
 PortalDep = Annotated[Portal, Depends(portal_of)]

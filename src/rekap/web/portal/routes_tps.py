@@ -16,17 +16,19 @@ from rekap.web.portal.downloads import (
     tps_document,
     tps_rows,
 )
+from rekap.web.portal.i18n import when
 from rekap.web.portal.page_errors import PageNotFound, PlaceNotFound
-from rekap.web.portal.rendering import page_etag, render
+from rekap.web.portal.region_log import Say, log_lines
+from rekap.web.portal.rendering import page_etag, render, request_lang
 from rekap.web.portal.responses import not_modified
 from rekap.web.portal.state import Portal, portal_of
+from rekap.web.portal.tps_versions import number_versions, version_views
 from rekap.web.portal.tps_view import (
     TpsPage,
     field_changes,
     field_views,
     history_rows,
     machine_hidden,
-    when,
 )
 
 router = APIRouter(dependencies=[Depends(PUBLIC)], include_in_schema=False)
@@ -71,6 +73,8 @@ def tps_page(portal: Portal, kode: str) -> TpsPage:
         hidden,
         portal.queries.open_task_of(kode),
         live.head,
+        tuple(records),
+        number_versions(records),
     )
 
 
@@ -88,7 +92,17 @@ def tps(name: str, request: Request, portal: PortalDep) -> Response:
     if form == "csv":
         return csv_response(request, tps_rows(page), f"rekap-ppwp-{kode}", etag)
     place = ", ".join(nama for _, nama in reversed(page.path[-2:])) or kode
-    context = {"title": f"TPS {page.nomor:03d} {place}", "page": page, "when": when}
+    say = Say(portal.context.form, request_lang(request))
+    names = portal.queries.account_names(r.actor for r in page.records)
+    desa = page.path[-1][1] if page.path else kode[:10]
+    context = {
+        "title": f"TPS {page.nomor:03d} {place}",
+        "page": page,
+        "when": when,
+        "desa": desa,
+        "versions": version_views(page.versions, say, names),
+        "log": log_lines(page.records, names, {kode[:10]: desa}, say),
+    }
     return render(request, "tps.html", context, etag=etag)
 
 

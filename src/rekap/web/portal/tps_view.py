@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from rekap.domain.form import FormField, FormSpec
 from rekap.events.chain import Recorded
 from rekap.rules.finding import Finding
+from rekap.web.portal.i18n import when
 from rekap.web.portal.live import WAITING_FORM_STATES, TpsFacts
 from rekap.web.portal.queries import PhotoRow
+from rekap.web.portal.tps_versions import NumberVersion
 
 WEB_SCHEMES = ("https://", "http://")
 READ_STATES = ("checked", "accepted", "needs_verification", "verified", "published")
@@ -66,6 +67,9 @@ class TpsPage:
     machine_hidden: bool
     open_task: int | None
     version: int
+    records: tuple[Recorded, ...] = ()
+    """The TPS's change-log records, in log order."""
+    versions: tuple[NumberVersion, ...] = ()
 
     @property
     def status(self) -> str:
@@ -87,11 +91,6 @@ class TpsPage:
             for page, u in enumerate(self.external_photos, start=1)
             if u is not None and u.lower().startswith(WEB_SCHEMES)
         )
-
-
-def when(at: datetime | str) -> str:
-    moment = datetime.fromisoformat(at) if isinstance(at, str) else at
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _change(

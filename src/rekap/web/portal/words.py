@@ -174,6 +174,24 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "no_photos": ("Belum ada foto.", "No photos yet."),
     "history": ("Riwayat lengkap", "Full history"),
+    "versions": ("Setiap versi angka TPS ini", "Each version of this TPS's numbers"),
+    "versions_note": (
+        "Angka TPS ini setelah setiap perubahan, dengan catatan log yang membuatnya; versi "
+        "terakhir adalah angka yang berlaku.",
+        "This TPS's numbers after each change, with the change-log records that made it; the "
+        "last version is the current one.",
+    ),
+    "versions_none": ("Belum ada angka.", "No numbers yet."),
+    "version_n": ("Versi {n}", "Version {n}"),
+    "version_current": ("(berlaku)", "(current)"),
+    "version_records": (
+        "Catatan log perubahan #{first} sampai #{last}, dengan hash-nya",
+        "Change-log records #{first} to #{last}, with their hashes",
+    ),
+    "version_numbers": ("Semua angka versi {n}", "Every number of version {n}"),
+    "version_changed": ("berubah di versi ini", "changed in this version"),
+    "version_set": ("{n} angka diisi", "{n} numbers set"),
+    "changes_desa": ("Perubahan di desa {desa}", "What changed in {desa}"),
     "no_history": ("Belum ada perubahan.", "No changes yet."),
     "history_json": ("Riwayat sebagai JSON", "History as JSON"),
     "log_record": (
@@ -462,6 +480,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "ev_value_changed": (
         "{field}: diubah dari {before} menjadi {after}",
         "{field}: changed from {before} to {after}",
+    ),
+    "ev_value_set": ("{field}: diisi {after}", "{field}: set to {after}"),
+    "ev_value_cleared": (
+        "{field}: dikosongkan (sebelumnya {before})",
+        "{field}: cleared (it was {before})",
     ),
     "ev_imported": ("{n} angka diimpor dari {source}", "{n} numbers imported from {source}"),
     "ev_imported_empty": (
