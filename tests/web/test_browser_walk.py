@@ -193,3 +193,30 @@ def test_a_desas_tps_list_fits_a_cheap_phone_without_scrolling_sideways(
     assert "pemblokir" in row.inner_text()
     assert tab.errors == []
     context.close()
+
+
+def test_region_tables_and_the_tps_page_fit_a_cheap_phone_without_scrolling_sideways(
+    browser: Browser, server: str, artifacts: Path
+) -> None:
+    """At 360 px a region's table of its children lays each child out in lines under its
+    name, each figure labelled (it scrolled sideways in its box), and the TPS page's history
+    is a list in words (its table scrolled too); a screen reader still reads a table, each
+    figure under its column's header."""
+    context = browser.new_context(base_url=server, viewport={"width": 360, "height": 640})
+    tab = Tab.open(context)
+    pages = ("/", "/wilayah/31", "/wilayah/3173", "/wilayah/317301", f"/wilayah/{DESA[:6]}")
+    for path in (*pages, f"/tps/{DESA}001", "/tps/3101011001001"):
+        tab.page.goto(path)
+        boxes = tab.page.evaluate(
+            "[...document.querySelectorAll('.scroll')].filter(e => e.scrollWidth > e.clientWidth)"
+            ".map(e => [e.firstElementChild.className, e.scrollWidth, e.clientWidth])"
+        )
+        assert boxes == [], (path, boxes)
+        assert tab.page.evaluate("document.documentElement.scrollWidth") <= 360, path
+        tab.shoot(artifacts, "360" + path.replace("/", "-"))
+    tab.page.goto("/wilayah/317301")
+    tree = tab.page.locator("table.regions").aria_snapshot()
+    assert '- columnheader "02"' in tree and '- rowheader "KAPUK"' in tree, tree
+    assert "Sah" not in tree.split('rowheader "KAPUK"')[1].split("- row ")[0]  # labels: for the eye
+    assert tab.errors == []
+    context.close()
