@@ -219,7 +219,7 @@ def test_a_voter_finds_their_tps_by_number_and_desa_name(client: TestClient) -> 
     hits = client.get("/cari.json", params={"q": "TPS 3 labibia"}).json()["hits"]
     assert hits[0]["url"] == f"/tps/{DESA}003"
     page = client.get("/cari", params={"q": "labibia 3"})
-    assert f'<a href="/tps/{DESA}003">TPS 003</a>' in page.text
+    assert f'<a href="/tps/{DESA}003">TPS 003 <small>' in page.text
 
 
 def test_unknown_places_are_html_404(client: TestClient) -> None:

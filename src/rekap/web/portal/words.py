@@ -149,6 +149,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "field": ("Isian", "Field"),
     "crop": ("Potongan foto", "Crop"),
     "crop_alt": ("Potongan foto: {field}", "Photo crop: {field}"),
+    "crop_link_alt": (
+        "Potongan foto: {field}; buka foto utuh halaman {page}",
+        "Photo crop: {field}; open the whole photo of page {page}",
+    ),
     "no_crop": ("tidak ada potongan", "no crop"),
     "machine": ("Bacaan mesin", "Machine reading"),
     "value": ("Angka berlaku", "Current value"),
@@ -162,7 +166,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "history_n": ("{n} perubahan", "{n} changes"),
     "history_1": ("1 perubahan", "1 change"),
     "photos": ("Foto formulir", "Form photos"),
-    "photo_alt": ("Foto halaman {page}", "Photo of page {page}"),
+    "photo_alt": ("Foto {id}: halaman {page}", "Photo {id}: page {page}"),
     "received_at": ("diterima", "received"),
     "sirekap_photo": (
         "Foto Sirekap halaman {n} (situs KPU)",
