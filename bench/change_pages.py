@@ -5,13 +5,14 @@ Usage: .venv/bin/python bench/change_pages.py [--events 1000000]
 
 Makes a fresh database (a temporary SQLite file, or a new database on the PostgreSQL server of
 REKAP_TEST_POSTGRES_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/test, dropped
-afterwards) whose log holds ``--events`` events of an election night: for each TPS in code
-order (from provinsi 11 on), its three photos received, each photo's state changes, the form
+afterwards) whose log holds ``--events`` events of an election night: for each TPS (drawn across the
+nation in a seeded order, so that every region's events spread through the log), its three
+photos received, each photo's state changes, the form
 assessed and its numbers set. Then it asks the portal (in process, no network) for the first
 page of the nation's changes, one in the middle of the log, the oldest, and the first and the
-oldest page of a provinsi, a kabupaten and a desa near the start of the log, and prints the
-wall milliseconds of each (the first call, then the median of five). Records nothing by
-itself; the hashes are not a chain (the pages do not check it).
+oldest page of the provinsi, the kabupaten, the kecamatan and the desa of the first TPS, and
+prints the wall milliseconds of each (the first call, then the median of five). Records
+nothing by itself; the hashes are not a chain (the pages do not check it).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 import hashlib
 import os
 import platform
+import random
 import statistics
 import tempfile
 import time
@@ -46,6 +48,7 @@ SERVER = os.environ.get(
     "REKAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 BATCH = 20_000
+SEED = 2024
 FIELDS = ("paslon_1", "paslon_2", "paslon_3", "suara_sah", "suara_tidak_sah", "suara_total")
 
 
@@ -71,26 +74,28 @@ def tps_events(kode: str, photo: int) -> Iterator[tuple[str, str, dict[str, obje
 
 
 def night(events: int) -> Iterator[dict[str, object]]:
-    """``events`` rows of the event table, TPS by TPS in code order."""
-    tree = region_tree()
+    """``events`` rows of the event table, TPS by TPS, the TPS drawn across the nation in a
+    seeded order (as forms arrive on election night: every region's events spread through
+    the log)."""
+    codes = [c.value for r in region_tree().regions.values() for c in r.tps_codes()]
+    random.Random(SEED).shuffle(codes)
     sequence = 0
-    for region in tree.regions.values():
-        for code in region.tps_codes():
-            for kind, reason, payload in tps_events(code.value, sequence):
-                sequence += 1
-                yield {
-                    "sequence": sequence,
-                    "kind": kind,
-                    "at": (AT + timedelta(milliseconds=sequence)).isoformat(),
-                    "actor": "reader",
-                    "reason": reason,
-                    "subject": code.value,
-                    "payload": payload,
-                    "previous_hash": hashlib.sha256(str(sequence - 1).encode()).hexdigest(),
-                    "hash": hashlib.sha256(str(sequence).encode()).hexdigest(),
-                }
-                if sequence == events:
-                    return
+    for kode in codes:
+        for kind, reason, payload in tps_events(kode, sequence):
+            sequence += 1
+            yield {
+                "sequence": sequence,
+                "kind": kind,
+                "at": (AT + timedelta(milliseconds=sequence)).isoformat(),
+                "actor": "reader",
+                "reason": reason,
+                "subject": kode,
+                "payload": payload,
+                "previous_hash": hashlib.sha256(str(sequence - 1).encode()).hexdigest(),
+                "hash": hashlib.sha256(str(sequence).encode()).hexdigest(),
+            }
+            if sequence == events:
+                return
 
 
 def fill(url: str, events: int) -> tuple[int, str]:
@@ -147,7 +152,7 @@ def main() -> None:
                 "nation, middle of the log": f"/nasional/perubahan?sebelum={count // 2}",
                 "nation, oldest 50": "/nasional/perubahan?sebelum=51",
             }
-            for name, cut in (("provinsi", 2), ("kabupaten", 4), ("desa", 10)):
+            for name, cut in (("provinsi", 2), ("kabupaten", 4), ("kecamatan", 6), ("desa", 10)):
                 region = first[:cut]
                 addresses[f"{name} {region}, newest"] = f"/wilayah/{region}/perubahan"
                 addresses[f"{name} {region}, oldest"] = f"/wilayah/{region}/perubahan?sebelum=51"

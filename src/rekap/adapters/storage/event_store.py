@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, func, insert, or_, select, text
+from sqlalchemy import ColumnElement, Connection, Engine, Select, func, insert, or_, select, text
 
 from rekap.adapters.storage.schema import event, log_head
 from rekap.events.chain import Recorded, append
@@ -140,15 +141,13 @@ class EventLog:
         with self.engine.connect() as connection:
             return [_row_to_record(dict(r)) for r in connection.execute(query).mappings()]
 
-    def newest_under(self, prefix: str, before: int | None, limit: int) -> list[Recorded]:
+    def newest_under(
+        self, prefix: str, before: int | None, limit: int, spread: bool | None = None
+    ) -> list[Recorded]:
         """The events about a TPS whose code starts with ``prefix``, newest first, before
         ``before`` (from the head when None): a region's changes read backwards, page by
-        page, as a person reads them."""
-        query = select(event)
-        if before is not None:
-            query = query.where(event.c.sequence < before)
-        query = query.where(*_under_code(prefix))
-        query = query.order_by(event.c.sequence.desc()).limit(limit)
+        page, as a person reads them (``newest_under_query`` says how)."""
+        query = newest_under_query(prefix, before, limit, spread)
         with self.engine.connect() as connection:
             return [_row_to_record(dict(r)) for r in connection.execute(query).mappings()]
 
@@ -194,7 +193,9 @@ class EventLog:
             ]
 
 
-def _under_code(prefix: str) -> list[ColumnElement[bool]]:
+def _under_code(
+    prefix: str, subject: ColumnElement[Any] = event.c.subject
+) -> list[ColumnElement[bool]]:
     """The events whose subject (a TPS code) begins with the region's code ``prefix``, as a
     range the subject index serves; none asked for no prefix (the whole log). Both ends are
     digits: the end is the code after the prefix ('3179' to '318'; none after '99'). A bound
@@ -205,9 +206,39 @@ def _under_code(prefix: str) -> list[ColumnElement[bool]]:
         return []
     head = prefix.rstrip("9")
     if not head:
-        return [event.c.subject >= prefix]
+        return [subject >= prefix]
     following = head[:-1] + chr(ord(head[-1]) + 1)
-    return [event.c.subject >= prefix, event.c.subject < following]
+    return [subject >= prefix, subject < following]
+
+
+SMALL_REGION = 6
+"""A kecamatan, a desa or a TPS: few events, wherever they lie in the log."""
+
+
+def newest_under_query(
+    prefix: str, before: int | None, limit: int, spread: bool | None = None
+) -> Select[Any]:
+    """The query of ``EventLog.newest_under``, read the way the region's size asks for.
+
+    A small region's events (``spread`` False; by default a kecamatan's, a desa's or a
+    TPS's) are few among a nation's and may lie anywhere in the log: they are found by the
+    subject index and only they are sorted (walking the log backwards would pass every other
+    region's events first). A large region's (``spread`` True; by default a provinsi's or a
+    kabupaten's) are many and spread through the log, and the nation's are all of it: the
+    log is walked backwards from ``before`` by its position until the page is full (sorting
+    all of a provinsi's events would read them all). The expressions that stop a database
+    from taking the other way (``sequence + 0``, ``subject || ''``) keep each plan whatever
+    the database guesses of the region's size."""
+    query = select(event)
+    if before is not None:
+        query = query.where(event.c.sequence < before)
+    if not prefix:
+        return query.order_by(event.c.sequence.desc()).limit(limit)
+    if not (len(prefix) < SMALL_REGION if spread is None else spread):
+        query = query.where(*_under_code(prefix))
+        return query.order_by((event.c.sequence + 0).desc()).limit(limit)
+    query = query.where(*_under_code(prefix, event.c.subject.concat("")))
+    return query.order_by(event.c.sequence.desc()).limit(limit)
 
 
 def _subject(record: Recorded) -> str | None:

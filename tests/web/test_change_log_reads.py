@@ -1,0 +1,91 @@
+"""The pages of changes read the log the way a region's size asks for, on each database: a
+small region's few events by the subject index, a large region's (and the nation's) by walking
+the log backwards; either way a page is the region's newest events before a position."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from rekap.adapters.storage.engine import open_engine
+from rekap.adapters.storage.event_store import EventLog, newest_under_query
+from rekap.adapters.storage.migrate import upgrade
+from rekap.data import region_tree
+from rekap.events.chain import Recorded
+from rekap.events.model import PhotoStateChanged
+from rekap.web.portal.routes_changes import SPREAD_TPS
+from tests.integration.conftest import database_url  # noqa: F401  (the fixture)
+from tests.web.dataset import DESA, Dataset
+
+AT = datetime(2024, 2, 14, 15, tzinfo=UTC)
+PLACES = (f"{DESA}001", f"{DESA}002", "7471021001001", "7401011001001", "3101011001001")
+
+
+def _plan(dataset: Dataset, prefix: str, spread: bool | None = None) -> str:
+    query = newest_under_query(prefix, 1000, 51, spread)
+    sql = str(query.compile(dataset.context.engine, compile_kwargs={"literal_binds": True}))
+    with dataset.context.engine.connect() as connection:
+        return " | ".join(str(r[-1]) for r in connection.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+
+
+def test_a_small_region_is_read_by_its_index_a_large_one_by_walking_the_log(
+    dataset: Dataset,
+) -> None:
+    for small in (DESA[:6], DESA, f"{DESA}001"):
+        assert "USING INDEX ix_event_subject" in _plan(dataset, small), small
+    for large in ("", "74", "7471"):
+        plan = _plan(dataset, large)
+        assert "ix_event_subject" not in plan and "TEMP B-TREE" not in plan, (large, plan)
+    # the portal says which from the region's TPS: a small kabupaten, a large kecamatan
+    assert "USING INDEX ix_event_subject" in _plan(dataset, "7471", spread=False)
+    assert "ix_event_subject" not in _plan(dataset, DESA[:6], spread=True)
+
+
+def test_the_portal_reads_a_region_by_its_number_of_tps(
+    client: TestClient, dataset: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not by its level: a small kabupaten's events are few, a large kecamatan's many."""
+    log = dataset.context.log
+    asked: list[bool | None] = []
+    read = log.newest_under
+
+    def recording(
+        prefix: str, before: int | None, limit: int, spread: bool | None = None
+    ) -> list[Recorded]:
+        asked.append(spread)
+        return read(prefix, before, limit, spread)
+
+    monkeypatch.setattr(log, "newest_under", recording)
+    sizes = region_tree().tps_counts()
+    small_kabupaten = min((k for k in sizes if len(k) == 4), key=sizes.__getitem__)
+    large_kecamatan = max((k for k in sizes if len(k) == 6), key=sizes.__getitem__)
+    assert sizes[small_kabupaten] < SPREAD_TPS <= sizes[large_kecamatan]
+    for address in (f"/wilayah/{small_kabupaten}", f"/wilayah/{large_kecamatan}", "/nasional"):
+        assert client.get(f"{address}/perubahan").status_code == 200
+    assert asked == [False, True, True]
+
+
+def test_each_way_gives_the_regions_newest_events_before_a_position(
+    database_url: str,  # noqa: F811
+) -> None:
+    engine = open_engine(database_url)
+    upgrade(engine)
+    log = EventLog(engine)
+    with engine.begin() as connection:
+        for n in range(60):
+            kode = PLACES[n % len(PLACES)]
+            log.append(connection, [PhotoStateChanged(kode, n, "a", "b", "")], AT, "t", "x")
+    everything = list(log.records())
+    for prefix in ("", "74", "7471", DESA[:6], DESA, f"{DESA}002", "31", "9999"):
+        for before, spread in ((None, None), (50, True), (13, False), (None, True)):
+            wanted = [
+                r
+                for r in reversed(everything)
+                if str(r.payload["kode_tps"]).startswith(prefix)
+                and (before is None or r.sequence < before)
+            ][:7]
+            assert log.newest_under(prefix, before, 7, spread) == wanted, (prefix, before)
+    engine.dispose()
