@@ -349,6 +349,7 @@ MATRIX: dict[str, Entry] = {
     "GET /": Entry(get(lambda w: "/"), public()),
     "GET /nasional.json": Entry(get(lambda w: "/nasional.json"), public()),
     "GET /nasional.csv": Entry(get(lambda w: "/nasional.csv"), public()),
+    "GET /nasional/perubahan": Entry(get(lambda w: "/nasional/perubahan"), public()),
     "GET /wilayah/{name}": Entry(get(lambda w: f"/wilayah/{KABUPATEN}"), public()),
     "GET /wilayah/{kode}/perubahan": Entry(
         get(lambda w: f"/wilayah/{KABUPATEN}/perubahan"), public()
