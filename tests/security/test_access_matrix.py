@@ -91,6 +91,12 @@ def public(status: int = 200, **given: int | Answer) -> dict[str, Answer]:
     return _answers(status, {"public": status, **given}, Answer(401))
 
 
+def public_redirect(location: str, status: int = 308) -> dict[str, Answer]:
+    """``public``, answered by a redirect to ``location``."""
+    moved = Answer(status, location)
+    return {role: moved if answer.status == 200 else answer for role, answer in public().items()}
+
+
 def open_to_all(status: int = 200) -> dict[str, Answer]:
     """No access rule at all (the API's own description)."""
     return {role: Answer(status) for role in ROLES}
@@ -350,6 +356,7 @@ MATRIX: dict[str, Entry] = {
     "GET /nasional.json": Entry(get(lambda w: "/nasional.json"), public()),
     "GET /nasional.csv": Entry(get(lambda w: "/nasional.csv"), public()),
     "GET /nasional/perubahan": Entry(get(lambda w: "/nasional/perubahan"), public()),
+    "GET /nasional": Entry(get(lambda w: "/nasional"), public_redirect("/")),
     "GET /wilayah/{name}": Entry(get(lambda w: f"/wilayah/{KABUPATEN}"), public()),
     "GET /wilayah/{kode}/perubahan": Entry(
         get(lambda w: f"/wilayah/{KABUPATEN}/perubahan"), public()

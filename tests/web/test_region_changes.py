@@ -68,6 +68,13 @@ def test_the_national_page_links_the_nations_changes(client: TestClient) -> None
     assert 'href="/nasional/perubahan"' in page
 
 
+def test_nasional_alone_is_the_national_page(client: TestClient) -> None:
+    """Beside /nasional.json and /nasional/perubahan, a trimmed /nasional was a 404."""
+    moved = client.get("/nasional", follow_redirects=False)
+    assert moved.status_code == 308 and moved.headers["location"] == "/"
+    assert client.get("/nasional").text == client.get("/").text
+
+
 def test_the_nations_changes_page_the_whole_log_newest_first(client: TestClient) -> None:
     """Every record of the log, also those about no TPS (an enrolment, a device)."""
     expected = [int(str(e["sequence"])) for e in reversed(_log_of(client, ""))]
@@ -91,7 +98,7 @@ def test_every_kind_of_event_is_said_in_words() -> None:
         "ab" * 32,
     )
     assert describe(record, Say(form, "en")) == (
-        f"Photo of page 2 read by the machine (sha256 {'cd' * 8}…): 1 numbers read, 1 abstained"
+        f"Photo of page 2 read by the machine (sha256 {'cd' * 8}…): numbers read 1, abstained 1"
     )
 
 

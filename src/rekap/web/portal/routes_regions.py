@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import RedirectResponse
 
 from rekap.web.access import PUBLIC
 from rekap.web.portal.downloads import (
@@ -108,6 +109,13 @@ def _show(request: Request, portal: Portal, kode: str, form: str) -> Response:
 @router.get("/")
 def nasional(request: Request, portal: PortalDep) -> Response:
     return _show(request, portal, "", "html")
+
+
+@router.get("/nasional")
+def nasional_alias() -> Response:
+    """``/nasional``, beside ``/nasional.json`` and ``/nasional/perubahan``, is the national
+    page itself (a reader who trims an address expects it; it was a 404)."""
+    return RedirectResponse("/", status_code=308)
 
 
 @router.get("/nasional.json")

@@ -533,8 +533,8 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "ev_page_read": (
         "Foto halaman {page} dibaca mesin (sha256 {sha}…): {n} angka terbaca, {abstained} ragu",
-        "Photo of page {page} read by the machine (sha256 {sha}…): {n} numbers read, "
-        "{abstained} abstained",
+        "Photo of page {page} read by the machine (sha256 {sha}…): numbers read {n}, "
+        "abstained {abstained}",
     ),
     "ev_published": (
         "Snapshot {snapshot} diterbitkan (manifest sha256 {sha}…)",
