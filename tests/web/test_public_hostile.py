@@ -10,21 +10,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from rekap.adapters.keys import load_or_create
-from rekap.adapters.photo_files import LocalPhotoStore
-from rekap.adapters.storage.engine import open_engine
-from rekap.adapters.storage.migrate import upgrade
-from rekap.adapters.storage.repository import SqlStore
 from rekap.domain.region_tree import Region, RegionTree, TpsRange
 from rekap.domain.result import Provenance, SourceKind, TpsResult
 from rekap.domain.wilayah import KodeWilayah
 from rekap.events.model import ValueChanged
 from rekap.rules.finding import Finding, Severity
 from rekap.sources.sirekap import ImportedTps
-from rekap.web.app import create_app
-from rekap.web.context import AppContext
-from rekap.web.portal.settings import PortalSettings
 from tests.web.dataset import DESA
+from tests.web.portal_store import portal_client, portal_store
 
 PHOTOGRAPHED_TPS = f"{DESA}006"
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
@@ -140,13 +133,7 @@ def evil_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient
             Region(KodeWilayah("3101011001"), f"D{EVIL}", tps_ranges=(TpsRange(1, 2),)),
         ]
     )
-    engine = open_engine(f"sqlite:///{root / 'rekap.db'}")
-    upgrade(engine)
-    store = SqlStore(engine)
-    store.load_regions(tree)
-    context = AppContext(
-        engine, load_or_create(root / "server.pem"), LocalPhotoStore(root / "photos"), tree=tree
-    )
+    store, context = portal_store(root, tree)
     at = datetime(2024, 2, 15, tzinfo=UTC)
     values = {"paslon_1": 10, "paslon_2": 20, "paslon_3": 0, "suara_sah": 30}
     values |= {"suara_tidak_sah": 1, "suara_total": 31}
@@ -158,13 +145,12 @@ def evil_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient
         photos=("javascript:alert(1)", 'https://example.org/"><script>y</script>'),
     )
     store.save_results(None, [ImportedTps(f"O{EVIL}", result, None)], context.log, at, f"A{EVIL}")
-    with engine.begin() as connection:
+    with context.engine.begin() as connection:
         change = ValueChanged(EVIL_TPS, "ppwp", "paslon_3", 0, 0)
         context.log.append(connection, [change], at, f"B{EVIL}", f"W{EVIL}")
     finding = Finding("F-SUM-SAH", Severity.BLOCKING, ("suara_sah",), f"M{EVIL}", f"N{EVIL}")
     store.replace_findings("ppwp", [EVIL_TPS], {EVIL_TPS: [finding]})
-    app = create_app(context, PortalSettings(snapshots=root / "snapshots", refresh_seconds=0.0))
-    with TestClient(app) as client:
+    with portal_client(context, root) as client:
         yield client
 
 

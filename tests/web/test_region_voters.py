@@ -13,22 +13,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from rekap.adapters.keys import load_or_create
-from rekap.adapters.photo_files import LocalPhotoStore
-from rekap.adapters.storage.engine import open_engine
-from rekap.adapters.storage.migrate import upgrade
-from rekap.adapters.storage.repository import SqlStore
 from rekap.data import region_tree
 from rekap.domain.result import Provenance, SourceKind, TpsResult
 from rekap.domain.wilayah import KodeWilayah, Level
 from rekap.rules.finding import Finding, Severity
 from rekap.sources.sirekap import ImportedTps
 from rekap.tally.region_tally import Coverage
-from rekap.web.app import create_app
-from rekap.web.context import AppContext
 from rekap.web.portal.region_voters import RegionVoters
 from rekap.web.portal.regions import RegionLine
-from rekap.web.portal.settings import PortalSettings
+from tests.web.portal_store import portal_client, portal_store
 
 DESA = "3101011001"  # PULAU PANGGANG: the tree lists TPS 1 to 18
 UNLISTED = 19
@@ -49,13 +42,7 @@ def _values(numbers: dict[str, int]) -> dict[str, int]:
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     root: Path = tmp_path_factory.mktemp("voters")
     tree = region_tree()
-    engine = open_engine(f"sqlite:///{root / 'rekap.db'}")
-    upgrade(engine)
-    store = SqlStore(engine)
-    store.load_regions(tree)
-    context = AppContext(
-        engine, load_or_create(root / "server.pem"), LocalPhotoStore(root / "photos"), tree=tree
-    )
+    store, context = portal_store(root, tree)
     rows = [
         ImportedTps(
             f"row {n}",
@@ -72,8 +59,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     store.save_results(None, rows, context.log, datetime(2024, 2, 15, tzinfo=UTC), "import")
     held = Finding("F-SUM-SAH", Severity.BLOCKING, ("suara_sah",), "m", "m")
     store.replace_findings("ppwp", [f"{DESA}002"], {f"{DESA}002": [held]})
-    app = create_app(context, PortalSettings(snapshots=root / "snapshots", refresh_seconds=0.0))
-    with TestClient(app) as test_client:
+    with portal_client(context, root) as test_client:
         yield test_client
 
 

@@ -11,10 +11,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from rekap.adapters.keys import load_or_create
-from rekap.adapters.photo_files import LocalPhotoStore
-from rekap.adapters.storage.engine import open_engine
-from rekap.adapters.storage.migrate import upgrade
 from rekap.adapters.storage.repository import SqlStore
 from rekap.data import election_2024, region_tree
 from rekap.domain.form import c_hasil_ppwp
@@ -22,11 +18,10 @@ from rekap.domain.result import Provenance, SourceKind, TpsResult
 from rekap.domain.wilayah import KodeWilayah
 from rekap.events.chain import Recorded
 from rekap.sources.sirekap import ImportedTps
-from rekap.web.app import create_app
 from rekap.web.context import AppContext
 from rekap.web.portal.region_log import Say
-from rekap.web.portal.settings import PortalSettings
 from rekap.web.portal.tps_versions import number_versions, version_views
+from tests.web.portal_store import portal_client, portal_store
 
 DESA = "3101011001"  # PULAU PANGGANG
 KODE = f"{DESA}001"
@@ -49,17 +44,10 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """One TPS imported, then imported again with paslon 1 and suara sah corrected."""
     root: Path = tmp_path_factory.mktemp("versions")
     tree = region_tree()
-    engine = open_engine(f"sqlite:///{root / 'rekap.db'}")
-    upgrade(engine)
-    store = SqlStore(engine)
-    store.load_regions(tree)
-    context = AppContext(
-        engine, load_or_create(root / "server.pem"), LocalPhotoStore(root / "photos"), tree=tree
-    )
+    store, context = portal_store(root, tree)
     _import(store, context, FIRST, 15)
     _import(store, context, SECOND, 16)
-    app = create_app(context, PortalSettings(snapshots=root / "snapshots", refresh_seconds=0.0))
-    with TestClient(app) as test_client:
+    with portal_client(context, root) as test_client:
         yield test_client
 
 
