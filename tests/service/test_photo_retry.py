@@ -23,7 +23,7 @@ from rekap.cli.main import app
 from rekap.reading.result import PageReading
 from rekap.web.access import TOKEN_COOKIE
 from tests.security.world import synthetic_jpeg
-from tests.service.conftest import Service
+from tests.service.conftest import Officer, Service
 
 KODE = "7471011007001"
 REKAP = str(Path(sys.executable).parent / "rekap")
@@ -78,6 +78,22 @@ def queued(service: Service) -> list[tuple[str, str]]:
         return sorted((str(lock), str(status)) for lock, status in rows)
 
 
+def fail_three_ways(service: Service, seed: int) -> Officer:
+    """A TPS's three pages sent (photos 1-3, by the officer it returns) and
+    failed each its own way: 1 refused by the reader, 2 a processing error, 3 sent back by
+    people (first a processing error too)."""
+    officer = service.upload_pages(KODE, {p: synthetic_jpeg(seed + p) for p in (1, 2, 3)})
+    assert processor(service, not_a_form).process_next(now)  # photo 1: refused
+    assert processor(service, crashing).run_until_idle(now) == 2  # photos 2 and 3: errors
+    with service.context.engine.begin() as connection:  # photo 3: people sent it back
+        connection.execute(
+            update(photo)
+            .where(photo.c.id == 3)
+            .values(reason="sent back: 2 people could not read this photo")
+        )
+    return officer
+
+
 def test_a_photo_the_reader_crashed_on_is_listed_and_processed_again(service: Service) -> None:
     service.upload_pages(KODE, {1: synthetic_jpeg(1)})
     assert processor(service, crashing).run_until_idle(now) == 1
@@ -110,15 +126,7 @@ def test_a_photo_the_reader_crashed_on_is_listed_and_processed_again(service: Se
 
 
 def test_all_failed_takes_only_the_errors(service: Service) -> None:
-    officer = service.upload_pages(KODE, {page: synthetic_jpeg(10 + page) for page in (1, 2, 3)})
-    assert processor(service, not_a_form).process_next(now)  # photo 1: refused
-    assert processor(service, crashing).run_until_idle(now) == 2  # photos 2 and 3: errors
-    with service.context.engine.begin() as connection:  # photo 3: people sent it back
-        connection.execute(
-            update(photo)
-            .where(photo.c.id == 3)
-            .values(reason="sent back: 2 people could not read this photo")
-        )
+    officer = fail_three_ways(service, 10)
     code, said = rekap("photos", "failed", "--db", service.database_url)
     assert code == 0 and "1 processing_error" in " ".join(said.split()), said
     shown = service.client.get(f"/api/v1/tps/{KODE}/photos").json()["photos"]

@@ -4,16 +4,13 @@ lists them with why, `POST /api/v1/photos/retry` puts them back as `rekap photos
 
 from __future__ import annotations
 
-from sqlalchemy import update
-
-from rekap.adapters.storage.schema import photo
 from rekap.capture.access import Role
 from tests.security.world import synthetic_jpeg
 from tests.service.conftest import Service
 from tests.service.test_photo_retry import (
     KODE,
     crashing,
-    not_a_form,
+    fail_three_ways,
     now,
     processor,
     queued,
@@ -66,15 +63,7 @@ def test_an_admin_lists_failed_photos_and_retries_one(service: Service) -> None:
 
 
 def test_all_failed_over_the_api_takes_only_the_errors(service: Service) -> None:
-    service.upload_pages(KODE, {page: synthetic_jpeg(90 + page) for page in (1, 2, 3)})
-    assert processor(service, not_a_form).process_next(now)  # photo 1: refused
-    assert processor(service, crashing).run_until_idle(now) == 2  # photos 2 and 3: errors
-    with service.context.engine.begin() as connection:  # photo 3: people sent it back
-        connection.execute(
-            update(photo)
-            .where(photo.c.id == 3)
-            .values(reason="sent back: 2 people could not read this photo")
-        )
+    fail_three_ways(service, 90)
     elsewhere = service.client.post(
         "/api/v1/photos/retry",
         json={"reason": "bug fixed", "all_failed": True, "region": "11"},
