@@ -90,11 +90,7 @@ def failed(
     if not found:
         console.print("No failed photos to list.")
         return
-    table = Table()
-    table.add_column("photo", no_wrap=True)
-    table.add_column("TPS", no_wrap=True, min_width=13)
-    table.add_column("page", no_wrap=True)
-    table.add_column("received", min_width=10)
+    table = _photo_table("received")
     table.add_column("kind", no_wrap=True, min_width=max(len(k.value) for k in FailureKind))
     table.add_column("reason", ratio=1, overflow="fold")
     for each in found:
@@ -109,6 +105,16 @@ def failed(
     out.print(table)
     if len(found) == limit:
         console.print(f"More may follow: --after {found[-1].id}.")
+
+
+def _photo_table(when: str) -> Table:
+    """A table of photos: which one, its TPS and page, and the time ``when`` names."""
+    table = Table()
+    table.add_column("photo", no_wrap=True)
+    table.add_column("TPS", no_wrap=True, min_width=13)
+    table.add_column("page", no_wrap=True)
+    table.add_column(when, min_width=10)
+    return table
 
 
 @app.command("waiting")
@@ -137,11 +143,7 @@ def waiting(
     )
     if not found.stalled:
         return
-    table = Table()
-    table.add_column("photo", no_wrap=True)
-    table.add_column("TPS", no_wrap=True, min_width=13)
-    table.add_column("page", no_wrap=True)
-    table.add_column("claimed at", min_width=10)
+    table = _photo_table("claimed at")
     for photo_id, kode, page, claimed_at in found.stalled:
         table.add_row(str(photo_id), kode, str(page), _time(claimed_at))
     console.print(
