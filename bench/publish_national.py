@@ -11,7 +11,7 @@ given as wall seconds and CPU seconds (all processes), with the load average bef
 Records nothing by itself; the snapshot is deleted afterwards unless --keep.
 
 ``--second SHARE`` then publishes a second snapshot an hour later over the first, in which
-SHARE of the TPS (0.0-1.0, spread evenly) moved a stage on: it reads the first snapshot back
+about SHARE of the TPS (0.0-1.0, every n-th) moved a stage on: it reads the first snapshot back
 and lists those TPS in its diff, as every snapshot after an election night's first does. The
 recounts then check the second snapshot.
 
@@ -107,7 +107,8 @@ def sirekap_records(path: Path) -> list[TpsRecord]:
 
 
 def moved_on(records: list[TpsRecord], share: float) -> list[TpsRecord]:
-    """The records with ``share`` of them (evenly spread) a stage further, an hour later."""
+    """The records with every n-th a stage further, an hour later, n = 1 / ``share`` rounded
+    (0.5: every second; 0.3: every third); the diff's counts, printed, are what was measured."""
     later = AT + timedelta(hours=1)
     step = max(1, round(1 / share)) if share > 0 else 0
     moved = []
@@ -204,7 +205,7 @@ def main() -> None:
         type=float,
         default=None,
         metavar="SHARE",
-        help="Then publish a second snapshot with SHARE of the TPS moved a stage on.",
+        help="Then publish a second snapshot with about SHARE of the TPS a stage on.",
     )
     args = parser.parse_args()
     print(

@@ -62,6 +62,13 @@ RECIPES: dict[str, dict[str, object]] = {
 }
 
 
+def _seed(args: argparse.Namespace, recipe: str, fold: int) -> int:
+    """The seed of ``recipe``'s network for ``fold``: the same for every recipe but those
+    that name another (``seed_offset``)."""
+    offset = RECIPES[recipe].get("seed_offset", 0)
+    return int(args.seed) + fold + (offset if isinstance(offset, int) else 0)
+
+
 def parse_args() -> argparse.Namespace:
     parser = training_parser(__doc__)
     parser.add_argument("--folds", type=int, default=5)
@@ -83,13 +90,7 @@ def main() -> None:
     folds = np.array([fold_of(c.tps_code, args.folds) for c in crops])
     inputs, labels = real_arrays(crops)
     sim = sim_arrays(*args.sim) if args.sim else None
-    seeds = sorted(
-        {
-            args.seed + fold + int(str(RECIPES[name].get("seed_offset", 0)))
-            for name in args.recipes
-            for fold in range(args.folds)
-        }
-    )
+    seeds = sorted({_seed(args, name, fold) for name in args.recipes for fold in range(args.folds)})
     drawn = {seed: synthesize(args.synthetic, seed, workers=args.threads) for seed in seeds}
     print(
         f"{len(crops)} real boxes in {args.folds} folds, data in {time.monotonic() - started:.0f} s"
@@ -125,7 +126,7 @@ def _cross_validated(
         for key, value in recipe.items():
             if key not in ("seed_offset", "sim"):
                 setattr(run, key, value)
-        run.seed = args.seed + fold + int(str(recipe.get("seed_offset", 0)))
+        run.seed = _seed(args, name, fold)
         seen, held = folds != fold, folds == fold
         torch.manual_seed(run.seed)
         pools = pools_of(
