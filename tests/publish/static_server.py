@@ -80,14 +80,22 @@ class Served:
 
 
 @contextmanager
-def serve(folder: Path) -> Iterator[Served]:
-    server = _Server(("127.0.0.1", 0), partial(_Handler, directory=str(folder)))
-    server.misbehaviour = Misbehaviour()
+def running(server: ThreadingHTTPServer) -> Iterator[str]:
+    """``server`` answering in a thread while the block runs; its address, ending with '/'.
+    Shut down and closed after it, its thread waited for."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Served(f"http://127.0.0.1:{server.server_address[1]}/", server.misbehaviour)
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@contextmanager
+def serve(folder: Path) -> Iterator[Served]:
+    server = _Server(("127.0.0.1", 0), partial(_Handler, directory=str(folder)))
+    server.misbehaviour = Misbehaviour()
+    with running(server) as url:
+        yield Served(url, server.misbehaviour)

@@ -29,6 +29,7 @@ from rekap.recount.problems import Kind, RecountReport
 from rekap.recount.remote import RemoteOptions, recount_url
 from rekap.recount.run import recount
 from tests.publish.conftest import make_records, request_for
+from tests.publish.static_server import running
 
 TRICKLE_GAP_S = 0.05
 """Seconds between the bytes of a trickled file (each well inside any read timeout)."""
@@ -109,15 +110,11 @@ class Hostile:
 def hostile_server(folder: Path) -> Iterator[Hostile]:
     server = _Server(("127.0.0.1", 0), partial(_Handler, directory=str(folder)))
     server.hostility = Hostility()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Hostile(f"http://127.0.0.1:{server.server_address[1]}/", server.hostility)
-    finally:
-        server.hostility.released.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with running(server) as url:
+        try:
+            yield Hostile(url, server.hostility)
+        finally:  # a trickle still sending lets go before the server shuts down
+            server.hostility.released.set()
 
 
 def _publish(out: Path) -> Path:
