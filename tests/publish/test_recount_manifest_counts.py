@@ -9,27 +9,35 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
 from rekap.adapters.keys import SigningKey
 from rekap.adapters.snapshot_dir import DirectorySnapshotStore
+from rekap.cli.main import app
 from rekap.publish.manifest import signature_file
 from rekap.publish.snapshot import publish_snapshot
 from rekap.recount.problems import Kind
 from rekap.recount.run import recount
-from tests.publish.conftest import Publisher, make_records, request_for
+from tests.publish.conftest import UNLISTED_CODES, Publisher, make_records, request_for
+from tests.tally.trees import TPS_CODES
 
 
 @pytest.fixture
 def snapshot(publish_small: Publisher) -> Path:
-    records = make_records(9)
+    # with counted TPS the region tree does not list, so that ``counted_unlisted`` is not 0
+    records = make_records(9, codes=(*TPS_CODES, *UNLISTED_CODES))
     counted = next(r for r in records if r.state.values and not r.state.blocking)
     outside = replace(counted, state=replace(counted.state, kode_tps="9999012001001"))
     return Path(publish_small([*records, outside]).location)
 
 
 def _resign(folder: Path, signer: SigningKey, name: str, value: object) -> None:
+    """The manifest with ``counts[name]`` set to ``value`` (left out for None), signed again."""
     manifest = json.loads((folder / "manifest.json").read_text())
-    manifest["counts"][name] = value
+    if value is None:
+        del manifest["counts"][name]
+    else:
+        manifest["counts"][name] = value
     data = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
     (folder / "manifest.json").write_bytes(data)
     (folder / "manifest.sig").write_bytes(signature_file(signer, data))
@@ -38,14 +46,41 @@ def _resign(folder: Path, signer: SigningKey, name: str, value: object) -> None:
 def test_a_fresh_snapshots_counts_agree(snapshot: Path) -> None:
     counts = json.loads((snapshot / "manifest.json").read_text())["counts"]
     assert counts["unplaced"] == 1 and counts["tps_with_result"] > counts["counted"] > 0
+    (nation,) = duckdb.sql(
+        f"SELECT counted, counted_unlisted FROM '{snapshot / 'data/region-ppwp.parquet'}' "
+        "WHERE kode = ''"
+    ).fetchall()
+    assert (counts["counted"], counts["counted_unlisted"]) == nation
+    assert 0 < counts["counted_unlisted"] < counts["counted"]
     for bulk_only in (False, True):
         report = recount(snapshot, workers=1, bulk_only=bulk_only)
         assert report.ok, [str(p) for p in report.problems]
+        assert report.nasional["counted_unlisted"] == counts["counted_unlisted"]
+
+
+@pytest.mark.parametrize("bulk_only", [False, True])
+def test_a_manifest_of_before_counted_unlisted_recounts_clean(
+    snapshot: Path, signer: SigningKey, bulk_only: bool
+) -> None:
+    """Manifests published before 2026-11-23 give no ``counted_unlisted``: not a problem."""
+    _resign(snapshot, signer, "counted_unlisted", None)
+    assert "counted_unlisted" not in json.loads((snapshot / "manifest.json").read_text())["counts"]
+    report = recount(snapshot, workers=1, bulk_only=bulk_only)
+    assert report.ok, [str(p) for p in report.problems]
 
 
 @pytest.mark.parametrize("bulk_only", [False, True])
 @pytest.mark.parametrize(
-    "name", ["tps_expected", "tps_rows", "tps_with_result", "counted", "blocking", "unplaced"]
+    "name",
+    [
+        "tps_expected",
+        "tps_rows",
+        "tps_with_result",
+        "counted",
+        "counted_unlisted",
+        "blocking",
+        "unplaced",
+    ],
 )
 def test_a_signed_but_wrong_count_is_named(
     snapshot: Path, signer: SigningKey, name: str, bulk_only: bool
@@ -55,6 +90,16 @@ def test_a_signed_but_wrong_count_is_named(
     problems = recount(snapshot, workers=1, bulk_only=bulk_only).problems
     assert [(p.kind, p.path) for p in problems] == [(Kind.MANIFEST, "manifest.json")]
     assert problems[0].detail == f"counts.{name} {given + 1}, the bulk data has {given:,}"
+
+
+def test_rekap_recount_names_a_wrong_counted_unlisted(snapshot: Path, signer: SigningKey) -> None:
+    given = json.loads((snapshot / "manifest.json").read_text())["counts"]["counted_unlisted"]
+    _resign(snapshot, signer, "counted_unlisted", given - 1)
+    result = CliRunner().invoke(app, ["recount", str(snapshot), "--workers", "1"])
+    assert result.exit_code == 1, result.output
+    said = f"bad manifest manifest.json: counts.counted_unlisted {given - 1}, the bulk data has"
+    assert f"{said} {given:,}" in result.output.splitlines(), result.output
+    assert "Recount FAILED: 1 bad manifest" in result.output
 
 
 def test_a_count_that_is_not_a_number_is_named(snapshot: Path, signer: SigningKey) -> None:

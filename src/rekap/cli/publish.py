@@ -275,11 +275,13 @@ def publish(
         moved = mark_published(connection, layout.contest, photos, created, detail)
     seconds = time.perf_counter() - started
     counts = done.counts
+    unlisted = counts["counted_unlisted"]
+    apart = f" ({unlisted:,} of them not in the region tree's list)" if unlisted else ""
     console.print(
         f"Snapshot [bold]{done.snapshot_id}[/] in {escape(done.location)} ({seconds:.1f} s): "
         f"{counts['tps_expected']:,} TPS expected, {counts['tps_with_result']:,} with a result, "
-        f"{counts['counted']:,} counted, {counts['blocking']:,} held by a blocking finding, "
-        f"{counts['unplaced']:,} outside the region tree."
+        f"{counts['counted']:,} counted{apart}, {counts['blocking']:,} held by a blocking "
+        f"finding, {counts['unplaced']:,} outside the region tree."
     )
     console.print(f"manifest SHA-256 {done.manifest_sha256}, signed by key {signer.key_id}.")
     if moved:

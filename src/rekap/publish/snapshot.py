@@ -65,12 +65,16 @@ def cycle_collector_paused() -> Iterator[None]:
 
 
 def snapshot_counts(view: SnapshotView) -> dict[str, int]:
+    """The manifest's summary of the nation (or the scope). ``counted_unlisted`` is in
+    ``counted`` and not in ``tps_expected``: without it a reader of the manifest could not
+    tell ``counted`` over ``tps_expected`` from the share of listed TPS counted."""
     nation = view.region("").coverage
     return {
         "tps_expected": nation.tps_expected,
         "tps_rows": len(view.all_tps),
         "tps_with_result": sum(1 for r in view.records.values() if r.state.values),
         "counted": nation.counted,
+        "counted_unlisted": view.counted_unlisted_of(""),
         "blocking": nation.blocking,
         "unplaced": len(view.unplaced),
     }

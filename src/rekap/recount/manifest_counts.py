@@ -22,7 +22,9 @@ def found_counts(
     told: ``unplaced`` only when its file passed its check), and the TPS rows under none of
     ``scope``'s codes (0 for no scope: the nation), counted in one reading of the bulk data.
     A manifest naming another scope than its data would read as every number outside it
-    unlogged; the count says what is wrong once."""
+    unlogged; the count says what is wrong once. ``counted_unlisted`` is the rows that count
+    and are not ``expected``, the region table's rule, whatever the snapshot's age: a manifest
+    published before it had that count does not give it, and is not asked for it."""
     nation = dict(zip(aggregates.names, aggregates.vector(""), strict=True))
     source = f"read_parquet('{quote_path(folder / bulk_tps(contest, 'parquet'))}')"
     codes = [str(code) for code in scope] if isinstance(scope, list) else []
@@ -30,10 +32,11 @@ def found_counts(
     outside_count = f"COUNT(*) FILTER (WHERE {under_none})" if codes else "0"
     connection = connect()
     try:
-        rows, with_result, outside = connection.execute(
-            f"SELECT COUNT(*), COUNT(*) FILTER (WHERE has_result), {outside_count} FROM {source}",
+        rows, with_result, unlisted, outside = connection.execute(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE has_result), "
+            f"COUNT(*) FILTER (WHERE counted AND NOT expected), {outside_count} FROM {source}",
             {"scope": codes} if codes else None,
-        ).fetchone() or (0, 0, 0)
+        ).fetchone() or (0, 0, 0, 0)
     finally:
         connection.close()
     found = {
@@ -41,6 +44,7 @@ def found_counts(
         "tps_rows": int(rows),
         "tps_with_result": int(with_result),
         "counted": nation["counted"],
+        "counted_unlisted": int(unlisted),
         "blocking": nation["blocking"],
     }
     if unplaced(contest) in passed:
@@ -57,8 +61,9 @@ def check_manifest_counts(
     passed: set[str],
     report: RecountReport,
 ) -> None:
-    """Each count the manifest gives that differs from the recount's, named (a count it
-    leaves out is not asked for: snapshots of every format give these)."""
+    """Each count the manifest gives that differs from the recount's, named. A count it
+    leaves out is not asked for: manifests published before 2026-11-23 give no
+    ``counted_unlisted`` (one that names it wrongly is named like any other)."""
     counts = manifest.get("counts")
     if not isinstance(counts, Mapping):
         return
