@@ -19,7 +19,7 @@ from rekap.domain.wilayah import KodeWilayah, Level
 from rekap.rules.finding import Finding, Severity
 from rekap.sources.sirekap import ImportedTps
 from rekap.tally.region_tally import Coverage
-from rekap.web.portal.region_voters import RegionVoters
+from rekap.web.portal.region_voters import RegionVoters, sum_voters, tps_voters
 from rekap.web.portal.regions import RegionLine
 from tests.web.portal_store import portal_client, portal_store
 
@@ -101,13 +101,50 @@ def test_dpt_voters_and_turnout_sum_the_counted_tps(client: TestClient) -> None:
     page = client.get(f"/wilayah/{DESA}?lang=en").text
     assert "Turnout 66.67%: 200 voters of a DPT of 300" in page
     kabupaten = client.get("/wilayah/3101?lang=en").text
-    assert "DPT 300" in kabupaten
+    assert "DPT 300 of 2 counted TPS" in kabupaten
+
+
+@pytest.mark.parametrize("path", ["/", "/wilayah/31", "/wilayah/3101", f"/wilayah/{DESA}"])
+def test_every_region_page_says_its_dpt_is_of_the_counted_tps(
+    client: TestClient, path: str
+) -> None:
+    """A region's DPT is summed over its counted TPS only (a TPS's DPT is known from its own
+    form): read as the whole region's, its turnout would look far too low. Each page says so
+    where it shows the figures, in both languages, and so does its JSON."""
+    english = client.get(f"{path}?lang=en").text
+    assert (
+        "Turnout 66.67%: 200 voters of a DPT of 300. This DPT and these voters are only those "
+        "of the 2 counted polling stations that give both: a polling station&#39;s DPT is known "
+        "only from its own form." in english
+    )
+    indonesian = client.get(f"{path}?lang=id").text
+    said = "Partisipasi 66,67%: 200 pemilih dari DPT 300. DPT dan pemilih ini hanya dari 2 TPS"
+    assert said in indonesian
+    if path != f"/wilayah/{DESA}":  # a desa's children are its TPS, each with its own DPT
+        assert "DPT 300 of 2 counted TPS" in english and "DPT 300 dari 2 TPS dihitung" in indonesian
+        assert "Each row&#39;s turnout and DPT are only those of its counted polling" in english
+    document = client.get(f"{path.rstrip('/') or '/nasional'}.json").json()
+    assert "counted TPS that give both dpt_j and pengguna_total_j" in document["notes"]["voters"]
+
+
+def test_turnout_is_never_over_the_dpt_of_other_tps_than_its_voters() -> None:
+    """A counted TPS that gives its DPT and not its voters (or the other way round) adds to
+    neither sum: its DPT beside the others' voters would lower the turnout."""
+    facts = {
+        f"{DESA}001": tps_voters({"dpt_j": 200, "pengguna_total_j": 150}, True, True),
+        f"{DESA}002": tps_voters({"dpt_j": 300}, True, True),
+        f"{DESA}003": tps_voters({"pengguna_total_j": 90}, True, True),
+        f"{DESA}004": tps_voters({"dpt_j": 250, "pengguna_total_j": 240}, False, True),
+    }
+    desa = sum_voters(facts, facts.__getitem__)[DESA]
+    assert (desa.dpt, desa.voters, desa.tps, desa.turnout) == (200, 150, 1, 0.75)
 
 
 def test_the_region_csv_has_dpt_and_turnout_for_regions_and_tps(client: TestClient) -> None:
     rows = list(csv.DictReader(io.StringIO(client.get(f"/wilayah/{DESA[:6]}.csv").text)))
     desa = next(r for r in rows if r["kode"] == DESA)
     assert (desa["dpt"], desa["pengguna_total"], desa["turnout"]) == ("300", "200", "0.666667")
+    assert desa["voters_tps"] == "2"  # the counted TPS that DPT and turnout are of
     assert desa["counted_unlisted"] == "1"
     tps = {
         r["kode"]: r for r in csv.DictReader(io.StringIO(client.get(f"/wilayah/{DESA}.csv").text))

@@ -18,7 +18,14 @@ from rekap.web.portal.tps_view import Change, TpsPage
 
 COVERAGE_COLUMNS = ("tps_expected", "received", "read", "verified", "counted", "blocking")
 TOTAL_COLUMNS = ("suara_sah", "suara_tidak_sah", "suara_total")
-VOTER_COLUMNS = ("dpt", "pengguna_total", "turnout")
+VOTER_COLUMNS = ("dpt", "pengguna_total", "turnout", "voters_tps")
+VOTERS_NOTE = (
+    "voters.dpt, voters.pengguna_total and voters.turnout are those of the voters.tps counted "
+    "TPS that give both dpt_j and pengguna_total_j, not of every TPS of the region: a TPS's DPT "
+    "is known only from its own form. A held TPS is in neither."
+)
+"""Said once in a region's JSON: a region's DPT read as the whole region's would make its
+turnout look far lower than it is while few TPS are counted."""
 
 
 def split_name(name: str) -> tuple[str, str]:
@@ -89,6 +96,7 @@ def region_document(page: RegionPage) -> dict[str, Any]:
     return {
         "contest": "ppwp",
         "log_head": page.version,
+        "notes": {"voters": VOTERS_NOTE},
         "region": region_json(page.own),
         "path": [{"kode": k, "nama": n} for k, n in page.path],
         "children": [region_json(c) for c in page.children],
@@ -99,8 +107,9 @@ def region_document(page: RegionPage) -> dict[str, Any]:
 def region_rows(page: RegionPage, paslon: Sequence[Paslon]) -> Iterable[list[object]]:
     """One table, a row per region (the page's own, then its children) and, on a desa's
     page, per TPS (``level`` ``tps``). A region's vote columns sum its counted results only,
-    its ``held_*`` columns the held ones; a TPS's vote columns are its own numbers, whatever
-    its ``status`` (``counted``, ``held``, …). Cells that do not apply are empty."""
+    its ``held_*`` columns the held ones, its ``dpt``, ``pengguna_total`` and ``turnout`` the
+    ``voters_tps`` counted TPS that give both; a TPS's vote columns are its own numbers,
+    whatever its ``status`` (``counted``, ``held``, …). Cells that do not apply are empty."""
     votes = [p.field_id for p in paslon]
     counted_columns = [*votes, *TOTAL_COLUMNS]
     held_columns = [f"held_{c}" for c in counted_columns]
@@ -135,6 +144,7 @@ def region_rows(page: RegionPage, paslon: Sequence[Paslon]) -> Iterable[list[obj
             line.voters.dpt,
             line.voters.voters,
             _cell(_rounded(line.voters.turnout)),
+            line.voters.tps,
             *(held[v] for v in votes),
             *(line.held_totals[t] for t in TOTAL_COLUMNS),
             *("" for _ in range(4)),
@@ -149,6 +159,7 @@ def region_rows(page: RegionPage, paslon: Sequence[Paslon]) -> Iterable[list[obj
             tps.values.get(DPT, ""),
             tps.values.get(VOTERS, ""),
             _cell(_turnout(tps.values)),
+            "",
             *("" for _ in held_columns),
             tps.status.removeprefix("status_"),
             tps.source_kind or "",

@@ -91,13 +91,21 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "unlisted_short": ("+{n} di luar daftar", "+{n} not listed"),
     "turnout_line": (
-        "Partisipasi {share}: {voters} pemilih dari DPT {dpt}, di {tps} TPS yang dihitung "
-        "dan mencatat keduanya.",
-        "Turnout {share}: {voters} voters of a DPT of {dpt}, at the {tps} counted polling "
-        "stations that give both.",
+        "Partisipasi {share}: {voters} pemilih dari DPT {dpt}. DPT dan pemilih ini hanya dari "
+        "{tps} TPS yang dihitung dan mencatat keduanya: DPT sebuah TPS hanya diketahui dari "
+        "formulirnya sendiri.",
+        "Turnout {share}: {voters} voters of a DPT of {dpt}. This DPT and these voters are "
+        "only those of the {tps} counted polling stations that give both: a polling station's "
+        "DPT is known only from its own form.",
     ),
     "turnout_short": ("Partisipasi", "Turnout"),
-    "dpt_short": ("DPT {n}", "DPT {n}"),
+    "dpt_short": ("DPT {n} dari {tps} TPS dihitung", "DPT {n} of {tps} counted TPS"),
+    "turnout_note": (
+        "Partisipasi dan DPT tiap baris hanya dari TPS-nya yang dihitung (DPT sebuah TPS hanya "
+        "diketahui dari formulirnya sendiri).",
+        "Each row's turnout and DPT are only those of its counted polling stations (a polling "
+        "station's DPT is known only from its own form).",
+    ),
     "map_title": ("Peta {level}: warna paslon terdepan", "Map of {level}: colour of the leader"),
     "legend_tie": ("Seri", "Tie"),
     "legend_none": ("Belum ada suara", "No votes yet"),
