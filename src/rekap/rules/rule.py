@@ -8,6 +8,7 @@ from typing import Protocol
 
 from rekap.domain.election import Election
 from rekap.domain.form import FormSpec
+from rekap.domain.numerals import Lang, format_count
 from rekap.domain.result import TpsResult
 from rekap.rules.finding import Evidence, Finding, Severity
 
@@ -40,9 +41,20 @@ class Accumulator(Protocol):
     def violations(self) -> Iterator[tuple[str, Violation]]: ...
 
 
+def shown(evidence: Evidence, lang: Lang) -> dict[str, int | float | str]:
+    """The evidence as a message writes it: each count (every integer of the evidence is a
+    number of the form, or a limit on one) with its thousands grouped as the portal groups
+    them, so "12.345" and never "12345"; shares and text as they are. The finding keeps the
+    evidence itself, plain integers, for machines."""
+    return {
+        name: format_count(value, lang) if type(value) is int else value
+        for name, value in evidence.items()
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """A numbered rule. Messages are ``str.format`` templates over the evidence."""
+    """A numbered rule. Messages are ``str.format`` templates over the evidence (``shown``)."""
 
     id: str
     severity: Severity
@@ -52,13 +64,18 @@ class Rule:
     reads: tuple[str, ...]
     exemptions: str = ""
 
+    def message(self, evidence: Evidence, lang: Lang) -> str:
+        """The message in ``lang`` over ``evidence``; a missing key raises ``KeyError``."""
+        template = self.message_id if lang == "id" else self.message_en
+        return template.format(**shown(evidence, lang))
+
     def finding(self, violation: Violation) -> Finding:
         return Finding(
             rule=self.id,
             severity=self.severity,
             fields=violation.fields,
-            message=self.message_id.format(**violation.evidence),
-            message_en=self.message_en.format(**violation.evidence),
+            message=self.message(violation.evidence, "id"),
+            message_en=self.message(violation.evidence, "en"),
             evidence=violation.evidence,
         )
 

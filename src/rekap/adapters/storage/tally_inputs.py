@@ -138,7 +138,7 @@ def stored_finding(row: Mapping[str, Any]) -> Finding:
     evidence = dict(row["evidence"] or {})
     message_id = row["message"]
     with contextlib.suppress(KeyError, IndexError, ValueError):
-        message_id = rule_by_id(row["rule"]).message_id.format(**evidence)
+        message_id = rule_by_id(row["rule"]).message(evidence, "id")
     return Finding(
         rule=row["rule"],
         severity=Severity(row["severity"]),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Literal
 
+from rekap.domain.numerals import Lang as Lang
+from rekap.domain.numerals import format_count
 from rekap.web.portal.words import WORDS
 
-Lang = Literal["id", "en"]
 LANGS: tuple[Lang, ...] = ("id", "en")
 DEFAULT_LANG: Lang = "id"
 
@@ -34,11 +34,9 @@ class Words:
 
 
 def format_int(value: int | None, lang: Lang) -> str:
-    """Indonesian groups thousands with '.', English with ','; None is an em dash."""
-    if value is None:
-        return "—"
-    text = f"{value:,}"
-    return text.replace(",", ".") if lang == "id" else text
+    """Indonesian groups thousands with '.', English with ',' (as findings' messages do:
+    ``format_count``); None is an em dash."""
+    return "—" if value is None else format_count(value, lang)
 
 
 def format_percent(share: float | None, lang: Lang, digits: int = 2) -> str:
