@@ -23,6 +23,7 @@ from procrastinate.exceptions import ConnectorException, UniqueViolation
 from procrastinate.jobs import Job, Status
 from sqlalchemy import Connection, Engine, select, text
 
+from rekap.adapters.queue_pruning import Pruned, delete_finished_jobs, ensure_events_index
 from rekap.adapters.storage.schema import photo
 from rekap.capture.states import PhotoState
 
@@ -63,7 +64,8 @@ def defer_in_transaction(connection: Connection, photo_id: int) -> bool:
 
 
 def ensure_queue_schema(engine: Engine) -> None:
-    """Create procrastinate's tables once, in the same database."""
+    """Create procrastinate's tables once, in the same database, and the index the hourly
+    clean-up walks (made on a queue created before it too)."""
     with engine.connect() as connection:
         exists = connection.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar()
     if exists is None:
@@ -72,6 +74,8 @@ def ensure_queue_schema(engine: Engine) -> None:
         )
         with app.open():
             app.schema_manager.apply_schema()
+    with engine.begin() as connection:
+        ensure_events_index(connection)
 
 
 JOB_WAITING = text(
@@ -170,11 +174,13 @@ def sweep_at_start(
     return asyncio.run(run())
 
 
-async def remove_finished_jobs(app: procrastinate.App) -> None:
+async def remove_finished_jobs(app: procrastinate.App) -> Pruned:
     """Delete the jobs that succeeded more than ``KEEP_FINISHED_HOURS`` ago, with their
     events: one row per photo and per minute's sweep, kept for ever, grew the queue's tables
-    with the election (millions of rows nationally). Failed jobs stay for an operator."""
-    await app.job_manager.delete_old_jobs(nb_hours=KEEP_FINISHED_HOURS, queue=QUEUE)
+    with the election (millions of rows nationally). Failed jobs stay for an operator. The
+    rule is procrastinate's ``delete_old_jobs``; the deletion is a batch at a time
+    (``rekap.adapters.queue_pruning``), as that one sorted every job with its events."""
+    return await delete_finished_jobs(app.connector, QUEUE, KEEP_FINISHED_HOURS)
 
 
 def worker_app(
