@@ -197,7 +197,7 @@ def retry(
         raise typer.Exit(2)
     retrier = _retrier(db)
     if all_failed:
-        outcome = retrier.retry_failed(utc_now(), "cli", reason, region)
+        outcome = retrier.retry_failed(utc_now(), "cli", reason, region).outcome
     else:
         outcome = retrier.retry(photo_ids or [], utc_now(), "cli", reason, refused)
     _report(outcome)

@@ -13,7 +13,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
-from rekap.adapters.storage.photo_retry import FailedPhoto, count_failed, failed_photos
+from rekap.adapters.storage.photo_retry import (
+    FailedPhoto,
+    RetryOutcome,
+    count_failed,
+    failed_photos,
+)
 from rekap.capture.access import Principal, Role
 from rekap.services.photo_failures import FailureKind
 from rekap.web.access import require
@@ -26,7 +31,13 @@ ADMIN = require(Role.ADMIN)
 REGION = r"^[0-9]{0,13}$"
 MAX_PAGE = 1000
 MAX_NAMED = 1000
-"""Photos named in one retry; `all_failed` takes any number."""
+"""Photos named in one retry."""
+ALL_FAILED_LIMIT = 5000
+"""Photos one `all_failed` request retries unless asked: every failed photo in one request
+ran for minutes with a large backlog, and a proxy's timeout cut it halfway. 5,000 took 11-14 s
+on PostgreSQL (`bench/photo_retry.py`, 2026-11-23, 2 cores, load 5.6), well within a proxy's
+usual 60 s; the client goes on from `next_after`."""
+MAX_ALL_FAILED = 10_000
 
 
 class FailedPhotoOut(BaseModel):
@@ -61,6 +72,20 @@ class RetryIn(Reason):
         "are (not a form, the wrong page, unreadable).",
     )
     region: str = Field("", pattern=REGION, description="With `all_failed`: only TPS here.")
+    after: int = Field(
+        0,
+        ge=0,
+        le=MAX_ROW_ID,
+        description="With `all_failed`: begin after this photo (the previous answer's "
+        "`next_after`).",
+    )
+    limit: int = Field(
+        ALL_FAILED_LIMIT,
+        ge=1,
+        le=MAX_ALL_FAILED,
+        description="With `all_failed`: retry at most this many photos (in order of arrival); "
+        "`remaining` says how many are left.",
+    )
 
     @model_validator(mode="after")
     def _one_choice(self) -> RetryIn:
@@ -70,6 +95,8 @@ class RetryIn(Reason):
             raise ValueError("refused reads again only photos named by their id")
         if self.region and not self.all_failed:
             raise ValueError("region chooses among all_failed")
+        if self.model_fields_set & {"after", "limit"} and not self.all_failed:
+            raise ValueError("after and limit go with all_failed")
         return self
 
 
@@ -81,6 +108,16 @@ class PassedOver(BaseModel):
 class RetryOut(BaseModel):
     retried: list[int] = Field(description="The photos put back to be processed, in order.")
     passed_over: list[PassedOver] = Field(description="The photos named but not retried, why.")
+    remaining: int = Field(
+        0,
+        description="With `all_failed`: photos failed by an error after this request's last, "
+        "still to retry (0 with photos named).",
+    )
+    next_after: int | None = Field(
+        None,
+        description="With `all_failed`: `after` for the next request while `remaining` is "
+        "more than 0; null when none remain.",
+    )
 
 
 def _out(found: FailedPhoto) -> FailedPhotoOut:
@@ -126,19 +163,36 @@ async def retry_photos(
 ) -> RetryOut:
     """Put failed photos back to be processed, the workers then take them like new photos:
     the photos named (`photo_ids`; with `refused`, also those the reader refused for what they
-    are), or every photo failed by an error (`all_failed`, in `region`). A photo named that is
-    not retried is in `passed_over`, with why; the others are retried all the same."""
+    are), or the photos failed by an error (`all_failed`, in `region`), at most `limit` of
+    them after photo `after`: while `remaining` is more than 0, ask again with `after` set to
+    `next_after`. A photo named that is not retried is in `passed_over`, with why; the others
+    are retried all the same."""
     ctx = context_of(request)
     at = ctx.clock()
-    if body.all_failed:
-        outcome = await run_in_threadpool(
-            ctx.retrier.retry_failed, at, admin.account_id, body.reason, body.region
-        )
-    else:
+    if not body.all_failed:
         outcome = await run_in_threadpool(
             ctx.retrier.retry, body.photo_ids, at, admin.account_id, body.reason, body.refused
         )
+        return _retry_out(outcome)
+    stretch = await run_in_threadpool(
+        ctx.retrier.retry_failed,
+        at,
+        admin.account_id,
+        body.reason,
+        body.region,
+        body.after,
+        body.limit,
+    )
+    next_after = stretch.last_id if stretch.remaining else None
+    return _retry_out(stretch.outcome, stretch.remaining, next_after)
+
+
+def _retry_out(
+    outcome: RetryOutcome, remaining: int = 0, next_after: int | None = None
+) -> RetryOut:
     return RetryOut(
         retried=outcome.retried,
         passed_over=[PassedOver(photo_id=i, why=why) for i, why in outcome.passed_over.items()],
+        remaining=remaining,
+        next_after=next_after,
     )

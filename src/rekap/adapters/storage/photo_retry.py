@@ -86,6 +86,18 @@ class RetryOutcome:
     """The photos named but not retried, each with why."""
 
 
+@dataclass(frozen=True, slots=True)
+class RetryStretch:
+    """A retry of every photo failed by an error, taken a stretch at a time (by photo id):
+    what the stretch did, where it stopped, and how many such photos come after it."""
+
+    outcome: RetryOutcome
+    last_id: int
+    """The last photo the stretch took (the ``after`` it began from when it took none)."""
+    remaining: int
+    """Photos failed by an error after ``last_id``, for the next stretch (0: all are done)."""
+
+
 COLUMNS = (
     photo.c.id,
     photo.c.kode_tps,
@@ -198,8 +210,9 @@ def waiting_photos(
     return Waiting(int(count), None if oldest is None else str(oldest), stalled)
 
 
-def count_failed(engine: Engine, region: str = "") -> dict[FailureKind, int]:
-    """How many photos failed, by kind of failure: one query, counted by the database. A
+def count_failed(engine: Engine, region: str = "", after: int = 0) -> dict[FailureKind, int]:
+    """How many photos failed (after photo id ``after``), by kind of failure: one query,
+    counted by the database. A
     photo sent back, and one refused whose reason names no processing failure, are counted
     as such there; the reasons that name one are few (the same few errors), grouped there and
     told apart by ``failure_kind`` here, as every failed photo's kind is."""
@@ -208,7 +221,9 @@ def count_failed(engine: Engine, region: str = "") -> dict[FailureKind, int]:
         (MAYBE_PROCESSING, photo.c.reason),
         else_=literal(""),  # a refusal: failure_kind("") is REFUSED
     ).label("told")
-    query = select(told, func.count()).where(photo.c.state == PhotoState.FAILED.value)
+    query = select(told, func.count()).where(
+        photo.c.state == PhotoState.FAILED.value, photo.c.id > after
+    )
     if region:
         query = query.where(photo.c.kode_tps.startswith(region, autoescape=True))
     counts = dict.fromkeys(FailureKind, 0)
@@ -243,21 +258,36 @@ class PhotoRetry:
                 self._retry_in(connection, chunk, at, actor, reason, include_refused, outcome)
         return outcome
 
-    def retry_failed(self, at: datetime, actor: str, reason: str, region: str = "") -> RetryOutcome:
-        """Put back every photo failed by an error (of TPS whose code begins with
-        ``region``); photos refused for what they are stay failed."""
+    def retry_failed(
+        self,
+        at: datetime,
+        actor: str,
+        reason: str,
+        region: str = "",
+        after: int = 0,
+        limit: int | None = None,
+    ) -> RetryStretch:
+        """Put back the photos failed by an error (of TPS whose code begins with
+        ``region``), in order of arrival after photo ``after``: all of them, or the first
+        ``limit`` (an HTTP request must end before a proxy cuts it; the caller goes on from
+        ``last_id``). Photos refused for what they are stay failed. One pass: a photo that
+        fails again meanwhile (its file still missing) is not taken again."""
         outcome = RetryOutcome()
-        after = 0
-        while True:
+        taken = 0
+        while limit is None or taken < limit:
+            size = CHUNK if limit is None else min(CHUNK, limit - taken)
             chunk = [
                 found.id
-                for found in failed_photos(self.engine, RETRIED_BY_DEFAULT, region, after, CHUNK)
+                for found in failed_photos(self.engine, RETRIED_BY_DEFAULT, region, after, size)
             ]
             if not chunk:
-                return outcome
+                return RetryStretch(outcome, after, 0)
             with self.engine.begin() as connection:
                 self._retry_in(connection, chunk, at, actor, reason, False, outcome)
             after = chunk[-1]
+            taken += len(chunk)
+        counts = count_failed(self.engine, region, after)
+        return RetryStretch(outcome, after, sum(counts[kind] for kind in RETRIED_BY_DEFAULT))
 
     def _retry_in(
         self,
