@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "training"))
 
-from real_digits import REAL_DIGITS_RELATIVE, load_real_crops, read_gray  # noqa: E402
+from real_digits import REAL_DIGITS_RELATIVE, Split, load_real_crops, read_gray  # noqa: E402
 from rekap.reading.box_border import border_sights  # noqa: E402
 from rekap.reading.box_seen import hidden_boxes  # noqa: E402
 from rekap.reading.digits import OnnxDigitClassifier  # noqa: E402
@@ -68,11 +68,11 @@ def covered(crop: Gray, part: str, cover: str, rng: np.random.Generator) -> Gray
     if cover == "glare":
         centre = ((x0 + x1) // 2, (y0 + y1) // 2)
         cv2.ellipse(mask, centre, ((x1 - x0) // 2 + 2, (y1 - y0) // 2 + 2), 0, 0, 360, 1.0, -1)
-        mask = cv2.GaussianBlur(mask, (0, 0), 1.5)
+        mask = np.asarray(cv2.GaussianBlur(mask, (0, 0), 1.5), np.float32)
         level = 255.0
     else:
         cv2.rectangle(mask, (x0, y0), (x1, y1), 1.0, -1)
-        mask = cv2.GaussianBlur(mask, (0, 0), 0.7)
+        mask = np.asarray(cv2.GaussianBlur(mask, (0, 0), 0.7), np.float32)
         level = {
             "finger": paper * float(rng.uniform(0.6, 0.8)),
             "pen": float(rng.uniform(25.0, 50.0)),
@@ -141,10 +141,10 @@ def simulated_groups(count: int, region: str, seed: int) -> list[list[Gray]]:
     return pages
 
 
-def covers_on_real(shared: Path, split: str, seed: int) -> None:
+def covers_on_real(shared: Path, split: Split, seed: int) -> None:
     classifier = OnnxDigitClassifier(threads=1)
     by_tps: dict[str, list[tuple[Gray, str]]] = collections.defaultdict(list)
-    for crop in load_real_crops(shared, splits=(split,)):  # type: ignore[arg-type]
+    for crop in load_real_crops(shared, splits=(split,)):
         by_tps[crop.tps_code].append((_sized(read_gray(crop.path)), crop.label))
     groups = [g for g in by_tps.values() if len(g) >= 3]
     print(
@@ -188,7 +188,7 @@ def covers_on_real(shared: Path, split: str, seed: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=REPO_ROOT.parent / "shared")
-    parser.add_argument("--split", default="test")
+    parser.add_argument("--split", choices=("test", "calibration", "train"), default="test")
     parser.add_argument("--simulated-tps", type=int, default=20, help="0: skip")
     parser.add_argument("--set", default="3204:13", help="simulated REGION:SEED")
     parser.add_argument("--seed", type=int, default=0)

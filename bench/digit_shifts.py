@@ -26,6 +26,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -53,11 +54,13 @@ def _recut(image: Image, left: float, top: float, right: float, bottom: float) -
     """Re-cut by shares of the crop's size: a positive share trims that side, a negative one
     pads it with the crop's paper."""
     height, width = image.shape[:2]
-    pads = [
+    pad_top, pad_bottom, pad_left, pad_right = (
         max(0, round(-f * n))
         for f, n in ((top, height), (bottom, height), (left, width), (right, width))
-    ]
-    padded = cv2.copyMakeBorder(image, *pads, cv2.BORDER_CONSTANT, value=_paper(image))
+    )
+    padded = cv2.copyMakeBorder(
+        image, pad_top, pad_bottom, pad_left, pad_right, cv2.BORDER_CONSTANT, value=_paper(image)
+    )
     y0, x0 = max(0, round(top * height)), max(0, round(left * width))
     y1 = padded.shape[0] - max(0, round(bottom * height))
     x1 = padded.shape[1] - max(0, round(right * width))
@@ -160,8 +163,9 @@ def _noisy(image: Image, rng: np.random.Generator, sigma: float) -> Image:
     return np.clip(np.round(image + noise), 0, 255).astype(np.uint8)
 
 
-def _png(image: NDArray[np.generic]) -> NDArray[np.generic]:
-    """Through a PNG file and back, as a decoder hands it over (depth and alpha kept)."""
+def _png(image: NDArray[np.unsignedinteger[Any]]) -> NDArray[np.generic]:
+    """Through a PNG file and back, as a decoder hands it over (depth and alpha kept: PNG
+    holds 8- or 16-bit unsigned samples)."""
     _, data = cv2.imencode(".png", image)
     return np.asarray(cv2.imdecode(data, cv2.IMREAD_UNCHANGED))
 
@@ -244,7 +248,9 @@ SHIFTS: dict[str, Shift] = {
     "inverted grey": lambda image, rng, pool: 255 - _gray(image),
     "16-bit grey PNG": lambda image, rng, pool: _png(_gray(image).astype(np.uint16) * 257),
     "16-bit colour PNG": lambda image, rng, pool: _png(image.astype(np.uint16) * 257),
-    "opaque RGBA PNG": lambda image, rng, pool: _png(cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)),
+    "opaque RGBA PNG": lambda image, rng, pool: _png(
+        np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2BGRA), dtype=np.uint8)
+    ),
     "ink on a transparent ground": lambda image, rng, pool: _transparent(image),
     # together
     "phone photo: colour, blue ink, 150 px, 5 degrees, noise, JPEG 50": lambda image, rng, pool: (

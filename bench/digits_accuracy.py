@@ -22,6 +22,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -138,12 +139,14 @@ def _recut(image: np.ndarray, left: float, top: float, right: float, bottom: flo
     """The crop re-cut by fractions of its size: positive trims that side, negative pads it
     with paper (the crop's 90th-percentile colour)."""
     height, width = image.shape[:2]
-    pads = [
+    pad_top, pad_bottom, pad_left, pad_right = (
         max(0, round(-f * n))
         for f, n in ((top, height), (bottom, height), (left, width), (right, width))
-    ]
+    )
     paper = [float(np.percentile(image[..., c], 90)) for c in range(image.shape[2])]
-    padded = cv2.copyMakeBorder(image, *pads, cv2.BORDER_CONSTANT, value=paper)
+    padded = cv2.copyMakeBorder(
+        image, pad_top, pad_bottom, pad_left, pad_right, cv2.BORDER_CONSTANT, value=paper
+    )
     # the padded sides are kept whole; a positive fraction trims its side
     y0, x0 = max(0, round(top * height)), max(0, round(left * width))
     y1 = padded.shape[0] - max(0, round(bottom * height))
@@ -202,7 +205,10 @@ def _blue_ink(image: np.ndarray) -> np.ndarray:
     return np.clip(blue, 0, 255).astype(np.uint8)
 
 
-CONDITIONS = {
+Change = Callable[[np.ndarray], np.ndarray]
+"""A crop (BGR) in, the crop as another collection might hold it out."""
+
+CONDITIONS: dict[str, Change] = {
     "a third of the size": lambda image: _resized(image, 1 / 3),
     "three times the size": lambda image: _resized(image, 3.0),
     "JPEG quality 15": lambda image: _jpeg(image, 15),
@@ -244,7 +250,7 @@ def _white_margin(image: np.ndarray, share: float) -> np.ndarray:
     )
 
 
-LOOSE_CUTS = {
+LOOSE_CUTS: dict[str, Change] = {
     "as they are": lambda image: image,
     "on their own paper, 30% margin": lambda image: _recut(image, -0.3, -0.3, -0.3, -0.3),
     "on white, 15% margin": lambda image: _white_margin(image, 0.15),

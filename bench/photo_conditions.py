@@ -540,7 +540,9 @@ def bent(kind: str, size_mm: float) -> Condition:
     moved outwards from the centre by up to `size_mm`. The page's homography is left as
     it was (the flat page the bend is measured from)."""
 
-    def moved(u: Floats, v: Floats, page: tuple[float, float]) -> tuple[Floats, Floats]:
+    def moved(
+        u: NDArray[np.float64], v: NDArray[np.float64], page: tuple[float, float]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         width, height = page
         if kind == "wave":
             return u, v + size_mm * np.sin(2 * np.pi * u / width)

@@ -49,6 +49,7 @@ from rekap.domain.result import Provenance, SourceKind
 from rekap.publish.records import SnapshotRequest, TpsRecord
 from rekap.publish.snapshot import publish_snapshot
 from rekap.recount.run import recount
+from rekap.rules.finding import Finding
 from rekap.rules.registry import rule_by_id
 from rekap.rules.rule import Violation
 from rekap.services.validation import validate_records
@@ -78,7 +79,7 @@ def simulated_records() -> list[TpsRecord]:
     records = []
     for i, kode in enumerate(codes):
         values = {k: lists[k][i] for k in names}
-        findings = ()
+        findings: tuple[Finding, ...] = ()
         if blocking[i]:
             values["suara_sah"] += 1
             total = values["paslon_1"] + values["paslon_2"] + values["paslon_3"]

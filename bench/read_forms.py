@@ -33,6 +33,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from rekap.reading.cells import cut_cells
 from rekap.reading.classifier import DIGIT_BOX_LABELS, DigitBoxClassifier
@@ -179,8 +180,8 @@ def accuracy() -> None:
 class PageSource:
     """A real photo of page 2 and where its page lies in it (a quadrilateral, pixels)."""
 
-    photo: np.ndarray
-    quad: np.ndarray
+    photo: NDArray[np.uint8]
+    quad: NDArray[np.float32]
 
 
 def page_source(path: Path) -> PageSource | None:
@@ -203,7 +204,10 @@ def page_source(path: Path) -> PageSource | None:
         ]
     )
     photo = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    return PageSource(photo, project(location.homography, corners).astype(np.float32))
+    if photo is None:
+        return None
+    quad = project(location.homography, corners).astype(np.float32)
+    return PageSource(np.asarray(photo, dtype=np.uint8), quad)
 
 
 SIMULATED_SETS = (("3310", 7), ("747101", 2024))
@@ -314,8 +318,9 @@ def synthesise(source: PageSource, megapixels: float, seed: int) -> bytes:
     page_h = 0.9 * out_h
     page_w = page_h * 604 / 904
     x0, y0 = (out_w - page_w) / 2, (out_h - page_h) / 2
-    target = np.float32(
-        [[x0, y0], [x0 + page_w, y0], [x0 + page_w, y0 + page_h], [x0, y0 + page_h]]
+    target = np.array(
+        [[x0, y0], [x0 + page_w, y0], [x0 + page_w, y0 + page_h], [x0, y0 + page_h]],
+        dtype=np.float32,
     )
     target += rng.uniform(-0.025, 0.025, target.shape).astype(np.float32) * out_w
     warp = cv2.getPerspectiveTransform(source.quad, target)
