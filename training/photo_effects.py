@@ -19,14 +19,16 @@ def photograph(image: NDArray[np.uint8], rng: np.random.Generator) -> NDArray[np
     if rng.random() < 0.4:  # the box covered fewer sensor pixels than the crop has
         factor = rng.uniform(0.55, 0.95)
         small = (max(8, round(width * factor)), max(8, round(height * factor)))
-        result = cv2.resize(result, small, interpolation=cv2.INTER_AREA)
-        result = cv2.resize(result, (width, height), interpolation=cv2.INTER_LINEAR)
+        result = np.asarray(cv2.resize(result, small, interpolation=cv2.INTER_AREA), np.float32)
+        result = np.asarray(
+            cv2.resize(result, (width, height), interpolation=cv2.INTER_LINEAR), np.float32
+        )
     sigma = rng.uniform(0.0, 0.9)
     if sigma > 0.3:
-        result = cv2.GaussianBlur(result, (0, 0), sigma)
-    result = _uneven_light(result, rng)
-    result += rng.normal(0.0, rng.uniform(0.0, 6.0), size=result.shape).astype(np.float32)
-    clipped = np.clip(result, 0, 255).astype(np.uint8)
+        result = np.asarray(cv2.GaussianBlur(result, (0, 0), sigma), np.float32)
+    lit = _uneven_light(result, rng)
+    lit += rng.normal(0.0, rng.uniform(0.0, 6.0), size=lit.shape).astype(np.float32)
+    clipped = np.clip(lit, 0, 255).astype(np.uint8)
     return _jpeg(clipped, int(rng.integers(35, 96)))
 
 
@@ -43,13 +45,16 @@ def _tilt(image: NDArray[np.float32], rng: np.random.Generator) -> NDArray[np.fl
     return np.asarray(warped, dtype=np.float32)
 
 
-def _uneven_light(image: NDArray[np.float32], rng: np.random.Generator) -> NDArray[np.float32]:
+def _uneven_light(image: NDArray[np.float32], rng: np.random.Generator) -> NDArray[np.float64]:
+    """The image under light that falls off across it at a random angle: in float64, as the
+    ramp's float64 cosine and sine make it (NumPy 2 promotes float32 by them)."""
     height, width = image.shape[:2]
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     angle = rng.uniform(0, 2 * np.pi)
     ramp = (np.cos(angle) * xs / width + np.sin(angle) * ys / height) - 0.5
     gain = rng.uniform(0.8, 1.1) + rng.uniform(0.0, 0.12) * ramp
-    return image * gain[..., None]
+    lit: NDArray[np.float64] = image * gain[..., None]
+    return lit
 
 
 def _jpeg(image: NDArray[np.uint8], quality: int) -> NDArray[np.uint8]:

@@ -38,7 +38,8 @@ CALIBRATION_BOXES = 600
 BATCH = 50
 
 
-class RealBoxes(CalibrationDataReader):
+# onnxruntime ships no type information, so its base class is Any to mypy
+class RealBoxes(CalibrationDataReader):  # type: ignore[misc]
     """Batches of real training boxes, (N, 1, 32, 32) as the runtime feeds the model."""
 
     def __init__(self, inputs: NDArray[np.float32]) -> None:
