@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+import random
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rekap.data import region_tree
-from rekap.domain.region_tree import JenisTps
+from rekap.domain.region_tree import JenisTps, Region, RegionTree, TpsRange
 from rekap.domain.wilayah import KodeWilayah, Level
 from rekap.sources.wilayah_file import compress_numbers, format_region, load_tree, parse_region
 
@@ -78,6 +82,47 @@ def test_file_lines_round_trip() -> None:
         assert parse_region(format_region(region)) == region
     small = load_tree(io.StringIO("11\tACEH\n1101\tX\n110101\tY\n1101012001\tZ\t1-3,901\ttps\n"))
     assert small.tps_count() == 4
+
+
+def _under(tree: RegionTree, code: str) -> int:
+    """The TPS under ``code`` by a plain filter over every desa (what a count must equal)."""
+    return sum(r.tps_count for r in tree.at_level(Level.DESA) if r.kode.value.startswith(code))
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(("1101", "1109", "9901")), st.integers(1, 3), st.integers(1, 2)),
+        max_size=12,
+    ),
+    st.lists(st.integers(0, 5), max_size=4),
+)
+def test_a_regions_tps_count_is_the_sum_over_its_desa(
+    desa: list[tuple[str, int, int]], sizes: list[int]
+) -> None:
+    """Whatever the tree, a region's count (kept once counted) is its desa's TPS; a code the
+    tree does not hold (a TPS's, an unknown region's) has none."""
+    regions = [Region(KodeWilayah(k), k) for k in ("11", "99", "1101", "1109", "9901")]
+    for kabupaten, kecamatan, number in desa:
+        regions.append(Region(KodeWilayah(f"{kabupaten}0{kecamatan}"), "KEC"))
+        tps = tuple(TpsRange(1, n) for n in sizes[: number + 1] if n)
+        regions.append(
+            Region(KodeWilayah(f"{kabupaten}0{kecamatan}200{number}"), "DESA", None, tps)
+        )
+    tree = RegionTree.build(regions)
+    asked = [*tree.regions, "1101012001001", "1102", "12", "1101099999"]
+    for _ in range(2):  # the first asking counts them all, the second reads what was kept
+        assert {c: tree.tps_count(KodeWilayah(c)) for c in asked} == {
+            c: _under(tree, c) for c in asked
+        }
+    assert tree.tps_count() == _under(tree, "")
+    assert dict(tree.tps_counts()) == {c: _under(tree, c) for c in tree.regions}
+
+
+def test_the_national_trees_counts_match_its_desa() -> None:
+    tree = region_tree()
+    codes = random.Random(2024).sample(sorted(tree.regions), 40)
+    for code in [*codes, "3171", "317101", "99", "3310052013001"]:
+        assert tree.tps_count(KodeWilayah(code)) == _under(tree, code), code
 
 
 def test_numbers_compress_to_ranges() -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
+from types import MappingProxyType
 
 from rekap.domain.wilayah import PARENT_LENGTH, KodeWilayah, Level
 
@@ -125,14 +127,19 @@ class RegionTree:
         return sum(1 for _ in self.at_level(level))
 
     def tps_count(self, kode: KodeWilayah | None = None) -> int:
-        """TPS expected under a region (the whole country when ``kode`` is None)."""
-        prefix = "" if kode is None else kode.value
-        return sum(
-            r.tps_count for r in self.at_level(Level.DESA) if r.kode.value.startswith(prefix)
-        )
+        """TPS expected under a region (the whole country when ``kode`` is None; none under a
+        code the tree does not hold, a TPS's among them): read from ``tps_counts``, so a
+        page or a check that asks for one region pays for one lookup, not for every desa."""
+        return self.tps_counts().get("" if kode is None else kode.value, 0)
 
-    def tps_counts(self) -> dict[str, int]:
-        """TPS expected under every region, by code, in one pass over the desa."""
+    def tps_counts(self) -> Mapping[str, int]:
+        """TPS expected under every region, by code (read-only)."""
+        return MappingProxyType(self._tps_counts)
+
+    @cached_property
+    def _tps_counts(self) -> dict[str, int]:
+        """Counted in one pass over the desa the first time one is asked for, then kept: the
+        tree does not change."""
         counts = dict.fromkeys(self.regions, 0)
         for region in self.at_level(Level.DESA):
             code = region.kode.value
