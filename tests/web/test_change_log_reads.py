@@ -1,22 +1,24 @@
-"""The pages of changes read the log the way a region's size asks for, on each database: a
-small region's few events by the subject index, a large region's (and the nation's) by walking
-the log backwards; either way a page is the region's newest events before a position."""
+"""The pages of changes and the API's log of a region read the log the way a region's size asks
+for, on each database: a small region's few events by the subject index, a large region's (and
+the nation's) by walking the log (backwards for a page, forwards for the API); either way a page
+is the region's newest events before a position (tests/integration/test_region_events_ways.py
+holds every way to a plain filter)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Select, text
 
 from rekap.adapters.storage.engine import open_engine
-from rekap.adapters.storage.event_store import EventLog, newest_under_query
+from rekap.adapters.storage.event_store import SPREAD_TPS, EventLog, newest_under_query, under_query
 from rekap.adapters.storage.migrate import upgrade
 from rekap.data import region_tree
 from rekap.events.chain import Recorded
 from rekap.events.model import PhotoStateChanged
-from rekap.web.portal.routes_changes import SPREAD_TPS
 from tests.integration.conftest import database_url  # noqa: F401  (the fixture)
 from tests.web.dataset import DESA, Dataset
 
@@ -25,7 +27,10 @@ PLACES = (f"{DESA}001", f"{DESA}002", "7471021001001", "7401011001001", "3101011
 
 
 def _plan(dataset: Dataset, prefix: str, spread: bool | None = None) -> str:
-    query = newest_under_query(prefix, 1000, 51, spread)
+    return _plan_of(dataset, newest_under_query(prefix, 1000, 51, spread))
+
+
+def _plan_of(dataset: Dataset, query: Select[Any]) -> str:
     sql = str(query.compile(dataset.context.engine, compile_kwargs={"literal_binds": True}))
     with dataset.context.engine.connect() as connection:
         return " | ".join(str(r[-1]) for r in connection.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
@@ -44,6 +49,48 @@ def test_a_small_region_is_read_by_its_index_a_large_one_by_walking_the_log(
     assert "ix_event_subject" not in _plan(dataset, DESA[:6], spread=True)
 
 
+def test_the_api_reads_a_region_in_order_the_same_two_ways(dataset: Dataset) -> None:
+    for small in (DESA[:6], DESA, f"{DESA}001"):
+        assert "USING INDEX ix_event_subject" in _plan_of(dataset, under_query(small, 9, 101))
+    for large in ("", "74", "7471"):
+        plan = _plan_of(dataset, under_query(large, 9, 101))
+        assert "ix_event_subject" not in plan and "TEMP B-TREE" not in plan, (large, plan)
+    by_index = under_query("7471", 9, 101, spread=False)
+    assert "USING INDEX ix_event_subject" in _plan_of(dataset, by_index)
+    assert "ix_event_subject" not in _plan_of(dataset, under_query(DESA[:6], 9, 101, spread=True))
+
+
+def _sizes() -> tuple[str, str]:
+    """A kabupaten with fewer TPS than ``SPREAD_TPS`` and a kecamatan with more."""
+    sizes = region_tree().tps_counts()
+    small_kabupaten = min((k for k in sizes if len(k) == 4), key=sizes.__getitem__)
+    large_kecamatan = max((k for k in sizes if len(k) == 6), key=sizes.__getitem__)
+    assert sizes[small_kabupaten] < SPREAD_TPS <= sizes[large_kecamatan]
+    return small_kabupaten, large_kecamatan
+
+
+def test_the_api_reads_a_region_by_its_number_of_tps(
+    client: TestClient, dataset: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = dataset.context.log
+    asked: list[bool | None] = []
+    read = log.under
+
+    def recording(
+        prefix: str, after: int, limit: int, spread: bool | None = None
+    ) -> list[Recorded]:
+        asked.append(spread)
+        return read(prefix, after, limit, spread)
+
+    monkeypatch.setattr(log, "under", recording)
+    small_kabupaten, large_kecamatan = _sizes()
+    for scope in (small_kabupaten, large_kecamatan, "", f"{DESA}001", "7499"):
+        answer = client.get("/api/v1/log", params={"wilayah": scope} if scope else {})
+        assert answer.status_code == 200, scope
+    # a TPS, and a code the tree does not hold, have few events: the index finds them
+    assert asked == [False, True, True, False, False]
+
+
 def test_the_portal_reads_a_region_by_its_number_of_tps(
     client: TestClient, dataset: Dataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -59,10 +106,7 @@ def test_the_portal_reads_a_region_by_its_number_of_tps(
         return read(prefix, before, limit, spread)
 
     monkeypatch.setattr(log, "newest_under", recording)
-    sizes = region_tree().tps_counts()
-    small_kabupaten = min((k for k in sizes if len(k) == 4), key=sizes.__getitem__)
-    large_kecamatan = max((k for k in sizes if len(k) == 6), key=sizes.__getitem__)
-    assert sizes[small_kabupaten] < SPREAD_TPS <= sizes[large_kecamatan]
+    small_kabupaten, large_kecamatan = _sizes()
     for address in (f"/wilayah/{small_kabupaten}", f"/wilayah/{large_kecamatan}", "/nasional"):
         assert client.get(f"{address}/perubahan").status_code == 200
     assert asked == [False, True, True]

@@ -7,8 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 
+from rekap.adapters.storage.event_store import SPREAD_TPS
 from rekap.adapters.storage.schema import photo
 from rekap.capture.photo_check import PhotoFormat
+from rekap.domain.wilayah import KodeWilayah
 from rekap.events.chain import Recorded
 from rekap.web.access import PUBLIC
 from rekap.web.context import AppContext
@@ -54,8 +56,12 @@ def log_page(
 ) -> dict[str, Any]:
     """The public change log, in order, from ``after``; follow ``next`` for more. With
     ``wilayah``, only the events about that region's TPS (poll with ``after`` = the last
-    ``sequence`` seen for what changed since)."""
-    records = [record_json(r) for r in _context(request).log.under(wilayah, after, limit)]
+    ``sequence`` seen for what changed since). A region of ``SPREAD_TPS`` TPS or more is
+    read by walking the log from ``after``, a smaller one by the subject index, as its page
+    of changes is (``under_query``)."""
+    ctx = _context(request)
+    spread = not wilayah or ctx.tree.tps_count(KodeWilayah(wilayah)) >= SPREAD_TPS
+    records = [record_json(r) for r in ctx.log.under(wilayah, after, limit, spread)]
     following = records[-1]["sequence"] if len(records) == limit else None
     return {"events": records, "next": following}
 

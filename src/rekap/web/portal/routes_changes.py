@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from rekap.adapters.storage.event_store import SPREAD_TPS
 from rekap.web.access import PUBLIC
 from rekap.web.params import MAX_SEQUENCE
 from rekap.web.portal.page_errors import PlaceNotFound
@@ -17,11 +18,6 @@ from rekap.web.portal.responses import not_modified
 from rekap.web.portal.state import Portal, portal_of
 
 router = APIRouter(dependencies=[Depends(PUBLIC)], include_in_schema=False)
-SPREAD_TPS = 1_000
-"""From how many TPS a region's events are read by walking the log backwards rather than
-found by the subject index. A page walks about 50 × (the nation's TPS / the region's) events;
-the index reads all of the region's, about 45 a TPS on election night: the two meet near
-1,000 TPS of 823,000 (a small kabupaten has fewer, a large kecamatan more)."""
 PortalDep = Annotated[Portal, Depends(portal_of)]
 Before = Annotated[
     int | None, Query(ge=1, le=MAX_SEQUENCE, description="Events before this log position")
