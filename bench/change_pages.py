@@ -11,8 +11,12 @@ photos received, each photo's state changes, the form
 assessed and its numbers set. Then it asks the portal (in process, no network) for the first
 page of the nation's changes, one in the middle of the log, the oldest, and the first and the
 oldest page of the provinsi, the kabupaten, the kecamatan and the desa of the first TPS, and
-prints the wall milliseconds of each (the first call, then the median of five). Records
-nothing by itself; the hashes are not a chain (the pages do not check it).
+prints the wall milliseconds of each (the first call, then the median of five). Then the same
+regions' events in order from the API (``/api/v1/log?wilayah=``, 100 a page): from the start of
+the log, from its middle and from near its head (a monitor polling), each with the plan the
+database chose for its query (``EXPLAIN QUERY PLAN`` on SQLite; on PostgreSQL, which is
+analysed after the log is written as its autovacuum would, ``EXPLAIN ANALYZE``'s rows read).
+Records nothing by itself; the hashes are not a chain (the pages do not check it).
 """
 
 from __future__ import annotations
@@ -25,17 +29,21 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import insert
+from sqlalchemy import Engine, Select, insert, select, text
+from sqlalchemy import event as engine_events
 
 from capture_uploads import postgres_database
 from rekap.adapters.keys import load_or_create
 from rekap.adapters.photo_files import LocalPhotoStore
 from rekap.adapters.storage.engine import open_engine
+from rekap.adapters.storage.event_store import EventLog, _under_code
 from rekap.adapters.storage.migrate import upgrade
 from rekap.adapters.storage.schema import event
 from rekap.data import region_tree
@@ -49,6 +57,7 @@ SERVER = os.environ.get(
 )
 BATCH = 20_000
 SEED = 2024
+PAGE = 100
 FIELDS = ("paslon_1", "paslon_2", "paslon_3", "suara_sah", "suara_tidak_sah", "suara_total")
 
 
@@ -120,6 +129,41 @@ def fill(url: str, events: int) -> tuple[int, str]:
     return count, first
 
 
+def analysed(url: str) -> None:
+    """PostgreSQL's statistics of the new log, as its autovacuum gathers them soon after a
+    load (SQLite keeps none unless asked, and rekap does not ask)."""
+    engine = open_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE event"))
+    engine.dispose()
+
+
+def plan_of(engine: Engine, read: Callable[[], object]) -> list[str]:
+    """How the database reads the last query of the change log that ``read`` sends: SQLite's
+    query plan; PostgreSQL's plan run, with the rows each step read and threw away."""
+    sent: list[tuple[str, object]] = []
+
+    def record(*arguments: object) -> None:
+        statement, parameters = str(arguments[2]), arguments[3]
+        if "FROM event" in statement:
+            sent.append((statement, parameters))
+
+    engine_events.listen(engine, "before_cursor_execute", record)
+    try:
+        read()
+    finally:
+        engine_events.remove(engine, "before_cursor_execute", record)
+    statement, parameters = sent[-1]
+    if engine.dialect.name == "postgresql":
+        explain = "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) "
+    else:
+        explain = "EXPLAIN QUERY PLAN "
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(explain + statement, parameters).all()  # type: ignore[arg-type]
+    return [str(r[-1]).strip() for r in rows]
+
+
 def timed(client: TestClient, address: str) -> tuple[float, float]:
     """The first call's milliseconds, and the median of five more."""
     times = []
@@ -129,6 +173,71 @@ def timed(client: TestClient, address: str) -> tuple[float, float]:
         times.append((time.perf_counter() - start) * 1000)
         assert answer.status_code == 200, (address, answer.status_code)
     return times[0], statistics.median(times[1:])
+
+
+WAYS = {"by the index": False, "by walking": True, "as the database picks": None}
+
+
+def unhinted(prefix: str, after: int, limit: int) -> Select[Any]:
+    """A region's events after a position as a plain filter, its plan left to the database
+    (``EventLog.under``'s query before it chose one by the region's size)."""
+    query = select(event).where(event.c.sequence > after, *_under_code(prefix))
+    return query.order_by(event.c.sequence).limit(limit)
+
+
+def read_by(log: EventLog, prefix: str, after: int, way: bool | None) -> Callable[[], object]:
+    """A read of a page of a region's events: ``log.under`` told which way, or the plain
+    filter."""
+    if way is not None:
+        return partial(log.under, prefix, after, PAGE, way)
+
+    def plain() -> object:
+        with log.engine.connect() as connection:
+            return connection.execute(unhinted(prefix, after, PAGE)).all()
+
+    return plain
+
+
+def in_order(client: TestClient, log: EventLog, count: int, first: str) -> None:
+    """A region's events in order after a position, from the API and each way of reading
+    them, with the plans: for the nation, the provinsi, kabupaten, kecamatan and desa of the
+    first TPS, and the smallest kabupaten and the largest kecamatan in Indonesia (by TPS)."""
+    print(
+        f"the API's log of a region, in order, {PAGE} a page (each way: first, then median of 2):"
+    )
+    sizes = region_tree().tps_counts()
+    regions = {"nation": "", "provinsi": first[:2], "kabupaten": first[:4]}
+    regions |= {"kecamatan": first[:6], "desa": first[:10]}
+    home = [k for k in sizes if not k.startswith("99")]  # the overseas have a TPS or two
+    regions["smallest kabupaten"] = min((k for k in home if len(k) == 4), key=sizes.__getitem__)
+    regions["largest kecamatan"] = max((k for k in home if len(k) == 6), key=sizes.__getitem__)
+    starts = {"start": 0, "middle": count // 2, "head": count - 2_000}
+    for name, region in regions.items():
+        print(f"  {name} {region} ({sizes[region]:,} TPS)".replace("  (", " ("))
+        ways = WAYS if region else {}
+        scope = f"wilayah={region}&" if region else ""
+        for where, after in starts.items():
+            cold, warm = timed(client, f"/api/v1/log?{scope}after={after}&limit={PAGE}")
+            figures = [f"API {cold:7.1f} / {warm:7.1f} ms"]
+            for way_name, way in ways.items():
+                times = [milliseconds(read_by(log, region, after, way)) for _ in range(3)]
+                median = statistics.median(times[1:])
+                figures.append(f"{way_name} {times[0]:7.1f} / {median:7.1f}")
+            print(f"    after the {where:<6} " + "  ".join(figures))
+        plans: dict[str, Callable[[], object]] = {
+            "API": partial(client.get, f"/api/v1/log?{scope}after=0&limit={PAGE}")
+        }
+        plans |= {way_name: read_by(log, region, 0, way) for way_name, way in ways.items()}
+        for way_name, read in plans.items():
+            print(f"    plan {way_name}, after the start:")
+            for line in plan_of(log.engine, read):
+                print(f"      {line}")
+
+
+def milliseconds(read: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    read()
+    return (time.perf_counter() - start) * 1000
 
 
 def main() -> None:
@@ -141,6 +250,7 @@ def main() -> None:
         for url in databases(options.database, folder):
             start = time.perf_counter()
             count, first = fill(url, options.events)
+            analysed(url)
             seconds = time.perf_counter() - start
             print(f"{options.database}: {count:,} events written in {seconds:.0f} s")
             context = AppContext(
@@ -161,6 +271,7 @@ def main() -> None:
                 for name, address in addresses.items():
                     cold, warm = timed(client, address)
                     print(f"  {name:<36} first {cold:7.1f} ms  then {warm:7.1f} ms")
+                in_order(client, context.log, count, first)
 
 
 if __name__ == "__main__":
