@@ -44,7 +44,7 @@ def main() -> None:
         then = statistics.median(milliseconds(partial(tree.tps_count, kode)) for _ in range(20))
         count = tree.tps_count(kode)
         label = f"{name} {code or ''}".strip()
-        print(f"  {label:<24} {count:>8,} TPS  first {first:8.2f} ms  then {then * 1000:8.1f} µs")
+        print(f"  {label:<24} {count:>8,} TPS  first {first:8.2f} ms  then {then:9.4f} ms")
     for level in (Level.PROVINSI, Level.KABUPATEN_KOTA):
         regions = [r.kode for r in tree.at_level(level)]
         start = time.perf_counter()

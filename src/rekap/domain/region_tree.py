@@ -142,9 +142,9 @@ class RegionTree:
         tree does not change."""
         counts = dict.fromkeys(self.regions, 0)
         for region in self.at_level(Level.DESA):
-            code = region.kode.value
+            code, tps = region.kode.value, region.tps_count
             for length in (0, 2, 4, 6, 10):
-                counts[code[:length]] += region.tps_count
+                counts[code[:length]] += tps
         return counts
 
     def subtree(self, kode: KodeWilayah) -> Iterator[Region]:
