@@ -254,7 +254,9 @@ def main() -> None:
             seconds = time.perf_counter() - start
             print(f"{options.database}: {count:,} events written in {seconds:.0f} s")
             context = AppContext(
-                open_engine(url), load_or_create(Path(folder) / "k.pem"), LocalPhotoStore(folder)
+                open_engine(url),
+                load_or_create(Path(folder) / "k.pem"),
+                LocalPhotoStore(Path(folder)),
             )
             settings = PortalSettings(snapshots=Path(folder) / "snapshots", refresh_seconds=60.0)
             addresses = {
