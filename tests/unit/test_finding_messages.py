@@ -83,6 +83,32 @@ def test_a_stored_findings_indonesian_message_is_written_again_with_groups() -> 
     assert stored.message == "Jumlah suara (1.300) melebihi jumlah pengguna hak pilih (1.200)"
 
 
+def test_a_stored_findings_english_message_written_without_groups_is_written_again() -> None:
+    stored = stored_finding(
+        {
+            "rule": "F-SUARA-PENGGUNA",
+            "severity": "blocking",
+            "fields": ["suara_total", "pengguna_total_j"],
+            "message": "Votes cast (1300) exceed the voters who came (1200)",
+            "evidence": {"suara_total": 1300, "pengguna_total": 1200},
+        }
+    )
+    assert stored.message_en == "Votes cast (1,300) exceed the voters who came (1,200)"
+
+
+def test_a_stored_finding_of_a_rule_no_longer_known_keeps_its_message() -> None:
+    stored = stored_finding(
+        {
+            "rule": "X-GONE",
+            "severity": "warning",
+            "fields": [],
+            "message": "An old rule's words (1300)",
+            "evidence": {"n": 1300},
+        }
+    )
+    assert stored.message == stored.message_en == "An old rule's words (1300)"
+
+
 @given(st.integers(0, 10**9))
 def test_the_portal_and_the_messages_write_a_count_alike(value: int) -> None:
     for lang in ("id", "en"):

@@ -134,17 +134,20 @@ def tally_state(rows: TpsRows, checks: Checks) -> TpsState:
 
 
 def stored_finding(row: Mapping[str, Any]) -> Finding:
-    """A stored finding; the Indonesian message is re-derived from the rule when it can be."""
+    """A stored finding; both messages are re-derived from the rule and the evidence when
+    they can be (the row keeps the English one as it was written, which an older rekap wrote
+    without thousands separators), else the stored one serves for both."""
     evidence = dict(row["evidence"] or {})
-    message_id = row["message"]
+    message_id = message_en = row["message"]
     with contextlib.suppress(KeyError, IndexError, ValueError):
-        message_id = rule_by_id(row["rule"]).message(evidence, "id")
+        rule = rule_by_id(row["rule"])
+        message_id, message_en = rule.message(evidence, "id"), rule.message(evidence, "en")
     return Finding(
         rule=row["rule"],
         severity=Severity(row["severity"]),
         fields=tuple(row["fields"] or ()),
         message=message_id,
-        message_en=row["message"],
+        message_en=message_en,
         evidence=evidence,
     )
 
