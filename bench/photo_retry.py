@@ -10,7 +10,8 @@ tables; or a temporary SQLite file) holding ``--photos`` photos of Jawa Tengah (
 pages of each TPS of the real 2024 tree, all failed by a processing error, then retries them
 as the API does: requests of ``--limit`` photos, each from the last one's ``next_after``
 (``PhotoRetry.retry_failed``: 500 a transaction, each photo a ``photo.state_changed`` event,
-its tally brought up to date and, on PostgreSQL, its job queued). Prints the wall seconds of
+its tally brought up to date and, on PostgreSQL, its job queued: a statement for the
+transaction's photos). Prints the wall seconds of
 each request and the photos retried a second. Records nothing by itself.
 """
 
@@ -105,10 +106,10 @@ def main() -> None:
         upgrade(engine)
         on_retried = None
         if engine.dialect.name == "postgresql":
-            from rekap.adapters.queue import defer_in_transaction, ensure_queue_schema
+            from rekap.adapters.queue import defer_all_in_transaction, ensure_queue_schema
 
             ensure_queue_schema(engine)
-            on_retried = defer_in_transaction
+            on_retried = defer_all_in_transaction
         failed_photos(engine, options.photos)
         retrier = PhotoRetry(engine, EventLog(engine), on_retried)
         after, remaining, done, began = 0, options.photos, 0, time.perf_counter()

@@ -1,7 +1,8 @@
 """The distributed work queue on PostgreSQL (procrastinate), for national-scale deployments.
 
 A received photo's job is deferred on the *same* database connection, inside the transaction
-that records the photo: the job exists exactly when the photo does. Workers (`rekap worker`,
+that records the photo: the job exists exactly when the photo does (the photos of an
+operator's retry, or of a sweep, by one statement for a batch). Workers (`rekap worker`,
 any number, on any machine) run ``rekap.process_photo``; a job whose photo is no longer waiting
 does nothing, so running a job twice is harmless. A sweep (at each worker's start, then each
 minute) puts back to run the jobs a killed worker left `doing` (procrastinate's stalled jobs),
@@ -13,7 +14,7 @@ claim photos from the database directly.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,13 +46,22 @@ def conninfo(engine: Engine) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def queueing_lock(photo_id: int) -> str:
+    """The photo's lock in the queue: procrastinate keeps at most one waiting job per lock."""
+    return f"photo-{photo_id}"
+
+
+def _app() -> procrastinate.App:
+    """An app that defers on a connection it is given (the caller's), never on its own."""
+    return procrastinate.App(connector=procrastinate.SyncPsycopgConnector())
+
+
 def defer_in_transaction(connection: Connection, photo_id: int) -> bool:
     """Queue the processing of a photo inside the caller's open transaction; False when a job
     for the photo is already waiting."""
     driver = connection.connection.driver_connection
-    app = procrastinate.App(connector=procrastinate.SyncPsycopgConnector())
-    deferrer = app.configure_task(
-        TASK, queue=QUEUE, connection=driver, queueing_lock=f"photo-{photo_id}"
+    deferrer = _app().configure_task(
+        TASK, queue=QUEUE, connection=driver, queueing_lock=queueing_lock(photo_id)
     )
     savepoint = connection.begin_nested()  # a refused duplicate must not abort the caller
     try:
@@ -61,6 +71,65 @@ def defer_in_transaction(connection: Connection, photo_id: int) -> bool:
         return False
     savepoint.commit()
     return True
+
+
+WAITING_LOCKS = text(
+    "SELECT queueing_lock FROM procrastinate_jobs "
+    "WHERE status = 'todo' AND queueing_lock = ANY(:locks)"
+)
+"""Which of these locks a waiting job holds (procrastinate's unique index of them)."""
+
+
+DEFER_BATCH = 1000
+"""Photos queued by one statement: a sweep after a long outage may queue a backlog of hundreds
+of thousands, too many for one statement's parameters."""
+
+
+def defer_all_in_transaction(connection: Connection, photo_ids: Iterable[int]) -> list[int]:
+    """Queue the processing of photos inside the caller's open transaction, as
+    ``defer_in_transaction`` does one, a statement for up to ``DEFER_BATCH`` of them; returns
+    the photos queued, by id (one whose job already waits is not; one named twice, once).
+
+    One at a time, each photo cost a savepoint, a procrastinate call and a round trip: most of
+    the time of an operator's retry of thousands of photos. They go in order of id, so that two
+    processes queueing some of the same photos wait for each other rather than deadlock."""
+    wanted = sorted(set(photo_ids))
+    queued: list[int] = []
+    for start in range(0, len(wanted), DEFER_BATCH):
+        queued.extend(_defer_batch(connection, wanted[start : start + DEFER_BATCH]))
+    return queued
+
+
+def _defer_batch(connection: Connection, photo_ids: list[int]) -> list[int]:
+    """Queue photos (distinct, by id) in one statement. The photos whose job waits are left out
+    first, as procrastinate refuses a whole batch for one waiting lock (its ``AlreadyEnqueued``
+    names only the first). A job queued by another process since that query (a sweep, a retry
+    beside this one) refuses the batch still: its savepoint is rolled back, sparing the
+    caller's transaction, and these photos are queued one at a time."""
+    locks = [queueing_lock(photo_id) for photo_id in photo_ids]
+    waiting = {str(lock) for (lock,) in connection.execute(WAITING_LOCKS, {"locks": locks})}
+    fresh = [i for i, lock in zip(photo_ids, locks, strict=True) if lock not in waiting]
+    if not fresh:
+        return []
+    app = _app()
+    jobs = [
+        app.configure_task(
+            TASK,
+            queue=QUEUE,
+            queueing_lock=queueing_lock(photo_id),
+            task_kwargs={"photo_id": photo_id},
+        ).job
+        for photo_id in fresh
+    ]
+    driver = connection.connection.driver_connection
+    savepoint = connection.begin_nested()
+    try:
+        app.job_manager.batch_defer_jobs(jobs=jobs, connection=driver)
+    except procrastinate.exceptions.AlreadyEnqueued:
+        savepoint.rollback()  # one of them queued meanwhile by another process
+        return [photo_id for photo_id in fresh if defer_in_transaction(connection, photo_id)]
+    savepoint.commit()
+    return fresh
 
 
 def ensure_queue_schema(engine: Engine) -> None:
@@ -102,8 +171,10 @@ def sweep(engine: Engine, now: datetime, grace: timedelta = timedelta(minutes=2)
     """Re-queue photos left waiting without a waiting job (a worker killed mid-job, a job
     lost); returns how many were queued again."""
     photo_ids = waiting_photos(engine, now - grace)
+    if not photo_ids:
+        return 0
     with engine.begin() as connection:
-        return sum(defer_in_transaction(connection, photo_id) for photo_id in photo_ids)
+        return len(defer_all_in_transaction(connection, photo_ids))
 
 
 @dataclass(frozen=True)

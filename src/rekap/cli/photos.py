@@ -213,10 +213,10 @@ def _retrier(db: str | None) -> PhotoRetry:
     engine = store.engine
     if engine.dialect.name != "postgresql":  # the workers claim from the table itself
         return PhotoRetry(engine, EventLog(engine))
-    from rekap.adapters.queue import defer_in_transaction, ensure_queue_schema
+    from rekap.adapters.queue import defer_all_in_transaction, ensure_queue_schema
 
     ensure_queue_schema(engine)
-    return PhotoRetry(engine, EventLog(engine), defer_in_transaction)
+    return PhotoRetry(engine, EventLog(engine), defer_all_in_transaction)
 
 
 def _report(outcome: RetryOutcome) -> None:

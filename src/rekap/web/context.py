@@ -15,8 +15,8 @@ from rekap.adapters.photo_files import LocalPhotoStore
 from rekap.adapters.photo_store import PhotoStore as PhotoFiles
 from rekap.adapters.storage.accounts import AccountStore
 from rekap.adapters.storage.event_store import EventLog
-from rekap.adapters.storage.photo_retry import PhotoRetry
-from rekap.adapters.storage.photos import PhotoStore
+from rekap.adapters.storage.photo_retry import OnRetried, PhotoRetry
+from rekap.adapters.storage.photos import OnReceived, PhotoStore
 from rekap.adapters.storage.verification import VerificationStore
 from rekap.data import election_2024, region_tree
 from rekap.domain.election import Election
@@ -46,14 +46,20 @@ class AppContext:
     def __post_init__(self) -> None:
         self.log = EventLog(self.engine)
         self.accounts = AccountStore(self.engine, self.log)
-        on_received = None
+        on_received: OnReceived | None = None
+        on_retried: OnRetried | None = None
         if self.engine.dialect.name == "postgresql":  # production: the procrastinate queue
-            from rekap.adapters.queue import defer_in_transaction, ensure_queue_schema
+            from rekap.adapters.queue import (
+                defer_all_in_transaction,
+                defer_in_transaction,
+                ensure_queue_schema,
+            )
 
             ensure_queue_schema(self.engine)
             on_received = defer_in_transaction
+            on_retried = defer_all_in_transaction
         self.photos = PhotoStore(self.engine, self.log, self.key, on_received)
-        self.retrier = PhotoRetry(self.engine, self.log, on_received)
+        self.retrier = PhotoRetry(self.engine, self.log, on_retried)
         """Failed photos put back to be processed (queued like a new photo)."""
         local = self.files if isinstance(self.files, LocalPhotoStore) else None
         self.intake = Intake(self.photos, None if local is None else local.make_durable)
