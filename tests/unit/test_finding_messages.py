@@ -67,7 +67,28 @@ def test_codes_and_shares_are_not_counts() -> None:
     turnout = rule_by_id("W-PARTISIPASI-DESA").finding(
         Violation((), {"turnout": 1.25, "median": 0.8})
     )
-    assert turnout.message == "Partisipasi 1.25 jauh dari median desa (0.8)"
+    assert turnout.message_en == "Turnout 1.25 is far from the desa median (0.8)"
+    assert turnout.evidence == {"turnout": 1.25, "median": 0.8}
+
+
+def test_a_share_in_an_indonesian_message_has_a_decimal_comma() -> None:
+    """Where '.' groups thousands ("1.250" is one thousand two hundred and fifty), a share
+    written "1.25" reads as 125: Indonesian writes it "1,25", as the portal writes its
+    percentages ("66,67%")."""
+    turnout = rule_by_id("W-PARTISIPASI-DESA").finding(
+        Violation((), {"turnout": 1.25, "median": 0.812})
+    )
+    assert turnout.message == "Partisipasi 1,25 jauh dari median desa (0,812)"
+    stored = stored_finding(
+        {
+            "rule": "W-PARTISIPASI-DESA",
+            "severity": "warning",
+            "fields": ["pengguna_total_j", "dpt_j"],
+            "message": "Turnout 1.25 is far from the desa median (0.812)",
+            "evidence": {"turnout": 1.25, "median": 0.812},
+        }
+    )
+    assert (stored.message, stored.message_en) == (turnout.message, turnout.message_en)
 
 
 def test_a_stored_findings_indonesian_message_is_written_again_with_groups() -> None:

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from rekap.domain.election import Election
 from rekap.domain.form import FormSpec
-from rekap.domain.numerals import Lang, format_count
+from rekap.domain.numerals import Lang, format_count, format_decimal
 from rekap.domain.result import TpsResult
 from rekap.rules.finding import Evidence, Finding, Severity
 
@@ -44,12 +44,18 @@ class Accumulator(Protocol):
 def shown(evidence: Evidence, lang: Lang) -> dict[str, int | float | str]:
     """The evidence as a message writes it: each count (every integer of the evidence is a
     number of the form, or a limit on one) with its thousands grouped as the portal groups
-    them, so "12.345" and never "12345"; shares and text as they are. The finding keeps the
-    evidence itself, plain integers, for machines."""
-    return {
-        name: format_count(value, lang) if type(value) is int else value
-        for name, value in evidence.items()
-    }
+    them, so "12.345" and never "12345"; each share with the language's decimal mark, so
+    "0,812" in Indonesian, where "1.25" would read as 125; text as it is. The finding keeps
+    the evidence itself, plain numbers, for machines."""
+    return {name: _shown(value, lang) for name, value in evidence.items()}
+
+
+def _shown(value: int | float | str, lang: Lang) -> int | float | str:
+    if type(value) is int:
+        return format_count(value, lang)
+    if type(value) is float:
+        return format_decimal(value, lang)
+    return value
 
 
 @dataclass(frozen=True, slots=True)
