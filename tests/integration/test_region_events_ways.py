@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from rekap.adapters.storage.engine import open_engine
-from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.event_store import WALK_WINDOW, EventLog
 from rekap.adapters.storage.migrate import upgrade
 from rekap.events.chain import Recorded
 from rekap.events.model import Event, PhotoStateChanged, SnapshotPublished
@@ -37,6 +37,9 @@ CODES = (
 PREFIXES = ("", "31", "3179", "317909", "3179092009", "3180", "7471", "747101", "99", "9999")
 EVENTS = 90
 WAYS = (None, True, False)  # by the code's length, by walking the log, by the subject index
+WINDOWS = (1, 2, 7, 30, WALK_WINDOW)
+"""How far a walk may go before the subject index fills the rest of the page: from almost
+nowhere to past the whole log."""
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "postgresql-english"])
@@ -82,16 +85,18 @@ def _about(record: Recorded, prefix: str) -> bool:
     st.integers(0, EVENTS + 2),
     st.integers(1, 12),
     st.sampled_from(WAYS),
+    st.sampled_from(WINDOWS),
 )
 def test_every_way_reads_what_a_plain_filter_gives(
-    log: EventLog, prefix: str, position: int, limit: int, spread: bool | None
+    log: EventLog, prefix: str, position: int, limit: int, spread: bool | None, window: int
 ) -> None:
     everything = list(log.records())
     assert len(everything) == EVENTS + 1
     # the nation's are every event; a region's, those about its TPS (not the last, about none)
     about = [r for r in everything if not prefix or _about(r, prefix)]
     after = [r for r in about if r.sequence > position][:limit]
-    assert log.under(prefix, position, limit, spread) == after
+    assert log.under(prefix, position, limit, spread, window) == after
     before = [r for r in reversed(about) if r.sequence < position][:limit]
-    assert log.newest_under(prefix, position, limit, spread) == before
-    assert log.newest_under(prefix, None, limit, spread) == list(reversed(about))[:limit]
+    assert log.newest_under(prefix, position, limit, spread, window) == before
+    newest = list(reversed(about))[:limit]
+    assert log.newest_under(prefix, None, limit, spread, window) == newest
