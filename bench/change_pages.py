@@ -29,7 +29,7 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -39,7 +39,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, Select, insert, select, text
 from sqlalchemy import event as engine_events
 
-from capture_uploads import postgres_database
 from rekap.adapters.keys import load_or_create
 from rekap.adapters.photo_files import LocalPhotoStore
 from rekap.adapters.storage.engine import open_engine
@@ -50,22 +49,13 @@ from rekap.data import region_tree
 from rekap.web.app import create_app
 from rekap.web.context import AppContext
 from rekap.web.portal.settings import PortalSettings
+from scratch_database import fresh_databases
 
 AT = datetime(2024, 2, 14, 13, tzinfo=UTC)
-SERVER = os.environ.get(
-    "REKAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 BATCH = 20_000
 SEED = 2024
 PAGE = 100
 FIELDS = ("paslon_1", "paslon_2", "paslon_3", "suara_sah", "suara_tidak_sah", "suara_total")
-
-
-def databases(kind: str, folder: str) -> Iterator[str]:
-    if kind == "postgresql":
-        yield from postgres_database(SERVER)
-        return
-    yield f"sqlite:///{folder}/bench.db"
 
 
 def tps_events(kode: str, photo: int) -> Iterator[tuple[str, str, dict[str, object]]]:
@@ -109,24 +99,27 @@ def night(events: int) -> Iterator[dict[str, object]]:
 
 def fill(url: str, events: int) -> tuple[int, str]:
     """Write the log; the number of events and the first TPS's code."""
+    return write_rows(url, night(events)), str(next(night(1))["subject"])
+
+
+def write_rows(url: str, rows: Iterable[dict[str, object]]) -> int:
+    """Write rows of the event table into a fresh database, a batch a transaction; how many."""
     engine = open_engine(url)
     upgrade(engine)
-    rows: list[dict[str, object]] = []
-    first = ""
+    batch: list[dict[str, object]] = []
     count = 0
-    for row in night(events):
-        first = first or str(row["subject"])
-        rows.append(row)
+    for row in rows:
+        batch.append(row)
         count += 1
-        if len(rows) == BATCH:
+        if len(batch) == BATCH:
             with engine.begin() as connection:
-                connection.execute(insert(event), rows)
-            rows = []
-    if rows:
+                connection.execute(insert(event), batch)
+            batch = []
+    if batch:
         with engine.begin() as connection:
-            connection.execute(insert(event), rows)
+            connection.execute(insert(event), batch)
     engine.dispose()
-    return count, first
+    return count
 
 
 def analysed(url: str) -> None:
@@ -247,7 +240,7 @@ def main() -> None:
     options = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}")
     with tempfile.TemporaryDirectory() as folder:
-        for url in databases(options.database, folder):
+        for url in fresh_databases(options.database, folder):
             start = time.perf_counter()
             count, first = fill(url, options.events)
             analysed(url)

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -28,7 +26,6 @@ from itertools import islice
 
 from sqlalchemy import Engine, insert
 
-from capture_uploads import postgres_database
 from rekap.adapters.storage.accounts import AccountStore
 from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.event_store import EventLog
@@ -37,20 +34,10 @@ from rekap.adapters.storage.photo_retry import PhotoRetry
 from rekap.adapters.storage.schema import photo
 from rekap.capture.access import Role
 from rekap.data import region_tree
+from scratch_database import fresh_databases, machine_line
 
 AT = datetime(2024, 2, 14, 20, tzinfo=UTC)
 PROVINSI = "33"
-SERVER = os.environ.get(
-    "REKAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-def databases(kind: str) -> Iterator[str]:
-    if kind == "postgresql":
-        yield from postgres_database(SERVER)
-        return
-    with tempfile.TemporaryDirectory() as folder:
-        yield f"sqlite:///{folder}/bench.db"
 
 
 def tps_codes() -> Iterator[str]:
@@ -96,12 +83,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=5_000)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="postgresql")
     options = parser.parse_args()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-        f"load {os.getloadavg()[0]:.1f}"
-    )
-    for url in databases(options.database):
+    print(machine_line())
+    for url in fresh_databases(options.database):
         engine = open_engine(url)
         upgrade(engine)
         on_retried = None

@@ -17,60 +17,31 @@ same events.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
 
-from sqlalchemy import insert
-
-from change_pages import BATCH, databases, night
+from change_pages import night, write_rows
 from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.event_store import WALK_WINDOW, EventLog
-from rekap.adapters.storage.migrate import upgrade
-from rekap.adapters.storage.schema import event
+from scratch_database import fresh_databases, machine_line
 
 UNBOUNDED = 10**15
 """A window past any log: the walk goes as far as it must, as before the window."""
 
 
-def quiet_night(events: int, quiet: int) -> Iterator[tuple[dict[str, object], str]]:
-    """The night's rows, renumbered, with the first TPS's kabupaten left out of the last
-    ``quiet`` of them; each with that kabupaten's code."""
-    kabupaten = ""
+def quiet_night(events: int, quiet: int, kabupaten: str) -> Iterator[dict[str, object]]:
+    """The night's rows, renumbered, with ``kabupaten`` left out of the last ``quiet``."""
     sequence = 0
     for row in night(events * 2):
-        subject = str(row["subject"])
-        kabupaten = kabupaten or subject[:4]
-        if sequence >= events - quiet and subject.startswith(kabupaten):
+        if sequence >= events - quiet and str(row["subject"]).startswith(kabupaten):
             continue
         sequence += 1
-        yield {**row, "sequence": sequence}, kabupaten
+        yield {**row, "sequence": sequence}
         if sequence == events:
             return
-
-
-def fill(url: str, events: int, quiet: int) -> str:
-    """Write the log; the quiet kabupaten's code."""
-    engine = open_engine(url)
-    upgrade(engine)
-    rows: list[dict[str, object]] = []
-    kabupaten = ""
-    for row, code in quiet_night(events, quiet):
-        kabupaten = code
-        rows.append(row)
-        if len(rows) == BATCH:
-            with engine.begin() as connection:
-                connection.execute(insert(event), rows)
-            rows = []
-    if rows:
-        with engine.begin() as connection:
-            connection.execute(insert(event), rows)
-    engine.dispose()
-    return kabupaten
 
 
 def timed(read: Callable[[], object]) -> tuple[float, float, object]:
@@ -119,12 +90,12 @@ def main() -> None:
     parser.add_argument("--quiet", type=int, default=1_000_000)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     options = parser.parse_args()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}")
-    print(f"load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(machine_line())
     with tempfile.TemporaryDirectory() as folder:
-        for url in databases(options.database, folder):
+        for url in fresh_databases(options.database, folder):
             start = time.perf_counter()
-            kabupaten = fill(url, options.events, options.quiet)
+            kabupaten = str(next(night(1))["subject"])[:4]  # the first TPS's
+            write_rows(url, quiet_night(options.events, options.quiet, kabupaten))
             seconds = time.perf_counter() - start
             print(
                 f"{options.database}: {options.events:,} events written in {seconds:.0f} s; "

@@ -13,17 +13,12 @@ prints the wall milliseconds of each and their median. Records nothing by itself
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
-import tempfile
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from sqlalchemy import insert
 
-from capture_uploads import postgres_database
 from rekap.adapters.storage.accounts import AccountStore
 from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.event_store import EventLog
@@ -33,21 +28,10 @@ from rekap.adapters.storage.verification import VerificationStore
 from rekap.capture.access import Role
 from rekap.data import election_2024
 from rekap.domain.form import c_hasil_ppwp
+from scratch_database import fresh_databases, machine_line
 
 AT = datetime(2024, 2, 14, 20, tzinfo=UTC)
 PROVINSI = "33"
-SERVER = os.environ.get(
-    "REKAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-def databases(kind: str) -> Iterator[str]:
-    """One fresh, empty database of ``kind`` (nothing when PostgreSQL is not reachable)."""
-    if kind == "postgresql":
-        yield from postgres_database(SERVER)
-        return
-    with tempfile.TemporaryDirectory() as folder:
-        yield f"sqlite:///{folder}/bench.db"
 
 
 def main() -> None:
@@ -56,12 +40,8 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=6)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     options = parser.parse_args()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-        f"load {os.getloadavg()[0]:.1f}"
-    )
-    for url in databases(options.database):
+    print(machine_line())
+    for url in fresh_databases(options.database):
         engine = open_engine(url)
         upgrade(engine)
         election = election_2024()
