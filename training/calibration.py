@@ -31,6 +31,25 @@ def fit_temperature(logits: NDArray[np.float32], labels: NDArray[np.int64]) -> f
     return float(min(fine, key=lambda t: negative_log_likelihood(logits, labels, float(t))))
 
 
+def cross_fitted(
+    logits: NDArray[np.float32], labels: NDArray[np.int64], halves: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Calibrated probabilities of boxes the network never saw, none of them scaled by a
+    temperature fitted on itself: ``halves`` (0 or 1 a box; whole TPS together) splits them,
+    and each half is scaled by the temperature the other half gives. A temperature fitted on
+    the boxes it is then measured on makes their NLL, ECE and confident misreads a little
+    better than a new box would see. With one half empty (a tiny fold), all of them are scaled
+    by the temperature fitted on all, as before."""
+    probabilities = np.zeros(logits.shape, np.float64)
+    if len(set(halves.tolist())) < 2:
+        return softmax(logits, fit_temperature(logits, labels)).astype(np.float64)
+    for half in (0, 1):
+        mine, other = halves == half, halves != half
+        temperature = fit_temperature(logits[other], labels[other])
+        probabilities[mine] = softmax(logits[mine], temperature)
+    return probabilities
+
+
 def expected_calibration_error(
     probabilities: NDArray[np.float64], labels: NDArray[np.int64], bins: int = 15
 ) -> float:

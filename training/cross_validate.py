@@ -32,10 +32,10 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from calibration import fit_temperature, measured
+from calibration import cross_fitted, measured
 from model import digit_box_net
 from real_digits import RealCrop, fold_of, load_real_crops
-from rekap.reading.digits import DIGIT_LABELS, softmax
+from rekap.reading.digits import DIGIT_LABELS
 from sim_inputs import sim_arrays
 from synthetic import synthesize
 from train_digits import (
@@ -60,6 +60,11 @@ RECIPES: dict[str, dict[str, object]] = {
     "more-drawn": {"synthetic_per_epoch": 6000},
     "real-x5": {"real_repeats": 5},
 }
+
+
+HALVES_SALT = "rekap-temperature-halves"
+"""Deals each fold's TPS into two halves, each calibrated by the other's temperature (a salt
+of its own: the halves cut across the folds)."""
 
 
 def _seed(args: argparse.Namespace, recipe: str, fold: int) -> int:
@@ -88,6 +93,7 @@ def main() -> None:
     started = time.monotonic()
     crops = load_real_crops(args.shared, splits=("train", "calibration"))
     folds = np.array([fold_of(c.tps_code, args.folds) for c in crops])
+    halves = np.array([fold_of(c.tps_code, 2, salt=HALVES_SALT) for c in crops])
     inputs, labels = real_arrays(crops)
     sim = sim_arrays(*args.sim) if args.sim else None
     seeds = sorted({_seed(args, name, fold) for name in args.recipes for fold in range(args.folds)})
@@ -96,7 +102,9 @@ def main() -> None:
         f"{len(crops)} real boxes in {args.folds} folds, data in {time.monotonic() - started:.0f} s"
     )
     for name in args.recipes:
-        probabilities = _cross_validated(name, args, crops, folds, (inputs, labels), sim, drawn)
+        probabilities = _cross_validated(
+            name, args, crops, folds, halves, (inputs, labels), sim, drawn
+        )
         record = {"recipe": name, **measured(probabilities, labels)}
         print(json.dumps(record), flush=True)
         np.savez_compressed(
@@ -114,11 +122,13 @@ def _cross_validated(
     args: argparse.Namespace,
     crops: list[RealCrop],
     folds: NDArray[np.int64],
+    halves: NDArray[np.int64],
     real: Arrays,
     sim: Arrays | None,
     drawn: dict[int, Arrays],
 ) -> NDArray[np.float64]:
-    """Every box's calibrated probabilities from the network that did not see its fold."""
+    """Every box's calibrated probabilities from the network that did not see its fold, its
+    temperature fitted on the other half of the fold (``calibration.cross_fitted``)."""
     recipe = RECIPES[name]
     probabilities = np.zeros((len(crops), len(DIGIT_LABELS)), np.float64)
     for fold in range(args.folds):
@@ -138,8 +148,7 @@ def _cross_validated(
         model = digit_box_net(tuple(run.widths))
         train(model, pools, (real[0][held][:256], real[1][held][:256]), run)
         logits = predict_logits(model, real[0][held])
-        temperature = fit_temperature(logits, real[1][held])
-        probabilities[held] = softmax(logits, temperature)
+        probabilities[held] = cross_fitted(logits, real[1][held], halves[held])
     return probabilities
 
 

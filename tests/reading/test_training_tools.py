@@ -16,7 +16,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from rekap.reading.digits import INPUT_SIZE, preprocess_crop
+from rekap.reading.digits import INPUT_SIZE, preprocess_crop, softmax
 from rekap.simulation.handwriting import WriterStyle, render_digit_box
 
 TRAINING = Path(__file__).resolve().parents[2] / "training"
@@ -94,3 +94,25 @@ def test_figures_count_misreads_and_confident_ones(training: dict[str, ModuleTyp
     assert figures["accuracy"] == pytest.approx(0.5)
     expected_nll = -np.mean(np.log([0.989, 0.001, 0.389, 0.989]))
     assert figures["nll"] == pytest.approx(expected_nll)
+
+
+def test_each_half_is_calibrated_by_the_other_halfs_temperature(
+    training: dict[str, ModuleType],
+) -> None:
+    calibration = training["calibration"]
+    draw = np.random.default_rng(7)
+    labels = draw.integers(0, 12, 400).astype(np.int64)
+    logits = draw.normal(0.0, 1.0, (400, 12)).astype(np.float32)
+    logits[np.arange(400), labels] += 3.0
+    halves = np.repeat(np.array([0, 1], np.int64), 200)
+    logits[halves == 1] *= 4.0  # the second half four times as sure of itself: another T
+    got = calibration.cross_fitted(logits, labels, halves)
+    for half in (0, 1):
+        mine, other = halves == half, halves != half
+        t_other = calibration.fit_temperature(logits[other], labels[other])
+        t_own = calibration.fit_temperature(logits[mine], labels[mine])
+        assert abs(t_other - t_own) > 0.5  # the halves would not be scaled alike
+        assert np.allclose(got[mine], softmax(logits[mine], t_other))
+    one_half = calibration.cross_fitted(logits, labels, np.zeros(400, np.int64))
+    whole = calibration.fit_temperature(logits, labels)
+    assert np.allclose(one_half, softmax(logits, whole))
