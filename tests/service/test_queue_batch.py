@@ -10,15 +10,20 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine, event, text
 
 from rekap.adapters import queue
+from rekap.adapters.keys import raw_public
 from rekap.adapters.queue import (
     defer_all_in_transaction,
     defer_in_transaction,
     ensure_queue_schema,
 )
 from rekap.adapters.storage.engine import open_engine
+from rekap.adapters.storage.photos import Arrival, Upload
+from rekap.capture.access import Role
+from rekap.capture.photo_check import CheckedPhoto, check_photo
 from tests.integration.conftest import _postgres_database
 from tests.security.world import synthetic_jpeg
 from tests.service.conftest import Service
@@ -211,3 +216,29 @@ def test_a_retry_with_a_job_still_waiting_retries_every_photo(service: Service) 
         ("photo-3", "succeeded"),
         ("photo-3", "todo"),
     ]
+
+
+def test_a_group_commit_of_uploads_queues_each_new_photo_once(service: Service) -> None:
+    """The photos one transaction records (a group commit) are queued together: each new one
+    once, a photo sent twice in the batch once, and a batch of photos already stored none."""
+    if service.context.engine.dialect.name != "postgresql":
+        pytest.skip("the procrastinate queue is the PostgreSQL deployment's")
+    at = now()
+    accounts = service.context.accounts
+    officer, _ = accounts.enrol("KPPS batch", Role.OFFICER, KODE, at, "test")
+    key = Ed25519PrivateKey.generate()
+    device = accounts.register_device(officer, raw_public(key.public_key()), at)
+    arrivals = []
+    for page in (1, 2, 3):
+        checked = check_photo(synthetic_jpeg(40 + page))
+        assert isinstance(checked, CheckedPhoto)
+        upload = Upload(KODE, "ppwp", page, at, device, b"\0" * 64, checked)
+        arrivals.append(Arrival(officer, upload, at))
+    sent_again = Arrival(officer, arrivals[0].upload, at)  # the same photo, a second request
+    receipts = service.context.photos.receive_many([*arrivals, sent_again])
+    assert [r.duplicate for r in receipts] == [False, False, False, True]
+    wanted = sorted((f"photo-{r.photo_id}", "todo") for r in receipts[:3])
+    assert jobs(service.context.engine) == wanted
+    again = service.context.photos.receive_many(arrivals)
+    assert all(r.duplicate for r in again)
+    assert jobs(service.context.engine) == wanted

@@ -1,8 +1,8 @@
 """The distributed work queue on PostgreSQL (procrastinate), for national-scale deployments.
 
 A received photo's job is deferred on the *same* database connection, inside the transaction
-that records the photo: the job exists exactly when the photo does (the photos of an
-operator's retry, or of a sweep, by one statement for a batch). Workers (`rekap worker`,
+that records the photo: the job exists exactly when the photo does (the photos of a group
+commit of uploads, of an operator's retry or of a sweep, by one statement for a batch). Workers (`rekap worker`,
 any number, on any machine) run ``rekap.process_photo``; a job whose photo is no longer waiting
 does nothing, so running a job twice is harmless. A sweep (at each worker's start, then each
 minute) puts back to run the jobs a killed worker left `doing` (procrastinate's stalled jobs),

@@ -49,14 +49,10 @@ class AppContext:
         on_received: OnReceived | None = None
         on_retried: OnRetried | None = None
         if self.engine.dialect.name == "postgresql":  # production: the procrastinate queue
-            from rekap.adapters.queue import (
-                defer_all_in_transaction,
-                defer_in_transaction,
-                ensure_queue_schema,
-            )
+            from rekap.adapters.queue import defer_all_in_transaction, ensure_queue_schema
 
             ensure_queue_schema(self.engine)
-            on_received = defer_in_transaction
+            on_received = defer_all_in_transaction
             on_retried = defer_all_in_transaction
         self.photos = PhotoStore(self.engine, self.log, self.key, on_received)
         self.retrier = PhotoRetry(self.engine, self.log, on_retried)

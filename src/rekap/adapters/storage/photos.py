@@ -105,7 +105,9 @@ class Arrival:
         return (self.upload.checked.sha256, self.upload.kode_tps, self.upload.page)
 
 
-OnReceived = Callable[[Connection, int], object]
+OnReceived = Callable[[Connection, Sequence[int]], object]
+"""Called inside the transaction that records photos, with the ids of all it records (to
+queue their jobs on PostgreSQL: a statement for a group commit's photos, not one each)."""
 
 
 def _received(arrival: Arrival) -> Entry:
@@ -193,8 +195,7 @@ class PhotoStore:
                 known[key] = {**values, "id": photo_id}
             self.log.append_each(connection, [_received(a) for a in new.values()])
             if self.on_received is not None:
-                for key in new:
-                    self.on_received(connection, int(str(known[key]["id"])))
+                self.on_received(connection, [int(str(known[key]["id"])) for key in new])
             # A photo only moves the tally (coverage: received) when it is its TPS's first:
             # a TPS with any photo already has reached at least that stage.
             touched: dict[str, set[str]] = {}
@@ -225,6 +226,7 @@ class PhotoStore:
         officer), rather than stay failed with the file back. Returns the TPS touched, by
         contest."""
         touched: dict[str, set[str]] = {}
+        revived: list[int] = []
         for arrival in arrivals:
             row = known.get(arrival.key)
             if row is None or arrival.key in new or row["state"] != PhotoState.FAILED.value:
@@ -254,9 +256,10 @@ class PhotoStore:
                 f"sent again, its file stored again; it had failed: {before}",
             )
             self.log.append(connection, [event], arrival.at, account, "upload")
-            if self.on_received is not None:
-                self.on_received(connection, photo_id)
+            revived.append(photo_id)
             touched.setdefault(upload.contest, set()).add(upload.kode_tps)
+        if revived and self.on_received is not None:
+            self.on_received(connection, revived)
         return touched
 
     @staticmethod
