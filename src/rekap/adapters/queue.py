@@ -2,13 +2,13 @@
 
 A received photo's job is deferred on the *same* database connection, inside the transaction
 that records the photo: the job exists exactly when the photo does (the photos of a group
-commit of uploads, of an operator's retry or of a sweep, by one statement for a batch).
-Workers (`rekap worker`, any number, on any machine) run ``rekap.process_photo``; a job whose
-photo is no longer waiting does nothing, so running a job twice is harmless. A sweep (at each worker's start, then each
-minute) puts back to run the jobs a killed worker left `doing` (procrastinate's stalled jobs),
-then re-defers the photos still left waiting without a job; each hour, the jobs that succeeded
-days ago are deleted. The embedded default (SQLite) needs none of this: in-process workers
-claim photos from the database directly.
+commit of uploads, of an operator's retry or of a sweep, by one statement for a batch). Workers
+(`rekap worker`, any number, on any machine) run ``rekap.process_photo``; a job whose photo is
+no longer waiting does nothing, so running a job twice is harmless. A sweep (at each worker's
+start, then each minute) puts back to run the jobs a killed worker left `doing`
+(procrastinate's stalled jobs), then re-defers the photos still left waiting without a job;
+each hour, the jobs that succeeded days ago are deleted. The embedded default (SQLite) needs
+none of this: in-process workers claim photos from the database directly.
 """
 
 from __future__ import annotations
