@@ -69,7 +69,7 @@ def test_a_counted_tps_the_tree_does_not_list_is_said_apart(client: TestClient, 
     assert coverage["counted"] == 2  # TPS 1 and TPS 19: both in the totals
     assert coverage["counted_unlisted"] == 1
     page = client.get(f"/wilayah/{kode}?lang=en").text
-    assert "1 counted polling stations are not in this region&#39;s list" in page
+    assert "counted polling stations not in this region&#39;s list of polling stations: 1." in page
 
 
 def test_the_share_of_tps_counted_counts_only_listed_tps() -> None:
@@ -114,8 +114,8 @@ def test_every_region_page_says_its_dpt_is_of_the_counted_tps(
     english = client.get(f"{path}?lang=en").text
     assert (
         "Turnout 66.67%: 200 voters of a DPT of 300. This DPT and these voters are only those "
-        "of the 2 counted polling stations that give both: a polling station&#39;s DPT is known "
-        "only from its own form." in english
+        "of the counted polling stations that give both (2): a polling station&#39;s DPT is "
+        "known only from its own form." in english
     )
     indonesian = client.get(f"{path}?lang=id").text
     said = "Partisipasi 66,67%: 200 pemilih dari DPT 300. DPT dan pemilih ini hanya dari 2 TPS"

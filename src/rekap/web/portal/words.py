@@ -86,8 +86,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "cov_unlisted": (
         "Temuan: {n} TPS yang dihitung tidak ada dalam daftar TPS wilayah ini. Suaranya masuk "
         "total, tetapi TPS-nya tidak masuk persentase di atas.",
-        "Finding: {n} counted polling stations are not in this region's list of polling "
-        "stations. Their votes are in the totals; the stations are not in the share above.",
+        "Finding: counted polling stations not in this region's list of polling stations: "
+        "{n}. Their votes are in the totals; the stations are not in the share above.",
     ),
     "unlisted_short": ("+{n} di luar daftar", "+{n} not listed"),
     "turnout_line": (
@@ -95,8 +95,8 @@ WORDS: dict[str, tuple[str, str]] = {
         "{tps} TPS yang dihitung dan mencatat keduanya: DPT sebuah TPS hanya diketahui dari "
         "formulirnya sendiri.",
         "Turnout {share}: {voters} voters of a DPT of {dpt}. This DPT and these voters are "
-        "only those of the {tps} counted polling stations that give both: a polling station's "
-        "DPT is known only from its own form.",
+        "only those of the counted polling stations that give both ({tps}): a polling "
+        "station's DPT is known only from its own form.",
     ),
     "turnout_short": ("Partisipasi", "Turnout"),
     "dpt_short": ("DPT {n} dari {tps} TPS dihitung", "DPT {n} of {tps} counted TPS"),
