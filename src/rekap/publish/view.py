@@ -11,7 +11,6 @@ import numpy as np
 
 from rekap.domain.election import BallotEntry
 from rekap.domain.form import vote_field_id
-from rekap.domain.wilayah import Level
 from rekap.publish.encode import iso_utc, sirekap_ts
 from rekap.publish.records import SnapshotRequest, TpsRecord
 from rekap.tally.contribution import Vector, contribution, zero
@@ -23,7 +22,6 @@ from rekap.tally.table import TallyTable
 
 DESA_LENGTH = 10
 TpsVector = tuple[str, int, Vector]
-_UPWARDS = (Level.DESA, Level.KECAMATAN, Level.KABUPATEN_KOTA, Level.PROVINSI)
 
 
 class DuplicateTps(ValueError):
@@ -148,17 +146,13 @@ class SnapshotView:
     def counted_unlisted(self) -> IntArray:
         """Per region row of the index, the counted TPS the region tree does not list: in the
         totals and in ``counted``, never in ``tps_expected``, so a share of TPS counted leaves
-        them out of its numerator and says them apart. Summed from the unlisted TPS only, then
-        level by level up to the nation (as the rebuild sums its matrix)."""
+        them out of its numerator and says them apart. Each unlisted TPS counts once in its
+        desa and every region above it (``RegionIndex.chain``): they are few."""
         index, records = self.index, self.records
         out = np.zeros(len(index), dtype=np.int64)
-        counted = [k for k in self.unlisted_tps if records[k].state.counted]
-        rows = [index.row_of[k[:DESA_LENGTH]] for k in counted]
-        np.add.at(out, rows, 1)
-        if rows:
-            for level in _UPWARDS:
-                children = index.rows_at(level)
-                np.add.at(out, index.parent_row[children], out[children])
+        for kode in self.unlisted_tps:
+            if records[kode].state.counted:
+                out[list(index.chain(index.row_of[kode[:DESA_LENGTH]]))] += 1
         return out
 
     def counted_unlisted_of(self, kode: str) -> int:
