@@ -75,6 +75,7 @@ def tps_page(portal: Portal, kode: str) -> TpsPage:
         live.head,
         tuple(records),
         number_versions(records),
+        names,
     )
 
 
@@ -93,15 +94,14 @@ def tps(name: str, request: Request, portal: PortalDep) -> Response:
         return csv_response(request, tps_rows(page), f"rekap-ppwp-{kode}", etag)
     place = ", ".join(nama for _, nama in reversed(page.path[-2:])) or kode
     say = Say(portal.context.form, request_lang(request))
-    names = portal.queries.account_names(r.actor for r in page.records)
     desa = page.path[-1][1] if page.path else kode[:10]
     context = {
         "title": f"TPS {page.nomor:03d} {place}",
         "page": page,
         "when": when,
         "desa": desa,
-        "versions": version_views(page.versions, say, names),
-        "log": log_lines(page.records, names, {kode[:10]: desa}, say),
+        "versions": version_views(page.versions, say, page.names),
+        "log": log_lines(page.records, page.names, {kode[:10]: desa}, say),
     }
     return render(request, "tps.html", context, etag=etag)
 

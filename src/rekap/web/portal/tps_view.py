@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from rekap.domain.form import FormField, FormSpec
@@ -70,6 +71,8 @@ class TpsPage:
     records: tuple[Recorded, ...] = ()
     """The TPS's change-log records, in log order."""
     versions: tuple[NumberVersion, ...] = ()
+    names: Mapping[str, tuple[str, str]] = dataclass_field(default_factory=dict)
+    """Who made the records, by account id, as `account_names` gives them (read once a page)."""
 
     @property
     def status(self) -> str:
