@@ -7,10 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 
-from rekap.adapters.storage.event_store import SPREAD_TPS
+from rekap.adapters.storage.event_store import spread_of
 from rekap.adapters.storage.schema import photo
 from rekap.capture.photo_check import PhotoFormat
-from rekap.domain.wilayah import KodeWilayah
 from rekap.events.chain import Recorded
 from rekap.web.access import PUBLIC
 from rekap.web.context import AppContext
@@ -60,7 +59,7 @@ def log_page(
     read by walking the log from ``after``, a smaller one by the subject index, as its page
     of changes is (``under_query``)."""
     ctx = _context(request)
-    spread = not wilayah or ctx.tree.tps_count(KodeWilayah(wilayah)) >= SPREAD_TPS
+    spread = spread_of(ctx.tree.tps_counts(), wilayah)
     records = [record_json(r) for r in ctx.log.under(wilayah, after, limit, spread)]
     following = records[-1]["sequence"] if len(records) == limit else None
     return {"events": records, "next": following}

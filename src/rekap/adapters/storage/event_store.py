@@ -7,7 +7,7 @@ cannot both extend the same head; SQLite serialises writers itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -255,6 +255,14 @@ SPREAD_TPS = 1_000
 subject index. A page of 50 walks about 50 × (the nation's TPS / the region's) events; the index
 reads all of the region's, about 45 a TPS on election night: the two meet near 1,000 TPS of
 823,000 (a small kabupaten has fewer, a large kecamatan more)."""
+
+
+def spread_of(tps_counts: Mapping[str, int], kode: str) -> bool:
+    """Whether a region's events are read by walking the log: the nation's (``kode`` '') and
+    a region's of ``SPREAD_TPS`` TPS or more by ``tps_counts`` (the region tree's); a smaller
+    region's, a TPS's and an unknown code's are found by the subject index. The API's log and
+    the pages of changes decide it here alike."""
+    return not kode or tps_counts.get(kode, 0) >= SPREAD_TPS
 
 
 def _is_spread(prefix: str, spread: bool | None) -> bool:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from rekap.adapters.storage.event_store import SPREAD_TPS
+from rekap.adapters.storage.event_store import spread_of
 from rekap.web.access import PUBLIC
 from rekap.web.params import MAX_SEQUENCE
 from rekap.web.portal.page_errors import PlaceNotFound
@@ -48,9 +48,7 @@ def _changes(request: Request, portal: Portal, kode: str, sebelum: int | None) -
     unchanged = not_modified(request, etag)
     if unchanged is not None:
         return unchanged
-    index = portal.tally.index  # the TPS each region expects, counted once at start
-    row = index.row_of.get(kode)
-    spread = row is None or int(index.expected[row]) >= SPREAD_TPS
+    spread = spread_of(tree.tps_counts(), kode)
     records = portal.context.log.newest_under(kode, sebelum, PAGE_SIZE + 1, spread)
     names = portal.queries.account_names(r.actor for r in records)
     say = Say(portal.context.form, request_lang(request))
