@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
-import platform
 import random
 import statistics
 import tempfile
@@ -49,7 +47,7 @@ from rekap.data import region_tree
 from rekap.web.app import create_app
 from rekap.web.context import AppContext
 from rekap.web.portal.settings import PortalSettings
-from scratch_database import fresh_databases
+from scratch_database import fresh_databases, machine_line
 
 AT = datetime(2024, 2, 14, 13, tzinfo=UTC)
 BATCH = 20_000
@@ -133,8 +131,10 @@ def analysed(url: str) -> None:
 
 
 def plan_of(engine: Engine, read: Callable[[], object]) -> list[str]:
-    """How the database reads the last query of the change log that ``read`` sends: SQLite's
-    query plan; PostgreSQL's plan run, with the rows each step read and threw away."""
+    """How the database reads the first query of the change log that ``read`` sends (the walk
+    or the index's read; a walk that leaves its page short is followed by the head's position
+    and the index's fill, not explained): SQLite's query plan; PostgreSQL's plan run, with the
+    rows each step read and threw away."""
     sent: list[tuple[str, object]] = []
 
     def record(*arguments: object) -> None:
@@ -147,7 +147,7 @@ def plan_of(engine: Engine, read: Callable[[], object]) -> list[str]:
         read()
     finally:
         engine_events.remove(engine, "before_cursor_execute", record)
-    statement, parameters = sent[-1]
+    statement, parameters = sent[0]
     if engine.dialect.name == "postgresql":
         explain = "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) "
     else:
@@ -238,7 +238,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     options = parser.parse_args()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}")
+    print(machine_line())
     with tempfile.TemporaryDirectory() as folder:
         for url in fresh_databases(options.database, folder):
             start = time.perf_counter()
