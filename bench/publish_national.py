@@ -11,7 +11,8 @@ given as wall seconds and CPU seconds (all processes), with the load average bef
 Records nothing by itself; the snapshot is deleted afterwards unless --keep.
 
 ``--second SHARE`` then publishes a second snapshot an hour later over the first, in which
-about SHARE of the TPS (0.0-1.0, every n-th) moved a stage on: it reads the first snapshot back
+every n-th TPS, n = 1 / SHARE rounded (0.5: every second; any SHARE above 0.67: every TPS),
+moved a stage on: it reads the first snapshot back
 and lists those TPS in its diff, as every snapshot after an election night's first does. The
 recounts then check the second snapshot.
 
@@ -206,7 +207,8 @@ def main() -> None:
         type=float,
         default=None,
         metavar="SHARE",
-        help="Then publish a second snapshot with about SHARE of the TPS a stage on.",
+        help="Then publish a second snapshot with every n-th TPS a stage on, n = 1 / SHARE "
+        "rounded (above 0.67: every TPS).",
     )
     args = parser.parse_args()
     print(

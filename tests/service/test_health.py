@@ -63,8 +63,8 @@ def test_a_healthy_service_says_so_with_its_backlog(service: Service) -> None:
 
 
 def test_the_backlog_is_the_photo_tables_count_by_state(service: Service) -> None:
-    """Health counts the photos with the photo table's own count (one grouped query), not
-    a query of its own beside it."""
+    """Health's backlog is the photos counted by state, a failed one apart from the received
+    ones."""
     service.upload_pages(KODE, {1: synthetic_jpeg(56), 2: synthetic_jpeg(57)})
     with service.context.engine.begin() as connection:
         connection.execute(

@@ -119,7 +119,7 @@ def test_each_change_says_which_tps_what_who_and_its_hash(client: TestClient) ->
         assert f"{event['kind']}:" not in item, item  # not the bare payload
 
 
-def test_a_number_changed_is_said_from_what_to_what_by_whom_and_why(
+def test_numbers_imported_are_said_in_words_on_their_desas_page(
     client: TestClient,
 ) -> None:
     imported = next(e for e in _log_of(client, "31") if e["kind"] == "result.imported")
