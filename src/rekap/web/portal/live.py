@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from rekap.adapters.storage.photo_times import PhotoTimes, split
-from rekap.adapters.storage.tally_inputs import stored_finding as stored_row_finding
 from rekap.adapters.storage.tally_store import TallyStore, stage_of
 from rekap.domain.election import Election
 from rekap.domain.form import FormSpec
@@ -32,7 +31,6 @@ from rekap.web.portal.queries import (
     FormRow,
     PortalQueries,
     ResultRow,
-    StoredFinding,
 )
 from rekap.web.portal.region_voters import NONE, RegionVoters, sum_voters, tps_voters, update_voters
 
@@ -137,19 +135,6 @@ class LiveData:
         return {rule: tuple(items) for rule, items in grouped.items()}
 
 
-def stored_finding(row: StoredFinding) -> Finding:
-    """A stored finding; the Indonesian message re-derived from its rule when possible."""
-    return stored_row_finding(
-        {
-            "rule": row.rule,
-            "severity": row.severity,
-            "fields": row.fields,
-            "message": row.message_en,
-            "evidence": row.evidence,
-        }
-    )
-
-
 def live_findings(
     kode: str,
     contest: str,
@@ -192,7 +177,7 @@ def collect_facts(
         on_reading = False
         findings: tuple[Finding, ...] = ()
         if kode in stored:
-            findings = tuple(stored_finding(f) for f in stored[kode])
+            findings = tuple(stored[kode])
         elif result is not None and result.values and result.source_kind != "import":
             findings = live_findings(
                 kode, contest, result.values, result.jenis, form, election, times.get(kode, ())

@@ -66,13 +66,31 @@ Share = Callable[[str], RegionVoters]
 
 
 def sum_voters(codes: Iterable[str], share: Share) -> dict[str, RegionVoters]:
-    out: dict[str, RegionVoters] = {}
+    """Each region's sums over the TPS of ``codes``: summed by desa first, in plain numbers,
+    then each desa's sums added to the regions above it (a national store has 823,366 TPS
+    and 84,035 desa: five additions a desa, not five a TPS)."""
+    by_desa: dict[str, list[int]] = {}
     for kode in codes:
         added = share(kode)
-        if added != NONE:
-            for region in above(kode):
-                out[region] = out.get(region, NONE).plus(added)
-    return out
+        if added is NONE or added == NONE:
+            continue
+        sums = by_desa.get(kode[:10])
+        if sums is None:
+            sums = by_desa[kode[:10]] = [0, 0, 0, 0]
+        sums[0] += added.dpt
+        sums[1] += added.voters
+        sums[2] += added.tps
+        sums[3] += added.unlisted
+    totals: dict[str, list[int]] = {}
+    for desa, sums in by_desa.items():
+        for region in above(desa):
+            into = totals.get(region)
+            if into is None:
+                totals[region] = list(sums)
+            else:
+                for i, value in enumerate(sums):
+                    into[i] += value
+    return {region: RegionVoters(*sums) for region, sums in totals.items()}
 
 
 def update_voters(
