@@ -40,7 +40,7 @@ from sqlalchemy import event as engine_events
 from rekap.adapters.keys import load_or_create
 from rekap.adapters.photo_files import LocalPhotoStore
 from rekap.adapters.storage.engine import open_engine
-from rekap.adapters.storage.event_store import EventLog, _under_code
+from rekap.adapters.storage.event_store import Direction, EventLog, _under_code
 from rekap.adapters.storage.migrate import upgrade
 from rekap.adapters.storage.schema import event
 from rekap.data import region_tree
@@ -182,7 +182,7 @@ def read_by(log: EventLog, prefix: str, after: int, way: bool | None) -> Callabl
     """A read of a page of a region's events: ``log.under`` told which way, or the plain
     filter."""
     if way is not None:
-        return partial(log.under, prefix, after, PAGE, way)
+        return partial(log.under, prefix, after, PAGE, Direction.FORWARDS, way)
 
     def plain() -> object:
         with log.engine.connect() as connection:

@@ -25,7 +25,7 @@ from functools import partial
 
 from change_pages import night, write_rows
 from rekap.adapters.storage.engine import open_engine
-from rekap.adapters.storage.event_store import WALK_WINDOW, EventLog
+from rekap.adapters.storage.event_store import WALK_WINDOW, Direction, EventLog
 from scratch_database import fresh_databases, machine_line
 
 UNBOUNDED = 10**15
@@ -59,7 +59,7 @@ def timed(read: Callable[[], object]) -> tuple[float, float, object]:
 
 def compare(log: EventLog, kabupaten: str) -> None:
     """Each read of the quiet kabupaten with the walk bounded and unbounded, printed."""
-    last = log.newest_under(kabupaten, None, 1, spread=True)[0].sequence
+    last = log.under(kabupaten, None, 1, Direction.BACKWARDS, spread=True)[0].sequence
     print(f"  its last event: {last:,}")
     reads: dict[str, Callable[[int], object]] = {
         "poll after its last event": partial(_after, log, kabupaten, last),
@@ -77,11 +77,11 @@ def compare(log: EventLog, kabupaten: str) -> None:
 
 
 def _after(log: EventLog, kabupaten: str, after: int, window: int) -> object:
-    return log.under(kabupaten, after, 100, True, window)
+    return log.under(kabupaten, after, 100, Direction.FORWARDS, True, window)
 
 
 def _newest(log: EventLog, kabupaten: str, window: int) -> object:
-    return log.newest_under(kabupaten, None, 51, True, window)
+    return log.under(kabupaten, None, 51, Direction.BACKWARDS, True, window)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from rekap.adapters.storage.engine import open_engine
-from rekap.adapters.storage.event_store import EventLog
+from rekap.adapters.storage.event_store import Direction, EventLog
 from rekap.adapters.storage.migrate import upgrade
 from rekap.events.model import PhotoStateChanged
 from tests.integration.conftest import _postgres_database
@@ -48,8 +48,10 @@ def english_sorted() -> Iterator[Engine]:
 
 
 def _subjects(log: EventLog, prefix: str) -> tuple[set[str], set[str]]:
-    forwards = {str(r.payload["kode_tps"]) for r in log.under(prefix, 0, 100)}
-    backwards = {str(r.payload["kode_tps"]) for r in log.newest_under(prefix, None, 100)}
+    forwards = {str(r.payload["kode_tps"]) for r in log.under(prefix, 0, 100, Direction.FORWARDS)}
+    backwards = {
+        str(r.payload["kode_tps"]) for r in log.under(prefix, None, 100, Direction.BACKWARDS)
+    }
     return forwards, backwards
 
 

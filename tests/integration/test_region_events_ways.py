@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from rekap.adapters.storage.engine import open_engine
-from rekap.adapters.storage.event_store import WALK_WINDOW, EventLog
+from rekap.adapters.storage.event_store import WALK_WINDOW, Direction, EventLog
 from rekap.adapters.storage.migrate import upgrade
 from rekap.events.chain import Recorded
 from rekap.events.model import Event, PhotoStateChanged, SnapshotPublished
@@ -95,8 +95,10 @@ def test_every_way_reads_what_a_plain_filter_gives(
     # the nation's are every event; a region's, those about its TPS (not the last, about none)
     about = [r for r in everything if not prefix or _about(r, prefix)]
     after = [r for r in about if r.sequence > position][:limit]
-    assert log.under(prefix, position, limit, spread, window) == after
+    assert log.under(prefix, position, limit, Direction.FORWARDS, spread, window) == after
     before = [r for r in reversed(about) if r.sequence < position][:limit]
-    assert log.newest_under(prefix, position, limit, spread, window) == before
+    assert log.under(prefix, position, limit, Direction.BACKWARDS, spread, window) == before
     newest = list(reversed(about))[:limit]
-    assert log.newest_under(prefix, None, limit, spread, window) == newest
+    assert log.under(prefix, None, limit, Direction.BACKWARDS, spread, window) == newest
+    oldest = about[:limit]
+    assert log.under(prefix, None, limit, Direction.FORWARDS, spread, window) == oldest

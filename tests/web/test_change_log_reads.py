@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Select, text
 
 from rekap.adapters.storage.engine import open_engine
-from rekap.adapters.storage.event_store import SPREAD_TPS, EventLog, newest_under_query, under_query
+from rekap.adapters.storage.event_store import SPREAD_TPS, Direction, EventLog, under_query
 from rekap.adapters.storage.migrate import upgrade
 from rekap.data import region_tree
 from rekap.events.chain import Recorded
@@ -27,7 +27,11 @@ PLACES = (f"{DESA}001", f"{DESA}002", "7471021001001", "7401011001001", "3101011
 
 
 def _plan(dataset: Dataset, prefix: str, spread: bool | None = None) -> str:
-    return _plan_of(dataset, newest_under_query(prefix, 1000, 51, spread))
+    return _plan_of(dataset, under_query(prefix, 1000, 51, Direction.BACKWARDS, spread))
+
+
+def _api_plan(dataset: Dataset, prefix: str, spread: bool | None = None) -> str:
+    return _plan_of(dataset, under_query(prefix, 9, 101, Direction.FORWARDS, spread))
 
 
 def _plan_of(dataset: Dataset, query: Select[Any]) -> str:
@@ -51,13 +55,12 @@ def test_a_small_region_is_read_by_its_index_a_large_one_by_walking_the_log(
 
 def test_the_api_reads_a_region_in_order_the_same_two_ways(dataset: Dataset) -> None:
     for small in (DESA[:6], DESA, f"{DESA}001"):
-        assert "USING INDEX ix_event_subject" in _plan_of(dataset, under_query(small, 9, 101))
+        assert "USING INDEX ix_event_subject" in _api_plan(dataset, small), small
     for large in ("", "74", "7471"):
-        plan = _plan_of(dataset, under_query(large, 9, 101))
+        plan = _api_plan(dataset, large)
         assert "ix_event_subject" not in plan and "TEMP B-TREE" not in plan, (large, plan)
-    by_index = under_query("7471", 9, 101, spread=False)
-    assert "USING INDEX ix_event_subject" in _plan_of(dataset, by_index)
-    assert "ix_event_subject" not in _plan_of(dataset, under_query(DESA[:6], 9, 101, spread=True))
+    assert "USING INDEX ix_event_subject" in _api_plan(dataset, "7471", spread=False)
+    assert "ix_event_subject" not in _api_plan(dataset, DESA[:6], spread=True)
 
 
 def _sizes() -> tuple[str, str]:
@@ -77,10 +80,11 @@ def test_the_api_reads_a_region_by_its_number_of_tps(
     read = log.under
 
     def recording(
-        prefix: str, after: int, limit: int, spread: bool | None = None
+        prefix: str, after: int | None, limit: int, way: Direction, spread: bool | None = None
     ) -> list[Recorded]:
+        assert way is Direction.FORWARDS
         asked.append(spread)
-        return read(prefix, after, limit, spread)
+        return read(prefix, after, limit, way, spread)
 
     monkeypatch.setattr(log, "under", recording)
     small_kabupaten, large_kecamatan = _sizes()
@@ -97,15 +101,16 @@ def test_the_portal_reads_a_region_by_its_number_of_tps(
     """Not by its level: a small kabupaten's events are few, a large kecamatan's many."""
     log = dataset.context.log
     asked: list[bool | None] = []
-    read = log.newest_under
+    read = log.under
 
     def recording(
-        prefix: str, before: int | None, limit: int, spread: bool | None = None
+        prefix: str, before: int | None, limit: int, way: Direction, spread: bool | None = None
     ) -> list[Recorded]:
+        assert way is Direction.BACKWARDS
         asked.append(spread)
-        return read(prefix, before, limit, spread)
+        return read(prefix, before, limit, way, spread)
 
-    monkeypatch.setattr(log, "newest_under", recording)
+    monkeypatch.setattr(log, "under", recording)
     small_kabupaten, large_kecamatan = _sizes()
     for address in (f"/wilayah/{small_kabupaten}", f"/wilayah/{large_kecamatan}", "/nasional"):
         assert client.get(f"{address}/perubahan").status_code == 200
@@ -131,5 +136,6 @@ def test_each_way_gives_the_regions_newest_events_before_a_position(
                 if str(r.payload["kode_tps"]).startswith(prefix)
                 and (before is None or r.sequence < before)
             ][:7]
-            assert log.newest_under(prefix, before, 7, spread) == wanted, (prefix, before)
+            read = log.under(prefix, before, 7, Direction.BACKWARDS, spread)
+            assert read == wanted, (prefix, before)
     engine.dispose()

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 
-from rekap.adapters.storage.event_store import spread_of
+from rekap.adapters.storage.event_store import Direction, spread_of
 from rekap.adapters.storage.schema import photo
 from rekap.capture.photo_check import PhotoFormat
 from rekap.events.chain import Recorded
@@ -60,7 +60,9 @@ def log_page(
     of changes is (``under_query``)."""
     ctx = _context(request)
     spread = spread_of(ctx.tree.tps_counts(), wilayah)
-    records = [record_json(r) for r in ctx.log.under(wilayah, after, limit, spread)]
+    records = [
+        record_json(r) for r in ctx.log.under(wilayah, after, limit, Direction.FORWARDS, spread)
+    ]
     following = records[-1]["sequence"] if len(records) == limit else None
     return {"events": records, "next": following}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Select, func, insert, or_, select, text
@@ -29,6 +30,31 @@ walk every event since its last one: 0.3 s for 1 million events on SQLite, growi
 log. Past the window the rest of the page comes from the subject index, which reads only the
 region's own events. A region of ``SPREAD_TPS`` TPS fills a page of 100 within about 82,000
 events of a national night's log, so a busy region stays within the window."""
+
+
+class Direction(Enum):
+    """Which way a region's events are read from a position: ``FORWARDS``, those after it,
+    oldest first (the API's log, polled from where a monitor stopped); ``BACKWARDS``, those
+    before it, newest first (the pages of changes). Its value is its step along the log."""
+
+    FORWARDS = 1
+    BACKWARDS = -1
+
+    def past(self, position: int) -> ColumnElement[bool]:
+        """The events past ``position`` this way: after it, or before it."""
+        if self is Direction.FORWARDS:
+            return event.c.sequence > position
+        return event.c.sequence < position
+
+    def up_to(self, position: int) -> ColumnElement[bool]:
+        """The events not past ``position`` this way, it included: where a walk stops."""
+        if self is Direction.FORWARDS:
+            return event.c.sequence <= position
+        return event.c.sequence >= position
+
+    def order(self, position: ColumnElement[Any]) -> ColumnElement[Any]:
+        """``position`` (an event's) sorted this way."""
+        return position if self is Direction.FORWARDS else position.desc()
 
 
 def _row_to_record(row: dict[str, object]) -> Recorded:
@@ -143,47 +169,28 @@ class EventLog:
     def under(
         self,
         prefix: str,
-        after: int,
+        position: int | None,
         limit: int,
+        direction: Direction,
         spread: bool | None = None,
         window: int = WALK_WINDOW,
     ) -> list[Recorded]:
         """The events about a TPS (or region) whose code starts with ``prefix`` (a region's
-        code), in order, after ``after``: what changed in a region, from where a reader last
-        stopped (``under_query`` says how they are found). A large region's walk goes no
-        further than ``window`` events; a page it leaves short is filled from the subject
-        index beyond them (``WALK_WINDOW`` says why)."""
-        walked = bool(prefix) and _is_spread(prefix, spread)
-        end = after + window
+        code), read from ``position`` the way ``direction`` says: in order after it, from where
+        a monitor last stopped (the API's log), or newest first before it, page by page as a
+        person reads a region's changes (None: from the log's start or its head).
+        ``under_query`` says how they are found. A large region's walk goes no further than
+        ``window`` events; a page it leaves short is filled from the subject index beyond them
+        (``WALK_WINDOW`` says why)."""
         with self.engine.connect() as connection:
-            found = _records(connection, under_query(prefix, after, limit, spread, end))
-            if walked and len(found) < limit and end < _last_sequence(connection):
-                rest = under_query(prefix, end, limit - len(found), spread=False)
-                found += _records(connection, rest)
-        return found
-
-    def newest_under(
-        self,
-        prefix: str,
-        before: int | None,
-        limit: int,
-        spread: bool | None = None,
-        window: int = WALK_WINDOW,
-    ) -> list[Recorded]:
-        """The events about a TPS whose code starts with ``prefix``, newest first, before
-        ``before`` (from the head when None): a region's changes read backwards, page by
-        page, as a person reads them (``newest_under_query`` says how). A large region's walk
-        goes back no further than ``window`` events; a page it leaves short is filled from the
-        subject index before them (``WALK_WINDOW`` says why)."""
-        walked = bool(prefix) and _is_spread(prefix, spread)
-        with self.engine.connect() as connection:
-            if not walked:
-                return _records(connection, newest_under_query(prefix, before, limit, spread))
-            start = (_last_sequence(connection) + 1) if before is None else before
-            end = start - window
-            found = _records(connection, newest_under_query(prefix, start, limit, spread, end))
-            if len(found) < limit and end > 1:
-                rest = newest_under_query(prefix, end, limit - len(found), spread=False)
+            if not (prefix and _is_spread(prefix, spread)):
+                return _records(connection, under_query(prefix, position, limit, direction, spread))
+            if position is None:  # a walk starts at the log's start, or past its head
+                position = 0 if direction is Direction.FORWARDS else _last_sequence(connection) + 1
+            end = position + direction.value * window
+            found = _records(connection, under_query(prefix, position, limit, direction, True, end))
+            if len(found) < limit and _holds_past(connection, end, direction):
+                rest = under_query(prefix, end, limit - len(found), direction, spread=False)
                 found += _records(connection, rest)
         return found
 
@@ -272,59 +279,47 @@ def _is_spread(prefix: str, spread: bool | None) -> bool:
 
 
 def under_query(
-    prefix: str, after: int, limit: int, spread: bool | None = None, until: int | None = None
-) -> Select[Any]:
-    """The query of ``EventLog.under``: ``newest_under_query``'s two ways, read forwards.
-
-    A small region's few events are found by the subject index and only they are sorted
-    (walking the log from ``after`` would pass every other region's events, to the head when
-    the region has fewer than ``limit`` after it); a large region's many, spread events and
-    the nation's are read by walking the log forwards from ``after`` by its position until
-    the page is full, or, for a region, up to ``until`` when given. ``sequence + 0`` and
-    ``subject || ''`` keep each plan whatever the database guesses of the region's size."""
-    query = select(event).where(event.c.sequence > after)
-    if not prefix:
-        return query.order_by(event.c.sequence).limit(limit)
-    if not _is_spread(prefix, spread):
-        query = query.where(*_under_code(prefix))
-        return query.order_by(event.c.sequence + 0).limit(limit)
-    query = query.where(*_under_code(prefix, event.c.subject.concat("")))
-    if until is not None:
-        query = query.where(event.c.sequence <= until)
-    return query.order_by(event.c.sequence).limit(limit)
-
-
-def newest_under_query(
     prefix: str,
-    before: int | None,
+    position: int | None,
     limit: int,
+    direction: Direction,
     spread: bool | None = None,
     until: int | None = None,
 ) -> Select[Any]:
-    """The query of ``EventLog.newest_under``, read the way the region's size asks for.
+    """The query of ``EventLog.under``: a region's events past ``position`` (after it forwards,
+    before it backwards; None: from the log's start or its head), read the way the region's
+    size asks for.
 
-    A small region's events (``spread`` False; by default a kecamatan's, a desa's or a
-    TPS's) are few among a nation's and may lie anywhere in the log: they are found by the
-    subject index and only they are sorted (walking the log backwards would pass every other
-    region's events first). A large region's (``spread`` True; by default a provinsi's or a
-    kabupaten's) are many and spread through the log, and the nation's are all of it: the
-    log is walked backwards from ``before`` by its position until the page is full (sorting
-    all of a provinsi's events would read them all). The expressions that stop a database
-    from taking the other way (``sequence + 0``, ``subject || ''``) keep each plan whatever
-    the database guesses of the region's size. A large region's walk stops at ``until``
-    (the events after it only) when given."""
+    A small region's events (``spread`` False; by default a kecamatan's, a desa's or a TPS's)
+    are few among a nation's and may lie anywhere in the log: they are found by the subject
+    index and only they are sorted (walking the log would pass every other region's events,
+    to the end of the log when the region has fewer than ``limit`` past ``position``). A large
+    region's (``spread`` True; by default a provinsi's or a kabupaten's) are many and spread
+    through the log, and the nation's are all of it: the log is walked from ``position`` by
+    its position until the page is full (sorting all of a provinsi's events would read them
+    all), or, for a region, as far as ``until`` when given. The expressions that stop a
+    database from taking the other way (``sequence + 0``, ``subject || ''``) keep each plan
+    whatever the database guesses of the region's size."""
     query = select(event)
-    if before is not None:
-        query = query.where(event.c.sequence < before)
+    if position is not None:
+        query = query.where(direction.past(position))
     if not prefix:
-        return query.order_by(event.c.sequence.desc()).limit(limit)
+        return query.order_by(direction.order(event.c.sequence)).limit(limit)
     if not _is_spread(prefix, spread):
         query = query.where(*_under_code(prefix))
-        return query.order_by((event.c.sequence + 0).desc()).limit(limit)
+        return query.order_by(direction.order(event.c.sequence + 0)).limit(limit)
     query = query.where(*_under_code(prefix, event.c.subject.concat("")))
     if until is not None:
-        query = query.where(event.c.sequence >= until)
-    return query.order_by(event.c.sequence.desc()).limit(limit)
+        query = query.where(direction.up_to(until))
+    return query.order_by(direction.order(event.c.sequence)).limit(limit)
+
+
+def _holds_past(connection: Connection, position: int, direction: Direction) -> bool:
+    """Whether the log holds events past ``position`` this way (its first is 1, its last the
+    head)."""
+    if direction is Direction.FORWARDS:
+        return position < _last_sequence(connection)
+    return position > 1
 
 
 def _records(connection: Connection, query: Select[Any]) -> list[Recorded]:

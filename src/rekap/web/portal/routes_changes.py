@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from rekap.adapters.storage.event_store import spread_of
+from rekap.adapters.storage.event_store import Direction, spread_of
 from rekap.web.access import PUBLIC
 from rekap.web.params import MAX_SEQUENCE
 from rekap.web.portal.page_errors import PlaceNotFound
@@ -49,7 +49,7 @@ def _changes(request: Request, portal: Portal, kode: str, sebelum: int | None) -
     if unchanged is not None:
         return unchanged
     spread = spread_of(tree.tps_counts(), kode)
-    records = portal.context.log.newest_under(kode, sebelum, PAGE_SIZE + 1, spread)
+    records = portal.context.log.under(kode, sebelum, PAGE_SIZE + 1, Direction.BACKWARDS, spread)
     names = portal.queries.account_names(r.actor for r in records)
     say = Say(portal.context.form, request_lang(request))
     desa = {r.payload.get("kode_tps", "")[:10] for r in records if r.payload.get("kode_tps")}
