@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -60,8 +60,6 @@ class FormRow:
     abstained: tuple[str, ...]
     reasons: tuple[str, ...]
     updated_at: str
-    machine: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    """The machine's decision of each field, the form's pages decided together."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,20 +161,43 @@ class PortalQueries:
         return out
 
     def forms(self, codes: Sequence[str] | None = None) -> list[FormRow]:
+        """The forms of every TPS (or of ``codes``), without the machine's decisions: those
+        are some 5 kB of JSON a form (20 kB once read), 16 GB for a national election's
+        forms in the memory of every portal process, and only a TPS's own page shows them
+        (``machine_decisions``)."""
         out: list[FormRow] = []
+        columns = (
+            form.c.kode_tps,
+            form.c.state,
+            _text(form.c["values"]),
+            _text(form.c.abstained),
+            _text(form.c.reasons),
+            form.c.updated_at,
+        )
         with self.engine.connect() as connection:
             for chunk in chunks(codes):
-                query = select(form).where(form.c.contest == self.contest)
+                query = select(*columns).where(form.c.contest == self.contest)
                 if chunk is not None:
                     query = query.where(form.c.kode_tps.in_(chunk))
-                out.extend(_form_row(row) for row in connection.execute(query).mappings())
+                out.extend(
+                    FormRow(k, state, _ints(_loads(v)), _texts(a), _texts(r), at)
+                    for k, state, v, a, r, at in connection.execute(query)
+                )
         return out
 
     def form(self, kode_tps: str) -> FormRow | None:
-        query = select(form).where(form.c.contest == self.contest, form.c.kode_tps == kode_tps)
+        found = self.forms([kode_tps])
+        return found[0] if found else None
+
+    def machine_decisions(self, kode_tps: str) -> Mapping[str, Mapping[str, Any]]:
+        """The machine's decision of each field of a TPS's form, its pages decided together
+        (none before the form is read, or where a store older than migration 0005 kept none)."""
+        query = select(form.c.machine).where(
+            form.c.contest == self.contest, form.c.kode_tps == kode_tps
+        )
         with self.engine.connect() as connection:
-            row = connection.execute(query).mappings().first()
-        return None if row is None else _form_row(row)
+            found = connection.execute(query).scalar()
+        return found or {}
 
     def photo_counts(self, codes: Sequence[str] | None = None) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -306,16 +327,8 @@ def _stored(
     )
 
 
-def _form_row(row: RowMapping) -> FormRow:
-    return FormRow(
-        row["kode_tps"],
-        row["state"],
-        _ints(row["values"]),
-        tuple(row["abstained"] or ()),
-        tuple(row["reasons"] or ()),
-        row["updated_at"],
-        row.get("machine") or {},
-    )
+def _texts(raw: str | None) -> tuple[str, ...]:
+    return tuple(_loads(raw) or ())
 
 
 def _photo_row(row: RowMapping) -> PhotoRow:

@@ -60,7 +60,8 @@ def tps_page(portal: Portal, kode: str) -> TpsPage:
     hidden = machine_hidden(facts)
     values = dict(facts.result.values) if facts is not None and facts.result is not None else {}
     changes = field_changes(records, names)
-    decided = facts.form.machine if facts is not None and facts.form is not None else {}
+    read = facts is not None and facts.form is not None
+    decided = portal.queries.machine_decisions(kode) if read else {}
     return TpsPage(
         kode,
         code.nomor_tps,
