@@ -114,6 +114,29 @@ def test_a_browser_gets_html_error_pages_and_the_api_json(client: TestClient) ->
         assert answer.json()["error"]["code"] == "not_found"
 
 
+def test_a_scraper_asking_for_what_is_not_there_gets_the_json_error(client: TestClient) -> None:
+    """A code no region or TPS has, a photo or a snapshot file that is not there: a browser
+    reads it in words, a script (no ``text/html`` in its ``Accept``) gets the JSON error shape
+    as for an unknown address; it got the HTML page."""
+    missing = [
+        "/wilayah/99999999",
+        f"/tps/{DESA}999",
+        f"/wilayah/{DESA}/perubahan".replace(DESA, "9999999999"),
+        "/anomali?wilayah=9999",
+        "/foto/2147483647/kecil.jpg",
+        "/data/snapshots/tidak-ada",
+        "/static/tidak-ada.css",
+    ]
+    for path in missing:
+        for accept in ({}, {"Accept": "application/json"}, {"Accept": "*/*"}):
+            data = client.get(path, headers=accept)
+            assert data.status_code == 404, (path, accept)
+            assert data.json()["error"]["code"] == "not_found", (path, accept)
+        page = client.get(path, headers=BROWSER)
+        assert page.status_code == 404, path
+        assert page.headers["content-type"].startswith("text/html"), path
+
+
 # --- Data that carries markup, written through the store ---------------------------------------
 
 EVIL = "<script>alert(1)</script>\"'&"

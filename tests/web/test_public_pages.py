@@ -222,20 +222,21 @@ def test_a_voter_finds_their_tps_by_number_and_desa_name(client: TestClient) -> 
     assert f'<a href="/tps/{DESA}003">TPS 003 <small>' in page.text
 
 
-def test_unknown_places_are_html_404(client: TestClient) -> None:
+def test_unknown_places_are_html_404_for_a_browser(client: TestClient) -> None:
     for path in ("/wilayah/0000", "/wilayah/12x", "/tps/7471011007999", "/foto/999999/kecil.jpg"):
-        answer = client.get(path)
+        answer = client.get(path, headers={"Accept": "text/html"})
         assert answer.status_code == 404, path
         assert answer.headers["content-type"].startswith("text/html")
 
 
 def test_an_unknown_code_is_explained_in_words_with_a_way_back_up(client: TestClient) -> None:
-    page = client.get("/wilayah/3603012001")  # no such desa in kecamatan BALARAJA
+    browser = {"Accept": "text/html"}
+    page = client.get("/wilayah/3603012001", headers=browser)  # no such desa in BALARAJA
     assert page.status_code == 404
     assert "<title>Tidak ditemukan · rekap</title>" in page.text
     assert "Tidak ada wilayah dengan kode 3603012001." in page.text
     assert '<a href="/wilayah/360301">Kembali ke BALARAJA</a>' in page.text
-    tps = client.get(f"/tps/{DESA}999", params={"lang": "en"})
+    tps = client.get(f"/tps/{DESA}999", params={"lang": "en"}, headers=browser)
     assert tps.status_code == 404
     assert f"No polling station has the code {DESA}999." in tps.text
     assert f'<a href="/wilayah/{DESA}">Back to LABIBIA</a>' in tps.text

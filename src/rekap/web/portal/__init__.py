@@ -94,7 +94,7 @@ def install(app: FastAPI, settings: PortalSettings | None = None) -> None:
 
     @app.exception_handler(PageNotFound)
     async def not_found(request: Request, error: PageNotFound) -> Response:
-        if request.url.path.endswith((".json", ".csv")):  # data is asked for: data answers
+        if not _wants_page(request):  # data is asked for, or a script asks: data answers
             body = error_body("not_found", f"no such page: {request.url.path}")
             return JSONResponse(body, 404, headers={"Cache-Control": "no-store"})
         if not isinstance(error, PlaceNotFound):
