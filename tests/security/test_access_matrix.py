@@ -349,7 +349,6 @@ MATRIX: dict[str, Entry] = {
     # The API's own description: no access rule, no token looked at.
     "GET /api/v1/openapi.json": Entry(get(lambda w: "/api/v1/openapi.json"), open_to_all()),
     "GET /api/v1/docs": Entry(get(lambda w: "/api/v1/docs"), open_to_all()),
-    "GET /docs/oauth2-redirect": Entry(get(lambda w: "/docs/oauth2-redirect"), open_to_all()),
     # The public portal
     "GET /static/{name}": Entry(get(lambda w: "/static/portal.css"), public()),
     "GET /": Entry(get(lambda w: "/"), public()),

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from rekap import __version__
 from rekap.web import (
+    api_reference,
     routes_accounts,
     routes_capture,
     routes_photos,
@@ -18,6 +19,7 @@ from rekap.web import (
 from rekap.web.access import check_every_route_declares_access
 from rekap.web.context import AppContext
 from rekap.web.errors import install_error_handlers
+from rekap.web.openapi_errors import describe_errors
 from rekap.web.portal import install as install_portal
 from rekap.web.portal.settings import PortalSettings
 from rekap.web.upload_gate import UploadGate
@@ -35,7 +37,7 @@ def create_app(context: AppContext, portal: PortalSettings | None = None) -> Fas
         version=__version__,
         description="Capture, verification and the public change log of C.Hasil tally forms.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # rekap's own page (api_reference): Swagger UI loads from a CDN
         redoc_url=None,
     )
     app.state.context = context
@@ -46,6 +48,8 @@ def create_app(context: AppContext, portal: PortalSettings | None = None) -> Fas
     app.include_router(routes_verification.router)
     app.include_router(routes_public.router)
     install_portal(app, portal)
+    describe_errors(app)
+    api_reference.install(app)
     app.add_middleware(UploadGate)  # an upload without an officer's login: refused unread
     check_every_route_declares_access(app)
     return app

@@ -118,6 +118,8 @@ def photo_by_hash(
 
 @router.get("/keys")
 def keys(request: Request) -> dict[str, Any]:
-    """The server's public key: receipts, log heads and snapshots verify against it."""
+    """The server's public key: upload receipts and the change log's signed heads verify
+    against it (``rekap receipt verify --public-key``). Snapshots are signed by the
+    publisher's key, which each snapshot names (``/data``)."""
     key = _context(request).key
     return {"key_id": key.key_id, "algorithm": "ed25519", "public_key": key.public_raw.hex()}
