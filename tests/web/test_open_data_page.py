@@ -78,3 +78,33 @@ def test_the_manifest_is_read_once_per_version_of_its_file(
         fresh.replace(manifest)
         assert "bbbb22223333" in client.get("/data").text
         assert len(parsed) == 2
+
+
+def test_each_snapshot_file_is_served_as_what_it_is(tmp_path: Path) -> None:
+    """A gzipped CSV was sent as ``text/csv`` (its bytes gzip, with no Content-Encoding), the
+    raw Ed25519 signature as a PGP signature and the public key as a certificate chain."""
+    folder = tmp_path / "snapshots" / SNAPSHOT
+    files = {
+        "data/tps-ppwp.parquet": "application/vnd.apache.parquet",
+        "data/tps-ppwp.csv.gz": "application/gzip",
+        "data/tps-ppwp.jsonl.gz": "application/gzip",
+        "data/unplaced-ppwp.jsonl": "application/x-ndjson",
+        "manifest.json": "application/json",
+        "manifest.sig": "application/octet-stream",
+        "public-key.pem": "text/plain; charset=utf-8",
+        "SHA256SUMS": "text/plain; charset=utf-8",
+        "log/events-000000000001.jsonl.gz": "application/gzip",
+        "data/region-ppwp.csv": "text/csv; charset=utf-8",
+    }
+    with _client(tmp_path, "d63ad65ca09e42e0") as client:
+        for name in files:
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            if not (folder / name).exists():
+                (folder / name).write_bytes(b"x")
+        for name, media in files.items():
+            answer = client.get(f"/data/snapshots/{SNAPSHOT}/{name}")
+            assert answer.status_code == 200, name
+            assert answer.headers["content-type"] == media, name
+            assert "content-encoding" not in answer.headers, name
+        latest = client.get("/data/snapshots/latest")
+        assert latest.headers["content-type"] == "text/plain; charset=utf-8"

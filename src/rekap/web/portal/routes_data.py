@@ -125,5 +125,29 @@ def snapshot_file(path: str, portal: PortalDep) -> Response:
         raise PageNotFound(path)
     if any(part.startswith(".") for part in target.relative_to(root).parts):
         raise PageNotFound(path)
-    media = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-    return FileResponse(target, media_type=media, headers={"Cache-Control": cache})
+    return FileResponse(
+        target, media_type=media_type(target.name), headers={"Cache-Control": cache}
+    )
+
+
+MEDIA_BY_SUFFIX = {
+    ".gz": "application/gzip",  # served as stored: the bytes are gzip, no Content-Encoding
+    ".parquet": "application/vnd.apache.parquet",
+    ".jsonl": "application/x-ndjson",
+    ".json": "application/json",
+    ".csv": "text/csv; charset=utf-8",
+    ".pem": "text/plain; charset=utf-8",  # a public key, to read or save
+    ".sig": "application/octet-stream",  # a raw Ed25519 signature, not a PGP one
+}
+TEXT_FILES = frozenset({LATEST, "SHA256SUMS"})
+
+
+def media_type(name: str) -> str:
+    """What a snapshot's file is, by its name (``mimetypes`` called a ``.csv.gz`` CSV text and
+    the signature a PGP one)."""
+    if name in TEXT_FILES:
+        return "text/plain; charset=utf-8"
+    suffix = name[name.rfind(".") :] if "." in name else ""
+    return (
+        MEDIA_BY_SUFFIX.get(suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    )
