@@ -126,7 +126,7 @@ def test_a_rebuild_in_place_reads_what_is_stored(engine: Engine) -> None:
             StoredResult("photo", {"paslon_1": 1}, "tps", ()),
             {"accepted"},
             "accepted",
-            TpsStage.READ,
+            TpsStage.VERIFIED,
         ),
         (StoredResult("import", {"paslon_1": 1}, "tps", ()), set(), None, TpsStage.READ),
         (StoredResult("import", {}, "tps", ("https://x/1.jpg",)), set(), None, TpsStage.RECEIVED),
@@ -148,3 +148,18 @@ def test_the_stage_is_the_capture_stage_reached(
     result: StoredResult | None, photos: set[str], form_state: str | None, stage: TpsStage
 ) -> None:
     assert capture_stage(TpsRows("7471011007001", result, photos, form_state)) is stage
+
+
+def test_a_form_the_machine_accepted_is_verified_before_its_snapshot_as_after() -> None:
+    """Publishing releases numbers; it does not verify them. A form the machine read in full
+    with no blocking finding counted as verified only once a snapshot released it (published
+    is a later stage), so the portal's and the open data's `verified` grew with each snapshot
+    by TPS no person had seen, under a label that said people verified them."""
+    result = StoredResult("photo", {"paslon_1": 1}, "tps", ())
+    before = capture_stage(TpsRows("7471011007001", result, {"accepted"}, "accepted"))
+    after = capture_stage(TpsRows("7471011007001", result, {"published"}, "accepted"))
+    waiting = capture_stage(
+        TpsRows("7471011007001", result, {"needs_verification"}, "needs_verification")
+    )
+    assert before >= TpsStage.VERIFIED and after >= TpsStage.VERIFIED
+    assert waiting < TpsStage.VERIFIED

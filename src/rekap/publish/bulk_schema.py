@@ -86,8 +86,9 @@ COUNTED_UNLISTED = Column(
 COVERAGE_DESCRIPTIONS = {
     "received": "TPS with at least one photo received",
     "read": "TPS with numbers read (machine-read or imported)",
-    "verified": "TPS whose numbers a person verified",
-    "published": "TPS whose verified numbers were released",
+    "verified": "TPS whose numbers passed verification: the machine read the whole form with "
+    "no blocking finding, or people entered them (published ones included)",
+    "published": "TPS whose verified numbers were released in a snapshot",
     "blocking": "TPS with an open blocking finding",
     "counted": "TPS whose numbers are in the totals",
 }

@@ -11,8 +11,10 @@ class TpsStage(IntEnum):
     NONE = 0
     RECEIVED = 1  # at least one photo of the form arrived
     READ = 2  # numbers exist (machine-read, or imported from an outside source)
-    VERIFIED = 3  # a person confirmed the numbers
-    PUBLISHED = 4  # the verified numbers were released
+    # the numbers passed verification: the machine read the whole form with no blocking
+    # finding (accepted), or people entered them (two agreeing, or an adjudicator)
+    VERIFIED = 3
+    PUBLISHED = 4  # the verified numbers were released in a snapshot
 
     @property
     def label(self) -> str:

@@ -37,6 +37,8 @@ from rekap.tally.contribution import TpsState
 from rekap.tally.stage import TpsStage
 
 READ_PHOTO_STATES = frozenset({"checked", "accepted", "needs_verification", "verified"})
+PASSED = frozenset({"accepted", "verified"})
+"""The form and photo states of numbers that passed verification (by the machine or people)."""
 CHUNK = 500
 
 
@@ -71,7 +73,9 @@ def capture_stage(rows: TpsRows) -> TpsStage:
     if "published" in states:
         return TpsStage.PUBLISHED
     by_person = has_values and result is not None and result.source_kind == "entry"
-    if by_person or rows.form_state == "verified" or "verified" in states:
+    # verified: numbers people entered, or a form the machine read in full with no blocking
+    # finding (accepted); so it is before a snapshot releases it as after
+    if by_person or rows.form_state in PASSED or states & PASSED:
         return TpsStage.VERIFIED
     if has_values or states & READ_PHOTO_STATES:
         return TpsStage.READ

@@ -73,7 +73,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "cov_expected": ("TPS seharusnya", "TPS expected"),
     "cov_received": ("Foto/data diterima", "Received"),
     "cov_read": ("Angka terbaca", "Numbers read"),
-    "cov_verified": ("Diverifikasi orang", "Verified by people"),
+    # verified: the machine read the whole form with no blocking finding, or people entered
+    # the numbers (the open data's `verified`); not people alone
+    "cov_verified": ("Terverifikasi (mesin atau orang)", "Verified (by machine or people)"),
     # counted: in the totals (the open data's `counted`), not the `published` stage
     "cov_counted": ("Dihitung (masuk total)", "Counted (in the totals)"),
     "cov_blocking": ("Dengan masalah", "With problems"),
