@@ -45,6 +45,13 @@ def _latest(out: Path) -> str:
     return (out / "latest").read_text().strip()
 
 
+def _no_key_made(out: Path, result: Result) -> None:
+    """A refused publication makes no signing key (a key is made by the first publication
+    that goes ahead) and says nothing of one."""
+    assert not (out.parent / "key.pem").exists(), result.output
+    assert not _said(result, "a new one was made"), result.output
+
+
 def test_a_sqlite_file_that_is_not_there_is_named_and_not_made(tmp_path: Path) -> None:
     out = tmp_path / "out"
     for given in (f"sqlite:///{tmp_path / 'typo.db'}", str(tmp_path / "typo.db")):
@@ -53,6 +60,7 @@ def test_a_sqlite_file_that_is_not_there_is_named_and_not_made(tmp_path: Path) -
         assert _said(refused, f"No database at {tmp_path / 'typo.db'}"), refused.output
         assert not (tmp_path / "typo.db").exists()
         assert not out.exists()
+        _no_key_made(out, refused)
 
 
 def test_a_database_without_rekaps_schema_is_refused(database_url: str, tmp_path: Path) -> None:
@@ -64,6 +72,7 @@ def test_a_database_without_rekaps_schema_is_refused(database_url: str, tmp_path
     assert _said(refused, "holds no rekap schema"), refused.output
     assert inspect(open_engine(database_url)).get_table_names() == []
     assert not (tmp_path / "out").exists()
+    _no_key_made(tmp_path / "out", refused)
 
 
 def test_another_databases_log_is_refused_over_a_snapshot(
@@ -120,6 +129,7 @@ def test_a_snapshot_time_before_the_newest_event_is_refused(
     assert refused.exit_code == 2, refused.output
     assert _said(refused, "is before the newest event it reflects"), refused.output
     assert not out.exists()
+    _no_key_made(out, refused)
     now = _publish(database_url, out)  # the default time follows the log
     assert now.exit_code == 0, now.output
     manifest = json.loads((out / _latest(out) / "manifest.json").read_text())
@@ -141,6 +151,7 @@ def test_a_snapshot_time_still_to_come_is_refused_and_blocks_nothing(
     assert _said(refused, "is after this machine's time (2100-01-01T00:00:00+00:00)")
     assert _said(refused, "give --at an earlier time, or leave it out (now)")
     assert not out.exists()
+    _no_key_made(out, refused)
     assert len(list(EventLog(open_engine(database_url)).records())) == events
     at_the_clock = _publish(database_url, out, publishing_in_2100.isoformat())
     assert at_the_clock.exit_code == 0, at_the_clock.output

@@ -15,7 +15,12 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Connection, Engine
 
-from rekap.adapters.keys import DEFAULT_SNAPSHOT_KEY, NotAnEd25519Key, load_or_create
+from rekap.adapters.keys import (
+    DEFAULT_SNAPSHOT_KEY,
+    NotAnEd25519Key,
+    SigningKey,
+    load_or_create,
+)
 from rekap.adapters.snapshot_dir import (
     BadPointer,
     DirectorySnapshotStore,
@@ -160,20 +165,7 @@ def publish(
         raise typer.Exit(2)
     _refuse_unknown(scope or ())
     layout, contest, form = _contest_parts("ppwp")
-    made = not key.exists()
-    try:
-        signer = load_or_create(key)
-    except (NotAnEd25519Key, OSError) as error:
-        console.print(
-            f"[red]The signing key {escape(str(key))} cannot sign: {escape(str(error))}[/]"
-        )
-        raise typer.Exit(2) from None
-    if made:  # a mistyped --key would otherwise sign with a new key unnoticed
-        console.print(
-            f"[yellow]No signing key at {escape(str(key))}: a new one was made (key id "
-            f"{signer.key_id}).[/] Keep it: later snapshots must be signed with it, or a "
-            "recount pinned to it fails. If you meant an existing key, check the path."
-        )
+    signer = _signer(key) if key.exists() else None  # a new one only once nothing refuses
     snapshots = _store(str(out))
     store = open_existing_store(db)  # never made here: a mistyped --db is no empty election
     try:
@@ -195,7 +187,8 @@ def publish(
     if at:  # checked again against the log head once it is read
         _check_time(time_follows(created, previous, None, now()))
     # an event's time is the log's clock, as every other event's; ``now`` is the snapshot's
-    if record_if_missing(
+    # (without a key yet, no previous snapshot can be this publisher's: nothing to record)
+    if signer is not None and record_if_missing(
         store.engine, previous, signer.public_raw, datetime.now(UTC), "rekap publish"
     ):
         assert previous is not None
@@ -215,6 +208,8 @@ def publish(
     if not at:  # now, after the reading: the snapshot reflects the log up to its head
         created = now()
     _check_time(time_follows(created, previous, None if head is None else head.at, now()))
+    if signer is None:
+        signer = _new_signer(key)
     try:
         request = SnapshotRequest(
             region_tree(),
@@ -286,6 +281,29 @@ def publish(
     console.print(f"manifest SHA-256 {done.manifest_sha256}, signed by key {signer.key_id}.")
     if moved:
         console.print(f"{moved:,} photos moved to published.")
+
+
+def _signer(key: Path) -> SigningKey:
+    """The key at ``key``, or a new one saved there (exit 2 when it cannot sign)."""
+    try:
+        return load_or_create(key)
+    except (NotAnEd25519Key, OSError) as error:
+        console.print(
+            f"[red]The signing key {escape(str(key))} cannot sign: {escape(str(error))}[/]"
+        )
+        raise typer.Exit(2) from None
+
+
+def _new_signer(key: Path) -> SigningKey:
+    """A new key saved at ``key``, said aloud: a mistyped --key would otherwise sign with a
+    new key unnoticed. Made only by a publication that nothing refused."""
+    signer = _signer(key)
+    console.print(
+        f"[yellow]No signing key at {escape(str(key))}: a new one was made (key id "
+        f"{signer.key_id}).[/] Keep it: later snapshots must be signed with it, or a "
+        "recount pinned to it fails. If you meant an existing key, check the path."
+    )
+    return signer
 
 
 def _refuse_unknown(codes: Iterable[str]) -> None:
