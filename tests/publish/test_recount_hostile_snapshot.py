@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -96,6 +97,28 @@ def test_a_listed_file_of_another_shape_is_named(snapshot: Path, signer: Signing
 def test_a_manifest_nested_beyond_reason_is_named(snapshot: Path) -> None:
     (snapshot / "manifest.json").write_text("[" * 100_000)
     assert [k for k, _, _ in _named(_recount(snapshot))] == [Kind.MANIFEST]
+
+
+@pytest.mark.parametrize(
+    ("cut", "said"),
+    [
+        (lambda data: data[:100], "not JSON: "),  # cut short
+        (lambda data: data + b"junk\n", "not JSON: Extra data at line "),
+        (lambda data: b"\xff" + data, "not UTF-8 text: byte 0xff at position 0"),
+        (lambda data: b"[" * 100_000, "nested beyond reason"),
+    ],
+    ids=["cut-short", "trailing-junk", "not-utf8", "nested"],
+)
+def test_an_unreadable_manifest_says_what_is_wrong_with_it(
+    snapshot: Path, cut: Callable[[bytes], bytes], said: str
+) -> None:
+    """In words a reader acts on (where the JSON breaks), not an exception's class name."""
+    manifest = snapshot / "manifest.json"
+    manifest.write_bytes(cut(manifest.read_bytes()))
+    ((kind, path, detail),) = _named(_recount(snapshot))
+    assert (kind, path) == (Kind.MANIFEST, "manifest.json")
+    assert detail.startswith(f"unreadable manifest: {said}"), detail
+    assert "Error" not in detail, detail
 
 
 @pytest.mark.parametrize("path", ["pemilu//ppwp.json", "./election.json", "a\x00b.json"])

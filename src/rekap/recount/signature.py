@@ -31,6 +31,18 @@ def load_pinned_key(path: Path) -> bytes:
     return _raw(key)
 
 
+def unreadable(error: ValueError | RecursionError) -> str:
+    """Why the manifest's bytes are no JSON, in words a reader can act on."""
+    if isinstance(error, json.JSONDecodeError):
+        return f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+    if isinstance(error, UnicodeDecodeError):
+        bad = error.object[error.start : error.start + 1].hex()
+        return f"not UTF-8 text: byte 0x{bad} at position {error.start}"
+    if isinstance(error, RecursionError):
+        return "nested beyond reason"
+    return f"not JSON: {error}"
+
+
 def check_manifest(
     folder: Path, report: RecountReport, pinned: bytes | None = None
 ) -> dict[str, Any] | None:
@@ -46,7 +58,7 @@ def check_manifest(
     try:
         manifest: dict[str, Any] = json.loads(data)
     except (ValueError, RecursionError) as error:  # nested beyond reason: not a manifest
-        report.add(Kind.MANIFEST, MANIFEST, f"unreadable manifest: {type(error).__name__}")
+        report.add(Kind.MANIFEST, MANIFEST, f"unreadable manifest: {unreadable(error)}")
         return None
     problem = shape_problem(manifest)
     if problem is not None:
