@@ -71,6 +71,17 @@ def test_the_summary_tells_tps_without_a_number_from_those_with(tmp_path: Path) 
     assert "1 TPS (50.00% of the 2 with numbers) break at least one blocking rule" in said
 
 
+def test_the_summary_tells_accepted_tps_without_a_number_from_records_left_out() -> None:
+    """Sirekap's raw JSON lists TPS with neither numbers nor photos yet (``chart``,
+    ``administrasi`` and every image null): left out, and said so in other words than the
+    accepted TPS that have photos but no number."""
+    result = runner.invoke(app, ["validate", "sirekap", str(SAMPLE)], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "823 TPS accepted (245 of them with no number yet, only photos or an empty" in said
+    assert "180 with neither numbers nor photos yet (left out)" in said
+
+
 def _import_in_turn(database_url: str, *paths: Path) -> str:
     """Import each file in turn; what the last import said, on one line."""
     for path in paths:

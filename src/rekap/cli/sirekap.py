@@ -70,7 +70,8 @@ def print_summary(
         f"[bold]{report.rows_read:,}[/] rows read: {report.accepted_count:,} TPS accepted "
         f"({len(report.unnumbered):,} of them with no number yet, only photos or an empty "
         "chart), "
-        f"{len(report.empty):,} without numbers yet, {report.rejected_count:,} rejected, "
+        f"{len(report.empty):,} with neither numbers nor photos yet (left out), "
+        f"{report.rejected_count:,} rejected, "
         f"{report.superseded:,} superseded by a newer or later-read version "
         f"({seconds:.1f} s)."
     )
