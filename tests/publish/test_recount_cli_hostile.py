@@ -210,3 +210,25 @@ def test_the_nation_s_recounted_figures_are_printed_zeros_included(
     assert result.exit_code == 0, result.output
     expected = "tps_expected 4, verified 0, counted 0, paslon_1 0, held_paslon_1 7"
     assert f"Nasional, recounted: {expected}" in result.output.splitlines()
+
+
+def test_many_problems_of_one_kind_hide_no_other_kind(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """One changed number puts dozens of aggregate mismatches above the root cause; a
+    deleted folder thousands of missing files. The first 100 problems of each kind are
+    printed, then how many more of that kind, so every kind found is named on screen."""
+    mismatches = [Problem(Kind.MISMATCH, f"rekap/ppwp/{n:04}.json", "paslon_1") for n in range(250)]
+    cause = Problem(Kind.UNLOGGED, "data/tps-ppwp.parquet", "TPS 3101011001001 paslon_1")
+    report = RecountReport("snap", [*mismatches, cause, mismatches[0]])
+    monkeypatch.setattr("rekap.recount.run.recount", lambda *_: report)
+    result = _recount(str(tmp_path))
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert "value differs from the log data/tps-ppwp.parquet: TPS 3101011001001 paslon_1" in lines
+    shown = [line for line in lines if line.startswith("aggregate mismatch ")]
+    assert shown == [f"aggregate mismatch rekap/ppwp/{n:04}.json: paslon_1" for n in range(100)]
+    assert "… and 151 more aggregate mismatches." in lines
+    assert "Recount FAILED: 251 aggregate mismatches, 1 value differs from the log" in " ".join(
+        result.output.split()
+    )

@@ -10,6 +10,8 @@ import base64
 import hashlib
 import threading
 import time
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -22,7 +24,7 @@ from rich.text import Text
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
-    from rekap.recount.problems import RecountReport
+    from rekap.recount.problems import Kind, Problem, RecountReport
 
 console = Console(stderr=True)
 WorkersOption = Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")]
@@ -73,9 +75,10 @@ def recount(
     address is fetched into a temporary folder first (with --bulk-only, only the files the
     manifest names).
 
-    Exit status: 0 every check agrees; 1 problems found (each one listed); 2 could not recount
-    (no snapshot at the path or address: nothing there, a 404 or an unreachable host; options
-    that exclude each other; a --public-key that is not a key)."""
+    Exit status: 0 every check agrees; 1 problems found (listed, the first 100 of each kind,
+    and counted); 2 could not recount (no snapshot at the path or address: nothing there, a
+    404 or an unreachable host; options that exclude each other; a --public-key that is not a
+    key)."""
     from rekap.recount.layout import NoSnapshot
     from rekap.recount.remote import is_url
 
@@ -111,6 +114,24 @@ def _shown(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+SHOWN_PER_KIND = 100
+"""Problems of one kind printed before the rest of that kind is only counted: a deleted
+folder gives thousands of missing files, which must not hide a problem of another kind."""
+
+
+def _first_of_each_kind(problems: Sequence[Problem]) -> tuple[list[Problem], dict[Kind, int]]:
+    """The first ``SHOWN_PER_KIND`` problems of each kind, in the report's order, and how
+    many of each kind are left out."""
+    seen: Counter[Kind] = Counter()
+    shown = []
+    for problem in problems:
+        seen[problem.kind] += 1
+        if seen[problem.kind] <= SHOWN_PER_KIND:
+            shown.append(problem)
+    unshown = {kind: n - SHOWN_PER_KIND for kind, n in seen.items() if n > SHOWN_PER_KIND}
+    return shown, unshown
+
+
 def _print_report(report: RecountReport, pinned: bytes | None, seconds: float) -> bool:
     """Print the report on stdout, every name and detail from the snapshot as plain text;
     True when the recount agrees."""
@@ -132,13 +153,14 @@ def _print_report(report: RecountReport, pinned: bytes | None, seconds: float) -
         out.print(line, soft_wrap=True)
     for note in report.notes:
         out.print(Text.assemble(("Note", "yellow"), f": {_shown(note)}"), soft_wrap=True)
-    for problem in report.problems[:100]:
+    shown, unshown = _first_of_each_kind(report.problems)
+    for problem in shown:
         line = Text.assemble(
             (problem.kind.value, "red"), f" {_shown(problem.path)}: {_shown(problem.detail)}"
         )
         out.print(line, soft_wrap=True)
-    if len(report.problems) > 100:
-        out.print(Text(f"… and {len(report.problems) - 100:,} more problems."))
+    for kind, more in unshown.items():
+        out.print(Text(f"… and {more:,} more {kind.value if more == 1 else kind.plural}."))
     if report.ok:
         agrees = Text.assemble(
             ("Recount agrees with the snapshot", "green"), f" ({seconds:.1f} s)."
