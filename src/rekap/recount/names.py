@@ -48,7 +48,7 @@ def check_tps_names(
                 report.add(
                     Kind.BULK, bulk_tps(contest, "parquet"), f"… {wrong[0][3] - SHOWN} more: {name}"
                 )
-        report.checked["TPS names compared"] += len(named)
+        report.checked["TPS name columns compared"] += len(named)
     except duckdb.Error as error:
         first = str(error).splitlines()[0]
         report.add(Kind.BULK, bulk_tps(contest, "parquet"), f"names unreadable: {first}")
