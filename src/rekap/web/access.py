@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute
 
 from rekap.adapters.storage.accounts import AccountStore
 from rekap.capture.access import Principal, Role
+from rekap.web.cross_origin import mark_public
 from rekap.web.errors import ApiError
 
 TOKEN_COOKIE = "rekap_token"
@@ -30,6 +31,8 @@ class AccessRule:
         self.public = public
 
     async def __call__(self, request: Request) -> Principal | None:
+        if self.public:
+            mark_public(request)  # readable by a script on any site (``cross_origin``)
         token, bearer = presented_token(request)
         principal: Principal | None = None
         context = request.app.state.context

@@ -18,6 +18,7 @@ from rekap.web import (
 )
 from rekap.web.access import check_every_route_declares_access
 from rekap.web.context import AppContext
+from rekap.web.cross_origin import PublicReadsAnywhere
 from rekap.web.errors import install_error_handlers
 from rekap.web.openapi_errors import describe_errors
 from rekap.web.portal import install as install_portal
@@ -51,5 +52,6 @@ def create_app(context: AppContext, portal: PortalSettings | None = None) -> Fas
     describe_errors(app)
     api_reference.install(app)
     app.add_middleware(UploadGate)  # an upload without an officer's login: refused unread
+    app.add_middleware(PublicReadsAnywhere)  # public reads fetched by scripts on any site
     check_every_route_declares_access(app)
     return app
