@@ -150,3 +150,11 @@ def test_the_region_csv_has_dpt_and_turnout_for_regions_and_tps(client: TestClie
         r["kode"]: r for r in csv.DictReader(io.StringIO(client.get(f"/wilayah/{DESA}.csv").text))
     }
     assert (tps[f"{DESA}002"]["dpt"], tps[f"{DESA}002"]["turnout"]) == ("300", "0.966667")
+
+
+def test_the_region_csv_names_a_tps_level_as_its_json_does(client: TestClient) -> None:
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/wilayah/{DESA}.csv").text)))
+    document = client.get(f"/wilayah/{DESA}.json").json()
+    tps_levels = {r["level"] for r in rows if len(r["kode"]) == 13}
+    assert tps_levels == {"TPS"}
+    assert {r["level"] for r in rows if r["kode"] == DESA} == {document["region"]["level"]}

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import Request, Response
 
+from rekap.domain.wilayah import Level
 from rekap.web.portal.paslon import Paslon, Share
 from rekap.web.portal.region_voters import DPT, VOTERS
 from rekap.web.portal.regions import RegionLine, RegionPage, TpsLine
@@ -153,7 +154,7 @@ def region_rows(page: RegionPage, paslon: Sequence[Paslon]) -> Iterable[list[obj
         yield [
             tps.kode,
             f"TPS {tps.nomor:03d}",
-            "tps",
+            Level.TPS.label,  # as the region rows and every JSON name the level
             *("" for _ in (*COVERAGE_COLUMNS, "waiting", "counted_unlisted")),
             *(tps.values.get(v, "") for v in counted_columns),
             tps.values.get(DPT, ""),
@@ -248,7 +249,7 @@ def tps_rows(page: TpsPage) -> Iterable[list[object]]:
 
 def json_response(request: Request, document: Any, etag: str) -> Response:
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-    headers = {"ETag": etag, "Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"}
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
     return compressed(request, body, "application/json", headers=headers)
 
 
