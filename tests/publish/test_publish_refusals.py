@@ -14,6 +14,7 @@ from click.testing import Result
 from sqlalchemy import inspect
 from typer.testing import CliRunner
 
+from rekap.adapters.keys import load_or_create
 from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.event_store import EventLog
 from rekap.cli.main import app
@@ -156,3 +157,40 @@ def test_a_snapshot_time_still_to_come_is_refused_and_blocks_nothing(
     at_the_clock = _publish(database_url, out, publishing_in_2100.isoformat())
     assert at_the_clock.exit_code == 0, at_the_clock.output
     assert _latest(out) == "21000101T000000Z"
+
+
+def test_another_key_than_the_previous_snapshots_is_refused_unless_said(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A mistyped --key (another key file, or none there, so a new one) would sign the next
+    snapshot with a key no reader pinned: refused, naming both; --new-key changes it."""
+    _import(database_url)
+    out = tmp_path / "out"
+    assert _publish(database_url, out, EARLY).exit_code == 0
+    first = _latest(out)
+    (tmp_path / "key.pem").rename(tmp_path / "old.pem")
+    refused = _publish(database_url, out, LATE)
+    assert refused.exit_code == 2, refused.output
+    assert _said(refused, f"The previous snapshot {first} is not signed by a new key")
+    _no_key_made(out, refused)
+    assert _latest(out) == first
+    # another existing key: refused too, naming it
+    other = load_or_create(tmp_path / "key.pem")
+    refused = _publish(database_url, out, LATE)
+    assert refused.exit_code == 2, refused.output
+    assert _said(refused, f"(key id {other.key_id})"), refused.output
+    assert _latest(out) == first
+    changed = _publish(database_url, out, LATE, "--new-key")
+    assert changed.exit_code == 0, changed.output
+    assert _said(changed, "Publishing with another key (--new-key)"), changed.output
+    assert _latest(out) == "20990220T070000Z"
+    # the key that signed the previous snapshot goes on without a word
+    (tmp_path / "key.pem").rename(tmp_path / "other.pem")
+    (tmp_path / "old.pem").rename(tmp_path / "key.pem")
+    back = _publish(database_url, out, "2099-02-20T08:00:00Z")
+    assert back.exit_code == 2  # the previous one is now the --new-key one's
+    (tmp_path / "key.pem").rename(tmp_path / "old.pem")
+    (tmp_path / "other.pem").rename(tmp_path / "key.pem")
+    same = _publish(database_url, out, "2099-02-20T08:00:00Z")
+    assert same.exit_code == 0, same.output
+    assert not _said(same, "not signed by"), same.output

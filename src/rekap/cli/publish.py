@@ -33,7 +33,12 @@ from rekap.adapters.snapshot_s3 import S3SnapshotStore
 from rekap.adapters.snapshot_staged import StagedBucketStore
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.published_photos import PhotoRef, mark_published, publishable
-from rekap.adapters.storage.snapshot_events import hash_at, record_if_missing, record_published
+from rekap.adapters.storage.snapshot_events import (
+    hash_at,
+    record_if_missing,
+    record_published,
+    signed_by,
+)
 from rekap.adapters.storage.tally_store import TallyStore
 from rekap.cli.db import DatabaseOption, open_existing_store
 from rekap.data import election_2024, region_tree
@@ -44,7 +49,7 @@ from rekap.events.model import SnapshotPublished
 from rekap.publish.change_log import LogMismatch
 from rekap.publish.continuity import AFTER_NOW, Refusal, log_continues, time_follows
 from rekap.publish.previous import PreviousAltered
-from rekap.publish.records import LogHead, SnapshotRequest, TpsRecord
+from rekap.publish.records import LogHead, PreviousSnapshot, SnapshotRequest, TpsRecord
 from rekap.publish.snapshot import publish_snapshot
 from rekap.tally.index import RegionIndex
 from rekap.tally.layout import TallyLayout
@@ -149,12 +154,21 @@ def publish(
             "snapshot's log head (a deliberately new database, e.g. another election's).",
         ),
     ] = False,
+    new_key: Annotated[
+        bool,
+        typer.Option(
+            "--new-key",
+            help="Publish even though --key is not the key that signed the previous snapshot "
+            "(a deliberate change of the publication's key).",
+        ),
+    ] = False,
 ) -> None:
     """Write a complete, signed, immutable snapshot of the stored results (PPWP), over the
     previous one in --out. Refused (exit 2) when the database does not exist or has no rekap
     schema, when its change log does not continue the previous snapshot's (see --new-log),
-    and when the snapshot time is before the previous snapshot's or the newest event's, or
-    after this machine's time."""
+    when --key is not the key that signed the previous snapshot (see --new-key), and when
+    the snapshot time is before the previous snapshot's or the newest event's, or after this
+    machine's time."""
     started = time.perf_counter()
     try:
         created = datetime.fromisoformat(at) if at else now()
@@ -178,6 +192,7 @@ def publish(
             f"{escape(str(error))}; nothing was published (`latest` is as it was).[/]"
         )
         raise typer.Exit(1) from None
+    _check_key(previous, signer, key, new_key)
     with store.engine.connect() as connection:
         broken = log_continues(previous, lambda sequence: hash_at(connection, sequence))
     if broken is not None and not new_log:
@@ -281,6 +296,34 @@ def publish(
     console.print(f"manifest SHA-256 {done.manifest_sha256}, signed by key {signer.key_id}.")
     if moved:
         console.print(f"{moved:,} photos moved to published.")
+
+
+def _check_key(
+    previous: PreviousSnapshot | None, signer: SigningKey | None, key: Path, new_key: bool
+) -> None:
+    """Exit 2 when the previous snapshot is signed and not by ``--key`` (or there is no key
+    there, so a new one would sign): every reader who pinned the publication's key would see
+    the next recount fail, and a mistyped --key would have changed it unnoticed."""
+    if previous is None or previous.signature is None:
+        return
+    if signer is not None and signed_by(previous, signer.public_raw):
+        return
+    which = (
+        f"the key at {escape(str(key))} (key id {signer.key_id})"
+        if signer is not None
+        else f"a new key (there is none at {escape(str(key))})"
+    )
+    said = (
+        f"The previous snapshot {escape(previous.snapshot_id)} is not signed by {which} (or "
+        "was altered since): a recount pinned to the publication's key would fail on this one."
+    )
+    if not new_key:
+        console.print(
+            f"[red]{said} Give the key that signed it with --key; to change the publication's "
+            "key deliberately, publish with --new-key.[/]"
+        )
+        raise typer.Exit(2)
+    console.print(f"[yellow]{said} Publishing with another key (--new-key).[/]")
 
 
 def _signer(key: Path) -> SigningKey:
