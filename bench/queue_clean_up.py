@@ -18,9 +18,9 @@ autovacuum would have.
 
 Each method runs on its own copy of that database (``CREATE DATABASE … TEMPLATE``): first
 procrastinate's ``delete_old_jobs(nb_hours=72, queue="photos")`` as rekap ran it each hour,
-on the tables as procrastinate makes them; then ``ensure_queue_schema`` (rekap's start-up,
-which builds the clean-up's index on the filled tables, once) and rekap's clean-up,
-``--batch`` events a statement. Throughout, a worker-like client takes a waiting job
+on the tables as procrastinate makes them; then ``ensure_clean_up_index`` (a worker's start,
+which builds the clean-up's index on the filled tables, once, concurrently) and rekap's
+clean-up, ``--batch`` events a statement. Throughout, a worker-like client takes a waiting job
 (``procrastinate_fetch_job_v2``, as a worker fetches) and finishes it, one every 50 ms; the
 latency of each fetch is kept. Printed per method: wall seconds, jobs deleted, the database's
 temporary files written (a sort spilled to disk), and the fetches during it (count, median,
@@ -50,7 +50,7 @@ import procrastinate
 import psycopg
 from sqlalchemy import create_engine
 
-from rekap.adapters.queue import KEEP_FINISHED_HOURS, QUEUE, conninfo, ensure_queue_schema
+from rekap.adapters.queue import KEEP_FINISHED_HOURS, QUEUE, conninfo, ensure_clean_up_index
 from rekap.adapters.queue_pruning import AsyncQueries, delete_finished_jobs
 
 SERVER = os.environ.get(
@@ -307,7 +307,9 @@ def main() -> None:
         with database(SERVER, filled) as copy:
             url = url_of(copy)
             watched(
-                "index built at start (once)", url, lambda: ensure_queue_schema(create_engine(url))
+                "index built at a worker's start (once)",
+                url,
+                lambda: ensure_clean_up_index(create_engine(url)),
             )
             timed: list[Timed] = []
 

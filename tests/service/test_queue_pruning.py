@@ -14,8 +14,14 @@ import procrastinate
 import pytest
 from sqlalchemy import Engine, text
 
-from rekap.adapters.queue import KEEP_FINISHED_HOURS, QUEUE, conninfo, ensure_queue_schema
-from rekap.adapters.queue_pruning import EVENTS_BY_TIME, delete_finished_jobs
+from rekap.adapters.queue import (
+    KEEP_FINISHED_HOURS,
+    QUEUE,
+    conninfo,
+    ensure_clean_up_index,
+    ensure_queue_schema,
+)
+from rekap.adapters.queue_pruning import delete_finished_jobs
 from rekap.adapters.storage.engine import open_engine
 from tests.integration.conftest import _postgres_database
 
@@ -99,12 +105,14 @@ def in_app(engine: Engine, work: Callable[[procrastinate.App], Awaitable[T]]) ->
 
 @pytest.fixture
 def two_queues() -> Iterator[tuple[Engine, Engine]]:
-    """Two fresh databases with the queue's schema as rekap makes it."""
+    """Two fresh databases with the queue's schema as rekap makes it (a worker's start adds
+    the clean-up's index)."""
     for first in _postgres_database():
         for second in _postgres_database():
             engines = open_engine(first), open_engine(second)
             for engine in engines:
                 ensure_queue_schema(engine)
+                ensure_clean_up_index(engine)
             yield engines
             for engine in engines:
                 engine.dispose()
@@ -137,24 +145,3 @@ def test_the_batches_delete_exactly_what_procrastinate_deleted(
     assert kept(ours) == (left, events_left)
     assert pruned.jobs == len(before - left)
     assert pruned.batches > len(before - left) // 7  # the batch size was not ignored
-
-
-@pytest.mark.postgres
-def test_a_queue_made_before_the_index_gets_it_at_start() -> None:
-    """A deployment whose queue tables exist already (made by an earlier version) gets the
-    clean-up's index when a process starts; later starts find it."""
-    for url in _postgres_database():
-        engine = open_engine(url)
-        app = procrastinate.App(
-            connector=procrastinate.SyncPsycopgConnector(conninfo=conninfo(engine))
-        )
-        with app.open():
-            app.schema_manager.apply_schema()
-        find = text("SELECT to_regclass(:name)")
-        with engine.connect() as connection:
-            assert connection.execute(find, {"name": EVENTS_BY_TIME}).scalar() is None
-        ensure_queue_schema(engine)
-        ensure_queue_schema(engine)
-        with engine.connect() as connection:
-            assert connection.execute(find, {"name": EVENTS_BY_TIME}).scalar() is not None
-        engine.dispose()

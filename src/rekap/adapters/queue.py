@@ -24,7 +24,12 @@ from procrastinate.exceptions import ConnectorException, UniqueViolation
 from procrastinate.jobs import Job, Status
 from sqlalchemy import Connection, Engine, select, text
 
-from rekap.adapters.queue_pruning import Pruned, delete_finished_jobs, ensure_events_index
+from rekap.adapters.queue_pruning import (
+    IndexBuild,
+    Pruned,
+    delete_finished_jobs,
+    ensure_events_index,
+)
 from rekap.adapters.storage.schema import photo
 from rekap.capture.states import PhotoState
 
@@ -133,8 +138,8 @@ def _defer_batch(connection: Connection, photo_ids: list[int]) -> list[int]:
 
 
 def ensure_queue_schema(engine: Engine) -> None:
-    """Create procrastinate's tables once, in the same database, and the index the hourly
-    clean-up walks (made on a queue created before it too)."""
+    """Create procrastinate's tables once, in the same database (the index the workers' hourly
+    clean-up walks is a worker's to make: ``ensure_clean_up_index``)."""
     with engine.connect() as connection:
         exists = connection.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar()
     if exists is None:
@@ -143,8 +148,14 @@ def ensure_queue_schema(engine: Engine) -> None:
         )
         with app.open():
             app.schema_manager.apply_schema()
-    with engine.begin() as connection:
-        ensure_events_index(connection)
+
+
+def ensure_clean_up_index(engine: Engine) -> IndexBuild:
+    """The index the hourly clean-up walks, made at a worker's start when missing or left
+    invalid by a failed build, without holding up the queue's writers
+    (``rekap.adapters.queue_pruning.ensure_events_index``). Only workers run the clean-up,
+    so only they make it: `rekap serve` and `rekap photos retry` start without waiting on it."""
+    return ensure_events_index(conninfo(engine))
 
 
 JOB_WAITING = text(

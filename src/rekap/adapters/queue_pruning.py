@@ -18,11 +18,13 @@ than ``hours`` before the start of the clean-up.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any, LiteralString, Protocol
 
-from sqlalchemy import Connection, text
+import psycopg
 
 EVENTS_BY_TIME = "rekap_procrastinate_events_at_id"
 """The index the clean-up walks: not one of procrastinate's, so named apart from them."""
@@ -30,9 +32,17 @@ EVENTS_BY_TIME = "rekap_procrastinate_events_at_id"
 BATCH_EVENTS = 5_000
 """Events read per statement (about 1,700 jobs of three events each)."""
 
-LOCK_KEY = 0x72656B61_70696478  # 'rekapidx': one process at a time makes the index
-EXISTS = text("SELECT to_regclass(:name)")
-CREATE_INDEX = text(f"CREATE INDEX IF NOT EXISTS {EVENTS_BY_TIME} ON procrastinate_events (at, id)")
+LOCK_KEY = 0x72656B61_70696478  # 'rekapidx': one process at a time builds the index
+TAKE_LOCK: LiteralString = "SELECT pg_try_advisory_lock(%(key)s)"
+VALIDITY: LiteralString = (
+    "SELECT pg_index.indisvalid FROM pg_index WHERE pg_index.indexrelid = to_regclass(%(name)s)"
+)
+DROP_INDEX: LiteralString = f"DROP INDEX CONCURRENTLY IF EXISTS {EVENTS_BY_TIME}"
+CREATE_INDEX: LiteralString = (
+    f"CREATE INDEX CONCURRENTLY {EVENTS_BY_TIME} ON procrastinate_events (at, id)"
+)
+LOCK_POLL_S = 0.5
+"""How often a process waiting for another's build looks again."""
 
 CUTOFF: LiteralString = "SELECT NOW() - make_interval(hours => %(hours)s) AS cutoff"
 
@@ -107,13 +117,57 @@ async def delete_finished_jobs(
         after_at, after_id = str(row["last_at"]), int(row["last_id"])
 
 
-def ensure_events_index(connection: Connection) -> None:
-    """Make the clean-up's index once, in the caller's transaction. It is looked for first
-    (no lock: ``CREATE INDEX IF NOT EXISTS`` locks the table's writers out before it looks);
-    processes starting together then take turns (an advisory lock), as two creations at once
-    can both try to make it. On a queue already holding millions of events the build holds up
-    the writing of events (each job fetched or finished) while it lasts, once."""
-    if connection.execute(EXISTS, {"name": EVENTS_BY_TIME}).scalar() is not None:
-        return
-    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+class IndexBuild(Enum):
+    """What a worker's start found of the clean-up's index, and did."""
+
+    FOUND = "found"
+    """Valid already (made by an earlier start, or by another process meanwhile)."""
+    BUILT = "built"
+    REBUILT = "rebuilt"
+    """An invalid one (left by a build that failed) dropped and built again."""
+
+
+def ensure_events_index(conninfo: str, poll_s: float = LOCK_POLL_S) -> IndexBuild:
+    """Make the clean-up's index unless a valid one exists, without holding up the queue's
+    writers: ``CREATE INDEX CONCURRENTLY`` lets jobs be deferred, fetched and finished (each
+    writes an event) while it reads the table, where a plain build locked them out for its
+    whole length (seconds on a queue of millions of events). It runs outside any transaction,
+    on a session of its own, and waits for the transactions open on the database to end.
+
+    One process builds at a time: the one holding an advisory lock (a session's, released
+    when its connection closes, whether the build ends or fails). The others do not wait on the
+    lock inside a statement (a waiting statement is an open transaction, which a concurrent
+    build waits for in turn: the two would deadlock); they try it again each ``poll_s`` and
+    stop as soon as the index is valid. A failed concurrent build leaves its index behind,
+    marked invalid (never used by a query, yet still written with each event), and a check of
+    the name alone would accept it for ever; under the lock no other build is under way, so
+    an invalid index found then is such a leftover: it is dropped and built again."""
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        while not _valid(connection):
+            if _take_lock(connection):
+                return _build(connection)
+            time.sleep(poll_s)
+        return IndexBuild.FOUND
+
+
+def _valid(connection: psycopg.Connection[Any]) -> bool | None:
+    """True for a valid index, False for an invalid one, None for none."""
+    row = connection.execute(VALIDITY, {"name": EVENTS_BY_TIME}).fetchone()
+    return None if row is None else bool(row[0])
+
+
+def _take_lock(connection: psycopg.Connection[Any]) -> bool:
+    row = connection.execute(TAKE_LOCK, {"key": LOCK_KEY}).fetchone()
+    return row is not None and bool(row[0])
+
+
+def _build(connection: psycopg.Connection[Any]) -> IndexBuild:
+    """Under the lock: build the index, dropping an invalid one first (looked at again, as
+    another process may have built it since)."""
+    valid = _valid(connection)
+    if valid:
+        return IndexBuild.FOUND
+    if valid is False:
+        connection.execute(DROP_INDEX)
     connection.execute(CREATE_INDEX)
+    return IndexBuild.BUILT if valid is None else IndexBuild.REBUILT

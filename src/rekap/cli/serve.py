@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from sqlalchemy import Engine
 
+    from rekap.adapters.queue_pruning import IndexBuild
+
 console = Console(stderr=True)
 receipt_app = typer.Typer(help="Check upload receipts offline.", no_args_is_help=True)
 
@@ -351,8 +353,14 @@ def worker(
     context = build_context(db, photos, key, signs=False)
     processor = build_processor(context, claim_timeout)
     if context.engine.dialect.name == "postgresql":
-        from rekap.adapters.queue import run_worker, sweep_at_start, worker_app
+        from rekap.adapters.queue import (
+            ensure_clean_up_index,
+            run_worker,
+            sweep_at_start,
+            worker_app,
+        )
 
+        _say_index(ensure_clean_up_index(context.engine))
         # A claim older than the claim timeout is a killed worker's: its photo is queued again.
         grace = timedelta(seconds=claim_timeout)
         app = worker_app(
@@ -387,6 +395,20 @@ def worker(
             break
         time.sleep(0.5)
     console.print(f"{done} photos processed.")
+
+
+def _say_index(build: IndexBuild) -> None:
+    """Tell the operator when a start built the queue clean-up's index (it takes a while on a
+    large queue; jobs keep running meanwhile)."""
+    from rekap.adapters.queue_pruning import IndexBuild
+
+    if build is IndexBuild.BUILT:
+        console.print("Built the index the hourly clean-up of finished jobs walks.")
+    elif build is IndexBuild.REBUILT:
+        console.print(
+            "Rebuilt the index the hourly clean-up of finished jobs walks (an earlier build "
+            "had failed and left it invalid)."
+        )
 
 
 @receipt_app.command("verify")
