@@ -60,7 +60,7 @@ def jobs_of_every_kind(seed: int, count: int) -> list[Job]:
     return made
 
 
-def store(engine: Engine, jobs: list[Job]) -> None:
+def store(engine: Engine, jobs: list[Job], name: str = "job") -> None:
     """Write the jobs as procrastinate's tables hold them (its triggers add a waiting job's
     `deferred` event), one statement after another, the same in every copy."""
     with engine.begin() as connection:
@@ -71,7 +71,7 @@ def store(engine: Engine, jobs: list[Job]) -> None:
                     "args, status) VALUES (:queue, 'rekap.process_photo', :lock, '{}', "
                     "CAST(:status AS procrastinate_job_status)) RETURNING id"
                 ),
-                {"queue": queue, "lock": f"job-{number}", "status": status},
+                {"queue": queue, "lock": f"{name}-{number}", "status": status},
             ).scalar_one()
             for at in times:
                 connection.execute(
@@ -118,13 +118,40 @@ def two_queues() -> Iterator[tuple[Engine, Engine]]:
                 engine.dispose()
 
 
+RETRIED = """
+UPDATE procrastinate_jobs SET status = CAST(:status AS procrastinate_job_status)
+WHERE id IN (SELECT id FROM procrastinate_jobs WHERE status = :was AND id % 3 = 1)
+"""
+"""A third of the failed jobs retried (``retried``), taken (``started``) and succeeded
+(``succeeded``): procrastinate's trigger writes each change's event, now."""
+
+SET_BY_HAND = """
+UPDATE procrastinate_jobs SET status = 'succeeded' WHERE status = 'failed' RETURNING id
+"""
+"""The other failed jobs marked succeeded by hand (an operator's SQL, as a test of photo
+retries does): procrastinate's trigger writes no event for this change."""
+
+
+def later_changes(engine: Engine, seed: int) -> set[int]:
+    """New jobs and events, retries, and hand-made changes, the same in every copy; returns
+    the jobs marked succeeded by hand."""
+    store(engine, jobs_of_every_kind(seed, 150), name="later")
+    with engine.begin() as connection:
+        for was, status in (("failed", "todo"), ("todo", "doing"), ("doing", "succeeded")):
+            connection.execute(text(RETRIED), {"was": was, "status": status})
+        return {int(i) for (i,) in connection.execute(text(SET_BY_HAND))}
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("seed", [1, 2])
 def test_the_batches_delete_exactly_what_procrastinate_deleted(
     two_queues: tuple[Engine, Engine], seed: int
 ) -> None:
     """procrastinate's ``delete_old_jobs`` sorted every job with its events each hour; the
-    batches delete the same jobs (with their events), whatever the batch's size."""
+    batches delete the same jobs (with their events), whatever the batch's size; and again
+    at a later clean-up (its cutoff 2 hours on, standing in for the hours passed), after new
+    jobs and events, retries, and failed jobs marked succeeded by hand. These last have no
+    event newer than the first clean-up's cutoff: a walk resumed from it would keep them."""
     theirs, ours = two_queues
     jobs = jobs_of_every_kind(seed, 400)
     for engine in two_queues:
@@ -145,3 +172,18 @@ def test_the_batches_delete_exactly_what_procrastinate_deleted(
     assert kept(ours) == (left, events_left)
     assert pruned.jobs == len(before - left)
     assert pruned.batches > len(before - left) // 7  # the batch size was not ignored
+
+    by_hand = later_changes(theirs, seed + 10)
+    assert later_changes(ours, seed + 10) == by_hand
+    before = kept(theirs)[0]
+    assert kept(ours)[0] == before
+    hours = KEEP_FINISHED_HOURS - 2
+    in_app(theirs, lambda app: app.job_manager.delete_old_jobs(nb_hours=hours, queue=QUEUE))
+    pruned = in_app(ours, lambda app: delete_finished_jobs(app.connector, QUEUE, hours, 7))
+
+    left, events_left = kept(theirs)
+    gone = before - left
+    assert gone & by_hand  # hand-marked jobs whose events were all old went
+    assert gone - by_hand  # and others: older than the later cutoff, or new ones
+    assert kept(ours) == (left, events_left)
+    assert pruned.jobs == len(gone)
