@@ -98,12 +98,9 @@ def test_a_snapshot_this_key_did_not_sign_is_not_recorded(
     manifest = first / "manifest.json"
     manifest.write_bytes(manifest.read_bytes() + b"\n")  # its signature no longer holds
     # refused as signed by another key, unless --new-key says to go on
-    refused = runner.invoke(
-        app,
-        ["publish", "--out", str(tmp_path / "out"), "--scope", "3101", "--workers", "1"]
-        + ["--key", str(tmp_path / "key.pem"), "--at", "2099-02-21T06:00:00+00:00"]
-        + ["--db", database_url],
-    )
+    args = ["--out", str(tmp_path / "out"), "--scope", "3101", "--workers", "1"]
+    args += ["--key", str(tmp_path / "key.pem"), "--at", "2099-02-21T06:00:00+00:00"]
+    refused = runner.invoke(app, ["publish", *args, "--db", database_url])
     assert refused.exit_code == 2, refused.output
     _publish(database_url, tmp_path / "out", "2099-02-21T06:00:00+00:00", "--new-key")
     assert first.name not in [snapshot for snapshot, _ in _published(database_url)]
