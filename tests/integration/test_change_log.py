@@ -1,5 +1,6 @@
-"""The change log in the store: imports are logged, re-imports log each changed number, and
-tampering with a stored event makes `rekap log verify` fail and name the record."""
+"""The change log in the store: imports are logged, re-imports log each changed number (and
+where the new numbers came from), and tampering with a stored event makes `rekap log verify`
+fail and name the record."""
 
 from __future__ import annotations
 
@@ -47,14 +48,20 @@ def test_imports_are_logged_and_tampering_is_named(database_url: str, tmp_path: 
         runner.invoke(app, ["import", "sirekap", str(changed), "--db", database_url]).exit_code == 0
     )
     history = log.history("3101011001001")
-    assert [r.kind for r in history] == ["result.imported", "result.value_changed"]
-    change = history[-1].payload
+    kinds = ["result.imported", "result.value_changed", "result.source_changed"]
+    assert [r.kind for r in history] == kinds
+    change = history[1].payload
     assert (change["field"], change["before"], change["after"]) == ("paslon_1", 83, 84)
-    assert history[-1].actor == "import:sirekap"
+    assert history[1].actor == "import:sirekap"
+    moved = history[2].payload  # the new numbers came from b.zip's record
+    assert (moved["before"], moved["after"]) == (
+        "a.zip!x/3101011001001.json",
+        "b.zip!x/3101011001001.json",
+    )
 
     shown = runner.invoke(app, ["log", "show", "3101011001001", "--db", database_url, "--json"])
     assert shown.exit_code == 0
-    assert len(shown.stdout.strip().splitlines()) == 2
+    assert len(shown.stdout.strip().splitlines()) == 3
 
     verified = runner.invoke(app, ["log", "verify", "--db", database_url])
     assert verified.exit_code == 0, verified.output

@@ -66,7 +66,14 @@ def test_results_round_trip_and_the_newest_wins(database_url: str) -> None:
     assert loaded.provenance_of("paslon_1") == Provenance(SourceKind.IMPORT, "file.csv:11")
     assert store.load_result("3101011001002", "ppwp") is None
     kinds = [(r.kind, r.payload.get("field")) for r in log.records()]
-    assert kinds == [("result.imported", None), ("result.value_changed", "paslon_1")]
+    assert kinds == [
+        ("result.imported", None),
+        ("result.value_changed", "paslon_1"),
+        ("result.source_changed", None),
+    ]
+    moved = list(log.records())[-1].payload
+    assert (moved["before"], moved["after"]) == ("file.csv:10", "file.csv:11")
+    assert (moved["published_before"], moved["published_after"]) == ("2024-02-15", "2024-02-16")
 
 
 def test_findings_are_replaced_per_tps_and_errors_kept(database_url: str) -> None:
@@ -151,24 +158,65 @@ def test_numbers_read_over_an_import_leave_none_of_its_findings(database_url: st
     assert store.findings_per_rule("ppwp") == {}
 
 
+def stored_row(store: SqlStore, kode: str) -> dict[str, object]:
+    with store.engine.connect() as connection:
+        row = connection.execute(select(tps_result).where(tps_result.c.kode_tps == kode)).one()
+    return dict(row._mapping)
+
+
 def test_a_newer_version_with_photos_and_no_number_keeps_the_numbers(database_url: str) -> None:
-    """Sirekap showing a TPS's photos again without its numbers takes no number back."""
+    """Sirekap showing a TPS's photos again without its numbers takes no number back, and the
+    numbers keep the row and time they came from; the new photos are taken, and logged with
+    the row they came from."""
     store = make_store(database_url)
     log = EventLog(store.engine)
     first = imported("3101011001001", 10, "2024-02-15 10:00:00")
     store.save_results(None, [first], log, datetime.now(UTC), "t")
     events = len(list(log.records()))
-    bare = TpsResult(
-        first.result.kode_tps, "ppwp", {}, source=first.result.source, photos=("p1.jpg", "p2.jpg")
+    bare = TpsResult(first.result.kode_tps, "ppwp", {}, photos=("p1.jpg", "p2.jpg"))
+    later = ImportedTps("file.csv:9", bare, "2024-02-16 10:00:00")
+    store.save_results(None, [later], log, datetime.now(UTC), "t")
+    row = stored_row(store, "3101011001001")
+    assert row["fields"] == dict(first.result.values)
+    assert (row["source_ref"], row["published_at"]) == ("file.csv:10", "2024-02-15 10:00:00")
+    assert list(row["photos"]) == ["p1.jpg", "p2.jpg"]  # type: ignore[call-overload]
+    assert row["photos_published_at"] == "2024-02-16 10:00:00"
+    (change,) = list(log.records())[events:]
+    assert change.kind == "result.photos_changed"
+    assert change.payload == {
+        "kode_tps": "3101011001001",
+        "contest": "ppwp",
+        "source": "file.csv:9",
+        "published_at": "2024-02-16 10:00:00",
+        "before": ["p1.jpg"],
+        "after": ["p1.jpg", "p2.jpg"],
+    }
+    # the older version again takes back neither its photos nor anything else
+    saved = store.save_results(None, [first], log, datetime.now(UTC), "t")
+    assert saved.kept_newer == ("3101011001001",)
+    assert len(list(log.records())) == events + 1
+    assert list(stored_row(store, "3101011001001")["photos"]) == ["p1.jpg", "p2.jpg"]  # type: ignore[call-overload]
+
+
+def test_the_same_numbers_in_a_later_row_keep_their_source(database_url: str) -> None:
+    """A later row with the very numbers stored did not set them: where and when they came
+    from stays; an identical row changes nothing and is not written again."""
+    store = make_store(database_url)
+    log = EventLog(store.engine)
+    first_run = store.start_import("a.csv", "ppwp", datetime.now(UTC))
+    first = imported("3101011001001", 10, "2024-02-15 10:00:00")
+    store.save_results(first_run, [first], log, datetime.now(UTC), "t")
+    second_run = store.start_import("b.csv", "ppwp", datetime.now(UTC))
+    same = replace(first, origin="b.csv:4", published_at="2024-02-20 10:00:00")
+    same = replace(
+        same, result=replace(first.result, source=Provenance(SourceKind.IMPORT, "b.csv:4"))
     )
-    store.save_results(
-        None, [ImportedTps("file.csv:9", bare, "2024-02-16 10:00:00")], log, datetime.now(UTC), "t"
+    store.save_results(second_run, [same], log, datetime.now(UTC), "t")
+    store.save_results(second_run, [first], log, datetime.now(UTC), "t")
+    assert [r.kind for r in log.records()] == ["result.imported"]
+    row = stored_row(store, "3101011001001")
+    assert (row["source_ref"], row["published_at"], row["run_id"]) == (
+        "file.csv:10",
+        "2024-02-15 10:00:00",
+        first_run,
     )
-    assert len(list(log.records())) == events  # no number changed
-    with store.engine.connect() as connection:
-        fields, photos = connection.execute(
-            select(tps_result.c.fields, tps_result.c.photos).where(
-                tps_result.c.kode_tps == "3101011001001"
-            )
-        ).one()
-    assert fields == dict(first.result.values) and list(photos) == ["p1.jpg", "p2.jpg"]

@@ -58,12 +58,48 @@ def _frozen(value: object) -> object:
 @event_type("result.imported")
 @dataclass(frozen=True)
 class ResultImported(Event):
-    """A TPS result taken from an outside source (e.g. Sirekap's published data)."""
+    """A TPS result taken from an outside source (e.g. Sirekap's published data): the row it
+    came from, the time the source gave that row, its numbers and its photos (each page's at
+    its position, null for a gap; logs written before 2026-11-23 carry neither time nor
+    photos)."""
 
     kode_tps: str
     contest: str
     source: str
     values: Mapping[str, int]
+    published_at: str | None = None
+    photos: tuple[str | None, ...] = ()
+
+
+@event_type("result.source_changed")
+@dataclass(frozen=True)
+class SourceChanged(Event):
+    """An imported TPS result's numbers now come from another row of the source (its numbers
+    changed, or a TPS with none yet was listed again): the row and the time the source gave
+    it, before and after. A later row with the same numbers, or with photos only, leaves the
+    numbers' source as it was."""
+
+    kode_tps: str
+    contest: str
+    before: str
+    after: str
+    published_before: str | None
+    published_after: str | None
+
+
+@event_type("result.photos_changed")
+@dataclass(frozen=True)
+class PhotosChanged(Event):
+    """An imported TPS result's photos changed (each page's at its position, null for a gap),
+    before and after, with the row they came from and the time the source gave it; its
+    numbers, and where they came from, may be an earlier row's."""
+
+    kode_tps: str
+    contest: str
+    source: str
+    published_at: str | None
+    before: tuple[str | None, ...]
+    after: tuple[str | None, ...]
 
 
 @event_type("result.value_changed")

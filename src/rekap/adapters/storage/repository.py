@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -10,32 +10,17 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from rekap.adapters.storage.event_store import EventLog, lock_writers
+from rekap.adapters.storage.import_merge import StoredResult, merge
 from rekap.adapters.storage.schema import finding, import_error, import_run, region, tps_result
 from rekap.adapters.storage.tally_store import LiveTally
 from rekap.domain.region_tree import JenisTps, RegionTree
 from rekap.domain.result import Provenance, SourceKind, TpsResult
 from rekap.domain.wilayah import KodeWilayah
-from rekap.events.model import Event, ResultImported, ValueChanged
+from rekap.events.model import Event
 from rekap.rules.finding import Finding
 from rekap.sources.sirekap import ImportedTps, RejectedRow, ts_order
 
 CHUNK = 5000
-
-
-def _changes(
-    rows: Mapping[tuple[str, str], dict[str, Any]],
-    before: Mapping[tuple[str, str], dict[str, int]],
-) -> Iterator[Event]:
-    for key, row in rows.items():
-        kode, contest = key
-        old = before.get(key)
-        new: dict[str, int] = row["fields"]
-        if old is None:
-            yield ResultImported(kode, contest, row["source_ref"], new)
-            continue
-        for field_id in sorted(set(old) | set(new)):
-            if old.get(field_id) != new.get(field_id):
-                yield ValueChanged(kode, contest, field_id, old.get(field_id), new.get(field_id))
 
 
 class Saved(NamedTuple):
@@ -170,14 +155,18 @@ class SqlStore:
         at: datetime,
         actor: str,
     ) -> Saved:
-        """Insert or replace results (the newest version of a TPS wins), logging every change.
+        """Insert or update results (the newest version of a TPS wins), logging every change.
 
-        A TPS seen for the first time gives a ``result.imported`` event; a later version gives
-        one ``result.value_changed`` event per number that differs; an identical one, none. A
-        version older (by its ``ts``) than the one stored is not stored: an older file imported
-        after a newer one never takes numbers back (its TPS are in ``kept_newer``). Numbers
-        rekap read from photos or its verifiers entered are never replaced by an import
-        (``kept_own``); nor are numbers by a version with photos and no number.
+        A TPS seen for the first time gives a ``result.imported`` event (its numbers, photos,
+        source row and time); a later version gives one ``result.value_changed`` event per
+        number that differs, a ``result.source_changed`` when its numbers come from another
+        row, and a ``result.photos_changed`` when its photos differ; an identical one, none,
+        and is not written (``import_merge`` says what each part keeps). A version older (by
+        its ``ts``: the newer of its numbers' and its photos') than the one stored is not
+        stored: an older file imported after a newer one never takes numbers or photos back
+        (its TPS are in ``kept_newer``). Numbers rekap read from photos or its verifiers
+        entered are never replaced by an import (``kept_own``); nor are numbers, or where they
+        came from, by a version with photos and no number.
         """
         rows: dict[tuple[str, str], dict[str, Any]] = {}
         for item in items:
@@ -200,55 +189,65 @@ class SqlStore:
         statement = self._upsert(tps_result, ("kode_tps", "contest"))
         with self.engine.begin() as connection:
             lock_writers(connection)  # what is stored stands until these rows are written
-            stored = self._stored_fields(connection, list(rows))
-            own = [k for k in rows if k in stored and stored[k][2] in _OWN_SOURCES]
+            stored = self._stored_results(connection, list(rows))
+            own = [k for k in rows if k in stored and stored[k].source_kind in _OWN_SOURCES]
             for key in own:
                 del rows[key]
-            kept = [k for k, row in rows.items() if k in stored and _older(row, stored[k][1])]
+            kept = [
+                k for k, row in rows.items() if k in stored and _older(row, stored[k].version_ts)
+            ]
             undated = sum(
                 1
                 for k, row in rows.items()
-                if k in stored and _undated_over_dated(row, stored[k][1])
+                if k in stored and _undated_over_dated(row, stored[k].version_ts)
             )
             for key in kept:
                 del rows[key]
+            events: list[Event] = []
+            changed: list[dict[str, Any]] = []
             for key, row in rows.items():
-                if not row["fields"] and key in stored and stored[key][0]:
-                    # photos only (Sirekap showed a TPS's photos before its numbers, or again
-                    # without them): the numbers already stored stand, the photos are updated
-                    row["fields"] = dict(stored[key][0])
-            before = {key: fields for key, (fields, _, _) in stored.items()}
-            events = list(_changes(rows, before))
-            for chunk in _chunks(list(rows.values())):
+                found = merge(row, stored.get(key))
+                if found:
+                    events.extend(found)
+                    changed.append(row)
+            for chunk in _chunks(changed):
                 connection.execute(statement, list(chunk))
             log.append(connection, events, at, actor, f"import run {run_id}")
-            self._refresh_tally(connection, rows)
+            self._refresh_tally(connection, ((r["kode_tps"], r["contest"]) for r in changed))
         return Saved(
             len(rows), tuple(kode for kode, _ in kept), undated, tuple(kode for kode, _ in own)
         )
 
     @staticmethod
-    def _stored_fields(
+    def _stored_results(
         connection: Connection, keys: list[tuple[str, str]]
-    ) -> dict[tuple[str, str], tuple[dict[str, int], str | None, str | None]]:
-        """The stored numbers of each TPS, its version's ``ts`` and where they came from."""
-        found: dict[tuple[str, str], tuple[dict[str, int], str | None, str | None]] = {}
+    ) -> dict[tuple[str, str], StoredResult]:
+        """What is stored of each of these TPS results that is there."""
+        found: dict[tuple[str, str], StoredResult] = {}
         by_contest: dict[str, list[str]] = {}
         for kode, contest in keys:
             by_contest.setdefault(contest, []).append(kode)
+        columns = (
+            tps_result.c.kode_tps,
+            tps_result.c.fields,
+            tps_result.c.source_kind,
+            tps_result.c.source_ref,
+            tps_result.c.published_at,
+            tps_result.c.photos,
+            tps_result.c.photos_published_at,
+        )
         for contest, kodes in by_contest.items():
             for start in range(0, len(kodes), 900):
-                query = select(
-                    tps_result.c.kode_tps,
-                    tps_result.c.fields,
-                    tps_result.c.published_at,
-                    tps_result.c.source_kind,
-                ).where(
+                query = select(*columns).where(
                     tps_result.c.contest == contest,
                     tps_result.c.kode_tps.in_(kodes[start : start + 900]),
                 )
-                for kode, fields, published_at, kind in connection.execute(query):
-                    found[(kode, contest)] = (dict(fields), published_at, kind)
+                for kode, fields, kind, ref, published, photos, photos_at in connection.execute(
+                    query
+                ):
+                    found[(kode, contest)] = StoredResult(
+                        dict(fields), kind, ref, published, list(photos or ()), photos_at
+                    )
         return found
 
     def _upsert(self, table: Any, keys: tuple[str, ...]) -> Any:

@@ -70,6 +70,9 @@ tps_result = Table(
     Column("photos", JSON, nullable=False),
     Column("published_at", String(32), nullable=True),
     Column("run_id", Integer, ForeignKey("import_run.id"), nullable=True),
+    # migration 0012: the source's time for the row the photos came from (an import's photos
+    # may come from a later row than its numbers, whose time is ``published_at``)
+    Column("photos_published_at", String(32), nullable=True),
 )
 
 finding = Table(
