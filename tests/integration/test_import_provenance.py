@@ -1,7 +1,8 @@
 """Two of Sirekap's real Jakarta files, imported one after the other, on SQLite and PostgreSQL
 (a few of their TPS, each row as the file has it): a TPS's numbers keep the row and time they
-came from, every other change (photos, the numbers' source) is an event of the log, and
-importing the newer file again changes nothing.
+came from, every other change (photos, the numbers' source) is an event of the log, which
+`rekap log verify` replays against the store, and importing the newer file again changes
+nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import gzip
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from rekap.adapters.storage.engine import open_engine
@@ -131,4 +132,20 @@ def test_numbers_keep_their_source_and_every_change_is_logged(
     assert [r.kind for r in list(log.records())[events:]] == ["result.photos_changed"] * 3
     verified = runner.invoke(app, ["log", "verify", "--db", database_url])
     assert verified.exit_code == 0, verified.output
+
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE tps_result SET photos = :p WHERE kode_tps = :k"),
+            {"p": '["https://example.org/other.jpg"]', "k": NEW_PHOTOS_LATER},
+        )
+        connection.execute(
+            text("UPDATE tps_result SET source_ref = 'elsewhere.csv:1' WHERE kode_tps = :k"),
+            {"k": PHOTOS_ONLY_LATER},
+        )
     engine.dispose()
+    tampered = runner.invoke(app, ["log", "verify", "--db", database_url])
+    assert tampered.exit_code == 1
+    said = " ".join(tampered.output.split())
+    assert f"Unlogged change TPS {NEW_PHOTOS_LATER} ppwp photos" in said
+    assert f"Unlogged change TPS {PHOTOS_ONLY_LATER} ppwp source_ref" in said
+    assert "2 stored sources or photos of imported results differ from the log" in said

@@ -25,7 +25,8 @@ from rekap.data import region_tree
 from rekap.domain.wilayah import InvalidKodeWilayah, KodeWilayah, Level
 from rekap.events.chain import Recorded, unknown_kinds_note, verify_chain
 from rekap.events.heads import check_heads
-from rekap.events.replay import Unreplayable, compare_with_store, replay_values
+from rekap.events.replay import Unreplayable, compare_with_store
+from rekap.events.replay_sources import compare_sources, replay_results
 
 app = typer.Typer(help="The public, hash-chained change log.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -84,20 +85,35 @@ def verify(
             console.print(f"[bold red]Signed head[/] {problem}")
         if problems:
             raise typer.Exit(1)
-    with console.status("Comparing every stored number with the log"):
+    with console.status("Comparing every stored number and imported source with the log"):
         try:
-            logged = replay_values(log.records())
+            logged = replay_results(log.records())
         except Unreplayable as error:
             console.print(Text.assemble(("Broken", "bold red"), f": {error}"), soft_wrap=True)
             raise typer.Exit(1) from None
-        mismatches = compare_with_store(logged, store.all_values())
-    if mismatches:
+        mismatches = compare_with_store(logged.values, store.all_values())
+        moved = list(compare_sources(logged.sources, store.imported_sources()))
+    if mismatches or moved:
         for m in mismatches[:20]:
             console.print(
                 f"[bold red]Unlogged change[/] TPS {m.kode_tps} {m.contest} {m.field}: "
                 f"the log says {m.logged}, the store holds {m.stored}"
             )
-        console.print(f"{len(mismatches):,} stored numbers differ from the log.")
+        for s in moved[:20]:
+            console.print(
+                Text.assemble(
+                    ("Unlogged change", "bold red"),
+                    f" TPS {s.kode_tps} {s.contest} {s.part}: the log says {s.logged}, "
+                    f"the store holds {s.stored}",
+                ),
+                soft_wrap=True,
+            )
+        if mismatches:
+            console.print(f"{len(mismatches):,} stored numbers differ from the log.")
+        if moved:
+            console.print(
+                f"{len(moved):,} stored sources or photos of imported results differ from the log."
+            )
         raise typer.Exit(1)
     head = check.head
     where = f"head {head.sequence} = {head.hash}" if head else "the log is empty"

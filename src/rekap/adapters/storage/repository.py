@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -278,6 +278,28 @@ class SqlStore:
         query = select(tps_result.c.kode_tps, tps_result.c.contest, tps_result.c.fields)
         with self.engine.connect() as connection:
             return {(k, c): dict(f) for k, c, f in connection.execute(query)}
+
+    def imported_sources(self) -> Iterator[tuple[tuple[str, str], dict[str, object]]]:
+        """Where each stored imported result came from (its numbers' row and time, its photos
+        and their row's time), by (kode_tps, contest), a batch at a time."""
+        query = select(
+            tps_result.c.kode_tps,
+            tps_result.c.contest,
+            tps_result.c.source_ref,
+            tps_result.c.published_at,
+            tps_result.c.photos,
+            tps_result.c.photos_published_at,
+        ).where(tps_result.c.source_kind == SourceKind.IMPORT.value)
+        with self.engine.connect() as connection:
+            rows = connection.execution_options(yield_per=CHUNK).execute(query)
+            for kode, contest, ref, published, photos, photos_at in rows:
+                parts: dict[str, object] = {
+                    "source_ref": ref,
+                    "published_at": published,
+                    "photos": tuple(photos or ()),
+                    "photos_published_at": photos_at,
+                }
+                yield (kode, contest), parts
 
     def result_count(self, contest: str) -> int:
         query = select(func.count()).select_from(tps_result).where(tps_result.c.contest == contest)
