@@ -164,3 +164,20 @@ def test_a_changed_number_is_said_by_its_label_from_what_to_what() -> None:
         "koreksi C.Hasil",
     )
     assert line.short_hash == "ab" * 8
+
+
+def test_an_imports_change_of_source_and_of_photos_is_said() -> None:
+    form = c_hasil_ppwp(election_2024().contest("ppwp").dapil[0])
+
+    def record(kind: str, payload: dict[str, object]) -> Recorded:
+        at = datetime(2024, 3, 17, tzinfo=UTC)
+        return Recorded(7, kind, at, "import", "", payload, "0" * 64, "ab" * 32)
+
+    sources = {"kode_tps": "x", "before": "a.csv:1", "after": "b.csv:2"}
+    assert describe(record("result.source_changed", sources), Say(form, "en")) == (
+        "Source of the numbers: a.csv:1 became b.csv:2"
+    )
+    photos = {"kode_tps": "x", "source": "b.csv:2", "before": [None, "u"], "after": ["u", "v", "w"]}
+    assert describe(record("result.photos_changed", photos), Say(form, "id")) == (
+        "Foto dari b.csv:2: 1 menjadi 3 halaman"
+    )

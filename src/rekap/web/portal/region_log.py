@@ -111,6 +111,21 @@ def _imported(p: Mapping[str, Any], say: Say) -> str:
     return say.words("ev_imported", n=say.num(len(values)), source=p.get("source", ""))
 
 
+def _source_changed(p: Mapping[str, Any], say: Say) -> str:
+    return say.words("ev_source_changed", before=p.get("before", ""), after=p.get("after", ""))
+
+
+def _photos_changed(p: Mapping[str, Any], say: Say) -> str:
+    before = sum(1 for a in _items(p.get("before")) if a)
+    after = sum(1 for a in _items(p.get("after")) if a)
+    return say.words(
+        "ev_photos_changed",
+        before=say.num(before),
+        after=say.num(after),
+        source=p.get("source", ""),
+    )
+
+
 def _photo_received(p: Mapping[str, Any], say: Say) -> str:
     sha = str(p.get("sha256", ""))[:HASH_SHOWN]
     return say.words("ev_photo_received", page=p.get("page"), sha=sha)
@@ -220,6 +235,8 @@ def _reissued(p: Mapping[str, Any], say: Say) -> str:
 DESCRIBE: Mapping[str, Describe] = {
     "result.value_changed": _value_changed,
     "result.imported": _imported,
+    "result.source_changed": _source_changed,
+    "result.photos_changed": _photos_changed,
     "photo.received": _photo_received,
     "photo.state_changed": _photo_state,
     "form.assessed": _assessed,

@@ -501,6 +501,14 @@ WORDS: dict[str, tuple[str, str]] = {
         "{field}: cleared (it was {before})",
     ),
     "ev_imported": ("{n} angka diimpor dari {source}", "{n} numbers imported from {source}"),
+    "ev_source_changed": (
+        "Sumber angka: {before} menjadi {after}",
+        "Source of the numbers: {before} became {after}",
+    ),
+    "ev_photos_changed": (
+        "Foto dari {source}: {before} menjadi {after} halaman",
+        "Photos from {source}: {before} became {after} pages",
+    ),
     "ev_imported_empty": (
         "Terdaftar di {source}, belum ada angka",
         "Listed by {source}, no numbers yet",
