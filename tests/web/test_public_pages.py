@@ -103,7 +103,7 @@ def test_a_desa_csv_is_one_table_whose_tps_rows_add_up_to_the_desa(
     rows = list(csv.DictReader(io.StringIO(client.get(f"/wilayah/{DESA}.csv").text)))
     assert all(None not in row for row in rows)  # no row longer than the header
     assert [r["kode"] for r in rows[1:]] == [f"{DESA}{n:03d}" for n in range(1, 11)]
-    assert {r["level"] for r in rows[1:]} == {"tps"} and rows[1]["nama"] == "TPS 001"
+    assert {r["level"] for r in rows[1:]} == {"TPS"} and rows[1]["nama"] == "TPS 001"
     kode = _mixed_desa(dataset)
     rows = list(csv.DictReader(io.StringIO(client.get(f"/wilayah/{kode}.csv").text)))
     desa, tps = rows[0], rows[1:]
