@@ -123,7 +123,8 @@ def test_the_move_to_an_adjudicator_is_logged_and_its_entry_is_whole_too(world: 
     assert _enter(world, second, task, other).json()["state"] == "adjudication"
     (escalated,) = _records(world, "verification.escalated", task)
     assert escalated["fields"] == ["paslon_1"]
-    assert set(escalated) == {"kode_tps", "task_id", "fields", "rules"}  # ids, no numbers
+    assert set(escalated) == {"kode_tps", "task_id", "fields", "rules", "unreadable"}  # ids
+    assert escalated["unreadable"] == []  # no number, and no field anyone could not read
     assert _enter(world, adjudicator, task, {}).status_code == 422
     assert _enter(world, adjudicator, task, values).json()["state"] == "verified"
 

@@ -137,7 +137,7 @@ def test_all_failed_takes_only_the_errors(service: Service) -> None:
     said = " ".join(page.text.split())
     assert "tidak dapat dibaca sebagai halaman 1 formulir: kirim foto baru halaman 1" in said
     assert "server gagal memprosesnya dan akan membacanya ulang. Tidak perlu mengirim" in said
-    assert "Dua verifikator tidak dapat membaca foto ini: kirim foto baru halaman 3" in said
+    assert "Verifikator tidak dapat membaca foto ini: kirim foto baru halaman 3" in said
 
     code, said = rekap(
         "photos", "retry", "--all-failed", "--reason", "bug fixed", "--db", service.database_url

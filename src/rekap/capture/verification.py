@@ -2,11 +2,18 @@
 
 Agreement that satisfies every blocking rule verifies the form; any disagreement, or agreed
 numbers that break an identity, go to an adjudicator, whose entry decides.
+
+A person may answer a field "cannot read" (a smudge, a digit cut by the fold) instead of a
+number: an entry is then a number or ``None`` per field (``Entry``). Such a field is never
+verified: one person's mark against another's number is a disagreement, and two people's marks
+of the same field send the form to an adjudicator, who sees the whole photos. An adjudicator
+who cannot read it either decides nothing: the photos of its page go back to their officer
+(``send_back_fields``), as two people's reports of a whole photo send it back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Collection, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -91,6 +98,52 @@ def send_back(
     return SendBack(gone, missing)
 
 
+Entry = Mapping[str, int | None]
+"""A person's entry of a form: per field, the number they read, or None when they marked it
+"cannot read"."""
+
+
+def unreadable_fields(entry: Entry) -> tuple[str, ...]:
+    """The fields the person marked "cannot read", in sorted order."""
+    return tuple(sorted(k for k, v in entry.items() if v is None))
+
+
+def read_numbers(entry: Entry) -> dict[str, int]:
+    """The numbers the person read (the fields they marked "cannot read" left out)."""
+    return {k: v for k, v in entry.items() if v is not None}
+
+
+def entry_problem(
+    form: FormSpec, values: Mapping[str, int], unreadable: Collection[str]
+) -> str | None:
+    """Why an entry is refused, or None: every field of the form must be answered, with a
+    whole number 0–999 in ``values`` or named in ``unreadable``, never both."""
+    known = form.by_id
+    unknown = sorted((set(values) | set(unreadable)) - set(known))
+    if unknown:
+        return f"unknown fields: {', '.join(unknown)}"
+    both = sorted(set(values) & set(unreadable))
+    if both:
+        return f"a field is a number or unreadable, not both: {', '.join(both)}"
+    missing = [f for f in known if f not in values and f not in unreadable]
+    if missing:
+        return "every field is needed, a number or marked unreadable; missing: " + ", ".join(
+            missing
+        )
+    if any(type(v) is not int or not 0 <= v <= 999 for v in values.values()):
+        return "every number is a whole number 0–999"
+    return None
+
+
+def send_back_fields(shown: Mapping[int, int], fields: Set[str], form: FormSpec) -> SendBack:
+    """What an adjudicator's "cannot read" decides: every read photo (``shown``: id to page)
+    of the pages those ``fields`` are on goes back to its officer, and those pages are left
+    with no photo to enter from (the task ends, ``returned``)."""
+    pages = {form.by_id[f].page for f in fields}
+    photos = tuple(sorted(p for p, page in shown.items() if page in pages))
+    return SendBack(photos, tuple(sorted(pages)))
+
+
 class TaskOutcome(StrEnum):
     WAITING = "waiting"
     VERIFIED = "verified"
@@ -103,9 +156,13 @@ class TaskDecision:
     values: Mapping[str, int]
     disagreements: tuple[str, ...]
     reasons: tuple[str, ...]
+    unreadable: tuple[str, ...] = ()
+    """The fields neither verifier could read (both marked them)."""
 
 
-def disagreements(a: Mapping[str, int], b: Mapping[str, int]) -> tuple[str, ...]:
+def disagreements(a: Entry, b: Entry) -> tuple[str, ...]:
+    """The fields two entries answer differently (a number against another, or against a
+    "cannot read" mark)."""
     return tuple(sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k)))
 
 
@@ -123,20 +180,26 @@ def blocking_reasons(
 def decide_entries(
     kode_tps: KodeWilayah,
     contest: str,
-    entries: Sequence[Mapping[str, int]],
+    entries: Sequence[Entry],
     form: FormSpec,
     election: Election,
 ) -> TaskDecision:
-    """The outcome of a task's verifier entries (not the adjudicator's)."""
+    """The outcome of a task's verifier entries (not the adjudicator's). A field either
+    marked "cannot read" is never verified: a mark against a number is a disagreement, and
+    a field both marked goes to the adjudicator (the rules are not run over a form with a
+    number missing)."""
     if len(entries) < 2:
         return TaskDecision(TaskOutcome.WAITING, {}, (), ())
     first, second = entries[0], entries[1]
     differ = disagreements(first, second)
-    if differ:
-        return TaskDecision(
-            TaskOutcome.ADJUDICATION, {}, differ, tuple(f"{f}: entries differ" for f in differ)
+    unread = tuple(f for f in unreadable_fields(first) if f not in differ)
+    if differ or unread:
+        reasons = tuple(f"{f}: entries differ" for f in differ) + tuple(
+            f"{f}: neither verifier could read it" for f in unread
         )
-    broken = blocking_reasons(kode_tps, contest, first, form, election)
+        return TaskDecision(TaskOutcome.ADJUDICATION, {}, differ, reasons, unread)
+    agreed = read_numbers(first)
+    broken = blocking_reasons(kode_tps, contest, agreed, form, election)
     if broken:
-        return TaskDecision(TaskOutcome.ADJUDICATION, dict(first), (), broken)
-    return TaskDecision(TaskOutcome.VERIFIED, dict(first), (), ())
+        return TaskDecision(TaskOutcome.ADJUDICATION, agreed, (), broken)
+    return TaskDecision(TaskOutcome.VERIFIED, agreed, (), ())

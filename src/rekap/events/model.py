@@ -234,26 +234,30 @@ class FormAssessed(Event):
 @dataclass(frozen=True)
 class VerificationEntered(Event):
     """A verifier or adjudicator entered a form's numbers; the log holds only their salted
-    hash (SHA-256 of the salt's hex, a colon, and the numbers as sorted JSON) until the task
-    closes, so a second verifier can neither copy the first nor test guesses of it."""
+    hash (SHA-256 of the salt's hex, a colon, and the numbers as sorted JSON, a field marked
+    "cannot read" as null) until the task closes, so a second verifier can neither copy the
+    first nor test guesses of it; and the fields they marked "cannot read" (ids only)."""
 
     kode_tps: str
     task_id: int
     account_id: str
     role: str
     entry_sha256: str
+    unreadable: tuple[str, ...] = ()
 
 
 @event_type("verification.escalated")
 @dataclass(frozen=True)
 class VerificationEscalated(Event):
-    """A task went to an adjudicator: the fields its two entries disagree on, or the
-    blocking rules their agreed numbers break (ids only: no numbers before it closes)."""
+    """A task went to an adjudicator: the fields its two entries disagree on (a number
+    against another or against a "cannot read" mark), those neither verifier could read, or
+    the blocking rules their agreed numbers break (ids only: no numbers before it closes)."""
 
     kode_tps: str
     task_id: int
     fields: tuple[str, ...]
     rules: tuple[str, ...]
+    unreadable: tuple[str, ...] = ()
 
 
 @event_type("verification.revealed")
@@ -294,11 +298,14 @@ class VerificationPhotoReported(Event):
 @event_type("verification.returned")
 @dataclass(frozen=True)
 class VerificationReturned(Event):
-    """A verification task ended without numbers: photos people could not read were sent back
-    to the officer and left pages of the form with no photo; the form waits for new photos (a
-    new task opens when they are read). Its entries are not used, and stay unrevealed."""
+    """A verification task ended without numbers: photos people could not read (two people's
+    reports of a photo, or an adjudicator's "cannot read" of the ``fields`` named) were sent
+    back to the officer and left pages of the form with no photo; the form waits for new
+    photos (a new task opens when they are read). Its entries are not used, and stay
+    unrevealed."""
 
     kode_tps: str
     task_id: int
     photo_ids: tuple[int, ...]
     pages: tuple[int, ...]
+    fields: tuple[str, ...] = ()

@@ -20,7 +20,16 @@ PEOPLE = (Role.VERIFIER, Role.ADJUDICATOR)
 
 class EntryIn(BaseModel):
     values: dict[str, Annotated[StrictInt, Field(ge=0, le=999)]] = Field(
-        description="Every field of the form (`fields` of the task), each a whole number."
+        description="The number of each field of the form (`fields` of the task) that you "
+        "read, a whole number; every field is here or in `unreadable`."
+    )
+    unreadable: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list,
+        max_length=200,
+        description="The fields you cannot read on the photo (a smudge, a digit cut by the "
+        'fold): "tidak terbaca", never a number. Such a field is never verified: it goes to '
+        "an adjudicator, and an adjudicator who cannot read it either sends the photo of its "
+        "page back to the officer (`state` `returned`).",
     )
     seconds: float = Field(ge=0, le=86_400, default=0.0)
 
@@ -78,10 +87,14 @@ def enter(
     request: Request,
     person: Annotated[Principal, Depends(require(*PEOPLE))],
 ) -> dict[str, Any]:
-    """Enter every number of the form; agreement of two verifiers verifies it."""
+    """Answer every field of the form, a number or "cannot read"; agreement of two verifiers
+    on every number verifies it. `state`: `open`, `verified`, `adjudication`, or `returned`
+    (an adjudicator could not read a field: its page's photo went back to the officer)."""
     ctx = context_of(request)
     try:
-        state = ctx.verification.enter(person, task_id, body.values, body.seconds, ctx.clock())
+        state = ctx.verification.enter(
+            person, task_id, body.values, body.seconds, ctx.clock(), body.unreadable
+        )
     except VerificationRefused as error:
         raise ApiError(error.code, str(error)) from error
     return {"task_id": task_id, "state": state}

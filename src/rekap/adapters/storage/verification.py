@@ -2,9 +2,9 @@
 
 A verifier sees a task of their region they have not entered and did not photograph; the
 entries of others stay hidden (the log carries only their salted hashes until the task
-closes, then every entry with its salt). An entry gives every field of the form, and each
-entry is decided under the log's writer lock, so two people entering at once are taken one
-after the other.
+closes, then every entry with its salt). An entry answers every field of the form, with a
+number or "cannot read" (stored as null), and each entry is decided under the log's writer
+lock, so two people entering at once are taken one after the other.
 """
 
 from __future__ import annotations
@@ -63,7 +63,17 @@ from rekap.adapters.storage.verification_reports import (
 from rekap.capture.access import Principal, Role
 from rekap.capture.assess import FormState
 from rekap.capture.states import PhotoState
-from rekap.capture.verification import HANDED_AMONG, TaskOutcome, decide_entries, send_back
+from rekap.capture.verification import (
+    HANDED_AMONG,
+    Entry,
+    TaskOutcome,
+    decide_entries,
+    entry_problem,
+    read_numbers,
+    send_back,
+    send_back_fields,
+    unreadable_fields,
+)
 from rekap.domain.election import Election
 from rekap.domain.form import FormSpec
 from rekap.domain.wilayah import KodeWilayah
@@ -121,9 +131,9 @@ class Reported:
     state: str
 
 
-def entry_digest(values: Mapping[str, int], salt: str) -> str:
+def entry_digest(values: Entry, salt: str) -> str:
     """The hash the log commits to an entry with: SHA-256 of the salt's hex, ':', and the
-    numbers as JSON with sorted keys."""
+    numbers as JSON with sorted keys (a field marked "cannot read" as null)."""
     text = f"{salt}:{json.dumps(dict(values), sort_keys=True)}"
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -246,6 +256,15 @@ class VerificationStore:
             )
             return None if row is None else self._task(connection, dict(row))
 
+    def unreadable_marks(self, task_id: int) -> dict[str, tuple[str, ...]]:
+        """Per person who entered the task, the fields they marked "cannot read" (for the
+        adjudicator's page, beside their numbers)."""
+        query = select(verification_entry.c.account_id, verification_entry.c["values"]).where(
+            verification_entry.c.task_id == task_id
+        )
+        with self.engine.connect() as connection:
+            return {str(a): unreadable_fields(v) for a, v in connection.execute(query)}
+
     def check_access(self, principal: Principal, task_id: int, at: datetime) -> None:
         """Refuse (``VerificationRefused``) a person who may not enter this task now: outside
         their region, its photographer, the wrong stage for their role, already entered, not
@@ -260,19 +279,13 @@ class VerificationStore:
         values: Mapping[str, int],
         seconds: float,
         at: datetime,
+        unreadable: Sequence[str] = (),
     ) -> str:
-        """Record an entry (every field of the form, each a whole number 0–999); returns the
-        task's state afterwards."""
-        unknown = sorted(set(values) - set(self.form_spec.by_id))
-        if unknown:
-            raise VerificationRefused("invalid_input", f"unknown fields: {', '.join(unknown)}")
-        missing = [f for f in self.form_spec.by_id if f not in values]
-        if missing:
-            raise VerificationRefused(
-                "invalid_input", f"every field is needed; missing: {', '.join(missing)}"
-            )
-        if any(type(v) is not int or not 0 <= v <= 999 for v in values.values()):
-            raise VerificationRefused("invalid_input", "every number is a whole number 0–999")
+        """Record an entry: every field of the form, each a whole number 0–999 in ``values``
+        or named in ``unreadable`` (the person cannot read it), never both; returns the task's
+        state afterwards (``returned`` when an adjudicator cannot read a field: the photos of
+        its page go back to the officer)."""
+        entry = self._checked_entry(values, unreadable)
         salt = secrets.token_hex(16)
         with self.engine.begin() as connection:
             lock_writers(connection)  # what is read below stands until this entry commits
@@ -283,7 +296,7 @@ class VerificationStore:
                     task_id=task_id,
                     account_id=principal.account_id,
                     role=principal.role.value,
-                    values=dict(values),
+                    values=dict(entry),
                     seconds=seconds,
                     entered_at=at.isoformat(),
                     salt=salt,
@@ -295,16 +308,24 @@ class VerificationStore:
                     task_id,
                     principal.account_id,
                     principal.role.value,
-                    entry_digest(values, salt),
+                    entry_digest(entry, salt),
+                    unreadable_fields(entry),
                 )
             ]
-            state, more = self._decide(connection, row, principal, values, at)
+            state, more = self._decide(connection, row, principal, entry, at)
             events += more
             # entered: the person's place is an entry now; a task that moved on counts anew
             release(connection, task_id, None if state != row["state"] else principal.account_id)
             self.log.append(connection, events, at, principal.account_id, f"task {task_id}")
             self.tally.refresh_in(connection, str(row["contest"]), [str(row["kode_tps"])])
         return state
+
+    def _checked_entry(self, values: Mapping[str, int], unreadable: Sequence[str]) -> Entry:
+        """The entry, every field a number or None ("cannot read"); else refused."""
+        problem = entry_problem(self.form_spec, values, unreadable)
+        if problem is not None:
+            raise VerificationRefused("invalid_input", problem)
+        return {f: values.get(f) for f in self.form_spec.by_id}
 
     def _enterable_task(
         self, connection: Connection, principal: Principal, task_id: int, at: datetime
@@ -356,13 +377,16 @@ class VerificationStore:
         connection: Connection,
         row: Mapping[str, object],
         principal: Principal,
-        values: Mapping[str, int],
+        entry: Entry,
         at: datetime,
     ) -> tuple[str, list[Event]]:
         task_id, kode, contest = int(str(row["id"])), str(row["kode_tps"]), str(row["contest"])
         if principal.role is Role.ADJUDICATOR:
+            unread = unreadable_fields(entry)
+            if unread:  # the adjudicator cannot decide: a new photo of those pages
+                return "returned", self._return_unread(connection, row, unread, at)
             return "verified", self._close(
-                connection, task_id, kode, contest, values, "adjudicated", at
+                connection, task_id, kode, contest, read_numbers(entry), "adjudicated", at
             )
         entries = [
             dict(v)
@@ -389,11 +413,28 @@ class VerificationStore:
                 .values(state="adjudication", reasons=list(decision.reasons))
             )
             self._set_form_state(connection, kode, contest, FormState.ADJUDICATION, at)
-            differ = decision.disagreements  # else the reasons are the blocking rules broken
-            rules = () if differ else tuple(r.partition(":")[0] for r in decision.reasons)
-            escalated = VerificationEscalated(kode, task_id, differ, rules)
+            differ, unread = decision.disagreements, decision.unreadable
+            # else the reasons are the blocking rules broken
+            broken = decision.reasons if not differ and not unread else ()
+            rules = tuple(r.partition(":")[0] for r in broken)
+            escalated = VerificationEscalated(kode, task_id, differ, rules, unread)
             return "adjudication", [escalated]
         return "open", []
+
+    def _return_unread(
+        self,
+        connection: Connection,
+        row: Mapping[str, object],
+        fields: tuple[str, ...],
+        at: datetime,
+    ) -> list[Event]:
+        """An adjudicator cannot read ``fields``: every read photo of their pages goes back to
+        its officer and the task ends, ``returned``; the form waits for the new photos, its
+        entries unused and unrevealed (as two people's reports of a photo do)."""
+        shown = shown_photos(connection, str(row["kode_tps"]))
+        pages = {p: s.page for p, s in shown.items() if s.read}
+        decided = send_back_fields(pages, set(fields), self.form_spec)
+        return send_photos_back(connection, row, decided, shown, at, fields)
 
     def _close(
         self,
@@ -462,8 +503,9 @@ class VerificationStore:
     def statistics(self) -> list[dict[str, object]]:
         """Per verifier: entries, agreement with the final numbers, median-ish speed, and how
         many forms they skipped and whose photos they reported unreadable (one who does either
-        far more than others may be looking for a particular form), and how many photos they
-        reported that others then read (verified from them)."""
+        far more than others may be looking for a particular form), how many photos they
+        reported that others then read (verified from them), and how many fields of their
+        entries they marked "cannot read"."""
         query = (
             select(
                 verification_entry.c.account_id,
@@ -481,6 +523,7 @@ class VerificationStore:
             .where(verification_entry.c.role == Role.VERIFIER.value)
         )
         stats: dict[str, dict[str, list[float] | int]] = {}
+        marks: dict[str, int] = {}
         skips = (
             select(verification_skip.c.account_id, func.count())
             .join(account, account.c.id == verification_skip.c.account_id)
@@ -521,7 +564,12 @@ class VerificationStore:
             for account_id, entry, seconds, final, state in connection.execute(query):
                 row = stats.setdefault(account_id, {"entries": 0, "disagreed": 0, "seconds": []})
                 row["entries"] = int(str(row["entries"])) + 1
-                if state == FormState.VERIFIED.value and dict(entry) != dict(final):
+                unread = unreadable_fields(entry)
+                marks[account_id] = marks.get(account_id, 0) + len(unread)
+                read = read_numbers(entry)  # a "cannot read" mark is no wrong number
+                if state == FormState.VERIFIED.value and any(
+                    final.get(k) != v for k, v in read.items()
+                ):
                     row["disagreed"] = int(str(row["disagreed"])) + 1
                 seconds_list = row["seconds"]
                 assert isinstance(seconds_list, list)
@@ -542,6 +590,7 @@ class VerificationStore:
                     "skipped": skipped.get(account_id, 0),
                     "reported_unreadable": reported.get(account_id, 0),
                     "reports_read_by_others": contradicted.get(account_id, 0),
+                    "fields_unreadable": marks.get(account_id, 0),
                     "flagged": entries >= 5 and rate > 0.2,
                 }
             )

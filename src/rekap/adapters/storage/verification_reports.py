@@ -130,18 +130,24 @@ def send_photos_back(
     decided: SendBack,
     shown: Mapping[int, ShownPhoto],
     at: datetime,
+    fields: tuple[str, ...] = (),
 ) -> list[Event]:
     """Fail each photo ``decided`` sends back, with a reason for its officer; end the task
-    (``returned``) when a page is left without a photo, and say so on the form."""
+    (``returned``) when a page is left without a photo, and say so on the form. ``fields``:
+    the fields an adjudicator could not read, when that is why (else two people's reports of
+    the whole photo)."""
     kode, contest, task_id = str(task["kode_tps"]), str(task["contest"]), int(str(task["id"]))
     events: list[Event] = []
     for photo_id in decided.photos:
         before = PhotoState(shown[photo_id].state)
         check_transition(before, PhotoState.FAILED)
-        reason = (
-            f"sent back: {REPORTS_NEEDED} people could not read this photo; send a new photo "
-            f"of page {shown[photo_id].page}"
+        page = shown[photo_id].page
+        why = (
+            f"the adjudicator could not read {', '.join(fields)} on this photo"
+            if fields
+            else f"{REPORTS_NEEDED} people could not read this photo"
         )
+        reason = f"sent back: {why}; send a new photo of page {page}"
         connection.execute(
             update(photo)
             .where(photo.c.id == photo_id)
@@ -170,6 +176,8 @@ def send_photos_back(
         .where(form.c.kode_tps == kode, form.c.contest == contest)
         .values(state=waiting, reasons=list(reasons), updated_at=at.isoformat())
     )
-    events.append(VerificationReturned(kode, task_id, decided.photos, decided.pages_missing))
+    events.append(
+        VerificationReturned(kode, task_id, decided.photos, decided.pages_missing, fields)
+    )
     events.append(FormAssessed(kode, contest, waiting, reasons))
     return events

@@ -5,7 +5,7 @@ keyboard movement."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import Annotated
 
@@ -26,6 +26,8 @@ PortalDep = Annotated[Portal, Depends(portal_of)]
 Person = Annotated[Principal, Depends(page_require(Role.VERIFIER, Role.ADJUDICATOR))]
 Anyone = Annotated[Principal, Depends(page_require(Role.VERIFIER, Role.ADJUDICATOR, Role.ADMIN))]
 MAX_SECONDS = 86_400.0
+UNREADABLE = "tidak_terbaca"
+"""The form's name of the boxes "cannot read": one per ticked field, its id as the value."""
 
 
 def _show_task(
@@ -36,6 +38,7 @@ def _show_task(
     typed: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
     status: int = 200,
+    ticked: Collection[str] = (),
 ) -> Response:
     view = None
     if task is not None:
@@ -45,6 +48,7 @@ def _show_task(
         form_row = portal.queries.form(task.kode_tps) if adjudicating else None
         machine = form_row.values if form_row is not None else {}
         names = portal.queries.account_names(e.account_id for e in entries)
+        marks = portal.context.verification.unreadable_marks(task.id) if entries else {}
         view = task_view(
             task,
             portal.context.form,
@@ -54,6 +58,8 @@ def _show_task(
             entries,
             machine,
             [names.get(e.account_id, (e.account_id, ""))[0] for e in entries],
+            ticked,
+            [marks.get(e.account_id, ()) for e in entries],
         )
     context = {
         "title": words_of(request)("workspace"),
@@ -84,7 +90,9 @@ def workspace(request: Request, portal: PortalDep, person: Person) -> Response:
 
 @router.post("/verifikasi/tugas/{task_id}")
 async def submit(task_id: RowId, request: Request, portal: PortalDep, person: Person) -> Response:
-    raw = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    posted = await request.form()
+    raw = {k: v for k, v in posted.items() if isinstance(v, str)}
+    ticked = {v for v in posted.getlist(UNREADABLE) if isinstance(v, str)}
     ctx = portal.context
     task = ctx.verification.get(task_id)
     if task is None:
@@ -93,17 +101,22 @@ async def submit(task_id: RowId, request: Request, portal: PortalDep, person: Pe
         ctx.verification.check_access(person, task_id, ctx.clock())
     except VerificationRefused as error:
         raise _refused(error) from error
-    values, errors = parse_entry(ctx.form, raw)
+    values, unreadable, errors = parse_entry(ctx.form, raw, ticked)
     if errors:  # shown again to be corrected, its hold renewed while it is still theirs
         until = ctx.verification.renew_hold(person, task.id, ctx.clock())
         shown = replace(task, held_until=until)
-        return _show_task(request, portal, person, shown, raw, errors, status=422)
+        return _show_task(request, portal, person, shown, raw, errors, 422, ticked)
     started = raw.get("mulai", "")
     known = started.isascii() and started.isdigit()
     seconds = time.time() - int(started) if known else 0.0
     try:
         state = ctx.verification.enter(
-            person, task_id, values, min(max(seconds, 0.0), MAX_SECONDS), ctx.clock()
+            person,
+            task_id,
+            values,
+            min(max(seconds, 0.0), MAX_SECONDS),
+            ctx.clock(),
+            unreadable,
         )
     except VerificationRefused as error:
         raise _refused(error) from error

@@ -326,15 +326,25 @@ WORDS: dict[str, tuple[str, str]] = {
     "task_n": ("Tugas {n}", "Task {n}"),
     "entry_help": (
         "Ketik setiap angka seperti tertulis di potongan foto. Anda tidak melihat bacaan mesin "
-        "atau entri orang lain.",
+        "atau entri orang lain. Angka yang tidak dapat Anda baca (tercoreng, terpotong "
+        "lipatan): centang Tidak terbaca di barisnya; angka itu tidak diterbitkan sebelum "
+        "dibaca orang.",
         "Type each number as written in its crop. You see neither the machine's reading nor "
-        "anyone else's entry.",
+        "anyone else's entry. A number you cannot read (smudged, cut by the fold): tick Cannot "
+        "read on its line; it is not published until someone reads it.",
     ),
     "adjudication_help": (
-        "Dua entri tidak sepakat atau melanggar aturan. Baris yang berbeda ditandai; entri "
-        "Anda yang menentukan.",
-        "The two entries disagree or break a rule. Differing lines are marked; your entry decides.",
+        "Dua entri tidak sepakat, tidak dapat dibaca, atau melanggar aturan. Baris yang berbeda "
+        "ditandai; entri Anda yang menentukan. Bila Anda juga tidak dapat membaca suatu angka, "
+        "centang Tidak terbaca: foto halamannya dikirim kembali ke petugas KPPS untuk difoto "
+        "ulang, dan formulir ini tidak diputuskan.",
+        "The two entries disagree, could not be read, or break a rule. Differing lines are "
+        "marked; your entry decides. If you cannot read a number either, tick Cannot read: the "
+        "photo of its page is sent back to the KPPS officer for a new one, and the form is not "
+        "decided.",
     ),
+    "field_unreadable": ("Tidak terbaca", "Cannot read"),
+    "marked_unreadable": ("tak terbaca", "unreadable"),
     "your_entry": ("Entri Anda", "Your entry"),
     "whole_photo": ("foto utuh", "whole photo"),
     "save_entry": ("Simpan entri", "Save entry"),
@@ -342,7 +352,14 @@ WORDS: dict[str, tuple[str, str]] = {
         "Enter: isian berikut · ↑/↓: pindah · Enter di isian terakhir: simpan",
         "Enter: next field · ↑/↓: move · Enter on the last field: save",
     ),
-    "entry_missing": ("isi angka ini", "enter this number"),
+    "entry_missing": (
+        "isi angka ini, atau centang Tidak terbaca",
+        "enter this number, or tick Cannot read",
+    ),
+    "entry_both": (
+        "isi angka atau centang Tidak terbaca, bukan keduanya",
+        "a number or Cannot read, not both",
+    ),
     "entry_invalid": ("angka bulat 0–999", "a whole number 0–999"),
     "entry_saved": (
         "Entri tugas {task} tersimpan: {outcome}.",
@@ -351,6 +368,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "outcome_open": ("menunggu verifikator kedua", "waiting for a second verifier"),
     "outcome_verified": ("terverifikasi", "verified"),
     "outcome_adjudication": ("dikirim ke adjudikator", "sent to an adjudicator"),
+    "outcome_returned": (
+        "tidak diputuskan: foto halaman yang tidak terbaca dikirim kembali ke petugas KPPS",
+        "not decided: the photo of the page that cannot be read is sent back to the KPPS officer",
+    ),
     "skip_task": ("Lewati formulir ini", "Skip this form"),
     "task_skipped": (
         "Tugas {task} dilewati: tempatnya untuk orang lain. Tugas ini kembali kepada Anda "
@@ -378,8 +399,8 @@ WORDS: dict[str, tuple[str, str]] = {
         "{n} photo(s) sent back to the KPPS officer for a new one.",
     ),
     "photo_failed_sent_back": (
-        "Dua verifikator tidak dapat membaca foto ini: kirim foto baru halaman {n}.",
-        "Two verifiers could not read this photo: send a new photo of page {n}.",
+        "Verifikator tidak dapat membaca foto ini: kirim foto baru halaman {n}.",
+        "Verifiers could not read this photo: send a new photo of page {n}.",
     ),
     "photo_failed_refused": (
         "Foto ini tidak dapat dibaca sebagai halaman {n} formulir: kirim foto baru halaman {n} "
@@ -419,10 +440,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "stats_help": (
         "Ketidaksepakatan dihitung terhadap angka final; ditandai bila di atas 20% (minimal 5 "
         "entri). Formulir dibagikan secara acak; seseorang boleh melewati paling banyak 5 "
-        "formulir per jam, dan melaporkan foto tak terbaca dari paling banyak 5.",
+        "formulir per jam, dan melaporkan foto tak terbaca dari paling banyak 5. Angka yang "
+        "ditandai tidak terbaca tidak dihitung berbeda.",
         "Disagreement is against the final numbers; flagged above 20% (from 5 entries). Forms "
         "are handed out at random; one may skip at most 5 forms an hour, and report the "
-        "photos of at most 5 unreadable.",
+        "photos of at most 5 unreadable. A number marked cannot read is not counted as a "
+        "disagreement.",
     ),
     "verifier": ("Verifikator", "Verifier"),
     "entries": ("Entri", "Entries"),
@@ -432,6 +455,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "skipped_count": ("Dilewati", "Skipped"),
     "reported_count": ("Dilaporkan tak terbaca", "Reported unreadable"),
     "reports_read_count": ("Foto itu dibaca orang lain", "Those photos read by others"),
+    "fields_unreadable_count": ("Angka tak terbaca", "Numbers marked unreadable"),
     "flag": ("Tanda", "Flag"),
     "flagged": ("perlu dicek", "check"),
     "no_stats": ("Belum ada entri.", "No entries yet."),

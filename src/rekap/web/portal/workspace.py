@@ -2,12 +2,14 @@
 
 A verifier sees the crops and nothing else (double-blind: neither the machine's reading nor
 another person's entry). An adjudicator also sees the two entries and the reading, with the
-numbers the entries agree on filled in and the disagreements left for them to decide.
+numbers the entries agree on filled in and the disagreements left for them to decide. Beside
+each number a box answers "cannot read" (Tidak terbaca) instead; an entry's marks show as
+such on the adjudicator's page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from rekap.adapters.storage.verification import Task
@@ -24,6 +26,10 @@ class EntryField:
     error: str | None
     entries: tuple[int | None, ...]
     machine: int | None
+    unreadable: bool = False
+    """The person's box "cannot read" is ticked (kept when the form comes back)."""
+    entry_marks: tuple[bool, ...] = ()
+    """Per entry shown to an adjudicator, whether that person marked it "cannot read"."""
 
     @property
     def disputed(self) -> bool:
@@ -58,12 +64,17 @@ def task_view(
     entries: Sequence[EntryRow] = (),
     machine: Mapping[str, int] | None = None,
     names: Sequence[str] = (),
+    ticked: Collection[str] = (),
+    marks: Sequence[Collection[str]] = (),
 ) -> TaskView:
+    """``ticked``: the fields whose "cannot read" box the person ticked (a form shown again);
+    ``marks``: per entry (in ``entries``' order), the fields that person marked."""
     photos = crop_photos(task)
     fields = []
     for field in form.fields:
         photo_id = photos.get(field.page)
         seen = tuple(e.values.get(field.id) for e in entries) if adjudication else ()
+        marked = tuple(field.id in m for m in marks) if adjudication else ()
         agreed = seen[0] if seen and len(set(seen)) == 1 and seen[0] is not None else None
         default = "" if agreed is None else str(agreed)
         fields.append(
@@ -74,22 +85,33 @@ def task_view(
                 errors.get(field.id),
                 seen,
                 (machine or {}).get(field.id) if adjudication else None,
+                field.id in ticked,
+                marked,
             )
         )
     names_shown = tuple(names) if adjudication else ()
     return TaskView(task, tuple(fields), adjudication, names_shown, photos)
 
 
-def parse_entry(form: FormSpec, raw: Mapping[str, str]) -> tuple[dict[str, int], dict[str, str]]:
-    """Every field must be a whole number 0–999; returns the values and the errors by field."""
+def parse_entry(
+    form: FormSpec, raw: Mapping[str, str], ticked: Collection[str] = ()
+) -> tuple[dict[str, int], list[str], dict[str, str]]:
+    """Every field must be a whole number 0–999 or ticked "cannot read" (``ticked``), not
+    both; returns the values, the fields ticked and the errors by field."""
     values: dict[str, int] = {}
+    unreadable: list[str] = []
     errors: dict[str, str] = {}
     for field in form.fields:
         text = raw.get(field.id, "").strip()
-        if not text:
+        if field.id in ticked:
+            if text:
+                errors[field.id] = "entry_both"
+            else:
+                unreadable.append(field.id)
+        elif not text:
             errors[field.id] = "entry_missing"
         elif not (text.isascii() and text.isdigit()) or int(text) > 999:
             errors[field.id] = "entry_invalid"
         else:
             values[field.id] = int(text)
-    return values, errors
+    return values, unreadable, errors

@@ -1,10 +1,16 @@
 // Keyboard sugar for the entry form: Enter moves to the next number, arrows move up and down,
-// Enter on the last number saves. The form works the same without this script.
+// Enter on the last number saves (once every number is typed or ticked "cannot read"; Tab
+// reaches each box, Space ticks it). The form works the same without this script.
 (function () {
   "use strict";
   var form = document.getElementById("entry");
   if (!form) return;
   var inputs = Array.prototype.slice.call(form.querySelectorAll("input[inputmode=numeric]"));
+
+  function answered(input) {  // a number typed, or its box "cannot read" ticked
+    var box = document.getElementById("u-" + input.name);
+    return input.value.trim() !== "" || (box !== null && box.checked);
+  }
 
   function focusAt(i) {
     var target = inputs[Math.max(0, Math.min(inputs.length - 1, i))];
@@ -18,7 +24,7 @@
       if (e.key === "Enter") {
         e.preventDefault();
         if (i === inputs.length - 1) {
-          var empty = inputs.filter(function (x) { return x.value.trim() === ""; })[0];
+          var empty = inputs.filter(function (x) { return !answered(x); })[0];
           if (empty) { focusAt(inputs.indexOf(empty)); } else { form.requestSubmit(); }
         } else {
           focusAt(i + 1);
