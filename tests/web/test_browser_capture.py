@@ -1,10 +1,12 @@
 """In Chromium: a double-blind verification by two verifiers in two sessions, typing every
-number from the keyboard; and an officer uploading a page from the phone page, through a
-dropped connection, without a duplicate."""
+number from the keyboard; a number ticked "cannot read" by keyboard without a script; and an
+officer uploading a page from the phone page, through a dropped connection, without a
+duplicate."""
 
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -13,11 +15,13 @@ from playwright.sync_api import Browser, Route
 from sqlalchemy import select
 
 from rekap.adapters.storage.schema import device, form, photo, tps_result
+from rekap.adapters.storage.verification_holds import lock_holds, release
 from rekap.capture.access import Role
 from rekap.capture.photo_check import PhotoFormat, check_photo
 from rekap.reading.digits import OnnxDigitClassifier
 from rekap.reading.pipeline import PageReader
 from rekap.simulation.photo_set import PhotoOptions, photograph_tps
+from rekap.web.context import utc_now
 from tests.web.browsing import Tab
 from tests.web.dataset import DESA, Dataset, photos_of
 
@@ -192,3 +196,77 @@ def test_a_photo_the_browser_cannot_redraw_is_sent_as_it_is(
         ).scalar_one()
     assert sha == getattr(check_photo(original), "sha256", None)
     assert tab.errors == []
+
+
+@pytest.mark.usefixtures("plain_draw")
+def test_a_number_one_cannot_read_is_ticked_by_keyboard_without_a_script(
+    browser: Browser, server: str, dataset: Dataset, artifacts: Path
+) -> None:
+    """No JavaScript: every number typed but one, whose box "Tidak terbaca" is reached by Tab
+    and ticked by Space; the form saved by Enter on its button. The entry names the field
+    unreadable; a second verifier's same mark sends the form to an adjudicator, whose reading
+    of it is what is published."""
+    context = browser.new_context(
+        base_url=server, viewport={"width": 1000, "height": 900}, java_script_enabled=False
+    )
+    tab = Tab.open(context)
+    token = dataset.enrol("Verifikator Buta Satu", Role.VERIFIER, DESA)
+    tab.login(token)
+    page = tab.page
+    page.wait_for_url("**/verifikasi")
+    kode = page.locator("h2 a[href^='/tps/']").inner_text().strip()
+    truth = dict(dataset.truth[kode].actual)
+    marked = "paslon_2"
+    for name, value in truth.items():
+        if name != marked:
+            page.fill(f"form#entry input[name={name}]", str(value))
+    page.focus(f"form#entry input[name={marked}]")
+    page.keyboard.press("Tab")  # the number's own box comes next
+    assert page.evaluate("document.activeElement.id") == f"u-{marked}"
+    page.keyboard.press("Space")
+    assert page.is_checked(f"#u-{marked}")
+    tab.shoot(artifacts, "verifikasi-tidak-terbaca")
+    page.focus("#save")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/verifikasi?selesai=*")
+    assert "menunggu verifikator kedua" in page.locator("p.ok").inner_text()
+    task_id = int(page.url.split("selesai=")[1].split("&")[0])
+    _let_go_of_the_next_form(dataset, token, page.content())
+    entered = [
+        r.payload
+        for r in dataset.context.log.records()
+        if r.kind == "verification.entered" and r.payload["task_id"] == task_id
+    ]
+    assert [e["unreadable"] for e in entered] == [[marked]]
+    store = dataset.context.verification
+    for name, role in (
+        ("Verifikator Buta Dua", Role.VERIFIER),
+        ("Adjudikator Buta", Role.ADJUDICATOR),
+    ):
+        person, _ = dataset.context.accounts.enrol(name, role, DESA, utc_now(), "test")
+        handed = store.next_task(person)  # the oldest with a place: this form
+        assert handed is not None and handed.id == task_id
+        numbers = {k: v for k, v in truth.items() if k != marked}
+        if role is Role.VERIFIER:
+            assert store.enter(person, task_id, numbers, 9.0, utc_now(), [marked]) == "adjudication"
+        else:
+            assert store.enter(person, task_id, truth, 9.0, utc_now()) == "verified"
+    with dataset.context.engine.connect() as connection:
+        values = connection.execute(
+            select(tps_result.c.fields).where(tps_result.c.kode_tps == kode)
+        ).scalar()
+    assert values == truth
+    assert tab.errors == []
+    context.close()
+
+
+def _let_go_of_the_next_form(dataset: Dataset, token: str, html: str) -> None:
+    """The page after an entry hands the person their next form, held for them: let it go,
+    so that the other tests of this dataset find its places as they expect."""
+    held = re.search(r'action="/verifikasi/tugas/(\d+)"', html)
+    person = dataset.context.accounts.authenticate(token)
+    assert person is not None
+    if held is not None:
+        with dataset.context.engine.begin() as connection:
+            lock_holds(connection)
+            release(connection, int(held.group(1)), person.account_id)
