@@ -181,3 +181,25 @@ def test_an_imports_change_of_source_and_of_photos_is_said() -> None:
     assert describe(record("result.photos_changed", photos), Say(form, "id")) == (
         "Foto dari b.csv:2: 1 menjadi 3 halaman"
     )
+
+
+def test_a_number_marked_unreadable_is_named_in_the_words_of_its_entry() -> None:
+    form = c_hasil_ppwp(election_2024().contest("ppwp").dapil[0])
+    at = datetime(2024, 2, 15, tzinfo=UTC)
+    entry = {"task_id": 4, "role": "verifier", "entry_sha256": "ef" * 32}
+    marked = Recorded(
+        9,
+        "verification.entered",
+        at,
+        "v",
+        "",
+        {**entry, "unreadable": ["paslon_2"]},
+        "0" * 64,
+        "ab" * 32,
+    )
+    plain = Recorded(9, "verification.entered", at, "v", "", entry, "0" * 64, "ab" * 32)
+    say = Say(form, "en")
+    assert describe(marked, say) == describe(plain, say) + "; could not be read: " + say.fields(
+        ["paslon_2"]
+    )
+    assert "paslon" not in describe(plain, say)

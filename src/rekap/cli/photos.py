@@ -36,7 +36,10 @@ KIND_HELP = {
     "store: put it back, then retry (retried by --all-failed)",
     FailureKind.REFUSED: "refused by the reader for what it is: not a form, the wrong page, "
     "unreadable (retried only by id, with --refused)",
-    FailureKind.SENT_BACK: "two people could not read it: sent back to its officer (never retried)",
+    FailureKind.SENT_BACK: (
+        "people could not read it (two reports, or an adjudicator): sent back to its officer "
+        "(never retried)"
+    ),
 }
 
 

@@ -154,12 +154,15 @@ def _findings(p: Mapping[str, Any], say: Say) -> str:
 
 
 def _entered(p: Mapping[str, Any], say: Say) -> str:
-    return say.words(
+    said = say.words(
         "ev_entered",
         role=say.known("role_", p.get("role")),
         task=p.get("task_id"),
         sha=str(p.get("entry_sha256", ""))[:HASH_SHOWN],
     )
+    if not _items(p.get("unreadable")):
+        return said
+    return said + "; " + say.words("ev_marked", fields=say.fields(p.get("unreadable")))
 
 
 def _escalated(p: Mapping[str, Any], say: Say) -> str:
@@ -184,7 +187,10 @@ def _unreadable(p: Mapping[str, Any], say: Say) -> str:
 
 def _returned(p: Mapping[str, Any], say: Say) -> str:
     pages = ", ".join(str(n) for n in _items(p.get("pages"))) or "—"
-    return say.words("ev_returned", task=p.get("task_id"), pages=pages)
+    said = say.words("ev_returned", task=p.get("task_id"), pages=pages)
+    if not _items(p.get("fields")):
+        return said
+    return said + "; " + say.words("ev_marked", fields=say.fields(p.get("fields")))
 
 
 def _enrolled(p: Mapping[str, Any], say: Say) -> str:

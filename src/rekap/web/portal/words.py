@@ -552,6 +552,7 @@ WORDS: dict[str, tuple[str, str]] = {
         "Angka dimasukkan oleh {role} (tugas {task}; hash {sha}…)",
         "Numbers entered by a {role} (task {task}; hash {sha}…)",
     ),
+    "ev_marked": ("tidak terbaca: {fields}", "could not be read: {fields}"),
     "ev_escalated": (
         "Tugas {task} ke adjudikator: isian {fields}; aturan {rules}",
         "Task {task} sent to an adjudicator: fields {fields}; rules {rules}",
