@@ -35,7 +35,9 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 def client(engine: Engine, tmp_path: Path, files: S3PhotoStore) -> TestClient:
     context = AppContext(engine, load_or_create(tmp_path / "server.pem"), files)
-    settings = PortalSettings(snapshots=tmp_path / "snapshots", refresh_seconds=0.0)
+    settings = PortalSettings(
+        snapshots=tmp_path / "snapshots", refresh_seconds=0.0, rebuild_in_background=False
+    )
     return TestClient(create_app(context, settings))
 
 

@@ -56,7 +56,9 @@ class Dataset:
         return f"sqlite:///{self.root / 'rekap.db'}"
 
     def settings(self) -> PortalSettings:
-        return PortalSettings(snapshots=self.root / "snapshots", refresh_seconds=0.0)
+        return PortalSettings(
+            snapshots=self.root / "snapshots", refresh_seconds=0.0, rebuild_in_background=False
+        )
 
     def enrol(self, name: str, role: Role, scope: str) -> str:
         _, token = self.context.accounts.enrol(name, role, scope, utc_now(), "test")

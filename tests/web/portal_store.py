@@ -34,6 +34,8 @@ def portal_store(root: Path, tree: RegionTree) -> tuple[SqlStore, AppContext]:
 @contextmanager
 def portal_client(context: AppContext, root: Path) -> Iterator[TestClient]:
     """The app over ``context``, its page data read afresh at every request."""
-    settings = PortalSettings(snapshots=root / "snapshots", refresh_seconds=0.0)
+    settings = PortalSettings(
+        snapshots=root / "snapshots", refresh_seconds=0.0, rebuild_in_background=False
+    )
     with TestClient(create_app(context, settings)) as client:
         yield client

@@ -52,7 +52,7 @@ def test_pages_on_each_database(database_url: str, tmp_path: Path) -> None:  # n
     blocked = {k for k, found in findings.items() if any(f.blocking for f in found)}
     assert blocked
     context = AppContext(engine, load_or_create(tmp_path / "k.pem"), LocalPhotoStore(tmp_path))
-    settings = PortalSettings(snapshots=tmp_path, refresh_seconds=0.0)
+    settings = PortalSettings(snapshots=tmp_path, refresh_seconds=0.0, rebuild_in_background=False)
     with TestClient(create_app(context, settings)) as client:
         before = client.get(f"/wilayah/{DESA}.json").json()["region"]
         counted = [votes(n) for n, k in enumerate(first) if k not in blocked]

@@ -15,4 +15,8 @@ class PortalSettings:
     refresh_seconds: float = 2.0
     """The public figures are rebuilt from the store at most this often (and only when the
     change log has moved), so a busy election night costs one rebuild per interval."""
+    rebuild_in_background: bool = True
+    """A full rebuild of figures that exist already (after an import: tens of seconds at
+    national size) runs in a thread while every request is served the previous figures; off,
+    the request that finds them stale waits for it (tests that read right after a change)."""
     contest: str = "ppwp"

@@ -35,6 +35,7 @@ class Portal:
         self.cache = LiveCache(
             LiveParts(self.queries, self.tally, context.form, context.election, context.tree),
             self.settings.refresh_seconds,
+            in_background=self.settings.rebuild_in_background,
         )
         self.crops = CropMaker(self.context.files)
 
