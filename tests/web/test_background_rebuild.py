@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from rekap.adapters.storage.repository import SqlStore
 from rekap.data import region_tree
 from rekap.domain.result import Provenance, SourceKind, TpsResult
 from rekap.domain.wilayah import KodeWilayah
@@ -25,14 +26,26 @@ TPS = "3101011001001"
 VALUES = {"paslon_1": 10, "paslon_2": 20, "paslon_3": 30, "suara_sah": 60}
 
 
-def test_a_rebuild_runs_while_the_previous_figures_are_served(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    store, context = portal_store(tmp_path, region_tree())
+def _imported(root: Path) -> tuple[SqlStore, Portal]:
+    """A store with one imported TPS, counted, and a portal over it (rebuilding in a thread,
+    as ``rekap serve``'s does)."""
+    store, context = portal_store(root, region_tree())
     result = TpsResult(KodeWilayah(TPS), "ppwp", VALUES, source=Provenance(SourceKind.IMPORT, "r"))
     at = datetime(2024, 2, 15, tzinfo=UTC)
     store.save_results(None, [ImportedTps("r", result, None)], context.log, at, "import")
-    portal = Portal(context, PortalSettings(snapshots=tmp_path, refresh_seconds=0.0))
+    return store, Portal(context, PortalSettings(snapshots=root, refresh_seconds=0.0))
+
+
+def _hold(store: SqlStore) -> None:
+    """A blocking finding stored for the TPS, as an import stores them: figures rebuilt."""
+    held = Finding("F-SUM-SAH", Severity.BLOCKING, ("suara_sah",), "m", "m")
+    store.replace_findings("ppwp", [TPS], {TPS: [held]})
+
+
+def test_a_rebuild_runs_while_the_previous_figures_are_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, portal = _imported(tmp_path)
     first = portal.live()
     assert first.tps[TPS].counted
 
@@ -45,8 +58,7 @@ def test_a_rebuild_runs_while_the_previous_figures_are_served(
         return real_build(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(live_cache, "build_live", slow_build)
-    held = Finding("F-SUM-SAH", Severity.BLOCKING, ("suara_sah",), "m", "m")
-    store.replace_findings("ppwp", [TPS], {TPS: [held]})  # an import's findings: a rebuild
+    _hold(store)  # an import's findings: a rebuild
 
     assert portal.live() is first  # the request that found them stale is not held up
     assert building.wait(30)
@@ -60,11 +72,7 @@ def test_a_rebuild_runs_while_the_previous_figures_are_served(
 def test_a_failed_rebuild_leaves_the_previous_figures_and_is_tried_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store, context = portal_store(tmp_path, region_tree())
-    result = TpsResult(KodeWilayah(TPS), "ppwp", VALUES, source=Provenance(SourceKind.IMPORT, "r"))
-    at = datetime(2024, 2, 15, tzinfo=UTC)
-    store.save_results(None, [ImportedTps("r", result, None)], context.log, at, "import")
-    portal = Portal(context, PortalSettings(snapshots=tmp_path, refresh_seconds=0.0))
+    store, portal = _imported(tmp_path)
     first = portal.live()
     real_build = live_cache.build_live
     calls: list[int] = []
@@ -76,8 +84,7 @@ def test_a_failed_rebuild_leaves_the_previous_figures_and_is_tried_again(
         return real_build(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(live_cache, "build_live", failing_once)
-    held = Finding("F-SUM-SAH", Severity.BLOCKING, ("suara_sah",), "m", "m")
-    store.replace_findings("ppwp", [TPS], {TPS: [held]})
+    _hold(store)
     assert portal.live() is first
     portal.cache.wait()
     assert portal.live() is first  # the failure left them; this request started a new try
