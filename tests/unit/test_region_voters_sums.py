@@ -58,16 +58,3 @@ def test_sums_kept_up_to_date_equal_a_fresh_build(
     )
     assert kept == sum_voters(after, after.__getitem__)
     assert NONE not in kept.values()
-
-
-def test_a_stored_number_beyond_64_bits_is_still_read() -> None:
-    """The portal reads stored JSON with orjson, which refuses integers beyond 64 bits; such
-    a number (never written by rekap's own checks, but possible in an older store) falls back
-    to the standard library rather than failing the portal's first figures."""
-    from rekap.web.portal.queries import _ints, _loads
-
-    assert _ints(_loads('{"paslon_1": 18446744073709551616, "paslon_2": 3}')) == {
-        "paslon_1": 2**64,
-        "paslon_2": 3,
-    }
-    assert _ints(_loads('{"paslon_1": null, "paslon_2": true}')) == {"paslon_2": 1}

@@ -13,7 +13,6 @@ numbers now (as the portal shows them).
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, TextClause, bindparam, text
 
+from rekap.adapters.storage.json_text import loads, numbers
 from rekap.adapters.storage.photo_times import split, stored_time
 from rekap.capture.states import PhotoState
 from rekap.domain.election import Election
@@ -212,8 +212,8 @@ def read_rows(
             params.update(kode=chunk[0], codes=list(chunk))
         for part, kode, a, b, c, d, e, _ in connection.execute(query, params):
             if part == 0:
-                numbers = {str(k): int(v) for k, v in json.loads(b).items() if v is not None}
-                of(kode).result = StoredResult(a, numbers, c, tuple(json.loads(d) or ()))
+                given = numbers(loads(b))
+                of(kode).result = StoredResult(a, given, c, tuple(loads(d) or ()))
             elif part == 1:
                 of(kode).photo_states.add(a)
                 if a != PhotoState.FAILED.value:
@@ -221,7 +221,7 @@ def read_rows(
             elif part == 2:
                 of(kode).form_state = a
             else:
-                stored = {"rule": a, "severity": b, "fields": json.loads(c), "message": d}
-                stored["evidence"] = json.loads(e)
+                stored = {"rule": a, "severity": b, "fields": loads(c), "message": d}
+                stored["evidence"] = loads(e)
                 of(kode).findings.append(stored_finding(stored))
     return rows

@@ -6,14 +6,13 @@ models from these rows (and from the pure tally and rules code).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-from sqlalchemy import Engine, RowMapping, Text, cast, func, select
+from sqlalchemy import Engine, RowMapping, func, select
 
+from rekap.adapters.storage.json_text import as_text, loads, numbers
 from rekap.adapters.storage.photo_times import PhotoTimes, photo_times
 from rekap.adapters.storage.schema import (
     account,
@@ -87,33 +86,6 @@ class EntryRow:
     entered_at: str
 
 
-def _ints(raw: Mapping[str, Any] | None) -> dict[str, int]:
-    """The numbers of a stored JSON object, those not given (null) left out. An object of
-    whole numbers only, as stored, is taken as it is (its keys are text, as JSON's are)."""
-    if not raw:
-        return {}
-    if type(raw) is dict and set(map(type, raw.values())) == {int}:
-        return raw
-    return {str(k): int(v) for k, v in raw.items() if v is not None}
-
-
-def _loads(raw: str | bytes | None) -> Any:
-    """A JSON column read as text (``_text``): orjson, several times the standard library's
-    speed on the portal's first read of every result, and the standard library for what
-    orjson refuses (an integer beyond 64 bits, which an older rekap could have stored)."""
-    if raw is None:
-        return None
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return json.loads(raw)
-
-
-def _text(column: Any) -> Any:
-    """A JSON column as its text, decoded by ``_loads`` rather than by the driver."""
-    return cast(column, Text)
-
-
 class PortalQueries:
     def __init__(self, engine: Engine, contest: str) -> None:
         self.engine = engine
@@ -146,16 +118,16 @@ class PortalQueries:
                 query = select(
                     tps_result.c.kode_tps,
                     tps_result.c.jenis,
-                    _text(tps_result.c.fields),
+                    as_text(tps_result.c.fields),
                     tps_result.c.source_kind,
                     tps_result.c.source_ref,
-                    _text(tps_result.c.photos),
+                    as_text(tps_result.c.photos),
                     tps_result.c.published_at,
                 ).where(tps_result.c.contest == self.contest)
                 if chunk is not None:
                     query = query.where(tps_result.c.kode_tps.in_(chunk))
                 out.extend(
-                    ResultRow(k, j, _ints(_loads(f)), s, r, _external(s, _loads(p)), at)
+                    ResultRow(k, j, numbers(loads(f)), s, r, _external(s, loads(p)), at)
                     for k, j, f, s, r, p, at in connection.execute(query)
                 )
         return out
@@ -169,9 +141,9 @@ class PortalQueries:
         columns = (
             form.c.kode_tps,
             form.c.state,
-            _text(form.c["values"]),
-            _text(form.c.abstained),
-            _text(form.c.reasons),
+            as_text(form.c["values"]),
+            as_text(form.c.abstained),
+            as_text(form.c.reasons),
             form.c.updated_at,
         )
         with self.engine.connect() as connection:
@@ -180,7 +152,7 @@ class PortalQueries:
                 if chunk is not None:
                     query = query.where(form.c.kode_tps.in_(chunk))
                 out.extend(
-                    FormRow(k, state, _ints(_loads(v)), _texts(a), _texts(r), at)
+                    FormRow(k, state, numbers(loads(v)), _texts(a), _texts(r), at)
                     for k, state, v, a, r, at in connection.execute(query)
                 )
         return out
@@ -237,9 +209,9 @@ class PortalQueries:
             finding.c.kode_tps,
             finding.c.rule,
             finding.c.severity,
-            _text(finding.c.fields),
+            as_text(finding.c.fields),
             finding.c.message,
-            _text(finding.c.evidence),
+            as_text(finding.c.evidence),
         )
         with self.engine.connect() as connection:
             for chunk in chunks(codes):
@@ -275,7 +247,7 @@ class PortalQueries:
         with self.engine.connect() as connection:
             return [
                 EntryRow(
-                    r["account_id"], r["role"], _ints(r["values"]), r["seconds"], r["entered_at"]
+                    r["account_id"], r["role"], numbers(r["values"]), r["seconds"], r["entered_at"]
                 )
                 for r in connection.execute(query).mappings()
             ]
@@ -320,15 +292,15 @@ def _stored(
         {
             "rule": rule,
             "severity": severity,
-            "fields": _loads(fields),
+            "fields": loads(fields),
             "message": message,
-            "evidence": _loads(evidence),
+            "evidence": loads(evidence),
         }
     )
 
 
 def _texts(raw: str | None) -> tuple[str, ...]:
-    return tuple(_loads(raw) or ())
+    return tuple(loads(raw) or ())
 
 
 def _photo_row(row: RowMapping) -> PhotoRow:
