@@ -69,17 +69,18 @@ class LiveCache:
         self._checked = self.clock()
         if data is not None and data.version == version:
             return data, False
-        if data is not None and self.in_background:
-            changed = None if _findings_moved(data, version) else self._changed(data)
-            if changed is None:
-                self._rebuilding = threading.Thread(
-                    target=self._rebuild, args=(version,), name="rekap-figures", daemon=True
-                )
-                self._rebuilding.start()
-                return data, True
+        # the TPS changed since ``data`` when updating them is enough, None for a rebuild
+        changed = None if data is None or _findings_moved(data, version) else self._changed(data)
+        if changed is None and data is not None and self.in_background:
+            self._rebuilding = threading.Thread(
+                target=self._rebuild, args=(version,), name="rekap-figures", daemon=True
+            )
+            self._rebuilding.start()
+            return data, True
+        if changed is None or data is None:
+            self._data = build_live(version, self.parts)
+        else:
             self._data = update_live(data, version, self.parts, changed)
-            return self._data, False
-        self._data = self._next(data, version)
         return self._data, False
 
     def _rebuild(self, version: DataVersion) -> None:
@@ -96,14 +97,6 @@ class LiveCache:
         """The TPS changed since ``data``, or None when too many to update one by one."""
         changed = self.parts.queries.changed_since(data.version.head)
         return None if len(changed) > MAX_UPDATE else changed
-
-    def _next(self, data: LiveData | None, version: DataVersion) -> LiveData:
-        if data is None or _findings_moved(data, version):
-            return build_live(version, self.parts)
-        changed = self._changed(data)
-        if changed is None:
-            return build_live(version, self.parts)
-        return update_live(data, version, self.parts, changed)
 
 
 def _findings_moved(data: LiveData, version: DataVersion) -> bool:
