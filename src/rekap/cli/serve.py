@@ -33,7 +33,8 @@ from rekap.adapters.storage.schema import log_head, photo
 from rekap.capture.messages import receipt_message
 from rekap.capture.photo_check import PhotoFormat
 from rekap.cli.db import DatabaseOption, open_store
-from rekap.web.context import AppContext, utc_now
+from rekap.web.context import PUBLIC_BURST_S, PUBLIC_RATE, AppContext, utc_now
+from rekap.web.rate_limit import RateLimiter
 from rekap.web.throttled import Throttled
 
 if TYPE_CHECKING:
@@ -74,13 +75,19 @@ def _refuse_a_new_key(engine: Engine, key: Path) -> None:
 
 
 def build_context(
-    db: str | None, photos: str, key: Path, new_key: bool = False, signs: bool = True
+    db: str | None,
+    photos: str,
+    key: Path,
+    new_key: bool = False,
+    signs: bool = True,
+    public_rate: float = PUBLIC_RATE,
 ) -> AppContext:
     """The service's context; exits 2 naming the trouble when the photo store cannot be used
     or is not the one the database's photos are in (every photo a worker took from it would
     be failed as lost, every upload answered 503). A context that ``signs`` nothing (a
     worker's: it gives no receipt and signs no log head) needs no key file: without one it
-    holds a key never saved."""
+    holds a key never saved. ``public_rate``: requests a second each network address may make
+    of the public routes (in bursts of ten seconds' worth)."""
     store = open_store(db)
     try:
         files = open_photo_store(photos, create_root=False)
@@ -105,7 +112,8 @@ def build_context(
                     style="yellow",
                 )
             )
-    context = AppContext(store.engine, signing, files)
+    limiter = RateLimiter(public_rate, max(1, round(public_rate * PUBLIC_BURST_S)))
+    context = AppContext(store.engine, signing, files, public_limiter=limiter)
     waiting = context.photos.newest_waiting(PHOTOS_CHECKED)
     try:
         check_photo_store(files, [(sha, PhotoFormat(kind).suffix) for sha, kind in waiting])
@@ -260,7 +268,7 @@ ClaimTimeout = Annotated[
 SIGN_ON_EXIT_S = 30.0
 """How long a stopping server waits for the change log's head to be signed."""
 
-SERVE_ENV = ("REKAP_SERVE_DB", "REKAP_SERVE_PHOTOS", "REKAP_SERVE_KEY")
+SERVE_ENV = ("REKAP_SERVE_DB", "REKAP_SERVE_PHOTOS", "REKAP_SERVE_KEY", "REKAP_SERVE_PUBLIC_RATE")
 
 
 def app_from_environment() -> FastAPI:
@@ -268,8 +276,8 @@ def app_from_environment() -> FastAPI:
     database, photo store and key as the process that started it, passed in the environment."""
     from rekap.web.app import create_app
 
-    db, photos, key = (os.environ[name] for name in SERVE_ENV)
-    return create_app(build_context(db, photos, Path(key)))
+    db, photos, key, public_rate = (os.environ[name] for name in SERVE_ENV)
+    return create_app(build_context(db, photos, Path(key), public_rate=float(public_rate)))
 
 
 def _exit_on_signal(number: int, _frame: object) -> None:
@@ -301,13 +309,30 @@ def serve(
             "signed by another (that key lost for good).",
         ),
     ] = False,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="The proxies (addresses or networks, comma-separated; '*' for any) whose "
+            "X-Forwarded-For and X-Forwarded-Proto are believed: the client's address then "
+            "limits public reads, and HTTPS marks the login cookie Secure. Default: "
+            "$FORWARDED_ALLOW_IPS, else this machine (127.0.0.1,::1).",
+        ),
+    ] = None,
+    public_rate: Annotated[
+        float,
+        typer.Option(
+            min=0.01,
+            help="Requests a second each client address may make of the public pages and "
+            "open data (bursts of ten seconds' worth); more are answered 429 with Retry-After.",
+        ),
+    ] = PUBLIC_RATE,
 ) -> None:
     """Run the HTTP service (API under /api/v1) with in-process reader workers."""
     import uvicorn
 
     from rekap.web.app import create_app
 
-    context = build_context(db, photos, key, new_key)
+    context = build_context(db, photos, key, new_key, public_rate=public_rate)
     stop = threading.Event()
     run_workers(context, workers, stop, claim_timeout)
     signer = threading.Thread(
@@ -319,11 +344,22 @@ def serve(
     # found before it: the default one ended the process at once, before the clean-up below
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
+        # a proxy's X-Forwarded-* are believed only from --forwarded-allow-ips
+        trusted = forwarded_allow_ips
         if processes == 1:
-            uvicorn.run(create_app(context), host=host, port=port, log_level="warning")
+            app = create_app(context)
+            uvicorn.run(
+                app,
+                host=host,
+                port=port,
+                log_level="warning",
+                proxy_headers=True,
+                forwarded_allow_ips=trusted,
+            )
         else:  # the reader workers and the head signing stay in this process
             url = context.engine.url.render_as_string(hide_password=False)
-            os.environ.update(zip(SERVE_ENV, (url, photos, str(key)), strict=True))
+            told = (url, photos, str(key), repr(public_rate))
+            os.environ.update(zip(SERVE_ENV, told, strict=True))
             uvicorn.run(
                 "rekap.cli.serve:app_from_environment",
                 factory=True,
@@ -331,6 +367,8 @@ def serve(
                 host=host,
                 port=port,
                 log_level="warning",
+                proxy_headers=True,
+                forwarded_allow_ips=trusted,
             )
     finally:
         stop.set()

@@ -30,6 +30,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+PUBLIC_RATE = 100.0
+"""Requests a second each network address may make of the public routes (``rekap serve
+--public-rate``): generous for one reader, and for the many behind one carrier's shared
+address (CGNAT) on an election night; a scraper walking every page is slowed, not refused."""
+PUBLIC_BURST_S = 10.0
+"""An address may spend this many seconds' worth of its rate at once."""
+
+
 @dataclass
 class AppContext:
     engine: Engine
@@ -38,7 +46,9 @@ class AppContext:
     clock: Callable[[], datetime] = utc_now
     rate_limiter: RateLimiter = field(default_factory=RateLimiter)
     """Per credential, on every route that needs one."""
-    public_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(100.0, 1_000))
+    public_limiter: RateLimiter = field(
+        default_factory=lambda: RateLimiter(PUBLIC_RATE, round(PUBLIC_RATE * PUBLIC_BURST_S))
+    )
     """Per network address, on the public routes (pages, open data, the log)."""
     election: Election = field(default_factory=election_2024)
     tree: RegionTree = field(default_factory=region_tree)
