@@ -2,12 +2,14 @@
 (a few of their TPS, each row as the file has it): a TPS's numbers keep the row and time they
 came from, every other change (photos, the numbers' source) is an event of the log, which
 `rekap log verify` replays against the store, and importing the newer file again changes
-nothing.
+nothing. Then, on rows made up here, what a snapshot diff's photo changes are in terms of the
+log.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,9 @@ from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.schema import tps_result
 from rekap.adapters.storage.tally_store import TallyStore, contest_layout
 from rekap.cli.main import app
+from rekap.events.chain import Recorded
+from rekap.events.replay_sources import replay_results
+from rekap.publish.bulk import photos_text
 
 runner = CliRunner()
 FEBRUARY = "sirekap-ppwp-tps-dki-jakarta-2024-02-20.csv.gz"
@@ -149,3 +154,121 @@ def test_numbers_keep_their_source_and_every_change_is_logged(
     assert f"Unlogged change TPS {NEW_PHOTOS_LATER} ppwp photos" in said
     assert f"Unlogged change TPS {PHOTOS_ONLY_LATER} ppwp source_ref" in said
     assert "2 stored sources or photos of imported results differ from the log" in said
+
+
+# What a snapshot diff and the log each count of photos, on rows made up here: the diff lists a
+# TPS whose published photo list differs between two snapshots (once, however often it changed
+# in between); the log has one ``result.photos_changed`` per change of an imported result's
+# photos, and a TPS first listed in between brings its photos in its ``result.imported``.
+HEADER = (
+    "kode_tps,kode_prov,kode_kab,kode_kec,kode_desa,no_tps,nama_prov,nama_kab,nama_kec,"
+    "nama_desa,paslon_01,paslon_02,paslon_03,suara_sah,suara_tidak_sah,suara_total,dpt_j,"
+    "dpt_l,dpt_p,pengguna_dpt_j,pengguna_dptb_j,pengguna_dpk_j,pengguna_total_j,"
+    "pengguna_total_l,pengguna_total_p,sirekap_ts,n_photos,photo_urls\n"
+)
+DESA = "3101011001"
+NUMBERS = "83,107,38,228,5,233,292,147,145,232,1,0,233,107,126"
+NO_NUMBERS = "," * 14
+MOVED = DESA + "001"  # other photos in the second file
+KEPT = DESA + "002"  # the same row in both files
+FIRST_LISTED = DESA + "003"  # not in the first file; numbers and photos in the second
+LISTED_EMPTY = DESA + "004"  # not in the first file; neither numbers nor photos in the second
+MOVED_TWICE = DESA + "005"  # other photos in the second file, others again in the third
+MOVED_BACK = DESA + "006"  # other photos in the second file, the first ones in the third
+
+
+def photo(kode: str, name: str) -> str:
+    return f"https://example.org/ppwp/{kode}-20240214-210000--{name}.jpg"
+
+
+def sirekap_rows(path: Path, ts: str, rows: dict[str, tuple[str, tuple[str, ...]]]) -> Path:
+    """A Sirekap CSV of ``DESA``'s TPS: for each, its numbers (or none) and its photos."""
+    lines = [HEADER]
+    for kode, (numbers, photos) in rows.items():
+        place = f"31,3101,310101,{DESA},{int(kode[10:])},DKI JAKARTA,KEP SERIBU,KEP SERIBU UTARA,P"
+        urls = " ".join(photo(kode, p) for p in photos)
+        lines.append(f"{kode},{place},{numbers},{ts},{len(photos)},{urls}\n")
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def published(database_url: str, out: Path, at: str) -> Path:
+    """Publish ``DESA`` into ``out`` at ``at``; the snapshot's folder."""
+    args = ["--out", str(out), "--key", str(out.parent / "key.pem"), "--scope", DESA]
+    result = runner.invoke(
+        app, ["publish", *args, "--at", at, "--workers", "1", "--db", database_url]
+    )
+    assert result.exit_code == 0, result.output
+    return out / (out / "latest").read_text().strip()
+
+
+def replayed_photos(records: list[Recorded], head: int) -> dict[str, str]:
+    """Each imported TPS's photos as the bulk data writes them, replayed from the log alone up
+    to the event ``head``."""
+    sources = replay_results(r for r in records if r.sequence <= head).sources
+    return {k: photos_text(p.get("photos", ())) for (k, c), p in sources.items() if c == "ppwp"}
+
+
+@pytest.mark.usefixtures("publishing_in_2100")
+def test_the_diff_lists_each_tps_whose_photos_differ_the_log_each_change(
+    database_url: str, tmp_path: Path
+) -> None:
+    first = {
+        MOVED: (NUMBERS, ("a1", "a2", "a3")),
+        KEPT: (NUMBERS, ("b1",)),
+        MOVED_TWICE: (NUMBERS, ("e1",)),
+        MOVED_BACK: (NO_NUMBERS, ("f1",)),
+    }
+    second = {
+        MOVED: (NUMBERS, ("a1", "a4", "a3")),
+        KEPT: (NUMBERS, ("b1",)),
+        FIRST_LISTED: (NUMBERS, ("c1", "c2")),
+        LISTED_EMPTY: (NO_NUMBERS, ()),
+        MOVED_TWICE: (NUMBERS, ("e2",)),
+        MOVED_BACK: (NO_NUMBERS, ("f2",)),
+    }
+    third = {MOVED_TWICE: (NUMBERS, ("e3",)), MOVED_BACK: (NO_NUMBERS, ("f1",))}
+    out = tmp_path / "snapshots"
+    imported(sirekap_rows(tmp_path / "a.csv", "2024-02-16 10:00:00", first), database_url)
+    before = published(database_url, out, "2099-01-01T00:00:00+00:00")
+    imported(sirekap_rows(tmp_path / "b.csv", "2024-02-18 10:00:00", second), database_url)
+    imported(sirekap_rows(tmp_path / "c.csv", "2024-02-20 10:00:00", third), database_url)
+    after = published(database_url, out, "2099-01-02T00:00:00+00:00")
+
+    heads = [json.loads((s / "manifest.json").read_text())["log_head"] for s in (before, after)]
+    start, end = (int(h["sequence"]) for h in heads)
+    records = list(EventLog(open_engine(database_url)).records())
+    between = [r for r in records if start < r.sequence <= end]
+    changed = [str(r.payload["kode_tps"]) for r in between if r.kind == "result.photos_changed"]
+    first_listed = {
+        str(r.payload["kode_tps"]): r.payload["photos"]
+        for r in between
+        if r.kind == "result.imported"
+    }
+    with gzip.open(after / "diff/tps-ppwp.jsonl.gz", "rt", encoding="utf-8") as lines:
+        diff = [json.loads(line) for line in lines]
+    listed = {d["kode_tps"]: d["fields"]["photos"] for d in diff if "photos" in d["fields"]}
+    summary = json.loads((after / "diff/summary.json").read_text())
+
+    # the log: one event per change (5 on 4 TPS), the first listed in their result.imported
+    assert sorted(changed) == [MOVED, MOVED_TWICE, MOVED_TWICE, MOVED_BACK, MOVED_BACK]
+    assert first_listed == {
+        FIRST_LISTED: [photo(FIRST_LISTED, "c1"), photo(FIRST_LISTED, "c2")],
+        LISTED_EMPTY: [],
+    }
+    # the diff: each TPS whose published photos differ, once; photos back where they were are
+    # no change, the photos of a TPS first listed in between are one
+    assert sorted(listed) == [MOVED, FIRST_LISTED, MOVED_TWICE]
+    assert summary["fields_changed"]["photos"] == 3
+    assert listed[FIRST_LISTED][0] == ""
+    # the relation, whatever the rows: the diff lists exactly the TPS whose photos replayed
+    # from the log differ between the two snapshots' log heads, with those photos
+    then, now = replayed_photos(records, start), replayed_photos(records, end)
+    moved = {k: [then.get(k, ""), now.get(k, "")] for k in then.keys() | now.keys()}
+    assert listed == {k: pair for k, pair in moved.items() if pair[0] != pair[1]}
+    assert set(listed) <= set(changed) | set(first_listed)  # each one an event of the log
+
+    verified = runner.invoke(app, ["log", "verify", "--db", database_url])
+    assert verified.exit_code == 0, verified.output
+    recounted = runner.invoke(app, ["recount", str(out), "--workers", "1"])
+    assert recounted.exit_code == 0, recounted.output

@@ -92,7 +92,9 @@ class SourceChanged(Event):
 class PhotosChanged(Event):
     """An imported TPS result's photos changed (each page's at its position, null for a gap),
     before and after, with the row they came from and the time the source gave it; its
-    numbers, and where they came from, may be an earlier row's."""
+    numbers, and where they came from, may be an earlier row's. A result's first photos are in
+    its ``result.imported``, not here: the photos a snapshot diff lists as changed are these
+    and those (``docs/open-data.md``)."""
 
     kode_tps: str
     contest: str
