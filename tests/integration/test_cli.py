@@ -54,20 +54,27 @@ def test_import_stores_results_and_findings(database_url: str) -> None:
 
 
 def test_the_summary_tells_tps_without_a_number_from_those_with(tmp_path: Path) -> None:
-    """A CSV row with photos but every number empty (106,859 of Sirekap's national file) is
-    accepted as what it is, and the share breaking a rule is of the TPS with numbers."""
-    header = "kode_tps,paslon_01,paslon_02,paslon_03,suara_sah,suara_tidak_sah,suara_total"
+    """A CSV row with every number empty (106,859 of Sirekap's national file: 18,397 with
+    photos, 88,462 with neither) is accepted as what it is, the summary tells the two apart,
+    and the share breaking a rule is of the TPS with numbers."""
+    header = (
+        "kode_tps,paslon_01,paslon_02,paslon_03,suara_sah,suara_tidak_sah,suara_total,photo_urls"
+    )
     rows = [
-        "3101011001001,10,20,30,60,1,61",
-        "3101011001002,10,20,30,61,1,62",  # Σ paslon ≠ suara_sah: blocking
-        "3101011001003,,,,,,",
+        "3101011001001,10,20,30,60,1,61,",
+        "3101011001002,10,20,30,61,1,62,",  # Σ paslon ≠ suara_sah: blocking
+        "3101011001003,,,,,,,",
+        "3101011001004,,,,,,,https://example.org/3101011001004-20240214-210000--a.jpg",
     ]
     csv = tmp_path / "tps.csv"
     csv.write_text("\n".join([header, *rows]) + "\n")
     result = runner.invoke(app, ["validate", "sirekap", str(csv)], env={"COLUMNS": "300"})
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
-    assert "3 TPS accepted (1 of them with no number yet, only photos or an empty chart)" in said
+    assert (
+        "4 TPS accepted (2 of them with no number yet: 1 with photos or an empty chart, "
+        "1 listed with neither)" in said
+    )
     assert "1 TPS (50.00% of the 2 with numbers) break at least one blocking rule" in said
 
 
@@ -78,8 +85,8 @@ def test_the_summary_tells_accepted_tps_without_a_number_from_records_left_out()
     result = runner.invoke(app, ["validate", "sirekap", str(SAMPLE)], env={"COLUMNS": "300"})
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
-    assert "823 TPS accepted (245 of them with no number yet, only photos or an empty" in said
-    assert "180 with neither numbers nor photos yet (left out)" in said
+    assert "823 TPS accepted (245 of them with no number yet: 245 with photos or an empty" in said
+    assert "180 left out (a JSON record's null chart and no photo)" in said
 
 
 def _import_in_turn(database_url: str, *paths: Path) -> str:

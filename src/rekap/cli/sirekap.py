@@ -68,9 +68,10 @@ def print_summary(
 ) -> None:
     out.print(
         f"[bold]{report.rows_read:,}[/] rows read: {report.accepted_count:,} TPS accepted "
-        f"({len(report.unnumbered):,} of them with no number yet, only photos or an empty "
-        "chart), "
-        f"{len(report.empty):,} with neither numbers nor photos yet (left out), "
+        f"({len(report.unnumbered):,} of them with no number yet: "
+        f"{len(report.unnumbered) - len(report.bare):,} with photos or an empty chart, "
+        f"{len(report.bare):,} listed with neither), "
+        f"{len(report.empty):,} left out (a JSON record's null chart and no photo), "
         f"{report.rejected_count:,} rejected, "
         f"{report.superseded:,} superseded by a newer or later-read version "
         f"({seconds:.1f} s)."

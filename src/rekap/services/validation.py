@@ -40,6 +40,9 @@ class ValidationReport:
     unnumbered: set[str] = field(default_factory=set)
     """Accepted TPS whose record has no number at all (Sirekap published its photos, or an
     empty chart, but no numbers): stored with what they have, counted in no total."""
+    bare: set[str] = field(default_factory=set)
+    """Those of ``unnumbered`` with no photo either (a CSV row with only its TPS and ``ts``:
+    Sirekap listed the TPS with nothing yet), stored as listed."""
     published_at: dict[str, str] = field(default_factory=dict)
     findings: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
 
@@ -139,6 +142,10 @@ def _accept(
         report.unnumbered.discard(kode)
     else:
         report.unnumbered.add(kode)
+    if item.result.values or any(item.result.photos):
+        report.bare.discard(kode)
+    else:
+        report.bare.add(kode)
     report.synthetic_kode += item.synthetic_kode
     found = check_tps(item.result, form, election)
     if found:
