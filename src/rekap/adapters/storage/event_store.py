@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Select, func, insert, or_, select, text
+from sqlalchemy.exc import IntegrityError
 
 from rekap.adapters.storage.schema import event, log_head
 from rekap.events.chain import Recorded, append
@@ -206,20 +207,26 @@ class EventLog:
         if signed is not None:
             return None
         signed_head = sign_head(head.sequence, head.hash, at, signer)
-        self.save_head(signed_head)
-        return signed_head
+        return signed_head if self.save_head(signed_head) else None
 
-    def save_head(self, head: SignedHead) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(
-                insert(log_head).values(
-                    sequence=head.sequence,
-                    hash=head.hash,
-                    at=head.at.isoformat(),
-                    key_id=head.key_id,
-                    signature=head.signature.hex(),
+    def save_head(self, head: SignedHead) -> bool:
+        """Store a signed head; False when that head was signed already (by another server
+        of the same database between our look and our write: every ``rekap serve`` signs the
+        head it finds, each minute)."""
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(log_head).values(
+                        sequence=head.sequence,
+                        hash=head.hash,
+                        at=head.at.isoformat(),
+                        key_id=head.key_id,
+                        signature=head.signature.hex(),
+                    )
                 )
-            )
+        except IntegrityError:
+            return False
+        return True
 
     def heads(self) -> list[SignedHead]:
         with self.engine.connect() as connection:
