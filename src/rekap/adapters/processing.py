@@ -31,6 +31,7 @@ from rekap.adapters.storage.forms import (
     verified_values,
 )
 from rekap.adapters.storage.photos import ClaimedPhoto, PhotoStore
+from rekap.adapters.storage.result_findings import record_findings
 from rekap.adapters.storage.schema import photo
 from rekap.adapters.storage.tally_store import LiveTally
 from rekap.capture.assess import FormAssessment, FormState, assess_form
@@ -230,6 +231,8 @@ class PhotoProcessor:
             ]
             if ok:
                 events += self._assess(connection, claimed, at)
+            else:  # a photo that failed says nothing of the TPS's times any more
+                events += record_findings(connection, claimed.contest, [claimed.kode_tps])
             self.log.append(connection, events, at, READER_ACTOR, f"photo {claimed.id}")
             self.tally.refresh_in(connection, claimed.contest, [claimed.kode_tps])
 

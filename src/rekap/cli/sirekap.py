@@ -209,9 +209,8 @@ def import_sirekap(path: PathArgument, db: DatabaseOption = None) -> None:
     report, conflicts = _run(path, save, reject)
     flush()
     store.save_import_errors(run_id, refused)
+    # rekap's own numbers (``own``, in ``kept``) keep the findings stored with them
     store.replace_findings("ppwp", [k for k in report.accepted if k not in kept], report.findings)
-    # a finding stored by an earlier import about numbers since replaced by rekap's own
-    store.replace_findings("ppwp", sorted(own), {})
     counts = {
         "rows_read": report.rows_read,
         "accepted": report.accepted_count,

@@ -119,7 +119,9 @@ class ValueChanged(Event):
 @event_type("result.findings_recorded")
 @dataclass(frozen=True)
 class FindingsRecorded(Event):
-    """The rules were run over a result; the rule ids that fired (empty when clean)."""
+    """The findings stored with a result of the capture workflow changed (its numbers did,
+    or the photos whose times the rules read): the rule ids that fire now, in order (empty when
+    clean). An import's findings are stored in bulk, without this event."""
 
     kode_tps: str
     contest: str

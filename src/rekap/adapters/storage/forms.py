@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, insert, select, update
+from sqlalchemy import Connection, Select, insert, select, update
 
-from rekap.adapters.storage.schema import finding, form, photo, tps_result, verification_task
+from rekap.adapters.storage.result_findings import record_findings
+from rekap.adapters.storage.schema import form, photo, tps_result, verification_task
 from rekap.adapters.storage.tally_store import LiveTally
 from rekap.capture.assess import FormAssessment, FormState, PageValues
 from rekap.capture.states import PhotoState
@@ -252,9 +253,10 @@ def publish_values(
     refresh_tally: bool = True,
 ) -> list[Event]:
     """Make ``values`` the TPS's current result, read from or entered beside ``photos`` (the
-    SHA-256 of each page's photo at its position), and the stored tally with it (unless the
-    caller refreshes the tally itself later in the transaction); one event per number that
-    changes (each photo's hash is in the log already, in its ``photo.received``)."""
+    SHA-256 of each page's photo at its position), with its findings (``result_findings``),
+    and the stored tally with it (unless the caller refreshes the tally itself later in the
+    transaction); one event per number that changes (each photo's hash is in the log already,
+    in its ``photo.received``), and one when its findings change."""
     current = connection.execute(
         select(tps_result.c.fields).where(
             tps_result.c.kode_tps == kode_tps, tps_result.c.contest == contest
@@ -277,17 +279,16 @@ def publish_values(
             .where(tps_result.c.kode_tps == kode_tps, tps_result.c.contest == contest)
             .values(**row)
         )
-        # findings stored with an imported result were about its numbers, not these: the
-        # rules run on these live (a stale one would hold the TPS out of the totals)
-        connection.execute(
-            delete(finding).where(finding.c.kode_tps == kode_tps, finding.c.contest == contest)
-        )
     else:
         connection.execute(insert(tps_result).values(kode_tps=kode_tps, contest=contest, **row))
-    if refresh_tally:
-        LiveTally(connection.engine).refresh_in(connection, contest, [kode_tps])
-    return [
+    events: list[Event] = [
         ValueChanged(kode_tps, contest, field_id, before.get(field_id), values.get(field_id))
         for field_id in sorted(set(before) | set(values))
         if before.get(field_id) != values.get(field_id)
     ]
+    # findings stored with an imported result were about its numbers, not these: replaced
+    # by those of these numbers (a stale one would hold the TPS out of the totals)
+    events += record_findings(connection, contest, [kode_tps])
+    if refresh_tally:
+        LiveTally(connection.engine).refresh_in(connection, contest, [kode_tps])
+    return events

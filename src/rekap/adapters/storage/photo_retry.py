@@ -32,6 +32,7 @@ from sqlalchemy import (
 
 from rekap.adapters.storage.engine import reader
 from rekap.adapters.storage.event_store import EventLog, lock_writers
+from rekap.adapters.storage.result_findings import record_findings
 from rekap.adapters.storage.schema import photo
 from rekap.adapters.storage.tally_store import LiveTally
 from rekap.capture.states import PhotoState, check_transition
@@ -334,12 +335,14 @@ class PhotoRetry:
             )
             for found in chosen
         ]
-        self.log.append(connection, events, at, actor, reason)
-        if self.on_retried is not None:
-            self.on_retried(connection, [found.id for found in chosen])
         touched: dict[str, set[str]] = {}
         for found in chosen:
             touched.setdefault(found.contest, set()).add(found.kode_tps)
+        for contest, codes in touched.items():  # their photos' times count again
+            events += record_findings(connection, contest, codes)
+        self.log.append(connection, events, at, actor, reason)
+        if self.on_retried is not None:
+            self.on_retried(connection, [found.id for found in chosen])
         for contest, codes in touched.items():
             self.tally.refresh_in(connection, contest, codes)
         outcome.retried.extend(found.id for found in chosen)

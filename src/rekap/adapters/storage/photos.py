@@ -8,7 +8,7 @@ and the photo is claimed again, so every accepted photo is processed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from rekap.adapters.keys import SigningKey
 from rekap.adapters.storage.engine import reader
 from rekap.adapters.storage.event_store import Entry, EventLog, lock_writers
+from rekap.adapters.storage.result_findings import record_findings
 from rekap.adapters.storage.schema import photo
 from rekap.adapters.storage.tally_store import LiveTally
 from rekap.capture.access import Principal
@@ -201,10 +202,12 @@ class PhotoStore:
             touched: dict[str, set[str]] = {}
             for arrival in new.values():
                 touched.setdefault(arrival.upload.contest, set()).add(arrival.upload.kode_tps)
+            self._record_findings(connection, arrivals, touched)
             for contest, codes in touched.items():
                 fresh = codes - self._with_photos(connection, contest, codes, set(new))
                 if fresh:
                     self.tally.refresh_in(connection, contest, fresh)
+        self._record_findings(connection, arrivals, revived)
         for contest, codes in revived.items():
             self.tally.refresh_in(connection, contest, codes)
         receipts: list[Receipt] = []
@@ -261,6 +264,24 @@ class PhotoStore:
         if revived and self.on_received is not None:
             self.on_received(connection, revived)
         return touched
+
+    def _record_findings(
+        self,
+        connection: Connection,
+        arrivals: Sequence[Arrival],
+        touched: Mapping[str, set[str]],
+    ) -> None:
+        """A photo that counts (new, or revived) adds its times to those the rules read: the
+        findings of a TPS whose result is out are recorded again, logged as the upload of
+        its photo (the last of the batch) that changed them."""
+        last = {(a.upload.contest, a.upload.kode_tps): a for a in arrivals}
+        entries = []
+        for contest, codes in touched.items():
+            for found in record_findings(connection, contest, codes):
+                arrival = last[(contest, found.kode_tps)]
+                entries.append(Entry(found, arrival.at, arrival.principal.account_id, "upload"))
+        if entries:
+            self.log.append_each(connection, entries)
 
     @staticmethod
     def _with_photos(

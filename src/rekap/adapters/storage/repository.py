@@ -11,7 +11,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from rekap.adapters.storage.event_store import EventLog, lock_writers
 from rekap.adapters.storage.import_merge import StoredResult, merge
-from rekap.adapters.storage.schema import finding, import_error, import_run, region, tps_result
+from rekap.adapters.storage.result_findings import finding_rows
+from rekap.adapters.storage.schema import (
+    finding,
+    finding_batch,
+    import_error,
+    import_run,
+    region,
+    tps_result,
+)
 from rekap.adapters.storage.tally_store import LiveTally
 from rekap.domain.region_tree import JenisTps, RegionTree
 from rekap.domain.result import Provenance, SourceKind, TpsResult
@@ -310,22 +318,15 @@ class SqlStore:
     def replace_findings(
         self, contest: str, kodes: Iterable[str], found: Mapping[str, Sequence[Finding]]
     ) -> int:
-        """Replace the findings of the given TPS with ``found`` (empty for a clean TPS)."""
+        """Replace the findings of the given TPS with ``found`` (empty for a clean TPS), as an
+        import does: no event about each TPS, but a ``finding_batch`` row that says findings
+        changed in bulk (the portal rebuilds its figures when it sees one)."""
         codes = list(kodes)
-        rows = [
-            {
-                "kode_tps": kode,
-                "contest": contest,
-                "rule": f.rule,
-                "severity": f.severity.value,
-                "fields": list(f.fields),
-                "message": f.message_en,
-                "evidence": dict(f.evidence),
-            }
-            for kode in codes
-            for f in found.get(kode, ())
-        ]
+        rows = [row for kode in codes for row in finding_rows(contest, kode, found.get(kode, ()))]
         with self.engine.begin() as connection:
+            connection.execute(
+                insert(finding_batch).values(contest=contest, tps=len(codes), findings=len(rows))
+            )
             before = self._finding_kinds(connection, contest, codes)
             for start in range(0, len(codes), 900):
                 connection.execute(

@@ -90,6 +90,17 @@ finding = Table(
     Index("ix_finding_rule", "rule"),
 )
 
+# Migration 0013: one row per replacement of many TPS's findings at once (an import's), which
+# no event records; findings of the capture workflow change with an event about their TPS.
+finding_batch = Table(
+    "finding_batch",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("contest", String(8), nullable=False),
+    Column("tps", Integer, nullable=False),
+    Column("findings", Integer, nullable=False),
+)
+
 # The change log (migration 0003): times are stored as ISO strings so that a record read back
 # hashes exactly as it did when written.
 event = Table(

@@ -5,9 +5,9 @@ A TPS's **stage** is the capture stage it really reached: ``published`` when a p
 form was released, ``verified`` when a person's entry made its result (or its form or photos
 are verified), ``read`` when it has numbers (read by the machine, or imported) or a photo of it
 was read, ``received`` when a photo of it arrived (or an imported result names photos).
-A result is **blocking** when a blocking finding is open for it: the findings stored with it
-(an import), or else, for a result of the capture workflow, the per-TPS rules run over its
-numbers now (as the portal shows them).
+A result is **blocking** when a blocking finding is open for it: the findings stored with it,
+by its import or, for a result of the capture workflow, when it was stored
+(``result_findings``), as the portal shows them.
 """
 
 from __future__ import annotations
@@ -22,16 +22,15 @@ from typing import Any
 from sqlalchemy import Connection, TextClause, bindparam, text
 
 from rekap.adapters.storage.json_text import loads, numbers
-from rekap.adapters.storage.photo_times import split, stored_time
+from rekap.adapters.storage.photo_times import stored_time
 from rekap.capture.states import PhotoState
 from rekap.domain.election import Election
 from rekap.domain.form import FormSpec
-from rekap.domain.region_tree import JenisTps
 from rekap.domain.result import TpsResult
 from rekap.domain.wilayah import InvalidKodeWilayah, KodeWilayah
 from rekap.rules.completeness import COMPLETENESS_RULES, VOTES_RULE
 from rekap.rules.finding import Finding, Severity
-from rekap.rules.registry import check_tps, rule_by_id
+from rekap.rules.registry import rule_by_id
 from rekap.rules.rule import RuleContext
 from rekap.tally.contribution import TpsState
 from rekap.tally.stage import TpsStage
@@ -85,8 +84,8 @@ def capture_stage(rows: TpsRows) -> TpsStage:
 
 
 class ResultChecks:
-    """The findings of a TPS: those stored with its result, or the per-TPS rules run now over
-    the numbers the capture workflow published (nothing for a TPS without numbers)."""
+    """The findings of a TPS: those stored with its result (by its import, or by the capture
+    workflow when it stored the result: ``result_findings``), never run here."""
 
     def __init__(self, form_spec: FormSpec, election: Election, contest: str) -> None:
         self.form_spec = form_spec
@@ -94,28 +93,12 @@ class ResultChecks:
         self.contest = contest
 
     def __call__(self, rows: TpsRows) -> tuple[Finding, ...]:
-        result = rows.result
-        if rows.findings or (result is not None and result.source_kind == "import"):
+        stored = tuple(rows.findings)
+        if rows.result is not None and rows.result.source_kind == "import":
             # findings stored before a rule existed miss it: a vote not recorded still
             # holds the result (F-SUARA-LENGKAP, checked here for what was stored without it)
-            stored = tuple(rows.findings)
             return stored + self._votes_recorded(rows, stored)
-        if result is None or not result.values:
-            return ()
-        try:
-            code, jenis = KodeWilayah.parse(rows.kode_tps), JenisTps(result.jenis)
-        except (InvalidKodeWilayah, ValueError):
-            return ()
-        taken, received = split(tuple(sorted(rows.photo_times)))
-        found = TpsResult(
-            code,
-            self.contest,
-            dict(result.values),
-            jenis=jenis,
-            captured_at=taken,
-            received_at=received,
-        )
-        return check_tps(found, self.form_spec, self.election)
+        return stored
 
     def _votes_recorded(self, rows: TpsRows, stored: tuple[Finding, ...]) -> tuple[Finding, ...]:
         result = rows.result

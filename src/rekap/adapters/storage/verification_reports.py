@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select, update
 
 from rekap.adapters.storage.forms import READ_STATES
+from rekap.adapters.storage.result_findings import record_findings
 from rekap.adapters.storage.schema import form, photo, verification_report, verification_task
 from rekap.adapters.storage.verification_holds import release, stamp
 from rekap.capture.assess import FormState
@@ -156,6 +157,8 @@ def send_photos_back(
         events.append(
             PhotoStateChanged(kode, photo_id, before.value, PhotoState.FAILED.value, reason)
         )
+    # the photos' times no longer say anything of the TPS: a published result's findings
+    events += record_findings(connection, contest, [kode] if decided.photos else [])
     if not decided.pages_missing:
         return events
     connection.execute(
