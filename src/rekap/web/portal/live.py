@@ -144,8 +144,8 @@ def live_findings(
     election: Election,
     times: PhotoTimes = (),
 ) -> tuple[Finding, ...]:
-    """The per-TPS rules run over ``values`` now (results the capture workflow published),
-    and over the times of the TPS's photos (``times``)."""
+    """The per-TPS rules run over ``values`` now (the machine's reading of a form waiting
+    for people), and over the times of the TPS's photos (``times``)."""
     try:
         code = KodeWilayah.parse(kode)
         kind = JenisTps(jenis)
@@ -163,13 +163,19 @@ def collect_facts(
     codes: Sequence[str] | None = None,
 ) -> dict[str, TpsFacts]:
     """Every TPS the store knows anything about (a result, a form, a photo or a finding), or
-    only those of ``codes``. Imported results carry the findings stored at import; results of
-    the capture workflow are checked here."""
+    only those of ``codes``. A result carries the findings stored with it (by its import, or
+    by the capture workflow: ``result_findings``); only a form waiting for people is checked
+    here, its machine reading (whose findings no one stores)."""
     results = {r.kode_tps: r for r in queries.results(codes)}
     forms = {f.kode_tps: f for f in queries.forms(codes)}
     photos = queries.photo_counts(codes)
     stored = queries.findings(codes)
-    times = queries.photo_times(codes)
+    waiting = sorted(
+        kode
+        for kode, row in forms.items()
+        if row.state in WAITING_FORM_STATES and kode not in results and kode not in stored
+    )
+    times = queries.photo_times(waiting) if waiting else {}
     contest = queries.contest
     facts: dict[str, TpsFacts] = {}
     for kode in sorted(set(results) | set(forms) | set(photos) | set(stored)):
@@ -178,10 +184,6 @@ def collect_facts(
         findings: tuple[Finding, ...] = ()
         if kode in stored:
             findings = tuple(stored[kode])
-        elif result is not None and result.values and result.source_kind != "import":
-            findings = live_findings(
-                kode, contest, result.values, result.jenis, form, election, times.get(kode, ())
-            )
         elif result is None and row is not None and row.state in WAITING_FORM_STATES:
             findings = live_findings(
                 kode, contest, row.values, "tps", form, election, times.get(kode, ())

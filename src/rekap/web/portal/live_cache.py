@@ -1,5 +1,6 @@
 """One LiveData at a time, kept fresh: checked at most every ``refresh_seconds``, updated
-in place of the TPS that changed, rebuilt when the findings changed in bulk.
+in place of the TPS that changed (the change log names them: also those whose findings the
+capture workflow recorded), rebuilt when the findings changed in bulk (an import).
 
 While one request refreshes, the others are served the previous figures (never a wait, once
 the first figures exist). A full rebuild (after an import, or more than ``MAX_UPDATE``
@@ -100,8 +101,6 @@ class LiveCache:
 
 
 def _findings_moved(data: LiveData, version: DataVersion) -> bool:
-    """The stored findings changed in bulk (an import): only a rebuild reads them again."""
-    return (data.version.last_finding, data.version.findings) != (
-        version.last_finding,
-        version.findings,
-    )
+    """The stored findings changed in bulk (an import), without an event about each TPS:
+    only a rebuild reads them again."""
+    return data.version.finding_batch != version.finding_batch

@@ -18,6 +18,7 @@ from rekap.adapters.storage.schema import (
     account,
     event,
     finding,
+    finding_batch,
     form,
     photo,
     tps_result,
@@ -34,8 +35,9 @@ from rekap.rules.finding import Finding
 class DataVersion:
     head: int
     """The newest change-log sequence."""
-    last_finding: int
-    findings: int
+    finding_batch: int
+    """The newest replacement of many TPS's findings at once (an import's), which no event
+    about each TPS records."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,14 +94,13 @@ class PortalQueries:
         self.contest = contest
 
     def version(self) -> DataVersion:
-        """Where the data stands: the change-log head, and the finding table's fingerprint
-        (findings are replaced in bulk without an event of their own)."""
+        """Where the data stands: the change-log head, and the last bulk replacement of
+        findings (an import's replaces them without an event about each TPS; the capture
+        workflow's change with one)."""
         with self.engine.connect() as connection:
             head = connection.execute(select(func.max(event.c.sequence))).scalar_one()
-            last, count = connection.execute(
-                select(func.max(finding.c.id), func.count()).select_from(finding)
-            ).one()
-        return DataVersion(int(head or 0), int(last or 0), int(count or 0))
+            batch = connection.execute(select(func.max(finding_batch.c.id))).scalar_one()
+        return DataVersion(int(head or 0), int(batch or 0))
 
     def changed_since(self, sequence: int) -> set[str]:
         """The TPS that events after ``sequence`` are about."""
