@@ -29,6 +29,8 @@ down_revision = "0012"
 branch_labels = None
 depends_on = None
 
+CHUNK = 5000
+
 
 def upgrade() -> None:
     op.create_table(
@@ -39,8 +41,19 @@ def upgrade() -> None:
         sa.Column("findings", sa.Integer, nullable=False),
     )
     connection = op.get_bind()
+    results = sa.table(
+        "tps_result", sa.column("kode_tps"), sa.column("contest"), sa.column("source_kind")
+    )
     for contest in TALLIED_CONTESTS:
-        changed = record_findings(connection, contest, None)
+        captured = connection.execute(
+            sa.select(results.c.kode_tps)
+            .where(results.c.contest == contest, results.c.source_kind != "import")
+            .order_by(results.c.kode_tps)
+        )
+        codes = [str(kode) for (kode,) in captured]
+        changed = []
+        for start in range(0, len(codes), CHUNK):  # a national store's rows never all at once
+            changed += record_findings(connection, contest, codes[start : start + CHUNK])
         if changed:
             findings = sum(len(found.rules) for found in changed)
             batch = sa.table(
