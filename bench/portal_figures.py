@@ -10,6 +10,9 @@ minutes on 2 cores), e.g. on tmpfs:
         ../shared/data/sirekap-2024/sirekap-ppwp-tps-2024-gigit-36prov.csv.gz
     .venv/bin/python bench/portal_figures.py sqlite:////dev/shm/nat/n.db
 
+For a store of captured TPS (photographed, read or verified, published, with their findings),
+fill a fresh database with ``bench/captured_store.py`` first (Klaten's 4,198 TPS by default).
+
 Builds the service as ``rekap serve`` does (a key never saved, photos in a temporary folder),
 then times the portal's first figures (``Portal.live``: what ``serve_portal`` builds before it
 accepts a request), and prints the process's resident memory before and after, and the bytes
