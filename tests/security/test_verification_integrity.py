@@ -190,8 +190,9 @@ def test_the_page_shows_no_form_that_was_not_handed(world: World) -> None:
     world.client.cookies.set("rekap_token", str(judge.token))
     try:
         answer = world.client.post(f"/verifikasi/tugas/{task}", data={"paslon_1": ""})
-        assert answer.status_code == 409
-        assert "unhanded v1" not in answer.text and "not handed to you" in answer.text
+        # not saved, and nothing of the form shown: the workspace says so beside their own
+        assert answer.status_code == 303 and "unhanded v1" not in answer.text
+        assert answer.headers["location"] == f"/verifikasi?tidak_disimpan={task}"
         world.hand(judge, task)
         shown = world.client.post(f"/verifikasi/tugas/{task}", data={"paslon_1": ""})
         assert shown.status_code == 422 and "unhanded v1" in shown.text

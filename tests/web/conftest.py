@@ -14,7 +14,9 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, sync_playwright
+from sqlalchemy import delete
 
+from rekap.adapters.storage.schema import verification_hold
 from rekap.web.app import create_app
 from tests.web.browsing import Tab
 from tests.web.dataset import Dataset, build_dataset
@@ -63,6 +65,19 @@ def plain_draw(dataset: Dataset) -> Iterator[None]:
         yield
     finally:
         store.among = among
+
+
+@pytest.fixture
+def people(dataset: Dataset) -> Iterator[list[str]]:
+    """The accounts a test enrols (their ids, appended by the test): their holds are let go
+    afterwards, so that the other tests of the dataset find every form's places as they
+    expect."""
+    enrolled: list[str] = []
+    yield enrolled
+    with dataset.context.engine.begin() as connection:
+        connection.execute(
+            delete(verification_hold).where(verification_hold.c.account_id.in_(enrolled))
+        )
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """A small but real election night for the portal tests.
 
-Sirekap's own sample (579 TPS of DKI Jakarta) is imported with its findings; then six TPS of
+Sirekap's own sample (579 TPS of DKI Jakarta) is imported with its findings; then eight TPS of
 one Kendari desa are simulated, photographed, uploaded through the API with signed device
-keys, and read by the real reader, so forms are accepted or sent to verification as in
+keys, and read by the real reader (and two of another desa, for the browser tests that take
+a form to its end), so forms are accepted or sent to verification as in
 production, and every number has a photo crop.
 """
 
@@ -39,6 +40,10 @@ REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "examples" / "sirekap-raw-sample"
 DESA = "7471011007"  # LABIBIA, Kota Kendari: 10 TPS, eight of them photographed
 PHOTOGRAPHED = 8
+SPENT_DESA = "7471021011"  # KAMPUNG SALO, Kota Kendari (another kecamatan): 8 TPS
+SPENT_PHOTOGRAPHED = 3
+"""Forms of their own for the workspace tests that run when LABIBIA's are spent (by the tests
+before them, in one run): the tests scoped to LABIBIA's kecamatan never see them."""
 CAPTURED = datetime(2024, 2, 14, 14, 30, tzinfo=UTC)
 
 
@@ -65,13 +70,13 @@ class Dataset:
         return token
 
 
-def simulated() -> list[SimulatedTps]:
+def simulated(desa: str = DESA) -> list[SimulatedTps]:
     """Most of the desa's KPPS miscount a paslon (a blocking finding), so that the verifier
     tests have forms to verify: the reader itself now abstains on few numbers."""
     options = SimulationOptions(
         error_rate=0.9, error_kinds=(ErrorKind.PASLON_MISCOUNT,), correction_rate=0.0
     )
-    return list(simulate_election(region_tree(), election_2024(), KodeWilayah(DESA), 7, options))
+    return list(simulate_election(region_tree(), election_2024(), KodeWilayah(desa), 7, options))
 
 
 def photos_of(tps: SimulatedTps) -> dict[int, bytes]:
@@ -115,8 +120,10 @@ def build_dataset(root: Path) -> Dataset:
     _, admin = context.accounts.enrol("admin", Role.ADMIN, "", utc_now(), "test")
     everyone = simulated()
     chosen, spare = everyone[:PHOTOGRAPHED], everyone[PHOTOGRAPHED:]
+    spent = simulated(SPENT_DESA)[:SPENT_PHOTOGRAPHED]
     with TestClient(create_app(context)) as client:
-        for tps in chosen:
+        for tps in chosen + spent:
             upload_all(client, context, tps)
     build_processor(context).run_until_idle(utc_now)
-    return Dataset(root, context, admin, {t.kode.value: t for t in everyone}, spare)
+    truth = {t.kode.value: t for t in everyone + spent}
+    return Dataset(root, context, admin, truth, spare)

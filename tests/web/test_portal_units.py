@@ -34,6 +34,7 @@ from rekap.web.portal.svg_map import (
     tile_grid,
 )
 from rekap.web.portal.words import WORDS
+from rekap.web.portal.workspace import local_clock
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "rekap" / "web" / "templates"
 DYNAMIC = {
@@ -238,3 +239,11 @@ def test_the_counted_figure_is_not_called_published() -> None:
     indonesian, english = WORDS["cov_counted"]
     assert "publi" not in indonesian.lower() and "publi" not in english.lower()
     assert "total" in indonesian and "total" in english
+
+
+def test_a_hold_is_told_on_the_clock_of_the_tps_provinsi() -> None:
+    stamp = "2024-02-14T05:21:09.5+00:00"
+    assert local_clock(stamp, "3171011001001") == "12:21 WIB"  # Jakarta
+    assert local_clock(stamp, "7471011007001") == "13:21 WITA"  # Kendari
+    assert local_clock(stamp, "9471011001001") == "14:21 WIT"  # Papua
+    assert local_clock(stamp, "9900000000001") == "05:21 UTC"  # abroad: each its own clock

@@ -26,11 +26,13 @@ from rekap.web.portal import (
     session,
     static_files,
 )
+from rekap.web.portal.entry_resume import carried_fields, login_path, resume_target
 from rekap.web.portal.head import HeadAsGet
 from rekap.web.portal.i18n import Words
 from rekap.web.portal.page_errors import LoginNeeded, PageNotFound, PageRefused, PlaceNotFound
 from rekap.web.portal.regions import nearest_region
-from rekap.web.portal.rendering import render, request_lang
+from rekap.web.portal.rendering import render, request_lang, url_with
+from rekap.web.portal.session import login_page
 from rekap.web.portal.settings import PortalSettings
 from rekap.web.portal.state import Portal
 
@@ -106,10 +108,16 @@ def install(app: FastAPI, settings: PortalSettings | None = None) -> None:
 
     @app.exception_handler(LoginNeeded)
     async def login_needed(request: Request, error: LoginNeeded) -> Response:
-        if error.code == "unauthenticated":
-            target = request.url.path
-            return RedirectResponse(f"/masuk?lanjut={target}", status_code=303)
-        return _error_page(request, 403, "forbidden", error.message)
+        if error.code != "unauthenticated":
+            return _error_page(request, 403, "forbidden", error.message)
+        if request.method in ("GET", "HEAD"):
+            return RedirectResponse(login_path(url_with(request)), status_code=303)
+        resume = resume_target(request.url.path)
+        if resume is None:  # a workspace button (skip, report): its page, after the login
+            return RedirectResponse(login_path("/verifikasi"), status_code=303)
+        form = app.state.portal.context.form
+        carried = carried_fields(form, (await request.form()).multi_items())
+        return login_page(request, resume, carried, status=401)
 
     @app.exception_handler(PageRefused)
     async def refused(request: Request, error: PageRefused) -> Response:

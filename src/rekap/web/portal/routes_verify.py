@@ -15,8 +15,9 @@ from fastapi.responses import RedirectResponse
 from rekap.adapters.storage.verification import Task, VerificationRefused
 from rekap.capture.access import Principal, Role
 from rekap.web.params import RowId
+from rekap.web.portal.entry_resume import RESUME, STARTED, UNREADABLE
 from rekap.web.portal.page_errors import PageNotFound, PageRefused
-from rekap.web.portal.rendering import render, words_of
+from rekap.web.portal.rendering import render, request_lang, words_of
 from rekap.web.portal.session import page_require
 from rekap.web.portal.state import Portal, portal_of
 from rekap.web.portal.workspace import parse_entry, task_view
@@ -26,8 +27,6 @@ PortalDep = Annotated[Portal, Depends(portal_of)]
 Person = Annotated[Principal, Depends(page_require(Role.VERIFIER, Role.ADJUDICATOR))]
 Anyone = Annotated[Principal, Depends(page_require(Role.VERIFIER, Role.ADJUDICATOR, Role.ADMIN))]
 MAX_SECONDS = 86_400.0
-UNREADABLE = "tidak_terbaca"
-"""The form's name of the boxes "cannot read": one per ticked field, its id as the value."""
 
 
 def _show_task(
@@ -39,7 +38,10 @@ def _show_task(
     errors: Mapping[str, str] | None = None,
     status: int = 200,
     ticked: Collection[str] = (),
+    notes: Mapping[str, bool] | None = None,
 ) -> Response:
+    """The workspace: the task handed to the person (or none), with ``typed`` in its inputs
+    when it is shown again after a post (and the time typing began kept from it)."""
     view = None
     if task is not None:
         adjudicating = task.state == "adjudication" and person.role is Role.ADJUDICATOR
@@ -61,22 +63,31 @@ def _show_task(
             ticked,
             [marks.get(e.account_id, ()) for e in entries],
         )
+    began = (typed or {}).get(STARTED, "")
+    query = request.query_params
     context = {
         "title": words_of(request)("workspace"),
         "person": person,
         "view": view,
-        "started": int(time.time()),
-        "done": request.query_params.get("selesai"),
-        "outcome": request.query_params.get("hasil"),
-        "skipped": request.query_params.get("dilewati"),
-        "gone": request.query_params.get("tidak_lagi"),
-        "reported": request.query_params.get("dilaporkan"),
-        "sent_back": request.query_params.get("dikembalikan"),
+        "started": int(began) if began.isascii() and began.isdigit() else int(time.time()),
+        "errors_count": len(errors or {}),
+        "resumed": (notes or {}).get("resumed", False),
+        "done": query.get("selesai"),
+        "outcome": query.get("hasil"),
+        "skipped": query.get("dilewati"),
+        "gone": query.get("tidak_lagi"),
+        "already": query.get("sudah"),
+        "not_saved": query.get("tidak_disimpan"),
+        "reported": query.get("dilaporkan"),
+        "sent_back": query.get("dikembalikan"),
         "region": portal.context.tree.regions.get(person.scope[:10]),
         "waiting": portal.queries.waiting_tasks(
             person.scope, "adjudication" if person.role is Role.ADJUDICATOR else "open"
         ),
     }
+    if request.method == "POST":  # the other language of the workspace, not of this post
+        lang = "en" if request_lang(request) == "id" else "id"
+        context["switch_url"] = f"/verifikasi?lang={lang}"
     return render(request, "verify.html", context, status=status, cache="no-store")
 
 
@@ -90,6 +101,9 @@ def workspace(request: Request, portal: PortalDep, person: Person) -> Response:
 
 @router.post("/verifikasi/tugas/{task_id}")
 async def submit(task_id: RowId, request: Request, portal: PortalDep, person: Person) -> Response:
+    """Save the person's entry of the task, then hand them the next form. A number missing or
+    malformed shows the form again with what was typed. An entry carried through a login
+    (``entry_resume``) is shown again, filled in, not saved."""
     posted = await request.form()
     raw = {k: v for k, v in posted.items() if isinstance(v, str)}
     ticked = {v for v in posted.getlist(UNREADABLE) if isinstance(v, str)}
@@ -100,13 +114,18 @@ async def submit(task_id: RowId, request: Request, portal: PortalDep, person: Pe
     try:  # before the task is shown again with what was typed: only to whom may enter it
         ctx.verification.check_access(person, task_id, ctx.clock())
     except VerificationRefused as error:
-        raise _refused(error) from error
+        return _entry_refused(portal, person, task_id, error)
     values, unreadable, errors = parse_entry(ctx.form, raw, ticked)
-    if errors:  # shown again to be corrected, its hold renewed while it is still theirs
+    resumed = request.query_params.get(RESUME) is not None
+    if errors or resumed:  # shown again, its hold renewed while it is still theirs
         until = ctx.verification.renew_hold(person, task.id, ctx.clock())
         shown = replace(task, held_until=until)
-        return _show_task(request, portal, person, shown, raw, errors, 422, ticked)
-    started = raw.get("mulai", "")
+        status = 200 if resumed else 422
+        notes = {"resumed": resumed}
+        return _show_task(
+            request, portal, person, shown, raw, {} if resumed else errors, status, ticked, notes
+        )
+    started = raw.get(STARTED, "")
     known = started.isascii() and started.isdigit()
     seconds = time.time() - int(started) if known else 0.0
     try:
@@ -119,8 +138,22 @@ async def submit(task_id: RowId, request: Request, portal: PortalDep, person: Pe
             unreadable,
         )
     except VerificationRefused as error:
-        raise _refused(error) from error
+        return _entry_refused(portal, person, task_id, error)
     return RedirectResponse(f"/verifikasi?selesai={task_id}&hasil={state}", status_code=303)
+
+
+def _entry_refused(
+    portal: Portal, person: Principal, task_id: int, error: VerificationRefused
+) -> Response:
+    """An entry the store refuses. Entered already (a second click, a post sent again): the
+    first stands, and the page says so. No longer the person's (others took its place while
+    their hold had lapsed, or it moved on): not saved, and the page says so beside the form
+    they are handed now. Anything else is an error page."""
+    if error.code != "conflict":
+        raise _refused(error) from error
+    if any(e.account_id == person.account_id for e in portal.queries.entries(task_id)):
+        return RedirectResponse(f"/verifikasi?sudah={task_id}", status_code=303)
+    return RedirectResponse(f"/verifikasi?tidak_disimpan={task_id}", status_code=303)
 
 
 @router.post("/verifikasi/tugas/{task_id}/lewati")

@@ -7,6 +7,7 @@ form instead of receiving a JSON error.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
@@ -15,6 +16,7 @@ from fastapi.responses import RedirectResponse
 from rekap.capture.access import Principal, Role
 from rekap.web.access import PUBLIC, TOKEN_COOKIE, AccessRule
 from rekap.web.errors import ApiError
+from rekap.web.portal.entry_resume import carried_fields, resumes_entry
 from rekap.web.portal.page_errors import LoginNeeded
 from rekap.web.portal.rendering import render, words_of
 
@@ -52,6 +54,26 @@ def safe_next(target: str | None) -> str | None:
     return None
 
 
+def login_page(
+    request: Request,
+    next_path: str | None,
+    carried: Sequence[tuple[str, str]] = (),
+    error: bool = False,
+    status: int = 200,
+) -> Response:
+    """The login form; ``carried``: the fields of an entry whose login ended while it was
+    typed, posted again after the login (``entry_resume``)."""
+    title = words_of(request)("login_title")
+    context = {
+        "title": title,
+        "person": None,
+        "next": next_path,
+        "error": error,
+        "carried": carried if next_path is not None and resumes_entry(next_path) else (),
+    }
+    return render(request, "login.html", context, status=status, cache="no-store")
+
+
 @router.get("/masuk")
 def login_form(
     request: Request,
@@ -59,23 +81,33 @@ def login_form(
     lanjut: str | None = None,
 ) -> Response:
     title = words_of(request)("login_title")
-    context = {"title": title, "person": person, "next": safe_next(lanjut), "error": None}
+    context = {
+        "title": title,
+        "person": person,
+        "next": safe_next(lanjut),
+        "error": None,
+        "carried": (),
+    }
     return render(request, "login.html", context, cache="no-store")
 
 
 @router.post("/masuk")
-def login(
+async def login(
     request: Request,
     token: Annotated[str, Form(min_length=1, max_length=200)],
     _anyone: Annotated[Principal | None, Depends(PUBLIC)],
     lanjut: Annotated[str | None, Form()] = None,
 ) -> Response:
+    """Log in: a cookie, then the page asked for (or the role's home). An entry carried
+    through the login is posted again to its address (307), to be shown filled in."""
     person = request.app.state.context.accounts.authenticate(token.strip())
+    target = safe_next(lanjut)
     if person is None:
-        title = words_of(request)("login_title")
-        context = {"title": title, "person": None, "next": safe_next(lanjut), "error": True}
-        return render(request, "login.html", context, status=401, cache="no-store")
-    response = RedirectResponse(safe_next(lanjut) or HOME[person.role], status_code=303)
+        form = request.app.state.portal.context.form
+        carried = carried_fields(form, (await request.form()).multi_items())
+        return login_page(request, target, carried, error=True, status=401)
+    again = target is not None and resumes_entry(target)
+    response = RedirectResponse(target or HOME[person.role], status_code=307 if again else 303)
     response.set_cookie(
         TOKEN_COOKIE,
         token.strip(),

@@ -307,6 +307,12 @@ WORDS: dict[str, tuple[str, str]] = {
         "Paste the token your admin gave you. It is kept in an HttpOnly cookie in this "
         "browser only.",
     ),
+    "login_ended_entry": (
+        "Sesi masuk Anda berakhir sebelum entri tersimpan. Masuk lagi: angka yang Anda ketik "
+        "dikembalikan ke formulirnya untuk diperiksa lalu disimpan (belum ada yang disimpan).",
+        "Your login ended before the entry was saved. Log in again: the numbers you typed are "
+        "put back in their form for you to check and save (nothing is saved yet).",
+    ),
     "token": ("Token", "Token"),
     "login_failed": ("Token tidak dikenal.", "That token is not valid."),
     "logged_in_as": ("Masuk sebagai {name} ({role})", "Logged in as {name} ({role})"),
@@ -427,8 +433,30 @@ WORDS: dict[str, tuple[str, str]] = {
         "skipped. Here is your form now.",
     ),
     "held_until": (
-        "Formulir ini disimpan untuk Anda sampai {time} UTC.",
-        "This form is kept for you until {time} UTC.",
+        "Formulir ini disimpan untuk Anda sampai {time}.",
+        "This form is kept for you until {time}.",
+    ),
+    "entry_already_saved": (
+        "Entri Anda untuk tugas {task} sudah tersimpan sebelumnya; kiriman yang sama tidak "
+        "disimpan dua kali.",
+        "Your entry for task {task} was saved already; sending it again saves nothing twice.",
+    ),
+    "entry_not_saved": (
+        "Entri tugas {task} tidak disimpan: formulir itu tidak lagi untuk Anda (tidak lagi "
+        "disimpan untuk Anda dan tempatnya diambil orang lain, atau sudah diputuskan). Berikut "
+        "formulir Anda sekarang.",
+        "Your entry for task {task} was not saved: that form is no longer yours (no longer kept "
+        "for you and its place taken by others, or decided already). Here is your form now.",
+    ),
+    "entry_resumed": (
+        "Angka yang Anda ketik sebelum sesi berakhir dikembalikan. Periksa, lalu simpan: belum "
+        "ada yang disimpan.",
+        "The numbers you typed before your login ended are back. Check them, then save: nothing "
+        "is saved yet.",
+    ),
+    "entry_errors": (
+        "{n} isian perlu diperbaiki; angka lainnya tetap seperti yang Anda ketik.",
+        "{n} field(s) need correcting; your other numbers are kept as typed.",
     ),
     "hold_lapsed": (
         "Formulir ini tidak lagi disimpan untuk Anda: bila dua orang lain sedang mengisinya, "
