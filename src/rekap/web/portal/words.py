@@ -352,6 +352,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "field_unreadable": ("Tidak terbaca", "Cannot read"),
     "marked_unreadable": ("tak terbaca", "unreadable"),
     "your_entry": ("Entri Anda", "Your entry"),
+    "entry_by": ("Entri {name}", "{name}'s entry"),
+    "entries_differ": ("Entri berbeda: putuskan", "Entries differ: decide"),
     "whole_photo": ("foto utuh", "whole photo"),
     "save_entry": ("Simpan entri", "Save entry"),
     "keyboard_help": (
