@@ -214,3 +214,35 @@ def test_a_double_click_on_a_slow_line_saves_once_and_the_adjudicator_sees_each_
         state = connection.execute(select(form.c.state).where(form.c.kode_tps == kode)).scalar()
     assert state == "verified"
     assert tab.errors == [] and judge.errors == []
+
+
+def test_the_statistics_of_many_verifiers_fit_a_laptop_flagged_first_then_by_name(
+    laptop: BrowserContext, dataset: Dataset, people: list[str], artifacts: Path
+) -> None:
+    store = dataset.context.verification
+    for name in ("Zulkifli Statistik", "ahmad statistik", "Maria Statistik"):
+        person, _ = dataset.context.accounts.enrol(name, Role.VERIFIER, DESA, utc_now(), "t")
+        people.append(person.account_id)
+        handed = store.next_task(person)  # one skip each: a line of the statistics
+        assert handed is not None
+        store.skip(person, handed.id, utc_now())
+    tab = Tab.open(laptop)
+    tab.login(dataset.admin_token)
+    page = tab.page
+    page.wait_for_url("**/verifikasi/statistik")
+    rows = page.locator("table.stats tbody tr")
+    assert rows.count() >= 3
+    fits = page.evaluate(
+        "() => { const s = document.querySelector('div.scroll');"
+        " return [s.scrollWidth, s.clientWidth]; }"
+    )
+    assert fits[0] <= fits[1], fits  # every column on the screen, the flag among them
+    names = [t.strip() for t in page.locator("table.stats tbody th").all_inner_texts()]
+    flags = [
+        t.strip() != ""
+        for t in page.locator("table.stats tbody td:nth-of-type(1)").all_inner_texts()
+    ]
+    order = [(not f, n.casefold()) for f, n in zip(flags, names, strict=True)]
+    assert order == sorted(order)
+    tab.shoot(artifacts, "statistik-laptop")
+    assert tab.errors == []

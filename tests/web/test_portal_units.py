@@ -34,7 +34,7 @@ from rekap.web.portal.svg_map import (
     tile_grid,
 )
 from rekap.web.portal.words import WORDS
-from rekap.web.portal.workspace import local_clock
+from rekap.web.portal.workspace import flagged_first, local_clock
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "rekap" / "web" / "templates"
 DYNAMIC = {
@@ -239,6 +239,18 @@ def test_the_counted_figure_is_not_called_published() -> None:
     indonesian, english = WORDS["cov_counted"]
     assert "publi" not in indonesian.lower() and "publi" not in english.lower()
     assert "total" in indonesian and "total" in english
+
+
+def test_the_statistics_put_the_flagged_first_then_go_by_name() -> None:
+    rows = [
+        {"account_id": "c1", "flagged": False},
+        {"account_id": "a9", "flagged": True},
+        {"account_id": "b2", "flagged": False},
+        {"account_id": "z0", "flagged": True},
+    ]
+    names = {"c1": "ani", "a9": "Wati", "b2": "Budi", "z0": "Agus"}
+    ordered = [r["account_id"] for r in flagged_first(rows, names)]
+    assert ordered == ["z0", "a9", "c1", "b2"]
 
 
 def test_a_hold_is_told_on_the_clock_of_the_tps_provinsi() -> None:

@@ -20,7 +20,7 @@ from rekap.web.portal.page_errors import PageNotFound, PageRefused
 from rekap.web.portal.rendering import render, request_lang, words_of
 from rekap.web.portal.session import page_require
 from rekap.web.portal.state import Portal, portal_of
-from rekap.web.portal.workspace import parse_entry, task_view
+from rekap.web.portal.workspace import flagged_first, parse_entry, task_view
 
 router = APIRouter(include_in_schema=False)
 PortalDep = Annotated[Portal, Depends(portal_of)]
@@ -210,11 +210,12 @@ def statistics(request: Request, portal: PortalDep, person: Anyone) -> Response:
     rows = portal.context.verification.statistics()
     if person.role is not Role.ADMIN:
         rows = [r for r in rows if r["account_id"] == person.account_id]
-    names = portal.queries.account_names(str(r["account_id"]) for r in rows)
+    found = portal.queries.account_names(str(r["account_id"]) for r in rows)
+    names = {k: v[0] for k, v in found.items()}
     context = {
         "title": words_of(request)("statistics"),
         "person": person,
-        "rows": rows,
-        "names": {k: v[0] for k, v in names.items()},
+        "rows": flagged_first(rows, names),
+        "names": names,
     }
     return render(request, "verify_stats.html", context, cache="no-store")

@@ -477,6 +477,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "photos of at most 5 unreadable. A number marked cannot read is not counted as a "
         "disagreement.",
     ),
+    "stats_summary": (
+        "{n} verifikator, {flagged} ditandai perlu dicek (di atas, lalu menurut nama).",
+        "{n} verifiers, {flagged} flagged for a check (first, then by name).",
+    ),
     "verifier": ("Verifikator", "Verifier"),
     "entries": ("Entri", "Entries"),
     "disagreed": ("Berbeda", "Disagreed"),
