@@ -11,7 +11,7 @@ from rekap.data import election_2024, region_tree
 from rekap.rules.registry import ALL_RULES
 from rekap.services.photo_failures import FailureKind
 from rekap.web.portal.anomalies import RULE_TITLES_ID
-from rekap.web.portal.i18n import Words, format_int, format_percent
+from rekap.web.portal.i18n import Words, clock, format_int, format_percent, when
 from rekap.web.portal.paslon import (
     NO_DATA_COLOUR,
     PALETTE,
@@ -34,7 +34,7 @@ from rekap.web.portal.svg_map import (
     tile_grid,
 )
 from rekap.web.portal.words import WORDS
-from rekap.web.portal.workspace import flagged_first, local_clock
+from rekap.web.portal.workspace import flagged_first
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "rekap" / "web" / "templates"
 DYNAMIC = {
@@ -253,9 +253,16 @@ def test_the_statistics_put_the_flagged_first_then_go_by_name() -> None:
     assert ordered == ["z0", "a9", "c1", "b2"]
 
 
-def test_a_hold_is_told_on_the_clock_of_the_tps_provinsi() -> None:
+def test_a_moment_is_told_on_the_clock_of_the_region() -> None:
     stamp = "2024-02-14T05:21:09.5+00:00"
-    assert local_clock(stamp, "3171011001001") == "12:21 WIB"  # Jakarta
-    assert local_clock(stamp, "7471011007001") == "13:21 WITA"  # Kendari
-    assert local_clock(stamp, "9471011001001") == "14:21 WIT"  # Papua
-    assert local_clock(stamp, "9900000000001") == "05:21 UTC"  # abroad: each its own clock
+    assert clock(stamp, "3171011001001", date=False) == "12:21 WIB"  # Jakarta
+    assert clock(stamp, "7471011007001", date=False) == "13:21 WITA"  # Kendari
+    assert clock(stamp, "9471011001001", date=False) == "14:21 WIT"  # Papua
+    assert clock(stamp, "9900000000001", date=False) == "05:21 UTC"  # abroad: each its own clock
+    # the pages' data carry UTC (``when``); what a person reads is the region's clock, the
+    # nation's on WIB, and a time stored without its zone is UTC (SQLite keeps rekap's so)
+    said = when(stamp)
+    assert said == "2024-02-14 05:21:09 UTC"
+    assert clock(said, "7471") == "2024-02-14 13:21:09 WITA"
+    assert clock(said, "") == "2024-02-14 12:21:09 WIB"
+    assert clock("2024-02-14 23:21:09", "94") == "2024-02-15 08:21:09 WIT"  # past midnight

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import datetime
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -140,6 +141,31 @@ def test_tps_page_shows_crops_and_history(client: TestClient, dataset: Dataset) 
     assert "immutable" in crop.headers["cache-control"]
     thumbnail = client.get(f"/foto/{document['photos'][0]['id']}/kecil.jpg")
     assert thumbnail.status_code == 200
+
+
+def test_times_read_on_the_clock_of_the_region_and_carry_utc_for_machines(
+    client: TestClient,
+) -> None:
+    """A person in Kendari reads WITA on their TPS's and their region's pages, the nation's
+    changes are on WIB, and every time keeps its UTC instant in ``<time datetime>`` and in
+    the JSON."""
+    kode = f"{DESA}006"
+    document = client.get(f"/tps/{kode}.json").json()
+    at = document["history"][0]["at"]
+    assert at.endswith(" UTC")
+    page = client.get(f"/tps/{kode}").text
+    shown = re.findall(r'<time datetime="([^"]+)Z">([^<]+)</time>', page)
+    assert shown and all(text.endswith(" WITA") for _, text in shown)
+    instant, text = shown[0]
+    assert (
+        datetime.fromisoformat(f"{instant}+00:00")
+        - datetime.fromisoformat(text.replace(" WITA", "+08:00"))
+    ).total_seconds() == 0
+    assert " UTC" not in page.split("<h1>", 1)[1]
+    changes = client.get(f"/wilayah/{DESA}/perubahan").text
+    assert re.search(r'<time datetime="[^"]+Z">[^<]+ WITA</time>', changes)
+    nation = client.get("/nasional/perubahan").text
+    assert re.search(r'<time datetime="[^"]+Z">[^<]+ WIB</time>', nation)
 
 
 def test_one_change_of_a_number_is_one_change_in_english(client: TestClient) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from rekap.domain.numerals import Lang as Lang
 from rekap.domain.numerals import format_count
+from rekap.domain.timezones import WIB, zone_of_provinsi
 from rekap.web.portal.words import WORDS
 
 LANGS: tuple[Lang, ...] = ("id", "en")
@@ -48,6 +49,34 @@ def format_percent(share: float | None, lang: Lang, digits: int = 2) -> str:
 
 
 def when(at: datetime | str) -> str:
-    """A moment as the pages write it, in UTC to the second."""
-    moment = datetime.fromisoformat(at) if isinstance(at, str) else at
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    """A moment as the pages' data carry it (and their ``<time datetime>``): in UTC to the
+    second. What a person reads is ``clock``."""
+    return _moment(at).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def zone_for(kode: str) -> tzinfo:
+    """The clock a page about a region or TPS is read on: its provinsi's (WIB, WITA or WIT);
+    the nation's pages on WIB, the clock of KPU's national announcements and of Sirekap's
+    times; a TPS abroad on UTC (each country keeps its own)."""
+    if not kode:
+        return WIB
+    zone = zone_of_provinsi(kode[:2])
+    return UTC if zone is None else zone
+
+
+def clock(at: datetime | str, kode: str, date: bool = True) -> str:
+    """A moment as the people of a region read it, named by its zone ('2024-02-14 20:05:11
+    WITA'; with ``date`` False, '20:05 WITA'). ``at``: a datetime, ISO 8601 or ``when``'s
+    text."""
+    zone = zone_for(kode)
+    moment = _moment(at).astimezone(zone)
+    name = moment.tzname() or "UTC"
+    return f"{moment:%Y-%m-%d %H:%M:%S} {name}" if date else f"{moment:%H:%M} {name}"
+
+
+def _moment(at: datetime | str) -> datetime:
+    if isinstance(at, datetime):
+        return at
+    text = at.removesuffix(" UTC") + "+00:00" if at.endswith(" UTC") else at
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

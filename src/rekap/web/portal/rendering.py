@@ -17,7 +17,15 @@ from urllib.parse import urlencode
 from fastapi import Request, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from rekap.web.portal.i18n import DEFAULT_LANG, Lang, Words, format_int, format_percent, pick_lang
+from rekap.web.portal.i18n import (
+    DEFAULT_LANG,
+    Lang,
+    Words,
+    clock,
+    format_int,
+    format_percent,
+    pick_lang,
+)
 from rekap.web.portal.responses import compressed
 from rekap.web.portal.search import region_url
 from rekap.web.portal.static_files import static_url
@@ -46,6 +54,7 @@ def _environment() -> Environment:
     )
     env.globals["static"] = static_url
     env.globals["region_url"] = region_url
+    env.globals["clock"] = clock
     return env
 
 

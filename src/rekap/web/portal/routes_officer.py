@@ -13,7 +13,6 @@ from rekap.capture.access import Principal, Role
 from rekap.services.photo_failures import failure_kind
 from rekap.web.params import RowId
 from rekap.web.portal.downloads import json_response
-from rekap.web.portal.i18n import when
 from rekap.web.portal.page_errors import PageNotFound
 from rekap.web.portal.rendering import render
 from rekap.web.portal.session import page_require
@@ -39,7 +38,6 @@ def upload_page(request: Request, portal: PortalDep, officer: Officer) -> Respon
         "path": path,
         "pages": PAGES,
         "photos": photos,
-        "when": when,
         "failure": lambda reason: failure_kind(reason).value,
     }
     return render(request, "officer.html", context, cache="no-store")

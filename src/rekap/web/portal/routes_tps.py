@@ -16,7 +16,6 @@ from rekap.web.portal.downloads import (
     tps_document,
     tps_rows,
 )
-from rekap.web.portal.i18n import when
 from rekap.web.portal.page_errors import PageNotFound, PlaceNotFound
 from rekap.web.portal.region_log import Say, log_lines
 from rekap.web.portal.rendering import page_etag, render, request_lang
@@ -99,7 +98,6 @@ def tps(name: str, request: Request, portal: PortalDep) -> Response:
     context = {
         "title": f"TPS {page.nomor:03d} {place}",
         "page": page,
-        "when": when,
         "desa": desa,
         "versions": version_views(page.versions, say, page.names),
         "log": log_lines(page.records, page.names, {kode[:10]: desa}, say),

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from rekap.adapters.storage.verification import Task
 from rekap.domain.form import FormField, FormSpec
-from rekap.domain.timezones import zone_of_provinsi
+from rekap.web.portal.i18n import clock
 from rekap.web.portal.queries import EntryRow
 
 
@@ -55,17 +54,7 @@ class TaskView:
     def held_until(self) -> str | None:
         """When the person's hold lapses, on the clock of the TPS's region."""
         held = self.task.held_until
-        return None if held is None else local_clock(held, self.task.kode_tps)
-
-
-def local_clock(stamp: str, kode_tps: str) -> str:
-    """A stored time (ISO 8601) as the clocks of the TPS's provinsi read it ('13:21 WITA'); in
-    UTC for a TPS abroad, where each country keeps its own."""
-    at = datetime.fromisoformat(stamp)
-    zone = zone_of_provinsi(kode_tps[:2])
-    if zone is None:
-        return f"{at.astimezone(UTC):%H:%M} UTC"
-    return f"{at.astimezone(zone):%H:%M} {zone.tzname(None)}"
+        return None if held is None else clock(held, self.task.kode_tps, date=False)
 
 
 def crop_photos(task: Task) -> dict[int, int]:
