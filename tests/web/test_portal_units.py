@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from rekap.data import election_2024, region_tree
-from rekap.rules.registry import ALL_RULES
+from rekap.domain.form import c_hasil_ppwp
+from rekap.domain.result import TpsResult
+from rekap.domain.wilayah import KodeWilayah
+from rekap.rules.registry import ALL_RULES, check_tps
 from rekap.services.photo_failures import FailureKind
 from rekap.web.portal.anomalies import RULE_TITLES_ID
 from rekap.web.portal.i18n import Words, clock, format_int, format_percent, when
@@ -21,6 +24,7 @@ from rekap.web.portal.paslon import (
     shares,
     short_name,
 )
+from rekap.web.portal.queries import EntryRow
 from rekap.web.portal.search import SearchIndex
 from rekap.web.portal.svg_chart import bar_chart
 from rekap.web.portal.svg_map import (
@@ -34,7 +38,7 @@ from rekap.web.portal.svg_map import (
     tile_grid,
 )
 from rekap.web.portal.words import WORDS
-from rekap.web.portal.workspace import flagged_first
+from rekap.web.portal.workspace import flagged_first, reasons_in_words
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "rekap" / "web" / "templates"
 DYNAMIC = {
@@ -266,3 +270,34 @@ def test_a_moment_is_told_on_the_clock_of_the_region() -> None:
     assert clock(said, "7471") == "2024-02-14 13:21:09 WITA"
     assert clock(said, "") == "2024-02-14 12:21:09 WIB"
     assert clock("2024-02-14 23:21:09", "94") == "2024-02-15 08:21:09 WIT"  # past midnight
+
+
+def test_an_adjudicators_reasons_are_said_in_the_pages_language() -> None:
+    election = election_2024()
+    form = c_hasil_ppwp(election.contest("ppwp").dapil[0])
+    numbers = {f.id: 0 for f in form.fields}
+    numbers |= {"paslon_1": 10, "paslon_2": 20, "paslon_3": 30, "suara_sah": 61}
+    agreed = [EntryRow(a, "verifier", numbers, 30.0, "") for a in ("a", "b")]
+    kode = "7471011007001"
+    stored = ["suara_sah: entries differ", "dpt_l: neither verifier could read it"]
+    said = reasons_in_words(stored, agreed, form, election, kode, "ppwp", Words("en"))
+    assert said == (
+        f"{form.by_id['suara_sah'].label_en}: the two entries differ",
+        f"{form.by_id['dpt_l'].label_en}: neither verifier could read it",
+    )
+    # a rule the agreed numbers break: its message over them, in Indonesian or English
+    broken = [
+        f
+        for f in check_tps(TpsResult(KodeWilayah.parse(kode), "ppwp", numbers), form, election)
+        if f.blocking
+    ]
+    assert broken
+    rules = [f"{f.rule}: {', '.join(f.fields)}" for f in broken]
+    assert reasons_in_words(rules, agreed, form, election, kode, "ppwp", Words("id")) == tuple(
+        dict.fromkeys(f.message for f in broken)
+    )
+    # entries that differ give no agreed numbers to word a rule by: the stored text stands
+    differing = [agreed[0], EntryRow("c", "verifier", numbers | {"paslon_1": 11}, 30.0, "")]
+    assert reasons_in_words(rules[:1], differing, form, election, kode, "ppwp", Words("id")) == (
+        rules[0],
+    )

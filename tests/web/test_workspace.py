@@ -105,6 +105,12 @@ def test_a_disagreement_goes_to_an_adjudicator_who_sees_both_entries(
     # The numbers both entries agree on are filled in; the disputed one is left blank.
     assert re.search(r'name="suara_tidak_sah" value=""', html)
     assert re.search(rf'name="paslon_1" value="{truth["paslon_1"]}"', html)
+    # why it came, in the page's language: the number the entries differ on, by its label
+    label = dataset.context.form.by_id["suara_tidak_sah"]
+    assert f'<li class="blocking">{label.label_id}: kedua entri berbeda</li>' in html
+    english = judge.get("/verifikasi", params={"lang": "en"}).text
+    assert f"{label.label_en}: the two entries differ" in english
+    assert "suara_tidak_sah: entries differ" not in html + english
     decided = judge.post(f"/verifikasi/tugas/{task_id}", data=entry(truth), follow_redirects=False)
     assert decided.headers["location"].endswith("hasil=verified")
     assert stored(dataset, kode) == ("verified", dict(truth))

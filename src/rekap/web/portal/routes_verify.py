@@ -20,7 +20,7 @@ from rekap.web.portal.page_errors import PageNotFound, PageRefused
 from rekap.web.portal.rendering import render, request_lang, words_of
 from rekap.web.portal.session import page_require
 from rekap.web.portal.state import Portal, portal_of
-from rekap.web.portal.workspace import flagged_first, parse_entry, task_view
+from rekap.web.portal.workspace import flagged_first, parse_entry, reasons_in_words, task_view
 
 router = APIRouter(include_in_schema=False)
 PortalDep = Annotated[Portal, Depends(portal_of)]
@@ -43,6 +43,7 @@ def _show_task(
     """The workspace: the task handed to the person (or none), with ``typed`` in its inputs
     when it is shown again after a post (and the time typing began kept from it)."""
     view = None
+    reasons: tuple[str, ...] = ()
     if task is not None:
         adjudicating = task.state == "adjudication" and person.role is Role.ADJUDICATOR
         entries = portal.queries.entries(task.id) if adjudicating else []
@@ -63,12 +64,19 @@ def _show_task(
             ticked,
             [marks.get(e.account_id, ()) for e in entries],
         )
+        if adjudicating:
+            ctx = portal.context
+            said = words_of(request)
+            reasons = reasons_in_words(
+                task.reasons, entries, ctx.form, ctx.election, task.kode_tps, task.contest, said
+            )
     began = (typed or {}).get(STARTED, "")
     query = request.query_params
     context = {
         "title": words_of(request)("workspace"),
         "person": person,
         "view": view,
+        "reasons": reasons,
         "started": int(began) if began.isascii() and began.isdigit() else int(time.time()),
         "errors_count": len(errors or {}),
         "resumed": (notes or {}).get("resumed", False),

@@ -354,6 +354,14 @@ WORDS: dict[str, tuple[str, str]] = {
     "your_entry": ("Entri Anda", "Your entry"),
     "entry_by": ("Entri {name}", "{name}'s entry"),
     "entries_differ": ("Entri berbeda: putuskan", "Entries differ: decide"),
+    "reason_differ": (
+        "{field}: kedua entri berbeda",
+        "{field}: the two entries differ",
+    ),
+    "reason_unread": (
+        "{field}: kedua verifikator tidak dapat membacanya",
+        "{field}: neither verifier could read it",
+    ),
     "whole_photo": ("foto utuh", "whole photo"),
     "save_entry": ("Simpan entri", "Save entry"),
     "keyboard_help": (

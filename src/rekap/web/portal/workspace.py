@@ -13,8 +13,13 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from rekap.adapters.storage.verification import Task
+from rekap.domain.election import Election
 from rekap.domain.form import FormField, FormSpec
-from rekap.web.portal.i18n import clock
+from rekap.domain.result import TpsResult
+from rekap.domain.wilayah import InvalidKodeWilayah, KodeWilayah
+from rekap.rules.finding import Finding
+from rekap.rules.registry import check_tps
+from rekap.web.portal.i18n import Words, clock
 from rekap.web.portal.queries import EntryRow
 
 
@@ -136,3 +141,55 @@ def flagged_first(
         return (not row["flagged"], names.get(account, account).casefold(), account)
 
     return sorted(rows, key=key)
+
+
+DIFFER, UNREAD = ": entries differ", ": neither verifier could read it"
+
+
+def reasons_in_words(
+    reasons: Sequence[str],
+    entries: Sequence[EntryRow],
+    form: FormSpec,
+    election: Election,
+    kode_tps: str,
+    contest: str,
+    say: Words,
+) -> tuple[str, ...]:
+    """Why a form went to the adjudicator, in the page's language: each number the two
+    entries differ on, or neither could read, by its label; each rule their agreed numbers
+    break, by its message over those numbers. The store keeps the reasons as short English
+    texts (``capture.verification``); one it does not know is shown as stored."""
+    found = _broken(entries, form, election, kode_tps, contest)
+    out: list[str] = []
+    for reason in reasons:
+        field = reason.removesuffix(DIFFER).removesuffix(UNREAD)
+        if field != reason and field in form.by_id:
+            key = "reason_differ" if reason.endswith(DIFFER) else "reason_unread"
+            label = form.by_id[field]
+            out.append(say(key, field=label.label_id if say.lang == "id" else label.label_en))
+            continue
+        rule = reason.partition(":")[0]
+        messages = [f.message if say.lang == "id" else f.message_en for f in found.get(rule, ())]
+        out.extend(messages or [reason])
+    return tuple(dict.fromkeys(out))
+
+
+def _broken(
+    entries: Sequence[EntryRow], form: FormSpec, election: Election, kode_tps: str, contest: str
+) -> dict[str, list[Finding]]:
+    """The blocking findings of the numbers every entry agrees on (none when they differ,
+    when a number is missing, or the code is not a TPS's)."""
+    if not entries or any(e.values != entries[0].values for e in entries):
+        return {}
+    values = entries[0].values
+    if any(values.get(f.id) is None for f in form.fields):
+        return {}
+    try:
+        code = KodeWilayah.parse(kode_tps)
+    except InvalidKodeWilayah:
+        return {}
+    found: dict[str, list[Finding]] = {}
+    for finding in check_tps(TpsResult(code, contest, dict(values)), form, election):
+        if finding.blocking:
+            found.setdefault(finding.rule, []).append(finding)
+    return found
