@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rekap.adapters.keys import SigningKey
 from rekap.adapters.snapshot_dir import DirectorySnapshotStore
+from rekap.domain.result import SourceKind
 from rekap.events.chain import GENESIS, Recorded, append, digest
 from rekap.events.model import (
     Event,
@@ -32,22 +33,32 @@ from tests.publish.conftest import AT, request_for
 def _events(record: TpsRecord, rng: random.Random) -> list[Event]:
     """Events that end in ``record``'s numbers by one of the store's paths: imported as they
     are; imported with a mistake and a number left over, then corrected number by number (as
-    a verification or an accepted photo does); or set number by number from nothing."""
+    a verification or an accepted photo does); or listed without numbers, then set number by
+    number. An imported result's row and photos are the record's (``source``, ``photos``)."""
     kode, values = record.kode_tps, dict(record.state.values)
     events: list[Event] = [PhotoReceived(kode, "ppwp", 1, "ab" * 32, "kpps-1", "dev-1", "t")]
     if not values:
         return events
+    source = record.source
+    imported = source is not None and source.kind is SourceKind.IMPORT
+    row = source.reference if source is not None and imported else "test.csv"
+    photos = record.photos if imported else ()
+
+    def imports(numbers: dict[str, int]) -> ResultImported:
+        return ResultImported(kode, "ppwp", row, numbers, None, photos)
+
     path = rng.randrange(3)
     if path == 0:
-        events.append(ResultImported(kode, "ppwp", "test.csv", values))
+        events.append(imports(values))
     elif path == 1:
         wrong = {**values, "paslon_1": values.get("paslon_1", 0) + 7, "dpt_l": 999}
-        events.append(ResultImported(kode, "ppwp", "test.csv", wrong))
+        events.append(imports(wrong))
         events.append(
             ValueChanged(kode, "ppwp", "paslon_1", wrong["paslon_1"], values.get("paslon_1"))
         )
         events.append(ValueChanged(kode, "ppwp", "dpt_l", 999, values.get("dpt_l")))
     else:
+        events.append(imports({}))
         events += [ValueChanged(kode, "ppwp", f, None, v) for f, v in sorted(values.items())]
     # the same TPS in another contest, with other numbers: never compared with PPWP
     events.append(ResultImported(kode, "pdpr", "other.csv", {"paslon_1": 1, "suara_sah": 1}))

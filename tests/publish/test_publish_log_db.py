@@ -64,6 +64,7 @@ def test_a_snapshot_carries_the_stores_log(database_url: str, tmp_path: Path) ->
     assert report.ok, [str(p) for p in report.problems]
     assert report.checked["log events verified"] == len(events)
     assert report.checked["TPS compared with the log"] > 0
+    assert report.checked["TPS sources compared with the log"] > 0
     engine.dispose()
 
 
@@ -87,6 +88,39 @@ def test_a_number_changed_without_its_event_fails_the_recount(
         f"TPS {kode} paslon_2: bulk data says {logged + 8}, the log says {logged}",
     ) in problems
     assert {k for k, _, _ in problems} <= {Kind.UNLOGGED, Kind.IDENTITY}
+    engine.dispose()
+
+
+def test_a_source_or_photo_changed_without_its_event_fails_the_recount(
+    database_url: str, tmp_path: Path
+) -> None:
+    engine = _imported(database_url)
+    kode, _ = _first_result(engine)
+    query = select(tps_result.c.source_ref, tps_result.c.photos).where(
+        tps_result.c.kode_tps == kode, tps_result.c.contest == "ppwp"
+    )
+    with engine.begin() as connection:  # behind the log's back
+        row, photos = connection.execute(query).one()
+        assert photos, "the sample's results carry photos"
+        connection.execute(
+            update(tps_result)
+            .where(tps_result.c.kode_tps == kode, tps_result.c.contest == "ppwp")
+            .values(source_ref="other.json", photos=["https://example.org/swapped.jpg"])
+        )
+    folder = _publish(database_url, tmp_path / "out")
+    problems = [(p.kind, p.path, p.detail) for p in recount(folder, workers=1).problems]
+    parquet = "data/tps-ppwp.parquet"
+    expected = [
+        f"TPS {kode} source_ref: bulk data says 'other.json', the log says {row!r}",
+        f"TPS {kode} photo of page 1: bulk data says 'https://example.org/swapped.jpg', "
+        f"the log says {photos[0]!r}",
+    ]
+    expected += [
+        f"TPS {kode} photo of page {page}: bulk data says nothing, the log says {photo!r}"
+        for page, photo in enumerate(photos[1:], 2)
+        if photo
+    ]
+    assert problems == [(Kind.SOURCE, parquet, detail) for detail in expected]
     engine.dispose()
 
 

@@ -106,9 +106,18 @@ def test_a_result_left_out_or_added_is_named(tmp_path: Path, signer: SigningKey)
     added = f"TPS {received.kode_tps} paslon_1: bulk data says 5, the log says nothing"
     unlogged = [p for p in problems if p[0] is Kind.UNLOGGED]
     assert unlogged == [(Kind.UNLOGGED, PARQUET, detail) for detail in sorted([*lost, added])]
-    # counted with one vote only: the rules were never run on the numbers added
+    # counted with one vote only: the rules were never run on the numbers added; and the
+    # result left out was imported: the snapshot gives no source for it
+    assert counted.source is not None
+    unsourced = (
+        f"TPS {counted.kode_tps} source: the snapshot gives none, "
+        f"the log says imported from {counted.source.reference!r}"
+    )
     others = [p for p in problems if p[0] is not Kind.UNLOGGED]
-    assert others == [(Kind.IDENTITY, PARQUET, f"TPS {received.kode_tps}: every vote given")]
+    assert others == [
+        (Kind.IDENTITY, PARQUET, f"TPS {received.kode_tps}: every vote given"),
+        (Kind.SOURCE, PARQUET, unsourced),
+    ]
 
 
 def _alter_an_import(lines: list[dict[str, object]]) -> int:

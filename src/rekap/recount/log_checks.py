@@ -4,7 +4,9 @@ The chain must hold from the first event (``verify_chain``), its last event must
 manifest's ``log_head``, and every TPS number of the bulk data must be what replaying the log up
 to that head gives (``replay_values``: a result imported, then each number changed, whether by a
 photo read and accepted, a verification or an import). The numbers of a TPS held by a blocking
-finding are compared too: the bulk data publishes them.
+finding are compared too: the bulk data publishes them. In the same pass over the bulk data,
+each imported TPS's source row and photos are compared with what the log says of them
+(``rekap.recount.source_checks``).
 
 Nothing in a log file is trusted before it has passed: a file that failed its hash against the
 manifest is not read at all, and a record is replayed only once the chain has accepted it. A
@@ -23,10 +25,13 @@ import orjson
 
 from rekap.events.chain import Recorded, unknown_kinds_note, verify_chain
 from rekap.events.replay import Values, apply_record
+from rekap.events.replay_sources import Sources, apply_source_record
 from rekap.recount.aggregate import connect, quote_path
 from rekap.recount.layout import LOG_DIR, MANIFEST, bulk_tps, log_first, unplaced
 from rekap.recount.log_read import LogReader, LogUnreadable
+from rekap.recount.photos import pages_of
 from rekap.recount.problems import Kind, RecountReport
+from rekap.recount.source_checks import IMPORT, Source, SourceDifferences, source_of
 
 MAX_NAMED = 50
 _FETCH = 50_000
@@ -55,11 +60,13 @@ says which, so a log cannot be stripped from a newer snapshot by calling it olde
 
 @dataclass(frozen=True)
 class Chain:
-    """The log found whole up to the manifest's head, and the numbers it gives: replayed in
-    the same pass that verified it (each file is read and parsed once)."""
+    """The log found whole up to the manifest's head, the numbers it gives and where each
+    imported result came from: replayed in the same pass that verified it (each file is read
+    and parsed once)."""
 
     head: int
     logged: Values
+    sources: Sources
 
 
 def check_chain(
@@ -147,12 +154,13 @@ def _walk(
         return "the log does not end at the manifest's head"
     if replay.failure is not None:
         return "an event of the log cannot be replayed"
-    return Chain(sequence, replay.logged)
+    return Chain(sequence, replay.logged, replay.sources)
 
 
 class Replay:
     """The numbers of the records about the snapshot (up to its head, its contest, a TPS in
-    its scope), applied one record at a time; ``failure`` is ``(file, detail)`` for the first
+    its scope) and the sources of its imported results, applied one record at a time;
+    ``failure`` is ``(file, detail)`` for the first
     record that cannot be applied (none is applied after it), ``last`` the sequence of the
     record read last."""
 
@@ -161,6 +169,7 @@ class Replay:
         self.contest = contest
         self.prefixes = tuple(scope)
         self.logged: Values = {}
+        self.sources: Sources = {}
         self.failure: tuple[str, str] | None = None
         self.last = 0
 
@@ -174,6 +183,7 @@ class Replay:
                 not self.prefixes or not kode or kode.startswith(self.prefixes)
             ):
                 apply_record(self.logged, record)
+                apply_source_record(self.sources, record)
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
             reason = f"no {error.args[0]!r}" if isinstance(error, KeyError) else str(error)
             detail = f"event {record.sequence} ({record.kind}) cannot be replayed: {reason}"
@@ -235,13 +245,39 @@ class Differences:
                 )
 
 
-def _bulk_rows(path: Path, fields: Sequence[str]) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
+SOURCE_COLUMNS = ("source_kind", "source_ref", "photos")
+"""Where each TPS's numbers and photos came from (``rekap.recount.source_checks``), selected
+before the numbers; a snapshot without one of them gives null in its place."""
+
+
+@dataclass(frozen=True)
+class BulkRows:
+    """The bulk data's TPS in code order, each ``(kode_tps, source_kind, source_ref, photos,
+    *numbers)``: ``numbers`` of the ``present`` fields; ``sources`` and ``photos`` say whether
+    the file has those columns at all."""
+
+    present: list[str]
+    sources: bool
+    photos: bool
+    rows: Iterator[tuple[Any, ...]]
+
+
+def _bulk_rows(path: Path, fields: Sequence[str]) -> BulkRows:
     connection = connect()
     source = f"read_parquet('{quote_path(path)}')"
     columns = {row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
     present = [f for f in fields if f in columns]
+    sources = {"source_kind", "source_ref"} <= columns
+    photos = sources and "photos" in columns
+    # a row's reference and photos are needed only where it says ``import``
+    own = (
+        f""", source_kind, CASE WHEN source_kind = '{IMPORT}' THEN source_ref END, """
+        + (f"CASE WHEN source_kind = '{IMPORT}' THEN photos END" if photos else "NULL")
+        if sources
+        else ", NULL, NULL, NULL"
+    )
     selected = "".join(f', "{f}"' for f in present)
-    result = connection.execute(f"SELECT kode_tps{selected} FROM {source} ORDER BY kode_tps")
+    result = connection.execute(f"SELECT kode_tps{own}{selected} FROM {source} ORDER BY kode_tps")
 
     def rows() -> Iterator[tuple[Any, ...]]:
         try:
@@ -250,7 +286,7 @@ def _bulk_rows(path: Path, fields: Sequence[str]) -> tuple[list[str], Iterator[t
         finally:
             connection.close()
 
-    return present, rows()
+    return BulkRows(present, sources, photos, rows())
 
 
 def compare_values(
@@ -260,27 +296,51 @@ def compare_values(
     chain: Chain,
     report: RecountReport,
 ) -> None:
-    """Every TPS number of the bulk data (and of the unplaced results) against the replay."""
+    """Every TPS number of the bulk data (and of the unplaced results) against the replay, and
+    in the same pass each imported TPS's source and photos."""
     contest = str(manifest.get("contest", ""))
     logged = dict(chain.logged)  # emptied as the TPS are compared
+    sources = dict(chain.sources)
     differences = Differences(report)
+    moved = SourceDifferences(report)
     parquet = bulk_tps(contest, "parquet")
-    present, rows = _bulk_rows(folder / parquet, fields)
+    bulk_rows = _bulk_rows(folder / parquet, fields)
+    present = bulk_rows.present
     published = set(present)
-    compared = 0
-    for kode, *numbers in rows:
+    compared = sourced = 0
+    for kode, kind, ref, photos, *numbers in bulk_rows.rows:
         bulk = {f: v for f, v in zip(present, numbers, strict=True) if v is not None}
         log = logged.pop((kode, contest), {})
         if bulk != log:  # the log may hold numbers the bulk data has no column for
             own = {f: v for f, v in log.items() if f in published}
             differences.compare(parquet, kode, "bulk data", bulk, own)
+        if kind is not None:  # a TPS the log imported and that has none is named below
+            said = sources.pop((kode, contest), None)
+            if kind == IMPORT:
+                pages = pages_of(photos) if bulk_rows.photos else None
+                moved.compare(parquet, kode, "bulk data", Source(kind, ref, pages), said)
+                sourced += 1
         compared += 1
     report.checked["TPS compared with the log"] += compared
-    for kode, values in _unplaced(folder, contest, report):
+    for kode, values, where in _unplaced(folder, contest, report):
         differences.compare(
             unplaced(contest), kode, "unplaced list", values, logged.pop((kode, contest), {})
         )
+        said = sources.pop((kode, contest), None)
+        if where is None:  # an older snapshot's line, without its source
+            continue
+        if where.kind == IMPORT:
+            moved.compare(unplaced(contest), kode, "unplaced list", where, said)
+            sourced += 1
+        elif where.kind is None and said is not None:
+            moved.left_out(unplaced(contest), kode, said)
+    if bulk_rows.sources:  # every result the log imported is published with a source
+        for kode, contest_of in sorted(sources):
+            if contest_of == contest:
+                moved.left_out(parquet, kode, sources[kode, contest_of])
+    report.checked["TPS sources compared with the log"] += sourced
     differences.close()
+    moved.close()
     missing = sorted(kode for (kode, _), values in logged.items() if values)
     for kode in missing[:MAX_NAMED]:
         report.add(Kind.UNLOGGED, parquet, f"TPS {kode}: the log has numbers, the snapshot none")
@@ -291,8 +351,9 @@ def compare_values(
 
 def _unplaced(
     folder: Path, contest: str, report: RecountReport
-) -> Iterator[tuple[str, dict[str, int]]]:
-    """The results published outside the region tree (``data/unplaced-<contest>.jsonl``)."""
+) -> Iterator[tuple[str, dict[str, int], Source | None]]:
+    """The results published outside the region tree (``data/unplaced-<contest>.jsonl``),
+    each with its source and photos (None for a line that has none: older snapshots)."""
     path = folder / unplaced(contest)
     if not path.is_file():
         return
@@ -300,7 +361,7 @@ def _unplaced(
         try:
             item = orjson.loads(line)
             values = {str(k): v for k, v in item["values"].items()}
-            yield str(item["kode_tps"]), values
+            yield str(item["kode_tps"]), values, source_of(item)
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             report.add(Kind.BULK, unplaced(contest), f"line {number} unreadable: {error}")
 

@@ -20,6 +20,7 @@ class Kind(StrEnum):
     MISMATCH = "aggregate mismatch"
     LOG = "change log broken"
     UNLOGGED = "value differs from the log"
+    SOURCE = "source differs from the log"
 
     @property
     def plural(self) -> str:
@@ -44,6 +45,7 @@ _PLURALS = {
     Kind.MISMATCH: "aggregate mismatches",
     Kind.LOG: "change log breaks",
     Kind.UNLOGGED: "values differ from the log",
+    Kind.SOURCE: "sources differ from the log",
 }
 
 
