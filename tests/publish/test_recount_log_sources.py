@@ -252,3 +252,42 @@ def test_photos_the_log_cannot_replay_break_the_log(tmp_path: Path, signer: Sign
             "'one.jpg' is not a list of photos",
         )
     ]
+
+
+def _desa_records(kode: str) -> str:
+    return f"rekap/ppwp/{kode[:2]}/{kode[:4]}/{kode[:6]}/{kode[:10]}/tps.json"
+
+
+SOURCE_CHANGES = {
+    "another row": lambda s: {**s, "reference": "other.csv:7"},
+    "another kind": lambda s: {**s, "kind": "entry"},
+    "no source": lambda s: None,
+    "not a source": lambda s: "test.csv:2",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SOURCE_CHANGES))
+def test_a_desa_records_source_is_held_to_the_bulk_data_with_deep(
+    tmp_path: Path, signer: SigningKey, name: str
+) -> None:
+    """The desa records' ``source`` against the bulk row (which the log holds): a record that
+    names another source than its row is named with ``--deep``; without it the file is
+    hashed only."""
+    folder = publish_with_log(tmp_path / "out", signer, RECORDS, LOG)
+    assert recount(folder, workers=1, deep=True).ok
+    kode = _imported(RECORDS)[4].kode_tps
+    path = _desa_records(kode)
+    document = json.loads((folder / path).read_text())
+    (record,) = [r for r in document["tps"] if r["kode"] == kode]
+    record["source"] = SOURCE_CHANGES[name](record["source"])
+    reseal(folder, signer, {path: json.dumps(document, ensure_ascii=False).encode()})
+    assert recount(folder, workers=1).ok
+    problems = _problems(recount(folder, workers=1, deep=True))
+    shown = repr(record["source"])
+    assert problems == [
+        (
+            Kind.MISMATCH,
+            path,
+            f"{kode}: source {shown} differs from the bulk source_kind and source_ref",
+        )
+    ]

@@ -22,7 +22,15 @@ import numpy as np
 import numpy.typing as npt
 
 from rekap.recount.layout import COUNTED_UNLISTED, COVERAGE
-from rekap.recount.photos import IMAGE_PAGES, Keys, as_pages, describe, digest
+from rekap.recount.photos import (
+    IMAGE_PAGES,
+    Keys,
+    as_pages,
+    describe,
+    digest,
+    source_digest,
+    source_of,
+)
 from rekap.recount.photos import keys as photo_keys
 
 STAGES = {
@@ -82,6 +90,9 @@ class Aggregates:
     ``tps_matrix`` (``--deep``); None when not kept."""
     tps_images: Keys | None = None
     """The same of the pages a Sirekap TPS file's ``images`` shows."""
+    tps_sources: Keys | None = None
+    """A digest of each TPS's ``source_kind`` and ``source_ref`` (``--deep``: a desa record's
+    ``source`` is compared with it); None when not kept."""
     region_names: dict[str, str] = field(default_factory=dict)
     """Each region's ``nama`` as the region table gives it (the documents must say the
     same); empty until the table is read."""
@@ -148,6 +159,19 @@ class Aggregates:
             return describe(label, listed)
         return None if digest(pages) == int(kept[row]) else describe(label, listed)
 
+    def source_differs(self, kode: str, listed: object) -> str | None:
+        """How a desa record's ``source`` differs from the TPS's bulk ``source_kind`` and
+        ``source_ref``, or None when it agrees or the sources are not kept."""
+        row = self.tps_rows.get(kode)
+        if self.tps_sources is None or row is None:
+            return None
+        found = source_of(listed)
+        if found is not None and source_digest(*found) == int(self.tps_sources[row]):
+            return None
+        text = repr(listed)
+        shown = f"{text[:200]}{'…' if len(text) > 200 else ''}"
+        return f"source {shown} differs from the bulk source_kind and source_ref"
+
 
 MEMORY_SHARE = 0.3
 """Of the machine's memory, what one DuckDB connection of the recount may hold: two run at
@@ -190,10 +214,12 @@ def recompute(
     form: Sequence[str] = (),
     photos: bool = False,
     unlisted: bool = True,
+    sources: bool = False,
 ) -> Aggregates:
     """Every region's and TPS's vector; with ``form`` (checked column names), each TPS's
-    numbers of those fields as given too, and with ``photos`` a digest of its photos; with
-    ``unlisted`` (a snapshot that publishes it), ``counted_unlisted``."""
+    numbers of those fields as given too, and with ``photos`` a digest of its photos (and
+    with ``sources`` of its source); with ``unlisted`` (a snapshot that publishes it),
+    ``counted_unlisted``."""
     names = columns(fields, unlisted)
     expressions = _expressions(fields, unlisted)
     kept = [f"form_{n}" for n in form]
@@ -215,8 +241,8 @@ def recompute(
             result.tps_form = _columns(fetched, kept)[1]
         del fetched
         if photos:
-            whole, shown = photo_keys(connection, quote_path(parquet), len(codes))
-            result.tps_photos, result.tps_images = whole, shown
+            whole, shown, sourced = photo_keys(connection, quote_path(parquet), len(codes), sources)
+            result.tps_photos, result.tps_images, result.tps_sources = whole, shown, sourced
         # a level's sums from the level below (a code's parent is a prefix of it): each row
         # is summed once per level, not once per region above it
         connection.execute(

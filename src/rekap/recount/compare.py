@@ -414,6 +414,8 @@ def rekap_tps(doc: Mapping[str, Any], kode: str, aggregates: Aggregates) -> list
     status = doc.get("status") or {}
     if bool(status.get("counted")) != bool(own["counted"]):
         found.append(f"status counted {status.get('counted')} (bulk {bool(own['counted'])})")
+    differs = aggregates.source_differs(kode, doc.get("source"))
+    found += [] if differs is None else [differs]
     return found + _photos(aggregates, kode, doc.get("photos"))
 
 

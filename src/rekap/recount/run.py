@@ -321,10 +321,12 @@ def _aggregates(
         )
         try:
             bulk_checks.check_rows(folder, contest, fields, report, holds_missing_votes(election))
-            photos = deep and any(c["name"] == "photos" for c in tps_schema)
+            names = {c["name"] for c in tps_schema}
+            photos = deep and "photos" in names
+            sources = photos and {"source_kind", "source_ref"} <= names
             form = _form(election, tps_schema, deep)
             unlisted = publishes_unlisted(region_schema)
-            aggregates = recompute(folder / parquet, fields, form, photos, unlisted)
+            aggregates = recompute(folder / parquet, fields, form, photos, unlisted, sources)
         except (duckdb.Error, ValueError, TypeError, KeyError) as error:
             failed = error
         formats_failed = _failure_of(formats_checked)
