@@ -16,12 +16,13 @@ publisher's bug, or a stolen key) is a broken log too, named with its file and e
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 
 from rekap.events.chain import Recorded, unknown_kinds_note, verify_chain
 from rekap.events.replay import Values, apply_record
@@ -160,9 +161,8 @@ def _walk(
 class Replay:
     """The numbers of the records about the snapshot (up to its head, its contest, a TPS in
     its scope) and the sources of its imported results, applied one record at a time;
-    ``failure`` is ``(file, detail)`` for the first
-    record that cannot be applied (none is applied after it), ``last`` the sequence of the
-    record read last."""
+    ``failure`` is ``(file, detail)`` for the first record that cannot be applied (none is
+    applied after it), ``last`` the sequence of the record read last."""
 
     def __init__(self, head: int, contest: str, scope: Sequence[str]) -> None:
         self.head = head
@@ -245,39 +245,46 @@ class Differences:
                 )
 
 
-SOURCE_COLUMNS = ("source_kind", "source_ref", "photos")
-"""Where each TPS's numbers and photos came from (``rekap.recount.source_checks``), selected
-before the numbers; a snapshot without one of them gives null in its place."""
-
-
 @dataclass(frozen=True)
 class BulkRows:
-    """The bulk data's TPS in code order, each ``(kode_tps, source_kind, source_ref, photos,
-    *numbers)``: ``numbers`` of the ``present`` fields; ``sources`` and ``photos`` say whether
-    the file has those columns at all."""
+    """The bulk data's TPS that hold anything to compare with the log, in code order, each
+    ``(kode_tps, source_kind, source_ref, photos, *numbers)``: ``numbers`` of the ``present``
+    fields; ``sources`` and ``photos`` say whether the file has those columns at all, and
+    ``total`` counts every row of the file."""
 
     present: list[str]
     sources: bool
     photos: bool
+    total: int
     rows: Iterator[tuple[Any, ...]]
 
 
-def _bulk_rows(path: Path, fields: Sequence[str]) -> BulkRows:
+def _bulk_rows(path: Path, fields: Sequence[str], logged: Collection[str]) -> BulkRows:
+    """The rows with a number, a source, or a TPS in ``logged`` (those the log says anything
+    of): any other row has nothing, and the log says nothing of it, so it agrees unread (most
+    rows of a snapshot with few results: reading them one by one would be most of the cost)."""
     connection = connect()
     source = f"read_parquet('{quote_path(path)}')"
     columns = {row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
     present = [f for f in fields if f in columns]
+    total = connection.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0]
     sources = {"source_kind", "source_ref"} <= columns
     photos = sources and "photos" in columns
-    # a row's reference and photos are needed only where it says ``import``
-    own = (
-        f""", source_kind, CASE WHEN source_kind = '{IMPORT}' THEN source_ref END, """
-        + (f"CASE WHEN source_kind = '{IMPORT}' THEN photos END" if photos else "NULL")
-        if sources
-        else ", NULL, NULL, NULL"
-    )
+    # a row's reference and photos are read only where it says ``import`` (a row rekap read,
+    # or one with no result, needs neither); a snapshot without them gives null in their place
+    imported = f"source_kind = '{IMPORT}'"
+    own = ", NULL, NULL, NULL"
+    if sources:
+        photo_column = f"CASE WHEN {imported} THEN photos END" if photos else "NULL"
+        own = f", source_kind, CASE WHEN {imported} THEN source_ref END, {photo_column}"
     selected = "".join(f', "{f}"' for f in present)
-    result = connection.execute(f"SELECT kode_tps{own}{selected} FROM {source} ORDER BY kode_tps")
+    holds = [f'"{f}" IS NOT NULL' for f in present]
+    holds += ["source_kind IS NOT NULL"] if sources else []
+    connection.register("logged_tps", pa.table({"kode_tps": pa.array(logged, pa.string())}))
+    holds.append("kode_tps IN (SELECT kode_tps FROM logged_tps)")
+    result = connection.execute(
+        f"SELECT kode_tps{own}{selected} FROM {source} WHERE {' OR '.join(holds)} ORDER BY kode_tps"
+    )
 
     def rows() -> Iterator[tuple[Any, ...]]:
         try:
@@ -286,7 +293,7 @@ def _bulk_rows(path: Path, fields: Sequence[str]) -> BulkRows:
         finally:
             connection.close()
 
-    return BulkRows(present, sources, photos, rows())
+    return BulkRows(present, sources, photos, int(total), rows())
 
 
 def compare_values(
@@ -304,10 +311,11 @@ def compare_values(
     differences = Differences(report)
     moved = SourceDifferences(report)
     parquet = bulk_tps(contest, "parquet")
-    bulk_rows = _bulk_rows(folder / parquet, fields)
+    concerned = {kode for kode, of in (*logged, *sources) if of == contest}
+    bulk_rows = _bulk_rows(folder / parquet, fields, sorted(concerned))
     present = bulk_rows.present
     published = set(present)
-    compared = sourced = 0
+    sourced = 0
     for kode, kind, ref, photos, *numbers in bulk_rows.rows:
         bulk = {f: v for f, v in zip(present, numbers, strict=True) if v is not None}
         log = logged.pop((kode, contest), {})
@@ -320,8 +328,7 @@ def compare_values(
                 pages = pages_of(photos) if bulk_rows.photos else None
                 moved.compare(parquet, kode, "bulk data", Source(kind, ref, pages), said)
                 sourced += 1
-        compared += 1
-    report.checked["TPS compared with the log"] += compared
+    report.checked["TPS compared with the log"] += bulk_rows.total
     for kode, values, where in _unplaced(folder, contest, report):
         differences.compare(
             unplaced(contest), kode, "unplaced list", values, logged.pop((kode, contest), {})
