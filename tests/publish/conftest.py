@@ -39,10 +39,11 @@ region tree did not): a result of one is in its desa's totals, not in its ``tps_
 
 
 def make_records(
-    seed: int, share: float = 0.8, codes: Sequence[str] = TPS_CODES
+    seed: int, share: float = 0.8, codes: Sequence[str] = TPS_CODES, entered: bool = False
 ) -> list[TpsRecord]:
     """Results for part of the small tree (of ``codes``): counted ones add up; blocked ones
-    may not."""
+    may not. With ``entered``, about a quarter of the results were entered by people (source
+    ``entry``) rather than imported."""
     rng = random.Random(seed)
     records = []
     for kode in codes:
@@ -63,11 +64,19 @@ def make_records(
             values["suara_sah"] += rng.randint(1, 9)
         findings = (BLOCKING,) if blocking else ((WARNING,) if rng.random() < 0.2 else ())
         stage = rng.choice((TpsStage.READ, TpsStage.VERIFIED, TpsStage.PUBLISHED))
-        source = Provenance(SourceKind.IMPORT, f"test.csv:{rng.randint(2, 999)}")
+        line = rng.randint(2, 999)
+        # drawn from the line, so the rest of each record and the records after it are what
+        # this seed gives without ``entered``
+        by_people = entered and line % 4 == 0
+        source = (
+            Provenance(SourceKind.ENTRY, f"entry-{line}")
+            if by_people
+            else Provenance(SourceKind.IMPORT, f"test.csv:{line}")
+        )
         own = {"paslon_1": Provenance(SourceKind.ENTRY, "operator-7")} if rng.random() < 0.3 else {}
         records.append(
             TpsRecord(
-                TpsState(kode, stage, blocking, values),
+                TpsState(kode, stage, blocking, values, by_people),
                 "tps",
                 findings,
                 source,

@@ -28,7 +28,7 @@ def _queries() -> list[str]:
     found = re.findall(r"```sql\n(.*?)```", _section(), re.DOTALL)
     assert len(found) == 1
     statements = [s.strip() for s in found[0].split(";") if s.strip()]
-    assert len(statements) == 2 and all(PARQUET in s for s in statements)
+    assert len(statements) == 3 and all(PARQUET in s for s in statements)
     return statements
 
 
@@ -67,10 +67,22 @@ def _run(
 def test_the_recount_queries_agree_in_every_format(
     publish_small: Publisher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = Path(publish_small(make_records(11)).location)
+    folder = Path(publish_small(make_records(11, entered=True)).location)
     answers = {name: _run(folder, reader, monkeypatch) for name, reader in readers().items()}
-    nation, differing = answers["parquet"]
+    nation, differing, by_people = answers["parquet"]
     assert nation[0][0] > 0 and differing == []  # TPS counted; every provinsi agrees
+    # each provinsi's TPS whose numbers people entered: the region table's figure
+    connection = duckdb.connect()
+    try:
+        published = connection.execute(
+            f"SELECT kode, verified_by_people FROM read_parquet('{folder / REGIONS[1:-1]}') "
+            "WHERE level = 'provinsi' ORDER BY kode"
+        ).fetchall()
+    finally:
+        connection.close()
+    assert [(kode, figure) for kode, _, _, figure in by_people] == published
+    assert any(figure for _, _, _, figure in by_people)
+    assert all(counted_by_people <= counted for _, counted, counted_by_people, _ in by_people)
     assert answers["csv"] == answers["parquet"]
     assert answers["jsonl"] == answers["parquet"]
     from_csv = _run(folder, readers()["csv"], monkeypatch, region_reader())

@@ -10,10 +10,18 @@ from hypothesis import given, settings
 from rekap.domain.wilayah import Level
 from rekap.tally.contribution import TpsState, contribution
 from rekap.tally.index import RegionIndex, UnplacedTps
+from rekap.tally.layout import COVERAGE
 from rekap.tally.rebuild import rebuild
 from rekap.tally.stage import TpsStage
 from rekap.tally.table import TallyTable
-from tests.tally.trees import LAYOUT, TPS_CODES, TREE, final_states, tally_histories
+from tests.tally.trees import (
+    LAYOUT,
+    TPS_CODES,
+    TREE,
+    final_states,
+    tally_histories,
+    tps_states,
+)
 
 INDEX = RegionIndex.build(TREE)
 
@@ -71,6 +79,38 @@ def test_counted_and_held_are_sums_over_the_right_results(history: list[TpsState
     assert nation.coverage.blocking == sum(1 for s in states if s.blocking)
     assert nation.coverage.read == sum(1 for s in states if s.stage >= TpsStage.READ)
     assert nation.coverage.tps_expected == len(TPS_CODES)
+
+
+@settings(max_examples=100, deadline=None)
+@given(tally_histories())
+def test_verified_by_people_counts_the_tps_whose_numbers_people_entered(
+    history: list[TpsState],
+) -> None:
+    """At every level, a region's figure is the count of its TPS with numbers that people
+    entered: a TPS without numbers, or read by the machine, adds nothing."""
+    states = final_states(history)
+    rebuilt, incremental = rebuild(INDEX, LAYOUT, states).table, _incremental(history)
+    for kode in INDEX.codes:
+        mine = [s for s in states if s.kode_tps.startswith(kode)]
+        wanted = sum(1 for s in mine if s.by_people and s.values)
+        assert rebuilt.region(kode).coverage.verified_by_people == wanted, kode
+        assert incremental.region(kode).coverage.verified_by_people == wanted, kode
+
+
+@settings(max_examples=200, deadline=None)
+@given(tps_states())
+def test_a_tps_flags_follow_the_coverage_names(state: TpsState) -> None:
+    """``TpsState.flags`` spells the flags out in ``COVERAGE`` order: each by its meaning."""
+    flags = dict(zip(COVERAGE, state.flags(), strict=True))
+    assert flags == {
+        "received": int(state.stage >= TpsStage.RECEIVED),
+        "read": int(state.stage >= TpsStage.READ),
+        "verified": int(state.stage >= TpsStage.VERIFIED),
+        "verified_by_people": int(state.by_people and state.has_values),
+        "published": int(state.stage >= TpsStage.PUBLISHED),
+        "blocking": int(state.blocking),
+        "counted": int(state.counted),
+    }
 
 
 def test_one_update_touches_only_the_tps_and_its_ancestors() -> None:

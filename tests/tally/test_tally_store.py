@@ -39,7 +39,9 @@ def _random_history(seed: int, length: int) -> list[TpsState]:
         fields = rng.sample(LAYOUT.fields, rng.randint(0, len(LAYOUT.fields)))
         values = {f: rng.randint(0, 400) for f in fields}
         stage = rng.choice(list(TpsStage))
-        history.append(TpsState(rng.choice(TPS_CODES), stage, rng.random() < 0.3, values))
+        by_people = rng.random() < 0.3
+        state = TpsState(rng.choice(TPS_CODES), stage, rng.random() < 0.3, values, by_people)
+        history.append(state)
     return history
 
 

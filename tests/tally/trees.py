@@ -41,11 +41,13 @@ TPS_CODES = tuple(
 
 @st.composite
 def tps_states(draw: st.DrawFn, kode: str | None = None) -> TpsState:
-    """Any state a TPS can be in: any stage, blocked or not, some or none of the numbers."""
+    """Any state a TPS can be in: any stage, blocked or not, some or none of the numbers,
+    entered by people or not."""
     code = kode if kode is not None else draw(st.sampled_from(TPS_CODES))
     fields = draw(st.lists(st.sampled_from(LAYOUT.fields), unique=True))
     values = {f: draw(st.integers(0, 999)) for f in fields}
-    return TpsState(code, draw(st.sampled_from(list(TpsStage))), draw(st.booleans()), values)
+    stage, blocking = draw(st.sampled_from(list(TpsStage))), draw(st.booleans())
+    return TpsState(code, stage, blocking, values, by_people=draw(st.booleans()))
 
 
 @st.composite

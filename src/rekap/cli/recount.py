@@ -143,8 +143,8 @@ def _print_report(report: RecountReport, pinned: bytes | None, seconds: float) -
         checks.add_row(Text(_shown(name)), Text(f"{count:,}"))
     out.print(checks)
     if report.nasional:
-        # every figure, zeros included: "verified 0" says no person checked a number, and a
-        # figure left out would read as one the recount did not make
+        # every figure, zeros included: "verified_by_people 0" says no person entered a
+        # number, and a figure left out would read as one the recount did not make
         totals = ", ".join(f"{k} {v:,}" for k, v in report.nasional.items())
         # a snapshot published with --scope sums only its regions, under the nation's name
         root = f"Scope {' '.join(report.scope)} only" if report.scope else "Nasional"

@@ -88,6 +88,9 @@ COVERAGE_DESCRIPTIONS = {
     "read": "TPS with numbers read (machine-read or imported)",
     "verified": "TPS whose numbers passed verification: the machine read the whole form with "
     "no blocking finding, or people entered them (published ones included)",
+    "verified_by_people": "of verified, TPS whose numbers people entered (two agreeing "
+    "verifiers or an adjudicator: source_kind entry, with numbers); absent from snapshots "
+    "before 2026-11-23",
     "published": "TPS whose verified numbers were released in a snapshot",
     "blocking": "TPS with an open blocking finding",
     "counted": "TPS whose numbers are in the totals",

@@ -12,7 +12,7 @@ import pyarrow as pa
 from rekap.domain.election import Contest
 from rekap.domain.form import FormSpec
 from rekap.domain.region_tree import RegionTree
-from rekap.domain.result import Provenance, TpsResult
+from rekap.domain.result import Provenance, SourceKind, TpsResult
 from rekap.rules.finding import Finding
 from rekap.tally.contribution import TpsState
 from rekap.tally.stage import TpsStage
@@ -50,6 +50,7 @@ class TpsRecord:
             stage,
             any(f.blocking for f in findings),
             dict(result.values),
+            result.source is not None and result.source.kind is SourceKind.ENTRY,
         )
         return cls(
             state,

@@ -2,8 +2,9 @@
 
 A row counts when ``counted`` is true; a row with a result that does not count is held
 back; ``counted_unlisted`` counts the rows that count and are not ``expected`` (the region tree
-does not list them). Each region's numbers are sums over the TPS whose code starts with the
-region's code.
+does not list them); ``verified_by_people`` the rows with a result whose ``source_kind`` is
+``entry`` (numbers people entered). Each region's numbers are sums over the TPS whose code
+starts with the region's code.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
-from rekap.recount.layout import COUNTED_UNLISTED, COVERAGE
+from rekap.recount.layout import COUNTED_UNLISTED, COVERAGE, VERIFIED_BY_PEOPLE
 from rekap.recount.photos import (
     IMAGE_PAGES,
     Keys,
@@ -43,17 +44,29 @@ Vector = tuple[int, ...]
 IntMatrix = npt.NDArray[np.int64]
 
 
-def columns(fields: Sequence[str], unlisted: bool = True) -> tuple[str, ...]:
+def coverage_of(by_people: bool = True) -> tuple[str, ...]:
+    """The coverage figures a snapshot publishes (``verified_by_people`` with ``by_people``)."""
+    return COVERAGE if by_people else tuple(c for c in COVERAGE if c != VERIFIED_BY_PEOPLE)
+
+
+def columns(
+    fields: Sequence[str], unlisted: bool = True, by_people: bool = True
+) -> tuple[str, ...]:
     """The order of every vector: expected TPS, coverage (with ``unlisted``, the counted TPS
-    the tree does not list), counted numbers, held numbers."""
-    coverage = (*COVERAGE, COUNTED_UNLISTED) if unlisted else COVERAGE
+    the tree does not list; with ``by_people``, the TPS whose numbers people entered), counted
+    numbers, held numbers."""
+    coverage = coverage_of(by_people)
+    if unlisted:
+        coverage = (*coverage, COUNTED_UNLISTED)
     return ("tps_expected", *coverage, *fields, *(f"held_{f}" for f in fields))
 
 
-def _expressions(fields: Sequence[str], unlisted: bool = True) -> list[str]:
+def _expressions(fields: Sequence[str], unlisted: bool = True, by_people: bool = True) -> list[str]:
     out = ["CAST(expected AS BIGINT)"]
-    for name in COVERAGE:
-        if name in STAGES:
+    for name in coverage_of(by_people):
+        if name == VERIFIED_BY_PEOPLE:
+            out.append("CAST(COALESCE(has_result AND source_kind = 'entry', false) AS BIGINT)")
+        elif name in STAGES:
             stages = ", ".join(f"'{s}'" for s in STAGES[name])
             out.append(f"CAST(stage IN ({stages}) AS BIGINT)")
         else:
@@ -99,9 +112,12 @@ class Aggregates:
     unlisted: bool = True
     """The snapshot publishes ``counted_unlisted`` and counts only listed TPS in ``persen``
     and ``progres`` (older snapshots did neither: they are recounted by their own rules)."""
+    by_people: bool = True
+    """The snapshot publishes ``verified_by_people`` (older snapshots do not: their coverage
+    is compared without it)."""
 
     def __post_init__(self) -> None:
-        self.names = columns(self.fields, self.unlisted)
+        self.names = columns(self.fields, self.unlisted, self.by_people)
         self.position = {name: i for i, name in enumerate(self.names)}
         self.coverage_names = self.names[: len(self.names) - 2 * len(self.fields)]
         self._zero: Vector = (0,) * len(self.names)
@@ -215,13 +231,14 @@ def recompute(
     photos: bool = False,
     unlisted: bool = True,
     sources: bool = False,
+    by_people: bool = True,
 ) -> Aggregates:
     """Every region's and TPS's vector; with ``form`` (checked column names), each TPS's
     numbers of those fields as given too, and with ``photos`` a digest of its photos (and
     with ``sources`` of its source); with ``unlisted`` (a snapshot that publishes it),
-    ``counted_unlisted``."""
-    names = columns(fields, unlisted)
-    expressions = _expressions(fields, unlisted)
+    ``counted_unlisted``, and with ``by_people`` (likewise), ``verified_by_people``."""
+    names = columns(fields, unlisted, by_people)
+    expressions = _expressions(fields, unlisted, by_people)
     kept = [f"form_{n}" for n in form]
     expressions += [f'COALESCE(CAST("{n}" AS BIGINT), {NULL})' for n in form]
     per_tps = ", ".join(f'{e} AS "{n}"' for e, n in zip(expressions, (*names, *kept), strict=True))
@@ -232,7 +249,7 @@ def recompute(
             f"CREATE TEMP TABLE v AS SELECT kode_tps, {per_tps} "
             f"FROM read_parquet('{quote_path(parquet)}')"
         )
-        result = Aggregates(tuple(fields), form=tuple(form), unlisted=unlisted)
+        result = Aggregates(tuple(fields), form=tuple(form), unlisted=unlisted, by_people=by_people)
         fetched = connection.execute("SELECT * FROM v ORDER BY kode_tps").fetchnumpy()
         codes, matrix = _columns(fetched, names)
         result.tps_rows = dict(zip(codes, range(len(codes)), strict=True))

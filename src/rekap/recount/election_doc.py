@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rekap.recount.bulk_checks import DUCK_TYPES
-from rekap.recount.layout import COUNTED_UNLISTED, TOTALS
+from rekap.recount.layout import COUNTED_UNLISTED, TOTALS, VERIFIED_BY_PEOPLE
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
@@ -101,3 +101,12 @@ def publishes_unlisted(region_columns: list[Mapping[str, str]] | None) -> bool:
     if region_columns is None:
         return True
     return any(column["name"] == COUNTED_UNLISTED for column in region_columns)
+
+
+def publishes_verified_by_people(region_columns: list[Mapping[str, str]] | None) -> bool:
+    """Whether the region table (its columns as ``table_columns`` gives them) has
+    ``verified_by_people``, as every snapshot's since 2026-11-23 does; a schema without region
+    columns is read by today's layout."""
+    if region_columns is None:
+        return True
+    return any(column["name"] == VERIFIED_BY_PEOPLE for column in region_columns)

@@ -14,7 +14,18 @@ PUBLIC_KEY = "public-key.pem"
 LATEST = "latest"  # in a publication root: the name of its newest snapshot folder
 DIFF_SUMMARY = "diff/summary.json"
 TOTALS = ("suara_sah", "suara_tidak_sah", "suara_total")
-COVERAGE = ("received", "read", "verified", "published", "blocking", "counted")
+COVERAGE = (
+    "received",
+    "read",
+    "verified",
+    "verified_by_people",
+    "published",
+    "blocking",
+    "counted",
+)
+VERIFIED_BY_PEOPLE = "verified_by_people"
+"""TPS whose numbers people entered (rows with ``has_result`` and ``source_kind`` ``entry``):
+snapshots published before 2026-11-23 do not publish it, and are recounted without it."""
 COUNTED_UNLISTED = "counted_unlisted"
 """Counted TPS the region tree does not list: in ``counted``, not in ``tps_expected`` nor in
 the Sirekap tree's ``persen`` and ``progres`` (snapshots that publish it; older ones do not)."""

@@ -21,6 +21,7 @@ from rekap.recount.election_doc import (
     form_fields,
     holds_missing_votes,
     publishes_unlisted,
+    publishes_verified_by_people,
     sirekap_ids,
     sirekap_paslon,
     table_columns,
@@ -38,6 +39,12 @@ from rekap.recount.signature import (
     check_listed,
     check_manifest,
     load_pinned_key,
+)
+
+NOT_BY_PEOPLE_NOTE = (
+    "This snapshot does not publish verified_by_people (the TPS whose numbers people "
+    "entered; published before 2026-11-23): the figure was not recounted, the rest of each "
+    "region's coverage was."
 )
 
 
@@ -326,7 +333,12 @@ def _aggregates(
             sources = photos and {"source_kind", "source_ref"} <= names
             form = _form(election, tps_schema, deep)
             unlisted = publishes_unlisted(region_schema)
-            aggregates = recompute(folder / parquet, fields, form, photos, unlisted, sources)
+            by_people = publishes_verified_by_people(region_schema)
+            aggregates = recompute(
+                folder / parquet, fields, form, photos, unlisted, sources, by_people
+            )
+            if not by_people:
+                report.notes.append(NOT_BY_PEOPLE_NOTE)
         except (duckdb.Error, ValueError, TypeError, KeyError) as error:
             failed = error
         formats_failed = _failure_of(formats_checked)

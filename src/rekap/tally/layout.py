@@ -11,7 +11,18 @@ from dataclasses import dataclass, field
 
 from rekap.domain.form import TOTAL_FIELDS, FormSpec
 
-COVERAGE = ("received", "read", "verified", "published", "blocking", "counted")
+COVERAGE = (
+    "received",
+    "read",
+    "verified",
+    "verified_by_people",
+    "published",
+    "blocking",
+    "counted",
+)
+"""The coverage flags, ``counted`` last (the trees read a TPS's ``counted`` just before its
+numbers). ``verified_by_people``: the TPS's numbers were entered by people (two agreeing
+verifiers or an adjudicator), a part of ``verified`` (decision 0006)."""
 TOTAL_FIELD_IDS = tuple(field_id for field_id, *_ in TOTAL_FIELDS)
 
 

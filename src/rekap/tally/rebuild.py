@@ -15,7 +15,7 @@ import numpy as np
 from rekap.domain.wilayah import Level
 from rekap.tally.contribution import STAGE_FLAGS, TpsState
 from rekap.tally.index import IntArray, RegionIndex
-from rekap.tally.layout import TallyLayout
+from rekap.tally.layout import COVERAGE, TallyLayout
 from rekap.tally.table import TallyTable
 
 _UPWARDS = (Level.DESA, Level.KECAMATAN, Level.KABUPATEN_KOTA, Level.PROVINSI)
@@ -48,11 +48,12 @@ def contribution_matrix(states: Sequence[TpsState], layout: TallyLayout) -> IntA
     has_values = np.fromiter((bool(s.values) for s in states), dtype=np.bool_, count=count)
     counted = has_values & ~blocking
     held = has_values & blocking
+    by_people = np.fromiter((s.by_people for s in states), dtype=np.bool_, count=count)
+    flags = {name: stage >= reached for name, reached in STAGE_FLAGS.items()}
+    flags.update(verified_by_people=by_people & has_values, blocking=blocking, counted=counted)
     out = np.zeros((count, layout.width), dtype=np.int64)
-    for column, stage_flag in enumerate(STAGE_FLAGS):
-        out[:, column] = stage >= stage_flag
-    out[:, len(STAGE_FLAGS)] = blocking
-    out[:, len(STAGE_FLAGS) + 1] = counted
+    for column, name in enumerate(COVERAGE):
+        out[:, column] = flags[name]
     mappings = [s.values for s in states]
     for j, field_id in enumerate(layout.fields):
         values = np.array([m.get(field_id, 0) for m in mappings], dtype=np.int64)

@@ -260,7 +260,7 @@ verification_report = Table(
     Index("ix_report_account_at", "account_id", "reported_at"),
 )
 
-# The live tally (migration 0002): each region's totals per contest, and what each TPS adds.
+# The live tally (migrations 0002, 0014): each region's totals per contest, and what each TPS adds.
 region_tally = Table(
     "region_tally",
     metadata,
@@ -273,6 +273,8 @@ region_tally = Table(
     Column("published", Integer, nullable=False),
     Column("blocking", Integer, nullable=False),
     Column("counted", Integer, nullable=False),
+    # migration 0014: of `verified`, the TPS whose numbers people entered
+    Column("verified_by_people", Integer, nullable=False, server_default="0"),
 )
 
 region_tally_value = Table(

@@ -5,6 +5,7 @@ A TPS's **stage** is the capture stage it really reached: ``published`` when a p
 form was released, ``verified`` when a person's entry made its result (or its form or photos
 are verified), ``read`` when it has numbers (read by the machine, or imported) or a photo of it
 was read, ``received`` when a photo of it arrived (or an imported result names photos).
+It was **entered by people** when its result's source is a verifiers' entry (``entry``).
 A result is **blocking** when a blocking finding is open for it: the findings stored with it,
 by its import or, for a result of the capture workflow, when it was stored
 (``result_findings``), as the portal shows them.
@@ -117,7 +118,8 @@ class ResultChecks:
 def tally_state(rows: TpsRows, checks: Checks) -> TpsState:
     values = dict(rows.result.values) if rows.result is not None else {}
     blocking = rows.result is not None and any(f.blocking for f in checks(rows))
-    return TpsState(rows.kode_tps, capture_stage(rows), blocking, values)
+    by_people = rows.result is not None and rows.result.source_kind == "entry"
+    return TpsState(rows.kode_tps, capture_stage(rows), blocking, values, by_people)
 
 
 def stored_finding(row: Mapping[str, Any]) -> Finding:
