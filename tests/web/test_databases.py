@@ -76,4 +76,15 @@ def test_pages_on_each_database(database_url: str, tmp_path: Path) -> None:  # n
             i: old[i] + new[f"paslon_{i}"] for i in (1, 2, 3)
         }
         assert after["coverage"]["verified"] == before["coverage"]["verified"] + 1
+        # numbers people entered: one more TPS verified by people, on the page as in its data
+        assert before["coverage"]["verified_by_people"] == 0
+        assert after["coverage"]["verified_by_people"] == 1
+        page = client.get(f"/wilayah/{DESA}").text
+        assert "<dt>Terverifikasi (mesin atau orang)</dt>" in page
+        assert "<dt>Diverifikasi orang</dt><dd>1</dd>" in page
+        english = client.get(f"/wilayah/{DESA}?lang=en").text
+        assert "<dt>Verified by people</dt><dd>1</dd>" in english
+        kecamatan = client.get(f"/wilayah/{DESA[:6]}.csv").text.splitlines()
+        header, own = kecamatan[0].split(","), kecamatan[1].split(",")
+        assert own[header.index("verified_by_people")] == "1"
     engine.dispose()

@@ -17,7 +17,15 @@ from rekap.web.portal.regions import RegionLine, RegionPage, TpsLine
 from rekap.web.portal.responses import compressed
 from rekap.web.portal.tps_view import Change, TpsPage
 
-COVERAGE_COLUMNS = ("tps_expected", "received", "read", "verified", "counted", "blocking")
+COVERAGE_COLUMNS = (
+    "tps_expected",
+    "received",
+    "read",
+    "verified",
+    "verified_by_people",
+    "counted",
+    "blocking",
+)
 TOTAL_COLUMNS = ("suara_sah", "suara_tidak_sah", "suara_total")
 VOTER_COLUMNS = ("dpt", "pengguna_total", "turnout", "voters_tps")
 VOTERS_NOTE = (

@@ -76,6 +76,9 @@ WORDS: dict[str, tuple[str, str]] = {
     # verified: the machine read the whole form with no blocking finding, or people entered
     # the numbers (the open data's `verified`); not people alone
     "cov_verified": ("Terverifikasi (mesin atau orang)", "Verified (by machine or people)"),
+    # of those, the TPS whose numbers people entered (two agreeing verifiers or an
+    # adjudicator: the open data's `verified_by_people`, `source_kind` `entry`)
+    "cov_verified_by_people": ("Diverifikasi orang", "Verified by people"),
     # counted: in the totals (the open data's `counted`), not the `published` stage
     "cov_counted": ("Dihitung (masuk total)", "Counted (in the totals)"),
     "cov_blocking": ("Dengan masalah", "With problems"),
