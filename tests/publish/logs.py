@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rekap.adapters.keys import SigningKey
 from rekap.adapters.snapshot_dir import DirectorySnapshotStore
-from rekap.domain.result import SourceKind
+from rekap.domain.result import Provenance, SourceKind
 from rekap.events.chain import GENESIS, Recorded, append, digest
 from rekap.events.model import (
     Event,
@@ -22,6 +22,7 @@ from rekap.events.model import (
     ResultImported,
     SnapshotPublished,
     ValueChanged,
+    VerificationClosed,
 )
 from rekap.publish.manifest import signature_file
 from rekap.publish.records import LogHead, TpsRecord
@@ -34,12 +35,15 @@ def _events(record: TpsRecord, rng: random.Random) -> list[Event]:
     """Events that end in ``record``'s numbers by one of the store's paths: imported as they
     are; imported with a mistake and a number left over, then corrected number by number (as
     a verification or an accepted photo does); or listed without numbers, then set number by
-    number. An imported result's row and photos are the record's (``source``, ``photos``)."""
+    number. An imported result's row and photos are the record's (``source``, ``photos``); a
+    result read from photos or entered is ``_captured``'s."""
     kode, values = record.kode_tps, dict(record.state.values)
     events: list[Event] = [PhotoReceived(kode, "ppwp", 1, "ab" * 32, "kpps-1", "dev-1", "t")]
     if not values:
         return events
     source = record.source
+    if source is not None and source.kind is not SourceKind.IMPORT:
+        return events + _captured(record, source)
     imported = source is not None and source.kind is SourceKind.IMPORT
     row = source.reference if source is not None and imported else "test.csv"
     photos = record.photos if imported else ()
@@ -63,6 +67,23 @@ def _events(record: TpsRecord, rng: random.Random) -> list[Event]:
     # the same TPS in another contest, with other numbers: never compared with PPWP
     events.append(ResultImported(kode, "pdpr", "other.csv", {"paslon_1": 1, "suara_sah": 1}))
     events.append(FindingsRecorded(kode, "ppwp", tuple(f.rule for f in record.findings)))
+    return events
+
+
+def _captured(record: TpsRecord, source: Provenance) -> list[Event]:
+    """A TPS rekap read from its photos, or people entered beside them: each page's photo
+    received (``record.photos``), each number set as the form's reading or the task's closing
+    sets it, and for an entry (``task <id>``) the task closed with those numbers."""
+    kode, values = record.kode_tps, dict(record.state.values)
+    events: list[Event] = [
+        PhotoReceived(kode, "ppwp", page, sha256, "kpps-1", "dev-1", "t")
+        for page, sha256 in enumerate(record.photos, 1)
+        if sha256 is not None
+    ]
+    events += [ValueChanged(kode, "ppwp", f, None, v) for f, v in sorted(values.items())]
+    if source.kind is SourceKind.ENTRY:
+        task = int(source.reference.removeprefix("task "))
+        events.append(VerificationClosed(kode, task, "verified", values))
     return events
 
 

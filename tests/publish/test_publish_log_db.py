@@ -20,6 +20,7 @@ from rekap.adapters.storage.schema import tps_result
 from rekap.adapters.storage.tally_store import TallyStore
 from rekap.cli import publish as publish_cli
 from rekap.cli.main import app
+from rekap.events.model import Event, VerificationClosed
 from rekap.publish.records import TpsRecord
 from rekap.recount.problems import Kind
 from rekap.recount.run import recount
@@ -124,10 +125,21 @@ def test_a_source_or_photo_changed_without_its_event_fails_the_recount(
     engine.dispose()
 
 
-def _logged_change(engine: Engine, kode: str, values: dict[str, int]) -> None:
+def _logged_change(engine: Engine, kode: str, values: dict[str, int], task: int) -> None:
+    """People's entry of ``values``, as verification task ``task`` writes it when it closes:
+    the task closed, and the result entered in it (``rekap.adapters.storage.verification``)."""
     with engine.begin() as connection:
-        events = publish_values(
-            connection, kode, "ppwp", "tps", values, "entry", "test", (), refresh_tally=False
+        events: list[Event] = [VerificationClosed(kode, task, "verified", values)]
+        events += publish_values(
+            connection,
+            kode,
+            "ppwp",
+            "tps",
+            values,
+            "entry",
+            f"task {task}",
+            (),
+            refresh_tally=False,
         )
         at = datetime(2024, 2, 20, 5, 0, tzinfo=UTC)
         EventLog(engine).append(connection, events, at, "verifier", "a change while publishing")
@@ -149,7 +161,8 @@ def test_a_change_during_the_read_is_never_published_half(
         found = read(self)
         calls.append(len(calls) + 1)
         if len(calls) <= moves:
-            _logged_change(engine, kode, {**fields, "dpt_j": fields["dpt_j"] + len(calls)})
+            change = {**fields, "dpt_j": fields["dpt_j"] + len(calls)}
+            _logged_change(engine, kode, change, task=len(calls))
         return found
 
     monkeypatch.setattr(TallyStore, "records", read_then_change)

@@ -112,13 +112,15 @@ def test_a_result_the_log_never_imported_is_named(tmp_path: Path, signer: Signin
     ]
 
 
-def test_an_imported_result_published_as_read_from_photos_is_not_compared(
+def test_an_imported_result_published_as_read_from_photos_is_not_compared_as_imported(
     tmp_path: Path, signer: SigningKey
 ) -> None:
     """rekap read (or people entered) the numbers after the import: no event moves the
-    source then, so another kind of source is not a difference."""
+    import's source then, so another kind of source is not a difference; its photo is one
+    the log received for the page (``tests.publish.logs``: ``"ab" * 32`` of page 1), as the
+    captured TPS's photos are compared (``test_recount_log_captured``)."""
     record = _imported(RECORDS)[0]
-    read = replace(record, source=Provenance(SourceKind.PHOTO, "cd" * 32), photos=("cd" * 32,))
+    read = replace(record, source=Provenance(SourceKind.PHOTO, "ab" * 32), photos=("ab" * 32,))
     folder = publish_with_log(tmp_path / "out", signer, _swap(RECORDS, read), LOG)
     report = recount(folder, workers=1)
     assert report.ok, _problems(report)

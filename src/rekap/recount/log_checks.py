@@ -6,7 +6,8 @@ to that head gives (``replay_values``: a result imported, then each number chang
 photo read and accepted, a verification or an import). The numbers of a TPS held by a blocking
 finding are compared too: the bulk data publishes them. In the same pass over the bulk data,
 each imported TPS's source row and photos are compared with what the log says of them
-(``rekap.recount.source_checks``).
+(``rekap.recount.source_checks``), and each captured TPS's photos and source with the photos
+the log received and the tasks it closed (``rekap.recount.capture_checks``).
 
 Nothing in a log file is trusted before it has passed: a file that failed its hash against the
 manifest is not read at all, and a record is replayed only once the chain has accepted it. A
@@ -28,6 +29,7 @@ from rekap.events.chain import Recorded, unknown_kinds_note, verify_chain
 from rekap.events.replay import Values, apply_record
 from rekap.events.replay_sources import Sources, apply_source_record
 from rekap.recount.aggregate import connect, quote_path
+from rekap.recount.capture_checks import CAPTURED, Captured, captured_differences
 from rekap.recount.layout import LOG_DIR, MANIFEST, bulk_tps, log_first, unplaced
 from rekap.recount.log_read import LogReader, LogUnreadable
 from rekap.recount.photos import pages_of
@@ -68,6 +70,7 @@ class Chain:
     head: int
     logged: Values
     sources: Sources
+    captured: Captured
 
 
 def check_chain(
@@ -155,7 +158,7 @@ def _walk(
         return "the log does not end at the manifest's head"
     if replay.failure is not None:
         return "an event of the log cannot be replayed"
-    return Chain(sequence, replay.logged, replay.sources)
+    return Chain(sequence, replay.logged, replay.sources, replay.captured)
 
 
 class Replay:
@@ -170,6 +173,7 @@ class Replay:
         self.prefixes = tuple(scope)
         self.logged: Values = {}
         self.sources: Sources = {}
+        self.captured = Captured()
         self.failure: tuple[str, str] | None = None
         self.last = 0
 
@@ -184,6 +188,7 @@ class Replay:
             ):
                 apply_record(self.logged, record)
                 apply_source_record(self.sources, record)
+                self.captured.apply(record)
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
             reason = f"no {error.args[0]!r}" if isinstance(error, KeyError) else str(error)
             detail = f"event {record.sequence} ({record.kind}) cannot be replayed: {reason}"
@@ -270,13 +275,12 @@ def _bulk_rows(path: Path, fields: Sequence[str], logged: Collection[str]) -> Bu
     total = connection.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0]
     sources = {"source_kind", "source_ref"} <= columns
     photos = sources and "photos" in columns
-    # a row's reference and photos are read only where it says ``import`` (a row rekap read,
-    # or one with no result, needs neither); a snapshot without them gives null in their place
-    imported = f"source_kind = '{IMPORT}'"
+    # a row's reference and photos are read only where it has a source (a row with no result
+    # needs neither); a snapshot without them gives null in their place
     own = ", NULL, NULL, NULL"
     if sources:
-        photo_column = f"CASE WHEN {imported} THEN photos END" if photos else "NULL"
-        own = f", source_kind, CASE WHEN {imported} THEN source_ref END, {photo_column}"
+        photo_column = "CASE WHEN source_kind IS NOT NULL THEN photos END" if photos else "NULL"
+        own = f", source_kind, source_ref, {photo_column}"
     selected = "".join(f', "{f}"' for f in present)
     holds = [f'"{f}" IS NOT NULL' for f in present]
     holds += ["source_kind IS NOT NULL"] if sources else []
@@ -315,7 +319,7 @@ def compare_values(
     bulk_rows = _bulk_rows(folder / parquet, fields, sorted(concerned))
     present = bulk_rows.present
     published = set(present)
-    sourced = 0
+    sourced = captured = 0
     for kode, kind, ref, photos, *numbers in bulk_rows.rows:
         bulk = {f: v for f, v in zip(present, numbers, strict=True) if v is not None}
         log = logged.pop((kode, contest), {})
@@ -324,10 +328,14 @@ def compare_values(
             differences.compare(parquet, kode, "bulk data", bulk, own)
         if kind is not None:  # a TPS the log imported and that has none is named below
             said = sources.pop((kode, contest), None)
+            pages = pages_of(photos) if bulk_rows.photos else None
             if kind == IMPORT:
-                pages = pages_of(photos) if bulk_rows.photos else None
                 moved.compare(parquet, kode, "bulk data", Source(kind, ref, pages), said)
                 sourced += 1
+            elif kind in CAPTURED:
+                details = captured_differences(kode, "bulk data", kind, ref, pages, chain.captured)
+                moved.add(parquet, details)
+                captured += 1
     report.checked["TPS compared with the log"] += bulk_rows.total
     for kode, values, where in _unplaced(folder, contest, report):
         differences.compare(
@@ -339,6 +347,13 @@ def compare_values(
         if where.kind == IMPORT:
             moved.compare(unplaced(contest), kode, "unplaced list", where, said)
             sourced += 1
+        elif where.kind in CAPTURED:
+            says = "unplaced list"
+            details = captured_differences(
+                kode, says, str(where.kind), where.reference, where.photos, chain.captured
+            )
+            moved.add(unplaced(contest), details)
+            captured += 1
         elif where.kind is None and said is not None:
             moved.left_out(unplaced(contest), kode, said)
     if bulk_rows.sources:  # every result the log imported is published with a source
@@ -346,6 +361,7 @@ def compare_values(
             if contest_of == contest:
                 moved.left_out(parquet, kode, sources[kode, contest_of])
     report.checked["TPS sources compared with the log"] += sourced
+    report.checked["captured TPS compared with the log"] += captured
     differences.close()
     moved.close()
     missing = sorted(kode for (kode, _), values in logged.items() if values)

@@ -97,9 +97,10 @@ class SourceDifferences:
     def compare(
         self, path: str, kode: str, says: str, published: Source, said: Parts | None
     ) -> None:
-        self._add(path, source_differences(kode, says, published, said))
+        self.add(path, source_differences(kode, says, published, said))
 
-    def _add(self, path: str, details: list[str]) -> None:
+    def add(self, path: str, details: list[str]) -> None:
+        """Name these differences of one file, within its ``MAX_NAMED``."""
         for detail in details:
             done = self.count.get(path, 0)
             self.count[path] = done + 1
@@ -107,7 +108,7 @@ class SourceDifferences:
                 self.report.add(Kind.SOURCE, path, detail)
 
     def left_out(self, path: str, kode: str, said: Parts) -> None:
-        self._add(path, [unpublished(kode, said)])
+        self.add(path, [unpublished(kode, said)])
 
     def close(self) -> None:
         for path, count in self.count.items():
