@@ -42,7 +42,9 @@ def _captured(records: list[TpsRecord]) -> list[TpsRecord]:
             source = Provenance(SourceKind.PHOTO, str(photos[-1]))
         else:
             source = Provenance(SourceKind.ENTRY, f"task {100 + n}")
-        out.append(replace(record, source=source, provenance={}, photos=photos))
+        # the tally counts a TPS whose numbers people entered (verified_by_people)
+        state = replace(record.state, by_people=source.kind is SourceKind.ENTRY)
+        out.append(replace(record, state=state, source=source, provenance={}, photos=photos))
     return out + [r for r in records if not r.state.values]
 
 
