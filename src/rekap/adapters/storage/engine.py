@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import time
 import weakref
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -78,20 +79,28 @@ class Checkpointer:
         self._lock = threading.Lock()
         self._ticking = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._gone: deque[str] = deque()
+        """Databases an engine of which was collected, not yet counted off ``_users``: the
+        collector runs the engine's finaliser in whatever thread allocates at that moment,
+        possibly one holding ``_lock`` (which taking it there again would deadlock), so the
+        finaliser only appends here (atomic, no lock) and ``_counted`` does the rest."""
 
     def watch(self, engine: Engine, path: Path) -> None:
         name = str(path.resolve())
         with self._lock:
+            self._counted()
             self._users[name] = self._users.get(name, 0) + 1
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="sqlite-checkpoint", daemon=True
                 )
                 self._thread.start()
-        weakref.finalize(engine, self._forget, name)
+        weakref.finalize(engine, self._gone.append, name)
 
-    def _forget(self, name: str) -> None:
-        with self._lock:
+    def _counted(self) -> None:
+        """Count off the engines collected since (called holding ``_lock``)."""
+        while self._gone:
+            name = self._gone.popleft()
             left = self._users.get(name, 0) - 1
             if left > 0:
                 self._users[name] = left
@@ -110,6 +119,7 @@ class Checkpointer:
 
     def _tick(self) -> dict[str, tuple[int, int, int]]:
         with self._lock:
+            self._counted()
             names = list(self._users)
         for gone in set(self._connections) - set(names):
             self._connections.pop(gone).close()
