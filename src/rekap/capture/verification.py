@@ -166,6 +166,11 @@ def disagreements(a: Entry, b: Entry) -> tuple[str, ...]:
     return tuple(sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k)))
 
 
+DIFFER, UNREAD = ": entries differ", ": neither verifier could read it"
+"""The ends of a task's stored reasons for adjudication, after the field id (the portal words
+them in the page's language)."""
+
+
 def blocking_reasons(
     kode_tps: KodeWilayah,
     contest: str,
@@ -194,9 +199,7 @@ def decide_entries(
     differ = disagreements(first, second)
     unread = tuple(f for f in unreadable_fields(first) if f not in differ)
     if differ or unread:
-        reasons = tuple(f"{f}: entries differ" for f in differ) + tuple(
-            f"{f}: neither verifier could read it" for f in unread
-        )
+        reasons = tuple(f"{f}{DIFFER}" for f in differ) + tuple(f"{f}{UNREAD}" for f in unread)
         return TaskDecision(TaskOutcome.ADJUDICATION, {}, differ, reasons, unread)
     agreed = read_numbers(first)
     broken = blocking_reasons(kode_tps, contest, agreed, form, election)

@@ -345,7 +345,6 @@ def serve(
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         # a proxy's X-Forwarded-* are believed only from --forwarded-allow-ips
-        trusted = forwarded_allow_ips
         if processes == 1:
             app = create_app(context)
             uvicorn.run(
@@ -354,7 +353,7 @@ def serve(
                 port=port,
                 log_level="warning",
                 proxy_headers=True,
-                forwarded_allow_ips=trusted,
+                forwarded_allow_ips=forwarded_allow_ips,
             )
         else:  # the reader workers and the head signing stay in this process
             url = context.engine.url.render_as_string(hide_password=False)
@@ -368,7 +367,7 @@ def serve(
                 port=port,
                 log_level="warning",
                 proxy_headers=True,
-                forwarded_allow_ips=trusted,
+                forwarded_allow_ips=forwarded_allow_ips,
             )
     finally:
         stop.set()

@@ -13,6 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from rekap.adapters.storage.verification import Task
+from rekap.capture.verification import DIFFER, UNREAD
 from rekap.domain.election import Election
 from rekap.domain.form import FormField, FormSpec
 from rekap.domain.result import TpsResult
@@ -141,9 +142,6 @@ def flagged_first(
         return (not row["flagged"], names.get(account, account).casefold(), account)
 
     return sorted(rows, key=key)
-
-
-DIFFER, UNREAD = ": entries differ", ": neither verifier could read it"
 
 
 def reasons_in_words(
