@@ -31,6 +31,7 @@ from rekap.recount.folder_chain import ABSENT, LINK_ERRORS, LINKED_FILE, SAID, F
 from rekap.recount.layout import DESA_TPS, INDEX, kode_of, plain_path, sirekap_paslon_doc
 from rekap.recount.presence import UNINDEXED, Found, count_files, walk
 from rekap.recount.problems import Kind, Problem
+from rekap.recount.render import Renderer
 from rekap.recount.truncation import looks_truncated
 
 Entry = tuple[str, str]  # (path, sha256)
@@ -69,6 +70,9 @@ class PassContext:
     deep: bool
     paslon: Mapping[str, int]
     """Sirekap id -> nomor_urut (``election.json``), for ``pemilu/<contest>.json``."""
+    renderer: Renderer | None = None
+    """The region documents as the recount would write them: one equal to its rendering
+    agrees without being parsed (``rekap.recount.render``)."""
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,10 @@ def _compare(context: PassContext, path: str, data: bytes, result: Result) -> No
     found = kode_of(path)
     paslon_doc = path == sirekap_paslon_doc(context.contest)
     if found is None and not paslon_doc:
+        return
+    renderer = context.renderer
+    if found is not None and renderer is not None and renderer.document(*found) == data:
+        result[1]["documents compared"] += 1
         return
     try:
         if found is None:

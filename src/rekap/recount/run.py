@@ -34,6 +34,7 @@ from rekap.recount.log_checks import check_log
 from rekap.recount.manifest_counts import check_manifest_counts
 from rekap.recount.names import check_tps_names
 from rekap.recount.problems import Kind, Problem, RecountReport
+from rekap.recount.render import Renderer
 from rekap.recount.signature import (
     check_key_files,
     check_listed,
@@ -148,7 +149,15 @@ def _recount(
         )
     ids = sirekap_ids(election)
     context = PassContext(
-        folder, contest, entries, aggregates, ids, skip, deep, sirekap_paslon(election)
+        folder,
+        contest,
+        entries,
+        aggregates,
+        ids,
+        skip,
+        deep,
+        sirekap_paslon(election),
+        _renderer(aggregates, ids, contest, manifest),
     )
     on_phase("comparing every published document with the recount, checking the change log")
     documents = Pass(context, workers, Part.DOCUMENTS)
@@ -246,6 +255,17 @@ def _nasional(
         report.scope = [str(code) for code in scope]
     if aggregates is not None:
         report.nasional = dict(zip(aggregates.names, aggregates.vector(""), strict=True))
+
+
+def _renderer(
+    aggregates: Aggregates | None, ids: Mapping[str, str], contest: str, manifest: Mapping[str, Any]
+) -> Renderer | None:
+    """What the region documents should read, byte for byte, when the recount has numbers."""
+    if aggregates is None:
+        return None
+    scope = manifest.get("scope")
+    scope = [str(code) for code in scope] if isinstance(scope, list) else []
+    return Renderer(aggregates, ids, contest, str(manifest.get("created_at", "")), scope)
 
 
 def _index_agrees(entries: list[Entry], manifest: dict[str, Any], report: RecountReport) -> None:
