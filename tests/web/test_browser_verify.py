@@ -246,3 +246,39 @@ def test_the_statistics_of_many_verifiers_fit_a_laptop_flagged_first_then_by_nam
     assert order == sorted(order)
     tab.shoot(artifacts, "statistik-laptop")
     assert tab.errors == []
+
+
+def test_the_page_warns_as_the_hold_nears_its_end_and_once_it_lapses_keeping_what_was_typed(
+    laptop: BrowserContext, dataset: Dataset, people: list[str], artifacts: Path
+) -> None:
+    """A verifier called away mid-form: two minutes before the form stops being theirs the
+    note beside Skip asks them to save soon; once it has lapsed it says so, as an alert. The
+    time is the server's hold, counted from when the page came (the laptop's clock may be
+    set wrong: here it is a day off), and what was typed stays."""
+    laptop.clock.install(time=time.time() - 86_400)
+    tab, _ = log_in(laptop, dataset, people, "Verifikator Dipanggil")
+    page = tab.page
+    note = page.locator("#hold")
+    held_for = int(note.get_attribute("data-held-for") or "0")
+    assert held_for > 180
+    assert note.inner_text().startswith("Formulir ini disimpan untuk Anda sampai ")
+    until = note.inner_text().split(" sampai ", 1)[1].rstrip(".")  # e.g. 16:57 WITA
+    name = numbers(page)[0]
+    page.fill(f"input[name={name}]", "123")
+    page.clock.fast_forward((held_for - 150) * 1000)
+    page.clock.run_for(6_000)
+    assert note.get_attribute("role") is None  # not yet: more than two minutes left
+    page.clock.fast_forward(40_000)
+    page.clock.run_for(6_000)
+    assert (
+        note.inner_text()
+        == f"Simpan segera: formulir ini disimpan untuk Anda hanya sampai {until}."
+    )
+    assert note.get_attribute("role") == "alert"
+    page.clock.fast_forward(120_000)
+    page.clock.run_for(6_000)
+    assert note.inner_text().startswith("Formulir ini tidak lagi disimpan untuk Anda")
+    assert page.input_value(f"input[name={name}]") == "123"
+    assert page.url.endswith("/verifikasi")  # nothing reloaded
+    tab.shoot(artifacts, "verifikasi-waktu-habis")
+    assert tab.errors == []

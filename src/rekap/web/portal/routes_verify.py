@@ -1,12 +1,13 @@
 """The verifier workspace: the next task of one's region, entry beside the crops, adjudication,
 and per-verifier statistics. Plain form posts (works without JavaScript); the script only adds
-keyboard movement."""
+keyboard movement and a warning as the person's hold of the form nears its end."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -78,6 +79,7 @@ def _show_task(
         "view": view,
         "reasons": reasons,
         "started": int(began) if began.isascii() and began.isdigit() else int(time.time()),
+        "held_for": _held_for(task, portal.context.clock()),
         "errors_count": len(errors or {}),
         "resumed": (notes or {}).get("resumed", False),
         "done": query.get("selesai"),
@@ -97,6 +99,15 @@ def _show_task(
         lang = "en" if request_lang(request) == "id" else "id"
         context["switch_url"] = f"/verifikasi?lang={lang}"
     return render(request, "verify.html", context, status=status, cache="no-store")
+
+
+def _held_for(task: Task | None, now: datetime) -> int | None:
+    """Whole seconds until the person's hold of ``task`` lapses (0 once it has), or None
+    without a hold: the page warns them as it nears, on its own clock, not the device's."""
+    if task is None or task.held_until is None:
+        return None
+    until = datetime.fromisoformat(task.held_until)  # stored in UTC, with its offset
+    return max(0, int((until - now).total_seconds()))
 
 
 @router.get("/verifikasi")

@@ -471,6 +471,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "{n} isian perlu diperbaiki; angka lainnya tetap seperti yang Anda ketik.",
         "{n} field(s) need correcting; your other numbers are kept as typed.",
     ),
+    "hold_ending": (
+        "Simpan segera: formulir ini disimpan untuk Anda hanya sampai {time}.",
+        "Save soon: this form is kept for you only until {time}.",
+    ),
     "hold_lapsed": (
         "Formulir ini tidak lagi disimpan untuk Anda: bila dua orang lain sedang mengisinya, "
         "entri Anda ditolak.",

@@ -4,7 +4,8 @@
 // rewritten: a number that is not 0–999 (a letter O for a zero, a fourth digit) is marked at
 // once and the form is not sent until it is put right. The form is sent once: a second click
 // or Enter while it is on its way does nothing. The form works the same without this script
-// (the server checks every number and keeps what was typed).
+// (the server checks every number and keeps what was typed). It also warns as the person's
+// hold of the form nears its end.
 (function () {
   "use strict";
   var form = document.getElementById("entry");
@@ -91,6 +92,28 @@
     sending = false;
     form.removeAttribute("aria-busy");
   });
+
+  // The person's hold of the form: the server says for how many seconds it stays theirs. Two
+  // minutes before it lapses, and once it has, the note beside "skip" says so, as an alert;
+  // time is counted from when the page came (a device's clock may be set wrong), and checked
+  // again when the page is looked at after the phone or laptop slept.
+  var hold = document.getElementById("hold");
+  var holdFor = hold ? parseInt(hold.getAttribute("data-held-for"), 10) : NaN;
+  if (holdFor > 0) {
+    var shownAt = Date.now();
+    var said = "";
+    var sayHold = function () {
+      var left = holdFor - (Date.now() - shownAt) / 1000;
+      var now = left <= 0 ? "data-lapsed" : left <= 120 ? "data-ending" : "";
+      if (now === "" || now === said) return;
+      said = now;
+      hold.textContent = hold.getAttribute(now);
+      hold.className = "error";
+      hold.setAttribute("role", "alert");
+    };
+    window.setInterval(sayHold, 5000);
+    document.addEventListener("visibilitychange", sayHold);
+  }
 
   var first = form.querySelector("input[aria-invalid=true][inputmode=numeric]") ||
     inputs.filter(function (x) { return x.value === ""; })[0] || inputs[0];
