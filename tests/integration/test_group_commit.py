@@ -111,6 +111,11 @@ def test_a_batch_records_each_photo_once_with_its_own_receipt(
     assert check.ok and check.checked == count(engine, event)
     received = [r for r in log.records() if r.kind == "photo.received"]
     assert [r.actor for r in received] == [a.account_id, a.account_id, b.account_id, c.account_id]
+    # each names the id its receipt gives, which the photo's state changes name
+    ids = [early.photo_id, receipts[1].photo_id, receipts[2].photo_id, receipts[4].photo_id]
+    assert [(r.payload["photo_id"], r.payload["sha256"]) for r in received] == [
+        (i, photo_of(n).sha256) for i, n in zip(ids, (1, 2, 3, 4), strict=True)
+    ]
 
 
 def test_the_intake_gives_every_concurrent_upload_its_receipt(

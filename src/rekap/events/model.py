@@ -131,7 +131,10 @@ class FindingsRecorded(Event):
 @event_type("photo.received")
 @dataclass(frozen=True)
 class PhotoReceived(Event):
-    """A photo of one page accepted from an officer's device, by content hash."""
+    """A photo of one page accepted from an officer's device, by content hash, with the
+    store's id for it: the id each ``photo.state_changed`` of the photo names, so a replay
+    knows which received photo each state change moves (logs written before 2026-11-23
+    carry no ``photo_id``)."""
 
     kode_tps: str
     contest: str
@@ -140,6 +143,7 @@ class PhotoReceived(Event):
     officer: str
     device_key: str
     captured_at: str
+    photo_id: int | None = None
 
 
 @event_type("page.read")
@@ -214,7 +218,8 @@ class DeviceRevoked(Event):
 @event_type("photo.state_changed")
 @dataclass(frozen=True)
 class PhotoStateChanged(Event):
-    """A photo moved through the processing states, with the reason."""
+    """A photo moved through the processing states, with the reason; the photo is named by
+    the id its ``photo.received`` gives."""
 
     kode_tps: str
     photo_id: int

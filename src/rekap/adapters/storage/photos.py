@@ -111,7 +111,7 @@ OnReceived = Callable[[Connection, Sequence[int]], object]
 queue their jobs on PostgreSQL: a statement for a group commit's photos, not one each)."""
 
 
-def _received(arrival: Arrival) -> Entry:
+def _received(arrival: Arrival, photo_id: int) -> Entry:
     upload = arrival.upload
     event = PhotoReceived(
         upload.kode_tps,
@@ -121,6 +121,7 @@ def _received(arrival: Arrival) -> Entry:
         arrival.principal.account_id,
         upload.device_id,
         upload.captured_at.isoformat(),
+        photo_id,
     )
     return Entry(event, arrival.at, arrival.principal.account_id, "upload")
 
@@ -194,7 +195,8 @@ class PhotoStore:
             )
             for key, values, (photo_id,) in zip(new, rows, inserted, strict=True):
                 known[key] = {**values, "id": photo_id}
-            self.log.append_each(connection, [_received(a) for a in new.values()])
+            received = [_received(a, int(str(known[k]["id"]))) for k, a in new.items()]
+            self.log.append_each(connection, received)
             if self.on_received is not None:
                 self.on_received(connection, [int(str(known[key]["id"])) for key in new])
             # A photo only moves the tally (coverage: received) when it is its TPS's first:
