@@ -1,7 +1,9 @@
 """A snapshot names the photos rekap's own numbers come from, on SQLite and PostgreSQL: each
 page's newest read photo, by its SHA-256 (the hash its `photo.received` event logs), in the
 bulk data, the desa records and the Sirekap TPS files, whether the machine read the form or
-people entered it; a later photo that could not be read does not replace the one read."""
+people entered it; a later photo that could not be read does not replace the one read. The
+recount replays that choice from the log: an older photo of a page published in place of the
+newest is named."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from rekap.adapters.keys import raw_public
@@ -19,12 +21,13 @@ from rekap.adapters.storage.engine import open_engine
 from rekap.adapters.storage.event_store import EventLog
 from rekap.adapters.storage.migrate import upgrade
 from rekap.adapters.storage.photos import Upload
-from rekap.adapters.storage.schema import photo
+from rekap.adapters.storage.schema import photo, tps_result
 from rekap.adapters.storage.verification import VerificationStore
 from rekap.capture.access import Role
 from rekap.capture.photo_check import CheckedPhoto, check_photo
 from rekap.cli.main import app
 from rekap.reading.result import PageReading
+from rekap.recount.problems import Kind
 from rekap.recount.run import recount
 from tests.integration.test_live_tally import AT, DESA, Capture, capture, image, reading
 
@@ -65,9 +68,9 @@ def _retake(flow: Capture) -> None:
         flow.processor.finish(claimed, read, later)
 
 
-def test_published_photos_are_each_pages_newest_read_photo(
-    database_url: str, tmp_path: Path
-) -> None:
+def _captured(database_url: str, tmp_path: Path) -> Capture:
+    """The desa captured: every form read, the unsure TPS entered by people, then the clean
+    TPS's page 3 sent again and read, its page 1 sent again and unreadable."""
     engine = open_engine(database_url)
     upgrade(engine)
     flow = capture(engine, tmp_path)
@@ -82,6 +85,23 @@ def test_published_photos_are_each_pages_newest_read_photo(
         verification.enter(person, task.id, entered, 30.0, AT + timedelta(hours=2))
     _retake(flow)
     engine.dispose()
+    return flow
+
+
+def _publish(database_url: str, tmp_path: Path) -> Path:
+    out, key = tmp_path / "snapshots", tmp_path / "s.pem"
+    args = ["--out", str(out), "--key", str(key), "--scope", DESA[:6], "--workers", "1"]
+    published = runner.invoke(
+        app, ["publish", *args, "--at", "2024-02-20T06:00:00+00:00", "--db", database_url]
+    )
+    assert published.exit_code == 0, published.output
+    return out / (out / "latest").read_text().strip()
+
+
+def test_published_photos_are_each_pages_newest_read_photo(
+    database_url: str, tmp_path: Path
+) -> None:
+    flow = _captured(database_url, tmp_path)
     clean, unsure = flow.clean.kode.value, flow.unsure.kode.value
     shots = _hashes(database_url, clean)
     assert [(p, s) for p, s, _ in shots][3:] == [(3, "accepted"), (1, "failed")]
@@ -90,13 +110,7 @@ def test_published_photos_are_each_pages_newest_read_photo(
         unsure: [h for _, _, h in _hashes(database_url, unsure)],
     }
 
-    out, key = tmp_path / "snapshots", tmp_path / "s.pem"
-    args = ["--out", str(out), "--key", str(key), "--scope", DESA[:6], "--workers", "1"]
-    published = runner.invoke(
-        app, ["publish", *args, "--at", "2024-02-20T06:00:00+00:00", "--db", database_url]
-    )
-    assert published.exit_code == 0, published.output
-    folder = out / (out / "latest").read_text().strip()
+    folder = _publish(database_url, tmp_path)
     rows = {r["kode_tps"]: r for r in pq.read_table(folder / "data/tps-ppwp.parquet").to_pylist()}
     assert rows[clean]["source_kind"] == "photo" and rows[unsure]["source_kind"] == "entry"
     assert rows[clean]["source_ref"] == shots[3][2]  # the photo read last, not a row id
@@ -115,3 +129,39 @@ def test_published_photos_are_each_pages_newest_read_photo(
     }
     assert set(wanted[clean]) | set(wanted[unsure]) <= logged
     assert recount(folder, workers=1, deep=True).ok
+
+
+def test_an_older_photo_of_the_page_published_behind_the_logs_back_is_named(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The clean TPS's first page 3 (read, and still in a read state) published in place of
+    the page 3 sent again, with it as the source: each is a photo the officer sent of that
+    page, but not the one the store chose when the form was last accepted, which the log
+    replays from the photos' ids."""
+    flow = _captured(database_url, tmp_path)
+    clean = flow.clean.kode.value
+    shots = _hashes(database_url, clean)
+    first, newer = shots[2][2], shots[3][2]
+    assert shots[2][:2] == (3, "accepted") and shots[3][:2] == (3, "accepted")
+    engine = open_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            update(tps_result)
+            .where(tps_result.c.kode_tps == clean, tps_result.c.contest == "ppwp")
+            .values(photos=[shots[0][2], shots[1][2], first], source_ref=first)
+        )
+    engine.dispose()
+    report = recount(_publish(database_url, tmp_path), workers=1)
+    assert [(p.kind, p.path, p.detail) for p in report.problems] == [
+        (
+            Kind.SOURCE,
+            "data/tps-ppwp.parquet",
+            f"TPS {clean} {detail}",
+        )
+        for detail in (
+            f"source_ref: bulk data says read from {first!r}, "
+            f"the log last accepted the form when it read {newer!r}",
+            f"photo of page 3: bulk data says {first!r}, "
+            f"the newest photo of that page read when the form was last accepted is {newer!r}",
+        )
+    ]

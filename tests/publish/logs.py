@@ -4,9 +4,10 @@ published with them; and a publisher's re-seal of a snapshot whose files were ch
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,9 @@ from rekap.events.chain import GENESIS, Recorded, append, digest
 from rekap.events.model import (
     Event,
     FindingsRecorded,
+    FormAssessed,
     PhotoReceived,
+    PhotoStateChanged,
     ResultImported,
     SnapshotPublished,
     ValueChanged,
@@ -31,19 +34,20 @@ from rekap.recount.problems import Kind, RecountReport
 from tests.publish.conftest import AT, request_for
 
 
-def _events(record: TpsRecord, rng: random.Random) -> list[Event]:
+def _events(record: TpsRecord, rng: random.Random, ids: Iterator[int]) -> list[Event]:
     """Events that end in ``record``'s numbers by one of the store's paths: imported as they
     are; imported with a mistake and a number left over, then corrected number by number (as
     a verification or an accepted photo does); or listed without numbers, then set number by
     number. An imported result's row and photos are the record's (``source``, ``photos``); a
     result read from photos or entered is ``_captured``'s."""
     kode, values = record.kode_tps, dict(record.state.values)
-    events: list[Event] = [PhotoReceived(kode, "ppwp", 1, "ab" * 32, "kpps-1", "dev-1", "t")]
+    first = PhotoReceived(kode, "ppwp", 1, "ab" * 32, "kpps-1", "dev-1", "t", next(ids))
+    events: list[Event] = [first]
     if not values:
         return events
     source = record.source
     if source is not None and source.kind is not SourceKind.IMPORT:
-        return events + _captured(record, source)
+        return events + _captured(record, source, ids)
     imported = source is not None and source.kind is SourceKind.IMPORT
     row = source.reference if source is not None and imported else "test.csv"
     photos = record.photos if imported else ()
@@ -70,37 +74,80 @@ def _events(record: TpsRecord, rng: random.Random) -> list[Event]:
     return events
 
 
-def _captured(record: TpsRecord, source: Provenance) -> list[Event]:
-    """A TPS rekap read from its photos, or people entered beside them: each page's photo
-    received (``record.photos``), each number set as the form's reading or the task's closing
-    sets it, and for an entry (``task <id>``) the task closed with those numbers."""
+def earlier_photo(sha256: str) -> str:
+    """The photo of the same page the officer sent before ``sha256`` (``_captured``)."""
+    return hashlib.sha256(f"earlier {sha256}".encode()).hexdigest()
+
+
+def _captured(record: TpsRecord, source: Provenance, ids: Iterator[int]) -> list[Event]:
+    """A TPS rekap read from its photos, or people entered beside them, as the store logs it:
+    each page's photo (``record.photos``) received after an earlier photo of that page
+    (``earlier_photo``), each read in turn (received → checked); for a ``photo`` source the
+    form accepted once its last photo is read, for an entry (``task <id>``) sent to people
+    and the task closed with its numbers; each number set, and the read photos moved to the
+    form's state (accepted, or verified)."""
     kode, values = record.kode_tps, dict(record.state.values)
-    events: list[Event] = [
-        PhotoReceived(kode, "ppwp", page, sha256, "kpps-1", "dev-1", "t")
-        for page, sha256 in enumerate(record.photos, 1)
-        if sha256 is not None
-    ]
-    events += [ValueChanged(kode, "ppwp", f, None, v) for f, v in sorted(values.items())]
+    events: list[Event] = []
+    read: list[int] = []
+    for page, sha256 in enumerate(record.photos, 1):
+        for sent in () if sha256 is None else (earlier_photo(sha256), sha256):
+            photo_id = next(ids)
+            events.append(PhotoReceived(kode, "ppwp", page, sent, "kpps-1", "dev-1", "t", photo_id))
+            events.append(PhotoStateChanged(kode, photo_id, "received", "checked", ""))
+            read.append(photo_id)
     if source.kind is SourceKind.ENTRY:
+        events.append(FormAssessed(kode, "ppwp", "needs_verification", ("W-TURNOUT",)))
         task = int(source.reference.removeprefix("task "))
         events.append(VerificationClosed(kode, task, "verified", values))
+        state = "verified"
+    else:
+        events.append(FormAssessed(kode, "ppwp", "accepted", ()))
+        state = "accepted"
+    events += [ValueChanged(kode, "ppwp", f, None, v) for f, v in sorted(values.items())]
+    events += [PhotoStateChanged(kode, i, "checked", state, "") for i in read]
     return events
 
 
 def log_for(records: Sequence[TpsRecord], seed: int = 0) -> list[Recorded]:
     """A hash-chained log whose replay gives exactly ``records``' numbers."""
     rng = random.Random(seed)
+    ids = itertools.count(1)
     log: list[Recorded] = []
     previous: Recorded | None = None
     at = AT - timedelta(days=5)
     for record in records:
-        for event in _events(record, rng):
+        for event in _events(record, rng, ids):
             at += timedelta(seconds=1)
             previous = append(previous, event, at, "test", f"TPS {record.kode_tps}")
             log.append(previous)
     previous = append(previous, SnapshotPublished("earlier", "00" * 32), at, "publish", "")
     log.append(previous)
     return log
+
+
+def extended(log: Sequence[Recorded], events: Iterable[Event]) -> list[Recorded]:
+    """``log`` with ``events`` chained after its last event, a second apart."""
+    out = list(log)
+    for event in events:
+        out.append(append(out[-1], event, out[-1].at + timedelta(seconds=1), "test", ""))
+    return out
+
+
+def without_photo_ids(log: Sequence[Recorded]) -> list[Recorded]:
+    """``log`` as rekap wrote it before ``photo.received`` carried the photo's id: the same
+    events, that field left out, the chain's hashes computed again."""
+    out: list[Recorded] = []
+    previous = GENESIS
+    for record in log:
+        payload = dict(record.payload)
+        if record.kind == "photo.received":
+            del payload["photo_id"]
+        link = digest(
+            record.sequence, record.kind, record.at, record.actor, record.reason, payload, previous
+        )
+        out.append(replace(record, payload=payload, previous_hash=previous, hash=link))
+        previous = link
+    return out
 
 
 def publish_with_log(

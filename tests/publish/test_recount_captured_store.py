@@ -1,7 +1,8 @@
 """A snapshot of a store captured through rekap's own workflow (``rekap demo`` on one desa:
 photos uploaded, read by the reader, published) agrees with its change log, photos and
-sources included; one whose photos were changed in the store behind the log's back, then
-published and signed by the publisher, fails naming the TPS and the page."""
+sources included (each page's photo the one the store chose, replayed from the photos' ids);
+one whose photos were changed in the store behind the log's back, then published and signed
+by the publisher, fails naming the TPS and the page."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ def test_the_captured_snapshot_agrees_with_its_log(demo: Path) -> None:
     report = recount(_latest(demo / "snapshots"), workers=1)
     assert report.ok, [str(p) for p in report.problems]
     assert report.checked["captured TPS compared with the log"] > 0
+    # the log names each photo by its id: the store's choice of each page's photo replayed
+    assert not [n for n in report.notes if "photo.state_changed" in n], report.notes
 
 
 def test_photos_swapped_behind_the_logs_back_are_named(

@@ -15,11 +15,19 @@ import pytest
 
 from rekap.adapters.keys import SigningKey
 from rekap.domain.result import Provenance, SourceKind
+from rekap.events.chain import Recorded
+from rekap.events.model import FormAssessed, PhotoReceived, PhotoStateChanged
 from rekap.publish.records import TpsRecord
 from rekap.recount.problems import Kind, RecountReport
 from rekap.recount.run import recount
 from tests.publish.conftest import make_records
-from tests.publish.logs import log_for, publish_with_log
+from tests.publish.logs import (
+    earlier_photo,
+    extended,
+    log_for,
+    publish_with_log,
+    without_photo_ids,
+)
 
 PARQUET = "data/tps-ppwp.parquet"
 
@@ -154,4 +162,174 @@ def test_an_entry_source_of_another_tps_task_is_named(tmp_path: Path, signer: Si
             f"TPS {first.kode_tps} source_ref: bulk data says entered in {theirs!r}, "
             "the log closes no such verification task of the TPS",
         )
+    ]
+
+
+@pytest.mark.parametrize("kind", [SourceKind.PHOTO, SourceKind.ENTRY])
+def test_a_page_photo_swapped_for_an_older_one_the_officer_sent_is_named(
+    tmp_path: Path, signer: SigningKey, kind: SourceKind
+) -> None:
+    """The officer sent page 2 twice, both photos were read; the store published the newer.
+    A snapshot that publishes the older one instead names it."""
+    record = _of(kind)[0]
+    first, newer, third = record.photos
+    assert newer is not None
+    older = earlier_photo(newer)
+    swapped = replace(record, photos=(first, older, third))
+    folder = publish_with_log(tmp_path / "out", signer, _swap(swapped), LOG)
+    report = recount(folder, workers=1)
+    when = (
+        "the form was last accepted" if kind is SourceKind.PHOTO else f"{_reference(record)} closed"
+    )
+    assert _problems(report) == [
+        (
+            Kind.SOURCE,
+            PARQUET,
+            f"TPS {record.kode_tps} photo of page 2: bulk data says {older!r}, "
+            f"the newest photo of that page read when {when} is {newer!r}",
+        )
+    ]
+    assert not [n for n in report.notes if "photo.state_changed" in n]
+
+
+def _reference(record: TpsRecord) -> str:
+    assert record.source is not None
+    return record.source.reference
+
+
+def test_a_page_photo_left_out_or_added_is_named(tmp_path: Path, signer: SigningKey) -> None:
+    """Page 2 published without its photo, and a page-2 photo where none was read (the one
+    photo every TPS's log receives first, of page 1, never read)."""
+    kept = next(r for r in _of(SourceKind.ENTRY) if r.photos[1] is not None)
+    gap = next(r for r in _of(SourceKind.PHOTO) if r.photos[1] is None)
+    unread = "ab" * 32
+    changed = [
+        replace(kept, photos=(kept.photos[0], None, kept.photos[2])),
+        replace(gap, photos=(unread, None, gap.photos[2])),
+    ]
+    records = [next((c for c in changed if c.kode_tps == r.kode_tps), r) for r in RECORDS]
+    folder = publish_with_log(tmp_path / "out", signer, records, LOG)
+    assert sorted(_problems(recount(folder, workers=1))) == sorted(
+        [
+            (
+                Kind.SOURCE,
+                PARQUET,
+                f"TPS {kept.kode_tps} photo of page 2: bulk data says none, the newest photo "
+                f"of that page read when {_reference(kept)} closed is {kept.photos[1]!r}",
+            ),
+            (
+                Kind.SOURCE,
+                PARQUET,
+                f"TPS {gap.kode_tps} photo of page 1: bulk data says {unread!r}, the newest "
+                f"photo of that page read when the form was last accepted is {gap.photos[0]!r}",
+            ),
+        ]
+    )
+
+
+def test_a_source_swapped_for_an_older_photo_of_the_tps_is_named(
+    tmp_path: Path, signer: SigningKey
+) -> None:
+    """The form was accepted when its last photo was read: a ``source_ref`` naming another
+    photo the officer sent (read, but not the one that made the form whole) is named."""
+    record = _of(SourceKind.PHOTO)[0]
+    other = earlier_photo(_reference(record))
+    swapped = replace(record, source=Provenance(SourceKind.PHOTO, other))
+    folder = publish_with_log(tmp_path / "out", signer, _swap(swapped), LOG)
+    assert _problems(recount(folder, workers=1)) == [
+        (
+            Kind.SOURCE,
+            PARQUET,
+            f"TPS {record.kode_tps} source_ref: bulk data says read from {other!r}, "
+            f"the log last accepted the form when it read {_reference(record)!r}",
+        )
+    ]
+
+
+def _read_later(record: TpsRecord) -> tuple[str, list[Recorded]]:
+    """A newer photo of page 1, received and read after the numbers were published, whose
+    reading sent the form to people (the store leaves the published photos as they were)."""
+    later = _sha(f"{record.kode_tps}-1-later")
+    kode, photo_id = record.kode_tps, 10_000
+    log = extended(
+        LOG,
+        [
+            PhotoReceived(kode, "ppwp", 1, later, "kpps-1", "dev-1", "t", photo_id),
+            PhotoStateChanged(kode, photo_id, "received", "checked", ""),
+            FormAssessed(kode, "ppwp", "needs_verification", ("W-TURNOUT",)),
+            PhotoStateChanged(kode, photo_id, "checked", "needs_verification", ""),
+        ],
+    )
+    return later, log
+
+
+def test_a_photo_read_after_the_numbers_were_published_is_not_theirs(
+    tmp_path: Path, signer: SigningKey
+) -> None:
+    """The store publishes the photos read when it published the numbers, not the newest
+    read since: the snapshot agrees; one that publishes the later photo is named."""
+    record = _of(SourceKind.PHOTO)[1]
+    later, log = _read_later(record)
+    assert recount(publish_with_log(tmp_path / "fresh", signer, RECORDS, log), workers=1).ok
+    swapped = replace(record, photos=(later, *record.photos[1:]))
+    folder = publish_with_log(tmp_path / "swapped", signer, _swap(swapped), log)
+    assert _problems(recount(folder, workers=1)) == [
+        (
+            Kind.SOURCE,
+            PARQUET,
+            f"TPS {record.kode_tps} photo of page 1: bulk data says {later!r}, the newest "
+            f"photo of that page read when the form was last accepted is {record.photos[0]!r}",
+        )
+    ]
+
+
+def test_a_log_without_photo_ids_is_checked_as_before_with_a_note(
+    tmp_path: Path, signer: SigningKey
+) -> None:
+    """A log written before ``photo.received`` carried the photo's id: the store's choice
+    cannot be replayed, so a swap for an older photo of the same page passes, with a note;
+    a photo the log never received of that page is still named."""
+    old = without_photo_ids(LOG)
+    assert all("photo_id" not in r.payload for r in old if r.kind == "photo.received")
+    record = _of(SourceKind.PHOTO)[0]
+    first, newer, third = record.photos
+    assert newer is not None
+    captured = len(_of(SourceKind.PHOTO)) + len(_of(SourceKind.ENTRY))
+    note = (
+        f"The photos of {captured} captured TPS (e.g. {RECORDS[0].kode_tps}) were not "
+        "checked against the store's choice of each page's photo: the log received them "
+        "without their ids (photo.received before 2026-11-23), so which photo each "
+        "photo.state_changed moved is not in it; each was checked to be a photo the log "
+        "received of its TPS and page."
+    )
+    fresh = recount(publish_with_log(tmp_path / "fresh", signer, RECORDS, old), workers=1)
+    assert fresh.ok, _problems(fresh)
+    assert note in fresh.notes
+    older = replace(record, photos=(first, earlier_photo(newer), third))
+    report = recount(publish_with_log(tmp_path / "older", signer, _swap(older), old), workers=1)
+    assert report.ok and note in report.notes
+    stranger = replace(record, photos=(first, _sha("never sent"), third))
+    report = recount(publish_with_log(tmp_path / "other", signer, _swap(stranger), old), workers=1)
+    assert [p.detail for p in report.problems] == [
+        f"TPS {record.kode_tps} photo of page 2: bulk data says {_sha('never sent')!r}, "
+        "the log received no such photo of that page"
+    ]
+
+
+def test_a_source_never_sent_hides_no_older_page_photo(tmp_path: Path, signer: SigningKey) -> None:
+    record = _of(SourceKind.PHOTO)[0]
+    first, newer, third = record.photos
+    assert newer is not None
+    older, stranger = earlier_photo(newer), _sha("not sent")
+    swapped = replace(
+        record,
+        source=Provenance(SourceKind.PHOTO, stranger),
+        photos=(first, older, third),
+    )
+    folder = publish_with_log(tmp_path / "out", signer, _swap(swapped), LOG)
+    assert [p.detail for p in recount(folder, workers=1).problems] == [
+        f"TPS {record.kode_tps} source_ref: bulk data says read from {stranger!r}, "
+        "the log received no such photo of the TPS",
+        f"TPS {record.kode_tps} photo of page 2: bulk data says {older!r}, "
+        f"the newest photo of that page read when the form was last accepted is {newer!r}",
     ]

@@ -9,11 +9,13 @@ import gzip
 import json
 import tracemalloc
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from rekap.adapters.keys import SigningKey
+from rekap.domain.result import Provenance, SourceKind
 from rekap.recount import log_read
 from rekap.recount.log_read import LogReader, LogUnreadable
 from rekap.recount.problems import Kind, RecountReport
@@ -24,6 +26,14 @@ from tests.publish.logs import assert_chain_broken, log_for, publish_with_log, r
 __all__ = ["signer"]  # the fixture of tests/publish, used here
 RECORDS = make_records(7)
 LOG = log_for(RECORDS)
+CAPTURED = [
+    replace(r, source=Provenance(SourceKind.PHOTO, f"{n:064x}"), photos=(f"{n:064x}",))
+    if r.state.values
+    else r
+    for n, r in enumerate(RECORDS)
+]
+"""Every result read from one photo of page 1: the log receives, reads and accepts each."""
+CAPTURED_LOG = log_for(CAPTURED)
 FIRST = "log/events-000000000001.jsonl.gz"
 Line = dict[str, object]
 
@@ -251,3 +261,63 @@ def test_reading_a_bomb_holds_no_more_than_a_line_in_memory(
         tracemalloc.stop()
     assert raised.value.line == 4
     assert peak < 16 * CAP, f"{peak:,} bytes at the peak"
+
+
+def _photo_lines(lines: list[Line], kind: str) -> list[int]:
+    return [i for i, line in enumerate(lines) if line["kind"] == kind]
+
+
+def _photo_id_as_text(lines: list[Line]) -> tuple[int, str]:
+    at = _photo_lines(lines, "photo.received")[0]
+    _payload(lines[at])["photo_id"] = "7"
+    return at, "'7' is not an integer"
+
+
+def _photo_id_twice(lines: list[Line]) -> tuple[int, str]:
+    first, at = _photo_lines(lines, "photo.received")[:2]
+    photo_id = _payload(lines[first])["photo_id"]
+    _payload(lines[at])["photo_id"] = photo_id
+    return at, f"photo {photo_id} is received twice"
+
+
+def _another_tps_photo_moved(lines: list[Line]) -> tuple[int, str]:
+    at = _photo_lines(lines, "photo.state_changed")[0]
+    payload = _payload(lines[at])
+    own = payload["kode_tps"]
+    other = next(
+        _payload(lines[i])["kode_tps"]
+        for i in _photo_lines(lines, "photo.received")
+        if _payload(lines[i])["kode_tps"] != own
+    )
+    payload["kode_tps"] = other
+    return at, f"photo {payload['photo_id']} is of TPS {own}, not {other}"
+
+
+PHOTO_ALTERATIONS: dict[str, Callable[[list[Line]], tuple[int, str]]] = {
+    "a photo id as text": _photo_id_as_text,
+    "one photo id received twice": _photo_id_twice,
+    "a photo moved as another TPS's": _another_tps_photo_moved,
+}
+
+
+@pytest.mark.parametrize("alteration", PHOTO_ALTERATIONS)
+def test_photo_ids_that_name_no_one_photo_are_a_broken_log(
+    tmp_path: Path, signer: SigningKey, alteration: str
+) -> None:
+    """The ids by which the recount replays which photo each state change moves: one that is
+    no integer, or names two photos, or a state change that moves a photo of another TPS,
+    holds in the chain (re-signed) but cannot be replayed."""
+    snapshot = publish_with_log(tmp_path / "out", signer, CAPTURED, CAPTURED_LOG)
+    lines = _lines(snapshot)
+    at, reason = PHOTO_ALTERATIONS[alteration](lines)
+    lines = rehashed(lines, at)
+    head = {"sequence": lines[-1]["sequence"], "hash": lines[-1]["hash"]}
+    reseal(snapshot, signer, {FIRST: _gz(lines)}, {"log_head": head})
+    report = recount(snapshot, workers=1)
+    assert _problems(report) == [
+        (Kind.LOG, FIRST, f"event {at + 1} ({lines[at]['kind']}) cannot be replayed: {reason}")
+    ]
+    assert report.notes == [
+        "The TPS numbers were not compared with the change log: "
+        "an event of the log cannot be replayed."
+    ]

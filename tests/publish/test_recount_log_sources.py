@@ -17,13 +17,13 @@ import pytest
 from rekap.adapters.keys import SigningKey
 from rekap.domain.result import Provenance, SourceKind
 from rekap.events.chain import Recorded, append
-from rekap.events.model import PhotosChanged, SourceChanged
+from rekap.events.model import FormAssessed, PhotosChanged, PhotoStateChanged, SourceChanged
 from rekap.publish.records import TpsRecord
 from rekap.recount import source_checks
 from rekap.recount.problems import Kind, RecountReport
 from rekap.recount.run import recount
 from tests.publish.conftest import make_records
-from tests.publish.logs import log_for, publish_with_log, rehashed, reseal
+from tests.publish.logs import extended, log_for, publish_with_log, rehashed, reseal
 
 RECORDS = make_records(7)
 LOG = log_for(RECORDS)
@@ -117,11 +117,26 @@ def test_an_imported_result_published_as_read_from_photos_is_not_compared_as_imp
 ) -> None:
     """rekap read (or people entered) the numbers after the import: no event moves the
     import's source then, so another kind of source is not a difference; its photo is one
-    the log received for the page (``tests.publish.logs``: ``"ab" * 32`` of page 1), as the
+    the log received for the page (``tests.publish.logs``: ``"ab" * 32`` of page 1), read
+    after the import and accepted with the same numbers (so no number changes), as the
     captured TPS's photos are compared (``test_recount_log_captured``)."""
     record = _imported(RECORDS)[0]
+    kode = record.kode_tps
+    photo_id = next(
+        r.payload["photo_id"]
+        for r in LOG
+        if r.kind == "photo.received" and r.payload["kode_tps"] == kode
+    )
+    log = extended(
+        LOG,
+        [
+            PhotoStateChanged(kode, photo_id, "received", "checked", ""),
+            FormAssessed(kode, "ppwp", "accepted", ()),
+            PhotoStateChanged(kode, photo_id, "checked", "accepted", ""),
+        ],
+    )
     read = replace(record, source=Provenance(SourceKind.PHOTO, "ab" * 32), photos=("ab" * 32,))
-    folder = publish_with_log(tmp_path / "out", signer, _swap(RECORDS, read), LOG)
+    folder = publish_with_log(tmp_path / "out", signer, _swap(RECORDS, read), log)
     report = recount(folder, workers=1)
     assert report.ok, _problems(report)
     assert report.checked["TPS sources compared with the log"] == len(_imported(RECORDS)) - 1

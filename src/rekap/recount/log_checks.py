@@ -7,7 +7,8 @@ photo read and accepted, a verification or an import). The numbers of a TPS held
 finding are compared too: the bulk data publishes them. In the same pass over the bulk data,
 each imported TPS's source row and photos are compared with what the log says of them
 (``rekap.recount.source_checks``), and each captured TPS's photos and source with the photos
-the log received and the tasks it closed (``rekap.recount.capture_checks``).
+the log received, the tasks it closed and, where it names its photos by id, the photos the
+store chose when it published the numbers (``rekap.recount.capture_checks``).
 
 Nothing in a log file is trusted before it has passed: a file that failed its hash against the
 manifest is not read at all, and a record is replayed only once the chain has accepted it. A
@@ -29,7 +30,12 @@ from rekap.events.chain import Recorded, unknown_kinds_note, verify_chain
 from rekap.events.replay import Values, apply_record
 from rekap.events.replay_sources import Sources, apply_source_record
 from rekap.recount.aggregate import connect, quote_path
-from rekap.recount.capture_checks import CAPTURED, Captured, captured_differences
+from rekap.recount.capture_checks import (
+    CAPTURED,
+    Captured,
+    Unreplayed,
+    captured_differences,
+)
 from rekap.recount.layout import LOG_DIR, MANIFEST, bulk_tps, log_first, unplaced
 from rekap.recount.log_read import LogReader, LogUnreadable
 from rekap.recount.photos import pages_of
@@ -320,6 +326,7 @@ def compare_values(
     present = bulk_rows.present
     published = set(present)
     sourced = captured = 0
+    unnamed = Unreplayed()
     for kode, kind, ref, photos, *numbers in bulk_rows.rows:
         bulk = {f: v for f, v in zip(present, numbers, strict=True) if v is not None}
         log = logged.pop((kode, contest), {})
@@ -336,6 +343,7 @@ def compare_values(
                 details = captured_differences(kode, "bulk data", kind, ref, pages, chain.captured)
                 moved.add(parquet, details)
                 captured += 1
+                unnamed.count(kode, chain.captured)
     report.checked["TPS compared with the log"] += bulk_rows.total
     for kode, values, where in _unplaced(folder, contest, report):
         differences.compare(
@@ -354,6 +362,7 @@ def compare_values(
             )
             moved.add(unplaced(contest), details)
             captured += 1
+            unnamed.count(kode, chain.captured)
         elif where.kind is None and said is not None:
             moved.left_out(unplaced(contest), kode, said)
     if bulk_rows.sources:  # every result the log imported is published with a source
@@ -362,6 +371,8 @@ def compare_values(
                 moved.left_out(parquet, kode, sources[kode, contest_of])
     report.checked["TPS sources compared with the log"] += sourced
     report.checked["captured TPS compared with the log"] += captured
+    if unnamed.first is not None:
+        report.notes.append(unnamed.note())
     differences.close()
     moved.close()
     missing = sorted(kode for (kode, _), values in logged.items() if values)
