@@ -64,6 +64,18 @@ person's name in the public log, where a report of a photo others then read is p
 (the statistics count them)."""
 
 
+FLAG_FROM_ENTRIES = 5
+FLAG_ABOVE = 0.2
+"""A verifier is flagged for a check when more than ``FLAG_ABOVE`` of their entries disagree
+with the final numbers of a verified form, once they have ``FLAG_FROM_ENTRIES`` entries (fewer
+say little). A number marked "cannot read" is no disagreement."""
+
+
+def flagged(entries: int, disagreed: int) -> bool:
+    """Whether a verifier's ``disagreed`` entries of ``entries`` flag them for a check."""
+    return entries >= FLAG_FROM_ENTRIES and disagreed / entries > FLAG_ABOVE
+
+
 def next_skip_at(
     skipped_at: Sequence[datetime], at: datetime, allowed: int = SKIPS_ALLOWED
 ) -> datetime | None:

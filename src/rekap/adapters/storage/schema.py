@@ -216,6 +216,7 @@ verification_entry = Table(
     Column("entered_at", String(40), nullable=False),
     Column("salt", String(32), nullable=True),  # migration 0007
     UniqueConstraint("task_id", "account_id", name="uq_entry_once"),
+    Index("ix_entry_account", "account_id"),  # migration 0015: a person's own statistics
 )
 
 # Who is entering which task now (migration 0008): a task is handed to no more people at once

@@ -12,27 +12,24 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import cast
 
-from sqlalchemy import Connection, Engine, exists, func, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
+from rekap.adapters.storage import verification_statistics
 from rekap.adapters.storage.event_store import EventLog, lock_writers
 from rekap.adapters.storage.forms import (
-    READ_STATES,
     move_photos,
     newest_read_photos,
     publish_values,
 )
 from rekap.adapters.storage.schema import (
-    account,
     form,
     photo,
     verification_entry,
-    verification_report,
-    verification_skip,
     verification_task,
 )
 from rekap.adapters.storage.tally_store import LiveTally
@@ -60,6 +57,7 @@ from rekap.adapters.storage.verification_reports import (
     send_photos_back,
     shown_photos,
 )
+from rekap.adapters.storage.verification_statistics import Standing
 from rekap.capture.access import Principal, Role
 from rekap.capture.assess import FormState
 from rekap.capture.states import PhotoState
@@ -500,98 +498,18 @@ class VerificationStore:
             update(form).where(form.c.kode_tps == kode, form.c.contest == contest).values(**changes)
         )
 
-    def statistics(self) -> list[dict[str, object]]:
-        """Per verifier: entries, agreement with the final numbers, median-ish speed, and how
-        many forms they skipped and whose photos they reported unreadable (one who does either
-        far more than others may be looking for a particular form), how many photos they
-        reported that others then read (verified from them), and how many fields of their
-        entries they marked "cannot read"."""
-        query = (
-            select(
-                verification_entry.c.account_id,
-                verification_entry.c["values"],
-                verification_entry.c.seconds,
-                form.c["values"],
-                form.c.state,
-            )
-            .join(verification_task, verification_task.c.id == verification_entry.c.task_id)
-            .join(
-                form,
-                (form.c.kode_tps == verification_task.c.kode_tps)
-                & (form.c.contest == verification_task.c.contest),
-            )
-            .where(verification_entry.c.role == Role.VERIFIER.value)
-        )
-        stats: dict[str, dict[str, list[float] | int]] = {}
-        marks: dict[str, int] = {}
-        skips = (
-            select(verification_skip.c.account_id, func.count())
-            .join(account, account.c.id == verification_skip.c.account_id)
-            .where(account.c.role == Role.VERIFIER.value)
-            .group_by(verification_skip.c.account_id)
-        )
-        reports = (
-            select(
-                verification_report.c.account_id,
-                func.count(func.distinct(verification_report.c.task_id)),
-            )
-            .join(account, account.c.id == verification_report.c.account_id)
-            .where(account.c.role == Role.VERIFIER.value)
-            .group_by(verification_report.c.account_id)
-        )
-        newer = photo.alias("newer")
-        read_by_others = (  # reported photos that others then entered the form from: the
-            # form verified while the photo was still its page's newest (the one shown)
-            select(verification_report.c.account_id, func.count())
-            .join(photo, photo.c.id == verification_report.c.photo_id)
-            .where(
-                photo.c.state.in_((PhotoState.VERIFIED.value, PhotoState.PUBLISHED.value)),
-                ~exists().where(
-                    newer.c.kode_tps == photo.c.kode_tps,
-                    newer.c.page == photo.c.page,
-                    newer.c.id > photo.c.id,
-                    newer.c.state.in_(READ_STATES),
-                ),
-            )
-            .group_by(verification_report.c.account_id)
-        )
+    def statistics(self, accounts: Collection[str] | None = None) -> list[dict[str, object]]:
+        """Per verifier of ``accounts`` (None: every one), by account id: entries, agreement
+        with the final numbers, median speed, and how many forms they skipped and whose
+        photos they reported unreadable (one who does either far more than others may be
+        looking for a particular form), how many photos they reported that others then read
+        (verified from them), and how many fields of their entries they marked "cannot
+        read" (``verification_statistics``: counted by the database, for those asked for)."""
         with self.engine.connect() as connection:
-            skipped = {str(a): int(n) for a, n in connection.execute(skips)}
-            reported = {str(a): int(n) for a, n in connection.execute(reports)}
-            contradicted = {str(a): int(n) for a, n in connection.execute(read_by_others)}
-            for account_id in skipped.keys() | reported.keys():
-                stats[account_id] = {"entries": 0, "disagreed": 0, "seconds": []}
-            for account_id, entry, seconds, final, state in connection.execute(query):
-                row = stats.setdefault(account_id, {"entries": 0, "disagreed": 0, "seconds": []})
-                row["entries"] = int(str(row["entries"])) + 1
-                unread = unreadable_fields(entry)
-                marks[account_id] = marks.get(account_id, 0) + len(unread)
-                read = read_numbers(entry)  # a "cannot read" mark is no wrong number
-                if state == FormState.VERIFIED.value and any(
-                    final.get(k) != v for k, v in read.items()
-                ):
-                    row["disagreed"] = int(str(row["disagreed"])) + 1
-                seconds_list = row["seconds"]
-                assert isinstance(seconds_list, list)
-                seconds_list.append(float(seconds))
-        result = []
-        for account_id, row in sorted(stats.items()):
-            entries = int(str(row["entries"]))
-            disagreed = int(str(row["disagreed"]))
-            times = sorted(row["seconds"]) if isinstance(row["seconds"], list) else []
-            rate = disagreed / entries if entries else 0.0
-            result.append(
-                {
-                    "account_id": account_id,
-                    "entries": entries,
-                    "disagreed_with_final": disagreed,
-                    "disagreement_rate": round(rate, 3),
-                    "median_seconds": times[len(times) // 2] if times else None,
-                    "skipped": skipped.get(account_id, 0),
-                    "reported_unreadable": reported.get(account_id, 0),
-                    "reports_read_by_others": contradicted.get(account_id, 0),
-                    "fields_unreadable": marks.get(account_id, 0),
-                    "flagged": entries >= 5 and rate > 0.2,
-                }
-            )
-        return result
+            return verification_statistics.statistics(connection, accounts)
+
+    def standings(self, scope: str = "") -> list[Standing]:
+        """Every verifier whose scope lies in ``scope`` who entered, skipped or reported a
+        form: name, entries and disagreements, what ordering them flagged first needs."""
+        with self.engine.connect() as connection:
+            return verification_statistics.standings(connection, scope)
