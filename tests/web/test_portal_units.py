@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from rekap.adapters.storage.verification_statistics import Standing
 from rekap.data import election_2024, region_tree
 from rekap.domain.form import c_hasil_ppwp
 from rekap.domain.result import TpsResult
@@ -37,8 +38,9 @@ from rekap.web.portal.svg_map import (
     provinsi_cartogram,
     tile_grid,
 )
+from rekap.web.portal.verifier_statistics import flagged_first, pages_of
 from rekap.web.portal.words import WORDS
-from rekap.web.portal.workspace import flagged_first, reasons_in_words
+from rekap.web.portal.workspace import reasons_in_words
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "rekap" / "web" / "templates"
 DYNAMIC = {
@@ -246,15 +248,19 @@ def test_the_counted_figure_is_not_called_published() -> None:
 
 
 def test_the_statistics_put_the_flagged_first_then_go_by_name() -> None:
-    rows = [
-        {"account_id": "c1", "flagged": False},
-        {"account_id": "a9", "flagged": True},
-        {"account_id": "b2", "flagged": False},
-        {"account_id": "z0", "flagged": True},
+    standings = [
+        Standing("c1", "ani", 4, 4),  # too few entries to be flagged
+        Standing("a9", "Wati", 5, 2),
+        Standing("b2", "Budi", 10, 2),  # 20%: not above
+        Standing("z0", "Agus", 9, 3),
+        Standing("a1", "agus", 5, 5),  # the same name but for case: by account id
     ]
-    names = {"c1": "ani", "a9": "Wati", "b2": "Budi", "z0": "Agus"}
-    ordered = [r["account_id"] for r in flagged_first(rows, names)]
-    assert ordered == ["z0", "a9", "c1", "b2"]
+    ordered = [s.account_id for s in flagged_first(standings)]
+    assert ordered == ["a1", "z0", "a9", "c1", "b2"]
+
+
+def test_the_statistics_fill_whole_pages_and_show_one_when_empty() -> None:
+    assert [pages_of(n, 100) for n in (0, 1, 100, 101, 20_000)] == [1, 1, 1, 2, 200]
 
 
 def test_a_moment_is_told_on_the_clock_of_the_region() -> None:

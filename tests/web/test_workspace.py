@@ -9,13 +9,22 @@ from collections.abc import Mapping
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from rekap.adapters.storage.schema import account, form, tps_result, verification_entry
+from rekap.adapters.storage.schema import (
+    account,
+    form,
+    tps_result,
+    verification_entry,
+    verification_skip,
+    verification_task,
+)
 from rekap.adapters.storage.verification_holds import hold
 from rekap.capture.access import Role
 from rekap.web.access import TOKEN_COOKIE
 from rekap.web.context import utc_now
+from rekap.web.portal import verifier_statistics
+from rekap.web.portal.verifier_statistics import statistics_page
 from tests.web.dataset import DESA, SPENT_DESA, Dataset
 
 MACHINE_HEADER = "Bacaan mesin"
@@ -201,3 +210,90 @@ def test_a_verifier_reports_a_photo_they_cannot_read(app: FastAPI, dataset: Data
     assert [r["skipped"] for r in mine] == [0] and len(mine) == 1
     admin = person(app, dataset.admin_token)
     assert "Dilaporkan tak terbaca" in admin.get("/verifikasi/statistik").text
+
+
+def _skipped(dataset: Dataset, name: str, scope: str) -> tuple[str, str]:
+    """A verifier enrolled for ``scope`` who skipped a form (a line of the statistics): their
+    account id and token."""
+    principal, token = dataset.context.accounts.enrol(name, Role.VERIFIER, scope, utc_now(), "t")
+    with dataset.context.engine.begin() as connection:
+        task_id = connection.execute(select(verification_task.c.id).limit(1)).scalar_one()
+        connection.execute(
+            insert(verification_skip).values(
+                task_id=task_id, account_id=principal.account_id, skipped_at=utc_now().isoformat()
+            )
+        )
+    return principal.account_id, token
+
+
+def _lines(html: str) -> list[tuple[str, bool]]:
+    """The statistics table's lines: (name, flagged)."""
+    rows = re.findall(r'<tr( class="blocking")?><th scope="row">([^<]*)</th>', html)
+    return [(name, bool(flag)) for flag, name in rows]
+
+
+def test_an_admin_reads_the_statistics_a_page_at_a_time_flagged_first(
+    app: FastAPI, dataset: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(verifier_statistics, "PAGE_SIZE", 2)
+    for name in ("Statistik Halaman C", "statistik halaman a", "Statistik Halaman B"):
+        _skipped(dataset, name, DESA)
+    admin = person(app, dataset.admin_token)
+    address: str | None = "/verifikasi/statistik"
+    seen: list[tuple[str, bool]] = []
+    pages = 0
+    while address is not None:
+        page = admin.get(address)
+        assert page.status_code == 200, page.text
+        lines = _lines(page.text)
+        assert 1 <= len(lines) <= 2
+        seen += lines
+        pages += 1
+        assert ('rel="prev"' in page.text) == (pages > 1)
+        found = re.search(r'rel="next" href="([^"]+)"', page.text)
+        address = None if found is None else found.group(1).replace("&amp;", "&")
+    everyone = statistics_page(dataset.context.verification, 1, size=1000)
+    assert seen == [
+        (everyone.names[str(r["account_id"])], bool(r["flagged"])) for r in everyone.rows
+    ]
+    assert (
+        f"{everyone.total} verifikator" in page.text
+        and f"Halaman {pages} dari {pages}" in page.text
+    )
+    mine = [n for n, _ in seen if n.casefold().startswith("statistik halaman")]
+    assert mine == ["statistik halaman a", "Statistik Halaman B", "Statistik Halaman C"]
+    beyond = admin.get("/verifikasi/statistik", params={"halaman": pages + 1})
+    assert beyond.status_code == 404
+    assert f"Tidak ada halaman {pages + 1}: daftar ini {pages} halaman." in beyond.text
+    assert _lines(beyond.text) == []
+    assert admin.get("/verifikasi/statistik", params={"halaman": 0}).status_code == 422
+
+
+def test_an_admin_reads_the_statistics_of_one_regions_verifiers(
+    app: FastAPI, dataset: Dataset
+) -> None:
+    _skipped(dataset, "Statistik Wilayah Salo", SPENT_DESA)
+    _skipped(dataset, "Statistik Wilayah Labibia", DESA)
+    admin = person(app, dataset.admin_token)
+    region = SPENT_DESA[:6]
+    page = admin.get("/verifikasi/statistik", params={"wilayah": region})
+    assert page.status_code == 200
+    names = [n for n, _ in _lines(page.text)]
+    assert "Statistik Wilayah Salo" in names and "Statistik Wilayah Labibia" not in names
+    with dataset.context.engine.connect() as connection:
+        scopes = dict(connection.execute(select(account.c.name, account.c.scope)).all())
+    assert all(scopes[n].startswith(region) for n in names)
+    assert f'value="{region}"' in page.text  # the filter shows what it holds
+    assert admin.get("/verifikasi/statistik", params={"wilayah": "98"}).status_code == 404
+    assert admin.get("/verifikasi/statistik", params={"wilayah": "x"}).status_code == 422
+
+
+def test_a_verifier_is_shown_their_own_line_alone(app: FastAPI, dataset: Dataset) -> None:
+    _skipped(dataset, "Statistik Sendiri Lain", DESA)
+    _, token = _skipped(dataset, "Statistik Sendiri", DESA)
+    own = person(app, token)
+    for params in ({}, {"halaman": "2"}, {"wilayah": "74"}):  # no one else's, on any page
+        page = own.get("/verifikasi/statistik", params=params)
+        assert page.status_code == 200
+        assert _lines(page.text) == [("Statistik Sendiri", False)]
+        assert 'rel="next"' not in page.text and 'name="wilayah"' not in page.text

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from rekap.adapters.storage.verification import Task, VerificationRefused
@@ -21,13 +21,16 @@ from rekap.web.portal.page_errors import PageNotFound, PageRefused
 from rekap.web.portal.rendering import render, request_lang, words_of
 from rekap.web.portal.session import page_require
 from rekap.web.portal.state import Portal, portal_of
-from rekap.web.portal.workspace import flagged_first, parse_entry, reasons_in_words, task_view
+from rekap.web.portal.verifier_statistics import StatisticsPage, statistics_page
+from rekap.web.portal.workspace import parse_entry, reasons_in_words, task_view
 
 router = APIRouter(include_in_schema=False)
 PortalDep = Annotated[Portal, Depends(portal_of)]
 Person = Annotated[Principal, Depends(page_require(Role.VERIFIER, Role.ADJUDICATOR))]
 Anyone = Annotated[Principal, Depends(page_require(Role.VERIFIER, Role.ADJUDICATOR, Role.ADMIN))]
 MAX_SECONDS = 86_400.0
+PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
+RegionPrefix = Annotated[str, Query(pattern=r"^[0-9]{0,10}$")]
 
 
 def _show_task(
@@ -223,18 +226,36 @@ def _refused(error: VerificationRefused) -> PageRefused:
 
 
 @router.get("/verifikasi/statistik")
-def statistics(request: Request, portal: PortalDep, person: Anyone) -> Response:
+def statistics(
+    request: Request,
+    portal: PortalDep,
+    person: Anyone,
+    halaman: PageNumber = 1,
+    wilayah: RegionPrefix = "",
+) -> Response:
     """Per verifier: entries, disagreement with the final numbers, median time, a flag.
-    An admin sees everyone; a verifier sees their own line."""
-    rows = portal.context.verification.statistics()
-    if person.role is not Role.ADMIN:
-        rows = [r for r in rows if r["account_id"] == person.account_id]
-    found = portal.queries.account_names(str(r["account_id"]) for r in rows)
-    names = {k: v[0] for k, v in found.items()}
+    An admin sees everyone, a page at a time, flagged first (of one region's verifiers with
+    ``wilayah``); a verifier or an adjudicator their own line, counted alone."""
+    store = portal.context.verification
+    region = None
+    if person.role is Role.ADMIN:
+        if wilayah:
+            region = portal.context.tree.regions.get(wilayah)
+            if region is None:
+                raise PageNotFound(wilayah)
+        shown = statistics_page(store, halaman, wilayah)
+    else:
+        rows = store.statistics([person.account_id])
+        flagged = sum(1 for r in rows if r["flagged"])
+        shown = StatisticsPage(1, 1, len(rows), flagged, rows, {person.account_id: person.name})
     context = {
         "title": words_of(request)("statistics"),
         "person": person,
-        "rows": flagged_first(rows, names),
-        "names": names,
+        "shown": shown,
+        "rows": shown.rows,
+        "names": shown.names,
+        "wilayah": wilayah,
+        "region": region,
     }
-    return render(request, "verify_stats.html", context, cache="no-store")
+    status = 200 if shown.exists else 404
+    return render(request, "verify_stats.html", context, status=status, cache="no-store")

@@ -130,20 +130,6 @@ def parse_entry(
     return values, unreadable, errors
 
 
-def flagged_first(
-    rows: Sequence[Mapping[str, object]], names: Mapping[str, str]
-) -> list[Mapping[str, object]]:
-    """The statistics' rows as an admin reads them among hundreds: those flagged for a check
-    first, then by the person's name (the store orders them by account id, which says
-    nothing to a reader)."""
-
-    def key(row: Mapping[str, object]) -> tuple[bool, str, str]:
-        account = str(row["account_id"])
-        return (not row["flagged"], names.get(account, account).casefold(), account)
-
-    return sorted(rows, key=key)
-
-
 def reasons_in_words(
     reasons: Sequence[str],
     entries: Sequence[EntryRow],
