@@ -1,5 +1,6 @@
 """Change logs that lead to given results, the way rekap's store writes them, and snapshots
-published with them; and a publisher's re-seal of a snapshot whose files were changed."""
+published with them (each result dated as the store dates it from its log); and a publisher's
+re-seal of a snapshot whose files were changed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 import random
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from rekap.adapters.keys import SigningKey
@@ -150,6 +151,45 @@ def without_photo_ids(log: Sequence[Recorded]) -> list[Recorded]:
     return out
 
 
+WIB = timezone(timedelta(hours=7))
+
+
+def dated_by(records: Sequence[TpsRecord], log: Sequence[Recorded], head: int) -> list[TpsRecord]:
+    """``records``, each with the ``updated_at`` rekap's store gives it from ``log`` up to the
+    event ``head``: an imported result's Sirekap ``ts`` (WIB unless it says its offset; none if
+    it is not a time) when its row gave one, else the time of the newest event that set its
+    numbers (none for a result without)."""
+    changed: dict[str, datetime] = {}
+    ts: dict[str, str | None] = {}
+    for record in log:
+        payload = record.payload
+        if record.sequence > head or payload.get("contest") != "ppwp":
+            continue
+        kode = str(payload.get("kode_tps"))
+        if record.kind == "result.value_changed" or (
+            record.kind == "result.imported" and payload["values"]
+        ):
+            changed[kode] = record.at
+        if record.kind == "result.imported":
+            ts[kode] = payload.get("published_at")
+        elif record.kind == "result.source_changed":
+            ts[kode] = payload["published_after"]
+
+    def updated(record: TpsRecord) -> datetime | None:
+        if record.source is None:
+            return None
+        given = ts.get(record.kode_tps) if record.source.kind is SourceKind.IMPORT else None
+        if not given:
+            return changed.get(record.kode_tps)
+        try:
+            at = datetime.fromisoformat(given.replace("Z", "+00:00"))
+        except ValueError:  # not a time: none
+            return None
+        return at if at.tzinfo is not None else at.replace(tzinfo=WIB)
+
+    return [replace(r, updated_at=updated(r)) for r in records]
+
+
 def publish_with_log(
     out: Path,
     signer: SigningKey,
@@ -157,10 +197,14 @@ def publish_with_log(
     log: Sequence[Recorded],
     head: Recorded | None = None,
     scope: tuple[str, ...] = (),
+    date: bool = True,
 ) -> Path:
-    """Publish ``records`` naming ``head`` (the log's last event unless given) with ``log``."""
+    """Publish ``records`` naming ``head`` (the log's last event unless given) with ``log``,
+    each dated as the store dates it from the log (``dated_by``), or as they are without
+    ``date``."""
     store = DirectorySnapshotStore(out)
     named = head or log[-1]
+    records = dated_by(records, log, named.sequence) if date else list(records)
     request = replace(
         request_for(records, AT, scope),
         log_head=LogHead(named.sequence, named.hash),

@@ -8,7 +8,8 @@ finding are compared too: the bulk data publishes them. In the same pass over th
 each imported TPS's source row and photos are compared with what the log says of them
 (``rekap.recount.source_checks``), and each captured TPS's photos and source with the photos
 the log received, the tasks it closed and, where it names its photos by id, the photos the
-store chose when it published the numbers (``rekap.recount.capture_checks``).
+store chose when it published the numbers (``rekap.recount.capture_checks``); then each TPS's
+``updated_at`` with when the log says its numbers last changed (``rekap.recount.updated_checks``).
 
 Nothing in a log file is trusted before it has passed: a file that failed its hash against the
 manifest is not read at all, and a record is replayed only once the chain has accepted it. A
@@ -41,6 +42,7 @@ from rekap.recount.log_read import LogReader, LogUnreadable
 from rekap.recount.photos import pages_of
 from rekap.recount.problems import Kind, RecountReport
 from rekap.recount.source_checks import IMPORT, Source, SourceDifferences, source_of
+from rekap.recount.updated_checks import NumbersChanged, Unplaced, check_times
 
 MAX_NAMED = 50
 _FETCH = 50_000
@@ -70,13 +72,14 @@ says which, so a log cannot be stripped from a newer snapshot by calling it olde
 @dataclass(frozen=True)
 class Chain:
     """The log found whole up to the manifest's head, the numbers it gives and where each
-    imported result came from: replayed in the same pass that verified it (each file is read
-    and parsed once)."""
+    imported result came from, and when each TPS's numbers last changed: replayed in the same
+    pass that verified it (each file is read and parsed once)."""
 
     head: int
     logged: Values
     sources: Sources
     captured: Captured
+    changed: NumbersChanged
 
 
 def check_chain(
@@ -164,12 +167,13 @@ def _walk(
         return "the log does not end at the manifest's head"
     if replay.failure is not None:
         return "an event of the log cannot be replayed"
-    return Chain(sequence, replay.logged, replay.sources, replay.captured)
+    return Chain(sequence, replay.logged, replay.sources, replay.captured, replay.changed)
 
 
 class Replay:
     """The numbers of the records about the snapshot (up to its head, its contest, a TPS in
-    its scope) and the sources of its imported results, applied one record at a time;
+    its scope), when each TPS's last changed and the sources of its imported results, applied
+    one record at a time;
     ``failure`` is ``(file, detail)`` for the first record that cannot be applied (none is
     applied after it), ``last`` the sequence of the record read last."""
 
@@ -180,6 +184,7 @@ class Replay:
         self.logged: Values = {}
         self.sources: Sources = {}
         self.captured = Captured()
+        self.changed = NumbersChanged()
         self.failure: tuple[str, str] | None = None
         self.last = 0
 
@@ -193,6 +198,7 @@ class Replay:
                 not self.prefixes or not kode or kode.startswith(self.prefixes)
             ):
                 apply_record(self.logged, record)
+                self.changed.apply(record, kode)
                 apply_source_record(self.sources, record)
                 self.captured.apply(record)
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
@@ -314,7 +320,7 @@ def compare_values(
     report: RecountReport,
 ) -> None:
     """Every TPS number of the bulk data (and of the unplaced results) against the replay, and
-    in the same pass each imported TPS's source and photos."""
+    in the same pass each imported TPS's source and photos; then each TPS's ``updated_at``."""
     contest = str(manifest.get("contest", ""))
     logged = dict(chain.logged)  # emptied as the TPS are compared
     sources = dict(chain.sources)
@@ -345,10 +351,13 @@ def compare_values(
                 captured += 1
                 unnamed.count(kode, chain.captured)
     report.checked["TPS compared with the log"] += bulk_rows.total
-    for kode, values, where in _unplaced(folder, contest, report):
+    unplaced_times: Unplaced = []  # compared below, with the bulk data's
+    for kode, values, where, updated_at in _unplaced(folder, contest, report):
         differences.compare(
             unplaced(contest), kode, "unplaced list", values, logged.pop((kode, contest), {})
         )
+        if where is not None and updated_at is not _ABSENT:
+            unplaced_times.append((kode, where.kind, updated_at))
         said = sources.pop((kode, contest), None)
         if where is None:  # an older snapshot's line, without its source
             continue
@@ -381,13 +390,20 @@ def compare_values(
     if len(missing) > MAX_NAMED:
         more = len(missing) - MAX_NAMED
         report.add(Kind.UNLOGGED, parquet, f"… {more} more TPS with numbers only in the log")
+    check_times(folder, manifest, chain.changed.at, chain.sources, unplaced_times, report)
+
+
+_ABSENT = object()
+"""An unplaced line's ``updated_at`` that is not there (older snapshots), unlike one that is
+``null``."""
 
 
 def _unplaced(
     folder: Path, contest: str, report: RecountReport
-) -> Iterator[tuple[str, dict[str, int], Source | None]]:
+) -> Iterator[tuple[str, dict[str, int], Source | None, object]]:
     """The results published outside the region tree (``data/unplaced-<contest>.jsonl``),
-    each with its source and photos (None for a line that has none: older snapshots)."""
+    each with its source and photos (None for a line that has none: older snapshots) and its
+    ``updated_at`` (``_ABSENT`` for a line that has none)."""
     path = folder / unplaced(contest)
     if not path.is_file():
         return
@@ -395,7 +411,7 @@ def _unplaced(
         try:
             item = orjson.loads(line)
             values = {str(k): v for k, v in item["values"].items()}
-            yield str(item["kode_tps"]), values, source_of(item)
+            yield str(item["kode_tps"]), values, source_of(item), item.get("updated_at", _ABSENT)
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             report.add(Kind.BULK, unplaced(contest), f"line {number} unreadable: {error}")
 
