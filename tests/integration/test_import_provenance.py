@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -272,3 +273,38 @@ def test_the_diff_lists_each_tps_whose_photos_differ_the_log_each_change(
     assert verified.exit_code == 0, verified.output
     recounted = runner.invoke(app, ["recount", str(out), "--workers", "1"])
     assert recounted.exit_code == 0, recounted.output
+
+
+@pytest.mark.usefixtures("publishing_in_2100")
+def test_a_snapshot_of_two_real_files_agrees_with_its_log_each_tps_time_included(
+    database_url: str, files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """02-20 (rows without a ``ts``) then 03-17 (rows with one), published: the recount holds
+    each TPS's ``updated_at`` to the log, which gives the same as the store."""
+    from rekap.recount.run import recount
+
+    for path in files:
+        imported(path, database_url)
+    out = tmp_path / "snapshots"
+    desa = sorted({kode[:10] for kode in TPS})
+    args = ["--out", str(out), "--key", str(tmp_path / "key.pem"), "--workers", "1"]
+    args += [a for d in desa for a in ("--scope", d)]
+    at = "2099-01-01T00:00:00+00:00"
+    done = runner.invoke(app, ["publish", *args, "--at", at, "--db", database_url])
+    assert done.exit_code == 0, done.output
+    folder = out / (out / "latest").read_text().strip()
+    report = recount(folder, workers=1)
+    assert report.ok, [str(p) for p in report.problems]
+    rows = {r["kode_tps"]: r.get("updated_at") for r in stored_rows(folder)}
+    assert report.checked["TPS updated_at compared with the log"] == len(rows) > len(TPS)
+    log = EventLog(open_engine(database_url))
+    (first,) = [r for r in log.history(PHOTOS_ONLY_LATER) if r.kind == "result.imported"]
+    assert rows[PHOTOS_ONLY_LATER] == first.at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    # numbers first on 03-17: that row's ts (WIB), in UTC
+    assert stored(database_url)[CHANGED_LATER]["published_at"] == "2024-02-20 15:00:00"
+    assert rows[CHANGED_LATER] == "2024-02-20T08:00:00Z"
+
+
+def stored_rows(folder: Path) -> list[dict[str, object]]:
+    with gzip.open(folder / "data/tps-ppwp.jsonl.gz", "rt", encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]

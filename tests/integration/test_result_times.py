@@ -1,7 +1,8 @@
 """Every result rekap read itself has an ``updated_at``, on SQLite and PostgreSQL: the time of
 the newest event of the change log that set its numbers (read, entered by people), unmoved by
 a new photo that reads the same numbers. The bulk data, the desa records and the Sirekap TPS
-files give it (the TPS file's ``ts`` in WIB), never the snapshot's time in its place."""
+files give it (the TPS file's ``ts`` in WIB), never the snapshot's time in its place, and the
+recount finds the same from the log."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from rekap.capture.photo_check import CheckedPhoto, check_photo
 from rekap.cli.main import app
 from rekap.events.model import ValueChanged
 from rekap.publish.encode import iso_utc, sirekap_ts
+from rekap.recount.run import recount
 from rekap.tally.layout import TallyLayout
 from tests.integration.test_live_tally import AT, DESA, Capture, capture, image, reading
 
@@ -101,6 +103,11 @@ def test_a_result_rekap_read_says_when_its_numbers_last_changed(
         tps_file = json.loads((folder / f"pemilu/hhcw/ppwp/{path}/{kode}.json").read_text())
         assert tps_file["ts"] == sirekap_ts(at), kode  # not the snapshot's 2024-02-20 13:00
     assert all(r["updated_at"] for r in rows.values() if r["has_result"])
+    # the recount, from the log alone, finds each of them when their numbers last changed
+    report = recount(folder, workers=1)
+    assert report.ok, [str(p) for p in report.problems]
+    assert sum(1 for r in rows.values() if r["source_kind"]) >= 2
+    assert report.checked["TPS updated_at compared with the log"] == len(rows)
 
 
 def test_an_import_without_numbers_sets_no_time(database_url: str) -> None:
