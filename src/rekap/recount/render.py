@@ -13,14 +13,14 @@ cheaper to see, never a mismatch harder. Only snapshots that publish ``counted_u
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
-from operator import itemgetter
 
 import orjson
 
 from rekap.recount.aggregate import Aggregates, Vector
+from rekap.recount.compare import _getter
 
 LEVELS = {0: "nasional", 2: "provinsi", 4: "kabupaten/kota", 6: "kecamatan", 10: "desa/kelurahan"}
 TINGKAT = {2: 1, 4: 2, 6: 3, 10: 4, 13: 5}
@@ -53,16 +53,6 @@ def _object(pairs: Sequence[str]) -> str:
     return "{" + ",".join(f'"{key}":%d' for key in pairs) + "}"
 
 
-def _picker(positions: Sequence[int]) -> Callable[[Vector], tuple[int, ...]]:
-    """The numbers at ``positions`` of a vector, as a tuple, in one call."""
-    if len(positions) == 1:
-        at = positions[0]
-        return lambda vector: (vector[at],)
-    if not positions:
-        return lambda vector: ()
-    return itemgetter(*positions)
-
-
 class Renderer:
     """The expected bytes of a snapshot's region documents (``document``), from its
     aggregates, its Sirekap candidate ids (field -> id) and the manifest's ``created_at`` and
@@ -85,8 +75,7 @@ class Renderer:
         self._counted_at = position["counted"]
         self._expected_at = position["tps_expected"]
         self._listed = aggregates.listed_counted()
-        self._vote_at = tuple(position[field] for field in ids)
-        self._votes_of = _picker(self._vote_at)
+        self._votes_of = _getter([position[field] for field in ids])
         votes = ",".join(f'"{sid}":%d' for sid in ids.values())
         tail = f'"psu":"{PSU}","persen":%s,"status_progress":'
         self._row_counted = f'"%s":{{{votes},{tail}true}}' if votes else f'"%s":{{{tail}true}}'
@@ -165,7 +154,7 @@ class Renderer:
     def _row(self, code: str, vector: Vector) -> str:
         persen = _persen(self._listed(vector), vector[self._expected_at])
         if vector[self._counted_at] > 0:
-            return self._row_counted % (code, *(vector[at] for at in self._vote_at), persen)
+            return self._row_counted % (code, *self._votes_of(vector), persen)
         return self._row_bare % (code, persen)
 
     def _tps_rows(self, codes: Sequence[str], vectors: Sequence[Vector]) -> list[str]:
@@ -189,7 +178,7 @@ class Renderer:
         aggregates = self.aggregates
         own = aggregates.vector(kode)
         listed, expected = self._listed(own), own[self._expected_at]
-        chart = self._chart % (*(own[at] for at in self._vote_at), _persen(listed, expected))
+        chart = self._chart % (*self._votes_of(own), _persen(listed, expected))
         children = aggregates.children.get(kode, [])
         vectors = aggregates.child_vectors(kode)
         if children and len(children[0]) == TPS_LENGTH:
