@@ -99,7 +99,7 @@ def _captured(record: TpsRecord, source: Provenance, ids: Iterator[int]) -> list
     if source.kind is SourceKind.ENTRY:
         events.append(FormAssessed(kode, "ppwp", "needs_verification", ("W-TURNOUT",)))
         task = int(source.reference.removeprefix("task "))
-        events.append(VerificationClosed(kode, task, "verified", values))
+        events.append(VerificationClosed(kode, task, "verified", values, "ppwp"))
         state = "verified"
     else:
         events.append(FormAssessed(kode, "ppwp", "accepted", ()))
@@ -137,12 +137,18 @@ def extended(log: Sequence[Recorded], events: Iterable[Event]) -> list[Recorded]
 def without_photo_ids(log: Sequence[Recorded]) -> list[Recorded]:
     """``log`` as rekap wrote it before ``photo.received`` carried the photo's id: the same
     events, that field left out, the chain's hashes computed again."""
+    return without_field(log, "photo.received", "photo_id")
+
+
+def without_field(log: Sequence[Recorded], kind: str, name: str) -> list[Recorded]:
+    """``log`` as rekap wrote it before events of ``kind`` carried the field ``name``: the
+    same events, that field left out, the chain's hashes computed again."""
     out: list[Recorded] = []
     previous = GENESIS
     for record in log:
         payload = dict(record.payload)
-        if record.kind == "photo.received":
-            del payload["photo_id"]
+        if record.kind == kind:
+            del payload[name]
         link = digest(
             record.sequence, record.kind, record.at, record.actor, record.reason, payload, previous
         )

@@ -129,7 +129,7 @@ def _logged_change(engine: Engine, kode: str, values: dict[str, int], task: int)
     """People's entry of ``values``, as verification task ``task`` writes it when it closes:
     the task closed, and the result entered in it (``rekap.adapters.storage.verification``)."""
     with engine.begin() as connection:
-        events: list[Event] = [VerificationClosed(kode, task, "verified", values)]
+        events: list[Event] = [VerificationClosed(kode, task, "verified", values, "ppwp")]
         events += publish_values(
             connection,
             kode,

@@ -16,7 +16,12 @@ import pytest
 from rekap.adapters.keys import SigningKey
 from rekap.domain.result import Provenance, SourceKind
 from rekap.events.chain import Recorded
-from rekap.events.model import FormAssessed, PhotoReceived, PhotoStateChanged
+from rekap.events.model import (
+    FormAssessed,
+    PhotoReceived,
+    PhotoStateChanged,
+    VerificationClosed,
+)
 from rekap.publish.records import TpsRecord
 from rekap.recount.problems import Kind, RecountReport
 from rekap.recount.run import recount
@@ -26,6 +31,7 @@ from tests.publish.logs import (
     extended,
     log_for,
     publish_with_log,
+    without_field,
     without_photo_ids,
 )
 
@@ -163,6 +169,40 @@ def test_an_entry_source_of_another_tps_task_is_named(tmp_path: Path, signer: Si
             "the log closes no such verification task of the TPS",
         )
     ]
+
+
+def test_an_entry_source_of_another_contests_task_is_named(
+    tmp_path: Path, signer: SigningKey
+) -> None:
+    """A task of the same TPS closed with the same numbers, but for the DPD form: a snapshot
+    of the presidential contest naming it as its source is named."""
+    record = _of(SourceKind.ENTRY)[0]
+    values = dict(record.state.values)
+    log = extended(LOG, [VerificationClosed(record.kode_tps, 999, "verified", values, "dpd")])
+    swapped = replace(record, source=Provenance(SourceKind.ENTRY, "task 999"))
+    folder = publish_with_log(tmp_path / "out", signer, _swap(swapped), log)
+    assert _problems(recount(folder, workers=1)) == [
+        (
+            Kind.SOURCE,
+            PARQUET,
+            f"TPS {record.kode_tps} source_ref: bulk data says entered in 'task 999', "
+            "the log closes no such verification task of the TPS",
+        )
+    ]
+
+
+def test_closings_logged_without_their_contest_are_the_recounted_contests(
+    tmp_path: Path, signer: SigningKey
+) -> None:
+    """Before 2026-11-23 ``verification.closed`` named no contest (one was verified): a log of
+    then, every closing without it, still recounts clean."""
+    log = without_field(LOG, "verification.closed", "contest")
+    assert not any("contest" in r.payload for r in log if r.kind == "verification.closed")
+    folder = publish_with_log(tmp_path / "out", signer, RECORDS, log)
+    report = recount(folder, workers=1)
+    assert report.ok, _problems(report)
+    captured = len(_of(SourceKind.PHOTO)) + len(_of(SourceKind.ENTRY))
+    assert report.checked["captured TPS compared with the log"] == captured
 
 
 @pytest.mark.parametrize("kind", [SourceKind.PHOTO, SourceKind.ENTRY])

@@ -283,12 +283,15 @@ class VerificationRevealed(Event):
 @event_type("verification.closed")
 @dataclass(frozen=True)
 class VerificationClosed(Event):
-    """A verification task ended: verified by agreement, or decided by an adjudicator."""
+    """A verification task ended: verified by agreement, or decided by an adjudicator; the
+    contest its form is of (logs written before 2026-11-23 leave it out: one contest was
+    verified then)."""
 
     kode_tps: str
     task_id: int
     outcome: str
     values: Mapping[str, int]
+    contest: str = ""
 
 
 @event_type("verification.photo_unreadable")

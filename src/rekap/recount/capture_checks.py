@@ -8,7 +8,9 @@ numbers, ``task <id>`` (``rekap.adapters.storage.verification``).
 
 What every log determines is checked: every published photo was received for that TPS,
 contest and page (``photo.received``); a ``photo`` source is a photo received for that TPS and
-contest; an ``entry`` source is a task of that TPS that closed (``verification.closed``). A
+contest; an ``entry`` source is a task of that TPS and contest that closed
+(``verification.closed``; one logged before 2026-11-23 names no contest, and the caller takes
+it as the recounted contest's). A
 photo swapped for one the officer never sent, or another TPS's or page's, is named.
 
 The store publishes, as each page's photo, the newest (highest id) photo of that page of the

@@ -466,7 +466,7 @@ class VerificationStore:
         )
         events: list[Event] = [
             VerificationRevealed(kode, task_id, revealed),
-            VerificationClosed(kode, task_id, outcome, dict(values)),
+            VerificationClosed(kode, task_id, outcome, dict(values), contest),
         ]
         events += publish_values(
             connection,
