@@ -10,8 +10,8 @@ What every log determines is checked: every published photo was received for tha
 contest and page (``photo.received``); a ``photo`` source is a photo received for that TPS and
 contest; an ``entry`` source is a task of that TPS and contest that closed
 (``verification.closed``; one logged before 2026-11-23 names no contest, and the caller takes
-it as the recounted contest's). A
-photo swapped for one the officer never sent, or another TPS's or page's, is named.
+it as the recounted contest's). A photo swapped for one the officer never sent, or another
+TPS's or page's, is named.
 
 The store publishes, as each page's photo, the newest (highest id) photo of that page of the
 TPS and contest in a read state (checked, accepted, needs_verification, verified, published)

@@ -24,7 +24,7 @@ def _persen(counted: int, expected: int) -> float:
     return round(100.0 * counted / expected, 2) if expected else 0.0
 
 
-def _getter(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
+def getter(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
     """``d[k]`` for each key, as a tuple, in one C call."""
     if len(keys) <= 1:
         return lambda d: tuple(d[k] for k in keys)
@@ -35,7 +35,7 @@ def _getter(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
 def _getters(
     coverage: tuple[str, ...], fields: tuple[str, ...]
 ) -> tuple[Callable[[Mapping[str, Any]], tuple[Any, ...]], ...]:
-    return _getter(coverage), _getter(fields)
+    return getter(coverage), getter(fields)
 
 
 def _vector_of(
@@ -173,7 +173,7 @@ def hhcw_region(
     expected_children = aggregates.children.get(kode, [])
     sids, at = tuple(ids.values()), tuple(position[field] for field in ids)
     nothing = (None,) * len(sids)
-    pick = _getter(at)
+    pick = getter(at)
     child_vectors = aggregates.child_vectors(kode)
     if list(table) == expected_children:  # as published, in code order: compared as lists
         not_counted = (*nothing, False)

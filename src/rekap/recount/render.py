@@ -20,7 +20,7 @@ from functools import cached_property
 import orjson
 
 from rekap.recount.aggregate import Aggregates, Vector
-from rekap.recount.compare import _getter
+from rekap.recount.compare import getter
 
 LEVELS = {0: "nasional", 2: "provinsi", 4: "kabupaten/kota", 6: "kecamatan", 10: "desa/kelurahan"}
 TINGKAT = {2: 1, 4: 2, 6: 3, 10: 4, 13: 5}
@@ -75,7 +75,7 @@ class Renderer:
         self._counted_at = position["counted"]
         self._expected_at = position["tps_expected"]
         self._listed = aggregates.listed_counted()
-        self._votes_of = _getter([position[field] for field in ids])
+        self._votes_of = getter([position[field] for field in ids])
         votes = ",".join(f'"{sid}":%d' for sid in ids.values())
         tail = f'"psu":"{PSU}","persen":%s,"status_progress":'
         self._row_counted = f'"%s":{{{votes},{tail}true}}' if votes else f'"%s":{{{tail}true}}'
